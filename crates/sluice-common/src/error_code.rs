@@ -83,6 +83,8 @@ impl ErrorCode {
     pub const UNKNOWN_STORAGE: ErrorCode = ErrorCode(56);
     /// ClickHouse error 57.
     pub const TABLE_ALREADY_EXISTS: ErrorCode = ErrorCode(57);
+    /// ClickHouse error 59.
+    pub const ILLEGAL_TYPE_OF_COLUMN_FOR_FILTER: ErrorCode = ErrorCode(59);
     /// ClickHouse error 60.
     pub const UNKNOWN_TABLE: ErrorCode = ErrorCode(60);
     /// ClickHouse error 62.
@@ -338,6 +340,7 @@ impl ErrorCode {
             55 => "STORAGE_REQUIRES_PARAMETER",
             56 => "UNKNOWN_STORAGE",
             57 => "TABLE_ALREADY_EXISTS",
+            59 => "ILLEGAL_TYPE_OF_COLUMN_FOR_FILTER",
             60 => "UNKNOWN_TABLE",
             62 => "SYNTAX_ERROR",
             63 => "UNKNOWN_AGGREGATE_FUNCTION",
@@ -486,6 +489,7 @@ impl ErrorCode {
             "STORAGE_REQUIRES_PARAMETER" => ErrorCode(55),
             "UNKNOWN_STORAGE" => ErrorCode(56),
             "TABLE_ALREADY_EXISTS" => ErrorCode(57),
+            "ILLEGAL_TYPE_OF_COLUMN_FOR_FILTER" => ErrorCode(59),
             "UNKNOWN_TABLE" => ErrorCode(60),
             "SYNTAX_ERROR" => ErrorCode(62),
             "UNKNOWN_AGGREGATE_FUNCTION" => ErrorCode(63),

@@ -9,8 +9,10 @@
 
 pub mod error;
 pub mod error_code;
+pub mod settings;
 pub mod types;
 
 pub use error::{Error, Result};
 pub use error_code::ErrorCode;
+pub use settings::Settings;
 pub use types::{CH_TYPE_KEY, ChType};
