@@ -16,7 +16,7 @@
 //! | `Date32` | `Date64` (milliseconds; chosen so the two stay distinct without metadata) |
 //! | `DateTime[(tz)]` | `Timestamp(Second, tz)` |
 //! | `DateTime64(p[, tz])` | `Timestamp(Millisecond/Microsecond/Nanosecond, tz)` (+ metadata when p ∉ {3,6,9}) |
-//! | `Bool` | `Boolean` |
+//! | `Bool` | `Boolean` + metadata (a `Boolean` without metadata is `UInt8`, as comparisons are) |
 //! | `UUID`, `IPv6` | `FixedSizeBinary(16)` + metadata |
 //! | `IPv4` | `UInt32` + metadata |
 //! | `Enum8/16(...)` | `Utf8` + metadata |
@@ -237,7 +237,9 @@ impl ChType {
     pub fn from_arrow(dt: &DataType, nullable: bool) -> ChType {
         let base = match dt {
             DataType::Null => return ChType::Nullable(Box::new(ChType::Nothing)),
-            DataType::Boolean => ChType::Bool,
+            // DataFusion comparison results are Boolean and ClickHouse prints them as UInt8;
+            // `Bool` columns carry metadata.
+            DataType::Boolean => ChType::UInt8,
             DataType::UInt8 => ChType::UInt8,
             DataType::UInt16 => ChType::UInt16,
             DataType::UInt32 => ChType::UInt32,
@@ -879,5 +881,8 @@ mod tests {
             assert!(!t.needs_metadata(), "{t}");
         }
         assert!(ChType::Uuid.needs_metadata());
+        assert!(ChType::Bool.needs_metadata());
+        assert_eq!(ChType::from_arrow(&DataType::Boolean, false), ChType::UInt8);
+        assert_eq!(ChType::from_field(&ChType::Bool.to_field("b")), ChType::Bool);
     }
 }
