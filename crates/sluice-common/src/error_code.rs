@@ -261,6 +261,8 @@ impl ErrorCode {
     pub const UNKNOWN_QUERY_PARAMETER: ErrorCode = ErrorCode(456);
     /// ClickHouse error 457.
     pub const BAD_QUERY_PARAMETER: ErrorCode = ErrorCode(457);
+    /// ClickHouse error 440.
+    pub const INVALID_LIMIT_EXPRESSION: ErrorCode = ErrorCode(440);
     /// ClickHouse error 467.
     pub const CANNOT_PARSE_BOOL: ErrorCode = ErrorCode(467);
     /// ClickHouse error 471.
@@ -429,6 +431,7 @@ impl ErrorCode {
             432 => "UNKNOWN_CODEC",
             456 => "UNKNOWN_QUERY_PARAMETER",
             457 => "BAD_QUERY_PARAMETER",
+            440 => "INVALID_LIMIT_EXPRESSION",
             467 => "CANNOT_PARSE_BOOL",
             471 => "INVALID_SETTING_VALUE",
             472 => "READONLY_SETTING",
@@ -578,6 +581,7 @@ impl ErrorCode {
             "UNKNOWN_CODEC" => ErrorCode(432),
             "UNKNOWN_QUERY_PARAMETER" => ErrorCode(456),
             "BAD_QUERY_PARAMETER" => ErrorCode(457),
+            "INVALID_LIMIT_EXPRESSION" => ErrorCode(440),
             "CANNOT_PARSE_BOOL" => ErrorCode(467),
             "INVALID_SETTING_VALUE" => ErrorCode(471),
             "READONLY_SETTING" => ErrorCode(472),

@@ -1,1 +1,32 @@
-//! sluice-engine
+//! The Sluice engine: catalog, sessions, statement execution, system tables and table
+//! functions, with SELECTs planned and executed on DataFusion.
+//!
+//! Entry point: [`Engine::open`] → [`Engine::session`] → [`Session::execute`].
+//!
+//! Module map:
+//! - [`engine`]: the engine (catalog + DataFusion state with ClickHouse functions).
+//! - [`session`]: sessions, query outputs, insert input.
+//! - [`statements`]: one module per statement family (select, insert, ddl, show, misc).
+//! - [`rewrite`]: AST rewrites giving ClickHouse semantics before DataFusion plans.
+//! - [`catalog`], [`df_catalog`]: databases/tables and their DataFusion bridge.
+//! - [`table`], [`tables`]: the table trait and the Memory/Null engines.
+//! - [`system`]: `system.*` tables. [`table_functions`]: `numbers`, `values`, `file`.
+//! - [`error`]: DataFusion → ClickHouse error mapping.
+
+pub mod catalog;
+pub mod df_catalog;
+pub mod engine;
+pub mod error;
+pub mod rewrite;
+pub mod rows;
+pub mod session;
+pub mod statements;
+pub mod stream;
+pub mod system;
+pub mod table;
+pub mod table_functions;
+pub mod tables;
+
+pub use engine::{Engine, EngineConfig, EngineRef};
+pub use error::from_datafusion;
+pub use session::{InsertInput, Progress, QueryOutput, Session};

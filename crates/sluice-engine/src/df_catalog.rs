@@ -1,0 +1,110 @@
+//! Exposes the Sluice [`Catalog`] to DataFusion: one catalog (`sluice`) whose schemas are
+//! Sluice databases, plus the virtual `system` database.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::catalog::{CatalogProvider, SchemaProvider, TableProvider};
+use datafusion::error::Result as DfResult;
+
+use crate::catalog::Catalog;
+use crate::system::SystemTables;
+
+/// DataFusion catalog name under which Sluice databases appear.
+pub const CATALOG_NAME: &str = "sluice";
+
+/// The bridge catalog.
+#[derive(Debug)]
+pub struct SluiceCatalogProvider {
+    catalog: Arc<Catalog>,
+    system: Arc<SystemTables>,
+}
+
+impl SluiceCatalogProvider {
+    /// Wraps a catalog.
+    pub fn new(catalog: Arc<Catalog>, system: Arc<SystemTables>) -> Self {
+        Self { catalog, system }
+    }
+}
+
+impl CatalogProvider for SluiceCatalogProvider {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn schema_names(&self) -> Vec<String> {
+        self.catalog.database_names()
+    }
+
+    fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
+        if name == "system" {
+            return Some(Arc::new(SystemSchema {
+                system: Arc::clone(&self.system),
+            }));
+        }
+        if !self.catalog.database_exists(name) {
+            return None;
+        }
+        Some(Arc::new(DatabaseSchema {
+            catalog: Arc::clone(&self.catalog),
+            db: name.to_string(),
+        }))
+    }
+}
+
+#[derive(Debug)]
+struct DatabaseSchema {
+    catalog: Arc<Catalog>,
+    db: String,
+}
+
+#[async_trait]
+impl SchemaProvider for DatabaseSchema {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn table_names(&self) -> Vec<String> {
+        self.catalog
+            .tables(&self.db)
+            .iter()
+            .map(|t| t.name.clone())
+            .collect()
+    }
+
+    async fn table(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
+        Ok(self
+            .catalog
+            .table(&self.db, name)
+            .and_then(|e| e.table.as_ref().map(|t| t.provider())))
+    }
+
+    fn table_exist(&self, name: &str) -> bool {
+        self.catalog.table(&self.db, name).is_some()
+    }
+}
+
+#[derive(Debug)]
+struct SystemSchema {
+    system: Arc<SystemTables>,
+}
+
+#[async_trait]
+impl SchemaProvider for SystemSchema {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn table_names(&self) -> Vec<String> {
+        self.system.names().iter().map(|s| s.to_string()).collect()
+    }
+
+    async fn table(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
+        self.system.provider(name).map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))
+    }
+
+    fn table_exist(&self, name: &str) -> bool {
+        self.system.names().contains(&name)
+    }
+}

@@ -1,0 +1,174 @@
+//! [`Engine`]: the catalog, the function registry and the DataFusion state shared by all
+//! sessions; [`EngineConfig`] to open one.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::session_state::SessionState;
+use datafusion::prelude::SessionConfig;
+use sluice_common::{Result, Settings};
+
+use crate::catalog::Catalog;
+use crate::session::Session;
+use crate::system::FunctionInfo;
+
+/// How to open an engine.
+#[derive(Debug, Clone, Default)]
+pub struct EngineConfig {
+    /// Data directory (`metadata/`, table data). None: everything lives in memory.
+    pub path: Option<PathBuf>,
+    /// Server-wide setting overrides.
+    pub settings: Vec<(String, String)>,
+}
+
+/// The database engine shared by all sessions.
+#[derive(Debug)]
+pub struct Engine {
+    pub(crate) catalog: Arc<Catalog>,
+    pub(crate) base_state: SessionState,
+    pub(crate) function_names: Arc<HashSet<String>>,
+    pub(crate) functions_ci: Arc<HashMap<String, String>>,
+    pub(crate) function_infos: Arc<Vec<FunctionInfo>>,
+    pub(crate) default_settings: Settings,
+}
+
+/// Shared engine handle.
+pub type EngineRef = Arc<Engine>;
+
+impl Engine {
+    /// Opens the engine: registers functions and, with a data path, replays stored
+    /// database and table definitions.
+    pub async fn open(config: EngineConfig) -> Result<EngineRef> {
+        if let Some(p) = &config.path {
+            std::fs::create_dir_all(p).map_err(|e| {
+                sluice_common::Error::new(
+                    sluice_common::ErrorCode::CANNOT_OPEN_FILE,
+                    format!("Cannot create data directory {}: {e}", p.display()),
+                )
+            })?;
+        }
+        let catalog = Arc::new(Catalog::new(config.path.clone()));
+        let mut df_config = SessionConfig::new()
+            .with_default_catalog_and_schema(crate::df_catalog::CATALOG_NAME, "default")
+            .with_create_default_catalog_and_schema(false)
+            .with_information_schema(false)
+            .with_target_partitions(2)
+            .with_batch_size(65_409);
+        {
+            let opts = df_config.options_mut();
+            opts.sql_parser.enable_ident_normalization = false;
+            opts.sql_parser.map_string_types_to_utf8view = false;
+            opts.execution.parquet.schema_force_view_types = false;
+            opts.execution.time_zone = Some("UTC".to_string());
+            opts.optimizer.prefer_hash_join = true;
+        }
+        let mut state = SessionStateBuilder::new()
+            .with_config(df_config)
+            .with_default_features()
+            .build();
+        for udf in sluice_functions::scalar_functions() {
+            let _ = state.register_udf(Arc::new(udf));
+        }
+        for udaf in sluice_functions::aggregate_functions() {
+            let _ = state.register_udaf(Arc::new(udaf));
+        }
+        let mut tfs = state.table_functions().clone();
+        for (name, f) in crate::table_functions::table_functions() {
+            tfs.insert(
+                name.to_string(),
+                Arc::new(datafusion::catalog::TableFunction::new(name.to_string(), f)),
+            );
+        }
+        let state = SessionStateBuilder::new_from_existing(state)
+            .with_table_functions(tfs)
+            .build();
+
+        let mut names = HashSet::new();
+        let mut infos = Vec::new();
+        for (name, f) in state.scalar_functions() {
+            names.insert(name.clone());
+            infos.push(FunctionInfo {
+                name: name.clone(),
+                is_aggregate: false,
+                alias_to: if f.name() != name { f.name().to_string() } else { String::new() },
+                case_insensitive: false,
+            });
+        }
+        for (name, f) in state.aggregate_functions() {
+            names.insert(name.clone());
+            infos.push(FunctionInfo {
+                name: name.clone(),
+                is_aggregate: true,
+                alias_to: if f.name() != name { f.name().to_string() } else { String::new() },
+                case_insensitive: false,
+            });
+        }
+        for name in state.window_functions().keys() {
+            names.insert(name.clone());
+        }
+        let mut ci = HashMap::new();
+        // Prefer an all-lower-case registration (SQL-standard names), then any spelling.
+        let mut sorted: Vec<&String> = names.iter().collect();
+        sorted.sort();
+        for n in &sorted {
+            let l = n.to_ascii_lowercase();
+            if **n == l {
+                ci.insert(l, (*n).clone());
+            }
+        }
+        for n in &sorted {
+            ci.entry(n.to_ascii_lowercase()).or_insert_with(|| (*n).clone());
+        }
+        for info in infos.iter_mut() {
+            info.case_insensitive = info.name == info.name.to_ascii_lowercase()
+                && info.name.chars().any(|c| c.is_ascii_alphabetic());
+        }
+        infos.sort_by(|a, b| a.name.cmp(&b.name));
+
+        let mut default_settings = Settings::new();
+        for (k, v) in &config.settings {
+            default_settings.set(k, v)?;
+        }
+        let engine = Arc::new(Engine {
+            catalog,
+            base_state: state,
+            function_names: Arc::new(names),
+            functions_ci: Arc::new(ci),
+            function_infos: Arc::new(infos),
+            default_settings,
+        });
+        engine.load_metadata().await?;
+        Ok(engine)
+    }
+
+    /// A new session (current database `default`, default settings).
+    pub fn session(self: &Arc<Self>) -> Session {
+        Session::new(Arc::clone(self))
+    }
+
+    /// The catalog.
+    pub fn catalog(&self) -> &Arc<Catalog> {
+        &self.catalog
+    }
+
+    async fn load_metadata(self: &Arc<Self>) -> Result<()> {
+        let (dbs, tables) = self.catalog.stored_definitions()?;
+        for (db, engine) in dbs {
+            if db != "default" {
+                self.catalog.create_database(&db, &engine, true, false)?;
+            }
+        }
+        let mut session = self.session();
+        for (db, table, sql) in tables {
+            if let Err(e) = session.attach_stored(&db, &table, &sql).await {
+                tracing::error!(
+                    "Cannot load table {db}.{table} from metadata: {}",
+                    e.to_clickhouse_string()
+                );
+            }
+        }
+        Ok(())
+    }
+}

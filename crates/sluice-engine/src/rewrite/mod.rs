@@ -1,0 +1,14 @@
+//! AST rewrites that give a ClickHouse query ClickHouse's meaning before DataFusion plans
+//! it: typed numeric literals, operators as ClickHouse functions, `CAST` with ClickHouse
+//! types, subscripts and tuple access, INTERVAL arithmetic, aliases usable anywhere,
+//! `PREWHERE`, `LIMIT n BY`, view expansion and table-function arguments.
+//!
+//! Entry point: [`rewrite_query`].
+
+mod aliases;
+mod expr;
+mod limit_by;
+mod query;
+
+pub use expr::{ch_type_of_sql, lit_str};
+pub use query::{RewriteContext, rewrite_query};

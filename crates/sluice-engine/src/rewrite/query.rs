@@ -1,0 +1,389 @@
+//! Walks a query (selects, set operations, subqueries, joins) applying the rewrites.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use datafusion::sql::sqlparser::ast::{
+    Expr, FunctionArg, FunctionArgExpr, GroupByExpr, GroupByWithModifier, Ident, JoinConstraint,
+    JoinOperator, ObjectNamePart, Query, Select, SelectItem, SetExpr, TableFactor, TableWithJoins,
+    Value, ValueWithSpan,
+};
+use datafusion::sql::sqlparser::tokenizer::Span;
+use sluice_common::{Error, Result};
+
+use super::aliases::AliasMap;
+use super::expr::{call, lit_str, rewrite_expr};
+use crate::catalog::{Catalog, TableKind};
+
+/// What the rewrites need to know about the session.
+pub struct RewriteContext {
+    /// The catalog (for view expansion).
+    pub catalog: Arc<Catalog>,
+    /// Current database.
+    pub current_db: String,
+    /// Registered function names (exact).
+    pub functions: Arc<HashSet<String>>,
+    /// Lower-case name → registered name, for case-insensitive lookups.
+    pub functions_ci: Arc<HashMap<String, String>>,
+    /// Set when the query has `WITH TOTALS`.
+    pub with_totals: std::cell::Cell<bool>,
+    /// View-expansion depth guard.
+    pub depth: std::cell::Cell<usize>,
+    /// `WITH expr AS name` aliases in scope.
+    pub with_aliases: std::cell::RefCell<Vec<(String, Expr)>>,
+}
+
+impl RewriteContext {
+    /// The registered spelling of a function name, when it differs from `name`.
+    pub fn canonical_function(&self, name: &str) -> Option<String> {
+        if self.functions.contains(name) {
+            return None;
+        }
+        self.functions_ci.get(&name.to_ascii_lowercase()).cloned()
+    }
+}
+
+/// Rewrites a top-level query in place. Unnamed select items get ClickHouse's column names
+/// as explicit aliases (so DataFusion's output names are ClickHouse's).
+pub fn rewrite_query(q: &mut Query, ctx: &RewriteContext) -> Result<()> {
+    name_columns(&mut q.body);
+    rewrite_query_inner(q, ctx)
+}
+
+fn name_columns(body: &mut SetExpr) {
+    match body {
+        SetExpr::Select(s) => {
+            let mut used: HashMap<String, usize> = HashMap::new();
+            for item in s.projection.iter_mut() {
+                if let SelectItem::UnnamedExpr(e) = item {
+                    if matches!(e, Expr::CompoundIdentifier(_)) {
+                        continue;
+                    }
+                    let name = sluice_sql::format_column_name(e);
+                    let n = used.entry(name.clone()).or_insert(0);
+                    *n += 1;
+                    if *n > 1 {
+                        // Duplicate names are legal in ClickHouse; DataFusion needs unique
+                        // ones, so later duplicates keep DataFusion's own name.
+                        continue;
+                    }
+                    *item = SelectItem::ExprWithAlias {
+                        expr: e.clone(),
+                        alias: Ident::with_quote('"', name),
+                    };
+                }
+            }
+        }
+        SetExpr::SetOperation { left, right, .. } => {
+            name_columns(left);
+            name_columns(right);
+        }
+        SetExpr::Query(q) => name_columns(&mut q.body),
+        _ => {}
+    }
+}
+
+/// Rewrites a (sub)query in place.
+pub fn rewrite_query_inner(q: &mut Query, ctx: &RewriteContext) -> Result<()> {
+    let mut pushed = 0;
+    if let Some(with) = &mut q.with {
+        let mut keep = Vec::new();
+        for cte in std::mem::take(&mut with.cte_tables) {
+            if let Some(e) = sluice_sql::with_expression(&cte) {
+                ctx.with_aliases
+                    .borrow_mut()
+                    .push((cte.alias.name.value.clone(), e.clone()));
+                pushed += 1;
+            } else {
+                keep.push(cte);
+            }
+        }
+        with.cte_tables = keep;
+        for cte in with.cte_tables.iter_mut() {
+            name_columns(&mut cte.query.body);
+            rewrite_query_inner(&mut cte.query, ctx)?;
+        }
+        if with.cte_tables.is_empty() {
+            q.with = None;
+        }
+    }
+    let result = rewrite_query_body(q, ctx);
+    for _ in 0..pushed {
+        ctx.with_aliases.borrow_mut().pop();
+    }
+    result
+}
+
+fn rewrite_query_body(q: &mut Query, ctx: &RewriteContext) -> Result<()> {
+    let aliases = match q.body.as_ref() {
+        SetExpr::Select(s) => AliasMap::collect(&s.projection, &ctx.with_aliases.borrow()),
+        _ => AliasMap::default(),
+    };
+    rewrite_set_expr(&mut q.body, ctx)?;
+    if let Some(ob) = &mut q.order_by {
+        if let datafusion::sql::sqlparser::ast::OrderByKind::Expressions(exprs) = &mut ob.kind {
+            for o in exprs.iter_mut() {
+                if is_positional(&o.expr) {
+                    continue;
+                }
+                // ORDER BY may name an output alias; DataFusion resolves those itself.
+                if let Expr::Identifier(_) = &o.expr {
+                    continue;
+                }
+                aliases.substitute(&mut o.expr);
+                rewrite_expr(&mut o.expr, ctx)?;
+            }
+        }
+    }
+    super::limit_by::apply(q, &aliases, ctx)
+}
+
+fn is_positional(e: &Expr) -> bool {
+    matches!(e, Expr::Value(ValueWithSpan { value: Value::Number(..), .. }))
+}
+
+fn rewrite_set_expr(body: &mut SetExpr, ctx: &RewriteContext) -> Result<()> {
+    match body {
+        SetExpr::Select(s) => rewrite_select(s, ctx),
+        SetExpr::SetOperation { left, right, .. } => {
+            rewrite_set_expr(left, ctx)?;
+            rewrite_set_expr(right, ctx)
+        }
+        SetExpr::Query(q) => rewrite_query_inner(q, ctx),
+        SetExpr::Values(v) => {
+            for row in v.rows.iter_mut() {
+                for e in row.iter_mut() {
+                    rewrite_expr(e, ctx)?;
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn rewrite_select(s: &mut Select, ctx: &RewriteContext) -> Result<()> {
+    let with_aliases = ctx.with_aliases.borrow().clone();
+    // No FROM means FROM system.one, as in ClickHouse (`SELECT dummy`, `count()` = 1).
+    if s.from.is_empty() {
+        s.from.push(TableWithJoins {
+            relation: TableFactor::Table {
+                name: datafusion::sql::sqlparser::ast::ObjectName(vec![
+                    ObjectNamePart::Identifier(Ident::new("system")),
+                    ObjectNamePart::Identifier(Ident::new("one")),
+                ]),
+                alias: None,
+                args: None,
+                with_hints: vec![],
+                version: None,
+                with_ordinality: false,
+                partitions: vec![],
+                json_path: None,
+                sample: None,
+                index_hints: vec![],
+            },
+            joins: vec![],
+        });
+    }
+    let aliases = AliasMap::collect(&s.projection, &with_aliases);
+    // PREWHERE is a WHERE that ClickHouse evaluates first.
+    if let Some(pre) = s.prewhere.take() {
+        s.selection = Some(match s.selection.take() {
+            Some(w) => Expr::BinaryOp {
+                left: Box::new(Expr::Nested(Box::new(pre))),
+                op: datafusion::sql::sqlparser::ast::BinaryOperator::And,
+                right: Box::new(Expr::Nested(Box::new(w))),
+            },
+            None => pre,
+        });
+    }
+    for twj in s.from.iter_mut() {
+        rewrite_table_with_joins(twj, ctx)?;
+    }
+    for item in s.projection.iter_mut() {
+        match item {
+            SelectItem::UnnamedExpr(e) => {
+                aliases.substitute(e);
+                rewrite_expr(e, ctx)?;
+            }
+            SelectItem::ExprWithAlias { expr, alias } => {
+                // Substitute other aliases, not this one.
+                let mut e2 = expr.clone();
+                aliases.substitute(&mut e2);
+                // A self-referencing alias (`x + 1 AS x`) keeps the column meaning.
+                if !references(&e2, &alias.value) || references(expr, &alias.value) {
+                    *expr = e2;
+                }
+                rewrite_expr(expr, ctx)?;
+            }
+            _ => {}
+        }
+    }
+    if let Some(w) = &mut s.selection {
+        aliases.substitute(w);
+        rewrite_expr(w, ctx)?;
+        let inner = std::mem::replace(w, Expr::Value(Value::Null.into()));
+        *w = call("__ch_bool", vec![inner]);
+    }
+    if let Some(h) = &mut s.having {
+        aliases.substitute(h);
+        rewrite_expr(h, ctx)?;
+        let inner = std::mem::replace(h, Expr::Value(Value::Null.into()));
+        *h = call("__ch_bool", vec![inner]);
+    }
+    if let Some(qf) = &mut s.qualify {
+        aliases.substitute(qf);
+        rewrite_expr(qf, ctx)?;
+    }
+    if let GroupByExpr::Expressions(exprs, modifiers) = &mut s.group_by {
+        for e in exprs.iter_mut() {
+            if is_positional(e) {
+                continue;
+            }
+            aliases.substitute(e);
+            rewrite_expr(e, ctx)?;
+        }
+        let mut rollup = false;
+        let mut cube = false;
+        modifiers.retain(|m| match m {
+            GroupByWithModifier::Totals => {
+                ctx.with_totals.set(true);
+                false
+            }
+            GroupByWithModifier::Rollup => {
+                rollup = true;
+                false
+            }
+            GroupByWithModifier::Cube => {
+                cube = true;
+                false
+            }
+            _ => true,
+        });
+        if rollup || cube {
+            let sets: Vec<Vec<Expr>> = exprs.iter().map(|e| vec![e.clone()]).collect();
+            *exprs = vec![if rollup { Expr::Rollup(sets) } else { Expr::Cube(sets) }];
+        }
+    }
+    Ok(())
+}
+
+fn references(e: &Expr, name: &str) -> bool {
+    let mut found = false;
+    let mut e = e.clone();
+    let _ = datafusion::sql::sqlparser::ast::visit_expressions_mut(&mut e, |x: &mut Expr| {
+        if let Expr::Identifier(id) = x {
+            if id.value == name {
+                found = true;
+            }
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    found
+}
+
+fn rewrite_table_with_joins(twj: &mut TableWithJoins, ctx: &RewriteContext) -> Result<()> {
+    rewrite_table_factor(&mut twj.relation, ctx)?;
+    for j in twj.joins.iter_mut() {
+        rewrite_table_factor(&mut j.relation, ctx)?;
+        let constraint = match &mut j.join_operator {
+            JoinOperator::Join(c)
+            | JoinOperator::Inner(c)
+            | JoinOperator::Left(c)
+            | JoinOperator::LeftOuter(c)
+            | JoinOperator::Right(c)
+            | JoinOperator::RightOuter(c)
+            | JoinOperator::FullOuter(c)
+            | JoinOperator::Semi(c)
+            | JoinOperator::LeftSemi(c)
+            | JoinOperator::RightSemi(c)
+            | JoinOperator::Anti(c)
+            | JoinOperator::LeftAnti(c)
+            | JoinOperator::RightAnti(c) => Some(c),
+            _ => None,
+        };
+        if let Some(JoinConstraint::On(e)) = constraint {
+            rewrite_expr(e, ctx)?;
+        }
+    }
+    Ok(())
+}
+
+fn rewrite_table_factor(tf: &mut TableFactor, ctx: &RewriteContext) -> Result<()> {
+    match tf {
+        TableFactor::Table { name, alias, args, .. } => {
+            if let Some(args) = args {
+                // Table-function arguments: bare identifiers are strings (`file('x', CSV)`).
+                for a in args.args.iter_mut() {
+                    if let FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) = a {
+                        if let Expr::Identifier(id) = e {
+                            *e = lit_str(&id.value);
+                        }
+                    }
+                }
+                return Ok(());
+            }
+            let parts: Vec<String> = name
+                .0
+                .iter()
+                .map(|p| match p {
+                    ObjectNamePart::Identifier(i) => i.value.clone(),
+                    other => other.to_string(),
+                })
+                .collect();
+            let (db, table) = match parts.as_slice() {
+                [t] => (ctx.current_db.clone(), t.clone()),
+                [d, t] => (d.clone(), t.clone()),
+                _ => return Ok(()),
+            };
+            if let Some(entry) = ctx.catalog.table(&db, &table) {
+                if let TableKind::View { query } = &entry.kind {
+                    if ctx.depth.get() > 32 {
+                        return Err(Error::new(
+                            sluice_common::ErrorCode::LIMIT_EXCEEDED,
+                            "View expansion is too deep",
+                        ));
+                    }
+                    let stmts = sluice_sql::parse_statements(query)?;
+                    let Some(first) = stmts.into_iter().next() else {
+                        return Err(Error::internal("empty view query"));
+                    };
+                    let sluice_sql::Statement::Query(mut vq) = first.statement else {
+                        return Err(Error::internal("view query is not a SELECT"));
+                    };
+                    ctx.depth.set(ctx.depth.get() + 1);
+                    let saved_db = ctx.current_db.clone();
+                    let _ = saved_db;
+                    name_columns(&mut vq.body);
+                    rewrite_query_inner(&mut vq, ctx)?;
+                    ctx.depth.set(ctx.depth.get() - 1);
+                    let alias = alias.clone().unwrap_or(datafusion::sql::sqlparser::ast::TableAlias {
+                        explicit: true,
+                        name: Ident::new(table.clone()),
+                        columns: vec![],
+                    });
+                    *tf = TableFactor::Derived {
+                        lateral: false,
+                        subquery: vq,
+                        alias: Some(alias),
+                        sample: None,
+                    };
+                }
+            }
+            Ok(())
+        }
+        TableFactor::Derived { subquery, .. } => {
+            name_columns(&mut subquery.body);
+            rewrite_query_inner(subquery, ctx)
+        }
+        TableFactor::NestedJoin { table_with_joins, .. } => {
+            rewrite_table_with_joins(table_with_joins, ctx)
+        }
+        _ => Ok(()),
+    }
+}
+
+#[allow(dead_code)]
+fn span() -> Span {
+    Span::empty()
+}

@@ -1,0 +1,192 @@
+//! Building small Arrow batches row by row (system tables, SHOW/DESCRIBE results).
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    ArrayRef, FixedSizeBinaryBuilder, Int32Builder, Int64Builder, ListBuilder, StringBuilder,
+    TimestampSecondBuilder, UInt8Builder, UInt64Builder,
+};
+use datafusion::arrow::datatypes::{Schema, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
+use sluice_common::{ChType, Error, Result};
+
+/// One cell value.
+#[derive(Clone, Debug)]
+pub enum Cell {
+    /// NULL (Nullable columns) or the default value.
+    Null,
+    /// Text.
+    Str(String),
+    /// Unsigned integer.
+    U64(u64),
+    /// Signed integer (also DateTime seconds).
+    I64(i64),
+    /// Array of strings.
+    StrArr(Vec<String>),
+}
+
+impl From<&str> for Cell {
+    fn from(s: &str) -> Self {
+        Cell::Str(s.to_string())
+    }
+}
+impl From<String> for Cell {
+    fn from(s: String) -> Self {
+        Cell::Str(s)
+    }
+}
+impl From<u64> for Cell {
+    fn from(v: u64) -> Self {
+        Cell::U64(v)
+    }
+}
+impl From<bool> for Cell {
+    fn from(v: bool) -> Self {
+        Cell::U64(v as u64)
+    }
+}
+impl From<Option<u64>> for Cell {
+    fn from(v: Option<u64>) -> Self {
+        v.map_or(Cell::Null, Cell::U64)
+    }
+}
+
+/// Schema from (name, ClickHouse type name) pairs.
+pub fn schema_of(cols: &[(&str, &str)]) -> Result<SchemaRef> {
+    let mut fields = Vec::with_capacity(cols.len());
+    for (n, t) in cols {
+        fields.push(ChType::parse(t)?.to_field(n));
+    }
+    Ok(Arc::new(Schema::new(fields)))
+}
+
+/// Builds a batch with `schema` from rows of cells.
+pub fn build_batch(schema: SchemaRef, rows: &[Vec<Cell>]) -> Result<RecordBatch> {
+    let mut cols: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
+    for (i, f) in schema.fields().iter().enumerate() {
+        let t = ChType::from_field(f);
+        let cell = |r: &Vec<Cell>| r.get(i).cloned().unwrap_or(Cell::Null);
+        let arr: ArrayRef = match t.non_nullable() {
+            ChType::String | ChType::Enum8(_) | ChType::Enum16(_) => {
+                let mut b = StringBuilder::new();
+                for r in rows {
+                    match cell(r) {
+                        Cell::Str(s) => b.append_value(s),
+                        Cell::U64(v) => b.append_value(v.to_string()),
+                        Cell::I64(v) => b.append_value(v.to_string()),
+                        Cell::Null if t.is_nullable() => b.append_null(),
+                        _ => b.append_value(""),
+                    }
+                }
+                Arc::new(b.finish())
+            }
+            ChType::UInt8 | ChType::Bool => {
+                let mut b = UInt8Builder::new();
+                for r in rows {
+                    match cell(r) {
+                        Cell::U64(v) => b.append_value(v as u8),
+                        Cell::I64(v) => b.append_value(v as u8),
+                        Cell::Null if t.is_nullable() => b.append_null(),
+                        _ => b.append_value(0),
+                    }
+                }
+                if matches!(t.non_nullable(), ChType::Bool) {
+                    let a = b.finish();
+                    let bools: datafusion::arrow::array::BooleanArray =
+                        a.iter().map(|v| v.map(|x| x != 0)).collect();
+                    Arc::new(bools)
+                } else {
+                    Arc::new(b.finish())
+                }
+            }
+            ChType::UInt64 => {
+                let mut b = UInt64Builder::new();
+                for r in rows {
+                    match cell(r) {
+                        Cell::U64(v) => b.append_value(v),
+                        Cell::I64(v) => b.append_value(v as u64),
+                        Cell::Null if t.is_nullable() => b.append_null(),
+                        _ => b.append_value(0),
+                    }
+                }
+                Arc::new(b.finish())
+            }
+            ChType::Int32 => {
+                let mut b = Int32Builder::new();
+                for r in rows {
+                    match cell(r) {
+                        Cell::I64(v) => b.append_value(v as i32),
+                        Cell::U64(v) => b.append_value(v as i32),
+                        Cell::Null if t.is_nullable() => b.append_null(),
+                        _ => b.append_value(0),
+                    }
+                }
+                Arc::new(b.finish())
+            }
+            ChType::Int64 => {
+                let mut b = Int64Builder::new();
+                for r in rows {
+                    match cell(r) {
+                        Cell::I64(v) => b.append_value(v),
+                        Cell::U64(v) => b.append_value(v as i64),
+                        Cell::Null if t.is_nullable() => b.append_null(),
+                        _ => b.append_value(0),
+                    }
+                }
+                Arc::new(b.finish())
+            }
+            ChType::DateTime(tz) => {
+                let mut b = TimestampSecondBuilder::new();
+                for r in rows {
+                    match cell(r) {
+                        Cell::I64(v) => b.append_value(v),
+                        Cell::U64(v) => b.append_value(v as i64),
+                        _ => b.append_value(0),
+                    }
+                }
+                Arc::new(b.finish().with_timezone_opt(tz))
+            }
+            ChType::Uuid => {
+                let mut b = FixedSizeBinaryBuilder::new(16);
+                for r in rows {
+                    let bytes = match cell(r) {
+                        Cell::Str(s) => parse_uuid(&s),
+                        _ => [0u8; 16],
+                    };
+                    b.append_value(bytes).map_err(|e| Error::internal(e.to_string()))?;
+                }
+                Arc::new(b.finish())
+            }
+            ChType::Array(inner) if matches!(*inner, ChType::String) => {
+                let mut b = ListBuilder::new(StringBuilder::new())
+                    .with_field(Arc::new(ChType::String.to_field("item")));
+                for r in rows {
+                    if let Cell::StrArr(v) = cell(r) {
+                        for s in v {
+                            b.values().append_value(s);
+                        }
+                    }
+                    b.append(true);
+                }
+                Arc::new(b.finish())
+            }
+            other => {
+                return Err(Error::internal(format!("rows: unsupported column type {other}")));
+            }
+        };
+        cols.push(arr);
+    }
+    let opts = datafusion::arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(rows.len()));
+    RecordBatch::try_new_with_options(schema, cols, &opts).map_err(|e| Error::internal(e.to_string()))
+}
+
+fn parse_uuid(s: &str) -> [u8; 16] {
+    let hex: String = s.chars().filter(|c| c.is_ascii_hexdigit()).collect();
+    let mut out = [0u8; 16];
+    for (i, o) in out.iter_mut().enumerate() {
+        if let Some(h) = hex.get(i * 2..i * 2 + 2) {
+            *o = u8::from_str_radix(h, 16).unwrap_or(0);
+        }
+    }
+    out
+}

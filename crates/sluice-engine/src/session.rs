@@ -1,0 +1,288 @@
+//! [`Session`]: a user's connection state (current database, settings) and statement
+//! execution. Each statement is dispatched to `statements::*`; SELECTs are rewritten
+//! (`rewrite`) and planned on DataFusion.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::MemoryCatalogProviderList;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::execution::session_state::SessionState;
+use datafusion::prelude::SessionContext;
+use sluice_common::{Error, Result, Settings};
+use sluice_sql::ParsedStatement;
+
+use crate::df_catalog::{CATALOG_NAME, SluiceCatalogProvider};
+use crate::engine::EngineRef;
+use crate::rewrite::RewriteContext;
+use crate::system::SystemTables;
+
+/// Counters a query updates while it runs (read by servers for progress and summaries).
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Rows read from tables.
+    pub read_rows: AtomicU64,
+    /// Bytes read from tables.
+    pub read_bytes: AtomicU64,
+    /// Rows written by INSERT.
+    pub written_rows: AtomicU64,
+    /// Bytes written by INSERT.
+    pub written_bytes: AtomicU64,
+    /// Rows in the result.
+    pub result_rows: AtomicU64,
+}
+
+impl Progress {
+    /// Adds to written rows/bytes.
+    pub fn add_written(&self, rows: u64, bytes: u64) {
+        self.written_rows.fetch_add(rows, Ordering::Relaxed);
+        self.written_bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+}
+
+/// The result of one statement.
+pub struct QueryOutput {
+    /// Result schema (empty for statements without a result).
+    pub schema: SchemaRef,
+    /// Result rows; None for statements that return nothing (DDL, INSERT, SET…).
+    pub stream: Option<SendableRecordBatchStream>,
+    /// `FORMAT` clause of the statement, if any.
+    pub format: Option<String>,
+    /// `WITH TOTALS` row.
+    pub totals: Option<RecordBatch>,
+    /// Progress counters.
+    pub progress: Arc<Progress>,
+}
+
+impl std::fmt::Debug for QueryOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueryOutput")
+            .field("schema", &self.schema)
+            .field("has_stream", &self.stream.is_some())
+            .field("format", &self.format)
+            .finish()
+    }
+}
+
+impl QueryOutput {
+    /// A statement without result rows.
+    pub fn empty() -> Self {
+        Self {
+            schema: Arc::new(datafusion::arrow::datatypes::Schema::empty()),
+            stream: None,
+            format: None,
+            totals: None,
+            progress: Arc::new(Progress::default()),
+        }
+    }
+
+    /// A fixed result.
+    pub fn batches(schema: SchemaRef, batches: Vec<RecordBatch>) -> Result<Self> {
+        let stream = datafusion::physical_plan::stream::RecordBatchStreamAdapter::new(
+            Arc::clone(&schema),
+            futures::stream::iter(batches.into_iter().map(Ok)),
+        );
+        Ok(Self {
+            schema,
+            stream: Some(Box::pin(stream)),
+            format: None,
+            totals: None,
+            progress: Arc::new(Progress::default()),
+        })
+    }
+
+    /// Collects all result batches.
+    pub async fn collect(self) -> Result<Vec<RecordBatch>> {
+        use futures::StreamExt;
+        let mut out = Vec::new();
+        if let Some(mut s) = self.stream {
+            while let Some(b) = s.next().await {
+                out.push(b.map_err(crate::error::from_datafusion)?);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Data sent with an INSERT by the client (HTTP body, native Data packets, stdin).
+pub enum InsertInput {
+    /// Raw bytes in the statement's `FORMAT` (or `format` if given).
+    Bytes {
+        /// Format name override (HTTP `INSERT … FORMAT X` has it in the query).
+        format: Option<String>,
+        /// The data.
+        data: Vec<u8>,
+    },
+    /// Already decoded batches (native protocol), columns in the INSERT's column order.
+    Batches(Vec<RecordBatch>),
+}
+
+/// A session: current database, settings, and statement execution.
+pub struct Session {
+    pub(crate) engine: EngineRef,
+    pub(crate) current_db: String,
+    pub(crate) settings: Settings,
+}
+
+impl Session {
+    pub(crate) fn new(engine: EngineRef) -> Self {
+        let settings = engine.default_settings.clone();
+        Self {
+            engine,
+            current_db: "default".to_string(),
+            settings,
+        }
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &EngineRef {
+        &self.engine
+    }
+
+    /// Current database.
+    pub fn current_database(&self) -> &str {
+        &self.current_db
+    }
+
+    /// `USE db`.
+    pub fn set_current_database(&mut self, db: &str) -> Result<()> {
+        if !self.engine.catalog.database_exists(db) {
+            return Err(sluice_common::ch_err!(UNKNOWN_DATABASE, "Database {db} does not exist"));
+        }
+        self.current_db = db.to_string();
+        Ok(())
+    }
+
+    /// Session settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Changes a session setting (validated).
+    pub fn set_setting(&mut self, name: &str, value: &str) -> Result<()> {
+        self.settings.set(name, value)
+    }
+
+    /// The session time zone (`session_timezone`, else the server's, UTC by default).
+    pub fn timezone(&self) -> String {
+        self.settings
+            .get("session_timezone")
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "UTC".to_string())
+    }
+
+    /// Splits SQL text into statements.
+    pub fn parse(&self, sql: &str) -> Result<Vec<ParsedStatement>> {
+        sluice_sql::parse_statements(sql)
+    }
+
+    /// Parses and runs every statement; returns each statement's output in order, stopping
+    /// at the first error. Results with streams must be consumed by the caller before the
+    /// next statement would observe their effects, so this helper collects them.
+    pub async fn execute_sql(&mut self, sql: &str) -> Result<Vec<(QueryOutput, Vec<RecordBatch>)>> {
+        let mut out = Vec::new();
+        for stmt in self.parse(sql)? {
+            let mut o = self.execute(stmt, None).await?;
+            let stream = o.stream.take();
+            let mut batches = Vec::new();
+            if let Some(mut s) = stream {
+                use futures::StreamExt;
+                while let Some(b) = s.next().await {
+                    batches.push(b.map_err(crate::error::from_datafusion)?);
+                }
+            }
+            out.push((o, batches));
+        }
+        Ok(out)
+    }
+
+    /// Runs one parsed statement.
+    pub async fn execute(
+        &mut self,
+        stmt: ParsedStatement,
+        input: Option<InsertInput>,
+    ) -> Result<QueryOutput> {
+        // Per-query settings (`SETTINGS …` clause) apply to this statement only.
+        let saved = if stmt.settings.is_empty() {
+            None
+        } else {
+            let saved = self.settings.clone();
+            for (k, v) in &stmt.settings {
+                self.settings.set(k, &setting_text(v))?;
+            }
+            Some(saved)
+        };
+        let format = stmt.format.clone();
+        let result = crate::statements::execute(self, stmt, input).await;
+        if let Some(s) = saved {
+            self.settings = s;
+        }
+        let mut out = result?;
+        if out.format.is_none() {
+            out.format = format;
+        }
+        Ok(out)
+    }
+
+    /// A DataFusion state for one query: the engine's functions, this session's database
+    /// and time zone, and a catalog whose `system` tables see this session's settings.
+    pub(crate) fn df_state(&self) -> SessionState {
+        let system = Arc::new(SystemTables {
+            catalog: Arc::clone(&self.engine.catalog),
+            settings: self.settings.clone(),
+            functions: Arc::clone(&self.engine.function_infos),
+        });
+        let list = Arc::new(MemoryCatalogProviderList::new());
+        datafusion::catalog::CatalogProviderList::register_catalog(
+            list.as_ref(),
+            CATALOG_NAME.to_string(),
+            Arc::new(SluiceCatalogProvider::new(Arc::clone(&self.engine.catalog), system)),
+        );
+        let mut state = SessionStateBuilder::new_from_existing(self.engine.base_state.clone())
+            .with_catalog_list(list)
+            .build();
+        let opts = state.config_mut().options_mut();
+        opts.catalog.default_schema = self.current_db.clone();
+        opts.execution.time_zone = Some(self.timezone());
+        let bs = self.settings.get_u64("max_block_size");
+        if bs > 0 {
+            opts.execution.batch_size = bs.min(1 << 20) as usize;
+        }
+        state
+    }
+
+    /// A DataFusion context over [`Session::df_state`].
+    pub(crate) fn df_context(&self) -> SessionContext {
+        SessionContext::new_with_state(self.df_state())
+    }
+
+    /// What the AST rewrites need.
+    pub(crate) fn rewrite_context(&self) -> RewriteContext {
+        RewriteContext {
+            catalog: Arc::clone(&self.engine.catalog),
+            current_db: self.current_db.clone(),
+            functions: Arc::clone(&self.engine.function_names),
+            functions_ci: Arc::clone(&self.engine.functions_ci),
+            with_totals: std::cell::Cell::new(false),
+            depth: std::cell::Cell::new(0),
+            with_aliases: std::cell::RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Replays a stored definition at start-up.
+    pub(crate) async fn attach_stored(&mut self, db: &str, table: &str, sql: &str) -> Result<()> {
+        let stmts = sluice_sql::parse_statements(sql)?;
+        let Some(stmt) = stmts.into_iter().next() else {
+            return Err(Error::internal(format!("empty metadata for {db}.{table}")));
+        };
+        crate::statements::ddl::attach(self, db, table, stmt, sql).await
+    }
+}
+
+/// A setting value as text.
+pub(crate) fn setting_text(v: &sluice_sql::SettingValue) -> String {
+    v.to_plain_string()
+}

@@ -1,0 +1,127 @@
+//! `INSERT INTO t [(cols)] VALUES … | SELECT … | FORMAT fmt <data>`.
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
+use sluice_common::{Error, Result, ch_err};
+use sluice_sql::{Insert, InsertSource};
+
+use crate::session::{InsertInput, QueryOutput, Session};
+use crate::table::ColumnDesc;
+
+/// The columns an INSERT fills, in order: the listed ones, or every column `SELECT *`
+/// would return.
+pub fn insert_columns(all: &[ColumnDesc], listed: &[String]) -> Result<Vec<ColumnDesc>> {
+    if listed.is_empty() {
+        return Ok(all.iter().filter(|c| c.in_star()).cloned().collect());
+    }
+    let mut out = Vec::with_capacity(listed.len());
+    for n in listed {
+        let c = all
+            .iter()
+            .find(|c| &c.name == n)
+            .ok_or_else(|| ch_err!(NO_SUCH_COLUMN_IN_TABLE, "No such column {n} in table"))?;
+        out.push(c.clone());
+    }
+    Ok(out)
+}
+
+/// Schema of the data an INSERT expects (for `FORMAT` input and native sample blocks).
+pub fn insert_schema(cols: &[ColumnDesc]) -> SchemaRef {
+    Arc::new(Schema::new(
+        cols.iter().map(|c| c.ty.to_field(&c.name)).collect::<Vec<Field>>(),
+    ))
+}
+
+/// Runs an INSERT.
+pub async fn run(session: &mut Session, ins: Insert, input: Option<InsertInput>) -> Result<QueryOutput> {
+    let db = ins.table.database.clone().unwrap_or_else(|| session.current_db.clone());
+    let entry = session.engine.catalog.table_or_err(&db, &ins.table.table)?;
+    let table = entry
+        .table
+        .clone()
+        .ok_or_else(|| ch_err!(TABLE_IS_READ_ONLY, "Table {db}.{} is a view", ins.table.table))?;
+    let all = table.columns();
+    let cols = insert_columns(&all, &ins.columns)?;
+    let schema = insert_schema(&cols);
+    let batches: Vec<RecordBatch> = match (ins.source, input) {
+        (_, Some(InsertInput::Batches(b))) => b,
+        (InsertSource::Select(q), _) => {
+            let (_, out) = super::select::collect_query(session, *q).await?;
+            out.into_iter()
+                .map(|b| relabel(&schema, b))
+                .collect::<Result<Vec<_>>>()?
+        }
+        (InsertSource::Values { data }, _) => values_batches(session, &schema, &data).await?,
+        (InsertSource::Format { format, data }, input) => {
+            let (fmt, bytes) = match input {
+                Some(InsertInput::Bytes { format: f, data: d }) => (f.unwrap_or(format), d),
+                _ => (format, data.map(|d| d.into_bytes()).unwrap_or_default()),
+            };
+            let mut fs = sluice_formats::FormatSettings::default();
+            for (k, v) in session.settings().changed() {
+                let _ = fs.set(k, v);
+            }
+            fs.timezone = session.timezone();
+            let mut reader = sluice_formats::input_format(&fmt, Arc::clone(&schema), &fs)?;
+            reader.read(&bytes)?
+        }
+    };
+    let progress = Arc::new(crate::session::Progress::default());
+    for b in batches {
+        if b.num_rows() == 0 {
+            continue;
+        }
+        let rows = b.num_rows() as u64;
+        let bytes = b.get_array_memory_size() as u64;
+        let filled = super::fill::fill_batch(session, &all, b).await?;
+        table.insert(filled)?;
+        progress.add_written(rows, bytes);
+    }
+    let mut out = QueryOutput::empty();
+    out.progress = progress;
+    Ok(out)
+}
+
+/// Gives a query's output batch the INSERT's column names (positional, like ClickHouse).
+fn relabel(schema: &SchemaRef, b: RecordBatch) -> Result<RecordBatch> {
+    if b.num_columns() != schema.fields().len() {
+        return Err(Error::new(
+            sluice_common::ErrorCode::NUMBER_OF_COLUMNS_DOESNT_MATCH,
+            format!(
+                "Number of columns doesn't match: inserting {} columns into {}",
+                b.num_columns(),
+                schema.fields().len()
+            ),
+        ));
+    }
+    let fields: Vec<Field> = b
+        .schema()
+        .fields()
+        .iter()
+        .zip(schema.fields())
+        .map(|(f, t)| f.as_ref().clone().with_name(t.name().clone()))
+        .collect();
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), b.columns().to_vec())
+        .map_err(|e| Error::internal(e.to_string()))
+}
+
+/// `VALUES (…), (…)`: parsed as ClickHouse's Values format when the rows are literals, else
+/// evaluated as SQL expressions (`VALUES (1 + 1, now())`).
+async fn values_batches(session: &Session, schema: &SchemaRef, data: &str) -> Result<Vec<RecordBatch>> {
+    let mut fs = sluice_formats::FormatSettings::default();
+    fs.timezone = session.timezone();
+    if let Ok(mut reader) = sluice_formats::input_format("Values", Arc::clone(schema), &fs) {
+        if let Ok(b) = reader.read(data.as_bytes()) {
+            return Ok(b);
+        }
+    }
+    let sql = format!("SELECT * FROM (VALUES {data})");
+    let stmts = sluice_sql::parse_statements(&sql)?;
+    let Some(sluice_sql::Statement::Query(q)) = stmts.into_iter().next().map(|p| p.statement) else {
+        return Err(Error::new(sluice_common::ErrorCode::SYNTAX_ERROR, "Cannot parse VALUES"));
+    };
+    let (_, out) = super::select::collect_query(session, *q).await?;
+    out.into_iter().map(|b| relabel(schema, b)).collect()
+}

@@ -1,0 +1,46 @@
+//! Statement execution, one statement family per module.
+
+pub mod ddl;
+pub mod insert;
+pub mod misc;
+pub mod select;
+pub mod show;
+pub mod fill;
+
+use sluice_common::{Error, Result};
+use sluice_sql::{ParsedStatement, Statement};
+
+use crate::session::{InsertInput, QueryOutput, Session};
+
+/// Runs one statement.
+pub async fn execute(
+    session: &mut Session,
+    stmt: ParsedStatement,
+    input: Option<InsertInput>,
+) -> Result<QueryOutput> {
+    let text = stmt.text.clone();
+    match stmt.statement {
+        Statement::Query(q) => select::run_query(session, *q).await,
+        Statement::Insert(ins) => insert::run(session, ins, input).await,
+        Statement::CreateTable(ct) => ddl::create_table(session, *ct, &text).await,
+        Statement::CreateDatabase(cd) => ddl::create_database(session, cd).await,
+        Statement::CreateView(cv) => ddl::create_view(session, *cv, &text).await,
+        Statement::Drop(d) => ddl::drop(session, d).await,
+        Statement::Rename { pairs, .. } => ddl::rename(session, pairs).await,
+        Statement::Truncate { table, if_exists } => ddl::truncate(session, table, if_exists).await,
+        Statement::Use { database } => misc::use_db(session, database),
+        Statement::Set(s) => misc::set(session, s),
+        Statement::Show(s) => show::show(session, s).await,
+        Statement::Describe(d) => show::describe(session, d).await,
+        Statement::Exists(e) => show::exists(session, e).await,
+        other => Err(Error::not_implemented(format!(
+            "statement {}",
+            statement_kind(&other)
+        ))),
+    }
+}
+
+fn statement_kind(s: &Statement) -> String {
+    let dbg = format!("{s:?}");
+    dbg.split(['(', '{', ' ']).next().unwrap_or("?").to_string()
+}

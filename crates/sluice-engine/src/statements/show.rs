@@ -1,0 +1,192 @@
+//! `SHOW DATABASES/TABLES/CREATE`, `DESCRIBE`, `EXISTS`.
+
+use std::sync::Arc;
+
+use sluice_common::{Result, ch_err};
+
+use crate::catalog::TableKind;
+use crate::rows::{Cell, build_batch, schema_of};
+use crate::session::{QueryOutput, Session};
+
+fn show_like(p: &sluice_sql::ShowLike, s: &str) -> bool {
+    let m = if p.case_insensitive {
+        like(&p.pattern.to_lowercase(), &s.to_lowercase())
+    } else {
+        like(&p.pattern, s)
+    };
+    m != p.negated
+}
+
+fn like(pattern: &str, s: &str) -> bool {
+    // SQL LIKE with % and _.
+    fn rec(p: &[u8], s: &[u8]) -> bool {
+        match (p.first(), s.first()) {
+            (None, None) => true,
+            (Some(b'%'), _) => rec(&p[1..], s) || (!s.is_empty() && rec(p, &s[1..])),
+            (Some(b'_'), Some(_)) => rec(&p[1..], &s[1..]),
+            (Some(b'\\'), Some(c)) if p.len() > 1 && p[1] == *c => rec(&p[2..], &s[1..]),
+            (Some(a), Some(b)) if a == b => rec(&p[1..], &s[1..]),
+            _ => false,
+        }
+    }
+    rec(pattern.as_bytes(), s.as_bytes())
+}
+
+/// `SHOW …`.
+pub async fn show(session: &mut Session, s: sluice_sql::Show) -> Result<QueryOutput> {
+    use sluice_sql::Show;
+    match s {
+        Show::Databases { like: pat, .. } => {
+            let schema = schema_of(&[("name", "String")])?;
+            let rows: Vec<Vec<Cell>> = session
+                .engine
+                .catalog
+                .database_names()
+                .into_iter()
+                .filter(|n| pat.as_ref().is_none_or(|p| show_like(p, n)))
+                .map(|n| vec![Cell::Str(n)])
+                .collect();
+            let b = build_batch(Arc::clone(&schema), &rows)?;
+            QueryOutput::batches(schema, vec![b])
+        }
+        Show::Tables { database, like: pat, .. } => {
+            let db = database.unwrap_or_else(|| session.current_db.clone());
+            if !session.engine.catalog.database_exists(&db) {
+                return Err(ch_err!(UNKNOWN_DATABASE, "Database {db} does not exist"));
+            }
+            let schema = schema_of(&[("name", "String")])?;
+            let names: Vec<String> = if db == "system" {
+                let st = session.df_state();
+                let _ = st;
+                [
+                    "data_type_families", "databases", "columns", "formats", "functions", "numbers",
+                    "numbers_mt", "one", "settings", "table_engines", "tables", "zeros",
+                ]
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+            } else {
+                session.engine.catalog.tables(&db).iter().map(|t| t.name.clone()).collect()
+            };
+            let mut names: Vec<String> = names
+                .into_iter()
+                .filter(|n| pat.as_ref().is_none_or(|p| show_like(p, n)))
+                .collect();
+            names.sort();
+            let rows: Vec<Vec<Cell>> = names.into_iter().map(|n| vec![Cell::Str(n)]).collect();
+            let b = build_batch(Arc::clone(&schema), &rows)?;
+            QueryOutput::batches(schema, vec![b])
+        }
+        Show::Create { name, .. } => {
+            let db = name.database.unwrap_or_else(|| session.current_db.clone());
+            let entry = session.engine.catalog.table_or_err(&db, &name.table)?;
+            let schema = schema_of(&[("statement", "String")])?;
+            let text = match &entry.kind {
+                TableKind::View { .. } | TableKind::Table => entry.show_create.clone(),
+            };
+            let b = build_batch(Arc::clone(&schema), &[vec![Cell::Str(text)]])?;
+            QueryOutput::batches(schema, vec![b])
+        }
+        other => Err(sluice_common::Error::not_implemented(format!("{other:?}"))),
+    }
+}
+
+/// `DESCRIBE TABLE t`.
+pub async fn describe(session: &mut Session, d: sluice_sql::Describe) -> Result<QueryOutput> {
+    let schema = schema_of(&[
+        ("name", "String"),
+        ("type", "String"),
+        ("default_type", "String"),
+        ("default_expression", "String"),
+        ("comment", "String"),
+        ("codec_expression", "String"),
+        ("ttl_expression", "String"),
+    ])?;
+    let rows: Vec<Vec<Cell>> = match d.target {
+        sluice_sql::DescribeTarget::Table(name) => {
+            let db = name.database.unwrap_or_else(|| session.current_db.clone());
+            let entry = session.engine.catalog.table_or_err(&db, &name.table)?;
+            match &entry.table {
+                Some(t) => t
+                    .columns()
+                    .into_iter()
+                    .map(|c| {
+                        let (k, e) = c
+                            .default
+                            .map(|(k, e)| (k.keyword().to_string(), e))
+                            .unwrap_or_default();
+                        vec![
+                            Cell::Str(c.name),
+                            Cell::Str(c.ty.to_string()),
+                            Cell::Str(k),
+                            Cell::Str(e),
+                            Cell::Str(c.comment),
+                            Cell::Str(c.codec.unwrap_or_default()),
+                            Cell::Str(String::new()),
+                        ]
+                    })
+                    .collect(),
+                None => {
+                    let TableKind::View { query } = &entry.kind else {
+                        return Ok(QueryOutput::empty());
+                    };
+                    let q = sluice_sql::parse_statements(query)?;
+                    let Some(sluice_sql::Statement::Query(q)) = q.into_iter().next().map(|p| p.statement) else {
+                        return Ok(QueryOutput::empty());
+                    };
+                    let out = super::select::run_query(session, *q).await?;
+                    out.schema
+                        .fields()
+                        .iter()
+                        .map(|f| {
+                            vec![
+                                Cell::Str(f.name().clone()),
+                                Cell::Str(sluice_common::ChType::from_field(f).to_string()),
+                            ]
+                        })
+                        .collect()
+                }
+            }
+        }
+        sluice_sql::DescribeTarget::TableFunction(e) => {
+            return Err(sluice_common::Error::not_implemented(format!("DESCRIBE of table function {e}")));
+        }
+        sluice_sql::DescribeTarget::Query(q) => {
+            let out = super::select::run_query(session, *q).await?;
+            out.schema
+                .fields()
+                .iter()
+                .map(|f| {
+                    vec![
+                        Cell::Str(f.name().clone()),
+                        Cell::Str(sluice_common::ChType::from_field(f).to_string()),
+                    ]
+                })
+                .collect()
+        }
+    };
+    let b = build_batch(Arc::clone(&schema), &rows)?;
+    QueryOutput::batches(schema, vec![b])
+}
+
+/// `EXISTS [TABLE|DATABASE] name`.
+pub async fn exists(session: &mut Session, e: sluice_sql::Exists) -> Result<QueryOutput> {
+    let found = match e.kind {
+        sluice_sql::ObjectKind::Database => session.engine.catalog.database_exists(&e.name.table),
+        _ => {
+            let name = e.name;
+            let db = name.database.unwrap_or_else(|| session.current_db.clone());
+            session.engine.catalog.table(&db, &name.table).is_some()
+                || (db == "system"
+                    && session
+                        .df_state()
+                        .catalog_list()
+                        .catalog(crate::df_catalog::CATALOG_NAME)
+                        .and_then(|c| c.schema("system"))
+                        .is_some_and(|s| s.table_exist(&name.table)))
+        }
+    };
+    let schema = schema_of(&[("result", "UInt8")])?;
+    let b = build_batch(Arc::clone(&schema), &[vec![Cell::U64(found as u64)]])?;
+    QueryOutput::batches(schema, vec![b])
+}

@@ -1,0 +1,85 @@
+//! The `system` database: tables generated on each query from the catalog, the settings
+//! and the function registry, with ClickHouse's column names and types.
+
+mod numbers;
+mod tables;
+
+use std::sync::Arc;
+
+use datafusion::catalog::{MemTable, TableProvider};
+use sluice_common::{Result, Settings};
+
+use crate::catalog::Catalog;
+use crate::rows::{Cell, build_batch, schema_of};
+
+pub use numbers::NumbersTable;
+
+/// Function registry facts for `system.functions`.
+#[derive(Debug, Clone)]
+pub struct FunctionInfo {
+    /// Name.
+    pub name: String,
+    /// Aggregate?
+    pub is_aggregate: bool,
+    /// Name it aliases, or empty.
+    pub alias_to: String,
+    /// Case-insensitive?
+    pub case_insensitive: bool,
+}
+
+/// A per-query view of everything the system tables show.
+#[derive(Debug)]
+pub struct SystemTables {
+    /// Catalog.
+    pub catalog: Arc<Catalog>,
+    /// Session settings.
+    pub settings: Settings,
+    /// Registered functions.
+    pub functions: Arc<Vec<FunctionInfo>>,
+}
+
+const NAMES: &[&str] = &[
+    "one",
+    "numbers",
+    "numbers_mt",
+    "zeros",
+    "databases",
+    "tables",
+    "columns",
+    "functions",
+    "settings",
+    "table_engines",
+    "formats",
+    "data_type_families",
+];
+
+impl SystemTables {
+    /// Names of the system tables.
+    pub fn names(&self) -> &'static [&'static str] {
+        NAMES
+    }
+
+    /// A provider for `system.<name>`, or None.
+    pub fn provider(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
+        let (schema, rows) = match name {
+            "one" => (schema_of(&[("dummy", "UInt8")])?, vec![vec![Cell::U64(0)]]),
+            "numbers" | "numbers_mt" => {
+                return Ok(Some(Arc::new(NumbersTable::new("number", 0, None))));
+            }
+            "zeros" => return Ok(Some(Arc::new(NumbersTable::zeros(None)))),
+            "databases" => tables::databases(self)?,
+            "tables" => tables::tables(self)?,
+            "columns" => tables::columns(self)?,
+            "functions" => tables::functions(self)?,
+            "settings" => tables::settings(self)?,
+            "table_engines" => tables::table_engines()?,
+            "formats" => tables::formats()?,
+            "data_type_families" => tables::data_type_families()?,
+            _ => return Ok(None),
+        };
+        let batch = build_batch(schema.clone(), &rows)?;
+        let t = MemTable::try_new(schema, vec![vec![batch]])
+            .map_err(crate::error::from_datafusion)?;
+        Ok(Some(Arc::new(t)))
+    }
+}

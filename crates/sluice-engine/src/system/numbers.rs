@@ -1,0 +1,159 @@
+//! `system.numbers`, `system.zeros` and the `numbers(…)`/`zeros(…)` table functions: a
+//! lazily generated `number UInt64` column (or `zero UInt8`), bounded or endless.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::array::{UInt8Array, UInt64Array};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::datasource::TableType;
+use datafusion::error::Result as DfResult;
+use datafusion::logical_expr::Expr;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::memory::{LazyBatchGenerator, LazyMemoryExec};
+use parking_lot::RwLock;
+
+const BLOCK: u64 = 65_409;
+
+/// A numbers/zeros source: `start..start+count` (endless when `count` is None).
+#[derive(Debug)]
+pub struct NumbersTable {
+    schema: SchemaRef,
+    start: u64,
+    count: Option<u64>,
+    step: u64,
+    zeros: bool,
+}
+
+impl NumbersTable {
+    /// Numbers from `start`, `count` of them (None: endless), column named `column`.
+    pub fn new(column: &str, start: u64, count: Option<u64>) -> Self {
+        Self {
+            schema: Arc::new(Schema::new(vec![Field::new(column, DataType::UInt64, false)])),
+            start,
+            count,
+            step: 1,
+            zeros: false,
+        }
+    }
+
+    /// `numbers(start, count, step)`.
+    pub fn with_step(mut self, step: u64) -> Self {
+        self.step = step.max(1);
+        self
+    }
+
+    /// `zeros`: column `zero UInt8`.
+    pub fn zeros(count: Option<u64>) -> Self {
+        Self {
+            schema: Arc::new(Schema::new(vec![Field::new("zero", DataType::UInt8, false)])),
+            start: 0,
+            count,
+            step: 1,
+            zeros: true,
+        }
+    }
+}
+
+#[async_trait]
+impl TableProvider for NumbersTable {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        _state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        limit: Option<usize>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let mut remaining = self.count;
+        if let Some(l) = limit {
+            remaining = Some(remaining.map_or(l as u64, |c| c.min(l as u64)));
+        }
+        let generator = NumbersGenerator {
+            schema: Arc::clone(&self.schema),
+            next: self.start,
+            step: self.step,
+            remaining,
+            zeros: self.zeros,
+        };
+        let exec = LazyMemoryExec::try_new(
+            Arc::clone(&self.schema),
+            vec![Arc::new(RwLock::new(generator))],
+        )?;
+        match projection {
+            Some(p) if p.is_empty() => {
+                // Only the row count matters (count()); keep the column, it is cheap.
+                Ok(Arc::new(exec))
+            }
+            _ => Ok(Arc::new(exec)),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct NumbersGenerator {
+    schema: SchemaRef,
+    next: u64,
+    step: u64,
+    remaining: Option<u64>,
+    zeros: bool,
+}
+
+impl fmt::Display for NumbersGenerator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "numbers(next={}, remaining={:?})", self.next, self.remaining)
+    }
+}
+
+impl LazyBatchGenerator for NumbersGenerator {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn generate_next_batch(&mut self) -> DfResult<Option<RecordBatch>> {
+        let n = match self.remaining {
+            Some(0) => return Ok(None),
+            Some(r) => r.min(BLOCK),
+            None => BLOCK,
+        };
+        let array: Arc<dyn datafusion::arrow::array::Array> = if self.zeros {
+            Arc::new(UInt8Array::from(vec![0u8; n as usize]))
+        } else {
+            let start = self.next;
+            let step = self.step;
+            Arc::new(UInt64Array::from_iter_values(
+                (0..n).map(|i| start.wrapping_add(i.wrapping_mul(step))),
+            ))
+        };
+        self.next = self.next.wrapping_add(n.wrapping_mul(self.step));
+        if let Some(r) = &mut self.remaining {
+            *r -= n;
+        }
+        Ok(Some(RecordBatch::try_new(Arc::clone(&self.schema), vec![array])?))
+    }
+
+    fn reset_state(&self) -> Arc<RwLock<dyn LazyBatchGenerator>> {
+        Arc::new(RwLock::new(NumbersGenerator {
+            schema: Arc::clone(&self.schema),
+            next: self.next,
+            step: self.step,
+            remaining: self.remaining,
+            zeros: self.zeros,
+        }))
+    }
+}

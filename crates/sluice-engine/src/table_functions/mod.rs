@@ -1,0 +1,75 @@
+//! Table functions: `numbers`, `numbers_mt`, `zeros`, `values`, `file`.
+
+mod file;
+mod numbers;
+mod values;
+
+use std::sync::Arc;
+
+use datafusion::catalog::TableFunctionImpl;
+use datafusion::common::ScalarValue;
+use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::logical_expr::Expr;
+use sluice_common::{Error, ErrorCode};
+
+/// All table functions with their names.
+pub fn table_functions() -> Vec<(&'static str, Arc<dyn TableFunctionImpl>)> {
+    vec![
+        ("numbers", Arc::new(numbers::NumbersFunc { zeros: false })),
+        ("numbers_mt", Arc::new(numbers::NumbersFunc { zeros: false })),
+        ("zeros", Arc::new(numbers::NumbersFunc { zeros: true })),
+        ("zeros_mt", Arc::new(numbers::NumbersFunc { zeros: true })),
+        ("values", Arc::new(values::ValuesFunc)),
+        ("file", Arc::new(file::FileFunc)),
+    ]
+}
+
+pub(crate) fn ch(code: ErrorCode, msg: impl Into<String>) -> DataFusionError {
+    DataFusionError::External(Box::new(Error::new(code, msg)))
+}
+
+/// A constant argument as a scalar value (literals, casts of literals, negations).
+pub(crate) fn const_arg(e: &Expr) -> DfResult<ScalarValue> {
+    match e {
+        Expr::Literal(v, _) => Ok(v.clone()),
+        Expr::Cast(c) => const_arg(&c.expr),
+        Expr::Alias(a) => const_arg(&a.expr),
+        Expr::Negative(inner) => match const_arg(inner)? {
+            ScalarValue::Int64(Some(v)) => Ok(ScalarValue::Int64(Some(-v))),
+            ScalarValue::Float64(Some(v)) => Ok(ScalarValue::Float64(Some(-v))),
+            other => Err(ch(
+                ErrorCode::BAD_ARGUMENTS,
+                format!("Cannot negate table function argument {other}"),
+            )),
+        },
+        other => Err(ch(
+            ErrorCode::BAD_ARGUMENTS,
+            format!("Table function argument must be a constant, got {other}"),
+        )),
+    }
+}
+
+pub(crate) fn const_u64(e: &Expr) -> DfResult<u64> {
+    match const_arg(e)? {
+        ScalarValue::Int64(Some(v)) if v >= 0 => Ok(v as u64),
+        ScalarValue::UInt64(Some(v)) => Ok(v),
+        ScalarValue::Int32(Some(v)) if v >= 0 => Ok(v as u64),
+        ScalarValue::UInt8(Some(v)) => Ok(v as u64),
+        ScalarValue::UInt16(Some(v)) => Ok(v as u64),
+        ScalarValue::UInt32(Some(v)) => Ok(v as u64),
+        other => Err(ch(
+            ErrorCode::ILLEGAL_TYPE_OF_ARGUMENT,
+            format!("Illegal type of argument: expected an unsigned integer, got {other}"),
+        )),
+    }
+}
+
+pub(crate) fn const_string(e: &Expr) -> DfResult<String> {
+    match const_arg(e)? {
+        ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => Ok(s),
+        other => Err(ch(
+            ErrorCode::ILLEGAL_TYPE_OF_ARGUMENT,
+            format!("Illegal type of argument: expected a string, got {other}"),
+        )),
+    }
+}

@@ -1,0 +1,4 @@
+//! Table engines that live in the engine crate: `Memory`, `Null`.
+
+pub mod memory;
+pub mod null;

@@ -1,0 +1,48 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Sluice: a ClickHouse-compatible database built around the Kafka table engine.
+#[derive(Debug, Parser)]
+#[command(name = "sluice", version)]
+pub struct Cli {
+    /// What to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Sub-commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run SQL locally, like clickhouse-local.
+    Local(LocalArgs),
+}
+
+/// `sluice local` arguments (clickhouse-local's names).
+#[derive(Debug, Args)]
+pub struct LocalArgs {
+    /// SQL to run (several statements separated by `;`); read from stdin when absent.
+    #[arg(short = 'q', long = "query")]
+    pub query: Option<String>,
+    /// Output format (default TSV).
+    #[arg(short = 'f', long = "format", alias = "output-format")]
+    pub format: Option<String>,
+    /// Directory for persistent state; without it, state lives only for the process.
+    #[arg(long = "path")]
+    pub path: Option<PathBuf>,
+    /// Settings as `--name=value` are accepted by clickhouse-local; Sluice takes them as
+    /// `--setting name=value`.
+    #[arg(long = "setting", value_parser = parse_kv)]
+    pub settings: Vec<(String, String)>,
+    /// Also print timing to stderr.
+    #[arg(short = 't', long = "time")]
+    pub time: bool,
+}
+
+fn parse_kv(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .ok_or_else(|| format!("expected name=value, got {s}"))
+}
