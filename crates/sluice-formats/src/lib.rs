@@ -2,12 +2,21 @@
 //! ClickHouse writes.
 //!
 //! Entry points:
+//! - [`output_format`]: a writer ([`OutputFormat`]) for a format name (`TSV`, `JSON`,
+//!   `PrettyCompact`, `Parquet`, …) over a schema.
 //! - [`text::write_value`] / [`text::value_to_string`]: one value in ClickHouse's text
 //!   form (plus TSV/CSV/quoted/JSON variants in [`text`]).
+//! - [`FormatSettings`]: format-related ClickHouse settings, applied by name.
 //!
 //! Module map:
 //! - [`text`]: rendering single values (numbers, dates, escaping, containers, JSON).
+//! - [`output`]: output formats, one family per file.
+//! - [`settings`]: [`FormatSettings`].
 
+pub mod output;
+pub mod settings;
 pub mod text;
 
+pub use output::{OutputFormat, QueryStatistics, output_format};
+pub use settings::FormatSettings;
 pub use text::{TextContext, value_to_string, write_value};
