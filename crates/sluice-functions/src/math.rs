@@ -5,13 +5,16 @@
 //! `intDiv`, unary `-` → `negate`), so ClickHouse's result-type rules live here.
 //!
 //! Module map: [`arith_types`] (result types), [`arithmetic`] (`plus`/`minus`/`multiply`/
-//! `negate`), [`division`] (`divide`, `intDiv`, `modulo`, …), [`decimal`] (decimal kernels),
+//! `negate`), [`division`] (`divide`, `intDiv`, `modulo`, …), [`decimal`] (decimal kernels), [`compare`]
+//! (`equals`, `less`, …), [`logical`] (`and`, `or`, `xor`, `not`),
 //! [`num`] (C++-style numeric conversions), [`udf`] (the table-driven UDF wrapper).
 
 pub mod arith_types;
 pub mod arithmetic;
+pub mod compare;
 pub mod decimal;
 pub mod division;
+pub mod logical;
 pub mod num;
 pub mod udf;
 
@@ -21,6 +24,8 @@ use datafusion::logical_expr::ScalarUDF;
 pub fn functions() -> Vec<ScalarUDF> {
     let mut v = arithmetic::functions();
     v.extend(division::functions());
+    v.extend(compare::functions());
+    v.extend(logical::functions());
     v
 }
 
@@ -28,3 +33,5 @@ pub fn functions() -> Vec<ScalarUDF> {
 mod arith_tests;
 #[cfg(test)]
 pub(crate) mod test_util;
+#[cfg(test)]
+mod logic_tests;

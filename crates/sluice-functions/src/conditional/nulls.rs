@@ -20,7 +20,7 @@ use sluice_common::{ChType, Error, ErrorCode};
 
 use super::supertype::{least_supertype, make_nullable};
 use crate::ch_bail;
-use crate::math::udf::{Nulls, check_arity, udf};
+use crate::math::udf::{Nulls, check_arity, predicate, udf};
 
 /// The functions of this file.
 pub fn functions() -> Vec<ScalarUDF> {
@@ -28,9 +28,9 @@ pub fn functions() -> Vec<ScalarUDF> {
         udf("coalesce", &["COALESCE"], coalesce_rule, coalesce_kernel, Nulls::Own),
         udf("ifNull", &["IFNULL", "ifnull", "nvl", "NVL"], coalesce_rule, coalesce_kernel, Nulls::Own),
         udf("nullIf", &["NULLIF", "nullif"], null_if_rule, null_if_kernel, Nulls::Own),
-        udf("isNull", &["ISNULL", "isnull"], flag_rule, is_null_kernel, Nulls::Own),
-        udf("isNotNull", &[], flag_rule, is_null_kernel, Nulls::Own),
-        udf("isZeroOrNull", &[], flag_rule, is_null_kernel, Nulls::Own),
+        predicate("isNull", &["ISNULL", "isnull"], flag_rule, is_null_kernel, Nulls::Own),
+        predicate("isNotNull", &[], flag_rule, is_null_kernel, Nulls::Own),
+        predicate("isZeroOrNull", &[], flag_rule, is_null_kernel, Nulls::Own),
         udf("assumeNotNull", &[], unwrap_rule, unwrap_kernel, Nulls::Own),
         udf("toNullable", &[], unwrap_rule, unwrap_kernel, Nulls::Own),
         udf("identity", &[], unwrap_rule, unwrap_kernel, Nulls::Own),
@@ -167,7 +167,7 @@ fn is_null_kernel(
             }
         }
     };
-    Ok(Arc::new(UInt8Array::from_iter_values(mask.values().iter().map(u8::from))))
+    Ok(Arc::new(BooleanArray::new(mask.values().clone(), None)))
 }
 
 fn unwrap_rule(name: &str, types: &[ChType]) -> sluice_common::Result<ChType> {

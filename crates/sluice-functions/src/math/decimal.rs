@@ -11,7 +11,6 @@ use datafusion::common::Result;
 use sluice_common::ChType;
 
 use super::num::{convert, pow10};
-use crate::ch_bail;
 
 /// A decimal operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -147,12 +146,4 @@ pub(crate) fn decimal_binary(
             super::num::cast_to(arr.as_ref(), &ChType::Int256, other)
         }
     }
-}
-
-/// Fails unless `t` is a decimal (internal helper for kernels).
-pub(crate) fn require_decimal(t: &ChType) -> Result<()> {
-    if !matches!(t, ChType::Decimal { .. }) {
-        ch_bail!(LOGICAL_ERROR, "expected a Decimal, got {t} (this is a bug in Sluice)");
-    }
-    Ok(())
 }

@@ -126,6 +126,9 @@ pub(crate) fn fmt_value(arr: &ArrayRef, i: usize, t: &ChType) -> String {
             if v < i256::ZERO { format!("{}", u256_to_f64(v)) } else { v.to_string() }
         }
         (ChType::Int128 | ChType::Int256, _) => arr.as_primitive::<Decimal256Type>().value(i).to_string(),
+        (ChType::UInt8, DataType::Boolean) => {
+            if arr.as_boolean().value(i) { "1".into() } else { "0".into() }
+        }
         (_, DataType::Float64) => fmt_float(arr.as_primitive::<datafusion::arrow::datatypes::Float64Type>().value(i)),
         (_, DataType::Float32) => fmt_float(f64::from(arr.as_primitive::<datafusion::arrow::datatypes::Float32Type>().value(i))),
         _ => {

@@ -10,7 +10,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, new_null_array};
-use datafusion::arrow::datatypes::{DataType, FieldRef};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::{
     ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
@@ -45,6 +45,9 @@ pub(crate) struct ChUdf {
     rule: TypeRule,
     kernel: Kernel,
     nulls: Nulls,
+    /// The result is ClickHouse `UInt8` stored as an Arrow `Boolean` without metadata (so it
+    /// can be used as a DataFusion predicate); the kernel returns a `BooleanArray`.
+    boolean: bool,
 }
 
 impl PartialEq for ChUdf {
@@ -86,6 +89,27 @@ pub(crate) fn make(
         rule,
         kernel,
         nulls,
+        boolean: false,
+    })
+}
+
+/// Like [`udf`] for predicates: ClickHouse type `UInt8`, stored as Arrow `Boolean` without
+/// metadata (see `sluice_common::types`), so `WHERE equals(a, b)` works in DataFusion.
+pub(crate) fn predicate(
+    name: &'static str,
+    aliases: &[&'static str],
+    rule: TypeRule,
+    kernel: Kernel,
+    nulls: Nulls,
+) -> ScalarUDF {
+    ScalarUDF::new_from_impl(ChUdf {
+        name,
+        aliases: aliases.iter().map(|a| a.to_string()).collect(),
+        signature: Signature::variadic_any(Volatility::Immutable),
+        rule,
+        kernel,
+        nulls,
+        boolean: true,
     })
 }
 
@@ -125,11 +149,18 @@ impl ScalarUDFImpl for ChUdf {
     }
     fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
         let types: Vec<ChType> = arg_types.iter().map(|t| ChType::from_arrow(t, false)).collect();
-        Ok(self.result_type(&types).map_err(ch_error)?.to_arrow())
+        let t = self.result_type(&types).map_err(ch_error)?;
+        if self.boolean && !matches!(t.non_nullable(), ChType::Nothing) {
+            return Ok(DataType::Boolean);
+        }
+        Ok(t.to_arrow())
     }
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
         let types: Vec<ChType> = args.arg_fields.iter().map(|f| arg_type(f)).collect();
         let t = self.result_type(&types).map_err(ch_error)?;
+        if self.boolean && !matches!(t.non_nullable(), ChType::Nothing) {
+            return Ok(Arc::new(Field::new(self.name, DataType::Boolean, t.is_nullable())));
+        }
         Ok(ch_field(self.name, &t))
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
@@ -197,7 +228,3 @@ pub(crate) fn illegal_types(name: &str, types: &[ChType]) -> sluice_common::Erro
     )
 }
 
-/// Arrow array length helper for kernels that ignore inputs (constants).
-pub(crate) fn len_of(arrays: &[ArrayRef], rows: usize) -> usize {
-    arrays.first().map(|a| a.len()).unwrap_or(rows)
-}
