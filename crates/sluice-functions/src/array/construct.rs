@@ -1,0 +1,349 @@
+//! Constructors: `array(…)` (`[…]` literals), `tuple(…)`, `map(k, v, …)`, `range`,
+//! `emptyArray<T>()`.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, Int64Array, StructArray, UInt64Array};
+use datafusion::arrow::compute::interleave;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::Result;
+use datafusion::logical_expr::ScalarUDF;
+use sluice_common::ChType;
+
+use super::lists::{build_list, build_map, cast_col, default_array};
+use super::supertype::least_supertype;
+use crate::ch_bail;
+use crate::string::col::ints;
+use crate::string::rules::{arity, illegal, is_int};
+use crate::string::udf::{Args, ChUdf, Nulls, Ret, TypeArgs};
+
+/// The functions of this file.
+pub(crate) fn functions() -> Vec<ScalarUDF> {
+    let mut v = vec![
+        ChUdf::new("array", array_type, array)
+            .nulls(Nulls::Custom)
+            .no_low_card()
+            .build(),
+        ChUdf::new("tuple", tuple_type, tuple)
+            .nulls(Nulls::Custom)
+            .no_low_card()
+            .build(),
+        ChUdf::new("map", map_type, map)
+            .nulls(Nulls::Custom)
+            .no_low_card()
+            .build(),
+        ChUdf::new("range", range_type, range).build(),
+    ];
+    for (name, _) in EMPTY_ARRAYS {
+        v.push(ChUdf::new(name, empty_array_type, empty_array).build());
+    }
+    v
+}
+
+const EMPTY_ARRAYS: [(&str, &str); 14] = [
+    ("emptyArrayUInt8", "UInt8"),
+    ("emptyArrayUInt16", "UInt16"),
+    ("emptyArrayUInt32", "UInt32"),
+    ("emptyArrayUInt64", "UInt64"),
+    ("emptyArrayInt8", "Int8"),
+    ("emptyArrayInt16", "Int16"),
+    ("emptyArrayInt32", "Int32"),
+    ("emptyArrayInt64", "Int64"),
+    ("emptyArrayFloat32", "Float32"),
+    ("emptyArrayFloat64", "Float64"),
+    ("emptyArrayDate", "Date"),
+    ("emptyArrayDateTime", "DateTime"),
+    ("emptyArrayString", "String"),
+    ("emptyArrayUUID", "UUID"),
+];
+
+fn array_type(a: &TypeArgs) -> Result<Ret> {
+    Ok(ChType::Array(Box::new(least_supertype(&a.types)?)).into())
+}
+
+fn array(a: &Args) -> Result<ArrayRef> {
+    let ChType::Array(elem) = &a.ret.t else {
+        ch_bail!(LOGICAL_ERROR, "array: result type is not an array");
+    };
+    let n = a.cols.len();
+    if n == 0 {
+        return default_array(&a.ret.t, a.rows);
+    }
+    let cast: Vec<ArrayRef> = a
+        .cols
+        .iter()
+        .map(|c| cast_col(c, elem))
+        .collect::<Result<_>>()?;
+    let refs: Vec<&dyn Array> = cast.iter().map(|c| c.as_ref()).collect();
+    let mut idx = Vec::with_capacity(n * a.rows);
+    for row in 0..a.rows {
+        for arg in 0..n {
+            idx.push((arg, row));
+        }
+    }
+    let values = interleave(&refs, &idx)?;
+    let offsets = (0..=a.rows).map(|r| (r * n) as i32).collect();
+    build_list(elem, offsets, values)
+}
+
+fn tuple_type(a: &TypeArgs) -> Result<Ret> {
+    Ok(ChType::Tuple(a.types.iter().map(|t| (None, t.clone())).collect()).into())
+}
+
+fn tuple(a: &Args) -> Result<ArrayRef> {
+    let DataType::Struct(fields) = a.ret_arrow() else {
+        ch_bail!(LOGICAL_ERROR, "tuple: result type is not a struct");
+    };
+    if a.cols.is_empty() {
+        return Ok(Arc::new(StructArray::new_empty_fields(a.rows, None)));
+    }
+    let cols = a
+        .cols
+        .iter()
+        .zip(&a.types)
+        .map(|(c, t)| cast_col(c, t))
+        .collect::<Result<_>>()?;
+    Ok(Arc::new(StructArray::try_new(fields, cols, None)?))
+}
+
+fn map_type(a: &TypeArgs) -> Result<Ret> {
+    if !a.types.len().is_multiple_of(2) {
+        ch_bail!(
+            NUMBER_OF_ARGUMENTS_DOESNT_MATCH,
+            "Function map requires even number of arguments, but {} given",
+            a.types.len()
+        );
+    }
+    let keys: Vec<ChType> = a.types.iter().step_by(2).cloned().collect();
+    let vals: Vec<ChType> = a.types.iter().skip(1).step_by(2).cloned().collect();
+    let k = least_supertype(&keys)?;
+    if k.is_nullable() {
+        ch_bail!(BAD_ARGUMENTS, "Map cannot have a key of type {k}");
+    }
+    let v = least_supertype(&vals)?;
+    Ok(ChType::Map(Box::new(k), Box::new(v)).into())
+}
+
+fn map(a: &Args) -> Result<ArrayRef> {
+    let ChType::Map(kt, vt) = &a.ret.t else {
+        ch_bail!(LOGICAL_ERROR, "map: result type is not a map");
+    };
+    let pairs = a.cols.len() / 2;
+    if pairs == 0 {
+        // Arrow map keys cannot have the (always nullable) Null type of `Nothing`.
+        ch_bail!(
+            NOT_IMPLEMENTED,
+            "map() without arguments (type Map(Nothing, Nothing)) is not supported"
+        );
+    }
+    let keys: Vec<ArrayRef> = a
+        .cols
+        .iter()
+        .step_by(2)
+        .map(|c| cast_col(c, kt))
+        .collect::<Result<_>>()?;
+    let vals: Vec<ArrayRef> = a
+        .cols
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .map(|c| cast_col(c, vt))
+        .collect::<Result<_>>()?;
+    let mut idx = Vec::with_capacity(pairs * a.rows);
+    for row in 0..a.rows {
+        for p in 0..pairs {
+            idx.push((p, row));
+        }
+    }
+    let krefs: Vec<&dyn Array> = keys.iter().map(|c| c.as_ref()).collect();
+    let vrefs: Vec<&dyn Array> = vals.iter().map(|c| c.as_ref()).collect();
+    let k = interleave(&krefs, &idx)?;
+    let v = interleave(&vrefs, &idx)?;
+    let offsets = (0..=a.rows).map(|r| (r * pairs) as i32).collect();
+    build_map(kt, vt, offsets, k, v, None)
+}
+
+/// ClickHouse's limit on the total number of elements one `range` call may produce.
+const MAX_RANGE_ELEMENTS: i128 = 500_000_000;
+
+fn range_type(a: &TypeArgs) -> Result<Ret> {
+    arity(a, 1, 3)?;
+    for (i, t) in a.types.iter().enumerate() {
+        if !is_int(t) || *t == ChType::Bool {
+            return Err(illegal_range(a, i));
+        }
+    }
+    Ok(ChType::Array(Box::new(least_supertype(&a.types)?)).into())
+}
+
+fn illegal_range(a: &TypeArgs, i: usize) -> datafusion::error::DataFusionError {
+    let _ = illegal(a, i);
+    crate::util::ch_error(sluice_common::Error::new(
+        sluice_common::ErrorCode::ILLEGAL_TYPE_OF_ARGUMENT,
+        format!("Illegal type {} of argument of function range", a.types[i]),
+    ))
+}
+
+fn range(a: &Args) -> Result<ArrayRef> {
+    let ChType::Array(elem) = &a.ret.t else {
+        ch_bail!(LOGICAL_ERROR, "range: result type is not an array");
+    };
+    let unsigned64 = |i: usize| -> Result<Vec<i128>> {
+        if *a.cols[i].data_type() == DataType::UInt64 {
+            let c = datafusion::common::cast::as_uint64_array(&a.cols[i])?;
+            Ok(c.values().iter().map(|v| *v as i128).collect())
+        } else {
+            Ok(ints(&a.cols[i], a.name)?
+                .into_iter()
+                .map(|v| v as i128)
+                .collect())
+        }
+    };
+    let (start, end, step) = match a.cols.len() {
+        1 => (vec![0i128; a.rows], unsigned64(0)?, vec![1i128; a.rows]),
+        2 => (unsigned64(0)?, unsigned64(1)?, vec![1i128; a.rows]),
+        _ => (unsigned64(0)?, unsigned64(1)?, unsigned64(2)?),
+    };
+    let mut total: i128 = 0;
+    let mut counts = Vec::with_capacity(a.rows);
+    for r in 0..a.rows {
+        let (s, e, st) = (start[r], end[r], step[r]);
+        if st == 0 {
+            ch_bail!(
+                ARGUMENT_OUT_OF_BOUND,
+                "A call to function range underflows, the 3rd argument step can't be less or equal to zero"
+            );
+        }
+        let c = if st > 0 {
+            if e > s { (e - s + st - 1) / st } else { 0 }
+        } else if s > e {
+            (s - e + (-st) - 1) / (-st)
+        } else {
+            0
+        };
+        total += c;
+        counts.push(c);
+    }
+    if total > MAX_RANGE_ELEMENTS {
+        ch_bail!(
+            ARGUMENT_OUT_OF_BOUND,
+            "A call to function range would produce {total} array elements, which is greater than the allowed maximum of {MAX_RANGE_ELEMENTS}"
+        );
+    }
+    let mut offsets = Vec::with_capacity(a.rows + 1);
+    offsets.push(0i32);
+    let mut vals: Vec<i128> = Vec::with_capacity(total as usize);
+    for r in 0..a.rows {
+        let mut v = start[r];
+        for _ in 0..counts[r] {
+            vals.push(v);
+            v += step[r];
+        }
+        offsets.push(vals.len() as i32);
+    }
+    let values: ArrayRef = if **elem == ChType::UInt64 {
+        Arc::new(UInt64Array::from_iter_values(
+            vals.into_iter().map(|v| v as u64),
+        ))
+    } else {
+        Arc::new(Int64Array::from_iter_values(
+            vals.into_iter().map(|v| v as i64),
+        ))
+    };
+    build_list(elem, offsets, values)
+}
+
+fn empty_array_type(a: &TypeArgs) -> Result<Ret> {
+    arity(a, 0, 0)?;
+    let t = EMPTY_ARRAYS
+        .iter()
+        .find(|(n, _)| *n == a.name)
+        .and_then(|(_, t)| ChType::parse(t).ok())
+        .unwrap_or(ChType::Nothing);
+    Ok(ChType::Array(Box::new(t)).into())
+}
+
+fn empty_array(a: &Args) -> Result<ArrayRef> {
+    default_array(&a.ret.t, a.rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::string::testkit::*;
+
+    #[test]
+    fn array_literals() {
+        // Oracle: SELECT toTypeName([1, -1]), [1, -1] etc.
+        assert_eq!(
+            one(call("array", vec![n(1), n(-1)])),
+            "Array(Int16)\t[1,-1]"
+        );
+        assert_eq!(
+            one(call("array", vec![n(1), f(2.5)])),
+            "Array(Float64)\t[1,2.5]"
+        );
+        assert_eq!(
+            one(call("array", vec![n(1), null()])),
+            "Array(Nullable(UInt8))\t[1,NULL]"
+        );
+        assert_eq!(one(call("array", vec![])), "Array(Nothing)\t[]");
+        assert_eq!(
+            one(call("array", vec![null()])),
+            "Array(Nullable(Nothing))\t[NULL]"
+        );
+        assert_eq!(
+            one(call(
+                "array",
+                vec![call("array", vec![n(1)]), call("array", vec![null()])]
+            )),
+            "Array(Array(Nullable(UInt8)))\t[[1],[NULL]]"
+        );
+        assert_code(call("array", vec![n(1), s("a")]), 386);
+    }
+
+    #[test]
+    fn tuples_and_maps() {
+        // Oracle: toTypeName(tuple(1, 'a', NULL)) = Tuple(UInt8, String, Nullable(Nothing)).
+        assert_eq!(
+            one(call("tuple", vec![n(1), s("a"), null()])),
+            "Tuple(UInt8, String, Nullable(Nothing))\t(1,\\'a\\',NULL)"
+        );
+        // Oracle: map() = {} :: Map(Nothing, Nothing) — not representable in Arrow.
+        assert_code(call("map", vec![]), 48);
+        assert_eq!(
+            one(call("map", vec![s("a"), n(1), s("b"), f(2.5)])),
+            "Map(String, Float64)\t{\\'a\\':1,\\'b\\':2.5}"
+        );
+        assert_code(call("map", vec![s("a"), n(1), s("b")]), 42);
+        // Oracle: map(toNullable('a'), 1) → Code 36 BAD_ARGUMENTS.
+        let key = typed(
+            "Nullable(String)",
+            datafusion::common::ScalarValue::Utf8(Some("a".into())),
+        );
+        assert_code(call("map", vec![key, n(1)]), 36);
+    }
+
+    #[test]
+    fn ranges() {
+        // Oracle: toTypeName(range(5)) = Array(UInt8); range(-1, 5) → Array(Int16);
+        // range(5, 0, -1) = [5,4,3,2,1]; range(toInt8(1), toUInt32(10), 2) → Array(Int64).
+        assert_eq!(one(call("range", vec![n(5)])), "Array(UInt8)\t[0,1,2,3,4]");
+        assert_eq!(
+            one(call("range", vec![n(-1), n(5)])),
+            "Array(Int16)\t[-1,0,1,2,3,4]"
+        );
+        assert_eq!(
+            one(call("range", vec![n(5), n(0), n(-1)])),
+            "Array(Int16)\t[5,4,3,2,1]"
+        );
+        assert_eq!(
+            one(call("range", vec![n(1), n(5), n(2)])),
+            "Array(UInt8)\t[1,3]"
+        );
+        assert_code(call("range", vec![f(3.5)]), 43);
+        assert_code(call("range", vec![n(1), n(5), n(0)]), 69);
+        assert_code(call("range", vec![n(10_000_000_000)]), 69);
+        assert_eq!(one(call("range", vec![null()])), "Nullable(Nothing)\t\\N");
+        assert_eq!(one(call("emptyArrayUInt8", vec![])), "Array(UInt8)\t[]");
+    }
+}

@@ -1,0 +1,622 @@
+//! The hash UDFs: 64/32-bit hashes of any arguments (`cityHash64`, `sipHash64`,
+//! `halfMD5`, `xxHash32/64`, `xxh3`, `murmurHash2_32/64`, `murmurHash3_32/64`,
+//! `farmHash64`), integer hashes (`intHash32/64`), and digests returned as FixedString
+//! (`MD5`, `SHA1`, `SHA224`, `SHA256`, `SHA384`, `SHA512`, `sipHash128`, `murmurHash3_128`).
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::AsArray;
+use datafusion::arrow::array::{ArrayRef, FixedSizeBinaryArray, UInt32Array, UInt64Array};
+use datafusion::arrow::buffer::Buffer;
+use datafusion::arrow::datatypes::{DataType, UInt64Type};
+use datafusion::common::Result;
+use datafusion::logical_expr::ScalarUDF;
+use md5::{Digest, Md5};
+use sluice_common::ChType;
+
+use super::any_hash::{Kind, hash_args, int_hash32, int_hash64};
+use super::city::{city_hash64, hash128_to_64};
+use super::farm::{FARM_MAX_LEN, farm_hash64};
+use super::murmur::{murmur2_32, murmur2_64, murmur3_32, murmur3_128};
+use super::sha1::sha1;
+use super::sip::{sip_hash64, sip_hash128};
+use crate::ch_bail;
+use crate::string::col::StrCol;
+use crate::string::rules::{arity, illegal, is_int, want_string};
+use crate::string::udf::{Args, ChUdf, Ret, TypeArgs};
+
+/// The functions of this file.
+pub(crate) fn functions() -> Vec<ScalarUDF> {
+    let mut v = Vec::new();
+    for k in KINDS {
+        v.push(ChUdf::new(k.name, any_hash_type, any_hash).build());
+    }
+    v.push(ChUdf::new("intHash32", int_hash_type, int_hash_32).build());
+    v.push(ChUdf::new("intHash64", int_hash_type, int_hash_64).build());
+    for (name, _) in DIGESTS {
+        v.push(ChUdf::new(name, digest_type, digest).build());
+    }
+    v
+}
+
+fn half_md5(s: &[u8]) -> u64 {
+    let d = Md5::digest(s);
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&d[..8]);
+    u64::from_be_bytes(b)
+}
+
+fn pair(h1: u64, h2: u64) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&h1.to_le_bytes());
+    b[8..].copy_from_slice(&h2.to_le_bytes());
+    b
+}
+
+fn xx64(s: &[u8]) -> u64 {
+    twox_hash::XxHash64::oneshot(0, s)
+}
+
+fn xx32(s: &[u8]) -> u64 {
+    twox_hash::XxHash32::oneshot(0, s) as u64
+}
+
+fn xxh3(s: &[u8]) -> u64 {
+    twox_hash::XxHash3_64::oneshot(s)
+}
+
+fn mm2_32(s: &[u8]) -> u64 {
+    murmur2_32(s, 0) as u64
+}
+
+fn mm2_64(s: &[u8]) -> u64 {
+    murmur2_64(s, 0)
+}
+
+fn mm3_32(s: &[u8]) -> u64 {
+    murmur3_32(s, 0) as u64
+}
+
+fn mm3_64(s: &[u8]) -> u64 {
+    let (a, b) = murmur3_128(s, 0);
+    a ^ b
+}
+
+fn combine_city(h1: u64, h2: u64) -> u64 {
+    hash128_to_64(h1, h2)
+}
+
+fn combine_int64_xor(h1: u64, h2: u64) -> u64 {
+    int_hash64(h1) ^ h2
+}
+
+fn combine_int32_xor(h1: u64, h2: u64) -> u64 {
+    (int_hash32(h1) as u64) ^ h2
+}
+
+fn combine_sip(h1: u64, h2: u64) -> u64 {
+    sip_hash64(&pair(h1, h2))
+}
+
+fn combine_half_md5(h1: u64, h2: u64) -> u64 {
+    half_md5(&pair(h1, h2))
+}
+
+const fn kind(
+    name: &'static str,
+    bytes: fn(&[u8]) -> u64,
+    combine: fn(u64, u64) -> u64,
+    int_hash_for_pods: bool,
+    is32: bool,
+) -> Kind {
+    Kind {
+        name,
+        bytes,
+        combine,
+        int_hash_for_pods,
+        is32,
+        max_len: usize::MAX,
+    }
+}
+
+/// The hashes of any arguments, with their ClickHouse combining rules.
+const KINDS: [Kind; 11] = [
+    kind("cityHash64", city_hash64, combine_city, true, false),
+    Kind {
+        max_len: FARM_MAX_LEN,
+        ..kind("farmHash64", farm_hash64, combine_city, true, false)
+    },
+    kind("sipHash64", sip_hash64, combine_sip, false, false),
+    kind("halfMD5", half_md5, combine_half_md5, false, false),
+    kind("xxHash64", xx64, combine_city, false, false),
+    kind("xxh3", xxh3, combine_city, false, false),
+    kind("xxHash32", xx32, combine_int32_xor, false, true),
+    kind("murmurHash2_32", mm2_32, combine_int32_xor, false, true),
+    kind("murmurHash2_64", mm2_64, combine_int64_xor, false, false),
+    kind("murmurHash3_32", mm3_32, combine_int32_xor, false, true),
+    kind("murmurHash3_64", mm3_64, combine_int64_xor, false, false),
+];
+
+fn kind_of(name: &str) -> Result<&'static Kind> {
+    match KINDS.iter().find(|k| k.name == name) {
+        Some(k) => Ok(k),
+        None => ch_bail!(LOGICAL_ERROR, "unknown hash function {name}"),
+    }
+}
+
+fn any_hash_type(a: &TypeArgs) -> Result<Ret> {
+    let k = kind_of(a.name)?;
+    Ok(if k.is32 {
+        ChType::UInt32
+    } else {
+        ChType::UInt64
+    }
+    .into())
+}
+
+fn any_hash(a: &Args) -> Result<ArrayRef> {
+    let k = kind_of(a.name)?;
+    let h = hash_args(k, &a.cols, &a.types, a.rows)?;
+    Ok(if k.is32 {
+        Arc::new(UInt32Array::from_iter_values(
+            h.into_iter().map(|v| v as u32),
+        ))
+    } else {
+        Arc::new(UInt64Array::from(h))
+    })
+}
+
+fn int_hash_type(a: &TypeArgs) -> Result<Ret> {
+    arity(a, 1, 1)?;
+    if !is_int(&a.types[0]) {
+        return Err(illegal(a, 0));
+    }
+    Ok(if a.name == "intHash32" {
+        ChType::UInt32
+    } else {
+        ChType::UInt64
+    }
+    .into())
+}
+
+/// Integer argument values as `u64` (signed values sign-extended).
+fn u64s(a: &Args) -> Result<Vec<u64>> {
+    let c = &a.cols[0];
+    if *c.data_type() == DataType::UInt64 {
+        return Ok(c.as_primitive::<UInt64Type>().values().to_vec());
+    }
+    let v = crate::string::col::ints(c, a.name)?;
+    Ok(v.into_iter().map(|x| x as u64).collect())
+}
+
+fn int_hash_32(a: &Args) -> Result<ArrayRef> {
+    Ok(Arc::new(UInt32Array::from_iter_values(
+        u64s(a)?.into_iter().map(int_hash32),
+    )))
+}
+
+fn int_hash_64(a: &Args) -> Result<ArrayRef> {
+    Ok(Arc::new(UInt64Array::from_iter_values(
+        u64s(a)?.into_iter().map(int_hash64),
+    )))
+}
+
+/// Digest functions and their output widths.
+const DIGESTS: [(&str, usize); 8] = [
+    ("MD5", 16),
+    ("SHA1", 20),
+    ("SHA224", 28),
+    ("SHA256", 32),
+    ("SHA384", 48),
+    ("SHA512", 64),
+    ("sipHash128", 16),
+    ("murmurHash3_128", 16),
+];
+
+fn digest_type(a: &TypeArgs) -> Result<Ret> {
+    arity(a, 1, 1)?;
+    if matches!(a.name, "sipHash128" | "murmurHash3_128")
+        && !matches!(a.types[0], ChType::String | ChType::FixedString(_))
+    {
+        ch_bail!(
+            NOT_IMPLEMENTED,
+            "Function {} is implemented for one String argument only, got {}",
+            a.name,
+            a.types[0]
+        );
+    }
+    want_string(a, 0)?;
+    let w = DIGESTS
+        .iter()
+        .find(|(n, _)| *n == a.name)
+        .map_or(16, |d| d.1);
+    Ok(ChType::FixedString(w).into())
+}
+
+fn digest_of(name: &str, s: &[u8]) -> Vec<u8> {
+    use sha2::{Sha224, Sha256, Sha384, Sha512};
+    match name {
+        "MD5" => Md5::digest(s).to_vec(),
+        "SHA1" => sha1(s).to_vec(),
+        "SHA224" => Sha224::digest(s).to_vec(),
+        "SHA256" => Sha256::digest(s).to_vec(),
+        "SHA384" => Sha384::digest(s).to_vec(),
+        "SHA512" => Sha512::digest(s).to_vec(),
+        "sipHash128" => sip_hash128(s).to_vec(),
+        _ => {
+            let (a, b) = murmur3_128(s, 0);
+            let mut v = a.to_le_bytes().to_vec();
+            v.extend_from_slice(&b.to_le_bytes());
+            v
+        }
+    }
+}
+
+fn digest(a: &Args) -> Result<ArrayRef> {
+    let s = StrCol::new(&a.cols[0], a.name)?;
+    let ChType::FixedString(w) = a.ret.t else {
+        ch_bail!(LOGICAL_ERROR, "{}: result is not a FixedString", a.name);
+    };
+    let mut buf = Vec::with_capacity(w * a.rows);
+    for i in 0..a.rows {
+        buf.extend_from_slice(&digest_of(a.name, s.get(i)));
+    }
+    Ok(Arc::new(FixedSizeBinaryArray::try_new(
+        w as i32,
+        Buffer::from(buf),
+        None,
+    )?))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::string::testkit::*;
+    use datafusion::common::ScalarValue;
+
+    const LONG: &str =
+        "hello world, this is a longer string that exceeds sixty-four bytes in total length!!";
+
+    /// `[f('hello'), f(toUInt8(1)), f(toUInt64(1)), f('a','b'), f([1,2]), f(toInt8(-1)), f(''),
+    /// f(1.5), f((1,'a')), f(LONG)]` as the oracle printed them.
+    fn check(name: &'static str, t: &str, expect: [&str; 10]) {
+        let u8_1 = || typed("UInt8", ScalarValue::UInt8(Some(1)));
+        let got = [
+            one(call(name, vec![s("hello")])),
+            one(call(name, vec![u8_1()])),
+            one(call(
+                name,
+                vec![typed("UInt64", ScalarValue::UInt64(Some(1)))],
+            )),
+            one(call(name, vec![s("a"), s("b")])),
+            one(call(name, vec![call("array", vec![n(1), n(2)])])),
+            one(call(name, vec![n(-1)])),
+            one(call(name, vec![s("")])),
+            one(call(name, vec![f(1.5)])),
+            one(call(name, vec![call("tuple", vec![n(1), s("a")])])),
+            one(call(name, vec![s(LONG)])),
+        ];
+        for (k, (g, e)) in got.iter().zip(expect).enumerate() {
+            assert_eq!(*g, format!("{t}\t{e}"), "{name} case {k}");
+        }
+    }
+
+    #[test]
+    fn city_hash64() {
+        check(
+            "cityHash64",
+            "UInt64",
+            [
+                "2578220239953316063",
+                "10577349846663553072",
+                "10577349846663553072",
+                "7468329322676821011",
+                "5171949009262398126",
+                "8055013221972926055",
+                "11160318154034397263",
+                "7287324520655339053",
+                "3281168119317583073",
+                "3676913024161165357",
+            ],
+        );
+    }
+
+    #[test]
+    fn sip_half_md5_xx() {
+        check(
+            "sipHash64",
+            "UInt64",
+            [
+                "10142490492830962361",
+                "7385293435322750976",
+                "9224715256000962398",
+                "1193743241355087095",
+                "16941636534932280572",
+                "2368135510806073586",
+                "2202906307356721367",
+                "12174397082705264768",
+                "14369802987963166986",
+                "6515315262851172687",
+            ],
+        );
+        check(
+            "halfMD5",
+            "UInt64",
+            [
+                "6719722671305337462",
+                "6171409270389319049",
+                "3732900030546083890",
+                "344816746590365630",
+                "894046666179568563",
+                "25139048975410239",
+                "15284527576400310788",
+                "8463034092732556650",
+                "9016237435367266875",
+                "1863815832193461227",
+            ],
+        );
+        check(
+            "xxHash64",
+            "UInt64",
+            [
+                "2794345569481354659",
+                "9962287286179718960",
+                "11468921228449061269",
+                "14756808377901732262",
+                "15521733050981868142",
+                "10764519495013463364",
+                "17241709254077376921",
+                "5329932555030153977",
+                "3724329952090484401",
+                "17507041221745152820",
+            ],
+        );
+        check(
+            "xxHash32",
+            "UInt32",
+            [
+                "4211111929",
+                "949155633",
+                "149775153",
+                "1353805580",
+                "2065328896",
+                "2528958668",
+                "46947589",
+                "4214172771",
+                "2229740490",
+                "3519149160",
+            ],
+        );
+        check(
+            "xxh3",
+            "UInt64",
+            [
+                "10760762337991515389",
+                "16226181191752404715",
+                "3439722301264460078",
+                "3189474376958980599",
+                "1758438014527378248",
+                "15473502163978278702",
+                "3244421341483603138",
+                "2693614958850487384",
+                "14039888307622700076",
+                "15943109448180363458",
+            ],
+        );
+    }
+
+    #[test]
+    fn murmur() {
+        check(
+            "murmurHash2_32",
+            "UInt32",
+            [
+                "3848350155",
+                "0",
+                "3340017859",
+                "2171431463",
+                "4126930486",
+                "2664983274",
+                "0",
+                "3316147821",
+                "1864601428",
+                "1780901932",
+            ],
+        );
+        check(
+            "murmurHash2_64",
+            "UInt64",
+            [
+                "2191231550387646743",
+                "12725806677685968135",
+                "10357027354812746030",
+                "6575459576158992452",
+                "10601799752989239327",
+                "3866667633532608802",
+                "0",
+                "2873885832668391838",
+                "341766592223229892",
+                "7496272003974163",
+            ],
+        );
+        check(
+            "murmurHash3_32",
+            "UInt32",
+            [
+                "613153351",
+                "3831157163",
+                "1392991556",
+                "914284213",
+                "3216578738",
+                "4251775245",
+                "0",
+                "4034560987",
+                "2605339565",
+                "3879547180",
+            ],
+        );
+        check(
+            "murmurHash3_64",
+            "UInt64",
+            [
+                "10432086992150038043",
+                "956517343494314387",
+                "4453723594474149964",
+                "18305627054227103971",
+                "13760643059162002957",
+                "13687882293314739906",
+                "0",
+                "7510990209515860999",
+                "2237064625500378000",
+                "4733897972692741337",
+            ],
+        );
+    }
+
+    #[test]
+    fn farm_and_misc() {
+        // Oracle: farmHash64 values; the 84-byte input is beyond what Sluice reproduces.
+        let fh = |e: E| one(call("farmHash64", vec![e]));
+        assert_eq!(fh(s("hello")), "UInt64\t13009744463427800296");
+        assert_eq!(fh(n(1)), "UInt64\t10577349846663553072");
+        assert_eq!(
+            one(call("farmHash64", vec![s("a"), s("b")])),
+            "UInt64\t13764019092918827821"
+        );
+        assert_eq!(
+            fh(call("array", vec![n(1), n(2)])),
+            "UInt64\t5171949009262398126"
+        );
+        assert_eq!(
+            fh(call("tuple", vec![n(1), s("a")])),
+            "UInt64\t4687777954320269393"
+        );
+        assert_code(call("farmHash64", vec![s(LONG)]), 48);
+        // Oracle: sipHash64() = cityHash64() = 16324913028386710556; xxHash32() = 4263699484.
+        assert_eq!(
+            one(call("sipHash64", vec![])),
+            "UInt64\t16324913028386710556"
+        );
+        assert_eq!(one(call("xxHash32", vec![])), "UInt32\t4263699484");
+        // Oracle: cityHash64(NULL) = NULL; cityHash64(toNullable(1)) = 10577349846663553072 :: Nullable(UInt64).
+        assert_eq!(
+            one(call("cityHash64", vec![null()])),
+            "Nullable(Nothing)\t\\N"
+        );
+        let nn = typed("Nullable(UInt8)", ScalarValue::UInt8(Some(1)));
+        assert_eq!(
+            one(call("cityHash64", vec![nn])),
+            "Nullable(UInt64)\t10577349846663553072"
+        );
+        // Oracle: cityHash64(1, 2) = 463667963421364848; cityHash64([]) = 4761183170873013810;
+        // cityHash64(toFixedString('ab', 3)) = 2474032565810969706;
+        // cityHash64(toDate('2020-01-01')) = 6817702824740635125;
+        // cityHash64(toDecimal32(1.5, 2)) = 8235273209324577223; cityHash64(true) = 10577349846663553072;
+        // cityHash64(toFloat32(1.5)) = 17641193269776743632; cityHash64(map('a', 1)) = 616936771394393035.
+        assert_eq!(
+            one(call("cityHash64", vec![n(1), n(2)])),
+            "UInt64\t463667963421364848"
+        );
+        assert_eq!(
+            one(call("cityHash64", vec![call("array", vec![])])),
+            "UInt64\t4761183170873013810"
+        );
+        let fs = typed(
+            "FixedString(3)",
+            ScalarValue::FixedSizeBinary(3, Some(b"ab\0".to_vec())),
+        );
+        assert_eq!(
+            one(call("cityHash64", vec![fs])),
+            "UInt64\t2474032565810969706"
+        );
+        let d = typed("Date", ScalarValue::Date32(Some(18262)));
+        assert_eq!(
+            one(call("cityHash64", vec![d])),
+            "UInt64\t6817702824740635125"
+        );
+        let dec = typed("Decimal(9, 2)", ScalarValue::Decimal128(Some(150), 9, 2));
+        assert_eq!(
+            one(call("cityHash64", vec![dec])),
+            "UInt64\t8235273209324577223"
+        );
+        let b = typed("Bool", ScalarValue::Boolean(Some(true)));
+        assert_eq!(
+            one(call("cityHash64", vec![b])),
+            "UInt64\t10577349846663553072"
+        );
+        let f32v = typed("Float32", ScalarValue::Float32(Some(1.5)));
+        assert_eq!(
+            one(call("cityHash64", vec![f32v])),
+            "UInt64\t17641193269776743632"
+        );
+        let m = call("map", vec![s("a"), n(1)]);
+        assert_eq!(
+            one(call("cityHash64", vec![m])),
+            "UInt64\t616936771394393035"
+        );
+        // Oracle: cityHash64(toUUID('61f0c404-5cb3-11e7-907b-a6006ad3dba0')) = 17345439983272262203;
+        // cityHash64(toInt128(1)) = 201160255169616649.
+        let uuid = hex::decode("61f0c4045cb311e7907ba6006ad3dba0").unwrap_or_default();
+        let u = typed("UUID", ScalarValue::FixedSizeBinary(16, Some(uuid)));
+        assert_eq!(
+            one(call("cityHash64", vec![u])),
+            "UInt64\t17345439983272262203"
+        );
+        let i128v = typed(
+            "Int128",
+            ScalarValue::Decimal256(
+                Some(datafusion::arrow::datatypes::i256::from_i128(1)),
+                76,
+                0,
+            ),
+        );
+        assert_eq!(
+            one(call("cityHash64", vec![i128v])),
+            "UInt64\t201160255169616649"
+        );
+    }
+
+    #[test]
+    fn int_hashes_and_digests() {
+        // Oracle: intHash64(1) = 10577349846663553072; intHash32(1) = 1343103100 (UInt32);
+        // intHash64(toInt8(-1)) = 14600443904207254319.
+        assert_eq!(
+            one(call("intHash64", vec![n(1)])),
+            "UInt64\t10577349846663553072"
+        );
+        assert_eq!(one(call("intHash32", vec![n(1)])), "UInt32\t1343103100");
+        assert_eq!(
+            one(call("intHash64", vec![n(-1)])),
+            "UInt64\t14600443904207254319"
+        );
+        // Oracle: hex(MD5('hello')) etc.; toTypeName(MD5('hello')) = FixedString(16).
+        let hx = |name: &'static str, v: &str| one(call("hex", vec![call(name, vec![s(v)])]));
+        assert_eq!(
+            hx("MD5", "hello"),
+            "String\t5D41402ABC4B2A76B9719D911017C592"
+        );
+        assert_eq!(hx("MD5", ""), "String\tD41D8CD98F00B204E9800998ECF8427E");
+        assert_eq!(
+            hx("SHA1", "hello"),
+            "String\tAAF4C61DDCC5E8A2DABEDE0F3B482CD9AEA9434D"
+        );
+        assert_eq!(
+            hx("SHA256", "hello"),
+            "String\t2CF24DBA5FB0A30E26E83B2AC5B9E29E1B161E5C1FA7425E73043362938B9824"
+        );
+        assert_eq!(
+            hx("SHA224", "hello"),
+            "String\tEA09AE9CC6768C50FCEE903ED054556E5BFC8347907F12598AA24193"
+        );
+        assert_eq!(
+            hx("sipHash128", "hello"),
+            "String\t54F0C4900581E097EDA2332258DC211B"
+        );
+        assert_eq!(
+            hx("murmurHash3_128", "hello"),
+            "String\t029BBD41B3A7D8CB191DAE486A901E5B"
+        );
+        assert!(one(call("MD5", vec![s("a")])).starts_with("FixedString(16)\t"));
+        assert!(one(call("SHA1", vec![s("a")])).starts_with("FixedString(20)\t"));
+        assert_code(call("MD5", vec![n(1)]), 43);
+    }
+}

@@ -1,0 +1,444 @@
+//! Byte encodings: `hex`, `unhex`, `bin`, `unbin`, `base64Encode` (`TO_BASE64`),
+//! `base64Decode` (`FROM_BASE64`), `tryBase64Decode`, `char`.
+//!
+//! `hex`/`bin` of an integer (or Date/DateTime/Bool) print its value as unsigned of the
+//! type's width, big-endian, without leading zero bytes (at least one byte); of a float or
+//! decimal its little-endian memory bytes; of a string its bytes. Results of `unhex`,
+//! `unbin`, `base64Decode` and `char` are raw bytes, stored as `Binary`.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{
+    DataType, Decimal128Type, Decimal256Type, Float32Type, Float64Type, Int64Type, UInt64Type,
+};
+use datafusion::common::Result;
+use datafusion::logical_expr::ScalarUDF;
+use sluice_common::ChType;
+
+use super::col::{StrBuilder, StrCol};
+use super::rules::{arity, illegal, is_number, is_string, want_string};
+use super::udf::{Args, ChUdf, Ret, TypeArgs};
+use crate::ch_bail;
+
+/// The functions of this file.
+pub(crate) fn functions() -> Vec<ScalarUDF> {
+    vec![
+        ChUdf::new("hex", to_text_type, hex)
+            .case_insensitive()
+            .build(),
+        ChUdf::new("bin", to_text_type, bin)
+            .case_insensitive()
+            .build(),
+        ChUdf::new("unhex", from_text_type, unhex)
+            .case_insensitive()
+            .build(),
+        ChUdf::new("unbin", from_text_type, unbin)
+            .case_insensitive()
+            .build(),
+        ChUdf::new("base64Encode", base64_encode_type, base64_encode)
+            .ci_aliases(&["TO_BASE64"])
+            .build(),
+        ChUdf::new("base64Decode", from_text_type, base64_decode)
+            .ci_aliases(&["FROM_BASE64"])
+            .build(),
+        ChUdf::new("tryBase64Decode", from_text_type, try_base64_decode).build(),
+        ChUdf::new("char", char_type, char_)
+            .case_insensitive()
+            .build(),
+    ]
+}
+
+fn to_text_type(a: &TypeArgs) -> Result<Ret> {
+    arity(a, 1, 1)?;
+    let t = &a.types[0];
+    let ok = is_string(t)
+        || is_number(t)
+        || matches!(
+            t,
+            ChType::Date
+                | ChType::Date32
+                | ChType::DateTime(_)
+                | ChType::DateTime64(..)
+                | ChType::Uuid
+                | ChType::IPv4
+                | ChType::IPv6
+        );
+    if !ok {
+        ch_bail!(
+            ILLEGAL_TYPE_OF_ARGUMENT,
+            "Illegal type {t} of argument of function {}",
+            a.name
+        );
+    }
+    Ok(ChType::String.into())
+}
+
+/// The bytes `hex`/`bin` print for row `i`.
+fn value_bytes(a: &Args, i: usize, out: &mut Vec<u8>) -> Result<()> {
+    let col = &a.cols[0];
+    let t = &a.types[0];
+    let minimal_be = |v: u128, width: usize, out: &mut Vec<u8>| {
+        let bytes = v.to_be_bytes();
+        let bytes = &bytes[16 - width..];
+        let skip = bytes.iter().position(|b| *b != 0).unwrap_or(width - 1);
+        out.extend_from_slice(&bytes[skip..]);
+    };
+    match col.data_type() {
+        DataType::Utf8
+        | DataType::LargeUtf8
+        | DataType::Utf8View
+        | DataType::Binary
+        | DataType::LargeBinary
+        | DataType::BinaryView
+        | DataType::FixedSizeBinary(_) => out.extend_from_slice(StrCol::new(col, a.name)?.get(i)),
+        DataType::Float64 => {
+            out.extend_from_slice(&col.as_primitive::<Float64Type>().value(i).to_le_bytes())
+        }
+        DataType::Float32 => {
+            out.extend_from_slice(&col.as_primitive::<Float32Type>().value(i).to_le_bytes())
+        }
+        DataType::Decimal128(p, _) => {
+            let v = col.as_primitive::<Decimal128Type>().value(i).to_le_bytes();
+            let w = match p {
+                0..=9 => 4,
+                10..=18 => 8,
+                _ => 16,
+            };
+            out.extend_from_slice(&v[..w]);
+        }
+        DataType::Decimal256(..) if matches!(t, ChType::Decimal { .. }) => {
+            out.extend_from_slice(&col.as_primitive::<Decimal256Type>().value(i).to_le_bytes());
+        }
+        DataType::Decimal256(..) => {
+            // Int128/UInt128/Int256/UInt256: big-endian two's complement of the type width.
+            let le = col.as_primitive::<Decimal256Type>().value(i).to_le_bytes();
+            let width = match t {
+                ChType::Int128 | ChType::UInt128 => 16,
+                _ => 32,
+            };
+            let mut be: Vec<u8> = le[..width].iter().rev().copied().collect();
+            let skip = be.iter().position(|b| *b != 0).unwrap_or(width - 1);
+            be.drain(..skip);
+            out.extend_from_slice(&be);
+        }
+        DataType::Boolean => minimal_be(u128::from(col.as_boolean().value(i)), 1, out),
+        dt => {
+            let width = match dt {
+                DataType::Int8 | DataType::UInt8 => 1,
+                DataType::Int16 | DataType::UInt16 => 2,
+                DataType::Int32 | DataType::UInt32 | DataType::Date32 => 4,
+                _ => 8,
+            };
+            let v: u128 = if *dt == DataType::UInt64 {
+                col.as_primitive::<UInt64Type>().value(i) as u128
+            } else {
+                let c = cast(&col.slice(i, 1), &DataType::Int64)?;
+                let v = c.as_primitive::<Int64Type>().value(0);
+                // Dates are shown as their unsigned day/second numbers.
+                let v = if matches!(t, ChType::Date) {
+                    v as u16 as i64
+                } else {
+                    v
+                };
+                (v as i128 as u128) & (u128::MAX >> (128 - 8 * width))
+            };
+            minimal_be(v, width, out);
+        }
+    }
+    Ok(())
+}
+
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+fn hex(a: &Args) -> Result<ArrayRef> {
+    let mut b = StrBuilder::new(a.rows, false);
+    let mut buf = Vec::new();
+    for i in 0..a.rows {
+        buf.clear();
+        value_bytes(a, i, &mut buf)?;
+        for c in &buf {
+            b.push_bytes(&[HEX[(c >> 4) as usize], HEX[(c & 15) as usize]]);
+        }
+        b.finish_row()?;
+    }
+    b.finish()
+}
+
+fn bin(a: &Args) -> Result<ArrayRef> {
+    let mut b = StrBuilder::new(a.rows, false);
+    let mut buf = Vec::new();
+    for i in 0..a.rows {
+        buf.clear();
+        value_bytes(a, i, &mut buf)?;
+        for c in &buf {
+            for k in (0..8).rev() {
+                b.push_bytes(if c >> k & 1 == 1 { b"1" } else { b"0" });
+            }
+        }
+        b.finish_row()?;
+    }
+    b.finish()
+}
+
+fn from_text_type(a: &TypeArgs) -> Result<Ret> {
+    arity(a, 1, 1)?;
+    want_string(a, 0)?;
+    Ok(Ret {
+        t: ChType::String,
+        binary: true,
+    })
+}
+
+/// ClickHouse's hex digit value (invalid characters read as 0xFF).
+fn hex_digit(c: u8) -> u8 {
+    match c {
+        b'0'..=b'9' => c - b'0',
+        b'a'..=b'f' => c - b'a' + 10,
+        b'A'..=b'F' => c - b'A' + 10,
+        _ => 0xFF,
+    }
+}
+
+fn unhex(a: &Args) -> Result<ArrayRef> {
+    let s = StrCol::new(&a.cols[0], a.name)?;
+    let mut b = StrBuilder::new(a.rows, true);
+    for i in 0..a.rows {
+        let v = s.get(i);
+        let mut k = 0;
+        if v.len() % 2 == 1 {
+            b.push_bytes(&[hex_digit(v[0])]);
+            k = 1;
+        }
+        while k + 1 < v.len() {
+            let byte = (hex_digit(v[k]) << 4).wrapping_add(hex_digit(v[k + 1]));
+            b.push_bytes(&[byte]);
+            k += 2;
+        }
+        b.finish_row()?;
+    }
+    b.finish()
+}
+
+fn unbin(a: &Args) -> Result<ArrayRef> {
+    let s = StrCol::new(&a.cols[0], a.name)?;
+    let mut b = StrBuilder::new(a.rows, true);
+    for i in 0..a.rows {
+        let v = s.get(i);
+        let head = v.len() % 8;
+        let mut chunks: Vec<&[u8]> = Vec::new();
+        if head > 0 {
+            chunks.push(&v[..head]);
+        }
+        chunks.extend(v[head..].chunks(8));
+        for ch in chunks {
+            let byte = ch.iter().fold(0u8, |acc, c| (acc << 1) | (c & 1));
+            b.push_bytes(&[byte]);
+        }
+        b.finish_row()?;
+    }
+    b.finish()
+}
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+fn base64_encode_type(a: &TypeArgs) -> Result<Ret> {
+    arity(a, 1, 1)?;
+    want_string(a, 0)?;
+    Ok(ChType::String.into())
+}
+
+fn base64_encode(a: &Args) -> Result<ArrayRef> {
+    let s = StrCol::new(&a.cols[0], a.name)?;
+    let mut b = StrBuilder::new(a.rows, false);
+    for i in 0..a.rows {
+        for ch in s.get(i).chunks(3) {
+            let n = ch.len();
+            let x = (ch[0] as u32) << 16
+                | (*ch.get(1).unwrap_or(&0) as u32) << 8
+                | *ch.get(2).unwrap_or(&0) as u32;
+            let enc = [
+                B64[(x >> 18 & 63) as usize],
+                B64[(x >> 12 & 63) as usize],
+                if n > 1 {
+                    B64[(x >> 6 & 63) as usize]
+                } else {
+                    b'='
+                },
+                if n > 2 { B64[(x & 63) as usize] } else { b'=' },
+            ];
+            b.push_bytes(&enc);
+        }
+        b.finish_row()?;
+    }
+    b.finish()
+}
+
+/// Decodes padded standard base64; `None` when invalid.
+fn decode_b64(v: &[u8]) -> Option<Vec<u8>> {
+    if !v.len().is_multiple_of(4) {
+        return None;
+    }
+    let val = |c: u8| B64.iter().position(|x| *x == c).map(|p| p as u32);
+    let mut out = Vec::with_capacity(v.len() / 4 * 3);
+    let chunks = v.len() / 4;
+    for (k, ch) in v.chunks(4).enumerate() {
+        let last = k + 1 == chunks;
+        let pad = ch.iter().rev().take_while(|c| **c == b'=').count();
+        if pad > 2 || (pad > 0 && !last) {
+            return None;
+        }
+        let mut x = 0u32;
+        for (j, c) in ch.iter().enumerate() {
+            let d = if j >= 4 - pad { 0 } else { val(*c)? };
+            x = x << 6 | d;
+        }
+        let bytes = [(x >> 16) as u8, (x >> 8) as u8, x as u8];
+        out.extend_from_slice(&bytes[..3 - pad]);
+    }
+    Some(out)
+}
+
+fn base64_decode(a: &Args) -> Result<ArrayRef> {
+    let s = StrCol::new(&a.cols[0], a.name)?;
+    let mut b = StrBuilder::new(a.rows, true);
+    for i in 0..a.rows {
+        match decode_b64(s.get(i)) {
+            Some(d) => b.append(&d)?,
+            None => ch_bail!(
+                INCORRECT_DATA,
+                "Invalid base64Decode value ({}), cannot be decoded",
+                String::from_utf8_lossy(s.get(i))
+            ),
+        }
+    }
+    b.finish()
+}
+
+fn try_base64_decode(a: &Args) -> Result<ArrayRef> {
+    let s = StrCol::new(&a.cols[0], a.name)?;
+    let mut b = StrBuilder::new(a.rows, true);
+    for i in 0..a.rows {
+        b.append(&decode_b64(s.get(i)).unwrap_or_default())?;
+    }
+    b.finish()
+}
+
+fn char_type(a: &TypeArgs) -> Result<Ret> {
+    arity(a, 1, usize::MAX)?;
+    for (i, t) in a.types.iter().enumerate() {
+        if !is_number(t) {
+            return Err(illegal(a, i));
+        }
+    }
+    Ok(Ret {
+        t: ChType::String,
+        binary: true,
+    })
+}
+
+fn char_(a: &Args) -> Result<ArrayRef> {
+    let mut cols = Vec::new();
+    for c in &a.cols {
+        let c = match c.data_type() {
+            DataType::Float32
+            | DataType::Float64
+            | DataType::Decimal128(..)
+            | DataType::Decimal256(..) => cast(&cast(c, &DataType::Float64)?, &DataType::Int64)?,
+            DataType::UInt64 => Arc::clone(c),
+            _ => cast(c, &DataType::Int64)?,
+        };
+        cols.push(Arc::clone(&c));
+    }
+    let mut b = StrBuilder::new(a.rows, true);
+    for i in 0..a.rows {
+        for c in &cols {
+            let v = match c.data_type() {
+                DataType::UInt64 => c.as_primitive::<UInt64Type>().value(i) as u8,
+                _ => c.as_primitive::<Int64Type>().value(i) as u8,
+            };
+            b.push_bytes(&[v]);
+        }
+        b.finish_row()?;
+    }
+    b.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::string::testkit::*;
+    use datafusion::common::ScalarValue;
+
+    fn hexof(e: E) -> String {
+        one(call("hex", vec![e]))
+    }
+
+    #[test]
+    fn hex_of_values() {
+        // Oracle: hex(1) = 01; hex(255) = FF; hex(256) = 0100; hex(toInt8(-1)) = FF;
+        // hex(toInt32(-1)) = FFFFFFFF; hex(1.0) = 000000000000F03F; hex(toFloat32(1)) = 0000803F;
+        // hex('abc') = 616263; hex(0) = 00; hex(toDate('2020-01-01')) = 4756;
+        // hex(toUInt64(18446744073709551615)) = FFFFFFFFFFFFFFFF; hex(true) = 01.
+        assert_eq!(hexof(n(1)), "String\t01");
+        assert_eq!(hexof(n(255)), "String\tFF");
+        assert_eq!(hexof(n(256)), "String\t0100");
+        assert_eq!(hexof(n(-1)), "String\tFF");
+        assert_eq!(
+            hexof(typed("Int32", ScalarValue::Int32(Some(-1)))),
+            "String\tFFFFFFFF"
+        );
+        assert_eq!(hexof(f(1.0)), "String\t000000000000F03F");
+        assert_eq!(
+            hexof(typed("Float32", ScalarValue::Float32(Some(1.0)))),
+            "String\t0000803F"
+        );
+        assert_eq!(hexof(s("abc")), "String\t616263");
+        assert_eq!(hexof(n(0)), "String\t00");
+        assert_eq!(
+            hexof(typed("Date", ScalarValue::Date32(Some(18262)))),
+            "String\t4756"
+        );
+        assert_eq!(
+            hexof(typed("UInt64", ScalarValue::UInt64(Some(u64::MAX)))),
+            "String\tFFFFFFFFFFFFFFFF"
+        );
+        assert_eq!(
+            hexof(typed("Bool", ScalarValue::Boolean(Some(true)))),
+            "String\t01"
+        );
+        assert_code(call("hex", vec![call("array", vec![n(1)])]), 43);
+    }
+
+    #[test]
+    fn decoders() {
+        // Oracle: hex(unhex('616')) = 0616; hex(unhex('6G')) = 5F; hex(unhex('fF')) = FF;
+        // bin(5) = 00000101; bin('a') = 01100001; bin(toInt8(-1)) = 11111111;
+        // hex(unbin('0110000101')) = 0185; base64Encode('hello') = aGVsbG8=;
+        // base64Decode('aGVsbG8=') = hello; base64Decode('@@') → 117; tryBase64Decode('@@') = '';
+        // hex(char(72, 105)) = 4869; hex(char(256+65)) = 41; hex(char(1.5, -1)) = 01FF.
+        let h = |e: E| hexof(e);
+        assert_eq!(h(call("unhex", vec![s("616")])), "String\t0616");
+        assert_eq!(h(call("unhex", vec![s("6G")])), "String\t5F");
+        assert_eq!(h(call("unhex", vec![s("fF")])), "String\tFF");
+        assert_eq!(one(call("unhex", vec![s("4142")])), "String\tAB");
+        assert_eq!(one(call("bin", vec![n(5)])), "String\t00000101");
+        assert_eq!(one(call("bin", vec![s("a")])), "String\t01100001");
+        assert_eq!(one(call("bin", vec![n(-1)])), "String\t11111111");
+        assert_eq!(h(call("unbin", vec![s("0110000101")])), "String\t0185");
+        assert_eq!(
+            one(call("base64Encode", vec![s("hello")])),
+            "String\taGVsbG8="
+        );
+        assert_eq!(
+            one(call("base64Decode", vec![s("aGVsbG8=")])),
+            "String\thello"
+        );
+        assert_code(call("base64Decode", vec![s("@@")]), 117);
+        assert_code(call("base64Decode", vec![s("aGVsbG8")]), 117);
+        assert_eq!(one(call("tryBase64Decode", vec![s("@@")])), "String\t");
+        assert_eq!(h(call("char", vec![n(72), n(105)])), "String\t4869");
+        assert_eq!(h(call("char", vec![n(321)])), "String\t41");
+        assert_eq!(h(call("char", vec![f(1.5), n(-1)])), "String\t01FF");
+    }
+}

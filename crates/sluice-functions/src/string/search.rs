@@ -1,0 +1,232 @@
+//! Substring search: `position` (+`CaseInsensitive`, `UTF8`), `locate` (ClickHouse 26.x
+//! order: `locate(needle, haystack[, start])`), `instr`, `startsWith`, `endsWith`.
+//!
+//! Positions are 1-based (bytes, or code points for the `UTF8` forms), 0 when not found; a
+//! start position of 0 counts as 1; an empty needle is found at the start position when it
+//! lies within the string (or just past its end).
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, UInt8Array, UInt64Array};
+use datafusion::common::Result;
+use datafusion::logical_expr::ScalarUDF;
+use memchr::memmem;
+use sluice_common::ChType;
+
+use super::basic::utf8_seq_len;
+use super::col::{StrCol, ints};
+use super::rules::{arity, illegal, want_string};
+use super::udf::{Args, ChUdf, Ret, TypeArgs};
+
+/// The functions of this file.
+pub(crate) fn functions() -> Vec<ScalarUDF> {
+    vec![
+        ChUdf::new("position", position_type, position)
+            .case_insensitive()
+            .build(),
+        ChUdf::new("positionUTF8", position_type, position_utf8).build(),
+        ChUdf::new("positionCaseInsensitive", position_type, position_ci)
+            .ci_aliases(&["instr"])
+            .build(),
+        ChUdf::new(
+            "positionCaseInsensitiveUTF8",
+            position_type,
+            position_ci_utf8,
+        )
+        .build(),
+        ChUdf::new("locate", position_type, locate)
+            .case_insensitive()
+            .build(),
+        ChUdf::new("startsWith", affix_type, starts_with).build(),
+        ChUdf::new("endsWith", affix_type, ends_with).build(),
+    ]
+}
+
+fn position_type(a: &TypeArgs) -> Result<Ret> {
+    arity(a, 2, 3)?;
+    want_string(a, 0)?;
+    want_string(a, 1)?;
+    if a.types.len() == 3
+        && !matches!(
+            a.types[2],
+            ChType::UInt8 | ChType::UInt16 | ChType::UInt32 | ChType::UInt64
+        )
+    {
+        ch_illegal_position(a)?;
+    }
+    Ok(ChType::UInt64.into())
+}
+
+fn ch_illegal_position(a: &TypeArgs) -> Result<()> {
+    let _ = illegal(a, 2);
+    crate::ch_bail!(
+        ILLEGAL_TYPE_OF_ARGUMENT,
+        "Illegal type {} of argument of function {}",
+        a.types[2],
+        a.name
+    )
+}
+
+/// Runs a search kernel with `(haystack, needle, start)` per row (`start` ≥ 1).
+fn search(a: &Args, h: usize, n: usize, f: impl Fn(&[u8], &[u8], u64) -> u64) -> Result<ArrayRef> {
+    let hs = StrCol::new(&a.cols[h], a.name)?;
+    let ns = StrCol::new(&a.cols[n], a.name)?;
+    let starts = match a.cols.get(2) {
+        Some(c) => ints(c, a.name)?
+            .into_iter()
+            .map(|v| v.max(1) as u64)
+            .collect(),
+        None => vec![1u64; a.rows],
+    };
+    Ok(Arc::new(UInt64Array::from_iter_values(
+        (0..a.rows).map(|i| f(hs.get(i), ns.get(i), starts[i])),
+    )))
+}
+
+fn find_bytes(h: &[u8], n: &[u8], start: u64) -> u64 {
+    let from = (start - 1) as usize;
+    if from > h.len() {
+        return 0;
+    }
+    match memmem::find(&h[from..], n) {
+        Some(p) => (from + p + 1) as u64,
+        None => 0,
+    }
+}
+
+fn position(a: &Args) -> Result<ArrayRef> {
+    search(a, 0, 1, find_bytes)
+}
+
+fn locate(a: &Args) -> Result<ArrayRef> {
+    search(a, 1, 0, find_bytes)
+}
+
+fn position_ci(a: &Args) -> Result<ArrayRef> {
+    search(a, 0, 1, |h, n, st| {
+        find_bytes(&h.to_ascii_lowercase(), &n.to_ascii_lowercase(), st)
+    })
+}
+
+/// Code points of `s` as (byte offset, lower-cased char or raw byte marker).
+fn units(s: &[u8], fold: bool) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < s.len() {
+        let l = utf8_seq_len(s[i]).min(s.len() - i);
+        let c = std::str::from_utf8(&s[i..i + l])
+            .ok()
+            .and_then(|t| t.chars().next());
+        let v = match c {
+            Some(c) if fold => c.to_lowercase().next().unwrap_or(c) as u32,
+            Some(c) => c as u32,
+            // Invalid sequences compare by their first byte, outside the char range.
+            None => 0x11_0000 + s[i] as u32,
+        };
+        out.push(v);
+        i += l;
+    }
+    out
+}
+
+fn find_units(h: &[u8], n: &[u8], start: u64, fold: bool) -> u64 {
+    let hu = units(h, fold);
+    let nu = units(n, fold);
+    let from = (start - 1) as usize;
+    if from > hu.len() {
+        return 0;
+    }
+    if nu.is_empty() {
+        return start;
+    }
+    hu[from..]
+        .windows(nu.len())
+        .position(|w| w == nu.as_slice())
+        .map_or(0, |p| (from + p + 1) as u64)
+}
+
+fn position_utf8(a: &Args) -> Result<ArrayRef> {
+    search(a, 0, 1, |h, n, st| find_units(h, n, st, false))
+}
+
+fn position_ci_utf8(a: &Args) -> Result<ArrayRef> {
+    search(a, 0, 1, |h, n, st| find_units(h, n, st, true))
+}
+
+fn affix_type(a: &TypeArgs) -> Result<Ret> {
+    arity(a, 2, 2)?;
+    want_string(a, 0)?;
+    want_string(a, 1)?;
+    Ok(ChType::UInt8.into())
+}
+
+fn affix(a: &Args, f: impl Fn(&[u8], &[u8]) -> bool) -> Result<ArrayRef> {
+    let s = StrCol::new(&a.cols[0], a.name)?;
+    let p = StrCol::new(&a.cols[1], a.name)?;
+    Ok(Arc::new(UInt8Array::from_iter_values(
+        (0..a.rows).map(|i| u8::from(f(s.get(i), p.get(i)))),
+    )))
+}
+
+fn starts_with(a: &Args) -> Result<ArrayRef> {
+    affix(a, |s, p| s.starts_with(p))
+}
+
+fn ends_with(a: &Args) -> Result<ArrayRef> {
+    affix(a, |s, p| s.ends_with(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::string::testkit::*;
+
+    #[test]
+    fn positions() {
+        // Oracle: position('hello', 'l') = 3; ('hello', 'l', 4) = 4; ('hello', '') = 1;
+        // ('hello', '', 10) = 0; locate('l', 'hello') = 3; positionCaseInsensitive('HELLO', 'l') = 3;
+        // positionUTF8('привет', 'в') = 4; positionCaseInsensitiveUTF8('ПРИВЕТ', 'в') = 4;
+        // ('hello', 'l', 0) = 3; ('', '') = 1; ('abc', '', 4) = 4; ('abc', '', 5) = 0;
+        // instr('ABC', 'b') = 2; positionUTF8('привет', '', 3) = 3; locate('l', 'hello', 4) = 4;
+        // locate('hello', 'l') = 0 (00765: Locate('foo', 'o') = 0).
+        let p = |name: &'static str, h: &str, nd: &str, st: Option<i64>| {
+            let mut args = vec![s(h), s(nd)];
+            if let Some(x) = st {
+                args.push(n(x));
+            }
+            one(call(name, args))
+        };
+        assert_eq!(p("position", "hello", "l", None), "UInt64\t3");
+        assert_eq!(p("position", "hello", "l", Some(4)), "UInt64\t4");
+        assert_eq!(p("position", "hello", "", None), "UInt64\t1");
+        assert_eq!(p("position", "hello", "", Some(10)), "UInt64\t0");
+        assert_eq!(p("locate", "l", "hello", None), "UInt64\t3");
+        assert_eq!(
+            p("positionCaseInsensitive", "HELLO", "l", None),
+            "UInt64\t3"
+        );
+        assert_eq!(p("positionUTF8", "привет", "в", None), "UInt64\t4");
+        assert_eq!(
+            p("positionCaseInsensitiveUTF8", "ПРИВЕТ", "в", None),
+            "UInt64\t4"
+        );
+        assert_eq!(p("position", "hello", "l", Some(0)), "UInt64\t3");
+        assert_eq!(p("position", "", "", None), "UInt64\t1");
+        assert_eq!(p("position", "abc", "", Some(4)), "UInt64\t4");
+        assert_eq!(p("position", "abc", "", Some(5)), "UInt64\t0");
+        assert_eq!(p("instr", "ABC", "b", None), "UInt64\t2");
+        assert_eq!(p("positionUTF8", "привет", "", Some(3)), "UInt64\t3");
+        assert_eq!(p("locate", "l", "hello", Some(4)), "UInt64\t4");
+        assert_eq!(p("Locate", "foo", "o", None), "UInt64\t0");
+        // Oracle: position('hello', 'l', -1) → Code 43.
+        assert_code(call("position", vec![s("hello"), s("l"), n(-1)]), 43);
+    }
+
+    #[test]
+    fn affixes() {
+        // Oracle: startsWith('abc', '') = 1; endsWith('abc', 'bc') = 1.
+        assert_eq!(one(call("startsWith", vec![s("abc"), s("")])), "UInt8\t1");
+        assert_eq!(one(call("endsWith", vec![s("abc"), s("bc")])), "UInt8\t1");
+        assert_eq!(one(call("endsWith", vec![s("abc"), s("x")])), "UInt8\t0");
+        assert_code(call("startsWith", vec![s("abc"), n(1)]), 43);
+    }
+}
