@@ -1,8 +1,39 @@
-//! ClickHouse datetime functions.
+//! ClickHouse date and time functions: clocks (`now`, `today`, …), components and
+//! truncations (`toYear`, `toStartOfHour`, weeks in every mode), arithmetic (`addDays`, the
+//! targets of `INTERVAL` rewriting, `dateDiff`), `toStartOfInterval`/`date_trunc`/`date_add`,
+//! and `formatDateTime`.
+//!
+//! Values are read through [`local`] as local civil times in the right zone: the explicit
+//! time zone argument, else the column type's zone, else the session zone
+//! (`datafusion.execution.time_zone`, UTC when unset).
+//!
+//! Submodules: [`tz`] (zones and calendar math), [`args`] (argument plumbing shared with the
+//! conversion family), [`local`], [`week`], [`parts`], [`arith`], [`interval`], [`format`],
+//! [`now`].
+
+pub mod args;
+pub mod arith;
+pub mod format;
+pub mod interval;
+pub mod local;
+pub mod now;
+pub mod parts;
+pub mod tz;
+pub mod week;
+
+#[cfg(test)]
+pub mod testutil;
+#[cfg(test)]
+mod tests;
 
 use datafusion::logical_expr::ScalarUDF;
 
 /// The functions of this family.
 pub fn functions() -> Vec<ScalarUDF> {
-    Vec::new()
+    let mut v = parts::functions();
+    v.extend(arith::functions());
+    v.extend(interval::functions());
+    v.extend(format::functions());
+    v.extend(now::functions());
+    v
 }
