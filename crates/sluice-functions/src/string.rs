@@ -11,7 +11,8 @@
 //! Module map:
 //! - [`udf`] — the UDF shell (type rule + kernel, ClickHouse NULL/LowCardinality handling)
 //!   shared with the array and hash families; [`col`] — column readers and builders;
-//!   [`rules`] — argument checks; [`text`] — ClickHouse's text form of any value.
+//!   [`rules`] — argument checks. Values of other types are turned into text with
+//!   `sluice_formats::text` (the renderer `toString` and the formats share).
 //! - [`basic`] — length, empty, case mapping, reverse, repeat, ascii, toValidUTF8.
 //! - [`substring`] — substring/left/right (+UTF8).
 //! - [`search`] — position/locate (+CaseInsensitive, UTF8), startsWith/endsWith.
@@ -36,7 +37,6 @@ pub(crate) mod rules;
 pub(crate) mod search;
 pub(crate) mod split;
 pub(crate) mod substring;
-pub(crate) mod text;
 pub(crate) mod trim_pad;
 pub(crate) mod udf;
 

@@ -306,13 +306,13 @@ mod tests {
         // Oracle: toTypeName(tuple(1, 'a', NULL)) = Tuple(UInt8, String, Nullable(Nothing)).
         assert_eq!(
             one(call("tuple", vec![n(1), s("a"), null()])),
-            "Tuple(UInt8, String, Nullable(Nothing))\t(1,\\'a\\',NULL)"
+            "Tuple(UInt8, String, Nullable(Nothing))\t(1,'a',NULL)"
         );
         // Oracle: map() = {} :: Map(Nothing, Nothing) — not representable in Arrow.
         assert_code(call("map", vec![]), 48);
         assert_eq!(
             one(call("map", vec![s("a"), n(1), s("b"), f(2.5)])),
-            "Map(String, Float64)\t{\\'a\\':1,\\'b\\':2.5}"
+            "Map(String, Float64)\t{'a':1,'b':2.5}"
         );
         assert_code(call("map", vec![s("a"), n(1), s("b")]), 42);
         // Oracle: map(toNullable('a'), 1) → Code 36 BAD_ARGUMENTS.

@@ -558,7 +558,7 @@ mod tests {
         let m = call("map", vec![n(1), s("a")]);
         assert_code(call("arrayElement", vec![m, s("x")]), 43);
         let m = call("map", vec![s("a"), n(1)]);
-        assert_eq!(one(call("mapKeys", vec![m])), "Array(String)\t[\\'a\\']");
+        assert_eq!(one(call("mapKeys", vec![m])), "Array(String)\t['a']");
         let m = call("map", vec![s("a"), n(1)]);
         assert_eq!(one(call("mapContains", vec![m, s("a")])), "UInt8\t1");
         let m = call("map", vec![s("a"), n(1)]);

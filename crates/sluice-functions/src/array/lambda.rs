@@ -210,7 +210,7 @@ mod tests {
                 "__sluice_arraySort",
                 vec![arr(vec![s("hello"), s("world")]), arr(vec![n(2), n(1)])]
             )),
-            "Array(String)\t[\\'world\\',\\'hello\\']"
+            "Array(String)\t['world','hello']"
         );
         let vals = || arr(vec![n(0), n(1), n(2), n(3)]);
         let mask = arr(vec![n(1), n(0), n(1), n(0)]);

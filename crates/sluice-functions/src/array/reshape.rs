@@ -521,7 +521,7 @@ mod tests {
                 "arrayZip",
                 vec![arr(vec![n(1), n(2)]), arr(vec![s("a"), s("b")])]
             )),
-            "Array(Tuple(UInt8, String))\t[(1,\\'a\\'),(2,\\'b\\')]"
+            "Array(Tuple(UInt8, String))\t[(1,'a'),(2,'b')]"
         );
         assert_code(
             call("arrayZip", vec![arr(vec![n(1)]), arr(vec![n(1), n(2)])]),

@@ -366,7 +366,7 @@ mod tests {
         // arrayReverseSort([[1,2],[3],[]]) = [[3],[1,2],[]].
         assert_eq!(
             one(call("arraySort", vec![arr(vec![s("b"), s("a"), null()])])),
-            "Array(Nullable(String))\t[\\'a\\',\\'b\\',NULL]"
+            "Array(Nullable(String))\t['a','b',NULL]"
         );
         let nested = arr(vec![arr(vec![n(1), n(2)]), arr(vec![n(3)]), arr(vec![])]);
         assert_eq!(
@@ -455,14 +455,14 @@ mod tests {
                 "reverse",
                 vec![arr(vec![s("Hello"), null(), s("world")])]
             )),
-            "Array(Nullable(String))\t[\\'world\\',NULL,\\'Hello\\']"
+            "Array(Nullable(String))\t['world',NULL,'Hello']"
         );
         assert_eq!(
             one(call(
                 "reverse",
                 vec![arr(vec![arr(vec![]), arr(vec![s("")]), arr(vec![null()])])]
             )),
-            "Array(Array(Nullable(String)))\t[[NULL],[\\'\\'],[]]"
+            "Array(Array(Nullable(String)))\t[[NULL],[''],[]]"
         );
         assert_eq!(one(call("reverse", vec![null()])), "Nullable(Nothing)\t\\N");
         assert_eq!(

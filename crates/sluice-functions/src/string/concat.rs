@@ -10,7 +10,6 @@ use sluice_common::ChType;
 
 use super::col::{StrBuilder, StrCol};
 use super::rules::{arity, binary_arg, is_string, want_const, want_string};
-use super::text::write_text;
 use super::udf::{Args, ChUdf, Ret, TypeArgs, scalar_bytes};
 use crate::ch_bail;
 
@@ -38,14 +37,16 @@ fn concat_type(a: &TypeArgs) -> Result<Ret> {
     })
 }
 
-/// Appends argument `k`'s row `i` as text.
+/// Appends argument `k`'s row `i` as text (`toString`'s form; DateTime without a time zone
+/// renders in UTC, Sluice's default session zone).
 fn put(a: &Args, k: usize, i: usize, out: &mut Vec<u8>) -> Result<()> {
     if is_string(&a.types[k]) {
         out.extend_from_slice(StrCol::new(&a.cols[k], a.name)?.get(i));
-        Ok(())
     } else {
-        write_text(&a.cols[k], i, &a.types[k], false, out)
+        let ctx = sluice_formats::text::TextContext::default();
+        sluice_formats::text::write_value(out, a.cols[k].as_ref(), i, &a.types[k], &ctx);
     }
+    Ok(())
 }
 
 fn concat(a: &Args) -> Result<ArrayRef> {

@@ -410,11 +410,11 @@ mod tests {
         );
         assert_eq!(
             one(call("extractAll", vec![s("a1b22c"), s("\\d+")])),
-            "Array(String)\t[\\'1\\',\\'22\\']"
+            "Array(String)\t['1','22']"
         );
         assert_eq!(
             one(call("extractAll", vec![s("a1b22"), s("([a-z])(\\d+)")])),
-            "Array(String)\t[\\'a\\',\\'b\\']"
+            "Array(String)\t['a','b']"
         );
         assert_eq!(one(call("extract", vec![s("abc"), s("x")])), "String\t");
         assert_eq!(

@@ -11,8 +11,6 @@ use datafusion::config::ConfigOptions;
 use datafusion::logical_expr::{ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF};
 use sluice_common::ChType;
 
-use super::text::write_text;
-
 /// An expression: a typed constant, a typed column, or a call.
 pub(crate) enum E {
     Lit(ChType, ScalarValue),
@@ -167,45 +165,28 @@ pub(crate) fn err_text(e: datafusion::error::DataFusionError) -> String {
     }
 }
 
-/// Renders row values as the oracle prints them in TSV (strings escaped).
+/// Renders row values as the oracle prints them in TSV (strings escaped, NULL as `\N`).
 pub(crate) fn render(f: &FieldRef, v: &ColumnarValue, rows: usize) -> Vec<String> {
     let arr = match v.to_array(rows) {
         Ok(a) => a,
         Err(e) => return vec![format!("error: {e}")],
     };
     let t = ChType::from_field(f);
+    let ctx = sluice_formats::text::TextContext::default();
     (0..arr.len())
         .map(|i| {
-            if arr.is_null(i) || *arr.data_type() == datafusion::arrow::datatypes::DataType::Null {
-                return "\\N".to_string();
-            }
             let mut o = Vec::new();
-            if let Err(e) = write_text(&arr, i, &t, false, &mut o) {
-                return format!("error: {e}");
+            sluice_formats::text::write_tsv(&mut o, arr.as_ref(), i, &t, &ctx);
+            let mut s = String::new();
+            for chunk in o.utf8_chunks() {
+                s.push_str(chunk.valid());
+                for x in chunk.invalid() {
+                    s.push_str(&format!("<{x:02X}>"));
+                }
             }
-            tsv_escape(&o)
+            s
         })
         .collect()
-}
-
-fn tsv_escape(b: &[u8]) -> String {
-    let mut s = String::new();
-    for chunk in b.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            match c {
-                '\t' => s.push_str("\\t"),
-                '\n' => s.push_str("\\n"),
-                '\\' => s.push_str("\\\\"),
-                '\'' => s.push_str("\\'"),
-                '\0' => s.push_str("\\0"),
-                c => s.push(c),
-            }
-        }
-        for x in chunk.invalid() {
-            s.push_str(&format!("<{x:02X}>"));
-        }
-    }
-    s
 }
 
 /// `(toTypeName(e), value)` of a constant expression, or the ClickHouse error text.
