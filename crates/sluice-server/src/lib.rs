@@ -27,7 +27,9 @@
 //!   exactly as ClickHouse concatenates `query` + `"\n"` + body: the engine parses the
 //!   statement, takes the text after it as the start of the data, then reads `data`) and
 //!   as [`QueryInput::Batches`] over the native protocol, after the server asked
-//!   [`QuerySession::insert_target`] for the sample block and column defaults.
+//!   [`QuerySession::insert_target`] for the sample block and column defaults. Errors while
+//!   reading `data` (a bad checksum in `decompress=1` frames, a broken gzip stream) are
+//!   `std::io::Error`s carrying a ClickHouse error: map them with [`input_error`].
 //! - Errors are [`sluice_common::Error`]: the servers map the code to the HTTP status
 //!   (ClickHouse's `exceptionCodeToHTTPStatus`) and to native Exception packets.
 //!
@@ -49,6 +51,7 @@ pub mod progress;
 pub mod server;
 
 pub use config::ServerConfig;
+pub use http::encoding::error_from_io as input_error;
 pub use handler::{
     BatchStream, ClientContext, DefaultKind, HttpMethod, InsertTarget, Interface, Query,
     QueryHandler, QueryInput, QueryOutput, QuerySession, RawInput, TableColumn, Trailer,
