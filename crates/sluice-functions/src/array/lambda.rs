@@ -11,6 +11,7 @@
 //! | `arrayFilter(f, a, …)` | `__sluice_arrayFilter(a, r)` (keep elements where `r` is non-zero) |
 //! | `arraySort(f, a, …)` | `__sluice_arraySort(a, r)` (sort `a` by the keys `r`) |
 //! | `arrayReverseSort(f, a, …)` | `__sluice_arrayReverseSort(a, r)` |
+//! | `arrayPartialSort(f, n, a, …)` / `arrayPartialReverseSort` | `__sluice_arraySort(a, r)` / `__sluice_arrayReverseSort(a, r)` (a full sort is a valid partial sort) |
 //! | `arrayFirst(f, a, …)` / `arrayLast` | `__sluice_arrayFirst(a, r)` / `__sluice_arrayLast(a, r)` |
 //! | `arrayFirstIndex(f, a, …)` / `arrayLastIndex` | `__sluice_arrayFirstIndex(r)` / `__sluice_arrayLastIndex(r)` |
 //! | `arrayCount(f, a, …)`, `arrayExists`, `arrayAll` | `arrayCount(r)`, `arrayExists(r)`, `arrayAll(r)` |

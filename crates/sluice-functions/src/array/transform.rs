@@ -33,6 +33,16 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
         ChUdf::new("arrayReverseSort", same_array_type, array_reverse_sort)
             .no_low_card()
             .build(),
+        ChUdf::new("arrayPartialSort", partial_sort_type, array_partial_sort)
+            .no_low_card()
+            .build(),
+        ChUdf::new(
+            "arrayPartialReverseSort",
+            partial_sort_type,
+            array_partial_reverse_sort,
+        )
+        .no_low_card()
+        .build(),
         ChUdf::new("arrayDistinct", distinct_type, array_distinct)
             .no_low_card()
             .build(),
@@ -164,6 +174,31 @@ fn array_sort(a: &Args) -> Result<ArrayRef> {
 
 fn array_reverse_sort(a: &Args) -> Result<ArrayRef> {
     sort_by(&a.cols[0], &a.cols[0], &elem_type(&a.types[0]), true)
+}
+
+fn partial_sort_type(a: &TypeArgs) -> Result<Ret> {
+    arity(a, 2, 2)?;
+    if !crate::string::rules::is_int(&a.types[0]) {
+        ch_bail!(
+            ILLEGAL_TYPE_OF_ARGUMENT,
+            "Illegal type {} of limit argument of function {} (must be UInt or Int)",
+            a.types[0],
+            a.name
+        );
+    }
+    want_array(a, 1)?;
+    Ok(a.types[1].clone().into())
+}
+
+/// `arrayPartialSort(limit, arr)`: ClickHouse guarantees only the first `limit` elements are
+/// sorted and leaves the rest in unspecified order; a full sort satisfies that and matches
+/// ClickHouse's output whenever `limit` is 0 or covers the array.
+fn array_partial_sort(a: &Args) -> Result<ArrayRef> {
+    sort_by(&a.cols[1], &a.cols[1], &elem_type(&a.types[1]), false)
+}
+
+fn array_partial_reverse_sort(a: &Args) -> Result<ArrayRef> {
+    sort_by(&a.cols[1], &a.cols[1], &elem_type(&a.types[1]), true)
 }
 
 fn distinct_type(a: &TypeArgs) -> Result<Ret> {
@@ -372,6 +407,34 @@ mod tests {
         assert_eq!(
             one(call("arrayReverseSort", vec![nested])),
             "Array(Array(UInt8))\t[[3],[1,2],[]]"
+        );
+    }
+
+    #[test]
+    fn partial_sorts() {
+        // Oracle (00390): arrayPartialSort(0, [NULL,9,4,8,10,5,2,3,7,1,6]) =
+        // [1,2,3,4,5,6,7,8,9,10,NULL]; arrayPartialReverseSort(10, same) =
+        // [10,9,8,7,6,5,4,3,2,1,NULL]; arrayPartialSort(arraySort([1,2,3]), [1,2,3]) → 43.
+        let v = || {
+            let mut e = vec![null()];
+            e.extend([9, 4, 8, 10, 5, 2, 3, 7, 1, 6].into_iter().map(n));
+            arr(e)
+        };
+        assert_eq!(
+            one(call("arrayPartialSort", vec![n(0), v()])),
+            "Array(Nullable(UInt8))\t[1,2,3,4,5,6,7,8,9,10,NULL]"
+        );
+        assert_eq!(
+            one(call("arrayPartialReverseSort", vec![n(10), v()])),
+            "Array(Nullable(UInt8))\t[10,9,8,7,6,5,4,3,2,1,NULL]"
+        );
+        let sorted = call("arraySort", vec![arr(vec![n(1), n(2), n(3)])]);
+        assert_code(
+            call(
+                "arrayPartialSort",
+                vec![sorted, arr(vec![n(1), n(2), n(3)])],
+            ),
+            43,
         );
     }
 

@@ -13,8 +13,8 @@
 //! - Several arguments: `h = hash(arg1)`, then `h = combine(h, hash(argN))`.
 //! - No arguments: the constant `0xe28dbde7fe22e41c` (truncated for 32-bit results).
 //!
-//! Types whose ClickHouse memory layout Sluice does not reproduce (Nullable inside
-//! composites, AggregateFunction…) give `NOT_IMPLEMENTED` rather than a wrong value.
+//! What Sluice does not reproduce (NULL elements inside arrays/tuples/maps,
+//! AggregateFunction states…) gives `NOT_IMPLEMENTED` rather than a wrong value.
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::compute::cast;
@@ -193,6 +193,18 @@ fn hash_column(
     first: &mut bool,
 ) -> Result<()> {
     let t = match t {
+        // Nullable values inside arrays/tuples/maps: without NULLs they hash as the plain
+        // values (as in ClickHouse); ClickHouse's hash of a NULL element is not reproduced.
+        ChType::Nullable(inner) => {
+            if col.logical_null_count() > 0 || *col.data_type() == DataType::Null {
+                ch_bail!(
+                    NOT_IMPLEMENTED,
+                    "Function {} over NULL values inside arrays, tuples or maps is not implemented",
+                    kind.name
+                );
+            }
+            return hash_column(kind, col, inner, out, first);
+        }
         ChType::LowCardinality(inner) => {
             let dt = inner.to_arrow();
             let decoded = cast(col, &dt)?;
@@ -314,13 +326,6 @@ fn hash_nested(
     out: &mut [u64],
     first: &mut bool,
 ) -> Result<()> {
-    if et.is_nullable() {
-        ch_bail!(
-            NOT_IMPLEMENTED,
-            "Function {} over arrays of Nullable elements is not implemented",
-            kind.name
-        );
-    }
     let mut elem = vec![0u64; values.len()];
     if !values.is_empty() {
         let mut efirst = true;

@@ -553,6 +553,17 @@ mod tests {
             one(call("cityHash64", vec![m])),
             "UInt64\t616936771394393035"
         );
+        // Oracle: cityHash64([toNullable(1)]) = cityHash64([1]) = 2963573356302499406;
+        // cityHash64([1, NULL]) = 1206661434726526972 (not reproduced → 48).
+        let nn = typed("Nullable(UInt8)", ScalarValue::UInt8(Some(1)));
+        assert_eq!(
+            one(call("cityHash64", vec![call("array", vec![nn])])),
+            "UInt64\t2963573356302499406"
+        );
+        assert_code(
+            call("cityHash64", vec![call("array", vec![n(1), null()])]),
+            48,
+        );
         // Oracle: cityHash64(toUUID('61f0c404-5cb3-11e7-907b-a6006ad3dba0')) = 17345439983272262203;
         // cityHash64(toInt128(1)) = 201160255169616649.
         let uuid = hex::decode("61f0c4045cb311e7907ba6006ad3dba0").unwrap_or_default();

@@ -90,6 +90,7 @@ pub(crate) fn like_to_regex(p: &[u8]) -> Result<Vec<u8>> {
 /// Per-row compiled patterns from argument `k`, compiled once per distinct pattern.
 struct Patterns<'a> {
     col: StrCol<'a>,
+    fixed: Option<Arc<Regex>>,
     cache: HashMap<Vec<u8>, Arc<Regex>>,
     translate: fn(&[u8]) -> Result<Vec<u8>>,
     ci: bool,
@@ -102,8 +103,15 @@ impl<'a> Patterns<'a> {
         translate: fn(&[u8]) -> Result<Vec<u8>>,
         ci: bool,
     ) -> Result<Self> {
+        let col = StrCol::new(&a.cols[k], a.name)?;
+        // A constant pattern is compiled once for the whole column.
+        let fixed = match a.consts.get(k) {
+            Some(Some(_)) if a.rows > 0 => Some(Arc::new(compile(&translate(col.get(0))?, ci)?)),
+            _ => None,
+        };
         Ok(Patterns {
-            col: StrCol::new(&a.cols[k], a.name)?,
+            col,
+            fixed,
             cache: HashMap::new(),
             translate,
             ci,
@@ -111,6 +119,9 @@ impl<'a> Patterns<'a> {
     }
 
     fn get(&mut self, i: usize) -> Result<Arc<Regex>> {
+        if let Some(r) = &self.fixed {
+            return Ok(Arc::clone(r));
+        }
         let p = self.col.get(i);
         if let Some(r) = self.cache.get(p) {
             return Ok(Arc::clone(r));
