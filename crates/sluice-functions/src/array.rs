@@ -12,6 +12,7 @@
 //!   `arrayFlatten`, `arrayZip`.
 //! - [`reduce`] — `arraySum`, `arrayProduct`, `arrayAvg`, `arrayMin`, `arrayMax`,
 //!   `arrayCount`, `arrayExists`, `arrayAll` (non-lambda forms).
+//! - [`running`] — `arrayCumSum`, `arrayDifference`.
 //! - [`lambda`] — kernels the engine calls for lambda forms (interface in its doc).
 //!
 //! Engine rewrites this family expects: `a[i]` → `arrayElement(a, i)` (also for maps),
@@ -27,6 +28,7 @@ pub(crate) mod lambda;
 pub(crate) mod lists;
 pub(crate) mod reduce;
 pub(crate) mod reshape;
+pub(crate) mod running;
 pub(crate) mod transform;
 
 use datafusion::logical_expr::ScalarUDF;
@@ -39,6 +41,7 @@ pub fn functions() -> Vec<ScalarUDF> {
     v.extend(transform::functions());
     v.extend(reshape::functions());
     v.extend(reduce::functions());
+    v.extend(running::functions());
     v.extend(lambda::functions());
     v
 }
