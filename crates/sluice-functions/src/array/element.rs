@@ -203,9 +203,25 @@ fn element(a: &Args) -> Result<ArrayRef> {
     take_or_default(l.values(), &t, idx)
 }
 
+/// One element of a tuple type: optional name and type.
+type TupleElem = (Option<String>, ChType);
+
+/// The tuple type `tupleElement` reads: the argument itself or the elements of an array of
+/// tuples (then the result is an array).
+fn tuple_of(t: &ChType) -> Option<(&[TupleElem], bool)> {
+    match t.base() {
+        ChType::Tuple(e) => Some((e, false)),
+        ChType::Array(inner) => match inner.base() {
+            ChType::Tuple(e) => Some((e, true)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 fn tuple_element_type(a: &TypeArgs) -> Result<Ret> {
     arity(a, 2, 3)?;
-    let ChType::Tuple(elems) = a.types[0].base() else {
+    let Some((elems, in_array)) = tuple_of(&a.types[0]) else {
         ch_bail!(
             ILLEGAL_TYPE_OF_ARGUMENT,
             "First argument for function tupleElement must be tuple or array of tuple. Actual {}",
@@ -213,6 +229,7 @@ fn tuple_element_type(a: &TypeArgs) -> Result<Ret> {
         );
     };
     match tuple_index(a, elems)? {
+        Some(i) if in_array => Ok(ChType::Array(Box::new(elems[i].1.clone())).into()),
         Some(i) => Ok(elems[i].1.clone().into()),
         None => Ok(a.types[2].clone().into()),
     }
@@ -272,7 +289,7 @@ fn tuple_index(a: &TypeArgs, elems: &[(Option<String>, ChType)]) -> Result<Optio
 }
 
 fn tuple_element(a: &Args) -> Result<ArrayRef> {
-    let ChType::Tuple(elems) = a.types[0].base() else {
+    let Some((elems, in_array)) = tuple_of(&a.types[0]) else {
         ch_bail!(LOGICAL_ERROR, "tupleElement: argument is not a tuple");
     };
     let targs = TypeArgs {
@@ -282,6 +299,11 @@ fn tuple_element(a: &Args) -> Result<ArrayRef> {
         arrow: a.cols.iter().map(|c| c.data_type().clone()).collect(),
     };
     match tuple_index(&targs, elems)? {
+        Some(i) if in_array => {
+            let l = list(&a.cols[0], a.name)?;
+            let values = Arc::clone(l.values().as_struct().column(i));
+            build_list(&elems[i].1, l.value_offsets().to_vec(), values)
+        }
         Some(i) => Ok(Arc::clone(a.cols[0].as_struct().column(i))),
         None => Ok(Arc::clone(&a.cols[2])),
     }
@@ -350,6 +372,9 @@ fn map_contains(a: &Args) -> Result<ArrayRef> {
 
 fn has_type(a: &TypeArgs) -> Result<Ret> {
     arity(a, 2, 2)?;
+    if a.name == "has" && matches!(a.types[0], ChType::Map(..)) {
+        return map_contains_type(a);
+    }
     let ChType::Array(e) = &a.types[0] else {
         ch_bail!(
             ILLEGAL_TYPE_OF_ARGUMENT,
@@ -387,6 +412,9 @@ fn matches(a: &Args, mut f: impl FnMut(usize, usize)) -> Result<()> {
 }
 
 fn has(a: &Args) -> Result<ArrayRef> {
+    if matches!(a.types[0], ChType::Map(..)) {
+        return map_contains(a);
+    }
     let mut out = vec![0u8; a.rows];
     matches(a, |r, _| out[r] = 1)?;
     Ok(Arc::new(UInt8Array::from(out)))
@@ -578,6 +606,28 @@ mod tests {
         assert_code(call("tupleElement", vec![t(), n(3)]), 69);
         assert_code(call("tupleElement", vec![t(), n(0)]), 69);
         assert_code(call("tupleElement", vec![t(), s("x")]), 36);
+        // Oracle: tupleElement([(1,'a'),(2,'b')], 2) = ['a','b']; toTypeName(… , 1) = Array(UInt8);
+        // has(map('a',1), 'a') = 1; has(map('a',1), 'b') = 0.
+        let ta = || {
+            call(
+                "array",
+                vec![
+                    call("tuple", vec![n(1), s("a")]),
+                    call("tuple", vec![n(2), s("b")]),
+                ],
+            )
+        };
+        assert_eq!(
+            one(call("tupleElement", vec![ta(), n(2)])),
+            "Array(String)\t['a','b']"
+        );
+        assert_eq!(
+            one(call("tupleElement", vec![ta(), n(1)])),
+            "Array(UInt8)\t[1,2]"
+        );
+        let m = || call("map", vec![s("a"), n(1)]);
+        assert_eq!(one(call("has", vec![m(), s("a")])), "UInt8\t1");
+        assert_eq!(one(call("has", vec![m(), s("b")])), "UInt8\t0");
     }
 
     #[test]
