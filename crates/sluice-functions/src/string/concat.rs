@@ -266,6 +266,24 @@ mod tests {
     }
 
     #[test]
+    fn low_cardinality_results() {
+        // Oracle: toTypeName(concat(toLowCardinality('a'), 'b')) = LowCardinality(String);
+        // toTypeName(concat(toLowCardinality('a'), materialize('b'))) = String.
+        use datafusion::arrow::array::{DictionaryArray, StringArray};
+        use datafusion::arrow::datatypes::Int32Type;
+        let lc = || {
+            let d: DictionaryArray<Int32Type> = vec!["a"].into_iter().collect();
+            col("LowCardinality(String)", std::sync::Arc::new(d))
+        };
+        assert_eq!(
+            one(call("concat", vec![lc(), s("b")])),
+            "LowCardinality(String)\tab"
+        );
+        let b = col("String", std::sync::Arc::new(StringArray::from(vec!["b"])));
+        assert_eq!(one(call("concat", vec![lc(), b])), "String\tab");
+    }
+
+    #[test]
     fn separators_and_format() {
         // Oracle: concatWithSeparator(',', 'a', 1, NULL) = NULL; (',', 'a', 'b') = 'a,b';
         // concat_ws('-', 'a') = 'a'; format('{} {}', 'a', 1) = 'a 1';

@@ -11,8 +11,9 @@
 //!   argument makes the whole result `Nullable(Nothing)`. [`Nulls::Custom`] hands the
 //!   arguments over unchanged.
 //! - LowCardinality: when `low_card` is set, dictionary arguments are decoded, the rule sees
-//!   the inner types and a `LowCardinality` argument makes the result `LowCardinality` (as
-//!   ClickHouse's default implementation for LowCardinality columns does).
+//!   the inner types, and when every argument is `LowCardinality` or constant (at least one
+//!   `LowCardinality`) the result is `LowCardinality` — ClickHouse's default implementation
+//!   for LowCardinality columns.
 //! - Constant folding: when every argument is a scalar the kernel runs on one row and the
 //!   result is a scalar.
 
@@ -233,9 +234,14 @@ impl ChUdf {
         let mut arrow: Vec<DataType> = fields.iter().map(|f| decoded(f.data_type())).collect();
         let mut low_card = false;
         if self.low_card {
+            // ClickHouse keeps LowCardinality only when every other argument is a constant.
+            let only_lc_or_const = types
+                .iter()
+                .zip(&consts)
+                .all(|(t, c)| matches!(t, ChType::LowCardinality(_)) || c.is_some());
             for t in &mut types {
                 if let ChType::LowCardinality(inner) = t {
-                    low_card = true;
+                    low_card = only_lc_or_const;
                     *t = (**inner).clone();
                 }
             }
@@ -402,7 +408,9 @@ impl ScalarUDFImpl for ChUdf {
             })
             .collect();
         let plan = self.plan(&args.arg_fields, consts)?;
-        let out_field = result_field(self.name, &plan);
+        // The planned field wins: which arguments are constants (and so whether the result
+        // is LowCardinality) may look different at execution time.
+        let out_field = Arc::clone(&args.return_field);
         if plan.all_null {
             let arr = new_null_array(out_field.data_type(), rows);
             return finish(arr, all_scalar, args.number_rows);
