@@ -13,6 +13,7 @@
 //! - [`reduce`] — `arraySum`, `arrayProduct`, `arrayAvg`, `arrayMin`, `arrayMax`,
 //!   `arrayCount`, `arrayExists`, `arrayAll` (non-lambda forms).
 //! - [`running`] — `arrayCumSum`, `arrayDifference`.
+//! - [`lookup`] — `transform(x, from, to[, default])`.
 //! - [`lambda`] — kernels the engine calls for lambda forms (interface in its doc).
 //!
 //! Engine rewrites this family expects: `a[i]` → `arrayElement(a, i)` (also for maps),
@@ -26,6 +27,7 @@ pub(crate) mod construct;
 pub(crate) mod element;
 pub(crate) mod lambda;
 pub(crate) mod lists;
+pub(crate) mod lookup;
 pub(crate) mod reduce;
 pub(crate) mod reshape;
 pub(crate) mod running;
@@ -43,5 +45,6 @@ pub fn functions() -> Vec<ScalarUDF> {
     v.extend(reduce::functions());
     v.extend(running::functions());
     v.extend(lambda::functions());
+    v.extend(lookup::functions());
     v
 }

@@ -22,7 +22,7 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, make_array, new_null_array};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, make_array, new_null_array};
 use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
@@ -458,7 +458,18 @@ fn finish(arr: ArrayRef, scalar: bool, rows: usize) -> Result<ColumnarValue> {
     if !scalar {
         return Ok(ColumnarValue::Array(arr));
     }
-    let v = ScalarValue::try_from_array(&arr, 0)?;
+    // Nested one-row results become scalars holding the array itself, which keeps the
+    // element fields' metadata (`try_from_array` would rebuild them without it).
+    let v = match arr.data_type() {
+        DataType::List(_) if arr.len() == 1 => {
+            ScalarValue::List(Arc::new(arr.as_list::<i32>().clone()))
+        }
+        DataType::Struct(_) if arr.len() == 1 => {
+            ScalarValue::Struct(Arc::new(arr.as_struct().clone()))
+        }
+        DataType::Map(..) if arr.len() == 1 => ScalarValue::Map(Arc::new(arr.as_map().clone())),
+        _ => ScalarValue::try_from_array(&arr, 0)?,
+    };
     if v.data_type() == *arr.data_type() {
         return Ok(ColumnarValue::Scalar(v));
     }
