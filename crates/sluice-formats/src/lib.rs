@@ -11,9 +11,11 @@
 //! Module map:
 //! - [`text`]: rendering single values (numbers, dates, escaping, containers, JSON).
 //! - [`output`]: output formats, one family per file.
+//! - [`parse`]: text → values → Arrow columns ([`parse::parse_column`]).
 //! - [`settings`]: [`FormatSettings`].
 
 pub mod output;
+pub mod parse;
 pub mod settings;
 pub mod text;
 
