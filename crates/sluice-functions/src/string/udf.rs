@@ -131,7 +131,6 @@ pub(crate) struct ChUdf {
     invoke: InvokeFn,
     nulls: Nulls,
     low_card: bool,
-    volatile: bool,
 }
 
 impl fmt::Debug for ChUdf {
@@ -174,7 +173,6 @@ impl ChUdf {
             invoke,
             nulls: Nulls::Default,
             low_card: true,
-            volatile: false,
         }
     }
 
@@ -222,11 +220,7 @@ impl ChUdf {
 
     /// Wraps into a DataFusion `ScalarUDF`.
     pub fn build(self) -> ScalarUDF {
-        let mut s = self;
-        if s.volatile {
-            s.signature.volatility = Volatility::Volatile;
-        }
-        ScalarUDF::new_from_impl(s)
+        ScalarUDF::new_from_impl(self)
     }
 
     fn plan(&self, fields: &[FieldRef], consts: Vec<Option<ScalarValue>>) -> Result<Plan> {
