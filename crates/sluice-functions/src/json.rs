@@ -1,8 +1,100 @@
-//! ClickHouse json functions.
+//! ClickHouse's JSON functions: the DOM family (`JSONExtract*`, `JSONHas`, `JSONLength`,
+//! `JSONType`, `JSONKey`, `isValidJSON`, `JSONArrayLength`), the textual `visitParam*` /
+//! `simpleJSON*` family, and the SQL/JSONPath functions `JSON_VALUE`, `JSON_QUERY`,
+//! `JSON_EXISTS`.
+//!
+//! # How a document is read
+//!
+//! ClickHouse parses a whole document with simdjson before any lookup, so a document that
+//! is invalid anywhere gives every function its default. [`tape`] is Sluice's own
+//! non-allocating validator with the same acceptance rules; in the same single pass it
+//! records a compact tape (spans into the row, sibling links) from which lookups, number
+//! conversions and serialization read without rescanning. Scalars are converted straight
+//! into Arrow buffers ([`out`]); strings without escapes are copied as byte ranges.
+//!
+//! # Parse each document once per row
+//!
+//! Two mechanisms make a stacked view such as the seed's
+//! `JSONExtractUInt(JSONExtractString(payload, 'after'), 'id')` (five of them, plus
+//! `JSONExtractString(payload, 'op')` in the projection and in the `WHERE`) parse each
+//! payload exactly once:
+//!
+//! 1. **Nested-call rewrite** ([`nested`], the UDFs' `simplify` hook, which DataFusion's
+//!    `SimplifyExpressions` runs before common-subexpression elimination):
+//!    `F(JSONExtractString(x, p1…), p2…)` becomes one call on `x` with the path split into
+//!    *levels*. Between levels, objects and arrays are navigated in place; strings,
+//!    scalars, NULL and values holding doubles fall back, per row, to building the
+//!    intermediate text and parsing it — so results are identical to the nested calls
+//!    (checked against the oracle in the tests).
+//! 2. **Parse-once cache** ([`cache`]): the tapes of a column are cached per thread, keyed
+//!    by the identity of its Arrow buffers (kept alive by the cache so the key cannot be
+//!    reused). Every call on the same column of the same batch reuses them, and a filtered
+//!    copy of a cached column (`FilterExec` output feeding the projection) is matched row by
+//!    row against the cached column so surviving rows are not parsed again.
+//!
+//! Module map: [`tape`] (validator + tape), [`number`] (number classes, conversions,
+//! double printing), [`doc`] (navigation), [`serialize`] (ClickHouse's JSON text),
+//! [`cache`], [`eval`] (arguments, NULLs, per-row driver), [`out`] (Arrow builders),
+//! [`funcs`] (the DOM UDFs), [`extract`] + [`typed_scalar`] (typed `JSONExtract`),
+//! [`nested`], [`visit_param`], [`jsonpath`].
+
+pub mod cache;
+pub mod doc;
+pub mod eval;
+pub mod extract;
+pub mod funcs;
+pub mod jsonpath;
+pub mod nested;
+pub mod number;
+pub mod out;
+pub mod serialize;
+pub mod tape;
+pub mod typed_scalar;
+pub mod visit_param;
+
+#[cfg(test)]
+mod tests;
 
 use datafusion::logical_expr::ScalarUDF;
 
+use funcs::{JsonFunc, Op};
+
 /// The functions of this family.
 pub fn functions() -> Vec<ScalarUDF> {
-    Vec::new()
+    let mut v = Vec::new();
+    let plain: &[(&str, Op)] = &[
+        ("JSONHas", Op::Has),
+        ("JSONLength", Op::Length),
+        ("JSONType", Op::Type),
+        ("JSONKey", Op::Key),
+        ("isValidJSON", Op::IsValid),
+    ];
+    for (name, op) in plain {
+        v.push(ScalarUDF::new_from_impl(JsonFunc::new(name, *op, false)));
+    }
+    v.push(ScalarUDF::new_from_impl(
+        JsonFunc::new("JSONArrayLength", Op::ArrayLength, false)
+            .with_aliases(&["JSON_ARRAY_LENGTH", "json_array_length"]),
+    ));
+    let with_ci: &[(&str, Op)] = &[
+        ("JSONExtractString", Op::ExtractString),
+        ("JSONExtractUInt", Op::ExtractUInt),
+        ("JSONExtractInt", Op::ExtractInt),
+        ("JSONExtractFloat", Op::ExtractFloat),
+        ("JSONExtractBool", Op::ExtractBool),
+        ("JSONExtractRaw", Op::ExtractRaw),
+        ("JSONExtractKeys", Op::ExtractKeys),
+        ("JSONExtractArrayRaw", Op::ExtractArrayRaw),
+        ("JSONExtractKeysAndValuesRaw", Op::ExtractKeysAndValuesRaw),
+        ("JSONExtract", Op::Extract),
+        ("JSONExtractKeysAndValues", Op::ExtractKeysAndValues),
+    ];
+    for (name, op) in with_ci {
+        v.push(ScalarUDF::new_from_impl(JsonFunc::new(name, *op, false)));
+        let ci = format!("{name}CaseInsensitive");
+        v.push(ScalarUDF::new_from_impl(JsonFunc::new(&ci, *op, true)));
+    }
+    v.extend(visit_param::functions());
+    v.extend(jsonpath::functions());
+    v
 }

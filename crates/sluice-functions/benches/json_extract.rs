@@ -1,0 +1,161 @@
+//! JSON extraction over 1M Debezium events: the seed view's expressions
+//! (`../shared/seed/clickhouse-kafka-engine-guide.md`, "Materialized View") evaluated by
+//! DataFusion with Sluice's UDFs on batches of 65 536 rows, one partition (one core).
+//!
+//! The seven JSON expressions: five `JSONExtract{UInt,String}(JSONExtractString(payload,
+//! 'after'), key)`, `JSONExtractString(payload, 'op')` in the projection and the same in the
+//! `WHERE … IN ('c', 'u', 'r')`. Throughput is bytes of input JSON per second.
+//!
+//! `SLUICE_BENCH_EVENTS=N` changes the event count; `SLUICE_BENCH_DUMP=path` also writes the
+//! events as JSON lines (used by `benches/json_vs_clickhouse.sh` to feed ClickHouse).
+
+use std::io::Write;
+use std::sync::Arc;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use datafusion::arrow::array::{ArrayRef, StringBuilder};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::datasource::MemTable;
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+const BATCH: usize = 65_536;
+
+/// A tiny deterministic generator (SplitMix64), so runs and ClickHouse see the same data.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// One Debezium change event, shaped as in the seed guide (compact JSON, one line).
+fn event(rng: &mut Rng, i: u64) -> String {
+    let op = ["c", "u", "r", "c", "c", "u", "r", "d"][rng.below(8) as usize];
+    let id = 10_000 + i;
+    let day = 1 + rng.below(28);
+    let after = format!(
+        r#"{{"id":{id},"order_date":"2025-09-{day:02}","purchaser":{},"quantity":{},"product_id":{},"created_at":"2025-09-{day:02}T{:02}:{:02}:00Z"}}"#,
+        1000 + rng.below(100),
+        1 + rng.below(20),
+        100 + rng.below(50),
+        rng.below(24),
+        rng.below(60)
+    );
+    let (before, after) = match op {
+        "c" | "r" => ("null".to_string(), after),
+        "u" => (after.clone(), after),
+        _ => (after, "null".to_string()),
+    };
+    let ts = 1_725_356_200_000u64 + i * 37;
+    format!(
+        r#"{{"before":{before},"after":{after},"source":{{"version":"2.6.0.Final","connector":"postgresql","name":"postgres-server","ts_ms":{ts},"snapshot":"false","db":"inventory","schema":"inventory","table":"orders","txId":{},"lsn":{}}},"op":"{op}","ts_ms":{}}}"#,
+        493 + i,
+        24_023_928 + i * 64,
+        ts + 454
+    )
+}
+
+fn events(n: usize) -> Vec<String> {
+    let mut rng = Rng(42);
+    (0..n as u64).map(|i| event(&mut rng, i)).collect()
+}
+
+const VIEW: &str = "SELECT \
+    JSONExtractUInt(JSONExtractString(payload, 'after'), 'id') AS order_id, \
+    JSONExtractString(JSONExtractString(payload, 'after'), 'order_date') AS order_date, \
+    JSONExtractUInt(JSONExtractString(payload, 'after'), 'purchaser') AS purchaser, \
+    JSONExtractUInt(JSONExtractString(payload, 'after'), 'quantity') AS quantity, \
+    JSONExtractUInt(JSONExtractString(payload, 'after'), 'product_id') AS product_id, \
+    JSONExtractString(payload, 'op') AS operation_type \
+    FROM orders_kafka_json \
+    WHERE JSONExtractString(payload, 'op') IN ('c', 'u', 'r')";
+
+fn bench(c: &mut Criterion) {
+    let n: usize = std::env::var("SLUICE_BENCH_EVENTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
+    let evs = events(n);
+    if let Ok(path) = std::env::var("SLUICE_BENCH_DUMP") {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).expect("dump file"));
+        for e in &evs {
+            writeln!(f, "{e}").expect("write dump");
+        }
+    }
+    let bytes: usize = evs.iter().map(String::len).sum();
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "payload",
+        DataType::Utf8,
+        false,
+    )]));
+    let batches: Vec<RecordBatch> = evs
+        .chunks(BATCH)
+        .map(|chunk| {
+            let mut b =
+                StringBuilder::with_capacity(chunk.len(), chunk.iter().map(String::len).sum());
+            for e in chunk {
+                b.append_value(e);
+            }
+            let a: ArrayRef = Arc::new(b.finish());
+            RecordBatch::try_new(Arc::clone(&schema), vec![a]).expect("batch")
+        })
+        .collect();
+    drop(evs);
+    let mut cfg = SessionConfig::new()
+        .with_target_partitions(1)
+        .with_batch_size(BATCH);
+    cfg.options_mut().sql_parser.enable_ident_normalization = false;
+    let ctx = SessionContext::new_with_config(cfg);
+    // DataFusion lower-cases unquoted function names; the engine maps them back to
+    // ClickHouse's names, here lower-case aliases do.
+    for f in sluice_functions::json::functions() {
+        let mut names: Vec<String> = f.aliases().to_vec();
+        names.push(f.name().to_string());
+        let lower: Vec<&'static str> = names
+            .iter()
+            .map(|n| &*Box::leak(n.to_lowercase().into_boxed_str()))
+            .collect();
+        ctx.register_udf(f.with_aliases(lower));
+    }
+    let table = MemTable::try_new(schema, vec![batches]).expect("table");
+    ctx.register_table("orders_kafka_json", Arc::new(table))
+        .expect("register");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let plan = rt.block_on(async {
+        let df = ctx.sql(VIEW).await.expect("plan");
+        df.create_physical_plan().await.expect("physical plan")
+    });
+    let mut group = c.benchmark_group("json_extract");
+    group.throughput(Throughput::Bytes(bytes as u64));
+    group.sample_size(10);
+    group.bench_function(format!("seed_view_{n}_debezium_events"), |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let task = ctx.task_ctx();
+                let out = datafusion::physical_plan::collect(Arc::clone(&plan), task)
+                    .await
+                    .expect("run");
+                std::hint::black_box(out.iter().map(|b| b.num_rows()).sum::<usize>())
+            })
+        })
+    });
+    group.finish();
+    println!(
+        "input: {n} events, {bytes} bytes ({:.1} bytes/event)",
+        bytes as f64 / n as f64
+    );
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
