@@ -195,15 +195,6 @@ impl Dialect for SluiceDialect {
         self.inner.supports_comma_separated_trim()
     }
 
-    fn supports_trailing_commas(&self) -> bool {
-        // ClickHouse accepts `SELECT a, b, FROM t`.
-        true
-    }
-
-    fn supports_projection_trailing_commas(&self) -> bool {
-        true
-    }
-
     fn parse_prefix(&self, parser: &mut Parser) -> Option<Result<Expr, ParserError>> {
         // CAST(expr AS <ClickHouse type>): keep the type's text.
         if let Token::Word(w) = &parser.peek_token_ref().token

@@ -38,6 +38,9 @@ pub fn prepare_tokens(sql: &str) -> Result<Vec<TokenWithSpan>, Error> {
     tokens = rewrite_placeholders(sql, tokens);
     tokens = rewrite_global_and_strictness(sql, tokens)?;
     tokens = rewrite_using(tokens);
+    if !tokens.first().is_some_and(|t| is_word(&t.token, "SHOW")) {
+        tokens = rewrite_in_table(tokens);
+    }
     tokens = rewrite_with_expressions(tokens);
     tokens = rewrite_limits(sql, tokens)?;
     Ok(tokens)
@@ -224,6 +227,36 @@ fn rewrite_using(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
             }
             out.push(tok(Token::RParen));
             continue;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// `x IN t` / `x IN db.t` (a table's values) → `x IN (SELECT * FROM t)`.
+fn rewrite_in_table(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+    let mut out = Vec::with_capacity(tokens.len());
+    let mut i = 0;
+    while i < tokens.len() {
+        out.push(tokens[i].clone());
+        let is_in = is_word(&tokens[i].token, "IN");
+        let word_at = |j: usize| matches!(tokens.get(j).map(|t| &t.token), Some(Token::Word(_)));
+        if is_in && word_at(i + 1) && !is_word(&tokens[i + 1].token, "PARTITION") {
+            // name or db.name, not followed by `(` (a function call).
+            let mut end = i + 2;
+            if tokens.get(end).map(|t| &t.token) == Some(&Token::Period) && word_at(end + 1) {
+                end += 2;
+            }
+            if tokens.get(end).map(|t| &t.token) != Some(&Token::LParen) {
+                out.push(tok(Token::LParen));
+                out.push(kw("SELECT"));
+                out.push(tok(Token::Mul));
+                out.push(kw("FROM"));
+                out.extend_from_slice(&tokens[i + 1..end]);
+                out.push(tok(Token::RParen));
+                i = end;
+                continue;
+            }
         }
         i += 1;
     }

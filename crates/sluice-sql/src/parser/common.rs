@@ -146,6 +146,42 @@ impl StatementParser<'_> {
         self.parser.parse_expr().map_err(|e| self.map_err(e))
     }
 
+    /// An expression that ends before the first depth-0 token matching `stop`: parsed on its
+    /// own so that sqlparser cannot read past it (`INTERVAL 1 YEAR TO DISK` would otherwise
+    /// read `YEAR TO …` as an interval range).
+    pub(crate) fn parse_expr_until(
+        &mut self,
+        stop: impl Fn(&Token) -> bool,
+    ) -> Result<Expr, Error> {
+        let mut toks = Vec::new();
+        let mut depth = 0i32;
+        let mut i = 0;
+        loop {
+            let t = self.parser.peek_nth_token_ref(i).clone();
+            match &t.token {
+                Token::EOF => break,
+                Token::LParen | Token::LBracket => depth += 1,
+                Token::RParen | Token::RBracket => {
+                    if depth == 0 {
+                        break;
+                    }
+                    depth -= 1;
+                }
+                tok if depth == 0 && stop(tok) => break,
+                _ => {}
+            }
+            toks.push(t);
+            i += 1;
+        }
+        let mut sub = StatementParser::new(self.sql, toks);
+        let expr = sub.parse_expr()?;
+        sub.expect_end()?;
+        for _ in 0..i {
+            self.parser.next_token();
+        }
+        Ok(expr)
+    }
+
     /// A setting's value (a literal).
     pub(crate) fn parse_setting_value(&mut self) -> Result<SettingValue, Error> {
         let expr = self.parse_expr()?;

@@ -265,7 +265,13 @@ impl StatementParser<'_> {
     pub(crate) fn parse_ttl_list(&mut self) -> Result<Vec<TtlElement>, Error> {
         let mut out = Vec::new();
         loop {
-            let expr = self.parse_expr()?;
+            let expr = self.parse_expr_until(|t| {
+                *t == Token::Comma
+                    || ["DELETE", "TO", "RECOMPRESS", "GROUP", "WHERE"]
+                        .iter()
+                        .any(|w| is_word(t, w))
+                    || (is_engine_clause_start(t) && !is_word(t, "AS"))
+            })?;
             let action = if self.word("DELETE") {
                 Some("DELETE".to_string())
             } else if self.word("TO") {

@@ -90,6 +90,8 @@ fn parse_one(sql: &str, data: Option<String>) -> Result<ParsedStatement, Error> 
             | "VALUES"
             | "TABLE"
     );
+    // INSERT … SELECT … SETTINGS: sqlparser reads SETTINGS only after some clauses.
+    let strip = strip || (first == "INSERT" && !has_depth0_word(&tokens, &["VALUES", "FORMAT"]));
     let clauses = if strip {
         query::strip_output_clauses(&mut tokens)
     } else {
@@ -106,6 +108,22 @@ fn parse_one(sql: &str, data: Option<String>) -> Result<ParsedStatement, Error> 
         settings,
         text: sql.to_string(),
     })
+}
+
+/// Whether any of `words` occurs at bracket depth 0.
+fn has_depth0_word(tokens: &[TokenWithSpan], words: &[&str]) -> bool {
+    let mut depth = 0i32;
+    for t in tokens {
+        match t.token {
+            Token::LParen | Token::LBracket => depth += 1,
+            Token::RParen | Token::RBracket => depth -= 1,
+            _ if depth == 0 && words.iter().any(|w| crate::tokens::is_word(&t.token, w)) => {
+                return true;
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 /// A statement's parser: the statement text and sqlparser's `Parser` over its tokens.
