@@ -6,19 +6,23 @@
 //!   `PrettyCompact`, `Parquet`, …) over a schema.
 //! - [`text::write_value`] / [`text::value_to_string`]: one value in ClickHouse's text
 //!   form (plus TSV/CSV/quoted/JSON variants in [`text`]).
+//! - [`input_format`]: a reader ([`InputFormat`]) turning bytes into batches of a schema.
 //! - [`FormatSettings`]: format-related ClickHouse settings, applied by name.
 //!
 //! Module map:
 //! - [`text`]: rendering single values (numbers, dates, escaping, containers, JSON).
+//! - [`input`]: input formats, one family per file.
 //! - [`output`]: output formats, one family per file.
 //! - [`parse`]: text → values → Arrow columns ([`parse::parse_column`]).
 //! - [`settings`]: [`FormatSettings`].
 
+pub mod input;
 pub mod output;
 pub mod parse;
 pub mod settings;
 pub mod text;
 
+pub use input::{InputFormat, input_format};
 pub use output::{OutputFormat, QueryStatistics, output_format};
 pub use settings::FormatSettings;
 pub use text::{TextContext, value_to_string, write_value};
