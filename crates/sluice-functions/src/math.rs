@@ -7,15 +7,19 @@
 //! Module map: [`arith_types`] (result types), [`arithmetic`] (`plus`/`minus`/`multiply`/
 //! `negate`), [`division`] (`divide`, `intDiv`, `modulo`, …), [`decimal`] (decimal kernels), [`compare`]
 //! (`equals`, `less`, …), [`logical`] (`and`, `or`, `xor`, `not`),
-//! [`num`] (C++-style numeric conversions), [`udf`] (the table-driven UDF wrapper).
+//! [`float_fns`] (`sqrt`, `exp`, `log`, trigonometry, …), [`rounding`] (`round`, `floor`, …),
+//! [`misc`] (`abs`, `sign`, `gcd`, `greatest`, `rand`, …), [`num`] (C++-style numeric conversions), [`udf`] (the table-driven UDF wrapper).
 
 pub mod arith_types;
 pub mod arithmetic;
 pub mod compare;
 pub mod decimal;
 pub mod division;
+pub mod float_fns;
 pub mod logical;
+pub mod misc;
 pub mod num;
+pub mod rounding;
 pub mod udf;
 
 use datafusion::logical_expr::ScalarUDF;
@@ -26,12 +30,17 @@ pub fn functions() -> Vec<ScalarUDF> {
     v.extend(division::functions());
     v.extend(compare::functions());
     v.extend(logical::functions());
+    v.extend(float_fns::functions());
+    v.extend(rounding::functions());
+    v.extend(misc::functions());
     v
 }
 
 #[cfg(test)]
 mod arith_tests;
 #[cfg(test)]
-pub(crate) mod test_util;
+mod fn_tests;
 #[cfg(test)]
 mod logic_tests;
+#[cfg(test)]
+pub(crate) mod test_util;

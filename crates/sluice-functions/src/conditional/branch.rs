@@ -17,16 +17,16 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, new_null_array};
+use datafusion::arrow::compute::kernels::cmp::{eq, neq};
 use datafusion::arrow::compute::kernels::zip::zip;
 use datafusion::arrow::compute::{cast, is_not_null};
-use datafusion::arrow::compute::kernels::cmp::{eq, neq};
 use datafusion::arrow::datatypes::{DataType, FieldRef};
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::expr::{Case, Cast};
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::{
-    BinaryExpr, ColumnarValue, Expr, ExprSchemable, Operator, ReturnFieldArgs,
-    ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    BinaryExpr, ColumnarValue, Expr, ExprSchemable, Operator, ReturnFieldArgs, ScalarFunctionArgs,
+    ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 use sluice_common::{ChType, Error, ErrorCode};
 
@@ -81,17 +81,22 @@ fn layout(kind: Kind, n: usize, name: &str) -> sluice_common::Result<(Vec<(usize
     let bad = |expected: &str| {
         Error::new(
             ErrorCode::NUMBER_OF_ARGUMENTS_DOESNT_MATCH,
-            format!("Invalid number of arguments for function {name}: passed {n}, expected {expected}"),
+            format!(
+                "Invalid number of arguments for function {name}: passed {n}, expected {expected}"
+            ),
         )
     };
     match kind {
         Kind::If if n == 3 => Ok((vec![(0, 1)], 2)),
         Kind::If => Err(bad("3")),
-        Kind::MultiIf if n >= 3 && n % 2 == 1 => Ok(((0..n / 2).map(|i| (2 * i, 2 * i + 1)).collect(), n - 1)),
-        Kind::MultiIf => Err(bad("an odd number, at least 3")),
-        Kind::CaseWithExpression if n >= 4 && n % 2 == 0 => {
-            Ok(((0..(n - 2) / 2).map(|i| (1 + 2 * i, 2 + 2 * i)).collect(), n - 1))
+        Kind::MultiIf if n >= 3 && !n.is_multiple_of(2) => {
+            Ok(((0..n / 2).map(|i| (2 * i, 2 * i + 1)).collect(), n - 1))
         }
+        Kind::MultiIf => Err(bad("an odd number, at least 3")),
+        Kind::CaseWithExpression if n >= 4 && n.is_multiple_of(2) => Ok((
+            (0..(n - 2) / 2).map(|i| (1 + 2 * i, 2 + 2 * i)).collect(),
+            n - 1,
+        )),
         Kind::CaseWithExpression => Err(bad("an even number, at least 4")),
     }
 }
@@ -166,7 +171,11 @@ fn truth(arr: &ArrayRef) -> Result<BooleanArray> {
 }
 
 fn to_type(arr: &ArrayRef, dt: &DataType) -> Result<ArrayRef> {
-    if arr.data_type() == dt { Ok(Arc::clone(arr)) } else { Ok(cast(arr, dt)?) }
+    if arr.data_type() == dt {
+        Ok(Arc::clone(arr))
+    } else {
+        Ok(cast(arr, dt)?)
+    }
 }
 
 impl ScalarUDFImpl for Branch {
@@ -177,7 +186,10 @@ impl ScalarUDFImpl for Branch {
         &self.signature
     }
     fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
-        let types: Vec<ChType> = arg_types.iter().map(|t| ChType::from_arrow(t, false)).collect();
+        let types: Vec<ChType> = arg_types
+            .iter()
+            .map(|t| ChType::from_arrow(t, false))
+            .collect();
         Ok(self.types(&types).map_err(ch_error)?.0.to_arrow())
     }
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
@@ -195,8 +207,11 @@ impl ScalarUDFImpl for Branch {
         let (pairs, else_idx) = layout(self.kind, types.len(), self.name).map_err(ch_error)?;
         let rows = args.number_rows;
         let target = args.return_field.data_type().clone();
-        let arrays: Vec<ArrayRef> =
-            args.args.iter().map(|a| a.to_array(rows)).collect::<Result<_>>()?;
+        let arrays: Vec<ArrayRef> = args
+            .args
+            .iter()
+            .map(|a| a.to_array(rows))
+            .collect::<Result<_>>()?;
         let mut out = if matches!(target, DataType::Null) {
             new_null_array(&target, rows)
         } else {
@@ -244,7 +259,11 @@ impl ScalarUDFImpl for Branch {
         };
         let target = result.to_arrow();
         let cast_to = |e: Expr, dt: &DataType, from: &DataType| {
-            if from == dt { e } else { Expr::Cast(Cast::new(Box::new(e), dt.clone())) }
+            if from == dt {
+                e
+            } else {
+                Expr::Cast(Cast::new(Box::new(e), dt.clone()))
+            }
         };
         let mut when_then = Vec::with_capacity(pairs.len());
         for (c, v) in &pairs {
@@ -260,7 +279,11 @@ impl ScalarUDFImpl for Branch {
             let then = cast_to(args[*v].clone(), &target, fields[*v].data_type());
             when_then.push((Box::new(cond), Box::new(then)));
         }
-        let else_expr = cast_to(args[else_idx].clone(), &target, fields[else_idx].data_type());
+        let else_expr = cast_to(
+            args[else_idx].clone(),
+            &target,
+            fields[else_idx].data_type(),
+        );
         let case = Expr::Case(Case::new(None, when_then, Some(Box::new(else_expr))));
         let field = ch_field("", &result);
         let expr = if field.metadata().is_empty() {

@@ -25,16 +25,46 @@ use crate::math::udf::{Nulls, check_arity, predicate, udf};
 /// The functions of this file.
 pub fn functions() -> Vec<ScalarUDF> {
     vec![
-        udf("coalesce", &["COALESCE"], coalesce_rule, coalesce_kernel, Nulls::Own),
-        udf("ifNull", &["IFNULL", "ifnull", "nvl", "NVL"], coalesce_rule, coalesce_kernel, Nulls::Own),
-        udf("nullIf", &["NULLIF", "nullif"], null_if_rule, null_if_kernel, Nulls::Own),
-        predicate("isNull", &["ISNULL", "isnull"], flag_rule, is_null_kernel, Nulls::Own),
+        udf(
+            "coalesce",
+            &["COALESCE"],
+            coalesce_rule,
+            coalesce_kernel,
+            Nulls::Own,
+        ),
+        udf(
+            "ifNull",
+            &["IFNULL", "ifnull", "nvl", "NVL"],
+            coalesce_rule,
+            coalesce_kernel,
+            Nulls::Own,
+        ),
+        udf(
+            "nullIf",
+            &["NULLIF", "nullif"],
+            null_if_rule,
+            null_if_kernel,
+            Nulls::Own,
+        ),
+        predicate(
+            "isNull",
+            &["ISNULL", "isnull"],
+            flag_rule,
+            is_null_kernel,
+            Nulls::Own,
+        ),
         predicate("isNotNull", &[], flag_rule, is_null_kernel, Nulls::Own),
         predicate("isZeroOrNull", &[], flag_rule, is_null_kernel, Nulls::Own),
         udf("assumeNotNull", &[], unwrap_rule, unwrap_kernel, Nulls::Own),
         udf("toNullable", &[], unwrap_rule, unwrap_kernel, Nulls::Own),
         udf("identity", &[], unwrap_rule, unwrap_kernel, Nulls::Own),
-        udf("throwIf", &[], throw_if_rule, throw_if_kernel, Nulls::Propagate),
+        udf(
+            "throwIf",
+            &[],
+            throw_if_rule,
+            throw_if_kernel,
+            Nulls::Propagate,
+        ),
     ]
 }
 
@@ -71,7 +101,11 @@ fn coalesce_rule(name: &str, types: &[ChType]) -> sluice_common::Result<ChType> 
     let picked: Vec<ChType> = idx.iter().map(|i| types[*i].clone()).collect();
     let t = least_supertype(&picked)?;
     let last_nullable = picked.last().is_some_and(ChType::is_nullable);
-    Ok(if last_nullable { make_nullable(t) } else { t.non_nullable() })
+    Ok(if last_nullable {
+        make_nullable(t)
+    } else {
+        t.non_nullable()
+    })
 }
 
 fn coalesce_kernel(
@@ -87,7 +121,11 @@ fn coalesce_kernel(
         return Ok(new_null_array(&target, rows));
     };
     let conv = |a: &ArrayRef| -> Result<ArrayRef> {
-        if a.data_type() == &target { Ok(Arc::clone(a)) } else { Ok(cast(a, &target)?) }
+        if a.data_type() == &target {
+            Ok(Arc::clone(a))
+        } else {
+            Ok(cast(a, &target)?)
+        }
     };
     let mut out = conv(&args[*last])?;
     for i in idx.iter().rev().skip(1) {
@@ -116,7 +154,9 @@ fn null_if_kernel(
     if is_null_type(&types[1]) {
         return Ok(Arc::clone(&args[0]));
     }
-    let common = least_supertype(types).map_err(crate::util::ch_error)?.to_arrow();
+    let common = least_supertype(types)
+        .map_err(crate::util::ch_error)?
+        .to_arrow();
     let a = cast(&args[0], &common)?;
     let b = cast(&args[1], &common)?;
     let same = eq(&a, &b)?;
@@ -137,7 +177,10 @@ fn flag_rule(name: &str, types: &[ChType]) -> sluice_common::Result<ChType> {
         if !numeric {
             return Err(Error::new(
                 ErrorCode::BAD_ARGUMENTS,
-                format!("Illegal type {} of argument of function isZeroOrNull", types[0]),
+                format!(
+                    "Illegal type {} of argument of function isZeroOrNull",
+                    types[0]
+                ),
             ));
         }
     }
@@ -224,14 +267,19 @@ fn throw_if_kernel(
     let nonzero = crate::math::num::cast_to(args[0].as_ref(), types[0].base(), &ChType::UInt8)
         .and_then(|_| {
             let zero = ScalarValue::new_zero(args[0].data_type())?.to_scalar()?;
-            Ok(datafusion::arrow::compute::kernels::cmp::neq(&args[0], &zero)?)
+            Ok(datafusion::arrow::compute::kernels::cmp::neq(
+                &args[0], &zero,
+            )?)
         })?;
     if nonzero.iter().any(|v| v == Some(true)) {
         let message = match args.get(1) {
             Some(m) if m.data_type() == &DataType::Utf8 && !m.is_empty() => {
                 m.as_string::<i32>().value(0).to_string()
             }
-            Some(_) => ch_bail!(ILLEGAL_COLUMN, "Second argument of function throwIf must be a constant string"),
+            Some(_) => ch_bail!(
+                ILLEGAL_COLUMN,
+                "Second argument of function throwIf must be a constant string"
+            ),
             None => "Value passed to 'throwIf' function is non-zero".to_string(),
         };
         ch_bail!(FUNCTION_THROW_IF_VALUE_IS_NON_ZERO, "{message}");

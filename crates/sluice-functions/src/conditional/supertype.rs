@@ -71,7 +71,11 @@ pub fn least_supertype(types: &[ChType]) -> Result<ChType> {
             })
             .collect();
         let t = least_supertype(&stripped)?;
-        return Ok(if all_lc { ChType::LowCardinality(Box::new(t)) } else { t });
+        return Ok(if all_lc {
+            ChType::LowCardinality(Box::new(t))
+        } else {
+            t
+        });
     }
     non_nullable_supertype(&rest)
 }
@@ -116,7 +120,10 @@ fn non_nullable_supertype(types: &[ChType]) -> Result<ChType> {
     let arrays = count(|t| matches!(t, ChType::Array(_)));
     if arrays > 0 {
         if arrays != types.len() {
-            return Err(no_common(types, "some of them are Array and some of them are not"));
+            return Err(no_common(
+                types,
+                "some of them are Array and some of them are not",
+            ));
         }
         let elems: Vec<ChType> = types
             .iter()
@@ -130,7 +137,10 @@ fn non_nullable_supertype(types: &[ChType]) -> Result<ChType> {
     let maps = count(|t| matches!(t, ChType::Map(..)));
     if maps > 0 {
         if maps != types.len() {
-            return Err(no_common(types, "some of them are Maps and some of them are not"));
+            return Err(no_common(
+                types,
+                "some of them are Maps and some of them are not",
+            ));
         }
         let (mut keys, mut values) = (Vec::new(), Vec::new());
         for t in types {
@@ -157,16 +167,25 @@ fn non_nullable_supertype(types: &[ChType]) -> Result<ChType> {
             )
         });
         if !all_stringy {
-            return Err(no_common(types, "some of them are String/FixedString/Enum and some of them are not"));
+            return Err(no_common(
+                types,
+                "some of them are String/FixedString/Enum and some of them are not",
+            ));
         }
         return Ok(ChType::String);
     }
     let dates = count(|t| {
-        matches!(t, ChType::Date | ChType::Date32 | ChType::DateTime(_) | ChType::DateTime64(..))
+        matches!(
+            t,
+            ChType::Date | ChType::Date32 | ChType::DateTime(_) | ChType::DateTime64(..)
+        )
     });
     if dates > 0 {
         if dates != types.len() {
-            return Err(no_common(types, "some of them are Date/Date32/DateTime/DateTime64 and some of them are not"));
+            return Err(no_common(
+                types,
+                "some of them are Date/Date32/DateTime/DateTime64 and some of them are not",
+            ));
         }
         return Ok(date_supertype(types));
     }
@@ -179,7 +198,10 @@ fn non_nullable_supertype(types: &[ChType]) -> Result<ChType> {
 
 fn tuple_supertype(types: &[ChType], tuples: usize) -> Result<ChType> {
     if tuples != types.len() {
-        return Err(no_common(types, "some of them are Tuple and some of them are not"));
+        return Err(no_common(
+            types,
+            "some of them are Tuple and some of them are not",
+        ));
     }
     let elems: Vec<&Vec<(Option<String>, ChType)>> = types
         .iter()
@@ -198,7 +220,11 @@ fn tuple_supertype(types: &[ChType], tuples: usize) -> Result<ChType> {
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         let column: Vec<ChType> = elems.iter().map(|e| e[i].1.clone()).collect();
-        let name = if same_names { elems[0][i].0.clone() } else { None };
+        let name = if same_names {
+            elems[0][i].0.clone()
+        } else {
+            None
+        };
         out.push((name, least_supertype(&column)?));
     }
     Ok(ChType::Tuple(out))
@@ -210,15 +236,11 @@ fn date_supertype(types: &[ChType]) -> ChType {
     let mut has_date32 = false;
     for t in types {
         match t {
-            ChType::DateTime64(p, tz) => {
-                if max_dt64.as_ref().is_none_or(|(mp, _)| p > mp) {
-                    max_dt64 = Some((*p, tz.clone()));
-                }
+            ChType::DateTime64(p, tz) if max_dt64.as_ref().is_none_or(|(mp, _)| p > mp) => {
+                max_dt64 = Some((*p, tz.clone()));
             }
-            ChType::DateTime(tz) => {
-                if first_datetime.is_none() {
-                    first_datetime = Some(tz.clone());
-                }
+            ChType::DateTime(tz) if first_datetime.is_none() => {
+                first_datetime = Some(tz.clone());
             }
             ChType::Date32 => has_date32 = true,
             _ => {}
@@ -292,7 +314,8 @@ fn decimal_supertype(types: &[ChType]) -> Result<ChType> {
             }
             t => match int_bits(t) {
                 Some((bits, signed))
-                    if bits <= 64 && !matches!(t, ChType::IPv4 | ChType::Enum8(_) | ChType::Enum16(_)) =>
+                    if bits <= 64
+                        && !matches!(t, ChType::IPv4 | ChType::Enum8(_) | ChType::Enum16(_)) =>
                 {
                     let digits = match (bits, signed) {
                         (8, _) => 3,
@@ -304,7 +327,10 @@ fn decimal_supertype(types: &[ChType]) -> Result<ChType> {
                     int_digits = int_digits.max(digits);
                 }
                 _ => {
-                    return Err(no_common(types, "some of them have no lossless conversion to Decimal"));
+                    return Err(no_common(
+                        types,
+                        "some of them have no lossless conversion to Decimal",
+                    ));
                 }
             },
         }
@@ -322,12 +348,18 @@ fn decimal_supertype(types: &[ChType]) -> Result<ChType> {
     if max_scale > precision {
         return Err(no_common(types, "the scale does not fit the precision"));
     }
-    Ok(ChType::Decimal { precision: precision as u8, scale: max_scale as u8 })
+    Ok(ChType::Decimal {
+        precision: precision as u8,
+        scale: max_scale as u8,
+    })
 }
 
 fn number_supertype(types: &[ChType]) -> Result<ChType> {
     // Bool mixed only with UInt8: the first type wins (ClickHouse keeps Bool when it comes first).
-    if types.iter().all(|t| matches!(t, ChType::Bool | ChType::UInt8)) {
+    if types
+        .iter()
+        .all(|t| matches!(t, ChType::Bool | ChType::UInt8))
+    {
         return Ok(types[0].clone());
     }
     let has_ipv4 = types.iter().any(|t| matches!(t, ChType::IPv4));
@@ -348,7 +380,11 @@ fn number_supertype(types: &[ChType]) -> Result<ChType> {
             ErrorCode::NOT_IMPLEMENTED,
             format!(
                 "Common type of IPv4 and signed or floating-point types ({}) is not implemented",
-                types.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                types
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         ));
     }
@@ -362,7 +398,11 @@ fn number_supertype(types: &[ChType]) -> Result<ChType> {
             ));
         }
         let mantissa = if max_float == 64 { 53 } else { 24 }.max(int_bits);
-        return Ok(if mantissa <= 24 { ChType::Float32 } else { ChType::Float64 });
+        return Ok(if mantissa <= 24 {
+            ChType::Float32
+        } else {
+            ChType::Float64
+        });
     }
     if max_signed > 0 {
         if max_unsigned == 256 || (max_unsigned == 64 && max_signed <= 64) {
@@ -372,7 +412,11 @@ fn number_supertype(types: &[ChType]) -> Result<ChType> {
                  signed integer type, that can exactly represent all required unsigned integer values",
             ));
         }
-        let needed = if max_unsigned > 0 { max_signed.max(max_unsigned * 2) } else { max_signed };
+        let needed = if max_unsigned > 0 {
+            max_signed.max(max_unsigned * 2)
+        } else {
+            max_signed
+        };
         return Ok(int_type(needed, true));
     }
     Ok(int_type(max_unsigned, false))

@@ -9,7 +9,10 @@ fn matches_clickhouse_pair_table() {
     let table = include_str!("testdata/supertype.tsv");
     let mut checked = 0;
     let mut failures = Vec::new();
-    for line in table.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+    for line in table
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
         let cols: Vec<&str> = line.split('\t').collect();
         assert_eq!(cols.len(), 3, "bad line {line}");
         let a = ChType::parse(cols[0]).expect("type a");
@@ -21,17 +24,31 @@ fn matches_clickhouse_pair_table() {
             _ => false,
         };
         if !ok {
-            failures.push(format!("{} + {}: expected {}, got {:?}", cols[0], cols[1], cols[2], got));
+            failures.push(format!(
+                "{} + {}: expected {}, got {:?}",
+                cols[0], cols[1], cols[2], got
+            ));
         }
         checked += 1;
     }
     assert!(checked > 1000);
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn nothing_and_lists() {
-    assert_eq!(least_supertype(&[]).map(|t| t.to_string()), Ok("Nothing".into()));
+    assert_eq!(
+        least_supertype(&[]).map(|t| t.to_string()),
+        Ok("Nothing".into())
+    );
     let three = [ChType::UInt8, ChType::Int8, ChType::Float32];
-    assert_eq!(least_supertype(&three).map(|t| t.to_string()), Ok("Float32".into()));
+    assert_eq!(
+        least_supertype(&three).map(|t| t.to_string()),
+        Ok("Float32".into())
+    );
 }

@@ -28,11 +28,17 @@ fn pairwise_table_matches_clickhouse() {
     let table = include_str!("testdata/arith.tsv");
     let mut failures = Vec::new();
     let mut checked = 0;
-    for line in table.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+    for line in table
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
         let cols: Vec<&str> = line.split('\t').collect();
         let (op, a, b) = (cols[0], cols[1], cols[2]);
         let (ta, tb) = (ChType::parse(a).expect("a"), ChType::parse(b).expect("b"));
-        let args = [(column(&ta, &[Some(7)]), ta.clone()), (column(&tb, &[Some(2)]), tb.clone())];
+        let args = [
+            (column(&ta, &[Some(7)]), ta.clone()),
+            (column(&tb, &[Some(2)]), tb.clone()),
+        ];
         let got = call(&udf(op), &args);
         let ok = match (cols[3], &got) {
             ("ERROR", Err(e)) => code_of(e).map(|c| c.name()) == Some(cols[4]),
@@ -43,12 +49,20 @@ fn pairwise_table_matches_clickhouse() {
         };
         if !ok {
             let got = got.map(|(t, a)| format!("{t} {}", fmt_value(&a, 0, &t)));
-            failures.push(format!("{op}({a}, {b}): expected {} {}, got {got:?}", cols[3], cols[4]));
+            failures.push(format!(
+                "{op}({a}, {b}): expected {} {}, got {got:?}",
+                cols[3], cols[4]
+            ));
         }
         checked += 1;
     }
     assert!(checked > 2900);
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// One case: function, typed integer arguments, expected type and value or error code.
@@ -72,18 +86,53 @@ fn check(op: &str, args: &[(&str, Option<i64>)], expected_type: &str, expected: 
 #[test]
 fn overflow_wraps_like_clickhouse() {
     // ch-oracle -q "SELECT toTypeName(toUInt8(255) + 1), toUInt8(255) + 1"
-    check("plus", &[("UInt8", Some(255)), ("UInt8", Some(1))], "UInt16", "256");
+    check(
+        "plus",
+        &[("UInt8", Some(255)), ("UInt8", Some(1))],
+        "UInt16",
+        "256",
+    );
     // toUInt64(18446744073709551615) + 1 → UInt64 0 (the all-ones value is -1 as Int64 bits)
-    check("plus", &[("UInt64", Some(-1)), ("UInt8", Some(1))], "UInt64", "0");
+    check(
+        "plus",
+        &[("UInt64", Some(-1)), ("UInt8", Some(1))],
+        "UInt64",
+        "0",
+    );
     // toInt64(9223372036854775807) + 1 → Int64 -9223372036854775808
-    check("plus", &[("Int64", Some(i64::MAX)), ("UInt8", Some(1))], "Int64", "-9223372036854775808");
+    check(
+        "plus",
+        &[("Int64", Some(i64::MAX)), ("UInt8", Some(1))],
+        "Int64",
+        "-9223372036854775808",
+    );
     // toInt8(-128) * toInt8(-1) → Int16 128
-    check("multiply", &[("Int8", Some(-128)), ("Int8", Some(-1))], "Int16", "128");
+    check(
+        "multiply",
+        &[("Int8", Some(-128)), ("Int8", Some(-1))],
+        "Int16",
+        "128",
+    );
     // toUInt256(0) - 1 → Int256 -1 ; toUInt128(0) - 1 → Int128 -1
-    check("minus", &[("UInt256", Some(0)), ("UInt8", Some(1))], "Int256", "-1");
-    check("minus", &[("UInt128", Some(0)), ("UInt8", Some(1))], "Int128", "-1");
+    check(
+        "minus",
+        &[("UInt256", Some(0)), ("UInt8", Some(1))],
+        "Int256",
+        "-1",
+    );
+    check(
+        "minus",
+        &[("UInt128", Some(0)), ("UInt8", Some(1))],
+        "Int128",
+        "-1",
+    );
     // toInt256(-1) * toUInt256(3) → Int256 -3
-    check("multiply", &[("Int256", Some(-1)), ("UInt256", Some(3))], "Int256", "-3");
+    check(
+        "multiply",
+        &[("Int256", Some(-1)), ("UInt256", Some(3))],
+        "Int256",
+        "-3",
+    );
 }
 
 #[test]
@@ -96,88 +145,311 @@ fn negate_types() {
     check("negate", &[("UInt128", Some(5))], "Int128", "-5");
     check("negate", &[("Bool", Some(1))], "Int16", "-1");
     check("negate", &[("Float32", Some(2))], "Float32", "-2");
-    check("negate", &[("Decimal(9, 2)", Some(2))], "Decimal(9, 2)", "-2");
+    check(
+        "negate",
+        &[("Decimal(9, 2)", Some(2))],
+        "Decimal(9, 2)",
+        "-2",
+    );
     // -toDate('2020-01-01') → ILLEGAL_TYPE_OF_ARGUMENT
-    check("negate", &[("Date", Some(1))], "", "ILLEGAL_TYPE_OF_ARGUMENT");
+    check(
+        "negate",
+        &[("Date", Some(1))],
+        "",
+        "ILLEGAL_TYPE_OF_ARGUMENT",
+    );
 }
 
 #[test]
 fn division_rules() {
     // 1 / 0 → inf; -1 / 0 → -inf; 0 / 0 → nan (Float64)
-    check("divide", &[("UInt8", Some(1)), ("UInt8", Some(0))], "Float64", "inf");
-    check("divide", &[("Int8", Some(-1)), ("UInt8", Some(0))], "Float64", "-inf");
-    check("divide", &[("UInt8", Some(0)), ("UInt8", Some(0))], "Float64", "nan");
-    check("divide", &[("UInt8", Some(7)), ("UInt8", Some(2))], "Float64", "3.5");
+    check(
+        "divide",
+        &[("UInt8", Some(1)), ("UInt8", Some(0))],
+        "Float64",
+        "inf",
+    );
+    check(
+        "divide",
+        &[("Int8", Some(-1)), ("UInt8", Some(0))],
+        "Float64",
+        "-inf",
+    );
+    check(
+        "divide",
+        &[("UInt8", Some(0)), ("UInt8", Some(0))],
+        "Float64",
+        "nan",
+    );
+    check(
+        "divide",
+        &[("UInt8", Some(7)), ("UInt8", Some(2))],
+        "Float64",
+        "3.5",
+    );
     // intDiv(1, 0), 1 % 0, intDiv(toInt8(-128), toInt8(-1)) → ILLEGAL_DIVISION
-    check("intDiv", &[("UInt8", Some(1)), ("UInt8", Some(0))], "", "ILLEGAL_DIVISION");
-    check("modulo", &[("UInt8", Some(1)), ("UInt8", Some(0))], "", "ILLEGAL_DIVISION");
-    check("intDiv", &[("Int8", Some(-128)), ("Int8", Some(-1))], "", "ILLEGAL_DIVISION");
-    check("modulo", &[("Int8", Some(-128)), ("Int8", Some(-1))], "", "ILLEGAL_DIVISION");
+    check(
+        "intDiv",
+        &[("UInt8", Some(1)), ("UInt8", Some(0))],
+        "",
+        "ILLEGAL_DIVISION",
+    );
+    check(
+        "modulo",
+        &[("UInt8", Some(1)), ("UInt8", Some(0))],
+        "",
+        "ILLEGAL_DIVISION",
+    );
+    check(
+        "intDiv",
+        &[("Int8", Some(-128)), ("Int8", Some(-1))],
+        "",
+        "ILLEGAL_DIVISION",
+    );
+    check(
+        "modulo",
+        &[("Int8", Some(-128)), ("Int8", Some(-1))],
+        "",
+        "ILLEGAL_DIVISION",
+    );
     // toInt16(-128) % toInt8(-1) → Int16 0
-    check("modulo", &[("Int16", Some(-128)), ("Int8", Some(-1))], "Int16", "0");
+    check(
+        "modulo",
+        &[("Int16", Some(-128)), ("Int8", Some(-1))],
+        "Int16",
+        "0",
+    );
     // intDivOrZero(1, 0) → UInt8 0; moduloOrZero(1, 0) → UInt8 0
-    check("intDivOrZero", &[("UInt8", Some(1)), ("UInt8", Some(0))], "UInt8", "0");
-    check("moduloOrZero", &[("UInt8", Some(1)), ("UInt8", Some(0))], "UInt8", "0");
+    check(
+        "intDivOrZero",
+        &[("UInt8", Some(1)), ("UInt8", Some(0))],
+        "UInt8",
+        "0",
+    );
+    check(
+        "moduloOrZero",
+        &[("UInt8", Some(1)), ("UInt8", Some(0))],
+        "UInt8",
+        "0",
+    );
     // intDiv(toUInt8(200), toInt8(-1)) → Int8 56; intDiv(toInt8(-100), toUInt8(200)) → Int8 1
-    check("intDiv", &[("UInt8", Some(200)), ("Int8", Some(-1))], "Int8", "56");
-    check("intDiv", &[("Int8", Some(-100)), ("UInt8", Some(200))], "Int8", "1");
+    check(
+        "intDiv",
+        &[("UInt8", Some(200)), ("Int8", Some(-1))],
+        "Int8",
+        "56",
+    );
+    check(
+        "intDiv",
+        &[("Int8", Some(-100)), ("UInt8", Some(200))],
+        "Int8",
+        "1",
+    );
     // intDiv(toUInt64(18446744073709551615), toInt8(-1)) → Int64 1
-    check("intDiv", &[("UInt64", Some(-1)), ("Int8", Some(-1))], "Int64", "1");
+    check(
+        "intDiv",
+        &[("UInt64", Some(-1)), ("Int8", Some(-1))],
+        "Int64",
+        "1",
+    );
     // intDiv(toUInt8(7), toUInt64(256)) → UInt8 0
-    check("intDiv", &[("UInt8", Some(7)), ("UInt64", Some(256))], "UInt8", "0");
+    check(
+        "intDiv",
+        &[("UInt8", Some(7)), ("UInt64", Some(256))],
+        "UInt8",
+        "0",
+    );
     // -7 % 3 → Int16 -1; 7 % -3 → UInt8 1; positiveModulo(-7, 3) → UInt8 2; pmod(-7, -3) → 2
-    check("modulo", &[("Int8", Some(-7)), ("UInt8", Some(3))], "Int16", "-1");
-    check("modulo", &[("UInt8", Some(7)), ("Int8", Some(-3))], "UInt8", "1");
-    check("positiveModulo", &[("Int8", Some(-7)), ("UInt8", Some(3))], "UInt8", "2");
-    check("positiveModulo", &[("Int8", Some(-7)), ("Int8", Some(-3))], "UInt8", "2");
+    check(
+        "modulo",
+        &[("Int8", Some(-7)), ("UInt8", Some(3))],
+        "Int16",
+        "-1",
+    );
+    check(
+        "modulo",
+        &[("UInt8", Some(7)), ("Int8", Some(-3))],
+        "UInt8",
+        "1",
+    );
+    check(
+        "positiveModulo",
+        &[("Int8", Some(-7)), ("UInt8", Some(3))],
+        "UInt8",
+        "2",
+    );
+    check(
+        "positiveModulo",
+        &[("Int8", Some(-7)), ("Int8", Some(-3))],
+        "UInt8",
+        "2",
+    );
     // toUInt64(18446744073709551615) % toInt8(-3) → UInt8 0; toInt8(-7) % toUInt8(200) → Int16 -7
-    check("modulo", &[("UInt64", Some(-1)), ("Int8", Some(-3))], "UInt8", "0");
-    check("modulo", &[("Int8", Some(-7)), ("UInt8", Some(200))], "Int16", "-7");
+    check(
+        "modulo",
+        &[("UInt64", Some(-1)), ("Int8", Some(-3))],
+        "UInt8",
+        "0",
+    );
+    check(
+        "modulo",
+        &[("Int8", Some(-7)), ("UInt8", Some(200))],
+        "Int16",
+        "-7",
+    );
     // intDiv(toInt64(-7), toUInt64(2)) → Int64 -3
-    check("intDiv", &[("Int64", Some(-7)), ("UInt64", Some(2))], "Int64", "-3");
+    check(
+        "intDiv",
+        &[("Int64", Some(-7)), ("UInt64", Some(2))],
+        "Int64",
+        "-3",
+    );
     // toDecimal32(1, 2) / 0 → ILLEGAL_DIVISION
-    check("divide", &[("Decimal(9, 2)", Some(1)), ("UInt8", Some(0))], "", "ILLEGAL_DIVISION");
+    check(
+        "divide",
+        &[("Decimal(9, 2)", Some(1)), ("UInt8", Some(0))],
+        "",
+        "ILLEGAL_DIVISION",
+    );
     // intDiv(toDecimal64(-7.5, 4), 2) → Int64 -3 (here -7 / 2)
-    check("intDiv", &[("Decimal(18, 4)", Some(-7)), ("UInt8", Some(2))], "Int64", "-3");
+    check(
+        "intDiv",
+        &[("Decimal(18, 4)", Some(-7)), ("UInt8", Some(2))],
+        "Int64",
+        "-3",
+    );
 }
 
 #[test]
 fn decimal_rules() {
     // CAST(1.5 AS Decimal(5,2)) * CAST(1.2 AS Decimal(3,1)) → Decimal(9, 3)
-    check("multiply", &[("Decimal(5, 2)", Some(3)), ("Decimal(3, 1)", Some(2))], "Decimal(9, 3)", "6");
-    check("plus", &[("Decimal(5, 2)", Some(3)), ("Decimal(3, 1)", Some(2))], "Decimal(9, 2)", "5");
-    check("plus", &[("Decimal(5, 2)", Some(3)), ("Int64", Some(2))], "Decimal(5, 2)", "5");
-    check("plus", &[("Decimal(20, 2)", Some(3)), ("Decimal(3, 1)", Some(2))], "Decimal(38, 2)", "5");
+    check(
+        "multiply",
+        &[("Decimal(5, 2)", Some(3)), ("Decimal(3, 1)", Some(2))],
+        "Decimal(9, 3)",
+        "6",
+    );
+    check(
+        "plus",
+        &[("Decimal(5, 2)", Some(3)), ("Decimal(3, 1)", Some(2))],
+        "Decimal(9, 2)",
+        "5",
+    );
+    check(
+        "plus",
+        &[("Decimal(5, 2)", Some(3)), ("Int64", Some(2))],
+        "Decimal(5, 2)",
+        "5",
+    );
+    check(
+        "plus",
+        &[("Decimal(20, 2)", Some(3)), ("Decimal(3, 1)", Some(2))],
+        "Decimal(38, 2)",
+        "5",
+    );
     // CAST(1.5 AS Decimal(38,30)) * CAST(1.2 AS Decimal(38,10)) → ARGUMENT_OUT_OF_BOUND
-    check("multiply", &[("Decimal(38, 30)", Some(1)), ("Decimal(38, 10)", Some(1))], "", "ARGUMENT_OUT_OF_BOUND");
+    check(
+        "multiply",
+        &[("Decimal(38, 30)", Some(1)), ("Decimal(38, 10)", Some(1))],
+        "",
+        "ARGUMENT_OUT_OF_BOUND",
+    );
     // toDecimal32(9.99, 2) * 1000000000 → DECIMAL_OVERFLOW ; + 99999999 likewise
-    check("multiply", &[("Decimal(9, 2)", Some(9)), ("UInt32", Some(1_000_000_000))], "", "DECIMAL_OVERFLOW");
-    check("plus", &[("Decimal(9, 2)", Some(9)), ("UInt32", Some(99_999_999))], "", "DECIMAL_OVERFLOW");
+    check(
+        "multiply",
+        &[("Decimal(9, 2)", Some(9)), ("UInt32", Some(1_000_000_000))],
+        "",
+        "DECIMAL_OVERFLOW",
+    );
+    check(
+        "plus",
+        &[("Decimal(9, 2)", Some(9)), ("UInt32", Some(99_999_999))],
+        "",
+        "DECIMAL_OVERFLOW",
+    );
     // toUInt8(3) / CAST(1.5 AS Decimal(5,2)) → Decimal(5, 2) 2  (here 3 / 1)
-    check("divide", &[("UInt8", Some(3)), ("Decimal(5, 2)", Some(1))], "Decimal(5, 2)", "3");
+    check(
+        "divide",
+        &[("UInt8", Some(3)), ("Decimal(5, 2)", Some(1))],
+        "Decimal(5, 2)",
+        "3",
+    );
 }
 
 #[test]
 fn date_arithmetic() {
     // toDate('2020-01-01') + 1 → Date 2020-01-02 (18262 = 2020-01-01)
-    check("plus", &[("Date", Some(18262)), ("UInt8", Some(1))], "Date", "2020-01-02");
-    check("plus", &[("UInt8", Some(1)), ("Date", Some(18262))], "Date", "2020-01-02");
-    check("minus", &[("Date", Some(18262)), ("UInt8", Some(1))], "Date", "2019-12-31");
+    check(
+        "plus",
+        &[("Date", Some(18262)), ("UInt8", Some(1))],
+        "Date",
+        "2020-01-02",
+    );
+    check(
+        "plus",
+        &[("UInt8", Some(1)), ("Date", Some(18262))],
+        "Date",
+        "2020-01-02",
+    );
+    check(
+        "minus",
+        &[("Date", Some(18262)), ("UInt8", Some(1))],
+        "Date",
+        "2019-12-31",
+    );
     // toDate('2020-01-02') - toDate('2020-01-01') → Int32 1
-    check("minus", &[("Date", Some(18263)), ("Date", Some(18262))], "Int32", "1");
+    check(
+        "minus",
+        &[("Date", Some(18263)), ("Date", Some(18262))],
+        "Int32",
+        "1",
+    );
     // toDateTime(...) - toDateTime(...) → Int32 1
-    check("minus", &[("DateTime('UTC')", Some(1_577_836_801)), ("DateTime('UTC')", Some(1_577_836_800))], "Int32", "1");
+    check(
+        "minus",
+        &[
+            ("DateTime('UTC')", Some(1_577_836_801)),
+            ("DateTime('UTC')", Some(1_577_836_800)),
+        ],
+        "Int32",
+        "1",
+    );
     // toDate + toDate → ILLEGAL_TYPE_OF_ARGUMENT; 'a' + 1 likewise
-    check("plus", &[("Date", Some(1)), ("Date", Some(1))], "", "ILLEGAL_TYPE_OF_ARGUMENT");
+    check(
+        "plus",
+        &[("Date", Some(1)), ("Date", Some(1))],
+        "",
+        "ILLEGAL_TYPE_OF_ARGUMENT",
+    );
 }
 
 #[test]
 fn nullable_propagation() {
     // toNullable(1) + 1 → Nullable(UInt16) 2; CAST(NULL AS Nullable(UInt8)) + 1 → \N
-    check("plus", &[("Nullable(UInt8)", Some(1)), ("UInt8", Some(1))], "Nullable(UInt16)", "2");
-    check("plus", &[("Nullable(UInt8)", None), ("UInt8", Some(1))], "Nullable(UInt16)", "\\N");
+    check(
+        "plus",
+        &[("Nullable(UInt8)", Some(1)), ("UInt8", Some(1))],
+        "Nullable(UInt16)",
+        "2",
+    );
+    check(
+        "plus",
+        &[("Nullable(UInt8)", None), ("UInt8", Some(1))],
+        "Nullable(UInt16)",
+        "\\N",
+    );
     // NULL + 1 → Nullable(Nothing) \N
-    check("plus", &[("Nullable(Nothing)", None), ("UInt8", Some(1))], "Nullable(Nothing)", "\\N");
+    check(
+        "plus",
+        &[("Nullable(Nothing)", None), ("UInt8", Some(1))],
+        "Nullable(Nothing)",
+        "\\N",
+    );
     // A NULL divisor row does not raise: intDiv(1, NULL-row) is NULL.
-    check("intDiv", &[("UInt8", Some(1)), ("Nullable(UInt8)", None)], "Nullable(UInt8)", "\\N");
+    check(
+        "intDiv",
+        &[("UInt8", Some(1)), ("Nullable(UInt8)", None)],
+        "Nullable(UInt8)",
+        "\\N",
+    );
 }

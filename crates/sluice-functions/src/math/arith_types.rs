@@ -18,7 +18,10 @@ pub(crate) fn storage_precision(p: u8) -> u8 {
 }
 
 fn decimal(p: u8, s: u8) -> ChType {
-    ChType::Decimal { precision: p, scale: s }
+    ChType::Decimal {
+        precision: p,
+        scale: s,
+    }
 }
 
 fn dec_parts(t: &ChType) -> Option<(u8, u8)> {
@@ -29,7 +32,10 @@ fn dec_parts(t: &ChType) -> Option<(u8, u8)> {
 }
 
 fn is_date_like(t: &ChType) -> bool {
-    matches!(t, ChType::Date | ChType::Date32 | ChType::DateTime(_) | ChType::DateTime64(..))
+    matches!(
+        t,
+        ChType::Date | ChType::Date32 | ChType::DateTime(_) | ChType::DateTime64(..)
+    )
 }
 
 fn scale_error(name: &str) -> Error {
@@ -45,7 +51,11 @@ pub(crate) fn additive_type(name: &str, a: &ChType, b: &ChType) -> Result<ChType
     let multiply = name == "multiply";
     if let (Some((ba, sa)), Some((bb, sb))) = (int_info(a), int_info(b)) {
         let signed = sa || sb || minus;
-        let bits = if ba <= 64 && bb <= 64 { (ba.max(bb) * 2).min(64) } else { ba.max(bb) };
+        let bits = if ba <= 64 && bb <= 64 {
+            (ba.max(bb) * 2).min(64)
+        } else {
+            ba.max(bb)
+        };
         return Ok(int_of(bits, signed));
     }
     let big = |t: &ChType| int_info(t).is_some_and(|(bits, _)| bits > 64);
@@ -62,7 +72,9 @@ pub(crate) fn additive_type(name: &str, a: &ChType, b: &ChType) -> Result<ChType
             if s > p {
                 return Err(Error::new(
                     ErrorCode::ARGUMENT_OUT_OF_BOUND,
-                    format!("Decimal scale {s} is out of bounds for precision {p} (function {name})"),
+                    format!(
+                        "Decimal scale {s} is out of bounds for precision {p} (function {name})"
+                    ),
                 ));
             }
             return Ok(decimal(p, s));
@@ -102,7 +114,10 @@ pub(crate) fn divide_type(name: &str, a: &ChType, b: &ChType) -> Result<ChType> 
             if sb > sa {
                 return Err(scale_error(name));
             }
-            Ok(decimal(storage_precision(pa).max(storage_precision(pb)), sa))
+            Ok(decimal(
+                storage_precision(pa).max(storage_precision(pb)),
+                sa,
+            ))
         }
         (Some(_), None) if is_int(b) => Ok(a.clone()),
         (None, Some(_)) if is_int(a) => Ok(b.clone()),
@@ -132,14 +147,15 @@ pub(crate) fn int_div_type(name: &str, a: &ChType, b: &ChType) -> Result<ChType>
         }
         ChType::Float32 | ChType::BFloat16 => Ok(ChType::Int32),
         ChType::Float64 => Ok(ChType::Int64),
-        ChType::Decimal { precision, .. } => {
-            Ok(int_of(match storage_precision(*precision) {
+        ChType::Decimal { precision, .. } => Ok(int_of(
+            match storage_precision(*precision) {
                 9 => 32,
                 18 => 64,
                 38 => 128,
                 _ => 256,
-            }, true))
-        }
+            },
+            true,
+        )),
         _ => Err(illegal_types(name, &[a.clone(), b.clone()])),
     }
 }
@@ -175,6 +191,6 @@ pub(crate) fn negate_type(name: &str, a: &ChType) -> Result<ChType> {
         ChType::Float32 | ChType::Float64 | ChType::BFloat16 | ChType::Decimal { .. } => {
             Ok(a.clone())
         }
-        _ => Err(illegal_types(name, &[a.clone()])),
+        _ => Err(illegal_types(name, std::slice::from_ref(a))),
     }
 }

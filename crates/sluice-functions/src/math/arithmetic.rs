@@ -18,7 +18,7 @@ use datafusion::logical_expr::ScalarUDF;
 use sluice_common::ChType;
 
 use super::arith_types::{additive_type, negate_type};
-use super::decimal::{decimal_binary, DecOp};
+use super::decimal::{DecOp, decimal_binary};
 use super::num::{Native, convert, is_float, wrap_big};
 use super::udf::{Nulls, check_arity, udf};
 use crate::ch_bail;
@@ -28,7 +28,13 @@ pub fn functions() -> Vec<ScalarUDF> {
     vec![
         udf("plus", &[], binary_rule, additive_kernel, Nulls::Propagate),
         udf("minus", &[], binary_rule, additive_kernel, Nulls::Propagate),
-        udf("multiply", &[], binary_rule, additive_kernel, Nulls::Propagate),
+        udf(
+            "multiply",
+            &[],
+            binary_rule,
+            additive_kernel,
+            Nulls::Propagate,
+        ),
         udf("negate", &[], negate_rule, negate_kernel, Nulls::Propagate),
     ]
 }
@@ -68,7 +74,12 @@ impl WrapOp for Mul {
     }
 }
 
-fn prim_binary<T, O>(a: &ArrayRef, ta: &ChType, b: &ArrayRef, tb: &ChType) -> Result<PrimitiveArray<T>>
+fn prim_binary<T, O>(
+    a: &ArrayRef,
+    ta: &ChType,
+    b: &ArrayRef,
+    tb: &ChType,
+) -> Result<PrimitiveArray<T>>
 where
     T: ArrowPrimitiveType,
     T::Native: Native,
@@ -103,7 +114,10 @@ pub(crate) fn wrapping_binary<O: WrapOp>(
             let r: PrimitiveArray<Decimal256Type> = r.unary(|v| wrap_big(v, result));
             Arc::new(r.with_data_type(DataType::Decimal256(76, 0)))
         }
-        other => ch_bail!(ILLEGAL_TYPE_OF_ARGUMENT, "Unsupported arithmetic result type {other}"),
+        other => ch_bail!(
+            ILLEGAL_TYPE_OF_ARGUMENT,
+            "Unsupported arithmetic result type {other}"
+        ),
     })
 }
 
@@ -125,13 +139,18 @@ fn additive_kernel(
         return decimal_binary(name, op, a, ta, b, tb, result);
     }
     match (ta, tb) {
-        (ChType::DateTime64(..), ChType::DateTime64(..)) => return datetime64_diff(a, ta, b, tb, result),
+        (ChType::DateTime64(..), ChType::DateTime64(..)) => {
+            return datetime64_diff(a, ta, b, tb, result);
+        }
         (ChType::Date, ChType::Date) | (ChType::DateTime(_), ChType::DateTime(_)) => {
             return wrapping_binary::<Sub>(a, &ChType::Int64, b, &ChType::Int64, &ChType::Int32);
         }
         _ => {}
     }
-    if matches!(result, ChType::Date | ChType::Date32 | ChType::DateTime(_) | ChType::DateTime64(..)) {
+    if matches!(
+        result,
+        ChType::Date | ChType::Date32 | ChType::DateTime(_) | ChType::DateTime64(..)
+    ) {
         let (date, n, tn, date_first) = if *result == *ta.base() && !is_float(ta) {
             (a, b, tb, true)
         } else {
@@ -149,20 +168,28 @@ fn additive_kernel(
 
 /// `date ± n`: days for Date/Date32, seconds for DateTime/DateTime64 (n truncated to an
 /// integer); Date wraps like ClickHouse's UInt16 day number, DateTime like its UInt32.
-fn date_shift(date: &ArrayRef, n: &ArrayRef, tn: &ChType, result: &ChType, minus: bool) -> Result<ArrayRef> {
+fn date_shift(
+    date: &ArrayRef,
+    n: &ArrayRef,
+    tn: &ChType,
+    result: &ChType,
+    minus: bool,
+) -> Result<ArrayRef> {
     let n = convert::<Int64Type>(n.as_ref(), tn)?;
     let sign = if minus { -1i64 } else { 1 };
     Ok(match date.data_type() {
         DataType::Date32 => {
             let d = date.as_primitive::<Date32Type>();
-            let r: PrimitiveArray<Date32Type> =
-                binary(d, &n, |d, k| (i64::from(d).wrapping_add(sign.wrapping_mul(k)) as u16) as i32)?;
+            let r: PrimitiveArray<Date32Type> = binary(d, &n, |d, k| {
+                (i64::from(d).wrapping_add(sign.wrapping_mul(k)) as u16) as i32
+            })?;
             Arc::new(r)
         }
         DataType::Date64 => {
             let d = date.as_primitive::<Date64Type>();
-            let r: PrimitiveArray<Date64Type> =
-                binary(d, &n, |d, k| d.wrapping_add(sign.wrapping_mul(k).wrapping_mul(86_400_000)))?;
+            let r: PrimitiveArray<Date64Type> = binary(d, &n, |d, k| {
+                d.wrapping_add(sign.wrapping_mul(k).wrapping_mul(86_400_000))
+            })?;
             Arc::new(r)
         }
         DataType::Timestamp(unit, tz) => {
@@ -190,14 +217,26 @@ fn date_shift(date: &ArrayRef, n: &ArrayRef, tn: &ChType, result: &ChType, minus
                 TimeUnit::Nanosecond => ts!(TimestampNanosecondType),
             }
         }
-        other => ch_bail!(ILLEGAL_TYPE_OF_ARGUMENT, "Illegal date argument of type {other}"),
+        other => ch_bail!(
+            ILLEGAL_TYPE_OF_ARGUMENT,
+            "Illegal date argument of type {other}"
+        ),
     })
 }
 
 /// `DateTime64 - DateTime64` as `Decimal(18, p)` (p the larger precision).
-fn datetime64_diff(a: &ArrayRef, ta: &ChType, b: &ArrayRef, tb: &ChType, result: &ChType) -> Result<ArrayRef> {
+fn datetime64_diff(
+    a: &ArrayRef,
+    ta: &ChType,
+    b: &ArrayRef,
+    tb: &ChType,
+    result: &ChType,
+) -> Result<ArrayRef> {
     let ChType::Decimal { precision, scale } = result else {
-        ch_bail!(LOGICAL_ERROR, "DateTime64 difference must be a Decimal (this is a bug in Sluice)");
+        ch_bail!(
+            LOGICAL_ERROR,
+            "DateTime64 difference must be a Decimal (this is a bug in Sluice)"
+        );
     };
     // Values of each side in units of 10^-scale seconds.
     let to_scaled = |arr: &ArrayRef, t: &ChType| -> Result<PrimitiveArray<Int64Type>> {
@@ -220,7 +259,9 @@ fn datetime64_diff(a: &ArrayRef, ta: &ChType, b: &ArrayRef, tb: &ChType, result:
     let x = to_scaled(a, ta)?;
     let y = to_scaled(b, tb)?;
     let r: PrimitiveArray<Decimal128Type> = binary(&x, &y, |p, q| i128::from(p.wrapping_sub(q)))?;
-    Ok(Arc::new(r.with_precision_and_scale(*precision, *scale as i8)?))
+    Ok(Arc::new(
+        r.with_precision_and_scale(*precision, *scale as i8)?,
+    ))
 }
 
 fn negate_kernel(
@@ -233,7 +274,15 @@ fn negate_kernel(
     let t = types[0].base();
     if let ChType::Decimal { .. } = result {
         let zero: ArrayRef = Arc::new(PrimitiveArray::<Int8Type>::from_value(0, rows));
-        return decimal_binary("negate", DecOp::Sub, &zero, &ChType::Int8, &args[0], t, result);
+        return decimal_binary(
+            "negate",
+            DecOp::Sub,
+            &zero,
+            &ChType::Int8,
+            &args[0],
+            t,
+            result,
+        );
     }
     // 0 - x in the result type: wraps exactly like ClickHouse's negation.
     let zero: ArrayRef = Arc::new(PrimitiveArray::<Int8Type>::from_value(0, args[0].len()));

@@ -27,10 +27,17 @@ use crate::util::ch_error;
 
 /// The functions of this file.
 pub fn functions() -> Vec<ScalarUDF> {
-    ["equals", "notEquals", "less", "greater", "lessOrEquals", "greaterOrEquals"]
-        .into_iter()
-        .map(|name| predicate(name, &[], rule, kernel, Nulls::Propagate))
-        .collect()
+    [
+        "equals",
+        "notEquals",
+        "less",
+        "greater",
+        "lessOrEquals",
+        "greaterOrEquals",
+    ]
+    .into_iter()
+    .map(|name| predicate(name, &[], rule, kernel, Nulls::Propagate))
+    .collect()
 }
 
 fn is_stringy(t: &ChType) -> bool {
@@ -72,7 +79,13 @@ fn scale_of(t: &ChType) -> u32 {
     }
 }
 
-fn kernel(name: &str, args: &[ArrayRef], types: &[ChType], _r: &ChType, _rows: usize) -> Result<ArrayRef> {
+fn kernel(
+    name: &str,
+    args: &[ArrayRef],
+    types: &[ChType],
+    _r: &ChType,
+    _rows: usize,
+) -> Result<ArrayRef> {
     let (ta, tb) = (types[0].base(), types[1].base());
     let (a, b) = (&args[0], &args[1]);
     if is_numeric(ta) && is_numeric(tb) {
@@ -80,13 +93,17 @@ fn kernel(name: &str, args: &[ArrayRef], types: &[ChType], _r: &ChType, _rows: u
         let values: Vec<bool> = if is_float(ta) || is_float(tb) {
             let x = convert::<Float64Type>(a.as_ref(), ta)?;
             let y = convert::<Float64Type>(b.as_ref(), tb)?;
-            (0..x.len()).map(|i| decide(name, x.value(i).partial_cmp(&y.value(i)))).collect()
+            (0..x.len())
+                .map(|i| decide(name, x.value(i).partial_cmp(&y.value(i))))
+                .collect()
         } else if int_info(ta).is_some_and(|(bits, _)| bits <= 64)
             && int_info(tb).is_some_and(|(bits, _)| bits <= 64)
         {
             let x = convert::<Decimal128Type>(a.as_ref(), ta)?;
             let y = convert::<Decimal128Type>(b.as_ref(), tb)?;
-            (0..x.len()).map(|i| decide(name, Some(x.value(i).cmp(&y.value(i))))).collect()
+            (0..x.len())
+                .map(|i| decide(name, Some(x.value(i).cmp(&y.value(i)))))
+                .collect()
         } else {
             let (sa, sb) = (scale_of(ta), scale_of(tb));
             let s = sa.max(sb);
@@ -114,7 +131,9 @@ fn kernel(name: &str, args: &[ArrayRef], types: &[ChType], _r: &ChType, _rows: u
     } else if is_stringy(tb) && !is_stringy(ta) {
         (Arc::clone(a), parse_as(b, tb, a.data_type())?)
     } else {
-        let common = least_supertype(&[ta.clone(), tb.clone()]).map_err(ch_error)?.to_arrow();
+        let common = least_supertype(&[ta.clone(), tb.clone()])
+            .map_err(ch_error)?
+            .to_arrow();
         (to(a, &common)?, to(b, &common)?)
     };
     let r = match name {
@@ -132,7 +151,14 @@ fn to(a: &ArrayRef, dt: &DataType) -> Result<ArrayRef> {
     if a.data_type() == dt {
         return Ok(Arc::clone(a));
     }
-    Ok(cast_with_options(a, dt, &CastOptions { safe: false, ..Default::default() })?)
+    Ok(cast_with_options(
+        a,
+        dt,
+        &CastOptions {
+            safe: false,
+            ..Default::default()
+        },
+    )?)
 }
 
 /// Parses a String column as `dt` (the other side's type): `TYPE_MISMATCH` on failure.

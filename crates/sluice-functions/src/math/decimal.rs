@@ -90,8 +90,12 @@ pub(crate) fn decimal_binary(
             DecOp::Add | DecOp::Sub => {
                 let p = p.checked_mul(pow10(rs - sa)).ok_or_else(overflow)?;
                 let q = q.checked_mul(pow10(rs - sb)).ok_or_else(overflow)?;
-                if op == DecOp::Add { p.checked_add(q) } else { p.checked_sub(q) }
-                    .ok_or_else(overflow)?
+                if op == DecOp::Add {
+                    p.checked_add(q)
+                } else {
+                    p.checked_sub(q)
+                }
+                .ok_or_else(overflow)?
             }
             DecOp::Mul => p.checked_mul(q).ok_or_else(overflow)?,
             DecOp::Div => {
@@ -100,7 +104,10 @@ pub(crate) fn decimal_binary(
                 }
                 // Bring the dividend to the result scale, then keep the divisor's scale.
                 let shift = rs + sb - sa;
-                p.checked_mul(pow10(shift)).ok_or_else(overflow)?.checked_div(q).ok_or_else(overflow)?
+                p.checked_mul(pow10(shift))
+                    .ok_or_else(overflow)?
+                    .checked_div(q)
+                    .ok_or_else(overflow)?
             }
             DecOp::Mod => {
                 if q == i256::ZERO {

@@ -29,7 +29,13 @@ pub fn functions() -> Vec<ScalarUDF> {
         udf("intDivOrZero", &[], rule, int_div_kernel, Nulls::Propagate),
         udf("modulo", &["mod"], rule, modulo_kernel, Nulls::Propagate),
         udf("moduloOrZero", &[], rule, modulo_kernel, Nulls::Propagate),
-        udf("positiveModulo", &["pmod", "positive_modulo"], rule, modulo_kernel, Nulls::Propagate),
+        udf(
+            "positiveModulo",
+            &["pmod", "positive_modulo"],
+            rule,
+            modulo_kernel,
+            Nulls::Propagate,
+        ),
     ]
 }
 
@@ -44,7 +50,10 @@ fn rule(name: &str, types: &[ChType]) -> sluice_common::Result<ChType> {
 }
 
 fn illegal_division(msg: &str) -> datafusion::error::DataFusionError {
-    ch_error(sluice_common::Error::new(sluice_common::ErrorCode::ILLEGAL_DIVISION, msg))
+    ch_error(sluice_common::Error::new(
+        sluice_common::ErrorCode::ILLEGAL_DIVISION,
+        msg,
+    ))
 }
 
 fn is_decimal(t: &ChType) -> bool {
@@ -94,7 +103,10 @@ fn int_div_kernel(
         return decimal_binary(name, DecOp::IntDiv, a, ta, b, tb, result);
     }
     let (Some((bits_a, signed_a)), Some((bits_b, signed_b))) = (int_info(ta), int_info(tb)) else {
-        return Err(ch_error(super::udf::illegal_types(name, &[ta.clone(), tb.clone()])));
+        return Err(ch_error(super::udf::illegal_types(
+            name,
+            &[ta.clone(), tb.clone()],
+        )));
     };
     if bits_a > 64 || bits_b > 64 {
         return big_int_div(a, ta, b, tb, result, or_zero);
@@ -161,7 +173,10 @@ fn big_int_div(
 /// Bounds of the integer type `t` as f64 (for the range checks ClickHouse makes).
 fn float_bounds(t: &ChType) -> (f64, f64) {
     match int_info(t) {
-        Some((bits, true)) => (-(2f64.powi(i32::from(bits) - 1)), 2f64.powi(i32::from(bits) - 1)),
+        Some((bits, true)) => (
+            -(2f64.powi(i32::from(bits) - 1)),
+            2f64.powi(i32::from(bits) - 1),
+        ),
         Some((bits, false)) => (0.0, 2f64.powi(i32::from(bits))),
         None => (f64::MIN, f64::MAX),
     }
@@ -220,8 +235,14 @@ fn decimal_or_zero(
             let mut parts = Vec::with_capacity(a.len());
             for i in 0..a.len() {
                 let (x, y) = (a.slice(i, 1), b.slice(i, 1));
-                let r = decimal_binary(name, DecOp::IntDiv, &x, ta, &y, tb, result)
-                    .or_else(|_| cast_to(&PrimitiveArray::<Float64Type>::from(vec![0.0]), &ChType::Float64, result))?;
+                let r =
+                    decimal_binary(name, DecOp::IntDiv, &x, ta, &y, tb, result).or_else(|_| {
+                        cast_to(
+                            &PrimitiveArray::<Float64Type>::from(vec![0.0]),
+                            &ChType::Float64,
+                            result,
+                        )
+                    })?;
                 parts.push(r);
             }
             let refs: Vec<&dyn Array> = parts.iter().map(|p| p.as_ref()).collect();
@@ -254,7 +275,10 @@ fn modulo_kernel(
         return decimal_binary(name, DecOp::Mod, a, ta, b, tb, result);
     }
     let (Some((bits_a, signed_a)), Some((bits_b, signed_b))) = (int_info(ta), int_info(tb)) else {
-        return Err(ch_error(super::udf::illegal_types(name, &[ta.clone(), tb.clone()])));
+        return Err(ch_error(super::udf::illegal_types(
+            name,
+            &[ta.clone(), tb.clone()],
+        )));
     };
     let big = bits_a > 64 || bits_b > 64;
     let x = convert::<Decimal256Type>(a.as_ref(), ta)?;

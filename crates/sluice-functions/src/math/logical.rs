@@ -32,7 +32,10 @@ fn rule(name: &str, types: &[ChType]) -> sluice_common::Result<ChType> {
     } else if types.len() < 2 {
         return Err(Error::new(
             ErrorCode::TOO_FEW_ARGUMENTS_FOR_FUNCTION,
-            format!("Number of arguments for function \"{name}\" should be at least 2: passed {}", types.len()),
+            format!(
+                "Number of arguments for function \"{name}\" should be at least 2: passed {}",
+                types.len()
+            ),
         ));
     }
     for t in types {
@@ -41,14 +44,24 @@ fn rule(name: &str, types: &[ChType]) -> sluice_common::Result<ChType> {
             return Err(illegal_types(name, types));
         }
     }
-    let nullable = types.iter().any(|t| t.is_nullable() || matches!(t, ChType::Nothing));
-    Ok(if nullable { ChType::Nullable(Box::new(ChType::UInt8)) } else { ChType::UInt8 })
+    let nullable = types
+        .iter()
+        .any(|t| t.is_nullable() || matches!(t, ChType::Nothing));
+    Ok(if nullable {
+        ChType::Nullable(Box::new(ChType::UInt8))
+    } else {
+        ChType::UInt8
+    })
 }
 
 /// A column as three-valued truth: non-zero → true, NULL stays NULL.
 fn truth(a: &ArrayRef, t: &ChType) -> Result<BooleanArray> {
     Ok(match a.data_type() {
-        DataType::Boolean => a.as_any().downcast_ref::<BooleanArray>().cloned().unwrap_or_else(|| BooleanArray::new_null(a.len())),
+        DataType::Boolean => a
+            .as_any()
+            .downcast_ref::<BooleanArray>()
+            .cloned()
+            .unwrap_or_else(|| BooleanArray::new_null(a.len())),
         DataType::Null => BooleanArray::new_null(a.len()),
         _ if is_float(t.base()) => {
             let f = convert::<Float64Type>(a.as_ref(), t.base())?;
@@ -58,7 +71,13 @@ fn truth(a: &ArrayRef, t: &ChType) -> Result<BooleanArray> {
     })
 }
 
-fn kernel(name: &str, args: &[ArrayRef], types: &[ChType], _r: &ChType, _rows: usize) -> Result<ArrayRef> {
+fn kernel(
+    name: &str,
+    args: &[ArrayRef],
+    types: &[ChType],
+    _r: &ChType,
+    _rows: usize,
+) -> Result<ArrayRef> {
     let mut acc = truth(&args[0], &types[0])?;
     if name == "not" {
         return Ok(Arc::new(not(&acc)?));

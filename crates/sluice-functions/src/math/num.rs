@@ -166,7 +166,9 @@ where
         DataType::Decimal256(..) => match scale {
             Some(s) => {
                 let div = 10f64.powi(i32::from(s));
-                prim!(Decimal256Type, |v| T::Native::from_f64(i256_to_f64(v) / div))
+                prim!(Decimal256Type, |v| T::Native::from_f64(
+                    i256_to_f64(v) / div
+                ))
             }
             None if float_target && unsigned_big => {
                 prim!(Decimal256Type, |v| T::Native::from_f64(u256_to_f64(v)))
@@ -175,8 +177,11 @@ where
         },
         DataType::Boolean => {
             let b: &BooleanArray = arr.as_boolean();
-            let values: Vec<T::Native> =
-                b.values().iter().map(|v| T::Native::from_u64(u64::from(v))).collect();
+            let values: Vec<T::Native> = b
+                .values()
+                .iter()
+                .map(|v| T::Native::from_u64(u64::from(v)))
+                .collect();
             PrimitiveArray::<T>::new(values.into(), b.nulls().cloned())
         }
         DataType::Null => PrimitiveArray::<T>::new_null(arr.len()),
@@ -224,7 +229,11 @@ pub(crate) fn is_float(t: &ChType) -> bool {
 
 /// Bits and signedness of an integer type (Bool as UInt8).
 pub(crate) fn int_info(t: &ChType) -> Option<(u16, bool)> {
-    if is_int(t) { crate::conditional::supertype::int_bits(t) } else { None }
+    if is_int(t) {
+        crate::conditional::supertype::int_bits(t)
+    } else {
+        None
+    }
 }
 
 /// The integer type of the given width/sign.
@@ -252,7 +261,10 @@ pub(crate) fn cast_to(arr: &dyn Array, from: &ChType, to: &ChType) -> Result<Arr
             let r: PrimitiveArray<Decimal256Type> = r.unary(|v| wrap_big(v, to));
             Arc::new(r.with_data_type(DataType::Decimal256(76, 0)))
         }
-        other => ch_bail!(ILLEGAL_TYPE_OF_ARGUMENT, "Cannot convert {from} to {other} here"),
+        other => ch_bail!(
+            ILLEGAL_TYPE_OF_ARGUMENT,
+            "Cannot convert {from} to {other} here"
+        ),
     })
 }
 

@@ -33,15 +33,16 @@ pub(crate) fn column(t: &ChType, values: &[Option<i64>]) -> ArrayRef {
         ChType::Decimal { precision, scale } => {
             let wide: datafusion::arrow::array::Decimal256Array =
                 raw.iter().map(|v| v.map(i256::from_i128)).collect();
-            let wide = wide.with_precision_and_scale(76, *scale as i8).expect("valid");
+            let wide = wide
+                .with_precision_and_scale(76, *scale as i8)
+                .expect("valid");
             cast(&wide, &DataType::Decimal256(*precision, *scale as i8))
                 .and_then(|a| cast(&a, &base.to_arrow()))
                 .expect("decimal")
         }
         ChType::Date | ChType::Date32 | ChType::DateTime(_) | ChType::DateTime64(..) => {
-            let ints: ArrayRef = Arc::new(datafusion::arrow::array::Int64Array::from(
-                values.to_vec(),
-            ));
+            let ints: ArrayRef =
+                Arc::new(datafusion::arrow::array::Int64Array::from(values.to_vec()));
             let ints = if matches!(base, ChType::Date) {
                 cast(&ints, &DataType::Int32).expect("int32")
             } else {
@@ -50,13 +51,24 @@ pub(crate) fn column(t: &ChType, values: &[Option<i64>]) -> ArrayRef {
             cast(&ints, &base.to_arrow()).expect("date")
         }
         ChType::String => Arc::new(datafusion::arrow::array::StringArray::from(
-            values.iter().map(|v| v.map(|v| v.to_string())).collect::<Vec<_>>(),
+            values
+                .iter()
+                .map(|v| v.map(|v| v.to_string()))
+                .collect::<Vec<_>>(),
         )),
         _ => {
             let ints = datafusion::arrow::array::Int64Array::from(values.to_vec());
-            let to = if matches!(base, ChType::Bool) { ChType::UInt8 } else { base.clone() };
+            let to = if matches!(base, ChType::Bool) {
+                ChType::UInt8
+            } else {
+                base.clone()
+            };
             let r = super::num::cast_to(&ints, &ChType::Int64, &to).expect("number");
-            if matches!(base, ChType::Bool) { cast(&r, &DataType::Boolean).expect("bool") } else { r }
+            if matches!(base, ChType::Bool) {
+                cast(&r, &DataType::Boolean).expect("bool")
+            } else {
+                r
+            }
         }
     }
 }
@@ -74,7 +86,10 @@ pub(crate) fn call(
     })?;
     let rows = args.first().map(|(a, _)| a.len()).unwrap_or(1);
     let out = udf.invoke_with_args(ScalarFunctionArgs {
-        args: args.iter().map(|(a, _)| ColumnarValue::Array(Arc::clone(a))).collect(),
+        args: args
+            .iter()
+            .map(|(a, _)| ColumnarValue::Array(Arc::clone(a)))
+            .collect(),
         arg_fields: fields,
         number_rows: rows,
         return_field: Arc::clone(&rf),
@@ -110,7 +125,10 @@ pub(crate) fn fmt_value(arr: &ArrayRef, i: usize, t: &ChType) -> String {
     match (&base, arr.data_type()) {
         (ChType::Decimal { scale, .. }, _) => {
             let raw = match arr.data_type() {
-                DataType::Decimal128(..) => i256::from_i128(arr.as_primitive::<datafusion::arrow::datatypes::Decimal128Type>().value(i)),
+                DataType::Decimal128(..) => i256::from_i128(
+                    arr.as_primitive::<datafusion::arrow::datatypes::Decimal128Type>()
+                        .value(i),
+                ),
                 _ => arr.as_primitive::<Decimal256Type>().value(i),
             };
             let neg = raw < i256::ZERO;
@@ -123,14 +141,30 @@ pub(crate) fn fmt_value(arr: &ArrayRef, i: usize, t: &ChType) -> String {
         }
         (ChType::UInt128 | ChType::UInt256, _) => {
             let v = arr.as_primitive::<Decimal256Type>().value(i);
-            if v < i256::ZERO { format!("{}", u256_to_f64(v)) } else { v.to_string() }
+            if v < i256::ZERO {
+                format!("{}", u256_to_f64(v))
+            } else {
+                v.to_string()
+            }
         }
-        (ChType::Int128 | ChType::Int256, _) => arr.as_primitive::<Decimal256Type>().value(i).to_string(),
+        (ChType::Int128 | ChType::Int256, _) => {
+            arr.as_primitive::<Decimal256Type>().value(i).to_string()
+        }
         (ChType::UInt8, DataType::Boolean) => {
-            if arr.as_boolean().value(i) { "1".into() } else { "0".into() }
+            if arr.as_boolean().value(i) {
+                "1".into()
+            } else {
+                "0".into()
+            }
         }
-        (_, DataType::Float64) => fmt_float(arr.as_primitive::<datafusion::arrow::datatypes::Float64Type>().value(i)),
-        (_, DataType::Float32) => fmt_float(f64::from(arr.as_primitive::<datafusion::arrow::datatypes::Float32Type>().value(i))),
+        (_, DataType::Float64) => fmt_float(
+            arr.as_primitive::<datafusion::arrow::datatypes::Float64Type>()
+                .value(i),
+        ),
+        (_, DataType::Float32) => fmt_float(f64::from(
+            arr.as_primitive::<datafusion::arrow::datatypes::Float32Type>()
+                .value(i),
+        )),
         _ => {
             let s = cast(&arr.slice(i, 1), &DataType::Utf8).expect("to string");
             let _ = i256_to_f64;
@@ -142,4 +176,32 @@ pub(crate) fn fmt_value(arr: &ArrayRef, i: usize, t: &ChType) -> String {
 /// Unescapes `\'` in oracle TSV type names.
 pub(crate) fn unescape(s: &str) -> String {
     s.replace("\\'", "'")
+}
+
+/// A one-row column of type `t` from a literal: `NULL`, a float (`2.5`, `nan`, `-inf`) for
+/// float types, a decimal literal (`-2.77`) for decimals, an integer otherwise.
+pub(crate) fn lit_column(t: &ChType, s: &str) -> ArrayRef {
+    if s == "NULL" {
+        return column(t, &[None]);
+    }
+    match t.non_nullable() {
+        ChType::Float64 => Arc::new(datafusion::arrow::array::Float64Array::from(vec![
+            s.parse::<f64>().expect("float"),
+        ])),
+        ChType::Float32 => Arc::new(datafusion::arrow::array::Float32Array::from(vec![
+            s.parse::<f32>().expect("float"),
+        ])),
+        ChType::Decimal { precision, scale } => {
+            let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+            let frac = format!("{frac:0<width$}", width = scale as usize);
+            let raw: i128 = format!("{int}{frac}").parse().expect("decimal");
+            let wide = datafusion::arrow::array::Decimal256Array::from(vec![i256::from_i128(raw)])
+                .with_precision_and_scale(76, scale as i8)
+                .expect("valid");
+            cast(&wide, &DataType::Decimal256(precision, scale as i8))
+                .and_then(|a| cast(&a, &t.non_nullable().to_arrow()))
+                .expect("decimal")
+        }
+        _ => column(t, &[Some(s.parse::<i64>().expect("int"))]),
+    }
 }

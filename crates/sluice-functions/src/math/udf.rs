@@ -14,7 +14,7 @@ use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::{
     ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
-    Volatility,
+    TypeSignature, Volatility,
 };
 use sluice_common::ChType;
 
@@ -85,7 +85,7 @@ pub(crate) fn make(
     ScalarUDF::new_from_impl(ChUdf {
         name,
         aliases: aliases.iter().map(|a| a.to_string()).collect(),
-        signature: Signature::variadic_any(volatility),
+        signature: any_signature(volatility),
         rule,
         kernel,
         nulls,
@@ -105,12 +105,20 @@ pub(crate) fn predicate(
     ScalarUDF::new_from_impl(ChUdf {
         name,
         aliases: aliases.iter().map(|a| a.to_string()).collect(),
-        signature: Signature::variadic_any(Volatility::Immutable),
+        signature: any_signature(Volatility::Immutable),
         rule,
         kernel,
         nulls,
         boolean: true,
     })
+}
+
+/// Any number of arguments of any type, zero included (`e()`, `rand()`).
+pub(crate) fn any_signature(volatility: Volatility) -> Signature {
+    Signature::one_of(
+        vec![TypeSignature::Nullary, TypeSignature::VariadicAny],
+        volatility,
+    )
 }
 
 fn is_nothing(t: &ChType) -> bool {
@@ -148,7 +156,10 @@ impl ScalarUDFImpl for ChUdf {
         &self.signature
     }
     fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
-        let types: Vec<ChType> = arg_types.iter().map(|t| ChType::from_arrow(t, false)).collect();
+        let types: Vec<ChType> = arg_types
+            .iter()
+            .map(|t| ChType::from_arrow(t, false))
+            .collect();
         let t = self.result_type(&types).map_err(ch_error)?;
         if self.boolean && !matches!(t.non_nullable(), ChType::Nothing) {
             return Ok(DataType::Boolean);
@@ -159,7 +170,11 @@ impl ScalarUDFImpl for ChUdf {
         let types: Vec<ChType> = args.arg_fields.iter().map(|f| arg_type(f)).collect();
         let t = self.result_type(&types).map_err(ch_error)?;
         if self.boolean && !matches!(t.non_nullable(), ChType::Nothing) {
-            return Ok(Arc::new(Field::new(self.name, DataType::Boolean, t.is_nullable())));
+            return Ok(Arc::new(Field::new(
+                self.name,
+                DataType::Boolean,
+                t.is_nullable(),
+            )));
         }
         Ok(ch_field(self.name, &t))
     }
@@ -167,7 +182,10 @@ impl ScalarUDFImpl for ChUdf {
         let types: Vec<ChType> = args.arg_fields.iter().map(|f| arg_type(f)).collect();
         let result = ChType::from_field(&args.return_field);
         let all_scalar = !args.args.is_empty()
-            && args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+            && args
+                .args
+                .iter()
+                .all(|a| matches!(a, ColumnarValue::Scalar(_)));
         let rows = if all_scalar { 1 } else { args.number_rows };
         if self.nulls == Nulls::Propagate && types.iter().any(is_nothing) {
             let arr = new_null_array(args.return_field.data_type(), rows);
@@ -206,7 +224,11 @@ pub(crate) fn check_arity(
     max: usize,
 ) -> sluice_common::Result<()> {
     if types.len() < min || types.len() > max {
-        let expected = if min == max { min.to_string() } else { format!("{min} to {max}") };
+        let expected = if min == max {
+            min.to_string()
+        } else {
+            format!("{min} to {max}")
+        };
         return Err(sluice_common::Error::new(
             sluice_common::ErrorCode::NUMBER_OF_ARGUMENTS_DOESNT_MATCH,
             format!(
@@ -224,7 +246,9 @@ pub(crate) fn illegal_types(name: &str, types: &[ChType]) -> sluice_common::Erro
     let what = if names.len() == 1 { "type" } else { "types" };
     sluice_common::Error::new(
         sluice_common::ErrorCode::ILLEGAL_TYPE_OF_ARGUMENT,
-        format!("Illegal {what} {} of arguments of function {name}", names.join(" and ")),
+        format!(
+            "Illegal {what} {} of arguments of function {name}",
+            names.join(" and ")
+        ),
     )
 }
-
