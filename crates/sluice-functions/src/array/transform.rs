@@ -528,6 +528,36 @@ mod tests {
             "Array(Array(Nullable(String)))\t[[NULL],[''],[]]"
         );
         assert_eq!(one(call("reverse", vec![null()])), "Nullable(Nothing)\t\\N");
+        // 00758: reverse([(1, 'Hello', []), (nan, 'World', [NULL])]) =
+        // [(nan,'World',[NULL]),(1,'Hello',[])]; reverse([[[[]]]]) = [[[[]]]];
+        // reverse([NULL, '\0']) = ['\0',NULL]; reverse([NULL, NULL, NULL]) = [NULL,NULL,NULL].
+        let tuples = arr(vec![
+            call("tuple", vec![n(1), s("Hello"), arr(vec![])]),
+            call("tuple", vec![f(f64::NAN), s("World"), arr(vec![null()])]),
+        ]);
+        assert_eq!(
+            one(call("reverse", vec![tuples]))
+                .split('\t')
+                .nth(1)
+                .map(str::to_string),
+            Some("[(nan,'World',[NULL]),(1,'Hello',[])]".to_string())
+        );
+        let deep = arr(vec![arr(vec![arr(vec![arr(vec![])])])]);
+        assert_eq!(
+            one(call("reverse", vec![deep]))
+                .split('\t')
+                .nth(1)
+                .map(str::to_string),
+            Some("[[[[]]]]".to_string())
+        );
+        assert_eq!(
+            one(call("reverse", vec![arr(vec![null(), s("\0")])])),
+            "Array(Nullable(String))\t['\\0',NULL]"
+        );
+        assert_eq!(
+            one(call("reverse", vec![arr(vec![null(), null(), null()])])),
+            "Array(Nullable(Nothing))\t[NULL,NULL,NULL]"
+        );
         assert_eq!(
             one(call("reverse", vec![arr(vec![])])),
             "Array(Nothing)\t[]"
