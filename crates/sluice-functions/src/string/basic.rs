@@ -53,6 +53,7 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
             .case_insensitive()
             .build(),
         ChUdf::new("toValidUTF8", utf8_case_type, to_valid_utf8).build(),
+        ChUdf::new("isValidUTF8", length_utf8_type, is_valid_utf8).build(),
     ]
 }
 
@@ -109,7 +110,19 @@ fn length(a: &Args) -> Result<ArrayRef> {
 fn length_utf8_type(a: &TypeArgs) -> Result<Ret> {
     arity(a, 1, 1)?;
     want_string(a, 0)?;
-    Ok(ChType::UInt64.into())
+    Ok(if a.name == "isValidUTF8" {
+        ChType::UInt8
+    } else {
+        ChType::UInt64
+    }
+    .into())
+}
+
+fn is_valid_utf8(a: &Args) -> Result<ArrayRef> {
+    let s = StrCol::new(&a.cols[0], a.name)?;
+    Ok(Arc::new(UInt8Array::from_iter_values(
+        (0..a.rows).map(|i| u8::from(std::str::from_utf8(s.get(i)).is_ok())),
+    )))
 }
 
 fn length_utf8(a: &Args) -> Result<ArrayRef> {
@@ -436,6 +449,9 @@ mod tests {
         );
         assert_eq!(one(call("length", vec![ns])), "Nullable(UInt64)\t1");
         assert_code(call("repeat", vec![s("a"), n(1_000_000_000_000)]), 131);
+        // Oracle: isValidUTF8('a') = 1 :: UInt8; isValidUTF8(unhex('FF')) = 0.
+        assert_eq!(one(call("isValidUTF8", vec![s("a")])), "UInt8\t1");
+        assert_eq!(one(call("isValidUTF8", vec![fs(b"\xFF", 1)])), "UInt8\t0");
     }
 
     #[test]

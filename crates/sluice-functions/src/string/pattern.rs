@@ -38,6 +38,9 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
             .ci_aliases(&["REGEXP_REPLACE"])
             .build(),
         ChUdf::new("regexpQuoteMeta", quote_type, quote_meta).build(),
+        ChUdf::new("regexpExtract", regexp_extract_type, regexp_extract)
+            .ci_aliases(&["REGEXP_SUBSTR"])
+            .build(),
     ]
 }
 
@@ -354,6 +357,48 @@ fn replace_all(a: &Args) -> Result<ArrayRef> {
     replace_regexp(a, true)
 }
 
+fn regexp_extract_type(a: &TypeArgs) -> Result<Ret> {
+    arity(a, 2, 3)?;
+    want_string(a, 0)?;
+    want_string(a, 1)?;
+    if a.types.len() == 3 {
+        crate::string::rules::want_int(a, 2)?;
+    }
+    Ok(string_like(a, 0))
+}
+
+/// `regexpExtract(s, re[, index])`: group `index` (default 1) of the first match, '' when
+/// nothing matches.
+fn regexp_extract(a: &Args) -> Result<ArrayRef> {
+    let s = StrCol::new(&a.cols[0], a.name)?;
+    let mut pats = Patterns::new(a, 1, same, false)?;
+    let idx = match a.cols.get(2) {
+        Some(c) => crate::string::col::ints(c, a.name)?,
+        None => vec![1; a.rows],
+    };
+    let mut b = StrBuilder::new(a.rows, a.ret.binary);
+    for (i, &k) in idx.iter().enumerate() {
+        let re = pats.get(i)?;
+        let groups = re.captures_len();
+        if k < 0 || k as usize >= groups {
+            return Err(crate::util::ch_error(sluice_common::Error::new(
+                sluice_common::ErrorCode(353),
+                format!(
+                    "Index value {k} for regexp pattern `{}` in function regexpExtract is out-of-range, should be in [0, {groups})",
+                    re.as_str()
+                ),
+            )));
+        }
+        let h = s.get(i);
+        let part = re
+            .captures(h)
+            .and_then(|c| c.get(k as usize))
+            .map_or(&[][..], |m| m.as_bytes());
+        b.append(part)?;
+    }
+    b.finish()
+}
+
 fn quote_type(a: &TypeArgs) -> Result<Ret> {
     arity(a, 1, 1)?;
     want_string(a, 0)?;
@@ -435,6 +480,30 @@ mod tests {
         assert_eq!(one(call("match", vec![s("abc"), s("")])), "UInt8\t1");
         assert_eq!(one(call("match", vec![s("ABC"), s("(?i)abc")])), "UInt8\t1");
         assert_code(call("match", vec![s("a"), s("(")]), 427);
+    }
+
+    #[test]
+    fn regexp_extract() {
+        // Oracle: regexpExtract('100-200', '(\\d+)-(\\d+)', 1) = '100'; without index = '100';
+        // index 0 = '100-200'; regexpExtract('abc', '(x)', 1) = ''; index 3 → 353.
+        let re = "(\\d+)-(\\d+)";
+        assert_eq!(
+            one(call("regexpExtract", vec![s("100-200"), s(re), n(1)])),
+            "String\t100"
+        );
+        assert_eq!(
+            one(call("regexpExtract", vec![s("100-200"), s(re)])),
+            "String\t100"
+        );
+        assert_eq!(
+            one(call("regexpExtract", vec![s("100-200"), s(re), n(0)])),
+            "String\t100-200"
+        );
+        assert_eq!(
+            one(call("regexpExtract", vec![s("abc"), s("(x)"), n(1)])),
+            "String\t"
+        );
+        assert_code(call("regexpExtract", vec![s("100-200"), s(re), n(3)]), 353);
     }
 
     #[test]

@@ -39,6 +39,18 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
             .build(),
         ChUdf::new("startsWith", affix_type, starts_with).build(),
         ChUdf::new("endsWith", affix_type, ends_with).build(),
+        ChUdf::new("countSubstrings", position_type, count_substrings)
+            .case_insensitive()
+            .build(),
+        ChUdf::new(
+            "countSubstringsCaseInsensitive",
+            position_type,
+            count_substrings_ci,
+        )
+        .build(),
+        ChUdf::new("substringIndex", substring_index_type, substring_index)
+            .ci_aliases(&["SUBSTRING_INDEX"])
+            .build(),
     ]
 }
 
@@ -176,6 +188,75 @@ fn ends_with(a: &Args) -> Result<ArrayRef> {
     affix(a, |s, p| s.ends_with(p))
 }
 
+/// Non-overlapping occurrences of `n` in `h` from 1-based byte `start` (empty needle: 0).
+fn count_bytes(h: &[u8], n: &[u8], start: u64) -> u64 {
+    let from = (start - 1) as usize;
+    if n.is_empty() || from > h.len() {
+        return 0;
+    }
+    let mut count = 0;
+    let mut pos = from;
+    while let Some(p) = memmem::find(&h[pos..], n) {
+        count += 1;
+        pos += p + n.len();
+    }
+    count
+}
+
+fn count_substrings(a: &Args) -> Result<ArrayRef> {
+    search(a, 0, 1, count_bytes)
+}
+
+fn count_substrings_ci(a: &Args) -> Result<ArrayRef> {
+    search(a, 0, 1, |h, n, st| {
+        count_bytes(&h.to_ascii_lowercase(), &n.to_ascii_lowercase(), st)
+    })
+}
+
+fn substring_index_type(a: &TypeArgs) -> Result<Ret> {
+    arity(a, 3, 3)?;
+    want_string(a, 0)?;
+    want_string(a, 1)?;
+    crate::string::rules::want_int(a, 2)?;
+    Ok(crate::string::rules::string_like(a, 0))
+}
+
+/// `substringIndex(s, delim, count)`: the part before the `count`-th delimiter (from the
+/// end when negative); the whole string when there are fewer delimiters.
+fn substring_index(a: &Args) -> Result<ArrayRef> {
+    let s = StrCol::new(&a.cols[0], a.name)?;
+    let d = StrCol::new(&a.cols[1], a.name)?;
+    let counts = ints(&a.cols[2], a.name)?;
+    let mut b = super::col::StrBuilder::new(a.rows, a.ret.binary);
+    for (i, &count) in counts.iter().enumerate() {
+        let (v, delim) = (s.get(i), d.get(i));
+        if delim.len() != 1 {
+            crate::ch_bail!(
+                BAD_ARGUMENTS,
+                "Second argument to substringIndex must be a single character"
+            );
+        }
+        let positions: Vec<usize> = memchr::memchr_iter(delim[0], v).collect();
+        let part: &[u8] = if count == 0 {
+            &[]
+        } else if count > 0 {
+            match positions.get(count as usize - 1) {
+                Some(p) => &v[..*p],
+                None => v,
+            }
+        } else {
+            let k = count.unsigned_abs() as usize;
+            if k <= positions.len() {
+                &v[positions[positions.len() - k] + 1..]
+            } else {
+                v
+            }
+        };
+        b.append(part)?;
+    }
+    b.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use crate::string::testkit::*;
@@ -219,6 +300,52 @@ mod tests {
         assert_eq!(p("Locate", "foo", "o", None), "UInt64\t0");
         // Oracle: position('hello', 'l', -1) → Code 43.
         assert_code(call("position", vec![s("hello"), s("l"), n(-1)]), 43);
+    }
+
+    #[test]
+    fn counts_and_index() {
+        // Oracle: countSubstrings('aaaa', 'aa') = 2; countSubstrings('abc', '') = 0;
+        // countSubstringsCaseInsensitive('AbAb', 'ab') = 2; countSubstrings('aaaa', 'aa', 2) = 1;
+        // countSubstrings('aaa', 'a', 0) = 3; substringIndex('www.clickhouse.com', '.', 2) =
+        // 'www.clickhouse'; (…, -2) = 'clickhouse.com'; ('a.b', '.', 0) = ''; ('a.b', '.', 5) =
+        // 'a.b'; ('a.b.c', '.', -5) = 'a.b.c'; substringIndex('a.b', 'xy', 1) → 36.
+        let c = |name: &'static str, args: Vec<E>| one(call(name, args));
+        assert_eq!(c("countSubstrings", vec![s("aaaa"), s("aa")]), "UInt64\t2");
+        assert_eq!(c("countSubstrings", vec![s("abc"), s("")]), "UInt64\t0");
+        assert_eq!(
+            c("countSubstringsCaseInsensitive", vec![s("AbAb"), s("ab")]),
+            "UInt64\t2"
+        );
+        assert_eq!(
+            c("countSubstrings", vec![s("aaaa"), s("aa"), n(2)]),
+            "UInt64\t1"
+        );
+        assert_eq!(
+            c("countSubstrings", vec![s("aaa"), s("a"), n(0)]),
+            "UInt64\t3"
+        );
+        let w = || s("www.clickhouse.com");
+        assert_eq!(
+            c("substringIndex", vec![w(), s("."), n(2)]),
+            "String\twww.clickhouse"
+        );
+        assert_eq!(
+            c("substringIndex", vec![w(), s("."), n(-2)]),
+            "String\tclickhouse.com"
+        );
+        assert_eq!(
+            c("substringIndex", vec![s("a.b"), s("."), n(0)]),
+            "String\t"
+        );
+        assert_eq!(
+            c("substringIndex", vec![s("a.b"), s("."), n(5)]),
+            "String\ta.b"
+        );
+        assert_eq!(
+            c("substringIndex", vec![s("a.b.c"), s("."), n(-5)]),
+            "String\ta.b.c"
+        );
+        assert_code(call("substringIndex", vec![s("a.b"), s("xy"), n(1)]), 36);
     }
 
     #[test]
