@@ -33,6 +33,13 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
             .no_low_card()
             .build(),
         ChUdf::new("range", range_type, range).build(),
+        ChUdf::new("arrayWithConstant", with_constant_type, array_with_constant)
+            .nulls(Nulls::Custom)
+            .no_low_card()
+            .build(),
+        ChUdf::new("emptyArrayToSingle", to_single_type, empty_array_to_single)
+            .no_low_card()
+            .build(),
     ];
     for (name, _) in EMPTY_ARRAYS {
         v.push(ChUdf::new(name, empty_array_type, empty_array).build());
@@ -253,6 +260,90 @@ fn range(a: &Args) -> Result<ArrayRef> {
     build_list(elem, offsets, values)
 }
 
+fn with_constant_type(a: &TypeArgs) -> Result<Ret> {
+    arity(a, 2, 2)?;
+    if !is_int(a.types[0].base()) {
+        return Err(illegal(a, 0));
+    }
+    Ok(ChType::Array(Box::new(a.types[1].clone())).into())
+}
+
+/// `arrayWithConstant(n, x)`: `n` copies of `x`.
+fn array_with_constant(a: &Args) -> Result<ArrayRef> {
+    let ChType::Array(elem) = &a.ret.t else {
+        ch_bail!(
+            LOGICAL_ERROR,
+            "arrayWithConstant: result type is not an array"
+        );
+    };
+    let counts = ints(&a.cols[0], a.name)?;
+    let mut offsets = Vec::with_capacity(a.rows + 1);
+    offsets.push(0i32);
+    let mut idx = Vec::new();
+    for (r, &c) in counts.iter().enumerate() {
+        if c < 0 {
+            return Err(crate::util::ch_error(sluice_common::Error::new(
+                sluice_common::ErrorCode(128),
+                format!("Array size {c} cannot be negative"),
+            )));
+        }
+        if c > 1 << 30 {
+            return Err(crate::util::ch_error(sluice_common::Error::new(
+                sluice_common::ErrorCode(128),
+                format!("Too large array size: {c}, maximum: {}", 1 << 30),
+            )));
+        }
+        idx.extend(std::iter::repeat_n(r as u32, c as usize));
+        offsets.push(idx.len() as i32);
+    }
+    let x = cast_col(&a.cols[1], elem)?;
+    let values = datafusion::arrow::compute::take(
+        x.as_ref(),
+        &datafusion::arrow::array::UInt32Array::from(idx),
+        None,
+    )?;
+    build_list(elem, offsets, values)
+}
+
+fn to_single_type(a: &TypeArgs) -> Result<Ret> {
+    arity(a, 1, 1)?;
+    match &a.types[0] {
+        ChType::Array(_) => Ok(a.types[0].clone().into()),
+        _ => Err(illegal(a, 0)),
+    }
+}
+
+/// `emptyArrayToSingle(arr)`: an empty array becomes one default element.
+fn empty_array_to_single(a: &Args) -> Result<ArrayRef> {
+    let ChType::Array(elem) = &a.ret.t else {
+        ch_bail!(
+            LOGICAL_ERROR,
+            "emptyArrayToSingle: result type is not an array"
+        );
+    };
+    let l = super::lists::list(&a.cols[0], a.name)?;
+    let values = cast_col(l.values(), elem)?;
+    let def = default_array(elem, 1)?;
+    let all = datafusion::arrow::compute::concat(&[values.as_ref(), def.as_ref()])?;
+    let mut offsets = vec![0i32];
+    let mut idx: Vec<u32> = Vec::new();
+    for r in 0..a.rows {
+        let rg = super::lists::range_of(l, r);
+        if rg.is_empty() {
+            idx.push(values.len() as u32);
+        } else {
+            idx.extend(rg.map(|j| j as u32));
+        }
+        offsets.push(idx.len() as i32);
+    }
+    let out = datafusion::arrow::compute::take(
+        all.as_ref(),
+        &datafusion::arrow::array::UInt32Array::from(idx),
+        None,
+    )?;
+    build_list(elem, offsets, out)
+}
+
 fn empty_array_type(a: &TypeArgs) -> Result<Ret> {
     arity(a, 0, 0)?;
     let t = EMPTY_ARRAYS
@@ -345,5 +436,44 @@ mod tests {
         assert_code(call("range", vec![n(10_000_000_000)]), 69);
         assert_eq!(one(call("range", vec![null()])), "Nullable(Nothing)\t\\N");
         assert_eq!(one(call("emptyArrayUInt8", vec![])), "Array(UInt8)\t[]");
+        // Oracle: arrayWithConstant(3, 'a') = ['a','a','a']; arrayWithConstant(0, 1) = [];
+        // toTypeName(arrayWithConstant(2, NULL)) = Array(Nullable(Nothing));
+        // arrayWithConstant(-1, 1) → 128; emptyArrayToSingle([1,2]) = [1,2];
+        // emptyArrayToSingle(emptyArrayString()) = ['']; emptyArrayToSingle([[1]]) = [[1]];
+        // emptyArrayToSingle(CAST([] AS Array(Nullable(UInt8)))) = [NULL].
+        assert_eq!(
+            one(call("arrayWithConstant", vec![n(3), s("a")])),
+            "Array(String)\t['a','a','a']"
+        );
+        assert_eq!(
+            one(call("arrayWithConstant", vec![n(0), n(1)])),
+            "Array(UInt8)\t[]"
+        );
+        assert_eq!(
+            one(call("arrayWithConstant", vec![n(2), null()])),
+            "Array(Nullable(Nothing))\t[NULL,NULL]"
+        );
+        assert_code(call("arrayWithConstant", vec![n(-1), n(1)]), 128);
+        assert_eq!(
+            one(call(
+                "emptyArrayToSingle",
+                vec![call("array", vec![n(1), n(2)])]
+            )),
+            "Array(UInt8)\t[1,2]"
+        );
+        assert_eq!(
+            one(call(
+                "emptyArrayToSingle",
+                vec![call("emptyArrayString", vec![])]
+            )),
+            "Array(String)\t['']"
+        );
+        assert_eq!(
+            one(call(
+                "emptyArrayToSingle",
+                vec![call("array", vec![null()])]
+            )),
+            "Array(Nullable(Nothing))\t[NULL]"
+        );
     }
 }
