@@ -14,6 +14,7 @@
 //!   `arrayCount`, `arrayExists`, `arrayAll` (non-lambda forms).
 //! - [`running`] — `arrayCumSum`, `arrayDifference`.
 //! - [`lookup`] — `transform(x, from, to[, default])`.
+//! - [`intersect`] — `arrayIntersect`.
 //! - [`lambda`] — kernels the engine calls for lambda forms (interface in its doc).
 //!
 //! Engine rewrites this family expects: `a[i]` → `arrayElement(a, i)` (also for maps),
@@ -25,6 +26,7 @@ pub mod supertype;
 
 pub(crate) mod construct;
 pub(crate) mod element;
+pub(crate) mod intersect;
 pub(crate) mod lambda;
 pub(crate) mod lists;
 pub(crate) mod lookup;
@@ -46,5 +48,6 @@ pub fn functions() -> Vec<ScalarUDF> {
     v.extend(running::functions());
     v.extend(lambda::functions());
     v.extend(lookup::functions());
+    v.extend(intersect::functions());
     v
 }
