@@ -197,7 +197,9 @@ fn run(a: &Args, diff: bool) -> Result<ArrayRef> {
     } else {
         out
     };
-    build_list(et, offsets.to_vec(), out)
+    // `out` holds only this column's rows: offsets start at 0 even for a sliced input.
+    let base = offsets.first().copied().unwrap_or(0);
+    build_list(et, offsets.iter().map(|o| o - base).collect(), out)
 }
 
 fn cum_sum(a: &Args) -> Result<ArrayRef> {
@@ -246,5 +248,15 @@ mod tests {
             "Array(Float64)\t[1.5,2.5]"
         );
         assert_code(call("arrayCumSum", vec![arr(vec![n(1), null()])]), 43);
+        // A sliced column (offsets not starting at 0), as DataFusion hands over after LIMIT.
+        use datafusion::arrow::array::ListArray;
+        use datafusion::arrow::datatypes::UInt8Type;
+        let l = ListArray::from_iter_primitive::<UInt8Type, _, _>(vec![
+            Some(vec![Some(1), Some(2)]),
+            Some(vec![Some(3), Some(4)]),
+        ]);
+        let sliced = l.slice(1, 1);
+        let c = col("Array(UInt8)", std::sync::Arc::new(sliced));
+        assert_eq!(rows(call("arrayCumSum", vec![c]), 1), "[3,7]");
     }
 }
