@@ -408,6 +408,28 @@ mod tests {
             "String\t01"
         );
         assert_code(call("hex", vec![call("array", vec![n(1)])]), 43);
+        // Oracle: hex(toDecimal32(1.5, 2)) = 96000000; hex(toInt128(-1)) = 32 × F;
+        // hex(toDateTime('2020-01-01 00:00:00', 'UTC')) = 5E0BE100;
+        // hex(toUUID('61f0c404-5cb3-11e7-907b-a6006ad3dba0')) = 61F0C4045CB311E7907BA6006AD3DBA0.
+        let dec = typed("Decimal(9, 2)", ScalarValue::Decimal128(Some(150), 9, 2));
+        assert_eq!(hexof(dec), "String\t96000000");
+        let i128v = typed(
+            "Int128",
+            ScalarValue::Decimal256(
+                Some(datafusion::arrow::datatypes::i256::from_i128(-1)),
+                76,
+                0,
+            ),
+        );
+        assert_eq!(hexof(i128v), format!("String\t{}", "F".repeat(32)));
+        let dt = typed(
+            "DateTime('UTC')",
+            ScalarValue::TimestampSecond(Some(1577836800), Some("UTC".into())),
+        );
+        assert_eq!(hexof(dt), "String\t5E0BE100");
+        let uuid = hex::decode("61f0c4045cb311e7907ba6006ad3dba0").unwrap_or_default();
+        let u = typed("UUID", ScalarValue::FixedSizeBinary(16, Some(uuid)));
+        assert_eq!(hexof(u), "String\t61F0C4045CB311E7907BA6006AD3DBA0");
     }
 
     #[test]
