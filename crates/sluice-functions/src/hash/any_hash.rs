@@ -6,7 +6,7 @@
 //!   ClickHouse type's width — except for algorithms that use an integer hash for plain
 //!   values (`cityHash64`, `farmHash64`): those take `intHash64` of the value's bits
 //!   zero-extended to 64 bits.
-//! - 128/256-bit integers, decimals and UUIDs hash their memory bytes.
+//! - 128/256-bit integers, decimals, DateTime64 and UUIDs hash their memory bytes.
 //! - An array hashes as `h = intHash(len)`, then `h = combine(h, element_hash)` per element;
 //!   a tuple hashes as if its elements were separate arguments; a map as an array of
 //!   (key, value) tuples.
@@ -168,11 +168,36 @@ fn pod_values(col: &ArrayRef, t: &ChType) -> Result<Option<(usize, Vec<u64>)>> {
             let b = col.as_boolean();
             (0..n).map(|i| u64::from(b.value(i))).collect()
         }
-        (ChType::DateTime64(..), DataType::Timestamp(..)) | (_, _) => {
+        (_, _) => {
             let c = cast(col, &DataType::Int64)?;
             let c = c.as_primitive::<Int64Type>();
-            // Date32 in Arrow is milliseconds (Date64); ClickHouse stores days.
-            if matches!(t, ChType::Date32) && *col.data_type() == DataType::Date64 {
+            // DateTime64(p) is stored in Arrow at 3/6/9 digits; ClickHouse counts 10^-p.
+            let rescale = match (t, col.data_type()) {
+                (ChType::DateTime64(p, _), DataType::Timestamp(unit, _)) => {
+                    let digits = match unit {
+                        datafusion::arrow::datatypes::TimeUnit::Second => 0,
+                        datafusion::arrow::datatypes::TimeUnit::Millisecond => 3,
+                        datafusion::arrow::datatypes::TimeUnit::Microsecond => 6,
+                        datafusion::arrow::datatypes::TimeUnit::Nanosecond => 9,
+                    };
+                    Some((*p as i32) - digits)
+                }
+                _ => None,
+            };
+            if let Some(shift) = rescale.filter(|s| *s != 0) {
+                c.values()
+                    .iter()
+                    .map(|v| {
+                        let x = if shift > 0 {
+                            v.wrapping_mul(10i64.pow(shift as u32))
+                        } else {
+                            v.div_euclid(10i64.pow((-shift) as u32))
+                        };
+                        x as u64
+                    })
+                    .collect()
+            } else if matches!(t, ChType::Date32) && *col.data_type() == DataType::Date64 {
+                // Date32 in Arrow is milliseconds (Date64); ClickHouse stores days.
                 c.values()
                     .iter()
                     .map(|v| (v.div_euclid(86_400_000) as u64) & mask)
@@ -217,7 +242,9 @@ fn hash_column(
         return hash_column(kind, &decoded, t, out, first);
     }
     if let Some((width, vals)) = pod_values(col, t)? {
-        if kind.int_hash_for_pods {
+        // DateTime64 is a decimal underneath: its bytes are hashed even by the algorithms
+        // that use an integer hash for plain values.
+        if kind.int_hash_for_pods && !matches!(t, ChType::DateTime64(..)) {
             fold(kind, out, first, |i| kind.int_hash(vals[i]));
         } else {
             fold(kind, out, first, |i| {

@@ -553,6 +553,33 @@ mod tests {
             one(call("cityHash64", vec![m])),
             "UInt64\t616936771394393035"
         );
+        // Oracle: cityHash64(toDateTime64('2020-01-01 00:00:00.12', 2, 'UTC')) =
+        // 11319645396347323921; (… .123, 3 …) = 5924871011159503131;
+        // sipHash64(DateTime64(2) value) = 12015665601876044664;
+        // cityHash64(toDate32('2020-01-01')) = 6817702824740635125.
+        let dt64 = |p: u8, ms: i64| {
+            typed(
+                &format!("DateTime64({p}, 'UTC')"),
+                ScalarValue::TimestampMillisecond(Some(ms), Some("UTC".into())),
+            )
+        };
+        assert_eq!(
+            one(call("cityHash64", vec![dt64(2, 1577836800120)])),
+            "UInt64\t11319645396347323921"
+        );
+        assert_eq!(
+            one(call("cityHash64", vec![dt64(3, 1577836800123)])),
+            "UInt64\t5924871011159503131"
+        );
+        assert_eq!(
+            one(call("sipHash64", vec![dt64(2, 1577836800120)])),
+            "UInt64\t12015665601876044664"
+        );
+        let d32 = typed("Date32", ScalarValue::Date64(Some(1577836800000)));
+        assert_eq!(
+            one(call("cityHash64", vec![d32])),
+            "UInt64\t6817702824740635125"
+        );
         // Oracle: cityHash64([toNullable(1)]) = cityHash64([1]) = 2963573356302499406;
         // cityHash64([1, NULL]) = 1206661434726526972 (not reproduced → 48).
         let nn = typed("Nullable(UInt8)", ScalarValue::UInt8(Some(1)));
