@@ -57,14 +57,15 @@ fn to_text_type(a: &TypeArgs) -> Result<Ret> {
         || is_number(t)
         || matches!(
             t,
-            ChType::Date
-                | ChType::Date32
-                | ChType::DateTime(_)
-                | ChType::DateTime64(..)
-                | ChType::Uuid
-                | ChType::IPv4
-                | ChType::IPv6
+            ChType::Date | ChType::DateTime(_) | ChType::Uuid | ChType::IPv4 | ChType::IPv6
         );
+    if matches!(t, ChType::DateTime64(..)) {
+        ch_bail!(
+            ILLEGAL_COLUMN,
+            "Illegal column {t} of argument of function {}",
+            a.name
+        );
+    }
     if !ok {
         ch_bail!(
             ILLEGAL_TYPE_OF_ARGUMENT,
@@ -408,6 +409,23 @@ mod tests {
             "String\t01"
         );
         assert_code(call("hex", vec![call("array", vec![n(1)])]), 43);
+        // Oracle: hex(toDate32(…)) → 43; hex(toDateTime64(…)) → 44; hex(toInt16(-2)) = FFFE;
+        // hex(toDecimal64(1.5, 2)) = 9600000000000000.
+        assert_code(
+            call("hex", vec![typed("Date32", ScalarValue::Date64(Some(0)))]),
+            43,
+        );
+        let dt64 = typed(
+            "DateTime64(3)",
+            ScalarValue::TimestampMillisecond(Some(0), None),
+        );
+        assert_code(call("hex", vec![dt64]), 44);
+        assert_eq!(
+            hexof(typed("Int16", ScalarValue::Int16(Some(-2)))),
+            "String\tFFFE"
+        );
+        let d64 = typed("Decimal(18, 2)", ScalarValue::Decimal128(Some(150), 18, 2));
+        assert_eq!(hexof(d64), "String\t9600000000000000");
         // Oracle: hex(toDecimal32(1.5, 2)) = 96000000; hex(toInt128(-1)) = 32 × F;
         // hex(toDateTime('2020-01-01 00:00:00', 'UTC')) = 5E0BE100;
         // hex(toUUID('61f0c404-5cb3-11e7-907b-a6006ad3dba0')) = 61F0C4045CB311E7907BA6006AD3DBA0.
