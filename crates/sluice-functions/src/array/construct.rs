@@ -239,23 +239,27 @@ fn range(a: &Args) -> Result<ArrayRef> {
     }
     let mut offsets = Vec::with_capacity(a.rows + 1);
     offsets.push(0i32);
-    let mut vals: Vec<i128> = Vec::with_capacity(total as usize);
-    for r in 0..a.rows {
-        let mut v = start[r];
-        for _ in 0..counts[r] {
-            vals.push(v);
-            v += step[r];
+    // Values are generated straight into 64-bit storage (up to 500M elements).
+    let mut done = 0usize;
+    let mut gen_values = |push: &mut dyn FnMut(i128)| {
+        for r in 0..a.rows {
+            let mut v = start[r];
+            for _ in 0..counts[r] {
+                push(v);
+                v += step[r];
+            }
+            done += counts[r] as usize;
+            offsets.push(done as i32);
         }
-        offsets.push(vals.len() as i32);
-    }
+    };
     let values: ArrayRef = if **elem == ChType::UInt64 {
-        Arc::new(UInt64Array::from_iter_values(
-            vals.into_iter().map(|v| v as u64),
-        ))
+        let mut vals: Vec<u64> = Vec::with_capacity(total as usize);
+        gen_values(&mut |v| vals.push(v as u64));
+        Arc::new(UInt64Array::from(vals))
     } else {
-        Arc::new(Int64Array::from_iter_values(
-            vals.into_iter().map(|v| v as i64),
-        ))
+        let mut vals: Vec<i64> = Vec::with_capacity(total as usize);
+        gen_values(&mut |v| vals.push(v as i64));
+        Arc::new(Int64Array::from(vals))
     };
     build_list(elem, offsets, values)
 }
