@@ -134,24 +134,16 @@ impl StrBuilder {
     /// The finished column.
     pub fn finish(self) -> Result<ArrayRef> {
         let offsets = OffsetBuffer::new(ScalarBuffer::from(self.offsets));
+        let bin = BinaryArray::try_new(offsets, Buffer::from(self.values), None)?;
         if self.binary {
-            return Ok(Arc::new(BinaryArray::try_new(
-                offsets,
-                Buffer::from(self.values),
-                None,
-            )?));
+            return Ok(Arc::new(bin));
         }
-        if std::str::from_utf8(&self.values).is_ok()
-            && let Ok(a) =
-                StringArray::try_new(offsets.clone(), Buffer::from(self.values.clone()), None)
-        {
+        // One validation pass; the buffers are reused (the clone only copies pointers).
+        if let Ok(a) = StringArray::try_from_binary(bin.clone()) {
             return Ok(Arc::new(a));
         }
-        let rows: Vec<String> = offsets
-            .windows(2)
-            .map(|w| {
-                String::from_utf8_lossy(&self.values[w[0] as usize..w[1] as usize]).into_owned()
-            })
+        let rows: Vec<String> = (0..bin.len())
+            .map(|i| String::from_utf8_lossy(bin.value(i)).into_owned())
             .collect();
         Ok(Arc::new(StringArray::from(rows)))
     }

@@ -479,6 +479,19 @@ mod tests {
         assert_eq!(one(call("tryBase64Decode", vec![s("@@")])), "String\t");
         assert_eq!(h(call("char", vec![n(72), n(105)])), "String\t4869");
         assert_eq!(h(call("char", vec![n(321)])), "String\t41");
+        // Byte-exact results on raw bytes. Oracle: hex(reverse(unhex('D0BF'))) = BFD0;
+        // hex(substring(unhex('D0BFD1'), 2, 2)) = BFD1.
+        assert_eq!(
+            h(call("reverse", vec![call("unhex", vec![s("D0BF")])])),
+            "String\tBFD0"
+        );
+        assert_eq!(
+            h(call(
+                "substring",
+                vec![call("unhex", vec![s("D0BFD1")]), n(2), n(2)]
+            )),
+            "String\tBFD1"
+        );
         assert_eq!(h(call("char", vec![f(1.5), n(-1)])), "String\t01FF");
     }
 }
