@@ -32,14 +32,14 @@ use crate::string::col::StrCol;
 pub(crate) struct Kind {
     /// ClickHouse function name (for messages).
     pub name: &'static str,
-    /// Hash of bytes (32-bit results in the low half).
-    pub bytes: fn(&[u8]) -> u64,
+    /// Hash of bytes (narrower results in the low bits).
+    pub bytes: fn(&[u8]) -> u128,
     /// Combine the running hash with the next argument's.
-    pub combine: fn(u64, u64) -> u64,
+    pub combine: fn(u128, u128) -> u128,
     /// Plain values use `intHash64` instead of hashing their bytes.
     pub int_hash_for_pods: bool,
-    /// 32-bit result.
-    pub is32: bool,
+    /// Result width in bits: 32, 64 or 128.
+    pub bits: u32,
     /// Longest string the algorithm reproduces exactly (`NOT_IMPLEMENTED` beyond).
     pub max_len: usize,
 }
@@ -71,16 +71,22 @@ pub(crate) fn int_hash32(k: u64) -> u32 {
 pub(crate) const EMPTY_ARGS_HASH: u64 = 0xe28dbde7fe22e41c;
 
 impl Kind {
-    fn int_hash(&self, v: u64) -> u64 {
-        if self.is32 {
-            int_hash32(v) as u64
+    /// The integer hash for plain values and array lengths (`intHash64` for 64-bit results,
+    /// `intHash32` otherwise — also for 128-bit ones, as ClickHouse does).
+    fn int_hash(&self, v: u64) -> u128 {
+        if self.bits == 64 {
+            int_hash64(v) as u128
         } else {
-            int_hash64(v)
+            int_hash32(v) as u128
         }
     }
 
-    fn finish(&self, h: u64) -> u64 {
-        if self.is32 { h & 0xffff_ffff } else { h }
+    fn finish(&self, h: u128) -> u128 {
+        match self.bits {
+            32 => h & 0xffff_ffff,
+            64 => h & 0xffff_ffff_ffff_ffff,
+            _ => h,
+        }
     }
 }
 
@@ -90,10 +96,10 @@ pub(crate) fn hash_args(
     cols: &[ArrayRef],
     types: &[ChType],
     rows: usize,
-) -> Result<Vec<u64>> {
-    let mut out = vec![0u64; rows];
+) -> Result<Vec<u128>> {
+    let mut out = vec![0u128; rows];
     if cols.is_empty() {
-        out.fill(kind.finish(EMPTY_ARGS_HASH));
+        out.fill(kind.finish(EMPTY_ARGS_HASH as u128));
         return Ok(out);
     }
     let mut first = true;
@@ -104,7 +110,7 @@ pub(crate) fn hash_args(
 }
 
 /// Folds one column's per-row hashes into `out`.
-fn fold(kind: &Kind, out: &mut [u64], first: &mut bool, h: impl Fn(usize) -> u64) {
+fn fold(kind: &Kind, out: &mut [u128], first: &mut bool, h: impl Fn(usize) -> u128) {
     if *first {
         for (i, o) in out.iter_mut().enumerate() {
             *o = kind.finish(h(i));
@@ -214,7 +220,7 @@ fn hash_column(
     kind: &Kind,
     col: &ArrayRef,
     t: &ChType,
-    out: &mut [u64],
+    out: &mut [u128],
     first: &mut bool,
 ) -> Result<()> {
     let t = match t {
@@ -350,15 +356,15 @@ fn hash_nested(
     values: &ArrayRef,
     et: &ChType,
     offsets: &[i32],
-    out: &mut [u64],
+    out: &mut [u128],
     first: &mut bool,
 ) -> Result<()> {
-    let mut elem = vec![0u64; values.len()];
+    let mut elem = vec![0u128; values.len()];
     if !values.is_empty() {
         let mut efirst = true;
         hash_column(kind, values, et, &mut elem, &mut efirst)?;
     }
-    let rows: Vec<u64> = (0..out.len())
+    let rows: Vec<u128> = (0..out.len())
         .map(|r| {
             let (s, e) = (offsets[r] as usize, offsets[r + 1] as usize);
             let mut h = kind.finish(kind.int_hash((e - s) as u64));

@@ -1,7 +1,8 @@
-//! The hash UDFs: 64/32-bit hashes of any arguments (`cityHash64`, `sipHash64`,
-//! `halfMD5`, `xxHash32/64`, `xxh3`, `murmurHash2_32/64`, `murmurHash3_32/64`,
-//! `farmHash64`), integer hashes (`intHash32/64`), and digests returned as FixedString
-//! (`MD5`, `SHA1`, `SHA224`, `SHA256`, `SHA384`, `SHA512`, `sipHash128`, `murmurHash3_128`).
+//! The hash UDFs: hashes of any arguments (`cityHash64`, `sipHash64`, `halfMD5`,
+//! `xxHash32/64`, `xxh3`, `murmurHash2_32/64`, `murmurHash3_32/64`, `farmHash64`, and the
+//! 128-bit `sipHash128`/`murmurHash3_128` returned as FixedString(16)), integer hashes
+//! (`intHash32/64`), and digests of one string returned as FixedString (`MD5`, `SHA1`,
+//! `SHA224`, `SHA256`, `SHA384`, `SHA512`).
 
 use std::sync::Arc;
 
@@ -46,95 +47,139 @@ fn half_md5(s: &[u8]) -> u64 {
     u64::from_be_bytes(b)
 }
 
-fn pair(h1: u64, h2: u64) -> [u8; 16] {
+/// Two 64-bit hashes as 16 little-endian bytes (ClickHouse's `combineHashes` input).
+fn pair(h1: u128, h2: u128) -> [u8; 16] {
     let mut b = [0u8; 16];
-    b[..8].copy_from_slice(&h1.to_le_bytes());
-    b[8..].copy_from_slice(&h2.to_le_bytes());
+    b[..8].copy_from_slice(&(h1 as u64).to_le_bytes());
+    b[8..].copy_from_slice(&(h2 as u64).to_le_bytes());
     b
 }
 
-fn xx64(s: &[u8]) -> u64 {
-    twox_hash::XxHash64::oneshot(0, s)
+/// Two 128-bit hashes as 32 little-endian bytes.
+fn pair128(h1: u128, h2: u128) -> [u8; 32] {
+    let mut b = [0u8; 32];
+    b[..16].copy_from_slice(&h1.to_le_bytes());
+    b[16..].copy_from_slice(&h2.to_le_bytes());
+    b
 }
 
-fn xx32(s: &[u8]) -> u64 {
-    twox_hash::XxHash32::oneshot(0, s) as u64
+fn city(s: &[u8]) -> u128 {
+    city_hash64(s) as u128
 }
 
-fn xxh3(s: &[u8]) -> u64 {
-    twox_hash::XxHash3_64::oneshot(s)
+fn farm(s: &[u8]) -> u128 {
+    farm_hash64(s) as u128
 }
 
-fn mm2_32(s: &[u8]) -> u64 {
-    murmur2_32(s, 0) as u64
+fn sip64(s: &[u8]) -> u128 {
+    sip_hash64(s) as u128
 }
 
-fn mm2_64(s: &[u8]) -> u64 {
-    murmur2_64(s, 0)
+fn sip128(s: &[u8]) -> u128 {
+    u128::from_le_bytes(sip_hash128(s))
 }
 
-fn mm3_32(s: &[u8]) -> u64 {
-    murmur3_32(s, 0) as u64
+fn half(s: &[u8]) -> u128 {
+    half_md5(s) as u128
 }
 
-fn mm3_64(s: &[u8]) -> u64 {
+fn xx64(s: &[u8]) -> u128 {
+    twox_hash::XxHash64::oneshot(0, s) as u128
+}
+
+fn xx32(s: &[u8]) -> u128 {
+    twox_hash::XxHash32::oneshot(0, s) as u128
+}
+
+fn xxh3(s: &[u8]) -> u128 {
+    twox_hash::XxHash3_64::oneshot(s) as u128
+}
+
+fn mm2_32(s: &[u8]) -> u128 {
+    murmur2_32(s, 0) as u128
+}
+
+fn mm2_64(s: &[u8]) -> u128 {
+    murmur2_64(s, 0) as u128
+}
+
+fn mm3_32(s: &[u8]) -> u128 {
+    murmur3_32(s, 0) as u128
+}
+
+fn mm3_64(s: &[u8]) -> u128 {
     let (a, b) = murmur3_128(s, 0);
-    a ^ b
+    (a ^ b) as u128
 }
 
-fn combine_city(h1: u64, h2: u64) -> u64 {
-    hash128_to_64(h1, h2)
+fn mm3_128(s: &[u8]) -> u128 {
+    let (a, b) = murmur3_128(s, 0);
+    (a as u128) | ((b as u128) << 64)
 }
 
-fn combine_int64_xor(h1: u64, h2: u64) -> u64 {
-    int_hash64(h1) ^ h2
+fn combine_city(h1: u128, h2: u128) -> u128 {
+    hash128_to_64(h1 as u64, h2 as u64) as u128
 }
 
-fn combine_int32_xor(h1: u64, h2: u64) -> u64 {
-    (int_hash32(h1) as u64) ^ h2
+fn combine_int64_xor(h1: u128, h2: u128) -> u128 {
+    (int_hash64(h1 as u64) ^ h2 as u64) as u128
 }
 
-fn combine_sip(h1: u64, h2: u64) -> u64 {
-    sip_hash64(&pair(h1, h2))
+fn combine_int32_xor(h1: u128, h2: u128) -> u128 {
+    ((int_hash32(h1 as u64) as u64) ^ h2 as u64) as u128
 }
 
-fn combine_half_md5(h1: u64, h2: u64) -> u64 {
-    half_md5(&pair(h1, h2))
+fn combine_sip(h1: u128, h2: u128) -> u128 {
+    sip64(&pair(h1, h2))
+}
+
+fn combine_half_md5(h1: u128, h2: u128) -> u128 {
+    half(&pair(h1, h2))
+}
+
+fn combine_sip128(h1: u128, h2: u128) -> u128 {
+    sip128(&pair128(h1, h2))
+}
+
+fn combine_mm3_128(h1: u128, h2: u128) -> u128 {
+    mm3_128(&pair128(h1, h2))
 }
 
 const fn kind(
     name: &'static str,
-    bytes: fn(&[u8]) -> u64,
-    combine: fn(u64, u64) -> u64,
+    bytes: fn(&[u8]) -> u128,
+    combine: fn(u128, u128) -> u128,
     int_hash_for_pods: bool,
-    is32: bool,
+    bits: u32,
 ) -> Kind {
     Kind {
         name,
         bytes,
         combine,
         int_hash_for_pods,
-        is32,
+        bits,
         max_len: usize::MAX,
     }
 }
 
 /// The hashes of any arguments, with their ClickHouse combining rules.
-const KINDS: [Kind; 11] = [
-    kind("cityHash64", city_hash64, combine_city, true, false),
+const KINDS: [Kind; 13] = [
+    kind("cityHash64", city, combine_city, true, 64),
     Kind {
         max_len: FARM_MAX_LEN,
-        ..kind("farmHash64", farm_hash64, combine_city, true, false)
+        ..kind("farmHash64", farm, combine_city, true, 64)
     },
-    kind("sipHash64", sip_hash64, combine_sip, false, false),
-    kind("halfMD5", half_md5, combine_half_md5, false, false),
-    kind("xxHash64", xx64, combine_city, false, false),
-    kind("xxh3", xxh3, combine_city, false, false),
-    kind("xxHash32", xx32, combine_int32_xor, false, true),
-    kind("murmurHash2_32", mm2_32, combine_int32_xor, false, true),
-    kind("murmurHash2_64", mm2_64, combine_int64_xor, false, false),
-    kind("murmurHash3_32", mm3_32, combine_int32_xor, false, true),
-    kind("murmurHash3_64", mm3_64, combine_int64_xor, false, false),
+    kind("sipHash64", sip64, combine_sip, false, 64),
+    kind("halfMD5", half, combine_half_md5, false, 64),
+    kind("xxHash64", xx64, combine_city, false, 64),
+    kind("xxh3", xxh3, combine_city, false, 64),
+    kind("xxHash32", xx32, combine_int32_xor, false, 32),
+    kind("murmurHash2_32", mm2_32, combine_int32_xor, false, 32),
+    kind("murmurHash2_64", mm2_64, combine_int64_xor, false, 64),
+    kind("murmurHash3_32", mm3_32, combine_int32_xor, false, 32),
+    kind("murmurHash3_64", mm3_64, combine_int64_xor, false, 64),
+    kind("sipHash128", sip128, combine_sip128, false, 128),
+    kind("murmurHash3_128", mm3_128, combine_mm3_128, false, 128),
 ];
 
 fn kind_of(name: &str) -> Result<&'static Kind> {
@@ -146,10 +191,11 @@ fn kind_of(name: &str) -> Result<&'static Kind> {
 
 fn any_hash_type(a: &TypeArgs) -> Result<Ret> {
     let k = kind_of(a.name)?;
-    Ok(if k.is32 {
-        ChType::UInt32
-    } else {
-        ChType::UInt64
+    Ok(match k.bits {
+        32 => ChType::UInt32,
+        64 => ChType::UInt64,
+        // 128-bit hashes are returned as the 16 little-endian bytes of the UInt128.
+        _ => ChType::FixedString(16),
     }
     .into())
 }
@@ -157,12 +203,20 @@ fn any_hash_type(a: &TypeArgs) -> Result<Ret> {
 fn any_hash(a: &Args) -> Result<ArrayRef> {
     let k = kind_of(a.name)?;
     let h = hash_args(k, &a.cols, &a.types, a.rows)?;
-    Ok(if k.is32 {
-        Arc::new(UInt32Array::from_iter_values(
+    Ok(match k.bits {
+        32 => Arc::new(UInt32Array::from_iter_values(
             h.into_iter().map(|v| v as u32),
-        ))
-    } else {
-        Arc::new(UInt64Array::from(h))
+        )),
+        64 => Arc::new(UInt64Array::from_iter_values(
+            h.into_iter().map(|v| v as u64),
+        )),
+        _ => {
+            let mut buf = Vec::with_capacity(16 * h.len());
+            for v in h {
+                buf.extend_from_slice(&v.to_le_bytes());
+            }
+            Arc::new(FixedSizeBinaryArray::try_new(16, Buffer::from(buf), None)?)
+        }
     })
 }
 
@@ -202,29 +256,17 @@ fn int_hash_64(a: &Args) -> Result<ArrayRef> {
 }
 
 /// Digest functions and their output widths.
-const DIGESTS: [(&str, usize); 8] = [
+const DIGESTS: [(&str, usize); 6] = [
     ("MD5", 16),
     ("SHA1", 20),
     ("SHA224", 28),
     ("SHA256", 32),
     ("SHA384", 48),
     ("SHA512", 64),
-    ("sipHash128", 16),
-    ("murmurHash3_128", 16),
 ];
 
 fn digest_type(a: &TypeArgs) -> Result<Ret> {
     arity(a, 1, 1)?;
-    if matches!(a.name, "sipHash128" | "murmurHash3_128")
-        && !matches!(a.types[0], ChType::String | ChType::FixedString(_))
-    {
-        ch_bail!(
-            NOT_IMPLEMENTED,
-            "Function {} is implemented for one String argument only, got {}",
-            a.name,
-            a.types[0]
-        );
-    }
     want_string(a, 0)?;
     let w = DIGESTS
         .iter()
@@ -241,14 +283,7 @@ fn digest_of(name: &str, s: &[u8]) -> Vec<u8> {
         "SHA224" => Sha224::digest(s).to_vec(),
         "SHA256" => Sha256::digest(s).to_vec(),
         "SHA384" => Sha384::digest(s).to_vec(),
-        "SHA512" => Sha512::digest(s).to_vec(),
-        "sipHash128" => sip_hash128(s).to_vec(),
-        _ => {
-            let (a, b) = murmur3_128(s, 0);
-            let mut v = a.to_le_bytes().to_vec();
-            v.extend_from_slice(&b.to_le_bytes());
-            v
-        }
+        _ => Sha512::digest(s).to_vec(),
     }
 }
 
@@ -649,6 +684,48 @@ mod tests {
             hx("sipHash128", "hello"),
             "String\t54F0C4900581E097EDA2332258DC211B"
         );
+        // Oracle: hex(sipHash128('a', 'b')) = 7B64E9F103295C192F07A59FCA5D7252;
+        // hex(sipHash128(toUInt8(1))) = DF2EC2F0669B000EDFF6ADEE264E7D68;
+        // hex(sipHash128([1,2])) = 5F87902616D6EB6A7DCA125088A59E80;
+        // hex(murmurHash3_128('a', 'b')) = AE1329B79BAB34F991E2EC6715F7F92F;
+        // hex(murmurHash3_128(toUInt8(1))) = 16FE7483905CCE7A85670E43E4678877;
+        // hex(murmurHash3_128([1,2])) = 02C5D9DA0B4203CCFE80E659A8E4148F;
+        // hex(sipHash128()) = 1CE422FEE7BD8DE20000000000000000; toTypeName(sipHash128(1)) = FixedString(16).
+        let hxe = |name: &'static str, args: Vec<E>| one(call("hex", vec![call(name, args)]));
+        let arr12 = || call("array", vec![n(1), n(2)]);
+        let cases = [
+            (
+                "sipHash128",
+                vec![s("a"), s("b")],
+                "7B64E9F103295C192F07A59FCA5D7252",
+            ),
+            ("sipHash128", vec![n(1)], "DF2EC2F0669B000EDFF6ADEE264E7D68"),
+            (
+                "sipHash128",
+                vec![arr12()],
+                "5F87902616D6EB6A7DCA125088A59E80",
+            ),
+            (
+                "murmurHash3_128",
+                vec![s("a"), s("b")],
+                "AE1329B79BAB34F991E2EC6715F7F92F",
+            ),
+            (
+                "murmurHash3_128",
+                vec![n(1)],
+                "16FE7483905CCE7A85670E43E4678877",
+            ),
+            (
+                "murmurHash3_128",
+                vec![arr12()],
+                "02C5D9DA0B4203CCFE80E659A8E4148F",
+            ),
+            ("sipHash128", vec![], "1CE422FEE7BD8DE20000000000000000"),
+        ];
+        for (name, args, want) in cases {
+            assert_eq!(hxe(name, args), format!("String\t{want}"), "{name}");
+        }
+        assert!(one(call("sipHash128", vec![n(1)])).starts_with("FixedString(16)\t"));
         assert_eq!(
             hx("murmurHash3_128", "hello"),
             "String\t029BBD41B3A7D8CB191DAE486A901E5B"
