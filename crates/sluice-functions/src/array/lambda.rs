@@ -14,6 +14,8 @@
 //! | `arrayPartialSort(f, n, a, …)` / `arrayPartialReverseSort` | `__sluice_arraySort(a, r)` / `__sluice_arrayReverseSort(a, r)` (a full sort is a valid partial sort) |
 //! | `arrayFirst(f, a, …)` / `arrayLast` | `__sluice_arrayFirst(a, r)` / `__sluice_arrayLast(a, r)` |
 //! | `arrayFirstIndex(f, a, …)` / `arrayLastIndex` | `__sluice_arrayFirstIndex(r)` / `__sluice_arrayLastIndex(r)` |
+//! | `arrayFill(f, a, …)` / `arrayReverseFill` | `__sluice_arrayFill(a, r)` / `__sluice_arrayReverseFill(a, r)` |
+//! | `arraySplit(f, a, …)` / `arrayReverseSplit` | `__sluice_arraySplit(a, r)` / `__sluice_arrayReverseSplit(a, r)` |
 //! | `arrayCount(f, a, …)`, `arrayExists`, `arrayAll` | `arrayCount(r)`, `arrayExists(r)`, `arrayAll(r)` |
 //! | `arraySum(f, a, …)`, `arrayMin/Max/Avg/Product` | `arraySum(r)`, … |
 //!
@@ -53,6 +55,18 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
             .no_low_card()
             .build(),
         ChUdf::new("__sluice_arrayLast", elem_ret, last)
+            .no_low_card()
+            .build(),
+        ChUdf::new("__sluice_arrayFill", same_type, fill)
+            .no_low_card()
+            .build(),
+        ChUdf::new("__sluice_arrayReverseFill", same_type, reverse_fill)
+            .no_low_card()
+            .build(),
+        ChUdf::new("__sluice_arraySplit", split_type, split)
+            .no_low_card()
+            .build(),
+        ChUdf::new("__sluice_arrayReverseSplit", split_type, reverse_split)
             .no_low_card()
             .build(),
         ChUdf::new("__sluice_arrayFirstIndex", index_ret, first_index)
@@ -155,6 +169,95 @@ fn pick(a: &Args, from_end: bool) -> Result<ArrayRef> {
     Ok(take(all.as_ref(), &UInt32Array::from(idx), None)?)
 }
 
+/// `arrayFill`: an element whose mask is 0 takes the value of the previous kept element
+/// (the next one for the reverse form); the first (last) element is always kept.
+fn fill_rows(a: &Args, reverse: bool) -> Result<ArrayRef> {
+    check_sizes(a)?;
+    let l = list(&a.cols[0], a.name)?;
+    let m = list(&a.cols[1], a.name)?;
+    let mask = mask_of(&a.cols[1], a.name)?;
+    let rows = (0..a.rows)
+        .map(|r| {
+            let (lr, mr) = (range_of(l, r), range_of(m, r));
+            let n = lr.len();
+            let mut out = vec![0usize; n];
+            let order: Vec<usize> = if reverse {
+                (0..n).rev().collect()
+            } else {
+                (0..n).collect()
+            };
+            let mut last = None;
+            for (k, &p) in order.iter().enumerate() {
+                let src = if k == 0 || mask[mr.start + p] {
+                    p
+                } else {
+                    last.unwrap_or(p)
+                };
+                out[p] = lr.start + src;
+                last = Some(src);
+            }
+            out
+        })
+        .collect();
+    gather(l, &elem_type(&a.types[0]), rows)
+}
+
+fn fill(a: &Args) -> Result<ArrayRef> {
+    fill_rows(a, false)
+}
+
+fn reverse_fill(a: &Args) -> Result<ArrayRef> {
+    fill_rows(a, true)
+}
+
+fn split_type(a: &TypeArgs) -> Result<Ret> {
+    same_type(a)?;
+    Ok(ChType::Array(Box::new(a.types[0].clone())).into())
+}
+
+/// `arraySplit`: a new piece starts before each element whose mask is non-zero (after it
+/// for the reverse form); never before the first (after the last) element.
+fn split_rows(a: &Args, reverse: bool) -> Result<ArrayRef> {
+    check_sizes(a)?;
+    let l = list(&a.cols[0], a.name)?;
+    let m = list(&a.cols[1], a.name)?;
+    let mask = mask_of(&a.cols[1], a.name)?;
+    let mut inner_offsets = vec![0i32];
+    let mut outer_offsets = vec![0i32];
+    let mut idx: Vec<u32> = Vec::new();
+    for r in 0..a.rows {
+        let (lr, mr) = (range_of(l, r), range_of(m, r));
+        let n = lr.len();
+        for k in 0..n {
+            let cut = if reverse {
+                k > 0 && mask[mr.start + k - 1]
+            } else {
+                k > 0 && mask[mr.start + k]
+            };
+            if cut {
+                inner_offsets.push(idx.len() as i32);
+            }
+            idx.push((lr.start + k) as u32);
+        }
+        if n > 0 {
+            inner_offsets.push(idx.len() as i32);
+        }
+        outer_offsets.push(inner_offsets.len() as i32 - 1);
+    }
+    let elem = elem_type(&a.types[0]);
+    let values = take(l.values().as_ref(), &UInt32Array::from(idx), None)?;
+    let inner = super::lists::build_list(&elem, inner_offsets, values)?;
+    super::lists::build_list(&a.types[0], outer_offsets, inner)
+}
+
+fn split(a: &Args) -> Result<ArrayRef> {
+    split_rows(a, false)
+}
+
+fn reverse_split(a: &Args) -> Result<ArrayRef> {
+    split_rows(a, true)
+}
+
 fn first(a: &Args) -> Result<ArrayRef> {
     pick(a, false)
 }
@@ -234,6 +337,65 @@ mod tests {
         assert_code(
             call("__sluice_arrayFilter", vec![v3(), arr(vec![n(1)])]),
             190,
+        );
+    }
+
+    #[test]
+    fn fill_and_split() {
+        // Oracle: arrayFill(x -> not isNull(x), [1,null,3,11,12,null,null,5,6,14,null,null]) =
+        // [1,1,3,11,12,12,12,5,6,14,14,14]; arrayReverseFill(same) =
+        // [1,3,3,11,12,5,5,5,6,14,NULL,NULL]; arrayFill(x -> 0, [1,2]) = [1,1];
+        // arraySplit((x, y) -> y, [1,2,3,4,5], [1,0,0,1,0]) = [[1,2,3],[4,5]];
+        // arrayReverseSplit(same) = [[1],[2,3,4],[5]]; arraySplit(x -> 1, []) = [].
+        let vals = || {
+            let v: Vec<Option<i64>> = vec![
+                Some(1),
+                None,
+                Some(3),
+                Some(11),
+                Some(12),
+                None,
+                None,
+                Some(5),
+                Some(6),
+                Some(14),
+                None,
+                None,
+            ];
+            arr(v.into_iter().map(|x| x.map_or_else(null, n)).collect())
+        };
+        let mask = || {
+            let m = [1, 0, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0];
+            arr(m.into_iter().map(n).collect())
+        };
+        assert_eq!(
+            one(call("__sluice_arrayFill", vec![vals(), mask()])),
+            "Array(Nullable(UInt8))\t[1,1,3,11,12,12,12,5,6,14,14,14]"
+        );
+        assert_eq!(
+            one(call("__sluice_arrayReverseFill", vec![vals(), mask()])),
+            "Array(Nullable(UInt8))\t[1,3,3,11,12,5,5,5,6,14,NULL,NULL]"
+        );
+        assert_eq!(
+            one(call(
+                "__sluice_arrayFill",
+                vec![arr(vec![n(1), n(2)]), arr(vec![n(0), n(0)])]
+            )),
+            "Array(UInt8)\t[1,1]"
+        );
+        let five = || arr(vec![n(1), n(2), n(3), n(4), n(5)]);
+        let cuts = || arr(vec![n(1), n(0), n(0), n(1), n(0)]);
+        assert_eq!(
+            one(call("__sluice_arraySplit", vec![five(), cuts()])),
+            "Array(Array(UInt8))\t[[1,2,3],[4,5]]"
+        );
+        assert_eq!(
+            one(call("__sluice_arrayReverseSplit", vec![five(), cuts()])),
+            "Array(Array(UInt8))\t[[1],[2,3,4],[5]]"
+        );
+        assert_eq!(
+            one(call("__sluice_arraySplit", vec![arr(vec![]), arr(vec![])])),
+            "Array(Array(Nothing))\t[]"
         );
     }
 }
