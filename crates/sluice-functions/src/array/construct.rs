@@ -32,6 +32,9 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
             .nulls(Nulls::Custom)
             .no_low_card()
             .build(),
+        ChUdf::new("mapFromArrays", from_arrays_type, map_from_arrays)
+            .no_low_card()
+            .build(),
         ChUdf::new("range", range_type, range).build(),
         ChUdf::new("arrayWithConstant", with_constant_type, array_with_constant)
             .nulls(Nulls::Custom)
@@ -168,6 +171,55 @@ fn map(a: &Args) -> Result<ArrayRef> {
     let v = interleave(&vrefs, &idx)?;
     let offsets = (0..=a.rows).map(|r| (r * pairs) as i32).collect();
     build_map(kt, vt, offsets, k, v, None)
+}
+
+fn from_arrays_type(a: &TypeArgs) -> Result<Ret> {
+    arity(a, 2, 2)?;
+    let (ChType::Array(k), ChType::Array(v)) = (&a.types[0], &a.types[1]) else {
+        ch_bail!(
+            ILLEGAL_TYPE_OF_ARGUMENT,
+            "Arguments of function mapFromArrays must be arrays, got {} and {}",
+            a.types[0],
+            a.types[1]
+        );
+    };
+    if k.is_nullable() {
+        ch_bail!(BAD_ARGUMENTS, "Map cannot have a key of type {k}");
+    }
+    Ok(ChType::Map(k.clone(), v.clone()).into())
+}
+
+/// `mapFromArrays(keys, values)`: a map from two arrays of equal length.
+fn map_from_arrays(a: &Args) -> Result<ArrayRef> {
+    let ChType::Map(kt, vt) = &a.ret.t else {
+        ch_bail!(LOGICAL_ERROR, "mapFromArrays: result type is not a map");
+    };
+    let kl = super::lists::list(&a.cols[0], a.name)?;
+    let vl = super::lists::list(&a.cols[1], a.name)?;
+    let mut offsets = vec![0i32];
+    let (mut ki, mut vi) = (Vec::new(), Vec::new());
+    for r in 0..a.rows {
+        let (kr, vr) = (super::lists::range_of(kl, r), super::lists::range_of(vl, r));
+        if kr.len() != vr.len() {
+            ch_bail!(
+                SIZES_OF_ARRAYS_DOESNT_MATCH,
+                "Two arguments of function mapFromArrays must have equal sizes"
+            );
+        }
+        ki.extend(kr.map(|j| j as u32));
+        vi.extend(vr.map(|j| j as u32));
+        offsets.push(ki.len() as i32);
+    }
+    let take = |vals: &ArrayRef, idx: Vec<u32>| {
+        datafusion::arrow::compute::take(
+            vals.as_ref(),
+            &datafusion::arrow::array::UInt32Array::from(idx),
+            None,
+        )
+    };
+    let keys = cast_col(&take(kl.values(), ki)?, kt)?;
+    let values = cast_col(&take(vl.values(), vi)?, vt)?;
+    build_map(kt, vt, offsets, keys, values, None)
 }
 
 /// ClickHouse's limit on the total number of elements one `range` call may produce.
@@ -410,6 +462,23 @@ mod tests {
             "Map(String, Float64)\t{'a':1,'b':2.5}"
         );
         assert_code(call("map", vec![s("a"), n(1), s("b")]), 42);
+        // Oracle: mapFromArrays(['a','b'], [1,2]) = {'a':1,'b':2} :: Map(String, UInt8);
+        // mapFromArrays(['a'], [1, 2]) → 190.
+        let ab = || call("array", vec![s("a"), s("b")]);
+        assert_eq!(
+            one(call(
+                "mapFromArrays",
+                vec![ab(), call("array", vec![n(1), n(2)])]
+            )),
+            "Map(String, UInt8)\t{'a':1,'b':2}"
+        );
+        assert_code(
+            call(
+                "mapFromArrays",
+                vec![call("array", vec![s("a")]), call("array", vec![n(1), n(2)])],
+            ),
+            190,
+        );
         // Oracle: map(toNullable('a'), 1) → Code 36 BAD_ARGUMENTS.
         let key = typed(
             "Nullable(String)",

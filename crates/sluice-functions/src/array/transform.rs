@@ -58,6 +58,9 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
         ChUdf::new("arrayEnumerateUniq", enumerate_type, array_enumerate_uniq)
             .no_low_card()
             .build(),
+        ChUdf::new("arrayEnumerateDense", enumerate_type, array_enumerate_dense)
+            .no_low_card()
+            .build(),
     ]
 }
 
@@ -362,6 +365,24 @@ fn array_enumerate_uniq(a: &Args) -> Result<ArrayRef> {
     )
 }
 
+/// `arrayEnumerateDense`: each element's 1-based rank of first appearance.
+fn array_enumerate_dense(a: &Args) -> Result<ArrayRef> {
+    let keys = element_keys(a)?;
+    u32_lists(
+        keys.into_iter()
+            .map(|row| {
+                let mut seen: HashMap<Vec<u8>, u32> = HashMap::new();
+                row.into_iter()
+                    .map(|k| {
+                        let next = seen.len() as u32 + 1;
+                        *seen.entry(k).or_insert(next)
+                    })
+                    .collect()
+            })
+            .collect(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use crate::string::testkit::*;
@@ -483,6 +504,14 @@ mod tests {
             one(call(
                 "arrayEnumerateUniq",
                 vec![arr(vec![n(1), n(1), n(2), n(1)])]
+            )),
+            "Array(UInt32)\t[1,2,1,3]"
+        );
+        // Oracle: arrayEnumerateDense([10, 20, 10, 30]) = [1,2,1,3] :: Array(UInt32).
+        assert_eq!(
+            one(call(
+                "arrayEnumerateDense",
+                vec![arr(vec![n(10), n(20), n(10), n(30)])]
             )),
             "Array(UInt32)\t[1,2,1,3]"
         );

@@ -53,6 +53,8 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
             .case_insensitive()
             .build(),
         ChUdf::new("toValidUTF8", utf8_case_type, to_valid_utf8).build(),
+        ChUdf::new("initcap", case_type, initcap).build(),
+        ChUdf::new("initcapUTF8", utf8_case_type, initcap_utf8).build(),
         ChUdf::new("isValidUTF8", length_utf8_type, is_valid_utf8).build(),
     ]
 }
@@ -214,6 +216,39 @@ fn upper(a: &Args) -> Result<ArrayRef> {
     map_bytes(a, |s, out| out.extend(s.iter().map(u8::to_ascii_uppercase)))
 }
 
+/// `initcap`: the first letter of every word upper-cased, the rest lower-cased; words are
+/// runs of ASCII letters and digits (ASCII only — bytes ≥ 0x80 are copied).
+fn initcap(a: &Args) -> Result<ArrayRef> {
+    map_bytes(a, |s, out| {
+        let mut in_word = false;
+        for &c in s {
+            let alnum = c.is_ascii_alphanumeric();
+            out.push(if alnum && !in_word {
+                c.to_ascii_uppercase()
+            } else {
+                c.to_ascii_lowercase()
+            });
+            in_word = alnum;
+        }
+    })
+}
+
+/// `initcapUTF8`: as `initcap` over code points (Unicode letters and digits form words).
+fn initcap_utf8(a: &Args) -> Result<ArrayRef> {
+    map_bytes(a, |s, out| {
+        let mut in_word = false;
+        map_chars(s, out, |c, t| {
+            let alnum = c.is_alphanumeric();
+            if alnum && !in_word {
+                t.extend(c.to_uppercase());
+            } else {
+                t.extend(c.to_lowercase());
+            }
+            in_word = alnum;
+        })
+    })
+}
+
 fn utf8_case_type(a: &TypeArgs) -> Result<Ret> {
     arity(a, 1, 1)?;
     want_string(a, 0)?;
@@ -221,7 +256,7 @@ fn utf8_case_type(a: &TypeArgs) -> Result<Ret> {
 }
 
 /// Maps each valid UTF-8 code point with `f`, copying invalid bytes unchanged.
-fn map_chars(s: &[u8], out: &mut Vec<u8>, f: impl Fn(char, &mut String)) {
+fn map_chars(s: &[u8], out: &mut Vec<u8>, mut f: impl FnMut(char, &mut String)) {
     let mut tmp = String::new();
     for chunk in s.utf8_chunks() {
         tmp.clear();
@@ -449,6 +484,18 @@ mod tests {
         );
         assert_eq!(one(call("length", vec![ns])), "Nullable(UInt64)\t1");
         assert_code(call("repeat", vec![s("a"), n(1_000_000_000_000)]), 131);
+        // Oracle: initcap('hello wORLD-foo_bar 1abc') = 'Hello World-Foo_Bar 1abc';
+        // initcapUTF8('привет мир') = 'Привет Мир'; initcap('ÀB cD') = 'ÀB Cd';
+        // initcapUTF8('ÀB cD') = 'Àb Cd'; initcap('a-b c.d') = 'A-B C.D'.
+        let ic = |name: &'static str, v: &str| one(call(name, vec![s(v)]));
+        assert_eq!(
+            ic("initcap", "hello wORLD-foo_bar 1abc"),
+            "String\tHello World-Foo_Bar 1abc"
+        );
+        assert_eq!(ic("initcapUTF8", "привет мир"), "String\tПривет Мир");
+        assert_eq!(ic("initcap", "ÀB cD"), "String\tÀB Cd");
+        assert_eq!(ic("initcapUTF8", "ÀB cD"), "String\tÀb Cd");
+        assert_eq!(ic("initcap", "a-b c.d"), "String\tA-B C.D");
         // Oracle: isValidUTF8('a') = 1 :: UInt8; isValidUTF8(unhex('FF')) = 0.
         assert_eq!(one(call("isValidUTF8", vec![s("a")])), "UInt8\t1");
         assert_eq!(one(call("isValidUTF8", vec![fs(b"\xFF", 1)])), "UInt8\t0");

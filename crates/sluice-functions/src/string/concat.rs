@@ -19,6 +19,7 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
         ChUdf::new("concat", concat_type, concat)
             .case_insensitive()
             .build(),
+        ChUdf::new("concatAssumeInjective", concat_type, concat).build(),
         ChUdf::new("concatWithSeparator", concat_ws_type, concat_ws)
             .ci_aliases(&["concat_ws"])
             .build(),
