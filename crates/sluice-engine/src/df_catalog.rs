@@ -1,7 +1,6 @@
 //! Exposes the Sluice [`Catalog`] to DataFusion: one catalog (`sluice`) whose schemas are
 //! Sluice databases, plus the virtual `system` database.
 
-use std::any::Any;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -29,9 +28,6 @@ impl SluiceCatalogProvider {
 }
 
 impl CatalogProvider for SluiceCatalogProvider {
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
 
     fn schema_names(&self) -> Vec<String> {
         self.catalog.database_names()
@@ -61,9 +57,6 @@ struct DatabaseSchema {
 
 #[async_trait]
 impl SchemaProvider for DatabaseSchema {
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
 
     fn table_names(&self) -> Vec<String> {
         self.catalog
@@ -92,9 +85,6 @@ struct SystemSchema {
 
 #[async_trait]
 impl SchemaProvider for SystemSchema {
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
 
     fn table_names(&self) -> Vec<String> {
         self.system.names().iter().map(|s| s.to_string()).collect()

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::registry::FunctionRegistry;
 use datafusion::execution::session_state::SessionState;
 use datafusion::prelude::SessionConfig;
 use sluice_common::{Result, Settings};

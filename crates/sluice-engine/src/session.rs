@@ -249,7 +249,9 @@ impl Session {
         opts.execution.time_zone = Some(self.timezone());
         let bs = self.settings.get_u64("max_block_size");
         if bs > 0 {
-            opts.execution.batch_size = bs.min(1 << 20) as usize;
+            if let Ok(v) = datafusion::config::ConfigNonZeroUsize::try_new(bs.min(1 << 20) as usize) {
+                opts.execution.batch_size = v;
+            }
         }
         state
     }

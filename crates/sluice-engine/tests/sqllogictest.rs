@@ -62,10 +62,10 @@ async fn run_sql(
         for (k, v) in session.settings().changed() {
             let _ = fs.set(k, v);
         }
-        fs.timezone = session.timezone();
+        let _ = fs.set("session_timezone", &session.timezone());
         let mut w = sluice_formats::output_format(&format, Arc::clone(&out.schema), &fs)?;
         let mut buf = Vec::new();
-        w.write_prefix(&mut buf);
+        w.write_prefix(&mut buf)?;
         while let Some(b) = stream.next().await {
             let b = b.map_err(sluice_engine::from_datafusion)?;
             w.write_batch(&b, &mut buf)?;

@@ -81,10 +81,10 @@ async fn execute_all(session: &mut Session, sql: &str, args: &LocalArgs) -> slui
         for (k, v) in session.settings().changed() {
             let _ = fs.set(k, v);
         }
-        fs.timezone = session.timezone();
+        let _ = fs.set("session_timezone", &session.timezone());
         let mut writer = output_format(&format, out.schema.clone(), &fs)?;
         let mut buf = Vec::with_capacity(1 << 16);
-        writer.write_prefix(&mut buf);
+        writer.write_prefix(&mut buf)?;
         let mut rows = 0u64;
         let started = std::time::Instant::now();
         while let Some(batch) = stream.next().await {

@@ -28,7 +28,7 @@ fn lit_num(s: &str) -> Expr {
 /// `name(args…)` call.
 pub fn call(name: &str, args: Vec<Expr>) -> Expr {
     Expr::Function(Function {
-        name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new(name))]),
+        name: ObjectName(vec![ObjectNamePart::Identifier(Ident::with_quote('"', name))]),
         uses_odbc_syntax: false,
         parameters: FunctionArguments::None,
         args: FunctionArguments::List(FunctionArgumentList {
@@ -153,8 +153,10 @@ fn function_name(f: &Function) -> String {
         .join(".")
 }
 
+/// Function names are quoted so DataFusion does not lower-case them (ClickHouse's are
+/// case-sensitive).
 fn set_function_name(f: &mut Function, name: &str) {
-    f.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new(name))]);
+    f.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::with_quote('"', name))]);
 }
 
 /// Arguments (by index) of a function that must stay untyped literals because the function
@@ -449,6 +451,8 @@ fn rewrite_function(f: &mut Function, ctx: &RewriteContext) -> Result<()> {
     let mut name = function_name(f);
     if let Some(canonical) = ctx.canonical_function(&name) {
         name = canonical;
+    }
+    if f.name.0.len() == 1 {
         set_function_name(f, &name);
     }
     // count(DISTINCT x) → uniqExact(x); countDistinct → uniqExact.

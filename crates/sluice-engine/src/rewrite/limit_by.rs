@@ -72,13 +72,14 @@ pub fn apply(q: &mut Query, aliases: &AliasMap, ctx: &RewriteContext) -> Result<
     let Some(lb) = parts.limit_by else { return Ok(()) };
     let n = const_u64(&lb.limit)?;
     let m = lb.offset.as_ref().map(const_u64).transpose()?.unwrap_or(0);
+    let order_src = q.order_by.clone();
     let SetExpr::Select(select) = q.body.as_mut() else {
         return Err(Error::not_implemented("LIMIT BY on a UNION"));
     };
     // ORDER BY expressions for the window functions: aliases substituted (windows cannot
     // see select-list aliases), already-rewritten expressions kept.
     let mut order: Vec<OrderByExpr> = Vec::new();
-    if let Some(ob) = &q.order_by {
+    if let Some(ob) = &order_src {
         if let OrderByKind::Expressions(exprs) = &ob.kind {
             for o in exprs {
                 let mut o = o.clone();
@@ -119,6 +120,7 @@ pub fn apply(q: &mut Query, aliases: &AliasMap, ctx: &RewriteContext) -> Result<
             alias: Ident::new(ORD),
         });
     }
+    let base_select = (**select).clone();
     let mut inner = q.clone();
     inner.order_by = None;
     inner.limit_clause = None;
@@ -137,9 +139,9 @@ pub fn apply(q: &mut Query, aliases: &AliasMap, ctx: &RewriteContext) -> Result<
             right: Box::new(num(m.saturating_add(n))),
         }),
     };
-    let mut exclude = vec![Ident::new(RN)];
+    let mut exclude = vec![ObjectName(vec![ObjectNamePart::Identifier(Ident::new(RN))])];
     if has_order {
-        exclude.push(Ident::new(ORD));
+        exclude.push(ObjectName(vec![ObjectNamePart::Identifier(Ident::new(ORD))]));
     }
     let outer_select = Select {
         projection: vec![SelectItem::Wildcard(WildcardAdditionalOptions {
@@ -154,13 +156,14 @@ pub fn apply(q: &mut Query, aliases: &AliasMap, ctx: &RewriteContext) -> Result<
                     explicit: true,
                     name: Ident::new("__sluice_limit_by"),
                     columns: vec![],
+                    at: None,
                 }),
                 sample: None,
             },
             joins: vec![],
         }],
         selection: Some(cond),
-        ..(**select).clone()
+        ..base_select
     };
     let outer_select = Select {
         distinct: None,

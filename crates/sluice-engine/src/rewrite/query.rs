@@ -361,6 +361,7 @@ fn rewrite_table_factor(tf: &mut TableFactor, ctx: &RewriteContext) -> Result<()
                         explicit: true,
                         name: Ident::new(table.clone()),
                         columns: vec![],
+                        at: None,
                     });
                     *tf = TableFactor::Derived {
                         lateral: false,

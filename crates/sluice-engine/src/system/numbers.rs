@@ -61,9 +61,6 @@ impl NumbersTable {
 
 #[async_trait]
 impl TableProvider for NumbersTable {
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
 
     fn schema(&self) -> SchemaRef {
         Arc::clone(&self.schema)
@@ -124,6 +121,7 @@ impl LazyBatchGenerator for NumbersGenerator {
     fn as_any(&self) -> &dyn Any {
         self
     }
+
 
     fn generate_next_batch(&mut self) -> DfResult<Option<RecordBatch>> {
         let n = match self.remaining {

@@ -77,6 +77,7 @@ impl Table for MemoryTable {
     fn as_any(&self) -> &dyn Any {
         self
     }
+
 }
 
 #[derive(Debug)]
@@ -87,9 +88,6 @@ struct MemoryProvider {
 
 #[async_trait::async_trait]
 impl TableProvider for MemoryProvider {
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
 
     fn schema(&self) -> SchemaRef {
         Arc::clone(&self.schema)
