@@ -6,7 +6,7 @@
 use sluice_common::ChType;
 
 use super::func::{AggFuncRef, Param, display_name};
-use super::{combinators, count_sum, minmax, uniq};
+use super::{combinators, count_sum, group_array, minmax, moments, quantile, uniq};
 use crate::ch_bail;
 use datafusion::error::Result;
 
@@ -86,6 +86,9 @@ pub fn base_defs() -> Vec<BaseDef> {
     v.extend(count_sum::defs());
     v.extend(minmax::defs());
     v.extend(uniq::defs());
+    v.extend(group_array::defs());
+    v.extend(quantile::defs());
+    v.extend(moments::defs());
     v
 }
 

@@ -17,6 +17,14 @@ TABLES = {
         CAST(NULL AS Nullable(UInt64)) AS n, range(number % 4) AS arr FROM numbers(10)""",
     "big": "SELECT number, toString(number) AS s, number % 1000 AS m FROM numbers(300000)",
 }
+# State tables; tests.rs creates the same views over its table `t` (keep STATES in sync).
+STATES = """sumState(number) AS st_sum, countState(x) AS st_count, avgState(i) AS st_avg,
+    minState(s) AS st_min, maxState(dec) AS st_max, argMaxState(s, i) AS st_argmax,
+    sumIfState(number, c) AS st_sumif, sumStateIf(number, c) AS st_sumstateif, sumState(x) AS st_sumx,
+    uniqState(number) AS st_uniq, groupArrayState(s) AS st_ga, quantilesState(0.5, 0.9)(number) AS st_q,
+    uniqExactState(s) AS st_ue, uniqState(x) AS st_ux, avgState(x) AS st_avgx"""
+TABLES["ts"] = f"SELECT {STATES} FROM ({TABLES['t']})"
+TABLES["tse"] = f"SELECT {STATES} FROM ({TABLES['t']}) WHERE number > 100"
 
 def main():
     cases = []

@@ -143,8 +143,24 @@ async fn context() -> SessionContext {
         let t = MemTable::try_new(b.schema(), vec![vec![b]]).unwrap();
         ctx.register_table(name, Arc::new(t)).unwrap();
     }
+    let (states, names) = rewrite_parametric(STATES);
+    for n in names {
+        if let Some(f) = resolve(&n).unwrap() {
+            ctx.register_udaf(f);
+        }
+    }
+    for (view, w) in [("ts", ""), ("tse", " WHERE number > 100")] {
+        ctx.sql(&format!("CREATE VIEW {view} AS SELECT {states} FROM t{w}")).await.unwrap();
+    }
     ctx
 }
+
+/// The state views `ts`/`tse` of gen_cases.py (keep in sync with its `STATES`).
+const STATES: &str = "sumState(number) AS st_sum, countState(x) AS st_count, avgState(i) AS st_avg,
+    minState(s) AS st_min, maxState(dec) AS st_max, argMaxState(s, i) AS st_argmax,
+    sumIfState(number, c) AS st_sumif, sumStateIf(number, c) AS st_sumstateif, sumState(x) AS st_sumx,
+    uniqState(number) AS st_uniq, groupArrayState(s) AS st_ga, quantilesState(0.5, 0.9)(number) AS st_q,
+    uniqExactState(s) AS st_ue, uniqState(x) AS st_ux, avgState(x) AS st_avgx";
 
 /// Runs `SELECT expr FROM table [WHERE w]`, returning (ClickHouse type, TSV value).
 pub async fn eval(ctx: &SessionContext, table: &str, expr: &str, whr: &str) -> Result<(String, String), String> {
