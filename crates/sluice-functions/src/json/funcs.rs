@@ -222,14 +222,15 @@ impl ScalarUDFImpl for JsonFunc {
                 self.name
             );
         }
-        let path = &args.arg_fields[1..1 + self.path_len(n)];
-        let info = check_args(&self.name, &args.arg_fields[0], path)?;
+        // ClickHouse checks the type argument first (`ILLEGAL_COLUMN` wins).
         let type_arg = if self.op.typed() {
             args.scalar_arguments[n - 1]
         } else {
             None
         };
         let base = self.base_type(type_arg)?;
+        let path = &args.arg_fields[1..1 + self.path_len(n)];
+        let info = check_args(&self.name, &args.arg_fields[0], path)?;
         if self.op == Op::Extract && info.nullable && !info.json_is_null {
             extract::check_nullable_target(&base)?;
         }

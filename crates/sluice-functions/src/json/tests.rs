@@ -603,3 +603,65 @@ fn nullable_inputs() {
         "\\N"
     );
 }
+
+#[test]
+fn type_argument_errors_come_first() {
+    let r = result_type("JSONExtractKeysAndValues(1, JSONLength(p))");
+    assert!(
+        r.contains("constant string specifying the return data type"),
+        "{r}"
+    );
+    let r = result_type("JSONExtract(p, 'i', JSONType(p, 'i'))");
+    assert!(
+        r.contains("constant string specifying the return data type"),
+        "{r}"
+    );
+}
+
+/// More of 00918 / 02474 / 01685: LowCardinality and UUID inside tuples, LowCardinality
+/// FixedString over a column, SQL type aliases.
+#[test]
+fn clickhouse_typed_extract_more() {
+    assert_eq!(
+        one(
+            "JSONExtract('{\"a\":123456, \"b\":3.55}', 'Tuple(a LowCardinality(Int32), b Decimal(5, 2))')"
+        ),
+        "{a: 123456, b: 3.55}"
+    );
+    assert_eq!(
+        one(
+            "JSONExtract('{\"a\":1, \"b\":\"417ddc5d-e556-4d27-95dd-a34d84e46a50\"}', 'Tuple(a Int8, b UUID)')"
+        ),
+        "{a: 1, b: 417ddc5de5564d2795dda34d84e46a50}"
+    );
+    assert_eq!(one("JSONExtract('{ \"v\":1.1}', 'v', 'float')"), "1.1");
+    assert_eq!(one("JSONExtract('{ \"v\":1E-2}', 'v', 'double')"), "0.01");
+    let ctx = ctx();
+    table(
+        &ctx,
+        "f",
+        vec![Some(r#"{"a": 131231}"#), Some(r#"{"a": 131231}"#)],
+        false,
+    );
+    assert_eq!(
+        col(
+            &ctx,
+            "SELECT JSONExtract(p, 'a', 'LowCardinality(FixedString(6))') FROM f"
+        ),
+        ["313331323331", "313331323331"]
+    );
+    assert_eq!(
+        col(
+            &ctx,
+            "SELECT JSONExtract(p, 'a', 'LowCardinality(FixedString(5))') FROM f"
+        ),
+        ["0000000000", "0000000000"]
+    );
+    assert_eq!(
+        col(
+            &ctx,
+            "SELECT JSONExtractKeysAndValues(p, 'LowCardinality(String)') FROM f"
+        ),
+        ["[{1: a, 2: 131231}]", "[{1: a, 2: 131231}]"]
+    );
+}

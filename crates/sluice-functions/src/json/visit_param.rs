@@ -262,14 +262,11 @@ impl ScalarUDFImpl for VisitParam {
                         None => o.null(),
                         Some(None) => o.push(b""),
                         Some(Some((h, p))) => {
-                            let ok = if raw {
-                                raw_value(&h[p..], &mut o.values)
+                            // On failure nothing is appended: the row is `''`.
+                            if raw {
+                                raw_value(&h[p..], &mut o.values);
                             } else {
-                                string_value(&h[p..], &mut o.values)
-                            };
-                            if !ok {
-                                let keep = o.values.len() - o.values.len();
-                                o.values.truncate(o.values.len() - keep);
+                                string_value(&h[p..], &mut o.values);
                             }
                             o.commit();
                         }

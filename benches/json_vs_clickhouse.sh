@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# JSON extraction, Sluice vs ClickHouse, per core, same data, same run.
+#
+# 1. Runs the criterion bench `json_extract` (sluice-functions): it generates 1M Debezium
+#    events deterministically (seed 42), writes them to $WORK/events.jsonl, and measures
+#    the seed view's seven JSON expressions on 65 536-row batches, one partition.
+# 2. Loads the same file into ClickHouse (chdb, the oracle's Python) as a Memory table
+#    `orders_kafka_json(payload String)` and times the same expressions with
+#    max_threads = 1, aggregated with sum()/sum(length()) so the output is one row.
+# 3. Prints both figures in GB/s of input JSON and their ratio.
+#
+# Usage: benches/json_vs_clickhouse.sh        (EVENTS=N to change the event count)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+EVENTS="${EVENTS:-1000000}"
+WORK="${WORK:-$(mktemp -d)}"
+PY="${CH_ORACLE_PYTHON:-$HOME/.cache/sluice-oracle/venv/bin/python}"
+if [ ! -x "$PY" ]; then
+  /work/shared/tools/ch-oracle -q "SELECT 1" >/dev/null  # installs chdb on first use
+fi
+
+echo "== Sluice (criterion, cargo bench -p sluice-functions --bench json_extract)"
+SLUICE_BENCH_EVENTS="$EVENTS" SLUICE_BENCH_DUMP="$WORK/events.jsonl" \
+  cargo bench -p sluice-functions --bench json_extract -- --noplot 2>&1 | tee "$WORK/sluice.txt"
+
+# criterion prints e.g. "thrpt:  [1.0236 GiB/s 1.0312 GiB/s 1.0390 GiB/s]"; take the middle.
+sluice_gbs=$(awk '/thrpt:/ {
+    v = $4; u = $5;
+    f = (u ~ /^GiB/) ? 1.073741824 : (u ~ /^MiB/) ? 0.001048576 : (u ~ /^KiB/) ? 0.000001024 : 1;
+    printf "%.3f", v * f; exit }' "$WORK/sluice.txt")
+
+echo "== ClickHouse (chdb, max_threads = 1)"
+ch_gbs=$("$PY" - "$WORK/events.jsonl" <<'EOF'
+import os, sys, time
+from chdb import session
+path = sys.argv[1]
+s = session.Session()
+s.query("CREATE TABLE orders_kafka_json (payload String) ENGINE = Memory")
+s.query(f"INSERT INTO orders_kafka_json SELECT json FROM file('{path}', 'JSONAsString')")
+rows, payload_bytes = map(int, str(s.query(
+    "SELECT count(), sum(length(payload)) FROM orders_kafka_json", "TSV")).split())
+q = """
+SELECT sum(order_id), sum(length(order_date)), sum(purchaser), sum(quantity), sum(product_id),
+       sum(length(operation_type))
+FROM (
+  SELECT
+    JSONExtractUInt(JSONExtractString(payload, 'after'), 'id') AS order_id,
+    JSONExtractString(JSONExtractString(payload, 'after'), 'order_date') AS order_date,
+    JSONExtractUInt(JSONExtractString(payload, 'after'), 'purchaser') AS purchaser,
+    JSONExtractUInt(JSONExtractString(payload, 'after'), 'quantity') AS quantity,
+    JSONExtractUInt(JSONExtractString(payload, 'after'), 'product_id') AS product_id,
+    JSONExtractString(payload, 'op') AS operation_type
+  FROM orders_kafka_json
+  WHERE JSONExtractString(payload, 'op') IN ('c', 'u', 'r'))
+SETTINGS max_threads = 1
+"""
+s.query(q, "TSV")  # warm-up
+best = float("inf")
+for _ in range(5):
+    t0 = time.perf_counter()
+    s.query(q, "TSV")
+    best = min(best, time.perf_counter() - t0)
+print(f"{payload_bytes / best / 1e9:.3f}")
+print(f"ClickHouse: {rows} rows, {payload_bytes} bytes, best of 5: {best:.3f} s", file=sys.stderr)
+EOF
+)
+
+echo
+echo "JSON extraction, seed view expressions, $EVENTS Debezium events, one core:"
+echo "  Sluice:     ${sluice_gbs} GB/s"
+echo "  ClickHouse: ${ch_gbs} GB/s"
+awk -v s="$sluice_gbs" -v c="$ch_gbs" 'BEGIN { if (c > 0) printf "  Sluice / ClickHouse: %.2fx\n", s / c }'
