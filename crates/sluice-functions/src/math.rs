@@ -8,6 +8,7 @@
 //! `negate`), [`division`] (`divide`, `intDiv`, `modulo`, …), [`decimal`] (decimal kernels), [`compare`]
 //! (`equals`, `less`, …), [`logical`] (`and`, `or`, `xor`, `not`),
 //! [`float_fns`] (`sqrt`, `exp`, `log`, trigonometry, …), [`rounding`] (`round`, `floor`, …),
+//! [`round_down`] (`roundDown`),
 //! [`misc`] (`abs`, `sign`, `gcd`, `greatest`, `rand`, …), [`num`] (C++-style numeric conversions), [`udf`] (the table-driven UDF wrapper).
 
 pub mod arith_types;
@@ -19,6 +20,7 @@ pub mod float_fns;
 pub mod logical;
 pub mod misc;
 pub mod num;
+pub mod round_down;
 pub mod rounding;
 pub mod udf;
 
@@ -32,6 +34,7 @@ pub fn functions() -> Vec<ScalarUDF> {
     v.extend(logical::functions());
     v.extend(float_fns::functions());
     v.extend(rounding::functions());
+    v.extend(round_down::functions());
     v.extend(misc::functions());
     v
 }

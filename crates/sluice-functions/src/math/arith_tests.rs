@@ -453,3 +453,42 @@ fn nullable_propagation() {
         "\\N",
     );
 }
+
+#[test]
+fn big_integers_with_negative_operands() {
+    let table = include_str!("testdata/bigint.tsv");
+    let mut failures = Vec::new();
+    for line in table
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let c: Vec<&str> = line.split('\t').collect();
+        let (ta, tb) = (
+            ChType::parse(c[1]).expect("a"),
+            ChType::parse(c[3]).expect("b"),
+        );
+        let (va, vb): (i64, i64) = (c[2].parse().expect("va"), c[4].parse().expect("vb"));
+        let args = [
+            (column(&ta, &[Some(va)]), ta.clone()),
+            (column(&tb, &[Some(vb)]), tb.clone()),
+        ];
+        let got = call(&udf(c[0]), &args);
+        let ok = match (c[5], &got) {
+            ("ERROR", Err(e)) => code_of(e).map(|x| x.name()) == Some(c[6]),
+            (t, Ok((rt, arr))) if t != "ERROR" => {
+                rt.to_string() == t && fmt_value(arr, 0, rt) == c[6]
+            }
+            _ => false,
+        };
+        if !ok {
+            let got = got.map(|(t, a)| format!("{t} {}", fmt_value(&a, 0, &t)));
+            failures.push(format!("{line}: got {got:?}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

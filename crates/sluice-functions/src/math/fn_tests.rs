@@ -262,3 +262,62 @@ fn constants_and_random() {
     let (t, _) = call(&rand64, &[(col, ChType::UInt8)]).expect("rand64");
     assert_eq!(t.to_string(), "UInt64");
 }
+
+/// `roundDown(x, [..])` against ClickHouse (test 00805 and `ch-oracle` expressions).
+#[test]
+fn round_down() {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{ArrayRef, Float64Array, ListArray, UInt8Array};
+    use datafusion::arrow::datatypes::{Float64Type, UInt8Type};
+
+    let f = super::functions()
+        .into_iter()
+        .find(|f| f.name() == "roundDown")
+        .expect("roundDown");
+    let x: ArrayRef = Arc::new(UInt8Array::from(vec![0u8, 3, 5, 9]));
+    // SELECT number AS x, roundDown(x, [6, 5, 4]) → 4 for x ≤ 4, then 5, 6
+    let list: ArrayRef = Arc::new(ListArray::from_iter_primitive::<UInt8Type, _, _>(
+        (0..4).map(|_| Some(vec![Some(6u8), Some(5), Some(4)])),
+    ));
+    let arr_t = ChType::parse("Array(UInt8)").expect("type");
+    let (t, out) = call(&f, &[(Arc::clone(&x), ChType::UInt8), (list, arr_t)]).expect("roundDown");
+    assert_eq!(t.to_string(), "UInt8");
+    let got: Vec<String> = (0..4).map(|i| fmt_value(&out, i, &t)).collect();
+    assert_eq!(got, vec!["4", "4", "5", "6"]);
+    // roundDown(toUInt8(3), [-1.5, e(), pi(), 5.5]) → Float64 2.718281828459045
+    let list: ArrayRef = Arc::new(ListArray::from_iter_primitive::<Float64Type, _, _>(
+        (0..4).map(|_| {
+            Some(vec![
+                Some(-1.5),
+                Some(std::f64::consts::E),
+                Some(std::f64::consts::PI),
+                Some(5.5),
+            ])
+        }),
+    ));
+    let arr_t = ChType::parse("Array(Float64)").expect("type");
+    let (t, out) = call(&f, &[(x, ChType::UInt8), (list, arr_t)]).expect("roundDown");
+    assert_eq!(t.to_string(), "Float64");
+    let got: Vec<String> = (0..4).map(|i| fmt_value(&out, i, &t)).collect();
+    assert_eq!(
+        got,
+        vec!["-1.5", "2.718281828459045", "3.141592653589793", "5.5"]
+    );
+    let _ = Float64Array::from(vec![0.0]);
+    // roundDown(number, [number]) → ILLEGAL_COLUMN (not constant)
+    let x: ArrayRef = Arc::new(UInt8Array::from(vec![1u8, 2]));
+    let list: ArrayRef = Arc::new(ListArray::from_iter_primitive::<UInt8Type, _, _>(vec![
+        Some(vec![Some(1u8)]),
+        Some(vec![Some(2u8)]),
+    ]));
+    let err = call(
+        &f,
+        &[
+            (x, ChType::UInt8),
+            (list, ChType::parse("Array(UInt8)").expect("t")),
+        ],
+    )
+    .expect_err("non-constant");
+    assert!(err.to_string().contains("constant"), "{err}");
+}

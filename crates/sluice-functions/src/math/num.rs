@@ -88,6 +88,14 @@ impl Native for i256 {
 
 /// A signed 256-bit integer as f64.
 pub(crate) fn i256_to_f64(v: i256) -> f64 {
+    if v < i256::ZERO {
+        let (low, high) = v.wrapping_neg().to_parts();
+        if high < 0 {
+            // i256::MIN
+            return -(2f64.powi(255));
+        }
+        return -(high as f64 * 2f64.powi(128) + low as f64);
+    }
     let (low, high) = v.to_parts();
     high as f64 * 2f64.powi(128) + low as f64
 }

@@ -133,7 +133,7 @@ impl ChUdf {
                 if types.iter().any(is_nothing) {
                     return Ok(ChType::Nullable(Box::new(ChType::Nothing)));
                 }
-                let stripped: Vec<ChType> = types.iter().map(ChType::non_nullable).collect();
+                let stripped: Vec<ChType> = types.iter().map(|t| t.base().clone()).collect();
                 let t = (self.rule)(self.name, &stripped)?;
                 Ok(if types.iter().any(ChType::is_nullable) {
                     crate::conditional::supertype::make_nullable(t)
@@ -191,16 +191,24 @@ impl ScalarUDFImpl for ChUdf {
             let arr = new_null_array(args.return_field.data_type(), rows);
             return finish(arr, all_scalar);
         }
-        let arrays: Vec<ArrayRef> = args
+        let mut arrays: Vec<ArrayRef> = args
             .args
             .iter()
             .map(|a| a.to_array(rows))
             .collect::<Result<_>>()?;
+        if self.nulls == Nulls::Propagate {
+            // LowCardinality arguments: kernels see the plain values.
+            for a in &mut arrays {
+                if let DataType::Dictionary(_, value) = a.data_type() {
+                    *a = datafusion::arrow::compute::cast(a, value)?;
+                }
+            }
+        }
         let (types, result) = match self.nulls {
             Nulls::Own => (types, result),
             Nulls::Propagate => (
-                types.iter().map(ChType::non_nullable).collect(),
-                result.non_nullable(),
+                types.iter().map(|t| t.base().clone()).collect(),
+                result.base().clone(),
             ),
         };
         let out = (self.kernel)(self.name, &arrays, &types, &result, rows)?;
