@@ -48,35 +48,94 @@ fn fixed_targets() -> Vec<(&'static str, ChType)> {
     ]
 }
 
-const SUFFIXES: [(&str, Fail); 4] = [("", Fail::Throw), ("OrZero", Fail::Zero), ("OrNull", Fail::Null), ("OrDefault", Fail::Default)];
+const SUFFIXES: [(&str, Fail); 4] = [
+    ("", Fail::Throw),
+    ("OrZero", Fail::Zero),
+    ("OrNull", Fail::Null),
+    ("OrDefault", Fail::Default),
+];
 
 /// The functions of this family.
 pub fn functions() -> Vec<ScalarUDF> {
     let mut v: Vec<ConvUdf> = Vec::new();
     for (name, t) in fixed_targets() {
         for (suffix, fail) in SUFFIXES {
-            v.push(ConvUdf::new(&format!("to{name}{suffix}"), Target::Fixed(t.clone()), fail, false));
+            v.push(ConvUdf::new(
+                &format!("to{name}{suffix}"),
+                Target::Fixed(t.clone()),
+                fail,
+                false,
+            ));
         }
     }
     for (bits, p) in [(32, 9u8), (64, 18), (128, 38), (256, 76)] {
         for (suffix, fail) in SUFFIXES {
-            v.push(ConvUdf::new(&format!("toDecimal{bits}{suffix}"), Target::Decimal(p), fail, false));
+            v.push(ConvUdf::new(
+                &format!("toDecimal{bits}{suffix}"),
+                Target::Decimal(p),
+                fail,
+                false,
+            ));
         }
     }
     for (suffix, fail) in SUFFIXES {
-        v.push(ConvUdf::new(&format!("toDateTime{suffix}"), Target::DateTime, fail, false));
-        v.push(ConvUdf::new(&format!("toDateTime64{suffix}"), Target::DateTime64, fail, false));
+        v.push(ConvUdf::new(
+            &format!("toDateTime{suffix}"),
+            Target::DateTime,
+            fail,
+            false,
+        ));
+        v.push(ConvUdf::new(
+            &format!("toDateTime64{suffix}"),
+            Target::DateTime64,
+            fail,
+            false,
+        ));
     }
     v.push(ConvUdf::new("toString", Target::Str, Fail::Throw, false));
-    v.push(ConvUdf::new("toFixedString", Target::FixedStr, Fail::Throw, false));
-    v.push(ConvUdf::new("toLowCardinality", Target::LowCard, Fail::Throw, false));
-    v.push(ConvUdf::new("toNullable", Target::Nullable, Fail::Throw, false));
+    v.push(ConvUdf::new(
+        "toFixedString",
+        Target::FixedStr,
+        Fail::Throw,
+        false,
+    ));
+    v.push(ConvUdf::new(
+        "toLowCardinality",
+        Target::LowCard,
+        Fail::Throw,
+        false,
+    ));
+    v.push(ConvUdf::new(
+        "toNullable",
+        Target::Nullable,
+        Fail::Throw,
+        false,
+    ));
     v.push(ConvUdf::new("_CAST", Target::Cast, Fail::Throw, false));
     v.push(ConvUdf::new("CAST", Target::Cast, Fail::Throw, false).with_aliases(&["cast"]));
-    v.push(ConvUdf::new("accurateCast", Target::Cast, Fail::Throw, true));
-    v.push(ConvUdf::new("accurateCastOrNull", Target::Cast, Fail::Null, true));
-    v.push(ConvUdf::new("accurateCastOrDefault", Target::Cast, Fail::Default, true));
-    for (suffix, fail) in [("", Fail::Throw), ("OrNull", Fail::Null), ("OrZero", Fail::Zero)] {
+    v.push(ConvUdf::new(
+        "accurateCast",
+        Target::Cast,
+        Fail::Throw,
+        true,
+    ));
+    v.push(ConvUdf::new(
+        "accurateCastOrNull",
+        Target::Cast,
+        Fail::Null,
+        true,
+    ));
+    v.push(ConvUdf::new(
+        "accurateCastOrDefault",
+        Target::Cast,
+        Fail::Default,
+        true,
+    ));
+    for (suffix, fail) in [
+        ("", Fail::Throw),
+        ("OrNull", Fail::Null),
+        ("OrZero", Fail::Zero),
+    ] {
         for (base, p64, us) in [
             ("parseDateTimeBestEffort", false, false),
             ("parseDateTime32BestEffort", false, false),
@@ -84,7 +143,12 @@ pub fn functions() -> Vec<ScalarUDF> {
             ("parseDateTimeBestEffortUS", false, true),
             ("parseDateTime64BestEffortUS", true, true),
         ] {
-            v.push(ConvUdf::new(&format!("{base}{suffix}"), Target::BestEffort { p64, us }, fail, false));
+            v.push(ConvUdf::new(
+                &format!("{base}{suffix}"),
+                Target::BestEffort { p64, us },
+                fail,
+                false,
+            ));
         }
     }
     let mut out: Vec<ScalarUDF> = v.into_iter().map(ScalarUDF::new_from_impl).collect();

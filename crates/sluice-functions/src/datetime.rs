@@ -22,9 +22,9 @@ pub mod tz;
 pub mod week;
 
 #[cfg(test)]
-pub mod testutil;
-#[cfg(test)]
 mod tests;
+#[cfg(test)]
+pub mod testutil;
 
 use datafusion::logical_expr::ScalarUDF;
 

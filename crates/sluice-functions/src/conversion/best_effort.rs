@@ -6,7 +6,7 @@
 
 use sluice_common::{Error, ErrorCode};
 
-use crate::datetime::tz::{Zone, checked_days, civil_from_days, days_from_civil};
+use crate::datetime::tz::{Zone, checked_days, civil_from_days};
 
 fn cannot(what: &str) -> Error {
     Error::new(
@@ -15,7 +15,9 @@ fn cannot(what: &str) -> Error {
     )
 }
 
-const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
 const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 #[derive(Default)]
@@ -41,7 +43,9 @@ fn digits_at(s: &[u8], mut p: usize) -> usize {
 }
 
 fn num(s: &[u8]) -> i64 {
-    s.iter().fold(0i64, |a, c| a.saturating_mul(10).saturating_add((c - b'0') as i64))
+    s.iter().fold(0i64, |a, c| {
+        a.saturating_mul(10).saturating_add((c - b'0') as i64)
+    })
 }
 
 /// Parses `s` and returns (UTC seconds, fraction digits, fraction value). Local times are
@@ -52,7 +56,7 @@ pub fn parse_best_effort(s: &[u8], zone: Zone, us: bool) -> Result<(i64, u32, u6
     let mut i = 0;
     // A bare Unix timestamp, optionally with a fraction.
     let lead = digits_at(s, 0);
-    if lead >= 9 && lead <= 10 {
+    if (9..=10).contains(&lead) {
         let rest = &s[lead..];
         let frac_ok = rest.is_empty() || (rest[0] == b'.' && digits_at(rest, 1) == rest.len() - 1);
         if frac_ok {
@@ -141,12 +145,12 @@ pub fn parse_best_effort(s: &[u8], zone: Zone, us: bool) -> Result<(i64, u32, u6
                 if let Some(sep @ (b'-' | b'/' | b'.')) = next {
                     i += 1;
                     let l = digits_at(s, i);
-                    if l >= 1 && l <= 2 {
+                    if (1..=2).contains(&l) {
                         p.month = Some(num(&s[i..i + l]) as u32);
                         i += l;
                         if i < n && s[i] == sep {
                             let l = digits_at(s, i + 1);
-                            if l >= 1 && l <= 2 {
+                            if (1..=2).contains(&l) {
                                 p.day = Some(num(&s[i + 1..i + 1 + l]) as u32);
                                 i += 1 + l;
                             } else {
@@ -165,7 +169,7 @@ pub fn parse_best_effort(s: &[u8], zone: Zone, us: bool) -> Result<(i64, u32, u6
             if len <= 2 {
                 if let Some(sep @ (b'/' | b'-' | b'.')) = next {
                     let l2 = digits_at(s, i + len + 1);
-                    if l2 >= 1 && l2 <= 2 && s.get(i + len + 1 + l2) == Some(&sep) {
+                    if (1..=2).contains(&l2) && s.get(i + len + 1 + l2) == Some(&sep) {
                         let a = num(run) as u32;
                         let b = num(&s[i + len + 1..i + len + 1 + l2]) as u32;
                         let ys = i + len + 2 + l2;
@@ -190,7 +194,10 @@ pub fn parse_best_effort(s: &[u8], zone: Zone, us: bool) -> Result<(i64, u32, u6
                     i += len;
                     continue;
                 }
-                if p.hour.is_none() && matches!(next, None | Some(b' ')) && looks_like_ampm(&s[i + len..]) {
+                if p.hour.is_none()
+                    && matches!(next, None | Some(b' '))
+                    && looks_like_ampm(&s[i + len..])
+                {
                     p.hour = Some(num(run));
                     i += len;
                     continue;
@@ -292,18 +299,26 @@ pub fn parse_best_effort(s: &[u8], zone: Zone, us: bool) -> Result<(i64, u32, u6
         Some(off) => local - off,
         None => zone.from_local(local),
     };
-    let _ = days_from_civil;
     Ok((utc, p.frac_digits, p.frac))
 }
 
 fn looks_like_ampm(rest: &[u8]) -> bool {
-    let t: Vec<u8> = rest.iter().copied().skip_while(|c| *c == b' ').take(2).collect();
+    let t: Vec<u8> = rest
+        .iter()
+        .copied()
+        .skip_while(|c| *c == b' ')
+        .take(2)
+        .collect();
     t.eq_ignore_ascii_case(b"am") || t.eq_ignore_ascii_case(b"pm")
 }
 
 /// String → `DateTime`/`DateTime64` conversion (`toDateTime('…')`, `CAST`): the best-effort
 /// grammar, errors as `CANNOT_PARSE_DATETIME`.
-pub fn parse_datetime_text(s: &[u8], zone: Zone, _fraction: bool) -> Result<(i64, u32, u64), Error> {
+pub fn parse_datetime_text(
+    s: &[u8],
+    zone: Zone,
+    _fraction: bool,
+) -> Result<(i64, u32, u64), Error> {
     parse_best_effort(s, zone, false)
 }
 
@@ -318,7 +333,10 @@ mod tests {
     #[test]
     fn formats() {
         // Expected values from the oracle (parseDateTimeBestEffort(...) in UTC).
-        assert_eq!(p("2020-01-05T10:00:00.123+03:00"), Some((1578207600, 3, 123)));
+        assert_eq!(
+            p("2020-01-05T10:00:00.123+03:00"),
+            Some((1578207600, 3, 123))
+        );
         assert_eq!(p("5 Jan 2020 10:00 PM"), Some((1578261600, 0, 0)));
         assert_eq!(p("05/01/2020"), Some((1578182400, 0, 0)));
         assert_eq!(p("1585000000"), Some((1585000000, 0, 0)));

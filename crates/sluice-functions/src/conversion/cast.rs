@@ -5,11 +5,16 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, ListArray, MapArray, StringBuilder, StructArray};
+use datafusion::arrow::array::{
+    Array, ArrayData, ArrayRef, AsArray, ListArray, MapArray, StringBuilder, StructArray,
+    make_array,
+};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Fields};
 use datafusion::error::Result;
 use sluice_common::{ChType, Error, ErrorCode};
+use sluice_formats::FormatSettings;
+use sluice_formats::parse::{Value, build_array, parse_text};
 use sluice_formats::text::{TextContext, write_value};
 
 use super::scalar::{Ctx, convert};
@@ -39,6 +44,8 @@ pub struct CastOptions<'a> {
     pub accurate: bool,
     /// Failure handling.
     pub on_error: OnError<'a>,
+    /// A time zone argument (`toDate(dt, 'tz')`) that overrides the source and target zones.
+    pub zone: Option<Zone>,
 }
 
 fn text_context(zone: Zone) -> TextContext {
@@ -46,11 +53,19 @@ fn text_context(zone: Zone) -> TextContext {
         Zone::Named(tz) => tz,
         _ => chrono_tz::Tz::UTC,
     };
-    TextContext { timezone: tz, ..TextContext::default() }
+    TextContext {
+        timezone: tz,
+        ..TextContext::default()
+    }
 }
 
 /// Converts `arr` (of ClickHouse type `from`) to `to`.
-pub fn cast_array(arr: &ArrayRef, from: &ChType, to: &ChType, opts: &CastOptions) -> Result<ArrayRef> {
+pub fn cast_array(
+    arr: &ArrayRef,
+    from: &ChType,
+    to: &ChType,
+    opts: &CastOptions,
+) -> Result<ArrayRef> {
     // Unpack a dictionary-encoded source.
     let arr = match arr.data_type() {
         DataType::Dictionary(_, v) => cast(arr, v)?,
@@ -63,6 +78,12 @@ pub fn cast_array(arr: &ArrayRef, from: &ChType, to: &ChType, opts: &CastOptions
     }
     let to_nullable = to.is_nullable();
     let to_b = to.base();
+    if matches!(arr.data_type(), DataType::Null) && !to_nullable && !arr.is_empty() {
+        return Err(ch_error(Error::new(
+            ErrorCode::CANNOT_CONVERT_TYPE,
+            "Cannot convert NULL to a non-nullable type",
+        )));
+    }
     if from_b == to_b && arr.data_type() == &to_b.to_arrow() {
         return check_nulls(arr, to_nullable);
     }
@@ -71,13 +92,20 @@ pub fn cast_array(arr: &ArrayRef, from: &ChType, to: &ChType, opts: &CastOptions
             let list = arr.as_list::<i32>();
             let values = cast_array(list.values(), fe, te, opts)?;
             let field = Arc::new(te.to_field("item"));
-            Arc::new(ListArray::try_new(field, list.offsets().clone(), values, list.nulls().cloned())?) as ArrayRef
+            Arc::new(ListArray::try_new(
+                field,
+                list.offsets().clone(),
+                values,
+                list.nulls().cloned(),
+            )?) as ArrayRef
         }
         (ChType::Tuple(fe), ChType::Tuple(te)) => {
             if fe.len() != te.len() {
                 return Err(ch_error(Error::new(
                     ErrorCode::TYPE_MISMATCH,
-                    format!("CAST AS Tuple can only be performed between tuple types with the same number of elements. Left type: {from}, right type: {to}"),
+                    format!(
+                        "CAST AS Tuple can only be performed between tuple types with the same number of elements. Left type: {from}, right type: {to}"
+                    ),
                 )));
             }
             let st = arr.as_struct();
@@ -98,10 +126,19 @@ pub fn cast_array(arr: &ArrayRef, from: &ChType, to: &ChType, opts: &CastOptions
             let kv = Fields::from(vec![tk.to_field("key"), tv.to_field("value")]);
             let entries = StructArray::try_new(kv.clone(), vec![keys, vals], None)?;
             let entries_field = Arc::new(Field::new("entries", DataType::Struct(kv), false));
-            Arc::new(MapArray::try_new(entries_field, m.offsets().clone(), entries, m.nulls().cloned(), false)?)
-                as ArrayRef
+            Arc::new(MapArray::try_new(
+                entries_field,
+                m.offsets().clone(),
+                entries,
+                m.nulls().cloned(),
+                false,
+            )?) as ArrayRef
         }
         (_, ChType::String) if !is_stringish(from_b) => render(&arr, from, opts.session),
+        (
+            ChType::String | ChType::FixedString(_),
+            ChType::Array(_) | ChType::Tuple(_) | ChType::Map(..),
+        ) => parse_composite(&arr, to, opts)?,
         (ChType::Array(_) | ChType::Tuple(_) | ChType::Map(..), _)
         | (_, ChType::Array(_) | ChType::Tuple(_) | ChType::Map(..)) => {
             return Err(ch_error(Error::new(
@@ -109,13 +146,72 @@ pub fn cast_array(arr: &ArrayRef, from: &ChType, to: &ChType, opts: &CastOptions
                 format!("Conversion from {from} to {to} is not supported"),
             )));
         }
-        _ => scalar_cast(&arr, from_b, to_b, opts)?,
+        _ => {
+            // Text into a Nullable type: unparsable values become NULL (except Bool).
+            let lenient;
+            let opts = if to_nullable
+                && is_stringish(from_b)
+                && !matches!(to_b, ChType::Bool)
+                && matches!(opts.on_error, OnError::Throw)
+            {
+                lenient = CastOptions {
+                    on_error: OnError::Null,
+                    ..*opts
+                };
+                &lenient
+            } else {
+                opts
+            };
+            scalar_cast(&arr, from_b, to_b, opts)?
+        }
     };
-    check_nulls(out, to_nullable)
+    check_nulls(conform(out, &to.to_arrow())?, to_nullable)
+}
+
+/// Gives `arr` exactly the Arrow type `dt` when the two differ only in field names,
+/// nullability flags or metadata (builders drop the ClickHouse metadata of nested fields).
+pub fn conform(arr: ArrayRef, dt: &DataType) -> Result<ArrayRef> {
+    if arr.data_type() == dt {
+        return Ok(arr);
+    }
+    Ok(make_array(conform_data(arr.to_data(), dt)?))
+}
+
+fn conform_data(data: ArrayData, dt: &DataType) -> Result<ArrayData> {
+    if data.data_type() == dt {
+        return Ok(data);
+    }
+    let child_types: Vec<DataType> = match dt {
+        DataType::List(f)
+        | DataType::LargeList(f)
+        | DataType::Map(f, _)
+        | DataType::FixedSizeList(f, _) => {
+            vec![f.data_type().clone()]
+        }
+        DataType::Struct(fs) => fs.iter().map(|f| f.data_type().clone()).collect(),
+        _ => Vec::new(),
+    };
+    let children = if child_types.len() == data.child_data().len() {
+        data.child_data()
+            .iter()
+            .zip(child_types.iter())
+            .map(|(c, t)| conform_data(c.clone(), t))
+            .collect::<Result<Vec<_>>>()?
+    } else {
+        data.child_data().to_vec()
+    };
+    Ok(data
+        .into_builder()
+        .data_type(dt.clone())
+        .child_data(children)
+        .build()?)
 }
 
 fn is_stringish(t: &ChType) -> bool {
-    matches!(t, ChType::String | ChType::FixedString(_) | ChType::Enum8(_) | ChType::Enum16(_))
+    matches!(
+        t,
+        ChType::String | ChType::FixedString(_) | ChType::Enum8(_) | ChType::Enum16(_)
+    )
 }
 
 /// A non-Nullable target cannot hold NULLs (`CAST(NULL AS UInt8)`).
@@ -133,6 +229,28 @@ fn check_nulls(arr: ArrayRef, nullable: bool) -> Result<ArrayRef> {
         )));
     }
     Ok(arr)
+}
+
+/// String → `Array`/`Tuple`/`Map`: ClickHouse's text form parsed by `sluice_formats`.
+fn parse_composite(arr: &ArrayRef, to: &ChType, opts: &CastOptions) -> Result<ArrayRef> {
+    let mut settings = FormatSettings::default();
+    if let Zone::Named(tz) = opts.session {
+        settings.text.timezone = tz;
+    }
+    let mut vals = Vec::with_capacity(arr.len());
+    for i in 0..arr.len() {
+        match super::value::str_at(arr.as_ref(), i) {
+            None => vals.push(Value::Null),
+            Some(s) => match parse_text(s, to, &settings) {
+                Ok(v) => vals.push(v),
+                Err(e) => match opts.on_error {
+                    OnError::Throw => return Err(ch_error(e)),
+                    _ => vals.push(Value::Null),
+                },
+            },
+        }
+    }
+    build_array(&vals, to).map_err(ch_error)
 }
 
 /// `toString` of any value: ClickHouse's plain text form.
@@ -155,8 +273,14 @@ pub fn render(arr: &ArrayRef, from: &ChType, session: Zone) -> ArrayRef {
 fn scalar_cast(arr: &ArrayRef, from: &ChType, to: &ChType, opts: &CastOptions) -> Result<ArrayRef> {
     let src = Src::new(arr.as_ref(), from)?;
     let cx = Ctx {
-        from_zone: Zone::of_type(from, opts.session)?,
-        to_zone: Zone::of_type(to, opts.session)?,
+        from_zone: match opts.zone {
+            Some(z) => z,
+            None => Zone::of_type(from, opts.session)?,
+        },
+        to_zone: match (opts.zone, to) {
+            (Some(z), ChType::Date | ChType::Date32) => z,
+            _ => Zone::of_type(to, opts.session)?,
+        },
         accurate: opts.accurate,
     };
     let default_src = match opts.on_error {
@@ -190,8 +314,16 @@ pub fn zero_value(t: &ChType) -> Val<'static> {
         ChType::Float32 | ChType::Float64 | ChType::BFloat16 => Val::Float(0.0),
         ChType::Decimal { scale, .. } => Val::Dec(i256::ZERO, *scale),
         ChType::String | ChType::FixedString(_) => Val::Owned(Vec::new()),
-        ChType::Enum8(v) => Val::Owned(v.first().map(|(n, _)| n.as_bytes().to_vec()).unwrap_or_default()),
-        ChType::Enum16(v) => Val::Owned(v.first().map(|(n, _)| n.as_bytes().to_vec()).unwrap_or_default()),
+        ChType::Enum8(v) => Val::Owned(
+            v.first()
+                .map(|(n, _)| n.as_bytes().to_vec())
+                .unwrap_or_default(),
+        ),
+        ChType::Enum16(v) => Val::Owned(
+            v.first()
+                .map(|(n, _)| n.as_bytes().to_vec())
+                .unwrap_or_default(),
+        ),
         ChType::Date | ChType::Date32 => Val::Date(0),
         ChType::DateTime(_) => Val::Time(0, 0),
         ChType::DateTime64(p, _) => Val::Time(0, super::value::unit_digits(*p)),

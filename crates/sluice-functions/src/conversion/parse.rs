@@ -8,7 +8,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use datafusion::arrow::datatypes::i256;
 use sluice_common::{ChType, Error, ErrorCode};
 
-use crate::datetime::tz::{days_from_civil, days_in_month};
+use crate::datetime::tz::days_from_civil;
 
 fn shown(s: &[u8]) -> String {
     String::from_utf8_lossy(s).into_owned()
@@ -18,7 +18,10 @@ fn syntax_error(s: &[u8], pos: usize, t: &ChType) -> Error {
     if pos == 0 {
         Error::new(
             ErrorCode::CANNOT_PARSE_TEXT,
-            format!("Cannot parse string '{}' as {t}: syntax error at begin of string", shown(s)),
+            format!(
+                "Cannot parse string '{}' as {t}: syntax error at begin of string",
+                shown(s)
+            ),
         )
     } else {
         Error::new(
@@ -35,7 +38,9 @@ fn syntax_error(s: &[u8], pos: usize, t: &ChType) -> Error {
 fn too_short(t: &ChType) -> Error {
     Error::new(
         ErrorCode::ATTEMPT_TO_READ_AFTER_EOF,
-        format!("Attempt to read after eof: Cannot parse {t} from String, because value is too short"),
+        format!(
+            "Attempt to read after eof: Cannot parse {t} from String, because value is too short"
+        ),
     )
 }
 
@@ -53,7 +58,9 @@ pub fn parse_int(s: &[u8], t: &ChType, unsigned: bool) -> Result<i256, Error> {
             if unsigned {
                 return Err(Error::new(
                     ErrorCode::CANNOT_PARSE_NUMBER,
-                    format!("Unsigned type must not contain '-' symbol: Cannot parse {t} from String"),
+                    format!(
+                        "Unsigned type must not contain '-' symbol: Cannot parse {t} from String"
+                    ),
                 ));
             }
             neg = true;
@@ -66,7 +73,9 @@ pub fn parse_int(s: &[u8], t: &ChType, unsigned: bool) -> Result<i256, Error> {
     let mut v = i256::ZERO;
     let ten = i256::from_i128(10);
     while pos < s.len() && s[pos].is_ascii_digit() {
-        v = v.wrapping_mul(ten).wrapping_add(i256::from_i128((s[pos] - b'0') as i128));
+        v = v
+            .wrapping_mul(ten)
+            .wrapping_add(i256::from_i128((s[pos] - b'0') as i128));
         pos += 1;
     }
     if pos == start {
@@ -86,7 +95,10 @@ pub fn parse_float(s: &[u8], t: &ChType) -> Result<f64, Error> {
     let cannot = || {
         Error::new(
             ErrorCode::CANNOT_PARSE_NUMBER,
-            format!("Cannot read floating point value here: {}: Cannot parse {t} from String", shown(s)),
+            format!(
+                "Cannot read floating point value here: {}: Cannot parse {t} from String",
+                shown(s)
+            ),
         )
     };
     let mut pos = 0;
@@ -94,14 +106,22 @@ pub fn parse_float(s: &[u8], t: &ChType) -> Result<f64, Error> {
         pos += 1;
     }
     let rest = &s[pos..];
-    let lower: Vec<u8> = rest.iter().take(8).map(|c| c.to_ascii_lowercase()).collect();
+    let lower: Vec<u8> = rest
+        .iter()
+        .take(8)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
     for word in [&b"infinity"[..], b"inf", b"nan"] {
         if lower.starts_with(word) {
             let end = pos + word.len();
             if end != s.len() {
                 return Err(syntax_error(s, end, t));
             }
-            let v = if word == b"nan" { f64::NAN } else { f64::INFINITY };
+            let v = if word == b"nan" {
+                f64::NAN
+            } else {
+                f64::INFINITY
+            };
             return Ok(if s[0] == b'-' { -v } else { v });
         }
     }
@@ -178,9 +198,6 @@ pub fn parse_decimal(s: &[u8], precision: u8, scale: u8, t: &ChType) -> Result<i
         pos += 1;
     }
     if !any {
-        if pos == s.len() && pos > 0 && seen_point {
-            return Err(syntax_error(s, 0, t));
-        }
         return Err(syntax_error(s, 0, t));
     }
     let mut exp: i64 = 0;
@@ -194,7 +211,9 @@ pub fn parse_decimal(s: &[u8], precision: u8, scale: u8, t: &ChType) -> Result<i
         }
         let ds = pos;
         while pos < s.len() && s[pos].is_ascii_digit() {
-            exp = exp.saturating_mul(10).saturating_add((s[pos] - b'0') as i64);
+            exp = exp
+                .saturating_mul(10)
+                .saturating_add((s[pos] - b'0') as i64);
             pos += 1;
         }
         if pos == ds {
@@ -223,10 +242,17 @@ pub fn parse_decimal(s: &[u8], precision: u8, scale: u8, t: &ChType) -> Result<i
     let ten = i256::from_i128(10);
     let mut v = i256::ZERO;
     // Value = digits × 10^(point - len); we want value × 10^scale.
-    let keep = point + scale as i64; // how many leading digits survive
+    let keep = point.max(0) + scale as i64; // output digits: integer part + scale
     let n = digits.len() as i64;
+    // With the point left of the first digit (0.05e-1) the leading positions are zeros.
+    let shift = point.min(0);
     for k in 0..keep.max(0) {
-        let d = if k < n && k >= 0 { digits[k as usize] } else { 0 };
+        let idx = k + shift;
+        let d = if (0..n).contains(&idx) {
+            digits[idx as usize]
+        } else {
+            0
+        };
         v = v.wrapping_mul(ten).wrapping_add(i256::from_i128(d as i128));
     }
     Ok(if neg { v.wrapping_neg() } else { v })
@@ -248,10 +274,20 @@ pub fn parse_date(s: &[u8], t: &ChType) -> Result<i64, Error> {
         if a.is_empty() || !a.iter().all(|c| c.is_ascii_digit()) {
             return None;
         }
-        a.iter().try_fold(0u32, |acc, c| acc.checked_mul(10)?.checked_add((c - b'0') as u32))
+        a.iter().try_fold(0u32, |acc, c| {
+            acc.checked_mul(10)?.checked_add((c - b'0') as u32)
+        })
     };
-    let (y, m, d, end) = if s.len() >= 8 && s[..8].iter().all(|c| c.is_ascii_digit()) && (s.len() == 8 || !s[8].is_ascii_digit()) {
-        (num(&s[..4]).ok_or_else(bad)?, num(&s[4..6]).ok_or_else(bad)?, num(&s[6..8]).ok_or_else(bad)?, 8)
+    let (y, m, d, end) = if s.len() >= 8
+        && s[..8].iter().all(|c| c.is_ascii_digit())
+        && (s.len() == 8 || !s[8].is_ascii_digit())
+    {
+        (
+            num(&s[..4]).ok_or_else(bad)?,
+            num(&s[4..6]).ok_or_else(bad)?,
+            num(&s[6..8]).ok_or_else(bad)?,
+            8,
+        )
     } else {
         if s.len() < 5 || !s[..4].iter().all(|c| c.is_ascii_digit()) || s[4].is_ascii_digit() {
             return Err(bad());
@@ -290,7 +326,6 @@ pub fn make_day(y: i32, m: u32, d: u32) -> i64 {
     if !(1..=12).contains(&m) || d == 0 || d > 31 {
         return 0;
     }
-    let _ = days_in_month(y, m);
     days_from_civil(y, m, 1) + d as i64 - 1
 }
 
@@ -341,7 +376,10 @@ pub fn parse_uuid(s: &[u8]) -> Result<u128, Error> {
     let bad = || {
         Error::new(
             ErrorCode::CANNOT_PARSE_UUID,
-            format!("Cannot parse uuid {}: Cannot parse UUID from String", shown(s)),
+            format!(
+                "Cannot parse uuid {}: Cannot parse UUID from String",
+                shown(s)
+            ),
         )
     };
     let hex: Vec<u8> = if s.len() == 36 {
@@ -370,7 +408,10 @@ pub fn parse_ipv4(s: &[u8]) -> Result<u32, Error> {
         .ok_or_else(|| {
             Error::new(
                 ErrorCode::CANNOT_PARSE_IPV4,
-                format!("Cannot parse IPv4 {}: Cannot parse IPv4 from String", shown(s)),
+                format!(
+                    "Cannot parse IPv4 {}: Cannot parse IPv4 from String",
+                    shown(s)
+                ),
             )
         })
 }
@@ -386,7 +427,10 @@ pub fn parse_ipv6(s: &[u8]) -> Result<[u8; 16], Error> {
     }
     Err(Error::new(
         ErrorCode::CANNOT_PARSE_IPV6,
-        format!("Cannot parse IPv6 {}: Cannot parse IPv6 from String", shown(s)),
+        format!(
+            "Cannot parse IPv6 {}: Cannot parse IPv6 from String",
+            shown(s)
+        ),
     ))
 }
 
@@ -412,31 +456,53 @@ mod tests {
     use super::*;
 
     fn i(s: &str, t: ChType, u: bool) -> Result<i128, ErrorCode> {
-        parse_int(s.as_bytes(), &t, u).map(|v| v.as_i128()).map_err(|e| e.code)
+        parse_int(s.as_bytes(), &t, u)
+            .map(|v| v.as_i128())
+            .map_err(|e| e.code)
     }
 
     #[test]
     fn ints() {
         // Oracle: toUInt8('256') → 0 after wrapping; '-1' as UInt8 → 72; 'abc' → 6; '' → 32.
         assert_eq!(i("256", ChType::UInt8, true), Ok(256));
-        assert_eq!(i("-1", ChType::UInt8, true), Err(ErrorCode::CANNOT_PARSE_NUMBER));
-        assert_eq!(i("abc", ChType::UInt8, true), Err(ErrorCode::CANNOT_PARSE_TEXT));
-        assert_eq!(i("1.5", ChType::UInt8, true), Err(ErrorCode::CANNOT_PARSE_TEXT));
-        assert_eq!(i("", ChType::UInt8, true), Err(ErrorCode::ATTEMPT_TO_READ_AFTER_EOF));
+        assert_eq!(
+            i("-1", ChType::UInt8, true),
+            Err(ErrorCode::CANNOT_PARSE_NUMBER)
+        );
+        assert_eq!(
+            i("abc", ChType::UInt8, true),
+            Err(ErrorCode::CANNOT_PARSE_TEXT)
+        );
+        assert_eq!(
+            i("1.5", ChType::UInt8, true),
+            Err(ErrorCode::CANNOT_PARSE_TEXT)
+        );
+        assert_eq!(
+            i("", ChType::UInt8, true),
+            Err(ErrorCode::ATTEMPT_TO_READ_AFTER_EOF)
+        );
         assert_eq!(i("+1", ChType::UInt8, true), Ok(1));
         assert_eq!(i("-129", ChType::Int8, false), Ok(-129));
     }
 
     #[test]
     fn decimals() {
-        let t = ChType::Decimal { precision: 9, scale: 2 };
-        let d = |s: &str, sc| parse_decimal(s.as_bytes(), 9, sc, &t).map(|v| v.as_i128()).map_err(|e| e.code);
+        let t = ChType::Decimal {
+            precision: 9,
+            scale: 2,
+        };
+        let d = |s: &str, sc| {
+            parse_decimal(s.as_bytes(), 9, sc, &t)
+                .map(|v| v.as_i128())
+                .map_err(|e| e.code)
+        };
         assert_eq!(d("1.555", 2), Ok(155));
         assert_eq!(d("1e2", 2), Ok(10000));
         assert_eq!(d("-.5", 2), Ok(-50));
         assert_eq!(d("+1.", 2), Ok(100));
         assert_eq!(d("1.5e-1", 3), Ok(150));
         assert_eq!(d("0.05", 2), Ok(5));
+        assert_eq!(d("5e-2", 3), Ok(50));
         assert_eq!(d("1000000000", 0), Err(ErrorCode::ARGUMENT_OUT_OF_BOUND));
         assert_eq!(d("1.5 ", 2), Err(ErrorCode::CANNOT_PARSE_TEXT));
     }
@@ -446,14 +512,26 @@ mod tests {
         let t = ChType::Float64;
         assert_eq!(parse_float(b"1e3", &t).ok(), Some(1000.0));
         assert_eq!(parse_float(b".5", &t).ok(), Some(0.5));
-        assert_eq!(parse_float(b"", &t).map_err(|e| e.code), Err(ErrorCode::CANNOT_PARSE_NUMBER));
-        assert_eq!(parse_float(b"1.5x", &t).map_err(|e| e.code), Err(ErrorCode::CANNOT_PARSE_TEXT));
+        assert_eq!(
+            parse_float(b"", &t).map_err(|e| e.code),
+            Err(ErrorCode::CANNOT_PARSE_NUMBER)
+        );
+        assert_eq!(
+            parse_float(b"1.5x", &t).map_err(|e| e.code),
+            Err(ErrorCode::CANNOT_PARSE_TEXT)
+        );
         let d = ChType::Date;
         assert_eq!(parse_date(b"2020-1-5", &d).ok(), Some(18266));
         assert_eq!(parse_date(b"20200105", &d).ok(), Some(18266));
         assert_eq!(parse_date(b"2020-02-30", &d).ok(), Some(18322));
         assert_eq!(parse_date(b"2020-13-01", &d).ok(), Some(0));
-        assert_eq!(parse_date(b"18262", &d).map_err(|e| e.code), Err(ErrorCode::CANNOT_PARSE_DATE));
-        assert_eq!(parse_date(b"2020-01-05 ab", &d).map_err(|e| e.code), Err(ErrorCode::CANNOT_PARSE_TEXT));
+        assert_eq!(
+            parse_date(b"18262", &d).map_err(|e| e.code),
+            Err(ErrorCode::CANNOT_PARSE_DATE)
+        );
+        assert_eq!(
+            parse_date(b"2020-01-05 ab", &d).map_err(|e| e.code),
+            Err(ErrorCode::CANNOT_PARSE_TEXT)
+        );
     }
 }

@@ -7,7 +7,10 @@ use std::sync::Arc;
 use datafusion::arrow::array::{ArrayRef, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, FieldRef};
 use datafusion::error::Result;
-use datafusion::logical_expr::{ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
+use datafusion::logical_expr::{
+    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    Volatility,
+};
 use sluice_common::ChType;
 
 use super::value::{Sink, Src, Val, str_at};
@@ -27,7 +30,12 @@ fn width(t: &ChType) -> Option<usize> {
     Some(match t {
         ChType::UInt8 | ChType::Int8 | ChType::Bool => 1,
         ChType::UInt16 | ChType::Int16 | ChType::Date => 2,
-        ChType::UInt32 | ChType::Int32 | ChType::Float32 | ChType::DateTime(_) | ChType::Date32 | ChType::IPv4 => 4,
+        ChType::UInt32
+        | ChType::Int32
+        | ChType::Float32
+        | ChType::DateTime(_)
+        | ChType::Date32
+        | ChType::IPv4 => 4,
         ChType::UInt64 | ChType::Int64 | ChType::Float64 => 8,
         _ => return None,
     })
@@ -42,7 +50,7 @@ fn bytes_of(v: &Val, t: &ChType) -> Vec<u8> {
         (Val::Float(f), ChType::Float32) => (*f as f32).to_le_bytes().to_vec(),
         (Val::Float(f), _) => f.to_le_bytes().to_vec(),
         (Val::Int(x), _) => x.as_i128().to_le_bytes()[..width(t).unwrap_or(8)].to_vec(),
-        (Val::Date(d), _) => (*d as i64).to_le_bytes()[..width(t).unwrap_or(4)].to_vec(),
+        (Val::Date(d), _) => d.to_le_bytes()[..width(t).unwrap_or(4)].to_vec(),
         (Val::Time(x, _), _) => x.to_le_bytes()[..width(t).unwrap_or(8)].to_vec(),
         (Val::Bool(b), _) => vec![*b as u8],
         (Val::IPv4(x), _) => x.to_le_bytes().to_vec(),
@@ -63,7 +71,8 @@ impl ScalarUDFImpl for Reinterpret {
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
         check_arity(&self.name, args.arg_fields.len(), 1, 1)?;
         let t = arg_type(&args.arg_fields[0]);
-        let ok = width(t.base()).is_some() || matches!(t.base(), ChType::String | ChType::FixedString(_));
+        let ok = width(t.base()).is_some()
+            || matches!(t.base(), ChType::String | ChType::FixedString(_));
         if !ok || t.is_nullable() {
             ch_bail!(
                 ILLEGAL_TYPE_OF_ARGUMENT,
@@ -102,7 +111,9 @@ impl ScalarUDFImpl for Reinterpret {
                 b8.copy_from_slice(&bytes[..8]);
                 let raw = u64::from_le_bytes(b8);
                 let v = match &self.target {
-                    ChType::Float32 => Val::Float(f32::from_le_bytes([b8[0], b8[1], b8[2], b8[3]]) as f64),
+                    ChType::Float32 => {
+                        Val::Float(f32::from_le_bytes([b8[0], b8[1], b8[2], b8[3]]) as f64)
+                    }
                     ChType::Float64 => Val::Float(f64::from_le_bytes(b8)),
                     ChType::Date => Val::Date((raw & 0xFFFF) as i64),
                     ChType::Date32 => Val::Date((raw as u32) as i32 as i64),

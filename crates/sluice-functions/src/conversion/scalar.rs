@@ -26,8 +26,8 @@ pub struct Ctx {
 }
 
 const DATE_MAX: i64 = 65535;
-const DATE32_MIN: i64 = -25567;
-const DATE32_MAX: i64 = 120529;
+/// Numbers up to this (9999-12-31) are day numbers for `Date32`, larger ones timestamps.
+const DATE32_MAX_DAYS: i64 = 2_932_896;
 const DATETIME_MAX: i64 = u32::MAX as i64;
 
 fn pow10(n: u32) -> i256 {
@@ -62,9 +62,13 @@ pub fn wrap(v: i256, bits: u32, signed: bool) -> i256 {
     if bits >= 256 {
         return v;
     }
-    let (lo, hi) = v.to_parts();
+    let (lo, _) = v.to_parts();
     if bits <= 128 {
-        let mask: u128 = if bits == 128 { u128::MAX } else { (1u128 << bits) - 1 };
+        let mask: u128 = if bits == 128 {
+            u128::MAX
+        } else {
+            (1u128 << bits) - 1
+        };
         let x = lo & mask;
         if signed && bits < 128 && (x >> (bits - 1)) & 1 == 1 {
             return i256::from_i128((x | !mask) as i128);
@@ -72,7 +76,6 @@ pub fn wrap(v: i256, bits: u32, signed: bool) -> i256 {
         if signed && bits == 128 {
             return i256::from_i128(x as i128);
         }
-        let _ = hi;
         return i256::from_parts(x, 0);
     }
     v
@@ -102,12 +105,16 @@ fn pow2(n: u32) -> i256 {
 
 fn cvt32(f: f64) -> i64 {
     let t = f.trunc();
-    if t.is_nan() || t < i32::MIN as f64 || t > i32::MAX as f64 { i32::MIN as i64 } else { t as i64 }
+    if t.is_nan() || t < i32::MIN as f64 || t > i32::MAX as f64 {
+        i32::MIN as i64
+    } else {
+        t as i64
+    }
 }
 
 fn cvt64(f: f64) -> i64 {
     let t = f.trunc();
-    if t.is_nan() || t < -9.223_372_036_854_776e18 || t >= 9.223_372_036_854_776e18 {
+    if t.is_nan() || !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&t) {
         i64::MIN
     } else {
         t as i64
@@ -121,9 +128,19 @@ fn float_to_int(f: f64, bits: u32, signed: bool) -> i256 {
         (32, false) | (64, true) => cvt64(f) as i128,
         (64, false) => {
             let two63 = 9.223_372_036_854_776e18;
-            if f < two63 { cvt64(f) as u64 as i128 } else { (cvt64(f - two63) as u64 ^ (1u64 << 63)) as i128 }
+            if f < two63 {
+                cvt64(f) as u64 as i128
+            } else {
+                (cvt64(f - two63) as u64 ^ (1u64 << 63)) as i128
+            }
         }
-        _ => return wrap(i256::from_f64(f.trunc()).unwrap_or(i256::ZERO), bits, signed),
+        _ => {
+            return wrap(
+                i256::from_f64(f.trunc()).unwrap_or(i256::ZERO),
+                bits,
+                signed,
+            );
+        }
     };
     wrap(i256::from_i128(raw), bits, signed)
 }
@@ -148,7 +165,11 @@ fn descale(v: i256, digits: u32, floor: bool) -> i256 {
     }
     let p = pow10(digits);
     let q = v.wrapping_div(p);
-    if floor && v.is_negative() && q.wrapping_mul(p) != v { q.wrapping_sub(i256::ONE) } else { q }
+    if floor && v.is_negative() && q.wrapping_mul(p) != v {
+        q.wrapping_sub(i256::ONE)
+    } else {
+        q
+    }
 }
 
 fn dec_overflow() -> Error {
@@ -165,8 +186,14 @@ fn inexact(from: &ChType, to: &ChType) -> Error {
 /// Enum name → value.
 fn enum_value(t: &ChType, name: &[u8]) -> Option<i64> {
     match t {
-        ChType::Enum8(v) => v.iter().find(|(n, _)| n.as_bytes() == name).map(|(_, x)| *x as i64),
-        ChType::Enum16(v) => v.iter().find(|(n, _)| n.as_bytes() == name).map(|(_, x)| *x as i64),
+        ChType::Enum8(v) => v
+            .iter()
+            .find(|(n, _)| n.as_bytes() == name)
+            .map(|(_, x)| *x as i64),
+        ChType::Enum16(v) => v
+            .iter()
+            .find(|(n, _)| n.as_bytes() == name)
+            .map(|(_, x)| *x as i64),
         _ => None,
     }
 }
@@ -174,8 +201,14 @@ fn enum_value(t: &ChType, name: &[u8]) -> Option<i64> {
 /// Enum value → name.
 fn enum_name(t: &ChType, value: i64) -> Option<&str> {
     match t {
-        ChType::Enum8(v) => v.iter().find(|(_, x)| *x as i64 == value).map(|(n, _)| n.as_str()),
-        ChType::Enum16(v) => v.iter().find(|(_, x)| *x as i64 == value).map(|(n, _)| n.as_str()),
+        ChType::Enum8(v) => v
+            .iter()
+            .find(|(_, x)| *x as i64 == value)
+            .map(|(n, _)| n.as_str()),
+        ChType::Enum16(v) => v
+            .iter()
+            .find(|(_, x)| *x as i64 == value)
+            .map(|(n, _)| n.as_str()),
         _ => None,
     }
 }
@@ -185,7 +218,10 @@ pub fn convert<'a>(v: Val<'a>, from: &ChType, to: &ChType, cx: &Ctx) -> Result<V
     // Enums read as names; turn them into numbers unless the target wants text.
     let v = match (from, &v) {
         (ChType::Enum8(_) | ChType::Enum16(_), Val::Str(name))
-            if !matches!(to, ChType::String | ChType::FixedString(_) | ChType::Enum8(_) | ChType::Enum16(_)) =>
+            if !matches!(
+                to,
+                ChType::String | ChType::FixedString(_) | ChType::Enum8(_) | ChType::Enum16(_)
+            ) =>
         {
             match enum_value(from, name) {
                 Some(x) => Val::Int(i256::from_i128(x as i128)),
@@ -210,7 +246,9 @@ pub fn convert<'a>(v: Val<'a>, from: &ChType, to: &ChType, cx: &Ctx) -> Result<V
             Val::Str(_) | Val::Owned(_) => parse::parse_float(v.bytes().unwrap_or_default(), to)?,
             _ => return Err(unsupported(from, to)),
         })),
-        ChType::Decimal { precision, scale } => to_decimal(v, from, to, *precision, *scale as u32, src_u256),
+        ChType::Decimal { precision, scale } => {
+            to_decimal(v, from, to, *precision, *scale as u32, src_u256)
+        }
         ChType::String => match v {
             Val::Str(_) | Val::Owned(_) => Ok(v),
             _ => Err(unsupported(from, to)),
@@ -236,7 +274,9 @@ pub fn convert<'a>(v: Val<'a>, from: &ChType, to: &ChType, cx: &Ctx) -> Result<V
         })),
         ChType::Uuid => match v {
             Val::Uuid(u) => Ok(Val::Uuid(u)),
-            Val::Str(_) | Val::Owned(_) => Ok(Val::Uuid(parse::parse_uuid(v.bytes().unwrap_or_default())?)),
+            Val::Str(_) | Val::Owned(_) => {
+                Ok(Val::Uuid(parse::parse_uuid(v.bytes().unwrap_or_default())?))
+            }
             _ => Err(unsupported(from, to)),
         },
         ChType::IPv4 => match v {
@@ -246,14 +286,20 @@ pub fn convert<'a>(v: Val<'a>, from: &ChType, to: &ChType, cx: &Ctx) -> Result<V
                 Some(a) => Ok(Val::IPv4(u32::from(a))),
                 None => Err(err(ErrorCode::CANNOT_CONVERT_TYPE, "IPv6 in not v4 mapped")),
             },
-            Val::Str(_) | Val::Owned(_) => Ok(Val::IPv4(parse::parse_ipv4(v.bytes().unwrap_or_default())?)),
+            Val::Str(_) | Val::Owned(_) => {
+                Ok(Val::IPv4(parse::parse_ipv4(v.bytes().unwrap_or_default())?))
+            }
             _ => Err(unsupported(from, to)),
         },
         ChType::IPv6 => match v {
             Val::IPv6(b) => Ok(Val::IPv6(b)),
-            Val::IPv4(x) => Ok(Val::IPv6(std::net::Ipv4Addr::from(x).to_ipv6_mapped().octets())),
+            Val::IPv4(x) => Ok(Val::IPv6(
+                std::net::Ipv4Addr::from(x).to_ipv6_mapped().octets(),
+            )),
             Val::Int(x) => Ok(Val::IPv6((x.as_i128() as u128).to_be_bytes())),
-            Val::Str(_) | Val::Owned(_) => Ok(Val::IPv6(parse::parse_ipv6(v.bytes().unwrap_or_default())?)),
+            Val::Str(_) | Val::Owned(_) => {
+                Ok(Val::IPv6(parse::parse_ipv6(v.bytes().unwrap_or_default())?))
+            }
             _ => Err(unsupported(from, to)),
         },
         ChType::Enum8(_) | ChType::Enum16(_) => match v {
@@ -264,13 +310,19 @@ pub fn convert<'a>(v: Val<'a>, from: &ChType, to: &ChType, cx: &Ctx) -> Result<V
                 } else {
                     Err(err(
                         UNKNOWN_ELEMENT_OF_ENUM,
-                        format!("Unknown element '{}' for enum", String::from_utf8_lossy(name)),
+                        format!(
+                            "Unknown element '{}' for enum",
+                            String::from_utf8_lossy(name)
+                        ),
                     ))
                 }
             }
             Val::Int(x) => match enum_name(to, x.as_i128() as i64) {
                 Some(n) if x.to_i128().is_some() => Ok(Val::Owned(n.as_bytes().to_vec())),
-                _ => Err(err(UNKNOWN_ELEMENT_OF_ENUM, format!("Unexpected value {} in enum", x.as_i128()))),
+                _ => Err(err(
+                    UNKNOWN_ELEMENT_OF_ENUM,
+                    format!("Unexpected value {} in enum", x.as_i128()),
+                )),
             },
             _ => Err(unsupported(from, to)),
         },
@@ -285,7 +337,15 @@ fn unsupported(from: &ChType, to: &ChType) -> Error {
     )
 }
 
-fn to_int(v: Val, from: &ChType, to: &ChType, bits: u32, signed: bool, src_u256: bool, cx: &Ctx) -> Result<i256, Error> {
+fn to_int(
+    v: Val,
+    from: &ChType,
+    to: &ChType,
+    bits: u32,
+    signed: bool,
+    src_u256: bool,
+    cx: &Ctx,
+) -> Result<i256, Error> {
     let (raw, exact) = match v {
         Val::Int(x) => (x, true),
         Val::Float(f) => {
@@ -293,7 +353,10 @@ fn to_int(v: Val, from: &ChType, to: &ChType, bits: u32, signed: bool, src_u256:
                 if cx.accurate {
                     return Err(inexact(from, to));
                 }
-                return Err(err(ErrorCode::CANNOT_CONVERT_TYPE, "Unexpected inf or nan to integer conversion"));
+                return Err(err(
+                    ErrorCode::CANNOT_CONVERT_TYPE,
+                    "Unexpected inf or nan to integer conversion",
+                ));
             }
             if cx.accurate {
                 if f.trunc() != f {
@@ -339,10 +402,23 @@ fn to_int(v: Val, from: &ChType, to: &ChType, bits: u32, signed: bool, src_u256:
     Ok(wrap(raw, bits, signed))
 }
 
-fn to_decimal(v: Val, from: &ChType, to: &ChType, precision: u8, scale: u32, src_u256: bool) -> Result<Val<'static>, Error> {
-    let limit = pow10(precision as u32);
+fn to_decimal(
+    v: Val,
+    from: &ChType,
+    to: &ChType,
+    precision: u8,
+    scale: u32,
+    src_u256: bool,
+) -> Result<Val<'static>, Error> {
+    // ClickHouse bounds a decimal by its storage integer, not by its precision.
+    let bits = match precision {
+        0..=9 => 32,
+        10..=18 => 64,
+        19..=38 => 128,
+        _ => 256,
+    };
     let check = |x: i256| -> Result<Val<'static>, Error> {
-        if x >= limit || x <= limit.wrapping_neg() {
+        if !fits(x, bits, true, false) {
             Err(dec_overflow())
         } else {
             Ok(Val::Dec(x, scale as u8))
@@ -361,11 +437,17 @@ fn to_decimal(v: Val, from: &ChType, to: &ChType, precision: u8, scale: u32, src
         Val::Bool(b) => check(i256::from_i128(b as i128).wrapping_mul(pow10(scale))),
         Val::Float(f) => {
             if !f.is_finite() {
-                return Err(err(ErrorCode::DECIMAL_OVERFLOW, "Decimal convert overflow. Cannot convert infinity or NaN to decimal"));
+                return Err(err(
+                    ErrorCode::DECIMAL_OVERFLOW,
+                    "Decimal convert overflow. Cannot convert infinity or NaN to decimal",
+                ));
             }
             let y = f * 10f64.powi(scale as i32);
-            if y.abs() >= 10f64.powi(precision as i32) {
-                return Err(err(ErrorCode::DECIMAL_OVERFLOW, "Decimal convert overflow. Float is out of Decimal range"));
+            if y.abs() >= 2f64.powi(bits as i32 - 1) {
+                return Err(err(
+                    ErrorCode::DECIMAL_OVERFLOW,
+                    "Decimal convert overflow. Float is out of Decimal range",
+                ));
             }
             check(i256::from_f64(y.trunc()).unwrap_or(i256::ZERO))
         }
@@ -379,14 +461,19 @@ fn to_decimal(v: Val, from: &ChType, to: &ChType, precision: u8, scale: u32, src
             check(y)
         }
         Val::Str(_) | Val::Owned(_) => {
-            let x = parse::parse_decimal(v.bytes().unwrap_or_default(), precision, scale as u8, to)?;
+            let x =
+                parse::parse_decimal(v.bytes().unwrap_or_default(), precision, scale as u8, to)?;
             check(x)
         }
         Val::Date(d) => check(i256::from_i128(d as i128).wrapping_mul(pow10(scale))),
         Val::Time(t, d) => {
             let x = i256::from_i128(t as i128);
             let d = d as u32;
-            let y = if scale >= d { x.wrapping_mul(pow10(scale - d)) } else { x.wrapping_div(pow10(d - scale)) };
+            let y = if scale >= d {
+                x.wrapping_mul(pow10(scale - d))
+            } else {
+                x.wrapping_div(pow10(d - scale))
+            };
             check(y)
         }
         _ => Err(unsupported(from, to)),
@@ -400,12 +487,19 @@ fn numeric_secs(v: &Val, src_u256: bool) -> Option<Result<i128, Error>> {
             if src_u256 && x.is_negative() {
                 i128::MAX
             } else {
-                x.to_i128().unwrap_or(if x.is_negative() { i128::MIN } else { i128::MAX })
+                x.to_i128().unwrap_or(if x.is_negative() {
+                    i128::MIN
+                } else {
+                    i128::MAX
+                })
             }
         }
         Val::Float(f) => {
             if !f.is_finite() {
-                return Some(Err(err(ErrorCode::CANNOT_CONVERT_TYPE, "Unexpected inf or nan to integer conversion")));
+                return Some(Err(err(
+                    ErrorCode::CANNOT_CONVERT_TYPE,
+                    "Unexpected inf or nan to integer conversion",
+                )));
             }
             f.trunc().clamp(-1e30, 1e30) as i128
         }
@@ -417,14 +511,18 @@ fn numeric_secs(v: &Val, src_u256: bool) -> Option<Result<i128, Error>> {
 
 fn to_date(v: Val, from: &ChType, to: &ChType, cx: &Ctx) -> Result<i64, Error> {
     let is32 = matches!(to, ChType::Date32);
-    let (lo, hi) = if is32 { (DATE32_MIN, DATE32_MAX) } else { (0, DATE_MAX) };
+    let (lo, hi) = if is32 {
+        (i32::MIN as i64, i32::MAX as i64)
+    } else {
+        (0, DATE_MAX)
+    };
     let out_of_range = || inexact(from, to);
     if let Some(n) = numeric_secs(&v, matches!(from, ChType::UInt256)) {
         let n = n?;
         if cx.accurate && (n < lo as i128 || n > DATETIME_MAX as i128) {
             return Err(out_of_range());
         }
-        let limit = if is32 { DATE32_MAX } else { DATE_MAX } as i128;
+        let limit = if is32 { DATE32_MAX_DAYS } else { DATE_MAX } as i128;
         if n <= limit && (is32 || n >= 0) {
             return Ok(if is32 { n as i64 } else { n.max(0) as i64 });
         }
@@ -476,7 +574,8 @@ fn to_datetime<'a>(v: Val, from: &ChType, to: &ChType, cx: &Ctx) -> Result<Val<'
         }
         Val::Time(t, d) => descale(i256::from_i128(t as i128), d as u32, true).as_i128() as i64,
         Val::Str(_) | Val::Owned(_) => {
-            let (secs, _, _) = best_effort::parse_datetime_text(v.bytes().unwrap_or_default(), cx.to_zone, false)?;
+            let (secs, _, _) =
+                best_effort::parse_datetime_text(v.bytes().unwrap_or_default(), cx.to_zone, false)?;
             secs
         }
         _ => return Err(unsupported(from, to)),
@@ -484,7 +583,13 @@ fn to_datetime<'a>(v: Val, from: &ChType, to: &ChType, cx: &Ctx) -> Result<Val<'
     Ok(Val::Time(secs.clamp(0, DATETIME_MAX), 0))
 }
 
-fn to_datetime64<'a>(v: Val, from: &ChType, to: &ChType, p: u8, cx: &Ctx) -> Result<Val<'a>, Error> {
+fn to_datetime64<'a>(
+    v: Val,
+    from: &ChType,
+    to: &ChType,
+    p: u8,
+    cx: &Ctx,
+) -> Result<Val<'a>, Error> {
     let u = unit_digits(p) as u32;
     let p = p as u32;
     // Value at precision p (truncated), then scaled to the storage unit.
@@ -492,25 +597,41 @@ fn to_datetime64<'a>(v: Val, from: &ChType, to: &ChType, p: u8, cx: &Ctx) -> Res
         Val::Int(x) => x.to_i128().unwrap_or(0).saturating_mul(10i128.pow(p)),
         Val::Float(f) => {
             if !f.is_finite() {
-                return Err(err(ErrorCode::CANNOT_CONVERT_TYPE, "Unexpected inf or nan to integer conversion"));
+                return Err(err(
+                    ErrorCode::CANNOT_CONVERT_TYPE,
+                    "Unexpected inf or nan to integer conversion",
+                ));
             }
             (f * 10f64.powi(p as i32)).trunc().clamp(-9e18, 9e18) as i128
         }
         Val::Dec(x, s) => {
             let s = s as u32;
             let x = x.to_i128().unwrap_or(0);
-            if p >= s { x.saturating_mul(10i128.pow(p - s)) } else { x / 10i128.pow(s - p) }
+            if p >= s {
+                x.saturating_mul(10i128.pow(p - s))
+            } else {
+                x / 10i128.pow(s - p)
+            }
         }
         Val::Bool(b) => (b as i128) * 10i128.pow(p),
         Val::Date(d) => (cx.to_zone.from_local(d * 86400) as i128) * 10i128.pow(p),
         Val::Time(t, d) => {
             let d = d as u32;
             let t = t as i128;
-            if p >= d { t * 10i128.pow(p - d) } else { t.div_euclid(10i128.pow(d - p)) }
+            if p >= d {
+                t * 10i128.pow(p - d)
+            } else {
+                t.div_euclid(10i128.pow(d - p))
+            }
         }
         Val::Str(_) | Val::Owned(_) => {
-            let (secs, fd, fv) = best_effort::parse_datetime_text(v.bytes().unwrap_or_default(), cx.to_zone, true)?;
-            let frac = if fd >= p { fv as i128 / 10i128.pow(fd - p) } else { fv as i128 * 10i128.pow(p - fd) };
+            let (secs, fd, fv) =
+                best_effort::parse_datetime_text(v.bytes().unwrap_or_default(), cx.to_zone, true)?;
+            let frac = if fd >= p {
+                fv as i128 / 10i128.pow(fd - p)
+            } else {
+                fv as i128 * 10i128.pow(p - fd)
+            };
             secs as i128 * 10i128.pow(p) + frac
         }
         _ => return Err(unsupported(from, to)),
@@ -525,7 +646,11 @@ mod tests {
     use super::*;
 
     fn cx() -> Ctx {
-        Ctx { from_zone: Zone::Utc, to_zone: Zone::Utc, accurate: false }
+        Ctx {
+            from_zone: Zone::Utc,
+            to_zone: Zone::Utc,
+            accurate: false,
+        }
     }
 
     fn int(v: Val, from: ChType, to: ChType) -> Result<i128, ErrorCode> {
@@ -548,48 +673,104 @@ mod tests {
         // toUInt16(70000.5) → 4464.
         let f = Val::Float;
         assert_eq!(int(f(300.7), ChType::Float64, ChType::UInt8), Ok(44));
-        assert_eq!(int(f(1e20), ChType::Float64, ChType::Int32), Ok(-2147483648));
+        assert_eq!(
+            int(f(1e20), ChType::Float64, ChType::Int32),
+            Ok(-2147483648)
+        );
         assert_eq!(int(f(-1.5), ChType::Float64, ChType::UInt8), Ok(255));
         assert_eq!(int(f(-1.9), ChType::Float64, ChType::Int8), Ok(-1));
-        assert_eq!(int(f(-1.0), ChType::Float64, ChType::UInt64), Ok(18446744073709551615));
-        assert_eq!(int(f(1e19), ChType::Float64, ChType::Int64), Ok(i64::MIN as i128));
+        assert_eq!(
+            int(f(-1.0), ChType::Float64, ChType::UInt64),
+            Ok(18446744073709551615)
+        );
+        assert_eq!(
+            int(f(1e19), ChType::Float64, ChType::Int64),
+            Ok(i64::MIN as i128)
+        );
         assert_eq!(int(f(70000.5), ChType::Float64, ChType::UInt16), Ok(4464));
-        assert_eq!(int(f(f64::NAN), ChType::Float64, ChType::Int64), Err(ErrorCode::CANNOT_CONVERT_TYPE));
+        assert_eq!(
+            int(f(f64::NAN), ChType::Float64, ChType::Int64),
+            Err(ErrorCode::CANNOT_CONVERT_TYPE)
+        );
         // Oracle: toInt8(toDecimal32(300, 0)) → DECIMAL_OVERFLOW; toInt16(toDecimal32(1.99, 2)) → 1.
         let d = |x: i128, s| Val::Dec(i256::from_i128(x), s);
-        let dt = ChType::Decimal { precision: 9, scale: 0 };
-        assert_eq!(int(d(300, 0), dt.clone(), ChType::Int8), Err(ErrorCode::DECIMAL_OVERFLOW));
+        let dt = ChType::Decimal {
+            precision: 9,
+            scale: 0,
+        };
+        assert_eq!(
+            int(d(300, 0), dt.clone(), ChType::Int8),
+            Err(ErrorCode::DECIMAL_OVERFLOW)
+        );
         assert_eq!(int(d(199, 2), dt, ChType::Int16), Ok(1));
         // Oracle: toUInt64('18446744073709551616') → 0, toInt8('-129') → 127.
-        assert_eq!(int(Val::Str(b"18446744073709551616"), ChType::String, ChType::UInt64), Ok(0));
-        assert_eq!(int(Val::Str(b"-129"), ChType::String, ChType::Int8), Ok(127));
+        assert_eq!(
+            int(
+                Val::Str(b"18446744073709551616"),
+                ChType::String,
+                ChType::UInt64
+            ),
+            Ok(0)
+        );
+        assert_eq!(
+            int(Val::Str(b"-129"), ChType::String, ChType::Int8),
+            Ok(127)
+        );
     }
 
     #[test]
     fn decimals_and_dates() {
-        let t = ChType::Decimal { precision: 9, scale: 2 };
+        let t = ChType::Decimal {
+            precision: 9,
+            scale: 2,
+        };
         // Oracle: toDecimal32(-1.555, 2) → -1.55; toDecimal32(1e10, 2) → DECIMAL_OVERFLOW.
-        assert_eq!(convert(Val::Float(-1.555), &ChType::Float64, &t, &cx()), Ok(Val::Dec(i256::from_i128(-155), 2)));
+        assert_eq!(
+            convert(Val::Float(-1.555), &ChType::Float64, &t, &cx()),
+            Ok(Val::Dec(i256::from_i128(-155), 2))
+        );
         assert_eq!(
             convert(Val::Float(1e10), &ChType::Float64, &t, &cx()).map_err(|e| e.code),
             Err(ErrorCode::DECIMAL_OVERFLOW)
         );
         // Oracle: toDate(65535) → 2149-06-06, toDate(65536) → 1970-01-01, toDate(100000) →
         // 1970-01-02, toDate(-1) → 1970-01-01.
-        let date = |x: i128| convert(Val::Int(i256::from_i128(x)), &ChType::Int64, &ChType::Date, &cx());
+        let date = |x: i128| {
+            convert(
+                Val::Int(i256::from_i128(x)),
+                &ChType::Int64,
+                &ChType::Date,
+                &cx(),
+            )
+        };
         assert_eq!(date(65535), Ok(Val::Date(65535)));
         assert_eq!(date(65536), Ok(Val::Date(0)));
         assert_eq!(date(100000), Ok(Val::Date(1)));
         assert_eq!(date(-1), Ok(Val::Date(0)));
         // Oracle: toDate(toDate32('1950-01-01')) → 2129-06-07 (low 16 bits).
-        assert_eq!(convert(Val::Date(-7305), &ChType::Date32, &ChType::Date, &cx()), Ok(Val::Date(58231)));
+        assert_eq!(
+            convert(Val::Date(-7305), &ChType::Date32, &ChType::Date, &cx()),
+            Ok(Val::Date(58231))
+        );
         // Oracle: toDateTime(-1) → 1970-01-01 00:00:00, toDateTime(5000000000) → 2106-02-07 06:28:15.
-        let dt = |x: i128| convert(Val::Int(i256::from_i128(x)), &ChType::Int64, &ChType::DateTime(None), &cx());
+        let dt = |x: i128| {
+            convert(
+                Val::Int(i256::from_i128(x)),
+                &ChType::Int64,
+                &ChType::DateTime(None),
+                &cx(),
+            )
+        };
         assert_eq!(dt(-1), Ok(Val::Time(0, 0)));
         assert_eq!(dt(5_000_000_000), Ok(Val::Time(4294967295, 0)));
         // Oracle: toDateTime64(-1.5, 3) → 1969-12-31 23:59:58.500.
         assert_eq!(
-            convert(Val::Float(-1.5), &ChType::Float64, &ChType::DateTime64(3, None), &cx()),
+            convert(
+                Val::Float(-1.5),
+                &ChType::Float64,
+                &ChType::DateTime64(3, None),
+                &cx()
+            ),
             Ok(Val::Time(-1500, 3))
         );
     }
@@ -597,18 +778,40 @@ mod tests {
     #[test]
     fn accurate_mode() {
         fn c(v: Val<'static>, from: ChType, to: ChType) -> Result<Val<'static>, ErrorCode> {
-            let acc = Ctx { accurate: true, ..cx() };
+            let acc = Ctx {
+                accurate: true,
+                ..cx()
+            };
             convert(v, &from, &to, &acc).map_err(|e| e.code)
         }
         // Oracle (01601_accurate_cast): -1 → UInt8 is CANNOT_CONVERT_TYPE, '257' → UInt8 is
         // CANNOT_PARSE_TEXT, 10 → Decimal32(9) is DECIMAL_OVERFLOW, 1.5 → UInt8 is CANNOT_CONVERT_TYPE.
-        assert_eq!(c(Val::Int(i256::from_i128(-1)), ChType::Int8, ChType::UInt8), Err(ErrorCode::CANNOT_CONVERT_TYPE));
-        assert_eq!(c(Val::Str(b"257"), ChType::String, ChType::UInt8), Err(ErrorCode::CANNOT_PARSE_TEXT));
         assert_eq!(
-            c(Val::Int(i256::from_i128(10)), ChType::UInt8, ChType::Decimal { precision: 9, scale: 9 }),
+            c(Val::Int(i256::from_i128(-1)), ChType::Int8, ChType::UInt8),
+            Err(ErrorCode::CANNOT_CONVERT_TYPE)
+        );
+        assert_eq!(
+            c(Val::Str(b"257"), ChType::String, ChType::UInt8),
+            Err(ErrorCode::CANNOT_PARSE_TEXT)
+        );
+        assert_eq!(
+            c(
+                Val::Int(i256::from_i128(10)),
+                ChType::UInt8,
+                ChType::Decimal {
+                    precision: 9,
+                    scale: 9
+                }
+            ),
             Err(ErrorCode::DECIMAL_OVERFLOW)
         );
-        assert_eq!(c(Val::Float(1.5), ChType::Float64, ChType::UInt8), Err(ErrorCode::CANNOT_CONVERT_TYPE));
-        assert_eq!(c(Val::Float(255.0), ChType::Float64, ChType::UInt8), Ok(Val::Int(i256::from_i128(255))));
+        assert_eq!(
+            c(Val::Float(1.5), ChType::Float64, ChType::UInt8),
+            Err(ErrorCode::CANNOT_CONVERT_TYPE)
+        );
+        assert_eq!(
+            c(Val::Float(255.0), ChType::Float64, ChType::UInt8),
+            Ok(Val::Int(i256::from_i128(255)))
+        );
     }
 }

@@ -92,7 +92,11 @@ impl ConvUdf {
     }
 
     /// (target base type, number of leading value arguments, index of a time zone argument).
-    fn resolve(&self, fields: &[FieldRef], scalars: &[Option<&datafusion::common::ScalarValue>]) -> Result<(ChType, Option<usize>)> {
+    fn resolve(
+        &self,
+        fields: &[FieldRef],
+        scalars: &[Option<&datafusion::common::ScalarValue>],
+    ) -> Result<(ChType, Option<usize>)> {
         let n = fields.len();
         let name = self.name.as_str();
         let tz_at = |i: usize| -> Result<Option<String>> {
@@ -104,7 +108,10 @@ impl ConvUdf {
                 Ok(None)
             }
         };
-        let input = fields.first().map(|f| arg_type(f)).unwrap_or(ChType::Nothing);
+        let input = fields
+            .first()
+            .map(|f| arg_type(f))
+            .unwrap_or(ChType::Nothing);
         let input_tz = match input.base() {
             ChType::DateTime(tz) | ChType::DateTime64(_, tz) => tz.clone(),
             _ => None,
@@ -118,7 +125,10 @@ impl ConvUdf {
                 if tz_ok && self.fail != Fail::Default {
                     tz_at(1)?;
                 }
-                (t.clone(), (tz_ok && n == 2 && self.fail != Fail::Default).then_some(1))
+                (
+                    t.clone(),
+                    (tz_ok && n == 2 && self.fail != Fail::Default).then_some(1),
+                )
             }
             Target::Decimal(p) => {
                 check_arity(name, n, 2, 2 + default_args)?;
@@ -130,12 +140,25 @@ impl ConvUdf {
                         "Scale {s} is out of bounds (max scale: {max_scale})"
                     );
                 }
-                (ChType::Decimal { precision: *p, scale: s as u8 }, None)
+                (
+                    ChType::Decimal {
+                        precision: *p,
+                        scale: s as u8,
+                    },
+                    None,
+                )
             }
             Target::DateTime => {
                 check_arity(name, n, 1, 2 + default_args)?;
-                let tz = if self.fail == Fail::Default { None } else { tz_at(1)? };
-                (ChType::DateTime(tz.or(input_tz)), (n >= 2 && self.fail != Fail::Default).then_some(1))
+                let tz = if self.fail == Fail::Default {
+                    None
+                } else {
+                    tz_at(1)?
+                };
+                (
+                    ChType::DateTime(tz.or(input_tz)),
+                    (n >= 2 && self.fail != Fail::Default).then_some(1),
+                )
             }
             Target::DateTime64 => {
                 check_arity(name, n, 2, 3 + default_args)?;
@@ -146,8 +169,15 @@ impl ConvUdf {
                         "Precision {p} is out of bounds (precision range: [0, 9])"
                     );
                 }
-                let tz = if self.fail == Fail::Default { None } else { tz_at(2)? };
-                (ChType::DateTime64(p as u8, tz.or(input_tz)), (n >= 3 && self.fail != Fail::Default).then_some(2))
+                let tz = if self.fail == Fail::Default {
+                    None
+                } else {
+                    tz_at(2)?
+                };
+                (
+                    ChType::DateTime64(p as u8, tz.or(input_tz)),
+                    (n >= 3 && self.fail != Fail::Default).then_some(2),
+                )
             }
             Target::Str => {
                 check_arity(name, n, 1, 2)?;
@@ -158,7 +188,10 @@ impl ConvUdf {
                 check_arity(name, n, 2, 2)?;
                 let len = const_int_arg(name, scalars, fields, 1, "length")?;
                 if len <= 0 {
-                    ch_bail!(ILLEGAL_COLUMN, "Second argument for function {name} must be a positive integer");
+                    ch_bail!(
+                        ILLEGAL_COLUMN,
+                        "Second argument for function {name} must be a positive integer"
+                    );
                 }
                 (ChType::FixedString(len as usize), None)
             }
@@ -178,9 +211,16 @@ impl ConvUdf {
             Target::BestEffort { p64, .. } => {
                 if *p64 {
                     check_arity(name, n, 1, 3)?;
-                    let p = if n >= 2 { const_int_arg(name, scalars, fields, 1, "precision")? } else { 3 };
+                    let p = if n >= 2 {
+                        const_int_arg(name, scalars, fields, 1, "precision")?
+                    } else {
+                        3
+                    };
                     let tz = tz_at(2)?;
-                    (ChType::DateTime64(p.clamp(0, 9) as u8, tz), (n >= 3).then_some(2))
+                    (
+                        ChType::DateTime64(p.clamp(0, 9) as u8, tz),
+                        (n >= 3).then_some(2),
+                    )
                 } else {
                     check_arity(name, n, 1, 2)?;
                     let tz = tz_at(1)?;
@@ -236,7 +276,11 @@ impl ScalarUDFImpl for ConvUdf {
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
         let (target, _) = self.resolve(args.arg_fields, args.scalar_arguments)?;
-        let input = args.arg_fields.first().map(|f| arg_type(f)).unwrap_or(ChType::Nothing);
+        let input = args
+            .arg_fields
+            .first()
+            .map(|f| arg_type(f))
+            .unwrap_or(ChType::Nothing);
         if matches!(self.fail, Fail::Zero | Fail::Null)
             && !matches!(self.target, Target::Cast)
             && !is_string_type(args.arg_fields[0].data_type())
@@ -248,7 +292,8 @@ impl ScalarUDFImpl for ConvUdf {
                 self.name
             );
         }
-        if matches!(self.target, Target::BestEffort { .. }) && !is_string_type(args.arg_fields[0].data_type())
+        if matches!(self.target, Target::BestEffort { .. })
+            && !is_string_type(args.arg_fields[0].data_type())
             && !matches!(input.base(), ChType::FixedString(_) | ChType::Nothing)
         {
             ch_bail!(
@@ -269,7 +314,8 @@ impl ScalarUDFImpl for ConvUdf {
                 ColumnarValue::Array(_) => None,
             })
             .collect();
-        let scalar_refs: Vec<Option<&datafusion::common::ScalarValue>> = scalars.iter().map(|s| s.as_ref()).collect();
+        let scalar_refs: Vec<Option<&datafusion::common::ScalarValue>> =
+            scalars.iter().map(|s| s.as_ref()).collect();
         let (target, tz_arg) = self.resolve(&args.arg_fields, &scalar_refs)?;
         let input_t = arg_type(&args.arg_fields[0]);
         let result_t = ChType::from_field(&args.return_field);
@@ -278,7 +324,12 @@ impl ScalarUDFImpl for ConvUdf {
         // A time zone argument overrides the session zone for the conversion itself
         // (`toDate(x, 'tz')`, `toString(dt, 'tz')`).
         let session = match tz_arg {
-            Some(i) => match scalar_refs.get(i).copied().flatten().and_then(crate::datetime::args::scalar_str) {
+            Some(i) => match scalar_refs
+                .get(i)
+                .copied()
+                .flatten()
+                .and_then(crate::datetime::args::scalar_str)
+            {
                 Some(tz) => Zone::parse(&tz)?,
                 None => session,
             },
@@ -289,7 +340,9 @@ impl ScalarUDFImpl for ConvUdf {
             Target::Str => {
                 let from = match (tz_arg, input_t.base()) {
                     (Some(_), ChType::DateTime(_)) => ChType::DateTime(Some(session.name())),
-                    (Some(_), ChType::DateTime64(p, _)) => ChType::DateTime64(*p, Some(session.name())),
+                    (Some(_), ChType::DateTime64(p, _)) => {
+                        ChType::DateTime64(*p, Some(session.name()))
+                    }
                     _ => input_t.clone(),
                 };
                 if matches!(input_t.base(), ChType::String) {
@@ -299,7 +352,9 @@ impl ScalarUDFImpl for ConvUdf {
                     render(&x, &from, session)
                 }
             }
-            Target::BestEffort { p64, us } => best_effort_column(x, &target, *p64, *us, self.fail, session)?,
+            Target::BestEffort { p64, us } => {
+                best_effort_column(x, &target, *p64, *us, self.fail, session)?
+            }
             _ => {
                 let default_col;
                 let on_error = match self.fail {
@@ -314,15 +369,26 @@ impl ScalarUDFImpl for ConvUdf {
                         match cols.get(dflt_idx) {
                             Some(d) => {
                                 let dt = arg_type(&args.arg_fields[dflt_idx]);
-                                let opts = CastOptions { session, accurate: false, on_error: OnError::Throw };
-                                default_col = cast_array(d, &dt, &target.clone().into_nullable(), &opts)?;
+                                let opts = CastOptions {
+                                    session,
+                                    accurate: false,
+                                    on_error: OnError::Throw,
+                                    zone: None,
+                                };
+                                default_col =
+                                    cast_array(d, &dt, &target.clone().into_nullable(), &opts)?;
                                 OnError::Default(default_col.as_ref())
                             }
                             None => OnError::Zero,
                         }
                     }
                 };
-                let opts = CastOptions { session, accurate: self.accurate, on_error };
+                let opts = CastOptions {
+                    session,
+                    accurate: self.accurate,
+                    on_error,
+                    zone: tz_arg.map(|_| session),
+                };
                 let conv_target = match self.fail {
                     Fail::Null | Fail::Default => result_t.clone().into_nullable(),
                     _ => result_t.clone(),
@@ -353,8 +419,9 @@ fn fill_default_nulls(r: ArrayRef, t: &ChType, opts: &CastOptions) -> Result<Arr
             );
             let d = if d.len() == r.len() { d } else { return Ok(r) };
             let dd = datafusion::arrow::array::make_array(d.to_data());
-            let _ = t;
-            Ok(datafusion::arrow::compute::kernels::zip::zip(&mask, &r, &dd)?)
+            Ok(datafusion::arrow::compute::kernels::zip::zip(
+                &mask, &r, &dd,
+            )?)
         }
         _ => {
             let z = super::cast::zero_value(t);
@@ -378,7 +445,14 @@ fn strip_tz(x: &ArrayRef, t: &ChType) -> Result<ArrayRef> {
     }
 }
 
-fn best_effort_column(x: &ArrayRef, target: &ChType, p64: bool, us: bool, fail: Fail, session: Zone) -> Result<ArrayRef> {
+fn best_effort_column(
+    x: &ArrayRef,
+    target: &ChType,
+    p64: bool,
+    us: bool,
+    fail: Fail,
+    session: Zone,
+) -> Result<ArrayRef> {
     let zone = Zone::of_type(target, session)?;
     let p = match target {
         ChType::DateTime64(p, _) => *p as u32,
@@ -403,7 +477,11 @@ fn best_effort_column(x: &ArrayRef, target: &ChType, p64: bool, us: bool, fail: 
         _ => Arc::clone(x),
     };
     let mut sink = Sink::new(target, x.len());
-    let zero = if p64 { Val::Time(0, unit_digits(p as u8)) } else { Val::Time(0, 0) };
+    let zero = if p64 {
+        Val::Time(0, unit_digits(p as u8))
+    } else {
+        Val::Time(0, 0)
+    };
     for i in 0..x.len() {
         let Some(s) = str_at(x.as_ref(), i) else {
             sink.push(None);
@@ -413,9 +491,16 @@ fn best_effort_column(x: &ArrayRef, target: &ChType, p64: bool, us: bool, fail: 
             Ok((secs, fd, fv)) => {
                 if p64 {
                     let u = unit_digits(p as u8) as u32;
-                    let frac = if fd >= p { fv as i128 / 10i128.pow(fd - p) } else { fv as i128 * 10i128.pow(p - fd) };
+                    let frac = if fd >= p {
+                        fv as i128 / 10i128.pow(fd - p)
+                    } else {
+                        fv as i128 * 10i128.pow(p - fd)
+                    };
                     let v = (secs as i128 * 10i128.pow(p) + frac) * 10i128.pow(u - p);
-                    sink.push(Some(Val::Time(v.clamp(i64::MIN as i128, i64::MAX as i128) as i64, u as u8)));
+                    sink.push(Some(Val::Time(
+                        v.clamp(i64::MIN as i128, i64::MAX as i128) as i64,
+                        u as u8,
+                    )));
                 } else {
                     sink.push(Some(Val::Time(secs.clamp(0, u32::MAX as i64), 0)));
                 }

@@ -114,9 +114,10 @@ impl<'a> Src<'a> {
             (_, DataType::Int16) => Src::I16(arr.as_primitive()),
             (_, DataType::Int32) => Src::I32(arr.as_primitive()),
             (_, DataType::Int64) => Src::I64(arr.as_primitive()),
-            (ChType::Int128 | ChType::Int256 | ChType::UInt128 | ChType::UInt256, DataType::Decimal256(..)) => {
-                Src::Big(arr.as_primitive())
-            }
+            (
+                ChType::Int128 | ChType::Int256 | ChType::UInt128 | ChType::UInt256,
+                DataType::Decimal256(..),
+            ) => Src::Big(arr.as_primitive()),
             (_, DataType::Float32) => Src::F32(arr.as_primitive()),
             (_, DataType::Float64) => Src::F64(arr.as_primitive()),
             (_, DataType::Decimal128(_, s)) => Src::D128(arr.as_primitive(), (*s).max(0) as u8),
@@ -150,7 +151,11 @@ impl<'a> Src<'a> {
     pub fn get(&self, i: usize) -> Option<Val<'a>> {
         macro_rules! int {
             ($a:expr) => {
-                if $a.is_null(i) { None } else { Some(Val::Int(i256::from_i128($a.value(i) as i128))) }
+                if $a.is_null(i) {
+                    None
+                } else {
+                    Some(Val::Int(i256::from_i128($a.value(i) as i128)))
+                }
             };
         }
         match self {
@@ -217,7 +222,10 @@ pub struct Sink {
 impl Sink {
     /// A sink for target type `t` (base type, no wrappers).
     pub fn new(t: &ChType, capacity: usize) -> Sink {
-        Sink { target: t.clone(), vals: Vec::with_capacity(capacity) }
+        Sink {
+            target: t.clone(),
+            vals: Vec::with_capacity(capacity),
+        }
     }
 
     /// Appends a value already converted to the target type, or NULL.
@@ -267,8 +275,11 @@ fn i64_of(v: &Val) -> i64 {
 pub fn build(t: &ChType, vals: Vec<Option<Val<'static>>>) -> Result<ArrayRef> {
     macro_rules! prim {
         ($arr:ty, $ty:ty) => {
-            Arc::new(vals.iter().map(|v| v.as_ref().map(|v| i64_of(v) as $ty)).collect::<$arr>())
-                as ArrayRef
+            Arc::new(
+                vals.iter()
+                    .map(|v| v.as_ref().map(|v| i64_of(v) as $ty))
+                    .collect::<$arr>(),
+            ) as ArrayRef
         };
     }
     let arr: ArrayRef = match t {
@@ -292,12 +303,23 @@ pub fn build(t: &ChType, vals: Vec<Option<Val<'static>>>) -> Result<ArrayRef> {
         ),
         ChType::Float32 | ChType::BFloat16 => Arc::new(
             vals.iter()
-                .map(|v| v.as_ref().map(|v| if let Val::Float(f) = v { *f as f32 } else { 0.0 }))
+                .map(|v| {
+                    v.as_ref().map(|v| {
+                        if let Val::Float(f) = v {
+                            *f as f32
+                        } else {
+                            0.0
+                        }
+                    })
+                })
                 .collect::<Float32Array>(),
         ),
         ChType::Float64 => Arc::new(
             vals.iter()
-                .map(|v| v.as_ref().map(|v| if let Val::Float(f) = v { *f } else { 0.0 }))
+                .map(|v| {
+                    v.as_ref()
+                        .map(|v| if let Val::Float(f) = v { *f } else { 0.0 })
+                })
                 .collect::<Float64Array>(),
         ),
         ChType::Decimal { precision, scale } => {
@@ -319,12 +341,19 @@ pub fn build(t: &ChType, vals: Vec<Option<Val<'static>>>) -> Result<ArrayRef> {
         }
         ChType::String | ChType::Enum8(_) | ChType::Enum16(_) => Arc::new(
             vals.iter()
-                .map(|v| v.as_ref().and_then(|v| v.bytes()).map(|b| String::from_utf8_lossy(b)))
+                .map(|v| {
+                    v.as_ref()
+                        .and_then(|v| v.bytes())
+                        .map(|b| String::from_utf8_lossy(b))
+                })
                 .collect::<StringArray>(),
         ),
         ChType::FixedString(n) => {
             let n = *n;
-            let mut b = datafusion::arrow::array::FixedSizeBinaryBuilder::with_capacity(vals.len(), n as i32);
+            let mut b = datafusion::arrow::array::FixedSizeBinaryBuilder::with_capacity(
+                vals.len(),
+                n as i32,
+            );
             let mut buf = vec![0u8; n];
             for v in &vals {
                 match v.as_ref().and_then(|v| v.bytes()) {
@@ -340,7 +369,8 @@ pub fn build(t: &ChType, vals: Vec<Option<Val<'static>>>) -> Result<ArrayRef> {
             Arc::new(b.finish())
         }
         ChType::Uuid | ChType::IPv6 => {
-            let mut b = datafusion::arrow::array::FixedSizeBinaryBuilder::with_capacity(vals.len(), 16);
+            let mut b =
+                datafusion::arrow::array::FixedSizeBinaryBuilder::with_capacity(vals.len(), 16);
             for v in &vals {
                 match v {
                     Some(Val::Uuid(u)) => b.append_value(u.to_be_bytes())?,
@@ -351,7 +381,11 @@ pub fn build(t: &ChType, vals: Vec<Option<Val<'static>>>) -> Result<ArrayRef> {
             }
             Arc::new(b.finish())
         }
-        ChType::Date => Arc::new(vals.iter().map(|v| v.as_ref().map(|v| i64_of(v) as i32)).collect::<Date32Array>()),
+        ChType::Date => Arc::new(
+            vals.iter()
+                .map(|v| v.as_ref().map(|v| i64_of(v) as i32))
+                .collect::<Date32Array>(),
+        ),
         ChType::Date32 => Arc::new(
             vals.iter()
                 .map(|v| v.as_ref().map(|v| i64_of(v) * 86_400_000))
@@ -366,18 +400,35 @@ pub fn build(t: &ChType, vals: Vec<Option<Val<'static>>>) -> Result<ArrayRef> {
         ChType::DateTime64(p, tz) => {
             let it = vals.iter().map(|v| v.as_ref().map(i64_of));
             match unit_digits(*p) {
-                3 => Arc::new(it.collect::<TimestampMillisecondArray>().with_timezone_opt(tz.clone())),
-                6 => Arc::new(it.collect::<TimestampMicrosecondArray>().with_timezone_opt(tz.clone())),
-                _ => Arc::new(it.collect::<TimestampNanosecondArray>().with_timezone_opt(tz.clone())),
+                3 => Arc::new(
+                    it.collect::<TimestampMillisecondArray>()
+                        .with_timezone_opt(tz.clone()),
+                ),
+                6 => Arc::new(
+                    it.collect::<TimestampMicrosecondArray>()
+                        .with_timezone_opt(tz.clone()),
+                ),
+                _ => Arc::new(
+                    it.collect::<TimestampNanosecondArray>()
+                        .with_timezone_opt(tz.clone()),
+                ),
             }
         }
         ChType::Bool => Arc::new(
             vals.iter()
-                .map(|v| v.as_ref().map(|v| matches!(v, Val::Bool(true)) || (!matches!(v, Val::Bool(_)) && int_of(v) != i256::ZERO)))
+                .map(|v| {
+                    v.as_ref().map(|v| {
+                        matches!(v, Val::Bool(true))
+                            || (!matches!(v, Val::Bool(_)) && int_of(v) != i256::ZERO)
+                    })
+                })
                 .collect::<BooleanArray>(),
         ),
         ChType::Nothing => Arc::new(NullArray::new(vals.len())),
-        other => ch_bail!(CANNOT_CONVERT_TYPE, "Conversion to {other} is not supported"),
+        other => ch_bail!(
+            CANNOT_CONVERT_TYPE,
+            "Conversion to {other} is not supported"
+        ),
     };
     Ok(arr)
 }

@@ -4,11 +4,13 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::ScalarValue;
 use datafusion::error::Result;
-use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, Signature, TypeSignature, Volatility};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, Signature, TypeSignature, Volatility,
+};
 use sluice_common::ChType;
 
 use crate::ch_bail;
@@ -16,18 +18,21 @@ use crate::util::arg_type;
 
 /// Any number of arguments of any type, including none.
 pub fn any_signature(volatility: Volatility) -> Signature {
-    Signature::one_of(vec![TypeSignature::Nullary, TypeSignature::VariadicAny], volatility)
+    Signature::one_of(
+        vec![TypeSignature::Nullary, TypeSignature::VariadicAny],
+        volatility,
+    )
 }
 
 /// The text of a string scalar.
 pub fn scalar_str(v: &ScalarValue) -> Option<String> {
     match v {
-        ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => {
-            Some(s.clone())
-        }
-        ScalarValue::Binary(Some(b)) | ScalarValue::LargeBinary(Some(b)) | ScalarValue::BinaryView(Some(b)) => {
-            Some(String::from_utf8_lossy(b).into_owned())
-        }
+        ScalarValue::Utf8(Some(s))
+        | ScalarValue::LargeUtf8(Some(s))
+        | ScalarValue::Utf8View(Some(s)) => Some(s.clone()),
+        ScalarValue::Binary(Some(b))
+        | ScalarValue::LargeBinary(Some(b))
+        | ScalarValue::BinaryView(Some(b)) => Some(String::from_utf8_lossy(b).into_owned()),
         ScalarValue::Dictionary(_, v) => scalar_str(v),
         _ => None,
     }
@@ -50,16 +55,20 @@ pub fn scalar_int(v: &ScalarValue) -> Option<i64> {
 }
 
 /// Constant string argument `i` at plan time, or `ILLEGAL_TYPE_OF_ARGUMENT`/`ILLEGAL_COLUMN`.
-pub fn const_str_arg(fname: &str, scalars: &[Option<&ScalarValue>], fields: &[FieldRef], i: usize, what: &str) -> Result<String> {
-    if let Some(f) = fields.get(i) {
-        if !is_string_type(f.data_type()) {
-            ch_bail!(
-                ILLEGAL_TYPE_OF_ARGUMENT,
-                "Illegal type {} of argument #{} ({what}) of function {fname}, expected const String",
-                arg_type(f),
-                i + 1
-            );
-        }
+pub fn const_str_arg(
+    fname: &str,
+    scalars: &[Option<&ScalarValue>],
+    fields: &[FieldRef],
+    i: usize,
+    what: &str,
+) -> Result<String> {
+    if let Some(f) = fields.get(i).filter(|f| !is_string_type(f.data_type())) {
+        ch_bail!(
+            ILLEGAL_TYPE_OF_ARGUMENT,
+            "Illegal type {} of argument #{} ({what}) of function {fname}, expected const String",
+            arg_type(f),
+            i + 1
+        );
     }
     match scalars.get(i).copied().flatten().and_then(scalar_str) {
         Some(s) => Ok(s),
@@ -72,16 +81,20 @@ pub fn const_str_arg(fname: &str, scalars: &[Option<&ScalarValue>], fields: &[Fi
 }
 
 /// Constant integer argument `i` at plan time.
-pub fn const_int_arg(fname: &str, scalars: &[Option<&ScalarValue>], fields: &[FieldRef], i: usize, what: &str) -> Result<i64> {
-    if let Some(f) = fields.get(i) {
-        if !f.data_type().is_integer() {
-            ch_bail!(
-                ILLEGAL_TYPE_OF_ARGUMENT,
-                "Illegal type {} of argument #{} ({what}) of function {fname}, expected const integer",
-                arg_type(f),
-                i + 1
-            );
-        }
+pub fn const_int_arg(
+    fname: &str,
+    scalars: &[Option<&ScalarValue>],
+    fields: &[FieldRef],
+    i: usize,
+    what: &str,
+) -> Result<i64> {
+    if let Some(f) = fields.get(i).filter(|f| !f.data_type().is_integer()) {
+        ch_bail!(
+            ILLEGAL_TYPE_OF_ARGUMENT,
+            "Illegal type {} of argument #{} ({what}) of function {fname}, expected const integer",
+            arg_type(f),
+            i + 1
+        );
     }
     match scalars.get(i).copied().flatten().and_then(scalar_int) {
         Some(s) => Ok(s),
@@ -109,7 +122,10 @@ pub fn is_string_type(dt: &DataType) -> bool {
 
 /// The arguments as arrays (length 1 when all are constants) and whether all were constant.
 pub fn arrays(args: &ScalarFunctionArgs) -> Result<(Vec<ArrayRef>, bool)> {
-    let all_scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+    let all_scalar = args
+        .args
+        .iter()
+        .all(|a| matches!(a, ColumnarValue::Scalar(_)));
     let n = if all_scalar { 1 } else { args.number_rows };
     let mut out = Vec::with_capacity(args.args.len());
     for a in &args.args {
@@ -121,7 +137,17 @@ pub fn arrays(args: &ScalarFunctionArgs) -> Result<(Vec<ArrayRef>, bool)> {
 /// Wraps a result array, turning it back into a scalar when every input was constant.
 pub fn output(arr: ArrayRef, all_scalar: bool) -> Result<ColumnarValue> {
     if all_scalar && arr.len() == 1 {
-        return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&arr, 0)?));
+        // Nested values keep their exact fields (with ClickHouse metadata) as one-row arrays.
+        let scalar = match arr.data_type() {
+            DataType::List(_) => ScalarValue::List(Arc::new(arr.as_list::<i32>().clone())),
+            DataType::LargeList(_) => {
+                ScalarValue::LargeList(Arc::new(arr.as_list::<i64>().clone()))
+            }
+            DataType::Struct(_) => ScalarValue::Struct(Arc::new(arr.as_struct().clone())),
+            DataType::Map(..) => ScalarValue::Map(Arc::new(arr.as_map().clone())),
+            _ => ScalarValue::try_from_array(&arr, 0)?,
+        };
+        return Ok(ColumnarValue::Scalar(scalar));
     }
     Ok(ColumnarValue::Array(arr))
 }
@@ -134,7 +160,11 @@ pub fn field(name: &str, t: &ChType) -> FieldRef {
 /// `NUMBER_OF_ARGUMENTS_DOESNT_MATCH` unless `min <= n <= max`.
 pub fn check_arity(fname: &str, n: usize, min: usize, max: usize) -> Result<()> {
     if n < min || n > max {
-        let expected = if min == max { format!("{min}") } else { format!("{min} to {max}") };
+        let expected = if min == max {
+            format!("{min}")
+        } else {
+            format!("{min} to {max}")
+        };
         ch_bail!(
             NUMBER_OF_ARGUMENTS_DOESNT_MATCH,
             "Number of arguments for function {fname} doesn't match: passed {n}, should be {expected}"

@@ -8,11 +8,14 @@ use datafusion::arrow::datatypes::{DataType, FieldRef, i256};
 use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 use datafusion::logical_expr::{
-    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    Volatility,
 };
 use sluice_common::{ChType, Error, ErrorCode};
 
-use super::args::{any_signature, arrays, check_arity, const_str_arg, field, is_string_type, output};
+use super::args::{
+    any_signature, arrays, check_arity, const_str_arg, field, is_string_type, output,
+};
 use super::local::{Kind, LocalReader, kind_of};
 use super::tz::{Zone, civil_from_days, days_from_civil, days_in_month};
 use crate::ch_bail;
@@ -123,22 +126,39 @@ pub fn add_result_type(fname: &str, t: &ChType, unit: Unit) -> Result<ChType> {
         ChType::DateTime(tz) | ChType::DateTime64(_, tz) => tz.clone(),
         _ => None,
     };
-    let calendar = matches!(unit, Unit::Day | Unit::Week | Unit::Month | Unit::Quarter | Unit::Year);
+    let calendar = matches!(
+        unit,
+        Unit::Day | Unit::Week | Unit::Month | Unit::Quarter | Unit::Year
+    );
     Ok(match (kind_of(t), unit.sub_digits()) {
         (Some(Kind::Date), None) => {
-            if calendar { ChType::Date } else { ChType::DateTime(None) }
+            if calendar {
+                ChType::Date
+            } else {
+                ChType::DateTime(None)
+            }
         }
         (Some(Kind::Date32), None) => {
-            if calendar { ChType::Date32 } else { ChType::DateTime64(3, None) }
+            if calendar {
+                ChType::Date32
+            } else {
+                ChType::DateTime64(3, None)
+            }
         }
         (Some(Kind::Date | Kind::Date32), Some(_)) => {
-            ch_bail!(ILLEGAL_TYPE_OF_ARGUMENT, "{fname} cannot be used with {}", t.base())
+            ch_bail!(
+                ILLEGAL_TYPE_OF_ARGUMENT,
+                "{fname} cannot be used with {}",
+                t.base()
+            )
         }
         (Some(Kind::DateTime), None) => ChType::DateTime(tz),
         (Some(Kind::DateTime), Some(d)) => ChType::DateTime64(d, tz),
         (Some(Kind::DateTime64(p)), None) => ChType::DateTime64(p, tz),
         (Some(Kind::DateTime64(p)), Some(d)) => ChType::DateTime64(p.max(d), tz),
-        (None, _) if matches!(t.base(), ChType::String) => ChType::DateTime64(unit.sub_digits().unwrap_or(3), None),
+        (None, _) if matches!(t.base(), ChType::String) => {
+            ChType::DateTime64(unit.sub_digits().unwrap_or(3), None)
+        }
         (None, _) => ch_bail!(
             ILLEGAL_TYPE_OF_ARGUMENT,
             "Illegal type {t} of first argument of function {fname}"
@@ -159,7 +179,7 @@ fn overflow() -> Error {
 }
 
 /// Adds `n` units to one value of `from` (a time type), producing a value of `to`.
-fn add_one(v: Val, from: &Kind, to: &ChType, unit: Unit, n: i64, zone: Zone) -> Result<Val<'static>, Error> {
+fn add_one(v: Val, to: &ChType, unit: Unit, n: i64, zone: Zone) -> Result<Val<'static>, Error> {
     let calendar_days = match unit {
         Unit::Day => Some(n),
         Unit::Week => Some(n.saturating_mul(7)),
@@ -172,13 +192,22 @@ fn add_one(v: Val, from: &Kind, to: &ChType, unit: Unit, n: i64, zone: Zone) -> 
             (_, Some(m)) => add_months_days(*d, m.saturating_mul(n)),
             _ => *d,
         };
-        return Ok(Val::Date(if matches!(to, ChType::Date) { r as u16 as i64 } else { r }));
+        return Ok(Val::Date(if matches!(to, ChType::Date) {
+            r as u16 as i64
+        } else {
+            r
+        }));
     }
     // Everything else as (UTC ticks at `digits`).
     let (ticks, digits): (i128, u32) = match v {
         Val::Date(d) => (zone.from_local(d * 86400) as i128, 0),
         Val::Time(t, dg) => (t as i128, dg as u32),
-        _ => return Err(Error::new(ErrorCode::ILLEGAL_TYPE_OF_ARGUMENT, "Unsupported argument")),
+        _ => {
+            return Err(Error::new(
+                ErrorCode::ILLEGAL_TYPE_OF_ARGUMENT,
+                "Unsupported argument",
+            ));
+        }
     };
     let p = 10i128.pow(digits);
     let secs = ticks.div_euclid(p) as i64;
@@ -187,30 +216,37 @@ fn add_one(v: Val, from: &Kind, to: &ChType, unit: Unit, n: i64, zone: Zone) -> 
         ChType::DateTime64(p, _) => unit_digits(*p) as u32,
         _ => 0,
     };
-    let mut res_ticks: i128 = if let Some(k) = calendar_days.or(unit.months().map(|m| m.saturating_mul(n))) {
-        let local = zone.to_local(secs);
-        let (days, sod) = (local.div_euclid(86400), local.rem_euclid(86400));
-        let nd = if calendar_days.is_some() { days + k } else { add_months_days(days, k) };
-        let new_secs = zone.from_local(nd * 86400 + sod);
-        new_secs as i128 * p + frac
-    } else if let Some(cs) = unit.clock_secs() {
-        ticks + (cs as i128) * (n as i128) * p
-    } else {
-        let ud = unit.sub_digits().unwrap_or(0) as u32;
-        // Bring both to the finer precision.
-        if ud > digits {
-            ticks * 10i128.pow(ud - digits) + n as i128
+    let mut res_ticks: i128 =
+        if let Some(k) = calendar_days.or(unit.months().map(|m| m.saturating_mul(n))) {
+            let local = zone.to_local(secs);
+            let (days, sod) = (local.div_euclid(86400), local.rem_euclid(86400));
+            let nd = if calendar_days.is_some() {
+                days + k
+            } else {
+                add_months_days(days, k)
+            };
+            let new_secs = zone.from_local(nd * 86400 + sod);
+            new_secs as i128 * p + frac
+        } else if let Some(cs) = unit.clock_secs() {
+            ticks + (cs as i128) * (n as i128) * p
         } else {
-            ticks + n as i128 * 10i128.pow(digits - ud)
-        }
-    };
+            let ud = unit.sub_digits().unwrap_or(0) as u32;
+            // Bring both to the finer precision.
+            if ud > digits {
+                ticks * 10i128.pow(ud - digits) + n as i128
+            } else {
+                ticks + n as i128 * 10i128.pow(digits - ud)
+            }
+        };
     let cur_digits = match unit.sub_digits() {
         Some(ud) if ud as u32 > digits => ud as u32,
         _ => digits,
     };
     // Rescale to the output storage unit.
     if out_digits >= cur_digits {
-        res_ticks = res_ticks.checked_mul(10i128.pow(out_digits - cur_digits)).ok_or_else(overflow)?;
+        res_ticks = res_ticks
+            .checked_mul(10i128.pow(out_digits - cur_digits))
+            .ok_or_else(overflow)?;
     } else {
         res_ticks = res_ticks.div_euclid(10i128.pow(cur_digits - out_digits));
     }
@@ -246,7 +282,11 @@ impl AddUdf {
             );
         }
         let r = add_result_type(&self.name, &t, self.unit)?;
-        let r = if t.is_nullable() || n.is_nullable() { r.into_nullable() } else { r };
+        let r = if t.is_nullable() || n.is_nullable() {
+            r.into_nullable()
+        } else {
+            r
+        };
         Ok((t, r))
     }
 }
@@ -271,27 +311,48 @@ impl ScalarUDFImpl for AddUdf {
         let (t, r) = self.result(&args.arg_fields)?;
         let (cols, all_scalar) = arrays(&args)?;
         let session = Zone::session(&args.config_options)?;
-        let out = add_columns(&cols[0], &t, &cols[1], &arg_type(&args.arg_fields[1]), &r, self.unit, self.negate, session)?;
+        let out = add_columns(
+            &cols[0],
+            &t,
+            &cols[1],
+            &arg_type(&args.arg_fields[1]),
+            &r,
+            self.unit,
+            self.negate,
+            session,
+        )?;
         output(out, all_scalar)
     }
 }
 
 /// Adds `n` (column) units to `x` (column) of type `t`, result type `r`.
 #[allow(clippy::too_many_arguments)]
-pub fn add_columns(x: &ArrayRef, t: &ChType, n: &ArrayRef, nt: &ChType, r: &ChType, unit: Unit, negate: bool, session: Zone) -> Result<ArrayRef> {
+pub fn add_columns(
+    x: &ArrayRef,
+    t: &ChType,
+    n: &ArrayRef,
+    nt: &ChType,
+    r: &ChType,
+    unit: Unit,
+    negate: bool,
+    session: Zone,
+) -> Result<ArrayRef> {
     let (x, t) = if kind_of(t).is_none() && is_string_type(x.data_type()) {
         let dt = ChType::DateTime64(3, None).into_nullable();
-        let opts = CastOptions { session, accurate: false, on_error: OnError::Throw };
+        let opts = CastOptions {
+            session,
+            accurate: false,
+            on_error: OnError::Throw,
+            zone: None,
+        };
         (cast_array(x, t, &dt, &opts)?, dt)
     } else {
         (std::sync::Arc::clone(x), t.clone())
     };
-    let kind = kind_of(&t).unwrap_or(Kind::DateTime);
     let zone = Zone::of_type(&t, session)?;
     let src = Src::new(x.as_ref(), t.base())?;
     let nsrc = Src::new(n.as_ref(), nt.base())?;
     let mut sink = Sink::new(r.base(), x.len());
-    let _ = LocalReader::new;
     for i in 0..x.len() {
         let (Some(v), Some(k)) = (src.get(i), nsrc.get(i)) else {
             sink.push(None);
@@ -300,12 +361,14 @@ pub fn add_columns(x: &ArrayRef, t: &ChType, n: &ArrayRef, nt: &ChType, r: &ChTy
         let k = match k {
             Val::Int(v) => v.as_i128() as i64,
             Val::Float(f) => f.trunc() as i64,
-            Val::Dec(v, s) => (v.wrapping_div(i256::from_i128(10).wrapping_pow(s as u32))).as_i128() as i64,
+            Val::Dec(v, s) => {
+                (v.wrapping_div(i256::from_i128(10).wrapping_pow(s as u32))).as_i128() as i64
+            }
             Val::Bool(b) => b as i64,
             _ => 0,
         };
         let k = if negate { k.wrapping_neg() } else { k };
-        sink.push(Some(add_one(v, &kind, r.base(), unit, k, zone).map_err(ch_error)?));
+        sink.push(Some(add_one(v, r.base(), unit, k, zone).map_err(ch_error)?));
     }
     sink.finish()
 }
@@ -336,12 +399,20 @@ fn relative(unit: Unit, days: i64, sod: i64, ns: i128) -> i128 {
 }
 
 impl DateDiff {
-    fn check(&self, fields: &[FieldRef], scalars: &[Option<&ScalarValue>]) -> Result<(Unit, Option<String>)> {
+    fn check(
+        &self,
+        fields: &[FieldRef],
+        scalars: &[Option<&ScalarValue>],
+    ) -> Result<(Unit, Option<String>)> {
         check_arity(&self.name, fields.len(), 3, 4)?;
         let u = const_str_arg(&self.name, scalars, fields, 0, "unit")?;
         let unit = match Unit::parse(&u) {
             Some(u) => u,
-            None => ch_bail!(BAD_ARGUMENTS, "Function {} does not support '{u}' unit", self.name),
+            None => ch_bail!(
+                BAD_ARGUMENTS,
+                "Function {} does not support '{u}' unit",
+                self.name
+            ),
         };
         for i in [1, 2] {
             let t = arg_type(&fields[i]);
@@ -380,8 +451,14 @@ impl ScalarUDFImpl for DateDiff {
     }
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
         self.check(args.arg_fields, args.scalar_arguments)?;
-        let nullable = args.arg_fields[1..3].iter().any(|f| arg_type(f).is_nullable());
-        let t = if nullable { ChType::Int64.into_nullable() } else { ChType::Int64 };
+        let nullable = args.arg_fields[1..3]
+            .iter()
+            .any(|f| arg_type(f).is_nullable());
+        let t = if nullable {
+            ChType::Int64.into_nullable()
+        } else {
+            ChType::Int64
+        };
         Ok(field(&self.name, &t))
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
@@ -414,7 +491,9 @@ impl ScalarUDFImpl for DateDiff {
                 sink.push(None);
                 continue;
             };
-            let ns = |l: &super::local::Local| l.utc as i128 * 1_000_000_000 + l.frac as i128 * 10i128.pow(9 - l.digits as u32);
+            let ns = |l: &super::local::Local| {
+                l.utc as i128 * 1_000_000_000 + l.frac as i128 * 10i128.pow(9 - l.digits as u32)
+            };
             let d = relative(unit, b.days, b.sod, ns(&b)) - relative(unit, a.days, a.sod, ns(&a));
             sink.push(Some(Val::Int(i256::from_i128(d))));
         }
@@ -450,10 +529,17 @@ pub fn functions() -> Vec<ScalarUDF> {
     }
     v.push(ScalarUDF::new_from_impl(DateDiff {
         name: "dateDiff".to_string(),
-        aliases: ["date_diff", "DATE_DIFF", "timestampDiff", "timestamp_diff", "TIMESTAMP_DIFF", "TIMESTAMPDIFF"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
+        aliases: [
+            "date_diff",
+            "DATE_DIFF",
+            "timestampDiff",
+            "timestamp_diff",
+            "TIMESTAMP_DIFF",
+            "TIMESTAMPDIFF",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
         signature: any_signature(Volatility::Immutable),
     }));
     v

@@ -7,11 +7,12 @@ use datafusion::arrow::datatypes::{DataType, FieldRef};
 use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 use datafusion::logical_expr::{
-    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    Volatility,
 };
 use sluice_common::{ChType, Error, ErrorCode};
 
-use super::args::{any_signature, arrays, check_arity, const_str_arg, field, output, scalar_str};
+use super::args::{any_signature, arrays, check_arity, const_str_arg, field, output};
 use super::local::{Local, LocalReader, kind_of};
 use super::tz::{Zone, civil_from_days, day_of_year};
 use super::week;
@@ -20,10 +21,28 @@ use crate::conversion::cast::{CastOptions, OnError, cast_array};
 use crate::util::{arg_type, ch_error};
 
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
     "December",
 ];
-const DAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const DAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
 
 /// One piece of a compiled format.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,20 +63,45 @@ fn compile(fmt: &str, fname: &str) -> Result<Vec<Token>, Error> {
             continue;
         }
         let Some(&c) = b.get(i + 1) else {
-            return Err(Error::new(ErrorCode::BAD_ARGUMENTS, format!("Sign '%' is the last in format, if you need it, use '%%' (function {fname})")));
+            return Err(Error::new(
+                ErrorCode::BAD_ARGUMENTS,
+                format!(
+                    "Sign '%' is the last in format, if you need it, use '%%' (function {fname})"
+                ),
+            ));
         };
         i += 2;
         match c {
             b'%' => lit.push(b'%'),
             b'n' => lit.push(b'\n'),
             b't' => lit.push(b'\t'),
-            b'U' => return Err(Error::new(ErrorCode::NOT_IMPLEMENTED, "format is not supported for WEEK (Sun-Sat)")),
-            b'v' => return Err(Error::new(ErrorCode::NOT_IMPLEMENTED, "format is not supported for WEEK (Mon-Sun)")),
-            b'X' => return Err(Error::new(ErrorCode::NOT_IMPLEMENTED, "format is not supported for YEAR for week (Sun-Sat)")),
-            b'x' => return Err(Error::new(ErrorCode::NOT_IMPLEMENTED, "format is not supported for YEAR for week (Mon-Sun)")),
-            b'a' | b'b' | b'c' | b'C' | b'd' | b'D' | b'e' | b'f' | b'F' | b'g' | b'G' | b'h' | b'H' | b'i' | b'I'
-            | b'j' | b'k' | b'l' | b'm' | b'M' | b'p' | b'Q' | b'r' | b'R' | b's' | b'S' | b'T' | b'u' | b'V'
-            | b'w' | b'W' | b'y' | b'Y' | b'z' => {
+            b'U' => {
+                return Err(Error::new(
+                    ErrorCode::NOT_IMPLEMENTED,
+                    "format is not supported for WEEK (Sun-Sat)",
+                ));
+            }
+            b'v' => {
+                return Err(Error::new(
+                    ErrorCode::NOT_IMPLEMENTED,
+                    "format is not supported for WEEK (Mon-Sun)",
+                ));
+            }
+            b'X' => {
+                return Err(Error::new(
+                    ErrorCode::NOT_IMPLEMENTED,
+                    "format is not supported for YEAR for week (Sun-Sat)",
+                ));
+            }
+            b'x' => {
+                return Err(Error::new(
+                    ErrorCode::NOT_IMPLEMENTED,
+                    "format is not supported for YEAR for week (Mon-Sun)",
+                ));
+            }
+            b'a' | b'b' | b'c' | b'C' | b'd' | b'D' | b'e' | b'f' | b'F' | b'g' | b'G' | b'h'
+            | b'H' | b'i' | b'I' | b'j' | b'k' | b'l' | b'm' | b'M' | b'p' | b'Q' | b'r' | b'R'
+            | b's' | b'S' | b'T' | b'u' | b'V' | b'w' | b'W' | b'y' | b'Y' | b'z' => {
                 if !lit.is_empty() {
                     out.push(Token::Lit(String::from_utf8_lossy(&lit).into_owned()));
                     lit.clear();
@@ -67,7 +111,10 @@ fn compile(fmt: &str, fname: &str) -> Result<Vec<Token>, Error> {
             other => {
                 return Err(Error::new(
                     ErrorCode::BAD_ARGUMENTS,
-                    format!("Incorrect syntax '{fmt}', symbol is not supported '{}' for function {fname}", other as char),
+                    format!(
+                        "Incorrect syntax '{fmt}', symbol is not supported '{}' for function {fname}",
+                        other as char
+                    ),
                 ));
             }
         }
@@ -145,7 +192,11 @@ pub struct FormatUdf {
 }
 
 impl FormatUdf {
-    fn check(&self, fields: &[FieldRef], scalars: &[Option<&ScalarValue>]) -> Result<(ChType, Option<Vec<Token>>, Option<String>)> {
+    fn check(
+        &self,
+        fields: &[FieldRef],
+        scalars: &[Option<&ScalarValue>],
+    ) -> Result<(ChType, Option<Vec<Token>>, Option<String>)> {
         let name = &self.name;
         let min = if self.from_unix { 1 } else { 2 };
         check_arity(name, fields.len(), min, 3)?;
@@ -193,8 +244,16 @@ impl ScalarUDFImpl for FormatUdf {
     }
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
         let (input, tokens, _) = self.check(args.arg_fields, args.scalar_arguments)?;
-        let t = if tokens.is_none() { ChType::DateTime(None) } else { ChType::String };
-        let t = if input.is_nullable() { t.into_nullable() } else { t };
+        let t = if tokens.is_none() {
+            ChType::DateTime(None)
+        } else {
+            ChType::String
+        };
+        let t = if input.is_nullable() {
+            t.into_nullable()
+        } else {
+            t
+        };
         Ok(field(&self.name, &t))
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
@@ -210,10 +269,15 @@ impl ScalarUDFImpl for FormatUdf {
         let (mut input, tokens, tz) = self.check(&args.arg_fields, &refs)?;
         let (cols, all_scalar) = arrays(&args)?;
         let session = Zone::session(&args.config_options)?;
-        let mut x = cols[0].clone();
+        let mut x = std::sync::Arc::clone(&cols[0]);
         if kind_of(&input).is_none() {
             let t = ChType::DateTime(None).into_nullable();
-            let opts = CastOptions { session, accurate: false, on_error: OnError::Throw };
+            let opts = CastOptions {
+                session,
+                accurate: false,
+                on_error: OnError::Throw,
+                zone: None,
+            };
             x = cast_array(&x, &input, &t, &opts)?;
             input = t;
         }
@@ -225,7 +289,6 @@ impl ScalarUDFImpl for FormatUdf {
             None => Zone::of_type(&input, session)?,
         };
         let out = format_column(&x, &input, &tokens, zone)?;
-        let _ = scalar_str;
         output(out, all_scalar)
     }
 }
@@ -276,14 +339,26 @@ mod tests {
         let tokens = compile("%a %b %c %C %d %D %e %F %h %H %i %I %j %k %m %M %p %r %R %S %T %W %u %w %y %Y %% %z %Q %G %l", "f").unwrap();
         let days = super::super::tz::days_from_civil(2018, 1, 2);
         let sod = 22 * 3600 + 33 * 60 + 44;
-        let l = Local { days, sod, utc: days * 86400 + sod, frac: 0, digits: 0 };
+        let l = Local {
+            days,
+            sod,
+            utc: days * 86400 + sod,
+            frac: 0,
+            digits: 0,
+        };
         let mut s = String::new();
         render(&mut s, &tokens, &l, Zone::Utc);
         assert_eq!(
             s,
             "Tue Jan 01 20 02 01/02/18 2 2018-01-02 10 22 33 10 002 22 01 January PM 10:33 PM 22:33 44 22:33:44 Tuesday 2 2 18 2018 % +0000 1 2018 10"
         );
-        assert_eq!(compile("unescaped %", "f").map_err(|e| e.code), Err(ErrorCode::BAD_ARGUMENTS));
-        assert_eq!(compile("%U", "f").map_err(|e| e.code), Err(ErrorCode::NOT_IMPLEMENTED));
+        assert_eq!(
+            compile("unescaped %", "f").map_err(|e| e.code),
+            Err(ErrorCode::BAD_ARGUMENTS)
+        );
+        assert_eq!(
+            compile("%U", "f").map_err(|e| e.code),
+            Err(ErrorCode::NOT_IMPLEMENTED)
+        );
     }
 }

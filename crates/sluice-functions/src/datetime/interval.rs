@@ -8,11 +8,12 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::Int64Array;
-use datafusion::arrow::datatypes::{DataType, FieldRef, i256};
+use datafusion::arrow::datatypes::{DataType, FieldRef};
 use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 use datafusion::logical_expr::{
-    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    Volatility,
 };
 use sluice_common::ChType;
 
@@ -36,7 +37,9 @@ pub fn interval_of(f: &FieldRef, v: Option<&ScalarValue>) -> Option<(Unit, i64)>
             if x.days != 0 && x.milliseconds == 0 {
                 Some((Unit::Day, x.days as i64))
             } else {
-                split_nanos(x.days as i128 * 86_400_000_000_000 + x.milliseconds as i128 * 1_000_000)
+                split_nanos(
+                    x.days as i128 * 86_400_000_000_000 + x.milliseconds as i128 * 1_000_000,
+                )
             }
         }
         ScalarValue::IntervalMonthDayNano(Some(x)) => {
@@ -86,12 +89,17 @@ pub struct TruncUdf {
 
 impl TruncUdf {
     /// (input type, unit, n, result type).
-    fn check(&self, fields: &[FieldRef], scalars: &[Option<&ScalarValue>]) -> Result<(ChType, Unit, i64, ChType)> {
+    fn check(
+        &self,
+        fields: &[FieldRef],
+        scalars: &[Option<&ScalarValue>],
+    ) -> Result<(ChType, Unit, i64, ChType)> {
         let name = &self.name;
         check_arity(name, fields.len(), 2, 3)?;
         let (tidx, unit, n) = match self.kind {
             TruncKind::StartOfInterval => {
-                let Some((u, n)) = interval_of(&fields[1], scalars.get(1).copied().flatten()) else {
+                let Some((u, n)) = interval_of(&fields[1], scalars.get(1).copied().flatten())
+                else {
                     ch_bail!(
                         ILLEGAL_TYPE_OF_ARGUMENT,
                         "Illegal type {} of argument #2 of function {name}. Should be an interval of time",
@@ -99,14 +107,24 @@ impl TruncUdf {
                     );
                 };
                 if n <= 0 {
-                    ch_bail!(ARGUMENT_OUT_OF_BOUND, "Value for second argument of function {name} must be positive");
+                    ch_bail!(
+                        ARGUMENT_OUT_OF_BOUND,
+                        "Value for second argument of function {name} must be positive"
+                    );
                 }
                 (0, u, n)
             }
             TruncKind::DateTrunc => {
                 let u = const_str_arg(name, scalars, fields, 0, "unit")?;
                 let unit = match Unit::parse(&u) {
-                    Some(x) if !matches!(u.to_ascii_lowercase().as_str(), "m" | "n" | "d" | "q" | "s" | "h") => x,
+                    Some(x)
+                        if !matches!(
+                            u.to_ascii_lowercase().as_str(),
+                            "m" | "n" | "d" | "q" | "s" | "h"
+                        ) =>
+                    {
+                        x
+                    }
                     _ => ch_bail!(BAD_ARGUMENTS, "Unsupported unit '{u}' for function {name}"),
                 };
                 (1, unit, 1)
@@ -139,21 +157,39 @@ impl TruncUdf {
                 }
             }
             Unit::Day => ChType::DateTime(tz),
-            Unit::Hour | Unit::Minute | Unit::Second if !is_date => match (unit, &kind, self.kind) {
-                (Unit::Second, Kind::DateTime64(_), TruncKind::DateTrunc) => ChType::DateTime64(0, tz),
-                _ => ChType::DateTime(tz),
-            },
-            Unit::Millisecond | Unit::Microsecond | Unit::Nanosecond if matches!(kind, Kind::DateTime64(_)) => {
+            Unit::Hour | Unit::Minute | Unit::Second if !is_date => {
+                match (unit, &kind, self.kind) {
+                    (Unit::Second, Kind::DateTime64(_), TruncKind::DateTrunc) => {
+                        ChType::DateTime64(0, tz)
+                    }
+                    _ => ChType::DateTime(tz),
+                }
+            }
+            Unit::Millisecond | Unit::Microsecond | Unit::Nanosecond
+                if matches!(kind, Kind::DateTime64(_)) =>
+            {
                 ChType::DateTime64(unit.sub_digits().unwrap_or(3), tz)
             }
             _ => {
                 if self.kind == TruncKind::StartOfInterval {
-                    ch_bail!(ILLEGAL_TYPE_OF_ARGUMENT, "Illegal interval kind for argument data type {}", input.base())
+                    ch_bail!(
+                        ILLEGAL_TYPE_OF_ARGUMENT,
+                        "Illegal interval kind for argument data type {}",
+                        input.base()
+                    )
                 }
-                ch_bail!(ILLEGAL_TYPE_OF_ARGUMENT, "Illegal type {} of argument for function dateTrunc", input.base())
+                ch_bail!(
+                    ILLEGAL_TYPE_OF_ARGUMENT,
+                    "Illegal type {} of argument for function dateTrunc",
+                    input.base()
+                )
             }
         };
-        let r = if input.is_nullable() { r.into_nullable() } else { r };
+        let r = if input.is_nullable() {
+            r.into_nullable()
+        } else {
+            r
+        };
         Ok((input, unit, n, r))
     }
 }
@@ -172,7 +208,10 @@ impl ScalarUDFImpl for TruncUdf {
         datafusion::common::internal_err!("{} uses return_field_from_args", self.name)
     }
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        Ok(field(&self.name, &self.check(args.arg_fields, args.scalar_arguments)?.3))
+        Ok(field(
+            &self.name,
+            &self.check(args.arg_fields, args.scalar_arguments)?.3,
+        ))
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let scalars = scalars_of(&args);
@@ -188,7 +227,11 @@ impl ScalarUDFImpl for TruncUdf {
             },
             _ => Zone::of_type(&input, session)?,
         };
-        let x = if self.kind == TruncKind::DateTrunc { &cols[1] } else { &cols[0] };
+        let x = if self.kind == TruncKind::DateTrunc {
+            &cols[1]
+        } else {
+            &cols[0]
+        };
         let reader = LocalReader::new(x.as_ref(), &input, zone)?;
         let mut sink = Sink::new(r.base(), x.len());
         for i in 0..x.len() {
@@ -197,14 +240,28 @@ impl ScalarUDFImpl for TruncUdf {
                 continue;
             };
             let (y, m, _) = civil_from_days(l.days);
-            let dt = |days: i64, sod: i64| Val::Time(zone.from_local(days * 86400 + sod).clamp(0, u32::MAX as i64), 0);
+            let dt = |days: i64, sod: i64| {
+                Val::Time(
+                    zone.from_local(days * 86400 + sod)
+                        .clamp(0, u32::MAX as i64),
+                    0,
+                )
+            };
             let v = match unit {
-                Unit::Year => Val::Date(days_from_civil((y as i64).div_euclid(n) as i32 * n as i32, 1, 1)),
+                Unit::Year => Val::Date(days_from_civil(
+                    (y as i64).div_euclid(n) as i32 * n as i32,
+                    1,
+                    1,
+                )),
                 Unit::Quarter | Unit::Month => {
                     let months = if unit == Unit::Quarter { 3 * n } else { n };
                     let rel = y as i64 * 12 + m as i64 - 1;
                     let f = rel.div_euclid(months) * months;
-                    Val::Date(days_from_civil(f.div_euclid(12) as i32, (f.rem_euclid(12) + 1) as u32, 1))
+                    Val::Date(days_from_civil(
+                        f.div_euclid(12) as i32,
+                        (f.rem_euclid(12) + 1) as u32,
+                        1,
+                    ))
                 }
                 Unit::Week => {
                     if n == 1 {
@@ -236,13 +293,21 @@ impl ScalarUDFImpl for TruncUdf {
                     let ud = unit.sub_digits().unwrap_or(3) as u32;
                     let digits = l.digits as u32;
                     let ticks = l.utc as i128 * 10i128.pow(digits) + l.frac as i128;
-                    let at_unit = if ud >= digits { ticks * 10i128.pow(ud - digits) } else { ticks.div_euclid(10i128.pow(digits - ud)) };
+                    let at_unit = if ud >= digits {
+                        ticks * 10i128.pow(ud - digits)
+                    } else {
+                        ticks.div_euclid(10i128.pow(digits - ud))
+                    };
                     let f = at_unit.div_euclid(n as i128) * n as i128;
                     let out_u = match r.base() {
                         ChType::DateTime64(p, _) => unit_digits(*p) as u32,
                         _ => ud,
                     };
-                    let stored = if out_u >= ud { f * 10i128.pow(out_u - ud) } else { f / 10i128.pow(ud - out_u) };
+                    let stored = if out_u >= ud {
+                        f * 10i128.pow(out_u - ud)
+                    } else {
+                        f / 10i128.pow(ud - out_u)
+                    };
                     Val::Time(stored as i64, out_u as u8)
                 }
             };
@@ -277,7 +342,11 @@ pub struct DateAdd {
 
 impl DateAdd {
     /// (index of the time argument, unit, constant count or index of the count column, result).
-    fn check(&self, fields: &[FieldRef], scalars: &[Option<&ScalarValue>]) -> Result<(usize, Unit, Result<i64, usize>, ChType)> {
+    fn check(
+        &self,
+        fields: &[FieldRef],
+        scalars: &[Option<&ScalarValue>],
+    ) -> Result<(usize, Unit, Result<i64, usize>, ChType)> {
         let name = &self.name;
         check_arity(name, fields.len(), 2, 3)?;
         let (ti, unit, count) = if fields.len() == 2 {
@@ -298,7 +367,11 @@ impl DateAdd {
         };
         let t = arg_type(&fields[ti]);
         let r = add_result_type(name, &t, unit)?;
-        let r = if t.is_nullable() { r.into_nullable() } else { r };
+        let r = if t.is_nullable() {
+            r.into_nullable()
+        } else {
+            r
+        };
         Ok((ti, unit, count, r))
     }
 }
@@ -317,7 +390,10 @@ impl ScalarUDFImpl for DateAdd {
         datafusion::common::internal_err!("{} uses return_field_from_args", self.name)
     }
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        Ok(field(&self.name, &self.check(args.arg_fields, args.scalar_arguments)?.3))
+        Ok(field(
+            &self.name,
+            &self.check(args.arg_fields, args.scalar_arguments)?.3,
+        ))
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let scalars = scalars_of(&args);
@@ -327,12 +403,14 @@ impl ScalarUDFImpl for DateAdd {
         let session = Zone::session(&args.config_options)?;
         let x = &cols[ti];
         let (n, nt) = match count {
-            Ok(k) => (Arc::new(Int64Array::from(vec![k; x.len()])) as _, ChType::Int64),
+            Ok(k) => (
+                Arc::new(Int64Array::from(vec![k; x.len()])) as _,
+                ChType::Int64,
+            ),
             Err(i) => (Arc::clone(&cols[i]), arg_type(&args.arg_fields[i])),
         };
         let t = arg_type(&args.arg_fields[ti]);
         let out = add_columns(x, &t, &n, &nt, &r, unit, self.negate, session)?;
-        let _ = i256::ZERO;
         output(out, all_scalar)
     }
 }
@@ -355,13 +433,25 @@ pub fn functions() -> Vec<ScalarUDF> {
         }),
         ScalarUDF::new_from_impl(DateAdd {
             name: "date_add".into(),
-            aliases: s(&["DATE_ADD", "dateAdd", "timestamp_add", "TIMESTAMP_ADD", "timestampAdd"]),
+            aliases: s(&[
+                "DATE_ADD",
+                "dateAdd",
+                "timestamp_add",
+                "TIMESTAMP_ADD",
+                "timestampAdd",
+            ]),
             negate: false,
             signature: any_signature(Volatility::Immutable),
         }),
         ScalarUDF::new_from_impl(DateAdd {
             name: "date_sub".into(),
-            aliases: s(&["DATE_SUB", "dateSub", "timestamp_sub", "TIMESTAMP_SUB", "timestampSub"]),
+            aliases: s(&[
+                "DATE_SUB",
+                "dateSub",
+                "timestamp_sub",
+                "TIMESTAMP_SUB",
+                "timestampSub",
+            ]),
             negate: true,
             signature: any_signature(Volatility::Immutable),
         }),

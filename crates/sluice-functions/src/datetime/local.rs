@@ -65,19 +65,34 @@ pub struct LocalReader<'a> {
 impl<'a> LocalReader<'a> {
     /// A reader over `arr` of type `t`.
     pub fn new(arr: &'a dyn Array, t: &ChType, zone: Zone) -> Result<Self> {
-        Ok(Self { src: Src::new(arr, t.base())?, zone })
+        Ok(Self {
+            src: Src::new(arr, t.base())?,
+            zone,
+        })
     }
 
     /// Row `i`, `None` when NULL.
     pub fn get(&self, i: usize) -> Option<Local> {
         Some(match self.src.get(i)? {
-            Val::Date(d) => Local { days: d, sod: 0, utc: self.zone.from_local(d * 86400), frac: 0, digits: 0 },
+            Val::Date(d) => Local {
+                days: d,
+                sod: 0,
+                utc: self.zone.from_local(d * 86400),
+                frac: 0,
+                digits: 0,
+            },
             Val::Time(v, digits) => {
                 let p = 10i64.pow(digits as u32);
                 let utc = v.div_euclid(p);
                 let frac = v.rem_euclid(p);
                 let (days, sod) = split_day(self.zone.to_local(utc));
-                Local { days, sod, utc, frac, digits }
+                Local {
+                    days,
+                    sod,
+                    utc,
+                    frac,
+                    digits,
+                }
             }
             _ => return None,
         })

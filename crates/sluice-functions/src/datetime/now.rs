@@ -13,11 +13,14 @@ use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::{
-    ColumnarValue, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    Volatility,
 };
 use sluice_common::ChType;
 
-use super::args::{any_signature, arrays, check_arity, const_int_arg, const_str_arg, field, output};
+use super::args::{
+    any_signature, arrays, check_arity, const_int_arg, const_str_arg, field, output,
+};
 use super::local::require_time;
 use super::tz::Zone;
 use crate::conversion::value::{Sink, Val, unit_digits};
@@ -48,7 +51,11 @@ impl ClockUdf {
         Ok(match self.clock {
             Clock::Now => {
                 check_arity(name, fields.len(), 0, 1)?;
-                let tz = if fields.len() == 1 { Some(const_str_arg(name, scalars, fields, 0, "timezone")?) } else { None };
+                let tz = if fields.len() == 1 {
+                    Some(const_str_arg(name, scalars, fields, 0, "timezone")?)
+                } else {
+                    None
+                };
                 if let Some(t) = &tz {
                     Zone::parse(t)?;
                 }
@@ -56,11 +63,22 @@ impl ClockUdf {
             }
             Clock::Now64 => {
                 check_arity(name, fields.len(), 0, 2)?;
-                let p = if !fields.is_empty() { const_int_arg(name, scalars, fields, 0, "scale")? } else { 3 };
+                let p = if !fields.is_empty() {
+                    const_int_arg(name, scalars, fields, 0, "scale")?
+                } else {
+                    3
+                };
                 if !(0..=9).contains(&p) {
-                    crate::ch_bail!(ARGUMENT_OUT_OF_BOUND, "Precision {p} is out of bounds (precision range: [0, 9])");
+                    crate::ch_bail!(
+                        ARGUMENT_OUT_OF_BOUND,
+                        "Precision {p} is out of bounds (precision range: [0, 9])"
+                    );
                 }
-                let tz = if fields.len() == 2 { Some(const_str_arg(name, scalars, fields, 1, "timezone")?) } else { None };
+                let tz = if fields.len() == 2 {
+                    Some(const_str_arg(name, scalars, fields, 1, "timezone")?)
+                } else {
+                    None
+                };
                 if let Some(t) = &tz {
                     Zone::parse(t)?;
                 }
@@ -89,7 +107,11 @@ impl ClockUdf {
             _ => {
                 let secs = now_ns.div_euclid(1_000_000_000) as i64;
                 let day = session.to_local(secs).div_euclid(86400);
-                Val::Date(if self.clock == Clock::Yesterday { day - 1 } else { day })
+                Val::Date(if self.clock == Clock::Yesterday {
+                    day - 1
+                } else {
+                    day
+                })
             }
         };
         let mut sink = Sink::new(t, 1);
@@ -112,7 +134,10 @@ impl ScalarUDFImpl for ClockUdf {
         datafusion::common::internal_err!("{} uses return_field_from_args", self.name)
     }
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        Ok(field(&self.name, &self.result(args.arg_fields, args.scalar_arguments)?))
+        Ok(field(
+            &self.name,
+            &self.result(args.arg_fields, args.scalar_arguments)?,
+        ))
     }
     fn simplify(&self, args: Vec<Expr>, info: &SimplifyContext) -> Result<ExprSimplifyResult> {
         let Some(start) = info.query_execution_start_time() else {
@@ -131,7 +156,13 @@ impl ScalarUDFImpl for ClockUdf {
         let refs: Vec<Option<&ScalarValue>> = scalars.iter().map(|s| s.as_ref()).collect();
         let fields: Vec<FieldRef> = scalars
             .iter()
-            .map(|s| Arc::new(datafusion::arrow::datatypes::Field::new("a", s.as_ref().map(|v| v.data_type()).unwrap_or(DataType::Null), true)))
+            .map(|s| {
+                Arc::new(datafusion::arrow::datatypes::Field::new(
+                    "a",
+                    s.as_ref().map(|v| v.data_type()).unwrap_or(DataType::Null),
+                    true,
+                ))
+            })
             .collect();
         let t = self.result(&fields, &refs)?;
         if t.needs_metadata() {
@@ -140,7 +171,10 @@ impl ScalarUDFImpl for ClockUdf {
         let session = Zone::session(info.config_options())?;
         let ns = start.timestamp() as i128 * 1_000_000_000 + start.timestamp_subsec_nanos() as i128;
         let arr = self.value(&t, ns, session)?;
-        Ok(ExprSimplifyResult::Simplified(Expr::Literal(ScalarValue::try_from_array(&arr, 0)?, None)))
+        Ok(ExprSimplifyResult::Simplified(Expr::Literal(
+            ScalarValue::try_from_array(&arr, 0)?,
+            None,
+        )))
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let t = ChType::from_field(&args.return_field);
@@ -176,7 +210,11 @@ impl ToTimeZone {
                 self.name
             ),
         };
-        Ok(if t.is_nullable() { r.into_nullable() } else { r })
+        Ok(if t.is_nullable() {
+            r.into_nullable()
+        } else {
+            r
+        })
     }
 }
 
@@ -194,7 +232,10 @@ impl ScalarUDFImpl for ToTimeZone {
         datafusion::common::internal_err!("{} uses return_field_from_args", self.name)
     }
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        Ok(field(&self.name, &self.result(args.arg_fields, args.scalar_arguments)?))
+        Ok(field(
+            &self.name,
+            &self.result(args.arg_fields, args.scalar_arguments)?,
+        ))
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let r = ChType::from_field(&args.return_field);
@@ -212,15 +253,31 @@ pub fn functions() -> Vec<ScalarUDF> {
             name: name.into(),
             aliases: s(aliases),
             clock,
-            signature: any_signature(if clock == Clock::TimeZone { Volatility::Stable } else { Volatility::Volatile }),
+            signature: any_signature(if clock == Clock::TimeZone {
+                Volatility::Stable
+            } else {
+                Volatility::Volatile
+            }),
         })
     };
     vec![
-        clock("now", Clock::Now, &["current_timestamp", "CURRENT_TIMESTAMP", "NOW"]),
+        clock(
+            "now",
+            Clock::Now,
+            &["current_timestamp", "CURRENT_TIMESTAMP", "NOW"],
+        ),
         clock("now64", Clock::Now64, &[]),
-        clock("today", Clock::Today, &["curdate", "current_date", "CURRENT_DATE", "CURDATE"]),
+        clock(
+            "today",
+            Clock::Today,
+            &["curdate", "current_date", "CURRENT_DATE", "CURDATE"],
+        ),
         clock("yesterday", Clock::Yesterday, &[]),
-        clock("timeZone", Clock::TimeZone, &["timezone", "serverTimeZone", "serverTimezone"]),
+        clock(
+            "timeZone",
+            Clock::TimeZone,
+            &["timezone", "serverTimeZone", "serverTimezone"],
+        ),
         ScalarUDF::new_from_impl(ToTimeZone {
             name: "toTimeZone".into(),
             aliases: s(&["toTimezone"]),

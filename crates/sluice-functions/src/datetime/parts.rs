@@ -7,11 +7,14 @@ use datafusion::arrow::datatypes::{DataType, FieldRef, i256};
 use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 use datafusion::logical_expr::{
-    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    Volatility,
 };
 use sluice_common::ChType;
 
-use super::args::{any_signature, arrays, check_arity, const_int_arg, const_str_arg, field, is_string_type, output, scalar_str};
+use super::args::{
+    any_signature, arrays, check_arity, const_int_arg, const_str_arg, field, is_string_type, output,
+};
 use super::local::{Kind, Local, LocalReader, kind_of};
 use super::tz::{Zone, civil_from_days, day_of_year, days_from_civil, days_in_month};
 use super::week;
@@ -71,7 +74,10 @@ pub enum Part {
 
 impl Part {
     fn takes_mode(self) -> bool {
-        matches!(self, Part::DayOfWeek | Part::Week | Part::YearWeek | Part::StartOfWeek | Part::LastDayOfWeek)
+        matches!(
+            self,
+            Part::DayOfWeek | Part::Week | Part::YearWeek | Part::StartOfWeek | Part::LastDayOfWeek
+        )
     }
 
     fn needs_time(self) -> bool {
@@ -106,30 +112,51 @@ impl Part {
         };
         let tz = tz.or(input_tz);
         match self {
-            Part::Year | Part::DayOfYear | Part::IsoYear | Part::RelYear | Part::Millisecond => ChType::UInt16,
-            Part::Quarter | Part::Month | Part::DayOfMonth | Part::DayOfWeek | Part::Hour | Part::Minute
-            | Part::Second | Part::Week | Part::IsoWeek => ChType::UInt8,
-            Part::YYYYMM | Part::YYYYMMDD | Part::UnixTimestamp | Part::YearWeek | Part::RelQuarter
-            | Part::RelMonth | Part::RelWeek | Part::RelDay | Part::RelHour | Part::RelMinute | Part::RelSecond => {
-                ChType::UInt32
+            Part::Year | Part::DayOfYear | Part::IsoYear | Part::RelYear | Part::Millisecond => {
+                ChType::UInt16
             }
+            Part::Quarter
+            | Part::Month
+            | Part::DayOfMonth
+            | Part::DayOfWeek
+            | Part::Hour
+            | Part::Minute
+            | Part::Second
+            | Part::Week
+            | Part::IsoWeek => ChType::UInt8,
+            Part::YYYYMM
+            | Part::YYYYMMDD
+            | Part::UnixTimestamp
+            | Part::YearWeek
+            | Part::RelQuarter
+            | Part::RelMonth
+            | Part::RelWeek
+            | Part::RelDay
+            | Part::RelHour
+            | Part::RelMinute
+            | Part::RelSecond => ChType::UInt32,
             Part::YYYYMMDDhhmmss => ChType::UInt64,
-            Part::StartOfDay | Part::StartOfHour | Part::StartOfMinute | Part::StartOfFiveMinutes
-            | Part::StartOfTenMinutes | Part::StartOfFifteenMinutes => ChType::DateTime(tz),
-            Part::StartOfSecond | Part::StartOfMillisecond | Part::StartOfMicrosecond | Part::StartOfNanosecond => {
-                match input.base() {
-                    ChType::DateTime64(p, _) => ChType::DateTime64(*p, tz),
-                    _ => ChType::DateTime64(0, tz),
-                }
-            }
-            Part::StartOfMonth | Part::StartOfQuarter | Part::StartOfYear | Part::StartOfIsoYear | Part::Monday
-            | Part::StartOfWeek | Part::LastDayOfWeek | Part::LastDayOfMonth => {
-                if matches!(input.base(), ChType::Date32) && !matches!(self, Part::StartOfMonth) {
-                    ChType::Date32
-                } else {
-                    ChType::Date
-                }
-            }
+            Part::StartOfDay
+            | Part::StartOfHour
+            | Part::StartOfMinute
+            | Part::StartOfFiveMinutes
+            | Part::StartOfTenMinutes
+            | Part::StartOfFifteenMinutes => ChType::DateTime(tz),
+            Part::StartOfSecond
+            | Part::StartOfMillisecond
+            | Part::StartOfMicrosecond
+            | Part::StartOfNanosecond => match input.base() {
+                ChType::DateTime64(p, _) => ChType::DateTime64(*p, tz),
+                _ => ChType::DateTime64(0, tz),
+            },
+            Part::StartOfMonth
+            | Part::StartOfQuarter
+            | Part::StartOfYear
+            | Part::StartOfIsoYear
+            | Part::Monday
+            | Part::StartOfWeek
+            | Part::LastDayOfWeek
+            | Part::LastDayOfMonth => ChType::Date,
         }
     }
 
@@ -138,7 +165,13 @@ impl Part {
         let int = |x: i64| Val::Int(i256::from_i128(x as i128));
         let (y, m, d) = civil_from_days(l.days);
         let (h, mi, s) = (l.sod / 3600, l.sod / 60 % 60, l.sod % 60);
-        let dt_at = |days: i64, sod: i64| Val::Time(zone.from_local(days * 86400 + sod).clamp(0, u32::MAX as i64), 0);
+        let dt_at = |days: i64, sod: i64| {
+            Val::Time(
+                zone.from_local(days * 86400 + sod)
+                    .clamp(0, u32::MAX as i64),
+                0,
+            )
+        };
         let date = |days: i64| Val::Date(days);
         let floor_min = |n: i64| dt_at(l.days, l.sod - l.sod % (n * 60));
         match self {
@@ -157,9 +190,10 @@ impl Part {
             }),
             Part::YYYYMM => int(y as i64 * 100 + m as i64),
             Part::YYYYMMDD => int(y as i64 * 10000 + m as i64 * 100 + d as i64),
-            Part::YYYYMMDDhhmmss => {
-                int((y as i64 * 10000 + m as i64 * 100 + d as i64) * 1_000_000 + h * 10000 + mi * 100 + s)
-            }
+            Part::YYYYMMDDhhmmss => int((y as i64 * 10000 + m as i64 * 100 + d as i64) * 1_000_000
+                + h * 10000
+                + mi * 100
+                + s),
             Part::UnixTimestamp => int(l.utc),
             Part::RelQuarter => int(y as i64 * 4 + (m as i64 - 1) / 3),
             Part::RelMonth => int(y as i64 * 12 + m as i64),
@@ -178,17 +212,27 @@ impl Part {
             Part::StartOfFiveMinutes => floor_min(5),
             Part::StartOfTenMinutes => floor_min(10),
             Part::StartOfFifteenMinutes => floor_min(15),
-            Part::StartOfSecond | Part::StartOfMillisecond | Part::StartOfMicrosecond | Part::StartOfNanosecond => {
+            Part::StartOfSecond
+            | Part::StartOfMillisecond
+            | Part::StartOfMicrosecond
+            | Part::StartOfNanosecond => {
                 let keep = self.sub_second().unwrap_or(0) as u32;
-                let (p, u) = match kind {
-                    Kind::DateTime64(p) => (*p as u32, unit_digits(*p) as u32),
-                    _ => (0, 3),
+                let u = match kind {
+                    Kind::DateTime64(p) => unit_digits(*p) as u32,
+                    _ => 3,
                 };
                 let digits = l.digits as u32;
-                let frac = if keep >= digits { l.frac } else { l.frac / 10i64.pow(digits - keep) * 10i64.pow(digits - keep) };
-                let _ = p;
+                let frac = if keep >= digits {
+                    l.frac
+                } else {
+                    l.frac / 10i64.pow(digits - keep) * 10i64.pow(digits - keep)
+                };
                 let ticks = l.utc as i128 * 10i128.pow(digits) + frac as i128;
-                let stored = if u >= digits { ticks * 10i128.pow(u - digits) } else { ticks / 10i128.pow(digits - u) };
+                let stored = if u >= digits {
+                    ticks * 10i128.pow(u - digits)
+                } else {
+                    ticks / 10i128.pow(digits - u)
+                };
                 Val::Time(stored as i64, u as u8)
             }
             Part::StartOfMonth => date(days_from_civil(y, m, 1)),
@@ -217,7 +261,11 @@ impl PartUdf {
         if self.part.takes_mode() { 2 } else { 1 }
     }
 
-    fn check(&self, fields: &[FieldRef], scalars: &[Option<&ScalarValue>]) -> Result<(ChType, u8, Option<String>)> {
+    fn check(
+        &self,
+        fields: &[FieldRef],
+        scalars: &[Option<&ScalarValue>],
+    ) -> Result<(ChType, u8, Option<String>)> {
         let name = &self.name;
         let max = if self.part.takes_mode() { 3 } else { 2 };
         check_arity(name, fields.len(), 1, max)?;
@@ -229,10 +277,16 @@ impl PartUdf {
                 "Illegal type {input} of argument of function {name}. Should be Date, Date32, DateTime or DateTime64"
             ),
             Some(Kind::Date | Kind::Date32) if self.part.needs_time() => {
-                ch_bail!(ILLEGAL_TYPE_OF_ARGUMENT, "Illegal argument of type {input} for function {name}")
+                ch_bail!(
+                    ILLEGAL_TYPE_OF_ARGUMENT,
+                    "Illegal argument of type {input} for function {name}"
+                )
             }
             Some(k) if self.part.sub_second().is_some() && !matches!(k, Kind::DateTime64(_)) => {
-                ch_bail!(ILLEGAL_TYPE_OF_ARGUMENT, "Illegal type {input} of argument for function {name}, expected DateTime64")
+                ch_bail!(
+                    ILLEGAL_TYPE_OF_ARGUMENT,
+                    "Illegal type {input} of argument for function {name}, expected DateTime64"
+                )
             }
             _ => {}
         }
@@ -268,7 +322,11 @@ impl ScalarUDFImpl for PartUdf {
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
         let (input, _, tz) = self.check(args.arg_fields, args.scalar_arguments)?;
         let t = self.part.result_type(&input, tz);
-        let t = if input.is_nullable() { t.into_nullable() } else { t };
+        let t = if input.is_nullable() {
+            t.into_nullable()
+        } else {
+            t
+        };
         Ok(field(&self.name, &t))
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
@@ -291,7 +349,12 @@ impl ScalarUDFImpl for PartUdf {
         if kind_of(&input).is_none() {
             // toUnixTimestamp('2020-01-01 00:00:00'): parse as DateTime in the zone.
             let t = ChType::DateTime(Some(zone.name()));
-            let opts = CastOptions { session: zone, accurate: false, on_error: OnError::Throw };
+            let opts = CastOptions {
+                session: zone,
+                accurate: false,
+                on_error: OnError::Throw,
+                zone: None,
+            };
             cols[0] = cast_array(&cols[0], &input, &t.clone().into_nullable(), &opts)?;
             input = t;
         }
@@ -299,7 +362,6 @@ impl ScalarUDFImpl for PartUdf {
         let out_t = self.part.result_type(&input, tz.clone());
         let reader = LocalReader::new(cols[0].as_ref(), &input, zone)?;
         let mut sink = Sink::new(out_t.base(), cols[0].len());
-        let _ = scalar_str;
         for i in 0..cols[0].len() {
             sink.push(reader.get(i).map(|l| {
                 let v = self.part.compute(&l, mode, &kind, zone);
@@ -328,17 +390,29 @@ pub fn functions() -> Vec<ScalarUDF> {
         udf("toYear", Part::Year, &["YEAR", "year"]),
         udf("toQuarter", Part::Quarter, &["QUARTER", "quarter"]),
         udf("toMonth", Part::Month, &["MONTH", "month"]),
-        udf("toDayOfMonth", Part::DayOfMonth, &["DAYOFMONTH", "dayofmonth", "DAY", "day"]),
+        udf(
+            "toDayOfMonth",
+            Part::DayOfMonth,
+            &["DAYOFMONTH", "dayofmonth", "DAY", "day"],
+        ),
         udf("toDayOfYear", Part::DayOfYear, &["DAYOFYEAR", "dayofyear"]),
         udf("toDayOfWeek", Part::DayOfWeek, &["DAYOFWEEK", "dayofweek"]),
         udf("toHour", Part::Hour, &["HOUR", "hour"]),
         udf("toMinute", Part::Minute, &["MINUTE", "minute"]),
         udf("toSecond", Part::Second, &["SECOND", "second"]),
-        udf("toMillisecond", Part::Millisecond, &["MILLISECOND", "millisecond"]),
+        udf(
+            "toMillisecond",
+            Part::Millisecond,
+            &["MILLISECOND", "millisecond"],
+        ),
         udf("toYYYYMM", Part::YYYYMM, &[]),
         udf("toYYYYMMDD", Part::YYYYMMDD, &[]),
         udf("toYYYYMMDDhhmmss", Part::YYYYMMDDhhmmss, &[]),
-        udf("toUnixTimestamp", Part::UnixTimestamp, &["UNIX_TIMESTAMP", "unix_timestamp"]),
+        udf(
+            "toUnixTimestamp",
+            Part::UnixTimestamp,
+            &["UNIX_TIMESTAMP", "unix_timestamp"],
+        ),
         udf("toRelativeYearNum", Part::RelYear, &[]),
         udf("toRelativeQuarterNum", Part::RelQuarter, &[]),
         udf("toRelativeMonthNum", Part::RelMonth, &[]),
@@ -354,7 +428,11 @@ pub fn functions() -> Vec<ScalarUDF> {
         udf("toStartOfDay", Part::StartOfDay, &[]),
         udf("toStartOfHour", Part::StartOfHour, &[]),
         udf("toStartOfMinute", Part::StartOfMinute, &[]),
-        udf("toStartOfFiveMinutes", Part::StartOfFiveMinutes, &["toStartOfFiveMinute"]),
+        udf(
+            "toStartOfFiveMinutes",
+            Part::StartOfFiveMinutes,
+            &["toStartOfFiveMinute"],
+        ),
         udf("toStartOfTenMinutes", Part::StartOfTenMinutes, &[]),
         udf("toStartOfFifteenMinutes", Part::StartOfFifteenMinutes, &[]),
         udf("toStartOfSecond", Part::StartOfSecond, &[]),

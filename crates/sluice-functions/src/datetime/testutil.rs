@@ -55,12 +55,21 @@ pub fn f(v: f64) -> Arg {
 
 /// `NULL`.
 pub fn null() -> Arg {
-    Arg::Const(ChType::Nullable(Box::new(ChType::Nothing)), ScalarValue::Null)
+    Arg::Const(
+        ChType::Nullable(Box::new(ChType::Nothing)),
+        ScalarValue::Null,
+    )
 }
 
 fn find(name: &str) -> ScalarUDF {
-    let all: Vec<ScalarUDF> = crate::conversion::functions().into_iter().chain(crate::datetime::functions()).collect();
-    match all.into_iter().find(|u| u.name() == name || u.aliases().iter().any(|a| a == name)) {
+    let all: Vec<ScalarUDF> = crate::conversion::functions()
+        .into_iter()
+        .chain(crate::datetime::functions())
+        .collect();
+    match all
+        .into_iter()
+        .find(|u| u.name() == name || u.aliases().iter().any(|a| a == name))
+    {
         Some(u) => u,
         None => panic!("no function {name}"),
     }
@@ -68,10 +77,12 @@ fn find(name: &str) -> ScalarUDF {
 
 fn code_of(e: &datafusion::error::DataFusionError) -> ErrorCode {
     match e {
-        datafusion::error::DataFusionError::External(b) => match b.downcast_ref::<sluice_common::Error>() {
-            Some(x) => x.code,
-            None => ErrorCode::LOGICAL_ERROR,
-        },
+        datafusion::error::DataFusionError::External(b) => {
+            match b.downcast_ref::<sluice_common::Error>() {
+                Some(x) => x.code,
+                None => ErrorCode::LOGICAL_ERROR,
+            }
+        }
         datafusion::error::DataFusionError::Context(_, inner) => code_of(inner),
         _ => ErrorCode::LOGICAL_ERROR,
     }
@@ -89,7 +100,11 @@ pub fn call_tz(name: &str, args: Vec<Arg>, tz: &str) -> Result<(String, Vec<Stri
             Arg::Const(t, v) => {
                 let mut fld = t.to_field("a");
                 if matches!(v, ScalarValue::Null) {
-                    fld = datafusion::arrow::datatypes::Field::new("a", datafusion::arrow::datatypes::DataType::Null, true);
+                    fld = datafusion::arrow::datatypes::Field::new(
+                        "a",
+                        datafusion::arrow::datatypes::DataType::Null,
+                        true,
+                    );
                 }
                 fields.push(Arc::new(fld));
                 scalars.push(Some(v.clone()));
@@ -105,7 +120,10 @@ pub fn call_tz(name: &str, args: Vec<Arg>, tz: &str) -> Result<(String, Vec<Stri
     }
     let refs: Vec<Option<&ScalarValue>> = scalars.iter().map(|s| s.as_ref()).collect();
     let ret = udf
-        .return_field_from_args(ReturnFieldArgs { arg_fields: &fields, scalar_arguments: &refs })
+        .return_field_from_args(ReturnFieldArgs {
+            arg_fields: &fields,
+            scalar_arguments: &refs,
+        })
         .map_err(|e| code_of(&e))?;
     let mut cfg = ConfigOptions::default();
     cfg.execution.time_zone = Some(tz.to_string());
@@ -120,11 +138,18 @@ pub fn call_tz(name: &str, args: Vec<Arg>, tz: &str) -> Result<(String, Vec<Stri
         .map_err(|e| code_of(&e))?;
     let arr = out.to_array(rows).map_err(|e| code_of(&e))?;
     let t = ChType::from_field(&ret);
-    assert_eq!(arr.data_type(), ret.data_type(), "{name}: array type differs from the declared field");
+    assert_eq!(
+        arr.data_type(),
+        ret.data_type(),
+        "{name}: array type differs from the declared field"
+    );
     if !ret.is_nullable() {
         assert_eq!(arr.null_count(), 0, "{name}: NULL in a non-Nullable result");
     }
-    let ctx = TextContext { timezone: tz.parse().unwrap_or(chrono_tz::Tz::UTC), ..TextContext::default() };
+    let ctx = TextContext {
+        timezone: tz.parse().unwrap_or(chrono_tz::Tz::UTC),
+        ..TextContext::default()
+    };
     let mut rendered = Vec::new();
     for r in 0..arr.len() {
         let mut buf = Vec::new();
@@ -166,12 +191,20 @@ pub fn err(name: &str, args: Vec<Arg>) -> ErrorCode {
 /// A constant of ClickHouse type `t` made by `_CAST(text, t)`.
 pub fn typed(text: &str, t: &str) -> Arg {
     let ct = ChType::parse(t).unwrap_or(ChType::String);
-    let (_, _) = (text, t);
     let udf = find("_CAST");
-    let fields = vec![Arc::new(ChType::String.to_field("a")), Arc::new(ChType::String.to_field("b"))];
-    let sv = [ScalarValue::Utf8(Some(text.to_string())), ScalarValue::Utf8(Some(t.to_string()))];
+    let fields = vec![
+        Arc::new(ChType::String.to_field("a")),
+        Arc::new(ChType::String.to_field("b")),
+    ];
+    let sv = [
+        ScalarValue::Utf8(Some(text.to_string())),
+        ScalarValue::Utf8(Some(t.to_string())),
+    ];
     let refs: Vec<Option<&ScalarValue>> = sv.iter().map(Some).collect();
-    let ret = match udf.return_field_from_args(ReturnFieldArgs { arg_fields: &fields, scalar_arguments: &refs }) {
+    let ret = match udf.return_field_from_args(ReturnFieldArgs {
+        arg_fields: &fields,
+        scalar_arguments: &refs,
+    }) {
         Ok(r) => r,
         Err(e) => panic!("cannot type {t}: {e}"),
     };
@@ -199,8 +232,14 @@ pub fn column(t: &str, texts: &[Option<&str>]) -> Arg {
         session: super::tz::Zone::Utc,
         accurate: false,
         on_error: crate::conversion::cast::OnError::Throw,
+        zone: None,
     };
-    match crate::conversion::cast::cast_array(&strings, &ChType::Nullable(Box::new(ChType::String)), &ct, &opts) {
+    match crate::conversion::cast::cast_array(
+        &strings,
+        &ChType::Nullable(Box::new(ChType::String)),
+        &ct,
+        &opts,
+    ) {
         Ok(a) => Arg::Col(ct, a),
         Err(e) => panic!("cannot build column {t}: {e}"),
     }

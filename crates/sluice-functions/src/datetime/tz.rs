@@ -36,15 +36,21 @@ impl Zone {
                 "Provided time zone must be non-empty"
             );
         }
-        if matches!(name, "UTC" | "Etc/UTC" | "UCT" | "Etc/UCT" | "Universal" | "Zulu" | "GMT" | "Etc/GMT" | "Z")
-        {
+        if matches!(
+            name,
+            "UTC" | "Etc/UTC" | "UCT" | "Etc/UCT" | "Universal" | "Zulu" | "GMT" | "Etc/GMT" | "Z"
+        ) {
             return Ok(Zone::Utc);
         }
         if let Ok(tz) = Tz::from_str(name) {
             return Ok(Zone::Named(tz));
         }
         if let Some(off) = parse_fixed_offset(name) {
-            return Ok(if off == 0 { Zone::Utc } else { Zone::Fixed(off) });
+            return Ok(if off == 0 {
+                Zone::Utc
+            } else {
+                Zone::Fixed(off)
+            });
         }
         ch_bail!(BAD_ARGUMENTS, "Invalid time zone: {name}")
     }
@@ -72,7 +78,10 @@ impl Zone {
             Zone::Utc => 0,
             Zone::Fixed(o) => *o as i64,
             Zone::Named(tz) => match chrono::DateTime::from_timestamp(utc, 0) {
-                Some(dt) => tz.offset_from_utc_datetime(&dt.naive_utc()).fix().local_minus_utc() as i64,
+                Some(dt) => tz
+                    .offset_from_utc_datetime(&dt.naive_utc())
+                    .fix()
+                    .local_minus_utc() as i64,
                 None => 0,
             },
         }

@@ -102,11 +102,11 @@ pub fn start_of_week(days: i64, mode: u8) -> i64 {
     days - weekday_index(days, mode & 1 != 0)
 }
 
-/// `toDayOfWeek(d, mode)`: mode 0 Mon=1…Sun=7, 1 Mon=0…Sun=6, 2 Sun=1…Sat=7, 3 Sun=0…Sat=6.
+/// `toDayOfWeek(d, mode)`: mode 0 Mon=1…Sun=7, 1 Mon=0…Sun=6, 2 Sun=0…Sat=6, 3 Sun=1…Sat=7.
 pub fn day_of_week(days: i64, mode: u8) -> u32 {
-    let monday_first = mode & 2 == 0;
-    let idx = weekday_index(days, monday_first) as u32;
-    if mode & 1 == 0 { idx + 1 } else { idx }
+    let mode = mode & 3;
+    let idx = weekday_index(days, mode < 2) as u32;
+    if mode == 1 || mode == 2 { idx } else { idx + 1 }
 }
 
 #[cfg(test)]
