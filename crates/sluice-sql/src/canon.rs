@@ -184,7 +184,7 @@ fn function_args(args: &FunctionArguments) -> (Vec<Canon>, bool) {
 
 fn canon_function(f: &Function) -> Canon {
     let name = f.name.to_string();
-    let (mut args, distinct) = function_args(&f.args);
+    let (args, distinct) = function_args(&f.args);
     let params = match &f.parameters {
         FunctionArguments::None => None,
         p => Some(function_args(p).0),
@@ -194,9 +194,6 @@ fn canon_function(f: &Function) -> Canon {
     } else {
         name
     };
-    if args.len() == 1 && args[0] == Canon::Star && name.eq_ignore_ascii_case("count") {
-        args.clear();
-    }
     let over = f.over.as_ref().map(|w| match w {
         WindowType::WindowSpec(spec) => format!("({})", window_spec_text(spec)),
         WindowType::NamedWindow(n) => n.to_string(),
@@ -487,6 +484,46 @@ pub(crate) fn canon(expr: &Expr) -> Canon {
             }
         }
         Expr::Wildcard(_) => Canon::Star,
+        Expr::Substring {
+            expr: e,
+            substring_from,
+            substring_for,
+            ..
+        } => {
+            let mut args = vec![canon(e)];
+            args.extend(substring_from.iter().map(|x| canon(x)));
+            args.extend(substring_for.iter().map(|x| canon(x)));
+            Canon::Func {
+                name: "substring".into(),
+                params: None,
+                args,
+                over: None,
+                op: false,
+            }
+        }
+        Expr::Trim {
+            trim_where,
+            trim_what,
+            expr: e,
+            trim_characters,
+        } => {
+            use datafusion::sql::sqlparser::ast::TrimWhereField;
+            let name = match trim_where {
+                Some(TrimWhereField::Leading) => "trimLeft",
+                Some(TrimWhereField::Trailing) => "trimRight",
+                _ => "trimBoth",
+            };
+            let mut args = vec![canon(e)];
+            args.extend(trim_what.iter().map(|x| canon(x)));
+            args.extend(trim_characters.iter().flatten().map(canon));
+            Canon::Func {
+                name: name.into(),
+                params: None,
+                args,
+                over: None,
+                op: false,
+            }
+        }
         _ => Canon::Raw(expr.to_string()),
     }
 }

@@ -35,6 +35,13 @@ fn name(c: &Canon) -> String {
             if let Some(p) = params {
                 s.push_str(&format!("({})", list(p)));
             }
+            // `count(*)` is named `count()`.
+            let args: &[Canon] =
+                if n.eq_ignore_ascii_case("count") && args.as_slice() == [Canon::Star] {
+                    &[]
+                } else {
+                    args
+                };
             s.push_str(&format!("({})", list(args)));
             if let Some(o) = over {
                 s.push_str(" OVER ");

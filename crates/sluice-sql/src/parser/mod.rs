@@ -97,6 +97,24 @@ fn parse_one(sql: &str, data: Option<String>) -> Result<ParsedStatement, Error> 
     } else {
         query::OutputClauses::default()
     };
+    if strip
+        && let Some(last) = tokens.last()
+        && ["SETTINGS", "FORMAT"]
+            .iter()
+            .any(|w| crate::tokens::is_word(&last.token, w))
+    {
+        let offset = crate::tokens::token_offset(sql, last);
+        let what = if crate::tokens::is_word(&last.token, "FORMAT") {
+            "Expected identifier (format name)"
+        } else {
+            "Expected setting name"
+        };
+        return Err(crate::error::syntax_error_at(
+            sql,
+            sql.trim_end().len().max(offset),
+            what,
+        ));
+    }
     let mut ctx = StatementParser::new(sql, tokens);
     let stripped_settings = ctx.parse_stripped_settings(clauses.settings_tokens)?;
     let (statement, format, mut settings) = ctx.parse_statement(data)?;
