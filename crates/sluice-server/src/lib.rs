@@ -51,11 +51,10 @@ pub mod progress;
 pub mod server;
 
 pub use config::ServerConfig;
-pub use http::encoding::error_from_io as input_error;
 pub use handler::{
     BatchStream, ClientContext, DefaultKind, HttpMethod, InsertTarget, Interface, Query,
-    QueryHandler, QueryInput, QueryOutput, QuerySession, RawInput, TableColumn, Trailer,
-    UserInfo,
+    QueryHandler, QueryInput, QueryOutput, QuerySession, RawInput, TableColumn, Trailer, UserInfo,
 };
+pub use http::encoding::error_from_io as input_error;
 pub use progress::{ProgressCounters, ProgressValues};
 pub use server::{Server, serve};

@@ -87,7 +87,11 @@ impl Server {
         }
         if let Some(listener) = self.http {
             info!(port = http_port, "HTTP interface listening");
-            let state = HttpState::new(Arc::clone(&self.config), Arc::clone(&self.handler), token.child_token());
+            let state = HttpState::new(
+                Arc::clone(&self.config),
+                Arc::clone(&self.handler),
+                token.child_token(),
+            );
             let app = router(state);
             let stop = token.clone();
             tasks.spawn(async move {
@@ -105,10 +109,8 @@ impl Server {
         info!("shutting down");
         token.cancel();
         let grace = self.config.shutdown_grace;
-        let drained = tokio::time::timeout(grace, async {
-            while tasks.join_next().await.is_some() {}
-        })
-        .await;
+        let drained =
+            tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
         if drained.is_err() {
             warn!("queries still running after the shutdown grace period; closing them");
             tasks.shutdown().await;

@@ -29,11 +29,19 @@ async fn decode(bytes: Vec<u8>, coding: Option<Coding>, frames: bool) -> Vec<u8>
 async fn ping_root_and_replicas_status() {
     let s = TestServer::start().await;
     for path in ["ping", "", "replicas_status"] {
-        let r = client().get(format!("{}{path}", s.url())).send().await.expect("get");
+        let r = client()
+            .get(format!("{}{path}", s.url()))
+            .send()
+            .await
+            .expect("get");
         assert_eq!(r.status(), StatusCode::OK);
         assert_eq!(r.text().await.expect("body"), "Ok.\n");
     }
-    let r = client().get(format!("{}nope", s.url())).send().await.expect("get");
+    let r = client()
+        .get(format!("{}nope", s.url()))
+        .send()
+        .await
+        .expect("get");
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     s.stop().await;
 }
@@ -53,16 +61,32 @@ async fn select_in_url_and_body_with_headers() {
     assert_eq!(h["x-clickhouse-format"], "TabSeparated");
     assert_eq!(h["x-clickhouse-timezone"], "UTC");
     assert_eq!(h["x-clickhouse-server-display-name"], "sluice");
-    assert_eq!(h["content-type"], "text/tab-separated-values; charset=UTF-8");
+    assert_eq!(
+        h["content-type"],
+        "text/tab-separated-values; charset=UTF-8"
+    );
     let summary = h["x-clickhouse-summary"].to_str().expect("summary");
-    assert!(summary.starts_with("{\"read_rows\":\"0\",\"read_bytes\":\"0\",\"written_rows\":\"0\""), "{summary}");
+    assert!(
+        summary.starts_with("{\"read_rows\":\"0\",\"read_bytes\":\"0\",\"written_rows\":\"0\""),
+        "{summary}"
+    );
     assert!(summary.contains("\"result_rows\":\"1\""), "{summary}");
     assert_eq!(r.text().await.expect("body"), "1\n");
 
-    let r = client().post(s.url()).body("SELECT 1").send().await.expect("post");
+    let r = client()
+        .post(s.url())
+        .body("SELECT 1")
+        .send()
+        .await
+        .expect("post");
     assert_eq!(r.text().await.expect("body"), "1\n");
     // A generated query id is a UUID.
-    let r = client().post(s.url()).body("SELECT 1").send().await.expect("post");
+    let r = client()
+        .post(s.url())
+        .body("SELECT 1")
+        .send()
+        .await
+        .expect("post");
     assert_eq!(r.headers()["x-clickhouse-query-id"].len(), 36);
     s.stop().await;
 }
@@ -76,15 +100,33 @@ async fn formats_from_clause_and_default_format() {
         .send()
         .await
         .expect("post");
-    assert_eq!(r.headers()["x-clickhouse-format"], "TabSeparatedWithNamesAndTypes");
+    assert_eq!(
+        r.headers()["x-clickhouse-format"],
+        "TabSeparatedWithNamesAndTypes"
+    );
     assert_eq!(r.text().await.expect("body"), "1\nUInt8\n1\n");
-    let r = client().post(s.url()).body("SELECT 1 FORMAT CSVWithNames").send().await.expect("post");
+    let r = client()
+        .post(s.url())
+        .body("SELECT 1 FORMAT CSVWithNames")
+        .send()
+        .await
+        .expect("post");
     assert_eq!(r.headers()["x-clickhouse-format"], "CSVWithNames");
     assert_eq!(r.text().await.expect("body"), "\"1\"\n1\n");
-    let r = client().post(s.url()).body("SELECT * FROM types").send().await.expect("post");
+    let r = client()
+        .post(s.url())
+        .body("SELECT * FROM types")
+        .send()
+        .await
+        .expect("post");
     let text = r.text().await.expect("body");
     assert!(text.starts_with("200\t-5\t18446744073709551615\t-9223372036854775808\t1.5\ttab\\there\t\\N\ttrue\t[1,2]\t2023-11-14 22:13:20\t"), "{text}");
-    let r = client().post(s.url()).body("SELECT totals").send().await.expect("post");
+    let r = client()
+        .post(s.url())
+        .body("SELECT totals")
+        .send()
+        .await
+        .expect("post");
     assert_eq!(r.text().await.expect("body"), "1\n\n10\n");
     s.stop().await;
 }
@@ -92,22 +134,47 @@ async fn formats_from_clause_and_default_format() {
 #[tokio::test]
 async fn errors_have_clickhouse_status_code_and_body() {
     let s = TestServer::start().await;
-    let r = client().post(s.url()).body("SELECT syntax error").send().await.expect("post");
+    let r = client()
+        .post(s.url())
+        .body("SELECT syntax error")
+        .send()
+        .await
+        .expect("post");
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert_eq!(r.headers()["x-clickhouse-exception-code"], "62");
     let body = r.text().await.expect("body");
     assert!(body.starts_with("Code: 62. DB::Exception: Syntax error: failed at position 8 ('syntax'). (SYNTAX_ERROR) (version "), "{body}");
     assert!(body.ends_with("))\n"), "{body}");
 
-    let r = client().post(s.url()).body("SELECT * FROM missing").send().await.expect("post");
+    let r = client()
+        .post(s.url())
+        .body("SELECT * FROM missing")
+        .send()
+        .await
+        .expect("post");
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(r.headers()["x-clickhouse-exception-code"], "60");
 
-    let r = client().post(s.url()).body("  \n").send().await.expect("post");
+    let r = client()
+        .post(s.url())
+        .body("  \n")
+        .send()
+        .await
+        .expect("post");
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    assert!(r.text().await.expect("body").starts_with("Code: 62. DB::Exception: Empty query. (SYNTAX_ERROR)"));
+    assert!(
+        r.text()
+            .await
+            .expect("body")
+            .starts_with("Code: 62. DB::Exception: Empty query. (SYNTAX_ERROR)")
+    );
 
-    let r = client().post(format!("{}?database=nosuch", s.url())).body("SELECT 1").send().await.expect("post");
+    let r = client()
+        .post(format!("{}?database=nosuch", s.url()))
+        .body("SELECT 1")
+        .send()
+        .await
+        .expect("post");
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(r.headers()["x-clickhouse-exception-code"], "81");
     s.stop().await;
@@ -116,7 +183,13 @@ async fn errors_have_clickhouse_status_code_and_body() {
 #[tokio::test]
 async fn authentication_methods() {
     let s = TestServer::start().await;
-    let r = client().post(s.url()).basic_auth("alice", Some("secret")).body("SELECT 1").send().await.expect("post");
+    let r = client()
+        .post(s.url())
+        .basic_auth("alice", Some("secret"))
+        .body("SELECT 1")
+        .send()
+        .await
+        .expect("post");
     assert_eq!(r.status(), StatusCode::OK);
     let r = client()
         .post(s.url())
@@ -127,12 +200,28 @@ async fn authentication_methods() {
         .await
         .expect("post");
     assert_eq!(r.status(), StatusCode::OK);
-    let r = client().post(format!("{}?user=alice&password=secret", s.url())).body("SELECT 1").send().await.expect("post");
+    let r = client()
+        .post(format!("{}?user=alice&password=secret", s.url()))
+        .body("SELECT 1")
+        .send()
+        .await
+        .expect("post");
     assert_eq!(r.status(), StatusCode::OK);
-    let r = client().post(s.url()).basic_auth("alice", Some("wrong")).body("SELECT 1").send().await.expect("post");
+    let r = client()
+        .post(s.url())
+        .basic_auth("alice", Some("wrong"))
+        .body("SELECT 1")
+        .send()
+        .await
+        .expect("post");
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     assert_eq!(r.headers()["x-clickhouse-exception-code"], "516");
-    assert!(r.text().await.expect("body").contains("(AUTHENTICATION_FAILED)"));
+    assert!(
+        r.text()
+            .await
+            .expect("body")
+            .contains("(AUTHENTICATION_FAILED)")
+    );
     s.stop().await;
 }
 
@@ -140,10 +229,20 @@ async fn authentication_methods() {
 async fn sessions_keep_set_and_lock() {
     let s = TestServer::start().await;
     let url = format!("{}?session_id=s1&session_timeout=60", s.url());
-    let r = client().post(&url).body("SET max_threads = 3").send().await.expect("set");
+    let r = client()
+        .post(&url)
+        .body("SET max_threads = 3")
+        .send()
+        .await
+        .expect("set");
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.text().await.expect("body"), "");
-    let r = client().post(&url).body("SELECT getSetting('max_threads')").send().await.expect("get");
+    let r = client()
+        .post(&url)
+        .body("SELECT getSetting('max_threads')")
+        .send()
+        .await
+        .expect("get");
     assert_eq!(r.text().await.expect("body"), "3\n");
     // Another session does not see it.
     let r = client()
@@ -190,15 +289,36 @@ async fn insert_with_query_in_url_and_data_in_body() {
         .await
         .expect("insert");
     assert_eq!(r.status(), StatusCode::OK);
-    let summary = r.headers()["x-clickhouse-summary"].to_str().expect("summary").to_string();
+    let summary = r.headers()["x-clickhouse-summary"]
+        .to_str()
+        .expect("summary")
+        .to_string();
     assert!(summary.contains("\"written_rows\":\"2\""), "{summary}");
     // Query and data both in the body.
-    let r = client().post(s.url()).body("INSERT INTO t FORMAT CSV\n3,three\n").send().await.expect("insert");
+    let r = client()
+        .post(s.url())
+        .body("INSERT INTO t FORMAT CSV\n3,three\n")
+        .send()
+        .await
+        .expect("insert");
     assert_eq!(r.status(), StatusCode::OK);
-    let r = client().post(s.url()).body("SELECT * FROM t").send().await.expect("select");
+    let r = client()
+        .post(s.url())
+        .body("SELECT * FROM t")
+        .send()
+        .await
+        .expect("select");
     assert_eq!(r.text().await.expect("body"), "1\tone\n2\ttwo\n3\tthree\n");
     // Bad data → CANNOT_PARSE_TEXT → 400.
-    let r = client().post(format!("{}?query=INSERT%20INTO%20t%20FORMAT%20TSV", s.url())).body("x\ty\n").send().await.expect("bad");
+    let r = client()
+        .post(format!(
+            "{}?query=INSERT%20INTO%20t%20FORMAT%20TSV",
+            s.url()
+        ))
+        .body("x\ty\n")
+        .send()
+        .await
+        .expect("bad");
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert_eq!(r.headers()["x-clickhouse-exception-code"], "6");
     s.stop().await;
@@ -220,7 +340,12 @@ async fn query_parameters() {
 #[tokio::test]
 async fn native_compression_frames_both_ways() {
     let s = TestServer::start().await;
-    let r = client().post(format!("{}?compress=1", s.url())).body("SELECT number FROM numbers(3)").send().await.expect("post");
+    let r = client()
+        .post(format!("{}?compress=1", s.url()))
+        .body("SELECT number FROM numbers(3)")
+        .send()
+        .await
+        .expect("post");
     let raw = r.bytes().await.expect("body").to_vec();
     assert_eq!(raw[16], 0x82, "LZ4 frame");
     assert_eq!(decode(raw, None, true).await, b"0\n1\n2\n");
@@ -228,7 +353,10 @@ async fn native_compression_frames_both_ways() {
     let mut body = Vec::new();
     encode_frame(CompressionMethod::Zstd, b"7\tseven\n", &mut body);
     let r = client()
-        .post(format!("{}?decompress=1&query=INSERT%20INTO%20t%20FORMAT%20TSV", s.url()))
+        .post(format!(
+            "{}?decompress=1&query=INSERT%20INTO%20t%20FORMAT%20TSV",
+            s.url()
+        ))
         .body(body.clone())
         .send()
         .await
@@ -238,7 +366,10 @@ async fn native_compression_frames_both_ways() {
     // A corrupted frame is CHECKSUM_DOESNT_MATCH.
     body[3] ^= 1;
     let r = client()
-        .post(format!("{}?decompress=1&query=INSERT%20INTO%20t%20FORMAT%20TSV", s.url()))
+        .post(format!(
+            "{}?decompress=1&query=INSERT%20INTO%20t%20FORMAT%20TSV",
+            s.url()
+        ))
         .body(body)
         .send()
         .await
@@ -250,7 +381,12 @@ async fn native_compression_frames_both_ways() {
 #[tokio::test]
 async fn http_content_encodings() {
     let s = TestServer::start().await;
-    for (name, coding) in [("gzip", Coding::Gzip), ("deflate", Coding::Deflate), ("zstd", Coding::Zstd), ("lz4", Coding::Lz4)] {
+    for (name, coding) in [
+        ("gzip", Coding::Gzip),
+        ("deflate", Coding::Deflate),
+        ("zstd", Coding::Zstd),
+        ("lz4", Coding::Lz4),
+    ] {
         let r = client()
             .post(format!("{}?enable_http_compression=1", s.url()))
             .header("Accept-Encoding", name)
@@ -260,13 +396,18 @@ async fn http_content_encodings() {
             .expect("post");
         assert_eq!(r.headers()["content-encoding"], name);
         let raw = r.bytes().await.expect("body").to_vec();
-        assert_eq!(decode(raw, Some(coding), false).await, b"0\n1\n2\n3\n4\n", "{name}");
+        assert_eq!(
+            decode(raw, Some(coding), false).await,
+            b"0\n1\n2\n3\n4\n",
+            "{name}"
+        );
 
         // Request bodies in the same coding.
         let plain = format!("{}\t{name}\n", 100 + name.len());
         let encoded = {
-            let stream: sluice_server::http::encoding::ByteStream =
-                Box::pin(futures::stream::iter([Ok(bytes::Bytes::from(plain.clone()))]));
+            let stream: sluice_server::http::encoding::ByteStream = Box::pin(
+                futures::stream::iter([Ok(bytes::Bytes::from(plain.clone()))]),
+            );
             let enc = sluice_server::http::encoding::encode_body(stream, coding);
             let mut r = tokio_util::io::StreamReader::new(enc);
             let mut v = Vec::new();
@@ -274,7 +415,10 @@ async fn http_content_encodings() {
             v
         };
         let r = client()
-            .post(format!("{}?query=INSERT%20INTO%20t%20FORMAT%20TSV", s.url()))
+            .post(format!(
+                "{}?query=INSERT%20INTO%20t%20FORMAT%20TSV",
+                s.url()
+            ))
             .header("Content-Encoding", name)
             .body(encoded)
             .send()
@@ -283,10 +427,19 @@ async fn http_content_encodings() {
         assert_eq!(r.status(), StatusCode::OK, "{name}");
     }
     // Without enable_http_compression the response is plain.
-    let r = client().post(s.url()).header("Accept-Encoding", "gzip").body("SELECT 1").send().await.expect("post");
+    let r = client()
+        .post(s.url())
+        .header("Accept-Encoding", "gzip")
+        .body("SELECT 1")
+        .send()
+        .await
+        .expect("post");
     assert!(r.headers().get("content-encoding").is_none());
     let r = client()
-        .post(format!("{}?query=INSERT%20INTO%20t%20FORMAT%20TSV", s.url()))
+        .post(format!(
+            "{}?query=INSERT%20INTO%20t%20FORMAT%20TSV",
+            s.url()
+        ))
         .header("Content-Encoding", "br")
         .body("x")
         .send()
@@ -309,7 +462,12 @@ async fn errors_during_streaming() {
     assert_eq!(r.status(), StatusCode::OK);
     let body = r.text().await.expect("body");
     assert!(body.starts_with("0\n1\n2\n"));
-    assert!(body.ends_with("(FUNCTION_THROW_IF_VALUE_IS_NON_ZERO) (version 25.8.1.1 (sluice))\n") || body.contains("Code: 395. DB::Exception:"), "{}", &body[body.len() - 200..]);
+    assert!(
+        body.ends_with("(FUNCTION_THROW_IF_VALUE_IS_NON_ZERO) (version 25.8.1.1 (sluice))\n")
+            || body.contains("Code: 395. DB::Exception:"),
+        "{}",
+        &body[body.len() - 200..]
+    );
     // wait_end_of_query: the error gets a status.
     let r = client()
         .post(format!("{}?wait_end_of_query=1", s.url()))
@@ -331,9 +489,16 @@ async fn progress_headers() {
         .send()
         .await
         .expect("post");
-    let progress: Vec<_> = r.headers().get_all("x-clickhouse-progress").iter().collect();
+    let progress: Vec<_> = r
+        .headers()
+        .get_all("x-clickhouse-progress")
+        .iter()
+        .collect();
     assert!(!progress.is_empty());
-    let summary = r.headers()["x-clickhouse-summary"].to_str().expect("summary").to_string();
+    let summary = r.headers()["x-clickhouse-summary"]
+        .to_str()
+        .expect("summary")
+        .to_string();
     assert!(summary.contains("\"read_rows\":\"200000\""), "{summary}");
     assert!(summary.contains("\"result_rows\":\"200000\""), "{summary}");
     let body = r.text().await.expect("body");
@@ -344,11 +509,18 @@ async fn progress_headers() {
 #[tokio::test]
 async fn post_without_length_is_411_and_get_is_marked_readonly() {
     let s = TestServer::start().await;
-    let mut c = tokio::net::TcpStream::connect(s.http).await.expect("connect");
-    c.write_all(b"POST / HTTP/1.0\r\nHost: x\r\n\r\n").await.expect("write");
+    let mut c = tokio::net::TcpStream::connect(s.http)
+        .await
+        .expect("connect");
+    c.write_all(b"POST / HTTP/1.0\r\nHost: x\r\n\r\n")
+        .await
+        .expect("write");
     let mut resp = String::new();
     c.read_to_string(&mut resp).await.expect("read");
-    assert!(resp.starts_with("HTTP/1.0 411") || resp.starts_with("HTTP/1.1 411"), "{resp}");
+    assert!(
+        resp.starts_with("HTTP/1.0 411") || resp.starts_with("HTTP/1.1 411"),
+        "{resp}"
+    );
     assert!(resp.contains("Code: 381."), "{resp}");
     s.stop().await;
 }

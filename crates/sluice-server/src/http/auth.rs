@@ -27,7 +27,9 @@ pub fn credentials(headers: &HeaderMap, params: &RequestParams) -> Result<Creden
     let h_key = header(headers, "x-clickhouse-key");
     let basic = header(headers, "authorization").and_then(|v| {
         let (scheme, rest) = v.split_once(' ')?;
-        scheme.eq_ignore_ascii_case("basic").then(|| rest.trim().to_string())
+        scheme
+            .eq_ignore_ascii_case("basic")
+            .then(|| rest.trim().to_string())
     });
     let from_params = params.user.is_some() || params.password.is_some();
     let methods = usize::from(h_user.is_some() || h_key.is_some())
@@ -69,7 +71,11 @@ pub fn credentials(headers: &HeaderMap, params: &RequestParams) -> Result<Creden
 }
 
 fn non_empty_user(u: &str) -> String {
-    if u.is_empty() { "default".to_string() } else { u.to_string() }
+    if u.is_empty() {
+        "default".to_string()
+    } else {
+        u.to_string()
+    }
 }
 
 #[cfg(test)]
@@ -83,19 +89,28 @@ mod tests {
         let mut h = HeaderMap::new();
         assert_eq!(
             credentials(&h, &none).expect("default"),
-            Credentials { user: "default".into(), password: String::new() }
+            Credentials {
+                user: "default".into(),
+                password: String::new()
+            }
         );
         h.insert("authorization", HeaderValue::from_static("Basic dTE6cHcx"));
         assert_eq!(
             credentials(&h, &none).expect("basic"),
-            Credentials { user: "u1".into(), password: "pw1".into() }
+            Credentials {
+                user: "u1".into(),
+                password: "pw1".into()
+            }
         );
         let mut h2 = HeaderMap::new();
         h2.insert("x-clickhouse-user", HeaderValue::from_static("u2"));
         h2.insert("x-clickhouse-key", HeaderValue::from_static("k"));
         assert_eq!(credentials(&h2, &none).expect("headers").user, "u2");
         let p = RequestParams::parse("user=u3&password=x").expect("params");
-        assert_eq!(credentials(&HeaderMap::new(), &p).expect("params").password, "x");
+        assert_eq!(
+            credentials(&HeaderMap::new(), &p).expect("params").password,
+            "x"
+        );
         assert_eq!(
             credentials(&h, &p).expect_err("mixed").code,
             ErrorCode::AUTHENTICATION_FAILED

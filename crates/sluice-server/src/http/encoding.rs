@@ -74,7 +74,13 @@ pub fn parse_content_encoding(value: &str) -> Result<Option<Coding>, Error> {
 pub fn choose_accept_encoding(value: &str) -> Option<Coding> {
     let tokens: Vec<String> = value
         .split(',')
-        .map(|t| t.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|t| {
+            t.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
         .collect();
     [Coding::Gzip, Coding::Deflate, Coding::Zstd, Coding::Lz4]
         .into_iter()
@@ -193,12 +199,17 @@ mod tests {
         for coding in [Coding::Gzip, Coding::Deflate, Coding::Zstd, Coding::Lz4] {
             let encoded = encode_body(stream_of(&data), coding);
             let reader: Reader = Box::new(StreamReader::new(encoded));
-            let back = read_all(decode_body(reader, Some(coding))).await.expect("decode");
+            let back = read_all(decode_body(reader, Some(coding)))
+                .await
+                .expect("decode");
             assert_eq!(back, data, "{coding:?}");
         }
         let framed = encode_frames(stream_of(&data));
         let reader: Reader = Box::new(StreamReader::new(framed));
-        assert_eq!(read_all(decode_frames(reader, true)).await.expect("frames"), data);
+        assert_eq!(
+            read_all(decode_frames(reader, true)).await.expect("frames"),
+            data
+        );
     }
 
     #[tokio::test]
@@ -207,16 +218,24 @@ mod tests {
         encode_frame(CompressionMethod::Lz4, b"hello world", &mut framed);
         framed[0] ^= 0xFF;
         let reader: Reader = Box::new(std::io::Cursor::new(framed));
-        let err = read_all(decode_frames(reader, true)).await.expect_err("bad checksum");
+        let err = read_all(decode_frames(reader, true))
+            .await
+            .expect_err("bad checksum");
         assert_eq!(error_from_io(&err).code, ErrorCode::CHECKSUM_DOESNT_MATCH);
     }
 
     #[test]
     fn headers() {
-        assert_eq!(choose_accept_encoding("br, zstd;q=1, gzip"), Some(Coding::Gzip));
+        assert_eq!(
+            choose_accept_encoding("br, zstd;q=1, gzip"),
+            Some(Coding::Gzip)
+        );
         assert_eq!(choose_accept_encoding("zstd"), Some(Coding::Zstd));
         assert_eq!(choose_accept_encoding("br"), None);
-        assert_eq!(parse_content_encoding("gzip").ok(), Some(Some(Coding::Gzip)));
+        assert_eq!(
+            parse_content_encoding("gzip").ok(),
+            Some(Some(Coding::Gzip))
+        );
         assert_eq!(
             parse_content_encoding("br").expect_err("br").code,
             ErrorCode::NOT_IMPLEMENTED

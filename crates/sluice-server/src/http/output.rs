@@ -69,8 +69,16 @@ fn text_context(opts: &OutputOptions) -> TextContext {
 }
 
 /// A writer for format `name` (case-sensitive, as ClickHouse).
-pub fn writer_for(name: &str, schema: &SchemaRef, opts: &OutputOptions) -> Result<Box<dyn OutputWriter>, Error> {
-    let types: Vec<ChType> = schema.fields().iter().map(|f| ChType::from_field(f)).collect();
+pub fn writer_for(
+    name: &str,
+    schema: &SchemaRef,
+    opts: &OutputOptions,
+) -> Result<Box<dyn OutputWriter>, Error> {
+    let types: Vec<ChType> = schema
+        .fields()
+        .iter()
+        .map(|f| ChType::from_field(f))
+        .collect();
     let ctx = text_context(opts);
     let text = |kind: TextKind, names: bool, types_row: bool| -> Box<dyn OutputWriter> {
         Box::new(TextWriter {
@@ -139,7 +147,11 @@ impl TextWriter {
     }
 
     fn sep(&self) -> u8 {
-        if self.kind == TextKind::Csv { b',' } else { b'\t' }
+        if self.kind == TextKind::Csv {
+            b','
+        } else {
+            b'\t'
+        }
     }
 }
 

@@ -59,7 +59,14 @@ impl SessionHold {
 
 impl Drop for SessionHold {
     fn drop(&mut self) {
-        if let SessionHold::Shared { user, id, close, registry, .. } = self {
+        if let SessionHold::Shared {
+            user,
+            id,
+            close,
+            registry,
+            ..
+        } = self
+        {
             if *close {
                 registry.remove(user, id);
             } else {
@@ -81,14 +88,21 @@ impl Ctx {
         let body = format!("{} (version {a}.{b}.{c}.1 (sluice))\n", exception_text(e));
         let mut r = (status_for(e.code), body).into_response();
         let h = r.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=UTF-8"));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=UTF-8"),
+        );
         put(h, "x-clickhouse-exception-code", &e.code.0.to_string());
         put(h, "x-clickhouse-server-display-name", &self.display_name);
         if let Some(id) = &self.query_id {
             put(h, "x-clickhouse-query-id", id);
         }
         if e.code == ErrorCode::REQUIRED_PASSWORD {
-            put(h, "www-authenticate", "Basic realm=\"ClickHouse server HTTP API\"");
+            put(
+                h,
+                "www-authenticate",
+                "Basic realm=\"ClickHouse server HTTP API\"",
+            );
         }
         r
     }
@@ -139,7 +153,11 @@ async fn run(
         return Ok(ok_response().await);
     }
     let mut client = ClientContext::new(Interface::Http, Some(peer));
-    client.http_method = Some(if is_get { HttpMethod::Get } else { HttpMethod::Post });
+    client.http_method = Some(if is_get {
+        HttpMethod::Get
+    } else {
+        HttpMethod::Post
+    });
     client.client_name = header_str(&headers, "user-agent").unwrap_or("").to_string();
     client.quota_key = params.quota_key.clone().unwrap_or_default();
 
@@ -163,7 +181,12 @@ async fn run(
         .or_else(|| header_str(&headers, "x-clickhouse-database").map(str::to_string))
         .filter(|s| !s.is_empty());
     let mut hold = match &params.session_id {
-        None => SessionHold::Own(state.handler.new_session(&user, database.as_deref()).await?),
+        None => SessionHold::Own(
+            state
+                .handler
+                .new_session(&user, database.as_deref())
+                .await?,
+        ),
         Some(id) => {
             let timeout = parse_timeout(
                 params.session_timeout.as_deref(),
@@ -179,7 +202,10 @@ async fn run(
                     ));
                 }
                 None => {
-                    let s = state.handler.new_session(&user, database.as_deref()).await?;
+                    let s = state
+                        .handler
+                        .new_session(&user, database.as_deref())
+                        .await?;
                     state.sessions.insert(&user.name, id, timeout, s)?
                 }
             };
@@ -207,7 +233,8 @@ async fn run(
         let raw: Reader = Box::new(StreamReader::new(stream));
         let mut r = decode_body(raw, coding);
         if params.decompress {
-            let verify = !params.setting_flag("http_native_compression_disable_checksumming_on_decompress");
+            let verify =
+                !params.setting_flag("http_native_compression_disable_checksumming_on_decompress");
             r = decode_frames(r, verify);
         }
         reader = Some(r);
@@ -290,7 +317,12 @@ async fn run(
         if send_progress && last_progress.elapsed() >= interval {
             last_progress = Instant::now();
             let v = producer.progress.snapshot();
-            progress_headers.push(summary_json(&v, producer.result_rows, 0, elapsed_ns(started)));
+            progress_headers.push(summary_json(
+                &v,
+                producer.result_rows,
+                0,
+                elapsed_ns(started),
+            ));
         }
     }
 
@@ -311,9 +343,15 @@ async fn run(
         "x-clickhouse-summary",
         &summary_json(&v, producer.result_rows, result_bytes, elapsed_ns(started)),
     );
-    put(h, "keep-alive", &format!("timeout={}", state.config.http_keep_alive_timeout.as_secs()));
+    put(
+        h,
+        "keep-alive",
+        &format!("timeout={}", state.config.http_keep_alive_timeout.as_secs()),
+    );
 
-    let head: ByteStream = Box::pin(futures::stream::iter([Ok::<_, std::io::Error>(Bytes::from(first))]));
+    let head: ByteStream = Box::pin(futures::stream::iter([Ok::<_, std::io::Error>(
+        Bytes::from(first),
+    )]));
     let mut body: ByteStream = if producer.done {
         head
     } else {

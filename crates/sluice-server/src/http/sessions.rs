@@ -38,7 +38,9 @@ pub fn parse_timeout(text: Option<&str>, default: u64, max: u64) -> Result<Durat
         Ok(s) if s <= max => Ok(Duration::from_secs(s)),
         Ok(s) => Err(Error::new(
             INVALID_SESSION_TIMEOUT,
-            format!("Session timeout '{s}' is larger than max_session_timeout: {max}. Maximum session timeout could be modified in configuration file."),
+            format!(
+                "Session timeout '{s}' is larger than max_session_timeout: {max}. Maximum session timeout could be modified in configuration file."
+            ),
         )),
         Err(_) => Err(Error::new(
             INVALID_SESSION_TIMEOUT,
@@ -50,7 +52,12 @@ pub fn parse_timeout(text: Option<&str>, default: u64, max: u64) -> Result<Durat
 impl SessionRegistry {
     /// Takes the session `id` of `user`, or `None` if it does not exist (or expired).
     /// Errors with `SESSION_IS_LOCKED` when another request is using it.
-    pub fn take(&self, user: &str, id: &str, timeout: Duration) -> Result<Option<SessionGuard>, Error> {
+    pub fn take(
+        &self,
+        user: &str,
+        id: &str,
+        timeout: Duration,
+    ) -> Result<Option<SessionGuard>, Error> {
         let mut map = self.sessions.lock();
         let now = Instant::now();
         map.retain(|_, e| {
@@ -104,14 +111,20 @@ impl SessionRegistry {
 
     /// Marks the session used now (its timeout counts from the end of a request).
     pub fn touch(&self, user: &str, id: &str) {
-        if let Some(e) = self.sessions.lock().get_mut(&(user.to_string(), id.to_string())) {
+        if let Some(e) = self
+            .sessions
+            .lock()
+            .get_mut(&(user.to_string(), id.to_string()))
+        {
             e.last_used = Instant::now();
         }
     }
 
     /// Removes a session (`close_session=1`).
     pub fn remove(&self, user: &str, id: &str) {
-        self.sessions.lock().remove(&(user.to_string(), id.to_string()));
+        self.sessions
+            .lock()
+            .remove(&(user.to_string(), id.to_string()));
     }
 
     /// Number of live sessions.
@@ -131,10 +144,18 @@ mod tests {
 
     #[test]
     fn timeouts() {
-        assert_eq!(parse_timeout(None, 60, 3600).ok(), Some(Duration::from_secs(60)));
-        assert_eq!(parse_timeout(Some("5"), 60, 3600).ok(), Some(Duration::from_secs(5)));
         assert_eq!(
-            parse_timeout(Some("7200"), 60, 3600).expect_err("too long").code,
+            parse_timeout(None, 60, 3600).ok(),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(
+            parse_timeout(Some("5"), 60, 3600).ok(),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(
+            parse_timeout(Some("7200"), 60, 3600)
+                .expect_err("too long")
+                .code,
             INVALID_SESSION_TIMEOUT
         );
         assert_eq!(

@@ -9,7 +9,10 @@ use crate::errors::code_name;
 pub fn status_for(code: ErrorCode) -> StatusCode {
     match code_name(code) {
         "REQUIRED_PASSWORD" => StatusCode::UNAUTHORIZED,
-        "UNKNOWN_USER" | "WRONG_PASSWORD" | "AUTHENTICATION_FAILED" | "SET_NON_GRANTED_ROLE"
+        "UNKNOWN_USER"
+        | "WRONG_PASSWORD"
+        | "AUTHENTICATION_FAILED"
+        | "SET_NON_GRANTED_ROLE"
         | "ACCESS_DENIED" => StatusCode::FORBIDDEN,
         "BAD_ARGUMENTS"
         | "CANNOT_COMPILE_REGEXP"
@@ -68,14 +71,35 @@ mod tests {
 
     #[test]
     fn statuses() {
-        assert_eq!(status_for(ErrorCode::REQUIRED_PASSWORD), StatusCode::UNAUTHORIZED);
-        assert_eq!(status_for(ErrorCode::AUTHENTICATION_FAILED), StatusCode::FORBIDDEN);
+        assert_eq!(
+            status_for(ErrorCode::REQUIRED_PASSWORD),
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            status_for(ErrorCode::AUTHENTICATION_FAILED),
+            StatusCode::FORBIDDEN
+        );
         assert_eq!(status_for(ErrorCode::SYNTAX_ERROR), StatusCode::BAD_REQUEST);
         assert_eq!(status_for(ErrorCode::UNKNOWN_TABLE), StatusCode::NOT_FOUND);
-        assert_eq!(status_for(ErrorCode::NOT_IMPLEMENTED), StatusCode::NOT_IMPLEMENTED);
-        assert_eq!(status_for(ErrorCode::TIMEOUT_EXCEEDED), StatusCode::REQUEST_TIMEOUT);
-        assert_eq!(status_for(ErrorCode::READONLY), StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!(status_for(QUERY_IS_TOO_LARGE), StatusCode::PAYLOAD_TOO_LARGE);
-        assert_eq!(status_for(HTTP_LENGTH_REQUIRED), StatusCode::LENGTH_REQUIRED);
+        assert_eq!(
+            status_for(ErrorCode::NOT_IMPLEMENTED),
+            StatusCode::NOT_IMPLEMENTED
+        );
+        assert_eq!(
+            status_for(ErrorCode::TIMEOUT_EXCEEDED),
+            StatusCode::REQUEST_TIMEOUT
+        );
+        assert_eq!(
+            status_for(ErrorCode::READONLY),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        assert_eq!(
+            status_for(QUERY_IS_TOO_LARGE),
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
+        assert_eq!(
+            status_for(HTTP_LENGTH_REQUIRED),
+            StatusCode::LENGTH_REQUIRED
+        );
     }
 }

@@ -16,7 +16,10 @@ use crate::native::wire::DecodeError;
 
 fn col(t: &str, name: &str, array: ArrayRef) -> (Field, ArrayRef) {
     let ty = ChType::parse(t).expect("type");
-    (ty.to_field(name).with_data_type(array.data_type().clone()), array)
+    (
+        ty.to_field(name).with_data_type(array.data_type().clone()),
+        array,
+    )
 }
 
 fn batch(cols: Vec<(Field, ArrayRef)>) -> RecordBatch {
@@ -27,18 +30,28 @@ fn batch(cols: Vec<(Field, ArrayRef)>) -> RecordBatch {
 /// Reference bytes for `SELECT 1` at revision 54460 (reference §6b), header and data.
 #[test]
 fn select_one_bytes() {
-    let b = batch(vec![col("UInt8", "1", Arc::new(UInt8Array::from(vec![1u8])))]);
+    let b = batch(vec![col(
+        "UInt8",
+        "1",
+        Arc::new(UInt8Array::from(vec![1u8])),
+    )]);
     let mut out = Vec::new();
     encode_header(b.schema().as_ref(), 54460, &mut out).expect("header");
     assert_eq!(
         out,
-        [0x01, 0x00, 0x02, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x01, 0x00, 0x01, 0x31, 0x05, b'U', b'I', b'n', b't', b'8', 0x00]
+        [
+            0x01, 0x00, 0x02, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x01, 0x00, 0x01, 0x31, 0x05, b'U',
+            b'I', b'n', b't', b'8', 0x00
+        ]
     );
     out.clear();
     encode_block(&b, 54460, &mut out).expect("block");
     assert_eq!(
         out,
-        [0x01, 0x00, 0x02, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x01, 0x01, 0x01, 0x31, 0x05, b'U', b'I', b'n', b't', b'8', 0x00, 0x01]
+        [
+            0x01, 0x00, 0x02, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x01, 0x01, 0x01, 0x31, 0x05, b'U',
+            b'I', b'n', b't', b'8', 0x00, 0x01
+        ]
     );
     // Below 54454 there is no custom-serialization byte; at revision 0 no BlockInfo.
     out.clear();
@@ -46,7 +59,12 @@ fn select_one_bytes() {
     assert_eq!(out.len(), 19);
     out.clear();
     encode_block(&b, 0, &mut out).expect("block");
-    assert_eq!(out, [0x01, 0x01, 0x01, 0x31, 0x05, b'U', b'I', b'n', b't', b'8', 0x01]);
+    assert_eq!(
+        out,
+        [
+            0x01, 0x01, 0x01, 0x31, 0x05, b'U', b'I', b'n', b't', b'8', 0x01
+        ]
+    );
 }
 
 fn sample_batch() -> RecordBatch {
@@ -68,7 +86,10 @@ fn sample_batch() -> RecordBatch {
     let lc: DictionaryArray<Int32Type> = vec!["a", "b", "a"].into_iter().collect();
     let uuid = FixedSizeBinaryArray::try_from_iter(
         [
-            [0x61u8, 0xf0, 0xc4, 0x04, 0x5c, 0xb3, 0x11, 0xe7, 0x90, 0x7b, 0xa6, 0x00, 0x6a, 0xd3, 0xdb, 0xa0],
+            [
+                0x61u8, 0xf0, 0xc4, 0x04, 0x5c, 0xb3, 0x11, 0xe7, 0x90, 0x7b, 0xa6, 0x00, 0x6a,
+                0xd3, 0xdb, 0xa0,
+            ],
             [0u8; 16],
             [0xFFu8; 16],
         ]
@@ -78,18 +99,57 @@ fn sample_batch() -> RecordBatch {
     batch(vec![
         col("UInt8", "u8", Arc::new(UInt8Array::from(vec![1u8, 2, 255]))),
         col("Int8", "i8", Arc::new(Int8Array::from(vec![-1i8, 0, 127]))),
-        col("Float64", "f", Arc::new(Float64Array::from(vec![1.5, f64::NAN, -0.0]))),
-        col("Nullable(String)", "s", Arc::new(StringArray::from(vec![Some("a"), None, Some("ccc")]))),
-        col("Bool", "b", Arc::new(BooleanArray::from(vec![true, false, true]))),
+        col(
+            "Float64",
+            "f",
+            Arc::new(Float64Array::from(vec![1.5, f64::NAN, -0.0])),
+        ),
+        col(
+            "Nullable(String)",
+            "s",
+            Arc::new(StringArray::from(vec![Some("a"), None, Some("ccc")])),
+        ),
+        col(
+            "Bool",
+            "b",
+            Arc::new(BooleanArray::from(vec![true, false, true])),
+        ),
         col("Array(Int32)", "arr", Arc::new(list)),
         col("Tuple(UInt64, String)", "t", Arc::new(tuple)),
-        col("DateTime('UTC')", "dt", Arc::new(TimestampSecondArray::from(vec![0i64, 1_700_000_000, 4_000_000_000]).with_timezone("UTC"))),
-        col("DateTime64(3, 'UTC')", "dt64", Arc::new(TimestampMillisecondArray::from(vec![1i64, -1000, 5]).with_timezone("UTC"))),
-        col("Decimal(18, 4)", "d", Arc::new(Decimal128Array::from(vec![12345i128, -1, 0]).with_precision_and_scale(18, 4).expect("dec"))),
+        col(
+            "DateTime('UTC')",
+            "dt",
+            Arc::new(
+                TimestampSecondArray::from(vec![0i64, 1_700_000_000, 4_000_000_000])
+                    .with_timezone("UTC"),
+            ),
+        ),
+        col(
+            "DateTime64(3, 'UTC')",
+            "dt64",
+            Arc::new(TimestampMillisecondArray::from(vec![1i64, -1000, 5]).with_timezone("UTC")),
+        ),
+        col(
+            "Decimal(18, 4)",
+            "d",
+            Arc::new(
+                Decimal128Array::from(vec![12345i128, -1, 0])
+                    .with_precision_and_scale(18, 4)
+                    .expect("dec"),
+            ),
+        ),
         col("UUID", "id", Arc::new(uuid)),
-        col("Enum8('a' = 1, 'b' = -2)", "e", Arc::new(StringArray::from(vec!["a", "b", "a"]))),
+        col(
+            "Enum8('a' = 1, 'b' = -2)",
+            "e",
+            Arc::new(StringArray::from(vec!["a", "b", "a"])),
+        ),
         col("LowCardinality(String)", "lc", Arc::new(lc)),
-        col("Int32", "i32", Arc::new(Int32Array::from(vec![i32::MIN, 0, i32::MAX]))),
+        col(
+            "Int32",
+            "i32",
+            Arc::new(Int32Array::from(vec![i32::MIN, 0, i32::MAX])),
+        ),
     ])
 }
 
@@ -111,7 +171,8 @@ fn round_trips_many_types() {
             if name == "lc" {
                 // Sent as String (LowCardinality is stripped on the wire).
                 assert_eq!(ChType::from_field(&dfield), ChType::String);
-                let s = arrow::compute::cast(b.column(i), &arrow::datatypes::DataType::Utf8).expect("cast");
+                let s = arrow::compute::cast(b.column(i), &arrow::datatypes::DataType::Utf8)
+                    .expect("cast");
                 assert_eq!(d.column(i).as_ref(), s.as_ref());
                 continue;
             }
@@ -125,7 +186,11 @@ fn round_trips_many_types() {
                 assert!(x.value(1).is_nan());
                 continue;
             }
-            assert_eq!(ChType::from_field(&dfield), ChType::from_field(field), "{name}");
+            assert_eq!(
+                ChType::from_field(&dfield),
+                ChType::from_field(field),
+                "{name}"
+            );
             let t = ChType::from_field(field);
             assert_eq!(render(d.column(i), &t), render(b.column(i), &t), "{name}");
             assert_eq!(d.column(i).null_count(), b.column(i).null_count(), "{name}");
@@ -149,7 +214,10 @@ fn uuid_wire_layout() {
     encode_block(&one.slice(0, 1), 54453, &mut out).expect("encode");
     assert_eq!(
         &out[out.len() - 16..],
-        &[0xE7, 0x11, 0xB3, 0x5C, 0x04, 0xC4, 0xF0, 0x61, 0xA0, 0xDB, 0xD3, 0x6A, 0x00, 0xA6, 0x7B, 0x90]
+        &[
+            0xE7, 0x11, 0xB3, 0x5C, 0x04, 0xC4, 0xF0, 0x61, 0xA0, 0xDB, 0xD3, 0x6A, 0x00, 0xA6,
+            0x7B, 0x90
+        ]
     );
 }
 
@@ -176,7 +244,10 @@ fn absurd_counts_do_not_allocate() {
     v.put_str(b"String");
     v.put_u8(0);
     v.put_varint(1 << 60);
-    assert_eq!(decode_block(&v, 54460).map(|_| ()), Err(DecodeError::Incomplete));
+    assert_eq!(
+        decode_block(&v, 54460).map(|_| ()),
+        Err(DecodeError::Incomplete)
+    );
     // A string length of 2^60 inside a one-row column is an error.
     let mut v = vec![0x01, 0x00, 0x02, 0xFF, 0xFF, 0xFF, 0xFF, 0x00];
     v.put_varint(1);
@@ -185,12 +256,17 @@ fn absurd_counts_do_not_allocate() {
     v.put_str(b"String");
     v.put_u8(0);
     v.put_varint(1 << 60);
-    assert!(matches!(decode_block(&v, 54460), Err(DecodeError::Invalid(e)) if e.code == sluice_common::ErrorCode::TOO_LARGE_STRING_SIZE));
+    assert!(
+        matches!(decode_block(&v, 54460), Err(DecodeError::Invalid(e)) if e.code == sluice_common::ErrorCode::TOO_LARGE_STRING_SIZE)
+    );
     // 2^40 columns: incomplete, not a huge Vec.
     let mut v = vec![0x01, 0x00, 0x02, 0xFF, 0xFF, 0xFF, 0xFF, 0x00];
     v.put_varint(1 << 40);
     v.put_varint(1);
-    assert_eq!(decode_block(&v, 54460).map(|_| ()), Err(DecodeError::Incomplete));
+    assert_eq!(
+        decode_block(&v, 54460).map(|_| ()),
+        Err(DecodeError::Incomplete)
+    );
     // Array offsets claiming 2^50 elements.
     let mut v = vec![0x01, 0x00, 0x02, 0xFF, 0xFF, 0xFF, 0xFF, 0x00];
     v.put_varint(1);
@@ -224,7 +300,10 @@ fn reads_low_cardinality_from_clients() {
     let col = block.batch.column(0);
     assert_eq!(col.null_count(), 1);
     let plain = arrow::compute::cast(col, &arrow::datatypes::DataType::Utf8).expect("cast");
-    let s = plain.as_any().downcast_ref::<StringArray>().expect("strings");
+    let s = plain
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .expect("strings");
     assert_eq!(s.value(0), "a");
     assert!(s.is_null(1));
     assert_eq!(s.value(2), "b");

@@ -50,8 +50,12 @@ pub(crate) struct Conn<R, W> {
 
 /// Serves one connection until it ends. Never panics on client input; errors are sent as
 /// Exception packets where the protocol allows, then the connection closes.
-pub async fn serve_connection<R, W>(reader: R, writer: W, peer: Option<SocketAddr>, ctx: Arc<NativeContext>)
-where
+pub async fn serve_connection<R, W>(
+    reader: R,
+    writer: W,
+    peer: Option<SocketAddr>,
+    ctx: Arc<NativeContext>,
+) where
     R: AsyncRead + Unpin + Send,
     W: AsyncWrite + Unpin + Send,
 {
@@ -207,7 +211,11 @@ where
                 client::DATA => self.skip_data().await,
                 client::QUERY => {
                     let n = self.n;
-                    match self.reader.next(|r: &mut WireReader<'_>| packets::parse_query(r, n)).await {
+                    match self
+                        .reader
+                        .next(|r: &mut WireReader<'_>| packets::parse_query(r, n))
+                        .await
+                    {
                         Ok(q) => run_query(self, q).await,
                         Err(ReadError::Closed) => false,
                         Err(ReadError::Protocol(e)) => {

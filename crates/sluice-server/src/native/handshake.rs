@@ -203,7 +203,10 @@ mod tests {
             panic!("not a hello");
         };
         assert_eq!(h.client_name, "ClickHouse client");
-        assert_eq!((h.version_major, h.version_minor, h.revision), (18, 16, 54412));
+        assert_eq!(
+            (h.version_major, h.version_minor, h.revision),
+            (18, 16, 54412)
+        );
         assert_eq!(h.user, "default");
         assert_eq!(r.remaining(), 0);
         for cut in 0..bytes.len() {
@@ -221,7 +224,9 @@ mod tests {
             Ok(FirstPacket::Http)
         );
         let reply = String::from_utf8(wrong_port_reply(9000, Some(8123))).expect("utf8");
-        assert!(reply.starts_with("HTTP/1.0 400 Bad Request\r\n\r\nPort 9000 is for clickhouse-client program."));
+        assert!(reply.starts_with(
+            "HTTP/1.0 400 Bad Request\r\n\r\nPort 9000 is for clickhouse-client program."
+        ));
         assert!(matches!(
             parse_client_hello(&mut WireReader::new(&[7])),
             Err(DecodeError::Invalid(e)) if e.code == ErrorCode::UNEXPECTED_PACKET_FROM_CLIENT

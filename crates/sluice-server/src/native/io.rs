@@ -141,12 +141,13 @@ impl<R: AsyncRead + Unpin> PacketReader<R> {
     /// Reads one block, from compression frames when `compressed`.
     pub async fn read_block(&mut self, n: u64, compressed: bool) -> Result<Block, ReadError> {
         if !compressed {
-            return self.next(|r| {
-                let (block, used) = decode_block(r.rest(), n)?;
-                r.advance(used)?;
-                Ok(block)
-            })
-            .await;
+            return self
+                .next(|r| {
+                    let (block, used) = decode_block(r.rest(), n)?;
+                    r.advance(used)?;
+                    Ok(block)
+                })
+                .await;
         }
         let mut last_attempt = 0usize;
         loop {

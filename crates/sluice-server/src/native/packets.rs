@@ -340,7 +340,8 @@ pub fn write_profile_info(info: &ProfileInfo, out: &mut Vec<u8>) {
     out.put_varint(info.bytes);
     out.put_u8(0); // applied_limit
     out.put_varint(0); // rows_before_limit
-    out.put_u8(0); // calculated_rows_before_limit
+    // ClickHouse writes 1; Debian's clickhouse-client 18.16 aborts on 0.
+    out.put_u8(1); // calculated_rows_before_limit
 }
 
 /// Writes a TableColumns packet describing `target`'s columns.
@@ -557,7 +558,10 @@ mod tests {
     #[test]
     fn exception_packet_layout() {
         let mut out = Vec::new();
-        write_exception(&Error::new(ErrorCode::AUTHENTICATION_FAILED, "bad"), &mut out);
+        write_exception(
+            &Error::new(ErrorCode::AUTHENTICATION_FAILED, "bad"),
+            &mut out,
+        );
         let mut r = WireReader::new(&out);
         assert_eq!(r.varint(), Ok(server::EXCEPTION));
         assert_eq!(r.i32_le(), Ok(516));

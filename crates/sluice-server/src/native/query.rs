@@ -157,10 +157,15 @@ where
     conn.writer.flush().await.is_ok()
 }
 
-fn put_progress<R, W: AsyncWrite + Unpin>(conn: &mut Conn<R, W>, st: &mut QueryState, progress: &ProgressCounters, force: bool) {
+/// Appends a Progress packet with the increments since the last one, if any.
+fn put_progress<R, W: AsyncWrite + Unpin>(
+    conn: &mut Conn<R, W>,
+    st: &mut QueryState,
+    progress: &ProgressCounters,
+) {
     let now = progress.snapshot();
     let delta = now.delta_since(&st.last_progress);
-    if delta.is_zero() && !force {
+    if delta.is_zero() {
         return;
     }
     st.last_progress = now;
@@ -267,10 +272,10 @@ where
         }
         (Err(e), Ok(())) => send_exception(conn, &e).await,
         (Ok(progress), Ok(())) => {
-            let now = progress.snapshot();
-            let delta = now.delta_since(&st.last_progress);
-            let elapsed = st.started.elapsed().as_nanos() as u64;
-            packets::write_progress(&delta, elapsed, n, conn.writer.buffer());
+            // Clients below 54420 accept only Exception/EndOfStream/Log after INSERT data.
+            if n >= rev::CLIENT_WRITE_INFO {
+                put_progress(conn, st, &progress);
+            }
             packets::write_simple(server::END_OF_STREAM, conn.writer.buffer());
             conn.writer.flush().await.is_ok()
         }
@@ -305,7 +310,8 @@ where
         if let Err(e) = encode_header(&output.schema, n, &mut block) {
             return send_exception(conn, &e).await;
         }
-        conn.writer.put_block_packet(server::DATA, &block, st.compression);
+        conn.writer
+            .put_block_packet(server::DATA, &block, st.compression);
         if conn.writer.flush().await.is_err() {
             return false;
         }
@@ -335,7 +341,7 @@ where
                     }
                 },
                 _ = ticker.tick() => {
-                    put_progress(conn, st, &output.progress, false);
+                    put_progress(conn, st, &output.progress);
                     if conn.writer.buffered() > 0 && conn.writer.flush().await.is_err() {
                         return false;
                     }
@@ -379,7 +385,9 @@ where
         if let Some(trailer) = output.trailer {
             match trailer.await {
                 Ok(t) => {
-                    for (packet, batch) in [(server::TOTALS, t.totals), (server::EXTREMES, t.extremes)] {
+                    for (packet, batch) in
+                        [(server::TOTALS, t.totals), (server::EXTREMES, t.extremes)]
+                    {
                         if let Some(batch) = batch {
                             block.clear();
                             if let Err(e) = encode_block(&batch, n, &mut block) {
@@ -394,7 +402,9 @@ where
         }
         packets::write_profile_info(&info, conn.writer.buffer());
     }
-    put_progress(conn, st, &output.progress, true);
+    // Debian's clickhouse-client 18.16 aborts on an all-zero Progress packet: send
+    // only real increments.
+    put_progress(conn, st, &output.progress);
     packets::write_simple(server::END_OF_STREAM, conn.writer.buffer());
     conn.writer.flush().await.is_ok()
 }

@@ -211,7 +211,10 @@ mod tests {
 
     #[test]
     fn truncated_is_incomplete() {
-        assert_eq!(WireReader::new(&[0x80]).varint(), Err(DecodeError::Incomplete));
+        assert_eq!(
+            WireReader::new(&[0x80]).varint(),
+            Err(DecodeError::Incomplete)
+        );
         assert_eq!(
             WireReader::new(&[0x05, b'a']).string(),
             Err(DecodeError::Incomplete)

@@ -6,15 +6,15 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, BinaryArray, BooleanArray, DictionaryArray, FixedSizeBinaryArray,
-    ListArray, MapArray, NullArray, PrimitiveArray, StringArray, StructArray, make_array,
+    Array, ArrayRef, BinaryArray, BooleanArray, DictionaryArray, FixedSizeBinaryArray, ListArray,
+    MapArray, NullArray, PrimitiveArray, StringArray, StructArray, make_array,
 };
 use arrow::buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow::datatypes::{
     ArrowPrimitiveType, DataType, Date32Type, Date64Type, Decimal128Type, Decimal256Type,
     Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, TimestampMicrosecondType,
-    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt8Type,
-    UInt16Type, UInt32Type, UInt64Type, i256,
+    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt8Type, UInt16Type,
+    UInt32Type, UInt64Type, i256,
 };
 use sluice_common::{ChType, Error, ErrorCode};
 
@@ -27,7 +27,10 @@ fn invalid(code: ErrorCode, msg: impl Into<String>) -> DecodeError {
 }
 
 fn arrow_err(e: arrow::error::ArrowError) -> DecodeError {
-    invalid(ErrorCode::INCORRECT_DATA, format!("Invalid native column: {e}"))
+    invalid(
+        ErrorCode::INCORRECT_DATA,
+        format!("Invalid native column: {e}"),
+    )
 }
 
 /// Reads the serialization state prefixes of a column of type `t`.
@@ -38,7 +41,9 @@ pub fn read_prefix(t: &ChType, r: &mut WireReader<'_>) -> DecodeResult<()> {
             if version != 1 {
                 return Err(invalid(
                     ErrorCode::INCORRECT_DATA,
-                    format!("Invalid version for SerializationLowCardinality key column: {version}"),
+                    format!(
+                        "Invalid version for SerializationLowCardinality key column: {version}"
+                    ),
                 ));
             }
             Ok(())
@@ -103,7 +108,9 @@ pub fn read_data(t: &ChType, rows: usize, r: &mut WireReader<'_>) -> DecodeResul
         }
         ChType::Bool => {
             let b = r.bytes(rows)?;
-            Arc::new(BooleanArray::from(b.iter().map(|v| *v != 0).collect::<Vec<bool>>()))
+            Arc::new(BooleanArray::from(
+                b.iter().map(|v| *v != 0).collect::<Vec<bool>>(),
+            ))
         }
         ChType::UInt8 => prim::<UInt8Type, 1>(rows, r, |b| b[0])?,
         ChType::UInt16 => prim::<UInt16Type, 2>(rows, r, u16::from_le_bytes)?,
@@ -119,9 +126,9 @@ pub fn read_data(t: &ChType, rows: usize, r: &mut WireReader<'_>) -> DecodeResul
             f32::from_bits(u32::from(u16::from_le_bytes(b)) << 16)
         })?,
         ChType::Date => prim::<Date32Type, 2>(rows, r, |b| i32::from(u16::from_le_bytes(b)))?,
-        ChType::Date32 => prim::<Date64Type, 4>(rows, r, |b| {
-            i64::from(i32::from_le_bytes(b)) * 86_400_000
-        })?,
+        ChType::Date32 => {
+            prim::<Date64Type, 4>(rows, r, |b| i64::from(i32::from_le_bytes(b)) * 86_400_000)?
+        }
         ChType::DateTime(tz) => {
             let a: PrimitiveArray<TimestampSecondType> =
                 values::<TimestampSecondType, 4>(rows, r, |b| i64::from(u32::from_le_bytes(b)))?;
@@ -140,9 +147,15 @@ pub fn read_data(t: &ChType, rows: usize, r: &mut WireReader<'_>) -> DecodeResul
             let f = 10i64.pow(digits.saturating_sub(p));
             let conv = move |b: [u8; 8]| i64::from_le_bytes(b).saturating_mul(f);
             match digits {
-                3 => Arc::new(values::<TimestampMillisecondType, 8>(rows, r, conv)?.with_timezone_opt(tz)),
-                6 => Arc::new(values::<TimestampMicrosecondType, 8>(rows, r, conv)?.with_timezone_opt(tz)),
-                _ => Arc::new(values::<TimestampNanosecondType, 8>(rows, r, conv)?.with_timezone_opt(tz)),
+                3 => Arc::new(
+                    values::<TimestampMillisecondType, 8>(rows, r, conv)?.with_timezone_opt(tz),
+                ),
+                6 => Arc::new(
+                    values::<TimestampMicrosecondType, 8>(rows, r, conv)?.with_timezone_opt(tz),
+                ),
+                _ => Arc::new(
+                    values::<TimestampNanosecondType, 8>(rows, r, conv)?.with_timezone_opt(tz),
+                ),
             }
         }
         ChType::Decimal { precision, scale } => {
@@ -193,7 +206,12 @@ pub fn read_data(t: &ChType, rows: usize, r: &mut WireReader<'_>) -> DecodeResul
             let raw = r.bytes(rows)?;
             let out: DecodeResult<Vec<&str>> = raw
                 .iter()
-                .map(|b| enum_name(names.iter().map(|(n, v)| (n, i64::from(*v))), i64::from(*b as i8)))
+                .map(|b| {
+                    enum_name(
+                        names.iter().map(|(n, v)| (n, i64::from(*v))),
+                        i64::from(*b as i8),
+                    )
+                })
                 .collect();
             Arc::new(StringArray::from(out?))
         }
@@ -214,7 +232,11 @@ pub fn read_data(t: &ChType, rows: usize, r: &mut WireReader<'_>) -> DecodeResul
             let offsets = read_offsets(rows, r)?;
             let total = offsets.last().copied().unwrap_or(0) as usize;
             let values = read_data(inner, total, r)?;
-            let field = Arc::new(inner.to_field("item").with_data_type(values.data_type().clone()));
+            let field = Arc::new(
+                inner
+                    .to_field("item")
+                    .with_data_type(values.data_type().clone()),
+            );
             Arc::new(
                 ListArray::try_new(field, OffsetBuffer::new(offsets.into()), values, None)
                     .map_err(arrow_err)?,
@@ -259,7 +281,9 @@ pub fn read_data(t: &ChType, rows: usize, r: &mut WireReader<'_>) -> DecodeResul
         ChType::AggregateFunction { .. } => {
             return Err(invalid(
                 ErrorCode::NOT_IMPLEMENTED,
-                format!("Reading {t} columns from the native protocol is not implemented in Sluice"),
+                format!(
+                    "Reading {t} columns from the native protocol is not implemented in Sluice"
+                ),
             ));
         }
     })
@@ -291,7 +315,11 @@ fn prim<T: ArrowPrimitiveType, const W: usize>(
 }
 
 fn sign_extend_i128(c: &[u8]) -> i128 {
-    let mut a = [if c.last().is_some_and(|b| b & 0x80 != 0) { 0xFF } else { 0 }; 16];
+    let mut a = [if c.last().is_some_and(|b| b & 0x80 != 0) {
+        0xFF
+    } else {
+        0
+    }; 16];
     a[..c.len()].copy_from_slice(c);
     i128::from_le_bytes(a)
 }
@@ -307,7 +335,8 @@ fn fixed_binary(n: usize, rows: usize, bytes: Vec<u8>) -> DecodeResult<ArrayRef>
     if n == 0 {
         return Ok(Arc::new(FixedSizeBinaryArray::new_null(0, rows)));
     }
-    let size = i32::try_from(n).map_err(|_| invalid(ErrorCode::INCORRECT_DATA, "FixedString too long"))?;
+    let size =
+        i32::try_from(n).map_err(|_| invalid(ErrorCode::INCORRECT_DATA, "FixedString too long"))?;
     Ok(Arc::new(
         FixedSizeBinaryArray::try_new(size, Buffer::from(bytes), None).map_err(arrow_err)?,
     ))
@@ -320,8 +349,12 @@ fn read_strings(rows: usize, r: &mut WireReader<'_>) -> DecodeResult<ArrayRef> {
     for _ in 0..rows {
         let s = r.string_bytes()?;
         data.extend_from_slice(s);
-        let end = i32::try_from(data.len())
-            .map_err(|_| invalid(ErrorCode::TOO_LARGE_STRING_SIZE, "String column above 2 GiB"))?;
+        let end = i32::try_from(data.len()).map_err(|_| {
+            invalid(
+                ErrorCode::TOO_LARGE_STRING_SIZE,
+                "String column above 2 GiB",
+            )
+        })?;
         offsets.push(end);
     }
     let offsets = OffsetBuffer::new(offsets.into());
@@ -349,7 +382,10 @@ fn read_offsets(rows: usize, r: &mut WireReader<'_>) -> DecodeResult<Vec<i32>> {
             ));
         }
         let o32 = i32::try_from(o).map_err(|_| {
-            invalid(TOO_LARGE_ARRAY_SIZE, format!("Array size is too large: {o}"))
+            invalid(
+                TOO_LARGE_ARRAY_SIZE,
+                format!("Array size is too large: {o}"),
+            )
         })?;
         offsets.push(o32);
         prev = o;
@@ -372,13 +408,19 @@ fn enum_name<'a>(
         })
 }
 
-fn read_low_cardinality(inner: &ChType, rows: usize, r: &mut WireReader<'_>) -> DecodeResult<ArrayRef> {
+fn read_low_cardinality(
+    inner: &ChType,
+    rows: usize,
+    r: &mut WireReader<'_>,
+) -> DecodeResult<ArrayRef> {
     let nullable = inner.is_nullable();
     let dict_type = inner.non_nullable();
     if rows == 0 {
         let values = read_data(&dict_type, 0, r)?;
         let keys = PrimitiveArray::<Int32Type>::from(Vec::<i32>::new());
-        return Ok(Arc::new(DictionaryArray::try_new(keys, values).map_err(arrow_err)?));
+        return Ok(Arc::new(
+            DictionaryArray::try_new(keys, values).map_err(arrow_err)?,
+        ));
     }
     let flags = r.u64_le()?;
     if flags & (1 << 8) != 0 {
@@ -423,8 +465,14 @@ fn read_low_cardinality(inner: &ChType, rows: usize, r: &mut WireReader<'_>) -> 
                 format!("LowCardinality index {k} is out of the dictionary of {num_keys}"),
             ));
         }
-        keys.push(if nullable && k == 0 { None } else { Some(k as i32) });
+        keys.push(if nullable && k == 0 {
+            None
+        } else {
+            Some(k as i32)
+        });
     }
     let keys = PrimitiveArray::<Int32Type>::from(keys);
-    Ok(Arc::new(DictionaryArray::try_new(keys, values).map_err(arrow_err)?))
+    Ok(Arc::new(
+        DictionaryArray::try_new(keys, values).map_err(arrow_err)?,
+    ))
 }

@@ -5,8 +5,8 @@ use arrow::compute::cast;
 use arrow::datatypes::{
     DataType, Date32Type, Date64Type, Decimal128Type, Decimal256Type, Float32Type, Float64Type,
     Int8Type, Int16Type, Int32Type, Int64Type, TimeUnit, TimestampMicrosecondType,
-    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt8Type,
-    UInt16Type, UInt32Type, UInt64Type,
+    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt8Type, UInt16Type,
+    UInt32Type, UInt64Type,
 };
 use sluice_common::{ChType, Error, ErrorCode};
 use sluice_formats::text::bytes_at;
@@ -37,7 +37,9 @@ pub fn write_data(t: &ChType, a: &dyn Array, out: &mut Vec<u8>) -> Result<()> {
         ChType::Nullable(inner) => {
             out.reserve(a.len());
             for i in 0..a.len() {
-                out.push(u8::from(a.is_null(i) || matches!(a.data_type(), DataType::Null)));
+                out.push(u8::from(
+                    a.is_null(i) || matches!(a.data_type(), DataType::Null),
+                ));
             }
             write_data(inner, a, out)
         }
@@ -62,21 +64,27 @@ pub fn write_data(t: &ChType, a: &dyn Array, out: &mut Vec<u8>) -> Result<()> {
         ChType::Float32 => fixed::<Float32Type>(t, a, out),
         ChType::Float64 => fixed::<Float64Type>(t, a, out),
         ChType::BFloat16 => {
-            let p = a.as_primitive_opt::<Float32Type>().ok_or_else(|| mismatch(t, a))?;
+            let p = a
+                .as_primitive_opt::<Float32Type>()
+                .ok_or_else(|| mismatch(t, a))?;
             for v in p.values().iter() {
                 out.extend_from_slice(&((v.to_bits() >> 16) as u16).to_le_bytes());
             }
             Ok(())
         }
         ChType::Date => {
-            let p = a.as_primitive_opt::<Date32Type>().ok_or_else(|| mismatch(t, a))?;
+            let p = a
+                .as_primitive_opt::<Date32Type>()
+                .ok_or_else(|| mismatch(t, a))?;
             for v in p.values().iter() {
                 out.extend_from_slice(&(v.clamp(&0, &65535).to_owned() as u16).to_le_bytes());
             }
             Ok(())
         }
         ChType::Date32 => {
-            let p = a.as_primitive_opt::<Date64Type>().ok_or_else(|| mismatch(t, a))?;
+            let p = a
+                .as_primitive_opt::<Date64Type>()
+                .ok_or_else(|| mismatch(t, a))?;
             for v in p.values().iter() {
                 out.put_i32_le(v.div_euclid(86_400_000) as i32);
             }
@@ -97,10 +105,16 @@ pub fn write_data(t: &ChType, a: &dyn Array, out: &mut Vec<u8>) -> Result<()> {
         ChType::Decimal { precision, .. } => decimal(t, a, decimal_width(*precision), out),
         ChType::Int128 | ChType::UInt128 => decimal(t, a, 16, out),
         ChType::Int256 | ChType::UInt256 => decimal(t, a, 32, out),
-        ChType::String | ChType::AggregateFunction { .. } if bytes_at(a, 0).is_some() || a.is_empty() => {
+        ChType::String | ChType::AggregateFunction { .. }
+            if bytes_at(a, 0).is_some() || a.is_empty() =>
+        {
             let prefixed = matches!(t, ChType::String);
             for i in 0..a.len() {
-                let b = if a.is_null(i) { &[][..] } else { bytes_at(a, i).unwrap_or_default() };
+                let b = if a.is_null(i) {
+                    &[][..]
+                } else {
+                    bytes_at(a, i).unwrap_or_default()
+                };
                 if prefixed {
                     out.put_str(b);
                 } else {
@@ -111,7 +125,11 @@ pub fn write_data(t: &ChType, a: &dyn Array, out: &mut Vec<u8>) -> Result<()> {
         }
         ChType::FixedString(n) => {
             for i in 0..a.len() {
-                let b = if a.is_null(i) { &[][..] } else { bytes_at(a, i).ok_or_else(|| mismatch(t, a))? };
+                let b = if a.is_null(i) {
+                    &[][..]
+                } else {
+                    bytes_at(a, i).ok_or_else(|| mismatch(t, a))?
+                };
                 let take = b.len().min(*n);
                 out.extend_from_slice(&b[..take]);
                 out.resize(out.len() + (n - take), 0);
@@ -120,7 +138,9 @@ pub fn write_data(t: &ChType, a: &dyn Array, out: &mut Vec<u8>) -> Result<()> {
         }
         ChType::Uuid => {
             for i in 0..a.len() {
-                let b = bytes_at(a, i).filter(|b| b.len() == 16).ok_or_else(|| mismatch(t, a))?;
+                let b = bytes_at(a, i)
+                    .filter(|b| b.len() == 16)
+                    .ok_or_else(|| mismatch(t, a))?;
                 out.extend(b[..8].iter().rev());
                 out.extend(b[8..].iter().rev());
             }
@@ -128,7 +148,9 @@ pub fn write_data(t: &ChType, a: &dyn Array, out: &mut Vec<u8>) -> Result<()> {
         }
         ChType::IPv6 => {
             for i in 0..a.len() {
-                let b = bytes_at(a, i).filter(|b| b.len() == 16).ok_or_else(|| mismatch(t, a))?;
+                let b = bytes_at(a, i)
+                    .filter(|b| b.len() == 16)
+                    .ok_or_else(|| mismatch(t, a))?;
                 out.extend_from_slice(b);
             }
             Ok(())
@@ -163,8 +185,16 @@ pub fn write_data(t: &ChType, a: &dyn Array, out: &mut Vec<u8>) -> Result<()> {
                 out.put_u64_le((*x as usize - first) as u64);
             }
             let entries = m.entries();
-            write_data(k, entries.column(0).slice(first, last - first).as_ref(), out)?;
-            write_data(v, entries.column(1).slice(first, last - first).as_ref(), out)
+            write_data(
+                k,
+                entries.column(0).slice(first, last - first).as_ref(),
+                out,
+            )?;
+            write_data(
+                v,
+                entries.column(1).slice(first, last - first).as_ref(),
+                out,
+            )
         }
         ChType::Tuple(elems) => {
             let s = a.as_struct_opt().ok_or_else(|| mismatch(t, a))?;
@@ -206,17 +236,30 @@ fn timestamps(a: &dyn Array, precision: u32) -> Option<Vec<i64>> {
         DataType::Timestamp(TimeUnit::Second, _) => {
             (a.as_primitive::<TimestampSecondType>().values().to_vec(), 0)
         }
-        DataType::Timestamp(TimeUnit::Millisecond, _) => {
-            (a.as_primitive::<TimestampMillisecondType>().values().to_vec(), 3)
-        }
-        DataType::Timestamp(TimeUnit::Microsecond, _) => {
-            (a.as_primitive::<TimestampMicrosecondType>().values().to_vec(), 6)
-        }
-        DataType::Timestamp(TimeUnit::Nanosecond, _) => {
-            (a.as_primitive::<TimestampNanosecondType>().values().to_vec(), 9)
-        }
+        DataType::Timestamp(TimeUnit::Millisecond, _) => (
+            a.as_primitive::<TimestampMillisecondType>()
+                .values()
+                .to_vec(),
+            3,
+        ),
+        DataType::Timestamp(TimeUnit::Microsecond, _) => (
+            a.as_primitive::<TimestampMicrosecondType>()
+                .values()
+                .to_vec(),
+            6,
+        ),
+        DataType::Timestamp(TimeUnit::Nanosecond, _) => (
+            a.as_primitive::<TimestampNanosecondType>()
+                .values()
+                .to_vec(),
+            9,
+        ),
         DataType::UInt32 => (
-            a.as_primitive::<UInt32Type>().values().iter().map(|v| i64::from(*v)).collect(),
+            a.as_primitive::<UInt32Type>()
+                .values()
+                .iter()
+                .map(|v| i64::from(*v))
+                .collect(),
             0,
         ),
         DataType::Int64 => (a.as_primitive::<Int64Type>().values().to_vec(), precision),
