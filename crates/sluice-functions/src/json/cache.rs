@@ -135,7 +135,10 @@ impl Parsed {
     /// The column these tapes belong to.
     pub fn column(&self) -> JsonColumn<'_> {
         // The array's type was accepted by `JsonColumn::try_new` when this was built.
-        JsonColumn::try_new(&self.array).unwrap_or_else(|| unreachable_column())
+        match JsonColumn::try_new(&self.array) {
+            Some(c) => c,
+            None => unreachable_column(),
+        }
     }
 
     /// The parsed document of row `i`, `None` when it is not valid JSON.
@@ -153,7 +156,10 @@ impl Parsed {
     }
 
     fn parse_all(array: ArrayRef, id: Identity, reuse: Option<&Parsed>) -> Parsed {
-        let col = JsonColumn::try_new(&array).unwrap_or_else(|| unreachable_column());
+        let col = match JsonColumn::try_new(&array) {
+            Some(c) => c,
+            None => unreachable_column(),
+        };
         let n = col.len();
         let mut out = Parsed {
             starts: Vec::with_capacity(n),

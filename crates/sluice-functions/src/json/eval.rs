@@ -254,13 +254,13 @@ pub fn for_each_row(
     opts: Options<'_>,
     mut sink: impl FnMut(Found<'_>),
 ) -> Result<()> {
-    if let ColumnarValue::Scalar(s) = &args[0] {
-        if s.data_type() == DataType::Null {
-            for _ in 0..rows {
-                sink(Found::Null);
-            }
-            return Ok(());
+    if let ColumnarValue::Scalar(s) = &args[0]
+        && s.data_type() == DataType::Null
+    {
+        for _ in 0..rows {
+            sink(Found::Null);
         }
+        return Ok(());
     }
     let input = json_input(&args[0])?;
     let owned;

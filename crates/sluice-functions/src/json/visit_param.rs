@@ -352,13 +352,13 @@ fn string_value(s: &[u8], out: &mut Vec<u8>) -> bool {
                     b'u' => {
                         let Ok(mut cp) = hex4(s, i) else { break };
                         i += 4;
-                        if (0xD800..0xDC00).contains(&cp) && s.get(i) == Some(&b'\\') {
-                            if let Ok(lo) = hex4(s, i + 2) {
-                                cp = 0x10000
-                                    + ((cp - 0xD800) << 10)
-                                    + (lo.wrapping_sub(0xDC00) & 0x3FF);
-                                i += 6;
-                            }
+                        if (0xD800..0xDC00).contains(&cp)
+                            && s.get(i) == Some(&b'\\')
+                            && let Ok(lo) = hex4(s, i + 2)
+                        {
+                            cp =
+                                0x10000 + ((cp - 0xD800) << 10) + (lo.wrapping_sub(0xDC00) & 0x3FF);
+                            i += 6;
                         }
                         let ch = char::from_u32(cp).unwrap_or('\u{FFFD}');
                         let mut b = [0u8; 4];
