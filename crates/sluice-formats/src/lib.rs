@@ -12,11 +12,14 @@
 //! Module map:
 //! - [`text`]: rendering single values (numbers, dates, escaping, containers, JSON).
 //! - [`input`]: input formats, one family per file.
+//! - [`native`]: the Native block codec ([`native::write_native_block`],
+//!   [`native::read_native_block`]), also used by the TCP server.
 //! - [`output`]: output formats, one family per file.
 //! - [`parse`]: text → values → Arrow columns ([`parse::parse_column`]).
 //! - [`settings`]: [`FormatSettings`].
 
 pub mod input;
+pub mod native;
 pub mod output;
 pub mod parse;
 pub mod settings;

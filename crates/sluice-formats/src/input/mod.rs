@@ -10,6 +10,8 @@ pub mod arrow_ipc;
 pub mod csv;
 pub mod json;
 pub mod lines;
+pub mod native;
+pub mod row_binary;
 pub mod tsv;
 pub mod values;
 
@@ -199,6 +201,13 @@ pub fn input_format(
         "Values" => Box::new(values::ValuesInput::new(schema, s)),
         "LineAsString" => Box::new(lines::LinesInput::new(schema, false)),
         "RawBLOB" => Box::new(lines::LinesInput::new(schema, true)),
+        "RowBinary" => Box::new(row_binary::RowBinaryInput::new(schema, Header::None)),
+        "RowBinaryWithNames" => Box::new(row_binary::RowBinaryInput::new(schema, Header::Names)),
+        "RowBinaryWithNamesAndTypes" => Box::new(row_binary::RowBinaryInput::new(
+            schema,
+            Header::NamesAndTypes,
+        )),
+        "Native" => Box::new(native::NativeInput::new(schema)),
         "Parquet" => Box::new(arrow_ipc::ArrowInput::new(schema, arrow_ipc::Kind::Parquet)),
         "Arrow" => Box::new(arrow_ipc::ArrowInput::new(schema, arrow_ipc::Kind::File)),
         "ArrowStream" => Box::new(arrow_ipc::ArrowInput::new(schema, arrow_ipc::Kind::Stream)),

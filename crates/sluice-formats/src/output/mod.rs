@@ -11,8 +11,10 @@ pub mod csv;
 pub mod json;
 pub mod json_each_row;
 pub mod markdown;
+pub mod native;
 pub mod null;
 pub mod pretty;
+pub mod row_binary;
 pub mod tsv;
 pub mod values;
 pub mod vertical;
@@ -237,6 +239,13 @@ pub fn output_format(
         "Vertical" => Box::new(vertical::VerticalOutput::new(schema, s)),
         "Markdown" | "MD" => Box::new(markdown::MarkdownOutput::new(schema, s)),
         "Values" => Box::new(values::ValuesOutput::new(schema, s)),
+        "RowBinary" => Box::new(row_binary::RowBinaryOutput::new(schema, Header::None)),
+        "RowBinaryWithNames" => Box::new(row_binary::RowBinaryOutput::new(schema, Header::Names)),
+        "RowBinaryWithNamesAndTypes" => Box::new(row_binary::RowBinaryOutput::new(
+            schema,
+            Header::NamesAndTypes,
+        )),
+        "Native" => Box::new(native::NativeOutput),
         "Parquet" => Box::new(arrow_ipc::ParquetOutput::new(schema)),
         "Arrow" => Box::new(arrow_ipc::ArrowOutput::new(schema, false)),
         "ArrowStream" => Box::new(arrow_ipc::ArrowOutput::new(schema, true)),
