@@ -1,5 +1,5 @@
 //! Parse-once cache: the tapes of every row of a JSON column, kept per thread for the last
-//! two columns seen, so that the several `JSONExtract*` calls a view stacks on one column
+//! three columns seen, so that the several `JSONExtract*` calls a view stacks on one column
 //! (and the filter that ran before the projection) parse each document once.
 //!
 //! A column is recognised by the identity of its Arrow buffers (pointers, offset, length);
@@ -155,7 +155,7 @@ impl Parsed {
         })
     }
 
-    fn parse_all(array: ArrayRef, id: Identity, reuse: Option<&Parsed>) -> Parsed {
+    fn parse_all(array: ArrayRef, id: Identity, reuse: &[Arc<Parsed>]) -> Parsed {
         let col = match JsonColumn::try_new(&array) {
             Some(c) => c,
             None => unreachable_column(),
@@ -164,22 +164,35 @@ impl Parsed {
         let mut out = Parsed {
             starts: Vec::with_capacity(n),
             lens: Vec::with_capacity(n),
-            nodes: Vec::with_capacity(reuse.map_or(n * 8, |r| r.nodes.len())),
+            nodes: Vec::with_capacity(reuse.first().map_or(n * 8, |r| r.nodes.len())),
             array: Arc::clone(&array),
             id,
         };
         let check = col.needs_utf8_check();
-        let mut old = reuse.map(|r| (r, r.column()));
-        let mut j = 0usize;
+        // Candidate sources with a cursor each; rows are looked up in the source that
+        // matched last first (a coalesced filter output spans consecutive input batches).
+        let mut sources: Vec<(&Parsed, JsonColumn<'_>, usize)> =
+            reuse.iter().map(|r| (&**r, r.column(), 0)).collect();
+        let mut current = 0usize;
+        let mut misses = 0usize;
         for i in 0..n {
             let bytes = col.bytes(i);
-            if let Some((r, oc)) = &old {
-                if let Some(found) = match_row(oc, bytes, &mut j) {
-                    out.push_copy(r, found);
+            if !sources.is_empty() {
+                let k = sources.len();
+                let hit = (0..k).map(|d| (current + d) % k).find_map(|s| {
+                    let (_, oc, cursor) = &mut sources[s];
+                    match_row(oc, bytes, cursor).map(|row| (s, row))
+                });
+                if let Some((s, row)) = hit {
+                    current = s;
+                    out.push_copy(sources[s].0, row);
                     continue;
                 }
-                // Not a filtered copy (or it diverged): stop matching for this column.
-                old = None;
+                misses += 1;
+                if misses > MAX_MISSES {
+                    // Not a filtered copy of anything cached: stop looking.
+                    sources.clear();
+                }
             }
             out.push_parsed(bytes, check);
         }
@@ -216,8 +229,11 @@ impl Parsed {
     }
 }
 
-/// How far ahead in the cached column a row is looked for before giving up on it.
+/// How far ahead in a cached column a row is looked for before giving up on it.
 const MATCH_WINDOW: usize = 4096;
+
+/// Rows not found in any cached column before matching is abandoned for a column.
+const MAX_MISSES: usize = 8;
 
 /// Finds `bytes` in `old` at or after `*j` (rows are matched in order, as a filter keeps
 /// them); on success advances `*j` past the match.
@@ -246,7 +262,7 @@ thread_local! {
 }
 
 /// Entries kept per thread.
-const CAPACITY: usize = 2;
+const CAPACITY: usize = 3;
 
 /// The tapes of `array` (a string or binary column): from this thread's cache when the same
 /// column (or a filtered copy of a cached one) was seen last, else parsed now and cached.
@@ -255,13 +271,16 @@ pub fn parsed(array: &ArrayRef) -> Arc<Parsed> {
     let (hit, prev) = CACHE.with(|c| {
         let c = c.borrow();
         let hit = c.iter().find(|p| p.id == id).cloned();
-        (hit, c.first().cloned())
+        (hit, c.clone())
     });
     if let Some(p) = hit {
         return p;
     }
-    let reuse = prev.filter(|p| p.id.data_type == id.data_type && p.column().len() >= id.len);
-    let p = Arc::new(Parsed::parse_all(Arc::clone(array), id, reuse.as_deref()));
+    let reuse: Vec<Arc<Parsed>> = prev
+        .into_iter()
+        .filter(|p| p.id.data_type == id.data_type)
+        .collect();
+    let p = Arc::new(Parsed::parse_all(Arc::clone(array), id, &reuse));
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
         c.insert(0, Arc::clone(&p));
@@ -272,7 +291,7 @@ pub fn parsed(array: &ArrayRef) -> Arc<Parsed> {
 
 /// Parses `array` without touching the cache (for one-off columns such as constants).
 pub fn parsed_uncached(array: &ArrayRef) -> Parsed {
-    Parsed::parse_all(Arc::clone(array), identity(array), None)
+    Parsed::parse_all(Arc::clone(array), identity(array), &[])
 }
 
 #[cfg(test)]
@@ -295,5 +314,19 @@ mod tests {
         let p4 = parsed(&sliced);
         let col = p4.column();
         assert_eq!(p4.doc(&col, 0).map(|d| d.len(0)), Some(2));
+    }
+
+    /// A coalesced filter output: rows from two cached batches, in order.
+    #[test]
+    fn coalesced_copy_reuses_both_sources() {
+        let a1: ArrayRef = Arc::new(StringArray::from(vec!["[1]", "[1,2]", "[1,2,3]"]));
+        let a2: ArrayRef = Arc::new(StringArray::from(vec!["{}", "{\"a\":[]}"]));
+        let _ = parsed(&a1);
+        let _ = parsed(&a2);
+        let b: ArrayRef = Arc::new(StringArray::from(vec!["[1,2]", "[1,2,3]", "{\"a\":[]}"]));
+        let p = parsed(&b);
+        let col = p.column();
+        let lens: Vec<Option<usize>> = (0..3).map(|i| p.doc(&col, i).map(|d| d.len(0))).collect();
+        assert_eq!(lens, [Some(2), Some(3), Some(1)]);
     }
 }
