@@ -44,6 +44,9 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
             .ci_aliases(&["FROM_BASE64"])
             .build(),
         ChUdf::new("tryBase64Decode", from_text_type, try_base64_decode).build(),
+        ChUdf::new("base64URLEncode", base64_encode_type, base64_encode).build(),
+        ChUdf::new("base64URLDecode", from_text_type, base64_decode).build(),
+        ChUdf::new("tryBase64URLDecode", from_text_type, try_base64_decode).build(),
         ChUdf::new("char", char_type, char_)
             .case_insensitive()
             .build(),
@@ -250,30 +253,59 @@ fn base64_encode_type(a: &TypeArgs) -> Result<Ret> {
     Ok(ChType::String.into())
 }
 
+/// Standard padded base64 of `v`, or the URL-safe unpadded form.
+fn encode_b64(v: &[u8], url: bool, out: &mut Vec<u8>) {
+    for ch in v.chunks(3) {
+        let n = ch.len();
+        let x = (ch[0] as u32) << 16
+            | (*ch.get(1).unwrap_or(&0) as u32) << 8
+            | *ch.get(2).unwrap_or(&0) as u32;
+        let digits = [x >> 18 & 63, x >> 12 & 63, x >> 6 & 63, x & 63];
+        for (k, d) in digits.iter().enumerate() {
+            if k > n {
+                if !url {
+                    out.push(b'=');
+                }
+                continue;
+            }
+            let c = B64[*d as usize];
+            out.push(match (url, c) {
+                (true, b'+') => b'-',
+                (true, b'/') => b'_',
+                _ => c,
+            });
+        }
+    }
+}
+
 fn base64_encode(a: &Args) -> Result<ArrayRef> {
     let s = StrCol::new(&a.cols[0], a.name)?;
+    let url = a.name == "base64URLEncode";
     let mut b = StrBuilder::new(a.rows, false);
     for i in 0..a.rows {
-        for ch in s.get(i).chunks(3) {
-            let n = ch.len();
-            let x = (ch[0] as u32) << 16
-                | (*ch.get(1).unwrap_or(&0) as u32) << 8
-                | *ch.get(2).unwrap_or(&0) as u32;
-            let enc = [
-                B64[(x >> 18 & 63) as usize],
-                B64[(x >> 12 & 63) as usize],
-                if n > 1 {
-                    B64[(x >> 6 & 63) as usize]
-                } else {
-                    b'='
-                },
-                if n > 2 { B64[(x & 63) as usize] } else { b'=' },
-            ];
-            b.push_bytes(&enc);
-        }
+        encode_b64(s.get(i), url, b.current());
         b.finish_row()?;
     }
     b.finish()
+}
+
+/// Decodes URL-safe base64 (padding optional).
+fn decode_b64_url(v: &[u8]) -> Option<Vec<u8>> {
+    if v.len() % 4 == 1 {
+        return None;
+    }
+    let mut std: Vec<u8> = v
+        .iter()
+        .map(|c| match c {
+            b'-' => b'+',
+            b'_' => b'/',
+            c => *c,
+        })
+        .collect();
+    while !std.len().is_multiple_of(4) {
+        std.push(b'=');
+    }
+    decode_b64(&std)
 }
 
 /// Decodes padded standard base64; `None` when invalid.
@@ -301,15 +333,26 @@ fn decode_b64(v: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// The decoder for a `…Base64…Decode` function name.
+fn decoder(name: &str) -> fn(&[u8]) -> Option<Vec<u8>> {
+    if name.contains("URL") {
+        decode_b64_url
+    } else {
+        decode_b64
+    }
+}
+
 fn base64_decode(a: &Args) -> Result<ArrayRef> {
     let s = StrCol::new(&a.cols[0], a.name)?;
+    let decode = decoder(a.name);
     let mut b = StrBuilder::new(a.rows, true);
     for i in 0..a.rows {
-        match decode_b64(s.get(i)) {
+        match decode(s.get(i)) {
             Some(d) => b.append(&d)?,
             None => ch_bail!(
                 INCORRECT_DATA,
-                "Invalid base64Decode value ({}), cannot be decoded",
+                "Invalid {} value ({}), cannot be decoded",
+                a.name,
                 String::from_utf8_lossy(s.get(i))
             ),
         }
@@ -319,9 +362,10 @@ fn base64_decode(a: &Args) -> Result<ArrayRef> {
 
 fn try_base64_decode(a: &Args) -> Result<ArrayRef> {
     let s = StrCol::new(&a.cols[0], a.name)?;
+    let decode = decoder(a.name);
     let mut b = StrBuilder::new(a.rows, true);
     for i in 0..a.rows {
-        b.append(&decode_b64(s.get(i)).unwrap_or_default())?;
+        b.append(&decode(s.get(i)).unwrap_or_default())?;
     }
     b.finish()
 }
@@ -477,6 +521,26 @@ mod tests {
         assert_code(call("base64Decode", vec![s("@@")]), 117);
         assert_code(call("base64Decode", vec![s("aGVsbG8")]), 117);
         assert_eq!(one(call("tryBase64Decode", vec![s("@@")])), "String\t");
+        // Oracle: base64URLEncode('https://clickhouse.com?a=1&b=~~~') =
+        // aHR0cHM6Ly9jbGlja2hvdXNlLmNvbT9hPTEmYj1-fn4; base64URLDecode(
+        // 'aHR0cHM6Ly9jbGlja2hvdXNlLmNvbQ') = https://clickhouse.com; base64Encode('~~~') = fn5+;
+        // base64URLEncode('~~~') = fn5-; base64URLDecode('fn5-') = ~~~; base64URLDecode('aGk') = hi;
+        // tryBase64URLDecode('@') = ''; base64URLDecode('@') → 117.
+        let e = |name: &'static str, v: &str| one(call(name, vec![s(v)]));
+        assert_eq!(
+            e("base64URLEncode", "https://clickhouse.com?a=1&b=~~~"),
+            "String\taHR0cHM6Ly9jbGlja2hvdXNlLmNvbT9hPTEmYj1-fn4"
+        );
+        assert_eq!(
+            e("base64URLDecode", "aHR0cHM6Ly9jbGlja2hvdXNlLmNvbQ"),
+            "String\thttps://clickhouse.com"
+        );
+        assert_eq!(e("base64Encode", "~~~"), "String\tfn5+");
+        assert_eq!(e("base64URLEncode", "~~~"), "String\tfn5-");
+        assert_eq!(e("base64URLDecode", "fn5-"), "String\t~~~");
+        assert_eq!(e("base64URLDecode", "aGk"), "String\thi");
+        assert_eq!(e("tryBase64URLDecode", "@"), "String\t");
+        assert_code(call("base64URLDecode", vec![s("@")]), 117);
         assert_eq!(h(call("char", vec![n(72), n(105)])), "String\t4869");
         assert_eq!(h(call("char", vec![n(321)])), "String\t41");
         // Byte-exact results on raw bytes. Oracle: hex(reverse(unhex('D0BF'))) = BFD0;
