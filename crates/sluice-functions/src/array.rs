@@ -15,6 +15,7 @@
 //! - [`running`] — `arrayCumSum`, `arrayDifference`.
 //! - [`lookup`] — `transform(x, from, to[, default])`.
 //! - [`intersect`] — `arrayIntersect`.
+//! - [`rotate`] — `arrayRotateLeft/Right`, `arrayShiftLeft/Right`, `hasSubstr`.
 //! - [`lambda`] — kernels the engine calls for lambda forms (interface in its doc).
 //!
 //! Engine rewrites this family expects: `a[i]` → `arrayElement(a, i)` (also for maps),
@@ -32,6 +33,7 @@ pub(crate) mod lists;
 pub(crate) mod lookup;
 pub(crate) mod reduce;
 pub(crate) mod reshape;
+pub(crate) mod rotate;
 pub(crate) mod running;
 pub(crate) mod transform;
 
@@ -49,5 +51,6 @@ pub fn functions() -> Vec<ScalarUDF> {
     v.extend(lambda::functions());
     v.extend(lookup::functions());
     v.extend(intersect::functions());
+    v.extend(rotate::functions());
     v
 }
