@@ -42,17 +42,17 @@
 //! [`count_sum`], [`minmax`], [`uniq`], [`group_array`], [`quantile`], [`moments`].
 
 pub mod binary;
+pub mod cityhash;
 pub mod combinators;
 pub mod count_sum;
-pub mod cityhash;
-pub mod minmax;
-pub mod uniq;
-pub mod group_array;
-pub mod quantile;
-pub mod moments;
 pub mod factory;
 pub mod func;
+pub mod group_array;
+pub mod minmax;
+pub mod moments;
+pub mod quantile;
 pub mod udaf;
+pub mod uniq;
 pub mod value;
 
 #[cfg(test)]
@@ -65,7 +65,17 @@ use self::factory::{COMBINATORS, base_defs, is_known, parse_name};
 use self::udaf::ChAggregateUdf;
 
 /// Combinator suffixes registered eagerly on every base function by [`functions`].
-const EAGER_SUFFIXES: &[&str] = &["If", "State", "Merge", "MergeState", "OrNull", "OrDefault", "Array", "Distinct", "ForEach"];
+const EAGER_SUFFIXES: &[&str] = &[
+    "If",
+    "State",
+    "Merge",
+    "MergeState",
+    "OrNull",
+    "OrDefault",
+    "Array",
+    "Distinct",
+    "ForEach",
+];
 
 fn case_aliases(name: &str) -> Vec<String> {
     let mut v = Vec::new();
@@ -94,13 +104,18 @@ pub fn functions() -> Vec<AggregateUDF> {
                 }
             }
         }
-        out.push(AggregateUDF::new_from_impl(ChAggregateUdf::new(def.name, aliases)));
+        out.push(AggregateUDF::new_from_impl(ChAggregateUdf::new(
+            def.name, aliases,
+        )));
         for suffix in EAGER_SUFFIXES {
             let mut names: Vec<String> = Vec::new();
             for a in def.aliases {
                 names.push(format!("{a}{suffix}"));
             }
-            out.push(AggregateUDF::new_from_impl(ChAggregateUdf::new(format!("{}{suffix}", def.name), names)));
+            out.push(AggregateUDF::new_from_impl(ChAggregateUdf::new(
+                format!("{}{suffix}", def.name),
+                names,
+            )));
         }
     }
     debug_assert!(EAGER_SUFFIXES.iter().all(|s| COMBINATORS.contains(s)));
@@ -116,5 +131,8 @@ pub fn resolve(name: &str) -> Result<Option<AggregateUDF>> {
     if !is_known(&base) {
         return Ok(None);
     }
-    Ok(Some(AggregateUDF::new_from_impl(ChAggregateUdf::new(name.trim(), Vec::new()))))
+    Ok(Some(AggregateUDF::new_from_impl(ChAggregateUdf::new(
+        name.trim(),
+        Vec::new(),
+    ))))
 }

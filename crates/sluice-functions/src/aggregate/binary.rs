@@ -112,7 +112,8 @@ impl<'a> Reader<'a> {
     /// could possibly hold (protects against allocating from corrupt input).
     pub fn count(&mut self, min_elem_size: usize) -> Result<usize> {
         let n = self.var_uint()?;
-        if n.saturating_mul(min_elem_size.max(1) as u64) > self.buf.len() as u64 && min_elem_size > 0
+        if n.saturating_mul(min_elem_size.max(1) as u64) > self.buf.len() as u64
+            && min_elem_size > 0
         {
             ch_bail!(
                 CANNOT_READ_ALL_DATA,

@@ -57,7 +57,8 @@ fn hash_len0to16(s: &[u8]) -> u64 {
         let c = u32::from(s[len - 1]);
         let y = a.wrapping_add(b << 8);
         let z = (len as u32).wrapping_add(c << 2);
-        return shift_mix(u64::from(y).wrapping_mul(K2) ^ u64::from(z).wrapping_mul(K3)).wrapping_mul(K2);
+        return shift_mix(u64::from(y).wrapping_mul(K2) ^ u64::from(z).wrapping_mul(K3))
+            .wrapping_mul(K2);
     }
     K2
 }
@@ -69,13 +70,22 @@ fn hash_len17to32(s: &[u8]) -> u64 {
     let c = fetch64(s, len - 8).wrapping_mul(K2);
     let d = fetch64(s, len - 16).wrapping_mul(K0);
     hash_len16(
-        rotate(a.wrapping_sub(b), 43).wrapping_add(rotate(c, 30)).wrapping_add(d),
-        a.wrapping_add(rotate(b ^ K3, 20)).wrapping_sub(c).wrapping_add(len as u64),
+        rotate(a.wrapping_sub(b), 43)
+            .wrapping_add(rotate(c, 30))
+            .wrapping_add(d),
+        a.wrapping_add(rotate(b ^ K3, 20))
+            .wrapping_sub(c)
+            .wrapping_add(len as u64),
     )
 }
 
 fn weak_hash32_seeds(s: &[u8], i: usize, a: u64, b: u64) -> (u64, u64) {
-    let (w, x, y, z) = (fetch64(s, i), fetch64(s, i + 8), fetch64(s, i + 16), fetch64(s, i + 24));
+    let (w, x, y, z) = (
+        fetch64(s, i),
+        fetch64(s, i + 8),
+        fetch64(s, i + 16),
+        fetch64(s, i + 24),
+    );
     let mut a = a.wrapping_add(w);
     let mut b = rotate(b.wrapping_add(a).wrapping_add(z), 21);
     let c = a;
@@ -87,7 +97,11 @@ fn weak_hash32_seeds(s: &[u8], i: usize, a: u64, b: u64) -> (u64, u64) {
 fn hash_len33to64(s: &[u8]) -> u64 {
     let len = s.len();
     let mut z = fetch64(s, 24);
-    let mut a = fetch64(s, 0).wrapping_add((len as u64).wrapping_add(fetch64(s, len - 16)).wrapping_mul(K0));
+    let mut a = fetch64(s, 0).wrapping_add(
+        (len as u64)
+            .wrapping_add(fetch64(s, len - 16))
+            .wrapping_mul(K0),
+    );
     let mut b = rotate(a.wrapping_add(z), 52);
     let mut c = rotate(a, 37);
     a = a.wrapping_add(fetch64(s, 8));
@@ -104,7 +118,11 @@ fn hash_len33to64(s: &[u8]) -> u64 {
     a = a.wrapping_add(fetch64(s, len - 16));
     let wf = a.wrapping_add(z);
     let ws = b.wrapping_add(rotate(a, 31)).wrapping_add(c);
-    let r = shift_mix(vf.wrapping_add(ws).wrapping_mul(K2).wrapping_add(wf.wrapping_add(vs).wrapping_mul(K0)));
+    let r = shift_mix(
+        vf.wrapping_add(ws)
+            .wrapping_mul(K2)
+            .wrapping_add(wf.wrapping_add(vs).wrapping_mul(K0)),
+    );
     shift_mix(r.wrapping_mul(K0).wrapping_add(vs)).wrapping_mul(K2)
 }
 
@@ -131,7 +149,13 @@ pub fn city_hash64(s: &[u8]) -> u64 {
     let mut remaining = (len - 1) & !63usize;
     let mut pos = 0usize;
     loop {
-        x = rotate(x.wrapping_add(y).wrapping_add(v.0).wrapping_add(fetch64(s, pos + 16)), 37).wrapping_mul(K1);
+        x = rotate(
+            x.wrapping_add(y)
+                .wrapping_add(v.0)
+                .wrapping_add(fetch64(s, pos + 16)),
+            37,
+        )
+        .wrapping_mul(K1);
         y = rotate(y.wrapping_add(v.1).wrapping_add(fetch64(s, pos + 48)), 42).wrapping_mul(K1);
         x ^= w.1;
         y ^= v.0;
@@ -146,7 +170,9 @@ pub fn city_hash64(s: &[u8]) -> u64 {
         }
     }
     hash_len16(
-        hash_len16(v.0, w.0).wrapping_add(shift_mix(y).wrapping_mul(K1)).wrapping_add(z),
+        hash_len16(v.0, w.0)
+            .wrapping_add(shift_mix(y).wrapping_mul(K1))
+            .wrapping_add(z),
         hash_len16(v.1, w.1).wrapping_add(x),
     )
 }
@@ -159,7 +185,11 @@ mod tests {
     fn matches_clickhouse() {
         // Expected values: ch-oracle `SELECT hex(cityHash64(s))`.
         for (s, want) in super::super::tests::CITY_HASH_EXPECTED {
-            assert_eq!(format!("{:016X}", city_hash64(s.as_bytes())), *want, "{s:?}");
+            assert_eq!(
+                format!("{:016X}", city_hash64(s.as_bytes())),
+                *want,
+                "{s:?}"
+            );
         }
     }
 }

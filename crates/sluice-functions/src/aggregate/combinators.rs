@@ -9,6 +9,8 @@
 //! arguments). `-Distinct` uses its own format: `VarUInt` count of distinct rows, each
 //! row as a binary string of the arguments' `RowBinary` encodings.
 
+use std::sync::Arc;
+
 use std::collections::HashSet;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, UInt8Array};
@@ -36,7 +38,9 @@ pub fn build(suffix: &str, nested: &str, params: &[Param], args: &[ChType]) -> R
             let ret = f.state_type();
             let name = display_name(&format!("{nested}State"), params);
             Ok(AggFunc::new(name, args.to_vec(), ret, move || {
-                Box::new(StateState { nested: f.new_state() })
+                Box::new(StateState {
+                    nested: f.new_state(),
+                })
             }))
         }
         "Merge" | "MergeState" => build_merge(nested, args, suffix == "MergeState"),
@@ -49,18 +53,32 @@ pub fn build(suffix: &str, nested: &str, params: &[Param], args: &[ChType]) -> R
             }
             let f = build_named(nested, params, args)?;
             let or_null = suffix == "OrNull";
-            let ret = if or_null && can_be_nullable(&f.ret) { f.ret.clone().into_nullable() } else { f.ret.clone() };
+            let ret = if or_null && can_be_nullable(&f.ret) {
+                f.ret.clone().into_nullable()
+            } else {
+                f.ret.clone()
+            };
             let name = display_name(&format!("{nested}{suffix}"), params);
             let ret2 = ret.clone();
             Ok(AggFunc::new(name, args.to_vec(), ret, move || {
-                Box::new(OrFillState { nested: f.new_state(), has: false, ret: ret2.clone() })
+                Box::new(OrFillState {
+                    nested: f.new_state(),
+                    has: false,
+                    ret: ret2.clone(),
+                })
             }))
         }
         "Distinct" => {
             let f = build_named(nested, params, args)?;
-            Ok(distinct(f, display_name(&format!("{nested}Distinct"), params)))
+            Ok(distinct(
+                f,
+                display_name(&format!("{nested}Distinct"), params),
+            ))
         }
-        _ => ch_bail!(UNKNOWN_AGGREGATE_FUNCTION, "Unknown aggregate function combinator {suffix}"),
+        _ => ch_bail!(
+            UNKNOWN_AGGREGATE_FUNCTION,
+            "Unknown aggregate function combinator {suffix}"
+        ),
     }
 }
 
@@ -68,7 +86,11 @@ pub fn build(suffix: &str, nested: &str, params: &[Param], args: &[ChType]) -> R
 pub fn can_be_nullable(t: &ChType) -> bool {
     !matches!(
         t,
-        ChType::Array(_) | ChType::Tuple(_) | ChType::Map(..) | ChType::AggregateFunction { .. } | ChType::Nullable(_)
+        ChType::Array(_)
+            | ChType::Tuple(_)
+            | ChType::Map(..)
+            | ChType::AggregateFunction { .. }
+            | ChType::Nullable(_)
     ) && !t.is_nullable()
 }
 
@@ -92,7 +114,11 @@ fn build_if(nested: &str, params: &[Param], args: &[ChType]) -> Result<AggFuncRe
     let f = build_named(nested, params, &args[..args.len() - 1])?;
     let name = display_name(&format!("{nested}If"), params);
     let ret = f.ret.clone();
-    Ok(AggFunc::new(name, args.to_vec(), ret, move || Box::new(IfState { nested: f.new_state() })))
+    Ok(AggFunc::new(name, args.to_vec(), ret, move || {
+        Box::new(IfState {
+            nested: f.new_state(),
+        })
+    }))
 }
 
 /// Rows where the condition column is true (NULL counts as false).
@@ -106,7 +132,11 @@ pub fn condition_mask(cond: &ArrayRef) -> Result<BooleanArray> {
             cmp::neq(&c, &UInt8Array::new_scalar(0))?
         }
     };
-    Ok(if mask.null_count() > 0 { compute::prep_null_mask_filter(&mask) } else { mask })
+    Ok(if mask.null_count() > 0 {
+        compute::prep_null_mask_filter(&mask)
+    } else {
+        mask
+    })
 }
 
 /// `args` restricted to rows where `mask` is true (cheap when all are).
@@ -125,7 +155,9 @@ struct IfState {
 impl AggState for IfState {
     impl_as_any!();
     fn add(&mut self, args: &[ArrayRef]) -> Result<()> {
-        let Some((cond, rest)) = args.split_last() else { return Ok(()) };
+        let Some((cond, rest)) = args.split_last() else {
+            return Ok(());
+        };
         let mask = condition_mask(cond)?;
         if mask.true_count() == 0 {
             return Ok(());
@@ -133,7 +165,9 @@ impl AggState for IfState {
         if rest.is_empty() {
             // `countIf(cond)`: the nested function has no argument; give it the selected
             // rows of the condition so it sees the row count.
-            return self.nested.add(&filter_args(std::slice::from_ref(cond), &mask)?);
+            return self
+                .nested
+                .add(&filter_args(std::slice::from_ref(cond), &mask)?);
         }
         self.nested.add(&filter_args(rest, &mask)?)
     }
@@ -156,10 +190,18 @@ impl AggState for IfState {
 
 // ---------------------------------------------------------------- -Array / -ForEach
 
-fn build_array(nested: &str, params: &[Param], args: &[ChType], for_each: bool) -> Result<AggFuncRef> {
+fn build_array(
+    nested: &str,
+    params: &[Param],
+    args: &[ChType],
+    for_each: bool,
+) -> Result<AggFuncRef> {
     let suffix = if for_each { "ForEach" } else { "Array" };
     if args.is_empty() {
-        ch_bail!(NUMBER_OF_ARGUMENTS_DOESNT_MATCH, "Aggregate function {nested}{suffix} requires arguments");
+        ch_bail!(
+            NUMBER_OF_ARGUMENTS_DOESNT_MATCH,
+            "Aggregate function {nested}{suffix} requires arguments"
+        );
     }
     let mut elems = Vec::with_capacity(args.len());
     for a in args {
@@ -176,31 +218,54 @@ fn build_array(nested: &str, params: &[Param], args: &[ChType], for_each: bool) 
     if for_each {
         let ret = ChType::Array(Box::new(f.ret.clone()));
         Ok(AggFunc::new(name, args.to_vec(), ret, move || {
-            Box::new(ForEachState { func: f.clone(), states: Vec::new() })
+            Box::new(ForEachState {
+                func: Arc::clone(&f),
+                states: Vec::new(),
+            })
         }))
     } else {
         let ret = f.ret.clone();
-        Ok(AggFunc::new(name, args.to_vec(), ret, move || Box::new(ArrayState { nested: f.new_state() })))
+        Ok(AggFunc::new(name, args.to_vec(), ret, move || {
+            Box::new(ArrayState {
+                nested: f.new_state(),
+            })
+        }))
     }
 }
 
 /// Per-row element ranges of list columns, checked to have equal lengths row by row.
-fn list_ranges(args: &[ArrayRef]) -> Result<Vec<(ArrayRef, Vec<(usize, usize)>)>> {
-    let mut out: Vec<(ArrayRef, Vec<(usize, usize)>)> = Vec::with_capacity(args.len());
+/// A list column's flat values and each row's (start, length) in them.
+type ListRanges = (ArrayRef, Vec<(usize, usize)>);
+
+fn list_ranges(args: &[ArrayRef]) -> Result<Vec<ListRanges>> {
+    let mut out: Vec<ListRanges> = Vec::with_capacity(args.len());
     for a in args {
         let Some(list) = a.as_list_opt::<i32>() else {
-            ch_bail!(ILLEGAL_TYPE_OF_ARGUMENT, "Argument of -Array/-ForEach must be an array, got {}", a.data_type());
+            ch_bail!(
+                ILLEGAL_TYPE_OF_ARGUMENT,
+                "Argument of -Array/-ForEach must be an array, got {}",
+                a.data_type()
+            );
         };
         let offs = list.value_offsets();
         let ranges: Vec<(usize, usize)> = (0..list.len())
-            .map(|i| if list.is_null(i) { (offs[i] as usize, 0) } else { (offs[i] as usize, (offs[i + 1] - offs[i]) as usize) })
+            .map(|i| {
+                if list.is_null(i) {
+                    (offs[i] as usize, 0)
+                } else {
+                    (offs[i] as usize, (offs[i + 1] - offs[i]) as usize)
+                }
+            })
             .collect();
-        if let Some((_, first)) = out.first() {
-            if first.iter().zip(&ranges).any(|(a, b)| a.1 != b.1) {
-                ch_bail!(SIZES_OF_ARRAYS_DOESNT_MATCH, "Arrays passed to aggregate function with -Array/-ForEach suffix have different sizes");
-            }
+        if let Some((_, first)) = out.first()
+            && first.iter().zip(&ranges).any(|(a, b)| a.1 != b.1)
+        {
+            ch_bail!(
+                SIZES_OF_ARRAYS_DOESNT_MATCH,
+                "Arrays passed to aggregate function with -Array/-ForEach suffix have different sizes"
+            );
         }
-        out.push((list.values().clone(), ranges));
+        out.push((Arc::clone(list.values()), ranges));
     }
     Ok(out)
 }
@@ -223,7 +288,8 @@ impl AggState for ArrayState {
                 let len: usize = ranges.iter().map(|r| r.1).sum();
                 flat.push(values.slice(start, len));
             } else {
-                let parts: Vec<ArrayRef> = ranges.iter().map(|(s, l)| values.slice(*s, *l)).collect();
+                let parts: Vec<ArrayRef> =
+                    ranges.iter().map(|(s, l)| values.slice(*s, *l)).collect();
                 let refs: Vec<&dyn Array> = parts.iter().map(|a| a.as_ref()).collect();
                 flat.push(compute::concat(&refs)?);
             }
@@ -260,14 +326,19 @@ impl AggState for ForEachState {
     impl_as_any!();
     fn add(&mut self, args: &[ArrayRef]) -> Result<()> {
         let lists = list_ranges(args)?;
-        let Some((_, first)) = lists.first() else { return Ok(()) };
+        let Some((_, first)) = lists.first() else {
+            return Ok(());
+        };
         for row in 0..first.len() {
             let n = first[row].1;
             while self.states.len() < n {
                 self.states.push(self.func.new_state());
             }
             for i in 0..n {
-                let elem: Vec<ArrayRef> = lists.iter().map(|(v, r)| v.slice(r[row].0 + i, 1)).collect();
+                let elem: Vec<ArrayRef> = lists
+                    .iter()
+                    .map(|(v, r)| v.slice(r[row].0 + i, 1))
+                    .collect();
                 self.states[i].add(&elem)?;
             }
         }
@@ -301,7 +372,11 @@ impl AggState for ForEachState {
         Ok(())
     }
     fn finalize(&self) -> Result<ScalarValue> {
-        let vals = self.states.iter().map(|s| s.finalize()).collect::<Result<Vec<_>>>()?;
+        let vals = self
+            .states
+            .iter()
+            .map(|s| s.finalize())
+            .collect::<Result<Vec<_>>>()?;
         list_scalar(&self.func.ret, scalars_to_array(&self.func.ret, vals)?)
     }
     fn size(&self) -> usize {
@@ -344,14 +419,20 @@ impl AggState for StateState {
 pub fn state_function(t: &ChType) -> Result<AggFuncRef> {
     match t {
         ChType::AggregateFunction { func, args } => build_full(func, args),
-        _ => ch_bail!(ILLEGAL_TYPE_OF_ARGUMENT, "Illegal type {t} of argument: must be AggregateFunction(...)"),
+        _ => ch_bail!(
+            ILLEGAL_TYPE_OF_ARGUMENT,
+            "Illegal type {t} of argument: must be AggregateFunction(...)"
+        ),
     }
 }
 
 fn build_merge(nested: &str, args: &[ChType], keep_state: bool) -> Result<AggFuncRef> {
     let suffix = if keep_state { "MergeState" } else { "Merge" };
     if args.len() != 1 {
-        ch_bail!(NUMBER_OF_ARGUMENTS_DOESNT_MATCH, "Aggregate function {nested}{suffix} requires exactly one argument");
+        ch_bail!(
+            NUMBER_OF_ARGUMENTS_DOESNT_MATCH,
+            "Aggregate function {nested}{suffix} requires exactly one argument"
+        );
     }
     let t = &args[0];
     let ChType::AggregateFunction { func, .. } = t else {
@@ -369,9 +450,17 @@ fn build_merge(nested: &str, args: &[ChType], keep_state: bool) -> Result<AggFun
     }
     let f = state_function(t)?;
     let ret = if keep_state { t.clone() } else { f.ret.clone() };
-    let (name, fargs) = if keep_state { (f.name.clone(), f.args.clone()) } else { (format!("{nested}{suffix}"), args.to_vec()) };
+    let (name, fargs) = if keep_state {
+        (f.name.clone(), f.args.clone())
+    } else {
+        (format!("{nested}{suffix}"), args.to_vec())
+    };
     Ok(AggFunc::new(name, fargs, ret, move || {
-        Box::new(MergeState { func: f.clone(), nested: f.new_state(), keep_state })
+        Box::new(MergeState {
+            func: Arc::clone(&f),
+            nested: f.new_state(),
+            keep_state,
+        })
     }))
 }
 
@@ -385,8 +474,14 @@ struct MergeState {
 impl AggState for MergeState {
     impl_as_any!();
     fn add(&mut self, args: &[ArrayRef]) -> Result<()> {
-        let Some(col) = args.first() else { return Ok(()) };
-        let col = if col.data_type() == &DataType::Binary { col.clone() } else { compute::cast(col, &DataType::Binary)? };
+        let Some(col) = args.first() else {
+            return Ok(());
+        };
+        let col = if col.data_type() == &DataType::Binary {
+            Arc::clone(col)
+        } else {
+            compute::cast(col, &DataType::Binary)?
+        };
         let bin = col.as_binary::<i32>();
         for i in 0..bin.len() {
             if bin.is_valid(i) {
@@ -452,7 +547,11 @@ impl AggState for OrFillState {
         Ok(())
     }
     fn finalize(&self) -> Result<ScalarValue> {
-        if self.has { self.nested.finalize() } else { default_value(&self.ret) }
+        if self.has {
+            self.nested.finalize()
+        } else {
+            default_value(&self.ret)
+        }
     }
     fn size(&self) -> usize {
         self.nested.size() + 8
@@ -466,7 +565,11 @@ pub fn distinct(f: AggFuncRef, name: String) -> AggFuncRef {
     let args = f.args.clone();
     let ret = f.ret.clone();
     AggFunc::new(name, args, ret, move || {
-        Box::new(DistinctState { func: f.clone(), seen: HashSet::new(), rows: Vec::new() })
+        Box::new(DistinctState {
+            func: Arc::clone(&f),
+            seen: HashSet::new(),
+            rows: Vec::new(),
+        })
     })
 }
 
@@ -522,7 +625,8 @@ impl AggState for DistinctState {
         Ok(())
     }
     fn finalize(&self) -> Result<ScalarValue> {
-        let mut cols: Vec<Vec<ScalarValue>> = vec![Vec::with_capacity(self.rows.len()); self.func.args.len()];
+        let mut cols: Vec<Vec<ScalarValue>> =
+            vec![Vec::with_capacity(self.rows.len()); self.func.args.len()];
         for k in &self.rows {
             let mut r = Reader::new(k);
             for (i, t) in self.func.args.iter().enumerate() {
@@ -552,10 +656,18 @@ impl AggState for DistinctState {
 /// `nullable_result` the result is Nullable and NULL if no row remained.
 pub fn null(nested: AggFuncRef, args: Vec<ChType>, nullable_result: bool) -> AggFuncRef {
     let nullable_result = nullable_result && can_be_nullable(&nested.ret);
-    let ret = if nullable_result { nested.ret.clone().into_nullable() } else { nested.ret.clone() };
+    let ret = if nullable_result {
+        nested.ret.clone().into_nullable()
+    } else {
+        nested.ret.clone()
+    };
     let name = nested.name.clone();
     AggFunc::new(name, args, ret, move || {
-        Box::new(NullState { nested: nested.new_state(), seen: false, nullable_result })
+        Box::new(NullState {
+            nested: nested.new_state(),
+            seen: false,
+            nullable_result,
+        })
     })
 }
 
@@ -643,7 +755,12 @@ impl AggState for NullState {
 /// A function with a `NULL` literal argument: its result is always `NULL` of type
 /// `Nullable(Nothing)`.
 pub fn nothing(name: &str, args: &[ChType]) -> AggFuncRef {
-    AggFunc::new(name, args.to_vec(), ChType::Nullable(Box::new(ChType::Nothing)), || Box::new(NothingState))
+    AggFunc::new(
+        name,
+        args.to_vec(),
+        ChType::Nullable(Box::new(ChType::Nothing)),
+        || Box::new(NothingState),
+    )
 }
 
 #[derive(Debug)]

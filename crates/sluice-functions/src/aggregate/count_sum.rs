@@ -7,6 +7,8 @@
 //! on overflow as in ClickHouse. States: `count` = `VarUInt`; `sum` = the accumulator in
 //! little-endian; `avg` = numerator (as `sum` stores it) then `VarUInt` count.
 
+use std::sync::Arc;
+
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::compute;
 use datafusion::arrow::datatypes::{
@@ -24,8 +26,20 @@ use crate::{ch_bail, impl_as_any};
 /// The base definitions of this family.
 pub fn defs() -> Vec<BaseDef> {
     vec![
-        BaseDef { name: "count", aliases: &[], case_insensitive: true, nulls: NullMode::Own, build: build_count },
-        BaseDef { name: "sum", aliases: &[], case_insensitive: true, nulls: NullMode::Skip, build: build_sum },
+        BaseDef {
+            name: "count",
+            aliases: &[],
+            case_insensitive: true,
+            nulls: NullMode::Own,
+            build: build_count,
+        },
+        BaseDef {
+            name: "sum",
+            aliases: &[],
+            case_insensitive: true,
+            nulls: NullMode::Skip,
+            build: build_sum,
+        },
         BaseDef {
             name: "sumWithOverflow",
             aliases: &[],
@@ -33,7 +47,13 @@ pub fn defs() -> Vec<BaseDef> {
             nulls: NullMode::Skip,
             build: build_sum_with_overflow,
         },
-        BaseDef { name: "avg", aliases: &[], case_insensitive: true, nulls: NullMode::Skip, build: build_avg },
+        BaseDef {
+            name: "avg",
+            aliases: &[],
+            case_insensitive: true,
+            nulls: NullMode::Skip,
+            build: build_avg,
+        },
     ]
 }
 
@@ -41,17 +61,28 @@ pub fn defs() -> Vec<BaseDef> {
 
 fn build_count(b: &BuildArgs) -> Result<AggFuncRef> {
     b.no_params()?;
-    Ok(AggFunc::new("count", b.args.to_vec(), ChType::UInt64, || Box::new(CountState(0))))
+    Ok(AggFunc::new(
+        "count",
+        b.args.to_vec(),
+        ChType::UInt64,
+        || Box::new(CountState(0)),
+    ))
 }
 
 /// Rows where every argument is non-NULL.
 pub fn non_null_rows(args: &[ArrayRef]) -> Result<usize> {
-    let Some(first) = args.first() else { return Ok(0) };
-    let nullable: Vec<&ArrayRef> =
-        args.iter().filter(|a| a.null_count() > 0 || a.data_type() == &DataType::Null).collect();
+    let Some(first) = args.first() else {
+        return Ok(0);
+    };
+    let nullable: Vec<&ArrayRef> = args
+        .iter()
+        .filter(|a| a.null_count() > 0 || a.data_type() == &DataType::Null)
+        .collect();
     match nullable.len() {
         0 => Ok(first.len()),
-        1 if nullable[0].data_type() != &DataType::Null => Ok(first.len() - nullable[0].null_count()),
+        1 if nullable[0].data_type() != &DataType::Null => {
+            Ok(first.len() - nullable[0].null_count())
+        }
         _ => {
             let mut mask = None;
             for a in nullable {
@@ -109,7 +140,11 @@ pub enum SumKind {
     /// `Decimal(38, S)` (also `Int128`/`UInt128` when `wide` is false and `int` is true).
     D128 { precision: u8, scale: i8 },
     /// `Decimal256` storage: `Decimal(76, S)` and the 128/256-bit integers.
-    D256 { precision: u8, scale: i8, bytes: usize },
+    D256 {
+        precision: u8,
+        scale: i8,
+        bytes: usize,
+    },
 }
 
 impl SumKind {
@@ -119,19 +154,51 @@ impl SumKind {
             ChType::UInt8 | ChType::UInt16 | ChType::UInt32 | ChType::UInt64 | ChType::Bool => {
                 (SumKind::U64, ChType::UInt64)
             }
-            ChType::Int8 | ChType::Int16 | ChType::Int32 | ChType::Int64 => (SumKind::I64, ChType::Int64),
+            ChType::Int8 | ChType::Int16 | ChType::Int32 | ChType::Int64 => {
+                (SumKind::I64, ChType::Int64)
+            }
             ChType::Float32 | ChType::Float64 | ChType::BFloat16 => (SumKind::F64, ChType::Float64),
             ChType::Decimal { precision, scale } if *precision <= 38 => (
-                SumKind::D128 { precision: 38, scale: *scale as i8 },
-                ChType::Decimal { precision: 38, scale: *scale },
+                SumKind::D128 {
+                    precision: 38,
+                    scale: *scale as i8,
+                },
+                ChType::Decimal {
+                    precision: 38,
+                    scale: *scale,
+                },
             ),
             ChType::Decimal { scale, .. } => (
-                SumKind::D256 { precision: 76, scale: *scale as i8, bytes: 32 },
-                ChType::Decimal { precision: 76, scale: *scale },
+                SumKind::D256 {
+                    precision: 76,
+                    scale: *scale as i8,
+                    bytes: 32,
+                },
+                ChType::Decimal {
+                    precision: 76,
+                    scale: *scale,
+                },
             ),
-            ChType::Int128 | ChType::UInt128 => (SumKind::D256 { precision: 76, scale: 0, bytes: 16 }, t.clone()),
-            ChType::Int256 | ChType::UInt256 => (SumKind::D256 { precision: 76, scale: 0, bytes: 32 }, t.clone()),
-            _ => ch_bail!(ILLEGAL_TYPE_OF_ARGUMENT, "Illegal type {t} of argument for aggregate function {func}"),
+            ChType::Int128 | ChType::UInt128 => (
+                SumKind::D256 {
+                    precision: 76,
+                    scale: 0,
+                    bytes: 16,
+                },
+                t.clone(),
+            ),
+            ChType::Int256 | ChType::UInt256 => (
+                SumKind::D256 {
+                    precision: 76,
+                    scale: 0,
+                    bytes: 32,
+                },
+                t.clone(),
+            ),
+            _ => ch_bail!(
+                ILLEGAL_TYPE_OF_ARGUMENT,
+                "Illegal type {t} of argument for aggregate function {func}"
+            ),
         })
     }
 
@@ -141,7 +208,9 @@ impl SumKind {
             SumKind::I64 => DataType::Int64,
             SumKind::F64 => DataType::Float64,
             SumKind::D128 { precision, scale } => DataType::Decimal128(*precision, *scale),
-            SumKind::D256 { precision, scale, .. } => DataType::Decimal256(*precision, *scale),
+            SumKind::D256 {
+                precision, scale, ..
+            } => DataType::Decimal256(*precision, *scale),
         }
     }
 }
@@ -176,14 +245,26 @@ impl SumAcc {
     /// Adds every value of `arr` (no NULLs expected; NULLs are ignored).
     pub fn add_array(&mut self, kind: &SumKind, arr: &ArrayRef) -> Result<()> {
         let dt = kind.arrow();
-        let a = if arr.data_type() == &dt { arr.clone() } else { compute::cast(arr, &dt)? };
+        let a = if arr.data_type() == &dt {
+            Arc::clone(arr)
+        } else {
+            compute::cast(arr, &dt)?
+        };
         match self {
-            SumAcc::U(s) => *s = s.wrapping_add(compute::sum(a.as_primitive::<UInt64Type>()).unwrap_or(0)),
-            SumAcc::I(s) => *s = s.wrapping_add(compute::sum(a.as_primitive::<Int64Type>()).unwrap_or(0)),
+            SumAcc::U(s) => {
+                *s = s.wrapping_add(compute::sum(a.as_primitive::<UInt64Type>()).unwrap_or(0))
+            }
+            SumAcc::I(s) => {
+                *s = s.wrapping_add(compute::sum(a.as_primitive::<Int64Type>()).unwrap_or(0))
+            }
             SumAcc::F(s) => *s += compute::sum(a.as_primitive::<Float64Type>()).unwrap_or(0.0),
-            SumAcc::D128(s) => *s = s.wrapping_add(compute::sum(a.as_primitive::<Decimal128Type>()).unwrap_or(0)),
+            SumAcc::D128(s) => {
+                *s = s.wrapping_add(compute::sum(a.as_primitive::<Decimal128Type>()).unwrap_or(0))
+            }
             SumAcc::D256(s) => {
-                *s = s.wrapping_add(compute::sum(a.as_primitive::<Decimal256Type>()).unwrap_or(i256::ZERO))
+                *s = s.wrapping_add(
+                    compute::sum(a.as_primitive::<Decimal256Type>()).unwrap_or(i256::ZERO),
+                )
             }
         }
         Ok(())
@@ -241,10 +322,15 @@ impl SumAcc {
             (SumAcc::U(v), _) => ScalarValue::UInt64(Some(*v)),
             (SumAcc::I(v), _) => ScalarValue::Int64(Some(*v)),
             (SumAcc::F(v), _) => ScalarValue::Float64(Some(*v)),
-            (SumAcc::D128(v), SumKind::D128 { precision, scale }) => ScalarValue::Decimal128(Some(*v), *precision, *scale),
-            (SumAcc::D256(v), SumKind::D256 { precision, scale, .. }) => {
-                ScalarValue::Decimal256(Some(*v), *precision, *scale)
+            (SumAcc::D128(v), SumKind::D128 { precision, scale }) => {
+                ScalarValue::Decimal128(Some(*v), *precision, *scale)
             }
+            (
+                SumAcc::D256(v),
+                SumKind::D256 {
+                    precision, scale, ..
+                },
+            ) => ScalarValue::Decimal256(Some(*v), *precision, *scale),
             (SumAcc::D128(v), _) => ScalarValue::Decimal128(Some(*v), 38, 0),
             (SumAcc::D256(v), _) => ScalarValue::Decimal256(Some(*v), 76, 0),
         }
@@ -256,7 +342,9 @@ impl SumAcc {
             (SumAcc::U(v), _) => *v as f64,
             (SumAcc::I(v), _) => *v as f64,
             (SumAcc::F(v), _) => *v,
-            (SumAcc::D128(v), SumKind::D128 { scale, .. }) => *v as f64 / 10f64.powi(i32::from(*scale)),
+            (SumAcc::D128(v), SumKind::D128 { scale, .. }) => {
+                *v as f64 / 10f64.powi(i32::from(*scale))
+            }
             (SumAcc::D256(v), SumKind::D256 { scale, .. }) => {
                 i256_f64(v) / 10f64.powi(i32::from(*scale))
             }
@@ -278,7 +366,10 @@ fn build_sum(b: &BuildArgs) -> Result<AggFuncRef> {
     b.expect_args(1)?;
     let (kind, ret) = SumKind::for_type(&b.args[0], b.name)?;
     Ok(AggFunc::new("sum", b.args.to_vec(), ret, move || {
-        Box::new(SumState { acc: SumAcc::zero(&kind), kind: kind.clone() })
+        Box::new(SumState {
+            acc: SumAcc::zero(&kind),
+            kind: kind.clone(),
+        })
     }))
 }
 
@@ -288,14 +379,23 @@ fn build_sum_with_overflow(b: &BuildArgs) -> Result<AggFuncRef> {
     let t = b.args[0].clone();
     let (kind, _) = SumKind::for_type(&t, b.name)?;
     let kind = match (&kind, &t) {
-        (SumKind::D128 { .. }, ChType::Decimal { precision, scale }) => {
-            SumKind::D128 { precision: *precision, scale: *scale as i8 }
-        }
+        (SumKind::D128 { .. }, ChType::Decimal { precision, scale }) => SumKind::D128 {
+            precision: *precision,
+            scale: *scale as i8,
+        },
         _ => kind,
     };
-    Ok(AggFunc::new("sumWithOverflow", b.args.to_vec(), t.clone(), move || {
-        Box::new(SumState { acc: SumAcc::zero(&kind), kind: kind.clone() })
-    }))
+    Ok(AggFunc::new(
+        "sumWithOverflow",
+        b.args.to_vec(),
+        t.clone(),
+        move || {
+            Box::new(SumState {
+                acc: SumAcc::zero(&kind),
+                kind: kind.clone(),
+            })
+        },
+    ))
 }
 
 #[derive(Debug)]
@@ -335,9 +435,18 @@ fn build_avg(b: &BuildArgs) -> Result<AggFuncRef> {
     b.no_params()?;
     b.expect_args(1)?;
     let (kind, _) = SumKind::for_type(&b.args[0], b.name)?;
-    Ok(AggFunc::new("avg", b.args.to_vec(), ChType::Float64, move || {
-        Box::new(AvgState { acc: SumAcc::zero(&kind), kind: kind.clone(), count: 0 })
-    }))
+    Ok(AggFunc::new(
+        "avg",
+        b.args.to_vec(),
+        ChType::Float64,
+        move || {
+            Box::new(AvgState {
+                acc: SumAcc::zero(&kind),
+                kind: kind.clone(),
+                count: 0,
+            })
+        },
+    ))
 }
 
 #[derive(Debug)]
@@ -373,6 +482,8 @@ impl AggState for AvgState {
         Ok(())
     }
     fn finalize(&self) -> Result<ScalarValue> {
-        Ok(ScalarValue::Float64(Some(self.acc.as_f64(&self.kind) / self.count as f64)))
+        Ok(ScalarValue::Float64(Some(
+            self.acc.as_f64(&self.kind) / self.count as f64,
+        )))
     }
 }

@@ -101,7 +101,8 @@ fn lookup(name: &str) -> Option<BaseDef> {
         }
         if ci.is_none()
             && d.case_insensitive
-            && (d.name.eq_ignore_ascii_case(name) || d.aliases.iter().any(|a| a.eq_ignore_ascii_case(name)))
+            && (d.name.eq_ignore_ascii_case(name)
+                || d.aliases.iter().any(|a| a.eq_ignore_ascii_case(name)))
         {
             ci = Some(i);
         }
@@ -197,7 +198,9 @@ pub fn is_known(name: &str) -> bool {
         return true;
     }
     COMBINATORS.iter().any(|suffix| {
-        name.len() > suffix.len() && name.ends_with(suffix) && is_known(&name[..name.len() - suffix.len()])
+        name.len() > suffix.len()
+            && name.ends_with(suffix)
+            && is_known(&name[..name.len() - suffix.len()])
     })
 }
 
@@ -223,7 +226,10 @@ pub fn build_named(name: &str, params: &[Param], args: &[ChType]) -> Result<AggF
             }
         }
     }
-    ch_bail!(UNKNOWN_AGGREGATE_FUNCTION, "Unknown aggregate function {name}")
+    ch_bail!(
+        UNKNOWN_AGGREGATE_FUNCTION,
+        "Unknown aggregate function {name}"
+    )
 }
 
 /// `LowCardinality(T)` → `T` (also inside `Nullable`).
@@ -236,14 +242,18 @@ pub fn strip_low_cardinality(t: &ChType) -> ChType {
 }
 
 fn build_base(def: &BaseDef, params: &[Param], args: &[ChType]) -> Result<AggFuncRef> {
-    let any_nullable = args.iter().any(|t| t.is_nullable() || matches!(t, ChType::Nothing));
+    let any_nullable = args
+        .iter()
+        .any(|t| t.is_nullable() || matches!(t, ChType::Nothing));
     if def.nulls == NullMode::Own || !any_nullable {
-        return (def.build)(&BuildArgs { name: def.name, params, args });
+        return (def.build)(&BuildArgs {
+            name: def.name,
+            params,
+            args,
+        });
     }
-    if args.iter().any(|t| matches!(t.base(), ChType::Nothing)) {
-        if def.nulls == NullMode::Skip {
-            return Ok(combinators::nothing(&display_name(def.name, params), args));
-        }
+    if args.iter().any(|t| matches!(t.base(), ChType::Nothing)) && def.nulls == NullMode::Skip {
+        return Ok(combinators::nothing(&display_name(def.name, params), args));
     }
     let stripped: Vec<ChType> = args
         .iter()
@@ -253,8 +263,16 @@ fn build_base(def: &BaseDef, params: &[Param], args: &[ChType]) -> Result<AggFun
             _ => t.non_nullable(),
         })
         .collect();
-    let nested = (def.build)(&BuildArgs { name: def.name, params, args: &stripped })?;
-    Ok(combinators::null(nested, args.to_vec(), def.nulls == NullMode::Skip))
+    let nested = (def.build)(&BuildArgs {
+        name: def.name,
+        params,
+        args: &stripped,
+    })?;
+    Ok(combinators::null(
+        nested,
+        args.to_vec(),
+        def.nulls == NullMode::Skip,
+    ))
 }
 
 #[cfg(test)]

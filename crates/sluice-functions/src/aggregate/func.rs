@@ -53,7 +53,12 @@ impl AggFunc {
         ret: ChType,
         factory: impl Fn() -> Box<dyn AggState> + Send + Sync + 'static,
     ) -> AggFuncRef {
-        Arc::new(AggFunc { name: name.into(), args, ret, factory: Arc::new(factory) })
+        Arc::new(AggFunc {
+            name: name.into(),
+            args,
+            ret,
+            factory: Arc::new(factory),
+        })
     }
 
     /// An empty state.
@@ -63,7 +68,10 @@ impl AggFunc {
 
     /// The `AggregateFunction(name, T…)` type of this function's states.
     pub fn state_type(&self) -> ChType {
-        ChType::AggregateFunction { func: self.name.clone(), args: self.args.clone() }
+        ChType::AggregateFunction {
+            func: self.name.clone(),
+            args: self.args.clone(),
+        }
     }
 
     /// Deserializes a state written by [`AggState::serialize`] of this function.

@@ -9,6 +9,8 @@
 //! at most `3·N` distinct values were seen; results are ordered by count (descending),
 //! ties by first appearance, as ClickHouse's counter list orders them.
 
+use std::sync::Arc;
+
 use std::collections::{HashMap, HashSet};
 
 use datafusion::arrow::array::{Array, ArrayRef};
@@ -25,7 +27,13 @@ use crate::{ch_bail, impl_as_any};
 
 /// The base definitions of this family.
 pub fn defs() -> Vec<BaseDef> {
-    let def = |name, build| BaseDef { name, aliases: &[], case_insensitive: false, nulls: NullMode::SkipKeepType, build };
+    let def = |name, build| BaseDef {
+        name,
+        aliases: &[],
+        case_insensitive: false,
+        nulls: NullMode::SkipKeepType,
+        build,
+    };
     vec![
         def("groupArray", build_group_array),
         def("groupUniqArray", build_group_uniq_array),
@@ -38,9 +46,17 @@ fn size_param(b: &BuildArgs, max: u64) -> Result<Option<usize>> {
         [] => Ok(None),
         [p] => match p {
             Param::UInt(v) if *v > 0 && *v <= max => Ok(Some(*v as usize)),
-            _ => ch_bail!(BAD_ARGUMENTS, "Parameter for aggregate function {} should be positive number", b.name),
+            _ => ch_bail!(
+                BAD_ARGUMENTS,
+                "Parameter for aggregate function {} should be positive number",
+                b.name
+            ),
         },
-        _ => ch_bail!(NUMBER_OF_ARGUMENTS_DOESNT_MATCH, "Incorrect number of parameters for aggregate function {}, should be 0 or 1", b.name),
+        _ => ch_bail!(
+            NUMBER_OF_ARGUMENTS_DOESNT_MATCH,
+            "Incorrect number of parameters for aggregate function {}, should be 0 or 1",
+            b.name
+        ),
     }
 }
 
@@ -51,9 +67,19 @@ fn build_group_array(b: &BuildArgs) -> Result<AggFuncRef> {
     let limit = size_param(b, 0xFF_FFFF)?;
     let t = b.args[0].clone();
     let ret = ChType::Array(Box::new(t.clone()));
-    Ok(AggFunc::new(b.full_name(), b.args.to_vec(), ret, move || {
-        Box::new(GroupArrayState { t: t.clone(), limit, chunks: Vec::new(), len: 0 })
-    }))
+    Ok(AggFunc::new(
+        b.full_name(),
+        b.args.to_vec(),
+        ret,
+        move || {
+            Box::new(GroupArrayState {
+                t: t.clone(),
+                limit,
+                chunks: Vec::new(),
+                len: 0,
+            })
+        },
+    ))
 }
 
 #[derive(Debug)]
@@ -72,13 +98,14 @@ impl GroupArrayState {
         };
         if take > 0 {
             self.len += take;
-            self.chunks.push(if take == a.len() { a } else { a.slice(0, take) });
+            self.chunks
+                .push(if take == a.len() { a } else { a.slice(0, take) });
         }
     }
 
     fn values(&self) -> Result<ArrayRef> {
         if self.chunks.len() == 1 {
-            return Ok(self.chunks[0].clone());
+            return Ok(Arc::clone(&self.chunks[0]));
         }
         if self.chunks.is_empty() {
             return scalars_to_array(&self.t, Vec::new());
@@ -92,13 +119,13 @@ impl AggState for GroupArrayState {
     impl_as_any!();
     fn add(&mut self, args: &[ArrayRef]) -> Result<()> {
         if let Some(a) = args.first() {
-            self.push(a.clone());
+            self.push(Arc::clone(a));
         }
         Ok(())
     }
     fn merge(&mut self, other: &dyn AggState) -> Result<()> {
         for c in &same::<GroupArrayState>(other)?.chunks {
-            self.push(c.clone());
+            self.push(Arc::clone(c));
         }
         Ok(())
     }
@@ -127,7 +154,11 @@ impl AggState for GroupArrayState {
         list_scalar(&self.t, self.values()?)
     }
     fn size(&self) -> usize {
-        self.chunks.iter().map(|c| c.get_array_memory_size()).sum::<usize>() + 64
+        self.chunks
+            .iter()
+            .map(|c| c.get_array_memory_size())
+            .sum::<usize>()
+            + 64
     }
 }
 
@@ -138,9 +169,19 @@ fn build_group_uniq_array(b: &BuildArgs) -> Result<AggFuncRef> {
     let limit = size_param(b, 0xFF_FFFF)?;
     let t = b.args[0].clone();
     let ret = ChType::Array(Box::new(t.clone()));
-    Ok(AggFunc::new(b.full_name(), b.args.to_vec(), ret, move || {
-        Box::new(UniqArrayState { t: t.clone(), limit, seen: HashSet::new(), values: Vec::new() })
-    }))
+    Ok(AggFunc::new(
+        b.full_name(),
+        b.args.to_vec(),
+        ret,
+        move || {
+            Box::new(UniqArrayState {
+                t: t.clone(),
+                limit,
+                seen: HashSet::new(),
+                values: Vec::new(),
+            })
+        },
+    ))
 }
 
 #[derive(Debug)]
@@ -211,13 +252,27 @@ fn build_top_k(b: &BuildArgs) -> Result<AggFuncRef> {
         [] => 10,
         [Param::UInt(v)] if *v > 0 && *v <= 0xFF_FFFF => *v as usize,
         [Param::UInt(v), _] if *v > 0 && *v <= 0xFF_FFFF => *v as usize,
-        _ => ch_bail!(ARGUMENT_OUT_OF_BOUND, "Parameter 0 of aggregate function topK must be a positive number not above 16777215"),
+        _ => ch_bail!(
+            ARGUMENT_OUT_OF_BOUND,
+            "Parameter 0 of aggregate function topK must be a positive number not above 16777215"
+        ),
     };
     let t = b.args[0].clone();
     let ret = ChType::Array(Box::new(t.clone()));
-    Ok(AggFunc::new(b.full_name(), b.args.to_vec(), ret, move || {
-        Box::new(TopKState { t: t.clone(), k, capacity: k * 3, counters: Vec::new(), index: HashMap::new() })
-    }))
+    Ok(AggFunc::new(
+        b.full_name(),
+        b.args.to_vec(),
+        ret,
+        move || {
+            Box::new(TopKState {
+                t: t.clone(),
+                k,
+                capacity: k * 3,
+                counters: Vec::new(),
+                index: HashMap::new(),
+            })
+        },
+    ))
 }
 
 #[derive(Debug, Clone)]
@@ -257,19 +312,31 @@ impl TopKState {
         }
         if self.counters.len() < self.capacity {
             self.index.insert(key.clone(), self.counters.len());
-            self.counters.push(Counter { key, value, count, error });
+            self.counters.push(Counter {
+                key,
+                value,
+                count,
+                error,
+            });
             let last = self.counters.len() - 1;
             self.percolate(last);
             return;
         }
         // Replace the smallest counter (the last one).
-        let Some(min) = self.counters.last() else { return };
+        let Some(min) = self.counters.last() else {
+            return;
+        };
         let min_count = min.count;
         let last = self.counters.len() - 1;
         let old_key = std::mem::take(&mut self.counters[last].key);
         self.index.remove(&old_key);
         self.index.insert(key.clone(), last);
-        self.counters[last] = Counter { key, value, count: min_count + count, error: min_count + error };
+        self.counters[last] = Counter {
+            key,
+            value,
+            count: min_count + count,
+            error: min_count + error,
+        };
         self.percolate(last);
     }
 }
@@ -314,7 +381,12 @@ impl AggState for TopKState {
         Ok(())
     }
     fn finalize(&self) -> Result<ScalarValue> {
-        let vals: Vec<ScalarValue> = self.counters.iter().take(self.k).map(|c| c.value.clone()).collect();
+        let vals: Vec<ScalarValue> = self
+            .counters
+            .iter()
+            .take(self.k)
+            .map(|c| c.value.clone())
+            .collect();
         list_scalar(&self.t, scalars_to_array(&self.t, vals)?)
     }
     fn size(&self) -> usize {

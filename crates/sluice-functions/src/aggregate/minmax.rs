@@ -22,7 +22,13 @@ use crate::impl_as_any;
 
 /// The base definitions of this family.
 pub fn defs() -> Vec<BaseDef> {
-    let def = |name, aliases, ci, build| BaseDef { name, aliases, case_insensitive: ci, nulls: NullMode::Skip, build };
+    let def = |name, aliases, ci, build| BaseDef {
+        name,
+        aliases,
+        case_insensitive: ci,
+        nulls: NullMode::Skip,
+        build,
+    };
     vec![
         def("min", &[], true, build_single),
         def("max", &[], true, build_single),
@@ -56,14 +62,21 @@ fn build_single(b: &BuildArgs) -> Result<AggFuncRef> {
     let t = b.args[0].clone();
     let t2 = t.clone();
     Ok(AggFunc::new(b.name, b.args.to_vec(), t, move || {
-        Box::new(SingleState { kind, t: t2.clone(), value: None, counter: 0 })
+        Box::new(SingleState {
+            kind,
+            t: t2.clone(),
+            value: None,
+            counter: 0,
+        })
     }))
 }
 
 /// Index of the smallest (`Less`) or greatest (`Greater`) non-NULL element, first
 /// occurrence on ties.
 pub fn extreme_index(arr: &ArrayRef, want: Ordering) -> Result<Option<usize>> {
-    let Some(mut best) = (0..arr.len()).find(|&i| arr.is_valid(i)) else { return Ok(None) };
+    let Some(mut best) = (0..arr.len()).find(|&i| arr.is_valid(i)) else {
+        return Ok(None);
+    };
     let cmp = make_comparator(arr.as_ref(), arr.as_ref(), SortOptions::default())?;
     for i in best + 1..arr.len() {
         if arr.is_valid(i) && cmp(i, best) == want {
@@ -77,7 +90,13 @@ pub fn extreme_index(arr: &ArrayRef, want: Ordering) -> Result<Option<usize>> {
 /// taken, then the extreme of the remaining rows (its last occurrence) replaces it only if
 /// strictly better.
 fn arg_extreme_index(arr: &ArrayRef, want: Ordering, has_value: bool) -> Result<Option<usize>> {
-    let start = if has_value { 0 } else { (0..arr.len()).find(|&i| arr.is_valid(i)).unwrap_or(arr.len()) };
+    let start = if has_value {
+        0
+    } else {
+        (0..arr.len())
+            .find(|&i| arr.is_valid(i))
+            .unwrap_or(arr.len())
+    };
     if start >= arr.len() {
         return Ok(None);
     }
@@ -94,10 +113,10 @@ fn arg_extreme_index(arr: &ArrayRef, want: Ordering, has_value: bool) -> Result<
             };
         }
     }
-    if let Some(c) = cand {
-        if has_value || cmp(c, best) == want {
-            best = c;
-        }
+    if let Some(c) = cand
+        && (has_value || cmp(c, best) == want)
+    {
+        best = c;
     }
     Ok(Some(best))
 }
@@ -144,7 +163,9 @@ fn read_single(r: &mut Reader, t: &ChType) -> Result<Option<ScalarValue>> {
         }
         let b = r.bytes(n as usize)?;
         let s = b.strip_suffix(&[0]).unwrap_or(b);
-        return Ok(Some(ScalarValue::Utf8(Some(String::from_utf8_lossy(s).into_owned()))));
+        return Ok(Some(ScalarValue::Utf8(Some(
+            String::from_utf8_lossy(s).into_owned(),
+        ))));
     }
     if r.u8()? == 0 {
         return Ok(None);
@@ -202,7 +223,11 @@ impl AggState for SingleState {
         }
         match self.kind {
             Kind::Min | Kind::Max => {
-                let want = if self.kind == Kind::Min { Ordering::Less } else { Ordering::Greater };
+                let want = if self.kind == Kind::Min {
+                    Ordering::Less
+                } else {
+                    Ordering::Greater
+                };
                 if let Some(i) = extreme_index(a, want)? {
                     self.offer(ScalarValue::try_from_array(a, i)?, 1);
                 }
@@ -261,11 +286,21 @@ impl AggState for SingleState {
 fn build_arg(b: &BuildArgs) -> Result<AggFuncRef> {
     b.no_params()?;
     b.expect_args(2)?;
-    let want = if b.name == "argMin" { Ordering::Less } else { Ordering::Greater };
+    let want = if b.name == "argMin" {
+        Ordering::Less
+    } else {
+        Ordering::Greater
+    };
     let (rt, vt) = (b.args[0].clone(), b.args[1].clone());
     let rt2 = rt.clone();
     Ok(AggFunc::new(b.name, b.args.to_vec(), rt, move || {
-        Box::new(ArgState { want, rt: rt2.clone(), vt: vt.clone(), result: None, value: None })
+        Box::new(ArgState {
+            want,
+            rt: rt2.clone(),
+            vt: vt.clone(),
+            result: None,
+            value: None,
+        })
     }))
 }
 
@@ -293,11 +328,11 @@ impl AggState for ArgState {
     }
     fn merge(&mut self, other: &dyn AggState) -> Result<()> {
         let o = same::<ArgState>(other)?;
-        if let Some(v) = &o.value {
-            if better(v, &self.value, self.want) {
-                self.value = Some(v.clone());
-                self.result = o.result.clone();
-            }
+        if let Some(v) = &o.value
+            && better(v, &self.value, self.want)
+        {
+            self.value = Some(v.clone());
+            self.result = o.result.clone();
         }
         Ok(())
     }

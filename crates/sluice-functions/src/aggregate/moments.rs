@@ -19,7 +19,13 @@ use crate::{ch_bail, impl_as_any};
 
 /// The base definitions of this family.
 pub fn defs() -> Vec<BaseDef> {
-    let def = |name, aliases, build| BaseDef { name, aliases, case_insensitive: true, nulls: NullMode::Skip, build };
+    let def = |name, aliases, build| BaseDef {
+        name,
+        aliases,
+        case_insensitive: true,
+        nulls: NullMode::Skip,
+        build,
+    };
     vec![
         def("varPop", &["VAR_POP"], build_var),
         def("varSamp", &["VAR_SAMP"], build_var),
@@ -44,10 +50,26 @@ enum Stat {
 
 fn numeric(t: &ChType, name: &str) -> Result<()> {
     match t {
-        ChType::UInt8 | ChType::UInt16 | ChType::UInt32 | ChType::UInt64 | ChType::Int8 | ChType::Int16
-        | ChType::Int32 | ChType::Int64 | ChType::Float32 | ChType::Float64 | ChType::Decimal { .. }
-        | ChType::Bool | ChType::UInt128 | ChType::Int128 | ChType::UInt256 | ChType::Int256 => Ok(()),
-        _ => ch_bail!(ILLEGAL_TYPE_OF_ARGUMENT, "Illegal type {t} of argument for aggregate function {name}"),
+        ChType::UInt8
+        | ChType::UInt16
+        | ChType::UInt32
+        | ChType::UInt64
+        | ChType::Int8
+        | ChType::Int16
+        | ChType::Int32
+        | ChType::Int64
+        | ChType::Float32
+        | ChType::Float64
+        | ChType::Decimal { .. }
+        | ChType::Bool
+        | ChType::UInt128
+        | ChType::Int128
+        | ChType::UInt256
+        | ChType::Int256 => Ok(()),
+        _ => ch_bail!(
+            ILLEGAL_TYPE_OF_ARGUMENT,
+            "Illegal type {t} of argument for aggregate function {name}"
+        ),
     }
 }
 
@@ -61,9 +83,19 @@ fn build_var(b: &BuildArgs) -> Result<AggFuncRef> {
         "stddevPop" => Stat::StddevPop,
         _ => Stat::StddevSamp,
     };
-    let ret = if b.args[0] == ChType::Float32 { ChType::Float32 } else { ChType::Float64 };
+    let ret = if b.args[0] == ChType::Float32 {
+        ChType::Float32
+    } else {
+        ChType::Float64
+    };
     let f32_out = ret == ChType::Float32;
-    Ok(AggFunc::new(b.name, b.args.to_vec(), ret, move || Box::new(MomentState { stat, m: vec![0.0; 3], f32_out })))
+    Ok(AggFunc::new(b.name, b.args.to_vec(), ret, move || {
+        Box::new(MomentState {
+            stat,
+            m: vec![0.0; 3],
+            f32_out,
+        })
+    }))
 }
 
 fn build_covar(b: &BuildArgs) -> Result<AggFuncRef> {
@@ -76,9 +108,18 @@ fn build_covar(b: &BuildArgs) -> Result<AggFuncRef> {
         "covarSamp" => (Stat::CovarSamp, 4),
         _ => (Stat::Corr, 6),
     };
-    Ok(AggFunc::new(b.name, b.args.to_vec(), ChType::Float64, move || {
-        Box::new(MomentState { stat, m: vec![0.0; n], f32_out: false })
-    }))
+    Ok(AggFunc::new(
+        b.name,
+        b.args.to_vec(),
+        ChType::Float64,
+        move || {
+            Box::new(MomentState {
+                stat,
+                m: vec![0.0; n],
+                f32_out: false,
+            })
+        },
+    ))
 }
 
 fn floats(a: &ArrayRef) -> Result<Vec<f64>> {
@@ -146,7 +187,11 @@ impl AggState for MomentState {
         let m = &self.m;
         let n = m[0];
         let var = |den: f64| {
-            if den <= 0.0 { f64::NAN } else { ((m[2] - m[1] * m[1] / n) / den).max(0.0) }
+            if den <= 0.0 {
+                f64::NAN
+            } else {
+                ((m[2] - m[1] * m[1] / n) / den).max(0.0)
+            }
         };
         let v = match self.stat {
             Stat::VarPop => var(n),
@@ -154,19 +199,32 @@ impl AggState for MomentState {
             Stat::StddevPop => var(n).sqrt(),
             Stat::StddevSamp => var(n - 1.0).sqrt(),
             Stat::CovarPop => {
-                if n == 0.0 { f64::NAN } else { (m[3] - m[1] * m[2] / n) / n }
+                if n == 0.0 {
+                    f64::NAN
+                } else {
+                    (m[3] - m[1] * m[2] / n) / n
+                }
             }
             Stat::CovarSamp => {
-                if n <= 1.0 { f64::NAN } else { (m[3] - m[1] * m[2] / n) / (n - 1.0) }
+                if n <= 1.0 {
+                    f64::NAN
+                } else {
+                    (m[3] - m[1] * m[2] / n) / (n - 1.0)
+                }
             }
             Stat::Corr => {
                 if n <= 1.0 {
                     f64::NAN
                 } else {
-                    (n * m[3] - m[1] * m[2]) / ((n * m[4] - m[1] * m[1]) * (n * m[5] - m[2] * m[2])).sqrt()
+                    (n * m[3] - m[1] * m[2])
+                        / ((n * m[4] - m[1] * m[1]) * (n * m[5] - m[2] * m[2])).sqrt()
                 }
             }
         };
-        Ok(if self.f32_out { ScalarValue::Float32(Some(v as f32)) } else { ScalarValue::Float64(Some(v)) })
+        Ok(if self.f32_out {
+            ScalarValue::Float32(Some(v as f32))
+        } else {
+            ScalarValue::Float64(Some(v))
+        })
     }
 }

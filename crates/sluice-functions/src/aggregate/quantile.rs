@@ -46,7 +46,13 @@ enum Algo {
 
 /// The base definitions of this family.
 pub fn defs() -> Vec<BaseDef> {
-    let def = |name, build| BaseDef { name, aliases: &[], case_insensitive: false, nulls: NullMode::Skip, build };
+    let def = |name, build| BaseDef {
+        name,
+        aliases: &[],
+        case_insensitive: false,
+        nulls: NullMode::Skip,
+        build,
+    };
     vec![
         def("quantile", build_q),
         def("quantiles", build_q),
@@ -72,7 +78,10 @@ pub fn defs() -> Vec<BaseDef> {
 fn build_q(b: &BuildArgs) -> Result<AggFuncRef> {
     let name = b.name;
     let multi = name.starts_with("quantiles");
-    let stem = name.trim_start_matches("quantiles").trim_start_matches("quantile").trim_start_matches("median");
+    let stem = name
+        .trim_start_matches("quantiles")
+        .trim_start_matches("quantile")
+        .trim_start_matches("median");
     let algo = match stem {
         "" | "Deterministic" => Algo::Reservoir,
         "Exact" => Algo::Exact,
@@ -80,13 +89,20 @@ fn build_q(b: &BuildArgs) -> Result<AggFuncRef> {
         "Timing" => Algo::Timing,
         _ => Algo::TDigest,
     };
-    let nargs = if matches!(stem, "Deterministic" | "ExactWeighted") { 2 } else { 1 };
+    let nargs = if matches!(stem, "Deterministic" | "ExactWeighted") {
+        2
+    } else {
+        1
+    };
     b.expect_args(nargs)?;
     let mut levels = Vec::new();
     for p in b.params {
         match p.as_f64() {
             Some(l) if (0.0..=1.0).contains(&l) => levels.push(l),
-            _ => ch_bail!(ARGUMENT_OUT_OF_BOUND, "Quantile level is out of range [0..1]"),
+            _ => ch_bail!(
+                ARGUMENT_OUT_OF_BOUND,
+                "Quantile level is out of range [0..1]"
+            ),
         }
     }
     if name.starts_with("median") && !levels.is_empty() {
@@ -96,20 +112,54 @@ fn build_q(b: &BuildArgs) -> Result<AggFuncRef> {
         levels.push(0.5);
     }
     if !multi && levels.len() > 1 {
-        ch_bail!(NUMBER_OF_ARGUMENTS_DOESNT_MATCH, "Aggregate function {name} requires one level parameter or less");
+        ch_bail!(
+            NUMBER_OF_ARGUMENTS_DOESNT_MATCH,
+            "Aggregate function {name} requires one level parameter or less"
+        );
     }
     let t = b.args[0].clone();
     let numeric = matches!(
         t,
-        ChType::UInt8 | ChType::UInt16 | ChType::UInt32 | ChType::UInt64 | ChType::Int8 | ChType::Int16
-            | ChType::Int32 | ChType::Int64 | ChType::Float32 | ChType::Float64 | ChType::Bool
+        ChType::UInt8
+            | ChType::UInt16
+            | ChType::UInt32
+            | ChType::UInt64
+            | ChType::Int8
+            | ChType::Int16
+            | ChType::Int32
+            | ChType::Int64
+            | ChType::Float32
+            | ChType::Float64
+            | ChType::Bool
     );
-    let temporal = matches!(t, ChType::Date | ChType::Date32 | ChType::DateTime(_) | ChType::DateTime64(..));
+    let temporal = matches!(
+        t,
+        ChType::Date | ChType::Date32 | ChType::DateTime(_) | ChType::DateTime64(..)
+    );
     if !numeric && !temporal && !matches!(t, ChType::Decimal { .. }) {
-        ch_bail!(ILLEGAL_TYPE_OF_ARGUMENT, "Illegal type {t} of argument for aggregate function {name}");
+        ch_bail!(
+            ILLEGAL_TYPE_OF_ARGUMENT,
+            "Illegal type {t} of argument for aggregate function {name}"
+        );
     }
-    if algo == Algo::ExactWeighted && !matches!(b.args[1].base(), ChType::UInt8 | ChType::UInt16 | ChType::UInt32 | ChType::UInt64 | ChType::Int8 | ChType::Int16 | ChType::Int32 | ChType::Int64) {
-        ch_bail!(ILLEGAL_TYPE_OF_ARGUMENT, "Illegal type {} of argument for aggregate function {name}", b.args[1]);
+    if algo == Algo::ExactWeighted
+        && !matches!(
+            b.args[1].base(),
+            ChType::UInt8
+                | ChType::UInt16
+                | ChType::UInt32
+                | ChType::UInt64
+                | ChType::Int8
+                | ChType::Int16
+                | ChType::Int32
+                | ChType::Int64
+        )
+    {
+        ch_bail!(
+            ILLEGAL_TYPE_OF_ARGUMENT,
+            "Illegal type {} of argument for aggregate function {name}",
+            b.args[1]
+        );
     }
     let elem = match algo {
         Algo::Exact | Algo::ExactWeighted => t.clone(),
@@ -119,11 +169,33 @@ fn build_q(b: &BuildArgs) -> Result<AggFuncRef> {
         Algo::Reservoir => ChType::Float64,
         Algo::TDigest => ChType::Float32,
     };
-    let ret = if multi { ChType::Array(Box::new(elem.clone())) } else { elem.clone() };
-    let spec = Arc::new(Spec { algo, levels, multi, arg: t, elem });
-    Ok(AggFunc::new(b.full_name(), b.args.to_vec(), ret, move || {
-        Box::new(QuantileState { spec: Arc::clone(&spec), values: Vec::new(), seen: 0, chunks: Vec::new(), weighted: HashMap::new(), digest: Digest::default() })
-    }))
+    let ret = if multi {
+        ChType::Array(Box::new(elem.clone()))
+    } else {
+        elem.clone()
+    };
+    let spec = Arc::new(Spec {
+        algo,
+        levels,
+        multi,
+        arg: t,
+        elem,
+    });
+    Ok(AggFunc::new(
+        b.full_name(),
+        b.args.to_vec(),
+        ret,
+        move || {
+            Box::new(QuantileState {
+                spec: Arc::clone(&spec),
+                values: Vec::new(),
+                seen: 0,
+                chunks: Vec::new(),
+                weighted: HashMap::new(),
+                digest: Digest::default(),
+            })
+        },
+    ))
 }
 
 #[derive(Debug)]
@@ -139,7 +211,9 @@ struct Spec {
 /// decimals as values).
 fn as_f64(a: &ArrayRef) -> Result<Vec<f64>> {
     let a = match a.data_type() {
-        DataType::Date32 | DataType::Date64 | DataType::Timestamp(..) => compute::cast(&compute::cast(a, &DataType::Int64)?, &DataType::Float64)?,
+        DataType::Date32 | DataType::Date64 | DataType::Timestamp(..) => {
+            compute::cast(&compute::cast(a, &DataType::Int64)?, &DataType::Float64)?
+        }
         DataType::Float64 => Arc::clone(a),
         _ => compute::cast(a, &DataType::Float64)?,
     };
@@ -151,18 +225,30 @@ fn from_f64(v: f64, t: &ChType) -> Result<ScalarValue> {
     Ok(match t.to_arrow() {
         DataType::Float64 => ScalarValue::Float64(Some(v)),
         DataType::Float32 => ScalarValue::Float32(Some(v as f32)),
-        dt @ (DataType::Date32 | DataType::Date64 | DataType::Timestamp(..)) => ScalarValue::Int64(Some(v as i64)).cast_to(&DataType::Int64).and_then(|s| {
-            let arr = s.to_array()?;
-            let arr = if dt == DataType::Date32 { compute::cast(&arr, &DataType::Int32)? } else { arr };
-            ScalarValue::try_from_array(&compute::cast(&arr, &dt)?, 0)
-        })?,
+        dt @ (DataType::Date32 | DataType::Date64 | DataType::Timestamp(..)) => {
+            ScalarValue::Int64(Some(v as i64))
+                .cast_to(&DataType::Int64)
+                .and_then(|s| {
+                    let arr = s.to_array()?;
+                    let arr = if dt == DataType::Date32 {
+                        compute::cast(&arr, &DataType::Int32)?
+                    } else {
+                        arr
+                    };
+                    ScalarValue::try_from_array(&compute::cast(&arr, &dt)?, 0)
+                })?
+        }
         dt => ScalarValue::Float64(Some(v)).cast_to(&dt)?,
     })
 }
 
 /// ClickHouse's index for exact quantiles: `level * n` (floored), or the last element.
 fn exact_index(level: f64, n: usize) -> usize {
-    if level < 1.0 { ((level * n as f64) as usize).min(n - 1) } else { n - 1 }
+    if level < 1.0 {
+        ((level * n as f64) as usize).min(n - 1)
+    } else {
+        n - 1
+    }
 }
 
 fn interpolated(sorted: &[f64], level: f64) -> f64 {
@@ -221,7 +307,12 @@ impl QuantileState {
         Ok(Some(compute::concat(&refs)?))
     }
 
-    fn one(&self, level: f64, sorted: &[f64], exact: &Option<(ArrayRef, Vec<u32>)>) -> Result<ScalarValue> {
+    fn one(
+        &self,
+        level: f64,
+        sorted: &[f64],
+        exact: &Option<(ArrayRef, Vec<u32>)>,
+    ) -> Result<ScalarValue> {
         let s = &self.spec;
         match s.algo {
             Algo::Reservoir => {
@@ -235,11 +326,15 @@ impl QuantileState {
                 if sorted.is_empty() {
                     return Ok(ScalarValue::Float32(Some(f32::NAN)));
                 }
-                Ok(ScalarValue::Float32(Some(sorted[exact_index(level, sorted.len())] as f32)))
+                Ok(ScalarValue::Float32(Some(
+                    sorted[exact_index(level, sorted.len())] as f32,
+                )))
             }
             Algo::Exact => match exact {
                 None => default_value(&s.elem),
-                Some((arr, idx)) => ScalarValue::try_from_array(arr, idx[exact_index(level, idx.len())] as usize),
+                Some((arr, idx)) => {
+                    ScalarValue::try_from_array(arr, idx[exact_index(level, idx.len())] as usize)
+                }
             },
             Algo::ExactWeighted => {
                 if self.weighted.is_empty() {
@@ -256,7 +351,10 @@ impl QuantileState {
                         return Ok(p.0.clone());
                     }
                 }
-                Ok(pairs.last().map(|p| p.0.clone()).unwrap_or(ScalarValue::Null))
+                Ok(pairs
+                    .last()
+                    .map(|p| p.0.clone())
+                    .unwrap_or(ScalarValue::Null))
             }
             Algo::TDigest => {
                 let v = self.digest.quantile(level);
@@ -371,7 +469,11 @@ impl AggState for QuantileState {
                 let n = r.count(8)?;
                 for _ in 0..n {
                     let v = r.f64()?;
-                    if self.spec.algo == Algo::Reservoir { self.offer(v) } else { self.values.push(v) }
+                    if self.spec.algo == Algo::Reservoir {
+                        self.offer(v)
+                    } else {
+                        self.values.push(v)
+                    }
                 }
             }
             Algo::Exact => {
@@ -420,8 +522,20 @@ impl AggState for QuantileState {
         };
         let mut digest_sorted = self.digest.clone();
         digest_sorted.compress();
-        let this = QuantileState { spec: Arc::clone(&self.spec), values: Vec::new(), seen: 0, chunks: Vec::new(), weighted: self.weighted.clone(), digest: digest_sorted };
-        let vals = self.spec.levels.iter().map(|l| this.one(*l, &sorted, &exact)).collect::<Result<Vec<_>>>()?;
+        let this = QuantileState {
+            spec: Arc::clone(&self.spec),
+            values: Vec::new(),
+            seen: 0,
+            chunks: Vec::new(),
+            weighted: self.weighted.clone(),
+            digest: digest_sorted,
+        };
+        let vals = self
+            .spec
+            .levels
+            .iter()
+            .map(|l| this.one(*l, &sorted, &exact))
+            .collect::<Result<Vec<_>>>()?;
         if self.spec.multi {
             list_scalar(&self.spec.elem, scalars_to_array(&self.spec.elem, vals)?)
         } else {
@@ -429,7 +543,15 @@ impl AggState for QuantileState {
         }
     }
     fn size(&self) -> usize {
-        self.values.capacity() * 8 + self.chunks.iter().map(|c| c.get_array_memory_size()).sum::<usize>() + self.weighted.len() * 96 + self.digest.centroids.len() * 8 + 128
+        self.values.capacity() * 8
+            + self
+                .chunks
+                .iter()
+                .map(|c| c.get_array_memory_size())
+                .sum::<usize>()
+            + self.weighted.len() * 96
+            + self.digest.centroids.len() * 8
+            + 128
     }
 }
 
@@ -459,7 +581,9 @@ impl Digest {
     }
 
     fn compress(&mut self) {
-        if self.centroids.is_empty() || (self.unmerged == 0 && self.centroids.len() <= MAX_CENTROIDS) {
+        if self.centroids.is_empty()
+            || (self.unmerged == 0 && self.centroids.len() <= MAX_CENTROIDS)
+        {
             return;
         }
         self.centroids.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -472,7 +596,8 @@ impl Digest {
             let (r_mean, r_count) = self.centroids[r];
             let ql = ((f64::from(sum) + f64::from(l_count) * 0.5) / count) as f32;
             let mut err = ql * (1.0 - ql);
-            let qr = ((f64::from(sum) + f64::from(l_count) + f64::from(r_count) * 0.5) / count) as f32;
+            let qr =
+                ((f64::from(sum) + f64::from(l_count) + f64::from(r_count) * 0.5) / count) as f32;
             let err2 = qr * (1.0 - qr);
             if err > err2 {
                 err = err2;
@@ -502,7 +627,11 @@ impl Digest {
                 .chunks(batch)
                 .map(|c| {
                     let n: f32 = c.iter().map(|x| x.1).sum();
-                    let m: f64 = c.iter().map(|x| f64::from(x.0) * f64::from(x.1)).sum::<f64>() / f64::from(n);
+                    let m: f64 = c
+                        .iter()
+                        .map(|x| f64::from(x.0) * f64::from(x.1))
+                        .sum::<f64>()
+                        / f64::from(n);
                     (m as f32, n)
                 })
                 .collect();

@@ -33,7 +33,11 @@ impl ChAggregateUdf {
     /// The function called `name` (which may carry parameters: `quantile(0.9)`), also
     /// reachable as `aliases`.
     pub fn new(name: impl Into<String>, aliases: Vec<String>) -> Self {
-        Self { name: name.into(), aliases, signature: Signature::variadic_any(Volatility::Immutable) }
+        Self {
+            name: name.into(),
+            aliases,
+            signature: Signature::variadic_any(Volatility::Immutable),
+        }
     }
 
     fn instantiate(&self, fields: &[FieldRef]) -> Result<AggFuncRef> {
@@ -56,7 +60,10 @@ impl AggregateUDFImpl for ChAggregateUdf {
     }
 
     fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
-        let types: Vec<ChType> = arg_types.iter().map(|t| ChType::from_arrow(t, false)).collect();
+        let types: Vec<ChType> = arg_types
+            .iter()
+            .map(|t| ChType::from_arrow(t, false))
+            .collect();
         Ok(build(&self.name, &types)?.ret.to_arrow())
     }
 
@@ -74,7 +81,11 @@ impl AggregateUDFImpl for ChAggregateUdf {
     }
 
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
-        Ok(vec![Arc::new(Field::new(format_state_name(args.name, "state"), DataType::Binary, true))])
+        Ok(vec![Arc::new(Field::new(
+            format_state_name(args.name, "state"),
+            DataType::Binary,
+            true,
+        ))])
     }
 }
 
@@ -113,7 +124,11 @@ impl ChAccumulator {
     pub fn new(func: AggFuncRef) -> Self {
         let state = func.new_state();
         let out_type = func.ret.to_arrow();
-        Self { func, state, out_type }
+        Self {
+            func,
+            state,
+            out_type,
+        }
     }
 }
 
@@ -140,7 +155,9 @@ impl Accumulator for ChAccumulator {
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        let Some(col) = states.first() else { return Ok(()) };
+        let Some(col) = states.first() else {
+            return Ok(());
+        };
         let bin = col.as_binary::<i32>();
         for i in 0..bin.len() {
             if bin.is_valid(i) {

@@ -22,9 +22,9 @@ use std::collections::HashSet;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::datatypes::{
-    DataType, Date32Type, Date64Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
-    TimeUnit, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
-    TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+    DataType, Date32Type, Date64Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type,
+    Int64Type, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType,
+    TimestampNanosecondType, TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use datafusion::common::ScalarValue;
 use datafusion::error::Result;
@@ -39,7 +39,13 @@ use crate::{ch_bail, impl_as_any};
 
 /// The base definitions of this family.
 pub fn defs() -> Vec<BaseDef> {
-    let def = |name, build| BaseDef { name, aliases: &[], case_insensitive: false, nulls: NullMode::SkipKeepType, build };
+    let def = |name, build| BaseDef {
+        name,
+        aliases: &[],
+        case_insensitive: false,
+        nulls: NullMode::SkipKeepType,
+        build,
+    };
     vec![
         def("uniq", build_uniq),
         def("uniqCombined", build_uniq),
@@ -53,7 +59,11 @@ pub fn defs() -> Vec<BaseDef> {
 
 fn check_args(b: &BuildArgs) -> Result<()> {
     if b.args.is_empty() {
-        ch_bail!(NUMBER_OF_ARGUMENTS_DOESNT_MATCH, "Incorrect number of arguments for aggregate function {}", b.name);
+        ch_bail!(
+            NUMBER_OF_ARGUMENTS_DOESNT_MATCH,
+            "Incorrect number of arguments for aggregate function {}",
+            b.name
+        );
     }
     Ok(())
 }
@@ -78,8 +88,17 @@ enum Keys {
     Bytes(Vec<Vec<u8>>),
 }
 
-fn prim<T: datafusion::arrow::datatypes::ArrowPrimitiveType>(a: &ArrayRef, f: impl Fn(T::Native) -> u64) -> Keys {
-    Keys::Bits(a.as_primitive::<T>().values().iter().map(|v| f(*v)).collect())
+fn prim<T: datafusion::arrow::datatypes::ArrowPrimitiveType>(
+    a: &ArrayRef,
+    f: impl Fn(T::Native) -> u64,
+) -> Keys {
+    Keys::Bits(
+        a.as_primitive::<T>()
+            .values()
+            .iter()
+            .map(|v| f(*v))
+            .collect(),
+    )
 }
 
 /// Per-row keys of a single column, or `None` when the type has no native key.
@@ -99,7 +118,9 @@ fn column_keys(a: &ArrayRef, t: &ChType) -> Option<Keys> {
         DataType::Date64 => prim::<Date64Type>(a, |v| (v / 86_400_000) as u64),
         DataType::Timestamp(TimeUnit::Second, _) => prim::<TimestampSecondType>(a, |v| v as u64),
         DataType::Timestamp(unit, _) if matches!(t, ChType::DateTime64(..)) => {
-            let ChType::DateTime64(p, _) = t else { return None };
+            let ChType::DateTime64(p, _) = t else {
+                return None;
+            };
             let digits = match unit {
                 TimeUnit::Millisecond => 3,
                 TimeUnit::Microsecond => 6,
@@ -112,13 +133,36 @@ fn column_keys(a: &ArrayRef, t: &ChType) -> Option<Keys> {
                 _ => prim::<TimestampNanosecondType>(a, |v| (v / div) as u64),
             }
         }
-        DataType::Boolean => Keys::Bits(a.as_boolean().iter().map(|v| u64::from(v.unwrap_or(false))).collect()),
-        DataType::Utf8 if matches!(t.base(), ChType::String) => {
-            Keys::Bytes(a.as_string::<i32>().iter().map(|v| v.unwrap_or("").as_bytes().to_vec()).collect())
-        }
-        DataType::LargeUtf8 => Keys::Bytes(a.as_string::<i64>().iter().map(|v| v.unwrap_or("").as_bytes().to_vec()).collect()),
-        DataType::Utf8View => Keys::Bytes(a.as_string_view().iter().map(|v| v.unwrap_or("").as_bytes().to_vec()).collect()),
-        DataType::Binary => Keys::Bytes(a.as_binary::<i32>().iter().map(|v| v.unwrap_or(&[]).to_vec()).collect()),
+        DataType::Boolean => Keys::Bits(
+            a.as_boolean()
+                .iter()
+                .map(|v| u64::from(v.unwrap_or(false)))
+                .collect(),
+        ),
+        DataType::Utf8 if matches!(t.base(), ChType::String) => Keys::Bytes(
+            a.as_string::<i32>()
+                .iter()
+                .map(|v| v.unwrap_or("").as_bytes().to_vec())
+                .collect(),
+        ),
+        DataType::LargeUtf8 => Keys::Bytes(
+            a.as_string::<i64>()
+                .iter()
+                .map(|v| v.unwrap_or("").as_bytes().to_vec())
+                .collect(),
+        ),
+        DataType::Utf8View => Keys::Bytes(
+            a.as_string_view()
+                .iter()
+                .map(|v| v.unwrap_or("").as_bytes().to_vec())
+                .collect(),
+        ),
+        DataType::Binary => Keys::Bytes(
+            a.as_binary::<i32>()
+                .iter()
+                .map(|v| v.unwrap_or(&[]).to_vec())
+                .collect(),
+        ),
         DataType::FixedSizeBinary(_) if matches!(t, ChType::FixedString(_)) => {
             let f = a.as_fixed_size_binary();
             Keys::Bytes((0..f.len()).map(|i| f.value(i).to_vec()).collect())
@@ -152,7 +196,12 @@ fn fixed_width(t: &ChType) -> Option<usize> {
     Some(match t.base() {
         ChType::UInt8 | ChType::Int8 | ChType::Bool | ChType::Enum8(_) => 1,
         ChType::UInt16 | ChType::Int16 | ChType::Date | ChType::Enum16(_) => 2,
-        ChType::UInt32 | ChType::Int32 | ChType::Float32 | ChType::DateTime(_) | ChType::Date32 | ChType::IPv4 => 4,
+        ChType::UInt32
+        | ChType::Int32
+        | ChType::Float32
+        | ChType::DateTime(_)
+        | ChType::Date32
+        | ChType::IPv4 => 4,
         ChType::UInt64 | ChType::Int64 | ChType::Float64 | ChType::DateTime64(..) => 8,
         _ => return None,
     })
@@ -165,7 +214,13 @@ fn uniq_hashes(args: &[ArrayRef], types: &[ChType]) -> Result<(Vec<u64>, bool)> 
         return Ok(match column_keys(a, &types[0]) {
             Some(Keys::Bits(v)) => (v, true),
             Some(Keys::Bytes(v)) => (v.iter().map(|b| city_hash64(b)).collect(), true),
-            None => (row_bytes(args, types)?.iter().map(|b| city_hash64(b)).collect(), true),
+            None => (
+                row_bytes(args, types)?
+                    .iter()
+                    .map(|b| city_hash64(b))
+                    .collect(),
+                true,
+            ),
         });
     }
     // Variadic: CityHash64 of each argument's bytes, folded with Hash128to64.
@@ -175,7 +230,10 @@ fn uniq_hashes(args: &[ArrayRef], types: &[ChType]) -> Result<(Vec<u64>, bool)> 
         let col: Vec<u64> = match column_keys(a, t) {
             Some(Keys::Bits(v)) => v.iter().map(|x| city_hash64(&bits_bytes(*x, t))).collect(),
             Some(Keys::Bytes(v)) => v.iter().map(|b| city_hash64(b)).collect(),
-            None => row_bytes(std::slice::from_ref(a), std::slice::from_ref(t))?.iter().map(|b| city_hash64(b)).collect(),
+            None => row_bytes(std::slice::from_ref(a), std::slice::from_ref(t))?
+                .iter()
+                .map(|b| city_hash64(b))
+                .collect(),
         };
         for (h, c) in hashes.iter_mut().zip(col) {
             *h = if i == 0 { c } else { hash128_to_64(c, *h) };
@@ -195,9 +253,18 @@ fn build_uniq(b: &BuildArgs) -> Result<AggFuncRef> {
     if !b.params.is_empty() && !matches!(b.name, "uniqCombined" | "uniqCombined64") {
         b.no_params()?;
     }
-    Ok(AggFunc::new(name, types.clone(), ChType::UInt64, move || {
-        Box::new(UniqState { types: types.clone(), skip_degree: 0, set: HashSet::new() })
-    }))
+    Ok(AggFunc::new(
+        name,
+        types.clone(),
+        ChType::UInt64,
+        move || {
+            Box::new(UniqState {
+                types: types.clone(),
+                skip_degree: 0,
+                set: HashSet::new(),
+            })
+        },
+    ))
 }
 
 #[derive(Debug)]
@@ -214,7 +281,11 @@ fn int_hash_crc32(x: u64) -> u32 {
     for byte in x.to_le_bytes() {
         crc ^= u32::from(byte);
         for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0x82F6_3B78 } else { crc >> 1 };
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0x82F6_3B78
+            } else {
+                crc >> 1
+            };
         }
     }
     crc
@@ -287,7 +358,11 @@ impl AggState for UniqState {
     fn deserialize(&mut self, r: &mut Reader) -> Result<()> {
         self.skip_degree = u32::from(r.u8()?);
         if self.skip_degree >= 32 {
-            ch_bail!(INCORRECT_DATA, "Cannot read uniq state: skip degree {} is too large", self.skip_degree);
+            ch_bail!(
+                INCORRECT_DATA,
+                "Cannot read uniq state: skip degree {} is too large",
+                self.skip_degree
+            );
         }
         let n = r.count(4)?;
         if n > MAX_SIZE {
@@ -322,7 +397,11 @@ fn exact_keys(args: &[ArrayRef], types: &[ChType]) -> Result<Vec<u128>> {
         match column_keys(a, &types[0]) {
             Some(Keys::Bits(v)) => {
                 let w = fixed_width(&types[0]).unwrap_or(8);
-                let mask = if w >= 8 { u64::MAX } else { (1u64 << (w * 8)) - 1 };
+                let mask = if w >= 8 {
+                    u64::MAX
+                } else {
+                    (1u64 << (w * 8)) - 1
+                };
                 return Ok(v.into_iter().map(|x| u128::from(x & mask)).collect());
             }
             Some(Keys::Bytes(v)) => return Ok(v.iter().map(|b| sip128(b)).collect()),
@@ -344,9 +423,19 @@ fn build_exact(b: &BuildArgs) -> Result<AggFuncRef> {
     check_args(b)?;
     b.no_params()?;
     let types = b.args.to_vec();
-    Ok(AggFunc::new("uniqExact", types.clone(), ChType::UInt64, move || {
-        Box::new(ExactState { width: key_width(&types), types: types.clone(), set: HashSet::new(), limit: None })
-    }))
+    Ok(AggFunc::new(
+        "uniqExact",
+        types.clone(),
+        ChType::UInt64,
+        move || {
+            Box::new(ExactState {
+                width: key_width(&types),
+                types: types.clone(),
+                set: HashSet::new(),
+                limit: None,
+            })
+        },
+    ))
 }
 
 fn build_up_to(b: &BuildArgs) -> Result<AggFuncRef> {
@@ -355,14 +444,30 @@ fn build_up_to(b: &BuildArgs) -> Result<AggFuncRef> {
         [] => 5,
         [p] => match p.as_u64() {
             Some(v) if v <= 100 => v as usize,
-            _ => ch_bail!(ARGUMENT_OUT_OF_BOUND, "Too large parameter for aggregate function uniqUpTo. Maximum: 100"),
+            _ => ch_bail!(
+                ARGUMENT_OUT_OF_BOUND,
+                "Too large parameter for aggregate function uniqUpTo. Maximum: 100"
+            ),
         },
-        _ => ch_bail!(NUMBER_OF_ARGUMENTS_DOESNT_MATCH, "Aggregate function uniqUpTo requires one parameter or less"),
+        _ => ch_bail!(
+            NUMBER_OF_ARGUMENTS_DOESNT_MATCH,
+            "Aggregate function uniqUpTo requires one parameter or less"
+        ),
     };
     let types = b.args.to_vec();
-    Ok(AggFunc::new(b.full_name(), types.clone(), ChType::UInt64, move || {
-        Box::new(ExactState { width: key_width(&types), types: types.clone(), set: HashSet::new(), limit: Some(limit) })
-    }))
+    Ok(AggFunc::new(
+        b.full_name(),
+        types.clone(),
+        ChType::UInt64,
+        move || {
+            Box::new(ExactState {
+                width: key_width(&types),
+                types: types.clone(),
+                set: HashSet::new(),
+                limit: Some(limit),
+            })
+        },
+    ))
 }
 
 #[derive(Debug)]
@@ -415,7 +520,11 @@ impl AggState for ExactState {
         Ok(())
     }
     fn deserialize(&mut self, r: &mut Reader) -> Result<()> {
-        let n = if self.limit.is_some() { usize::from(r.u8()?) } else { r.count(self.width)? };
+        let n = if self.limit.is_some() {
+            usize::from(r.u8()?)
+        } else {
+            r.count(self.width)?
+        };
         self.set.clear();
         for _ in 0..n {
             let b = r.bytes(self.width)?;

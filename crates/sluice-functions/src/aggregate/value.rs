@@ -23,8 +23,12 @@ pub fn default_value(t: &ChType) -> Result<ScalarValue> {
         return ScalarValue::try_from(&dt);
     }
     match t {
-        ChType::Enum8(v) => Ok(ScalarValue::Utf8(Some(enum_default(v.iter().map(|(n, x)| (n, *x as i16)))))),
-        ChType::Enum16(v) => Ok(ScalarValue::Utf8(Some(enum_default(v.iter().map(|(n, x)| (n, *x)))))),
+        ChType::Enum8(v) => Ok(ScalarValue::Utf8(Some(enum_default(
+            v.iter().map(|(n, x)| (n, *x as i16)),
+        )))),
+        ChType::Enum16(v) => Ok(ScalarValue::Utf8(Some(enum_default(
+            v.iter().map(|(n, x)| (n, *x)),
+        )))),
         ChType::Array(item) => list_scalar(item, new_empty_array(&item.to_arrow())),
         ChType::LowCardinality(inner) => Ok(ScalarValue::Dictionary(
             Box::new(DataType::Int32),
@@ -35,7 +39,9 @@ pub fn default_value(t: &ChType) -> Result<ScalarValue> {
 }
 
 fn enum_default<'a>(vals: impl Iterator<Item = (&'a String, i16)>) -> String {
-    vals.min_by_key(|(_, v)| *v).map(|(n, _)| n.clone()).unwrap_or_default()
+    vals.min_by_key(|(_, v)| *v)
+        .map(|(n, _)| n.clone())
+        .unwrap_or_default()
 }
 
 /// A one-row `Array(item)` value holding `values`, with the Arrow list field exactly as
@@ -48,7 +54,9 @@ pub fn list_scalar(item: &ChType, values: ArrayRef) -> Result<ScalarValue> {
         datafusion::arrow::compute::cast(&values, field.data_type())?
     };
     let offsets = OffsetBuffer::from_lengths([values.len()]);
-    Ok(ScalarValue::List(Arc::new(ListArray::try_new(field, offsets, values, None)?)))
+    Ok(ScalarValue::List(Arc::new(ListArray::try_new(
+        field, offsets, values, None,
+    )?)))
 }
 
 /// Builds an array of type `t` from scalars (empty vector allowed).
@@ -76,9 +84,9 @@ fn dt64_divisor(p: u8) -> i64 {
 
 fn str_bytes(v: &ScalarValue) -> Option<&[u8]> {
     match v {
-        ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => {
-            Some(s.as_bytes())
-        }
+        ScalarValue::Utf8(Some(s))
+        | ScalarValue::LargeUtf8(Some(s))
+        | ScalarValue::Utf8View(Some(s)) => Some(s.as_bytes()),
         ScalarValue::Binary(Some(b))
         | ScalarValue::LargeBinary(Some(b))
         | ScalarValue::BinaryView(Some(b))
@@ -135,7 +143,9 @@ pub fn write_value(out: &mut Vec<u8>, t: &ChType, v: &ScalarValue) -> Result<()>
     let int = || int_of(v).ok_or_else(|| mismatch(t, v));
     match t {
         ChType::UInt8 | ChType::Int8 | ChType::Bool => out.push(int()? as u8),
-        ChType::UInt16 | ChType::Int16 | ChType::Date => out.extend_from_slice(&(int()? as u16).to_le_bytes()),
+        ChType::UInt16 | ChType::Int16 | ChType::Date => {
+            out.extend_from_slice(&(int()? as u16).to_le_bytes())
+        }
         ChType::UInt32 | ChType::Int32 | ChType::IPv4 | ChType::DateTime(_) => {
             out.extend_from_slice(&(int()? as u32).to_le_bytes())
         }
@@ -157,7 +167,11 @@ pub fn write_value(out: &mut Vec<u8>, t: &ChType, v: &ScalarValue) -> Result<()>
         ChType::UInt128 | ChType::Int128 | ChType::UInt256 | ChType::Int256 => match v {
             ScalarValue::Decimal256(Some(x), _, _) => {
                 let b = x.to_le_bytes();
-                let n = if matches!(t, ChType::UInt128 | ChType::Int128) { 16 } else { 32 };
+                let n = if matches!(t, ChType::UInt128 | ChType::Int128) {
+                    16
+                } else {
+                    32
+                };
                 out.extend_from_slice(&b[..n]);
             }
             _ => return Err(mismatch(t, v)),
@@ -189,16 +203,26 @@ pub fn write_value(out: &mut Vec<u8>, t: &ChType, v: &ScalarValue) -> Result<()>
         }
         ChType::Enum8(vals) => {
             let s = str_bytes(v).ok_or_else(|| mismatch(t, v))?;
-            let code = vals.iter().find(|(n, _)| n.as_bytes() == s).map(|(_, c)| *c).unwrap_or(0);
+            let code = vals
+                .iter()
+                .find(|(n, _)| n.as_bytes() == s)
+                .map(|(_, c)| *c)
+                .unwrap_or(0);
             out.push(code as u8);
         }
         ChType::Enum16(vals) => {
             let s = str_bytes(v).ok_or_else(|| mismatch(t, v))?;
-            let code = vals.iter().find(|(n, _)| n.as_bytes() == s).map(|(_, c)| *c).unwrap_or(0);
+            let code = vals
+                .iter()
+                .find(|(n, _)| n.as_bytes() == s)
+                .map(|(_, c)| *c)
+                .unwrap_or(0);
             out.extend_from_slice(&code.to_le_bytes());
         }
         ChType::Array(item) => {
-            let ScalarValue::List(list) = v else { return Err(mismatch(t, v)) };
+            let ScalarValue::List(list) = v else {
+                return Err(mismatch(t, v));
+            };
             let values = list.value(0);
             write_var_uint(out, values.len() as u64);
             for i in 0..values.len() {
@@ -206,14 +230,18 @@ pub fn write_value(out: &mut Vec<u8>, t: &ChType, v: &ScalarValue) -> Result<()>
             }
         }
         ChType::Tuple(elems) => {
-            let ScalarValue::Struct(s) = v else { return Err(mismatch(t, v)) };
+            let ScalarValue::Struct(s) = v else {
+                return Err(mismatch(t, v));
+            };
             for (i, (_, et)) in elems.iter().enumerate() {
                 let col = s.column(i);
                 write_value(out, et, &ScalarValue::try_from_array(col, 0)?)?;
             }
         }
         ChType::Map(kt, vt) => {
-            let ScalarValue::Map(m) = v else { return Err(mismatch(t, v)) };
+            let ScalarValue::Map(m) = v else {
+                return Err(mismatch(t, v));
+            };
             let entries = m.value(0);
             write_var_uint(out, entries.len() as u64);
             for i in 0..entries.len() {
@@ -263,25 +291,43 @@ pub fn read_value(r: &mut Reader, t: &ChType) -> Result<ScalarValue> {
             let v = r.i64()?.wrapping_mul(dt64_divisor(*p));
             let tz = tz.as_deref().map(Arc::from);
             match dt {
-                DataType::Timestamp(TimeUnit::Millisecond, _) => ScalarValue::TimestampMillisecond(Some(v), tz),
-                DataType::Timestamp(TimeUnit::Microsecond, _) => ScalarValue::TimestampMicrosecond(Some(v), tz),
+                DataType::Timestamp(TimeUnit::Millisecond, _) => {
+                    ScalarValue::TimestampMillisecond(Some(v), tz)
+                }
+                DataType::Timestamp(TimeUnit::Microsecond, _) => {
+                    ScalarValue::TimestampMicrosecond(Some(v), tz)
+                }
                 _ => ScalarValue::TimestampNanosecond(Some(v), tz),
             }
         }
-        ChType::Float32 | ChType::BFloat16 => ScalarValue::Float32(Some(f32::from_le_bytes(r.array()?))),
+        ChType::Float32 | ChType::BFloat16 => {
+            ScalarValue::Float32(Some(f32::from_le_bytes(r.array()?)))
+        }
         ChType::Float64 => ScalarValue::Float64(Some(r.f64()?)),
         ChType::UInt128 | ChType::Int128 | ChType::UInt256 | ChType::Int256 => {
-            let n = if matches!(t, ChType::UInt128 | ChType::Int128) { 16 } else { 32 };
+            let n = if matches!(t, ChType::UInt128 | ChType::Int128) {
+                16
+            } else {
+                32
+            };
             let b = r.bytes(n)?;
             let signed = matches!(t, ChType::Int128 | ChType::Int256);
-            let fill = if signed && b[n - 1] & 0x80 != 0 { 0xFF } else { 0 };
+            let fill = if signed && b[n - 1] & 0x80 != 0 {
+                0xFF
+            } else {
+                0
+            };
             let mut full = [fill; 32];
             full[..n].copy_from_slice(b);
             ScalarValue::Decimal256(Some(i256::from_le_bytes(full)), 76, 0)
         }
         ChType::Decimal { precision, scale } => {
             if *precision > 38 {
-                ScalarValue::Decimal256(Some(i256::from_le_bytes(r.array()?)), *precision, *scale as i8)
+                ScalarValue::Decimal256(
+                    Some(i256::from_le_bytes(r.array()?)),
+                    *precision,
+                    *scale as i8,
+                )
             } else {
                 let v = match precision {
                     0..=9 => i128::from(r.i32()?),
@@ -291,8 +337,12 @@ pub fn read_value(r: &mut Reader, t: &ChType) -> Result<ScalarValue> {
                 ScalarValue::Decimal128(Some(v), *precision, *scale as i8)
             }
         }
-        ChType::String => ScalarValue::Utf8(Some(String::from_utf8_lossy(r.string()?).into_owned())),
-        ChType::FixedString(n) => ScalarValue::FixedSizeBinary(*n as i32, Some(r.bytes(*n)?.to_vec())),
+        ChType::String => {
+            ScalarValue::Utf8(Some(String::from_utf8_lossy(r.string()?).into_owned()))
+        }
+        ChType::FixedString(n) => {
+            ScalarValue::FixedSizeBinary(*n as i32, Some(r.bytes(*n)?.to_vec()))
+        }
         ChType::IPv6 => ScalarValue::FixedSizeBinary(16, Some(r.bytes(16)?.to_vec())),
         ChType::Uuid => {
             let b = r.bytes(16)?;
@@ -302,12 +352,20 @@ pub fn read_value(r: &mut Reader, t: &ChType) -> Result<ScalarValue> {
         }
         ChType::Enum8(vals) => {
             let c = r.u8()? as i8;
-            let name = vals.iter().find(|(_, v)| *v == c).map(|(n, _)| n.clone()).unwrap_or_default();
+            let name = vals
+                .iter()
+                .find(|(_, v)| *v == c)
+                .map(|(n, _)| n.clone())
+                .unwrap_or_default();
             ScalarValue::Utf8(Some(name))
         }
         ChType::Enum16(vals) => {
             let c = i16::from_le_bytes(r.array()?);
-            let name = vals.iter().find(|(_, v)| *v == c).map(|(n, _)| n.clone()).unwrap_or_default();
+            let name = vals
+                .iter()
+                .find(|(_, v)| *v == c)
+                .map(|(n, _)| n.clone())
+                .unwrap_or_default();
             ScalarValue::Utf8(Some(name))
         }
         ChType::Array(item) => {
@@ -323,7 +381,9 @@ pub fn read_value(r: &mut Reader, t: &ChType) -> Result<ScalarValue> {
             for (_, et) in elems {
                 vals.push(read_value(r, et)?);
             }
-            let DataType::Struct(fields) = &dt else { ch_bail!(LOGICAL_ERROR, "Tuple is not a struct") };
+            let DataType::Struct(fields) = &dt else {
+                ch_bail!(LOGICAL_ERROR, "Tuple is not a struct")
+            };
             let cols = vals
                 .iter()
                 .zip(elems)
@@ -337,14 +397,18 @@ pub fn read_value(r: &mut Reader, t: &ChType) -> Result<ScalarValue> {
         }
         ChType::Map(..) => {
             let n = r.count(0)?;
-            let ChType::Map(kt, vt) = t else { ch_bail!(LOGICAL_ERROR, "not a map") };
+            let ChType::Map(kt, vt) = t else {
+                ch_bail!(LOGICAL_ERROR, "not a map")
+            };
             let mut keys = Vec::new();
             let mut values = Vec::new();
             for _ in 0..n {
                 keys.push(read_value(r, kt)?);
                 values.push(read_value(r, vt)?);
             }
-            let DataType::Map(entries_field, sorted) = &dt else { ch_bail!(LOGICAL_ERROR, "not a map") };
+            let DataType::Map(entries_field, sorted) = &dt else {
+                ch_bail!(LOGICAL_ERROR, "not a map")
+            };
             let DataType::Struct(kv) = entries_field.data_type() else {
                 ch_bail!(LOGICAL_ERROR, "map entries are not a struct")
             };
@@ -390,7 +454,11 @@ mod tests {
             assert!(r.is_empty());
         }
         let t = ChType::parse("Array(UInt32)").unwrap();
-        let v = list_scalar(&ChType::UInt32, scalars_to_array(&ChType::UInt32, vec![ScalarValue::UInt32(Some(1))]).unwrap()).unwrap();
+        let v = list_scalar(
+            &ChType::UInt32,
+            scalars_to_array(&ChType::UInt32, vec![ScalarValue::UInt32(Some(1))]).unwrap(),
+        )
+        .unwrap();
         let mut out = Vec::new();
         write_value(&mut out, &t, &v).unwrap();
         assert_eq!(out, vec![1, 1, 0, 0, 0]);

@@ -8,7 +8,12 @@ use sluice_common::ChType;
 /// Hex (upper case) of a Binary value.
 pub fn binary_hex(a: &ArrayRef, row: usize) -> String {
     match a.data_type() {
-        DataType::Binary => a.as_binary::<i32>().value(row).iter().map(|b| format!("{b:02X}")).collect(),
+        DataType::Binary => a
+            .as_binary::<i32>()
+            .value(row)
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect(),
         _ => format!("<not binary: {}>", a.data_type()),
     }
 }
@@ -49,30 +54,50 @@ pub fn value(a: &ArrayRef, row: usize, t: &ChType, quoted: bool) -> String {
         return if quoted { "NULL".into() } else { "\\N".into() };
     }
     match (t.base(), a.data_type()) {
-        (_, DataType::Float64) => float(a.as_primitive::<datafusion::arrow::datatypes::Float64Type>().value(row)),
+        (_, DataType::Float64) => float(
+            a.as_primitive::<datafusion::arrow::datatypes::Float64Type>()
+                .value(row),
+        ),
         (_, DataType::Float32) => {
-            let v = a.as_primitive::<datafusion::arrow::datatypes::Float32Type>().value(row);
-            if v.is_finite() { format!("{v}") } else { float(f64::from(v)) }
+            let v = a
+                .as_primitive::<datafusion::arrow::datatypes::Float32Type>()
+                .value(row);
+            if v.is_finite() {
+                format!("{v}")
+            } else {
+                float(f64::from(v))
+            }
         }
         (ChType::String, _) => escape(&array_value_to_string(a, row).unwrap_or_default(), quoted),
         (ChType::Array(item), DataType::List(_)) => {
             let l = a.as_list::<i32>();
             let vals = l.value(row);
-            let parts: Vec<String> = (0..vals.len()).map(|i| value(&vals, i, item, true)).collect();
+            let parts: Vec<String> = (0..vals.len())
+                .map(|i| value(&vals, i, item, true))
+                .collect();
             format!("[{}]", parts.join(","))
         }
         (ChType::Tuple(elems), DataType::Struct(_)) => {
             let s = a.as_struct();
-            let parts: Vec<String> =
-                elems.iter().enumerate().map(|(i, (_, et))| value(s.column(i), row, et, true)).collect();
+            let parts: Vec<String> = elems
+                .iter()
+                .enumerate()
+                .map(|(i, (_, et))| value(s.column(i), row, et, true))
+                .collect();
             format!("({})", parts.join(","))
         }
         (ChType::Decimal { .. }, _) => {
             let s = array_value_to_string(a, row).unwrap_or_default();
-            if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
+            if s.contains('.') {
+                s.trim_end_matches('0').trim_end_matches('.').to_string()
+            } else {
+                s
+            }
         }
         (ChType::Date | ChType::Date32 | ChType::DateTime(_), _) => {
-            let s = array_value_to_string(a, row).unwrap_or_default().replace('T', " ");
+            let s = array_value_to_string(a, row)
+                .unwrap_or_default()
+                .replace('T', " ");
             if quoted { format!("'{s}'") } else { s }
         }
         _ => array_value_to_string(a, row).unwrap_or_default(),

@@ -51,19 +51,69 @@ fn table_t() -> RecordBatch {
     );
     batch(vec![
         col("number", "UInt64", Arc::new(UInt64Array::from(n.clone()))),
-        col("x", "Nullable(UInt64)", Arc::new(UInt64Array::from_iter(n.iter().map(|v| (v % 3 != 0).then_some(*v))))),
-        col("s", "String", Arc::new(StringArray::from_iter_values(n.iter().map(|v| v.to_string())))),
-        col("i", "Int64", Arc::new(Int64Array::from_iter_values(n.iter().map(|v| *v as i64 - 5)))),
-        col("f", "Float32", Arc::new(Float32Array::from_iter_values(n.iter().map(|v| (*v as f64 / 4.0) as f32)))),
-        col("d", "Float64", Arc::new(Float64Array::from_iter_values(n.iter().map(|v| *v as f64 / 4.0)))),
+        col(
+            "x",
+            "Nullable(UInt64)",
+            Arc::new(UInt64Array::from_iter(
+                n.iter().map(|v| (v % 3 != 0).then_some(*v)),
+            )),
+        ),
+        col(
+            "s",
+            "String",
+            Arc::new(StringArray::from_iter_values(
+                n.iter().map(|v| v.to_string()),
+            )),
+        ),
+        col(
+            "i",
+            "Int64",
+            Arc::new(Int64Array::from_iter_values(
+                n.iter().map(|v| *v as i64 - 5),
+            )),
+        ),
+        col(
+            "f",
+            "Float32",
+            Arc::new(Float32Array::from_iter_values(
+                n.iter().map(|v| (*v as f64 / 4.0) as f32),
+            )),
+        ),
+        col(
+            "d",
+            "Float64",
+            Arc::new(Float64Array::from_iter_values(
+                n.iter().map(|v| *v as f64 / 4.0),
+            )),
+        ),
         col(
             "dec",
             "Decimal(9, 2)",
-            Arc::new(Decimal128Array::from_iter_values(n.iter().map(|v| *v as i128 * 25)).with_precision_and_scale(9, 2).unwrap()),
+            Arc::new(
+                Decimal128Array::from_iter_values(n.iter().map(|v| *v as i128 * 25))
+                    .with_precision_and_scale(9, 2)
+                    .unwrap(),
+            ),
         ),
-        col("dt", "Date", Arc::new(Date32Array::from_iter_values(n.iter().map(|v| *v as i32 * 1000)))),
-        col("c", "UInt8", Arc::new(UInt8Array::from_iter_values(n.iter().map(|v| (*v % 2) as u8)))),
-        col("n", "Nullable(UInt64)", Arc::new(UInt64Array::from(vec![None::<u64>; 10]))),
+        col(
+            "dt",
+            "Date",
+            Arc::new(Date32Array::from_iter_values(
+                n.iter().map(|v| *v as i32 * 1000),
+            )),
+        ),
+        col(
+            "c",
+            "UInt8",
+            Arc::new(UInt8Array::from_iter_values(
+                n.iter().map(|v| (*v % 2) as u8),
+            )),
+        ),
+        col(
+            "n",
+            "Nullable(UInt64)",
+            Arc::new(UInt64Array::from(vec![None::<u64>; 10])),
+        ),
         col("arr", "Array(UInt8)", Arc::new(arr)),
     ])
 }
@@ -73,8 +123,20 @@ fn table_big() -> RecordBatch {
     let n: Vec<u64> = (0..300_000).collect();
     batch(vec![
         col("number", "UInt64", Arc::new(UInt64Array::from(n.clone()))),
-        col("s", "String", Arc::new(StringArray::from_iter_values(n.iter().map(|v| v.to_string())))),
-        col("m", "UInt16", Arc::new(UInt16Array::from_iter_values(n.iter().map(|v| (*v % 1000) as u16)))),
+        col(
+            "s",
+            "String",
+            Arc::new(StringArray::from_iter_values(
+                n.iter().map(|v| v.to_string()),
+            )),
+        ),
+        col(
+            "m",
+            "UInt16",
+            Arc::new(UInt16Array::from_iter_values(
+                n.iter().map(|v| (*v % 1000) as u16),
+            )),
+        ),
     ])
 }
 
@@ -87,7 +149,9 @@ pub fn rewrite_parametric(sql: &str) -> (String, Vec<String>) {
     let mut names = Vec::new();
     let mut i = 0;
     while i < b.len() {
-        if b[i].is_ascii_alphabetic() && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_')) {
+        if b[i].is_ascii_alphabetic()
+            && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_'))
+        {
             let start = i;
             while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
                 i += 1;
@@ -134,7 +198,8 @@ pub fn rewrite_parametric(sql: &str) -> (String, Vec<String>) {
 }
 
 async fn context() -> SessionContext {
-    let cfg = SessionConfig::new().set_bool("datafusion.sql_parser.enable_ident_normalization", false);
+    let cfg =
+        SessionConfig::new().set_bool("datafusion.sql_parser.enable_ident_normalization", false);
     let ctx = SessionContext::new_with_config(cfg);
     for f in functions() {
         ctx.register_udaf(f);
@@ -150,7 +215,9 @@ async fn context() -> SessionContext {
         }
     }
     for (view, w) in [("ts", ""), ("tse", " WHERE number > 100")] {
-        ctx.sql(&format!("CREATE VIEW {view} AS SELECT {states} FROM t{w}")).await.unwrap();
+        ctx.sql(&format!("CREATE VIEW {view} AS SELECT {states} FROM t{w}"))
+            .await
+            .unwrap();
     }
     ctx
 }
@@ -163,7 +230,12 @@ const STATES: &str = "sumState(number) AS st_sum, countState(x) AS st_count, avg
     uniqExactState(s) AS st_ue, uniqState(x) AS st_ux, avgState(x) AS st_avgx";
 
 /// Runs `SELECT expr FROM table [WHERE w]`, returning (ClickHouse type, TSV value).
-pub async fn eval(ctx: &SessionContext, table: &str, expr: &str, whr: &str) -> Result<(String, String), String> {
+pub async fn eval(
+    ctx: &SessionContext,
+    table: &str,
+    expr: &str,
+    whr: &str,
+) -> Result<(String, String), String> {
     let (inner, hex) = match expr.strip_prefix("hex(").and_then(|e| e.strip_suffix(')')) {
         Some(e) => (e, true),
         None => (expr, false),
@@ -174,7 +246,11 @@ pub async fn eval(ctx: &SessionContext, table: &str, expr: &str, whr: &str) -> R
             ctx.register_udaf(f);
         }
     }
-    let w = if whr.is_empty() { String::new() } else { format!(" WHERE {whr}") };
+    let w = if whr.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {whr}")
+    };
     let sql = format!("SELECT {inner} AS r FROM {table}{w}");
     let df = ctx.sql(&sql).await.map_err(|e| e.to_string())?;
     let batches = df.collect().await.map_err(|e| e.to_string())?;
@@ -197,7 +273,9 @@ async fn oracle_cases() {
     let mut checked = 0;
     for line in text.lines() {
         let parts: Vec<&str> = line.splitn(5, '\t').collect();
-        let [table, expr, whr, ty, val] = parts[..] else { continue };
+        let [table, expr, whr, ty, val] = parts[..] else {
+            continue;
+        };
         if ty == "ERROR" {
             continue;
         }
@@ -206,12 +284,19 @@ async fn oracle_cases() {
             Ok((got_t, got_v)) => {
                 let value_matters = !ty.starts_with("AggregateFunction");
                 if got_t != ty || (value_matters && got_v != val) {
-                    failures.push(format!("{expr} [{whr}]: want {ty} {val}, got {got_t} {got_v}"));
+                    failures.push(format!(
+                        "{expr} [{whr}]: want {ty} {val}, got {got_t} {got_v}"
+                    ));
                 }
             }
             Err(e) => failures.push(format!("{expr} [{whr}]: error {e}")),
         }
     }
     assert!(checked > 50, "only {checked} cases");
-    assert!(failures.is_empty(), "{} of {checked} cases failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
