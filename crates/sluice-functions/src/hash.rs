@@ -2,12 +2,12 @@
 //!
 //! Module map:
 //! - [`funcs`] — the UDFs (`cityHash64`, `sipHash64`, `halfMD5`, `xxHash32/64`, `xxh3`,
-//!   `murmurHash2_32/64`, `murmurHash3_32/64/128`, `farmHash64`, `intHash32/64`, `MD5`,
+//!   `murmurHash2_32/64`, `murmurHash3_32/64/128`, `farmHash64`, `metroHash64`, `intHash32/64`, `MD5`,
 //!   `SHA1`, `SHA224/256/384/512`, `sipHash128`).
 //! - [`java`] — `javaHash`, `hiveHash`.
 //! - [`any_hash`] — ClickHouse's rules for hashing any type and several arguments.
 //! - Algorithms written for exact ClickHouse output: [`city`] (CityHash v1.0.2), [`farm`],
-//!   [`murmur`], [`sip`], [`sha1`]. MD5/SHA-2/xxHash come from their crates.
+//!   [`metro`], [`murmur`], [`sip`], [`sha1`]. MD5/SHA-2/xxHash come from their crates.
 //!
 //! A NULL argument makes the result NULL (`Nullable(UInt64)`), as in ClickHouse.
 
@@ -16,6 +16,7 @@ pub(crate) mod city;
 pub(crate) mod farm;
 pub(crate) mod funcs;
 pub(crate) mod java;
+pub(crate) mod metro;
 pub(crate) mod murmur;
 pub(crate) mod sha1;
 pub(crate) mod sip;

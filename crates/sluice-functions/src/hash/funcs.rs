@@ -1,5 +1,6 @@
 //! The hash UDFs: hashes of any arguments (`cityHash64`, `sipHash64`, `halfMD5`,
-//! `xxHash32/64`, `xxh3`, `murmurHash2_32/64`, `murmurHash3_32/64`, `farmHash64`, and the
+//! `xxHash32/64`, `xxh3`, `murmurHash2_32/64`, `murmurHash3_32/64`, `farmHash64`,
+//! `metroHash64`, and the
 //! 128-bit `sipHash128`/`murmurHash3_128` returned as FixedString(16)), integer hashes
 //! (`intHash32/64`), and digests of one string returned as FixedString (`MD5`, `SHA1`,
 //! `SHA224`, `SHA256`, `SHA384`, `SHA512`).
@@ -65,6 +66,10 @@ fn pair128(h1: u128, h2: u128) -> [u8; 32] {
 
 fn city(s: &[u8]) -> u128 {
     city_hash64(s) as u128
+}
+
+fn metro(s: &[u8]) -> u128 {
+    super::metro::metro_hash64(s) as u128
 }
 
 fn farm(s: &[u8]) -> u128 {
@@ -163,8 +168,9 @@ const fn kind(
 }
 
 /// The hashes of any arguments, with their ClickHouse combining rules.
-const KINDS: [Kind; 13] = [
+const KINDS: [Kind; 14] = [
     kind("cityHash64", city, combine_city, true, 64),
+    kind("metroHash64", metro, combine_city, true, 64),
     Kind {
         max_len: FARM_MAX_LEN,
         ..kind("farmHash64", farm, combine_city, true, 64)
@@ -351,6 +357,26 @@ mod tests {
                 "7287324520655339053",
                 "3281168119317583073",
                 "3676913024161165357",
+            ],
+        );
+    }
+
+    #[test]
+    fn metro_hash64() {
+        check(
+            "metroHash64",
+            "UInt64",
+            [
+                "15663805623366682943",
+                "10577349846663553072",
+                "10577349846663553072",
+                "14769050804864331851",
+                "5171949009262398126",
+                "8055013221972926055",
+                "13381918016739805347",
+                "7287324520655339053",
+                "16698073445547695267",
+                "7678260345778657062",
             ],
         );
     }
