@@ -36,7 +36,7 @@
 //! # Module map
 //! - [`handler`]: the trait and the types it exchanges.
 //! - [`progress`]: progress counters and the `X-ClickHouse-Summary` JSON.
-//! - [`config`]: [`ServerConfig`].
+//! - [`config`]: the server configuration ([`ServerConfig`]).
 //! - [`server`]: listeners, connection tasks, clean shutdown.
 //! - [`native`]: the native TCP protocol (codec and connection loop).
 //! - [`http`]: the HTTP interface (axum).

@@ -52,10 +52,10 @@ fn parse_packet(r: &mut WireReader<'_>, compressed: bool) -> DecodeResult<Packet
                 let used =
                     sluice_server::native::compression::decode_frame(r.rest(), &mut plain, true)?;
                 r.advance(used)?;
-                if let Ok((b, n)) = decode_block(&plain, REV) {
-                    if n == plain.len() {
-                        return Ok(b.batch);
-                    }
+                if let Ok((b, n)) = decode_block(&plain, REV)
+                    && n == plain.len()
+                {
+                    return Ok(b.batch);
                 }
             }
         }

@@ -5,6 +5,8 @@
 //! to work (TabSeparated family, CSV family, Native, Null), rendering values with
 //! `sluice_formats::text`. [`writer_for`] is the single seam to replace.
 
+use std::sync::Arc;
+
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use chrono_tz::Tz;
@@ -82,7 +84,7 @@ pub fn writer_for(
     let ctx = text_context(opts);
     let text = |kind: TextKind, names: bool, types_row: bool| -> Box<dyn OutputWriter> {
         Box::new(TextWriter {
-            schema: schema.clone(),
+            schema: Arc::clone(schema),
             types: types.clone(),
             ctx: ctx.clone(),
             kind,

@@ -493,8 +493,8 @@ impl QuerySession for TestSession {
                 vec![Arc::new(StringArray::from(vec![v]))],
             );
             output(schema, stream_of(vec![b]))
-        } else if sql.starts_with("SELECT {") {
-            let name = sql[8..].split(':').next().unwrap_or("").to_string();
+        } else if let Some(rest) = sql.strip_prefix("SELECT {") {
+            let name = rest.split(':').next().unwrap_or("").to_string();
             let v = q
                 .params
                 .iter()
@@ -637,7 +637,7 @@ impl TestServer {
         config.http_port = Some(0);
         config.tcp_port = Some(0);
         let handler = Arc::new(TestHandler::default());
-        let dyn_handler: Arc<dyn QueryHandler> = handler.clone();
+        let dyn_handler: Arc<dyn QueryHandler> = Arc::<TestHandler>::clone(&handler);
         let server = Server::bind(config, dyn_handler).await.expect("bind");
         let http = server.http_addr().expect("http addr");
         let tcp = server.tcp_addr().expect("tcp addr");

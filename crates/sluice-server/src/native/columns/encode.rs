@@ -1,5 +1,7 @@
 //! Arrow arrays → native column data.
 
+use std::sync::Arc;
+
 use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::compute::cast;
 use arrow::datatypes::{
@@ -343,21 +345,21 @@ fn list_parts(t: &ChType, a: &dyn Array) -> Result<(Vec<usize>, ArrayRef)> {
             let l = a.as_list::<i32>();
             Ok((
                 l.value_offsets().iter().map(|o| *o as usize).collect(),
-                l.values().clone(),
+                Arc::clone(l.values()),
             ))
         }
         DataType::LargeList(_) => {
             let l = a.as_list::<i64>();
             Ok((
                 l.value_offsets().iter().map(|o| *o as usize).collect(),
-                l.values().clone(),
+                Arc::clone(l.values()),
             ))
         }
         DataType::FixedSizeList(..) => {
             let l = a.as_fixed_size_list();
             Ok((
                 (0..=l.len()).map(|i| l.value_offset(i) as usize).collect(),
-                l.values().clone(),
+                Arc::clone(l.values()),
             ))
         }
         _ => Err(mismatch(t, a)),
