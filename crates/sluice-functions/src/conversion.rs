@@ -4,7 +4,7 @@
 //! `toLowCardinality`, `toNullable`, `parseDateTime[64]BestEffort*` and `reinterpretAs*`.
 //!
 //! Submodules: [`value`] (one scalar value read from / written to Arrow), [`parse`] (text →
-//! value), [`best_effort`] (date-time text), [`scalar`] (value → value rules), [`cast`]
+//! value), [`best_effort`] (date-time text), [`scalar`] (value → value rules), [`temporal`] (into date/time types), [`cast`]
 //! (whole columns, composites, failure modes), [`udf`] (the UDFs), [`reinterpret`].
 
 pub mod best_effort;
@@ -12,6 +12,7 @@ pub mod cast;
 pub mod parse;
 pub mod reinterpret;
 pub mod scalar;
+pub mod temporal;
 pub mod udf;
 pub mod value;
 

@@ -28,7 +28,10 @@ use crate::util::arg_type;
 
 /// (unit, count) of a constant interval argument.
 pub fn interval_of(f: &FieldRef, v: Option<&ScalarValue>) -> Option<(Unit, i64)> {
-    if let ChType::Interval(u) = arg_type(f).base() {
+    if let (ChType::Interval(u), false) = (
+        arg_type(f).base(),
+        matches!(f.data_type(), DataType::Interval(_)),
+    ) {
         return Some((Unit::parse(u)?, v.and_then(scalar_int)?));
     }
     match v? {

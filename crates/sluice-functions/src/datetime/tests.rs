@@ -581,3 +581,43 @@ fn clocks_and_zones() {
     );
     assert_eq!(r.map(|x| x.1), Ok(vec!["0".into()]));
 }
+
+#[test]
+fn through_datafusion_sql() {
+    // The UDFs survive DataFusion's planner (signature, constant folding, `now()` folding)
+    // and executor. Values from the oracle: formatDateTime(toDateTime('2018-01-02 22:33:44'),
+    // '%F %T') and toStartOfInterval(toDateTime('2021-01-03 17:48:53'), INTERVAL 15 MINUTE).
+    use datafusion::arrow::util::display::array_value_to_string;
+    use datafusion::prelude::SessionContext;
+
+    let ctx = SessionContext::new();
+    for f in crate::conversion::functions()
+        .into_iter()
+        .chain(crate::datetime::functions())
+    {
+        ctx.register_udf(f);
+    }
+    let sql = "SELECT \"formatDateTime\"(\"toDateTime\"('2018-01-02 22:33:44'), '%F %T') AS a, \
+               \"toStartOfInterval\"(\"toDateTime\"('2021-01-03 17:48:53'), INTERVAL 15 MINUTE) AS b, \
+               \"toYear\"(\"now\"()) >= 2024 AS c, \
+               \"_CAST\"(column1, 'Enum8(''a'' = 1, ''b'' = 2)') AS d \
+               FROM (VALUES (1), (2))";
+    let rt = match tokio::runtime::Builder::new_current_thread().build() {
+        Ok(rt) => rt,
+        Err(e) => panic!("runtime: {e}"),
+    };
+    let batches = rt.block_on(async {
+        let df = ctx.sql(sql).await?;
+        df.collect().await
+    });
+    let batches = match batches {
+        Ok(b) => b,
+        Err(e) => panic!("query failed: {e}"),
+    };
+    let b = &batches[0];
+    let cell = |c: usize, r: usize| array_value_to_string(b.column(c), r).unwrap_or_default();
+    assert_eq!(cell(0, 0), "2018-01-02 22:33:44");
+    assert_eq!(cell(1, 1), "2021-01-03T17:45:00");
+    assert_eq!(cell(2, 0), "true");
+    assert_eq!((cell(3, 0), cell(3, 1)), ("a".to_string(), "b".to_string()));
+}
