@@ -26,7 +26,9 @@ use super::eval::{Found, Options, for_each_row};
 use super::number::{IntTarget, float_to, int_to, str_to_f64, str_to_int, write_double};
 use super::out::StrOut;
 use super::serialize::write_value;
-use super::typed_scalar::{parse_date, parse_datetime, parse_decimal, parse_ipv4, parse_uuid};
+use super::typed_scalar::{
+    parse_date, parse_datetime, parse_decimal, parse_ipv4, parse_uuid, scaled_digits,
+};
 use crate::ch_bail;
 
 /// ClickHouse refuses some result types when the input is `Nullable`.
@@ -121,6 +123,7 @@ enum Data {
     Str(StrOut),
     Fixed(usize, Vec<u8>),
     Dec(Vec<i128>),
+    Dec256(Vec<i256>),
     List(Vec<i32>, Box<Col>),
     Tuple(Vec<Col>),
     Map(Vec<i32>, Box<Col>, Box<Col>),
@@ -159,6 +162,7 @@ impl Col {
             T::String | T::Enum8(_) | T::Enum16(_) => Data::Str(StrOut::new(0)),
             T::FixedString(n) => Data::Fixed(*n, Vec::new()),
             T::Uuid | T::IPv6 => Data::Fixed(16, Vec::new()),
+            T::Decimal { precision, .. } if *precision > 38 => Data::Dec256(Vec::new()),
             T::Decimal { .. } => Data::Dec(Vec::new()),
             T::Array(e) => Data::List(vec![0], Box::new(Col::new(e, ci)?)),
             T::Tuple(es) => Data::Tuple(
@@ -208,6 +212,7 @@ impl Col {
             Data::Int(v) => v.push(0),
             Data::UInt(v) => v.push(0),
             Data::Wide(v) | Data::Dec(v) => v.push(0),
+            Data::Dec256(v) => v.push(i256::ZERO),
             Data::Float(v) => v.push(0.0),
             Data::Bool(v) => v.push(false),
             Data::Str(s) => match &t {
@@ -363,17 +368,17 @@ impl Col {
                 let T::Decimal { precision, scale } = t else {
                     return Ok(false);
                 };
-                let x = match kind {
-                    Kind::Int(x) => parse_decimal(x.to_string().as_bytes(), precision, scale),
-                    Kind::UInt(x) => parse_decimal(x.to_string().as_bytes(), precision, scale),
-                    Kind::Double(x) => {
-                        let mut b = Vec::new();
-                        write_double(x, &mut b);
-                        parse_decimal(&b, precision, scale)
-                    }
-                    Kind::Str => parse_decimal(&d.str_content(i), precision, scale),
-                    _ => None,
+                let x = decimal_text(d, i, kind)
+                    .and_then(|text| parse_decimal(&text, precision, scale));
+                push_opt(v, x)
+            }
+            Data::Dec256(v) => {
+                let T::Decimal { scale, .. } = t else {
+                    return Ok(false);
                 };
+                let x = decimal_text(d, i, kind)
+                    .and_then(|text| scaled_digits(&text, scale))
+                    .and_then(|digits| i256::from_string(&digits));
                 push_opt(v, x)
             }
             Data::List(o, e) => {
@@ -503,6 +508,13 @@ impl Col {
                 };
                 Arc::new(Decimal128Array::new(v.into(), nulls).with_precision_and_scale(p, s)?)
             }
+            Data::Dec256(v) => {
+                let (p, s) = match plain_dt {
+                    DataType::Decimal256(p, s) => (p, s),
+                    _ => return Err(unsupported(&self.t)),
+                };
+                Arc::new(Decimal256Array::new(v.into(), nulls).with_precision_and_scale(p, s)?)
+            }
             Data::List(o, e) => {
                 let DataType::List(f) = &plain_dt else {
                     return Err(unsupported(&self.t));
@@ -621,6 +633,21 @@ fn enum_name<'a>(
             .clone()
             .find(|(_, v)| i128::from(*v) == i128::from(x))
             .map(|(n, _)| n.clone()),
+        _ => None,
+    }
+}
+
+/// The decimal text of a value for a `Decimal` target (doubles in their shortest form).
+fn decimal_text(d: &Doc<'_>, i: usize, kind: Kind) -> Option<Vec<u8>> {
+    match kind {
+        Kind::Int(x) => Some(x.to_string().into_bytes()),
+        Kind::UInt(x) => Some(x.to_string().into_bytes()),
+        Kind::Double(x) => {
+            let mut b = Vec::new();
+            write_double(x, &mut b);
+            Some(b)
+        }
+        Kind::Str => Some(d.str_content(i).into_owned()),
         _ => None,
     }
 }

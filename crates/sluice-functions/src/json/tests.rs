@@ -635,6 +635,14 @@ fn clickhouse_typed_extract_more() {
         "{a: 1, b: 417ddc5de5564d2795dda34d84e46a50}"
     );
     assert_eq!(one("JSONExtract('{ \"v\":1.1}', 'v', 'float')"), "1.1");
+    assert_eq!(
+        one("JSONExtract('{\"a\":1234567890.12345678901234567890}', 'a', 'Decimal(45,30)')"),
+        "1234567890.123456700000000000000000000000"
+    );
+    assert_eq!(
+        one("JSONExtract('{\"a\":1234567890.12345678901234567890}', 'a', 'Decimal(35,20)')"),
+        "1234567890.12345670000000000000"
+    );
     assert_eq!(one("JSONExtract('{ \"v\":1E-2}', 'v', 'double')"), "0.01");
     let ctx = ctx();
     table(

@@ -49,9 +49,10 @@ pub fn parse_datetime(s: &[u8], tz: Option<&str>, p: u8) -> Option<i64> {
     })
 }
 
-/// A decimal in text (`-12.555`, `1e3` is not accepted) as an integer scaled by
-/// `10^scale`; extra fraction digits are truncated, as ClickHouse does.
-pub fn parse_decimal(s: &[u8], precision: u8, scale: u8) -> Option<i128> {
+/// A decimal in text (`-12.555`; exponents are not accepted) as the decimal digits of the
+/// integer scaled by `10^scale` (with a leading `-`); extra fraction digits are truncated,
+/// as ClickHouse does.
+pub fn scaled_digits(s: &[u8], scale: u8) -> Option<String> {
     let (neg, body) = match s.split_first() {
         Some((b'-', r)) => (true, r),
         Some((b'+', r)) => (false, r),
@@ -67,14 +68,25 @@ pub fn parse_decimal(s: &[u8], precision: u8, scale: u8) -> Option<i128> {
     if !int.iter().chain(frac).all(u8::is_ascii_digit) {
         return None;
     }
-    let mut v: i128 = 0;
-    for &c in int {
-        v = v.checked_mul(10)?.checked_add((c - b'0') as i128)?;
+    let mut out = String::with_capacity(int.len() + scale as usize + 1);
+    if neg {
+        out.push('-');
     }
+    out.extend(int.iter().map(|c| *c as char));
     for k in 0..scale as usize {
-        let d = frac.get(k).map_or(0, |c| (c - b'0') as i128);
-        v = v.checked_mul(10)?.checked_add(d)?;
+        out.push(frac.get(k).map_or('0', |c| *c as char));
     }
+    if out.is_empty() || out == "-" {
+        out.push('0');
+    }
+    Some(out)
+}
+
+/// [`scaled_digits`] as an `i128` that fits the storage of `Decimal(precision, _)`
+/// (Decimal32/64/128: ClickHouse checks the storage width, not the precision).
+pub fn parse_decimal(s: &[u8], precision: u8, scale: u8) -> Option<i128> {
+    let digits = scaled_digits(s, scale)?;
+    let v: i128 = digits.parse().ok()?;
     let limit: i128 = if precision <= 9 {
         i32::MAX as i128
     } else if precision <= 18 {
@@ -82,10 +94,7 @@ pub fn parse_decimal(s: &[u8], precision: u8, scale: u8) -> Option<i128> {
     } else {
         i128::MAX
     };
-    if v > limit {
-        return None;
-    }
-    Some(if neg { -v } else { v })
+    (v.abs() <= limit).then_some(v)
 }
 
 /// Dotted-quad IPv4.
