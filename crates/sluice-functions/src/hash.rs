@@ -2,7 +2,7 @@
 //!
 //! Module map:
 //! - [`funcs`] — the UDFs (`cityHash64`, `sipHash64`, `halfMD5`, `xxHash32/64`, `xxh3`,
-//!   `murmurHash2_32/64`, `murmurHash3_32/64/128`, `farmHash64`, `metroHash64`, `intHash32/64`, `MD5`,
+//!   `murmurHash2_32/64`, `murmurHash3_32/64/128`, `farmHash64`, `farmFingerprint64`, `metroHash64`, `intHash32/64`, `MD5`,
 //!   `SHA1`, `SHA224/256/384/512`, `sipHash128`).
 //! - [`java`] — `javaHash`, `hiveHash`.
 //! - [`any_hash`] — ClickHouse's rules for hashing any type and several arguments.

@@ -1,6 +1,7 @@
-//! FarmHash64 (`farmhashna::Hash64`) for inputs up to 64 bytes, which is what ClickHouse's
-//! `farmHash64` returns for them. Longer inputs go through a CPU-specific variant in
-//! ClickHouse; Sluice reports `NOT_IMPLEMENTED` for those (see [`FARM_MAX_LEN`]).
+//! FarmHash's `farmhashna::Hash64`: ClickHouse's `farmFingerprint64` for any input, and its
+//! `farmHash64` for inputs up to 64 bytes. Longer `farmHash64` inputs go through a
+//! CPU-specific variant in ClickHouse; Sluice reports `NOT_IMPLEMENTED` for those (see
+//! [`FARM_MAX_LEN`]).
 
 const K0: u64 = 0xc3a5c85c97cb3127;
 const K1: u64 = 0xb492b66fbe98f273;
@@ -116,8 +117,120 @@ pub(crate) fn farm_hash64(s: &[u8]) -> u64 {
     match s.len() {
         0..=16 => len_0_to_16(s),
         17..=32 => len_17_to_32(s),
-        _ => len_33_to_64(s),
+        33..=64 => len_33_to_64(s),
+        _ => long(s),
     }
+}
+
+/// `farmhashna::Hash64` of any length — ClickHouse's `farmFingerprint64`.
+pub(crate) fn farm_fingerprint64(s: &[u8]) -> u64 {
+    farm_hash64(s)
+}
+
+/// `Fingerprint(uint128)`: how `farmFingerprint64` combines two hashes.
+pub(crate) fn fingerprint128(low: u64, high: u64) -> u64 {
+    const KMUL: u64 = 0x9ddfea08eb382d69;
+    let mut a = (low ^ high).wrapping_mul(KMUL);
+    a ^= a >> 47;
+    let mut b = (high ^ a).wrapping_mul(KMUL);
+    b ^= b >> 44;
+    b = b.wrapping_mul(KMUL);
+    b ^= b >> 41;
+    b.wrapping_mul(KMUL)
+}
+
+fn weak32(s: &[u8], p: usize, mut a: u64, mut b: u64) -> (u64, u64) {
+    let (w, x, y, z) = (
+        fetch64(s, p),
+        fetch64(s, p + 8),
+        fetch64(s, p + 16),
+        fetch64(s, p + 24),
+    );
+    a = a.wrapping_add(w);
+    b = b.wrapping_add(a).wrapping_add(z).rotate_right(21);
+    let c = a;
+    a = a.wrapping_add(x).wrapping_add(y);
+    b = b.wrapping_add(a.rotate_right(44));
+    (a.wrapping_add(z), b.wrapping_add(c))
+}
+
+/// `farmhashna::Hash64` for inputs over 64 bytes (seed 81).
+fn long(s: &[u8]) -> u64 {
+    let len = s.len();
+    let seed: u64 = 81;
+    let mut x = seed;
+    let mut y = seed.wrapping_mul(K1).wrapping_add(113);
+    let mut z = shift_mix(y.wrapping_mul(K2).wrapping_add(113)).wrapping_mul(K2);
+    let mut v = (0u64, 0u64);
+    let mut w = (0u64, 0u64);
+    x = x.wrapping_mul(K2).wrapping_add(fetch64(s, 0));
+    let end = ((len - 1) / 64) * 64;
+    let last64 = len - 64;
+    let mut p = 0;
+    loop {
+        x = x
+            .wrapping_add(y)
+            .wrapping_add(v.0)
+            .wrapping_add(fetch64(s, p + 8))
+            .rotate_right(37)
+            .wrapping_mul(K1);
+        y = y
+            .wrapping_add(v.1)
+            .wrapping_add(fetch64(s, p + 48))
+            .rotate_right(42)
+            .wrapping_mul(K1);
+        x ^= w.1;
+        y = y.wrapping_add(v.0).wrapping_add(fetch64(s, p + 40));
+        z = z.wrapping_add(w.0).rotate_right(33).wrapping_mul(K1);
+        v = weak32(s, p, v.1.wrapping_mul(K1), x.wrapping_add(w.0));
+        w = weak32(
+            s,
+            p + 32,
+            z.wrapping_add(w.1),
+            y.wrapping_add(fetch64(s, p + 16)),
+        );
+        std::mem::swap(&mut z, &mut x);
+        p += 64;
+        if p == end {
+            break;
+        }
+    }
+    let mul = K1.wrapping_add((z & 0xff) << 1);
+    let p = last64;
+    w.0 = w.0.wrapping_add(((len - 1) & 63) as u64);
+    v.0 = v.0.wrapping_add(w.0);
+    w.0 = w.0.wrapping_add(v.0);
+    x = x
+        .wrapping_add(y)
+        .wrapping_add(v.0)
+        .wrapping_add(fetch64(s, p + 8))
+        .rotate_right(37)
+        .wrapping_mul(mul);
+    y = y
+        .wrapping_add(v.1)
+        .wrapping_add(fetch64(s, p + 48))
+        .rotate_right(42)
+        .wrapping_mul(mul);
+    x ^= w.1.wrapping_mul(9);
+    y = y
+        .wrapping_add(v.0.wrapping_mul(9))
+        .wrapping_add(fetch64(s, p + 40));
+    z = z.wrapping_add(w.0).rotate_right(33).wrapping_mul(mul);
+    v = weak32(s, p, v.1.wrapping_mul(mul), x.wrapping_add(w.0));
+    w = weak32(
+        s,
+        p + 32,
+        z.wrapping_add(w.1),
+        y.wrapping_add(fetch64(s, p + 16)),
+    );
+    std::mem::swap(&mut z, &mut x);
+    hash_len16(
+        hash_len16(v.0, w.0, mul)
+            .wrapping_add(shift_mix(y).wrapping_mul(K0))
+            .wrapping_add(z),
+        hash_len16(v.1, w.1, mul).wrapping_add(x),
+        mul,
+    )
 }
 
 #[cfg(test)]
@@ -127,5 +240,12 @@ mod tests {
         // Oracle: farmHash64('hello') = 13009744463427800296; farmHash64('') = 11160318154034397263.
         assert_eq!(super::farm_hash64(b"hello"), 13009744463427800296);
         assert_eq!(super::farm_hash64(b""), 11160318154034397263);
+        // Oracle: farmFingerprint64(84-byte string) = 2997392863566919668.
+        assert_eq!(
+            super::farm_fingerprint64(
+                b"hello world, this is a longer string that exceeds sixty-four bytes in total length!!"
+            ),
+            2997392863566919668
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! The hash UDFs: hashes of any arguments (`cityHash64`, `sipHash64`, `halfMD5`,
 //! `xxHash32/64`, `xxh3`, `murmurHash2_32/64`, `murmurHash3_32/64`, `farmHash64`,
-//! `metroHash64`, and the
+//! `farmFingerprint64`, `metroHash64`, and the
 //! 128-bit `sipHash128`/`murmurHash3_128` returned as FixedString(16)), integer hashes
 //! (`intHash32/64`), and digests of one string returned as FixedString (`MD5`, `SHA1`,
 //! `SHA224`, `SHA256`, `SHA384`, `SHA512`).
@@ -70,6 +70,14 @@ fn city(s: &[u8]) -> u128 {
 
 fn metro(s: &[u8]) -> u128 {
     super::metro::metro_hash64(s) as u128
+}
+
+fn fingerprint(s: &[u8]) -> u128 {
+    super::farm::farm_fingerprint64(s) as u128
+}
+
+fn combine_fingerprint(h1: u128, h2: u128) -> u128 {
+    super::farm::fingerprint128(h1 as u64, h2 as u64) as u128
 }
 
 fn farm(s: &[u8]) -> u128 {
@@ -168,9 +176,16 @@ const fn kind(
 }
 
 /// The hashes of any arguments, with their ClickHouse combining rules.
-const KINDS: [Kind; 14] = [
+const KINDS: [Kind; 15] = [
     kind("cityHash64", city, combine_city, true, 64),
     kind("metroHash64", metro, combine_city, true, 64),
+    kind(
+        "farmFingerprint64",
+        fingerprint,
+        combine_fingerprint,
+        true,
+        64,
+    ),
     Kind {
         max_len: FARM_MAX_LEN,
         ..kind("farmHash64", farm, combine_city, true, 64)
@@ -357,6 +372,26 @@ mod tests {
                 "7287324520655339053",
                 "3281168119317583073",
                 "3676913024161165357",
+            ],
+        );
+    }
+
+    #[test]
+    fn farm_fingerprint64() {
+        check(
+            "farmFingerprint64",
+            "UInt64",
+            [
+                "13009744463427800296",
+                "10577349846663553072",
+                "10577349846663553072",
+                "8696597424843165144",
+                "15913024493517370460",
+                "8055013221972926055",
+                "11160318154034397263",
+                "7287324520655339053",
+                "17594501432726942176",
+                "2997392863566919668",
             ],
         );
     }
