@@ -271,6 +271,7 @@ impl Session {
             with_totals: std::cell::Cell::new(false),
             depth: std::cell::Cell::new(0),
             with_aliases: std::cell::RefCell::new(Vec::new()),
+            hidden: std::cell::RefCell::new(Vec::new()),
         }
     }
 

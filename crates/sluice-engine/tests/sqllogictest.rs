@@ -159,10 +159,20 @@ fn main() {
                 }
             });
             runner.with_validator(exact_validator);
-            runner
-                .run_file_async(f)
-                .await
-                .map_err(|e| format!("{}", e.display(true)))
+            // Run every record, collecting failures, so one file reports all its problems.
+            let records = sqllogictest::parse_file::<DefaultColumnType>(f)
+                .map_err(|e| format!("parse error: {e}"))?;
+            let mut errors = Vec::new();
+            for record in records {
+                if let Err(e) = runner.run_async(record).await {
+                    errors.push(format!("{}", e.display(true)));
+                }
+            }
+            if errors.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("{} failed records:\n{}", errors.len(), errors.join("\n")))
+            }
         });
         let _ = std::fs::remove_dir_all(&dir);
         match result {

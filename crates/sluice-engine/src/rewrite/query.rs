@@ -31,6 +31,9 @@ pub struct RewriteContext {
     pub depth: std::cell::Cell<usize>,
     /// `WITH expr AS name` aliases in scope.
     pub with_aliases: std::cell::RefCell<Vec<(String, Expr)>>,
+    /// Columns of the tables in the FROM being rewritten that `SELECT *` must not return
+    /// (MATERIALIZED, ALIAS).
+    pub hidden: std::cell::RefCell<Vec<String>>,
 }
 
 impl RewriteContext {
@@ -197,8 +200,29 @@ fn rewrite_select(s: &mut Select, ctx: &RewriteContext) -> Result<()> {
             None => pre,
         });
     }
+    let hidden_mark = ctx.hidden.borrow().len();
     for twj in s.from.iter_mut() {
         rewrite_table_with_joins(twj, ctx)?;
+    }
+    let hidden: Vec<String> = ctx.hidden.borrow_mut().drain(hidden_mark..).collect();
+    if !hidden.is_empty() {
+        for item in s.projection.iter_mut() {
+            let opts = match item {
+                SelectItem::Wildcard(o) | SelectItem::QualifiedWildcard(_, o) => o,
+                _ => continue,
+            };
+            let mut names: Vec<datafusion::sql::sqlparser::ast::ObjectName> = match opts.opt_exclude.take() {
+                Some(datafusion::sql::sqlparser::ast::ExcludeSelectItem::Single(n)) => vec![n],
+                Some(datafusion::sql::sqlparser::ast::ExcludeSelectItem::Multiple(v)) => v,
+                None => vec![],
+            };
+            for h in &hidden {
+                names.push(datafusion::sql::sqlparser::ast::ObjectName(vec![
+                    ObjectNamePart::Identifier(Ident::with_quote('"', h.clone())),
+                ]));
+            }
+            opts.opt_exclude = Some(datafusion::sql::sqlparser::ast::ExcludeSelectItem::Multiple(names));
+        }
     }
     for item in s.projection.iter_mut() {
         match item {
@@ -337,6 +361,22 @@ fn rewrite_table_factor(tf: &mut TableFactor, ctx: &RewriteContext) -> Result<()
                 _ => return Ok(()),
             };
             if let Some(entry) = ctx.catalog.table(&db, &table) {
+                if let (TableKind::Table, Some(t)) = (&entry.kind, &entry.table) {
+                    let cols = t.columns();
+                    let mut alias_cols = Vec::new();
+                    for c in &cols {
+                        if !c.in_star() {
+                            ctx.hidden.borrow_mut().push(c.name.clone());
+                        }
+                        if let Some((crate::table::DefaultKind::Alias, e)) = &c.default {
+                            alias_cols.push((c.name.clone(), e.clone()));
+                        }
+                    }
+                    if !alias_cols.is_empty() {
+                        *tf = alias_columns_table(&db, &table, alias.clone(), &alias_cols, ctx)?;
+                    }
+                    return Ok(());
+                }
                 if let TableKind::View { query } = &entry.kind {
                     if ctx.depth.get() > 32 {
                         return Err(Error::new(
@@ -387,4 +427,44 @@ fn rewrite_table_factor(tf: &mut TableFactor, ctx: &RewriteContext) -> Result<()
 #[allow(dead_code)]
 fn span() -> Span {
     Span::empty()
+}
+
+/// `(SELECT *, expr AS alias_col, … FROM db.t) AS t`: a table with ALIAS columns, which are
+/// computed on read.
+fn alias_columns_table(
+    db: &str,
+    table: &str,
+    alias: Option<datafusion::sql::sqlparser::ast::TableAlias>,
+    alias_cols: &[(String, String)],
+    ctx: &RewriteContext,
+) -> Result<TableFactor> {
+    let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let items: Vec<String> = alias_cols
+        .iter()
+        .map(|(n, e)| format!("({e}) AS {}", q(n)))
+        .collect();
+    let sql = format!("SELECT *, {} FROM {}.{}", items.join(", "), q(db), q(table));
+    let stmts = sluice_sql::parse_statements(&sql)?;
+    let Some(sluice_sql::Statement::Query(mut inner)) = stmts.into_iter().next().map(|p| p.statement) else {
+        return Err(Error::internal("alias column query"));
+    };
+    if let SetExpr::Select(sel) = inner.body.as_mut() {
+        for item in sel.projection.iter_mut() {
+            if let SelectItem::ExprWithAlias { expr, .. } = item {
+                rewrite_expr(expr, ctx)?;
+            }
+        }
+    }
+    let alias = alias.unwrap_or(datafusion::sql::sqlparser::ast::TableAlias {
+        explicit: true,
+        name: Ident::new(table.to_string()),
+        columns: vec![],
+        at: None,
+    });
+    Ok(TableFactor::Derived {
+        lateral: false,
+        subquery: inner,
+        alias: Some(alias),
+        sample: None,
+    })
 }

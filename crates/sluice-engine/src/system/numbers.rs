@@ -81,30 +81,30 @@ impl TableProvider for NumbersTable {
         if let Some(l) = limit {
             remaining = Some(remaining.map_or(l as u64, |c| c.min(l as u64)));
         }
+        // An empty projection (`count()`) still needs the row count: zero-column batches.
+        let schema = match projection {
+            Some(p) if p.is_empty() => Arc::new(Schema::empty()),
+            _ => Arc::clone(&self.schema),
+        };
         let generator = NumbersGenerator {
-            schema: Arc::clone(&self.schema),
+            schema: Arc::clone(&schema),
+            start: self.start,
             next: self.start,
             step: self.step,
+            count: remaining,
             remaining,
             zeros: self.zeros,
         };
-        let exec = LazyMemoryExec::try_new(
-            Arc::clone(&self.schema),
-            vec![Arc::new(RwLock::new(generator))],
-        )?;
-        match projection {
-            Some(p) if p.is_empty() => {
-                // Only the row count matters (count()); keep the column, it is cheap.
-                Ok(Arc::new(exec))
-            }
-            _ => Ok(Arc::new(exec)),
-        }
+        let exec = LazyMemoryExec::try_new(schema, vec![Arc::new(RwLock::new(generator))])?;
+        Ok(Arc::new(exec))
     }
 }
 
 #[derive(Debug)]
 struct NumbersGenerator {
     schema: SchemaRef,
+    start: u64,
+    count: Option<u64>,
     next: u64,
     step: u64,
     remaining: Option<u64>,
@@ -129,6 +129,19 @@ impl LazyBatchGenerator for NumbersGenerator {
             Some(r) => r.min(BLOCK),
             None => BLOCK,
         };
+        if self.schema.fields().is_empty() {
+            self.next = self.next.wrapping_add(n.wrapping_mul(self.step));
+            if let Some(r) = &mut self.remaining {
+                *r -= n;
+            }
+            let opts = datafusion::arrow::record_batch::RecordBatchOptions::new()
+                .with_row_count(Some(n as usize));
+            return Ok(Some(RecordBatch::try_new_with_options(
+                Arc::clone(&self.schema),
+                vec![],
+                &opts,
+            )?));
+        }
         let array: Arc<dyn datafusion::arrow::array::Array> = if self.zeros {
             Arc::new(UInt8Array::from(vec![0u8; n as usize]))
         } else {
@@ -148,9 +161,11 @@ impl LazyBatchGenerator for NumbersGenerator {
     fn reset_state(&self) -> Arc<RwLock<dyn LazyBatchGenerator>> {
         Arc::new(RwLock::new(NumbersGenerator {
             schema: Arc::clone(&self.schema),
-            next: self.next,
+            start: self.start,
+            count: self.count,
+            next: self.start,
             step: self.step,
-            remaining: self.remaining,
+            remaining: self.count,
             zeros: self.zeros,
         }))
     }
