@@ -412,3 +412,50 @@ async fn if_keeps_result_metadata() {
     assert_eq!(fmt_value(r, 0, &ChType::Int64), "1");
     assert_eq!(fmt_value(r, 1, &ChType::Int64), "-5");
 }
+
+/// A result type that needs metadata (Int128 is stored as Decimal256(76, 0)) survives the
+/// CASE rewrite: `if(x, big, 1)` with `big` an Int128 column → Int128.
+#[tokio::test]
+async fn if_rewrite_keeps_int128_metadata() {
+    use datafusion::arrow::array::Decimal256Array;
+    use datafusion::arrow::datatypes::i256;
+
+    let big_field = ChType::Int128.to_field("big");
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("x", DataType::UInt8, false),
+        big_field,
+    ]));
+    let x: ArrayRef = Arc::new(UInt8Array::from(vec![0u8, 1]));
+    let big: ArrayRef = Arc::new(
+        Decimal256Array::from(vec![i256::from_i128(-5), i256::from_i128(-7)])
+            .with_precision_and_scale(76, 0)
+            .expect("decimal"),
+    );
+    let batch = RecordBatch::try_new(schema, vec![x, big]).expect("batch");
+    let ctx = session();
+    let df = ctx.read_batch(batch).expect("df");
+    let expr = udf("if").call(vec![col("x"), col("big"), lit(1u8)]);
+    let out = df.select(vec![expr.alias("r")]).expect("select").collect().await.expect("run");
+    let field = out[0].schema().field(0).clone();
+    assert_eq!(ChType::from_field(&field).to_string(), "Int128");
+    let r = out[0].column(0);
+    assert_eq!(fmt_value(r, 0, &ChType::Int128), "1");
+    assert_eq!(fmt_value(r, 1, &ChType::Int128), "-7");
+}
+
+/// `caseWithExpression` is lazy too: CASE x WHEN 0 THEN 0 ELSE intDiv(10, x) END.
+#[tokio::test]
+async fn case_with_expression_short_circuits() {
+    let ctx = session();
+    let df = ctx.read_batch(batch(vec![0, 2, 5])).expect("df");
+    let expr = udf("caseWithExpression").call(vec![
+        col("x"),
+        lit(0u8),
+        lit(0u8),
+        udf("intDiv").call(vec![lit(10u8), col("x")]),
+    ]);
+    let out = df.select(vec![expr.alias("r")]).expect("select").collect().await.expect("lazy");
+    let r = out[0].column(0);
+    let got: Vec<String> = (0..r.len()).map(|i| fmt_value(r, i, &ChType::UInt8)).collect();
+    assert_eq!(got, vec!["0", "5", "2"]);
+}

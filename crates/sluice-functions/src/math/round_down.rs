@@ -3,8 +3,6 @@
 //! elements; the array must be a non-empty constant (`ILLEGAL_TYPE_OF_ARGUMENT` for `[]`,
 //! `ILLEGAL_COLUMN` for an empty typed or non-constant array).
 
-use std::sync::Arc;
-
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, UInt32Array};
 use datafusion::arrow::compute::{cast, take};
 use datafusion::arrow::datatypes::{DataType, Float64Type};
@@ -93,5 +91,5 @@ fn kernel(
         })
         .collect();
     let indices = UInt32Array::from(picks);
-    Ok(take(bounds.as_ref(), &indices, None).map(Arc::from)?)
+    Ok(take(bounds.as_ref(), &indices, None)?)
 }
