@@ -1,14 +1,14 @@
-//! FarmHash's `farmhashna::Hash64`: ClickHouse's `farmFingerprint64` for any input, and its
-//! `farmHash64` for inputs up to 64 bytes. Longer `farmHash64` inputs go through a
-//! CPU-specific variant in ClickHouse; Sluice reports `NOT_IMPLEMENTED` for those (see
-//! [`FARM_MAX_LEN`]).
+//! FarmHash64: `farmhashna::Hash64` (ClickHouse's `farmFingerprint64`, any length) and
+//! `farmhashxo::Hash64` (ClickHouse's `farmHash64`) up to 256 bytes. Longer `farmHash64`
+//! inputs use farmhash's `uo` variant, which Sluice does not reproduce: `NOT_IMPLEMENTED`
+//! (see [`FARM_MAX_LEN`]).
 
 const K0: u64 = 0xc3a5c85c97cb3127;
 const K1: u64 = 0xb492b66fbe98f273;
 const K2: u64 = 0x9ae16a3b2f90404f;
 
 /// Longest input `farm_hash64` reproduces exactly.
-pub(crate) const FARM_MAX_LEN: usize = 64;
+pub(crate) const FARM_MAX_LEN: usize = 256;
 
 #[inline]
 fn fetch64(s: &[u8], i: usize) -> u64 {
@@ -112,8 +112,20 @@ fn len_33_to_64(s: &[u8]) -> u64 {
     )
 }
 
-/// FarmHash64 of up to [`FARM_MAX_LEN`] bytes (callers check the length).
+/// `farmhashxo::Hash64` — ClickHouse's `farmHash64` — for up to [`FARM_MAX_LEN`] bytes
+/// (callers check the length).
 pub(crate) fn farm_hash64(s: &[u8]) -> u64 {
+    match s.len() {
+        0..=16 => len_0_to_16(s),
+        17..=32 => len_17_to_32(s),
+        33..=64 => xo_33_to_64(s),
+        65..=96 => xo_65_to_96(s),
+        _ => long(s),
+    }
+}
+
+/// `farmhashna::Hash64` of any length — ClickHouse's `farmFingerprint64`.
+pub(crate) fn farm_fingerprint64(s: &[u8]) -> u64 {
     match s.len() {
         0..=16 => len_0_to_16(s),
         17..=32 => len_17_to_32(s),
@@ -122,9 +134,46 @@ pub(crate) fn farm_hash64(s: &[u8]) -> u64 {
     }
 }
 
-/// `farmhashna::Hash64` of any length — ClickHouse's `farmFingerprint64`.
-pub(crate) fn farm_fingerprint64(s: &[u8]) -> u64 {
-    farm_hash64(s)
+/// farmhashxo's `H32` over the 32 bytes at `p`, with optional seeds.
+fn xo_h32(s: &[u8], p: usize, mul: u64, seed0: u64, seed1: u64) -> u64 {
+    let a = fetch64(s, p).wrapping_mul(K1);
+    let b = fetch64(s, p + 8);
+    let c = fetch64(s, p + 24).wrapping_mul(mul);
+    let d = fetch64(s, p + 16).wrapping_mul(K2);
+    let u = a
+        .wrapping_add(b)
+        .rotate_right(43)
+        .wrapping_add(c.rotate_right(30))
+        .wrapping_add(d)
+        .wrapping_add(seed0);
+    let v = a
+        .wrapping_add(b.wrapping_add(K2).rotate_right(18))
+        .wrapping_add(c)
+        .wrapping_add(seed1);
+    let a = shift_mix((u ^ v).wrapping_mul(mul));
+    shift_mix((v ^ a).wrapping_mul(mul))
+}
+
+fn xo_33_to_64(s: &[u8]) -> u64 {
+    let len = s.len();
+    let mul0 = K2.wrapping_sub(30);
+    let mul1 = K2.wrapping_sub(30).wrapping_add(2 * len as u64);
+    let h0 = xo_h32(s, 0, mul0, 0, 0);
+    let h1 = xo_h32(s, len - 32, mul1, 0, 0);
+    h1.wrapping_mul(mul1).wrapping_add(h0).wrapping_mul(mul1)
+}
+
+fn xo_65_to_96(s: &[u8]) -> u64 {
+    let len = s.len();
+    let mul0 = K2.wrapping_sub(114);
+    let mul1 = K2.wrapping_sub(114).wrapping_add(2 * len as u64);
+    let h0 = xo_h32(s, 0, mul0, 0, 0);
+    let h1 = xo_h32(s, 32, mul1, 0, 0);
+    let h2 = xo_h32(s, len - 32, mul1, h0, h1);
+    h2.wrapping_mul(9)
+        .wrapping_add(h0 >> 17)
+        .wrapping_add(h1 >> 21)
+        .wrapping_mul(mul1)
 }
 
 /// `Fingerprint(uint128)`: how `farmFingerprint64` combines two hashes.
@@ -240,6 +289,21 @@ mod tests {
         // Oracle: farmHash64('hello') = 13009744463427800296; farmHash64('') = 11160318154034397263.
         assert_eq!(super::farm_hash64(b"hello"), 13009744463427800296);
         assert_eq!(super::farm_hash64(b""), 11160318154034397263);
+        // Oracle: farmHash64 of 40 digits '0123…89' = 239189973740393249 (farmFingerprint64:
+        // 8835108245187232700); farmHash64(repeat('x', 64)) = 10013792987184990030
+        // (fingerprint 6916188127298655160); farmHash64(repeat('q', 80)) = 1390854990072895182;
+        // farmHash64(repeat('q', 150)) = 3812673629823182542;
+        // farmFingerprint64(repeat('y', 200)) = 577833072005583796;
+        // farmFingerprint64(repeat('z', 65)) = 8299915583762718517.
+        let s40 = b"0123456789012345678901234567890123456789";
+        assert_eq!(super::farm_hash64(s40), 239189973740393249);
+        assert_eq!(super::farm_fingerprint64(s40), 8835108245187232700);
+        assert_eq!(super::farm_hash64(&[b'x'; 64]), 10013792987184990030);
+        assert_eq!(super::farm_fingerprint64(&[b'x'; 64]), 6916188127298655160);
+        assert_eq!(super::farm_hash64(&[b'q'; 80]), 1390854990072895182);
+        assert_eq!(super::farm_hash64(&[b'q'; 150]), 3812673629823182542);
+        assert_eq!(super::farm_fingerprint64(&[b'y'; 200]), 577833072005583796);
+        assert_eq!(super::farm_fingerprint64(&[b'z'; 65]), 8299915583762718517);
         // Oracle: farmFingerprint64(84-byte string) = 2997392863566919668.
         assert_eq!(
             super::farm_fingerprint64(
