@@ -229,6 +229,18 @@ impl Session {
 
     /// A DataFusion state for one query: the engine's functions, this session's database
     /// and time zone, and a catalog whose `system` tables see this session's settings.
+    /// [`Session::df_state`] plus the aggregates a rewrite resolved on demand.
+    pub(crate) fn df_state_for(&self, ctx: &RewriteContext) -> SessionState {
+        let mut state = self.df_state();
+        for udaf in ctx.extra_aggregates.borrow().iter() {
+            let _ = datafusion::execution::registry::FunctionRegistry::register_udaf(
+                &mut state,
+                Arc::new(udaf.clone()),
+            );
+        }
+        state
+    }
+
     pub(crate) fn df_state(&self) -> SessionState {
         let system = Arc::new(SystemTables {
             catalog: Arc::clone(&self.engine.catalog),
@@ -272,6 +284,7 @@ impl Session {
             depth: std::cell::Cell::new(0),
             with_aliases: std::cell::RefCell::new(Vec::new()),
             hidden: std::cell::RefCell::new(Vec::new()),
+            extra_aggregates: std::cell::RefCell::new(Vec::new()),
         }
     }
 

@@ -476,7 +476,8 @@ fn rewrite_function(f: &mut Function, ctx: &RewriteContext) -> Result<()> {
         set_function_name(f, "uniqExact");
         name = "uniqExact".into();
     }
-    // Parametric aggregates: f(params)(args) → f(args…, params…).
+    // Parametric aggregates: f(params)(args) → the aggregate named `f(p1, p2)` (see
+    // sluice_functions::aggregate), resolved and registered for this query.
     let params: Vec<Expr> = match std::mem::replace(&mut f.parameters, FunctionArguments::None) {
         FunctionArguments::List(l) => l
             .args
@@ -488,6 +489,31 @@ fn rewrite_function(f: &mut Function, ctx: &RewriteContext) -> Result<()> {
             .collect(),
         _ => Vec::new(),
     };
+    if !params.is_empty() {
+        let ps: Vec<String> = params.iter().map(sluice_sql::format_expr).collect();
+        let full = format!("{name}({})", ps.join(", "));
+        ctx.require_aggregate(&full)?;
+        set_function_name(f, &full);
+        name = full;
+    } else if !ctx.functions.contains(&name) {
+        // Combinator forms (`sumForEachIf`) are built on demand.
+        let _ = ctx.require_aggregate(&name);
+    }
+    // count() counts rows: DataFusion needs an argument.
+    if name == "count" {
+        if let FunctionArguments::List(list) = &mut f.args {
+            if list.args.is_empty() {
+                list.args.push(FunctionArg::Unnamed(FunctionArgExpr::Expr(lit_num("1"))));
+            }
+        } else if matches!(f.args, FunctionArguments::None) {
+            f.args = FunctionArguments::List(FunctionArgumentList {
+                duplicate_treatment: None,
+                args: vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(lit_num("1")))],
+                clauses: vec![],
+            });
+        }
+    }
+    let params: Vec<Expr> = Vec::new();
     if let FunctionArguments::List(list) = &mut f.args {
         for (i, a) in list.args.iter_mut().enumerate() {
             let ex = match a {

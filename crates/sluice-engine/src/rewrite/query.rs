@@ -34,9 +34,28 @@ pub struct RewriteContext {
     /// Columns of the tables in the FROM being rewritten that `SELECT *` must not return
     /// (MATERIALIZED, ALIAS).
     pub hidden: std::cell::RefCell<Vec<String>>,
+    /// Aggregates resolved on demand (parametric, combinators) to register for the query.
+    pub extra_aggregates: std::cell::RefCell<Vec<datafusion::logical_expr::AggregateUDF>>,
 }
 
 impl RewriteContext {
+    /// Makes sure an aggregate named `name` (`quantile(0.5)`, `sumForEachIf`) exists for
+    /// this query, building it if the registry does not have it.
+    pub fn require_aggregate(&self, name: &str) -> Result<()> {
+        if self.functions.contains(name)
+            || self.extra_aggregates.borrow().iter().any(|a| a.name() == name)
+        {
+            return Ok(());
+        }
+        match sluice_functions::aggregate::resolve(name).map_err(crate::error::from_datafusion)? {
+            Some(udaf) => {
+                self.extra_aggregates.borrow_mut().push(udaf);
+                Ok(())
+            }
+            None => Err(sluice_common::ch_err!(UNKNOWN_AGGREGATE_FUNCTION, "Unknown aggregate function {name}")),
+        }
+    }
+
     /// The registered spelling of a function name, when it differs from `name`.
     pub fn canonical_function(&self, name: &str) -> Option<String> {
         if self.functions.contains(name) {
@@ -117,7 +136,34 @@ pub fn rewrite_query_inner(q: &mut Query, ctx: &RewriteContext) -> Result<()> {
     result
 }
 
+/// In ClickHouse, ORDER BY and LIMIT after a UNION belong to its last SELECT.
+fn attach_order_to_last_select(q: &mut Query) {
+    if !matches!(q.body.as_ref(), SetExpr::SetOperation { .. }) {
+        return;
+    }
+    if q.order_by.is_none() && q.limit_clause.is_none() && q.fetch.is_none() {
+        return;
+    }
+    let mut cur: &mut SetExpr = q.body.as_mut();
+    while let SetExpr::SetOperation { right, .. } = cur {
+        cur = right.as_mut();
+    }
+    let leaf = std::mem::replace(cur, SetExpr::Values(datafusion::sql::sqlparser::ast::Values {
+        explicit_row: false,
+        value_keyword: false,
+        rows: vec![],
+    }));
+    let mut sub = q.clone();
+    sub.with = None;
+    sub.body = Box::new(leaf);
+    *cur = SetExpr::Query(Box::new(sub));
+    q.order_by = None;
+    q.limit_clause = None;
+    q.fetch = None;
+}
+
 fn rewrite_query_body(q: &mut Query, ctx: &RewriteContext) -> Result<()> {
+    attach_order_to_last_select(q);
     let aliases = match q.body.as_ref() {
         SetExpr::Select(s) => AliasMap::collect(&s.projection, &ctx.with_aliases.borrow()),
         _ => AliasMap::default(),
@@ -189,7 +235,33 @@ fn rewrite_select(s: &mut Select, ctx: &RewriteContext) -> Result<()> {
         });
     }
     let aliases = AliasMap::collect(&s.projection, &with_aliases);
-    // PREWHERE is a WHERE that ClickHouse evaluates first.
+    // PREWHERE is a WHERE that ClickHouse evaluates first; only MergeTree tables have it.
+    if s.prewhere.is_some() {
+        let supported = match s.from.first().map(|t| &t.relation) {
+            Some(TableFactor::Table { name, args: None, .. }) => {
+                let parts: Vec<String> = name.0.iter().map(|p| match p {
+                    ObjectNamePart::Identifier(i) => i.value.clone(),
+                    other => other.to_string(),
+                }).collect();
+                let (db, t) = match parts.as_slice() {
+                    [t] => (ctx.current_db.clone(), t.clone()),
+                    [d, t] => (d.clone(), t.clone()),
+                    _ => (String::new(), String::new()),
+                };
+                ctx.catalog
+                    .table(&db, &t)
+                    .and_then(|e| e.table.as_ref().map(|t| t.engine().contains("MergeTree")))
+                    .unwrap_or(false)
+            }
+            _ => false,
+        };
+        if !supported {
+            return Err(sluice_common::ch_err!(
+                ILLEGAL_PREWHERE,
+                "Storage doesn't support PREWHERE"
+            ));
+        }
+    }
     if let Some(pre) = s.prewhere.take() {
         s.selection = Some(match s.selection.take() {
             Some(w) => Expr::BinaryOp {

@@ -19,7 +19,7 @@ pub async fn run_query(session: &Session, mut query: Query) -> Result<QueryOutpu
     if with_totals {
         return Err(sluice_common::Error::not_implemented("GROUP BY … WITH TOTALS"));
     }
-    let state = session.df_state();
+    let state = session.df_state_for(&ctx);
     let plan = state
         .statement_to_plan(DfStatement::Statement(Box::new(SqlStatement::Query(Box::new(query)))))
         .await
