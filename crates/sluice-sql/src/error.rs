@@ -65,12 +65,10 @@ pub fn offset_of(sql: &str, line: u64, col: u64) -> usize {
     let mut offset = 0usize;
     for (i, l) in sql.split_inclusive('\n').enumerate() {
         if (i as u64) + 1 == line {
-            let mut chars = 1u64;
-            for (b, _) in l.char_indices() {
+            for (chars, (b, _)) in (1u64..).zip(l.char_indices()) {
                 if chars == col {
                     return offset + b;
                 }
-                chars += 1;
             }
             return offset + l.len();
         }

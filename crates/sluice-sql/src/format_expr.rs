@@ -83,10 +83,10 @@ fn sql(c: &Canon) -> String {
             over,
             op,
         } => {
-            if *op || name == "tupleElement" {
-                if let Some(s) = operator_sql(name, args) {
-                    return s;
-                }
+            if (*op || name == "tupleElement")
+                && let Some(s) = operator_sql(name, args)
+            {
+                return s;
             }
             let mut s = name.clone();
             if let Some(p) = params {

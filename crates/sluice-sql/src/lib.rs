@@ -25,7 +25,7 @@
 //!   [`EngineClause`], [`Alter`]…).
 //! - [`split`]: splitting a script into statements; inline INSERT data rules.
 //! - `tokens`: sqlparser tokenizer + the token rewrites for ClickHouse forms.
-//! - [`dialect`]: [`SluiceDialect`].
+//! - [`dialect`]: the sqlparser dialect, [`SluiceDialect`].
 //! - `parser`: statement families on sqlparser's `Parser`.
 //! - [`query_ext`]: encodings of ClickHouse query forms and their decoders.
 //! - [`column_name`], [`format_expr`], [`show_create`]: printers.

@@ -203,11 +203,8 @@ fn rewrite_using(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
             out.push(tok(Token::LParen));
             i += 1;
             // ident [. ident] (, ident [. ident])*
-            loop {
-                match tokens.get(i).map(|t| &t.token) {
-                    Some(Token::Word(_)) => out.push(tokens[i].clone()),
-                    _ => break,
-                }
+            while let Some(Token::Word(_)) = tokens.get(i).map(|t| &t.token) {
+                out.push(tokens[i].clone());
                 i += 1;
                 while tokens.get(i).map(|t| &t.token) == Some(&Token::Period)
                     && matches!(tokens.get(i + 1).map(|t| &t.token), Some(Token::Word(_)))

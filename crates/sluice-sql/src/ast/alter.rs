@@ -19,7 +19,7 @@ pub struct Alter {
 #[derive(Debug, Clone, PartialEq)]
 pub enum PartitionSpec {
     /// `PARTITION expr` (a value or tuple of the partition key).
-    Expr(Expr),
+    Expr(Box<Expr>),
     /// `PARTITION ID 'id'`.
     Id(String),
     /// `PARTITION ALL`.

@@ -15,11 +15,11 @@ pub enum Statement {
     /// forms sqlparser lacks are encoded as documented in [`crate::query_ext`].
     Query(Box<Query>),
     /// `INSERT INTO …`.
-    Insert(Insert),
+    Insert(Box<Insert>),
     /// `CREATE TABLE …`.
     CreateTable(Box<CreateTable>),
     /// `CREATE DATABASE …`.
-    CreateDatabase(CreateDatabase),
+    CreateDatabase(Box<CreateDatabase>),
     /// `CREATE VIEW …`.
     CreateView(Box<CreateView>),
     /// `CREATE MATERIALIZED VIEW …`.
@@ -68,7 +68,7 @@ pub enum Statement {
     /// `SYSTEM …`.
     System(SystemCommand),
     /// `SHOW …`.
-    Show(Show),
+    Show(Box<Show>),
     /// `DESCRIBE|DESC [TABLE] …`.
     Describe(Describe),
     /// `EXISTS [TEMPORARY] [TABLE|DATABASE|VIEW|DICTIONARY] name`.
@@ -292,7 +292,7 @@ pub enum DescribeTarget {
     /// A table or view.
     Table(TableName),
     /// A table function call (`DESCRIBE numbers(10)`), an [`Expr::Function`].
-    TableFunction(Expr),
+    TableFunction(Box<Expr>),
     /// A query in parentheses (`DESCRIBE (SELECT 1)`).
     Query(Box<Query>),
 }

@@ -211,7 +211,7 @@ impl StatementParser<'_> {
         if self.word("ALL") {
             return Ok(PartitionSpec::All);
         }
-        Ok(PartitionSpec::Expr(self.parse_expr()?))
+        Ok(PartitionSpec::Expr(Box::new(self.parse_expr()?)))
     }
 
     /// Collects tokens up to (not including) the first depth-0 token matching `stop` (or

@@ -253,12 +253,12 @@ impl StatementParser<'_> {
             None
         };
         self.expect_end()?;
-        Ok(Statement::CreateDatabase(CreateDatabase {
+        Ok(Statement::CreateDatabase(Box::new(CreateDatabase {
             name,
             if_not_exists,
             engine,
             comment,
-        }))
+        })))
     }
 
     /// `AS SELECT …` of a view: the query and its text.

@@ -87,11 +87,11 @@ impl StatementParser<'_> {
             return Err(self.error_here("FORMAT is not allowed in INSERT … SELECT"));
         }
         Ok((
-            Statement::Insert(Insert {
+            Statement::Insert(Box::new(Insert {
                 table,
                 columns,
                 source,
-            }),
+            })),
             None,
             settings,
         ))

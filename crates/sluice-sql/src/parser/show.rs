@@ -147,7 +147,7 @@ impl StatementParser<'_> {
             ));
         };
         self.expect_end()?;
-        Ok((Statement::Show(show), None, vec![]))
+        Ok((Statement::Show(Box::new(show)), None, vec![]))
     }
 
     /// `[TABLE|DATABASE|VIEW|DICTIONARY]`, default table.
@@ -156,9 +156,7 @@ impl StatementParser<'_> {
             ObjectKind::Table
         } else if self.word("DATABASE") {
             ObjectKind::Database
-        } else if self.word("VIEW") {
-            ObjectKind::View
-        } else if self.words(&["MATERIALIZED", "VIEW"]) {
+        } else if self.word("VIEW") || self.words(&["MATERIALIZED", "VIEW"]) {
             ObjectKind::View
         } else if self.word("DICTIONARY") {
             ObjectKind::Dictionary
@@ -194,7 +192,7 @@ impl StatementParser<'_> {
                     Some(db) => format!("{db}.{}", name.table),
                     None => name.table,
                 };
-                DescribeTarget::TableFunction(crate::dialect::function_call(&fname, args))
+                DescribeTarget::TableFunction(Box::new(crate::dialect::function_call(&fname, args)))
             } else {
                 DescribeTarget::Table(name)
             }
