@@ -29,6 +29,38 @@ fn bad(e: impl std::fmt::Display) -> Error {
     )
 }
 
+/// Walks the frames of an Arrow IPC stream so that lengths larger than the input are
+/// rejected before the arrow reader allocates buffers for them.
+fn check_stream_frames(data: &[u8]) -> Result<()> {
+    let mut p = 0usize;
+    let word = |p: usize| {
+        data.get(p..p + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    while let Some(mut len) = word(p) {
+        p += 4;
+        if len == u32::MAX {
+            len = word(p).ok_or_else(|| bad("truncated stream"))?;
+            p += 4;
+        }
+        if len == 0 {
+            return Ok(());
+        }
+        let len = len as usize;
+        let meta = data
+            .get(p..p.saturating_add(len))
+            .ok_or_else(|| bad("message length exceeds the input"))?;
+        let msg = arrow::ipc::root_as_message(meta).map_err(|e| bad(format!("{e:?}")))?;
+        p += len;
+        let body = usize::try_from(msg.bodyLength()).map_err(|_| bad("negative body length"))?;
+        if body > data.len() - p {
+            return Err(bad("message body exceeds the input"));
+        }
+        p += body;
+    }
+    Ok(())
+}
+
 /// Reader of the Arrow-family formats.
 pub struct ArrowInput {
     schema: SchemaRef,
@@ -92,6 +124,7 @@ impl InputFormat for ArrowInput {
                 .collect::<std::result::Result<_, _>>()
                 .map_err(bad)?,
             Kind::Stream => {
+                check_stream_frames(data)?;
                 arrow::ipc::reader::StreamReader::try_new(std::io::Cursor::new(data), None)
                     .map_err(bad)?
                     .collect::<std::result::Result<_, _>>()

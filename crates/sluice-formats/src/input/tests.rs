@@ -147,12 +147,18 @@ fn garbage_never_panics() {
         "CSVWithNamesAndTypes",
     ] {
         for data in inputs {
+            let t0 = std::time::Instant::now();
             let r = input_format(fmt, schema(), &FormatSettings::default())
                 .unwrap()
                 .read(data);
             if let Ok(b) = r {
                 assert!(b.iter().all(|b| b.schema() == schema()));
             }
+            assert!(
+                t0.elapsed().as_secs() < 2,
+                "{fmt} {data:?} took {:?}",
+                t0.elapsed()
+            );
         }
     }
 }
