@@ -144,6 +144,8 @@ fn attach_order_to_last_select(q: &mut Query) {
     if q.order_by.is_none() && q.limit_clause.is_none() && q.fetch.is_none() {
         return;
     }
+    let mut template = q.clone();
+    template.with = None;
     let mut cur: &mut SetExpr = q.body.as_mut();
     while let SetExpr::SetOperation { right, .. } = cur {
         cur = right.as_mut();
@@ -153,8 +155,7 @@ fn attach_order_to_last_select(q: &mut Query) {
         value_keyword: false,
         rows: vec![],
     }));
-    let mut sub = q.clone();
-    sub.with = None;
+    let mut sub = template;
     sub.body = Box::new(leaf);
     *cur = SetExpr::Query(Box::new(sub));
     q.order_by = None;

@@ -130,6 +130,6 @@ fn read_input(
     fs: &sluice_formats::FormatSettings,
     data: &[u8],
 ) -> Result<Vec<RecordBatch>> {
-    let _ = (schema, fs, data);
-    Err(Error::not_implemented(format!("input format {format}")))
+    let mut reader = sluice_formats::input_format(format, Arc::clone(schema), fs)?;
+    reader.read(data)
 }
