@@ -435,7 +435,12 @@ async fn if_rewrite_keeps_int128_metadata() {
     let ctx = session();
     let df = ctx.read_batch(batch).expect("df");
     let expr = udf("if").call(vec![col("x"), col("big"), lit(1u8)]);
-    let out = df.select(vec![expr.alias("r")]).expect("select").collect().await.expect("run");
+    let out = df
+        .select(vec![expr.alias("r")])
+        .expect("select")
+        .collect()
+        .await
+        .expect("run");
     let field = out[0].schema().field(0).clone();
     assert_eq!(ChType::from_field(&field).to_string(), "Int128");
     let r = out[0].column(0);
@@ -454,8 +459,15 @@ async fn case_with_expression_short_circuits() {
         lit(0u8),
         udf("intDiv").call(vec![lit(10u8), col("x")]),
     ]);
-    let out = df.select(vec![expr.alias("r")]).expect("select").collect().await.expect("lazy");
+    let out = df
+        .select(vec![expr.alias("r")])
+        .expect("select")
+        .collect()
+        .await
+        .expect("lazy");
     let r = out[0].column(0);
-    let got: Vec<String> = (0..r.len()).map(|i| fmt_value(r, i, &ChType::UInt8)).collect();
+    let got: Vec<String> = (0..r.len())
+        .map(|i| fmt_value(r, i, &ChType::UInt8))
+        .collect();
     assert_eq!(got, vec!["0", "5", "2"]);
 }

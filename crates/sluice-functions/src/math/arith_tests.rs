@@ -492,3 +492,89 @@ fn big_integers_with_negative_operands() {
         failures.join("\n")
     );
 }
+
+/// Constant operands (DataFusion scalars) broadcast against columns without being
+/// materialised; results match the column-column path. `SELECT x + 1, 1 - x, x / 2`
+/// with x UInt8 = 255, 0, NULL → UInt16 256, 1, \N; Int16 -254, 1, \N; Float64 127.5, 0, \N.
+#[test]
+fn scalar_operands_broadcast() {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{Array, UInt8Array};
+    use datafusion::common::ScalarValue;
+    use datafusion::common::config::ConfigOptions;
+    use datafusion::logical_expr::{ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs};
+
+    use crate::util::ch_field;
+
+    let x: Arc<dyn Array> = Arc::new(UInt8Array::from(vec![Some(255u8), Some(0), None]));
+    let xt = ChType::parse("Nullable(UInt8)").expect("type");
+    let run = |name: &str, scalar_first: bool, c: ScalarValue, ct: ChType| {
+        let f = udf(name);
+        let (xa, ca) = (
+            ColumnarValue::Array(Arc::clone(&x)),
+            ColumnarValue::Scalar(c),
+        );
+        let (args, fields) = if scalar_first {
+            (vec![ca, xa], vec![ch_field("c", &ct), ch_field("x", &xt)])
+        } else {
+            (vec![xa, ca], vec![ch_field("x", &xt), ch_field("c", &ct)])
+        };
+        let rf = f
+            .return_field_from_args(ReturnFieldArgs {
+                arg_fields: &fields,
+                scalar_arguments: &[None, None],
+            })
+            .expect("type");
+        let out = f
+            .invoke_with_args(ScalarFunctionArgs {
+                args,
+                arg_fields: fields,
+                number_rows: 3,
+                return_field: Arc::clone(&rf),
+                config_options: Arc::new(ConfigOptions::default()),
+            })
+            .expect("run")
+            .to_array(3)
+            .expect("array");
+        let t = ChType::from_field(&rf);
+        (
+            t.to_string(),
+            (0..3).map(|i| fmt_value(&out, i, &t)).collect::<Vec<_>>(),
+        )
+    };
+    assert_eq!(
+        run("plus", false, ScalarValue::UInt8(Some(1)), ChType::UInt8),
+        (
+            "Nullable(UInt16)".into(),
+            vec!["256".into(), "1".into(), "\\N".into()]
+        )
+    );
+    assert_eq!(
+        run("minus", true, ScalarValue::UInt8(Some(1)), ChType::UInt8),
+        (
+            "Nullable(Int16)".into(),
+            vec!["-254".into(), "1".into(), "\\N".into()]
+        )
+    );
+    assert_eq!(
+        run("divide", false, ScalarValue::UInt8(Some(2)), ChType::UInt8),
+        (
+            "Nullable(Float64)".into(),
+            vec!["127.5".into(), "0".into(), "\\N".into()]
+        )
+    );
+    let dec = ChType::parse("Decimal(9, 2)").expect("type");
+    assert_eq!(
+        run(
+            "multiply",
+            false,
+            ScalarValue::Decimal128(Some(150), 9, 2),
+            dec
+        ),
+        (
+            "Nullable(Decimal(9, 2))".into(),
+            vec!["382.5".into(), "0".into(), "\\N".into()]
+        )
+    );
+}

@@ -20,7 +20,7 @@ use sluice_common::ChType;
 use super::arith_types::{additive_type, negate_type};
 use super::decimal::{DecOp, decimal_binary};
 use super::num::{Native, convert, is_float, wrap_big};
-use super::udf::{Nulls, check_arity, udf};
+use super::udf::{Nulls, check_arity, expand, udf, udf_broadcast};
 use crate::ch_bail;
 
 /// The functions of this file.
@@ -87,6 +87,21 @@ where
 {
     let x = convert::<T>(a.as_ref(), ta)?;
     let y = convert::<T>(b.as_ref(), tb)?;
+    // Constant side (one row against a column): one pass over the column.
+    if x.len() == 1 && y.len() != 1 {
+        if x.is_null(0) {
+            return Ok(PrimitiveArray::<T>::new_null(y.len()));
+        }
+        let c = x.value(0);
+        return Ok(y.unary(|q| O::apply(c, q)));
+    }
+    if y.len() == 1 && x.len() != 1 {
+        if y.is_null(0) {
+            return Ok(PrimitiveArray::<T>::new_null(x.len()));
+        }
+        let c = y.value(0);
+        return Ok(x.unary(|p| O::apply(p, c)));
+    }
     Ok(binary(&x, &y, |p, q| O::apply(p, q))?)
 }
 
@@ -128,8 +143,27 @@ fn additive_kernel(
     result: &ChType,
     _rows: usize,
 ) -> Result<ArrayRef> {
-    let (a, b) = (&args[0], &args[1]);
     let (ta, tb) = (types[0].base(), types[1].base());
+    let plain = !matches!(
+        result,
+        ChType::Decimal { .. }
+            | ChType::Date
+            | ChType::Date32
+            | ChType::DateTime(_)
+            | ChType::DateTime64(..)
+    ) && !matches!(
+        ta,
+        ChType::Date | ChType::DateTime(_) | ChType::DateTime64(..)
+    );
+    if plain {
+        return match name {
+            "plus" => wrapping_binary::<Add>(&args[0], ta, &args[1], tb, result),
+            "minus" => wrapping_binary::<Sub>(&args[0], ta, &args[1], tb, result),
+            _ => wrapping_binary::<Mul>(&args[0], ta, &args[1], tb, result),
+        };
+    }
+    let rows = args[0].len().max(args[1].len());
+    let (a, b) = (&expand(&args[0], rows)?, &expand(&args[1], rows)?);
     let op = match name {
         "plus" => DecOp::Add,
         "minus" => DecOp::Sub,

@@ -18,13 +18,13 @@ use sluice_common::ChType;
 use super::arith_types::{divide_type, int_div_type, modulo_type};
 use super::decimal::{DecOp, decimal_binary};
 use super::num::{cast_to, convert, from_i128, from_i256, int_info, is_float};
-use super::udf::{Nulls, check_arity, udf};
+use super::udf::{Nulls, check_arity, expand, udf, udf_broadcast};
 use crate::util::ch_error;
 
 /// The functions of this file.
 pub fn functions() -> Vec<ScalarUDF> {
     vec![
-        udf("divide", &[], rule, divide_kernel, Nulls::Propagate),
+        udf_broadcast("divide", &[], rule, divide_kernel),
         udf("intDiv", &[], rule, int_div_kernel, Nulls::Propagate),
         udf("intDivOrZero", &[], rule, int_div_kernel, Nulls::Propagate),
         udf("modulo", &["mod"], rule, modulo_kernel, Nulls::Propagate),
@@ -69,11 +69,30 @@ fn divide_kernel(
 ) -> Result<ArrayRef> {
     let (ta, tb) = (types[0].base(), types[1].base());
     if is_decimal(result) {
-        return decimal_binary(name, DecOp::Div, &args[0], ta, &args[1], tb, result);
+        let rows = args[0].len().max(args[1].len());
+        let (a, b) = (expand(&args[0], rows)?, expand(&args[1], rows)?);
+        return decimal_binary(name, DecOp::Div, &a, ta, &b, tb, result);
     }
     let x = convert::<Float64Type>(args[0].as_ref(), ta)?;
     let y = convert::<Float64Type>(args[1].as_ref(), tb)?;
-    let r: PrimitiveArray<Float64Type> = binary(&x, &y, |p, q| p / q)?;
+    // A constant divisor or dividend: one pass over the other side.
+    let r: PrimitiveArray<Float64Type> = match (x.len(), y.len()) {
+        (1, n) if n != 1 => match x.is_valid(0) {
+            true => {
+                let c = x.value(0);
+                y.unary(|q| c / q)
+            }
+            false => PrimitiveArray::new_null(n),
+        },
+        (n, 1) if n != 1 => match y.is_valid(0) {
+            true => {
+                let c = y.value(0);
+                x.unary(|p| p / c)
+            }
+            false => PrimitiveArray::new_null(n),
+        },
+        _ => binary(&x, &y, |p, q| p / q)?,
+    };
     Ok(Arc::new(r))
 }
 

@@ -48,6 +48,9 @@ pub(crate) struct ChUdf {
     /// The result is ClickHouse `UInt8` stored as an Arrow `Boolean` without metadata (so it
     /// can be used as a DataFusion predicate); the kernel returns a `BooleanArray`.
     boolean: bool,
+    /// Constant arguments reach the kernel as one-row arrays (the kernel broadcasts them,
+    /// see [`expand`]) instead of being materialised to the batch length.
+    broadcast: bool,
 }
 
 impl PartialEq for ChUdf {
@@ -90,7 +93,36 @@ pub(crate) fn make(
         kernel,
         nulls,
         boolean: false,
+        broadcast: false,
     })
+}
+
+/// Like [`udf`] for kernels that accept one-row (constant) arrays next to full columns:
+/// `x + 1` then runs as one pass over `x` instead of materialising a column of ones.
+pub(crate) fn udf_broadcast(
+    name: &'static str,
+    aliases: &[&'static str],
+    rule: TypeRule,
+    kernel: Kernel,
+) -> ScalarUDF {
+    ScalarUDF::new_from_impl(ChUdf {
+        name,
+        aliases: aliases.iter().map(|a| a.to_string()).collect(),
+        signature: any_signature(Volatility::Immutable),
+        rule,
+        kernel,
+        nulls: Nulls::Propagate,
+        boolean: false,
+        broadcast: true,
+    })
+}
+
+/// A one-row (constant) array repeated to `rows`; other arrays unchanged.
+pub(crate) fn expand(arr: &ArrayRef, rows: usize) -> Result<ArrayRef> {
+    if arr.len() == rows || arr.len() != 1 {
+        return Ok(Arc::clone(arr));
+    }
+    ScalarValue::try_from_array(arr, 0)?.to_array_of_size(rows)
 }
 
 /// Like [`udf`] for predicates: ClickHouse type `UInt8`, stored as Arrow `Boolean` without
@@ -110,6 +142,7 @@ pub(crate) fn predicate(
         kernel,
         nulls,
         boolean: true,
+        broadcast: false,
     })
 }
 
@@ -194,7 +227,10 @@ impl ScalarUDFImpl for ChUdf {
         let mut arrays: Vec<ArrayRef> = args
             .args
             .iter()
-            .map(|a| a.to_array(rows))
+            .map(|a| match a {
+                ColumnarValue::Scalar(s) if self.broadcast => s.to_array_of_size(1),
+                a => a.to_array(rows),
+            })
             .collect::<Result<_>>()?;
         if self.nulls == Nulls::Propagate {
             // LowCardinality arguments: kernels see the plain values.
