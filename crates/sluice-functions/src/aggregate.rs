@@ -46,6 +46,7 @@ pub mod cityhash;
 pub mod combinators;
 pub mod count_sum;
 pub mod factory;
+pub mod fast;
 pub mod func;
 pub mod group_array;
 pub mod minmax;

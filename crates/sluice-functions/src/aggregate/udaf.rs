@@ -13,11 +13,14 @@ use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::utils::format_state_name;
-use datafusion::logical_expr::{Accumulator, AggregateUDFImpl, Signature, Volatility};
+use datafusion::logical_expr::{
+    Accumulator, AggregateUDFImpl, GroupsAccumulator, Signature, Volatility,
+};
 use sluice_common::ChType;
 
 use super::combinators::distinct;
 use super::factory::build;
+use super::fast;
 use super::func::{AggFuncRef, AggState};
 use crate::util::{arg_type, ch_field};
 
@@ -86,6 +89,21 @@ impl AggregateUDFImpl for ChAggregateUdf {
             DataType::Binary,
             true,
         ))])
+    }
+
+    fn groups_accumulator_supported(&self, args: AccumulatorArgs) -> bool {
+        !args.is_distinct
+            && self
+                .instantiate(args.expr_fields)
+                .is_ok_and(|f| fast::supports(&self.name, &f))
+    }
+
+    fn create_groups_accumulator(
+        &self,
+        args: AccumulatorArgs,
+    ) -> Result<Box<dyn GroupsAccumulator>> {
+        let f = self.instantiate(args.expr_fields)?;
+        fast::groups_accumulator(&self.name, f)
     }
 }
 

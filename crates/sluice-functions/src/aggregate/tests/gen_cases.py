@@ -58,5 +58,18 @@ def main():
     with open(os.path.join(HERE, "cases.tsv"), "w") as f:
         f.write("\n".join(out_lines) + "\n")
     print(f"{len(out_lines)} cases written", file=sys.stderr)
+    grouped = []
+    with open(os.path.join(HERE, "grouped.txt")) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line.strip() or line.startswith("#"):
+                continue
+            table, select, key = line.split("\t")
+            q = f"SELECT {key}, {select} FROM ({TABLES[table]}) GROUP BY {key} ORDER BY {key} LIMIT 20 FORMAT TSV"
+            r = subprocess.run([ORACLE, "-q", q], capture_output=True)
+            rows = r.stdout.decode("utf-8", errors="replace").rstrip("\n").split("\n")
+            grouped.append(f"{table}\t{select}\t{key}\t" + " | ".join(rows))
+    with open(os.path.join(HERE, "grouped.tsv"), "w") as f:
+        f.write("\n".join(grouped) + "\n")
 
 main()

@@ -300,3 +300,59 @@ async fn oracle_cases() {
         failures.join("\n")
     );
 }
+
+/// `GROUP BY` queries (vectorized accumulators, partial/final state exchange) against
+/// `grouped.tsv` from the oracle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grouped_cases() {
+    let ctx = context().await;
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for line in include_str!("grouped.tsv").lines() {
+        let parts: Vec<&str> = line.splitn(4, '\t').collect();
+        let [table, select, key, want] = parts[..] else {
+            continue;
+        };
+        checked += 1;
+        let (select_sql, names) = rewrite_parametric(select);
+        for n in names {
+            if let Some(f) = resolve(&n).unwrap() {
+                ctx.register_udaf(f);
+            }
+        }
+        let sql = format!(
+            "SELECT {key}, {select_sql} FROM {table} GROUP BY {key} ORDER BY {key} LIMIT 20"
+        );
+        let got = match ctx.sql(&sql).await {
+            Ok(df) => match df.collect().await {
+                Ok(batches) => {
+                    let mut rows = Vec::new();
+                    for b in &batches {
+                        for r in 0..b.num_rows() {
+                            let cells: Vec<String> = (0..b.num_columns())
+                                .map(|c| {
+                                    let t = ChType::from_field(b.schema().field(c));
+                                    format::tsv(b.column(c), r, &t)
+                                })
+                                .collect();
+                            rows.push(cells.join("\t"));
+                        }
+                    }
+                    rows.join(" | ")
+                }
+                Err(e) => format!("error {e}"),
+            },
+            Err(e) => format!("error {e}"),
+        };
+        if got != want {
+            failures.push(format!("{sql}:\n  want {want}\n  got  {got}"));
+        }
+    }
+    assert!(checked >= 5, "only {checked} grouped cases");
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} grouped cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
