@@ -21,16 +21,16 @@ pub async fn execute(
     let text = stmt.text.clone();
     match stmt.statement {
         Statement::Query(q) => select::run_query(session, *q).await,
-        Statement::Insert(ins) => insert::run(session, ins, input).await,
+        Statement::Insert(ins) => insert::run(session, *ins, input).await,
         Statement::CreateTable(ct) => ddl::create_table(session, *ct, &text).await,
-        Statement::CreateDatabase(cd) => ddl::create_database(session, cd).await,
+        Statement::CreateDatabase(cd) => ddl::create_database(session, *cd).await,
         Statement::CreateView(cv) => ddl::create_view(session, *cv, &text).await,
         Statement::Drop(d) => ddl::drop(session, d).await,
         Statement::Rename { pairs, .. } => ddl::rename(session, pairs).await,
         Statement::Truncate { table, if_exists } => ddl::truncate(session, table, if_exists).await,
         Statement::Use { database } => misc::use_db(session, database),
         Statement::Set(s) => misc::set(session, s),
-        Statement::Show(s) => show::show(session, s).await,
+        Statement::Show(s) => show::show(session, *s).await,
         Statement::Describe(d) => show::describe(session, d).await,
         Statement::Exists(e) => show::exists(session, e).await,
         other => Err(Error::not_implemented(format!(
