@@ -26,15 +26,9 @@ use crate::ch_bail;
 /// The functions of this file.
 pub fn functions() -> Vec<ScalarUDF> {
     vec![
-        udf("plus", &[], binary_rule, additive_kernel, Nulls::Propagate),
-        udf("minus", &[], binary_rule, additive_kernel, Nulls::Propagate),
-        udf(
-            "multiply",
-            &[],
-            binary_rule,
-            additive_kernel,
-            Nulls::Propagate,
-        ),
+        udf_broadcast("plus", &[], binary_rule, additive_kernel),
+        udf_broadcast("minus", &[], binary_rule, additive_kernel),
+        udf_broadcast("multiply", &[], binary_rule, additive_kernel),
         udf("negate", &[], negate_rule, negate_kernel, Nulls::Propagate),
     ]
 }
