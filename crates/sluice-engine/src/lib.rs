@@ -16,6 +16,7 @@
 pub mod catalog;
 pub mod df_catalog;
 pub mod engine;
+pub mod lambda;
 pub mod error;
 pub mod rewrite;
 pub mod rows;

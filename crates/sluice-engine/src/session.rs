@@ -238,6 +238,13 @@ impl Session {
                 Arc::new(udaf.clone()),
             );
         }
+        for udf in ctx.extra_scalars.borrow().iter() {
+            let _ = datafusion::execution::registry::FunctionRegistry::register_udf(
+                &mut state,
+                Arc::new(udf.clone()),
+            );
+        }
+        let _ = ctx.lambda_state.set(state.clone());
         state
     }
 
@@ -285,6 +292,8 @@ impl Session {
             with_aliases: std::cell::RefCell::new(Vec::new()),
             hidden: std::cell::RefCell::new(Vec::new()),
             extra_aggregates: std::cell::RefCell::new(Vec::new()),
+            extra_scalars: std::cell::RefCell::new(Vec::new()),
+            lambda_state: Arc::new(std::sync::OnceLock::new()),
         }
     }
 

@@ -184,6 +184,13 @@ fn is_constant_param(func: &str, idx: usize) -> bool {
 /// Applies the expression rewrites in place (recursively).
 pub fn rewrite_expr(e: &mut Expr, ctx: &RewriteContext) -> Result<()> {
     match e {
+        Expr::Identifier(id)
+            if id.quote_style.is_none()
+                && matches!(id.value.to_ascii_lowercase().as_str(), "nan" | "inf" | "infinity") =>
+        {
+            let v = if id.value.eq_ignore_ascii_case("nan") { "NaN" } else { "inf" };
+            *e = lit_num(v);
+        }
         Expr::Value(ValueWithSpan { value: Value::Number(n, _), .. }) => {
             if let Some(t) = typed_int(n, false) {
                 *e = t;
@@ -378,7 +385,13 @@ pub fn rewrite_expr(e: &mut Expr, ctx: &RewriteContext) -> Result<()> {
             let items = std::mem::take(&mut arr.elem);
             *e = call("array", items);
         }
-        Expr::Function(f) => rewrite_function(f, ctx)?,
+        Expr::Function(f) => {
+            if has_lambda(f) {
+                *e = lambda_call(f, ctx)?;
+            } else {
+                rewrite_function(f, ctx)?
+            }
+        }
         Expr::Lambda(l) => rewrite_expr(&mut l.body, ctx)?,
         Expr::Trim { expr, trim_where, trim_what, trim_characters } => {
             rewrite_expr(expr, ctx)?;
@@ -552,4 +565,106 @@ fn is_plain_literal(e: &Expr) -> bool {
         Expr::UnaryOp { op: UnaryOperator::Minus, expr } => matches!(expr.as_ref(), Expr::Value(_)),
         _ => false,
     }
+}
+
+fn has_lambda(f: &Function) -> bool {
+    match &f.args {
+        FunctionArguments::List(l) => l
+            .args
+            .iter()
+            .any(|a| matches!(a, FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Lambda(_))))),
+        _ => false,
+    }
+}
+
+/// `f(x -> body, arrays…)`: see [`crate::lambda`].
+fn lambda_call(f: &Function, ctx: &RewriteContext) -> Result<Expr> {
+    let mut name = function_name(f);
+    if let Some(c) = ctx.canonical_function(&name) {
+        name = c;
+    }
+    let FunctionArguments::List(list) = &f.args else {
+        return Err(Error::internal("lambda call without arguments"));
+    };
+    let mut args: Vec<Expr> = Vec::new();
+    for a in &list.args {
+        match a {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) => args.push(x.clone()),
+            other => return Err(Error::not_implemented(format!("argument {other} of {name}"))),
+        }
+    }
+    let Some(Expr::Lambda(lambda)) = args.first().cloned() else {
+        return Err(Error::new(ErrorCode::BAD_ARGUMENTS, format!("First argument of function {name} must be a lambda")));
+    };
+    let mut rest: Vec<Expr> = args[1..].to_vec();
+    for x in rest.iter_mut() {
+        rewrite_expr(x, ctx)?;
+    }
+    let arrays: Vec<Expr> = if matches!(name.as_str(), "arrayPartialSort" | "arrayPartialReverseSort") {
+        rest.iter().skip(1).cloned().collect()
+    } else {
+        rest.clone()
+    };
+    let params: Vec<String> = match &lambda.params {
+        datafusion::sql::sqlparser::ast::OneOrManyWithParens::One(p) => vec![p.name.value.clone()],
+        datafusion::sql::sqlparser::ast::OneOrManyWithParens::Many(ps) => {
+            ps.iter().map(|p| p.name.value.clone()).collect()
+        }
+    };
+    if arrays.len() != params.len() {
+        return Err(Error::new(
+            ErrorCode::NUMBER_OF_ARGUMENTS_DOESNT_MATCH,
+            format!(
+                "Lambda for function {name} takes {} arguments but {} arrays were passed",
+                params.len(),
+                arrays.len()
+            ),
+        ));
+    }
+    let mut body = (*lambda.body).clone();
+    rewrite_expr(&mut body, ctx)?;
+    let mut captured: Vec<String> = Vec::new();
+    let _ = datafusion::sql::sqlparser::ast::visit_expressions(&body, |x: &Expr| {
+        if let Expr::Identifier(id) = x {
+            if !params.contains(&id.value) && !captured.contains(&id.value) {
+                captured.push(id.value.clone());
+            }
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    let n = ctx.extra_scalars.borrow().len();
+    let udf_name = format!("__lambda_{n}");
+    let udf = crate::lambda::LambdaUdf::new(
+        udf_name.clone(),
+        params,
+        captured.clone(),
+        body,
+        std::sync::Arc::clone(&ctx.lambda_state),
+    );
+    ctx.extra_scalars
+        .borrow_mut()
+        .push(datafusion::logical_expr::ScalarUDF::new_from_impl(udf));
+    let mut map_args = arrays.clone();
+    for c in &captured {
+        map_args.push(Expr::Identifier(Ident::with_quote('"', c.clone())));
+    }
+    let mapped = call(&udf_name, map_args);
+    let a1 = arrays.first().cloned().unwrap_or(Expr::Value(Value::Null.into()));
+    Ok(match name.as_str() {
+        "arrayMap" => mapped,
+        "arrayFilter" => call("__sluice_arrayFilter", vec![a1, mapped]),
+        "arraySort" | "arrayPartialSort" => call("__sluice_arraySort", vec![a1, mapped]),
+        "arrayReverseSort" | "arrayPartialReverseSort" => call("__sluice_arrayReverseSort", vec![a1, mapped]),
+        "arrayFirst" => call("__sluice_arrayFirst", vec![a1, mapped]),
+        "arrayLast" => call("__sluice_arrayLast", vec![a1, mapped]),
+        "arrayFirstIndex" => call("__sluice_arrayFirstIndex", vec![mapped]),
+        "arrayLastIndex" => call("__sluice_arrayLastIndex", vec![mapped]),
+        "arrayFill" => call("__sluice_arrayFill", vec![a1, mapped]),
+        "arrayReverseFill" => call("__sluice_arrayReverseFill", vec![a1, mapped]),
+        "arraySplit" => call("__sluice_arraySplit", vec![a1, mapped]),
+        "arrayReverseSplit" => call("__sluice_arrayReverseSplit", vec![a1, mapped]),
+        "arrayCount" | "arrayExists" | "arrayAll" | "arraySum" | "arrayMin" | "arrayMax"
+        | "arrayAvg" | "arrayProduct" | "arrayCumSum" => call(&name, vec![mapped]),
+        other => return Err(Error::not_implemented(format!("lambda argument of function {other}"))),
+    })
 }

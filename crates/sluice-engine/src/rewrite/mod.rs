@@ -11,4 +11,4 @@ mod limit_by;
 mod query;
 
 pub use expr::{ch_type_of_sql, lit_str};
-pub use query::{RewriteContext, rewrite_query};
+pub use query::{DUP_MARK, RewriteContext, rewrite_query};

@@ -36,6 +36,10 @@ pub struct RewriteContext {
     pub hidden: std::cell::RefCell<Vec<String>>,
     /// Aggregates resolved on demand (parametric, combinators) to register for the query.
     pub extra_aggregates: std::cell::RefCell<Vec<datafusion::logical_expr::AggregateUDF>>,
+    /// Lambda UDFs of this query.
+    pub extra_scalars: std::cell::RefCell<Vec<datafusion::logical_expr::ScalarUDF>>,
+    /// The query's DataFusion state, for lambdas to plan their bodies with.
+    pub lambda_state: crate::lambda::StateCell,
 }
 
 impl RewriteContext {
@@ -65,6 +69,9 @@ impl RewriteContext {
     }
 }
 
+/// Separates a duplicate output name from its disambiguating suffix (stripped on output).
+pub const DUP_MARK: char = '\u{1f}';
+
 /// Rewrites a top-level query in place. Unnamed select items get ClickHouse's column names
 /// as explicit aliases (so DataFusion's output names are ClickHouse's).
 pub fn rewrite_query(q: &mut Query, ctx: &RewriteContext) -> Result<()> {
@@ -81,13 +88,13 @@ fn name_columns(body: &mut SetExpr) {
                     if matches!(e, Expr::CompoundIdentifier(_)) {
                         continue;
                     }
-                    let name = sluice_sql::format_column_name(e);
+                    let mut name = sluice_sql::format_column_name(e);
                     let n = used.entry(name.clone()).or_insert(0);
                     *n += 1;
                     if *n > 1 {
                         // Duplicate names are legal in ClickHouse; DataFusion needs unique
-                        // ones, so later duplicates keep DataFusion's own name.
-                        continue;
+                        // ones: a hidden suffix that the output schema strips.
+                        name = format!("{name}{DUP_MARK}{n}");
                     }
                     *item = SelectItem::ExprWithAlias {
                         expr: e.clone(),

@@ -55,7 +55,13 @@ fn output_schema(schema: SchemaRef) -> SchemaRef {
             let t = ChType::from_field(f);
             let mut md = f.metadata().clone();
             md.insert(sluice_common::CH_TYPE_KEY.to_string(), t.to_string());
-            f.as_ref().clone().with_metadata(md)
+            let name = f
+                .name()
+                .split(crate::rewrite::DUP_MARK)
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            f.as_ref().clone().with_metadata(md).with_name(name)
         })
         .collect();
     Arc::new(Schema::new(fields))
