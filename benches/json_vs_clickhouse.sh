@@ -15,13 +15,15 @@ cd "$(dirname "$0")/.."
 EVENTS="${EVENTS:-1000000}"
 WORK="${WORK:-$(mktemp -d)}"
 PY="${CH_ORACLE_PYTHON:-$HOME/.cache/sluice-oracle/venv/bin/python}"
+# Override to run the same bench from another checkout / harness.
+BENCH_CMD="${BENCH_CMD:-cargo bench -p sluice-functions --bench json_extract}"
 if [ ! -x "$PY" ]; then
   /work/shared/tools/ch-oracle -q "SELECT 1" >/dev/null  # installs chdb on first use
 fi
 
 echo "== Sluice (criterion, cargo bench -p sluice-functions --bench json_extract)"
 SLUICE_BENCH_EVENTS="$EVENTS" SLUICE_BENCH_DUMP="$WORK/events.jsonl" \
-  cargo bench -p sluice-functions --bench json_extract -- --noplot 2>&1 | tee "$WORK/sluice.txt"
+  $BENCH_CMD -- --noplot 2>&1 | tee "$WORK/sluice.txt"
 
 # criterion prints e.g. "thrpt:  [1.0236 GiB/s 1.0312 GiB/s 1.0390 GiB/s]"; take the middle.
 sluice_gbs=$(awk '/thrpt:/ {
