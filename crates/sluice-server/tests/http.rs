@@ -100,10 +100,7 @@ async fn formats_from_clause_and_default_format() {
         .send()
         .await
         .expect("post");
-    assert_eq!(
-        r.headers()["x-clickhouse-format"],
-        "TabSeparatedWithNamesAndTypes"
-    );
+    assert_eq!(r.headers()["x-clickhouse-format"], "TSVWithNamesAndTypes");
     assert_eq!(r.text().await.expect("body"), "1\nUInt8\n1\n");
     let r = client()
         .post(s.url())

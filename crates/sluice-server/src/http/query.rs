@@ -26,12 +26,13 @@ use crate::http::encoding::{
     ByteStream, Reader, choose_accept_encoding, decode_body, decode_frames, encode_body,
     encode_frames, error_from_io, parse_content_encoding,
 };
-use crate::http::output::{OutputOptions, OutputWriter, canonical_name, writer_for};
+use crate::http::output::{OutputOptions, canonical_name, writer_for};
 use crate::http::params::RequestParams;
 use crate::http::sessions::{SessionGuard, parse_timeout};
 use crate::http::status::status_for;
 use crate::http::{HttpState, auth, ok_response};
 use crate::progress::{ProgressCounters, summary_json};
+use sluice_formats::{OutputFormat, QueryStatistics};
 
 /// Default bytes held back before the response starts (ClickHouse's `buffer_size`).
 const DEFAULT_BUFFER_SIZE: usize = 1 << 20;
@@ -292,6 +293,7 @@ async fn run(
     let (a, b, c) = state.config.version;
     let mut producer = Producer {
         version_suffix: format!("(version {a}.{b}.{c}.1 (sluice))"),
+        started,
         stream: None,
         writer: None,
         trailer: None,
@@ -422,7 +424,8 @@ async fn split_query_from_body(
 struct Producer {
     version_suffix: String,
     stream: Option<BatchStream>,
-    writer: Option<Box<dyn OutputWriter>>,
+    writer: Option<Box<dyn OutputFormat>>,
+    started: Instant,
     trailer: Option<futures::future::BoxFuture<'static, Result<crate::handler::Trailer, Error>>>,
     progress: Arc<ProgressCounters>,
     result_rows: u64,
@@ -449,7 +452,6 @@ impl Producer {
         settings.extend(params.settings.iter().cloned());
         let opts = OutputOptions {
             timezone: timezone.to_string(),
-            client_protocol_version: params.client_protocol_version,
             settings,
         };
         let mut writer = writer_for(format, &output.schema, &opts)?;
@@ -480,7 +482,14 @@ impl Producer {
                         writer.write_totals(&totals, out)?;
                     }
                 }
-                writer.write_suffix(out)?;
+                let p = self.progress.snapshot();
+                let stats = QueryStatistics {
+                    elapsed: self.started.elapsed().as_secs_f64(),
+                    rows_read: p.read_rows,
+                    bytes_read: p.read_bytes,
+                    rows_before_limit: None,
+                };
+                writer.write_suffix(out, &stats)?;
                 self.done = true;
                 Ok(())
             }
