@@ -29,3 +29,6 @@ pub use input::{InputFormat, input_format};
 pub use output::{OutputFormat, QueryStatistics, output_format};
 pub use settings::FormatSettings;
 pub use text::{TextContext, value_to_string, write_value};
+
+#[cfg(test)]
+mod roundtrip_tests;

@@ -80,4 +80,4 @@ pub fn read_native_block(data: &[u8], pos: &mut usize) -> Result<RecordBatch> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
