@@ -47,6 +47,7 @@ pub mod combinators;
 pub mod count_sum;
 pub mod factory;
 pub mod fast;
+pub mod finalize;
 pub mod func;
 pub mod group_array;
 pub mod minmax;

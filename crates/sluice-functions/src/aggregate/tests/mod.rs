@@ -204,6 +204,7 @@ async fn context() -> SessionContext {
     for f in functions() {
         ctx.register_udaf(f);
     }
+    ctx.register_udf(super::finalize::finalize_aggregation());
     for (name, b) in [("t", table_t()), ("big", table_big())] {
         let t = MemTable::try_new(b.schema(), vec![vec![b]]).unwrap();
         ctx.register_table(name, Arc::new(t)).unwrap();
