@@ -9,7 +9,7 @@
 //!
 //! Submodules: [`tz`] (zones and calendar math), [`args`] (argument plumbing shared with the
 //! conversion family), [`local`], [`week`], [`parts`], [`arith`], [`interval`], [`format`],
-//! [`now`].
+//! [`now`], [`unix64`].
 
 pub mod args;
 pub mod arith;
@@ -19,6 +19,7 @@ pub mod local;
 pub mod now;
 pub mod parts;
 pub mod tz;
+pub mod unix64;
 pub mod week;
 
 #[cfg(test)]
@@ -35,5 +36,6 @@ pub fn functions() -> Vec<ScalarUDF> {
     v.extend(interval::functions());
     v.extend(format::functions());
     v.extend(now::functions());
+    v.extend(unix64::functions());
     v
 }

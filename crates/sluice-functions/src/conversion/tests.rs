@@ -48,6 +48,22 @@ fn integers() {
         err("toInt64", vec![f(f64::NAN)]),
         ErrorCode::CANNOT_CONVERT_TYPE
     );
+    // toUInt8(toLowCardinality('7')) → 7 of type LowCardinality(UInt8)
+    let lc = column("LowCardinality(String)", &[Some("7")]);
+    assert_eq!(
+        call("toUInt8", vec![lc]),
+        Ok(("LowCardinality(UInt8)".into(), strs(&["7"])))
+    );
+    let lc = column("LowCardinality(String)", &[Some("7")]);
+    assert_eq!(
+        call("_CAST", vec![lc, s("UInt8")]).map(|r| r.0),
+        Ok("UInt8".to_string())
+    );
+    let lc = column("LowCardinality(String)", &[Some("a")]);
+    assert_eq!(
+        call("toString", vec![lc]),
+        Ok(("LowCardinality(String)".into(), strs(&["a"])))
+    );
     // toUInt8(NULL) → NULL of type Nullable(Nothing)
     assert_eq!(
         call("toUInt8", vec![null()]),

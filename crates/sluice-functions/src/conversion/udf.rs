@@ -245,12 +245,20 @@ impl ConvUdf {
             (_, Fail::Null) => target.into_nullable(),
             (_, Fail::Default) => target,
             _ => {
-                if matches!(input.base(), ChType::Nothing) {
+                let t = if matches!(input.base(), ChType::Nothing) {
                     ChType::Nullable(Box::new(ChType::Nothing))
                 } else if input.is_nullable() {
                     target.into_nullable()
                 } else {
                     target
+                };
+                // Functions over LowCardinality arguments return LowCardinality.
+                if matches!(input, ChType::LowCardinality(_))
+                    && !matches!(self.target, Target::BestEffort { .. })
+                {
+                    ChType::LowCardinality(Box::new(t))
+                } else {
+                    t
                 }
             }
         }
@@ -405,6 +413,12 @@ impl ScalarUDFImpl for ConvUdf {
                     r
                 }
             }
+        };
+        let want = args.return_field.data_type();
+        let out = if out.data_type() != want {
+            crate::conversion::cast::conform(datafusion::arrow::compute::cast(&out, want)?, want)?
+        } else {
+            out
         };
         output(out, all_scalar)
     }

@@ -129,7 +129,13 @@ pub fn arrays(args: &ScalarFunctionArgs) -> Result<(Vec<ArrayRef>, bool)> {
     let n = if all_scalar { 1 } else { args.number_rows };
     let mut out = Vec::with_capacity(args.args.len());
     for a in &args.args {
-        out.push(a.to_array(n)?);
+        let arr = a.to_array(n)?;
+        // LowCardinality arguments are processed as their plain values.
+        let arr = match arr.data_type() {
+            DataType::Dictionary(_, v) => datafusion::arrow::compute::cast(&arr, v)?,
+            _ => arr,
+        };
+        out.push(arr);
     }
     Ok((out, all_scalar))
 }

@@ -327,6 +327,11 @@ impl ScalarUDFImpl for PartUdf {
         } else {
             t
         };
+        let t = if matches!(input, ChType::LowCardinality(_)) {
+            ChType::LowCardinality(Box::new(t))
+        } else {
+            t
+        };
         Ok(field(&self.name, &t))
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
@@ -371,7 +376,14 @@ impl ScalarUDFImpl for PartUdf {
                 }
             }));
         }
-        output(sink.finish()?, all_scalar)
+        let out = sink.finish()?;
+        let want = args.return_field.data_type();
+        let out = if out.data_type() != want {
+            datafusion::arrow::compute::cast(&out, want)?
+        } else {
+            out
+        };
+        output(out, all_scalar)
     }
 }
 

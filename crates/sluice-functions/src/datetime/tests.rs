@@ -74,6 +74,12 @@ fn components_and_truncations() {
         ),
         "DateTime64(3)"
     );
+    // toYear(toLowCardinality(toDate('2020-01-01'))) → LowCardinality(UInt16)
+    let lc = column("LowCardinality(Date)", &[Some("2020-01-01")]);
+    assert_eq!(
+        call("toYear", vec![lc]),
+        Ok(("LowCardinality(UInt16)".into(), vec!["2020".into()]))
+    );
     // toHour(Date) and toYear(String) → ILLEGAL_TYPE_OF_ARGUMENT.
     assert_eq!(
         err("toHour", vec![typed("2020-01-01", "Date")]),
