@@ -3,6 +3,8 @@
 //! It reports itself as `ClickHouseDialect` (so sqlparser's ClickHouse-specific branches
 //! apply) and adds, through the dialect hooks:
 //! - tuple element access `t.1` / `(1, 2).2` → `tupleElement(t, 1)`;
+//! - the ternary operator `c ? a : b` → `if(c, a, b)`;
+//! - `count(*) FILTER (WHERE …)`;
 //! - `CAST(x AS T)` and `x::T` with any ClickHouse type (`DateTime('UTC')`,
 //!   `Enum8('a' = 1)`, `Tuple(a UInt8)`): the type is kept as its text in
 //!   `DataType::Custom` (see [`crate::cast_type_text`]).
@@ -28,6 +30,15 @@ pub struct SluiceDialect {
 
 /// Precedence of tuple access (as sqlparser's `.`).
 const TUPLE_ACCESS_PRECEDENCE: u8 = 100;
+
+/// Precedence of the ternary `?:` operator: below every other operator (`a OR b ? x : y`
+/// is `if(a OR b, x, y)`).
+const TERNARY_PRECEDENCE: u8 = 1;
+
+/// The tokenizer reads ClickHouse's ternary `?` as a placeholder token.
+fn is_ternary_mark(token: &Token) -> bool {
+    matches!(token, Token::Placeholder(p) if p == "?")
+}
 
 impl SluiceDialect {
     /// The dialect.
@@ -195,6 +206,11 @@ impl Dialect for SluiceDialect {
         self.inner.supports_comma_separated_trim()
     }
 
+    fn supports_filter_during_aggregation(&self) -> bool {
+        // ClickHouse accepts `count(*) FILTER (WHERE …)`.
+        true
+    }
+
     fn parse_prefix(&self, parser: &mut Parser) -> Option<Result<Expr, ParserError>> {
         // CAST(expr AS <ClickHouse type>): keep the type's text.
         if let Token::Word(w) = &parser.peek_token_ref().token
@@ -224,6 +240,13 @@ impl Dialect for SluiceDialect {
         if tuple_index(token).is_some() {
             return Some(Ok(TUPLE_ACCESS_PRECEDENCE));
         }
+        if is_ternary_mark(token) {
+            return Some(Ok(TERNARY_PRECEDENCE));
+        }
+        if *token == Token::Colon {
+            // `:` is not an operator in ClickHouse; it ends the `?` branch of `c ? a : b`.
+            return Some(Ok(0));
+        }
         None
     }
 
@@ -241,6 +264,16 @@ impl Dialect for SluiceDialect {
                 "tupleElement",
                 vec![expr.clone(), Expr::value(Value::Number(index, false))],
             )));
+        }
+        if is_ternary_mark(&next) {
+            // `cond ? then : else` → `if(cond, then, else)`.
+            parser.next_token();
+            return Some((|| {
+                let then = parser.parse_expr()?;
+                parser.expect_token(&Token::Colon)?;
+                let otherwise = parser.parse_expr()?;
+                Ok(function_call("if", vec![expr.clone(), then, otherwise]))
+            })());
         }
         if next == Token::DoubleColon {
             parser.next_token();

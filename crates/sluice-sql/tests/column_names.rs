@@ -6,6 +6,8 @@ use sluice_sql::{Statement, format_column_name, parse_statements};
 
 /// (expression, ClickHouse's column name).
 const CASES: &[(&str, &str)] = &[
+    ("1 ? 2 : 3", "if(1, 2, 3)"),
+    ("0 OR 1 ? 'a' : 'b'", "if(or(0, 1), 'a', 'b')"),
     ("1 + 2", "plus(1, 2)"),
     ("1+2*3", "plus(1, multiply(2, 3))"),
     ("a = x", "equals(a, x)"),
