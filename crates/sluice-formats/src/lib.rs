@@ -16,7 +16,7 @@
 //!   [`native::read_native_block`]), also used by the TCP server.
 //! - [`output`]: output formats, one family per file.
 //! - [`parse`]: text → values → Arrow columns ([`parse::parse_column`]).
-//! - [`settings`]: [`FormatSettings`].
+//! - [`settings`]: format settings.
 
 pub mod input;
 pub mod native;

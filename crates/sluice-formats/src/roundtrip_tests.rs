@@ -38,11 +38,7 @@ fn every_type_through_every_format() {
     let s = FormatSettings::default();
     for (ty, v) in ALL_TYPES {
         let t = ChType::parse(ty).unwrap();
-        let vals: Vec<Option<&str>> = if t.is_nullable() {
-            vec![Some(v), None]
-        } else {
-            vec![Some(v), None]
-        };
+        let vals: Vec<Option<&str>> = vec![Some(v), None];
         let col = parse_column(&vals, &t, &s).unwrap();
         let batch =
             RecordBatch::try_new(Arc::new(Schema::new(vec![t.to_field("c")])), vec![col]).unwrap();
@@ -123,7 +119,7 @@ proptest! {
             ChType::parse("Map(String, Tuple(UInt8, Date))").unwrap().to_field("c"),
         ]));
         for format in ["Native", "RowBinary", "TSV", "CSV", "JSONEachRow", "Values", "Parquet", "ArrowStream"] {
-            let _ = input_format(format, schema.clone(), &FormatSettings::default()).unwrap().read(&data);
+            let _ = input_format(format, Arc::clone(&schema), &FormatSettings::default()).unwrap().read(&data);
         }
         let mut pos = 0;
         let _ = crate::native::read_native_block(&data, &mut pos);

@@ -104,7 +104,7 @@ impl ArrowInput {
             cols.push(col);
         }
         let opts = RecordBatchOptions::new().with_row_count(Some(n));
-        RecordBatch::try_new_with_options(self.schema.clone(), cols, &opts).map_err(bad)
+        RecordBatch::try_new_with_options(Arc::clone(&self.schema), cols, &opts).map_err(bad)
     }
 }
 

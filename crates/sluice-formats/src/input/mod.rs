@@ -15,6 +15,8 @@ pub mod row_binary;
 pub mod tsv;
 pub mod values;
 
+use std::sync::Arc;
+
 use arrow::array::ArrayRef;
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
@@ -46,7 +48,7 @@ impl Rows {
             .collect();
         let cols = vec![Vec::new(); types.len()];
         Self {
-            schema: schema.clone(),
+            schema: Arc::clone(schema),
             types,
             cols,
             rows: 0,
@@ -74,7 +76,7 @@ impl Rows {
             arrays.push(a);
         }
         let opts = RecordBatchOptions::new().with_row_count(Some(self.rows));
-        RecordBatch::try_new_with_options(self.schema.clone(), arrays, &opts)
+        RecordBatch::try_new_with_options(Arc::clone(&self.schema), arrays, &opts)
             .map_err(|e| Error::internal(format!("input batch: {e}")))
     }
 }

@@ -53,7 +53,7 @@ impl InputFormat for NativeInput {
             }
             let opts = RecordBatchOptions::new().with_row_count(Some(n));
             out.push(
-                RecordBatch::try_new_with_options(self.schema.clone(), cols, &opts)
+                RecordBatch::try_new_with_options(Arc::clone(&self.schema), cols, &opts)
                     .map_err(|e| Error::new(ErrorCode::INCORRECT_DATA, e.to_string()))?,
             );
         }

@@ -35,7 +35,7 @@ impl InputFormat for RowBinaryInput {
             .map(|(i, t)| (Some(i), t))
             .collect();
         if self.header != Header::None && !c.at_end() {
-            let n = c.len()?;
+            let n = c.read_len()?;
             let names: Vec<String> = (0..n).map(|_| c.string()).collect::<Result<_>>()?;
             let types: Vec<Option<ChType>> = if self.header == Header::NamesAndTypes {
                 (0..n)
@@ -57,8 +57,8 @@ impl InputFormat for RowBinaryInput {
                         ));
                     }
                 };
-                if let Some(p) = pos {
-                    if rows.types[p] != t {
+                if let Some(p) = pos.filter(|&p| rows.types[p] != t) {
+                    {
                         return Err(Error::new(
                             ErrorCode::TYPE_MISMATCH,
                             format!("Type of '{name}' must be {}, not {t}", rows.types[p]),

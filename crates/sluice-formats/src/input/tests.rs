@@ -87,8 +87,10 @@ fn errors_carry_clickhouse_codes() {
     assert_eq!(e.code, ErrorCode::NOT_IMPLEMENTED);
     let e = to_tsv("Foo", "").unwrap_err();
     assert_eq!(e.code, ErrorCode::UNKNOWN_FORMAT);
-    let mut strict = FormatSettings::default();
-    strict.skip_unknown_fields = false;
+    let strict = FormatSettings {
+        skip_unknown_fields: false,
+        ..FormatSettings::default()
+    };
     let e = input_format("JSONEachRow", schema(), &strict)
         .unwrap()
         .read(b"{\"zz\":1}")
@@ -99,12 +101,12 @@ fn errors_carry_clickhouse_codes() {
 #[test]
 fn lines_and_blobs() {
     let s: SchemaRef = Arc::new(Schema::new(vec![ChType::String.to_field("line")]));
-    let b = input_format("LineAsString", s.clone(), &FormatSettings::default())
+    let b = input_format("LineAsString", Arc::clone(&s), &FormatSettings::default())
         .unwrap()
         .read(b"a\nb c\n")
         .unwrap();
     assert_eq!(b[0].num_rows(), 2);
-    let b = input_format("RawBLOB", s.clone(), &FormatSettings::default())
+    let b = input_format("RawBLOB", Arc::clone(&s), &FormatSettings::default())
         .unwrap()
         .read(b"a\nb c\n")
         .unwrap();

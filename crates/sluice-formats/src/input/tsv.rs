@@ -16,15 +16,15 @@ pub(crate) fn unescape_tsv(s: &[u8]) -> Vec<u8> {
     while i < s.len() {
         if s[i] == b'\\' && i + 1 < s.len() {
             let e = s[i + 1];
-            if e == b'x' && i + 3 < s.len() {
-                if let Some(v) = std::str::from_utf8(&s[i + 2..i + 4])
+            if e == b'x'
+                && i + 3 < s.len()
+                && let Some(v) = std::str::from_utf8(&s[i + 2..i + 4])
                     .ok()
                     .and_then(|h| u8::from_str_radix(h, 16).ok())
-                {
-                    out.push(v);
-                    i += 4;
-                    continue;
-                }
+            {
+                out.push(v);
+                i += 4;
+                continue;
             }
             out.push(unescape_byte(e));
             i += 2;

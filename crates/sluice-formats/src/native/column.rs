@@ -18,7 +18,7 @@ const HAS_ADDITIONAL_KEYS: u64 = 1 << 9;
 const NEED_UPDATE_DICTIONARY: u64 = 1 << 10;
 
 /// Resolves dictionary-encoded input to (values array, row) for `row`.
-fn resolve<'a>(a: &'a dyn Array, row: usize) -> (&'a dyn Array, Option<usize>) {
+fn resolve(a: &dyn Array, row: usize) -> (&dyn Array, Option<usize>) {
     match a.as_any_dictionary_opt() {
         Some(d) => (d.values().as_ref(), dict_key(d, row)),
         None => (a, Some(row)),

@@ -77,7 +77,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// A var-int length that must fit in the remaining input (guards allocations).
-    pub fn len(&mut self) -> Result<usize> {
+    pub fn read_len(&mut self) -> Result<usize> {
         let n = self.varint()?;
         usize::try_from(n)
             .ok()
@@ -92,7 +92,7 @@ impl<'a> Cursor<'a> {
 
     /// A var-int-length-prefixed byte string.
     pub fn bytes(&mut self) -> Result<&'a [u8]> {
-        let n = self.len()?;
+        let n = self.read_len()?;
         self.take(n)
     }
 

@@ -89,7 +89,7 @@ pub(crate) fn read_row_value(c: &mut Cursor<'_>, t: &ChType) -> Result<Value> {
             }
         }
         ChType::Array(et) => {
-            let n = c.len()?;
+            let n = c.read_len()?;
             Ok(Value::Array(
                 (0..n)
                     .map(|_| read_row_value(c, et))
@@ -97,7 +97,7 @@ pub(crate) fn read_row_value(c: &mut Cursor<'_>, t: &ChType) -> Result<Value> {
             ))
         }
         ChType::Map(kt, vt) => {
-            let n = c.len()?;
+            let n = c.read_len()?;
             Ok(Value::Map(
                 (0..n)
                     .map(|_| Ok((read_row_value(c, kt)?, read_row_value(c, vt)?)))

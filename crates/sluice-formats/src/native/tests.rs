@@ -139,7 +139,7 @@ fn round_trips_every_type() {
     for (i, (ty, _)) in ALL_TYPES.iter().enumerate() {
         let one = RecordBatch::try_new(
             Arc::new(Schema::new(vec![fields[i].clone()])),
-            vec![arrays[i].clone()],
+            vec![Arc::clone(&arrays[i])],
         )
         .unwrap();
         let mut out = Vec::new();

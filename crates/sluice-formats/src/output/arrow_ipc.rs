@@ -34,8 +34,10 @@ impl ParquetOutput {
 
     fn writer(&mut self) -> Result<&mut ArrowWriter<Vec<u8>>> {
         if self.writer.is_none() {
-            self.writer =
-                Some(ArrowWriter::try_new(Vec::new(), self.schema.clone(), None).map_err(io_err)?);
+            self.writer = Some(
+                ArrowWriter::try_new(Vec::new(), std::sync::Arc::clone(&self.schema), None)
+                    .map_err(io_err)?,
+            );
         }
         self.writer
             .as_mut()

@@ -125,7 +125,7 @@ fn json_with_totals_and_limit() {
         ChType::UInt64.to_field("c"),
     ]));
     let batch = RecordBatch::try_new(
-        schema.clone(),
+        Arc::clone(&schema),
         vec![
             Arc::new(arrow::array::UInt8Array::from(vec![0])) as ArrayRef,
             Arc::new(UInt64Array::from(vec![5])),

@@ -269,10 +269,12 @@ pub fn parse_text(s: &[u8], t: &ChType, settings: &FormatSettings) -> Result<Val
             if let Some((n, _)) = names.iter().find(|(n, _)| *n == s) {
                 return Ok(Value::Bytes(n.as_bytes().to_vec()));
             }
-            if let Ok(num) = s.parse::<i64>() {
-                if let Some((n, _)) = names.iter().find(|(_, v)| *v == num) {
-                    return Ok(Value::Bytes(n.as_bytes().to_vec()));
-                }
+            if let Some((n, _)) = s
+                .parse::<i64>()
+                .ok()
+                .and_then(|num| names.iter().find(|(_, v)| *v == num))
+            {
+                return Ok(Value::Bytes(n.as_bytes().to_vec()));
             }
             return Err(Error::new(
                 ErrorCode::BAD_ARGUMENTS,

@@ -70,7 +70,7 @@ fn mismatch(t: &ChType, v: &Value) -> Error {
 pub fn build_array(values: &[Value], t: &ChType) -> Result<ArrayRef> {
     let nullable = t.is_nullable() || matches!(t, ChType::Nothing);
     let nulls = || -> Option<NullBuffer> {
-        if nullable && values.iter().any(|v| *v == Value::Null) {
+        if nullable && values.contains(&Value::Null) {
             Some(NullBuffer::from(
                 values.iter().map(|v| *v != Value::Null).collect::<Vec<_>>(),
             ))
