@@ -159,7 +159,10 @@ mod tests {
         let mut s = Settings::new();
         s.set("max_block_size", "100").unwrap();
         assert_eq!(s.get_u64("max_block_size"), 100);
-        assert_eq!(s.set("no_such_setting", "1").unwrap_err().code, ErrorCode::UNKNOWN_SETTING);
+        assert_eq!(
+            s.set("no_such_setting", "1").unwrap_err().code,
+            ErrorCode::UNKNOWN_SETTING
+        );
         assert!(s.set("allow_simdjson", "maybe").is_err());
         s.set("allow_simdjson", "false").unwrap();
         assert!(!s.get_bool("allow_simdjson"));

@@ -128,7 +128,10 @@ impl Catalog {
     /// Engine and uuid of a database.
     pub fn database_info(&self, name: &str) -> Option<(String, String)> {
         if SYSTEM_DATABASES.contains(&name) {
-            return Some(("Memory".into(), "00000000-0000-0000-0000-000000000000".into()));
+            return Some((
+                "Memory".into(),
+                "00000000-0000-0000-0000-000000000000".into(),
+            ));
         }
         self.dbs
             .read()
@@ -137,12 +140,21 @@ impl Catalog {
     }
 
     /// `CREATE DATABASE`.
-    pub fn create_database(&self, name: &str, engine: &str, if_not_exists: bool, persist: bool) -> Result<()> {
+    pub fn create_database(
+        &self,
+        name: &str,
+        engine: &str,
+        if_not_exists: bool,
+        persist: bool,
+    ) -> Result<()> {
         if self.database_exists(name) {
             if if_not_exists {
                 return Ok(());
             }
-            return Err(ch_err!(DATABASE_ALREADY_EXISTS, "Database {name} already exists"));
+            return Err(ch_err!(
+                DATABASE_ALREADY_EXISTS,
+                "Database {name} already exists"
+            ));
         }
         if persist {
             if let Some(dir) = self.metadata_dir() {
@@ -230,13 +242,19 @@ impl Catalog {
         let mut dbs = self.dbs.write();
         let d = dbs.get_mut(db).ok_or_else(|| unknown_database(db))?;
         if d.tables.contains_key(name) {
-            return Err(ch_err!(TABLE_ALREADY_EXISTS, "Table {db}.{name} already exists"));
+            return Err(ch_err!(
+                TABLE_ALREADY_EXISTS,
+                "Table {db}.{name} already exists"
+            ));
         }
         if persist {
             if let Some(dir) = self.metadata_dir() {
                 let dbdir = dir.join(db);
                 std::fs::create_dir_all(&dbdir).map_err(io_err)?;
-                write_atomic(&dbdir.join(format!("{}.sql", escape_file(name))), &create_sql)?;
+                write_atomic(
+                    &dbdir.join(format!("{}.sql", escape_file(name))),
+                    &create_sql,
+                )?;
             }
         }
         let entry = Arc::new(TableEntry {
@@ -274,9 +292,16 @@ impl Catalog {
             return Err(unknown_database(to.0));
         }
         if dbs.get(to.0).is_some_and(|d| d.tables.contains_key(to.1)) {
-            return Err(ch_err!(TABLE_ALREADY_EXISTS, "Table {}.{} already exists", to.0, to.1));
+            return Err(ch_err!(
+                TABLE_ALREADY_EXISTS,
+                "Table {}.{} already exists",
+                to.0,
+                to.1
+            ));
         }
-        let src = dbs.get_mut(from.0).ok_or_else(|| unknown_database(from.0))?;
+        let src = dbs
+            .get_mut(from.0)
+            .ok_or_else(|| unknown_database(from.0))?;
         let entry = src
             .tables
             .remove(from.1)
@@ -292,7 +317,9 @@ impl Catalog {
             metadata_time: SystemTime::now(),
         });
         if let Some(dir) = self.metadata_dir() {
-            let old = dir.join(from.0).join(format!("{}.sql", escape_file(from.1)));
+            let old = dir
+                .join(from.0)
+                .join(format!("{}.sql", escape_file(from.1)));
             let new_dir = dir.join(to.0);
             std::fs::create_dir_all(&new_dir).map_err(io_err)?;
             let new = new_dir.join(format!("{}.sql", escape_file(to.1)));
@@ -305,7 +332,9 @@ impl Catalog {
     }
 
     /// Persisted definitions to replay at start-up: databases, then (db, table, sql).
-    pub fn stored_definitions(&self) -> Result<(Vec<(String, String)>, Vec<(String, String, String)>)> {
+    pub fn stored_definitions(
+        &self,
+    ) -> Result<(Vec<(String, String)>, Vec<(String, String, String)>)> {
         let Some(dir) = self.metadata_dir() else {
             return Ok((Vec::new(), Vec::new()));
         };
@@ -344,11 +373,17 @@ impl Catalog {
 }
 
 fn unknown_database(name: &str) -> Error {
-    Error::new(ErrorCode::UNKNOWN_DATABASE, format!("Database {name} does not exist"))
+    Error::new(
+        ErrorCode::UNKNOWN_DATABASE,
+        format!("Database {name} does not exist"),
+    )
 }
 
 fn io_err(e: std::io::Error) -> Error {
-    Error::new(ErrorCode::CANNOT_OPEN_FILE, format!("I/O error in metadata: {e}"))
+    Error::new(
+        ErrorCode::CANNOT_OPEN_FILE,
+        format!("I/O error in metadata: {e}"),
+    )
 }
 
 /// Writes a file atomically: temp file, fsync, rename, fsync of the directory.
@@ -357,7 +392,9 @@ pub fn write_atomic(path: &Path, content: &str) -> Result<()> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     let tmp = dir.join(format!(
         "tmp_{}",
-        path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default()
+        path.file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default()
     ));
     let mut f = std::fs::File::create(&tmp).map_err(io_err)?;
     f.write_all(content.as_bytes()).map_err(io_err)?;
@@ -372,7 +409,10 @@ pub fn write_atomic(path: &Path, content: &str) -> Result<()> {
 /// Backquotes an identifier when ClickHouse would.
 pub fn quote_ident(name: &str) -> String {
     let plain = !name.is_empty()
-        && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if plain {
         name.to_string()

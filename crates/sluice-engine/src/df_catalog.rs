@@ -28,7 +28,6 @@ impl SluiceCatalogProvider {
 }
 
 impl CatalogProvider for SluiceCatalogProvider {
-
     fn schema_names(&self) -> Vec<String> {
         self.catalog.database_names()
     }
@@ -57,7 +56,6 @@ struct DatabaseSchema {
 
 #[async_trait]
 impl SchemaProvider for DatabaseSchema {
-
     fn table_names(&self) -> Vec<String> {
         self.catalog
             .tables(&self.db)
@@ -85,13 +83,14 @@ struct SystemSchema {
 
 #[async_trait]
 impl SchemaProvider for SystemSchema {
-
     fn table_names(&self) -> Vec<String> {
         self.system.names().iter().map(|s| s.to_string()).collect()
     }
 
     async fn table(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
-        self.system.provider(name).map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))
+        self.system
+            .provider(name)
+            .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))
     }
 
     fn table_exist(&self, name: &str) -> bool {

@@ -93,7 +93,11 @@ impl Engine {
             infos.push(FunctionInfo {
                 name: name.clone(),
                 is_aggregate: false,
-                alias_to: if f.name() != name { f.name().to_string() } else { String::new() },
+                alias_to: if f.name() != name {
+                    f.name().to_string()
+                } else {
+                    String::new()
+                },
                 case_insensitive: false,
             });
         }
@@ -102,7 +106,11 @@ impl Engine {
             infos.push(FunctionInfo {
                 name: name.clone(),
                 is_aggregate: true,
-                alias_to: if f.name() != name { f.name().to_string() } else { String::new() },
+                alias_to: if f.name() != name {
+                    f.name().to_string()
+                } else {
+                    String::new()
+                },
                 case_insensitive: false,
             });
         }
@@ -120,7 +128,8 @@ impl Engine {
             }
         }
         for n in &sorted {
-            ci.entry(n.to_ascii_lowercase()).or_insert_with(|| (*n).clone());
+            ci.entry(n.to_ascii_lowercase())
+                .or_insert_with(|| (*n).clone());
         }
         for info in infos.iter_mut() {
             info.case_insensitive = info.name == info.name.to_ascii_lowercase()

@@ -18,10 +18,10 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::DFSchema;
 use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::execution::session_state::SessionState;
+use datafusion::logical_expr::ExprSchemable;
 use datafusion::logical_expr::{
     ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
-use datafusion::logical_expr::ExprSchemable;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::sql::sqlparser::ast::{Expr as SqlExpr, ExprWithAlias};
 use parking_lot::Mutex;
@@ -60,7 +60,13 @@ fn ch(code: ErrorCode, msg: impl Into<String>) -> DataFusionError {
 
 impl LambdaUdf {
     /// A lambda named `name` with parameters, captured outer columns and a rewritten body.
-    pub fn new(name: String, params: Vec<String>, captured: Vec<String>, body: SqlExpr, state: StateCell) -> Self {
+    pub fn new(
+        name: String,
+        params: Vec<String>,
+        captured: Vec<String>,
+        body: SqlExpr,
+        state: StateCell,
+    ) -> Self {
         Self {
             name,
             params,
@@ -132,7 +138,9 @@ impl ScalarUDFImpl for LambdaUdf {
     }
 
     fn return_type(&self, _arg_types: &[DataType]) -> DfResult<DataType> {
-        Err(DataFusionError::Internal("lambda return_type called".into()))
+        Err(DataFusionError::Internal(
+            "lambda return_type called".into(),
+        ))
     }
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> DfResult<FieldRef> {
@@ -140,7 +148,11 @@ impl ScalarUDFImpl for LambdaUdf {
         let (physical, field) = self.plan(&schema)?;
         *self.compiled.lock() = Some(physical);
         let item = field.with_name("item");
-        Ok(Arc::new(Field::new(&self.name, DataType::List(Arc::new(item)), false)))
+        Ok(Arc::new(Field::new(
+            &self.name,
+            DataType::List(Arc::new(item)),
+            false,
+        )))
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> DfResult<ColumnarValue> {
@@ -159,16 +171,23 @@ impl ScalarUDFImpl for LambdaUdf {
         let first = arrays[0]
             .as_any()
             .downcast_ref::<ListArray>()
-            .ok_or_else(|| ch(ErrorCode::ILLEGAL_TYPE_OF_ARGUMENT, "lambda argument is not an array"))?;
+            .ok_or_else(|| {
+                ch(
+                    ErrorCode::ILLEGAL_TYPE_OF_ARGUMENT,
+                    "lambda argument is not an array",
+                )
+            })?;
         let offsets = first.value_offsets();
         let base = offsets[0] as usize;
         let total = (offsets[n] - offsets[0]) as usize;
         let mut cols: Vec<ArrayRef> = Vec::with_capacity(arrays.len());
         for a in arrays.iter().take(k) {
-            let l = a
-                .as_any()
-                .downcast_ref::<ListArray>()
-                .ok_or_else(|| ch(ErrorCode::ILLEGAL_TYPE_OF_ARGUMENT, "lambda argument is not an array"))?;
+            let l = a.as_any().downcast_ref::<ListArray>().ok_or_else(|| {
+                ch(
+                    ErrorCode::ILLEGAL_TYPE_OF_ARGUMENT,
+                    "lambda argument is not an array",
+                )
+            })?;
             for row in 0..n {
                 if l.value_length(row) != first.value_length(row) {
                     return Err(ch(
@@ -192,7 +211,8 @@ impl ScalarUDFImpl for LambdaUdf {
                 cols.push(take(a.as_ref(), &idx, None)?);
             }
         }
-        let opts = datafusion::arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(total));
+        let opts =
+            datafusion::arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(total));
         let batch = RecordBatch::try_new_with_options(Arc::clone(&schema), cols, &opts)?;
         let values = physical.evaluate(&batch)?.into_array(total)?;
         let new_offsets: Vec<i32> = offsets.iter().map(|o| o - base as i32).collect();

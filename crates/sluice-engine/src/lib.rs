@@ -16,8 +16,8 @@
 pub mod catalog;
 pub mod df_catalog;
 pub mod engine;
-pub mod lambda;
 pub mod error;
+pub mod lambda;
 pub mod rewrite;
 pub mod rows;
 pub mod session;

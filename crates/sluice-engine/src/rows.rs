@@ -153,7 +153,8 @@ pub fn build_batch(schema: SchemaRef, rows: &[Vec<Cell>]) -> Result<RecordBatch>
                         Cell::Str(s) => parse_uuid(&s),
                         _ => [0u8; 16],
                     };
-                    b.append_value(bytes).map_err(|e| Error::internal(e.to_string()))?;
+                    b.append_value(bytes)
+                        .map_err(|e| Error::internal(e.to_string()))?;
                 }
                 Arc::new(b.finish())
             }
@@ -171,13 +172,17 @@ pub fn build_batch(schema: SchemaRef, rows: &[Vec<Cell>]) -> Result<RecordBatch>
                 Arc::new(b.finish())
             }
             other => {
-                return Err(Error::internal(format!("rows: unsupported column type {other}")));
+                return Err(Error::internal(format!(
+                    "rows: unsupported column type {other}"
+                )));
             }
         };
         cols.push(arr);
     }
-    let opts = datafusion::arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(rows.len()));
-    RecordBatch::try_new_with_options(schema, cols, &opts).map_err(|e| Error::internal(e.to_string()))
+    let opts =
+        datafusion::arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(rows.len()));
+    RecordBatch::try_new_with_options(schema, cols, &opts)
+        .map_err(|e| Error::internal(e.to_string()))
 }
 
 fn parse_uuid(s: &str) -> [u8; 16] {

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::MemoryCatalogProviderList;
-use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::SendableRecordBatchStream;
+use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::session_state::SessionState;
 use datafusion::prelude::SessionContext;
 use sluice_common::{Error, Result, Settings};
@@ -150,7 +150,10 @@ impl Session {
     /// `USE db`.
     pub fn set_current_database(&mut self, db: &str) -> Result<()> {
         if !self.engine.catalog.database_exists(db) {
-            return Err(sluice_common::ch_err!(UNKNOWN_DATABASE, "Database {db} does not exist"));
+            return Err(sluice_common::ch_err!(
+                UNKNOWN_DATABASE,
+                "Database {db} does not exist"
+            ));
         }
         self.current_db = db.to_string();
         Ok(())
@@ -258,7 +261,10 @@ impl Session {
         datafusion::catalog::CatalogProviderList::register_catalog(
             list.as_ref(),
             CATALOG_NAME.to_string(),
-            Arc::new(SluiceCatalogProvider::new(Arc::clone(&self.engine.catalog), system)),
+            Arc::new(SluiceCatalogProvider::new(
+                Arc::clone(&self.engine.catalog),
+                system,
+            )),
         );
         let mut state = SessionStateBuilder::new_from_existing(self.engine.base_state.clone())
             .with_catalog_list(list)
@@ -268,7 +274,8 @@ impl Session {
         opts.execution.time_zone = Some(self.timezone());
         let bs = self.settings.get_u64("max_block_size");
         if bs > 0 {
-            if let Ok(v) = datafusion::config::ConfigNonZeroUsize::try_new(bs.min(1 << 20) as usize) {
+            if let Ok(v) = datafusion::config::ConfigNonZeroUsize::try_new(bs.min(1 << 20) as usize)
+            {
                 opts.execution.batch_size = v;
             }
         }

@@ -8,14 +8,18 @@ use futures::StreamExt;
 
 /// Re-labels every batch of `stream` with `schema` (same columns, field names/metadata
 /// differ).
-pub fn rename_stream(stream: SendableRecordBatchStream, schema: SchemaRef) -> SendableRecordBatchStream {
+pub fn rename_stream(
+    stream: SendableRecordBatchStream,
+    schema: SchemaRef,
+) -> SendableRecordBatchStream {
     let s2 = schema.clone();
     let mapped = stream.map(move |b| {
         let b = b?;
         Ok(RecordBatch::try_new_with_options(
             s2.clone(),
             b.columns().to_vec(),
-            &datafusion::arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(b.num_rows())),
+            &datafusion::arrow::record_batch::RecordBatchOptions::new()
+                .with_row_count(Some(b.num_rows())),
         )?)
     });
     Box::pin(RecordBatchStreamAdapter::new(schema, mapped))

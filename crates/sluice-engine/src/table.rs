@@ -72,7 +72,9 @@ impl ColumnDesc {
 
     /// True when `SELECT *` returns the column (not MATERIALIZED/ALIAS/EPHEMERAL).
     pub fn in_star(&self) -> bool {
-        self.default.as_ref().is_none_or(|(k, _)| *k == DefaultKind::Default)
+        self.default
+            .as_ref()
+            .is_none_or(|(k, _)| *k == DefaultKind::Default)
     }
 }
 

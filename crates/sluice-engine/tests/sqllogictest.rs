@@ -55,7 +55,9 @@ async fn run_sql(
     let mut had_rows = false;
     for stmt in session.parse(sql)? {
         let out = session.execute(stmt, None).await?;
-        let Some(mut stream) = out.stream else { continue };
+        let Some(mut stream) = out.stream else {
+            continue;
+        };
         had_rows = true;
         let format = out.format.clone().unwrap_or_else(|| "TSV".to_string());
         let mut fs = sluice_formats::FormatSettings::default();
@@ -80,7 +82,11 @@ async fn run_sql(
             if text.is_empty() {
                 break;
             }
-            let line = if line.is_empty() { "(empty)".to_string() } else { line.to_string() };
+            let line = if line.is_empty() {
+                "(empty)".to_string()
+            } else {
+                line.to_string()
+            };
             lines.push(vec![line]);
         }
     }
@@ -106,7 +112,9 @@ fn exact_validator(
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<_> = rd.flatten().map(|e| e.path()).collect();
     entries.sort();
     for p in entries {
@@ -171,7 +179,11 @@ fn main() {
             if errors.is_empty() {
                 Ok(())
             } else {
-                Err(format!("{} failed records:\n{}", errors.len(), errors.join("\n")))
+                Err(format!(
+                    "{} failed records:\n{}",
+                    errors.len(),
+                    errors.join("\n")
+                ))
             }
         });
         let _ = std::fs::remove_dir_all(&dir);

@@ -4,8 +4,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use datafusion::sql::sqlparser::ast::{Expr, Ident, SelectItem};
 use datafusion::sql::sqlparser::ast::visit_expressions_mut;
+use datafusion::sql::sqlparser::ast::{Expr, Ident, SelectItem};
 use std::ops::ControlFlow;
 
 /// Alias name → the expression it names (with earlier aliases already expanded).

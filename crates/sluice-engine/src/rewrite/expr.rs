@@ -1,9 +1,9 @@
 //! Expression-level rewrites (see the module doc of [`super`]).
 
 use datafusion::sql::sqlparser::ast::{
-    BinaryOperator, CastKind, DataType, DateTimeField, Expr, Function, FunctionArg,
+    AccessExpr, BinaryOperator, CastKind, DataType, DateTimeField, Expr, Function, FunctionArg,
     FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident, ObjectName, ObjectNamePart,
-    Subscript, UnaryOperator, Value, ValueWithSpan, AccessExpr,
+    Subscript, UnaryOperator, Value, ValueWithSpan,
 };
 use datafusion::sql::sqlparser::tokenizer::Span;
 use sluice_common::{ChType, Error, ErrorCode, Result};
@@ -28,7 +28,9 @@ fn lit_num(s: &str) -> Expr {
 /// `name(args…)` call.
 pub fn call(name: &str, args: Vec<Expr>) -> Expr {
     Expr::Function(Function {
-        name: ObjectName(vec![ObjectNamePart::Identifier(Ident::with_quote('"', name))]),
+        name: ObjectName(vec![ObjectNamePart::Identifier(Ident::with_quote(
+            '"', name,
+        ))]),
         uses_odbc_syntax: false,
         parameters: FunctionArguments::None,
         args: FunctionArguments::List(FunctionArgumentList {
@@ -68,7 +70,11 @@ fn typed_int(text: &str, negative: bool) -> Option<Expr> {
         return None;
     }
     let v: u128 = text.parse().ok()?;
-    let digits = if negative { format!("-{text}") } else { text.to_string() };
+    let digits = if negative {
+        format!("-{text}")
+    } else {
+        text.to_string()
+    };
     let dt = if negative {
         if v <= 128 {
             DataType::TinyInt(None)
@@ -117,7 +123,11 @@ fn interval_parts(iv: &datafusion::sql::sqlparser::ast::Interval) -> Option<(Exp
     if let Some(f) = &iv.leading_field {
         return Some(((*iv.value).clone(), interval_unit(f)?));
     }
-    if let Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(s), .. }) = iv.value.as_ref() {
+    if let Expr::Value(ValueWithSpan {
+        value: Value::SingleQuotedString(s),
+        ..
+    }) = iv.value.as_ref()
+    {
         let mut it = s.split_whitespace();
         let n = it.next()?;
         let unit = it.next()?.to_ascii_lowercase();
@@ -156,7 +166,9 @@ fn function_name(f: &Function) -> String {
 /// Function names are quoted so DataFusion does not lower-case them (ClickHouse's are
 /// case-sensitive).
 fn set_function_name(f: &mut Function, name: &str) {
-    f.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::with_quote('"', name))]);
+    f.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::with_quote(
+        '"', name,
+    ))]);
 }
 
 /// Arguments (by index) of a function that must stay untyped literals because the function
@@ -165,15 +177,44 @@ fn is_constant_param(func: &str, idx: usize) -> bool {
     matches!(
         (func, idx),
         ("tupleElement", 1)
-            | ("toDecimal32" | "toDecimal64" | "toDecimal128" | "toDecimal256", 1)
-            | ("toDecimal32OrZero" | "toDecimal64OrZero" | "toDecimal128OrZero" | "toDecimal256OrZero", 1)
-            | ("toDecimal32OrNull" | "toDecimal64OrNull" | "toDecimal128OrNull" | "toDecimal256OrNull", 1)
-            | ("toDecimal32OrDefault" | "toDecimal64OrDefault" | "toDecimal128OrDefault", 1)
-            | ("toDateTime64" | "toDateTime64OrNull" | "toDateTime64OrZero" | "now64", _)
-            | ("parseDateTime64BestEffort" | "parseDateTime64BestEffortOrNull" | "parseDateTime64BestEffortOrZero", 1)
+            | (
+                "toDecimal32" | "toDecimal64" | "toDecimal128" | "toDecimal256",
+                1
+            )
+            | (
+                "toDecimal32OrZero"
+                    | "toDecimal64OrZero"
+                    | "toDecimal128OrZero"
+                    | "toDecimal256OrZero",
+                1
+            )
+            | (
+                "toDecimal32OrNull"
+                    | "toDecimal64OrNull"
+                    | "toDecimal128OrNull"
+                    | "toDecimal256OrNull",
+                1
+            )
+            | (
+                "toDecimal32OrDefault" | "toDecimal64OrDefault" | "toDecimal128OrDefault",
+                1
+            )
+            | (
+                "toDateTime64" | "toDateTime64OrNull" | "toDateTime64OrZero" | "now64",
+                _
+            )
+            | (
+                "parseDateTime64BestEffort"
+                    | "parseDateTime64BestEffortOrNull"
+                    | "parseDateTime64BestEffortOrZero",
+                1
+            )
             | ("toFixedString", 1)
             | ("toStartOfInterval", _)
-            | ("round" | "roundBankers" | "floor" | "ceil" | "trunc" | "truncate", 1)
+            | (
+                "round" | "roundBankers" | "floor" | "ceil" | "trunc" | "truncate",
+                1
+            )
             | ("JSONExtract" | "JSONExtractKeysAndValues", _)
             | ("generateRandom" | "numbers" | "zeros", _)
             | ("emptyArrayToSingle", _)
@@ -186,22 +227,45 @@ pub fn rewrite_expr(e: &mut Expr, ctx: &RewriteContext) -> Result<()> {
     match e {
         Expr::Identifier(id)
             if id.quote_style.is_none()
-                && matches!(id.value.to_ascii_lowercase().as_str(), "nan" | "inf" | "infinity") =>
+                && matches!(
+                    id.value.to_ascii_lowercase().as_str(),
+                    "nan" | "inf" | "infinity"
+                ) =>
         {
-            let v = if id.value.eq_ignore_ascii_case("nan") { "NaN" } else { "inf" };
+            let v = if id.value.eq_ignore_ascii_case("nan") {
+                "NaN"
+            } else {
+                "inf"
+            };
             *e = lit_num(v);
         }
-        Expr::Value(ValueWithSpan { value: Value::Number(n, _), .. }) => {
+        Expr::Value(ValueWithSpan {
+            value: Value::Number(n, _),
+            ..
+        }) => {
             if let Some(t) = typed_int(n, false) {
                 *e = t;
             }
         }
-        Expr::Value(ValueWithSpan { value: Value::Boolean(b), .. }) => {
+        Expr::Value(ValueWithSpan {
+            value: Value::Boolean(b),
+            ..
+        }) => {
             let b = *b;
-            *e = call("_CAST", vec![lit_num(if b { "1" } else { "0" }), lit_str("Bool")]);
+            *e = call(
+                "_CAST",
+                vec![lit_num(if b { "1" } else { "0" }), lit_str("Bool")],
+            );
         }
-        Expr::UnaryOp { op: UnaryOperator::Minus, expr } => {
-            if let Expr::Value(ValueWithSpan { value: Value::Number(n, _), .. }) = expr.as_ref() {
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } => {
+            if let Expr::Value(ValueWithSpan {
+                value: Value::Number(n, _),
+                ..
+            }) = expr.as_ref()
+            {
                 if let Some(t) = typed_int(n, true) {
                     *e = t;
                     return Ok(());
@@ -216,12 +280,18 @@ pub fn rewrite_expr(e: &mut Expr, ctx: &RewriteContext) -> Result<()> {
             let inner = std::mem::replace(expr.as_mut(), Expr::Value(Value::Null.into()));
             *e = call("negate", vec![inner]);
         }
-        Expr::UnaryOp { op: UnaryOperator::Plus, expr } => {
+        Expr::UnaryOp {
+            op: UnaryOperator::Plus,
+            expr,
+        } => {
             rewrite_expr(expr, ctx)?;
             let inner = std::mem::replace(expr.as_mut(), Expr::Value(Value::Null.into()));
             *e = inner;
         }
-        Expr::UnaryOp { op: UnaryOperator::Not, expr } => {
+        Expr::UnaryOp {
+            op: UnaryOperator::Not,
+            expr,
+        } => {
             rewrite_expr(expr, ctx)?;
             let inner = std::mem::replace(expr.as_mut(), Expr::Value(Value::Null.into()));
             *e = Expr::UnaryOp {
@@ -234,13 +304,25 @@ pub fn rewrite_expr(e: &mut Expr, ctx: &RewriteContext) -> Result<()> {
             // INTERVAL arithmetic: x ± INTERVAL n UNIT → addUnits/subtractUnits(x, n).
             if matches!(op, BinaryOperator::Plus | BinaryOperator::Minus) {
                 let (l_iv, r_iv) = (interval_of(left), interval_of(right));
-                if let Some((n, unit)) = r_iv.or(if *op == BinaryOperator::Plus { l_iv.clone() } else { None }) {
-                    let base = if interval_of(right).is_some() { left.as_mut() } else { right.as_mut() };
+                if let Some((n, unit)) = r_iv.or(if *op == BinaryOperator::Plus {
+                    l_iv.clone()
+                } else {
+                    None
+                }) {
+                    let base = if interval_of(right).is_some() {
+                        left.as_mut()
+                    } else {
+                        right.as_mut()
+                    };
                     rewrite_expr(base, ctx)?;
                     let mut n = n;
                     rewrite_expr(&mut n, ctx)?;
                     let b = std::mem::replace(base, Expr::Value(Value::Null.into()));
-                    let fname = if *op == BinaryOperator::Plus { "add" } else { "subtract" };
+                    let fname = if *op == BinaryOperator::Plus {
+                        "add"
+                    } else {
+                        "subtract"
+                    };
                     *e = call(&format!("{fname}{unit}"), vec![b, n]);
                     return Ok(());
                 }
@@ -253,7 +335,9 @@ pub fn rewrite_expr(e: &mut Expr, ctx: &RewriteContext) -> Result<()> {
                 BinaryOperator::Multiply => Some("multiply"),
                 BinaryOperator::Divide => Some("divide"),
                 BinaryOperator::Modulo => Some("modulo"),
-                BinaryOperator::MyIntegerDivide | BinaryOperator::DuckIntegerDivide => Some("intDiv"),
+                BinaryOperator::MyIntegerDivide | BinaryOperator::DuckIntegerDivide => {
+                    Some("intDiv")
+                }
                 BinaryOperator::StringConcat => Some("concat"),
                 _ => None,
             };
@@ -261,7 +345,10 @@ pub fn rewrite_expr(e: &mut Expr, ctx: &RewriteContext) -> Result<()> {
                 let l = std::mem::replace(left.as_mut(), Expr::Value(Value::Null.into()));
                 let r = std::mem::replace(right.as_mut(), Expr::Value(Value::Null.into()));
                 *e = call(f, vec![l, r]);
-            } else if matches!(op, BinaryOperator::And | BinaryOperator::Or | BinaryOperator::Xor) {
+            } else if matches!(
+                op,
+                BinaryOperator::And | BinaryOperator::Or | BinaryOperator::Xor
+            ) {
                 let l = std::mem::replace(left.as_mut(), Expr::Value(Value::Null.into()));
                 let r = std::mem::replace(right.as_mut(), Expr::Value(Value::Null.into()));
                 if *op == BinaryOperator::Xor {
@@ -272,7 +359,12 @@ pub fn rewrite_expr(e: &mut Expr, ctx: &RewriteContext) -> Result<()> {
                 }
             }
         }
-        Expr::Cast { expr, data_type, kind, .. } => {
+        Expr::Cast {
+            expr,
+            data_type,
+            kind,
+            ..
+        } => {
             rewrite_expr(expr, ctx)?;
             let t = ch_type_of_sql(data_type)?;
             let inner = std::mem::replace(expr.as_mut(), Expr::Value(Value::Null.into()));
@@ -285,7 +377,10 @@ pub fn rewrite_expr(e: &mut Expr, ctx: &RewriteContext) -> Result<()> {
         }
         Expr::Interval(iv) => {
             let Some((mut n, unit)) = interval_parts(iv) else {
-                return Err(Error::new(ErrorCode::SYNTAX_ERROR, format!("Unsupported INTERVAL: {iv}")));
+                return Err(Error::new(
+                    ErrorCode::SYNTAX_ERROR,
+                    format!("Unsupported INTERVAL: {iv}"),
+                ));
             };
             rewrite_expr(&mut n, ctx)?;
             let unit = unit.trim_end_matches('s');
@@ -300,7 +395,10 @@ pub fn rewrite_expr(e: &mut Expr, ctx: &RewriteContext) -> Result<()> {
                         rewrite_expr(index, ctx)?;
                         cur = call("arrayElement", vec![cur, index.clone()]);
                     }
-                    AccessExpr::Dot(Expr::Value(ValueWithSpan { value: Value::Number(n, _), .. })) => {
+                    AccessExpr::Dot(Expr::Value(ValueWithSpan {
+                        value: Value::Number(n, _),
+                        ..
+                    })) => {
                         cur = call("tupleElement", vec![cur, lit_num(n)]);
                     }
                     AccessExpr::Dot(Expr::Identifier(id)) => {
@@ -314,8 +412,12 @@ pub fn rewrite_expr(e: &mut Expr, ctx: &RewriteContext) -> Result<()> {
             *e = cur;
         }
         Expr::Nested(inner) => rewrite_expr(inner, ctx)?,
-        Expr::IsNull(x) | Expr::IsNotNull(x) | Expr::IsTrue(x) | Expr::IsFalse(x)
-        | Expr::IsNotTrue(x) | Expr::IsNotFalse(x) => rewrite_expr(x, ctx)?,
+        Expr::IsNull(x)
+        | Expr::IsNotNull(x)
+        | Expr::IsTrue(x)
+        | Expr::IsFalse(x)
+        | Expr::IsNotTrue(x)
+        | Expr::IsNotFalse(x) => rewrite_expr(x, ctx)?,
         Expr::IsDistinctFrom(a, b) | Expr::IsNotDistinctFrom(a, b) => {
             rewrite_expr(a, ctx)?;
             rewrite_expr(b, ctx)?;
@@ -332,7 +434,9 @@ pub fn rewrite_expr(e: &mut Expr, ctx: &RewriteContext) -> Result<()> {
         }
         Expr::Subquery(q) => super::query::rewrite_query_inner(q, ctx)?,
         Expr::Exists { subquery, .. } => super::query::rewrite_query_inner(subquery, ctx)?,
-        Expr::Between { expr, low, high, .. } => {
+        Expr::Between {
+            expr, low, high, ..
+        } => {
             rewrite_expr(expr, ctx)?;
             rewrite_expr(low, ctx)?;
             rewrite_expr(high, ctx)?;
@@ -341,7 +445,12 @@ pub fn rewrite_expr(e: &mut Expr, ctx: &RewriteContext) -> Result<()> {
             rewrite_expr(expr, ctx)?;
             rewrite_expr(pattern, ctx)?;
         }
-        Expr::Case { operand, conditions, else_result, .. } => {
+        Expr::Case {
+            operand,
+            conditions,
+            else_result,
+            ..
+        } => {
             let mut args = Vec::new();
             let mut op = None;
             if let Some(o) = operand {
@@ -393,7 +502,12 @@ pub fn rewrite_expr(e: &mut Expr, ctx: &RewriteContext) -> Result<()> {
             }
         }
         Expr::Lambda(l) => rewrite_expr(&mut l.body, ctx)?,
-        Expr::Trim { expr, trim_where, trim_what, trim_characters } => {
+        Expr::Trim {
+            expr,
+            trim_where,
+            trim_what,
+            trim_characters,
+        } => {
             rewrite_expr(expr, ctx)?;
             if let Some(w) = trim_what {
                 rewrite_expr(w, ctx)?;
@@ -410,7 +524,12 @@ pub fn rewrite_expr(e: &mut Expr, ctx: &RewriteContext) -> Result<()> {
                 None => call(side, vec![s]),
             };
         }
-        Expr::Substring { expr, substring_from, substring_for, .. } => {
+        Expr::Substring {
+            expr,
+            substring_from,
+            substring_for,
+            ..
+        } => {
             rewrite_expr(expr, ctx)?;
             let mut args = vec![(**expr).clone()];
             if let Some(f) = substring_from {
@@ -443,9 +562,15 @@ pub fn rewrite_expr(e: &mut Expr, ctx: &RewriteContext) -> Result<()> {
             };
             *e = call(f, vec![(**expr).clone()]);
         }
-        Expr::AtTimeZone { timestamp, time_zone } => {
+        Expr::AtTimeZone {
+            timestamp,
+            time_zone,
+        } => {
             rewrite_expr(timestamp, ctx)?;
-            *e = call("toTimeZone", vec![(**timestamp).clone(), (**time_zone).clone()]);
+            *e = call(
+                "toTimeZone",
+                vec![(**timestamp).clone(), (**time_zone).clone()],
+            );
         }
         _ => {}
     }
@@ -516,7 +641,8 @@ fn rewrite_function(f: &mut Function, ctx: &RewriteContext) -> Result<()> {
     if name == "count" {
         if let FunctionArguments::List(list) = &mut f.args {
             if list.args.is_empty() {
-                list.args.push(FunctionArg::Unnamed(FunctionArgExpr::Expr(lit_num("1"))));
+                list.args
+                    .push(FunctionArg::Unnamed(FunctionArgExpr::Expr(lit_num("1"))));
             }
         } else if matches!(f.args, FunctionArguments::None) {
             f.args = FunctionArguments::List(FunctionArgumentList {
@@ -531,8 +657,14 @@ fn rewrite_function(f: &mut Function, ctx: &RewriteContext) -> Result<()> {
         for (i, a) in list.args.iter_mut().enumerate() {
             let ex = match a {
                 FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) => x,
-                FunctionArg::Named { arg: FunctionArgExpr::Expr(x), .. } => x,
-                FunctionArg::ExprNamed { arg: FunctionArgExpr::Expr(x), .. } => x,
+                FunctionArg::Named {
+                    arg: FunctionArgExpr::Expr(x),
+                    ..
+                } => x,
+                FunctionArg::ExprNamed {
+                    arg: FunctionArgExpr::Expr(x),
+                    ..
+                } => x,
                 _ => continue,
             };
             if is_constant_param(&name, i) && is_plain_literal(ex) {
@@ -541,7 +673,8 @@ fn rewrite_function(f: &mut Function, ctx: &RewriteContext) -> Result<()> {
             rewrite_expr(ex, ctx)?;
         }
         for p in params {
-            list.args.push(FunctionArg::Unnamed(FunctionArgExpr::Expr(p)));
+            list.args
+                .push(FunctionArg::Unnamed(FunctionArgExpr::Expr(p)));
         }
     } else if !params.is_empty() {
         f.args = FunctionArguments::List(FunctionArgumentList {
@@ -562,17 +695,22 @@ fn rewrite_function(f: &mut Function, ctx: &RewriteContext) -> Result<()> {
 fn is_plain_literal(e: &Expr) -> bool {
     match e {
         Expr::Value(_) => true,
-        Expr::UnaryOp { op: UnaryOperator::Minus, expr } => matches!(expr.as_ref(), Expr::Value(_)),
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } => matches!(expr.as_ref(), Expr::Value(_)),
         _ => false,
     }
 }
 
 fn has_lambda(f: &Function) -> bool {
     match &f.args {
-        FunctionArguments::List(l) => l
-            .args
-            .iter()
-            .any(|a| matches!(a, FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Lambda(_))))),
+        FunctionArguments::List(l) => l.args.iter().any(|a| {
+            matches!(
+                a,
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Lambda(_)))
+            )
+        }),
         _ => false,
     }
 }
@@ -590,17 +728,27 @@ fn lambda_call(f: &Function, ctx: &RewriteContext) -> Result<Expr> {
     for a in &list.args {
         match a {
             FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) => args.push(x.clone()),
-            other => return Err(Error::not_implemented(format!("argument {other} of {name}"))),
+            other => {
+                return Err(Error::not_implemented(format!(
+                    "argument {other} of {name}"
+                )));
+            }
         }
     }
     let Some(Expr::Lambda(lambda)) = args.first().cloned() else {
-        return Err(Error::new(ErrorCode::BAD_ARGUMENTS, format!("First argument of function {name} must be a lambda")));
+        return Err(Error::new(
+            ErrorCode::BAD_ARGUMENTS,
+            format!("First argument of function {name} must be a lambda"),
+        ));
     };
     let mut rest: Vec<Expr> = args[1..].to_vec();
     for x in rest.iter_mut() {
         rewrite_expr(x, ctx)?;
     }
-    let arrays: Vec<Expr> = if matches!(name.as_str(), "arrayPartialSort" | "arrayPartialReverseSort") {
+    let arrays: Vec<Expr> = if matches!(
+        name.as_str(),
+        "arrayPartialSort" | "arrayPartialReverseSort"
+    ) {
         rest.iter().skip(1).cloned().collect()
     } else {
         rest.clone()
@@ -649,12 +797,17 @@ fn lambda_call(f: &Function, ctx: &RewriteContext) -> Result<Expr> {
         map_args.push(Expr::Identifier(Ident::with_quote('"', c.clone())));
     }
     let mapped = call(&udf_name, map_args);
-    let a1 = arrays.first().cloned().unwrap_or(Expr::Value(Value::Null.into()));
+    let a1 = arrays
+        .first()
+        .cloned()
+        .unwrap_or(Expr::Value(Value::Null.into()));
     Ok(match name.as_str() {
         "arrayMap" => mapped,
         "arrayFilter" => call("__sluice_arrayFilter", vec![a1, mapped]),
         "arraySort" | "arrayPartialSort" => call("__sluice_arraySort", vec![a1, mapped]),
-        "arrayReverseSort" | "arrayPartialReverseSort" => call("__sluice_arrayReverseSort", vec![a1, mapped]),
+        "arrayReverseSort" | "arrayPartialReverseSort" => {
+            call("__sluice_arrayReverseSort", vec![a1, mapped])
+        }
         "arrayFirst" => call("__sluice_arrayFirst", vec![a1, mapped]),
         "arrayLast" => call("__sluice_arrayLast", vec![a1, mapped]),
         "arrayFirstIndex" => call("__sluice_arrayFirstIndex", vec![mapped]),
@@ -665,6 +818,10 @@ fn lambda_call(f: &Function, ctx: &RewriteContext) -> Result<Expr> {
         "arrayReverseSplit" => call("__sluice_arrayReverseSplit", vec![a1, mapped]),
         "arrayCount" | "arrayExists" | "arrayAll" | "arraySum" | "arrayMin" | "arrayMax"
         | "arrayAvg" | "arrayProduct" | "arrayCumSum" => call(&name, vec![mapped]),
-        other => return Err(Error::not_implemented(format!("lambda argument of function {other}"))),
+        other => {
+            return Err(Error::not_implemented(format!(
+                "lambda argument of function {other}"
+            )));
+        }
     })
 }

@@ -56,9 +56,15 @@ fn num(v: u64) -> Expr {
 
 fn const_u64(e: &Expr) -> Result<u64> {
     match e {
-        Expr::Value(ValueWithSpan { value: Value::Number(n, _), .. }) => n
-            .parse()
-            .map_err(|_| Error::new(sluice_common::ErrorCode::INVALID_LIMIT_EXPRESSION, format!("Invalid LIMIT BY value {n}"))),
+        Expr::Value(ValueWithSpan {
+            value: Value::Number(n, _),
+            ..
+        }) => n.parse().map_err(|_| {
+            Error::new(
+                sluice_common::ErrorCode::INVALID_LIMIT_EXPRESSION,
+                format!("Invalid LIMIT BY value {n}"),
+            )
+        }),
         other => Err(Error::new(
             sluice_common::ErrorCode::INVALID_LIMIT_EXPRESSION,
             format!("LIMIT BY takes a constant, got {other}"),
@@ -69,7 +75,9 @@ fn const_u64(e: &Expr) -> Result<u64> {
 /// Rewrites `q` in place when it has `LIMIT … BY`. Called after the body was rewritten.
 pub fn apply(q: &mut Query, aliases: &AliasMap, ctx: &RewriteContext) -> Result<()> {
     let parts = sluice_sql::limit_parts(q);
-    let Some(lb) = parts.limit_by else { return Ok(()) };
+    let Some(lb) = parts.limit_by else {
+        return Ok(());
+    };
     let n = const_u64(&lb.limit)?;
     let m = lb.offset.as_ref().map(const_u64).transpose()?.unwrap_or(0);
     let order_src = q.order_by.clone();
@@ -83,12 +91,17 @@ pub fn apply(q: &mut Query, aliases: &AliasMap, ctx: &RewriteContext) -> Result<
         if let OrderByKind::Expressions(exprs) = &ob.kind {
             for o in exprs {
                 let mut o = o.clone();
-                if let Expr::Value(ValueWithSpan { value: Value::Number(p, _), .. }) = &o.expr {
+                if let Expr::Value(ValueWithSpan {
+                    value: Value::Number(p, _),
+                    ..
+                }) = &o.expr
+                {
                     // Positional ORDER BY: the select item it names.
                     let idx: usize = p.parse().unwrap_or(0);
                     if let Some(item) = select.projection.get(idx.wrapping_sub(1)) {
                         o.expr = match item {
-                            SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => e.clone(),
+                            SelectItem::UnnamedExpr(e)
+                            | SelectItem::ExprWithAlias { expr: e, .. } => e.clone(),
                             _ => o.expr,
                         };
                     }
@@ -141,7 +154,9 @@ pub fn apply(q: &mut Query, aliases: &AliasMap, ctx: &RewriteContext) -> Result<
     };
     let mut exclude = vec![ObjectName(vec![ObjectNamePart::Identifier(Ident::new(RN))])];
     if has_order {
-        exclude.push(ObjectName(vec![ObjectNamePart::Identifier(Ident::new(ORD))]));
+        exclude.push(ObjectName(vec![ObjectNamePart::Identifier(Ident::new(
+            ORD,
+        ))]));
     }
     let outer_select = Select {
         projection: vec![SelectItem::Wildcard(WildcardAdditionalOptions {
@@ -181,7 +196,10 @@ pub fn apply(q: &mut Query, aliases: &AliasMap, ctx: &RewriteContext) -> Result<
         Some(OrderBy {
             kind: OrderByKind::Expressions(vec![OrderByExpr {
                 expr: Expr::Identifier(Ident::new(ORD)),
-                options: OrderByOptions { asc: None, nulls_first: None },
+                options: OrderByOptions {
+                    asc: None,
+                    nulls_first: None,
+                },
                 with_fill: None,
             }]),
             interpolate: None,
@@ -194,7 +212,10 @@ pub fn apply(q: &mut Query, aliases: &AliasMap, ctx: &RewriteContext) -> Result<
         (None, None) => None,
         (limit, offset) => Some(LimitClause::LimitOffset {
             limit,
-            offset: offset.map(|v| Offset { value: v, rows: OffsetRows::None }),
+            offset: offset.map(|v| Offset {
+                value: v,
+                rows: OffsetRows::None,
+            }),
             limit_by: vec![],
         }),
     };

@@ -47,7 +47,11 @@ impl RewriteContext {
     /// this query, building it if the registry does not have it.
     pub fn require_aggregate(&self, name: &str) -> Result<()> {
         if self.functions.contains(name)
-            || self.extra_aggregates.borrow().iter().any(|a| a.name() == name)
+            || self
+                .extra_aggregates
+                .borrow()
+                .iter()
+                .any(|a| a.name() == name)
         {
             return Ok(());
         }
@@ -56,7 +60,10 @@ impl RewriteContext {
                 self.extra_aggregates.borrow_mut().push(udaf);
                 Ok(())
             }
-            None => Err(sluice_common::ch_err!(UNKNOWN_AGGREGATE_FUNCTION, "Unknown aggregate function {name}")),
+            None => Err(sluice_common::ch_err!(
+                UNKNOWN_AGGREGATE_FUNCTION,
+                "Unknown aggregate function {name}"
+            )),
         }
     }
 
@@ -157,11 +164,14 @@ fn attach_order_to_last_select(q: &mut Query) {
     while let SetExpr::SetOperation { right, .. } = cur {
         cur = right.as_mut();
     }
-    let leaf = std::mem::replace(cur, SetExpr::Values(datafusion::sql::sqlparser::ast::Values {
-        explicit_row: false,
-        value_keyword: false,
-        rows: vec![],
-    }));
+    let leaf = std::mem::replace(
+        cur,
+        SetExpr::Values(datafusion::sql::sqlparser::ast::Values {
+            explicit_row: false,
+            value_keyword: false,
+            rows: vec![],
+        }),
+    );
     let mut sub = template;
     sub.body = Box::new(leaf);
     *cur = SetExpr::Query(Box::new(sub));
@@ -196,7 +206,13 @@ fn rewrite_query_body(q: &mut Query, ctx: &RewriteContext) -> Result<()> {
 }
 
 fn is_positional(e: &Expr) -> bool {
-    matches!(e, Expr::Value(ValueWithSpan { value: Value::Number(..), .. }))
+    matches!(
+        e,
+        Expr::Value(ValueWithSpan {
+            value: Value::Number(..),
+            ..
+        })
+    )
 }
 
 fn rewrite_set_expr(body: &mut SetExpr, ctx: &RewriteContext) -> Result<()> {
@@ -246,11 +262,17 @@ fn rewrite_select(s: &mut Select, ctx: &RewriteContext) -> Result<()> {
     // PREWHERE is a WHERE that ClickHouse evaluates first; only MergeTree tables have it.
     if s.prewhere.is_some() {
         let supported = match s.from.first().map(|t| &t.relation) {
-            Some(TableFactor::Table { name, args: None, .. }) => {
-                let parts: Vec<String> = name.0.iter().map(|p| match p {
-                    ObjectNamePart::Identifier(i) => i.value.clone(),
-                    other => other.to_string(),
-                }).collect();
+            Some(TableFactor::Table {
+                name, args: None, ..
+            }) => {
+                let parts: Vec<String> = name
+                    .0
+                    .iter()
+                    .map(|p| match p {
+                        ObjectNamePart::Identifier(i) => i.value.clone(),
+                        other => other.to_string(),
+                    })
+                    .collect();
                 let (db, t) = match parts.as_slice() {
                     [t] => (ctx.current_db.clone(), t.clone()),
                     [d, t] => (d.clone(), t.clone()),
@@ -291,17 +313,19 @@ fn rewrite_select(s: &mut Select, ctx: &RewriteContext) -> Result<()> {
                 SelectItem::Wildcard(o) | SelectItem::QualifiedWildcard(_, o) => o,
                 _ => continue,
             };
-            let mut names: Vec<datafusion::sql::sqlparser::ast::ObjectName> = match opts.opt_exclude.take() {
-                Some(datafusion::sql::sqlparser::ast::ExcludeSelectItem::Single(n)) => vec![n],
-                Some(datafusion::sql::sqlparser::ast::ExcludeSelectItem::Multiple(v)) => v,
-                None => vec![],
-            };
+            let mut names: Vec<datafusion::sql::sqlparser::ast::ObjectName> =
+                match opts.opt_exclude.take() {
+                    Some(datafusion::sql::sqlparser::ast::ExcludeSelectItem::Single(n)) => vec![n],
+                    Some(datafusion::sql::sqlparser::ast::ExcludeSelectItem::Multiple(v)) => v,
+                    None => vec![],
+                };
             for h in &hidden {
                 names.push(datafusion::sql::sqlparser::ast::ObjectName(vec![
                     ObjectNamePart::Identifier(Ident::with_quote('"', h.clone())),
                 ]));
             }
-            opts.opt_exclude = Some(datafusion::sql::sqlparser::ast::ExcludeSelectItem::Multiple(names));
+            opts.opt_exclude =
+                Some(datafusion::sql::sqlparser::ast::ExcludeSelectItem::Multiple(names));
         }
     }
     for item in s.projection.iter_mut() {
@@ -366,7 +390,11 @@ fn rewrite_select(s: &mut Select, ctx: &RewriteContext) -> Result<()> {
         });
         if rollup || cube {
             let sets: Vec<Vec<Expr>> = exprs.iter().map(|e| vec![e.clone()]).collect();
-            *exprs = vec![if rollup { Expr::Rollup(sets) } else { Expr::Cube(sets) }];
+            *exprs = vec![if rollup {
+                Expr::Rollup(sets)
+            } else {
+                Expr::Cube(sets)
+            }];
         }
     }
     Ok(())
@@ -415,7 +443,9 @@ fn rewrite_table_with_joins(twj: &mut TableWithJoins, ctx: &RewriteContext) -> R
 
 fn rewrite_table_factor(tf: &mut TableFactor, ctx: &RewriteContext) -> Result<()> {
     match tf {
-        TableFactor::Table { name, alias, args, .. } => {
+        TableFactor::Table {
+            name, alias, args, ..
+        } => {
             if let Some(args) = args {
                 // Table-function arguments: bare identifiers are strings (`file('x', CSV)`).
                 for a in args.args.iter_mut() {
@@ -477,12 +507,15 @@ fn rewrite_table_factor(tf: &mut TableFactor, ctx: &RewriteContext) -> Result<()
                     name_columns(&mut vq.body);
                     rewrite_query_inner(&mut vq, ctx)?;
                     ctx.depth.set(ctx.depth.get() - 1);
-                    let alias = alias.clone().unwrap_or(datafusion::sql::sqlparser::ast::TableAlias {
-                        explicit: true,
-                        name: Ident::new(table.clone()),
-                        columns: vec![],
-                        at: None,
-                    });
+                    let alias =
+                        alias
+                            .clone()
+                            .unwrap_or(datafusion::sql::sqlparser::ast::TableAlias {
+                                explicit: true,
+                                name: Ident::new(table.clone()),
+                                columns: vec![],
+                                at: None,
+                            });
                     *tf = TableFactor::Derived {
                         lateral: false,
                         subquery: vq,
@@ -497,9 +530,9 @@ fn rewrite_table_factor(tf: &mut TableFactor, ctx: &RewriteContext) -> Result<()
             name_columns(&mut subquery.body);
             rewrite_query_inner(subquery, ctx)
         }
-        TableFactor::NestedJoin { table_with_joins, .. } => {
-            rewrite_table_with_joins(table_with_joins, ctx)
-        }
+        TableFactor::NestedJoin {
+            table_with_joins, ..
+        } => rewrite_table_with_joins(table_with_joins, ctx),
         _ => Ok(()),
     }
 }
@@ -525,7 +558,9 @@ fn alias_columns_table(
         .collect();
     let sql = format!("SELECT *, {} FROM {}.{}", items.join(", "), q(db), q(table));
     let stmts = sluice_sql::parse_statements(&sql)?;
-    let Some(sluice_sql::Statement::Query(mut inner)) = stmts.into_iter().next().map(|p| p.statement) else {
+    let Some(sluice_sql::Statement::Query(mut inner)) =
+        stmts.into_iter().next().map(|p| p.statement)
+    else {
         return Err(Error::internal("alias column query"));
     };
     if let SetExpr::Select(sel) = inner.body.as_mut() {

@@ -19,7 +19,10 @@ fn resolve(session: &Session, db: &Option<String>, name: &str) -> (String, Strin
 }
 
 /// `CREATE DATABASE [IF NOT EXISTS] db [ENGINE = …]`.
-pub async fn create_database(session: &mut Session, cd: sluice_sql::CreateDatabase) -> Result<QueryOutput> {
+pub async fn create_database(
+    session: &mut Session,
+    cd: sluice_sql::CreateDatabase,
+) -> Result<QueryOutput> {
     let engine = cd
         .engine
         .as_ref()
@@ -40,7 +43,11 @@ fn columns_of(ct: &CreateTable) -> Result<Vec<ColumnDesc>> {
     let mut cols: Vec<ColumnDesc> = Vec::with_capacity(ct.columns.len());
     for c in &ct.columns {
         if cols.iter().any(|x| x.name == c.name) {
-            return Err(ch_err!(DUPLICATE_COLUMN, "Column {} already exists", c.name));
+            return Err(ch_err!(
+                DUPLICATE_COLUMN,
+                "Column {} already exists",
+                c.name
+            ));
         }
         let mut ty = match &c.type_text {
             Some(t) => ChType::parse(t)?,
@@ -82,8 +89,13 @@ fn build_table(engine: &str, columns: Vec<ColumnDesc>) -> Result<TableRef> {
     Ok(match engine {
         "Memory" => Arc::new(MemoryTable::new(columns)),
         "Null" => Arc::new(NullTable::new(columns)),
-        "MergeTree" | "ReplacingMergeTree" | "SummingMergeTree" | "AggregatingMergeTree"
-        | "CollapsingMergeTree" | "VersionedCollapsingMergeTree" | "GraphiteMergeTree" => {
+        "MergeTree"
+        | "ReplacingMergeTree"
+        | "SummingMergeTree"
+        | "AggregatingMergeTree"
+        | "CollapsingMergeTree"
+        | "VersionedCollapsingMergeTree"
+        | "GraphiteMergeTree" => {
             return Err(Error::not_implemented(format!(
                 "table engine {engine} (MergeTree storage lands with issue 3)"
             )));
@@ -99,7 +111,11 @@ fn build_table(engine: &str, columns: Vec<ColumnDesc>) -> Result<TableRef> {
 }
 
 /// `CREATE TABLE`.
-pub async fn create_table(session: &mut Session, ct: CreateTable, text: &str) -> Result<QueryOutput> {
+pub async fn create_table(
+    session: &mut Session,
+    ct: CreateTable,
+    text: &str,
+) -> Result<QueryOutput> {
     let (db, name) = resolve(session, &ct.name.database, &ct.name.table);
     create_table_inner(session, &db, &name, ct, text, true).await
 }
@@ -120,17 +136,22 @@ async fn create_table_inner(
         if ct.if_not_exists {
             return Ok(QueryOutput::empty());
         }
-        return Err(ch_err!(TABLE_ALREADY_EXISTS, "Table {db}.{name} already exists"));
+        return Err(ch_err!(
+            TABLE_ALREADY_EXISTS,
+            "Table {db}.{name} already exists"
+        ));
     }
     let mut columns = columns_of(&ct)?;
     let mut engine_name = ct.engine.as_ref().map(|e| e.name.clone());
     if let Some(src) = &ct.as_table {
         let (sdb, sname) = resolve(session, &src.database, &src.table);
         let entry = catalog.table_or_err(&sdb, &sname)?;
-        let t = entry
-            .table
-            .as_ref()
-            .ok_or_else(|| ch_err!(INCORRECT_QUERY, "Cannot CREATE TABLE AS a view {sdb}.{sname}"))?;
+        let t = entry.table.as_ref().ok_or_else(|| {
+            ch_err!(
+                INCORRECT_QUERY,
+                "Cannot CREATE TABLE AS a view {sdb}.{sname}"
+            )
+        })?;
         if columns.is_empty() {
             columns = t.columns();
         }
@@ -163,10 +184,19 @@ async fn create_table_inner(
     let table = build_table(&engine_name, columns.clone())?;
     let show = show_create(db, name, &columns, &engine_name);
     let create_sql = text.trim().to_string();
-    catalog.add_table(db, name, TableKind::Table, Some(Arc::clone(&table)), create_sql, show, persist)?;
+    catalog.add_table(
+        db,
+        name,
+        TableKind::Table,
+        Some(Arc::clone(&table)),
+        create_sql,
+        show,
+        persist,
+    )?;
     if let Some(batches) = select_rows {
         for b in batches {
-            let filled = super::fill::fill_batch(session, &columns, rename_to(&columns, b)?).await?;
+            let filled =
+                super::fill::fill_batch(session, &columns, rename_to(&columns, b)?).await?;
             table.insert(filled)?;
         }
     }
@@ -193,7 +223,11 @@ fn rename_to(
 
 /// ClickHouse's multi-line `SHOW CREATE TABLE` text.
 pub fn show_create(db: &str, name: &str, columns: &[ColumnDesc], engine: &str) -> String {
-    let mut s = format!("CREATE TABLE {}.{}\n(\n", quote_ident(db), quote_ident(name));
+    let mut s = format!(
+        "CREATE TABLE {}.{}\n(\n",
+        quote_ident(db),
+        quote_ident(name)
+    );
     for (i, c) in columns.iter().enumerate() {
         s.push_str(&format!("    {} {}", quote_ident(&c.name), c.ty));
         if let Some((k, e)) = &c.default {
@@ -215,7 +249,11 @@ pub fn show_create(db: &str, name: &str, columns: &[ColumnDesc], engine: &str) -
 }
 
 /// `CREATE VIEW`.
-pub async fn create_view(session: &mut Session, cv: sluice_sql::CreateView, text: &str) -> Result<QueryOutput> {
+pub async fn create_view(
+    session: &mut Session,
+    cv: sluice_sql::CreateView,
+    text: &str,
+) -> Result<QueryOutput> {
     let (db, name) = resolve(session, &cv.name.database, &cv.name.table);
     let catalog = Arc::clone(&session.engine.catalog);
     if catalog.table(&db, &name).is_some() {
@@ -225,13 +263,21 @@ pub async fn create_view(session: &mut Session, cv: sluice_sql::CreateView, text
         if cv.or_replace {
             catalog.drop_table(&db, &name)?;
         } else {
-            return Err(ch_err!(TABLE_ALREADY_EXISTS, "Table {db}.{name} already exists"));
+            return Err(ch_err!(
+                TABLE_ALREADY_EXISTS,
+                "Table {db}.{name} already exists"
+            ));
         }
     }
     // Validate the query now (as ClickHouse does).
     let query_text = cv.query_text.clone();
     super::select::run_query(session, (*cv.query).clone()).await?;
-    let show = format!("CREATE VIEW {}.{}\nAS {}", quote_ident(&db), quote_ident(&name), query_text);
+    let show = format!(
+        "CREATE VIEW {}.{}\nAS {}",
+        quote_ident(&db),
+        quote_ident(&name),
+        query_text
+    );
     catalog.add_table(
         &db,
         &name,
@@ -313,14 +359,25 @@ pub async fn truncate(
 }
 
 /// Re-creates a table or view from its stored definition at start-up.
-pub async fn attach(session: &mut Session, db: &str, table: &str, stmt: ParsedStatement, sql: &str) -> Result<()> {
+pub async fn attach(
+    session: &mut Session,
+    db: &str,
+    table: &str,
+    stmt: ParsedStatement,
+    sql: &str,
+) -> Result<()> {
     match stmt.statement {
         Statement::CreateTable(ct) => {
             create_table_inner(session, db, table, *ct, sql, false).await?;
         }
         Statement::CreateView(cv) => {
             let query_text = cv.query_text.clone();
-            let show = format!("CREATE VIEW {}.{}\nAS {}", quote_ident(db), quote_ident(table), query_text);
+            let show = format!(
+                "CREATE VIEW {}.{}\nAS {}",
+                quote_ident(db),
+                quote_ident(table),
+                query_text
+            );
             session.engine.catalog.add_table(
                 db,
                 table,
@@ -331,7 +388,11 @@ pub async fn attach(session: &mut Session, db: &str, table: &str, stmt: ParsedSt
                 false,
             )?;
         }
-        _ => return Err(Error::internal(format!("unexpected metadata statement for {db}.{table}"))),
+        _ => {
+            return Err(Error::internal(format!(
+                "unexpected metadata statement for {db}.{table}"
+            )));
+        }
     }
     Ok(())
 }

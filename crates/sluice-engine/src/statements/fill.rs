@@ -35,9 +35,18 @@ fn quote_str(s: &str) -> String {
 
 /// Builds the stored batch for `columns` from `input` (whose fields are named after the
 /// target columns they fill).
-pub async fn fill_batch(session: &Session, columns: &[ColumnDesc], input: RecordBatch) -> Result<RecordBatch> {
+pub async fn fill_batch(
+    session: &Session,
+    columns: &[ColumnDesc],
+    input: RecordBatch,
+) -> Result<RecordBatch> {
     let rows = input.num_rows();
-    let provided: Vec<String> = input.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let provided: Vec<String> = input
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
     let stored: Vec<&ColumnDesc> = columns.iter().filter(|c| c.is_stored()).collect();
     // Fast path: every stored column provided with exactly the right Arrow type.
     let exact = stored.iter().all(|c| {
@@ -47,12 +56,18 @@ pub async fn fill_batch(session: &Session, columns: &[ColumnDesc], input: Record
             .is_ok_and(|f| f.data_type() == &c.ty.to_arrow())
     });
     let target_schema = Arc::new(Schema::new(
-        stored.iter().map(|c| c.ty.to_field(&c.name)).collect::<Vec<Field>>(),
+        stored
+            .iter()
+            .map(|c| c.ty.to_field(&c.name))
+            .collect::<Vec<Field>>(),
     ));
     if exact {
         let mut cols = Vec::with_capacity(stored.len());
         for c in &stored {
-            let idx = input.schema().index_of(&c.name).map_err(|e| Error::internal(e.to_string()))?;
+            let idx = input
+                .schema()
+                .index_of(&c.name)
+                .map_err(|e| Error::internal(e.to_string()))?;
             cols.push(Arc::clone(input.column(idx)));
         }
         return batch(target_schema, cols, rows);
@@ -60,7 +75,11 @@ pub async fn fill_batch(session: &Session, columns: &[ColumnDesc], input: Record
     // General path: one SELECT over the input computing every stored column.
     let mut select = Vec::new();
     let needs_sql = stored.iter().any(|c| {
-        !provided.contains(&c.name) && matches!(c.default, Some((DefaultKind::Default | DefaultKind::Materialized, _)))
+        !provided.contains(&c.name)
+            && matches!(
+                c.default,
+                Some((DefaultKind::Default | DefaultKind::Materialized, _))
+            )
     }) || stored.iter().any(|c| {
         input
             .schema()
@@ -94,8 +113,12 @@ pub async fn fill_batch(session: &Session, columns: &[ColumnDesc], input: Record
     let ctx = datafusion::prelude::SessionContext::new_with_state(state);
     let mem = MemTable::try_new(input.schema(), vec![vec![input]]).map_err(from_datafusion)?;
     let tmp_schema = Arc::new(datafusion::catalog::memory::MemorySchemaProvider::new());
-    datafusion::catalog::SchemaProvider::register_table(tmp_schema.as_ref(), "__insert_input".into(), Arc::new(mem))
-        .map_err(from_datafusion)?;
+    datafusion::catalog::SchemaProvider::register_table(
+        tmp_schema.as_ref(),
+        "__insert_input".into(),
+        Arc::new(mem),
+    )
+    .map_err(from_datafusion)?;
     if let Some(cat) = ctx.catalog(crate::df_catalog::CATALOG_NAME) {
         let _ = cat;
     }
@@ -123,7 +146,9 @@ pub async fn fill_batch(session: &Session, columns: &[ColumnDesc], input: Record
     let df = datafusion::prelude::DataFrame::new(ctx.state(), plan);
     let out = df.collect().await.map_err(from_datafusion)?;
     let out = datafusion::arrow::compute::concat_batches(
-        &out.first().map(|b| b.schema()).unwrap_or_else(|| Arc::clone(&target_schema)),
+        &out.first()
+            .map(|b| b.schema())
+            .unwrap_or_else(|| Arc::clone(&target_schema)),
         &out,
     )
     .map_err(|e| Error::internal(e.to_string()))?;
@@ -133,7 +158,8 @@ pub async fn fill_batch(session: &Session, columns: &[ColumnDesc], input: Record
         let a = Arc::clone(out.column(i));
         if !c.ty.is_nullable() && a.null_count() > 0 {
             let d = default_array(&c.ty, a.len())?;
-            let mask = datafusion::arrow::compute::is_null(&a).map_err(|e| Error::internal(e.to_string()))?;
+            let mask = datafusion::arrow::compute::is_null(&a)
+                .map_err(|e| Error::internal(e.to_string()))?;
             cols.push(
                 datafusion::arrow::compute::kernels::zip::zip(&mask, &d, &a)
                     .map_err(|e| Error::internal(e.to_string()))?,
@@ -148,6 +174,10 @@ pub async fn fill_batch(session: &Session, columns: &[ColumnDesc], input: Record
 fn batch(schema: Arc<Schema>, cols: Vec<ArrayRef>, rows: usize) -> Result<RecordBatch> {
     // Field nullability follows the ClickHouse type; arrays of non-Nullable columns have
     // no nulls by construction.
-    RecordBatch::try_new_with_options(schema, cols, &RecordBatchOptions::new().with_row_count(Some(rows)))
-        .map_err(|e| Error::internal(format!("building inserted block: {e}")))
+    RecordBatch::try_new_with_options(
+        schema,
+        cols,
+        &RecordBatchOptions::new().with_row_count(Some(rows)),
+    )
+    .map_err(|e| Error::internal(format!("building inserted block: {e}")))
 }

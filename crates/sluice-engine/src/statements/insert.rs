@@ -30,18 +30,31 @@ pub fn insert_columns(all: &[ColumnDesc], listed: &[String]) -> Result<Vec<Colum
 /// Schema of the data an INSERT expects (for `FORMAT` input and native sample blocks).
 pub fn insert_schema(cols: &[ColumnDesc]) -> SchemaRef {
     Arc::new(Schema::new(
-        cols.iter().map(|c| c.ty.to_field(&c.name)).collect::<Vec<Field>>(),
+        cols.iter()
+            .map(|c| c.ty.to_field(&c.name))
+            .collect::<Vec<Field>>(),
     ))
 }
 
 /// Runs an INSERT.
-pub async fn run(session: &mut Session, ins: Insert, input: Option<InsertInput>) -> Result<QueryOutput> {
-    let db = ins.table.database.clone().unwrap_or_else(|| session.current_db.clone());
-    let entry = session.engine.catalog.table_or_err(&db, &ins.table.table)?;
-    let table = entry
+pub async fn run(
+    session: &mut Session,
+    ins: Insert,
+    input: Option<InsertInput>,
+) -> Result<QueryOutput> {
+    let db = ins
         .table
+        .database
         .clone()
-        .ok_or_else(|| ch_err!(TABLE_IS_READ_ONLY, "Table {db}.{} is a view", ins.table.table))?;
+        .unwrap_or_else(|| session.current_db.clone());
+    let entry = session.engine.catalog.table_or_err(&db, &ins.table.table)?;
+    let table = entry.table.clone().ok_or_else(|| {
+        ch_err!(
+            TABLE_IS_READ_ONLY,
+            "Table {db}.{} is a view",
+            ins.table.table
+        )
+    })?;
     let all = table.columns();
     let cols = insert_columns(&all, &ins.columns)?;
     let schema = insert_schema(&cols);
@@ -108,7 +121,11 @@ fn relabel(schema: &SchemaRef, b: RecordBatch) -> Result<RecordBatch> {
 
 /// `VALUES (…), (…)`: parsed as ClickHouse's Values format when the rows are literals, else
 /// evaluated as SQL expressions (`VALUES (1 + 1, now())`).
-async fn values_batches(session: &Session, schema: &SchemaRef, data: &str) -> Result<Vec<RecordBatch>> {
+async fn values_batches(
+    session: &Session,
+    schema: &SchemaRef,
+    data: &str,
+) -> Result<Vec<RecordBatch>> {
     let mut fs = sluice_formats::FormatSettings::default();
     let _ = fs.set("session_timezone", &session.timezone());
     if let Ok(b) = read_input("Values", schema, &fs, data.as_bytes()) {
@@ -116,8 +133,12 @@ async fn values_batches(session: &Session, schema: &SchemaRef, data: &str) -> Re
     }
     let sql = format!("SELECT * FROM (VALUES {data})");
     let stmts = sluice_sql::parse_statements(&sql)?;
-    let Some(sluice_sql::Statement::Query(q)) = stmts.into_iter().next().map(|p| p.statement) else {
-        return Err(Error::new(sluice_common::ErrorCode::SYNTAX_ERROR, "Cannot parse VALUES"));
+    let Some(sluice_sql::Statement::Query(q)) = stmts.into_iter().next().map(|p| p.statement)
+    else {
+        return Err(Error::new(
+            sluice_common::ErrorCode::SYNTAX_ERROR,
+            "Cannot parse VALUES",
+        ));
     };
     let (_, out) = super::select::collect_query(session, *q).await?;
     out.into_iter().map(|b| relabel(schema, b)).collect()

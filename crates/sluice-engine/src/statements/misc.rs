@@ -11,7 +11,10 @@ pub fn use_db(session: &mut Session, db: String) -> Result<QueryOutput> {
 }
 
 /// `SET a = 1, b = 'x'`.
-pub fn set(session: &mut Session, assignments: Vec<(String, sluice_sql::SettingValue)>) -> Result<QueryOutput> {
+pub fn set(
+    session: &mut Session,
+    assignments: Vec<(String, sluice_sql::SettingValue)>,
+) -> Result<QueryOutput> {
     for (k, v) in assignments {
         session.set_setting(&k, &setting_text(&v))?;
     }

@@ -1,11 +1,11 @@
 //! Statement execution, one statement family per module.
 
 pub mod ddl;
+pub mod fill;
 pub mod insert;
 pub mod misc;
 pub mod select;
 pub mod show;
-pub mod fill;
 
 use sluice_common::{Error, Result};
 use sluice_sql::{ParsedStatement, Statement};

@@ -17,11 +17,15 @@ pub async fn run_query(session: &Session, mut query: Query) -> Result<QueryOutpu
     crate::rewrite::rewrite_query(&mut query, &ctx)?;
     let with_totals = ctx.with_totals.get();
     if with_totals {
-        return Err(sluice_common::Error::not_implemented("GROUP BY … WITH TOTALS"));
+        return Err(sluice_common::Error::not_implemented(
+            "GROUP BY … WITH TOTALS",
+        ));
     }
     let state = session.df_state_for(&ctx);
     let plan = state
-        .statement_to_plan(DfStatement::Statement(Box::new(SqlStatement::Query(Box::new(query)))))
+        .statement_to_plan(DfStatement::Statement(Box::new(SqlStatement::Query(
+            Box::new(query),
+        ))))
         .await
         .map_err(from_datafusion)?;
     let df = datafusion::prelude::DataFrame::new(state, plan);
@@ -38,7 +42,10 @@ pub async fn run_query(session: &Session, mut query: Query) -> Result<QueryOutpu
 }
 
 /// Runs a query to completion.
-pub async fn collect_query(session: &Session, query: Query) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+pub async fn collect_query(
+    session: &Session,
+    query: Query,
+) -> Result<(SchemaRef, Vec<RecordBatch>)> {
     let out = run_query(session, query).await?;
     let schema = Arc::clone(&out.schema);
     Ok((schema, out.collect().await?))

@@ -49,7 +49,11 @@ pub async fn show(session: &mut Session, s: sluice_sql::Show) -> Result<QueryOut
             let b = build_batch(Arc::clone(&schema), &rows)?;
             QueryOutput::batches(schema, vec![b])
         }
-        Show::Tables { database, like: pat, .. } => {
+        Show::Tables {
+            database,
+            like: pat,
+            ..
+        } => {
             let db = database.unwrap_or_else(|| session.current_db.clone());
             if !session.engine.catalog.database_exists(&db) {
                 return Err(ch_err!(UNKNOWN_DATABASE, "Database {db} does not exist"));
@@ -59,14 +63,30 @@ pub async fn show(session: &mut Session, s: sluice_sql::Show) -> Result<QueryOut
                 let st = session.df_state();
                 let _ = st;
                 [
-                    "data_type_families", "databases", "columns", "formats", "functions", "numbers",
-                    "numbers_mt", "one", "settings", "table_engines", "tables", "zeros",
+                    "data_type_families",
+                    "databases",
+                    "columns",
+                    "formats",
+                    "functions",
+                    "numbers",
+                    "numbers_mt",
+                    "one",
+                    "settings",
+                    "table_engines",
+                    "tables",
+                    "zeros",
                 ]
                 .iter()
                 .map(|s| s.to_string())
                 .collect()
             } else {
-                session.engine.catalog.tables(&db).iter().map(|t| t.name.clone()).collect()
+                session
+                    .engine
+                    .catalog
+                    .tables(&db)
+                    .iter()
+                    .map(|t| t.name.clone())
+                    .collect()
             };
             let mut names: Vec<String> = names
                 .into_iter()
@@ -131,7 +151,9 @@ pub async fn describe(session: &mut Session, d: sluice_sql::Describe) -> Result<
                         return Ok(QueryOutput::empty());
                     };
                     let q = sluice_sql::parse_statements(query)?;
-                    let Some(sluice_sql::Statement::Query(q)) = q.into_iter().next().map(|p| p.statement) else {
+                    let Some(sluice_sql::Statement::Query(q)) =
+                        q.into_iter().next().map(|p| p.statement)
+                    else {
                         return Ok(QueryOutput::empty());
                     };
                     let out = super::select::run_query(session, *q).await?;
@@ -149,7 +171,9 @@ pub async fn describe(session: &mut Session, d: sluice_sql::Describe) -> Result<
             }
         }
         sluice_sql::DescribeTarget::TableFunction(e) => {
-            return Err(sluice_common::Error::not_implemented(format!("DESCRIBE of table function {e}")));
+            return Err(sluice_common::Error::not_implemented(format!(
+                "DESCRIBE of table function {e}"
+            )));
         }
         sluice_sql::DescribeTarget::Query(q) => {
             let out = super::select::run_query(session, *q).await?;

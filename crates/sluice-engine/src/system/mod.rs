@@ -78,8 +78,8 @@ impl SystemTables {
             _ => return Ok(None),
         };
         let batch = build_batch(schema.clone(), &rows)?;
-        let t = MemTable::try_new(schema, vec![vec![batch]])
-            .map_err(crate::error::from_datafusion)?;
+        let t =
+            MemTable::try_new(schema, vec![vec![batch]]).map_err(crate::error::from_datafusion)?;
         Ok(Some(Arc::new(t)))
     }
 }

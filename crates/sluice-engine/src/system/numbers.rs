@@ -33,7 +33,11 @@ impl NumbersTable {
     /// Numbers from `start`, `count` of them (None: endless), column named `column`.
     pub fn new(column: &str, start: u64, count: Option<u64>) -> Self {
         Self {
-            schema: Arc::new(Schema::new(vec![Field::new(column, DataType::UInt64, false)])),
+            schema: Arc::new(Schema::new(vec![Field::new(
+                column,
+                DataType::UInt64,
+                false,
+            )])),
             start,
             count,
             step: 1,
@@ -50,7 +54,11 @@ impl NumbersTable {
     /// `zeros`: column `zero UInt8`.
     pub fn zeros(count: Option<u64>) -> Self {
         Self {
-            schema: Arc::new(Schema::new(vec![Field::new("zero", DataType::UInt8, false)])),
+            schema: Arc::new(Schema::new(vec![Field::new(
+                "zero",
+                DataType::UInt8,
+                false,
+            )])),
             start: 0,
             count,
             step: 1,
@@ -61,7 +69,6 @@ impl NumbersTable {
 
 #[async_trait]
 impl TableProvider for NumbersTable {
-
     fn schema(&self) -> SchemaRef {
         Arc::clone(&self.schema)
     }
@@ -113,7 +120,11 @@ struct NumbersGenerator {
 
 impl fmt::Display for NumbersGenerator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "numbers(next={}, remaining={:?})", self.next, self.remaining)
+        write!(
+            f,
+            "numbers(next={}, remaining={:?})",
+            self.next, self.remaining
+        )
     }
 }
 
@@ -121,7 +132,6 @@ impl LazyBatchGenerator for NumbersGenerator {
     fn as_any(&self) -> &dyn Any {
         self
     }
-
 
     fn generate_next_batch(&mut self) -> DfResult<Option<RecordBatch>> {
         let n = match self.remaining {
@@ -155,7 +165,10 @@ impl LazyBatchGenerator for NumbersGenerator {
         if let Some(r) = &mut self.remaining {
             *r -= n;
         }
-        Ok(Some(RecordBatch::try_new(Arc::clone(&self.schema), vec![array])?))
+        Ok(Some(RecordBatch::try_new(
+            Arc::clone(&self.schema),
+            vec![array],
+        )?))
     }
 
     fn reset_state(&self) -> Arc<RwLock<dyn LazyBatchGenerator>> {

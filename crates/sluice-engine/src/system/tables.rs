@@ -297,7 +297,11 @@ pub(super) fn table_engines() -> Result<Rows> {
 }
 
 pub(super) fn formats() -> Result<Rows> {
-    let schema = schema_of(&[("name", "String"), ("is_input", "UInt8"), ("is_output", "UInt8")])?;
+    let schema = schema_of(&[
+        ("name", "String"),
+        ("is_input", "UInt8"),
+        ("is_output", "UInt8"),
+    ])?;
     let rows = FORMATS
         .lines()
         .map(|l| {

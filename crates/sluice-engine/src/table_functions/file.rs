@@ -13,6 +13,9 @@ pub(super) struct FileFunc;
 
 impl TableFunctionImpl for FileFunc {
     fn call_with_args(&self, _args: TableFunctionArgs) -> DfResult<Arc<dyn TableProvider>> {
-        Err(ch(ErrorCode::NOT_IMPLEMENTED, "Table function 'file' is not implemented in Sluice yet"))
+        Err(ch(
+            ErrorCode::NOT_IMPLEMENTED,
+            "Table function 'file' is not implemented in Sluice yet",
+        ))
     }
 }

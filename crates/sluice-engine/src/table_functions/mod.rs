@@ -16,7 +16,10 @@ use sluice_common::{Error, ErrorCode};
 pub fn table_functions() -> Vec<(&'static str, Arc<dyn TableFunctionImpl>)> {
     vec![
         ("numbers", Arc::new(numbers::NumbersFunc { zeros: false })),
-        ("numbers_mt", Arc::new(numbers::NumbersFunc { zeros: false })),
+        (
+            "numbers_mt",
+            Arc::new(numbers::NumbersFunc { zeros: false }),
+        ),
         ("zeros", Arc::new(numbers::NumbersFunc { zeros: true })),
         ("zeros_mt", Arc::new(numbers::NumbersFunc { zeros: true })),
         ("values", Arc::new(values::ValuesFunc)),
@@ -66,7 +69,9 @@ pub(crate) fn const_u64(e: &Expr) -> DfResult<u64> {
 
 pub(crate) fn const_string(e: &Expr) -> DfResult<String> {
     match const_arg(e)? {
-        ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)) => Ok(s),
+        ScalarValue::Utf8(Some(s))
+        | ScalarValue::LargeUtf8(Some(s))
+        | ScalarValue::Utf8View(Some(s)) => Ok(s),
         other => Err(ch(
             ErrorCode::ILLEGAL_TYPE_OF_ARGUMENT,
             format!("Illegal type of argument: expected a string, got {other}"),

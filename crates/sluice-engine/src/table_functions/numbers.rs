@@ -27,7 +27,11 @@ impl TableFunctionImpl for NumbersFunc {
             };
         }
         match exprs {
-            [n] => Ok(Arc::new(NumbersTable::new("number", 0, Some(const_u64(n)?)))),
+            [n] => Ok(Arc::new(NumbersTable::new(
+                "number",
+                0,
+                Some(const_u64(n)?),
+            ))),
             [s, n] => Ok(Arc::new(NumbersTable::new(
                 "number",
                 const_u64(s)?,
@@ -36,7 +40,10 @@ impl TableFunctionImpl for NumbersFunc {
             [s, n, step] => {
                 let step = const_u64(step)?;
                 if step == 0 {
-                    return Err(ch(ErrorCode::BAD_ARGUMENTS, "Table function 'numbers' requires step to be a positive number"));
+                    return Err(ch(
+                        ErrorCode::BAD_ARGUMENTS,
+                        "Table function 'numbers' requires step to be a positive number",
+                    ));
                 }
                 let n = const_u64(n)?;
                 // numbers(start, length, step): values start, start+step, … below start+length.

@@ -13,6 +13,9 @@ pub(super) struct ValuesFunc;
 
 impl TableFunctionImpl for ValuesFunc {
     fn call_with_args(&self, _args: TableFunctionArgs) -> DfResult<Arc<dyn TableProvider>> {
-        Err(ch(ErrorCode::NOT_IMPLEMENTED, "Table function 'values' is not implemented in Sluice yet"))
+        Err(ch(
+            ErrorCode::NOT_IMPLEMENTED,
+            "Table function 'values' is not implemented in Sluice yet",
+        ))
     }
 }

@@ -61,7 +61,13 @@ impl Table for MemoryTable {
     }
 
     fn total_rows(&self) -> Option<u64> {
-        Some(self.batches.read().iter().map(|b| b.num_rows() as u64).sum())
+        Some(
+            self.batches
+                .read()
+                .iter()
+                .map(|b| b.num_rows() as u64)
+                .sum(),
+        )
     }
 
     fn total_bytes(&self) -> Option<u64> {
@@ -77,7 +83,6 @@ impl Table for MemoryTable {
     fn as_any(&self) -> &dyn Any {
         self
     }
-
 }
 
 #[derive(Debug)]
@@ -88,7 +93,6 @@ struct MemoryProvider {
 
 #[async_trait::async_trait]
 impl TableProvider for MemoryProvider {
-
     fn schema(&self) -> SchemaRef {
         Arc::clone(&self.schema)
     }
