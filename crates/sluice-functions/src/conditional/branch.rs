@@ -17,9 +17,9 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, new_null_array};
+use datafusion::arrow::compute::cast;
 use datafusion::arrow::compute::kernels::cmp::{eq, neq};
 use datafusion::arrow::compute::kernels::zip::zip;
-use datafusion::arrow::compute::{cast, is_not_null};
 use datafusion::arrow::datatypes::{DataType, FieldRef};
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::expr::{Case, Cast};
@@ -237,7 +237,6 @@ impl ScalarUDFImpl for Branch {
             };
             out = zip(&mask, &value, &out)?;
         }
-        let _ = is_not_null;
         Ok(ColumnarValue::Array(out))
     }
 

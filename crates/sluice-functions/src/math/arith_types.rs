@@ -134,11 +134,10 @@ pub(crate) fn int_div_type(name: &str, a: &ChType, b: &ChType) -> Result<ChType>
         return Err(illegal_types(name, &[a.clone(), b.clone()]));
     }
     let b_unsigned = int_info(b).is_some_and(|(_, s)| !s);
-    if let (Some((pa, sa)), Some((_, sb))) = (dec_parts(a), dec_parts(b)) {
-        if sb > sa {
-            return Err(scale_error(name));
-        }
-        let _ = pa;
+    if let (Some((_, sa)), Some((_, sb))) = (dec_parts(a), dec_parts(b))
+        && sb > sa
+    {
+        return Err(scale_error(name));
     }
     match a {
         t if is_int(t) => {
@@ -162,8 +161,7 @@ pub(crate) fn int_div_type(name: &str, a: &ChType, b: &ChType) -> Result<ChType>
 
 /// Result type of `modulo` (and `moduloOrZero`, `positiveModulo` via `name`).
 pub(crate) fn modulo_type(name: &str, a: &ChType, b: &ChType) -> Result<ChType> {
-    if let (Some((_, sa)), Some((bb, sb))) = (int_info(a), int_info(b)) {
-        let _ = sb;
+    if let (Some((_, sa)), Some((bb, _))) = (int_info(a), int_info(b)) {
         if name == "positiveModulo" || !sa {
             return Ok(int_of(bb, false));
         }

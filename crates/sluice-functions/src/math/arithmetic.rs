@@ -11,7 +11,7 @@ use datafusion::arrow::datatypes::{
     ArrowPrimitiveType, DataType, Date32Type, Date64Type, Decimal128Type, Decimal256Type,
     Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, TimeUnit,
     TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
-    TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type, i256,
+    TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use datafusion::common::Result;
 use datafusion::logical_expr::ScalarUDF;
@@ -179,12 +179,11 @@ fn additive_kernel(
         result,
         ChType::Date | ChType::Date32 | ChType::DateTime(_) | ChType::DateTime64(..)
     ) {
-        let (date, n, tn, date_first) = if *result == *ta.base() && !is_float(ta) {
-            (a, b, tb, true)
+        let (date, n, tn) = if *result == *ta.base() && !is_float(ta) {
+            (a, b, tb)
         } else {
-            (b, a, ta, false)
+            (b, a, ta)
         };
-        let _ = date_first;
         return date_shift(date, n, tn, result, name == "minus");
     }
     match name {
@@ -329,6 +328,5 @@ fn negate_kernel(
             _ => Arc::new(unary::<_, _, Float32Type>(&x, |v| -(v as f32))),
         });
     }
-    let _ = i256::ZERO;
     wrapping_binary::<Sub>(&zero, &ChType::Int8, &args[0], t, result)
 }

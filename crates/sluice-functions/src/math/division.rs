@@ -293,13 +293,12 @@ fn modulo_kernel(
     if is_decimal(result) {
         return decimal_binary(name, DecOp::Mod, a, ta, b, tb, result);
     }
-    let (Some((bits_a, signed_a)), Some((bits_b, signed_b))) = (int_info(ta), int_info(tb)) else {
+    let (Some((bits_a, signed_a)), Some((_, signed_b))) = (int_info(ta), int_info(tb)) else {
         return Err(ch_error(super::udf::illegal_types(
             name,
             &[ta.clone(), tb.clone()],
         )));
     };
-    let big = bits_a > 64 || bits_b > 64;
     let x = convert::<Decimal256Type>(a.as_ref(), ta)?;
     let y = convert::<Decimal256Type>(b.as_ref(), tb)?;
     let nulls = NullBuffer::union(x.nulls(), y.nulls());
@@ -333,6 +332,5 @@ fn modulo_kernel(
         }
         out.push(r);
     }
-    let _ = big;
     from_i256(out, nulls, result)
 }

@@ -268,7 +268,7 @@ fn constants_and_random() {
 fn round_down() {
     use std::sync::Arc;
 
-    use datafusion::arrow::array::{ArrayRef, Float64Array, ListArray, UInt8Array};
+    use datafusion::arrow::array::{ArrayRef, ListArray, UInt8Array};
     use datafusion::arrow::datatypes::{Float64Type, UInt8Type};
 
     let f = super::functions()
@@ -304,7 +304,6 @@ fn round_down() {
         got,
         vec!["-1.5", "2.718281828459045", "3.141592653589793", "5.5"]
     );
-    let _ = Float64Array::from(vec![0.0]);
     // roundDown(number, [number]) → ILLEGAL_COLUMN (not constant)
     let x: ArrayRef = Arc::new(UInt8Array::from(vec![1u8, 2]));
     let list: ArrayRef = Arc::new(ListArray::from_iter_primitive::<UInt8Type, _, _>(vec![

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use datafusion::arrow::array::{Array, ArrayRef, Int8Array, UInt32Array, UInt64Array};
 use datafusion::arrow::compute::kernels::cmp::{gt, lt};
 use datafusion::arrow::compute::kernels::zip::zip;
-use datafusion::arrow::compute::{and, cast, is_not_null, is_null, not, or};
+use datafusion::arrow::compute::{and, cast, is_not_null, is_null, or};
 use datafusion::arrow::datatypes::{Decimal256Type, Float64Type, i256};
 use datafusion::common::Result;
 use datafusion::logical_expr::{ScalarUDF, Volatility};
@@ -254,7 +254,6 @@ fn extreme_kernel(
         // Take b where acc is NULL, or where b is present and better.
         let take = or(&is_null(&acc)?, &and(&is_not_null(&b)?, &better)?)?;
         let take = datafusion::arrow::array::BooleanArray::new(take.values().clone(), None);
-        let _ = not;
         acc = zip(&take, &b, &acc)?;
     }
     Ok(acc)

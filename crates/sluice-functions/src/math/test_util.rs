@@ -11,7 +11,7 @@ use datafusion::common::config::ConfigOptions;
 use datafusion::logical_expr::{ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF};
 use sluice_common::ChType;
 
-use super::num::{i256_to_f64, u256_to_f64};
+use super::num::u256_to_f64;
 use crate::util::ch_field;
 
 /// A column of ClickHouse type `t` holding `values` (integers; decimals get scaled; `None`
@@ -167,7 +167,6 @@ pub(crate) fn fmt_value(arr: &ArrayRef, i: usize, t: &ChType) -> String {
         )),
         _ => {
             let s = cast(&arr.slice(i, 1), &DataType::Utf8).expect("to string");
-            let _ = i256_to_f64;
             s.as_string::<i32>().value(0).to_string()
         }
     }
