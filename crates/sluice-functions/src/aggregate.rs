@@ -37,8 +37,20 @@
 //! * [`finalize::finalize_aggregation`] is the `finalizeAggregation(state)` scalar
 //!   function; the engine registers it with the scalar functions.
 //!
+//! * **Errors.** Parameters given to a function that takes none raise code 133
+//!   (`AGGREGATE_FUNCTION_DOESNT_ALLOW_PARAMETERS`, not yet named in `sluice-common`).
+//! * **Known differences from ClickHouse** (each documented in its module):
+//!   `uniqCombined`/`uniqHLL12`/`uniqTheta` use `uniq`'s algorithm (exact below 65536
+//!   distinct values, as ClickHouse's; estimates differ above); `topK` orders equal counts
+//!   by first appearance; `quantile` past 8192 rows, `quantileTiming` past 5670 rows and
+//!   `quantileTDigest` over many rows give estimates that may differ from ClickHouse's
+//!   (whose own depend on block and thread layout); `argMin`/`argMax` follow ClickHouse's
+//!   tie rule within a batch, but DataFusion's batch boundaries differ from ClickHouse's
+//!   blocks. Adding states with `+` (`sumState(a) + sumState(b)`) is not provided here.
+//!
 //! Module map: [`binary`] and [`value`] (encodings), [`func`] (the function/state model),
-//! [`factory`] (name resolution), [`combinators`], [`udaf`] (DataFusion bridge), families
+//! [`factory`] (name resolution), [`combinators`], [`udaf`] (DataFusion bridge), [`fast`]
+//! (vectorized `GROUP BY` accumulators), [`finalize`], [`cityhash`], families
 //! [`count_sum`], [`minmax`], [`uniq`], [`group_array`], [`quantile`], [`moments`].
 
 pub mod binary;
