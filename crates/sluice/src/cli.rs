@@ -18,6 +18,28 @@ pub struct Cli {
 pub enum Command {
     /// Run SQL locally, like clickhouse-local.
     Local(LocalArgs),
+    /// Serve ClickHouse's HTTP and native TCP interfaces.
+    Server(ServerArgs),
+}
+
+/// `sluice server` arguments.
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// Directory for persistent state.
+    #[arg(long = "path")]
+    pub path: PathBuf,
+    /// HTTP interface port.
+    #[arg(long = "http-port", default_value_t = 8123)]
+    pub http_port: u16,
+    /// Native TCP protocol port.
+    #[arg(long = "tcp-port", default_value_t = 9000)]
+    pub tcp_port: u16,
+    /// Address to listen on.
+    #[arg(long = "listen-host", default_value = "127.0.0.1")]
+    pub listen_host: String,
+    /// Configuration file (accepted, ignored with a warning for now).
+    #[arg(long = "config")]
+    pub config: Option<PathBuf>,
 }
 
 /// `sluice local` arguments (clickhouse-local's names).

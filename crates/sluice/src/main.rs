@@ -5,6 +5,7 @@
 
 mod cli;
 mod local;
+mod server;
 
 use clap::Parser;
 
@@ -12,6 +13,7 @@ fn main() {
     let args = cli::Cli::parse();
     let code = match args.command {
         cli::Command::Local(a) => local::run(a),
+        cli::Command::Server(a) => server::run(a),
     };
     std::process::exit(code);
 }
