@@ -60,7 +60,10 @@ pub enum ChType {
     Float64,
     BFloat16,
     /// `Decimal(P, S)`.
-    Decimal { precision: u8, scale: u8 },
+    Decimal {
+        precision: u8,
+        scale: u8,
+    },
     String,
     FixedString(usize),
     Date,
@@ -85,9 +88,15 @@ pub enum ChType {
     Map(Box<ChType>, Box<ChType>),
     Nothing,
     /// `AggregateFunction(name[(params)], T…)`; `func` keeps the function text exactly.
-    AggregateFunction { func: String, args: Vec<ChType> },
+    AggregateFunction {
+        func: String,
+        args: Vec<ChType>,
+    },
     /// `SimpleAggregateFunction(name, T)`.
-    SimpleAggregateFunction { func: String, arg: Box<ChType> },
+    SimpleAggregateFunction {
+        func: String,
+        arg: Box<ChType>,
+    },
     /// `IntervalSecond`, `IntervalDay`, … (the unit as ClickHouse names it).
     Interval(String),
 }
@@ -96,7 +105,11 @@ impl ChType {
     /// Parses a ClickHouse type name (`Nullable(Decimal(10, 2))`, `DateTime('UTC')`,
     /// `Tuple(a UInt8, b String)`, SQL aliases like `INT`, `VARCHAR(10)`, `BIGINT UNSIGNED`).
     pub fn parse(text: &str) -> Result<ChType> {
-        let mut p = TypeParser { s: text.as_bytes(), pos: 0, text };
+        let mut p = TypeParser {
+            s: text.as_bytes(),
+            pos: 0,
+            text,
+        };
         let t = p.parse_type()?;
         p.skip_ws();
         if p.pos != p.s.len() {
@@ -172,7 +185,9 @@ impl ChType {
             ChType::Uuid | ChType::IPv6 => DataType::FixedSizeBinary(16),
             ChType::Date => DataType::Date32,
             ChType::Date32 => DataType::Date64,
-            ChType::DateTime(tz) => DataType::Timestamp(TimeUnit::Second, tz.as_deref().map(Arc::from)),
+            ChType::DateTime(tz) => {
+                DataType::Timestamp(TimeUnit::Second, tz.as_deref().map(Arc::from))
+            }
             ChType::DateTime64(p, tz) => {
                 let unit = match p {
                     0..=3 => TimeUnit::Millisecond,
@@ -278,7 +293,10 @@ impl ChType {
             DataType::Dictionary(_, v) => {
                 return ChType::LowCardinality(Box::new(ChType::from_arrow(v, nullable)));
             }
-            DataType::List(f) | DataType::LargeList(f) | DataType::ListView(f) | DataType::FixedSizeList(f, _) => {
+            DataType::List(f)
+            | DataType::LargeList(f)
+            | DataType::ListView(f)
+            | DataType::FixedSizeList(f, _) => {
                 return ChType::Array(Box::new(ChType::from_field(f)));
             }
             DataType::Struct(fields) => {
@@ -290,7 +308,11 @@ impl ChType {
                     fields
                         .iter()
                         .map(|f| {
-                            let name = if unnamed { None } else { Some(f.name().clone()) };
+                            let name = if unnamed {
+                                None
+                            } else {
+                                Some(f.name().clone())
+                            };
                             (name, ChType::from_field(f))
                         })
                         .collect(),
@@ -466,7 +488,11 @@ impl TypeParser<'_> {
     }
 
     fn expect(&mut self, c: u8) -> Result<()> {
-        if self.eat(c) { Ok(()) } else { Err(self.syntax()) }
+        if self.eat(c) {
+            Ok(())
+        } else {
+            Err(self.syntax())
+        }
     }
 
     fn ident(&mut self) -> Option<String> {
@@ -597,7 +623,9 @@ impl TypeParser<'_> {
             "uint256" => simple(ChType::UInt256),
             "int8" | "tinyint" | "int1" | "byte" => self.sql_int(ChType::Int8, ChType::UInt8),
             "int16" | "smallint" => self.sql_int(ChType::Int16, ChType::UInt16),
-            "int32" | "int" | "integer" | "mediumint" => self.sql_int(ChType::Int32, ChType::UInt32),
+            "int32" | "int" | "integer" | "mediumint" => {
+                self.sql_int(ChType::Int32, ChType::UInt32)
+            }
             "int64" | "bigint" => self.sql_int(ChType::Int64, ChType::UInt64),
             "int128" => simple(ChType::Int128),
             "int256" => simple(ChType::Int256),
@@ -649,7 +677,11 @@ impl TypeParser<'_> {
                         format!("Precision {p} is out of bounds (precision range: [0, 9])"),
                     ));
                 }
-                let tz = if self.eat(b',') { Some(self.string()?) } else { None };
+                let tz = if self.eat(b',') {
+                    Some(self.string()?)
+                } else {
+                    None
+                };
                 self.expect(b')')?;
                 Ok(ChType::DateTime64(p as u8, tz))
             }
@@ -709,7 +741,8 @@ impl TypeParser<'_> {
                         let named = first.is_some() && {
                             let after = self.pos;
                             let next = self.peek();
-                            let is_named = matches!(next, Some(c) if c.is_ascii_alphabetic() || c == b'`');
+                            let is_named =
+                                matches!(next, Some(c) if c.is_ascii_alphabetic() || c == b'`');
                             self.pos = after;
                             is_named
                         };
@@ -753,7 +786,10 @@ impl TypeParser<'_> {
                 self.expect(b',')?;
                 let arg = self.parse_type()?;
                 self.expect(b')')?;
-                Ok(ChType::SimpleAggregateFunction { func, arg: Box::new(arg) })
+                Ok(ChType::SimpleAggregateFunction {
+                    func,
+                    arg: Box::new(arg),
+                })
             }
             l if l.starts_with("interval") && l.len() > 8 => {
                 Ok(ChType::Interval(name[8..].to_string()))
@@ -811,12 +847,17 @@ impl TypeParser<'_> {
                     "Value for Enum8 element is out of range",
                 ));
             }
-            Ok(ChType::Enum8(vals.into_iter().map(|(n, v)| (n, v as i8)).collect()))
+            Ok(ChType::Enum8(
+                vals.into_iter().map(|(n, v)| (n, v as i8)).collect(),
+            ))
         } else {
             let mut out = Vec::with_capacity(vals.len());
             for (n, v) in vals {
                 let v = i16::try_from(v).map_err(|_| {
-                    Error::new(ErrorCode::ARGUMENT_OUT_OF_BOUND, "Value for Enum16 element is out of range")
+                    Error::new(
+                        ErrorCode::ARGUMENT_OUT_OF_BOUND,
+                        "Value for Enum16 element is out of range",
+                    )
                 })?;
                 out.push((n, v));
             }
@@ -838,7 +879,10 @@ fn decimal(p: i64, s: i64) -> Result<ChType> {
             format!("Decimal scale {s} is out of bounds (max scale: {p})"),
         ));
     }
-    Ok(ChType::Decimal { precision: p as u8, scale: s as u8 })
+    Ok(ChType::Decimal {
+        precision: p as u8,
+        scale: s as u8,
+    })
 }
 
 #[cfg(test)]
@@ -870,19 +914,30 @@ mod tests {
         }
         assert_eq!(ChType::parse("BIGINT UNSIGNED").unwrap(), ChType::UInt64);
         assert_eq!(ChType::parse("VARCHAR(255)").unwrap(), ChType::String);
-        assert_eq!(ChType::parse("Decimal32(2)").unwrap().to_string(), "Decimal(9, 2)");
+        assert_eq!(
+            ChType::parse("Decimal32(2)").unwrap().to_string(),
+            "Decimal(9, 2)"
+        );
         assert!(ChType::parse("Foo").is_err());
         assert!(ChType::parse("Array(").is_err());
     }
 
     #[test]
     fn distinct_without_metadata() {
-        for t in [ChType::Date, ChType::Date32, ChType::DateTime(None), ChType::DateTime64(6, None)] {
+        for t in [
+            ChType::Date,
+            ChType::Date32,
+            ChType::DateTime(None),
+            ChType::DateTime64(6, None),
+        ] {
             assert!(!t.needs_metadata(), "{t}");
         }
         assert!(ChType::Uuid.needs_metadata());
         assert!(ChType::Bool.needs_metadata());
         assert_eq!(ChType::from_arrow(&DataType::Boolean, false), ChType::UInt8);
-        assert_eq!(ChType::from_field(&ChType::Bool.to_field("b")), ChType::Bool);
+        assert_eq!(
+            ChType::from_field(&ChType::Bool.to_field("b")),
+            ChType::Bool
+        );
     }
 }
