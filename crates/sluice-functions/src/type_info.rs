@@ -13,8 +13,8 @@ use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::{
-    ColumnarValue, Expr, ReturnFieldArgs, TypeSignature, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
-    Volatility, lit,
+    ColumnarValue, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    TypeSignature, Volatility, lit,
 };
 use sluice_common::ChType;
 
@@ -126,7 +126,11 @@ impl ScalarUDFImpl for Introspect {
                     NUMBER_OF_ARGUMENTS_DOESNT_MATCH,
                     "Number of arguments for function {} doesn't match: passed {n}, should be {}",
                     self.name,
-                    if lo == hi { lo.to_string() } else { format!("from {lo} to {hi}") }
+                    if lo == hi {
+                        lo.to_string()
+                    } else {
+                        format!("from {lo} to {hi}")
+                    }
                 );
             }
             Ok(())
@@ -190,9 +194,9 @@ impl ScalarUDFImpl for Introspect {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let rows = args.number_rows;
         match self.kind {
-            Kind::TypeName => Ok(ColumnarValue::Scalar(ScalarValue::Utf8(Some(ch_type_name(
-                &args.arg_fields[0],
-            ))))),
+            Kind::TypeName => Ok(ColumnarValue::Scalar(ScalarValue::Utf8(Some(
+                ch_type_name(&args.arg_fields[0]),
+            )))),
             Kind::ColumnTypeName => {
                 let name = column_type_name(&args.arg_fields[0]);
                 let name = match &args.args[0] {
@@ -205,12 +209,18 @@ impl ScalarUDFImpl for Introspect {
                 let a = args.args.into_iter().next();
                 match a {
                     Some(v) => Ok(ColumnarValue::Array(v.into_array(rows)?)),
-                    None => ch_bail!(NUMBER_OF_ARGUMENTS_DOESNT_MATCH, "materialize needs 1 argument"),
+                    None => ch_bail!(
+                        NUMBER_OF_ARGUMENTS_DOESNT_MATCH,
+                        "materialize needs 1 argument"
+                    ),
                 }
             }
             Kind::Ignore => Ok(ColumnarValue::Scalar(ScalarValue::UInt8(Some(0)))),
             Kind::IsConstant => {
-                let c = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+                let c = args
+                    .args
+                    .iter()
+                    .all(|a| matches!(a, ColumnarValue::Scalar(_)));
                 Ok(ColumnarValue::Scalar(ScalarValue::UInt8(Some(c as u8))))
             }
             Kind::CurrentDatabase => Ok(ColumnarValue::Scalar(ScalarValue::Utf8(Some(
@@ -229,7 +239,10 @@ impl ScalarUDFImpl for Introspect {
             Kind::ChBool => {
                 let v = args.args.into_iter().next();
                 let Some(v) = v else {
-                    ch_bail!(NUMBER_OF_ARGUMENTS_DOESNT_MATCH, "__ch_bool needs 1 argument")
+                    ch_bail!(
+                        NUMBER_OF_ARGUMENTS_DOESNT_MATCH,
+                        "__ch_bool needs 1 argument"
+                    )
                 };
                 match v {
                     ColumnarValue::Scalar(s) => {

@@ -66,12 +66,18 @@ fn exit_code(e: &sluice_common::Error) -> i32 {
     if c == 0 { 1 } else { c }
 }
 
-async fn execute_all(session: &mut Session, sql: &str, args: &LocalArgs) -> sluice_common::Result<()> {
+async fn execute_all(
+    session: &mut Session,
+    sql: &str,
+    args: &LocalArgs,
+) -> sluice_common::Result<()> {
     let statements = session.parse(sql)?;
     let stdout = std::io::stdout();
     for stmt in statements {
         let out = session.execute(stmt, None).await?;
-        let Some(mut stream) = out.stream else { continue };
+        let Some(mut stream) = out.stream else {
+            continue;
+        };
         let format = out
             .format
             .clone()
