@@ -238,12 +238,11 @@ impl ChType {
     /// The ClickHouse type of an Arrow field: its [`CH_TYPE_KEY`] metadata when present and
     /// consistent with the Arrow type, otherwise derived from the Arrow type and nullability.
     pub fn from_field(field: &Field) -> ChType {
-        if let Some(name) = field.metadata().get(CH_TYPE_KEY) {
-            if let Ok(t) = ChType::parse(name) {
-                if t.to_arrow() == *field.data_type() {
-                    return t;
-                }
-            }
+        if let Some(name) = field.metadata().get(CH_TYPE_KEY)
+            && let Ok(t) = ChType::parse(name)
+            && t.to_arrow() == *field.data_type()
+        {
+            return t;
         }
         ChType::from_arrow(field.data_type(), field.is_nullable())
     }
@@ -319,13 +318,13 @@ impl ChType {
                 );
             }
             DataType::Map(entries, _) => {
-                if let DataType::Struct(kv) = entries.data_type() {
-                    if kv.len() == 2 {
-                        return ChType::Map(
-                            Box::new(ChType::from_field(&kv[0])),
-                            Box::new(ChType::from_field(&kv[1])),
-                        );
-                    }
+                if let DataType::Struct(kv) = entries.data_type()
+                    && kv.len() == 2
+                {
+                    return ChType::Map(
+                        Box::new(ChType::from_field(&kv[0])),
+                        Box::new(ChType::from_field(&kv[1])),
+                    );
                 }
                 ChType::String
             }

@@ -156,14 +156,12 @@ impl Catalog {
                 "Database {name} already exists"
             ));
         }
-        if persist {
-            if let Some(dir) = self.metadata_dir() {
-                std::fs::create_dir_all(dir.join(name)).map_err(io_err)?;
-                write_atomic(
-                    &dir.join(format!("{name}.sql")),
-                    &format!("ATTACH DATABASE {} ENGINE = {engine}\n", quote_ident(name)),
-                )?;
-            }
+        if persist && let Some(dir) = self.metadata_dir() {
+            std::fs::create_dir_all(dir.join(name)).map_err(io_err)?;
+            write_atomic(
+                &dir.join(format!("{name}.sql")),
+                &format!("ATTACH DATABASE {} ENGINE = {engine}\n", quote_ident(name)),
+            )?;
         }
         self.dbs.write().insert(
             name.to_string(),
@@ -233,12 +231,15 @@ impl Catalog {
         &self,
         db: &str,
         name: &str,
-        kind: TableKind,
-        table: Option<TableRef>,
-        create_sql: String,
-        show_create: String,
+        def: TableDef,
         persist: bool,
     ) -> Result<Arc<TableEntry>> {
+        let TableDef {
+            kind,
+            table,
+            create_sql,
+            show_create,
+        } = def;
         let mut dbs = self.dbs.write();
         let d = dbs.get_mut(db).ok_or_else(|| unknown_database(db))?;
         if d.tables.contains_key(name) {
@@ -247,15 +248,13 @@ impl Catalog {
                 "Table {db}.{name} already exists"
             ));
         }
-        if persist {
-            if let Some(dir) = self.metadata_dir() {
-                let dbdir = dir.join(db);
-                std::fs::create_dir_all(&dbdir).map_err(io_err)?;
-                write_atomic(
-                    &dbdir.join(format!("{}.sql", escape_file(name))),
-                    &create_sql,
-                )?;
-            }
+        if persist && let Some(dir) = self.metadata_dir() {
+            let dbdir = dir.join(db);
+            std::fs::create_dir_all(&dbdir).map_err(io_err)?;
+            write_atomic(
+                &dbdir.join(format!("{}.sql", escape_file(name))),
+                &create_sql,
+            )?;
         }
         let entry = Arc::new(TableEntry {
             database: db.to_string(),
@@ -332,9 +331,7 @@ impl Catalog {
     }
 
     /// Persisted definitions to replay at start-up: databases, then (db, table, sql).
-    pub fn stored_definitions(
-        &self,
-    ) -> Result<(Vec<(String, String)>, Vec<(String, String, String)>)> {
+    pub fn stored_definitions(&self) -> Result<StoredDefinitions> {
         let Some(dir) = self.metadata_dir() else {
             return Ok((Vec::new(), Vec::new()));
         };
@@ -371,6 +368,21 @@ impl Catalog {
         Ok((dbs, tables))
     }
 }
+
+/// What [`Catalog::add_table`] registers besides the name.
+pub struct TableDef {
+    /// Table or view.
+    pub kind: TableKind,
+    /// The storage, `None` for views.
+    pub table: Option<TableRef>,
+    /// The `CREATE` statement as written, persisted to `metadata/`.
+    pub create_sql: String,
+    /// What `SHOW CREATE TABLE` prints.
+    pub show_create: String,
+}
+
+/// Databases `(name, engine)` and tables `(database, name, create sql)` found on disk.
+pub type StoredDefinitions = (Vec<(String, String)>, Vec<(String, String, String)>);
 
 fn unknown_database(name: &str) -> Error {
     Error::new(
@@ -438,12 +450,14 @@ fn unescape_file(name: &str) -> String {
     let mut out = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() + 0 && i + 2 <= bytes.len() - 1 {
-            if let Ok(v) = u8::from_str_radix(&name[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && i + 2 < bytes.len()
+            && let Ok(v) = u8::from_str_radix(&name[i + 1..i + 3], 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;

@@ -11,7 +11,6 @@ use datafusion::catalog::MemoryCatalogProviderList;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::session_state::SessionState;
-use datafusion::prelude::SessionContext;
 use sluice_common::{Error, Result, Settings};
 use sluice_sql::ParsedStatement;
 
@@ -219,7 +218,8 @@ impl Session {
             Some(saved)
         };
         let format = stmt.format.clone();
-        let result = crate::statements::execute(self, stmt, input).await;
+        // Boxed: the statement futures are large and callers hold this one across awaits.
+        let result = Box::pin(crate::statements::execute(self, stmt, input)).await;
         if let Some(s) = saved {
             self.settings = s;
         }
@@ -273,18 +273,12 @@ impl Session {
         opts.catalog.default_schema = self.current_db.clone();
         opts.execution.time_zone = Some(self.timezone());
         let bs = self.settings.get_u64("max_block_size");
-        if bs > 0 {
-            if let Ok(v) = datafusion::config::ConfigNonZeroUsize::try_new(bs.min(1 << 20) as usize)
-            {
-                opts.execution.batch_size = v;
-            }
+        if bs > 0
+            && let Ok(v) = datafusion::config::ConfigNonZeroUsize::try_new(bs.min(1 << 20) as usize)
+        {
+            opts.execution.batch_size = v;
         }
         state
-    }
-
-    /// A DataFusion context over [`Session::df_state`].
-    pub(crate) fn df_context(&self) -> SessionContext {
-        SessionContext::new_with_state(self.df_state())
     }
 
     /// What the AST rewrites need.

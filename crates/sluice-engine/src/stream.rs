@@ -1,5 +1,7 @@
 //! Stream adapters.
 
+use std::sync::Arc;
+
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::execution::SendableRecordBatchStream;
@@ -12,11 +14,11 @@ pub fn rename_stream(
     stream: SendableRecordBatchStream,
     schema: SchemaRef,
 ) -> SendableRecordBatchStream {
-    let s2 = schema.clone();
+    let s2 = Arc::clone(&schema);
     let mapped = stream.map(move |b| {
         let b = b?;
         Ok(RecordBatch::try_new_with_options(
-            s2.clone(),
+            Arc::clone(&s2),
             b.columns().to_vec(),
             &datafusion::arrow::record_batch::RecordBatchOptions::new()
                 .with_row_count(Some(b.num_rows())),

@@ -178,11 +178,12 @@ impl ScalarUDFImpl for Introspect {
     }
 
     fn simplify(&self, args: Vec<Expr>, info: &SimplifyContext) -> Result<ExprSimplifyResult> {
-        if self.kind == Kind::ChBool && args.len() == 1 {
-            if let Ok(DataType::Boolean) = info.get_data_type(&args[0]) {
-                let mut args = args;
-                return Ok(ExprSimplifyResult::Simplified(args.remove(0)));
-            }
+        if self.kind == Kind::ChBool
+            && args.len() == 1
+            && let Ok(DataType::Boolean) = info.get_data_type(&args[0])
+        {
+            let mut args = args;
+            return Ok(ExprSimplifyResult::Simplified(args.remove(0)));
         }
         if self.kind == Kind::TypeName && args.len() == 1 {
             // Constant per query: fold early so the column is a constant.

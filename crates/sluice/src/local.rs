@@ -88,7 +88,7 @@ async fn execute_all(
             let _ = fs.set(k, v);
         }
         let _ = fs.set("session_timezone", &session.timezone());
-        let mut writer = output_format(&format, out.schema.clone(), &fs)?;
+        let mut writer = output_format(&format, std::sync::Arc::clone(&out.schema), &fs)?;
         let mut buf = Vec::with_capacity(1 << 16);
         writer.write_prefix(&mut buf)?;
         let mut rows = 0u64;

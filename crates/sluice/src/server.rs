@@ -185,13 +185,12 @@ impl QuerySession for EngineSession {
         drop(session);
 
         let progress = Arc::new(sluice_server::ProgressCounters::default());
-        let engine_progress = out.progress.clone();
+        let engine_progress = Arc::clone(&out.progress);
         let stream = out.stream.map(|s| {
-            let counters = progress.clone();
+            let counters = Arc::clone(&progress);
             let rows = s.map(move |r| {
-                r.map(|b| {
+                r.inspect(|b| {
                     counters.add_read(b.num_rows() as u64, b.get_array_memory_size() as u64);
-                    b
                 })
                 .map_err(sluice_engine::from_datafusion)
             });

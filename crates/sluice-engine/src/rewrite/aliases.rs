@@ -39,11 +39,6 @@ impl AliasMap {
         out
     }
 
-    /// True when there is nothing to substitute.
-    pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
-    }
-
     /// Replaces identifiers naming an alias by `(expr)`.
     pub fn substitute(&self, e: &mut Expr) {
         self.substitute_guarded(e, &HashSet::new());
@@ -54,12 +49,12 @@ impl AliasMap {
             return;
         }
         let _ = visit_expressions_mut(e, |x: &mut Expr| {
-            if let Expr::Identifier(id) = x {
-                if id.quote_style != Some('\'') && !skip.contains(&id.value) {
-                    if let Some(rep) = self.map.get(&id.value) {
-                        *x = Expr::Nested(Box::new(rep.clone()));
-                    }
-                }
+            if let Expr::Identifier(id) = x
+                && id.quote_style != Some('\'')
+                && !skip.contains(&id.value)
+                && let Some(rep) = self.map.get(&id.value)
+            {
+                *x = Expr::Nested(Box::new(rep.clone()));
             }
             ControlFlow::<()>::Continue(())
         });

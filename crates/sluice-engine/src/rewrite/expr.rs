@@ -773,10 +773,11 @@ fn lambda_call(f: &Function, ctx: &RewriteContext) -> Result<Expr> {
     rewrite_expr(&mut body, ctx)?;
     let mut captured: Vec<String> = Vec::new();
     let _ = datafusion::sql::sqlparser::ast::visit_expressions(&body, |x: &Expr| {
-        if let Expr::Identifier(id) = x {
-            if !params.contains(&id.value) && !captured.contains(&id.value) {
-                captured.push(id.value.clone());
-            }
+        if let Expr::Identifier(id) = x
+            && !params.contains(&id.value)
+            && !captured.contains(&id.value)
+        {
+            captured.push(id.value.clone());
         }
         std::ops::ControlFlow::<()>::Continue(())
     });

@@ -87,32 +87,33 @@ pub fn apply(q: &mut Query, aliases: &AliasMap, ctx: &RewriteContext) -> Result<
     // ORDER BY expressions for the window functions: aliases substituted (windows cannot
     // see select-list aliases), already-rewritten expressions kept.
     let mut order: Vec<OrderByExpr> = Vec::new();
-    if let Some(ob) = &order_src {
-        if let OrderByKind::Expressions(exprs) = &ob.kind {
-            for o in exprs {
-                let mut o = o.clone();
-                if let Expr::Value(ValueWithSpan {
-                    value: Value::Number(p, _),
-                    ..
-                }) = &o.expr
-                {
-                    // Positional ORDER BY: the select item it names.
-                    let idx: usize = p.parse().unwrap_or(0);
-                    if let Some(item) = select.projection.get(idx.wrapping_sub(1)) {
-                        o.expr = match item {
-                            SelectItem::UnnamedExpr(e)
-                            | SelectItem::ExprWithAlias { expr: e, .. } => e.clone(),
-                            _ => o.expr,
-                        };
-                    }
-                } else {
-                    aliases.substitute(&mut o.expr);
-                    if matches!(o.expr, Expr::Identifier(_)) {
-                        rewrite_expr(&mut o.expr, ctx)?;
-                    }
+    if let Some(ob) = &order_src
+        && let OrderByKind::Expressions(exprs) = &ob.kind
+    {
+        for o in exprs {
+            let mut o = o.clone();
+            if let Expr::Value(ValueWithSpan {
+                value: Value::Number(p, _),
+                ..
+            }) = &o.expr
+            {
+                // Positional ORDER BY: the select item it names.
+                let idx: usize = p.parse().unwrap_or(0);
+                if let Some(item) = select.projection.get(idx.wrapping_sub(1)) {
+                    o.expr = match item {
+                        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+                            e.clone()
+                        }
+                        _ => o.expr,
+                    };
                 }
-                order.push(o);
+            } else {
+                aliases.substitute(&mut o.expr);
+                if matches!(o.expr, Expr::Identifier(_)) {
+                    rewrite_expr(&mut o.expr, ctx)?;
+                }
             }
+            order.push(o);
         }
     }
     let mut partition = Vec::new();
@@ -190,7 +191,7 @@ pub fn apply(q: &mut Query, aliases: &AliasMap, ctx: &RewriteContext) -> Result<
         sort_by: vec![],
         ..outer_select
     };
-    q.body = Box::new(SetExpr::Select(Box::new(outer_select)));
+    *q.body = SetExpr::Select(Box::new(outer_select));
     q.with = None;
     q.order_by = if has_order {
         Some(OrderBy {

@@ -187,19 +187,19 @@ fn rewrite_query_body(q: &mut Query, ctx: &RewriteContext) -> Result<()> {
         _ => AliasMap::default(),
     };
     rewrite_set_expr(&mut q.body, ctx)?;
-    if let Some(ob) = &mut q.order_by {
-        if let datafusion::sql::sqlparser::ast::OrderByKind::Expressions(exprs) = &mut ob.kind {
-            for o in exprs.iter_mut() {
-                if is_positional(&o.expr) {
-                    continue;
-                }
-                // ORDER BY may name an output alias; DataFusion resolves those itself.
-                if let Expr::Identifier(_) = &o.expr {
-                    continue;
-                }
-                aliases.substitute(&mut o.expr);
-                rewrite_expr(&mut o.expr, ctx)?;
+    if let Some(ob) = &mut q.order_by
+        && let datafusion::sql::sqlparser::ast::OrderByKind::Expressions(exprs) = &mut ob.kind
+    {
+        for o in exprs.iter_mut() {
+            if is_positional(&o.expr) {
+                continue;
             }
+            // ORDER BY may name an output alias; DataFusion resolves those itself.
+            if let Expr::Identifier(_) = &o.expr {
+                continue;
+            }
+            aliases.substitute(&mut o.expr);
+            rewrite_expr(&mut o.expr, ctx)?;
         }
     }
     super::limit_by::apply(q, &aliases, ctx)
@@ -404,10 +404,10 @@ fn references(e: &Expr, name: &str) -> bool {
     let mut found = false;
     let mut e = e.clone();
     let _ = datafusion::sql::sqlparser::ast::visit_expressions_mut(&mut e, |x: &mut Expr| {
-        if let Expr::Identifier(id) = x {
-            if id.value == name {
-                found = true;
-            }
+        if let Expr::Identifier(id) = x
+            && id.value == name
+        {
+            found = true;
         }
         std::ops::ControlFlow::<()>::Continue(())
     });
@@ -449,10 +449,10 @@ fn rewrite_table_factor(tf: &mut TableFactor, ctx: &RewriteContext) -> Result<()
             if let Some(args) = args {
                 // Table-function arguments: bare identifiers are strings (`file('x', CSV)`).
                 for a in args.args.iter_mut() {
-                    if let FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) = a {
-                        if let Expr::Identifier(id) = e {
-                            *e = lit_str(&id.value);
-                        }
+                    if let FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) = a
+                        && let Expr::Identifier(id) = e
+                    {
+                        *e = lit_str(&id.value);
                     }
                 }
                 return Ok(());

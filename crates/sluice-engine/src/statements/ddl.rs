@@ -5,7 +5,7 @@ use std::sync::Arc;
 use sluice_common::{ChType, Error, ErrorCode, Result, ch_err};
 use sluice_sql::{CreateTable, ParsedStatement, Statement};
 
-use crate::catalog::{TableKind, quote_ident};
+use crate::catalog::{TableDef, TableKind, quote_ident};
 use crate::session::{QueryOutput, Session};
 use crate::table::{ColumnDesc, DefaultKind, TableRef};
 use crate::tables::memory::MemoryTable;
@@ -187,10 +187,12 @@ async fn create_table_inner(
     catalog.add_table(
         db,
         name,
-        TableKind::Table,
-        Some(Arc::clone(&table)),
-        create_sql,
-        show,
+        TableDef {
+            kind: TableKind::Table,
+            table: Some(Arc::clone(&table)),
+            create_sql,
+            show_create: show,
+        },
         persist,
     )?;
     if let Some(batches) = select_rows {
@@ -281,10 +283,12 @@ pub async fn create_view(
     catalog.add_table(
         &db,
         &name,
-        TableKind::View { query: query_text },
-        None,
-        text.trim().to_string(),
-        show,
+        TableDef {
+            kind: TableKind::View { query: query_text },
+            table: None,
+            create_sql: text.trim().to_string(),
+            show_create: show,
+        },
         true,
     )?;
     Ok(QueryOutput::empty())
@@ -381,10 +385,12 @@ pub async fn attach(
             session.engine.catalog.add_table(
                 db,
                 table,
-                TableKind::View { query: query_text },
-                None,
-                sql.to_string(),
-                show,
+                TableDef {
+                    kind: TableKind::View { query: query_text },
+                    table: None,
+                    create_sql: sql.to_string(),
+                    show_create: show,
+                },
                 false,
             )?;
         }

@@ -77,7 +77,7 @@ impl SystemTables {
             "data_type_families" => tables::data_type_families()?,
             _ => return Ok(None),
         };
-        let batch = build_batch(schema.clone(), &rows)?;
+        let batch = build_batch(Arc::clone(&schema), &rows)?;
         let t =
             MemTable::try_new(schema, vec![vec![batch]]).map_err(crate::error::from_datafusion)?;
         Ok(Some(Arc::new(t)))

@@ -66,15 +66,3 @@ pub(crate) fn const_u64(e: &Expr) -> DfResult<u64> {
         )),
     }
 }
-
-pub(crate) fn const_string(e: &Expr) -> DfResult<String> {
-    match const_arg(e)? {
-        ScalarValue::Utf8(Some(s))
-        | ScalarValue::LargeUtf8(Some(s))
-        | ScalarValue::Utf8View(Some(s)) => Ok(s),
-        other => Err(ch(
-            ErrorCode::ILLEGAL_TYPE_OF_ARGUMENT,
-            format!("Illegal type of argument: expected a string, got {other}"),
-        )),
-    }
-}
