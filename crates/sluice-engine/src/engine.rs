@@ -69,10 +69,44 @@ impl Engine {
             .with_config(df_config)
             .with_default_features()
             .build();
-        for udf in sluice_functions::scalar_functions() {
+        // DataFusion functions sharing a name or alias with ours (e.g. its array `empty`)
+        // go entirely: otherwise they stay under their other aliases and a later
+        // `SessionStateBuilder::new_from_existing` re-registers them over ours, in hash order.
+        let udfs = sluice_functions::scalar_functions();
+        let udafs = sluice_functions::aggregate_functions();
+        let ours: HashSet<String> = udfs
+            .iter()
+            .flat_map(|u| std::iter::once(u.name().to_string()).chain(u.aliases().iter().cloned()))
+            .chain(udafs.iter().flat_map(|u| {
+                std::iter::once(u.name().to_string()).chain(u.aliases().iter().cloned())
+            }))
+            .collect();
+        let clashing_udfs: HashSet<String> = state
+            .scalar_functions()
+            .iter()
+            .filter(|(k, f)| ours.contains(*k) || ours.contains(f.name()))
+            .map(|(_, f)| f.name().to_string())
+            .collect();
+        for name in clashing_udfs {
+            let _ = datafusion::execution::registry::FunctionRegistry::deregister_udf(
+                &mut state, &name,
+            );
+        }
+        let clashing_udafs: HashSet<String> = state
+            .aggregate_functions()
+            .iter()
+            .filter(|(k, f)| ours.contains(*k) || ours.contains(f.name()))
+            .map(|(_, f)| f.name().to_string())
+            .collect();
+        for name in clashing_udafs {
+            let _ = datafusion::execution::registry::FunctionRegistry::deregister_udaf(
+                &mut state, &name,
+            );
+        }
+        for udf in udfs {
             let _ = state.register_udf(Arc::new(udf));
         }
-        for udaf in sluice_functions::aggregate_functions() {
+        for udaf in udafs {
             let _ = state.register_udaf(Arc::new(udaf));
         }
         let mut tfs = state.table_functions().clone();
@@ -88,7 +122,11 @@ impl Engine {
 
         let mut names = HashSet::new();
         let mut infos = Vec::new();
+        // Names starting with `__` are the engine's internal spellings, not user functions.
         for (name, f) in state.scalar_functions() {
+            if name.starts_with("__") {
+                continue;
+            }
             names.insert(name.clone());
             infos.push(FunctionInfo {
                 name: name.clone(),

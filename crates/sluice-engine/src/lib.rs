@@ -12,11 +12,13 @@
 //! - [`table`], [`tables`]: the table trait and the Memory/Null engines.
 //! - [`system`]: `system.*` tables. [`table_functions`]: `numbers`, `values`, `file`.
 //! - [`error`]: DataFusion → ClickHouse error mapping.
+//! - [`join_defaults`]: type defaults instead of NULL in outer joins (`join_use_nulls = 0`).
 
 pub mod catalog;
 pub mod df_catalog;
 pub mod engine;
 pub mod error;
+pub mod join_defaults;
 pub mod lambda;
 pub mod rewrite;
 pub mod rows;

@@ -14,7 +14,10 @@ use sluice_common::{CH_TYPE_KEY, ChType, Error};
 pub fn ch_field(name: &str, t: &ChType) -> FieldRef {
     let nullable = t.is_nullable() || matches!(t, ChType::Nothing);
     let mut f = Field::new(name, t.to_arrow(), nullable);
-    if t.non_nullable().needs_metadata() {
+    // Nullable types carry the name too: constant folding turns a result into a literal
+    // whose field is non-nullable when the value is not NULL, and `toTypeName` must still
+    // see `Nullable(T)`.
+    if t.is_nullable() || t.non_nullable().needs_metadata() {
         let mut md = HashMap::new();
         md.insert(CH_TYPE_KEY.to_string(), t.to_string());
         f = f.with_metadata(md);

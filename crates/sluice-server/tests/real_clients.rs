@@ -90,6 +90,11 @@ async fn debian_clickhouse_client() {
         .output()
         .is_err()
     {
+        // .ci/run installs it and sets SLUICE_REQUIRE_CLIENTS, so CI never skips.
+        assert!(
+            std::env::var_os("SLUICE_REQUIRE_CLIENTS").is_none(),
+            "clickhouse-client is required (SLUICE_REQUIRE_CLIENTS) but not installed"
+        );
         eprintln!(
             "clickhouse-client is not installed (apt-get install -y clickhouse-client); skipped"
         );

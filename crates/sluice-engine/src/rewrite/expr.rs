@@ -610,6 +610,11 @@ fn rewrite_function(f: &mut Function, ctx: &RewriteContext) -> Result<()> {
         set_function_name(f, "unnest");
         name = "unnest".into();
     }
+    if name == "map" {
+        // DataFusion's planner intercepts `map(…)` and builds its own (nullable-valued) map.
+        set_function_name(f, "__ch_map");
+        name = "__ch_map".into();
+    }
     if name == "countDistinct" {
         set_function_name(f, "uniqExact");
         name = "uniqExact".into();

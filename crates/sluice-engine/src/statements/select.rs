@@ -28,8 +28,18 @@ pub async fn run_query(session: &Session, mut query: Query) -> Result<QueryOutpu
         ))))
         .await
         .map_err(from_datafusion)?;
-    let df = datafusion::prelude::DataFrame::new(state, plan);
-    let stream = df.execute_stream().await.map_err(from_datafusion)?;
+    let plan = if session.settings.get_bool("join_use_nulls") {
+        plan
+    } else {
+        crate::join_defaults::fill_outer_join_defaults(plan).map_err(from_datafusion)?
+    };
+    let task_ctx = Arc::new(datafusion::execution::TaskContext::from(&state));
+    let physical = state
+        .create_physical_plan(&plan)
+        .await
+        .map_err(from_datafusion)?;
+    let stream =
+        crate::stream::execute_in_partition_order(physical, task_ctx).map_err(from_datafusion)?;
     let schema = output_schema(stream.schema());
     let stream = crate::stream::rename_stream(stream, Arc::clone(&schema));
     Ok(QueryOutput {

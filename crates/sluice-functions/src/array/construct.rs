@@ -28,7 +28,10 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
             .nulls(Nulls::Custom)
             .no_low_card()
             .build(),
+        // `__ch_map`: the engine's name for ClickHouse's `map(k, v, …)`, because DataFusion's
+        // SQL planner takes over any function called `map`.
         ChUdf::new("map", map_type, map)
+            .ci_aliases(&["__ch_map"])
             .nulls(Nulls::Custom)
             .no_low_card()
             .build(),

@@ -310,6 +310,24 @@ impl ScalarUDFImpl for ConvUdf {
                 self.name
             );
         }
+        if self.fail == Fail::Default {
+            // ClickHouse requires the default to have exactly the target type.
+            let idx = match self.target {
+                Target::Fixed(_) => Some(1),
+                Target::Decimal(_) => Some(2),
+                _ => None,
+            };
+            if let Some(dt) = idx
+                .and_then(|i| args.arg_fields.get(i))
+                .map(|f| arg_type(f))
+                && dt != target
+            {
+                ch_bail!(
+                    BAD_ARGUMENTS,
+                    "Default value type should be same as cast type. Expected {target}. Actual {dt}"
+                );
+            }
+        }
         Ok(field(&self.name, &self.result_type(target, &input)))
     }
 
