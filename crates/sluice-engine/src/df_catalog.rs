@@ -65,6 +65,13 @@ impl SchemaProvider for DatabaseSchema {
     }
 
     async fn table(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
+        // `t FINAL` arrives as `t` + FINAL_SUFFIX (see rewrite::query).
+        if let Some(base) = name.strip_suffix(FINAL_SUFFIX) {
+            return Ok(self
+                .catalog
+                .table(&self.db, base)
+                .and_then(|e| e.table.as_ref().and_then(|t| t.final_provider())));
+        }
         Ok(self
             .catalog
             .table(&self.db, name)
@@ -72,9 +79,14 @@ impl SchemaProvider for DatabaseSchema {
     }
 
     fn table_exist(&self, name: &str) -> bool {
-        self.catalog.table(&self.db, name).is_some()
+        let base = name.strip_suffix(FINAL_SUFFIX).unwrap_or(name);
+        self.catalog.table(&self.db, base).is_some()
     }
 }
+
+/// Appended to a table's name when the query reads it `FINAL`; the schema provider then
+/// returns [`crate::table::Table::final_provider`].
+pub const FINAL_SUFFIX: &str = "\u{1}FINAL";
 
 #[derive(Debug)]
 struct SystemSchema {

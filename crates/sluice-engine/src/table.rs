@@ -102,6 +102,11 @@ pub trait Table: Send + Sync + Debug {
     fn columns(&self) -> Vec<ColumnDesc>;
     /// DataFusion provider reading the stored columns.
     fn provider(&self) -> Arc<dyn TableProvider>;
+    /// Provider for `SELECT … FROM t FINAL` (merge-on-read with the engine's semantics);
+    /// `None` when the engine does not support `FINAL` (`ILLEGAL_FINAL`).
+    fn final_provider(&self) -> Option<Arc<dyn TableProvider>> {
+        None
+    }
     /// Appends a batch whose schema is `stored_schema(columns())`.
     fn insert(&self, batch: RecordBatch) -> Result<()>;
     /// Removes all rows.

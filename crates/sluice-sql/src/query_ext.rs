@@ -12,6 +12,7 @@
 //! | `LIMIT n WITH TIES` | `Query::fetch` with `with_ties` | [`limit_parts`] |
 //! | `0x1F` | the decimal number `31` | — |
 //! | `GLOBAL IN`, `GLOBAL JOIN`, `ALL JOIN` | plain `IN`, `JOIN` | — |
+//! | `t [AS x] FINAL` | `TableFactor::Table` with the hint `WITH (FINAL)` | [`is_final`] |
 
 use datafusion::sql::sqlparser::ast::{
     Cte, DataType, Expr, LimitClause, Query, SelectItem, SetExpr, TableFactor, Value,
@@ -121,4 +122,20 @@ pub fn limit_parts(query: &Query) -> LimitParts {
         parts.with_ties = fetch.with_ties;
     }
     parts
+}
+
+/// Whether a table reference carries ClickHouse's `FINAL` modifier (encoded as the table
+/// hint `WITH (FINAL)`).
+pub fn is_final(factor: &TableFactor) -> bool {
+    matches!(factor, TableFactor::Table { with_hints, .. }
+        if with_hints.iter().any(|h| matches!(h, Expr::Identifier(i)
+            if i.quote_style.is_none() && i.value.eq_ignore_ascii_case("FINAL"))))
+}
+
+/// Removes the `FINAL` hint from a table reference (after the engine has acted on it).
+pub fn clear_final(factor: &mut TableFactor) {
+    if let TableFactor::Table { with_hints, .. } = factor {
+        with_hints.retain(|h| !matches!(h, Expr::Identifier(i)
+            if i.quote_style.is_none() && i.value.eq_ignore_ascii_case("FINAL")));
+    }
 }

@@ -7,6 +7,7 @@
 //! - `ALL` join strictness (the default) is dropped; `ANY`/`ASOF` joins are refused with
 //!   `NOT_IMPLEMENTED`;
 //! - `USING a, b` without parentheses → `USING (a, b)`;
+//! - `t [AS x] FINAL` → `t [AS x] WITH (FINAL)` (a table hint: [`crate::query_ext::is_final`]);
 //! - `WITH expr AS name` → a marker CTE;
 //! - the LIMIT forms sqlparser lacks (`LIMIT n BY x LIMIT m`, `LIMIT a, b BY x`,
 //!   `LIMIT n WITH TIES`).
@@ -38,6 +39,7 @@ pub fn prepare_tokens(sql: &str) -> Result<Vec<TokenWithSpan>, Error> {
     tokens = rewrite_placeholders(sql, tokens);
     tokens = rewrite_global_and_strictness(sql, tokens)?;
     tokens = rewrite_using(tokens);
+    tokens = rewrite_final(tokens);
     if !tokens.first().is_some_and(|t| is_word(&t.token, "SHOW")) {
         tokens = rewrite_in_table(tokens);
     }
@@ -226,6 +228,37 @@ fn rewrite_using(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
             continue;
         }
         i += 1;
+    }
+    out
+}
+
+/// `t [AS x] FINAL` → `t [AS x] WITH (FINAL)`. `FINAL` counts as the modifier when it
+/// follows a name or `)` and ends the table expression (end, `)`, `,` or a clause/join
+/// keyword follows), so a column called `final` in a select list stays a column.
+fn rewrite_final(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+    const FOLLOWERS: &[&str] = &[
+        "WHERE", "PREWHERE", "GROUP", "ORDER", "LIMIT", "HAVING", "JOIN", "LEFT", "RIGHT",
+        "INNER", "FULL", "CROSS", "SEMI", "ANTI", "ARRAY", "SAMPLE", "SETTINGS", "FORMAT",
+        "UNION", "EXCEPT", "INTERSECT", "WINDOW", "QUALIFY", "OUTER", "PASTE", "INTO",
+    ];
+    let mut out = Vec::with_capacity(tokens.len() + 3);
+    for (i, t) in tokens.iter().enumerate() {
+        let is_final = is_word(&t.token, "FINAL")
+            && i > 0
+            && matches!(tokens[i - 1].token, Token::Word(_) | Token::RParen)
+            && !is_word(&tokens[i - 1].token, "AS")
+            && match tokens.get(i + 1).map(|n| &n.token) {
+                None | Some(Token::EOF | Token::RParen | Token::Comma | Token::SemiColon) => true,
+                Some(n) => FOLLOWERS.iter().any(|k| is_word(n, k)),
+            };
+        if is_final {
+            out.push(tok(Token::make_keyword("WITH")));
+            out.push(tok(Token::LParen));
+            out.push(t.clone());
+            out.push(tok(Token::RParen));
+        } else {
+            out.push(t.clone());
+        }
     }
     out
 }

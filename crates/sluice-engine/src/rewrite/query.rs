@@ -442,10 +442,18 @@ fn rewrite_table_with_joins(twj: &mut TableWithJoins, ctx: &RewriteContext) -> R
 }
 
 fn rewrite_table_factor(tf: &mut TableFactor, ctx: &RewriteContext) -> Result<()> {
+    let is_final = sluice_sql::is_final(tf);
+    sluice_sql::clear_final(tf);
     match tf {
         TableFactor::Table {
             name, alias, args, ..
         } => {
+            if is_final && args.is_some() {
+                return Err(sluice_common::ch_err!(
+                    ILLEGAL_FINAL,
+                    "Table function doesn't support FINAL"
+                ));
+            }
             if let Some(args) = args {
                 // Table-function arguments: bare identifiers are strings (`file('x', CSV)`).
                 for a in args.args.iter_mut() {
@@ -470,6 +478,40 @@ fn rewrite_table_factor(tf: &mut TableFactor, ctx: &RewriteContext) -> Result<()
                 [d, t] => (d.clone(), t.clone()),
                 _ => return Ok(()),
             };
+            if is_final {
+                let engine = match ctx.catalog.table(&db, &table) {
+                    Some(e) => match (&e.kind, &e.table) {
+                        (TableKind::Table, Some(t)) if t.final_provider().is_some() => None,
+                        (TableKind::Table, Some(t)) => Some(t.engine().to_string()),
+                        _ => Some("View".to_string()),
+                    },
+                    None if db == "system" => Some(format!("System{}", camel_case(&table))),
+                    None => None, // unknown table: planning reports UNKNOWN_TABLE
+                };
+                if let Some(engine) = engine {
+                    return Err(sluice_common::ch_err!(
+                        ILLEGAL_FINAL,
+                        "Storage {engine} doesn't support FINAL"
+                    ));
+                }
+                // Read through the FINAL provider under the table's own name.
+                if alias.is_none() {
+                    *alias = Some(datafusion::sql::sqlparser::ast::TableAlias {
+                        explicit: true,
+                        name: Ident::new(table.clone()),
+                        columns: vec![],
+                        at: None,
+                    });
+                }
+                if let Some(ObjectNamePart::Identifier(last)) = name.0.last_mut() {
+                    last.value = format!("{table}{}", crate::df_catalog::FINAL_SUFFIX);
+                }
+            }
+            let physical = if is_final {
+                format!("{table}{}", crate::df_catalog::FINAL_SUFFIX)
+            } else {
+                table.clone()
+            };
             if let Some(entry) = ctx.catalog.table(&db, &table) {
                 if let (TableKind::Table, Some(t)) = (&entry.kind, &entry.table) {
                     let cols = t.columns();
@@ -483,7 +525,15 @@ fn rewrite_table_factor(tf: &mut TableFactor, ctx: &RewriteContext) -> Result<()
                         }
                     }
                     if !alias_cols.is_empty() {
-                        *tf = alias_columns_table(&db, &table, alias.clone(), &alias_cols, ctx)?;
+                        let alias = alias.clone().or_else(|| {
+                            Some(datafusion::sql::sqlparser::ast::TableAlias {
+                                explicit: true,
+                                name: Ident::new(table.clone()),
+                                columns: vec![],
+                                at: None,
+                            })
+                        });
+                        *tf = alias_columns_table(&db, &physical, alias, &alias_cols, ctx)?;
                     }
                     return Ok(());
                 }
@@ -535,6 +585,18 @@ fn rewrite_table_factor(tf: &mut TableFactor, ctx: &RewriteContext) -> Result<()
         } => rewrite_table_with_joins(table_with_joins, ctx),
         _ => Ok(()),
     }
+}
+
+/// `one` → `One`, `table_engines` → `TableEngines` (system storage names in errors).
+fn camel_case(s: &str) -> String {
+    s.split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
 }
 
 #[allow(dead_code)]
