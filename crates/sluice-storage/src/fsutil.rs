@@ -1,0 +1,63 @@
+//! Durable file-system steps: fsync of files and directories, atomic small-file writes,
+//! and I/O errors as ClickHouse exceptions.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::Path;
+
+use sluice_common::{Error, ErrorCode};
+
+/// An I/O error on `path` as a ClickHouse exception.
+pub(crate) fn io_err(what: &str, path: &Path, e: std::io::Error) -> Error {
+    let code = match e.kind() {
+        std::io::ErrorKind::NotFound => ErrorCode::FILE_DOESNT_EXIST,
+        _ => ErrorCode::CANNOT_OPEN_FILE,
+    };
+    Error::new(code, format!("Cannot {what} {}: {e}", path.display()))
+}
+
+/// fsync of a directory, so renames and creations inside it are durable.
+pub(crate) fn fsync_dir(path: &Path) -> sluice_common::Result<()> {
+    let f = File::open(path).map_err(|e| io_err("open directory", path, e))?;
+    f.sync_all().map_err(|e| {
+        Error::new(
+            ErrorCode::CANNOT_FSYNC,
+            format!("Cannot fsync {}: {e}", path.display()),
+        )
+    })
+}
+
+/// Writes `bytes` to `path` atomically: a temporary sibling, fsync, rename, fsync of the
+/// directory.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> sluice_common::Result<()> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| Error::internal(format!("{} has no parent", path.display())))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!("tmp_{name}"));
+    {
+        let mut f = File::create(&tmp).map_err(|e| io_err("create", &tmp, e))?;
+        f.write_all(bytes).map_err(|e| io_err("write", &tmp, e))?;
+        f.sync_all().map_err(|e| {
+            Error::new(
+                ErrorCode::CANNOT_FSYNC,
+                format!("Cannot fsync {}: {e}", tmp.display()),
+            )
+        })?;
+    }
+    fs::rename(&tmp, path).map_err(|e| io_err("rename", &tmp, e))?;
+    fsync_dir(dir)
+}
+
+/// Test hook: when the environment variable `SLUICE_STORAGE_FAILPOINT` names `point`, the
+/// process aborts there (crash tests kill the process at each commit step this way).
+pub(crate) fn failpoint(point: &str) {
+    if let Ok(v) = std::env::var("SLUICE_STORAGE_FAILPOINT")
+        && v.split(',').any(|p| p == point)
+    {
+        std::process::abort();
+    }
+}

@@ -1,0 +1,374 @@
+//! `MergeTreeTable::insert`: sort by the key, split by partition (and
+//! `max_insert_block_size` rows), apply the engine to the block (`optimize_on_insert`),
+//! deduplicate, throttle when a partition has too many parts, and write each piece as a
+//! durable part.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use datafusion::arrow::array::{ArrayRef, AsArray, RecordBatch, UInt32Array};
+use datafusion::arrow::compute::{cast, take_record_batch};
+use datafusion::arrow::datatypes::{DataType, TimeUnit, TimestampSecondType};
+use datafusion::arrow::row::{RowConverter, SortField};
+use sluice_common::{Error, ErrorCode, Result};
+
+use crate::dedup::block_id;
+use crate::info::PartInfo;
+use crate::kway::{Chunk, KeyEncoder, sort_indices};
+use crate::manifest::{BlockId, SourceOffset};
+use crate::part::Part;
+use crate::part_io::{PartMeta, PartWriter};
+use crate::part_name::PartName;
+use crate::partition::PartitionValue;
+use crate::semantics::{Mode, Semantics};
+use crate::source::InsertOptions;
+use crate::table::MergeTreeTable;
+
+/// ClickHouse's default `max_insert_block_size`.
+pub const MAX_INSERT_BLOCK_SIZE: usize = 1_048_449;
+
+fn arrow_err(e: impl std::fmt::Display) -> Error {
+    Error::new(ErrorCode::LOGICAL_ERROR, format!("insert: {e}"))
+}
+
+/// Splits `batch` by partition key value, keeping row order within each piece.
+pub(crate) fn split_by_partition(
+    batch: &RecordBatch,
+    key: Option<&Arc<dyn crate::expr::BatchExpr>>,
+) -> Result<Vec<(PartitionValue, RecordBatch)>> {
+    let Some(key) = key else {
+        return Ok(vec![(PartitionValue::all(), batch.clone())]);
+    };
+    let cols = key.eval(batch)?;
+    if cols.is_empty() {
+        return Ok(vec![(PartitionValue::all(), batch.clone())]);
+    }
+    let conv = RowConverter::new(
+        cols.iter()
+            .map(|c| SortField::new(c.data_type().clone()))
+            .collect(),
+    )
+    .map_err(arrow_err)?;
+    let rows = conv.convert_columns(&cols).map_err(arrow_err)?;
+    let mut groups: HashMap<&[u8], Vec<u32>> = HashMap::new();
+    let mut order: Vec<&[u8]> = Vec::new();
+    for i in 0..batch.num_rows() {
+        let k = rows.row(i).data();
+        groups
+            .entry(k)
+            .or_insert_with(|| {
+                order.push(k);
+                Vec::new()
+            })
+            .push(i as u32);
+    }
+    let mut out = Vec::with_capacity(order.len());
+    for k in order {
+        let idx = &groups[k];
+        let value = PartitionValue::of_row(&cols, idx[0] as usize)?;
+        let piece = if idx.len() == batch.num_rows() {
+            batch.clone()
+        } else {
+            take_record_batch(batch, &UInt32Array::from(idx.clone())).map_err(arrow_err)?
+        };
+        out.push((value, piece));
+    }
+    // Partition ids order pieces as ClickHouse numbers their blocks (first appearance).
+    Ok(out)
+}
+
+/// TTL values of a batch as unix seconds.
+pub(crate) fn ttl_seconds(col: &ArrayRef) -> Result<Vec<Option<i64>>> {
+    let ts = cast(col, &DataType::Timestamp(TimeUnit::Second, None)).map_err(|e| {
+        Error::new(
+            ErrorCode::BAD_ARGUMENTS,
+            format!("TTL expression result column should have DateTime or Date type: {e}"),
+        )
+    })?;
+    Ok(ts.as_primitive::<TimestampSecondType>().iter().collect())
+}
+
+fn ttl_range(table: &MergeTreeTable, batch: &RecordBatch) -> Result<Option<(i64, i64)>> {
+    let Some(ttl) = table.spec.read().ttl.clone() else {
+        return Ok(None);
+    };
+    let cols = ttl.eval(batch)?;
+    let Some(col) = cols.first() else {
+        return Ok(None);
+    };
+    let secs: Vec<i64> = ttl_seconds(col)?.into_iter().flatten().collect();
+    Ok(secs.iter().min().copied().zip(secs.iter().max().copied()))
+}
+
+/// Sorts a piece by the sorting key and applies the engine's row combining.
+pub(crate) fn sort_and_combine(
+    batch: &RecordBatch,
+    encoder: &mut KeyEncoder,
+    semantics: &Semantics,
+) -> Result<RecordBatch> {
+    let rows = encoder.encode(batch)?;
+    let idx = sort_indices(&rows);
+    let sorted_already = idx.iter().enumerate().all(|(i, &j)| i as u32 == j);
+    let sorted = if sorted_already {
+        batch.clone()
+    } else {
+        take_record_batch(batch, &UInt32Array::from(idx.clone())).map_err(arrow_err)?
+    };
+    if !semantics.combines() {
+        return Ok(sorted);
+    }
+    let mut groups = Vec::new();
+    let mut start = 0usize;
+    for i in 1..=idx.len() {
+        if i == idx.len() || rows.row(idx[i] as usize) != rows.row(idx[start] as usize) {
+            groups.push(start..i);
+            start = i;
+        }
+    }
+    semantics.apply(
+        Chunk {
+            batch: sorted,
+            groups,
+        },
+        Mode::Merge,
+    )
+}
+
+impl MergeTreeTable {
+    /// Durable insert: sorts by the key, splits by partition (and max_insert_block_size
+    /// rows), writes parts `tmp_*` → fsync → rename → fsync of the directory. Returns the
+    /// parts written (empty when everything was deduplicated). Blocking.
+    pub fn insert(&self, batch: RecordBatch, opts: InsertOptions) -> Result<Vec<PartInfo>> {
+        if batch.num_rows() == 0 {
+            return Ok(Vec::new());
+        }
+        let spec = self.spec();
+        let schema = Arc::clone(&spec.schema);
+        let renames = HashMap::new();
+        let mut batch = crate::defaults::adapt_batch(&batch, &schema, &renames)?;
+        // Rows already past their TTL are not written (as ClickHouse's TTL merge right
+        // after the insert would remove them).
+        if let Some(ttl) = &spec.ttl {
+            let now = chrono::Utc::now().timestamp();
+            if let Some(col) = ttl.eval(&batch)?.first() {
+                let keep: datafusion::arrow::array::BooleanArray = ttl_seconds(col)?
+                    .into_iter()
+                    .map(|v| Some(v.is_none_or(|t| t > now)))
+                    .collect();
+                if keep.true_count() < batch.num_rows() {
+                    batch = datafusion::arrow::compute::filter_record_batch(&batch, &keep)
+                        .map_err(arrow_err)?;
+                }
+            }
+            if batch.num_rows() == 0 {
+                return Ok(Vec::new());
+            }
+        }
+        let merger = self.merger.read().clone();
+        let semantics = Semantics::new(&spec.engine, &schema, &spec.sorting_key_columns, merger)?;
+        let mut encoder = KeyEncoder::new(spec.sorting_key.clone());
+        let level = if semantics.combines() { 1 } else { 0 };
+
+        let mut pieces = Vec::new();
+        for (pv, piece) in split_by_partition(&batch, spec.partition_key.as_ref())? {
+            let mut offset = 0;
+            while offset < piece.num_rows() {
+                let len = (piece.num_rows() - offset).min(MAX_INSERT_BLOCK_SIZE);
+                let part = sort_and_combine(&piece.slice(offset, len), &mut encoder, &semantics)?;
+                pieces.push((pv.clone(), part));
+                offset += len;
+            }
+        }
+        let window = spec.settings.non_replicated_deduplication_window as usize;
+        let dedup = opts.deduplicate && window > 0;
+        let mut ids = Vec::with_capacity(pieces.len());
+        for (i, (pv, piece)) in pieces.iter().enumerate() {
+            ids.push(if dedup {
+                Some(block_id(&pv.id, opts.dedup_token.as_deref(), i, piece)?)
+            } else {
+                None
+            });
+        }
+        self.throttle(&pieces, &spec.settings)?;
+
+        // Reserve block numbers and deduplication ids.
+        let mut todo = Vec::new();
+        {
+            let mut st = self.state.write();
+            for ((pv, piece), id) in pieces.into_iter().zip(ids) {
+                if let Some(id) = &id {
+                    if st.dedup.contains(id) {
+                        tracing::info!("block {id} already exists; ignoring it");
+                        continue;
+                    }
+                    st.dedup.add_pending(id);
+                }
+                todo.push((pv, piece, id));
+            }
+            if todo.is_empty() {
+                return Ok(Vec::new());
+            }
+            let first = match self.blocks.lock().allocate(todo.len() as i64) {
+                Ok(f) => f,
+                Err(e) => {
+                    for (_, _, id) in &todo {
+                        if let Some(id) = id {
+                            st.dedup.remove_pending(id);
+                        }
+                    }
+                    return Err(e);
+                }
+            };
+            for i in 0..todo.len() {
+                st.in_flight_blocks.insert(first + i as i64);
+            }
+            let blocks: Vec<i64> = (0..todo.len() as i64).map(|i| first + i).collect();
+            drop(st);
+            self.write_pieces(todo, blocks, level, &opts, window)
+        }
+    }
+
+    fn write_pieces(
+        &self,
+        todo: Vec<(PartitionValue, RecordBatch, Option<String>)>,
+        blocks: Vec<i64>,
+        level: u32,
+        opts: &InsertOptions,
+        window: usize,
+    ) -> Result<Vec<PartInfo>> {
+        let spec = self.spec();
+        let partition_columns = spec
+            .partition_key
+            .as_ref()
+            .map(|k| k.columns())
+            .unwrap_or_default();
+        let mut written = Vec::new();
+        let mut result = Ok(());
+        let mut done = 0;
+        for ((pv, piece, id), &block) in todo.iter().zip(&blocks) {
+            let name = PartName {
+                partition_id: pv.id.clone(),
+                min_block: block,
+                max_block: block,
+                level,
+                mutation: None,
+            };
+            let r = (|| -> Result<Arc<Part>> {
+                let mut w = PartWriter::create(
+                    &self.dir,
+                    "insert",
+                    name.clone(),
+                    Arc::clone(&spec.schema),
+                    spec.settings.index_granularity,
+                )?;
+                w.write(piece)?;
+                let meta = PartMeta {
+                    partition: pv.text.clone(),
+                    block_ids: id
+                        .iter()
+                        .map(|id| BlockId {
+                            block,
+                            id: id.clone(),
+                        })
+                        .collect(),
+                    source_offsets: opts
+                        .source_offsets
+                        .iter()
+                        .map(|(k, o)| SourceOffset {
+                            key: k.clone(),
+                            next_offset: *o,
+                        })
+                        .collect(),
+                    partition_columns: partition_columns.clone(),
+                    ttl_range: ttl_range(self, piece)?,
+                    has_lightweight_delete: false,
+                };
+                let (manifest, dir) = w.commit(meta)?;
+                Ok(Arc::new(Part::new(name.clone(), dir, manifest)))
+            })();
+            match r {
+                Ok(part) => {
+                    let mut st = self.state.write();
+                    st.in_flight_blocks.remove(&block);
+                    if let Some(id) = id {
+                        st.dedup.commit(
+                            BlockId {
+                                block,
+                                id: id.clone(),
+                            },
+                            window,
+                        );
+                    }
+                    written.push(crate::info::PartInfo::of(&part, true, 0));
+                    st.active.insert(part.name.clone(), part);
+                    done += 1;
+                }
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        if result.is_err() {
+            let mut st = self.state.write();
+            for ((_, _, id), block) in todo.iter().zip(&blocks).skip(done) {
+                st.in_flight_blocks.remove(block);
+                if let Some(id) = id {
+                    st.dedup.remove_pending(id);
+                }
+            }
+        }
+        self.wake_merges();
+        result.map(|_| written)
+    }
+
+    /// Delays or rejects an insert when a target partition has too many active parts.
+    fn throttle(
+        &self,
+        pieces: &[(PartitionValue, RecordBatch)],
+        settings: &crate::settings::MergeTreeSettings,
+    ) -> Result<()> {
+        let (max_in_partition, total) = {
+            let st = self.state.read();
+            let mut worst = 0u64;
+            for (pv, _) in pieces {
+                let n = st.active.keys().filter(|n| n.partition_id == pv.id).count() as u64;
+                worst = worst.max(n);
+            }
+            (worst, st.active.len() as u64)
+        };
+        if total >= settings.max_parts_in_total {
+            return Err(Error::new(
+                ErrorCode::TOO_MANY_PARTS,
+                format!(
+                    "Too many parts ({total}) in all partitions in total in table '{}'. This indicates wrong choice of partition key. The threshold can be modified with 'max_parts_in_total' setting in <merge_tree> element in config.xml or with per-table setting",
+                    self.dir.display()
+                ),
+            ));
+        }
+        if max_in_partition >= settings.parts_to_throw_insert {
+            return Err(Error::new(
+                ErrorCode::TOO_MANY_PARTS,
+                format!(
+                    "Too many parts ({max_in_partition}). Merges are processing significantly slower than inserts"
+                ),
+            ));
+        }
+        if max_in_partition >= settings.parts_to_delay_insert {
+            let over = max_in_partition - settings.parts_to_delay_insert + 1;
+            let span = (settings.parts_to_throw_insert - settings.parts_to_delay_insert).max(1);
+            let max_ms = settings.max_delay_to_insert * 1000;
+            let min_ms = settings.min_delay_to_insert_ms;
+            let ms = min_ms + (max_ms.saturating_sub(min_ms)) * over / span;
+            self.wake_merges();
+            std::thread::sleep(Duration::from_millis(ms.min(max_ms.max(min_ms))));
+        }
+        Ok(())
+    }
+}
+
+/// Number of rows per merged chunk.
+pub(crate) fn block_size(settings: &crate::settings::MergeTreeSettings) -> usize {
+    settings.merge_max_block_size.max(1) as usize
+}

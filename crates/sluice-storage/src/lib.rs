@@ -1,0 +1,56 @@
+//! Sluice's storage engine: the MergeTree family on Parquet parts.
+//!
+//! Entry point: [`MergeTreeTable::open`] with a [`TableSpec`]; then
+//! [`MergeTreeTable::insert`], [`MergeTreeTable::provider`] (queries, `FINAL`),
+//! [`MergeTreeTable::optimize`], partition operations, mutations and `ALTER`.
+//!
+//! Module map:
+//! - [`expr`]: [`BatchExpr`] / [`StateMerger`], the hooks the engine implements.
+//! - [`engine_kind`], [`spec`], [`settings`]: table definition and MergeTree settings.
+//! - [`part_name`], [`manifest`], `part_io`, [`part`]: parts on disk.
+//! - `partition`, `siphash`: partition ids as ClickHouse computes them.
+//! - `insert`, `dedup`, `block_counter`: durable inserts and deduplication.
+//! - `kway`, `semantics`, `merge_task`, `scheduler`: merges and `FINAL`.
+//! - `ops`, `mutation`: OPTIMIZE, TRUNCATE, partitions, mutations, ALTER.
+//! - [`provider`], `scan_exec`, `stats`: reads with pruning.
+//! - `recovery`: start-up repair; [`info`]: system table rows.
+
+mod accepted_unused;
+mod block_counter;
+mod dedup;
+pub mod defaults;
+pub mod engine_kind;
+pub mod expr;
+mod fsutil;
+pub mod info;
+mod insert;
+mod kway;
+pub mod manifest;
+mod merge_task;
+mod mutation;
+mod ops;
+pub mod part;
+mod part_io;
+pub mod part_name;
+mod partition;
+pub mod provider;
+mod recovery;
+mod scan_exec;
+mod scheduler;
+mod semantics;
+pub mod settings;
+mod siphash;
+pub mod source;
+pub mod spec;
+mod stats;
+mod table;
+
+pub use engine_kind::MergeTreeEngine;
+pub use expr::{BatchExpr, StateMerger};
+pub use info::{DetachedPartInfo, MergeInfo, MutationInfo, PartInfo};
+pub use insert::MAX_INSERT_BLOCK_SIZE;
+pub use part_name::PartName;
+pub use settings::{ACCEPTED_UNUSED, MergeTreeSettings};
+pub use source::{InsertOptions, SourceKey};
+pub use spec::TableSpec;
+pub use table::MergeTreeTable;

@@ -1,0 +1,356 @@
+//! Mutations: `ALTER TABLE … DELETE WHERE`, lightweight `DELETE FROM`, `ALTER TABLE …
+//! UPDATE … WHERE` rewrite every affected part as `<part>_<mutation>` (a part that covers
+//! the old one), and `ALTER … ADD/DROP/MODIFY/RENAME COLUMN` change the schema that old
+//! parts are read with. Mutations run synchronously and are listed in `system.mutations`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch};
+use datafusion::arrow::compute::kernels::zip::zip;
+use datafusion::arrow::compute::{cast, filter_record_batch};
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use sluice_common::{Error, ErrorCode, Result};
+
+use crate::defaults::convert_column;
+use crate::expr::BatchExpr;
+use crate::fsutil::write_atomic;
+use crate::info::MutationInfo;
+use crate::insert::block_size;
+use crate::manifest::SourceOffset;
+use crate::part::Part;
+use crate::part_io::{PartMeta, PartWriter, link_part, read_part};
+use crate::part_name::PartName;
+use crate::table::MergeTreeTable;
+
+/// File keeping column renames (old name → new name), applied to older parts.
+pub(crate) const RENAMES_FILE: &str = "renames.json";
+
+fn arrow_err(e: impl std::fmt::Display) -> Error {
+    Error::new(ErrorCode::LOGICAL_ERROR, format!("mutation: {e}"))
+}
+
+/// The predicate's result as a mask (NULL = false).
+fn mask_of(predicate: &dyn BatchExpr, batch: &RecordBatch) -> Result<BooleanArray> {
+    let cols = predicate.eval(batch)?;
+    let col = cols
+        .first()
+        .ok_or_else(|| Error::internal("mutation predicate returned no column"))?;
+    let b = if col.data_type() == &DataType::Boolean {
+        Arc::clone(col)
+    } else {
+        cast(col, &DataType::Boolean).map_err(|e| {
+            Error::new(
+                ErrorCode::ILLEGAL_TYPE_OF_ARGUMENT,
+                format!("Illegal type {} of column for filter: {e}", col.data_type()),
+            )
+        })?
+    };
+    Ok(b.as_boolean()
+        .iter()
+        .map(|v| Some(v.unwrap_or(false)))
+        .collect())
+}
+
+enum MutationKind {
+    Delete(Arc<dyn BatchExpr>),
+    LightweightDelete(Arc<dyn BatchExpr>),
+    Update(Vec<(String, Arc<dyn BatchExpr>)>, Arc<dyn BatchExpr>),
+    /// ALTER of columns: parts keep their data under a new name.
+    Relink,
+}
+
+impl MergeTreeTable {
+    /// `ALTER TABLE … DELETE WHERE predicate` / `DELETE FROM … WHERE`: rewrites the parts
+    /// holding matching rows without them.
+    pub fn mutate_delete(&self, predicate: Arc<dyn BatchExpr>) -> Result<()> {
+        let command = format!("(DELETE WHERE {})", predicate.text());
+        let _ops = self.ops_lock.lock();
+        self.mutate(MutationKind::Delete(predicate), command)
+    }
+
+    /// Lightweight `DELETE FROM t WHERE predicate`: like `mutate_delete`, and parts that
+    /// lost rows are flagged `has_lightweight_delete`.
+    pub fn lightweight_delete(&self, predicate: Arc<dyn BatchExpr>) -> Result<()> {
+        let command = format!("(UPDATE _row_exists = 0 WHERE {})", predicate.text());
+        let _ops = self.ops_lock.lock();
+        self.mutate(MutationKind::LightweightDelete(predicate), command)
+    }
+
+    /// `ALTER TABLE … UPDATE col = expr, … WHERE predicate`.
+    pub fn mutate_update(
+        &self,
+        assignments: Vec<(String, Arc<dyn BatchExpr>)>,
+        predicate: Arc<dyn BatchExpr>,
+    ) -> Result<()> {
+        let schema = self.schema();
+        for (c, _) in &assignments {
+            if schema.index_of(c).is_err() {
+                return Err(Error::new(
+                    ErrorCode::NO_SUCH_COLUMN_IN_TABLE,
+                    format!("There is no column {c} in table"),
+                ));
+            }
+        }
+        let sets: Vec<String> = assignments
+            .iter()
+            .map(|(c, e)| format!("{c} = {}", e.text()))
+            .collect();
+        let command = format!("(UPDATE {} WHERE {})", sets.join(", "), predicate.text());
+        let _ops = self.ops_lock.lock();
+        self.mutate(MutationKind::Update(assignments, predicate), command)
+    }
+
+    /// Runs a mutation; the caller holds `ops_lock`.
+    fn mutate(&self, kind: MutationKind, command: String) -> Result<()> {
+        let version = self.blocks.lock().allocate(1)?;
+        let parts: Vec<Arc<Part>> = self
+            .active_parts()
+            .into_iter()
+            .filter(|p| p.name.data_version() < version && p.rows() > 0)
+            .collect();
+        let mut info = MutationInfo {
+            mutation_id: format!("mutation_{version}.txt"),
+            command,
+            create_time: chrono::Utc::now().timestamp(),
+            finish_time: 0,
+            block_numbers_partition_id: vec![String::new()],
+            block_numbers_number: vec![version],
+            parts_to_do_names: parts.iter().map(|p| p.name.to_string()).collect(),
+            parts_to_do: parts.len() as i64,
+            is_done: false,
+            is_killed: false,
+            latest_failed_part: String::new(),
+            latest_fail_time: 0,
+            latest_fail_reason: String::new(),
+            latest_fail_error_code_name: String::new(),
+        };
+        self.state.write().mutations.push(info.clone());
+        let result = self.mutate_parts(&kind, &parts, version);
+        match &result {
+            Ok(()) => {
+                info.is_done = true;
+                info.finish_time = chrono::Utc::now().timestamp();
+                info.parts_to_do = 0;
+                info.parts_to_do_names.clear();
+            }
+            Err(e) => {
+                info.latest_fail_time = chrono::Utc::now().timestamp();
+                info.latest_fail_reason = e.to_clickhouse_string();
+                info.latest_fail_error_code_name = e.code.name().to_string();
+                info.is_killed = true;
+            }
+        }
+        let mut st = self.state.write();
+        if let Some(m) = st
+            .mutations
+            .iter_mut()
+            .find(|m| m.mutation_id == info.mutation_id)
+        {
+            *m = info;
+        }
+        result
+    }
+
+    fn mutate_parts(&self, kind: &MutationKind, parts: &[Arc<Part>], version: i64) -> Result<()> {
+        let spec = self.spec();
+        let bs = block_size(&spec.settings);
+        let mut replaced: Vec<(Arc<Part>, Arc<Part>)> = Vec::new();
+        for sp in self.sources(parts) {
+            let p = &sp.part;
+            let name = PartName {
+                mutation: Some(version),
+                ..p.name.clone()
+            };
+            let predicate = match kind {
+                MutationKind::Delete(pred)
+                | MutationKind::LightweightDelete(pred)
+                | MutationKind::Update(_, pred) => Some(pred),
+                MutationKind::Relink => None,
+            };
+            // Parts without matching rows keep their data under the new name.
+            let mut affected = false;
+            if let Some(pred) = predicate {
+                for b in read_part(&p.dir, &spec.schema, &sp.renames, &sp.defaults, bs)? {
+                    if mask_of(pred.as_ref(), &b?)?.true_count() > 0 {
+                        affected = true;
+                        break;
+                    }
+                }
+            }
+            crate::fsutil::failpoint("mutation_before_commit");
+            if !affected {
+                let (manifest, dir) = link_part(&self.dir, &p.dir, &p.manifest, &name, |_| {})?;
+                replaced.push((Arc::clone(p), Arc::new(Part::new(name, dir, manifest))));
+                continue;
+            }
+            let mut writer = PartWriter::create(
+                &self.dir,
+                "mut",
+                name.clone(),
+                Arc::clone(&spec.schema),
+                spec.settings.index_granularity,
+            )?;
+            for b in read_part(&p.dir, &spec.schema, &sp.renames, &sp.defaults, bs)? {
+                let b = b?;
+                let out = match kind {
+                    MutationKind::Delete(pred) | MutationKind::LightweightDelete(pred) => {
+                        let mask = mask_of(pred.as_ref(), &b)?;
+                        let keep = datafusion::arrow::compute::not(&mask).map_err(arrow_err)?;
+                        filter_record_batch(&b, &keep).map_err(arrow_err)?
+                    }
+                    MutationKind::Update(sets, pred) => {
+                        let mask = mask_of(pred.as_ref(), &b)?;
+                        apply_update(&b, &spec.schema, sets, &mask)?
+                    }
+                    MutationKind::Relink => b,
+                };
+                writer.write(&out)?;
+            }
+            let meta = PartMeta {
+                partition: p.manifest.partition.clone(),
+                block_ids: p.manifest.block_ids.clone(),
+                source_offsets: p
+                    .manifest
+                    .source_offsets
+                    .iter()
+                    .map(|o| SourceOffset {
+                        key: o.key.clone(),
+                        next_offset: o.next_offset,
+                    })
+                    .collect(),
+                partition_columns: spec
+                    .partition_key
+                    .as_ref()
+                    .map(|k| k.columns())
+                    .unwrap_or_default(),
+                ttl_range: p.manifest.ttl_min.zip(p.manifest.ttl_max),
+                has_lightweight_delete: p.manifest.has_lightweight_delete
+                    || matches!(kind, MutationKind::LightweightDelete(_)),
+            };
+            let (manifest, dir) = writer.commit(meta)?;
+            replaced.push((Arc::clone(p), Arc::new(Part::new(name, dir, manifest))));
+        }
+        let mut st = self.state.write();
+        for (old, new) in replaced {
+            self.swap_parts(&mut st, &[old], vec![new]);
+        }
+        Ok(())
+    }
+
+    /// Renames that apply to a part: those whose old name the part has and whose new name
+    /// it lacks.
+    pub(crate) fn part_renames(&self, part: &Part) -> HashMap<String, String> {
+        let st = self.state.read();
+        let mut out = HashMap::new();
+        for (from, to) in st.renames.iter() {
+            if part.manifest.column(from).is_some() && part.manifest.column(to).is_none() {
+                out.insert(from.clone(), to.clone());
+            }
+        }
+        out
+    }
+
+    /// `ALTER TABLE … ADD/DROP/MODIFY/RENAME COLUMN`: the new stored schema; `renames` are
+    /// (old name, new name) pairs. Parts are not rewritten: older parts are read with the
+    /// new schema (missing columns = type default, casts where types changed).
+    pub fn alter_schema(
+        &self,
+        new_schema: SchemaRef,
+        renames: Vec<(String, String)>,
+    ) -> Result<()> {
+        let _ops = self.ops_lock.lock();
+        let old_schema = self.schema();
+        // RENAME, MODIFY and DROP are mutations in ClickHouse (parts get a new data version);
+        // ADD is metadata only.
+        let is_mutation = !renames.is_empty()
+            || old_schema
+                .fields()
+                .iter()
+                .any(|f| match new_schema.field_with_name(f.name()) {
+                    Ok(nf) => nf.data_type() != f.data_type(),
+                    Err(_) => true,
+                });
+        // Check that every retyped column converts.
+        let old = self.schema();
+        for f in new_schema.fields() {
+            if let Ok(of) = old.field_with_name(f.name())
+                && of.data_type() != f.data_type()
+                && !datafusion::arrow::compute::can_cast_types(of.data_type(), f.data_type())
+            {
+                return Err(Error::new(
+                    ErrorCode::CANNOT_CONVERT_TYPE,
+                    format!(
+                        "Cannot convert column {} from {} to {}",
+                        f.name(),
+                        sluice_common::ChType::from_field(of),
+                        sluice_common::ChType::from_field(f)
+                    ),
+                ));
+            }
+        }
+        {
+            let mut st = self.state.write();
+            for (from, to) in renames {
+                // A chain a → b → c maps a straight to c.
+                for (_, t) in st.renames.iter_mut() {
+                    if *t == from {
+                        *t = to.clone();
+                    }
+                }
+                st.renames.insert(from, to);
+            }
+            let list: Vec<(String, String)> = st
+                .renames
+                .iter()
+                .map(|(a, b)| (a.clone(), b.clone()))
+                .collect();
+            let bytes =
+                serde_json::to_vec(&list).map_err(|e| Error::internal(format!("renames: {e}")))?;
+            write_atomic(&self.dir.join(RENAMES_FILE), &bytes)?;
+        }
+        let command = {
+            let added: Vec<String> = new_schema
+                .fields()
+                .iter()
+                .filter(|f| old_schema.field_with_name(f.name()).is_err())
+                .map(|f| f.name().clone())
+                .collect();
+            format!("(ALTER COLUMNS {})", added.join(", "))
+        };
+        self.spec.write().schema = new_schema;
+        if is_mutation {
+            self.mutate(MutationKind::Relink, command)?;
+        }
+        Ok(())
+    }
+}
+
+fn apply_update(
+    batch: &RecordBatch,
+    schema: &SchemaRef,
+    sets: &[(String, Arc<dyn BatchExpr>)],
+    mask: &BooleanArray,
+) -> Result<RecordBatch> {
+    let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
+    for (name, expr) in sets {
+        let idx = schema.index_of(name).map_err(|_| {
+            Error::new(
+                ErrorCode::NO_SUCH_COLUMN_IN_TABLE,
+                format!("There is no column {name} in table"),
+            )
+        })?;
+        let vals = expr.eval(batch)?;
+        let v = vals
+            .first()
+            .ok_or_else(|| Error::internal("update expression returned no column"))?;
+        let v = convert_column(v, schema.field(idx))?;
+        if v.len() != batch.num_rows() {
+            return Err(Error::internal(
+                "update expression returned a wrong number of rows",
+            ));
+        }
+        columns[idx] = zip(mask, &v, &batch.column(idx)).map_err(arrow_err)?;
+    }
+    RecordBatch::try_new(Arc::clone(schema), columns).map_err(arrow_err)
+}

@@ -1,0 +1,449 @@
+//! Writing a part (`tmp_*` directory → Parquet + manifest → fsync → rename → fsync of the
+//! table directory) and reading one back as batches in the table's current schema.
+
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::hash::Hasher;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use datafusion::arrow::array::{ArrayRef, RecordBatch};
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::functions_aggregate::min_max::{MaxAccumulator, MinAccumulator};
+use datafusion::logical_expr::Accumulator;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
+use sluice_common::{ChType, Error, ErrorCode, Result};
+use twox_hash::XxHash64;
+
+use crate::fsutil::{failpoint, fsync_dir, io_err};
+use crate::manifest::{ColumnManifest, DATA_FILE, MANIFEST_FILE, MANIFEST_FORMAT, Manifest};
+use crate::part_name::PartName;
+use crate::stats::column_stats;
+
+/// Granules per Parquet row group.
+const GRANULES_PER_ROW_GROUP: u64 = 16;
+
+fn parquet_err(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::new(
+        ErrorCode::CORRUPTED_DATA,
+        format!("Parquet error in {}: {e}", path.display()),
+    )
+}
+
+/// A `Write` that hashes what passes through (xxHash64 of the whole file).
+struct HashingWrite {
+    inner: BufWriter<File>,
+    hasher: XxHash64,
+    written: u64,
+}
+
+impl Write for HashingWrite {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.write(&buf[..n]);
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// What the caller knows about a part beyond its rows.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PartMeta {
+    pub(crate) partition: String,
+    pub(crate) block_ids: Vec<crate::manifest::BlockId>,
+    pub(crate) source_offsets: Vec<crate::manifest::SourceOffset>,
+    /// Stored columns read by the partition key (for `min_date`/`max_date`/`min_time`).
+    pub(crate) partition_columns: Vec<String>,
+    pub(crate) ttl_range: Option<(i64, i64)>,
+    pub(crate) has_lightweight_delete: bool,
+}
+
+/// Writer of one part: batches go straight into `tmp_<name>/data.parquet`.
+pub(crate) struct PartWriter {
+    table_dir: PathBuf,
+    tmp_dir: PathBuf,
+    name: PartName,
+    schema: SchemaRef,
+    writer: Option<ArrowWriter<HashingWrite>>,
+    mins: Vec<Option<MinAccumulator>>,
+    maxs: Vec<Option<MaxAccumulator>>,
+    nulls: Vec<u64>,
+    rows: u64,
+    granularity: u64,
+}
+
+/// Writer properties of parts: ZSTD, pages of `granularity` rows with page statistics
+/// (page indexes), row groups of 16 granules.
+pub(crate) fn writer_properties(granularity: u64) -> WriterProperties {
+    let granularity = granularity.max(1) as usize;
+    let level = ZstdLevel::try_new(1).unwrap_or_default();
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(level))
+        .set_max_row_group_row_count(Some(granularity * GRANULES_PER_ROW_GROUP as usize))
+        .set_data_page_row_count_limit(granularity)
+        .set_write_batch_size(granularity.min(1024))
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .build()
+}
+
+impl PartWriter {
+    /// Starts `tmp_<prefix>_<name>` under `table_dir`.
+    pub(crate) fn create(
+        table_dir: &Path,
+        prefix: &str,
+        name: PartName,
+        schema: SchemaRef,
+        granularity: u64,
+    ) -> Result<Self> {
+        let tmp_dir = table_dir.join(format!("tmp_{prefix}_{name}"));
+        if tmp_dir.exists() {
+            fs::remove_dir_all(&tmp_dir).map_err(|e| io_err("remove", &tmp_dir, e))?;
+        }
+        fs::create_dir_all(&tmp_dir).map_err(|e| io_err("create directory", &tmp_dir, e))?;
+        let path = tmp_dir.join(DATA_FILE);
+        let file = File::create(&path).map_err(|e| io_err("create", &path, e))?;
+        let sink = HashingWrite {
+            inner: BufWriter::with_capacity(1 << 20, file),
+            hasher: XxHash64::with_seed(0),
+            written: 0,
+        };
+        let writer = ArrowWriter::try_new(
+            sink,
+            std::sync::Arc::clone(&schema),
+            Some(writer_properties(granularity)),
+        )
+        .map_err(|e| parquet_err(&path, e))?;
+        let n = schema.fields().len();
+        let mins = schema
+            .fields()
+            .iter()
+            .map(|f| MinAccumulator::try_new(f.data_type()).ok())
+            .collect();
+        let maxs = schema
+            .fields()
+            .iter()
+            .map(|f| MaxAccumulator::try_new(f.data_type()).ok())
+            .collect();
+        Ok(Self {
+            table_dir: table_dir.to_path_buf(),
+            tmp_dir,
+            name,
+            schema,
+            writer: Some(writer),
+            mins,
+            maxs,
+            nulls: vec![0; n],
+            rows: 0,
+            granularity: granularity.max(1),
+        })
+    }
+
+    /// Rows written so far.
+    pub(crate) fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Appends a batch (already in the part's schema and order).
+    pub(crate) fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        let path = self.tmp_dir.join(DATA_FILE);
+        let writer = self
+            .writer
+            .as_mut()
+            .ok_or_else(|| Error::internal("part writer used after finish"))?;
+        writer.write(batch).map_err(|e| parquet_err(&path, e))?;
+        for (i, col) in batch.columns().iter().enumerate() {
+            let (min, max, nulls) = column_stats(col);
+            self.nulls[i] += nulls;
+            // Accumulate only for columns whose statistics survive the text round trip.
+            if min.is_none() && max.is_none() {
+                self.mins[i] = None;
+                self.maxs[i] = None;
+                continue;
+            }
+            let slice = std::slice::from_ref(col);
+            if let Some(acc) = self.mins[i].as_mut()
+                && acc.update_batch(slice).is_err()
+            {
+                self.mins[i] = None;
+            }
+            if let Some(acc) = self.maxs[i].as_mut()
+                && acc.update_batch(slice).is_err()
+            {
+                self.maxs[i] = None;
+            }
+        }
+        self.rows += batch.num_rows() as u64;
+        Ok(())
+    }
+
+    /// Removes the temporary directory (abandoned merge, failed insert).
+    pub(crate) fn abandon(mut self) {
+        self.writer = None;
+        let _ = fs::remove_dir_all(&self.tmp_dir);
+    }
+
+    /// Finishes the Parquet file and the manifest, fsyncs them, renames the directory to
+    /// the part name and fsyncs the table directory. Returns the manifest and final path.
+    pub(crate) fn commit(mut self, meta: PartMeta) -> Result<(Manifest, PathBuf)> {
+        let path = self.tmp_dir.join(DATA_FILE);
+        let mut writer = self
+            .writer
+            .take()
+            .ok_or_else(|| Error::internal("part writer committed twice"))?;
+        let md = writer.finish().map_err(|e| parquet_err(&path, e))?;
+        let sink = writer.inner_mut();
+        sink.flush().map_err(|e| io_err("write", &path, e))?;
+        sink.inner
+            .get_ref()
+            .sync_all()
+            .map_err(|e| Error::new(ErrorCode::CANNOT_FSYNC, format!("{}: {e}", path.display())))?;
+        let data_size = sink.written;
+        let data_xxh64 = format!("{:016x}", sink.hasher.finish());
+        drop(writer);
+        failpoint("part_data_written");
+        let uncompressed_bytes: u64 = md
+            .row_groups()
+            .iter()
+            .flat_map(|rg| rg.columns().iter())
+            .map(|c| c.uncompressed_size().max(0) as u64)
+            .sum();
+        let mut columns = Vec::with_capacity(self.schema.fields().len());
+        for (i, f) in self.schema.fields().iter().enumerate() {
+            let text = |v: Option<datafusion::common::ScalarValue>| -> Option<String> {
+                let v = v?;
+                let arr: ArrayRef = v.to_array().ok()?;
+                column_stats(&arr).0
+            };
+            let min = self.mins[i].as_mut().and_then(|a| text(a.evaluate().ok()));
+            let max = self.maxs[i].as_mut().and_then(|a| text(a.evaluate().ok()));
+            columns.push(ColumnManifest {
+                name: f.name().clone(),
+                ch_type: ChType::from_field(f).to_string(),
+                min,
+                max,
+                null_count: self.nulls[i],
+            });
+        }
+        let (mut min_date, mut max_date, mut min_time, mut max_time) = (None, None, None, None);
+        for name in &meta.partition_columns {
+            let Some((i, f)) = self.schema.column_with_name(name) else {
+                continue;
+            };
+            let (Some(lo), Some(hi)) = (&columns[i].min, &columns[i].max) else {
+                continue;
+            };
+            match ChType::from_field(f).non_nullable() {
+                ChType::Date if min_date.is_none() => {
+                    min_date = days_of(lo);
+                    max_date = days_of(hi);
+                }
+                ChType::DateTime(_) if min_time.is_none() => {
+                    min_time = secs_of(lo, f.data_type());
+                    max_time = secs_of(hi, f.data_type());
+                }
+                _ => {}
+            }
+        }
+        let manifest = Manifest {
+            format: MANIFEST_FORMAT,
+            name: self.name.to_string(),
+            partition_id: self.name.partition_id.clone(),
+            partition: meta.partition,
+            rows: self.rows,
+            data_size,
+            data_xxh64,
+            uncompressed_bytes,
+            marks: self.rows.div_ceil(self.granularity) + 1,
+            columns,
+            min_date,
+            max_date,
+            min_time,
+            max_time,
+            ttl_min: meta.ttl_range.map(|r| r.0),
+            ttl_max: meta.ttl_range.map(|r| r.1),
+            block_ids: meta.block_ids,
+            source_offsets: meta.source_offsets,
+            created: chrono::Utc::now().timestamp(),
+            has_lightweight_delete: meta.has_lightweight_delete,
+        };
+        let mpath = self.tmp_dir.join(MANIFEST_FILE);
+        {
+            let mut f = File::create(&mpath).map_err(|e| io_err("create", &mpath, e))?;
+            f.write_all(&manifest.to_bytes()?)
+                .map_err(|e| io_err("write", &mpath, e))?;
+            f.sync_all().map_err(|e| {
+                Error::new(ErrorCode::CANNOT_FSYNC, format!("{}: {e}", mpath.display()))
+            })?;
+        }
+        fsync_dir(&self.tmp_dir)?;
+        failpoint("part_before_rename");
+        let final_dir = self.table_dir.join(self.name.to_string());
+        fs::rename(&self.tmp_dir, &final_dir).map_err(|e| io_err("rename", &self.tmp_dir, e))?;
+        failpoint("part_after_rename");
+        fsync_dir(&self.table_dir)?;
+        Ok((manifest, final_dir))
+    }
+}
+
+impl Drop for PartWriter {
+    fn drop(&mut self) {
+        if self.writer.is_some() {
+            self.writer = None;
+            let _ = fs::remove_dir_all(&self.tmp_dir);
+        }
+    }
+}
+
+fn days_of(text: &str) -> Option<i32> {
+    let d = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    Some((d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1)?).num_days() as i32)
+}
+
+fn secs_of(text: &str, dt: &datafusion::arrow::datatypes::DataType) -> Option<i64> {
+    use datafusion::arrow::array::{AsArray, StringArray};
+    use datafusion::arrow::datatypes::{DataType, TimeUnit, TimestampSecondType};
+    let arr: ArrayRef = std::sync::Arc::new(StringArray::from(vec![text]));
+    let target = match dt {
+        DataType::Timestamp(TimeUnit::Second, tz) => {
+            DataType::Timestamp(TimeUnit::Second, tz.clone())
+        }
+        _ => return None,
+    };
+    let ts = datafusion::arrow::compute::cast(&arr, &target).ok()?;
+    Some(ts.as_primitive::<TimestampSecondType>().value(0))
+}
+
+/// `DEFAULT` expressions of columns, evaluated for parts written before the column existed.
+pub(crate) type ColumnDefaults =
+    std::sync::Arc<Vec<(String, std::sync::Arc<dyn crate::expr::BatchExpr>)>>;
+
+/// Reads a part's rows in order, `batch_size` rows at a time, adapted to `schema`
+/// (columns the part lacks get their `DEFAULT` expression from `defaults`, else the type
+/// default).
+pub(crate) fn read_part(
+    dir: &Path,
+    schema: &SchemaRef,
+    renames: &HashMap<String, String>,
+    defaults: &ColumnDefaults,
+    batch_size: usize,
+) -> Result<impl Iterator<Item = Result<RecordBatch>> + Send + use<>> {
+    let path = dir.join(DATA_FILE);
+    let file = File::open(&path).map_err(|e| io_err("open", &path, e))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| parquet_err(&path, e))?
+        .with_batch_size(batch_size.max(1))
+        .build()
+        .map_err(|e| parquet_err(&path, e))?;
+    let schema = std::sync::Arc::clone(schema);
+    let renames = renames.clone();
+    let defaults = std::sync::Arc::clone(defaults);
+    Ok(reader.map(move |b| {
+        let b = b.map_err(|e| parquet_err(&path, e))?;
+        let mut out = crate::defaults::adapt_batch(&b, &schema, &renames)?;
+        for (name, expr) in defaults.iter() {
+            let present = b
+                .schema()
+                .fields()
+                .iter()
+                .any(|f| renames.get(f.name()).unwrap_or(f.name()) == name);
+            let Ok(idx) = schema.index_of(name) else {
+                continue;
+            };
+            if present {
+                continue;
+            }
+            let vals = expr.eval(&out)?;
+            let Some(v) = vals.first() else {
+                continue;
+            };
+            let v = crate::defaults::convert_column(v, schema.field(idx))?;
+            let mut cols = out.columns().to_vec();
+            cols[idx] = v;
+            out = RecordBatch::try_new(std::sync::Arc::clone(&schema), cols)
+                .map_err(|e| parquet_err(&path, e))?;
+        }
+        Ok(out)
+    }))
+}
+
+/// Checks `data.parquet` against the manifest's size and xxHash64.
+pub(crate) fn verify_checksum(dir: &Path, manifest: &Manifest) -> Result<()> {
+    let path = dir.join(DATA_FILE);
+    let bytes = fs::read(&path).map_err(|e| io_err("read", &path, e))?;
+    if bytes.len() as u64 != manifest.data_size {
+        return Err(Error::new(
+            ErrorCode::CHECKSUM_DOESNT_MATCH,
+            format!(
+                "Checksum doesn't match: size of {} is {}, expected {}",
+                path.display(),
+                bytes.len(),
+                manifest.data_size
+            ),
+        ));
+    }
+    let mut h = XxHash64::with_seed(0);
+    h.write(&bytes);
+    let got = format!("{:016x}", h.finish());
+    if got != manifest.data_xxh64 {
+        return Err(Error::new(
+            ErrorCode::CHECKSUM_DOESNT_MATCH,
+            format!(
+                "Checksum doesn't match: corrupted data in {}: xxh64 {got}, expected {}",
+                path.display(),
+                manifest.data_xxh64
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Creates part `name` sharing `src`'s data file (a hard link) with a copy of its manifest
+/// changed by `edit`: what a mutation or `ALTER` does to a part whose rows do not change.
+pub(crate) fn link_part(
+    table_dir: &Path,
+    src_dir: &Path,
+    src_manifest: &Manifest,
+    name: &PartName,
+    edit: impl FnOnce(&mut Manifest),
+) -> Result<(Manifest, PathBuf)> {
+    let tmp = table_dir.join(format!("tmp_link_{name}"));
+    if tmp.exists() {
+        fs::remove_dir_all(&tmp).map_err(|e| io_err("remove", &tmp, e))?;
+    }
+    fs::create_dir_all(&tmp).map_err(|e| io_err("create directory", &tmp, e))?;
+    let from = src_dir.join(DATA_FILE);
+    let to = tmp.join(DATA_FILE);
+    if fs::hard_link(&from, &to).is_err() {
+        fs::copy(&from, &to).map_err(|e| io_err("copy", &from, e))?;
+        File::open(&to)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| io_err("fsync", &to, e))?;
+    }
+    let mut manifest = src_manifest.clone();
+    manifest.name = name.to_string();
+    edit(&mut manifest);
+    let mpath = tmp.join(MANIFEST_FILE);
+    {
+        let mut f = File::create(&mpath).map_err(|e| io_err("create", &mpath, e))?;
+        f.write_all(&manifest.to_bytes()?)
+            .map_err(|e| io_err("write", &mpath, e))?;
+        f.sync_all().map_err(|e| {
+            Error::new(ErrorCode::CANNOT_FSYNC, format!("{}: {e}", mpath.display()))
+        })?;
+    }
+    fsync_dir(&tmp)?;
+    let final_dir = table_dir.join(name.to_string());
+    fs::rename(&tmp, &final_dir).map_err(|e| io_err("rename", &tmp, e))?;
+    fsync_dir(table_dir)?;
+    Ok((manifest, final_dir))
+}

@@ -1,0 +1,213 @@
+//! The DataFusion `TableProvider` over a snapshot of a table's active parts: part-level
+//! pruning from manifests (`PruningPredicate` over [`ManifestStatistics`]), then
+//! DataFusion's Parquet scan with the filters pushed down (row groups and pages pruned by
+//! statistics and page indexes), or `FINAL` merge-on-read.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::DFSchema;
+use datafusion::datasource::TableType;
+use datafusion::datasource::listing::PartitionedFile;
+use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
+use datafusion::datasource::source::DataSourceExec;
+use datafusion::error::Result as DfResult;
+use datafusion::execution::object_store::ObjectStoreUrl;
+use datafusion::logical_expr::utils::conjunction;
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
+use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_optimizer::pruning::PruningPredicateBuilder;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::empty::EmptyExec;
+use datafusion::physical_plan::union::UnionExec;
+use sluice_common::ChType;
+
+use crate::expr::StateMerger;
+use crate::merge_task::SourcePart;
+use crate::scan_exec::{PartScanExec, ScanMode};
+use crate::spec::TableSpec;
+use crate::stats::ManifestStatistics;
+use crate::table::MergeTreeTable;
+
+/// A snapshot of a table for one query.
+#[derive(Debug)]
+pub struct MergeTreeProvider {
+    spec: TableSpec,
+    merger: Option<Arc<dyn StateMerger>>,
+    parts: Vec<SourcePart>,
+    final_: bool,
+}
+
+impl MergeTreeTable {
+    /// A `TableProvider` over the current active parts; with `final_`, merge-on-read with
+    /// the engine's semantics (`SELECT … FINAL`).
+    pub fn provider(&self, final_: bool) -> Arc<dyn TableProvider> {
+        let parts: Vec<_> = self
+            .active_parts()
+            .into_iter()
+            .filter(|p| p.rows() > 0)
+            .collect();
+        Arc::new(MergeTreeProvider {
+            spec: self.spec(),
+            merger: self.merger.read().clone(),
+            parts: self.sources(&parts),
+            final_,
+        })
+    }
+}
+
+impl MergeTreeProvider {
+    /// True when the part's stored columns are exactly the table's (DataFusion's Parquet
+    /// scan can read it as is).
+    fn same_schema(&self, sp: &SourcePart) -> bool {
+        let cols = &sp.part.manifest.columns;
+        sp.renames.is_empty()
+            && cols.len() == self.spec.schema.fields().len()
+            && self
+                .spec
+                .schema
+                .fields()
+                .iter()
+                .zip(cols)
+                .all(|(f, c)| f.name() == &c.name && ChType::from_field(f).to_string() == c.ch_type)
+    }
+
+    fn prune(&self, predicate: Option<&Arc<dyn PhysicalExpr>>) -> Vec<SourcePart> {
+        let Some(pred) = predicate else {
+            return self.parts.clone();
+        };
+        let Some(pp) = PruningPredicateBuilder::new()
+            .with_file_schema(Arc::clone(&self.spec.schema))
+            .build(Arc::clone(pred))
+        else {
+            return self.parts.clone();
+        };
+        let stats = ManifestStatistics {
+            schema: Arc::clone(&self.spec.schema),
+            manifests: self.parts.iter().map(|p| &p.part.manifest).collect(),
+        };
+        match pp.prune(&stats) {
+            Ok(keep) => self
+                .parts
+                .iter()
+                .zip(keep)
+                .filter(|(_, k)| *k)
+                .map(|(p, _)| p.clone())
+                .collect(),
+            Err(_) => self.parts.clone(),
+        }
+    }
+}
+
+fn spread<T>(items: Vec<T>, n: usize) -> Vec<Vec<T>> {
+    let n = n.max(1).min(items.len().max(1));
+    let mut out: Vec<Vec<T>> = (0..n).map(|_| Vec::new()).collect();
+    for (i, it) in items.into_iter().enumerate() {
+        out[i % n].push(it);
+    }
+    out.retain(|g| !g.is_empty());
+    out
+}
+
+#[async_trait::async_trait]
+impl TableProvider for MergeTreeProvider {
+    fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.spec.schema)
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> DfResult<Vec<TableProviderFilterPushDown>> {
+        Ok(vec![TableProviderFilterPushDown::Inexact; filters.len()])
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let schema = Arc::clone(&self.spec.schema);
+        let predicate: Option<Arc<dyn PhysicalExpr>> = match conjunction(filters.to_vec()) {
+            Some(expr) => DFSchema::try_from(schema.as_ref().clone())
+                .ok()
+                .and_then(|dfs| state.create_physical_expr(expr, &dfs).ok()),
+            None => None,
+        };
+        let parts = self.prune(predicate.as_ref());
+        let target = state.config().target_partitions().max(1);
+        let projected = match projection {
+            Some(p) => Arc::new(schema.project(p)?),
+            None => Arc::clone(&schema),
+        };
+        if parts.is_empty() {
+            return Ok(Arc::new(EmptyExec::new(projected)));
+        }
+        if self.final_ {
+            let mut by_partition: BTreeMap<String, Vec<SourcePart>> = BTreeMap::new();
+            for p in parts {
+                by_partition
+                    .entry(p.part.name.partition_id.clone())
+                    .or_default()
+                    .push(p);
+            }
+            let groups = spread(by_partition.into_values().collect(), target);
+            let exec = PartScanExec::new(
+                self.spec.clone(),
+                self.merger.clone(),
+                groups,
+                projection.cloned(),
+                ScanMode::Final,
+            )?;
+            return Ok(Arc::new(exec));
+        }
+        let (fast, slow): (Vec<SourcePart>, Vec<SourcePart>) =
+            parts.into_iter().partition(|p| self.same_schema(p));
+        let mut plans: Vec<Arc<dyn ExecutionPlan>> = Vec::new();
+        if !fast.is_empty() {
+            let mut source = ParquetSource::new(Arc::clone(&schema)).with_enable_page_index(true);
+            if let Some(p) = &predicate {
+                source = source.with_predicate(Arc::clone(p));
+            }
+            let files: Vec<PartitionedFile> = fast
+                .iter()
+                .map(|sp| {
+                    PartitionedFile::new(
+                        sp.part.data_path().to_string_lossy().into_owned(),
+                        sp.part.manifest.data_size,
+                    )
+                })
+                .collect();
+            let groups: Vec<FileGroup> = spread(files, target)
+                .into_iter()
+                .map(FileGroup::new)
+                .collect();
+            let config =
+                FileScanConfigBuilder::new(ObjectStoreUrl::local_filesystem(), Arc::new(source))
+                    .with_file_groups(groups)
+                    .with_projection_indices(projection.cloned())?
+                    .with_limit(limit)
+                    .build();
+            plans.push(DataSourceExec::from_data_source(config));
+        }
+        if !slow.is_empty() {
+            let groups = spread(slow, target).into_iter().map(|g| vec![g]).collect();
+            plans.push(Arc::new(PartScanExec::new(
+                self.spec.clone(),
+                self.merger.clone(),
+                groups,
+                projection.cloned(),
+                ScanMode::Plain,
+            )?));
+        }
+        UnionExec::try_new(plans)
+    }
+}

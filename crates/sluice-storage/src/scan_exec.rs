@@ -1,0 +1,189 @@
+//! `PartScanExec`: reads parts on a blocking thread — either merged per partition with
+//! the engine's `FINAL` semantics, or plainly (parts whose stored schema differs from the
+//! table's after an `ALTER`, adapted batch by batch). One DataFusion partition per group
+//! of table partitions.
+
+use std::fmt;
+use std::sync::Arc;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::execution::TaskContext;
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::stream::RecordBatchReceiverStream;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
+    SendableRecordBatchStream,
+};
+
+use crate::expr::StateMerger;
+use crate::merge_task::{SourcePart, final_merge};
+use crate::part_io::read_part;
+use crate::spec::TableSpec;
+
+/// How parts are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ScanMode {
+    /// Part after part, adapted to the table schema.
+    Plain,
+    /// Merged per partition with `FINAL` semantics.
+    Final,
+}
+
+/// Reads groups of parts (one group per output partition).
+#[derive(Debug)]
+pub(crate) struct PartScanExec {
+    spec: TableSpec,
+    merger: Option<Arc<dyn StateMerger>>,
+    /// Per output partition: groups of parts that are merged together (one table
+    /// partition each in `Final` mode).
+    groups: Vec<Vec<Vec<SourcePart>>>,
+    projection: Option<Vec<usize>>,
+    schema: SchemaRef,
+    mode: ScanMode,
+    props: Arc<PlanProperties>,
+}
+
+impl PartScanExec {
+    pub(crate) fn new(
+        spec: TableSpec,
+        merger: Option<Arc<dyn StateMerger>>,
+        groups: Vec<Vec<Vec<SourcePart>>>,
+        projection: Option<Vec<usize>>,
+        mode: ScanMode,
+    ) -> DfResult<Self> {
+        let schema = match &projection {
+            Some(p) => Arc::new(spec.schema.project(p)?),
+            None => Arc::clone(&spec.schema),
+        };
+        let props = PlanProperties::new(
+            EquivalenceProperties::new(Arc::clone(&schema)),
+            Partitioning::UnknownPartitioning(groups.len().max(1)),
+            EmissionType::Incremental,
+            Boundedness::Bounded,
+        );
+        Ok(Self {
+            spec,
+            merger,
+            groups,
+            projection,
+            schema,
+            mode,
+            props: Arc::new(props),
+        })
+    }
+}
+
+impl DisplayAs for PartScanExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        let parts: usize = self.groups.iter().flatten().map(Vec::len).sum();
+        write!(f, "PartScanExec: mode={:?}, parts={parts}", self.mode)
+    }
+}
+
+fn to_df(e: sluice_common::Error) -> DataFusionError {
+    DataFusionError::External(Box::new(e))
+}
+
+impl ExecutionPlan for PartScanExec {
+    fn name(&self) -> &'static str {
+        "PartScanExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.props
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> DfResult<TreeNodeRecursion>,
+    ) -> DfResult<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        _children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        Ok(self)
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> DfResult<SendableRecordBatchStream> {
+        let groups = self.groups.get(partition).cloned().unwrap_or_default();
+        let spec = self.spec.clone();
+        let merger = self.merger.clone();
+        let projection = self.projection.clone();
+        let mode = self.mode;
+        let batch_size = context.session_config().batch_size();
+        let mut builder = RecordBatchReceiverStream::builder(Arc::clone(&self.schema), 2);
+        let tx = builder.tx();
+        builder.spawn_blocking(move || {
+            let project = |b: RecordBatch| -> DfResult<RecordBatch> {
+                match &projection {
+                    Some(p) => Ok(b.project(p)?),
+                    None => Ok(b),
+                }
+            };
+            for group in groups {
+                let mut closed = false;
+                match mode {
+                    ScanMode::Final => {
+                        let mut failed = None;
+                        final_merge(&spec, merger.clone(), &group, |b| match project(b) {
+                            Ok(b) => {
+                                closed = tx.blocking_send(Ok(b)).is_err();
+                                !closed
+                            }
+                            Err(e) => {
+                                failed = Some(e);
+                                false
+                            }
+                        })
+                        .map_err(to_df)?;
+                        if let Some(e) = failed {
+                            return Err(e);
+                        }
+                    }
+                    ScanMode::Plain => {
+                        for sp in &group {
+                            let it = read_part(
+                                &sp.part.dir,
+                                &spec.schema,
+                                &sp.renames,
+                                &sp.defaults,
+                                batch_size,
+                            )
+                            .map_err(to_df)?;
+                            for b in it {
+                                let b = project(b.map_err(to_df)?)?;
+                                if tx.blocking_send(Ok(b)).is_err() {
+                                    closed = true;
+                                    break;
+                                }
+                            }
+                            if closed {
+                                break;
+                            }
+                        }
+                    }
+                }
+                if closed {
+                    break;
+                }
+            }
+            Ok(())
+        });
+        Ok(builder.build())
+    }
+}

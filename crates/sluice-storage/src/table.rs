@@ -1,0 +1,293 @@
+//! [`MergeTreeTable`]: one MergeTree table on disk — its state (active and outdated parts,
+//! block counter, deduplication window, mutations) and the entry points the engine calls.
+//! Inserts live in `insert.rs`, merges in `merge_task.rs`/`scheduler.rs`, partition
+//! operations in `ops.rs`, mutations in `mutation.rs`, reads in `provider.rs`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use datafusion::arrow::datatypes::SchemaRef;
+use parking_lot::{Condvar, Mutex, RwLock};
+use sluice_common::Result;
+
+use crate::block_counter::BlockCounter;
+use crate::dedup::DedupWindow;
+use crate::expr::StateMerger;
+use crate::fsutil::write_atomic;
+use crate::info::{DetachedPartInfo, MergeInfo, MutationInfo, PartInfo};
+use crate::part::Part;
+use crate::part_name::PartName;
+use crate::recovery;
+use crate::source::SourceKey;
+use crate::spec::TableSpec;
+
+const OFFSETS_FLOOR_FILE: &str = "source_offsets.json";
+
+/// Mutable state of a table, behind one lock held only briefly.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub(crate) active: BTreeMap<PartName, Arc<Part>>,
+    pub(crate) outdated: Vec<(Arc<Part>, Instant, i64)>,
+    pub(crate) in_flight_blocks: BTreeSet<i64>,
+    pub(crate) merging: HashSet<PartName>,
+    pub(crate) dedup: DedupWindow,
+    pub(crate) mutations: Vec<MutationInfo>,
+    pub(crate) merges: Vec<(Instant, MergeInfo)>,
+    /// Old column name → new name, for parts written before a `RENAME COLUMN`.
+    pub(crate) renames: HashMap<String, String>,
+    /// `DEFAULT` expressions for columns older parts lack.
+    pub(crate) column_defaults: crate::part_io::ColumnDefaults,
+}
+
+/// A MergeTree table stored as Parquet parts under one directory.
+#[derive(Debug)]
+pub struct MergeTreeTable {
+    pub(crate) dir: PathBuf,
+    pub(crate) spec: RwLock<TableSpec>,
+    pub(crate) state: RwLock<State>,
+    pub(crate) blocks: Mutex<BlockCounter>,
+    /// Serialises merges, mutations, OPTIMIZE, partition operations and ALTER.
+    pub(crate) ops_lock: Mutex<()>,
+    pub(crate) merger: RwLock<Option<Arc<dyn StateMerger>>>,
+    pub(crate) shutdown_flag: AtomicBool,
+    pub(crate) wake: (Mutex<bool>, Condvar),
+    pub(crate) worker: Mutex<Option<JoinHandle<()>>>,
+    pub(crate) offsets_floor: Mutex<BTreeMap<SourceKey, i64>>,
+}
+
+impl MergeTreeTable {
+    /// Opens (creating if missing) the table directory: removes `tmp_*` leftovers, drops
+    /// parts covered by a merged part, moves parts whose checksum does not match to
+    /// `detached/` (logging an error), and starts the background merge thread.
+    pub fn open(dir: PathBuf, spec: TableSpec) -> Result<Arc<Self>> {
+        let loaded = recovery::recover(&dir)?;
+        let window = spec.settings.non_replicated_deduplication_window as usize;
+        let ids = loaded
+            .parts
+            .iter()
+            .flat_map(|p| p.manifest.block_ids.iter().cloned())
+            .collect();
+        let mut state = State {
+            dedup: DedupWindow::rebuild(ids, window),
+            ..State::default()
+        };
+        for p in loaded.parts {
+            state.active.insert(p.name.clone(), p);
+        }
+        if let Ok(bytes) = std::fs::read(dir.join(crate::mutation::RENAMES_FILE))
+            && let Ok(list) = serde_json::from_slice::<Vec<(String, String)>>(&bytes)
+        {
+            state.renames = list.into_iter().collect();
+        }
+        let floor: BTreeMap<SourceKey, i64> = std::fs::read(dir.join(OFFSETS_FLOOR_FILE))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Vec<(SourceKey, i64)>>(&b).ok())
+            .map(|v| v.into_iter().collect())
+            .unwrap_or_default();
+        let table = Arc::new(Self {
+            blocks: Mutex::new(BlockCounter::open(&dir, loaded.max_block)),
+            dir,
+            spec: RwLock::new(spec),
+            state: RwLock::new(state),
+            ops_lock: Mutex::new(()),
+            merger: RwLock::new(None),
+            shutdown_flag: AtomicBool::new(false),
+            wake: (Mutex::new(false), Condvar::new()),
+            worker: Mutex::new(None),
+            offsets_floor: Mutex::new(floor),
+        });
+        crate::scheduler::start(&table)?;
+        Ok(table)
+    }
+
+    /// The table directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The current table definition.
+    pub fn spec(&self) -> TableSpec {
+        self.spec.read().clone()
+    }
+
+    /// The stored schema.
+    pub fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.spec.read().schema)
+    }
+
+    /// Installs the merger of `AggregateFunction` states (AggregatingMergeTree). Until one
+    /// is set, such columns keep the first row's state at merges.
+    pub fn set_state_merger(&self, merger: Arc<dyn StateMerger>) {
+        *self.merger.write() = Some(merger);
+    }
+
+    /// Sets the `DEFAULT` expressions of columns, used to fill columns that older parts
+    /// lack (after `ADD COLUMN … DEFAULT expr`). The engine calls it after `open` and
+    /// after each `ALTER`.
+    pub fn set_column_defaults(&self, defaults: Vec<(String, Arc<dyn crate::expr::BatchExpr>)>) {
+        self.state.write().column_defaults = Arc::new(defaults);
+    }
+
+    /// Changes MergeTree settings (`ALTER TABLE … MODIFY SETTING`).
+    pub fn modify_settings(&self, pairs: &[(String, String)]) -> Result<()> {
+        let mut spec = self.spec.write();
+        let mut s = spec.settings.clone();
+        for (k, v) in pairs {
+            s.set(k, v)?;
+        }
+        spec.settings = s;
+        Ok(())
+    }
+
+    /// Replaces the TTL expression (`ALTER TABLE … MODIFY TTL`); applied at the next merge.
+    pub fn modify_ttl(&self, ttl: Option<Arc<dyn crate::expr::BatchExpr>>) {
+        self.spec.write().ttl = ttl;
+    }
+
+    /// The active parts, in name order (a snapshot; the files stay while it is held).
+    pub fn active_parts(&self) -> Vec<Arc<Part>> {
+        self.state.read().active.values().cloned().collect()
+    }
+
+    /// `system.parts` rows: active parts and outdated ones not yet removed (parts with no
+    /// rows, left by DROP PARTITION or fully collapsed merges, are not shown).
+    pub fn parts(&self) -> Vec<PartInfo> {
+        let st = self.state.read();
+        let mut out: Vec<PartInfo> = st
+            .active
+            .values()
+            .filter(|p| p.rows() > 0)
+            .map(|p| PartInfo::of(p, true, 0))
+            .collect();
+        out.extend(
+            st.outdated
+                .iter()
+                .filter(|(p, _, _)| p.rows() > 0)
+                .map(|(p, _, t)| PartInfo::of(p, false, *t)),
+        );
+        out
+    }
+
+    /// `system.merges` rows.
+    pub fn merges(&self) -> Vec<MergeInfo> {
+        self.state
+            .read()
+            .merges
+            .iter()
+            .map(|(start, m)| {
+                let mut m = m.clone();
+                m.elapsed = start.elapsed().as_secs_f64();
+                m
+            })
+            .collect()
+    }
+
+    /// `system.mutations` rows.
+    pub fn mutations(&self) -> Vec<MutationInfo> {
+        self.state.read().mutations.clone()
+    }
+
+    /// `system.detached_parts` rows.
+    pub fn detached_parts(&self) -> Vec<DetachedPartInfo> {
+        recovery::list_detached(&self.dir)
+    }
+
+    /// Largest recorded next-offset per (group, topic, partition) over the active parts
+    /// (and over parts removed by DROP/TRUNCATE, which never move an offset back).
+    pub fn source_offsets(&self) -> BTreeMap<SourceKey, i64> {
+        let mut out = self.offsets_floor.lock().clone();
+        for p in self.state.read().active.values() {
+            for o in &p.manifest.source_offsets {
+                let e = out.entry(o.key.clone()).or_insert(o.next_offset);
+                *e = (*e).max(o.next_offset);
+            }
+        }
+        out
+    }
+
+    /// Rows in active parts.
+    pub fn total_rows(&self) -> u64 {
+        self.state.read().active.values().map(|p| p.rows()).sum()
+    }
+
+    /// Bytes of active parts.
+    pub fn total_bytes(&self) -> u64 {
+        self.state.read().active.values().map(|p| p.bytes()).sum()
+    }
+
+    /// Stops background merges; a running merge finishes its current chunk and is
+    /// abandoned cleanly (its temporary directory removed).
+    pub fn shutdown(&self) {
+        self.shutdown_flag.store(true, Ordering::SeqCst);
+        self.wake_merges();
+        if let Some(h) = self.worker.lock().take()
+            && h.thread().id() != std::thread::current().id()
+        {
+            let _ = h.join();
+        }
+    }
+
+    /// Wakes the merge thread (after inserts).
+    pub(crate) fn wake_merges(&self) {
+        let (lock, cv) = &self.wake;
+        *lock.lock() = true;
+        cv.notify_all();
+    }
+
+    /// Records the offsets of parts about to be removed without a covering part.
+    pub(crate) fn remember_offsets(&self, parts: &[Arc<Part>]) -> Result<()> {
+        let mut floor = self.offsets_floor.lock();
+        let before = floor.clone();
+        for p in parts {
+            for o in &p.manifest.source_offsets {
+                let e = floor.entry(o.key.clone()).or_insert(o.next_offset);
+                *e = (*e).max(o.next_offset);
+            }
+        }
+        if *floor != before {
+            let v: Vec<(SourceKey, i64)> = floor.iter().map(|(k, v)| (k.clone(), *v)).collect();
+            let bytes = serde_json::to_vec(&v)
+                .map_err(|e| sluice_common::Error::internal(format!("offsets: {e}")))?;
+            write_atomic(&self.dir.join(OFFSETS_FLOOR_FILE), &bytes)?;
+        }
+        Ok(())
+    }
+
+    /// Replaces `old` parts by `new` ones in the active set; the old ones become outdated.
+    pub(crate) fn swap_parts(&self, st: &mut State, old: &[Arc<Part>], new: Vec<Arc<Part>>) {
+        let now = chrono::Utc::now().timestamp();
+        for p in old {
+            if st.active.remove(&p.name).is_some() {
+                st.outdated.push((Arc::clone(p), Instant::now(), now));
+            }
+        }
+        for p in new {
+            st.active.insert(p.name.clone(), p);
+        }
+        self.cleanup_outdated(st);
+    }
+
+    /// Drops outdated parts past `old_parts_lifetime`; their directories go once no query
+    /// snapshot holds them.
+    pub(crate) fn cleanup_outdated(&self, st: &mut State) {
+        let lifetime = self.spec.read().settings.old_parts_lifetime;
+        st.outdated.retain(|(p, since, _)| {
+            if since.elapsed().as_secs() >= lifetime {
+                p.mark_obsolete();
+                false
+            } else {
+                true
+            }
+        });
+    }
+}
+
+impl Drop for MergeTreeTable {
+    fn drop(&mut self) {
+        self.shutdown_flag.store(true, Ordering::SeqCst);
+    }
+}
