@@ -283,6 +283,7 @@ impl MergeTreeTable {
                     partition_columns: partition_columns.clone(),
                     ttl_range: ttl_range(self, piece)?,
                     has_lightweight_delete: false,
+                    drop_marker: false,
                 };
                 let (manifest, dir) = w.commit(meta)?;
                 Ok(Arc::new(Part::new(name.clone(), dir, manifest)))

@@ -106,6 +106,10 @@ pub struct Manifest {
     /// Rows were removed by a lightweight delete.
     #[serde(default)]
     pub has_lightweight_delete: bool,
+    /// An empty part written by DROP PARTITION / TRUNCATE only to cover removed parts
+    /// (never listed in `system.parts`).
+    #[serde(default)]
+    pub drop_marker: bool,
 }
 
 impl Manifest {

@@ -292,6 +292,7 @@ impl MergeTreeTable {
                 .unwrap_or_default(),
             ttl_range: ttl_min.zip(ttl_max),
             has_lightweight_delete: parts.iter().any(|p| p.manifest.has_lightweight_delete),
+            drop_marker: false,
         };
         let (manifest, dir) = writer.commit(meta)?;
         crate::fsutil::failpoint("merge_after_commit");

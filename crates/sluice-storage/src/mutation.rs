@@ -107,7 +107,7 @@ impl MergeTreeTable {
         let parts: Vec<Arc<Part>> = self
             .active_parts()
             .into_iter()
-            .filter(|p| p.name.data_version() < version && p.rows() > 0)
+            .filter(|p| p.name.data_version() < version && !p.manifest.drop_marker)
             .collect();
         let mut info = MutationInfo {
             mutation_id: format!("mutation_{version}.txt"),
@@ -227,6 +227,7 @@ impl MergeTreeTable {
                 ttl_range: p.manifest.ttl_min.zip(p.manifest.ttl_max),
                 has_lightweight_delete: p.manifest.has_lightweight_delete
                     || matches!(kind, MutationKind::LightweightDelete(_)),
+                drop_marker: false,
             };
             let (manifest, dir) = writer.commit(meta)?;
             replaced.push((Arc::clone(p), Arc::new(Part::new(name, dir, manifest))));

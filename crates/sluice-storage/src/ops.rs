@@ -121,6 +121,7 @@ impl MergeTreeTable {
             )?;
             let meta = PartMeta {
                 partition: group[0].manifest.partition.clone(),
+                drop_marker: true,
                 ..PartMeta::default()
             };
             let (manifest, dir) = writer.commit(meta)?;

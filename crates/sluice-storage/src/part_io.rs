@@ -63,6 +63,7 @@ pub(crate) struct PartMeta {
     pub(crate) partition_columns: Vec<String>,
     pub(crate) ttl_range: Option<(i64, i64)>,
     pub(crate) has_lightweight_delete: bool,
+    pub(crate) drop_marker: bool,
 }
 
 /// Writer of one part: batches go straight into `tmp_<name>/data.parquet`.
@@ -275,6 +276,7 @@ impl PartWriter {
             source_offsets: meta.source_offsets,
             created: chrono::Utc::now().timestamp(),
             has_lightweight_delete: meta.has_lightweight_delete,
+            drop_marker: meta.drop_marker,
         };
         let mpath = self.tmp_dir.join(MANIFEST_FILE);
         {

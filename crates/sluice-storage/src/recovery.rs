@@ -99,7 +99,7 @@ pub(crate) fn recover(dir: &Path) -> Result<Loaded> {
     }
     let mut out = Vec::new();
     for (name, path, manifest) in parts {
-        if manifest.rows == 0 {
+        if manifest.drop_marker {
             fs::remove_dir_all(&path).map_err(|e| io_err("remove", &path, e))?;
             removed_any = true;
             continue;

@@ -99,7 +99,11 @@ fn worker(table: Weak<MergeTreeTable>) {
             let parts = {
                 let mut st = t.state.write();
                 t.cleanup_outdated(&mut st);
-                select_merge(&st, &settings)
+                if t.merges_stopped.load(Ordering::SeqCst) {
+                    None
+                } else {
+                    select_merge(&st, &settings)
+                }
             };
             match parts {
                 Some(parts) => {

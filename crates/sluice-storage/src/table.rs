@@ -54,6 +54,7 @@ pub struct MergeTreeTable {
     pub(crate) ops_lock: Mutex<()>,
     pub(crate) merger: RwLock<Option<Arc<dyn StateMerger>>>,
     pub(crate) shutdown_flag: AtomicBool,
+    pub(crate) merges_stopped: AtomicBool,
     pub(crate) wake: (Mutex<bool>, Condvar),
     pub(crate) worker: Mutex<Option<JoinHandle<()>>>,
     pub(crate) offsets_floor: Mutex<BTreeMap<SourceKey, i64>>,
@@ -96,6 +97,7 @@ impl MergeTreeTable {
             ops_lock: Mutex::new(()),
             merger: RwLock::new(None),
             shutdown_flag: AtomicBool::new(false),
+            merges_stopped: AtomicBool::new(false),
             wake: (Mutex::new(false), Condvar::new()),
             worker: Mutex::new(None),
             offsets_floor: Mutex::new(floor),
@@ -153,20 +155,20 @@ impl MergeTreeTable {
         self.state.read().active.values().cloned().collect()
     }
 
-    /// `system.parts` rows: active parts and outdated ones not yet removed (parts with no
-    /// rows, left by DROP PARTITION or fully collapsed merges, are not shown).
+    /// `system.parts` rows: active parts and outdated ones not yet removed (the empty parts
+    /// DROP PARTITION and TRUNCATE leave to cover removed ones are not shown).
     pub fn parts(&self) -> Vec<PartInfo> {
         let st = self.state.read();
         let mut out: Vec<PartInfo> = st
             .active
             .values()
-            .filter(|p| p.rows() > 0)
+            .filter(|p| !p.manifest.drop_marker)
             .map(|p| PartInfo::of(p, true, 0))
             .collect();
         out.extend(
             st.outdated
                 .iter()
-                .filter(|(p, _, _)| p.rows() > 0)
+                .filter(|(p, _, _)| !p.manifest.drop_marker)
                 .map(|(p, _, t)| PartInfo::of(p, false, *t)),
         );
         out
@@ -229,6 +231,17 @@ impl MergeTreeTable {
         {
             let _ = h.join();
         }
+    }
+
+    /// `SYSTEM STOP MERGES`: no new background merges start (OPTIMIZE still merges).
+    pub fn stop_merges(&self) {
+        self.merges_stopped.store(true, Ordering::SeqCst);
+    }
+
+    /// `SYSTEM START MERGES`.
+    pub fn start_merges(&self) {
+        self.merges_stopped.store(false, Ordering::SeqCst);
+        self.wake_merges();
     }
 
     /// Wakes the merge thread (after inserts).
