@@ -9,15 +9,29 @@
 //! - [`config`]: librdkafka properties (`<kafka>` / `<kafka_topic>` pass-through).
 //! - [`message`]: [`Message`] and the virtual columns ([`VirtualColumn`]).
 //! - [`decode`]: [`Decoder`], messages → Arrow batches in the table's format, error modes.
+//! - [`consumer`]: [`KafkaConsumers`], the consumption loop handing [`Block`]s to a
+//!   [`KafkaSink`]; [`context`]: its librdkafka callbacks.
+//! - [`stats`]: [`ConsumerStats`] for `system.kafka_consumers`.
+//! - [`producer`]: [`KafkaProducer`], `INSERT INTO kafka_table` → messages.
+//! - [`broker`]: [`EmbeddedBroker`] for tests and the demo (tansu process or mock cluster).
 
+pub mod broker;
 pub mod config;
+pub mod consumer;
+pub mod context;
 pub mod decode;
 pub mod literal;
 pub mod message;
+pub mod producer;
 pub mod settings;
+pub mod stats;
 
+pub use broker::EmbeddedBroker;
 pub use config::KafkaConfig;
+pub use consumer::{Block, ConsumerSpec, KafkaConsumers, KafkaSink};
 pub use decode::{DeadLetter, Decoded, Decoder};
 pub use literal::Literal;
 pub use message::{Message, VirtualColumn};
+pub use producer::KafkaProducer;
 pub use settings::{HandleErrorMode, KafkaSettings};
+pub use stats::{ConsumerStats, PartitionAssignment};

@@ -1,0 +1,620 @@
+//! The consumption loop: [`KafkaConsumers::start`] runs `kafka_num_consumers` rdkafka
+//! consumers of one group, each on its own OS thread. Each thread builds a [`Block`]
+//! (polls of up to `kafka_poll_max_batch_size` messages, each poll waiting at most
+//! `kafka_poll_timeout_ms`, until `kafka_max_block_size` rows or
+//! `kafka_flush_interval_ms`), hands it to the [`KafkaSink`], and commits the block's
+//! offsets to the group only after the sink returned `Ok` (at-least-once). On a sink or
+//! parse error nothing is committed, the exception is recorded for
+//! `system.kafka_consumers`, the consumer rewinds to the block's first offsets and
+//! retries after a back-off. A rebalance during a block discards the block (as
+//! ClickHouse does) and rewinds to the committed offsets. With `kafka_exactly_once`
+//! (default) assigned partitions start at the sink's recorded offsets
+//! ([`KafkaSink::committed_offsets`]).
+//!
+//! `kafka_thread_per_consumer = 0` in ClickHouse unites all consumers' blocks into one
+//! insert; here every consumer always writes its own blocks (the sink may batch them).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
+use rdkafka::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::message::{Headers, Message as _};
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use sluice_common::{Error, ErrorCode, Result};
+
+use crate::config::{KafkaConfig, consumer_properties};
+use crate::context::ConsumerCtx;
+use crate::decode::{DeadLetter, Decoder};
+use crate::message::{Message, VirtualColumn};
+use crate::settings::KafkaSettings;
+use crate::stats::{ConsumerState, ConsumerStateRef, ConsumerStats};
+
+/// A block of rows consumed from Kafka, handed to the sink.
+#[derive(Debug)]
+pub struct Block {
+    /// Rows: the table's columns, then the requested virtual columns.
+    pub batch: RecordBatch,
+    /// Per partition: `(topic, partition, next offset)` after this block.
+    pub offsets: Vec<(String, i32, i64)>,
+    /// Per partition: `(topic, partition, first offset)` of this block (replay filter).
+    pub start_offsets: Vec<(String, i32, i64)>,
+    /// Broken messages (`kafka_handle_error_mode = 'dead_letter_queue'`).
+    pub dead_letters: Vec<DeadLetter>,
+    /// The consumer group.
+    pub group: String,
+    /// Index of the consumer that read the block.
+    pub consumer: usize,
+}
+
+/// Where consumed blocks go: the engine's materialized-view push pipeline.
+pub trait KafkaSink: Send + Sync {
+    /// Writes one block to every target. `Ok` means durable: the offsets are then
+    /// committed to the group.
+    fn write(&self, block: &Block) -> Result<()>;
+
+    /// Exactly-once: the smallest next offset recorded with the data over all targets
+    /// for `(group, topic, partition)`, `None` when no target has recorded one.
+    fn committed_offsets(&self, group: &str, topic: &str, partition: i32) -> Option<i64>;
+}
+
+/// What a consumer thread needs to know about its table.
+#[derive(Clone)]
+pub struct ConsumerSpec {
+    /// The table's settings.
+    pub settings: KafkaSettings,
+    /// Server-level librdkafka properties.
+    pub config: KafkaConfig,
+    /// Database of the Kafka table.
+    pub database: String,
+    /// Name of the Kafka table.
+    pub table: String,
+    /// The table's ordinary columns.
+    pub data_schema: SchemaRef,
+    /// Virtual columns the views need, appended after the data columns.
+    pub virtuals: Vec<VirtualColumn>,
+}
+
+/// Flags shared by all consumer threads of a table.
+#[derive(Default)]
+struct Control {
+    stop: AtomicBool,
+    paused: AtomicBool,
+}
+
+/// The running consumers of one Kafka table.
+pub struct KafkaConsumers {
+    control: Arc<Control>,
+    states: Vec<ConsumerStateRef>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+type Consumer_ = BaseConsumer<ConsumerCtx>;
+
+impl KafkaConsumers {
+    /// Creates the consumers (configuration errors are returned here), subscribes them
+    /// and starts their threads.
+    pub fn start(spec: ConsumerSpec, sink: Arc<dyn KafkaSink>) -> Result<Self> {
+        let control = Arc::new(Control::default());
+        let mut states = Vec::new();
+        let mut threads = Vec::new();
+        let n = spec.settings.num_consumers.max(1) as usize;
+        let mut started = Vec::new();
+        for index in 0..n {
+            let state: ConsumerStateRef = Arc::new(ConsumerState::new(&spec.database, &spec.table));
+            let consumer = create_consumer(&spec, index, Arc::clone(&state), Arc::clone(&sink))?;
+            let decoder = Decoder::try_new(
+                &spec.settings,
+                Arc::clone(&spec.data_schema),
+                &spec.virtuals,
+            )?;
+            states.push(Arc::clone(&state));
+            started.push((index, consumer, decoder, state));
+        }
+        for (index, consumer, decoder, state) in started {
+            let worker = Worker {
+                index,
+                consumer,
+                decoder,
+                state,
+                sink: Arc::clone(&sink),
+                control: Arc::clone(&control),
+                settings: spec.settings.clone(),
+                topics: HashMap::new(),
+            };
+            let name = format!("kafka-{}-{index}", spec.table);
+            let handle = std::thread::Builder::new()
+                .name(name)
+                .spawn(move || worker.run())
+                .map_err(|e| {
+                    Error::internal(format!("cannot spawn a Kafka consumer thread: {e}"))
+                })?;
+            threads.push(handle);
+        }
+        Ok(Self {
+            control,
+            states,
+            threads,
+        })
+    }
+
+    /// Stops consuming without leaving the group (`DETACH`); offsets stay where they are.
+    pub fn pause(&self) {
+        self.control.paused.store(true, Ordering::SeqCst);
+    }
+
+    /// Resumes after [`KafkaConsumers::pause`].
+    pub fn resume(&self) {
+        self.control.paused.store(false, Ordering::SeqCst);
+    }
+
+    /// Whether the consumers are paused.
+    pub fn is_paused(&self) -> bool {
+        self.control.paused.load(Ordering::SeqCst)
+    }
+
+    /// One snapshot per consumer, for `system.kafka_consumers`.
+    pub fn stats(&self) -> Vec<ConsumerStats> {
+        self.states.iter().map(|s| s.snapshot()).collect()
+    }
+
+    /// Stops the threads (each finishes or abandons its block without committing it),
+    /// leaves the group and waits for the threads.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        self.control.stop.store(true, Ordering::SeqCst);
+        for t in self.threads.drain(..) {
+            if t.join().is_err() {
+                tracing::error!("a Kafka consumer thread panicked");
+            }
+        }
+    }
+}
+
+impl Drop for KafkaConsumers {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn create_consumer(
+    spec: &ConsumerSpec,
+    index: usize,
+    state: ConsumerStateRef,
+    sink: Arc<dyn KafkaSink>,
+) -> Result<Consumer_> {
+    let mut cfg = ClientConfig::new();
+    for (k, v) in consumer_properties(
+        &spec.settings,
+        &spec.config,
+        &spec.database,
+        &spec.table,
+        index,
+    ) {
+        cfg.set(k, v);
+    }
+    if let Some((_, id)) = cfg
+        .config_map()
+        .iter()
+        .find(|(k, _)| k.as_str() == "client.id")
+    {
+        state.set_consumer_id(id);
+    }
+    let ctx = ConsumerCtx {
+        state,
+        sink,
+        group: spec.settings.group_name.clone(),
+        exactly_once: spec.settings.exactly_once,
+        rebalanced: AtomicBool::new(false),
+    };
+    let consumer: Consumer_ = cfg.create_with_context(ctx).map_err(|e| {
+        Error::new(
+            ErrorCode::BAD_ARGUMENTS,
+            format!("Cannot create a Kafka consumer: {e}"),
+        )
+    })?;
+    let topics: Vec<&str> = spec
+        .settings
+        .topic_list
+        .iter()
+        .map(String::as_str)
+        .collect();
+    consumer.subscribe(&topics).map_err(|e| {
+        Error::new(
+            ErrorCode::BAD_ARGUMENTS,
+            format!("Cannot subscribe to Kafka topics {topics:?}: {e}"),
+        )
+    })?;
+    Ok(consumer)
+}
+
+/// The shared name of a topic (one allocation per topic, not per message).
+fn intern(topics: &mut HashMap<String, Arc<str>>, name: &str) -> Arc<str> {
+    if let Some(t) = topics.get(name) {
+        return Arc::clone(t);
+    }
+    let t: Arc<str> = Arc::from(name);
+    topics.insert(name.to_string(), Arc::clone(&t));
+    t
+}
+
+/// First and last offset per partition in a block.
+#[derive(Default)]
+struct Span {
+    ranges: Vec<(Arc<str>, i32, i64, i64)>,
+}
+
+impl Span {
+    fn add(&mut self, topic: &Arc<str>, partition: i32, offset: i64) {
+        match self
+            .ranges
+            .iter_mut()
+            .find(|(t, p, _, _)| *p == partition && **t == **topic)
+        {
+            Some(r) => {
+                r.2 = r.2.min(offset);
+                r.3 = r.3.max(offset);
+            }
+            None => self
+                .ranges
+                .push((Arc::clone(topic), partition, offset, offset)),
+        }
+    }
+}
+
+/// The outcome of building one block.
+enum Built {
+    /// Nothing was read.
+    Empty,
+    /// A rebalance happened; the block in flight was dropped.
+    Rebalanced,
+    /// A block ready for the sink.
+    Block(Block),
+    /// Parsing failed; the block must be re-read.
+    Failed(Error, Span),
+}
+
+struct Worker {
+    index: usize,
+    consumer: Consumer_,
+    decoder: Decoder,
+    state: ConsumerStateRef,
+    sink: Arc<dyn KafkaSink>,
+    control: Arc<Control>,
+    settings: KafkaSettings,
+    topics: HashMap<String, Arc<str>>,
+}
+
+impl Worker {
+    fn run(mut self) {
+        self.state.set_used(true);
+        let base_backoff = Duration::from_millis(self.settings.consumer_reschedule_ms.max(10));
+        let mut backoff = base_backoff;
+        while !self.control.stop.load(Ordering::SeqCst) {
+            if self.control.paused.load(Ordering::SeqCst) {
+                self.idle_while_paused();
+                continue;
+            }
+            match self.build_block() {
+                Built::Empty | Built::Rebalanced => {}
+                Built::Block(block) => match self.sink.write(&block) {
+                    Ok(()) => {
+                        self.commit(&block.offsets);
+                        backoff = base_backoff;
+                    }
+                    Err(e) => {
+                        let span = Span {
+                            ranges: block
+                                .start_offsets
+                                .iter()
+                                .map(|(t, p, o)| (self.topic(t), *p, *o, *o))
+                                .collect(),
+                        };
+                        self.fail(e, &span, &mut backoff);
+                    }
+                },
+                Built::Failed(e, span) => self.fail(e, &span, &mut backoff),
+            }
+        }
+        self.consumer.unsubscribe();
+        self.state.set_used(false);
+    }
+
+    fn topic(&mut self, name: &str) -> Arc<str> {
+        intern(&mut self.topics, name)
+    }
+
+    /// Records the exception, rewinds to the block start and waits (doubling, ≤ 10 s).
+    fn fail(&mut self, e: Error, span: &Span, backoff: &mut Duration) {
+        tracing::warn!(
+            "Kafka consumer {} of {}: {}",
+            self.index,
+            self.settings.group_name,
+            e.to_clickhouse_string()
+        );
+        self.state.push_exception(e.to_clickhouse_string());
+        self.rewind(span);
+        self.sleep(*backoff);
+        *backoff = (*backoff * 2).min(Duration::from_secs(10));
+    }
+
+    /// Sleeps in small steps so that stop stays quick; keeps serving callbacks.
+    fn sleep(&self, d: Duration) {
+        let end = Instant::now() + d;
+        while Instant::now() < end && !self.control.stop.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(20).min(end - Instant::now()));
+        }
+    }
+
+    /// While paused the consumer keeps its group membership: its partitions are paused
+    /// and it polls (which returns nothing) to serve heartbeats and rebalances.
+    fn idle_while_paused(&mut self) {
+        let Ok(assignment) = self.consumer.assignment() else {
+            self.sleep(Duration::from_millis(100));
+            return;
+        };
+        if let Err(e) = self.consumer.pause(&assignment) {
+            tracing::debug!("pause: {e}");
+        }
+        let mut positions = Span::default();
+        while self.control.paused.load(Ordering::SeqCst)
+            && !self.control.stop.load(Ordering::SeqCst)
+        {
+            if let Some(Ok(m)) = self.consumer.poll(Duration::from_millis(100)) {
+                // A message fetched before the pause took effect: read it again later.
+                let t = intern(&mut self.topics, m.topic());
+                positions.add(&t, m.partition(), m.offset());
+            }
+            if self
+                .consumer
+                .context()
+                .rebalanced
+                .swap(false, Ordering::SeqCst)
+                && let Ok(a) = self.consumer.assignment()
+            {
+                positions.ranges.clear();
+                let _ = self.consumer.pause(&a);
+            }
+        }
+        if let Ok(a) = self.consumer.assignment() {
+            let _ = self.consumer.resume(&a);
+        }
+        if !positions.ranges.is_empty() {
+            self.rewind(&positions);
+        }
+    }
+
+    fn build_block(&mut self) -> Built {
+        let max_rows = self.settings.effective_max_block_size() as usize;
+        let max_batch = self.settings.effective_poll_max_batch_size() as usize;
+        let poll_timeout = Duration::from_millis(self.settings.effective_poll_timeout_ms());
+        let deadline =
+            Instant::now() + Duration::from_millis(self.settings.effective_flush_interval_ms());
+        self.consumer
+            .context()
+            .rebalanced
+            .store(false, Ordering::SeqCst);
+        let mut batches: Vec<RecordBatch> = Vec::new();
+        let mut dead_letters = Vec::new();
+        let mut span = Span::default();
+        let mut rows = 0usize;
+        let mut any = false;
+        let mut messages: Vec<Message> = Vec::with_capacity(max_batch.min(65_536));
+        loop {
+            if self.control.stop.load(Ordering::SeqCst) {
+                // Abandon the block: nothing committed, re-read by whoever comes next.
+                return Built::Empty;
+            }
+            let now = Instant::now();
+            let wait = poll_timeout.min(deadline.saturating_duration_since(now));
+            messages.clear();
+            self.poll_batch(&mut messages, max_batch, wait);
+            if self.consumer.context().rebalanced.load(Ordering::SeqCst) {
+                if any || !messages.is_empty() {
+                    for m in &messages {
+                        span.add(&m.topic, m.partition, m.offset);
+                    }
+                    self.rewind_after_rebalance();
+                }
+                return Built::Rebalanced;
+            }
+            if !messages.is_empty() {
+                any = true;
+                for m in &messages {
+                    span.add(&m.topic, m.partition, m.offset);
+                }
+                match self.decoder.decode(&messages) {
+                    Ok(d) => {
+                        rows += d.batch.num_rows();
+                        if d.batch.num_rows() > 0 {
+                            batches.push(d.batch);
+                        }
+                        dead_letters.extend(d.dead_letters);
+                    }
+                    Err(e) => return Built::Failed(e, span),
+                }
+            }
+            if rows >= max_rows || Instant::now() >= deadline {
+                break;
+            }
+            if messages.is_empty() && !any && wait.is_zero() {
+                break;
+            }
+        }
+        if !any {
+            return Built::Empty;
+        }
+        let schema = Arc::clone(self.decoder.output_schema());
+        let batch = match arrow::compute::concat_batches(&schema, &batches) {
+            Ok(b) => b,
+            Err(e) => {
+                return Built::Failed(Error::internal(format!("kafka block concat: {e}")), span);
+            }
+        };
+        for (t, p, _, last) in &span.ranges {
+            self.state.set_position(t, *p, last + 1);
+        }
+        Built::Block(Block {
+            batch,
+            offsets: span
+                .ranges
+                .iter()
+                .map(|(t, p, _, last)| (t.to_string(), *p, last + 1))
+                .collect(),
+            start_offsets: span
+                .ranges
+                .iter()
+                .map(|(t, p, first, _)| (t.to_string(), *p, *first))
+                .collect(),
+            dead_letters,
+            group: self.settings.group_name.clone(),
+            consumer: self.index,
+        })
+    }
+
+    /// Up to `max` messages: the first poll waits up to `wait`, the rest do not.
+    fn poll_batch(&mut self, out: &mut Vec<Message>, max: usize, wait: Duration) {
+        let mut timeout = wait;
+        while out.len() < max {
+            let Some(res) = self.consumer.poll(timeout) else {
+                break;
+            };
+            timeout = Duration::ZERO;
+            match res {
+                Ok(m) => {
+                    let topic = intern(&mut self.topics, m.topic());
+                    let headers = m
+                        .headers()
+                        .map(|h| {
+                            h.iter()
+                                .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    out.push(Message {
+                        topic,
+                        partition: m.partition(),
+                        offset: m.offset(),
+                        key: m.key().map(<[u8]>::to_vec),
+                        payload: m.payload().map(<[u8]>::to_vec),
+                        timestamp_ms: m.timestamp().to_millis(),
+                        headers,
+                    });
+                }
+                Err(e) => {
+                    tracing::warn!("Kafka consumer error: {e}");
+                    self.state.push_exception(e.to_string());
+                }
+            }
+            if self.consumer.context().rebalanced.load(Ordering::SeqCst) {
+                break;
+            }
+        }
+        if !out.is_empty() {
+            self.state.polled(out.len());
+        }
+    }
+
+    /// Rewinds the partitions of `span` to their first offsets (re-read the block).
+    fn rewind(&mut self, span: &Span) {
+        if span.ranges.is_empty() {
+            return;
+        }
+        let Ok(assignment) = self.consumer.assignment() else {
+            return;
+        };
+        let positions = self.consumer.position().ok();
+        let mut tpl = TopicPartitionList::new();
+        for e in assignment.elements() {
+            let (t, p) = (e.topic(), e.partition());
+            let offset = match span
+                .ranges
+                .iter()
+                .find(|(rt, rp, _, _)| *rp == p && &**rt == t)
+            {
+                Some((_, _, first, _)) => Offset::Offset(*first),
+                None => positions
+                    .as_ref()
+                    .and_then(|pos| pos.find_partition(t, p))
+                    .map(|e| e.offset())
+                    .filter(|o| matches!(o, Offset::Offset(_)))
+                    .unwrap_or(Offset::Stored),
+            };
+            if let Offset::Offset(o) = offset {
+                self.state.set_position(t, p, o);
+            }
+            if tpl.add_partition_offset(t, p, offset).is_err() {
+                return;
+            }
+        }
+        if let Err(e) = self.consumer.assign(&tpl) {
+            self.state.push_exception(format!("rewind: {e}"));
+        }
+    }
+
+    /// After a rebalance in the middle of a block: every assigned partition restarts at
+    /// the sink's offset (exactly-once) or the group's committed offset.
+    fn rewind_after_rebalance(&mut self) {
+        let Ok(assignment) = self.consumer.assignment() else {
+            return;
+        };
+        let mut tpl = TopicPartitionList::new();
+        for e in assignment.elements() {
+            let (t, p) = (e.topic(), e.partition());
+            let offset = if self.settings.exactly_once {
+                self.sink
+                    .committed_offsets(&self.settings.group_name, t, p)
+                    .map_or(Offset::Stored, Offset::Offset)
+            } else {
+                Offset::Stored
+            };
+            if tpl.add_partition_offset(t, p, offset).is_err() {
+                return;
+            }
+        }
+        if let Err(e) = self.consumer.assign(&tpl) {
+            self.state
+                .push_exception(format!("rewind after rebalance: {e}"));
+        }
+        self.consumer
+            .context()
+            .rebalanced
+            .store(false, Ordering::SeqCst);
+    }
+
+    /// Commits the block's offsets (5 attempts, as ClickHouse).
+    fn commit(&mut self, offsets: &[(String, i32, i64)]) {
+        let mut tpl = TopicPartitionList::new();
+        for (t, p, o) in offsets {
+            if tpl.add_partition_offset(t, *p, Offset::Offset(*o)).is_err() {
+                return;
+            }
+        }
+        let mut last = None;
+        for _ in 0..5 {
+            match self.consumer.commit(&tpl, CommitMode::Sync) {
+                Ok(()) => {
+                    self.state.committed();
+                    return;
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        let e = Error::new(
+            ErrorCode::CANNOT_COMMIT_OFFSET,
+            format!(
+                "All commit attempts failed. Last block was already written to target table(s), but was not committed to Kafka. ({})",
+                last.map(|e| e.to_string()).unwrap_or_default()
+            ),
+        );
+        self.state.push_exception(e.to_clickhouse_string());
+    }
+}

@@ -1,0 +1,203 @@
+//! The consumption loop against an embedded broker over TCP (librdkafka's mock cluster,
+//! always available): every message arrives once, offsets are committed after the sink
+//! accepted a block, sink errors are retried without loss, rebalances between two
+//! consumers of one group lose and double nothing, pause/resume.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use rdkafka::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use sluice_kafka::{ConsumerSpec, EmbeddedBroker, KafkaConsumers, KafkaSettings, VirtualColumn};
+
+fn spec(settings: KafkaSettings, virtuals: Vec<VirtualColumn>) -> ConsumerSpec {
+    ConsumerSpec {
+        settings,
+        config: Default::default(),
+        database: "default".into(),
+        table: "queue".into(),
+        data_schema: id_schema(),
+        virtuals,
+    }
+}
+
+fn pos() -> Vec<VirtualColumn> {
+    vec![VirtualColumn::Partition, VirtualColumn::Offset]
+}
+
+fn committed(bootstrap: &str, group: &str, topic: &str, partitions: i32) -> Vec<i64> {
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", group)
+        .create()
+        .expect("consumer");
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..partitions {
+        tpl.add_partition(topic, p);
+    }
+    let got = c
+        .committed_offsets(tpl, Duration::from_secs(10))
+        .expect("committed");
+    (0..partitions)
+        .map(|p| match got.find_partition(topic, p).map(|e| e.offset()) {
+            Some(Offset::Offset(o)) => o,
+            _ => -1,
+        })
+        .collect()
+}
+
+#[test]
+fn every_message_once_and_offsets_committed() {
+    let broker = EmbeddedBroker::mock().expect("broker");
+    broker.create_topic("events", 2).expect("topic");
+    let bs = broker.bootstrap_servers().to_string();
+    produce_ids(&bs, "events", 2, 0..500);
+    let sink = TestSink::new(false, 0);
+    let s = settings(&bs, "events", "g1", &[("kafka_max_block_size", "100")]);
+    let consumers = KafkaConsumers::start(spec(s, pos()), Arc::clone(&sink) as _).expect("start");
+    assert_eq!(sink.wait_rows(500, Duration::from_secs(40)), 500);
+    // Offsets are committed after the sink accepted the block; give the last commit time.
+    std::thread::sleep(Duration::from_millis(500));
+    let stats = consumers.stats();
+    consumers.stop();
+    assert_eq!(sink.ids(), (0..500).collect::<Vec<u32>>());
+    assert_eq!(committed(&bs, "g1", "events", 2), vec![250, 250]);
+    // Blocks are cut at kafka_max_block_size (batch granularity).
+    assert!(sink.blocks.load(std::sync::atomic::Ordering::SeqCst) >= 5);
+    let st = &stats[0];
+    assert_eq!(st.num_messages_read, 500);
+    assert!(st.num_commits >= 5, "{st:?}");
+    assert_eq!(st.assignments.len(), 2);
+    assert_eq!(st.num_rebalance_assignments, 1);
+    assert!(st.assignments.iter().all(|a| a.current_offset == 250));
+    assert!(st.last_poll_time > 0 && st.last_commit_time > 0);
+    assert!(st.is_currently_used);
+}
+
+#[test]
+fn sink_errors_are_retried_without_loss() {
+    let broker = EmbeddedBroker::mock().expect("broker");
+    broker.create_topic("retry", 1).expect("topic");
+    let bs = broker.bootstrap_servers().to_string();
+    produce_ids(&bs, "retry", 1, 0..100);
+    let sink = TestSink::new(false, 3);
+    let s = settings(
+        &bs,
+        "retry",
+        "g2",
+        &[("kafka_consumer_reschedule_ms", "50")],
+    );
+    let consumers = KafkaConsumers::start(spec(s, pos()), Arc::clone(&sink) as _).expect("start");
+    assert_eq!(sink.wait_rows(100, Duration::from_secs(40)), 100);
+    std::thread::sleep(Duration::from_millis(300));
+    let stats = consumers.stats();
+    consumers.stop();
+    // Nothing lost, nothing doubled: refused blocks are re-read from their first offset.
+    assert_eq!(sink.ids(), (0..100).collect::<Vec<u32>>());
+    let texts: Vec<&str> = stats[0].exceptions.iter().map(|e| e.1.as_str()).collect();
+    assert_eq!(
+        texts
+            .iter()
+            .filter(|t| t.contains("test sink refuses this block"))
+            .count(),
+        3,
+        "{texts:?}"
+    );
+    assert!(
+        texts[0].starts_with("Code: 53. DB::Exception:"),
+        "{texts:?}"
+    );
+    assert_eq!(committed(&bs, "g2", "retry", 1), vec![100]);
+}
+
+#[test]
+fn stream_error_mode_and_parse_errors() {
+    let broker = EmbeddedBroker::mock().expect("broker");
+    broker.create_topic("bad", 1).expect("topic");
+    let bs = broker.bootstrap_servers().to_string();
+    produce_raw(&bs, "bad", &["{\"id\":1}", "not json", "{\"id\":3}"]);
+    let sink = TestSink::new(false, 0);
+    let s = settings(&bs, "bad", "g3", &[("kafka_handle_error_mode", "stream")]);
+    let mut v = pos();
+    v.push(VirtualColumn::Error);
+    let consumers = KafkaConsumers::start(spec(s, v), Arc::clone(&sink) as _).expect("start");
+    assert_eq!(sink.wait_rows(3, Duration::from_secs(40)), 3);
+    consumers.stop();
+    let rows = sink.rows.lock().clone();
+    assert_eq!(rows.iter().map(|r| r.id).collect::<Vec<_>>(), vec![1, 0, 3]);
+    assert!(rows[0].error.is_empty() && rows[2].error.is_empty());
+    assert!(!rows[1].error.is_empty());
+    assert_eq!(committed(&bs, "g3", "bad", 1), vec![3]);
+
+    // Default mode: the broken message stops the table, nothing is committed.
+    let sink = TestSink::new(false, 0);
+    let s = settings(&bs, "bad", "g4", &[("kafka_consumer_reschedule_ms", "50")]);
+    let consumers = KafkaConsumers::start(spec(s, pos()), Arc::clone(&sink) as _).expect("start");
+    std::thread::sleep(Duration::from_secs(6));
+    let stats = consumers.stats();
+    consumers.stop();
+    assert!(sink.rows.lock().is_empty());
+    assert!(
+        stats[0].exceptions.iter().any(|e| e
+            .1
+            .contains("while parsing Kafka message (topic: bad, partition: 0, offset: 1)")),
+        "{:?}",
+        stats[0].exceptions
+    );
+    assert_eq!(committed(&bs, "bad_none", "bad", 1), vec![-1]);
+}
+
+#[test]
+fn rebalance_between_two_consumers_loses_and_doubles_nothing() {
+    let broker = EmbeddedBroker::mock().expect("broker");
+    broker.create_topic("shared", 4).expect("topic");
+    let bs = broker.bootstrap_servers().to_string();
+    let sink = TestSink::new(true, 0);
+    let s = settings(&bs, "shared", "g5", &[("kafka_max_block_size", "50")]);
+    produce_ids(&bs, "shared", 4, 0..200);
+    let a = KafkaConsumers::start(spec(s.clone(), pos()), Arc::clone(&sink) as _).expect("a");
+    sink.wait_rows(100, Duration::from_secs(40));
+    let b = KafkaConsumers::start(spec(s, pos()), Arc::clone(&sink) as _).expect("b");
+    produce_ids(&bs, "shared", 4, 200..400);
+    assert_eq!(sink.wait_rows(400, Duration::from_secs(50)), 400);
+    // Stopping one hands its partitions to the other.
+    a.stop();
+    produce_ids(&bs, "shared", 4, 400..500);
+    assert_eq!(sink.wait_rows(500, Duration::from_secs(50)), 500);
+    let stats = b.stats();
+    b.stop();
+    let ids = sink.ids();
+    let unique: BTreeSet<u32> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), 500);
+    assert_eq!(ids.len(), 500, "no duplicates");
+    // The second consumer took over partitions and read from where the first stopped.
+    assert!(stats[0].num_rebalance_assignments >= 1);
+    assert!(stats[0].num_messages_read > 0);
+    assert_eq!(stats[0].assignments.len(), 4);
+}
+
+#[test]
+fn pause_keeps_position_and_resume_continues() {
+    let broker = EmbeddedBroker::mock().expect("broker");
+    broker.create_topic("pausable", 1).expect("topic");
+    let bs = broker.bootstrap_servers().to_string();
+    produce_ids(&bs, "pausable", 1, 0..20);
+    let sink = TestSink::new(false, 0);
+    let s = settings(&bs, "pausable", "g6", &[]);
+    let consumers = KafkaConsumers::start(spec(s, pos()), Arc::clone(&sink) as _).expect("start");
+    assert_eq!(sink.wait_rows(20, Duration::from_secs(40)), 20);
+    consumers.pause();
+    std::thread::sleep(Duration::from_millis(500));
+    produce_ids(&bs, "pausable", 1, 20..40);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(sink.rows.lock().len(), 20, "paused consumers read nothing");
+    consumers.resume();
+    assert_eq!(sink.wait_rows(40, Duration::from_secs(30)), 40);
+    consumers.stop();
+    assert_eq!(sink.ids(), (0..40).collect::<Vec<u32>>());
+}
