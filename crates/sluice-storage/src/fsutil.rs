@@ -52,12 +52,24 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> sluice_common::Result<(
     fsync_dir(dir)
 }
 
-/// Test hook: when the environment variable `SLUICE_STORAGE_FAILPOINT` names `point`, the
-/// process aborts there (crash tests kill the process at each commit step this way).
+/// Test hook: when the environment variable `SLUICE_STORAGE_FAILPOINT` names `point`
+/// (`point` or `point@N` for the N-th time it is reached), the process aborts there. Crash
+/// tests kill a child process at each commit step this way.
 pub(crate) fn failpoint(point: &str) {
-    if let Ok(v) = std::env::var("SLUICE_STORAGE_FAILPOINT")
-        && v.split(',').any(|p| p == point)
-    {
-        std::process::abort();
+    static HITS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let Ok(v) = std::env::var("SLUICE_STORAGE_FAILPOINT") else {
+        return;
+    };
+    for spec in v.split(',') {
+        let (name, nth) = match spec.split_once('@') {
+            Some((n, k)) => (n, k.parse::<u64>().unwrap_or(1)),
+            None => (spec, 1),
+        };
+        if name == point {
+            let hit = HITS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            if hit >= nth {
+                std::process::abort();
+            }
+        }
     }
 }

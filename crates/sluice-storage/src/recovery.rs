@@ -1,7 +1,8 @@
 //! Start-up of a table directory: leftover `tmp_*` directories are removed, parts whose
 //! manifest or checksum is bad are moved to `detached/broken-on-start_<name>` with an
 //! error log, parts covered by another part (the sources of a merge or mutation that
-//! committed before a crash) are deleted, and empty parts that cover nothing are deleted.
+//! committed before a crash) are deleted, then the empty parts DROP PARTITION/TRUNCATE
+//! wrote to cover them.
 
 use std::fs;
 use std::path::Path;

@@ -90,7 +90,7 @@ impl MergeTreeTable {
             .map(|v| v.into_iter().collect())
             .unwrap_or_default();
         let table = Arc::new(Self {
-            blocks: Mutex::new(BlockCounter::open(&dir, loaded.max_block)),
+            blocks: Mutex::new(BlockCounter::open(loaded.max_block)),
             dir,
             spec: RwLock::new(spec),
             state: RwLock::new(state),
