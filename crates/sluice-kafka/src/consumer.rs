@@ -112,7 +112,8 @@ impl KafkaConsumers {
                 &spec.settings,
                 Arc::clone(&spec.data_schema),
                 &spec.virtuals,
-            )?;
+            )?
+            .with_table_name(&spec.table);
             states.push(Arc::clone(&state));
             started.push((index, consumer, decoder, state));
         }

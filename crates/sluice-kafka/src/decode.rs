@@ -73,6 +73,7 @@ pub struct Decoder {
     mode: HandleErrorMode,
     allowed_errors: u64,
     skip_bytes: usize,
+    table_name: String,
 }
 
 /// Where the data rows of one message are.
@@ -141,7 +142,14 @@ impl Decoder {
             mode,
             allowed_errors: settings.allowed_errors(),
             skip_bytes: settings.schema_registry_skip_bytes as usize,
+            table_name: String::new(),
         })
+    }
+
+    /// Sets the value of the `_table` virtual column.
+    pub fn with_table_name(mut self, name: &str) -> Self {
+        self.table_name = name.to_string();
+        self
     }
 
     /// The schema of decoded batches: data columns, then the requested virtual columns.
@@ -344,6 +352,13 @@ impl Decoder {
                     each(&mut |m, _| {
                         b.append_value(&*m.topic);
                     });
+                    Arc::new(b.finish())
+                }
+                VirtualColumn::Table => {
+                    let mut b = StringDictionaryBuilder::<Int32Type>::new();
+                    for _ in 0..total {
+                        b.append_value(&self.table_name);
+                    }
                     Arc::new(b.finish())
                 }
                 VirtualColumn::Key => {

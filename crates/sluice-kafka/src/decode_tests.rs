@@ -142,7 +142,8 @@ fn virtual_columns_repeat_per_row() {
         schema(&[("id", "UInt32")]),
         &virtuals,
     )
-    .unwrap();
+    .unwrap()
+    .with_table_name("queue");
     let mut bare = Message::new("events", 0, 9, "{\"id\":4}");
     bare.timestamp_ms = None;
     let tombstone = Message {
@@ -168,16 +169,17 @@ fn virtual_columns_repeat_per_row() {
             "_timestamp",
             "_timestamp_ms",
             "_headers.name",
-            "_headers.value"
+            "_headers.value",
+            "_table"
         ]
     );
     assert_eq!(
         rows(&out),
         vec![
-            "1\tevents\tk1\t7\t3\t2023-11-14 22:13:20\t2023-11-14 22:13:20.123\t['h1','h2']\t['v1','']",
-            "2\tevents\tk1\t7\t3\t2023-11-14 22:13:20\t2023-11-14 22:13:20.123\t['h1','h2']\t['v1','']",
-            "3\tevents\tk1\t7\t3\t2023-11-14 22:13:20\t2023-11-14 22:13:20.123\t['h1','h2']\t['v1','']",
-            "4\tevents\t\t9\t0\tNULL\tNULL\t[]\t[]",
+            "1\tevents\tk1\t7\t3\t2023-11-14 22:13:20\t2023-11-14 22:13:20.123\t['h1','h2']\t['v1','']\tqueue",
+            "2\tevents\tk1\t7\t3\t2023-11-14 22:13:20\t2023-11-14 22:13:20.123\t['h1','h2']\t['v1','']\tqueue",
+            "3\tevents\tk1\t7\t3\t2023-11-14 22:13:20\t2023-11-14 22:13:20.123\t['h1','h2']\t['v1','']\tqueue",
+            "4\tevents\t\t9\t0\tNULL\tNULL\t[]\t[]\tqueue",
         ]
     );
     // Types as ClickHouse declares them.

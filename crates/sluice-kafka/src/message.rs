@@ -61,6 +61,8 @@ pub enum VirtualColumn {
     HeadersName,
     /// `_headers.value` Array(String).
     HeadersValue,
+    /// `_table` LowCardinality(String): the Kafka table's name.
+    Table,
     /// `_raw_message` String (stream error mode only).
     RawMessage,
     /// `_error` String (stream error mode only).
@@ -68,8 +70,9 @@ pub enum VirtualColumn {
 }
 
 impl VirtualColumn {
-    /// Every virtual column, in ClickHouse's order.
-    pub const ALL: [VirtualColumn; 10] = [
+    /// Every virtual column, in ClickHouse's order (`DESCRIBE … SETTINGS
+    /// describe_include_virtual_columns = 1` in ClickHouse 26.9).
+    pub const ALL: [VirtualColumn; 11] = [
         VirtualColumn::Topic,
         VirtualColumn::Key,
         VirtualColumn::Offset,
@@ -78,6 +81,7 @@ impl VirtualColumn {
         VirtualColumn::TimestampMs,
         VirtualColumn::HeadersName,
         VirtualColumn::HeadersValue,
+        VirtualColumn::Table,
         VirtualColumn::RawMessage,
         VirtualColumn::Error,
     ];
@@ -93,6 +97,7 @@ impl VirtualColumn {
             Self::TimestampMs => "_timestamp_ms",
             Self::HeadersName => "_headers.name",
             Self::HeadersValue => "_headers.value",
+            Self::Table => "_table",
             Self::RawMessage => "_raw_message",
             Self::Error => "_error",
         }
@@ -102,7 +107,7 @@ impl VirtualColumn {
     pub fn ch_type(&self) -> ChType {
         let string = || ChType::String;
         match self {
-            Self::Topic => ChType::LowCardinality(Box::new(string())),
+            Self::Topic | Self::Table => ChType::LowCardinality(Box::new(string())),
             Self::Key | Self::RawMessage | Self::Error => string(),
             Self::Offset | Self::Partition => ChType::UInt64,
             Self::Timestamp => ChType::Nullable(Box::new(ChType::DateTime(None))),
@@ -126,5 +131,42 @@ impl VirtualColumn {
                     || !matches!(v, VirtualColumn::RawMessage | VirtualColumn::Error)
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Oracle: `CREATE TABLE k (a String) ENGINE = Kafka('a', 't', 'g', 'CSV') SETTINGS
+    /// kafka_handle_error_mode = 'stream'; DESCRIBE k SETTINGS
+    /// describe_include_virtual_columns = 1`.
+    #[test]
+    fn names_types_and_order_match_clickhouse() {
+        let got: Vec<String> = VirtualColumn::for_mode(HandleErrorMode::Stream)
+            .iter()
+            .map(|v| format!("{}\t{}", v.name(), v.ch_type()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                "_topic\tLowCardinality(String)",
+                "_key\tString",
+                "_offset\tUInt64",
+                "_partition\tUInt64",
+                "_timestamp\tNullable(DateTime)",
+                "_timestamp_ms\tNullable(DateTime64(3))",
+                "_headers.name\tArray(String)",
+                "_headers.value\tArray(String)",
+                "_table\tLowCardinality(String)",
+                "_raw_message\tString",
+                "_error\tString",
+            ]
+        );
+        assert_eq!(VirtualColumn::for_mode(HandleErrorMode::Default).len(), 9);
+        assert_eq!(
+            VirtualColumn::from_name("_table"),
+            Some(VirtualColumn::Table)
+        );
     }
 }

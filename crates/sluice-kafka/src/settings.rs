@@ -561,8 +561,18 @@ impl KafkaSettings {
     }
 
     /// `Kafka(…)` / `Kafka` and the `SETTINGS` clause as ClickHouse's `SHOW CREATE TABLE`
-    /// prints them: `ENGINE = Kafka('b', 't')\nSETTINGS kafka_format = 'CSV'`.
+    /// prints them: `ENGINE = Kafka('b', 't')\nSETTINGS kafka_format = 'CSV'`, with
+    /// `kafka_sasl_password` shown as `'[HIDDEN]'`.
     pub fn to_sql(&self) -> String {
+        self.render(false)
+    }
+
+    /// [`KafkaSettings::to_sql`] with secrets, for the stored table metadata.
+    pub fn to_sql_with_secrets(&self) -> String {
+        self.render(true)
+    }
+
+    fn render(&self, secrets: bool) -> String {
         let mut out = String::from("ENGINE = Kafka");
         if !self.engine_args.is_empty() {
             out.push('(');
@@ -575,7 +585,13 @@ impl KafkaSettings {
             let items: Vec<String> = self
                 .settings_clause
                 .iter()
-                .map(|(n, v)| format!("{n} = {}", v.to_sql()))
+                .map(|(n, v)| {
+                    if !secrets && n == "kafka_sasl_password" {
+                        format!("{n} = '[HIDDEN]'")
+                    } else {
+                        format!("{n} = {}", v.to_sql())
+                    }
+                })
                 .collect();
             out.push_str(&items.join(", "));
         }

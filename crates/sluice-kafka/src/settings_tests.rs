@@ -328,3 +328,22 @@ fn modify_setting_round_trips() {
     assert!(k.modify(&[("kafka_num_consumers".into(), n("0"))]).is_err());
     assert_eq!(k, before);
 }
+
+#[test]
+fn password_is_hidden_in_show_create() {
+    // Oracle: SHOW CREATE TABLE prints kafka_sasl_password = '[HIDDEN]'.
+    let k = with(&[
+        ("kafka_sasl_password", s("secret")),
+        ("kafka_sasl_username", s("u")),
+    ])
+    .unwrap();
+    assert_eq!(
+        k.to_sql(),
+        "ENGINE = Kafka\nSETTINGS kafka_broker_list = 'a', kafka_topic_list = 't', kafka_group_name = 'g', kafka_format = 'CSV', kafka_sasl_password = '[HIDDEN]', kafka_sasl_username = 'u'"
+    );
+    assert!(
+        k.to_sql_with_secrets()
+            .contains("kafka_sasl_password = 'secret'")
+    );
+    assert_eq!(k.sasl_password, "secret");
+}
