@@ -249,6 +249,8 @@ impl ErrorCode {
     pub const EXPECTED_ALL_OR_ANY: ErrorCode = ErrorCode(417);
     /// ClickHouse error 418.
     pub const UNKNOWN_JOIN: ErrorCode = ErrorCode(418);
+    /// An UPDATE mutation names a key column.
+    pub const CANNOT_UPDATE_COLUMN: ErrorCode = ErrorCode(420);
     /// ClickHouse error 421.
     pub const CANNOT_ADD_DIFFERENT_AGGREGATE_STATES: ErrorCode = ErrorCode(421);
     /// ClickHouse error 425.
@@ -425,6 +427,7 @@ impl ErrorCode {
             407 => "DECIMAL_OVERFLOW",
             417 => "EXPECTED_ALL_OR_ANY",
             418 => "UNKNOWN_JOIN",
+            420 => "CANNOT_UPDATE_COLUMN",
             421 => "CANNOT_ADD_DIFFERENT_AGGREGATE_STATES",
             425 => "SYSTEM_ERROR",
             427 => "CANNOT_COMPILE_REGEXP",
@@ -575,6 +578,7 @@ impl ErrorCode {
             "DECIMAL_OVERFLOW" => ErrorCode(407),
             "EXPECTED_ALL_OR_ANY" => ErrorCode(417),
             "UNKNOWN_JOIN" => ErrorCode(418),
+            "CANNOT_UPDATE_COLUMN" => ErrorCode(420),
             "CANNOT_ADD_DIFFERENT_AGGREGATE_STATES" => ErrorCode(421),
             "SYSTEM_ERROR" => ErrorCode(425),
             "CANNOT_COMPILE_REGEXP" => ErrorCode(427),

@@ -433,7 +433,7 @@ pub fn quote_ident(name: &str) -> String {
     }
 }
 
-fn escape_file(name: &str) -> String {
+pub(crate) fn escape_file(name: &str) -> String {
     let mut out = String::new();
     for b in name.bytes() {
         if b.is_ascii_alphanumeric() || b == b'_' {

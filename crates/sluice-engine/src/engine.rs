@@ -33,6 +33,10 @@ pub struct Engine {
     pub(crate) functions_ci: Arc<HashMap<String, String>>,
     pub(crate) function_infos: Arc<Vec<FunctionInfo>>,
     pub(crate) default_settings: Settings,
+    /// Where table data lives: `<path>/data`, or a temporary directory removed with the
+    /// engine when there is no path (like clickhouse-local without `--path`).
+    data_root: PathBuf,
+    _temp_dir: Option<tempfile::TempDir>,
 }
 
 /// Shared engine handle.
@@ -179,6 +183,21 @@ impl Engine {
         for (k, v) in &config.settings {
             default_settings.set(k, v)?;
         }
+        let (data_root, temp_dir) = match &config.path {
+            Some(p) => (p.join("data"), None),
+            None => {
+                let t = tempfile::Builder::new()
+                    .prefix("sluice-local-")
+                    .tempdir()
+                    .map_err(|e| {
+                        sluice_common::Error::new(
+                            sluice_common::ErrorCode::CANNOT_OPEN_FILE,
+                            format!("Cannot create a temporary data directory: {e}"),
+                        )
+                    })?;
+                (t.path().to_path_buf(), Some(t))
+            }
+        };
         let engine = Arc::new(Engine {
             catalog,
             base_state: state,
@@ -186,9 +205,20 @@ impl Engine {
             functions_ci: Arc::new(ci),
             function_infos: Arc::new(infos),
             default_settings,
+            data_root,
+            _temp_dir: temp_dir,
         });
-        engine.load_metadata().await?;
+        Box::pin(engine.load_metadata()).await?;
         Ok(engine)
+    }
+
+    /// The data directory of a table (`<path>/data/<db>/<table>`), percent-escaped like
+    /// metadata file names.
+    pub fn table_data_dir(&self, db: &str, table: &str) -> Result<PathBuf> {
+        Ok(self
+            .data_root
+            .join(crate::catalog::escape_file(db))
+            .join(crate::catalog::escape_file(table)))
     }
 
     /// A new session (current database `default`, default settings).

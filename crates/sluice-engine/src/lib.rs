@@ -11,10 +11,12 @@
 //! - [`catalog`], [`df_catalog`]: databases/tables and their DataFusion bridge.
 //! - [`table`], [`tables`]: the table trait and the Memory/Null engines.
 //! - [`system`]: `system.*` tables. [`table_functions`]: `numbers`, `values`, `file`.
+//! - [`compiled_expr`]: key/TTL/mutation expressions compiled for `sluice-storage`.
 //! - [`error`]: DataFusion → ClickHouse error mapping.
 //! - [`join_defaults`]: type defaults instead of NULL in outer joins (`join_use_nulls = 0`).
 
 pub mod catalog;
+pub mod compiled_expr;
 pub mod df_catalog;
 pub mod engine;
 pub mod error;

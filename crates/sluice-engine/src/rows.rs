@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, FixedSizeBinaryBuilder, Int32Builder, Int64Builder, ListBuilder, StringBuilder,
-    TimestampSecondBuilder, UInt8Builder, UInt64Builder,
+    ArrayRef, FixedSizeBinaryBuilder, Float64Array, Int32Builder, Int64Array, Int64Builder,
+    ListBuilder, StringBuilder, TimestampSecondBuilder, UInt8Builder, UInt64Builder,
 };
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
@@ -23,6 +23,10 @@ pub enum Cell {
     I64(i64),
     /// Array of strings.
     StrArr(Vec<String>),
+    /// Floating-point number.
+    F64(f64),
+    /// Array of signed integers.
+    I64Arr(Vec<i64>),
 }
 
 impl From<&str> for Cell {
@@ -171,6 +175,65 @@ pub fn build_batch(schema: SchemaRef, rows: &[Vec<Cell>]) -> Result<RecordBatch>
                 }
                 Arc::new(b.finish())
             }
+            ChType::Array(inner) if matches!(*inner, ChType::Int64) => {
+                let mut b = ListBuilder::new(Int64Builder::new())
+                    .with_field(Arc::new(ChType::Int64.to_field("item")));
+                for r in rows {
+                    if let Cell::I64Arr(v) = cell(r) {
+                        for x in v {
+                            b.values().append_value(x);
+                        }
+                    }
+                    b.append(true);
+                }
+                Arc::new(b.finish())
+            }
+            ChType::Float64 | ChType::Float32 => {
+                let vals: Float64Array = rows
+                    .iter()
+                    .map(|r| match cell(r) {
+                        Cell::F64(v) => Some(v),
+                        Cell::I64(v) => Some(v as f64),
+                        Cell::U64(v) => Some(v as f64),
+                        Cell::Null if t.is_nullable() => None,
+                        _ => Some(0.0),
+                    })
+                    .collect();
+                cast_to(Arc::new(vals), &t)?
+            }
+            // Other numbers and dates: through Int64 (days for Date, seconds for DateTime).
+            ChType::UInt16
+            | ChType::UInt32
+            | ChType::Int8
+            | ChType::Int16
+            | ChType::Date
+            | ChType::Date32 => {
+                let vals: Int64Array = rows
+                    .iter()
+                    .map(|r| match cell(r) {
+                        Cell::I64(v) => Some(v),
+                        Cell::U64(v) => Some(v as i64),
+                        Cell::F64(v) => Some(v as i64),
+                        Cell::Null if t.is_nullable() => None,
+                        _ => Some(0),
+                    })
+                    .collect();
+                let as_i32 = datafusion::arrow::compute::cast(
+                    &(Arc::new(vals) as ArrayRef),
+                    &datafusion::arrow::datatypes::DataType::Int32,
+                )
+                .map_err(|e| Error::internal(e.to_string()))?;
+                match t.non_nullable() {
+                    // Date → Date32 reinterprets the day number.
+                    ChType::Date | ChType::Date32 => datafusion::arrow::compute::cast(
+                        &as_i32,
+                        &datafusion::arrow::datatypes::DataType::Date32,
+                    )
+                    .and_then(|a| datafusion::arrow::compute::cast(&a, &t.to_arrow()))
+                    .map_err(|e| Error::internal(e.to_string()))?,
+                    _ => cast_to(as_i32, &t)?,
+                }
+            }
             other => {
                 return Err(Error::internal(format!(
                     "rows: unsupported column type {other}"
@@ -183,6 +246,10 @@ pub fn build_batch(schema: SchemaRef, rows: &[Vec<Cell>]) -> Result<RecordBatch>
         datafusion::arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(rows.len()));
     RecordBatch::try_new_with_options(schema, cols, &opts)
         .map_err(|e| Error::internal(e.to_string()))
+}
+
+fn cast_to(a: ArrayRef, t: &ChType) -> Result<ArrayRef> {
+    datafusion::arrow::compute::cast(&a, &t.to_arrow()).map_err(|e| Error::internal(e.to_string()))
 }
 
 fn parse_uuid(s: &str) -> [u8; 16] {

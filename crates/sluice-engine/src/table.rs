@@ -111,6 +111,10 @@ pub trait Table: Send + Sync + Debug {
     fn insert(&self, batch: RecordBatch) -> Result<()>;
     /// Removes all rows.
     fn truncate(&self) -> Result<()>;
+    /// Stops background work and deletes the table's data (`DROP TABLE`); blocking.
+    fn drop_data(&self) -> Result<()> {
+        Ok(())
+    }
     /// Total rows when cheap to know.
     fn total_rows(&self) -> Option<u64> {
         None

@@ -51,7 +51,8 @@ pub use dialect::SluiceDialect;
 pub use format_expr::{format_expr, format_query};
 pub use parser::{parse_statement, parse_statements, parse_values_rows};
 pub use query_ext::{
-    LimitBy, LimitParts, cast_type_text, clear_final, is_final, limit_parts, query_parameter, with_expression,
+    LimitBy, LimitParts, cast_type_text, clear_final, is_final, limit_parts, query_parameter,
+    with_expression,
 };
 pub use show_create::show_create_table;
 

@@ -135,7 +135,9 @@ pub fn is_final(factor: &TableFactor) -> bool {
 /// Removes the `FINAL` hint from a table reference (after the engine has acted on it).
 pub fn clear_final(factor: &mut TableFactor) {
     if let TableFactor::Table { with_hints, .. } = factor {
-        with_hints.retain(|h| !matches!(h, Expr::Identifier(i)
-            if i.quote_style.is_none() && i.value.eq_ignore_ascii_case("FINAL")));
+        with_hints.retain(|h| {
+            !matches!(h, Expr::Identifier(i)
+            if i.quote_style.is_none() && i.value.eq_ignore_ascii_case("FINAL"))
+        });
     }
 }

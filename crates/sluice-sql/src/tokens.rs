@@ -39,7 +39,12 @@ pub fn prepare_tokens(sql: &str) -> Result<Vec<TokenWithSpan>, Error> {
     tokens = rewrite_placeholders(sql, tokens);
     tokens = rewrite_global_and_strictness(sql, tokens)?;
     tokens = rewrite_using(tokens);
-    tokens = rewrite_final(tokens);
+    if !tokens
+        .first()
+        .is_some_and(|t| is_word(&t.token, "OPTIMIZE"))
+    {
+        tokens = rewrite_final(tokens);
+    }
     if !tokens.first().is_some_and(|t| is_word(&t.token, "SHOW")) {
         tokens = rewrite_in_table(tokens);
     }
@@ -237,9 +242,32 @@ fn rewrite_using(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
 /// keyword follows), so a column called `final` in a select list stays a column.
 fn rewrite_final(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
     const FOLLOWERS: &[&str] = &[
-        "WHERE", "PREWHERE", "GROUP", "ORDER", "LIMIT", "HAVING", "JOIN", "LEFT", "RIGHT",
-        "INNER", "FULL", "CROSS", "SEMI", "ANTI", "ARRAY", "SAMPLE", "SETTINGS", "FORMAT",
-        "UNION", "EXCEPT", "INTERSECT", "WINDOW", "QUALIFY", "OUTER", "PASTE", "INTO",
+        "WHERE",
+        "PREWHERE",
+        "GROUP",
+        "ORDER",
+        "LIMIT",
+        "HAVING",
+        "JOIN",
+        "LEFT",
+        "RIGHT",
+        "INNER",
+        "FULL",
+        "CROSS",
+        "SEMI",
+        "ANTI",
+        "ARRAY",
+        "SAMPLE",
+        "SETTINGS",
+        "FORMAT",
+        "UNION",
+        "EXCEPT",
+        "INTERSECT",
+        "WINDOW",
+        "QUALIFY",
+        "OUTER",
+        "PASTE",
+        "INTO",
     ];
     let mut out = Vec::with_capacity(tokens.len() + 3);
     for (i, t) in tokens.iter().enumerate() {

@@ -449,9 +449,14 @@ fn rewrite_table_factor(tf: &mut TableFactor, ctx: &RewriteContext) -> Result<()
             name, alias, args, ..
         } => {
             if is_final && args.is_some() {
+                let f = name.to_string();
+                let storage = match f.as_str() {
+                    "numbers" | "zeros" => format!("System{}", camel_case(&f)),
+                    _ => camel_case(&f),
+                };
                 return Err(sluice_common::ch_err!(
                     ILLEGAL_FINAL,
-                    "Table function doesn't support FINAL"
+                    "Storage {storage} doesn't support FINAL"
                 ));
             }
             if let Some(args) = args {

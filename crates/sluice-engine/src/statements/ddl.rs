@@ -89,16 +89,8 @@ fn build_table(engine: &str, columns: Vec<ColumnDesc>) -> Result<TableRef> {
     Ok(match engine {
         "Memory" => Arc::new(MemoryTable::new(columns)),
         "Null" => Arc::new(NullTable::new(columns)),
-        "MergeTree"
-        | "ReplacingMergeTree"
-        | "SummingMergeTree"
-        | "AggregatingMergeTree"
-        | "CollapsingMergeTree"
-        | "VersionedCollapsingMergeTree"
-        | "GraphiteMergeTree" => {
-            return Err(Error::not_implemented(format!(
-                "table engine {engine} (MergeTree storage lands with issue 3)"
-            )));
+        "GraphiteMergeTree" | "ReplicatedMergeTree" | "SharedMergeTree" => {
+            return Err(Error::not_implemented(format!("table engine {engine}")));
         }
         "Kafka" => return Err(Error::not_implemented("table engine Kafka (issue 4)")),
         other => {
@@ -143,6 +135,7 @@ async fn create_table_inner(
     }
     let mut columns = columns_of(&ct)?;
     let mut engine_name = ct.engine.as_ref().map(|e| e.name.clone());
+    let mut engine_clause = ct.engine.clone();
     if let Some(src) = &ct.as_table {
         let (sdb, sname) = resolve(session, &src.database, &src.table);
         let entry = catalog.table_or_err(&sdb, &sname)?;
@@ -157,6 +150,13 @@ async fn create_table_inner(
         }
         if engine_name.is_none() {
             engine_name = Some(t.engine().to_string());
+            // The source's full engine clause (keys, settings) comes from its definition.
+            if let Ok(stmts) = sluice_sql::parse_statements(&entry.create_sql)
+                && let Some(Statement::CreateTable(src_ct)) =
+                    stmts.into_iter().next().map(|p| p.statement)
+            {
+                engine_clause = src_ct.engine;
+            }
         }
     }
     let mut select_rows = None;
@@ -181,8 +181,17 @@ async fn create_table_inner(
             "Table engine is not specified in CREATE query",
         )
     })?;
-    let table = build_table(&engine_name, columns.clone())?;
-    let show = show_create(db, name, &columns, &engine_name);
+    let table: TableRef = if crate::tables::merge_tree::ENGINES.contains(&engine_name.as_str()) {
+        let clause = match engine_clause {
+            Some(c) => c,
+            None => sluice_sql::EngineClause::new(engine_name.clone()),
+        };
+        let dir = session.engine.table_data_dir(db, name)?;
+        crate::tables::merge_tree::open(session, &columns, &clause, dir).await?
+    } else {
+        build_table(&engine_name, columns.clone())?
+    };
+    let show = show_create(db, name, &columns, &table.engine_full());
     let create_sql = text.trim().to_string();
     catalog.add_table(
         db,
@@ -196,11 +205,11 @@ async fn create_table_inner(
         persist,
     )?;
     if let Some(batches) = select_rows {
+        let mut filled = Vec::with_capacity(batches.len());
         for b in batches {
-            let filled =
-                super::fill::fill_batch(session, &columns, rename_to(&columns, b)?).await?;
-            table.insert(filled)?;
+            filled.push(super::fill::fill_batch(session, &columns, rename_to(&columns, b)?).await?);
         }
+        super::insert::write_blocks(session, &table, filled).await?;
     }
     Ok(QueryOutput::empty())
 }
@@ -231,7 +240,8 @@ pub fn show_create(db: &str, name: &str, columns: &[ColumnDesc], engine: &str) -
         quote_ident(name)
     );
     for (i, c) in columns.iter().enumerate() {
-        s.push_str(&format!("    {} {}", quote_ident(&c.name), c.ty));
+        // ClickHouse back-quotes every column name in SHOW CREATE.
+        s.push_str(&format!("    `{}` {}", c.name.replace('`', "\\`"), c.ty));
         if let Some((k, e)) = &c.default {
             s.push_str(&format!(" {} {e}", k.keyword()));
         }
@@ -319,7 +329,13 @@ pub async fn drop(session: &mut Session, d: sluice_sql::Drop) -> Result<QueryOut
                     None if d.if_exists => continue,
                     None => return Err(ch_err!(UNKNOWN_TABLE, "Table {db}.{name} does not exist")),
                     Some(_) => {
-                        catalog.drop_table(&db, &name)?;
+                        let entry = catalog.drop_table(&db, &name)?;
+                        if let Some(t) = &entry.table {
+                            let t = Arc::clone(t);
+                            tokio::task::spawn_blocking(move || t.drop_data())
+                                .await
+                                .map_err(|e| Error::internal(format!("drop task: {e}")))??;
+                        }
                     }
                 }
             }

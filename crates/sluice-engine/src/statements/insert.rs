@@ -81,16 +81,17 @@ pub async fn run(
         }
     };
     let progress = Arc::new(crate::session::Progress::default());
+    let mut filled_batches = Vec::with_capacity(batches.len());
     for b in batches {
         if b.num_rows() == 0 {
             continue;
         }
         let rows = b.num_rows() as u64;
         let bytes = b.get_array_memory_size() as u64;
-        let filled = super::fill::fill_batch(session, &all, b).await?;
-        table.insert(filled)?;
+        filled_batches.push(super::fill::fill_batch(session, &all, b).await?);
         progress.add_written(rows, bytes);
     }
+    write_blocks(session, &table, filled_batches).await?;
     let mut out = QueryOutput::empty();
     out.progress = progress;
     Ok(out)
@@ -153,4 +154,68 @@ fn read_input(
 ) -> Result<Vec<RecordBatch>> {
     let mut reader = sluice_formats::input_format(format, Arc::clone(schema), fs)?;
     reader.read(data)
+}
+
+/// ClickHouse squashes an INSERT's rows into blocks of at least this many rows
+/// (`min_insert_block_size_rows`) before they reach the table.
+const MIN_INSERT_BLOCK_ROWS: usize = 1_048_449;
+
+/// Writes filled batches (already in the stored schema) to `table`: squashed into blocks
+/// like ClickHouse, off the async runtime (MergeTree inserts fsync), with the session's
+/// `insert_deduplication_token` / `insert_deduplicate` for MergeTree tables.
+pub(crate) async fn write_blocks(
+    session: &Session,
+    table: &crate::table::TableRef,
+    batches: Vec<RecordBatch>,
+) -> Result<()> {
+    if batches.is_empty() {
+        return Ok(());
+    }
+    let mut blocks: Vec<Vec<RecordBatch>> = vec![Vec::new()];
+    let mut rows = 0usize;
+    for b in batches {
+        if rows >= MIN_INSERT_BLOCK_ROWS {
+            blocks.push(Vec::new());
+            rows = 0;
+        }
+        rows += b.num_rows();
+        if let Some(last) = blocks.last_mut() {
+            last.push(b);
+        }
+    }
+    let token = session
+        .settings()
+        .get("insert_deduplication_token")
+        .filter(|t| !t.is_empty());
+    let deduplicate = session.settings().get_bool("insert_deduplicate");
+    for (i, block) in blocks.into_iter().enumerate() {
+        let Some(first) = block.first() else { continue };
+        let batch = datafusion::arrow::compute::concat_batches(&first.schema(), &block)
+            .map_err(|e| sluice_common::Error::internal(e.to_string()))?;
+        let t = Arc::clone(table);
+        let opts = sluice_storage::InsertOptions {
+            // ClickHouse appends the block number to a user token for blocks after the first.
+            dedup_token: token.as_ref().map(|t| {
+                if i == 0 {
+                    t.clone()
+                } else {
+                    format!("{t}_{i}")
+                }
+            }),
+            deduplicate,
+            ..Default::default()
+        };
+        tokio::task::spawn_blocking(move || {
+            match t
+                .as_any()
+                .downcast_ref::<crate::tables::merge_tree::MergeTreeStorage>()
+            {
+                Some(mt) => mt.insert_with(batch, opts).map(|_| ()),
+                None => t.insert(batch),
+            }
+        })
+        .await
+        .map_err(|e| sluice_common::Error::internal(format!("insert task: {e}")))??;
+    }
+    Ok(())
 }

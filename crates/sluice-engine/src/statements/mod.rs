@@ -4,6 +4,7 @@ pub mod ddl;
 pub mod fill;
 pub mod insert;
 pub mod misc;
+pub mod mutations;
 pub mod select;
 pub mod show;
 
@@ -22,7 +23,7 @@ pub async fn execute(
     match stmt.statement {
         Statement::Query(q) => select::run_query(session, *q).await,
         Statement::Insert(ins) => insert::run(session, *ins, input).await,
-        Statement::CreateTable(ct) => ddl::create_table(session, *ct, &text).await,
+        Statement::CreateTable(ct) => Box::pin(ddl::create_table(session, *ct, &text)).await,
         Statement::CreateDatabase(cd) => ddl::create_database(session, *cd).await,
         Statement::CreateView(cv) => ddl::create_view(session, *cv, &text).await,
         Statement::Drop(d) => ddl::drop(session, d).await,
@@ -33,6 +34,13 @@ pub async fn execute(
         Statement::Show(s) => show::show(session, *s).await,
         Statement::Describe(d) => show::describe(session, d).await,
         Statement::Exists(e) => show::exists(session, e).await,
+        Statement::Optimize(o) => mutations::optimize(session, o).await,
+        Statement::Alter(a) => mutations::alter(session, a).await,
+        Statement::Delete {
+            table,
+            partition,
+            selection,
+        } => mutations::delete(session, table, partition, selection).await,
         other => Err(Error::not_implemented(format!(
             "statement {}",
             statement_kind(&other)

@@ -2,6 +2,7 @@
 //! and the function registry, with ClickHouse's column names and types.
 
 mod numbers;
+mod storage;
 mod tables;
 
 use std::sync::Arc;
@@ -51,6 +52,10 @@ const NAMES: &[&str] = &[
     "table_engines",
     "formats",
     "data_type_families",
+    "parts",
+    "merges",
+    "mutations",
+    "detached_parts",
 ];
 
 impl SystemTables {
@@ -75,6 +80,10 @@ impl SystemTables {
             "table_engines" => tables::table_engines()?,
             "formats" => tables::formats()?,
             "data_type_families" => tables::data_type_families()?,
+            "parts" => storage::parts(self)?,
+            "merges" => storage::merges(self)?,
+            "mutations" => storage::mutations(self)?,
+            "detached_parts" => storage::detached_parts(self)?,
             _ => return Ok(None),
         };
         let batch = build_batch(Arc::clone(&schema), &rows)?;

@@ -14,7 +14,17 @@ const FORMATS: &str = include_str!("../../../sluice-common/data/formats.tsv");
 const TYPE_FAMILIES: &str = include_str!("../../../sluice-common/data/data_type_families.tsv");
 
 /// Engines Sluice implements; `system.table_engines` lists only these.
-pub const SUPPORTED_ENGINES: &[&str] = &["Memory", "Null", "View"];
+pub const SUPPORTED_ENGINES: &[&str] = &[
+    "Memory",
+    "Null",
+    "View",
+    "MergeTree",
+    "ReplacingMergeTree",
+    "SummingMergeTree",
+    "AggregatingMergeTree",
+    "CollapsingMergeTree",
+    "VersionedCollapsingMergeTree",
+];
 
 pub(super) fn databases(s: &SystemTables) -> Result<Rows> {
     let schema = schema_of(&[
@@ -104,6 +114,26 @@ pub(super) fn tables(s: &SystemTables) -> Result<Rows> {
             Some(t) => (t.total_rows(), t.total_bytes()),
             None => (None, None),
         };
+        let mt = e.table.as_ref().and_then(|t| {
+            t.as_any()
+                .downcast_ref::<crate::tables::merge_tree::MergeTreeStorage>()
+        });
+        let keys = mt.map(|m| m.keys().clone()).unwrap_or_default();
+        let (parts_n, marks_n) = match mt {
+            Some(m) => {
+                let active: Vec<_> = m
+                    .storage()
+                    .parts()
+                    .into_iter()
+                    .filter(|p| p.active)
+                    .collect();
+                (
+                    Cell::U64(active.len() as u64),
+                    Cell::U64(active.iter().map(|p| p.marks).sum()),
+                )
+            }
+            None => (Cell::Null, Cell::Null),
+        };
         rows.push(vec![
             Cell::Str(e.database.clone()),
             Cell::Str(e.name.clone()),
@@ -117,19 +147,23 @@ pub(super) fn tables(s: &SystemTables) -> Result<Rows> {
             Cell::StrArr(vec![]),
             Cell::StrArr(vec![]),
             Cell::Str(e.show_create.replace('\n', " ")),
-            Cell::Str(engine_full),
+            Cell::Str(engine_full.replace('\n', " ")),
             Cell::Str(as_select),
+            Cell::Str(keys.partition_key),
+            Cell::Str(keys.sorting_key),
+            Cell::Str(keys.primary_key),
             Cell::Str(String::new()),
-            Cell::Str(String::new()),
-            Cell::Str(String::new()),
-            Cell::Str(String::new()),
-            Cell::Str(String::new()),
+            Cell::Str(if mt.is_some() {
+                "default".into()
+            } else {
+                String::new()
+            }),
             rows_n.into(),
             bytes_n.into(),
             Cell::Null,
-            Cell::Null,
-            Cell::Null,
-            Cell::Null,
+            parts_n.clone(),
+            parts_n,
+            marks_n,
             Cell::Str(String::new()),
             Cell::U64(e.table.is_some() as u64),
         ]);

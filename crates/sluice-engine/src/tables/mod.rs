@@ -1,4 +1,5 @@
-//! Table engines that live in the engine crate: `Memory`, `Null`.
+//! Table engines: `Memory`, `Null`, and the MergeTree family over `sluice-storage`.
 
 pub mod memory;
+pub mod merge_tree;
 pub mod null;

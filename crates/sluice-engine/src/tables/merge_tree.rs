@@ -1,0 +1,438 @@
+//! The MergeTree family (`MergeTree`, `ReplacingMergeTree`, `SummingMergeTree`,
+//! `AggregatingMergeTree`, `CollapsingMergeTree`, `VersionedCollapsingMergeTree`) as a
+//! [`Table`]: the engine clause is checked and compiled here, the parts live in
+//! `sluice-storage`.
+
+use std::any::Any;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::TableProvider;
+use datafusion::sql::sqlparser::ast::{Expr, FunctionArguments};
+use parking_lot::RwLock;
+use sluice_common::{Error, Result, ch_err};
+use sluice_sql::EngineClause;
+use sluice_storage::{
+    InsertOptions, MergeTreeEngine, MergeTreeSettings, MergeTreeTable, PartInfo, TableSpec,
+};
+
+use crate::compiled_expr::compile;
+use crate::session::Session;
+use crate::table::{ColumnDesc, Table, stored_schema};
+
+/// Engine names of the family.
+pub const ENGINES: &[&str] = &[
+    "MergeTree",
+    "ReplacingMergeTree",
+    "SummingMergeTree",
+    "AggregatingMergeTree",
+    "CollapsingMergeTree",
+    "VersionedCollapsingMergeTree",
+];
+
+/// The key expressions as `system.tables` shows them.
+#[derive(Debug, Clone, Default)]
+pub struct KeyTexts {
+    /// `partition_key`.
+    pub partition_key: String,
+    /// `sorting_key`.
+    pub sorting_key: String,
+    /// `primary_key`.
+    pub primary_key: String,
+}
+
+/// A MergeTree-family table.
+#[derive(Debug)]
+pub struct MergeTreeStorage {
+    inner: Arc<MergeTreeTable>,
+    columns: RwLock<Vec<ColumnDesc>>,
+    engine_full: String,
+    keys: KeyTexts,
+}
+
+impl MergeTreeStorage {
+    /// The storage table (parts, merges, mutations).
+    pub fn storage(&self) -> &Arc<MergeTreeTable> {
+        &self.inner
+    }
+
+    /// Key expressions for `system.tables`.
+    pub fn keys(&self) -> &KeyTexts {
+        &self.keys
+    }
+
+    /// Inserts with explicit options (deduplication token, Kafka offsets); blocking.
+    pub fn insert_with(&self, batch: RecordBatch, opts: InsertOptions) -> Result<Vec<PartInfo>> {
+        self.inner.insert(batch, opts)
+    }
+}
+
+impl Drop for MergeTreeStorage {
+    fn drop(&mut self) {
+        self.inner.shutdown();
+    }
+}
+
+/// Elements of a key: `tuple()` → none, `(a, b)` → a, b, anything else → itself.
+fn key_items(e: &Expr) -> Vec<Expr> {
+    match e {
+        Expr::Tuple(items) => items.clone(),
+        Expr::Nested(inner) => key_items(inner),
+        Expr::Function(f)
+            if f.name.to_string().eq_ignore_ascii_case("tuple")
+                && matches!(&f.args, FunctionArguments::List(l) if l.args.is_empty())
+                || matches!(&f.args, FunctionArguments::None)
+                    && f.name.to_string().eq_ignore_ascii_case("tuple") =>
+        {
+            Vec::new()
+        }
+        other => vec![other.clone()],
+    }
+}
+
+fn items_text(items: &[Expr]) -> String {
+    items
+        .iter()
+        .map(sluice_sql::format_expr)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `ORDER BY` as SHOW CREATE prints it: `tuple()`, `a`, `(a, b)`.
+fn key_clause(items: &[Expr]) -> String {
+    match items {
+        [] => "tuple()".to_string(),
+        [one] => sluice_sql::format_expr(one),
+        many => format!("({})", items_text(many)),
+    }
+}
+
+fn ident_arg(engine: &str, e: &Expr) -> Result<String> {
+    match e {
+        Expr::Identifier(i) => Ok(i.value.clone()),
+        other => Err(ch_err!(
+            BAD_ARGUMENTS,
+            "{engine}: the argument {} must be a column name",
+            sluice_sql::format_expr(other)
+        )),
+    }
+}
+
+fn arity(engine: &str, args: &[Expr], min: usize, max: usize, what: &str) -> Result<()> {
+    if args.len() < min || args.len() > max {
+        let range = if min == max {
+            format!("{min}")
+        } else {
+            format!("{min} to {max}")
+        };
+        return Err(ch_err!(
+            NUMBER_OF_ARGUMENTS_DOESNT_MATCH,
+            "With extended storage definition syntax storage {engine} requires {range} parameters: {what}"
+        ));
+    }
+    Ok(())
+}
+
+fn engine_kind(clause: &EngineClause, columns: &[ColumnDesc]) -> Result<MergeTreeEngine> {
+    let name = clause.name.as_str();
+    let args = &clause.args;
+    let has = |c: &str| columns.iter().any(|x| x.name == c);
+    let kind = match name {
+        "MergeTree" => {
+            arity(name, args, 0, 0, "")?;
+            MergeTreeEngine::MergeTree
+        }
+        "ReplacingMergeTree" => {
+            arity(name, args, 0, 2, "\n[is_deleted column],\n[version]")?;
+            MergeTreeEngine::Replacing {
+                version: args.first().map(|a| ident_arg(name, a)).transpose()?,
+                is_deleted: args.get(1).map(|a| ident_arg(name, a)).transpose()?,
+            }
+        }
+        "SummingMergeTree" => {
+            arity(name, args, 0, 1, "\n[columns to sum]")?;
+            let columns = match args.first() {
+                None => Vec::new(),
+                Some(e) => key_items(e)
+                    .iter()
+                    .map(|a| ident_arg(name, a))
+                    .collect::<Result<_>>()?,
+            };
+            MergeTreeEngine::Summing { columns }
+        }
+        "AggregatingMergeTree" => {
+            arity(name, args, 0, 0, "")?;
+            MergeTreeEngine::Aggregating
+        }
+        "CollapsingMergeTree" => {
+            arity(name, args, 1, 1, "\nsign column")?;
+            MergeTreeEngine::Collapsing {
+                sign: ident_arg(name, &args[0])?,
+            }
+        }
+        "VersionedCollapsingMergeTree" => {
+            arity(name, args, 2, 2, "\nsign column,\nversion")?;
+            MergeTreeEngine::VersionedCollapsing {
+                sign: ident_arg(name, &args[0])?,
+                version: ident_arg(name, &args[1])?,
+            }
+        }
+        other => {
+            return Err(Error::not_implemented(format!("table engine {other}")));
+        }
+    };
+    let named: Vec<String> = match &kind {
+        MergeTreeEngine::Replacing {
+            version,
+            is_deleted,
+        } => version.iter().chain(is_deleted.iter()).cloned().collect(),
+        MergeTreeEngine::Summing { columns } => columns.clone(),
+        MergeTreeEngine::Collapsing { sign } => vec![sign.clone()],
+        MergeTreeEngine::VersionedCollapsing { sign, version } => {
+            vec![sign.clone(), version.clone()]
+        }
+        _ => Vec::new(),
+    };
+    for c in named {
+        if !has(&c) {
+            return Err(ch_err!(
+                NO_SUCH_COLUMN_IN_TABLE,
+                "Column {c} does not exist in table"
+            ));
+        }
+    }
+    Ok(kind)
+}
+
+/// Creates (or, at start-up, reopens) a MergeTree-family table in `dir`.
+pub async fn open(
+    session: &Session,
+    columns: &[ColumnDesc],
+    clause: &EngineClause,
+    dir: PathBuf,
+) -> Result<Arc<MergeTreeStorage>> {
+    let engine = engine_kind(clause, columns)?;
+    if clause.sample_by.is_some() {
+        return Err(Error::not_implemented("SAMPLE BY"));
+    }
+    let order_items = match (&clause.order_by, &clause.primary_key) {
+        (Some(o), _) => key_items(o),
+        (None, Some(p)) => key_items(p),
+        (None, None) => Vec::new(),
+    };
+    let primary_items = match &clause.primary_key {
+        Some(p) => key_items(p),
+        None => order_items.clone(),
+    };
+    if primary_items.len() > order_items.len() {
+        return Err(ch_err!(
+            BAD_ARGUMENTS,
+            "Primary key must be a prefix of the sorting key, but its length: {} is greater than the sorting key length: {}",
+            primary_items.len(),
+            order_items.len()
+        ));
+    }
+    for (i, (p, o)) in primary_items.iter().zip(order_items.iter()).enumerate() {
+        if p != o {
+            return Err(ch_err!(
+                BAD_ARGUMENTS,
+                "Primary key must be a prefix of the sorting key, but the column in the position {i} is {}, not {}",
+                sluice_sql::format_expr(o),
+                sluice_sql::format_expr(p)
+            ));
+        }
+    }
+    let partition_items = clause
+        .partition_by
+        .as_ref()
+        .map(key_items)
+        .unwrap_or_default();
+    let mut settings_pairs = Vec::new();
+    for (k, v) in &clause.settings {
+        settings_pairs.push((k.clone(), v.to_plain_string()));
+    }
+    let settings = MergeTreeSettings::from_pairs(settings_pairs.iter().cloned())
+        .map_err(|e| with_storage_suffix(e, clause.name.as_str()))?;
+    let sorting_key_columns: Vec<String> = order_items
+        .iter()
+        .filter_map(|e| match e {
+            Expr::Identifier(i) => Some(i.value.clone()),
+            _ => None,
+        })
+        .collect();
+    let sorting_key = if order_items.is_empty() {
+        None
+    } else {
+        Some(
+            compile(session, columns, &order_items, items_text(&order_items)).await?
+                as Arc<dyn sluice_storage::BatchExpr>,
+        )
+    };
+    let partition_key = if partition_items.is_empty() {
+        None
+    } else {
+        Some(
+            compile(
+                session,
+                columns,
+                &partition_items,
+                items_text(&partition_items),
+            )
+            .await? as Arc<dyn sluice_storage::BatchExpr>,
+        )
+    };
+    let mut ttl = None;
+    for t in &clause.ttl {
+        let delete = t
+            .action
+            .as_deref()
+            .is_none_or(|a| a.trim().eq_ignore_ascii_case("DELETE"));
+        if !delete || t.where_.is_some() || ttl.is_some() {
+            return Err(Error::not_implemented(
+                "TTL other than one `expr [DELETE]` rule (moves, recompression, GROUP BY, WHERE)",
+            ));
+        }
+        ttl = Some(
+            compile(
+                session,
+                columns,
+                std::slice::from_ref(&t.expr),
+                sluice_sql::format_expr(&t.expr),
+            )
+            .await? as Arc<dyn sluice_storage::BatchExpr>,
+        );
+    }
+    let spec = TableSpec {
+        engine: engine.clone(),
+        schema: stored_schema(columns),
+        sorting_key,
+        sorting_key_columns,
+        partition_key,
+        ttl,
+        settings,
+    };
+    let inner = tokio::task::spawn_blocking(move || MergeTreeTable::open(dir, spec))
+        .await
+        .map_err(|e| Error::internal(format!("opening table: {e}")))??;
+    // SHOW CREATE / system.tables.engine_full.
+    let mut full = clause.name.clone();
+    if !clause.args.is_empty() {
+        full.push_str(&format!("({})", items_text(&clause.args)));
+    }
+    if !partition_items.is_empty() {
+        full.push_str(&format!(
+            "\nPARTITION BY {}",
+            sluice_sql::format_expr(clause.partition_by.as_ref().unwrap_or(&partition_items[0]))
+        ));
+    }
+    if clause.primary_key.is_some() {
+        full.push_str(&format!("\nPRIMARY KEY {}", key_clause(&primary_items)));
+    }
+    full.push_str(&format!("\nORDER BY {}", key_clause(&order_items)));
+    if let Some(t) = clause.ttl.first() {
+        full.push_str(&format!("\nTTL {}", sluice_sql::format_expr(&t.expr)));
+    }
+    let mut shown: Vec<String> = settings_pairs
+        .iter()
+        .map(|(k, v)| format!("{k} = {}", setting_literal(v)))
+        .collect();
+    if !settings_pairs.iter().any(|(k, _)| k == "index_granularity") {
+        shown.push("index_granularity = 8192".to_string());
+    }
+    full.push_str(&format!("\nSETTINGS {}", shown.join(", ")));
+    Ok(Arc::new(MergeTreeStorage {
+        inner,
+        columns: RwLock::new(columns.to_vec()),
+        engine_full: full,
+        keys: KeyTexts {
+            partition_key: items_text(&partition_items),
+            sorting_key: items_text(&order_items),
+            primary_key: items_text(&primary_items),
+        },
+    }))
+}
+
+/// Settings print as numbers when they are numbers, else quoted.
+fn setting_literal(v: &str) -> String {
+    if v.parse::<f64>().is_ok() {
+        v.to_string()
+    } else {
+        format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"))
+    }
+}
+
+/// ClickHouse says `Unknown setting 'foo': for storage MergeTree`.
+fn with_storage_suffix(e: Error, engine: &str) -> Error {
+    if e.code == sluice_common::ErrorCode::UNKNOWN_SETTING && !e.message.contains("for storage") {
+        Error::new(
+            e.code,
+            format!("{}: for storage {engine}", e.message.trim_end_matches('.')),
+        )
+    } else {
+        e
+    }
+}
+
+impl Table for MergeTreeStorage {
+    fn engine(&self) -> &str {
+        self.inner.spec().engine.name()
+    }
+
+    fn engine_full(&self) -> String {
+        self.engine_full.clone()
+    }
+
+    fn columns(&self) -> Vec<ColumnDesc> {
+        self.columns.read().clone()
+    }
+
+    fn provider(&self) -> Arc<dyn TableProvider> {
+        self.inner.provider(false)
+    }
+
+    fn final_provider(&self) -> Option<Arc<dyn TableProvider>> {
+        Some(self.inner.provider(true))
+    }
+
+    fn insert(&self, batch: RecordBatch) -> Result<()> {
+        self.inner
+            .insert(
+                batch,
+                InsertOptions {
+                    deduplicate: true,
+                    ..InsertOptions::default()
+                },
+            )
+            .map(|_| ())
+    }
+
+    fn truncate(&self) -> Result<()> {
+        self.inner.truncate()
+    }
+
+    fn drop_data(&self) -> Result<()> {
+        self.inner.shutdown();
+        match std::fs::remove_dir_all(self.inner.dir()) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(ch_err!(
+                CANNOT_OPEN_FILE,
+                "Cannot remove {}: {e}",
+                self.inner.dir().display()
+            )),
+        }
+    }
+
+    fn total_rows(&self) -> Option<u64> {
+        Some(self.inner.total_rows())
+    }
+
+    fn total_bytes(&self) -> Option<u64> {
+        Some(self.inner.total_bytes())
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
