@@ -182,7 +182,7 @@ fn random_array(t: &ChType, n: usize, rng: &mut Rng) -> ArrayRef {
                 _ => dt.clone(),
             };
             let a = cast(&ints, &via).unwrap();
-            let a = if matches!(dt, DataType::Date32 | DataType::Date64) {
+            if matches!(dt, DataType::Date32 | DataType::Date64) {
                 let a = if dt == DataType::Date64 {
                     datafusion::arrow::compute::kernels::numeric::mul(
                         &a,
@@ -195,8 +195,7 @@ fn random_array(t: &ChType, n: usize, rng: &mut Rng) -> ArrayRef {
                 cast(&a, &dt).unwrap()
             } else {
                 a
-            };
-            a
+            }
         }
     };
     assert_eq!(arr.data_type(), &dt, "{t}");
