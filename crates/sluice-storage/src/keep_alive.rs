@@ -1,0 +1,85 @@
+//! Keeps a query's parts alive while their files are read. DataFusion's Parquet scan holds
+//! only file paths; an outdated part's directory is deleted when its last `Arc<Part>` goes
+//! (see `part.rs`), so the scan's streams carry the snapshot's `Arc`s until they end.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+
+use datafusion::error::Result as DfResult;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
+use futures::StreamExt;
+
+use crate::part::Part;
+
+/// Wraps a plan reading `parts`; every output stream owns the parts.
+#[derive(Debug)]
+pub(crate) struct PinPartsExec {
+    inner: Arc<dyn ExecutionPlan>,
+    parts: Arc<Vec<Arc<Part>>>,
+}
+
+impl PinPartsExec {
+    pub(crate) fn new(inner: Arc<dyn ExecutionPlan>, parts: Vec<Arc<Part>>) -> Self {
+        Self {
+            inner,
+            parts: Arc::new(parts),
+        }
+    }
+}
+
+impl DisplayAs for PinPartsExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PinPartsExec: parts={}", self.parts.len())
+    }
+}
+
+impl ExecutionPlan for PinPartsExec {
+    fn name(&self) -> &'static str {
+        "PinPartsExec"
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn properties(&self) -> &PlanProperties {
+        self.inner.properties()
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![&self.inner]
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        mut children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        match children.pop() {
+            Some(inner) if children.is_empty() => Ok(Arc::new(PinPartsExec {
+                inner,
+                parts: Arc::clone(&self.parts),
+            })),
+            _ => Err(datafusion::error::DataFusionError::Internal(
+                "PinPartsExec takes one child".into(),
+            )),
+        }
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> DfResult<SendableRecordBatchStream> {
+        let stream = self.inner.execute(partition, context)?;
+        let schema = stream.schema();
+        let parts = Arc::clone(&self.parts);
+        let pinned = stream.map(move |b| {
+            let _alive = &parts;
+            b
+        });
+        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, pinned)))
+    }
+}
