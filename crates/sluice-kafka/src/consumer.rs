@@ -82,7 +82,7 @@ pub struct ConsumerSpec {
 
 /// Flags shared by all consumer threads of a table.
 #[derive(Default)]
-struct Control {
+pub(crate) struct Control {
     stop: AtomicBool,
     paused: AtomicBool,
 }
@@ -94,7 +94,7 @@ pub struct KafkaConsumers {
     threads: Vec<JoinHandle<()>>,
 }
 
-type Consumer_ = BaseConsumer<ConsumerCtx>;
+pub(crate) type Consumer_ = BaseConsumer<ConsumerCtx>;
 
 impl KafkaConsumers {
     /// Creates the consumers (configuration errors are returned here), subscribes them
@@ -186,7 +186,7 @@ impl Drop for KafkaConsumers {
     }
 }
 
-fn create_consumer(
+pub(crate) fn create_consumer(
     spec: &ConsumerSpec,
     index: usize,
     state: ConsumerStateRef,
@@ -283,15 +283,15 @@ enum Built {
     Failed(Error, Span),
 }
 
-struct Worker {
-    index: usize,
-    consumer: Consumer_,
-    decoder: Decoder,
-    state: ConsumerStateRef,
-    sink: Arc<dyn KafkaSink>,
-    control: Arc<Control>,
-    settings: KafkaSettings,
-    topics: HashMap<String, Arc<str>>,
+pub(crate) struct Worker {
+    pub(crate) index: usize,
+    pub(crate) consumer: Consumer_,
+    pub(crate) decoder: Decoder,
+    pub(crate) state: ConsumerStateRef,
+    pub(crate) sink: Arc<dyn KafkaSink>,
+    pub(crate) control: Arc<Control>,
+    pub(crate) settings: KafkaSettings,
+    pub(crate) topics: HashMap<String, Arc<str>>,
 }
 
 impl Worker {
@@ -482,7 +482,7 @@ impl Worker {
     }
 
     /// Up to `max` messages: the first poll waits up to `wait`, the rest do not.
-    fn poll_batch(&mut self, out: &mut Vec<Message>, max: usize, wait: Duration) {
+    pub(crate) fn poll_batch(&mut self, out: &mut Vec<Message>, max: usize, wait: Duration) {
         let mut timeout = wait;
         while out.len() < max {
             let Some(res) = self.consumer.poll(timeout) else {
@@ -592,7 +592,7 @@ impl Worker {
     }
 
     /// Commits the block's offsets (5 attempts, as ClickHouse).
-    fn commit(&mut self, offsets: &[(String, i32, i64)]) {
+    pub(crate) fn commit(&mut self, offsets: &[(String, i32, i64)]) {
         let mut tpl = TopicPartitionList::new();
         for (t, p, o) in offsets {
             if tpl.add_partition_offset(t, *p, Offset::Offset(*o)).is_err() {

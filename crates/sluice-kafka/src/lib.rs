@@ -12,6 +12,7 @@
 //! - [`consumer`]: [`KafkaConsumers`], the consumption loop handing [`Block`]s to a
 //!   [`KafkaSink`]; [`context`]: its librdkafka callbacks.
 //! - [`stats`]: [`ConsumerStats`] for `system.kafka_consumers`.
+//! - [`select`]: [`select::direct_select`], a direct `SELECT` from a Kafka table.
 //! - [`producer`]: [`KafkaProducer`], `INSERT INTO kafka_table` → messages.
 //! - [`broker`]: [`EmbeddedBroker`] for tests and the demo (tansu process or mock cluster).
 
@@ -23,6 +24,7 @@ pub mod decode;
 pub mod literal;
 pub mod message;
 pub mod producer;
+pub mod select;
 pub mod settings;
 pub mod stats;
 

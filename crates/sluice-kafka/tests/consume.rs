@@ -13,12 +13,22 @@ use common::*;
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
-use sluice_kafka::{ConsumerSpec, EmbeddedBroker, KafkaConsumers, KafkaSettings, VirtualColumn};
+use sluice_kafka::{
+    ConsumerSpec, EmbeddedBroker, KafkaConfig, KafkaConsumers, KafkaSettings, VirtualColumn,
+};
 
+/// Short group timeouts (passed through as librdkafka properties, `<kafka><consumer>`
+/// style) so that a member that leaves is replaced quickly.
 fn spec(settings: KafkaSettings, virtuals: Vec<VirtualColumn>) -> ConsumerSpec {
     ConsumerSpec {
         settings,
-        config: Default::default(),
+        config: KafkaConfig {
+            consumer: vec![
+                ("session_timeout_ms".into(), "6000".into()),
+                ("heartbeat_interval_ms".into(), "500".into()),
+            ],
+            ..Default::default()
+        },
         database: "default".into(),
         table: "queue".into(),
         data_schema: id_schema(),
@@ -200,4 +210,72 @@ fn pause_keeps_position_and_resume_continues() {
     assert_eq!(sink.wait_rows(40, Duration::from_secs(30)), 40);
     consumers.stop();
     assert_eq!(sink.ids(), (0..40).collect::<Vec<u32>>());
+}
+
+/// A target that already holds offsets 0..60 (say the process died after the insert and
+/// before the group commit): with `kafka_exactly_once = 1` consumption resumes at the
+/// target's offset, with `= 0` at the group's committed offset (nothing: from the start).
+#[test]
+fn exactly_once_seeks_to_the_sinks_offsets() {
+    let broker = EmbeddedBroker::mock().expect("broker");
+    broker.create_topic("eo", 1).expect("topic");
+    let bs = broker.bootstrap_servers().to_string();
+    produce_ids(&bs, "eo", 1, 0..100);
+    for (exactly_once, first) in [("1", 60), ("0", 0)] {
+        // No replay filter in this sink: what arrives is what the consumer read.
+        let sink = TestSink::new(false, 0);
+        sink.recorded.lock().insert(("eo".to_string(), 0), 60);
+        let group = format!("eo-{exactly_once}");
+        let s = settings(&bs, "eo", &group, &[("kafka_exactly_once", exactly_once)]);
+        let consumers =
+            KafkaConsumers::start(spec(s, pos()), Arc::clone(&sink) as _).expect("start");
+        let want = 100 - first as usize;
+        assert_eq!(sink.wait_rows(want, Duration::from_secs(40)), want);
+        std::thread::sleep(Duration::from_millis(300));
+        consumers.stop();
+        assert_eq!(
+            sink.ids(),
+            (first..100).collect::<Vec<u32>>(),
+            "exactly_once={exactly_once}"
+        );
+    }
+}
+
+/// Direct SELECT: without `kafka_commit_on_select` the same messages come again; with it
+/// the next read continues.
+#[test]
+fn direct_select_commits_only_when_asked() {
+    let broker = EmbeddedBroker::mock().expect("broker");
+    broker.create_topic("sel", 1).expect("topic");
+    let bs = broker.bootstrap_servers().to_string();
+    produce_ids(&bs, "sel", 1, 0..10);
+    let s = settings(&bs, "sel", "gs", &[("kafka_poll_max_batch_size", "4")]);
+    let offsets = |b: &arrow::record_batch::RecordBatch| {
+        let c = b
+            .column(2)
+            .as_any()
+            .downcast_ref::<arrow::array::UInt64Array>()
+            .map(|a| a.values().to_vec());
+        c.unwrap_or_default()
+    };
+    let first = sluice_kafka::select::direct_select(&spec(s.clone(), pos())).expect("select");
+    let again = sluice_kafka::select::direct_select(&spec(s, pos())).expect("select");
+    assert!((1..=4).contains(&first.num_rows()), "{}", first.num_rows());
+    assert_eq!(offsets(&first)[0], 0);
+    assert_eq!(offsets(&again)[0], 0, "not committed: read again");
+    let s = settings(
+        &bs,
+        "sel",
+        "gs",
+        &[
+            ("kafka_poll_max_batch_size", "4"),
+            ("kafka_commit_on_select", "1"),
+        ],
+    );
+    let a = sluice_kafka::select::direct_select(&spec(s.clone(), pos())).expect("select");
+    let b = sluice_kafka::select::direct_select(&spec(s, pos())).expect("select");
+    let (a, b) = (offsets(&a), offsets(&b));
+    assert!(!a.is_empty() && !b.is_empty());
+    assert_eq!(a[0], 0);
+    assert_eq!(b[0], a[a.len() - 1] + 1, "{a:?} then {b:?}");
 }

@@ -1,0 +1,114 @@
+//! Direct `SELECT` from a Kafka table (allowed by `stream_like_engine_allow_direct_select`):
+//! as ClickHouse's direct read, a consumer of the table's group waits up to 15 s for an
+//! assignment, returns the rows of the first non-empty poll (or nothing after 10 empty
+//! polls), and commits what it read only with `kafka_commit_on_select = 1`; otherwise
+//! the next read sees the same messages again.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arrow::record_batch::RecordBatch;
+use rdkafka::consumer::Consumer;
+use sluice_common::{Error, Result};
+
+use crate::consumer::{Block, ConsumerSpec, Control, KafkaSink, Worker, create_consumer};
+use crate::decode::Decoder;
+use crate::message::Message;
+use crate::stats::ConsumerState;
+
+/// ClickHouse's `MAX_TIME_TO_WAIT_FOR_ASSIGNMENT_MS`.
+const MAX_WAIT_FOR_ASSIGNMENT: Duration = Duration::from_secs(15);
+/// ClickHouse's `MAX_FAILED_POLL_ATTEMPTS`.
+const MAX_FAILED_POLLS: usize = 10;
+
+/// A sink that records nothing: direct reads do not use the targets' offsets.
+struct NoTargets;
+
+impl KafkaSink for NoTargets {
+    fn write(&self, _block: &Block) -> Result<()> {
+        Ok(())
+    }
+
+    fn committed_offsets(&self, _group: &str, _topic: &str, _partition: i32) -> Option<i64> {
+        None
+    }
+}
+
+/// Reads once from the table's topics; returns the rows (data columns, then the
+/// requested virtual columns).
+pub fn direct_select(spec: &ConsumerSpec) -> Result<RecordBatch> {
+    let mut settings = spec.settings.clone();
+    settings.exactly_once = false;
+    let spec = ConsumerSpec {
+        settings: settings.clone(),
+        ..spec.clone()
+    };
+    let state = Arc::new(ConsumerState::new(&spec.database, &spec.table));
+    let sink: Arc<dyn KafkaSink> = Arc::new(NoTargets);
+    let consumer = create_consumer(&spec, 0, Arc::clone(&state), Arc::clone(&sink))?;
+    let decoder = Decoder::try_new(&settings, Arc::clone(&spec.data_schema), &spec.virtuals)?
+        .with_table_name(&spec.table);
+    let mut w = Worker {
+        index: 0,
+        consumer,
+        decoder,
+        state,
+        sink,
+        control: Arc::new(Control::default()),
+        settings: settings.clone(),
+        topics: HashMap::new(),
+    };
+    let poll_timeout = Duration::from_millis(settings.effective_poll_timeout_ms());
+    let max_batch = settings.effective_poll_max_batch_size() as usize;
+    let started = Instant::now();
+    let mut failed = 0;
+    let mut messages: Vec<Message> = Vec::new();
+    let result = loop {
+        messages.clear();
+        let assigned = w
+            .consumer
+            .assignment()
+            .map(|a| a.count() > 0)
+            .unwrap_or(false);
+        // Assignments during a direct read need no rewind: nothing is in flight.
+        w.consumer
+            .context()
+            .rebalanced
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        w.poll_batch(&mut messages, max_batch, poll_timeout);
+        if !messages.is_empty() {
+            let decoded = w.decoder.decode(&messages)?;
+            if decoded.batch.num_rows() > 0 || failed + 1 >= MAX_FAILED_POLLS {
+                break decoded.batch;
+            }
+        }
+        if assigned || started.elapsed() > MAX_WAIT_FOR_ASSIGNMENT {
+            failed += 1;
+        }
+        if failed >= MAX_FAILED_POLLS {
+            break RecordBatch::new_empty(Arc::clone(w.decoder.output_schema()));
+        }
+    };
+    if settings.commit_on_select && !messages.is_empty() {
+        let mut next: Vec<(String, i32, i64)> = Vec::new();
+        for m in &messages {
+            match next
+                .iter_mut()
+                .find(|(t, p, _)| *p == m.partition && **t == *m.topic)
+            {
+                Some(e) => e.2 = e.2.max(m.offset + 1),
+                None => next.push((m.topic.to_string(), m.partition, m.offset + 1)),
+            }
+        }
+        w.commit(&next);
+        if let Some(e) = w.state.snapshot().exceptions.last() {
+            return Err(Error::new(
+                sluice_common::ErrorCode::CANNOT_COMMIT_OFFSET,
+                e.1.clone(),
+            ));
+        }
+    }
+    w.consumer.unsubscribe();
+    Ok(result)
+}
