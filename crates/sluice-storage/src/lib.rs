@@ -24,6 +24,7 @@ pub mod expr;
 mod fsutil;
 pub mod info;
 mod insert;
+mod keep_alive;
 mod kway;
 pub mod manifest;
 mod merge_task;

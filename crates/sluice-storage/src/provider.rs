@@ -3,7 +3,6 @@
 //! DataFusion's Parquet scan with the filters pushed down (row groups and pages pruned by
 //! statistics and page indexes), or `FINAL` merge-on-read.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::SchemaRef;
@@ -136,13 +135,27 @@ impl TableProvider for MergeTreeProvider {
         limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
         let schema = Arc::clone(&self.spec.schema);
-        let predicate: Option<Arc<dyn PhysicalExpr>> = match conjunction(filters.to_vec()) {
-            Some(expr) => DFSchema::try_from(schema.as_ref().clone())
-                .ok()
-                .and_then(|dfs| state.create_physical_expr(expr, &dfs).ok()),
-            None => None,
+        let physical = |exprs: Vec<Expr>| -> Option<Arc<dyn PhysicalExpr>> {
+            let expr = conjunction(exprs)?;
+            let dfs = DFSchema::try_from(schema.as_ref().clone()).ok()?;
+            state.create_physical_expr(expr, &dfs).ok()
         };
-        let parts = self.prune(predicate.as_ref());
+        let predicate = physical(filters.to_vec());
+        // FINAL applies WHERE to the merged rows, so parts may only be skipped by filters
+        // on sorting-key columns (rows sharing a key all pass or all fail them).
+        let prune_with = if self.final_ {
+            let key = &self.spec.sorting_key_columns;
+            physical(
+                filters
+                    .iter()
+                    .filter(|f| f.column_refs().iter().all(|c| key.contains(&c.name)))
+                    .cloned()
+                    .collect(),
+            )
+        } else {
+            predicate.clone()
+        };
+        let parts = self.prune(prune_with.as_ref());
         let target = state.config().target_partitions().max(1);
         let projected = match projection {
             Some(p) => Arc::new(schema.project(p)?),
@@ -152,14 +165,9 @@ impl TableProvider for MergeTreeProvider {
             return Ok(Arc::new(EmptyExec::new(projected)));
         }
         if self.final_ {
-            let mut by_partition: BTreeMap<String, Vec<SourcePart>> = BTreeMap::new();
-            for p in parts {
-                by_partition
-                    .entry(p.part.name.partition_id.clone())
-                    .or_default()
-                    .push(p);
-            }
-            let groups = spread(by_partition.into_values().collect(), target);
+            // As in ClickHouse (do_not_merge_across_partitions_select_final = 0), FINAL
+            // merges rows of equal key across partitions too: one merge over all parts.
+            let groups = vec![vec![parts]];
             let exec = PartScanExec::new(
                 self.spec.clone(),
                 self.merger.clone(),
@@ -196,7 +204,11 @@ impl TableProvider for MergeTreeProvider {
                     .with_projection_indices(projection.cloned())?
                     .with_limit(limit)
                     .build();
-            plans.push(DataSourceExec::from_data_source(config));
+            let pinned = fast.iter().map(|sp| Arc::clone(&sp.part)).collect();
+            plans.push(Arc::new(crate::keep_alive::PinPartsExec::new(
+                DataSourceExec::from_data_source(config),
+                pinned,
+            )));
         }
         if !slow.is_empty() {
             let groups = spread(slow, target).into_iter().map(|g| vec![g]).collect();

@@ -152,10 +152,21 @@ impl Semantics {
     pub(crate) fn combines(&self) -> bool {
         match self.engine {
             MergeTreeEngine::MergeTree => false,
-            MergeTreeEngine::Aggregating => self.rules.iter().any(|r| {
-                matches!(r, ColumnRule::Simple(_))
-                    || (matches!(r, ColumnRule::State { .. }) && self.merger.is_some())
-            }),
+            MergeTreeEngine::Aggregating => {
+                let has_states = self
+                    .rules
+                    .iter()
+                    .any(|r| matches!(r, ColumnRule::State { .. }));
+                // Without a state merger, tables with AggregateFunction columns merge like
+                // plain MergeTree (no state is ever dropped).
+                if has_states {
+                    self.merger.is_some()
+                } else {
+                    self.rules
+                        .iter()
+                        .any(|r| matches!(r, ColumnRule::Simple(_)))
+                }
+            }
             _ => true,
         }
     }

@@ -65,6 +65,7 @@ impl MergeTreeTable {
     /// parts covered by a merged part, moves parts whose checksum does not match to
     /// `detached/` (logging an error), and starts the background merge thread.
     pub fn open(dir: PathBuf, spec: TableSpec) -> Result<Arc<Self>> {
+        spec.validate()?;
         let loaded = recovery::recover(&dir)?;
         let window = spec.settings.non_replicated_deduplication_window as usize;
         let ids = loaded

@@ -303,3 +303,169 @@ async fn insert_deduplication_window() {
         }
     }
 }
+
+/// ch-oracle -q "CREATE TABLE ag (k UInt32, s SimpleAggregateFunction(sum, UInt64),
+///   mx SimpleAggregateFunction(max, Int32), a SimpleAggregateFunction(anyLast, String),
+///   other String) ENGINE=AggregatingMergeTree ORDER BY k
+///   SETTINGS allow_dimensions_outside_sorting_key=1;
+/// INSERT INTO ag VALUES (1,1,5,'x','p'),(2,2,1,'y','q');
+/// INSERT INTO ag VALUES (1,10,3,'z','r'),(2,0,7,'w','t');
+/// SELECT * FROM ag FINAL ORDER BY k; OPTIMIZE TABLE ag FINAL; SELECT * FROM ag ORDER BY k;"
+/// Without the setting: Code: 36 … neither part of the sorting key nor aggregate measures.
+#[tokio::test]
+async fn aggregating_simple_functions() {
+    let cols = [
+        ("k", "UInt32"),
+        ("s", "SimpleAggregateFunction(sum, UInt64)"),
+        ("mx", "SimpleAggregateFunction(max, Int32)"),
+        ("a", "SimpleAggregateFunction(anyLast, String)"),
+        ("other", "String"),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let err = MergeTreeTable::open(
+        dir.path().join("bad"),
+        spec(MergeTreeEngine::Aggregating, schema(&cols), &["k"]),
+    )
+    .unwrap_err();
+    assert_eq!(err.code.0, 36);
+    assert!(
+        err.message
+            .starts_with("Column(s) other of the AggregatingMergeTree table")
+    );
+    let mut sp = spec(MergeTreeEngine::Aggregating, schema(&cols), &["k"]);
+    sp.settings
+        .set("allow_dimensions_outside_sorting_key", "1")
+        .unwrap();
+    let t = MergeTreeTable::open(dir.path().join("ag"), sp).unwrap();
+    insert(
+        &t,
+        &[&["1", "1", "5", "x", "p"], &["2", "2", "1", "y", "q"]],
+    );
+    insert(
+        &t,
+        &[&["1", "10", "3", "z", "r"], &["2", "0", "7", "w", "t"]],
+    );
+    let expected = sorted(&["1\t11\t5\tz\tp", "2\t2\t7\tw\tq"]);
+    assert_eq!(select(&t, true).await, expected);
+    t.optimize(None, true, false).unwrap();
+    assert_eq!(select(&t, false).await, expected);
+    t.shutdown();
+}
+
+/// An `AggregateFunction(sum, UInt64)` state stored as 8 little-endian bytes, merged by a
+/// test merger (the engine provides the real one).
+#[derive(Debug)]
+struct SumStates;
+
+impl sluice_storage::StateMerger for SumStates {
+    fn merge_states(
+        &self,
+        _column: &str,
+        _ch_type: &str,
+        states: &datafusion::arrow::array::ArrayRef,
+        groups: &[std::ops::Range<usize>],
+    ) -> sluice_common::Result<datafusion::arrow::array::ArrayRef> {
+        use datafusion::arrow::array::{AsArray, BinaryArray};
+        let b = states.as_binary::<i32>();
+        let out: BinaryArray = groups
+            .iter()
+            .map(|g| {
+                let sum: u64 = g
+                    .clone()
+                    .map(|i| u64::from_le_bytes(b.value(i).try_into().unwrap_or([0; 8])))
+                    .sum();
+                Some(sum.to_le_bytes().to_vec())
+            })
+            .collect();
+        Ok(std::sync::Arc::new(out))
+    }
+}
+
+#[tokio::test]
+async fn aggregating_states_use_the_state_merger() {
+    use datafusion::arrow::array::{ArrayRef, BinaryArray, RecordBatch, UInt32Array};
+    let dir = tempfile::tempdir().unwrap();
+    let s = schema(&[("k", "UInt32"), ("st", "AggregateFunction(sum, UInt64)")]);
+    let t = MergeTreeTable::open(
+        dir.path().join("t"),
+        spec(
+            MergeTreeEngine::Aggregating,
+            std::sync::Arc::clone(&s),
+            &["k"],
+        ),
+    )
+    .unwrap();
+    t.set_state_merger(std::sync::Arc::new(SumStates));
+    let batch = |ks: &[u32], vs: &[u64]| {
+        let k: ArrayRef = std::sync::Arc::new(UInt32Array::from(ks.to_vec()));
+        let st: ArrayRef = std::sync::Arc::new(BinaryArray::from_iter_values(
+            vs.iter().map(|v| v.to_le_bytes()),
+        ));
+        RecordBatch::try_new(std::sync::Arc::clone(&s), vec![k, st]).unwrap()
+    };
+    t.insert(batch(&[1, 2, 1], &[1, 2, 3]), InsertOptions::default())
+        .unwrap();
+    t.insert(batch(&[2], &[40]), InsertOptions::default())
+        .unwrap();
+    t.optimize(None, true, false).unwrap();
+    let got = select_sql(&t, false, "SELECT k, st FROM t").await;
+    let hex = |v: u64| {
+        v.to_le_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    assert_eq!(
+        got,
+        sorted(&[&format!("1\t{}", hex(4)), &format!("2\t{}", hex(42))])
+    );
+    t.shutdown();
+}
+
+/// ch-oracle -q "CREATE TABLE sm (d Date, k UInt32, x UInt64) ENGINE=SummingMergeTree
+///   PARTITION BY toYYYYMM(d) ORDER BY k;
+/// INSERT INTO sm VALUES ('2025-09-01',1,1),('2025-10-01',1,2);
+/// INSERT INTO sm VALUES ('2025-09-02',1,3),('2025-10-05',1,4);
+/// SELECT * FROM sm FINAL WHERE k = 1 ORDER BY d;   → 2025-09-01 1 10 (FINAL crosses partitions)
+/// SELECT * FROM sm FINAL WHERE d >= '2025-10-01'; → nothing (WHERE after FINAL)
+/// OPTIMIZE TABLE sm FINAL; SELECT * FROM sm ORDER BY d; → 2025-09-01 1 4 / 2025-10-01 1 6"
+#[tokio::test]
+async fn final_merges_across_partitions() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = schema(&[("d", "Date"), ("k", "UInt32"), ("x", "UInt64")]);
+    let mut sp = spec(
+        MergeTreeEngine::Summing { columns: vec![] },
+        std::sync::Arc::clone(&s),
+        &["k"],
+    );
+    // PARTITION BY the month: days / 31 stands in for toYYYYMM here (same grouping for
+    // these dates).
+    sp.partition_key = Some(fn_expr("toYYYYMM(d)", &["d"], |b| {
+        use datafusion::arrow::array::{ArrayRef, AsArray, UInt32Array};
+        use datafusion::arrow::datatypes::Date32Type;
+        let d = b.column_by_name("d").unwrap().as_primitive::<Date32Type>();
+        let out: UInt32Array = d
+            .iter()
+            .map(|v| v.map(|days| if days < 20362 { 202509 } else { 202510 }))
+            .collect();
+        Ok(vec![std::sync::Arc::new(out) as ArrayRef])
+    }));
+    let t = MergeTreeTable::open(dir.path().join("sm"), sp).unwrap();
+    insert(&t, &[&["2025-09-01", "1", "1"], &["2025-10-01", "1", "2"]]);
+    insert(&t, &[&["2025-09-02", "1", "3"], &["2025-10-05", "1", "4"]]);
+    assert_eq!(
+        select_sql(&t, true, "SELECT * FROM t WHERE k = 1").await,
+        ["2025-09-01\t1\t10"]
+    );
+    assert!(
+        select_sql(&t, true, "SELECT * FROM t WHERE d >= DATE '2025-10-01'")
+            .await
+            .is_empty()
+    );
+    t.optimize(None, true, false).unwrap();
+    assert_eq!(
+        select(&t, false).await,
+        sorted(&["2025-09-01\t1\t4", "2025-10-01\t1\t6"])
+    );
+    t.shutdown();
+}
