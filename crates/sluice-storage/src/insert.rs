@@ -330,29 +330,37 @@ impl MergeTreeTable {
         pieces: &[(PartitionValue, RecordBatch)],
         settings: &crate::settings::MergeTreeSettings,
     ) -> Result<()> {
-        let (max_in_partition, total) = {
+        let (max_in_partition, bytes_in_partition, total) = {
             let st = self.state.read();
-            let mut worst = 0u64;
+            let mut worst = (0u64, 0u64);
             for (pv, _) in pieces {
-                let n = st.active.keys().filter(|n| n.partition_id == pv.id).count() as u64;
-                worst = worst.max(n);
+                let (n, bytes) = st
+                    .active
+                    .values()
+                    .filter(|p| p.name.partition_id == pv.id && !p.manifest.drop_marker)
+                    .fold((0u64, 0u64), |(n, b), p| (n + 1, b + p.bytes()));
+                if n > worst.0 {
+                    worst = (n, bytes);
+                }
             }
-            (worst, st.active.len() as u64)
+            (worst.0, worst.1, st.active.len() as u64)
         };
+        let name = self.display_name.read().clone();
         if total >= settings.max_parts_in_total {
             return Err(Error::new(
                 ErrorCode::TOO_MANY_PARTS,
                 format!(
-                    "Too many parts ({total}) in all partitions in total in table '{}'. This indicates wrong choice of partition key. The threshold can be modified with 'max_parts_in_total' setting in <merge_tree> element in config.xml or with per-table setting",
-                    self.dir.display()
+                    "Too many parts ({total}) in all partitions in total in table '{name}'. This indicates wrong choice of partition key. The threshold can be modified with 'max_parts_in_total' setting in <merge_tree> element in config.xml or with per-table setting"
                 ),
             ));
         }
         if max_in_partition >= settings.parts_to_throw_insert {
+            let avg = bytes_in_partition as f64 / max_in_partition.max(1) as f64;
             return Err(Error::new(
                 ErrorCode::TOO_MANY_PARTS,
                 format!(
-                    "Too many parts ({max_in_partition}). Merges are processing significantly slower than inserts"
+                    "Too many parts ({max_in_partition} with average size of {}) in table '{name}'. Merges are processing significantly slower than inserts",
+                    readable_size(avg)
                 ),
             ));
         }
@@ -372,4 +380,16 @@ impl MergeTreeTable {
 /// Number of rows per merged chunk.
 pub(crate) fn block_size(settings: &crate::settings::MergeTreeSettings) -> usize {
     settings.merge_max_block_size.max(1) as usize
+}
+
+/// ClickHouse's `formatReadableSizeWithBinarySuffix`: `338.00 B`, `1.50 KiB`.
+pub(crate) fn readable_size(bytes: f64) -> String {
+    const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let mut v = bytes;
+    let mut i = 0;
+    while v.abs() >= 1024.0 && i + 1 < UNITS.len() {
+        v /= 1024.0;
+        i += 1;
+    }
+    format!("{v:.2} {}", UNITS[i])
 }

@@ -58,6 +58,7 @@ pub struct MergeTreeTable {
     pub(crate) wake: (Mutex<bool>, Condvar),
     pub(crate) worker: Mutex<Option<JoinHandle<()>>>,
     pub(crate) offsets_floor: Mutex<BTreeMap<SourceKey, i64>>,
+    pub(crate) display_name: RwLock<String>,
 }
 
 impl MergeTreeTable {
@@ -90,6 +91,10 @@ impl MergeTreeTable {
             .and_then(|b| serde_json::from_slice::<Vec<(SourceKey, i64)>>(&b).ok())
             .map(|v| v.into_iter().collect())
             .unwrap_or_default();
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let table = Arc::new(Self {
             blocks: Mutex::new(BlockCounter::open(loaded.max_block)),
             dir,
@@ -102,9 +107,16 @@ impl MergeTreeTable {
             wake: (Mutex::new(false), Condvar::new()),
             worker: Mutex::new(None),
             offsets_floor: Mutex::new(floor),
+            display_name: RwLock::new(String::new()),
         });
+        *table.display_name.write() = name;
         crate::scheduler::start(&table)?;
         Ok(table)
+    }
+
+    /// Names the table in error messages (`db.table`, as ClickHouse prints it).
+    pub fn set_display_name(&self, name: impl Into<String>) {
+        *self.display_name.write() = name.into();
     }
 
     /// The table directory.
