@@ -51,6 +51,7 @@ pub use expr::{BatchExpr, StateMerger};
 pub use info::{DetachedPartInfo, MergeInfo, MutationInfo, PartInfo};
 pub use insert::MAX_INSERT_BLOCK_SIZE;
 pub use part_name::PartName;
+pub use partition::partition_id;
 pub use settings::{ACCEPTED_UNUSED, MergeTreeSettings};
 pub use source::{InsertOptions, SourceKey};
 pub use spec::TableSpec;

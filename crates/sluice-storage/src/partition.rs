@@ -284,6 +284,15 @@ impl PartitionValue {
     }
 }
 
+/// The partition id and ClickHouse's text form of row `row` of evaluated partition key
+/// columns — for `ALTER TABLE … DROP/DETACH/ATTACH PARTITION expr` and
+/// `OPTIMIZE … PARTITION expr`: evaluate the expression's value as the key's types, then
+/// call this.
+pub fn partition_id(key: &[ArrayRef], row: usize) -> Result<(String, String)> {
+    let v = PartitionValue::of_row(key, row)?;
+    Ok((v.id, v.text))
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;

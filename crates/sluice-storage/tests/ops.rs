@@ -365,3 +365,48 @@ async fn versioned_collapsing() {
     assert_eq!(select(&t, false).await, expected);
     t.shutdown();
 }
+
+/// ch-oracle -q "CREATE TABLE dd (k UInt32, v String) ENGINE=MergeTree ORDER BY k;
+/// INSERT INTO dd VALUES (1,'a'),(1,'a'),(1,'b'),(2,'c');
+/// INSERT INTO dd VALUES (1,'a'),(2,'c'),(3,'d');
+/// OPTIMIZE TABLE dd DEDUPLICATE; SELECT * FROM dd ORDER BY k, v;
+///   → 1 a / 1 b / 2 c / 3 d, part all_1_2_1
+/// CREATE TABLE one (k UInt32) ENGINE=MergeTree ORDER BY k; INSERT INTO one VALUES (1);
+/// OPTIMIZE TABLE one; (all_1_1_0) OPTIMIZE TABLE one FINAL; (all_1_1_1) again (all_1_1_2)"
+#[tokio::test]
+async fn optimize_deduplicate_and_single_parts() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = schema(&[("k", "UInt32"), ("v", "String")]);
+    let t = MergeTreeTable::open(
+        dir.path().join("dd"),
+        spec(MergeTreeEngine::MergeTree, Arc::clone(&s), &["k"]),
+    )
+    .unwrap();
+    t.stop_merges();
+    let ins = |data: &[&[&str]]| t.insert(rows(&s, data), InsertOptions::default()).unwrap();
+    ins(&[&["1", "a"], &["1", "a"], &["1", "b"], &["2", "c"]]);
+    ins(&[&["1", "a"], &["2", "c"], &["3", "d"]]);
+    t.optimize(None, false, true).unwrap();
+    assert_eq!(
+        select(&t, false).await,
+        sorted(&["1\ta", "1\tb", "2\tc", "3\td"])
+    );
+    assert_eq!(part_names(&t), ["all_1_2_1"]);
+    t.shutdown();
+
+    let s1 = schema(&[("k", "UInt32")]);
+    let one = MergeTreeTable::open(
+        dir.path().join("one"),
+        spec(MergeTreeEngine::MergeTree, Arc::clone(&s1), &["k"]),
+    )
+    .unwrap();
+    one.insert(rows(&s1, &[&["1"]]), InsertOptions::default())
+        .unwrap();
+    one.optimize(None, false, false).unwrap();
+    assert_eq!(part_names(&one), ["all_1_1_0"]);
+    one.optimize(None, true, false).unwrap();
+    assert_eq!(part_names(&one), ["all_1_1_1"]);
+    one.optimize(None, true, false).unwrap();
+    assert_eq!(part_names(&one), ["all_1_1_2"]);
+    one.shutdown();
+}
