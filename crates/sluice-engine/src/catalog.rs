@@ -21,6 +21,8 @@ pub enum TableKind {
         /// The view's SELECT, as written.
         query: String,
     },
+    /// `CREATE MATERIALIZED VIEW`.
+    MaterializedView(Arc<crate::mview::MaterializedView>),
 }
 
 /// One table or view.
@@ -282,6 +284,16 @@ impl Catalog {
             let _ = std::fs::remove_file(dir.join(db).join(format!("{}.sql", escape_file(name))));
         }
         Ok(entry)
+    }
+
+    /// Writes (or rewrites) the stored definition of `db.name` (no-op without a path).
+    pub fn persist_definition(&self, db: &str, name: &str, sql: &str) -> Result<()> {
+        if let Some(dir) = self.metadata_dir() {
+            let dbdir = dir.join(db);
+            std::fs::create_dir_all(&dbdir).map_err(io_err)?;
+            write_atomic(&dbdir.join(format!("{}.sql", escape_file(name))), sql)?;
+        }
+        Ok(())
     }
 
     /// `RENAME TABLE a TO b` (across databases too).

@@ -212,13 +212,13 @@ impl Engine {
         Ok(engine)
     }
 
-    /// The data directory of a table (`<path>/data/<db>/<table>`), percent-escaped like
-    /// metadata file names.
+    /// The data directory of a table (`<path>/data/<db>/<table>`, names outside
+    /// `[A-Za-z0-9_]` hex-encoded: object stores read parts by URL, where `%` escapes break).
     pub fn table_data_dir(&self, db: &str, table: &str) -> Result<PathBuf> {
         Ok(self
             .data_root
-            .join(crate::catalog::escape_file(db))
-            .join(crate::catalog::escape_file(table)))
+            .join(data_dir_name(db))
+            .join(data_dir_name(table)))
     }
 
     /// A new session (current database `default`, default settings).
@@ -248,5 +248,15 @@ impl Engine {
             }
         }
         Ok(())
+    }
+}
+
+/// A file-system and URL safe directory name for a database or table name.
+fn data_dir_name(name: &str) -> String {
+    if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        name.to_string()
+    } else {
+        let hex: String = name.bytes().map(|b| format!("{b:02x}")).collect();
+        format!("x-{hex}")
     }
 }

@@ -12,6 +12,7 @@
 //! - [`table`], [`tables`]: the table trait and the Memory/Null engines.
 //! - [`system`]: `system.*` tables. [`table_functions`]: `numbers`, `values`, `file`.
 //! - [`compiled_expr`]: key/TTL/mutation expressions compiled for `sluice-storage`.
+//! - [`mview`]: materialized views, run on every block inserted into their source.
 //! - [`error`]: DataFusion → ClickHouse error mapping.
 //! - [`join_defaults`]: type defaults instead of NULL in outer joins (`join_use_nulls = 0`).
 
@@ -22,6 +23,7 @@ pub mod engine;
 pub mod error;
 pub mod join_defaults;
 pub mod lambda;
+pub mod mview;
 pub mod rewrite;
 pub mod rows;
 pub mod session;

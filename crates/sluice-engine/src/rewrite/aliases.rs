@@ -44,6 +44,14 @@ impl AliasMap {
         self.substitute_guarded(e, &HashSet::new());
     }
 
+    /// Like [`AliasMap::substitute`] but leaves `name` alone: inside `expr AS name`,
+    /// `name` means the column (`a * 2 AS a`).
+    pub fn substitute_except(&self, e: &mut Expr, name: &str) {
+        let mut skip = HashSet::new();
+        skip.insert(name.to_string());
+        self.substitute_guarded(e, &skip);
+    }
+
     fn substitute_guarded(&self, e: &mut Expr, skip: &HashSet<String>) {
         if self.map.is_empty() {
             return;

@@ -335,13 +335,8 @@ fn rewrite_select(s: &mut Select, ctx: &RewriteContext) -> Result<()> {
                 rewrite_expr(e, ctx)?;
             }
             SelectItem::ExprWithAlias { expr, alias } => {
-                // Substitute other aliases, not this one.
-                let mut e2 = expr.clone();
-                aliases.substitute(&mut e2);
-                // A self-referencing alias (`x + 1 AS x`) keeps the column meaning.
-                if !references(&e2, &alias.value) || references(expr, &alias.value) {
-                    *expr = e2;
-                }
+                // Substitute other aliases, not this one: in `x + 1 AS x`, x is the column.
+                aliases.substitute_except(expr, &alias.value);
                 rewrite_expr(expr, ctx)?;
             }
             _ => {}
@@ -398,20 +393,6 @@ fn rewrite_select(s: &mut Select, ctx: &RewriteContext) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn references(e: &Expr, name: &str) -> bool {
-    let mut found = false;
-    let mut e = e.clone();
-    let _ = datafusion::sql::sqlparser::ast::visit_expressions_mut(&mut e, |x: &mut Expr| {
-        if let Expr::Identifier(id) = x
-            && id.value == name
-        {
-            found = true;
-        }
-        std::ops::ControlFlow::<()>::Continue(())
-    });
-    found
 }
 
 fn rewrite_table_with_joins(twj: &mut TableWithJoins, ctx: &RewriteContext) -> Result<()> {
@@ -540,6 +521,42 @@ fn rewrite_table_factor(tf: &mut TableFactor, ctx: &RewriteContext) -> Result<()
                         });
                         *tf = alias_columns_table(&db, &physical, alias, &alias_cols, ctx)?;
                     }
+                    return Ok(());
+                }
+                if let TableKind::MaterializedView(mv) = &entry.kind {
+                    let q = |s: &str| format!("`{}`", s.replace('`', "\\`"));
+                    let cols: Vec<String> = if mv.columns.is_empty() {
+                        vec!["*".to_string()]
+                    } else {
+                        mv.columns.iter().map(|c| q(&c.name)).collect()
+                    };
+                    let sql = format!(
+                        "SELECT * FROM (SELECT {} FROM {}.{}) AS {}",
+                        cols.join(", "),
+                        q(&mv.target.0),
+                        q(&mv.target.1),
+                        q(&table)
+                    );
+                    let stmts = sluice_sql::parse_statements(&sql)?;
+                    let Some(sluice_sql::Statement::Query(mut vq)) =
+                        stmts.into_iter().next().map(|p| p.statement)
+                    else {
+                        return Err(Error::internal("materialized view read"));
+                    };
+                    let SetExpr::Select(sel) = vq.body.as_mut() else {
+                        return Err(Error::internal("materialized view read"));
+                    };
+                    let Some(from) = sel.from.pop() else {
+                        return Err(Error::internal("materialized view read"));
+                    };
+                    let mut factor = from.relation;
+                    if let (Some(a), TableFactor::Derived { alias: da, .. }) =
+                        (alias.clone(), &mut factor)
+                    {
+                        *da = Some(a);
+                    }
+                    rewrite_table_factor(&mut factor, ctx)?;
+                    *tf = factor;
                     return Ok(());
                 }
                 if let TableKind::View { query } = &entry.kind {

@@ -112,7 +112,7 @@ pub async fn create_table(
     create_table_inner(session, &db, &name, ct, text, true).await
 }
 
-async fn create_table_inner(
+pub(crate) async fn create_table_inner(
     session: &mut Session,
     db: &str,
     name: &str,
@@ -209,7 +209,7 @@ async fn create_table_inner(
         for b in batches {
             filled.push(super::fill::fill_batch(session, &columns, rename_to(&columns, b)?).await?);
         }
-        super::insert::write_blocks(session, &table, filled).await?;
+        super::insert::write_blocks(session, db, name, &table, filled).await?;
     }
     Ok(QueryOutput::empty())
 }
@@ -330,6 +330,16 @@ pub async fn drop(session: &mut Session, d: sluice_sql::Drop) -> Result<QueryOut
                     None => return Err(ch_err!(UNKNOWN_TABLE, "Table {db}.{name} does not exist")),
                     Some(_) => {
                         let entry = catalog.drop_table(&db, &name)?;
+                        // A view's inner table goes with it.
+                        if let TableKind::MaterializedView(mv) = &entry.kind
+                            && mv.inner
+                            && let Ok(inner) = catalog.drop_table(&mv.target.0, &mv.target.1)
+                            && let Some(t) = inner.table.clone()
+                        {
+                            tokio::task::spawn_blocking(move || t.drop_data())
+                                .await
+                                .map_err(|e| Error::internal(format!("drop task: {e}")))??;
+                        }
                         if let Some(t) = &entry.table {
                             let t = Arc::clone(t);
                             tokio::task::spawn_blocking(move || t.drop_data())
@@ -389,6 +399,9 @@ pub async fn attach(
     match stmt.statement {
         Statement::CreateTable(ct) => {
             create_table_inner(session, db, table, *ct, sql, false).await?;
+        }
+        Statement::CreateMaterializedView(c) => {
+            Box::pin(super::materialized::create(session, *c, sql, false)).await?;
         }
         Statement::CreateView(cv) => {
             let query_text = cv.query_text.clone();

@@ -104,7 +104,9 @@ pub async fn fill_batch(
         } else if let Some((DefaultKind::Default | DefaultKind::Materialized, e)) = &c.default {
             format!("_CAST(({e}), {ty})")
         } else {
-            format!("_CAST(NULL, {ty})")
+            // No value and no default: NULL here, the type's default below.
+            let nullable = quote_str(&c.ty.clone().into_nullable().to_string());
+            format!("_CAST(NULL, {nullable})")
         };
         select.push(format!("{expr} AS {}", quote_ident(&c.name)));
     }

@@ -91,7 +91,7 @@ pub async fn run(
         filled_batches.push(super::fill::fill_batch(session, &all, b).await?);
         progress.add_written(rows, bytes);
     }
-    write_blocks(session, &table, filled_batches).await?;
+    write_blocks(session, &db, &ins.table.table, &table, filled_batches).await?;
     let mut out = QueryOutput::empty();
     out.progress = progress;
     Ok(out)
@@ -165,6 +165,8 @@ const MIN_INSERT_BLOCK_ROWS: usize = 1_048_449;
 /// `insert_deduplication_token` / `insert_deduplicate` for MergeTree tables.
 pub(crate) async fn write_blocks(
     session: &Session,
+    db: &str,
+    name: &str,
     table: &crate::table::TableRef,
     batches: Vec<RecordBatch>,
 ) -> Result<()> {
@@ -192,6 +194,7 @@ pub(crate) async fn write_blocks(
         let Some(first) = block.first() else { continue };
         let batch = datafusion::arrow::compute::concat_batches(&first.schema(), &block)
             .map_err(|e| sluice_common::Error::internal(e.to_string()))?;
+        let pushed = batch.clone();
         let t = Arc::clone(table);
         let opts = sluice_storage::InsertOptions {
             // ClickHouse appends the block number to a user token for blocks after the first.
@@ -216,6 +219,8 @@ pub(crate) async fn write_blocks(
         })
         .await
         .map_err(|e| sluice_common::Error::internal(format!("insert task: {e}")))??;
+        // Materialized views see every block written to their source.
+        crate::mview::push(session, db, name, std::slice::from_ref(&pushed)).await?;
     }
     Ok(())
 }

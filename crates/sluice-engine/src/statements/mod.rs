@@ -3,6 +3,7 @@
 pub mod ddl;
 pub mod fill;
 pub mod insert;
+pub mod materialized;
 pub mod misc;
 pub mod mutations;
 pub mod select;
@@ -26,6 +27,9 @@ pub async fn execute(
         Statement::CreateTable(ct) => Box::pin(ddl::create_table(session, *ct, &text)).await,
         Statement::CreateDatabase(cd) => ddl::create_database(session, *cd).await,
         Statement::CreateView(cv) => ddl::create_view(session, *cv, &text).await,
+        Statement::CreateMaterializedView(c) => {
+            Box::pin(materialized::create(session, *c, &text, true)).await
+        }
         Statement::Drop(d) => ddl::drop(session, d).await,
         Statement::Rename { pairs, .. } => ddl::rename(session, pairs).await,
         Statement::Truncate { table, if_exists } => ddl::truncate(session, table, if_exists).await,

@@ -101,9 +101,7 @@ pub async fn show(session: &mut Session, s: sluice_sql::Show) -> Result<QueryOut
             let db = name.database.unwrap_or_else(|| session.current_db.clone());
             let entry = session.engine.catalog.table_or_err(&db, &name.table)?;
             let schema = schema_of(&[("statement", "String")])?;
-            let text = match &entry.kind {
-                TableKind::View { .. } | TableKind::Table => entry.show_create.clone(),
-            };
+            let text = entry.show_create.clone();
             let b = build_batch(Arc::clone(&schema), &[vec![Cell::Str(text)]])?;
             QueryOutput::batches(schema, vec![b])
         }
@@ -147,6 +145,20 @@ pub async fn describe(session: &mut Session, d: sluice_sql::Describe) -> Result<
                     })
                     .collect(),
                 None => {
+                    if let TableKind::MaterializedView(mv) = &entry.kind {
+                        let rows: Vec<Vec<Cell>> = mv
+                            .columns
+                            .iter()
+                            .map(|c| {
+                                let mut r =
+                                    vec![Cell::Str(c.name.clone()), Cell::Str(c.ty.to_string())];
+                                r.extend((0..5).map(|_| Cell::Str(String::new())));
+                                r
+                            })
+                            .collect();
+                        let b = build_batch(Arc::clone(&schema), &rows)?;
+                        return QueryOutput::batches(schema, vec![b]);
+                    }
                     let TableKind::View { query } = &entry.kind else {
                         return Ok(QueryOutput::empty());
                     };

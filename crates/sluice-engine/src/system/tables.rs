@@ -102,6 +102,11 @@ pub(super) fn tables(s: &SystemTables) -> Result<Rows> {
     for e in s.catalog.all_tables() {
         let (engine, engine_full, as_select) = match (&e.kind, &e.table) {
             (TableKind::View { query }, _) => ("View".to_string(), String::new(), query.clone()),
+            (TableKind::MaterializedView(mv), _) => (
+                "MaterializedView".to_string(),
+                String::new(),
+                mv.query_text.trim().to_string(),
+            ),
             (_, Some(t)) => (t.engine().to_string(), t.engine_full(), String::new()),
             _ => (String::new(), String::new(), String::new()),
         };

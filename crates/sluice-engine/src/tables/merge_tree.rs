@@ -205,6 +205,58 @@ fn engine_kind(clause: &EngineClause, columns: &[ColumnDesc]) -> Result<MergeTre
     Ok(kind)
 }
 
+/// One expression parsed from SQL text.
+fn parse_expr(text: &str) -> Result<Expr> {
+    let stmts = sluice_sql::parse_statements(&format!("SELECT {text}"))?;
+    if let Some(sluice_sql::Statement::Query(q)) = stmts.into_iter().next().map(|p| p.statement)
+        && let datafusion::sql::sqlparser::ast::SetExpr::Select(sel) = *q.body
+        && let Some(datafusion::sql::sqlparser::ast::SelectItem::UnnamedExpr(e)) =
+            sel.projection.into_iter().next()
+    {
+        return Ok(e);
+    }
+    Err(Error::internal(format!("cannot parse expression {text}")))
+}
+
+/// The deprecated form `MergeTree(date, [sampling,] key, granularity[, engine params…])`
+/// as the equivalent modern clause: `PARTITION BY toYYYYMM(date) ORDER BY key
+/// SETTINGS index_granularity = granularity`, engine parameters after the granularity.
+fn modern_clause(clause: &EngineClause) -> Result<Option<EngineClause>> {
+    if clause.order_by.is_some()
+        || clause.partition_by.is_some()
+        || clause.primary_key.is_some()
+        || clause.args.len() < 3
+    {
+        return Ok(None);
+    }
+    let is_number = |e: &Expr| matches!(e, Expr::Value(v) if matches!(v.value, datafusion::sql::sqlparser::ast::Value::Number(..)));
+    let Some(g) = (2..=3).find(|&i| clause.args.get(i).is_some_and(is_number)) else {
+        return Ok(None);
+    };
+    if g == 3 {
+        return Err(Error::not_implemented(
+            "SAMPLE BY (deprecated MergeTree syntax with sampling)",
+        ));
+    }
+    let mut modern = EngineClause::new(clause.name.clone());
+    let date = sluice_sql::format_expr(&clause.args[0]);
+    modern.partition_by = Some(parse_expr(&format!("toYYYYMM({date})"))?);
+    modern.order_by = Some(clause.args[g - 1].clone());
+    let granularity = sluice_sql::format_expr(&clause.args[g]);
+    modern.settings = vec![(
+        "index_granularity".to_string(),
+        sluice_sql::SettingValue::UInt(granularity.parse().map_err(|_| {
+            ch_err!(
+                BAD_ARGUMENTS,
+                "Index granularity must be a positive integer"
+            )
+        })?),
+    )];
+    modern.args = clause.args[g + 1..].to_vec();
+    modern.has_parens = true;
+    Ok(Some(modern))
+}
+
 /// Creates (or, at start-up, reopens) a MergeTree-family table in `dir`.
 pub async fn open(
     session: &Session,
@@ -212,6 +264,11 @@ pub async fn open(
     clause: &EngineClause,
     dir: PathBuf,
 ) -> Result<Arc<MergeTreeStorage>> {
+    let legacy = modern_clause(clause)?;
+    let shown_legacy = legacy
+        .as_ref()
+        .map(|_| format!("{}({})", clause.name, items_text(&clause.args)));
+    let clause = legacy.as_ref().unwrap_or(clause);
     let engine = engine_kind(clause, columns)?;
     if clause.sample_by.is_some() {
         return Err(Error::not_implemented("SAMPLE BY"));
@@ -315,7 +372,8 @@ pub async fn open(
     let inner = tokio::task::spawn_blocking(move || MergeTreeTable::open(dir, spec))
         .await
         .map_err(|e| Error::internal(format!("opening table: {e}")))??;
-    // SHOW CREATE / system.tables.engine_full.
+    // SHOW CREATE / system.tables.engine_full: the deprecated form prints as written.
+    let legacy_full = shown_legacy;
     let mut full = clause.name.clone();
     if !clause.args.is_empty() {
         full.push_str(&format!("({})", items_text(&clause.args)));
@@ -341,6 +399,9 @@ pub async fn open(
         shown.push("index_granularity = 8192".to_string());
     }
     full.push_str(&format!("\nSETTINGS {}", shown.join(", ")));
+    if let Some(l) = legacy_full {
+        full = l;
+    }
     Ok(Arc::new(MergeTreeStorage {
         inner,
         columns: RwLock::new(columns.to_vec()),

@@ -1,0 +1,423 @@
+//! Materialized views: `CREATE MATERIALIZED VIEW v TO target AS SELECT … FROM source` (or
+//! with an inner table, `ENGINE = … [POPULATE]`). Every block inserted into `source` —
+//! by `INSERT`, by another view, or by a Kafka consumer — runs through the view's query and
+//! the result is inserted into the target, whose own views run in turn (cascades).
+//!
+//! The view's query is planned once: the source table is replaced by a [`BlockTable`]
+//! reading the current block from a slot, and the physical plan is re-executed for every
+//! block. Plans with joins are re-planned per block (a hash join caches its build side).
+
+use std::fmt;
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::{Session as DfSession, TableProvider};
+use datafusion::datasource::TableType;
+use datafusion::error::Result as DfResult;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::Expr;
+use datafusion::physical_expr::EquivalenceProperties;
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
+};
+use datafusion::sql::sqlparser::ast::{
+    Ident, ObjectName, ObjectNamePart, Query, SetExpr, TableAlias, TableFactor,
+};
+use parking_lot::Mutex;
+use sluice_common::{Error, Result, ch_err};
+
+use crate::error::from_datafusion;
+use crate::session::Session;
+use crate::table::ColumnDesc;
+
+/// Catalog name under which a view's current block is visible to its query.
+const BLOCK_CATALOG: &str = "__mv";
+
+/// A materialized view.
+pub struct MaterializedView {
+    /// Database of the view.
+    pub database: String,
+    /// The view's name.
+    pub name: String,
+    /// The SELECT as written.
+    pub query_text: String,
+    /// The table whose inserts feed the view (the query's first FROM table).
+    pub source: Option<(String, String)>,
+    /// Where the rows go.
+    pub target: (String, String),
+    /// True when the target is the view's own inner table (dropped with the view).
+    pub inner: bool,
+    /// The view's columns (the query's output, typed as in the target).
+    pub columns: Vec<ColumnDesc>,
+    slot: Arc<Mutex<Vec<RecordBatch>>>,
+    plan: tokio::sync::Mutex<Option<Planned>>,
+}
+
+/// A physical plan with the task context it runs in.
+type Planned = (Arc<dyn ExecutionPlan>, Arc<TaskContext>);
+
+impl fmt::Debug for MaterializedView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MaterializedView")
+            .field("name", &self.name)
+            .field("source", &self.source)
+            .field("target", &self.target)
+            .finish()
+    }
+}
+
+/// The first table of the query's FROM (database defaulted), if it is a plain table.
+pub fn source_of(query: &Query, current_db: &str) -> Option<(String, String)> {
+    let SetExpr::Select(sel) = query.body.as_ref() else {
+        return None;
+    };
+    let TableFactor::Table {
+        name, args: None, ..
+    } = &sel.from.first()?.relation
+    else {
+        return None;
+    };
+    let parts: Vec<String> = name
+        .0
+        .iter()
+        .map(|p| match p {
+            ObjectNamePart::Identifier(i) => i.value.clone(),
+            other => other.to_string(),
+        })
+        .collect();
+    match parts.as_slice() {
+        [t] => Some((current_db.to_string(), t.clone())),
+        [d, t] => Some((d.clone(), t.clone())),
+        _ => None,
+    }
+}
+
+impl MaterializedView {
+    /// A view (not yet planned).
+    pub fn new(
+        database: String,
+        name: String,
+        query_text: String,
+        source: Option<(String, String)>,
+        target: (String, String),
+        inner: bool,
+        columns: Vec<ColumnDesc>,
+    ) -> Self {
+        Self {
+            database,
+            name,
+            query_text,
+            source,
+            target,
+            inner,
+            columns,
+            slot: Arc::new(Mutex::new(Vec::new())),
+            plan: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// The view's query with its source replaced by the block table.
+    fn block_query(&self, session: &Session) -> Result<Box<Query>> {
+        let stmts = sluice_sql::parse_statements(&self.query_text)?;
+        let Some(sluice_sql::Statement::Query(mut q)) =
+            stmts.into_iter().next().map(|p| p.statement)
+        else {
+            return Err(Error::internal("materialized view query is not a SELECT"));
+        };
+        if let SetExpr::Select(sel) = q.body.as_mut()
+            && let Some(first) = sel.from.first_mut()
+            && let TableFactor::Table { name, alias, .. } = &mut first.relation
+        {
+            let table = name
+                .0
+                .last()
+                .map(|p| match p {
+                    ObjectNamePart::Identifier(i) => i.value.clone(),
+                    other => other.to_string(),
+                })
+                .unwrap_or_default();
+            if alias.is_none() {
+                *alias = Some(TableAlias {
+                    explicit: true,
+                    name: Ident::new(table),
+                    columns: vec![],
+                    at: None,
+                });
+            }
+            *name = ObjectName(vec![
+                ObjectNamePart::Identifier(Ident::new(BLOCK_CATALOG)),
+                ObjectNamePart::Identifier(Ident::new("public")),
+                ObjectNamePart::Identifier(Ident::new("block")),
+            ]);
+        } else {
+            return Err(Error::not_implemented(
+                "materialized view whose query does not start with FROM table",
+            ));
+        }
+        let _ = session;
+        Ok(q)
+    }
+
+    /// Plans the view's query over a block with `schema`.
+    async fn plan(&self, session: &Session, schema: SchemaRef) -> Result<Planned> {
+        let mut q = self.block_query(session)?;
+        let rctx = session.rewrite_context();
+        crate::rewrite::rewrite_query(&mut q, &rctx)?;
+        let mut state = session.df_state_for(&rctx);
+        // One block at a time: no repartitioning, the consumer thread does the work.
+        state.config_mut().options_mut().execution.target_partitions = 1;
+        let ctx = datafusion::prelude::SessionContext::new_with_state(state);
+        let tmp_schema = Arc::new(datafusion::catalog::memory::MemorySchemaProvider::new());
+        datafusion::catalog::SchemaProvider::register_table(
+            tmp_schema.as_ref(),
+            "block".into(),
+            Arc::new(BlockTable {
+                schema,
+                slot: Arc::clone(&self.slot),
+            }),
+        )
+        .map_err(from_datafusion)?;
+        let cat = Arc::new(datafusion::catalog::MemoryCatalogProvider::new());
+        datafusion::catalog::CatalogProvider::register_schema(cat.as_ref(), "public", tmp_schema)
+            .map_err(from_datafusion)?;
+        ctx.register_catalog(BLOCK_CATALOG, cat);
+        let state = ctx.state();
+        let logical = state
+            .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(
+                datafusion::sql::sqlparser::ast::Statement::Query(q),
+            )))
+            .await
+            .map_err(from_datafusion)?;
+        let logical = if session.settings.get_bool("join_use_nulls") {
+            logical
+        } else {
+            crate::join_defaults::fill_outer_join_defaults(logical).map_err(from_datafusion)?
+        };
+        let physical = state
+            .create_physical_plan(&logical)
+            .await
+            .map_err(from_datafusion)?;
+        Ok((physical, Arc::new(TaskContext::from(&state))))
+    }
+
+    /// Runs the view's query over one block of its source; returns the view's rows.
+    pub async fn run_block(
+        &self,
+        session: &Session,
+        block: RecordBatch,
+    ) -> Result<Vec<RecordBatch>> {
+        let mut cached = self.plan.lock().await;
+        let (plan, task_ctx) = match cached.as_ref() {
+            Some((p, c)) => (Arc::clone(p), Arc::clone(c)),
+            None => {
+                let (p, c) = self.plan(session, block.schema()).await?;
+                if !has_join(&p) {
+                    *cached = Some((Arc::clone(&p), Arc::clone(&c)));
+                }
+                (p, c)
+            }
+        };
+        // Operators keep per-execution state (repartition channels, hash tables): a fresh
+        // copy of the plan's state for every block, the expressions stay compiled.
+        let plan = datafusion::physical_plan::execution_plan::reset_plan_states(plan)
+            .map_err(from_datafusion)?;
+        *self.slot.lock() = vec![block];
+        let result = datafusion::physical_plan::collect(plan, task_ctx).await;
+        self.slot.lock().clear();
+        result.map_err(from_datafusion)
+    }
+
+    /// Forgets the cached plan (the source or target changed).
+    pub async fn invalidate(&self) {
+        *self.plan.lock().await = None;
+    }
+}
+
+fn has_join(plan: &Arc<dyn ExecutionPlan>) -> bool {
+    plan.name().contains("Join") || plan.children().into_iter().any(has_join)
+}
+
+/// Pushes blocks just written to `db.table` through every materialized view reading it,
+/// into their targets (and on through the targets' views).
+pub async fn push(session: &Session, db: &str, table: &str, blocks: &[RecordBatch]) -> Result<()> {
+    let mut views: Vec<Arc<MaterializedView>> = session
+        .engine
+        .catalog
+        .all_tables()
+        .into_iter()
+        .filter_map(|e| match &e.kind {
+            crate::catalog::TableKind::MaterializedView(mv)
+                if mv
+                    .source
+                    .as_ref()
+                    .is_some_and(|(d, t)| d == db && t == table) =>
+            {
+                Some(Arc::clone(mv))
+            }
+            _ => None,
+        })
+        .collect();
+    views.sort_by(|a, b| a.name.cmp(&b.name));
+    for mv in views {
+        let (tdb, tname) = &mv.target;
+        let target = session.engine.catalog.table(tdb, tname).ok_or_else(|| {
+            ch_err!(
+                UNKNOWN_TABLE,
+                "Target table {tdb}.{tname} of materialized view {}.{} does not exist",
+                mv.database,
+                mv.name
+            )
+        })?;
+        let Some(target_table) = target.table.clone() else {
+            return Err(ch_err!(
+                INCORRECT_QUERY,
+                "Target {tdb}.{tname} of a materialized view is a view"
+            ));
+        };
+        let columns = target_table.columns();
+        let mut filled = Vec::new();
+        for b in blocks {
+            for out in mv.run_block(session, b.clone()).await? {
+                if out.num_rows() == 0 {
+                    continue;
+                }
+                check_columns(&out, &columns)?;
+                filled.push(crate::statements::fill::fill_batch(session, &columns, out).await?);
+            }
+        }
+        Box::pin(crate::statements::insert::write_blocks(
+            session,
+            tdb,
+            tname,
+            &target_table,
+            filled,
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Every column the view outputs must exist in the target (ClickHouse's error 8).
+pub fn check_columns(out: &RecordBatch, target: &[ColumnDesc]) -> Result<()> {
+    for f in out.schema().fields() {
+        if !target.iter().any(|c| &c.name == f.name()) {
+            return Err(ch_err!(
+                THERE_IS_NO_COLUMN,
+                "SELECT query outputs column with name '{}', which is not found in the target table. Use 'AS' to assign alias that matches a column name",
+                f.name()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The source table of a view as seen by the view's query: the current block.
+#[derive(Debug)]
+struct BlockTable {
+    schema: SchemaRef,
+    slot: Arc<Mutex<Vec<RecordBatch>>>,
+}
+
+#[async_trait::async_trait]
+impl TableProvider for BlockTable {
+    fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Temporary
+    }
+
+    async fn scan(
+        &self,
+        _state: &dyn DfSession,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let schema = match projection {
+            Some(p) => Arc::new(self.schema.project(p)?),
+            None => Arc::clone(&self.schema),
+        };
+        let properties = Arc::new(PlanProperties::new(
+            EquivalenceProperties::new(Arc::clone(&schema)),
+            Partitioning::UnknownPartitioning(1),
+            EmissionType::Incremental,
+            Boundedness::Bounded,
+        ));
+        Ok(Arc::new(BlockExec {
+            schema,
+            projection: projection.cloned(),
+            slot: Arc::clone(&self.slot),
+            properties,
+        }))
+    }
+}
+
+/// Reads the slot's current block (projected) each time it is executed.
+#[derive(Debug)]
+struct BlockExec {
+    schema: SchemaRef,
+    projection: Option<Vec<usize>>,
+    slot: Arc<Mutex<Vec<RecordBatch>>>,
+    properties: Arc<PlanProperties>,
+}
+
+impl DisplayAs for BlockExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BlockExec")
+    }
+}
+
+impl ExecutionPlan for BlockExec {
+    fn name(&self) -> &'static str {
+        "BlockExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(
+            &Arc<dyn datafusion::physical_expr::PhysicalExpr>,
+        ) -> DfResult<datafusion::common::tree_node::TreeNodeRecursion>,
+    ) -> DfResult<datafusion::common::tree_node::TreeNodeRecursion> {
+        Ok(datafusion::common::tree_node::TreeNodeRecursion::Continue)
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![]
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        _children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        Ok(self)
+    }
+
+    fn execute(
+        &self,
+        _partition: usize,
+        _context: Arc<TaskContext>,
+    ) -> DfResult<SendableRecordBatchStream> {
+        let batches: Vec<DfResult<RecordBatch>> = self
+            .slot
+            .lock()
+            .iter()
+            .map(|b| match &self.projection {
+                Some(p) => b.project(p).map_err(Into::into),
+                None => Ok(b.clone()),
+            })
+            .collect();
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            Arc::clone(&self.schema),
+            futures::stream::iter(batches),
+        )))
+    }
+}
