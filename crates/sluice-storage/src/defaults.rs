@@ -154,7 +154,11 @@ pub fn convert_column(col: &ArrayRef, field: &Field) -> Result<ArrayRef> {
     let mut out = if col.data_type() == field.data_type() {
         Arc::clone(col)
     } else {
-        cast_with_options(col, field.data_type(), &CastOptions::default()).map_err(|e| {
+        let strict = CastOptions {
+            safe: false,
+            ..CastOptions::default()
+        };
+        cast_with_options(col, field.data_type(), &strict).map_err(|e| {
             Error::new(
                 ErrorCode::CANNOT_CONVERT_TYPE,
                 format!(

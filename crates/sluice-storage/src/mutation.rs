@@ -153,9 +153,30 @@ impl MergeTreeTable {
     }
 
     fn mutate_parts(&self, kind: &MutationKind, parts: &[Arc<Part>], version: i64) -> Result<()> {
+        let mut replaced: Vec<(Arc<Part>, Arc<Part>)> = Vec::new();
+        if let Err(e) = self.rewrite_parts(kind, parts, version, &mut replaced) {
+            // Parts already written for this mutation are removed: all or nothing.
+            for (_, new) in replaced {
+                new.mark_obsolete();
+            }
+            return Err(e);
+        }
+        let mut st = self.state.write();
+        for (old, new) in replaced {
+            self.swap_parts(&mut st, &[old], vec![new]);
+        }
+        Ok(())
+    }
+
+    fn rewrite_parts(
+        &self,
+        kind: &MutationKind,
+        parts: &[Arc<Part>],
+        version: i64,
+        replaced: &mut Vec<(Arc<Part>, Arc<Part>)>,
+    ) -> Result<()> {
         let spec = self.spec();
         let bs = block_size(&spec.settings);
-        let mut replaced: Vec<(Arc<Part>, Arc<Part>)> = Vec::new();
         for sp in self.sources(parts) {
             let p = &sp.part;
             let name = PartName {
@@ -168,8 +189,16 @@ impl MergeTreeTable {
                 | MutationKind::Update(_, pred) => Some(pred),
                 MutationKind::Relink => None,
             };
-            // Parts without matching rows keep their data under the new name.
-            let mut affected = false;
+            // Parts without matching rows keep their data under the new name; an ALTER
+            // rewrites parts holding a column whose type changed (conversion errors
+            // surface now, as ClickHouse's MODIFY COLUMN mutation does).
+            let mut affected = matches!(kind, MutationKind::Relink)
+                && p.manifest.columns.iter().any(|c| {
+                    let name = sp.renames.get(&c.name).unwrap_or(&c.name);
+                    spec.schema.field_with_name(name).is_ok_and(|f| {
+                        sluice_common::ChType::from_field(f).to_string() != c.ch_type
+                    })
+                });
             if let Some(pred) = predicate {
                 for b in read_part(&p.dir, &spec.schema, &sp.renames, &sp.defaults, bs)? {
                     if mask_of(pred.as_ref(), &b?)?.true_count() > 0 {
@@ -232,10 +261,6 @@ impl MergeTreeTable {
             let (manifest, dir) = writer.commit(meta)?;
             replaced.push((Arc::clone(p), Arc::new(Part::new(name, dir, manifest))));
         }
-        let mut st = self.state.write();
-        for (old, new) in replaced {
-            self.swap_parts(&mut st, &[old], vec![new]);
-        }
         Ok(())
     }
 
@@ -290,6 +315,7 @@ impl MergeTreeTable {
                 ));
             }
         }
+        let old_renames = self.state.read().renames.clone();
         {
             let mut st = self.state.write();
             for (from, to) in renames {
@@ -320,8 +346,18 @@ impl MergeTreeTable {
             format!("(ALTER COLUMNS {})", added.join(", "))
         };
         self.spec.write().schema = new_schema;
-        if is_mutation {
-            self.mutate(MutationKind::Relink, command)?;
+        if is_mutation && let Err(e) = self.mutate(MutationKind::Relink, command) {
+            // The ALTER did not happen: back to the old schema and renames.
+            self.spec.write().schema = old_schema;
+            let list: Vec<(String, String)> = old_renames
+                .iter()
+                .map(|(a, b)| (a.clone(), b.clone()))
+                .collect();
+            self.state.write().renames = old_renames;
+            if let Ok(bytes) = serde_json::to_vec(&list) {
+                write_atomic(&self.dir.join(RENAMES_FILE), &bytes)?;
+            }
+            return Err(e);
         }
         Ok(())
     }

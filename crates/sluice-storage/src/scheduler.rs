@@ -1,13 +1,15 @@
-//! Background merges: one thread per table picks, in the spirit of ClickHouse's
+//! Background merges: a shared pool of threads visits the open tables; for each it picks,
+//! in the spirit of ClickHouse's
 //! `SimpleMergeSelector`, a run of adjacent parts of one partition whose largest part is
 //! no bigger than the rest together (so each merge at least halves write amplification),
 //! preferring longer runs and then smaller total size. Inserts never wait for it.
 
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
-use sluice_common::{Error, Result};
+use parking_lot::{Condvar, Mutex};
+use sluice_common::Result;
 
 use crate::part::Part;
 use crate::settings::MergeTreeSettings;
@@ -80,51 +82,93 @@ pub(crate) fn select_merge(st: &State, settings: &MergeTreeSettings) -> Option<V
     best.map(|(_, _, parts)| parts)
 }
 
-fn worker(table: Weak<MergeTreeTable>) {
-    loop {
-        let Some(t) = table.upgrade() else {
-            return;
-        };
-        if t.shutdown_flag.load(Ordering::SeqCst) {
-            return;
-        }
-        let Some(ops) = t.ops_lock.try_lock() else {
-            drop(t);
-            std::thread::sleep(Duration::from_millis(50));
-            continue;
-        };
-        let picked = {
-            let _ops = ops;
-            let settings = t.spec.read().settings.clone();
-            let parts = {
-                let mut st = t.state.write();
-                t.cleanup_outdated(&mut st);
-                if t.merges_stopped.load(Ordering::SeqCst) {
-                    None
-                } else {
-                    select_merge(&st, &settings)
-                }
-            };
-            match parts {
-                Some(parts) => {
-                    if let Err(e) = t.merge_parts(parts, Default::default()) {
-                        tracing::error!(
-                            "background merge in {} failed: {}",
-                            t.dir.display(),
-                            e.to_clickhouse_string()
-                        );
-                        false
-                    } else {
-                        true
-                    }
-                }
-                None => false,
+/// The shared pool of merge threads: every open table registers here; a few threads
+/// (half the cores, at least 2) take turns over the tables.
+struct Pool {
+    tables: Mutex<Vec<Weak<MergeTreeTable>>>,
+    wake: (Mutex<bool>, Condvar),
+}
+
+fn pool() -> &'static Pool {
+    static POOL: OnceLock<Pool> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get() / 2)
+            .unwrap_or(1)
+            .max(2);
+        for i in 0..threads {
+            let spawned = std::thread::Builder::new()
+                .name(format!("sluice-merge-{i}"))
+                .spawn(worker);
+            if let Err(e) = spawned {
+                tracing::error!("cannot start merge thread {i}: {e:#}");
             }
+        }
+        Pool {
+            tables: Mutex::new(Vec::new()),
+            wake: (Mutex::new(false), Condvar::new()),
+        }
+    })
+}
+
+/// Runs one background merge for `t` when one is due; true when it merged.
+fn merge_once(t: &MergeTreeTable) -> bool {
+    if t.shutdown_flag.load(Ordering::SeqCst) {
+        return false;
+    }
+    let Some(_ops) = t.ops_lock.try_lock() else {
+        return false;
+    };
+    let settings = t.spec.read().settings.clone();
+    let parts = {
+        let mut st = t.state.write();
+        t.cleanup_outdated(&mut st);
+        if t.merges_stopped.load(Ordering::SeqCst) {
+            None
+        } else {
+            select_merge(&st, &settings)
+        }
+    };
+    let Some(parts) = parts else {
+        return false;
+    };
+    match t.merge_parts(parts, Default::default()) {
+        Ok(done) => done,
+        Err(e) => {
+            tracing::error!(
+                "background merge in {} failed: {}",
+                t.dir.display(),
+                e.to_clickhouse_string()
+            );
+            false
+        }
+    }
+}
+
+fn worker() {
+    let pool = pool();
+    let mut cursor = 0usize;
+    loop {
+        // Round-robin over live tables; one merge per visit keeps tables fair.
+        let tables: Vec<Arc<MergeTreeTable>> = {
+            let mut list = pool.tables.lock();
+            list.retain(|w| w.strong_count() > 0);
+            list.iter().filter_map(Weak::upgrade).collect()
         };
-        if picked {
+        let mut merged = false;
+        for i in 0..tables.len() {
+            let t = &tables[(cursor + i) % tables.len()];
+            if merge_once(t) {
+                merged = true;
+                cursor = (cursor + i + 1) % tables.len().max(1);
+                break;
+            }
+        }
+        drop(tables);
+        if merged {
             continue;
         }
-        let (lock, cv) = &t.wake;
+        let (lock, cv) = &pool.wake;
         let mut woken = lock.lock();
         if !*woken {
             cv.wait_for(&mut woken, Duration::from_millis(500));
@@ -133,13 +177,16 @@ fn worker(table: Weak<MergeTreeTable>) {
     }
 }
 
-/// Starts the merge thread of `table`.
+/// Wakes the merge threads (after inserts).
+pub(crate) fn wake() {
+    let (lock, cv) = &pool().wake;
+    *lock.lock() = true;
+    cv.notify_all();
+}
+
+/// Registers `table` with the merge pool.
 pub(crate) fn start(table: &Arc<MergeTreeTable>) -> Result<()> {
-    let weak = Arc::downgrade(table);
-    let handle = std::thread::Builder::new()
-        .name("sluice-merge".into())
-        .spawn(move || worker(weak))
-        .map_err(|e| Error::internal(format!("cannot start the merge thread: {e}")))?;
-    *table.worker.lock() = Some(handle);
+    pool().tables.lock().push(Arc::downgrade(table));
+    wake();
     Ok(())
 }

@@ -7,11 +7,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
 use std::time::Instant;
 
 use datafusion::arrow::datatypes::SchemaRef;
-use parking_lot::{Condvar, Mutex, RwLock};
+use parking_lot::{Mutex, RwLock};
 use sluice_common::Result;
 
 use crate::block_counter::BlockCounter;
@@ -55,8 +54,6 @@ pub struct MergeTreeTable {
     pub(crate) merger: RwLock<Option<Arc<dyn StateMerger>>>,
     pub(crate) shutdown_flag: AtomicBool,
     pub(crate) merges_stopped: AtomicBool,
-    pub(crate) wake: (Mutex<bool>, Condvar),
-    pub(crate) worker: Mutex<Option<JoinHandle<()>>>,
     pub(crate) offsets_floor: Mutex<BTreeMap<SourceKey, i64>>,
     pub(crate) display_name: RwLock<String>,
 }
@@ -104,8 +101,6 @@ impl MergeTreeTable {
             merger: RwLock::new(None),
             shutdown_flag: AtomicBool::new(false),
             merges_stopped: AtomicBool::new(false),
-            wake: (Mutex::new(false), Condvar::new()),
-            worker: Mutex::new(None),
             offsets_floor: Mutex::new(floor),
             display_name: RwLock::new(String::new()),
         });
@@ -238,12 +233,9 @@ impl MergeTreeTable {
     /// abandoned cleanly (its temporary directory removed).
     pub fn shutdown(&self) {
         self.shutdown_flag.store(true, Ordering::SeqCst);
-        self.wake_merges();
-        if let Some(h) = self.worker.lock().take()
-            && h.thread().id() != std::thread::current().id()
-        {
-            let _ = h.join();
-        }
+        // A running merge holds `ops_lock`; it notices the flag between chunks, removes
+        // its temporary part and releases the lock.
+        drop(self.ops_lock.lock());
     }
 
     /// `SYSTEM STOP MERGES`: no new background merges start (OPTIMIZE still merges).
@@ -259,9 +251,7 @@ impl MergeTreeTable {
 
     /// Wakes the merge thread (after inserts).
     pub(crate) fn wake_merges(&self) {
-        let (lock, cv) = &self.wake;
-        *lock.lock() = true;
-        cv.notify_all();
+        crate::scheduler::wake();
     }
 
     /// Records the offsets of parts about to be removed without a covering part.

@@ -410,3 +410,31 @@ async fn optimize_deduplicate_and_single_parts() {
     assert_eq!(part_names(&one), ["all_1_1_2"]);
     one.shutdown();
 }
+
+/// A MODIFY COLUMN whose values do not convert fails and leaves the table as it was
+/// (ClickHouse: the mutation fails with a parse error; the column keeps its type).
+#[tokio::test]
+async fn failed_modify_column_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = schema(&[("k", "UInt32"), ("v", "String")]);
+    let t = MergeTreeTable::open(
+        dir.path().join("m"),
+        spec(MergeTreeEngine::MergeTree, Arc::clone(&s), &["k"]),
+    )
+    .unwrap();
+    t.insert(
+        rows(&s, &[&["1", "12"], &["2", "abc"]]),
+        InsertOptions::default(),
+    )
+    .unwrap();
+    let bad = schema(&[("k", "UInt32"), ("v", "UInt32")]);
+    let e = t.alter_schema(bad, vec![]).unwrap_err();
+    assert_eq!(e.code.0, 70, "{}", e.message);
+    assert_eq!(t.schema(), s);
+    assert_eq!(select(&t, false).await, sorted(&["1\t12", "2\tabc"]));
+    let m = t.mutations();
+    assert_eq!(m.len(), 1);
+    assert!(!m[0].is_done);
+    assert_eq!(m[0].latest_fail_error_code_name, "CANNOT_CONVERT_TYPE");
+    t.shutdown();
+}
