@@ -81,7 +81,7 @@ pub(crate) fn sort_indices(rows: &Rows) -> Vec<u32> {
 
 struct Cursor {
     batch: RecordBatch,
-    rows: Rows,
+    rows: Arc<Rows>,
     pos: usize,
     /// Index of this batch in the current chunk's store, once referenced.
     slot: Option<usize>,
@@ -147,7 +147,7 @@ impl KWayMerge {
                         continue;
                     }
                     self.rows_read += b.num_rows() as u64;
-                    let rows = self.encoder.encode(&b)?;
+                    let rows = Arc::new(self.encoder.encode(&b)?);
                     self.cursors[i] = Some(Cursor {
                         batch: b,
                         rows,
@@ -204,31 +204,33 @@ impl KWayMerge {
     /// The next chunk, `None` when all runs are exhausted.
     pub(crate) fn next_chunk(&mut self) -> Result<Option<Chunk>> {
         let mut store: Vec<RecordBatch> = Vec::new();
+        let mut store_rows: Vec<Arc<Rows>> = Vec::new();
         let mut indices: Vec<(usize, usize)> = Vec::new();
         let mut groups: Vec<Range<usize>> = Vec::new();
-        // Key of the last emitted row, as (store slot, row) for comparison.
-        let mut last_key: Option<datafusion::arrow::row::OwnedRow> = None;
+        // Key of the first row of the current group, as (store slot, row).
+        let mut last_key: Option<(usize, usize)> = None;
         while let Some(&top) = self.heap.first() {
             let (same_key, slot, row) = {
                 let Some(c) = self.cursors[top].as_mut() else {
                     return Err(Error::internal("merge cursor missing"));
                 };
                 let key = c.rows.row(c.pos);
-                let same = last_key.as_ref().is_some_and(|k| k.row() == key);
+                let same = last_key.is_some_and(|(s, r)| store_rows[s].row(r) == key);
                 if !same && indices.len() >= self.block_size {
                     break;
-                }
-                if !same {
-                    last_key = Some(key.owned());
                 }
                 let slot = match c.slot {
                     Some(s) => s,
                     None => {
                         store.push(c.batch.clone());
+                        store_rows.push(Arc::clone(&c.rows));
                         c.slot = Some(store.len() - 1);
                         store.len() - 1
                     }
                 };
+                if !same {
+                    last_key = Some((slot, c.pos));
+                }
                 (same, slot, c.pos)
             };
             if same_key {
@@ -270,5 +272,81 @@ impl KWayMerge {
         }
         let batch = RecordBatch::try_new(Arc::clone(&self.schema), columns).map_err(arrow_err)?;
         Ok(Some(Chunk { batch, groups }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::array::{AsArray, UInt32Array};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema, UInt32Type};
+
+    use super::*;
+
+    #[derive(Debug)]
+    struct FirstColumn;
+
+    impl BatchExpr for FirstColumn {
+        fn eval(&self, batch: &RecordBatch) -> Result<Vec<ArrayRef>> {
+            Ok(vec![Arc::clone(batch.column(0))])
+        }
+        fn text(&self) -> String {
+            "k".into()
+        }
+    }
+
+    #[test]
+    fn chunks_never_split_equal_keys() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("k", DataType::UInt32, false),
+            Field::new("run", DataType::UInt32, false),
+        ]));
+        // Three runs, each sorted, split into batches of 2 rows, many duplicate keys.
+        let data: [&[u32]; 3] = [&[1, 1, 2, 2, 2, 5, 7], &[1, 2, 2, 3, 7, 7], &[0, 2, 9]];
+        let runs: Vec<Run> = data
+            .iter()
+            .enumerate()
+            .map(|(r, keys)| {
+                let batches: Vec<Result<RecordBatch>> = keys
+                    .chunks(2)
+                    .map(|c| {
+                        Ok(RecordBatch::try_new(
+                            Arc::clone(&schema),
+                            vec![
+                                Arc::new(UInt32Array::from(c.to_vec())),
+                                Arc::new(UInt32Array::from(vec![r as u32; c.len()])),
+                            ],
+                        )
+                        .unwrap())
+                    })
+                    .collect();
+                Box::new(batches.into_iter()) as Run
+            })
+            .collect();
+        let mut m = KWayMerge::new(runs, Some(Arc::new(FirstColumn)), schema, 3).unwrap();
+        let mut all: Vec<(u32, u32)> = Vec::new();
+        let mut chunk_keys: Vec<std::collections::HashSet<u32>> = Vec::new();
+        while let Some(chunk) = m.next_chunk().unwrap() {
+            let k = chunk.batch.column(0).as_primitive::<UInt32Type>();
+            let r = chunk.batch.column(1).as_primitive::<UInt32Type>();
+            for g in &chunk.groups {
+                assert!(g.clone().all(|i| k.value(i) == k.value(g.start)));
+            }
+            chunk_keys.push(k.iter().flatten().collect());
+            all.extend((0..k.len()).map(|i| (k.value(i), r.value(i))));
+        }
+        // Sorted by key, ties in run order; every row once.
+        let mut expected: Vec<(u32, u32)> = data
+            .iter()
+            .enumerate()
+            .flat_map(|(r, ks)| ks.iter().map(move |&k| (k, r as u32)))
+            .collect();
+        expected.sort();
+        assert_eq!(all, expected);
+        assert_eq!(m.rows_read, 16);
+        // A key never continues in the next chunk.
+        assert!(chunk_keys.len() > 2);
+        for w in chunk_keys.windows(2) {
+            assert!(w[0].is_disjoint(&w[1]), "{:?} / {:?}", w[0], w[1]);
+        }
     }
 }
