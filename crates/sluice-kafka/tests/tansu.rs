@@ -1,0 +1,110 @@
+//! The same guarantees against a separate broker process that shares no code with
+//! librdkafka: `tansu` (`cargo install tansu --features dynostore`, installed by
+//! `.ci/run`). Without the binary these tests say so and pass, except under CI (`CI`
+//! set), where a missing broker is a failure.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use arrow::array::{ArrayRef, StringArray, UInt32Array};
+use arrow::datatypes::Schema;
+use arrow::record_batch::RecordBatch;
+use common::*;
+use sluice_common::ChType;
+use sluice_kafka::broker::tansu_binary;
+use sluice_kafka::{
+    ConsumerSpec, EmbeddedBroker, KafkaConfig, KafkaConsumers, KafkaProducer, KafkaSettings,
+    VirtualColumn,
+};
+
+fn tansu() -> Option<EmbeddedBroker> {
+    match tansu_binary() {
+        Some(bin) => Some(EmbeddedBroker::tansu(&bin).expect("start tansu")),
+        None => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "the tansu binary is missing: .ci/run must `cargo install tansu --features dynostore`"
+            );
+            eprintln!("tansu is not installed: skipping the tansu broker tests");
+            None
+        }
+    }
+}
+
+fn spec(settings: KafkaSettings) -> ConsumerSpec {
+    ConsumerSpec {
+        settings,
+        config: KafkaConfig {
+            consumer: vec![
+                ("session_timeout_ms".into(), "6000".into()),
+                ("heartbeat_interval_ms".into(), "500".into()),
+            ],
+            ..Default::default()
+        },
+        database: "default".into(),
+        table: "queue".into(),
+        data_schema: id_schema(),
+        virtuals: vec![VirtualColumn::Partition, VirtualColumn::Offset],
+    }
+}
+
+#[test]
+fn tansu_every_message_once_across_a_rebalance() {
+    let Some(broker) = tansu() else { return };
+    assert_eq!(broker.kind(), "tansu");
+    broker.create_topic("events", 4).expect("topic");
+    let bs = broker.bootstrap_servers().to_string();
+    produce_ids(&bs, "events", 4, 0..2000);
+    let sink = TestSink::new(true, 1);
+    let s = settings(
+        &bs,
+        "events",
+        "g",
+        &[
+            ("kafka_max_block_size", "500"),
+            ("kafka_consumer_reschedule_ms", "50"),
+        ],
+    );
+    let a = KafkaConsumers::start(spec(s.clone()), Arc::clone(&sink) as _).expect("a");
+    assert!(sink.wait_rows(500, Duration::from_secs(30)) >= 500);
+    let b = KafkaConsumers::start(spec(s), Arc::clone(&sink) as _).expect("b");
+    produce_ids(&bs, "events", 4, 2000..4000);
+    assert_eq!(sink.wait_rows(4000, Duration::from_secs(40)), 4000);
+    a.stop();
+    produce_ids(&bs, "events", 4, 4000..5000);
+    assert_eq!(sink.wait_rows(5000, Duration::from_secs(40)), 5000);
+    std::thread::sleep(Duration::from_millis(300));
+    let stats = b.stats();
+    b.stop();
+    assert_eq!(sink.ids(), (0..5000).collect::<Vec<u32>>());
+    assert!(stats[0].num_commits > 0);
+    assert_eq!(stats[0].assignments.len(), 4);
+}
+
+#[test]
+fn tansu_producer_round_trip() {
+    let Some(broker) = tansu() else { return };
+    broker.create_topic("rt", 1).expect("topic");
+    let bs = broker.bootstrap_servers().to_string();
+    let s = settings(&bs, "rt", "g", &[]);
+    let schema = Arc::new(Schema::new(vec![
+        ChType::UInt32.to_field("id"),
+        ChType::String.to_field("_key"),
+    ]));
+    let ids: ArrayRef = Arc::new(UInt32Array::from((0..100).collect::<Vec<u32>>()));
+    let keys: ArrayRef = Arc::new(StringArray::from(
+        (0..100).map(|i| format!("k{i}")).collect::<Vec<_>>(),
+    ));
+    let batch = RecordBatch::try_new(schema, vec![ids, keys]).expect("batch");
+    let p = KafkaProducer::try_new(&s, &Default::default(), "default", "queue").expect("producer");
+    assert_eq!(p.write(&batch).expect("write"), 100);
+    p.flush().expect("flush");
+    // Read back through the consumer: JSONEachRow ignores the extra `_key` field.
+    let sink = TestSink::new(false, 0);
+    let consumers = KafkaConsumers::start(spec(s), Arc::clone(&sink) as _).expect("start");
+    assert_eq!(sink.wait_rows(100, Duration::from_secs(30)), 100);
+    consumers.stop();
+    assert_eq!(sink.ids(), (0..100).collect::<Vec<u32>>());
+}
