@@ -416,6 +416,16 @@ impl Worker {
             }
             let now = Instant::now();
             let wait = poll_timeout.min(deadline.saturating_duration_since(now));
+            if self.settings.commit_every_batch && any {
+                // ClickHouse's intermediate commit: what was read so far, before the next
+                // poll (not yet in the targets; exactly-once seeks ignore it).
+                let read: Vec<(String, i32, i64)> = span
+                    .ranges
+                    .iter()
+                    .map(|(t, p, _, last)| (t.to_string(), *p, last + 1))
+                    .collect();
+                self.commit(&read);
+            }
             messages.clear();
             self.poll_batch(&mut messages, max_batch, wait);
             if self.consumer.context().rebalanced.load(Ordering::SeqCst) {

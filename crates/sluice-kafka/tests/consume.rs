@@ -279,3 +279,36 @@ fn direct_select_commits_only_when_asked() {
     assert_eq!(a[0], 0);
     assert_eq!(b[0], a[a.len() - 1] + 1, "{a:?} then {b:?}");
 }
+
+/// `kafka_commit_every_batch = 1` commits what was read before each further poll, even
+/// when the block never reaches the targets; by default nothing is committed then.
+#[test]
+fn commit_every_batch_commits_before_the_insert() {
+    let broker = EmbeddedBroker::mock().expect("broker");
+    broker.create_topic("ceb", 1).expect("topic");
+    let bs = broker.bootstrap_servers().to_string();
+    produce_ids(&bs, "ceb", 1, 0..50);
+    for (every, want) in [("1", 50), ("0", -1)] {
+        let sink = TestSink::new(false, usize::MAX);
+        let group = format!("ceb-{every}");
+        let s = settings(
+            &bs,
+            "ceb",
+            &group,
+            &[
+                ("kafka_commit_every_batch", every),
+                ("kafka_flush_interval_ms", "1000"),
+            ],
+        );
+        let consumers =
+            KafkaConsumers::start(spec(s, pos()), Arc::clone(&sink) as _).expect("start");
+        std::thread::sleep(Duration::from_secs(6));
+        consumers.stop();
+        assert!(sink.rows.lock().is_empty());
+        assert_eq!(
+            committed(&bs, &group, "ceb", 1),
+            vec![want],
+            "commit_every_batch={every}"
+        );
+    }
+}
