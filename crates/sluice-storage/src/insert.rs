@@ -261,6 +261,7 @@ impl MergeTreeTable {
                     name.clone(),
                     Arc::clone(&spec.schema),
                     spec.settings.index_granularity,
+                    &self.state.read().column_codecs,
                 )?;
                 w.write(piece)?;
                 let meta = PartMeta {

@@ -17,6 +17,7 @@
 
 mod accepted_unused;
 mod block_counter;
+mod codec;
 mod dedup;
 pub mod defaults;
 pub mod engine_kind;

@@ -219,6 +219,7 @@ impl MergeTreeTable {
             name.clone(),
             Arc::clone(&spec.schema),
             spec.settings.index_granularity,
+            &self.state.read().column_codecs,
         )?;
         let mut ttl_min: Option<i64> = None;
         let mut ttl_max: Option<i64> = None;

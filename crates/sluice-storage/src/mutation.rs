@@ -219,6 +219,7 @@ impl MergeTreeTable {
                 name.clone(),
                 Arc::clone(&spec.schema),
                 spec.settings.index_granularity,
+                &self.state.read().column_codecs,
             )?;
             for b in read_part(&p.dir, &spec.schema, &sp.renames, &sp.defaults, bs)? {
                 let b = b?;

@@ -118,6 +118,7 @@ impl MergeTreeTable {
                 name.clone(),
                 Arc::clone(&spec.schema),
                 spec.settings.index_granularity,
+                &self.state.read().column_codecs,
             )?;
             let meta = PartMeta {
                 partition: group[0].manifest.partition.clone(),

@@ -14,7 +14,9 @@ use datafusion::logical_expr::Accumulator;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
-use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
+use datafusion::parquet::file::properties::{
+    EnabledStatistics, WriterProperties, WriterPropertiesBuilder,
+};
 use sluice_common::{ChType, Error, ErrorCode, Result};
 use twox_hash::XxHash64;
 
@@ -82,7 +84,7 @@ pub(crate) struct PartWriter {
 
 /// Writer properties of parts: ZSTD, pages of `granularity` rows with page statistics
 /// (page indexes), row groups of 16 granules.
-pub(crate) fn writer_properties(granularity: u64) -> WriterProperties {
+pub(crate) fn writer_properties(granularity: u64) -> WriterPropertiesBuilder {
     let granularity = granularity.max(1) as usize;
     let level = ZstdLevel::try_new(1).unwrap_or_default();
     WriterProperties::builder()
@@ -91,7 +93,6 @@ pub(crate) fn writer_properties(granularity: u64) -> WriterProperties {
         .set_data_page_row_count_limit(granularity)
         .set_write_batch_size(granularity.min(1024))
         .set_statistics_enabled(EnabledStatistics::Page)
-        .build()
 }
 
 impl PartWriter {
@@ -102,6 +103,7 @@ impl PartWriter {
         name: PartName,
         schema: SchemaRef,
         granularity: u64,
+        codecs: &[(String, Vec<String>)],
     ) -> Result<Self> {
         let tmp_dir = table_dir.join(format!("tmp_{prefix}_{name}"));
         if tmp_dir.exists() {
@@ -115,12 +117,9 @@ impl PartWriter {
             hasher: XxHash64::with_seed(0),
             written: 0,
         };
-        let writer = ArrowWriter::try_new(
-            sink,
-            std::sync::Arc::clone(&schema),
-            Some(writer_properties(granularity)),
-        )
-        .map_err(|e| parquet_err(&path, e))?;
+        let props = crate::codec::apply(writer_properties(granularity), &schema, codecs)?.build();
+        let writer = ArrowWriter::try_new(sink, std::sync::Arc::clone(&schema), Some(props))
+            .map_err(|e| parquet_err(&path, e))?;
         let n = schema.fields().len();
         let mins = schema
             .fields()

@@ -40,6 +40,8 @@ pub(crate) struct State {
     pub(crate) renames: HashMap<String, String>,
     /// `DEFAULT` expressions for columns older parts lack.
     pub(crate) column_defaults: crate::part_io::ColumnDefaults,
+    /// `CODEC(...)` of columns, applied to parts written from now on.
+    pub(crate) column_codecs: Vec<(String, Vec<String>)>,
 }
 
 /// A MergeTree table stored as Parquet parts under one directory.
@@ -140,6 +142,17 @@ impl MergeTreeTable {
     /// after each `ALTER`.
     pub fn set_column_defaults(&self, defaults: Vec<(String, Arc<dyn crate::expr::BatchExpr>)>) {
         self.state.write().column_defaults = Arc::new(defaults);
+    }
+
+    /// Sets the columns' `CODEC(...)` lists (e.g. `("ts", ["Delta(4)", "ZSTD(3)"])`),
+    /// mapped onto Parquet encodings and compression for parts written from now on.
+    /// Unknown codecs: `UNKNOWN_CODEC` (432).
+    pub fn set_column_codecs(&self, codecs: Vec<(String, Vec<String>)>) -> Result<()> {
+        for (_, list) in &codecs {
+            crate::codec::validate(list)?;
+        }
+        self.state.write().column_codecs = codecs;
+        Ok(())
     }
 
     /// Changes MergeTree settings (`ALTER TABLE … MODIFY SETTING`).

@@ -302,3 +302,61 @@ fn fields_keep_metadata() {
     let fields = Fields::from(f);
     assert_eq!(ChType::from_field(&fields[1]).to_string(), "Enum8('a' = 1)");
 }
+
+/// Column codecs change the Parquet encoding/compression, never the values.
+#[test]
+fn codecs_keep_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = schema(&[("id", "UInt32"), ("f", "Float64"), ("s", "String")]);
+    let t = MergeTreeTable::open(
+        dir.path().join("t"),
+        spec(MergeTreeEngine::MergeTree, Arc::clone(&s), &["id"]),
+    )
+    .unwrap();
+    let e = t
+        .set_column_codecs(vec![("id".into(), vec!["Foo".into()])])
+        .unwrap_err();
+    assert_eq!(e.code.0, 432);
+    t.set_column_codecs(vec![
+        ("id".into(), vec!["Delta(4)".into(), "ZSTD(3)".into()]),
+        ("f".into(), vec!["Gorilla".into(), "LZ4".into()]),
+        ("s".into(), vec!["NONE".into()]),
+    ])
+    .unwrap();
+    let batch = rows(
+        &s,
+        &[&["1", "1.5", "a"], &["2", "-2.25", "b"], &["3", "0", ""]],
+    );
+    t.insert(batch.clone(), InsertOptions::default()).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let got = rt.block_on(read_sorted(&t, false));
+    assert_same(&batch, &got, false);
+    // The file really uses the codecs.
+    let part = &t.active_parts()[0];
+    let file = std::fs::File::open(part.data_path()).unwrap();
+    let reader = datafusion::parquet::file::reader::SerializedFileReader::new(file).unwrap();
+    use datafusion::parquet::file::reader::FileReader;
+    let rg = reader.metadata().row_group(0);
+    // (Parquet records the codec, not its level.)
+    assert!(matches!(
+        rg.column(0).compression(),
+        datafusion::parquet::basic::Compression::ZSTD(_)
+    ));
+    assert_eq!(
+        rg.column(1).compression(),
+        datafusion::parquet::basic::Compression::LZ4_RAW
+    );
+    assert!(
+        rg.column(0)
+            .encodings()
+            .any(|e| e == datafusion::parquet::basic::Encoding::DELTA_BINARY_PACKED)
+    );
+    assert_eq!(
+        rg.column(2).compression(),
+        datafusion::parquet::basic::Compression::UNCOMPRESSED
+    );
+    t.shutdown();
+}
