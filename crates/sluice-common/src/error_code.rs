@@ -250,6 +250,8 @@ impl ErrorCode {
     /// ClickHouse error 418.
     pub const UNKNOWN_JOIN: ErrorCode = ErrorCode(418);
     /// An UPDATE mutation names a key column.
+    /// The query is refused in this context (direct SELECT from a stream table).
+    pub const QUERY_NOT_ALLOWED: ErrorCode = ErrorCode(446);
     pub const CANNOT_UPDATE_COLUMN: ErrorCode = ErrorCode(420);
     /// ClickHouse error 421.
     pub const CANNOT_ADD_DIFFERENT_AGGREGATE_STATES: ErrorCode = ErrorCode(421);
@@ -428,6 +430,7 @@ impl ErrorCode {
             417 => "EXPECTED_ALL_OR_ANY",
             418 => "UNKNOWN_JOIN",
             420 => "CANNOT_UPDATE_COLUMN",
+            446 => "QUERY_NOT_ALLOWED",
             421 => "CANNOT_ADD_DIFFERENT_AGGREGATE_STATES",
             425 => "SYSTEM_ERROR",
             427 => "CANNOT_COMPILE_REGEXP",
@@ -579,6 +582,7 @@ impl ErrorCode {
             "EXPECTED_ALL_OR_ANY" => ErrorCode(417),
             "UNKNOWN_JOIN" => ErrorCode(418),
             "CANNOT_UPDATE_COLUMN" => ErrorCode(420),
+            "QUERY_NOT_ALLOWED" => ErrorCode(446),
             "CANNOT_ADD_DIFFERENT_AGGREGATE_STATES" => ErrorCode(421),
             "SYSTEM_ERROR" => ErrorCode(425),
             "CANNOT_COMPILE_REGEXP" => ErrorCode(427),

@@ -22,6 +22,8 @@ pub struct EngineConfig {
     pub path: Option<PathBuf>,
     /// Server-wide setting overrides.
     pub settings: Vec<(String, String)>,
+    /// librdkafka properties for Kafka tables (`<kafka>`, `<kafka_topic>` sections).
+    pub kafka: sluice_kafka::KafkaConfig,
 }
 
 /// The database engine shared by all sessions.
@@ -37,6 +39,7 @@ pub struct Engine {
     /// engine when there is no path (like clickhouse-local without `--path`).
     data_root: PathBuf,
     _temp_dir: Option<tempfile::TempDir>,
+    pub(crate) kafka_config: sluice_kafka::KafkaConfig,
 }
 
 /// Shared engine handle.
@@ -207,8 +210,10 @@ impl Engine {
             default_settings,
             data_root,
             _temp_dir: temp_dir,
+            kafka_config: config.kafka.clone(),
         });
         Box::pin(engine.load_metadata()).await?;
+        engine.sync_kafka_consumers();
         Ok(engine)
     }
 
@@ -219,6 +224,53 @@ impl Engine {
             .data_root
             .join(data_dir_name(db))
             .join(data_dir_name(table)))
+    }
+
+    /// Stops background work: Kafka consumers finish their block (uncommitted blocks are
+    /// re-read later), merges stop. Blocking: call it off the async runtime.
+    pub fn shutdown(&self) {
+        for e in self.catalog.all_tables() {
+            if let Some(k) = e
+                .table
+                .as_ref()
+                .and_then(|t| crate::tables::kafka::as_kafka(t))
+            {
+                k.stop();
+            }
+            if let Some(m) = e.table.as_ref().and_then(|t| {
+                t.as_any()
+                    .downcast_ref::<crate::tables::merge_tree::MergeTreeStorage>()
+            }) {
+                m.storage().shutdown();
+            }
+        }
+    }
+
+    /// Starts the consumers of every Kafka table some materialized view reads, and stops
+    /// the others'. Errors (a broker unreachable at start-up) are logged.
+    pub fn sync_kafka_consumers(&self) {
+        let all = self.catalog.all_tables();
+        for e in &all {
+            let Some(k) = e
+                .table
+                .as_ref()
+                .and_then(|t| crate::tables::kafka::as_kafka(t))
+            else {
+                continue;
+            };
+            let has_views = all.iter().any(|v| {
+                matches!(&v.kind, crate::catalog::TableKind::MaterializedView(mv)
+                    if mv.source.as_ref().is_some_and(|(d, t)| *d == e.database && *t == e.name))
+            });
+            if let Err(err) = k.sync_consumers(has_views) {
+                tracing::error!(
+                    "Kafka table {}.{}: {}",
+                    e.database,
+                    e.name,
+                    err.to_clickhouse_string()
+                );
+            }
+        }
     }
 
     /// A new session (current database `default`, default settings).

@@ -124,6 +124,9 @@ pub struct Session {
     pub(crate) engine: EngineRef,
     pub(crate) current_db: String,
     pub(crate) settings: Settings,
+    /// Kafka offsets after the block being written (exactly-once): stored in the parts
+    /// the block produces.
+    pub(crate) source_offsets: Option<Vec<(sluice_storage::SourceKey, i64)>>,
 }
 
 impl Session {
@@ -133,6 +136,7 @@ impl Session {
             engine,
             current_db: "default".to_string(),
             settings,
+            source_offsets: None,
         }
     }
 
@@ -295,6 +299,9 @@ impl Session {
             extra_aggregates: std::cell::RefCell::new(Vec::new()),
             extra_scalars: std::cell::RefCell::new(Vec::new()),
             lambda_state: Arc::new(std::sync::OnceLock::new()),
+            allow_direct_select: self
+                .settings
+                .get_bool("stream_like_engine_allow_direct_select"),
         }
     }
 

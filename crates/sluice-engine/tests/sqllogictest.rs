@@ -154,7 +154,7 @@ fn main() {
         let result = rt.block_on(async {
             let engine = Engine::open(EngineConfig {
                 path: Some(dir.clone()),
-                settings: vec![],
+                ..EngineConfig::default()
             })
             .await
             .map_err(|e| e.to_clickhouse_string())?;

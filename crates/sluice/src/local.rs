@@ -41,6 +41,7 @@ async fn run_async(args: LocalArgs) -> i32 {
     let engine = match Engine::open(EngineConfig {
         path: args.path.clone(),
         settings: args.settings.clone(),
+        ..EngineConfig::default()
     })
     .await
     {

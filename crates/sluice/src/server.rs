@@ -45,6 +45,7 @@ async fn run_async(args: ServerArgs) -> i32 {
     let engine = match sluice_engine::Engine::open(EngineConfig {
         path: Some(args.path.clone()),
         settings: Vec::new(),
+        ..EngineConfig::default()
     })
     .await
     {

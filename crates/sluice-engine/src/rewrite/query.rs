@@ -40,6 +40,8 @@ pub struct RewriteContext {
     pub extra_scalars: std::cell::RefCell<Vec<datafusion::logical_expr::ScalarUDF>>,
     /// The query's DataFusion state, for lambdas to plan their bodies with.
     pub lambda_state: crate::lambda::StateCell,
+    /// `stream_like_engine_allow_direct_select`: a query may read a Kafka table.
+    pub allow_direct_select: bool,
 }
 
 impl RewriteContext {
@@ -499,6 +501,15 @@ fn rewrite_table_factor(tf: &mut TableFactor, ctx: &RewriteContext) -> Result<()
                 table.clone()
             };
             if let Some(entry) = ctx.catalog.table(&db, &table) {
+                if let (TableKind::Table, Some(t)) = (&entry.kind, &entry.table)
+                    && t.engine() == "Kafka"
+                    && !ctx.allow_direct_select
+                {
+                    return Err(sluice_common::ch_err!(
+                        QUERY_NOT_ALLOWED,
+                        "Direct select is not allowed. To enable use setting `stream_like_engine_allow_direct_select`"
+                    ));
+                }
                 if let (TableKind::Table, Some(t)) = (&entry.kind, &entry.table) {
                     let cols = t.columns();
                     let mut alias_cols = Vec::new();

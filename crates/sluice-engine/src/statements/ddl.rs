@@ -92,7 +92,6 @@ fn build_table(engine: &str, columns: Vec<ColumnDesc>) -> Result<TableRef> {
         "GraphiteMergeTree" | "ReplicatedMergeTree" | "SharedMergeTree" => {
             return Err(Error::not_implemented(format!("table engine {engine}")));
         }
-        "Kafka" => return Err(Error::not_implemented("table engine Kafka (issue 4)")),
         other => {
             return Err(Error::new(
                 ErrorCode::UNKNOWN_STORAGE,
@@ -188,6 +187,10 @@ pub(crate) async fn create_table_inner(
         };
         let dir = session.engine.table_data_dir(db, name)?;
         crate::tables::merge_tree::open(session, &columns, &clause, dir).await?
+    } else if engine_name == "Kafka" {
+        let clause = engine_clause.unwrap_or_else(|| sluice_sql::EngineClause::new("Kafka"));
+        let engine = Arc::clone(&session.engine);
+        crate::tables::kafka::KafkaTable::create(&engine, db, name, columns.clone(), &clause)?
     } else {
         build_table(&engine_name, columns.clone())?
     };
@@ -330,6 +333,9 @@ pub async fn drop(session: &mut Session, d: sluice_sql::Drop) -> Result<QueryOut
                     None => return Err(ch_err!(UNKNOWN_TABLE, "Table {db}.{name} does not exist")),
                     Some(_) => {
                         let entry = catalog.drop_table(&db, &name)?;
+                        if matches!(entry.kind, TableKind::MaterializedView(_)) {
+                            session.engine.sync_kafka_consumers();
+                        }
                         // A view's inner table goes with it.
                         if let TableKind::MaterializedView(mv) = &entry.kind
                             && mv.inner

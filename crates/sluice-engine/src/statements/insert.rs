@@ -206,7 +206,7 @@ pub(crate) async fn write_blocks(
                 }
             }),
             deduplicate,
-            ..Default::default()
+            source_offsets: session.source_offsets.clone().unwrap_or_default(),
         };
         tokio::task::spawn_blocking(move || {
             match t

@@ -50,18 +50,24 @@ pub async fn create(
         ));
     }
     // The query's output columns (planned only; nothing is read).
-    let output: Vec<ColumnDesc> =
-        match super::select::run_query(session, (*cmv.query).clone()).await {
-            Ok(out) => out
-                .schema
-                .fields()
-                .iter()
-                .map(|f| ColumnDesc::new(f.name().clone(), ChType::from_field(f)))
-                .collect(),
-            Err(e) if persist => return Err(e),
-            // At start-up the source may load after the view.
-            Err(_) => Vec::new(),
-        };
+    // Planning the view reads nothing, so a Kafka source may be named here.
+    let saved = session.settings.clone();
+    let _ = session
+        .settings
+        .set("stream_like_engine_allow_direct_select", "1");
+    let planned = super::select::run_query(session, (*cmv.query).clone()).await;
+    session.settings = saved;
+    let output: Vec<ColumnDesc> = match planned {
+        Ok(out) => out
+            .schema
+            .fields()
+            .iter()
+            .map(|f| ColumnDesc::new(f.name().clone(), ChType::from_field(f)))
+            .collect(),
+        Err(e) if persist => return Err(e),
+        // At start-up the source may load after the view.
+        Err(_) => Vec::new(),
+    };
     let (target, inner, columns) = match &cmv.to {
         Some(t) => {
             let tdb = t
@@ -188,6 +194,9 @@ pub async fn create(
         },
         persist,
     )?;
+    if persist {
+        session.engine.sync_kafka_consumers();
+    }
     if cmv.populate && persist {
         if !inner {
             return Err(ch_err!(

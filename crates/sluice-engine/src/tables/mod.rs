@@ -1,5 +1,6 @@
 //! Table engines: `Memory`, `Null`, and the MergeTree family over `sluice-storage`.
 
+pub mod kafka;
 pub mod memory;
 pub mod merge_tree;
 pub mod null;

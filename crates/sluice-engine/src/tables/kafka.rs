@@ -1,0 +1,336 @@
+//! `ENGINE = Kafka`: the table whose materialized views consume a topic. Consumers run
+//! (on their own threads, in `sluice-kafka`) while at least one view reads the table;
+//! each block goes through the views into their targets, and with exactly-once (the
+//! default) the offsets after the block are stored in the parts written from it.
+
+use std::any::Any;
+use std::sync::{Arc, Weak};
+
+use datafusion::arrow::datatypes::{Field, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::TableProvider;
+use datafusion::sql::sqlparser::ast::{Expr, Value};
+use parking_lot::Mutex;
+use sluice_common::{Error, Result, ch_err};
+use sluice_kafka::{
+    Block, ConsumerSpec, ConsumerStats, KafkaConfig, KafkaConsumers, KafkaProducer, KafkaSettings,
+    KafkaSink, Literal, VirtualColumn,
+};
+use sluice_sql::{EngineClause, SettingValue};
+use sluice_storage::SourceKey;
+
+use crate::engine::Engine;
+use crate::table::{ColumnDesc, Table, stored_schema};
+
+/// A Kafka table.
+pub struct KafkaTable {
+    database: String,
+    name: String,
+    columns: Vec<ColumnDesc>,
+    settings: KafkaSettings,
+    config: KafkaConfig,
+    engine: Weak<Engine>,
+    runtime: tokio::runtime::Handle,
+    consumers: Mutex<Option<KafkaConsumers>>,
+    producer: Mutex<Option<KafkaProducer>>,
+    me: Weak<KafkaTable>,
+}
+
+impl std::fmt::Debug for KafkaTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaTable")
+            .field("database", &self.database)
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+fn literal_of(e: &Expr) -> Result<Literal> {
+    Ok(match e {
+        Expr::Value(v) => match &v.value {
+            Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => Literal::string(s),
+            Value::Number(n, _) => Literal::number(n),
+            Value::Boolean(b) => Literal::Bool(*b),
+            other => {
+                return Err(ch_err!(
+                    BAD_ARGUMENTS,
+                    "Kafka engine argument must be a literal, got {other}"
+                ));
+            }
+        },
+        Expr::Identifier(i) => Literal::Identifier(i.value.clone()),
+        Expr::UnaryOp { op, expr } if op.to_string() == "-" => match literal_of(expr)? {
+            Literal::Number(n) => Literal::Number(format!("-{n}")),
+            other => other,
+        },
+        other => {
+            return Err(ch_err!(
+                BAD_ARGUMENTS,
+                "Kafka engine argument must be a literal, got {}",
+                sluice_sql::format_expr(other)
+            ));
+        }
+    })
+}
+
+fn setting_literal(v: &SettingValue) -> Literal {
+    match v {
+        SettingValue::String(s) => Literal::string(s),
+        SettingValue::Bool(b) => Literal::Bool(*b),
+        other => Literal::number(other.to_plain_string()),
+    }
+}
+
+impl KafkaTable {
+    /// Checks the engine clause and builds the table (consumers start with the first view).
+    pub fn create(
+        engine: &Arc<Engine>,
+        database: &str,
+        name: &str,
+        columns: Vec<ColumnDesc>,
+        clause: &EngineClause,
+    ) -> Result<Arc<Self>> {
+        let args: Vec<Literal> = clause.args.iter().map(literal_of).collect::<Result<_>>()?;
+        let settings: Vec<(String, Literal)> = clause
+            .settings
+            .iter()
+            .map(|(k, v)| (k.clone(), setting_literal(v)))
+            .collect();
+        let settings = KafkaSettings::parse(&args, &settings)?;
+        for c in &columns {
+            if c.default.is_some() {
+                return Err(ch_err!(
+                    BAD_ARGUMENTS,
+                    "KafkaEngine doesn't support DEFAULT/MATERIALIZED/EPHEMERAL/ALIAS expressions for columns. See https://clickhouse.com/docs/en/engines/table-engines/integrations/kafka/#configuration"
+                ));
+            }
+        }
+        Ok(Arc::new_cyclic(|me| Self {
+            me: Weak::clone(me),
+            database: database.to_string(),
+            name: name.to_string(),
+            columns,
+            settings,
+            config: engine.kafka_config.clone(),
+            engine: Arc::downgrade(engine),
+            runtime: tokio::runtime::Handle::current(),
+            consumers: Mutex::new(None),
+            producer: Mutex::new(None),
+        }))
+    }
+
+    /// The consumers' description of this table.
+    fn spec(&self) -> ConsumerSpec {
+        ConsumerSpec {
+            settings: self.settings.clone(),
+            config: self.config.clone(),
+            database: self.database.clone(),
+            table: self.name.clone(),
+            data_schema: stored_schema(&self.columns),
+            virtuals: VirtualColumn::for_mode(self.settings.handle_error_mode),
+        }
+    }
+
+    /// The schema of the blocks the views see: the columns, then the virtual columns.
+    pub fn block_schema(&self) -> Arc<Schema> {
+        let mut fields: Vec<Field> = stored_schema(&self.columns)
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        for v in VirtualColumn::for_mode(self.settings.handle_error_mode) {
+            fields.push(v.ch_type().to_field(v.name()));
+        }
+        Arc::new(Schema::new(fields))
+    }
+
+    /// Starts the consumers when a view reads the table and stops them when none does.
+    pub fn sync_consumers(&self, has_views: bool) -> Result<()> {
+        let mut c = self.consumers.lock();
+        match (has_views, c.is_some()) {
+            (true, false) => {
+                let sink: Arc<dyn KafkaSink> = Arc::new(ViewSink {
+                    table: Weak::clone(&self.me),
+                });
+                *c = Some(KafkaConsumers::start(self.spec(), sink)?);
+            }
+            (false, true) => {
+                if let Some(consumers) = c.take() {
+                    // Joining the threads blocks; they finish their block first.
+                    std::thread::spawn(move || consumers.stop());
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Stops the consumers and waits for them (DROP, shutdown).
+    pub fn stop(&self) {
+        if let Some(c) = self.consumers.lock().take() {
+            c.stop();
+        }
+    }
+
+    /// Per-consumer state for `system.kafka_consumers`.
+    pub fn consumer_stats(&self) -> Vec<ConsumerStats> {
+        self.consumers
+            .lock()
+            .as_ref()
+            .map(|c| c.stats())
+            .unwrap_or_default()
+    }
+
+    /// Database and name.
+    pub fn names(&self) -> (&str, &str) {
+        (&self.database, &self.name)
+    }
+
+    /// A direct `SELECT` (consumes, as ClickHouse does).
+    pub fn direct_select(&self) -> Result<RecordBatch> {
+        sluice_kafka::select::direct_select(&self.spec())
+    }
+
+    /// The MergeTree tables the views of this table write to.
+    fn target_storages(&self, engine: &Engine) -> Vec<Arc<sluice_storage::MergeTreeTable>> {
+        engine
+            .catalog
+            .all_tables()
+            .into_iter()
+            .filter_map(|e| match &e.kind {
+                crate::catalog::TableKind::MaterializedView(mv)
+                    if mv
+                        .source
+                        .as_ref()
+                        .is_some_and(|(d, t)| *d == self.database && *t == self.name) =>
+                {
+                    let t = engine.catalog.table(&mv.target.0, &mv.target.1)?;
+                    let table = t.table.clone()?;
+                    table
+                        .as_any()
+                        .downcast_ref::<super::merge_tree::MergeTreeStorage>()
+                        .map(|m| Arc::clone(m.storage()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// Hands consumed blocks to the table's views.
+struct ViewSink {
+    table: Weak<KafkaTable>,
+}
+
+impl KafkaSink for ViewSink {
+    fn write(&self, block: &Block) -> Result<()> {
+        let table = self
+            .table
+            .upgrade()
+            .ok_or_else(|| Error::internal("Kafka table dropped"))?;
+        let engine = table
+            .engine
+            .upgrade()
+            .ok_or_else(|| Error::internal("engine shut down"))?;
+        let mut session = engine.session();
+        session.current_db = table.database.clone();
+        if table.settings.exactly_once {
+            session.source_offsets = Some(
+                block
+                    .offsets
+                    .iter()
+                    .map(|(topic, partition, next)| {
+                        (
+                            SourceKey {
+                                group: block.group.clone(),
+                                topic: topic.clone(),
+                                partition: *partition,
+                            },
+                            *next,
+                        )
+                    })
+                    .collect(),
+            );
+        }
+        let batch = block.batch.clone();
+        let (db, name) = (table.database.clone(), table.name.clone());
+        table.runtime.block_on(async move {
+            crate::mview::push(&session, &db, &name, std::slice::from_ref(&batch)).await
+        })
+    }
+
+    fn committed_offsets(&self, group: &str, topic: &str, partition: i32) -> Option<i64> {
+        let table = self.table.upgrade()?;
+        let engine = table.engine.upgrade()?;
+        let key = SourceKey {
+            group: group.to_string(),
+            topic: topic.to_string(),
+            partition,
+        };
+        table
+            .target_storages(&engine)
+            .iter()
+            .filter_map(|s| s.source_offsets().get(&key).copied())
+            .min()
+    }
+}
+
+impl Table for KafkaTable {
+    fn engine(&self) -> &str {
+        "Kafka"
+    }
+
+    fn engine_full(&self) -> String {
+        let sql = self.settings.to_sql();
+        sql.strip_prefix("ENGINE = ").unwrap_or(&sql).to_string()
+    }
+
+    fn columns(&self) -> Vec<ColumnDesc> {
+        self.columns.clone()
+    }
+
+    fn provider(&self) -> Arc<dyn TableProvider> {
+        // Direct reads go through `direct_select` (the rewrite checks the setting); an
+        // empty provider with the table's schema keeps planning of views possible.
+        Arc::new(datafusion::datasource::empty::EmptyTable::new(
+            self.block_schema(),
+        ))
+    }
+
+    fn insert(&self, batch: RecordBatch) -> Result<()> {
+        let mut p = self.producer.lock();
+        if p.is_none() {
+            *p = Some(KafkaProducer::try_new(
+                &self.settings,
+                &self.config,
+                &self.database,
+                &self.name,
+            )?);
+        }
+        match p.as_ref() {
+            Some(producer) => producer.write(&batch).map(|_| ()),
+            None => Err(Error::internal("Kafka producer")),
+        }
+    }
+
+    fn truncate(&self) -> Result<()> {
+        Err(ch_err!(
+            NOT_IMPLEMENTED,
+            "Truncate is not supported by storage Kafka"
+        ))
+    }
+
+    fn drop_data(&self) -> Result<()> {
+        self.stop();
+        Ok(())
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// The Kafka table behind a table handle, if it is one.
+pub fn as_kafka(t: &crate::table::TableRef) -> Option<&KafkaTable> {
+    t.as_any().downcast_ref::<KafkaTable>()
+}
