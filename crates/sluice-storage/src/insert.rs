@@ -139,8 +139,13 @@ impl MergeTreeTable {
     /// Durable insert: sorts by the key, splits by partition (and max_insert_block_size
     /// rows), writes parts `tmp_*` → fsync → rename → fsync of the directory. Returns the
     /// parts written (empty when everything was deduplicated). Blocking.
+    ///
+    /// An insert without rows (or whose rows are all past their TTL) that carries
+    /// `source_offsets` still records them durably, so a Kafka source whose messages a view
+    /// filtered out entirely does not replay them after a restart.
     pub fn insert(&self, batch: RecordBatch, opts: InsertOptions) -> Result<Vec<PartInfo>> {
         if batch.num_rows() == 0 {
+            self.record_offsets(&opts.source_offsets)?;
             return Ok(Vec::new());
         }
         let spec = self.spec();
@@ -162,6 +167,7 @@ impl MergeTreeTable {
                 }
             }
             if batch.num_rows() == 0 {
+                self.record_offsets(&opts.source_offsets)?;
                 return Ok(Vec::new());
             }
         }

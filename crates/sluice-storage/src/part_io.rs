@@ -162,10 +162,12 @@ impl PartWriter {
             .ok_or_else(|| Error::internal("part writer used after finish"))?;
         writer.write(batch).map_err(|e| parquet_err(&path, e))?;
         for (i, col) in batch.columns().iter().enumerate() {
-            let (min, max, nulls) = column_stats(col);
-            self.nulls[i] += nulls;
-            // Accumulate only for columns whose statistics survive the text round trip.
-            if min.is_none() && max.is_none() {
+            self.nulls[i] += col.null_count() as u64;
+            if self.mins[i].is_none() && self.maxs[i].is_none() {
+                continue;
+            }
+            // Statistics only for orderable columns without NaN (NaN breaks ranges).
+            if !crate::stats::orderable(col.data_type()) || crate::stats::has_nan(col) {
                 self.mins[i] = None;
                 self.maxs[i] = None;
                 continue;

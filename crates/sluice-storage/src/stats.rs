@@ -14,7 +14,8 @@ use datafusion::logical_expr::Accumulator;
 
 use crate::manifest::Manifest;
 
-fn orderable(dt: &DataType) -> bool {
+/// True for types whose min/max are kept in manifests.
+pub(crate) fn orderable(dt: &DataType) -> bool {
     dt.is_integer()
         || dt.is_floating()
         || dt.is_temporal()
@@ -46,6 +47,25 @@ fn scalar_text(v: &ScalarValue, dt: &DataType) -> Option<String> {
     .ok()?;
     let back = ScalarValue::try_from_array(&back, 0).ok()?;
     (back == *v).then_some(s)
+}
+
+/// True when a float column holds a NaN.
+pub(crate) fn has_nan(array: &ArrayRef) -> bool {
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::datatypes::{Float32Type, Float64Type};
+    match array.data_type() {
+        DataType::Float32 => array
+            .as_primitive::<Float32Type>()
+            .iter()
+            .flatten()
+            .any(f32::is_nan),
+        DataType::Float64 => array
+            .as_primitive::<Float64Type>()
+            .iter()
+            .flatten()
+            .any(f64::is_nan),
+        _ => false,
+    }
 }
 
 /// `(min, max, null_count)` of a column for its manifest entry.

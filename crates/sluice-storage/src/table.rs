@@ -269,13 +269,22 @@ impl MergeTreeTable {
 
     /// Records the offsets of parts about to be removed without a covering part.
     pub(crate) fn remember_offsets(&self, parts: &[Arc<Part>]) -> Result<()> {
+        let offsets: Vec<(SourceKey, i64)> = parts
+            .iter()
+            .flat_map(|p| p.manifest.source_offsets.iter())
+            .map(|o| (o.key.clone(), o.next_offset))
+            .collect();
+        self.record_offsets(&offsets)
+    }
+
+    /// Durably records source offsets that no part carries (an insert whose rows were
+    /// all filtered out, parts being dropped): they never move back.
+    pub(crate) fn record_offsets(&self, offsets: &[(SourceKey, i64)]) -> Result<()> {
         let mut floor = self.offsets_floor.lock();
         let before = floor.clone();
-        for p in parts {
-            for o in &p.manifest.source_offsets {
-                let e = floor.entry(o.key.clone()).or_insert(o.next_offset);
-                *e = (*e).max(o.next_offset);
-            }
+        for (k, o) in offsets {
+            let e = floor.entry(k.clone()).or_insert(*o);
+            *e = (*e).max(*o);
         }
         if *floor != before {
             let v: Vec<(SourceKey, i64)> = floor.iter().map(|(k, v)| (k.clone(), *v)).collect();
