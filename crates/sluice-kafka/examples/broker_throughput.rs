@@ -4,6 +4,7 @@
 //! String column, `_partition`/`_offset` virtual columns) into a counting sink.
 //!
 //! `cargo run --release -p sluice-kafka --example broker_throughput -- mock|tansu [N]`
+//! (`BENCH_CONSUMER_PROPS="fetch.wait.max.ms=10,…"` adds librdkafka consumer properties)
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -38,6 +39,16 @@ fn event(i: usize) -> String {
         q = i % 10,
         p = 1000 + i
     )
+}
+
+/// Extra consumer properties from `BENCH_CONSUMER_PROPS` (`k=v,k=v`).
+fn extra_props() -> Vec<(String, String)> {
+    std::env::var("BENCH_CONSUMER_PROPS")
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect()
 }
 
 fn main() -> anyhow::Result<()> {
@@ -78,11 +89,14 @@ fn main() -> anyhow::Result<()> {
         n as f64 / p.as_secs_f64()
     );
 
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &bs)
+    let mut cfg = ClientConfig::new();
+    cfg.set("bootstrap.servers", &bs)
         .set("group.id", "plain")
-        .set("auto.offset.reset", "earliest")
-        .create()?;
+        .set("auto.offset.reset", "earliest");
+    for (k, v) in extra_props() {
+        cfg.set(k, v);
+    }
+    let consumer: BaseConsumer = cfg.create()?;
     consumer.subscribe(&["bench"])?;
     let t = Instant::now();
     let mut got = 0;
@@ -112,7 +126,10 @@ fn main() -> anyhow::Result<()> {
     ])?;
     let spec = ConsumerSpec {
         settings,
-        config: Default::default(),
+        config: sluice_kafka::KafkaConfig {
+            consumer: extra_props(),
+            ..Default::default()
+        },
         database: "default".into(),
         table: "queue".into(),
         data_schema: Arc::new(Schema::new(vec![ChType::String.to_field("json")])),

@@ -469,42 +469,53 @@ fn json_objects(payload: &[u8]) -> Result<Vec<&[u8]>> {
         if payload[i] != b'{' {
             return Err(incorrect("JSON object must begin with '{'", out.len() + 1));
         }
-        let start = i;
-        let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-        let mut end = None;
-        while i < payload.len() {
-            let c = payload[i];
-            i += 1;
-            if in_string {
-                if escaped {
-                    escaped = false;
-                } else if c == b'\\' {
-                    escaped = true;
-                } else if c == b'"' {
-                    in_string = false;
-                }
-                continue;
-            }
-            match c {
-                b'"' => in_string = true,
-                b'{' => depth += 1,
-                b'}' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        end = Some(i);
-                        break;
-                    }
-                }
-                _ => {}
-            }
-        }
-        let Some(end) = end else {
+        let Some(end) = object_end(payload, i) else {
             return Err(incorrect(
                 "Unexpected end of file while parsing JSON object",
                 out.len() + 1,
             ));
         };
-        out.push(&payload[start..end]);
+        out.push(&payload[i..end]);
+        i = end;
+    }
+}
+
+/// The end (exclusive) of the JSON object starting at `payload[start] == b'{'`: braces
+/// balanced outside strings, found with `memchr` jumps between the interesting bytes.
+fn object_end(payload: &[u8], start: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = start;
+    loop {
+        let at = i + memchr::memchr3(b'"', b'{', b'}', &payload[i..])?;
+        match payload[at] {
+            b'{' => {
+                depth += 1;
+                i = at + 1;
+            }
+            b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(at + 1);
+                }
+                i = at + 1;
+            }
+            _ => {
+                // Inside a string: skip to the closing quote, honouring escapes.
+                let mut j = at + 1;
+                loop {
+                    let q = j + memchr::memchr2(b'"', b'\\', &payload[j..])?;
+                    if payload[q] == b'\\' {
+                        j = q + 2;
+                        if j > payload.len() {
+                            return None;
+                        }
+                    } else {
+                        i = q + 1;
+                        break;
+                    }
+                }
+            }
+        }
     }
 }
 

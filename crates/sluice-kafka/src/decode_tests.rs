@@ -372,3 +372,14 @@ fn json_as_string_splits_like_clickhouse() {
         "JSON object must begin with '{': (at row 2)\n: while parsing Kafka message (topic: t, partition: 0, offset: 4)'"
     );
 }
+
+#[test]
+fn json_as_string_respects_strings_and_escapes() {
+    // Oracle: format(JSONAsString, '{"a":"x\\"}{"} {"b":"\\\\"}') (SQL escaping) gives
+    // the rows {"a":"x\"}{"} and {"b":"\\"}.
+    let one = &[("raw", "String")];
+    assert_eq!(
+        decode("JSONAsString", one, &[r#"{"a":"x\"}{"} {"b":"\\"}"#]),
+        vec![r#"{"a":"x\"}{"}"#, r#"{"b":"\\"}"#]
+    );
+}

@@ -609,6 +609,35 @@ impl KafkaSettings {
     }
 }
 
+/// The kind of default a column of a Kafka table declares (`None`: plain column).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColumnDefaultKind {
+    /// `DEFAULT expr`.
+    Default,
+    /// `MATERIALIZED expr`.
+    Materialized,
+    /// `EPHEMERAL [expr]`.
+    Ephemeral,
+    /// `ALIAS expr` (allowed).
+    Alias,
+}
+
+/// ClickHouse's check of a Kafka table's columns at `CREATE`: only plain and `ALIAS`
+/// columns are allowed.
+pub fn check_column_defaults(kinds: &[Option<ColumnDefaultKind>]) -> Result<()> {
+    if kinds
+        .iter()
+        .flatten()
+        .any(|k| *k != ColumnDefaultKind::Alias)
+    {
+        return Err(Error::new(
+            ErrorCode::BAD_ARGUMENTS,
+            "KafkaEngine doesn't support DEFAULT/MATERIALIZED/EPHEMERAL expressions for columns. See https://clickhouse.com/docs/reference/engines/table-engines/integrations/kafka#configuration",
+        ));
+    }
+    Ok(())
+}
+
 /// Positional arguments must have the literal type of their setting.
 fn check_positional_type(name: &str, arg: &Literal) -> Result<()> {
     let numeric = matches!(

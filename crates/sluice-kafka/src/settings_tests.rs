@@ -347,3 +347,20 @@ fn password_is_hidden_in_show_create() {
     );
     assert_eq!(k.sasl_password, "secret");
 }
+
+#[test]
+fn column_defaults_are_refused_except_alias() {
+    // Oracle: CREATE TABLE k (a UInt8, b UInt8 DEFAULT 1) ENGINE = Kafka(…) → code 36.
+    for k in [
+        ColumnDefaultKind::Default,
+        ColumnDefaultKind::Materialized,
+        ColumnDefaultKind::Ephemeral,
+    ] {
+        let e = check_column_defaults(&[None, Some(k)]).unwrap_err();
+        assert_eq!(e.code, ErrorCode::BAD_ARGUMENTS);
+        assert!(e.message.starts_with(
+            "KafkaEngine doesn't support DEFAULT/MATERIALIZED/EPHEMERAL expressions for columns."
+        ));
+    }
+    assert!(check_column_defaults(&[None, Some(ColumnDefaultKind::Alias)]).is_ok());
+}
