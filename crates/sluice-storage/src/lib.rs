@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Sluice's storage engine: the MergeTree family on Parquet parts.
 //!
 //! Entry point: [`MergeTreeTable::open`] with a [`TableSpec`]; then

@@ -1,0 +1,229 @@
+//! Insert and merge throughput on the seed's `orders_final` schema, printed beside
+//! ClickHouse (chdb through `ch-oracle`) doing the same work in the same run.
+//!
+//! `cargo run --release -p sluice-storage --example orders_bench`
+//! (`SLUICE_BENCH_ROWS` = total rows, default 10,000,000, inserted 1,000,000 at a time;
+//! `SLUICE_BENCH_ORACLE` = path of ch-oracle, empty to skip ClickHouse).
+
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Instant;
+
+use datafusion::arrow::array::{
+    ArrayRef, Date32Array, RecordBatch, StringArray, TimestampSecondArray, UInt32Array,
+};
+use datafusion::arrow::datatypes::Schema;
+use sluice_common::{ChType, Result};
+use sluice_storage::{
+    BatchExpr, InsertOptions, MergeTreeEngine, MergeTreeSettings, MergeTreeTable, TableSpec,
+};
+
+#[derive(Debug)]
+struct Cols(Vec<&'static str>);
+
+impl BatchExpr for Cols {
+    fn eval(&self, batch: &RecordBatch) -> Result<Vec<ArrayRef>> {
+        self.0
+            .iter()
+            .map(|n| {
+                batch
+                    .column_by_name(n)
+                    .cloned()
+                    .ok_or_else(|| sluice_common::Error::internal(format!("no column {n}")))
+            })
+            .collect()
+    }
+    fn text(&self) -> String {
+        self.0.join(", ")
+    }
+    fn columns(&self) -> Vec<String> {
+        self.0.iter().map(|s| s.to_string()).collect()
+    }
+}
+
+const OPS: [&str; 3] = ["c", "u", "r"];
+const TODAY: i32 = 20_418; // 2025-11-26
+const NOW: i64 = 1_764_115_200;
+
+fn batch(schema: &Arc<Schema>, from: u32, n: u32) -> RecordBatch {
+    let ids = from..from + n;
+    // order_id is a permutation-like spread so inserts really sort.
+    let order_id =
+        UInt32Array::from_iter_values(ids.clone().map(|i| i.wrapping_mul(2_654_435_761) >> 4));
+    let order_date = Date32Array::from_iter_values(ids.clone().map(|i| TODAY - (i % 365) as i32));
+    let purchaser = UInt32Array::from_iter_values(ids.clone().map(|i| 1000 + i % 5000));
+    let quantity = UInt32Array::from_iter_values(ids.clone().map(|i| 1 + i % 10));
+    let product_id = UInt32Array::from_iter_values(ids.clone().map(|i| 100 + i % 200));
+    let op = StringArray::from_iter_values(ids.clone().map(|i| OPS[(i % 3) as usize]));
+    let synced =
+        TimestampSecondArray::from_iter_values(ids.clone().map(|i| NOW + (i / 1000) as i64));
+    let part_date = Date32Array::from_iter_values(ids.map(|_| TODAY));
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(order_id),
+        Arc::new(order_date),
+        Arc::new(purchaser),
+        Arc::new(quantity),
+        Arc::new(product_id),
+        Arc::new(op),
+        Arc::new(synced),
+        Arc::new(part_date),
+    ];
+    RecordBatch::try_new(Arc::clone(schema), cols).expect("batch")
+}
+
+/// Peak resident memory since the last reset, in MiB (Linux).
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse::<f64>().ok())
+            })
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Runs `sql` in ClickHouse and returns the seconds it took, measured inside ClickHouse
+/// (`now64()` before and after, so process start-up is not counted).
+fn oracle(bin: &str, dir: &std::path::Path, sql: &str) -> f64 {
+    let stamp = "SELECT toUnixTimestamp64Micro(now64(6));";
+    let out = Command::new(bin)
+        .args([
+            "--path",
+            &dir.to_string_lossy(),
+            "-q",
+            &format!("{stamp}{sql};{stamp}"),
+        ])
+        .output()
+        .expect("run ch-oracle");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let stamps: Vec<f64> = text
+        .lines()
+        .filter_map(|l| l.trim().parse::<f64>().ok())
+        .collect();
+    match (stamps.first(), stamps.last()) {
+        (Some(a), Some(b)) if stamps.len() >= 2 => (b - a) / 1e6,
+        _ => f64::NAN,
+    }
+}
+
+fn main() {
+    let rows: u32 = std::env::var("SLUICE_BENCH_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000_000);
+    let chunk = 1_000_000u32.min(rows);
+    let cols = [
+        ("order_id", "UInt32"),
+        ("order_date", "Date"),
+        ("purchaser", "UInt32"),
+        ("quantity", "UInt32"),
+        ("product_id", "UInt32"),
+        ("operation_type", "String"),
+        ("_synced_at", "DateTime"),
+        ("_partition_date", "Date"),
+    ];
+    let schema = Arc::new(Schema::new(
+        cols.iter()
+            .map(|(n, t)| ChType::parse(t).expect("type").to_field(n))
+            .collect::<Vec<_>>(),
+    ));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = TableSpec {
+        engine: MergeTreeEngine::MergeTree,
+        schema: Arc::clone(&schema),
+        sorting_key: Some(Arc::new(Cols(vec!["order_id", "_synced_at"]))),
+        sorting_key_columns: vec!["order_id".into(), "_synced_at".into()],
+        partition_key: Some(Arc::new(Cols(vec!["_partition_date"]))),
+        ttl: None,
+        settings: MergeTreeSettings::default(),
+    };
+    let table = MergeTreeTable::open(dir.path().join("orders_final"), spec).expect("open");
+    table.stop_merges();
+    let batches: Vec<RecordBatch> = (0..rows / chunk)
+        .map(|i| batch(&schema, i * chunk, chunk))
+        .collect();
+    reset_peak_rss();
+    let start = Instant::now();
+    for b in batches {
+        table.insert(b, InsertOptions::default()).expect("insert");
+    }
+    let insert_s = start.elapsed().as_secs_f64();
+    let insert_peak = peak_rss_mib();
+    reset_peak_rss();
+    let start = Instant::now();
+    table.optimize(None, true, false).expect("optimize");
+    let merge_s = start.elapsed().as_secs_f64();
+    let merge_peak = peak_rss_mib();
+    let bytes = table.total_bytes();
+    table.shutdown();
+    println!(
+        "sluice     insert {rows} rows in {}-row inserts: {:.2}s = {:.0} rows/s (peak RSS {:.0} MiB)",
+        chunk,
+        insert_s,
+        rows as f64 / insert_s,
+        insert_peak
+    );
+    println!(
+        "sluice     merge (OPTIMIZE FINAL) {rows} rows: {:.2}s = {:.0} rows/s (peak RSS {:.0} MiB), {:.1} MiB on disk",
+        merge_s,
+        rows as f64 / merge_s,
+        merge_peak,
+        bytes as f64 / 1048576.0
+    );
+
+    let oracle_bin = std::env::var("SLUICE_BENCH_ORACLE")
+        .unwrap_or_else(|_| "/work/shared/tools/ch-oracle".into());
+    if oracle_bin.is_empty() {
+        return;
+    }
+    let chdir = tempfile::tempdir().expect("tempdir");
+    oracle(
+        &oracle_bin,
+        chdir.path(),
+        "CREATE TABLE orders_final (order_id UInt32, order_date Date, purchaser UInt32, \
+         quantity UInt32, product_id UInt32, operation_type String, _synced_at DateTime, \
+         _partition_date Date) ENGINE = MergeTree() PARTITION BY _partition_date \
+         ORDER BY (order_id, _synced_at) SETTINGS index_granularity = 8192; \
+         SYSTEM STOP MERGES orders_final",
+    );
+    let mut inserts = String::new();
+    for i in 0..rows / chunk {
+        inserts.push_str(&format!(
+            "INSERT INTO orders_final SELECT bitShiftRight(toUInt32(number * 2654435761), 4), \
+             toDate({TODAY} - number % 365), 1000 + number % 5000, 1 + number % 10, \
+             100 + number % 200, ['c','u','r'][number % 3 + 1], \
+             toDateTime({NOW} + intDiv(number, 1000)), toDate({TODAY}) \
+             FROM numbers({}, {chunk});",
+            i * chunk
+        ));
+    }
+    let ch_insert = oracle(&oracle_bin, chdir.path(), inserts.trim_end_matches(';'));
+    let ch_merge = oracle(
+        &oracle_bin,
+        chdir.path(),
+        "OPTIMIZE TABLE orders_final FINAL",
+    );
+    println!(
+        "clickhouse insert {rows} rows (INSERT … SELECT FROM numbers, generation included): {:.2}s = {:.0} rows/s",
+        ch_insert,
+        rows as f64 / ch_insert
+    );
+    println!(
+        "clickhouse merge (OPTIMIZE FINAL) {rows} rows: {:.2}s = {:.0} rows/s",
+        ch_merge,
+        rows as f64 / ch_merge
+    );
+}
