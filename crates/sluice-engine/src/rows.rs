@@ -175,6 +175,37 @@ pub fn build_batch(schema: SchemaRef, rows: &[Vec<Cell>]) -> Result<RecordBatch>
                 }
                 Arc::new(b.finish())
             }
+            // Other integer / DateTime arrays: built as Array(Int64), then cast.
+            ChType::Array(inner)
+                if matches!(
+                    *inner,
+                    ChType::Int32 | ChType::UInt32 | ChType::UInt64 | ChType::DateTime(_)
+                ) =>
+            {
+                let mut b = ListBuilder::new(Int64Builder::new())
+                    .with_field(Arc::new(ChType::Int64.to_field("item")));
+                for r in rows {
+                    if let Cell::I64Arr(v) = cell(r) {
+                        for x in v {
+                            b.values().append_value(x);
+                        }
+                    }
+                    b.append(true);
+                }
+                cast_to(Arc::new(b.finish()), &t)?
+            }
+            ChType::DateTime64(..) => {
+                let vals: Int64Array = rows
+                    .iter()
+                    .map(|r| match cell(r) {
+                        Cell::I64(v) => Some(v),
+                        Cell::U64(v) => Some(v as i64),
+                        Cell::Null if t.is_nullable() => None,
+                        _ => Some(0),
+                    })
+                    .collect();
+                cast_to(Arc::new(vals), &t)?
+            }
             ChType::Array(inner) if matches!(*inner, ChType::Int64) => {
                 let mut b = ListBuilder::new(Int64Builder::new())
                     .with_field(Arc::new(ChType::Int64.to_field("item")));

@@ -299,6 +299,7 @@ impl Session {
             extra_aggregates: std::cell::RefCell::new(Vec::new()),
             extra_scalars: std::cell::RefCell::new(Vec::new()),
             lambda_state: Arc::new(std::sync::OnceLock::new()),
+            relations: std::cell::RefCell::new(Vec::new()),
             allow_direct_select: self
                 .settings
                 .get_bool("stream_like_engine_allow_direct_select"),

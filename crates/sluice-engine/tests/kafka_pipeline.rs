@@ -161,6 +161,22 @@ async fn seed_pipeline_survives_restart_exactly_once() {
         )
         .await;
         assert!(!ops.contains('d'), "delete events are filtered: {ops}");
+        let read = query_one(
+            &mut s,
+            "SELECT sum(num_messages_read) FROM system.kafka_consumers WHERE table = 'orders_kafka_json'",
+        )
+        .await;
+        assert_eq!(
+            read, "400",
+            "system.kafka_consumers counts every message read"
+        );
+        // Positions are next offsets: over both partitions they add up to the messages read.
+        let next = query_one(
+            &mut s,
+            "SELECT arraySum(assignments.current_offset) FROM system.kafka_consumers WHERE table = 'orders_kafka_json'",
+        )
+        .await;
+        assert_eq!(next, "400", "consumer positions after 400 messages");
         tokio::task::spawn_blocking(move || engine.shutdown())
             .await
             .expect("shutdown");

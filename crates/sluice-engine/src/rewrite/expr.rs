@@ -224,6 +224,18 @@ fn is_constant_param(func: &str, idx: usize) -> bool {
 
 /// Applies the expression rewrites in place (recursively).
 pub fn rewrite_expr(e: &mut Expr, ctx: &RewriteContext) -> Result<()> {
+    if let Expr::CompoundIdentifier(parts) = e
+        && parts.len() == 2
+        && parts[0].quote_style.is_none()
+        && !ctx.relations.borrow().iter().any(|r| *r == parts[0].value)
+    {
+        // `n.x` with no relation `n`: the column `n.x` (Nested), as ClickHouse reads it.
+        let name = format!("{}.{}", parts[0].value, parts[1].value);
+        *e = Expr::Identifier(datafusion::sql::sqlparser::ast::Ident::with_quote(
+            '"', name,
+        ));
+        return Ok(());
+    }
     match e {
         Expr::Identifier(id)
             if id.quote_style.is_none()

@@ -42,6 +42,9 @@ pub struct RewriteContext {
     pub lambda_state: crate::lambda::StateCell,
     /// `stream_like_engine_allow_direct_select`: a query may read a Kafka table.
     pub allow_direct_select: bool,
+    /// Table names and aliases of the FROM clauses seen so far: `x.y` where `x` is none of
+    /// them names the column `x.y` (ClickHouse's Nested columns, `assignments.lag`).
+    pub relations: std::cell::RefCell<Vec<String>>,
 }
 
 impl RewriteContext {
@@ -303,6 +306,25 @@ fn rewrite_select(s: &mut Select, ctx: &RewriteContext) -> Result<()> {
             },
             None => pre,
         });
+    }
+    for twj in s.from.iter() {
+        let factors = std::iter::once(&twj.relation).chain(twj.joins.iter().map(|j| &j.relation));
+        for f in factors {
+            match f {
+                TableFactor::Table { name, alias, .. } => {
+                    if let Some(a) = alias {
+                        ctx.relations.borrow_mut().push(a.name.value.clone());
+                    }
+                    if let Some(ObjectNamePart::Identifier(i)) = name.0.last() {
+                        ctx.relations.borrow_mut().push(i.value.clone());
+                    }
+                }
+                TableFactor::Derived { alias: Some(a), .. } => {
+                    ctx.relations.borrow_mut().push(a.name.value.clone());
+                }
+                _ => {}
+            }
+        }
     }
     let hidden_mark = ctx.hidden.borrow().len();
     for twj in s.from.iter_mut() {

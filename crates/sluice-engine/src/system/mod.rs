@@ -1,6 +1,7 @@
 //! The `system` database: tables generated on each query from the catalog, the settings
 //! and the function registry, with ClickHouse's column names and types.
 
+mod kafka;
 mod numbers;
 mod storage;
 mod tables;
@@ -56,6 +57,7 @@ const NAMES: &[&str] = &[
     "merges",
     "mutations",
     "detached_parts",
+    "kafka_consumers",
 ];
 
 impl SystemTables {
@@ -84,6 +86,7 @@ impl SystemTables {
             "merges" => storage::merges(self)?,
             "mutations" => storage::mutations(self)?,
             "detached_parts" => storage::detached_parts(self)?,
+            "kafka_consumers" => kafka::kafka_consumers(self)?,
             _ => return Ok(None),
         };
         let batch = build_batch(Arc::clone(&schema), &rows)?;

@@ -1,0 +1,71 @@
+//! `system.kafka_consumers`: one row per consumer of every Kafka table, with ClickHouse's
+//! columns plus Sluice's `assignments.high_water_mark` and `assignments.lag`.
+
+use datafusion::arrow::datatypes::SchemaRef;
+use sluice_common::Result;
+
+use super::SystemTables;
+use crate::rows::{Cell, schema_of};
+
+type Rows = (SchemaRef, Vec<Vec<Cell>>);
+
+pub(super) fn kafka_consumers(s: &SystemTables) -> Result<Rows> {
+    let schema = schema_of(&[
+        ("database", "String"),
+        ("table", "String"),
+        ("consumer_id", "String"),
+        ("assignments.topic", "Array(String)"),
+        ("assignments.partition_id", "Array(Int32)"),
+        ("assignments.current_offset", "Array(Int64)"),
+        ("assignments.high_water_mark", "Array(Int64)"),
+        ("assignments.lag", "Array(Int64)"),
+        ("exceptions.time", "Array(DateTime)"),
+        ("exceptions.text", "Array(String)"),
+        ("last_poll_time", "DateTime"),
+        ("num_messages_read", "UInt64"),
+        ("last_commit_time", "DateTime"),
+        ("num_commits", "UInt64"),
+        ("last_rebalance_time", "DateTime"),
+        ("num_rebalance_revocations", "UInt64"),
+        ("num_rebalance_assignments", "UInt64"),
+        ("is_currently_used", "UInt8"),
+        ("last_used", "DateTime64(6)"),
+        ("rdkafka_stat", "String"),
+    ])?;
+    let mut rows = Vec::new();
+    for e in s.catalog.all_tables() {
+        let Some(k) = e
+            .table
+            .as_ref()
+            .and_then(|t| crate::tables::kafka::as_kafka(t))
+        else {
+            continue;
+        };
+        for c in k.consumer_stats() {
+            let a = &c.assignments;
+            rows.push(vec![
+                Cell::Str(c.database.clone()),
+                Cell::Str(c.table.clone()),
+                Cell::Str(c.consumer_id.clone()),
+                Cell::StrArr(a.iter().map(|x| x.topic.clone()).collect()),
+                Cell::I64Arr(a.iter().map(|x| i64::from(x.partition_id)).collect()),
+                Cell::I64Arr(a.iter().map(|x| x.current_offset).collect()),
+                Cell::I64Arr(a.iter().map(|x| x.high_water_mark).collect()),
+                Cell::I64Arr(a.iter().map(|x| x.lag).collect()),
+                Cell::I64Arr(c.exceptions.iter().map(|(t, _)| *t as i64).collect()),
+                Cell::StrArr(c.exceptions.iter().map(|(_, m)| m.clone()).collect()),
+                Cell::I64(c.last_poll_time as i64),
+                Cell::U64(c.num_messages_read),
+                Cell::I64(c.last_commit_time as i64),
+                Cell::U64(c.num_commits),
+                Cell::I64(c.last_rebalance_time as i64),
+                Cell::U64(c.num_rebalance_revocations),
+                Cell::U64(c.num_rebalance_assignments),
+                Cell::from(c.is_currently_used),
+                Cell::I64(c.last_used_us as i64),
+                Cell::Str(c.rdkafka_stat.clone()),
+            ]);
+        }
+    }
+    Ok((schema, rows))
+}
