@@ -179,6 +179,7 @@ pub const ACCEPTED_UNUSED: &[&str] = &[
     "min_age_to_force_merge_seconds",
     "min_bytes_for_compact_part",
     "min_bytes_for_full_part_storage",
+    "min_bytes_for_wide_part",
     "min_bytes_to_prewarm_caches",
     "min_bytes_to_rebalance_partition_over_jbod",
     "min_columns_to_activate_adaptive_write_buffer",

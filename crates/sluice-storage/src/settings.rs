@@ -26,7 +26,6 @@ pub const USED: &[&str] = &[
     "max_parts_to_merge_at_once",
     "merge_max_block_size",
     "old_parts_lifetime",
-    "min_bytes_for_wide_part",
 ];
 
 pub use crate::accepted_unused::ACCEPTED_UNUSED;
