@@ -61,14 +61,21 @@ async fn run_async(args: ServerArgs) -> i32 {
         tcp_port: Some(args.tcp_port),
         ..ServerConfig::default()
     };
-    let handler: Arc<dyn QueryHandler> = Arc::new(EngineHandler { engine });
-    match sluice_server::serve(config, handler, shutdown_signal()).await {
+    let handler: Arc<dyn QueryHandler> = Arc::new(EngineHandler {
+        engine: Arc::clone(&engine),
+    });
+    let code = match sluice_server::serve(config, handler, shutdown_signal()).await {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("{}", e.to_clickhouse_string());
             1
         }
+    };
+    // Kafka consumers finish their block, merges stop; acknowledged data is on disk.
+    if let Err(e) = tokio::task::spawn_blocking(move || engine.shutdown()).await {
+        eprintln!("shutdown: {e}");
     }
+    code
 }
 
 /// Completes on SIGINT or SIGTERM (SIGINT only where SIGTERM does not exist).
