@@ -102,3 +102,52 @@ async fn background_merges_keep_up() {
     assert!(merged);
     t.shutdown();
 }
+
+/// A query planned before a merge still reads the parts the merge replaced (the snapshot
+/// keeps their files until it ends).
+#[tokio::test]
+async fn snapshots_outlive_merges() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = schema(&[("k", "UInt32")]);
+    let t = MergeTreeTable::open(
+        dir.path().join("s"),
+        spec(MergeTreeEngine::MergeTree, Arc::clone(&s), &["k"]),
+    )
+    .unwrap();
+    t.stop_merges();
+    for v in ["1", "2", "3"] {
+        t.insert(rows(&s, &[&[v]]), InsertOptions::default())
+            .unwrap();
+    }
+    for final_ in [false, true] {
+        let ctx = datafusion::prelude::SessionContext::new();
+        ctx.register_table("t", t.provider(final_)).unwrap();
+        let df = ctx.sql("SELECT k FROM t").await.unwrap();
+        let plan = df.create_physical_plan().await.unwrap();
+        // The provider is gone; only the plan holds the snapshot.
+        ctx.deregister_table("t").unwrap();
+        t.insert(rows(&s, &[&["4"]]), InsertOptions::default())
+            .unwrap();
+        t.optimize(None, true, false).unwrap();
+        if !final_ {
+            assert!(
+                dir.path().join("s/all_1_1_0").exists(),
+                "outdated part removed while a query holds it"
+            );
+        }
+        let out = datafusion::physical_plan::collect(plan, ctx.task_ctx())
+            .await
+            .unwrap();
+        let mut got = tsv(&out);
+        got.sort();
+        let expected: &[&str] = if final_ {
+            &["1", "2", "3", "4"]
+        } else {
+            &["1", "2", "3"]
+        };
+        assert_eq!(got, expected);
+    }
+    // Once the plans are gone, the replaced parts are removed.
+    assert!(!dir.path().join("s/all_1_1_0").exists());
+    t.shutdown();
+}
