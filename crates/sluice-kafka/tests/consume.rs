@@ -312,3 +312,36 @@ fn commit_every_batch_commits_before_the_insert() {
         );
     }
 }
+
+/// `kafka_num_consumers = 2`: two consumers of one group on their own threads share the
+/// partitions; statistics give each partition's high-water mark and lag.
+#[test]
+fn two_consumers_of_one_table_share_partitions() {
+    let broker = EmbeddedBroker::mock().expect("broker");
+    broker.create_topic("pair", 4).expect("topic");
+    let bs = broker.bootstrap_servers().to_string();
+    produce_ids(&bs, "pair", 4, 0..400);
+    let sink = TestSink::new(true, 0);
+    let s = settings(&bs, "pair", "g7", &[("kafka_num_consumers", "2")]);
+    let consumers = KafkaConsumers::start(spec(s, pos()), Arc::clone(&sink) as _).expect("start");
+    assert_eq!(sink.wait_rows(400, Duration::from_secs(40)), 400);
+    // librdkafka statistics arrive every 3 s (statistics.interval.ms).
+    std::thread::sleep(Duration::from_millis(3500));
+    let stats = consumers.stats();
+    consumers.stop();
+    assert_eq!(sink.ids(), (0..400).collect::<Vec<u32>>());
+    assert_eq!(stats.len(), 2);
+    let mut parts: Vec<i32> = stats
+        .iter()
+        .flat_map(|s| s.assignments.iter().map(|a| a.partition_id))
+        .collect();
+    parts.sort_unstable();
+    assert_eq!(parts, vec![0, 1, 2, 3], "{stats:?}");
+    assert_ne!(stats[0].consumer_id, stats[1].consumer_id);
+    for a in stats.iter().flat_map(|s| s.assignments.iter()) {
+        assert_eq!(a.high_water_mark, 100, "{a:?}");
+        assert_eq!(a.current_offset, 100, "{a:?}");
+        assert_eq!(a.lag, 0, "{a:?}");
+    }
+    assert!(stats.iter().all(|s| !s.rdkafka_stat.is_empty()));
+}
