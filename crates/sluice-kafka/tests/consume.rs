@@ -345,3 +345,31 @@ fn two_consumers_of_one_table_share_partitions() {
     }
     assert!(stats.iter().all(|s| !s.rdkafka_stat.is_empty()));
 }
+
+/// `kafka_handle_error_mode = 'dead_letter_queue'`: the broken message gives no row but
+/// a dead letter in the block (for `system.dead_letter_queue`), and its offset is
+/// committed with the block.
+#[test]
+fn dead_letters_travel_with_the_block() {
+    let broker = EmbeddedBroker::mock().expect("broker");
+    broker.create_topic("dlq", 1).expect("topic");
+    let bs = broker.bootstrap_servers().to_string();
+    produce_raw(&bs, "dlq", &["{\"id\":1}", "broken", "{\"id\":3}"]);
+    let sink = TestSink::new(false, 0);
+    let s = settings(
+        &bs,
+        "dlq",
+        "g8",
+        &[("kafka_handle_error_mode", "dead_letter_queue")],
+    );
+    let consumers = KafkaConsumers::start(spec(s, pos()), Arc::clone(&sink) as _).expect("start");
+    assert_eq!(sink.wait_rows(2, Duration::from_secs(40)), 2);
+    std::thread::sleep(Duration::from_millis(300));
+    consumers.stop();
+    assert_eq!(sink.ids(), vec![1, 3]);
+    assert_eq!(
+        sink.dead_letters.lock().clone(),
+        vec![(0, 1, "broken".to_string())]
+    );
+    assert_eq!(committed(&bs, "g8", "dlq", 1), vec![3]);
+}

@@ -35,6 +35,8 @@ pub struct TestSink {
     pub fail_first: AtomicUsize,
     pub filter: bool,
     pub recorded: Mutex<HashMap<(String, i32), i64>>,
+    /// `(partition, offset, raw message)` of the dead letters received.
+    pub dead_letters: Mutex<Vec<(i32, i64, String)>>,
 }
 
 impl TestSink {
@@ -114,6 +116,15 @@ impl KafkaSink for TestSink {
             let e = recorded.entry((t.clone(), *p)).or_insert(0);
             *e = (*e).max(*next);
         }
+        self.dead_letters
+            .lock()
+            .extend(block.dead_letters.iter().map(|d| {
+                (
+                    d.partition,
+                    d.offset,
+                    String::from_utf8_lossy(&d.raw_message).into_owned(),
+                )
+            }));
         self.blocks.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
