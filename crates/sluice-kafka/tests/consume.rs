@@ -148,7 +148,15 @@ fn stream_error_mode_and_parse_errors() {
     let sink = TestSink::new(false, 0);
     let s = settings(&bs, "bad", "g4", &[("kafka_consumer_reschedule_ms", "50")]);
     let consumers = KafkaConsumers::start(spec(s, pos()), Arc::clone(&sink) as _).expect("start");
-    std::thread::sleep(Duration::from_secs(6));
+    let failed_twice = || {
+        consumers.stats()[0]
+            .exceptions
+            .iter()
+            .filter(|e| e.1.contains("while parsing Kafka message"))
+            .count()
+            >= 2
+    };
+    assert!(wait_until(Duration::from_secs(40), failed_twice));
     let stats = consumers.stats();
     consumers.stop();
     assert!(sink.rows.lock().is_empty());
@@ -302,7 +310,10 @@ fn commit_every_batch_commits_before_the_insert() {
         );
         let consumers =
             KafkaConsumers::start(spec(s, pos()), Arc::clone(&sink) as _).expect("start");
-        std::thread::sleep(Duration::from_secs(6));
+        // Two refused writes: the block was read (and, with the setting, committed) twice.
+        assert!(wait_until(Duration::from_secs(40), || {
+            sink.attempts.load(std::sync::atomic::Ordering::SeqCst) >= 2
+        }));
         consumers.stop();
         assert!(sink.rows.lock().is_empty());
         assert_eq!(

@@ -32,6 +32,8 @@ pub struct Row {
 pub struct TestSink {
     pub rows: Mutex<Vec<Row>>,
     pub blocks: AtomicUsize,
+    /// Calls of `write`, accepted or not.
+    pub attempts: AtomicUsize,
     pub fail_first: AtomicUsize,
     pub filter: bool,
     pub recorded: Mutex<HashMap<(String, i32), i64>>,
@@ -69,6 +71,7 @@ impl TestSink {
 
 impl KafkaSink for TestSink {
     fn write(&self, block: &Block) -> Result<()> {
+        self.attempts.fetch_add(1, Ordering::SeqCst);
         if self
             .fail_first
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
@@ -134,6 +137,20 @@ impl KafkaSink for TestSink {
             .lock()
             .get(&(topic.to_string(), partition))
             .copied()
+    }
+}
+
+/// Waits until `cond` holds (or the timeout); returns whether it held.
+pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + timeout;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() > end {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
