@@ -240,9 +240,24 @@ fn has_join(plan: &Arc<dyn ExecutionPlan>) -> bool {
     plan.name().contains("Join") || plan.children().into_iter().any(has_join)
 }
 
+/// Per view, the part of a block the view still has to see (Kafka replay filter).
+pub type ViewFilter<'a> =
+    &'a (dyn Fn(&MaterializedView, &RecordBatch) -> Result<RecordBatch> + Sync);
+
 /// Pushes blocks just written to `db.table` through every materialized view reading it,
 /// into their targets (and on through the targets' views).
 pub async fn push(session: &Session, db: &str, table: &str, blocks: &[RecordBatch]) -> Result<()> {
+    push_filtered(session, db, table, blocks, None).await
+}
+
+/// [`push`] with a per-view filter applied to each block first.
+pub async fn push_filtered(
+    session: &Session,
+    db: &str,
+    table: &str,
+    blocks: &[RecordBatch],
+    filter: Option<ViewFilter<'_>>,
+) -> Result<()> {
     let mut views: Vec<Arc<MaterializedView>> = session
         .engine
         .catalog
@@ -280,7 +295,14 @@ pub async fn push(session: &Session, db: &str, table: &str, blocks: &[RecordBatc
         let columns = target_table.columns();
         let mut filled = Vec::new();
         for b in blocks {
-            for out in mv.run_block(session, b.clone()).await? {
+            let b = match filter {
+                Some(f) => f(&mv, b)?,
+                None => b.clone(),
+            };
+            if b.num_rows() == 0 {
+                continue;
+            }
+            for out in mv.run_block(session, b).await? {
                 if out.num_rows() == 0 {
                     continue;
                 }

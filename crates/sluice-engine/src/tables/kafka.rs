@@ -254,8 +254,49 @@ impl KafkaSink for ViewSink {
         }
         let batch = block.batch.clone();
         let (db, name) = (table.database.clone(), table.name.clone());
+        let exactly_once = table.settings.exactly_once;
+        let group = block.group.clone();
+        let starts = block.start_offsets.clone();
+        // Exactly-once across several targets: after a crash between two targets' writes,
+        // the consumer re-reads from the smallest recorded offset; a target that already
+        // has a message skips it.
+        let replay_filter =
+            move |mv: &crate::mview::MaterializedView, b: &RecordBatch| -> Result<RecordBatch> {
+                if !exactly_once {
+                    return Ok(b.clone());
+                }
+                let Some(storage) = target_storage(&engine, mv) else {
+                    return Ok(b.clone());
+                };
+                let recorded = storage.source_offsets();
+                let mut skip: Vec<(String, i32, i64)> = Vec::new();
+                for (topic, partition, first) in &starts {
+                    let key = SourceKey {
+                        group: group.clone(),
+                        topic: topic.clone(),
+                        partition: *partition,
+                    };
+                    if let Some(r) = recorded.get(&key)
+                        && *r > *first
+                    {
+                        skip.push((topic.clone(), *partition, *r));
+                    }
+                }
+                if skip.is_empty() {
+                    Ok(b.clone())
+                } else {
+                    drop_replayed(b, &skip)
+                }
+            };
         table.runtime.block_on(async move {
-            crate::mview::push(&session, &db, &name, std::slice::from_ref(&batch)).await
+            crate::mview::push_filtered(
+                &session,
+                &db,
+                &name,
+                std::slice::from_ref(&batch),
+                Some(&replay_filter),
+            )
+            .await
         })
     }
 
@@ -333,4 +374,61 @@ impl Table for KafkaTable {
 /// The Kafka table behind a table handle, if it is one.
 pub fn as_kafka(t: &crate::table::TableRef) -> Option<&KafkaTable> {
     t.as_any().downcast_ref::<KafkaTable>()
+}
+
+/// The MergeTree target of a view, if it has one.
+fn target_storage(
+    engine: &Engine,
+    mv: &crate::mview::MaterializedView,
+) -> Option<Arc<sluice_storage::MergeTreeTable>> {
+    let t = engine.catalog.table(&mv.target.0, &mv.target.1)?;
+    let table = t.table.clone()?;
+    table
+        .as_any()
+        .downcast_ref::<super::merge_tree::MergeTreeStorage>()
+        .map(|m| Arc::clone(m.storage()))
+}
+
+/// Rows of `b` except those of `(topic, partition)` below the offset given for it.
+fn drop_replayed(b: &RecordBatch, skip: &[(String, i32, i64)]) -> Result<RecordBatch> {
+    use datafusion::arrow::array::{Array, BooleanArray, UInt64Array};
+    let col = |name: &str| {
+        b.schema()
+            .index_of(name)
+            .ok()
+            .map(|i| std::sync::Arc::clone(b.column(i)))
+    };
+    let (Some(topic), Some(partition), Some(offset)) =
+        (col("_topic"), col("_partition"), col("_offset"))
+    else {
+        return Ok(b.clone());
+    };
+    let topic =
+        datafusion::arrow::compute::cast(&topic, &datafusion::arrow::datatypes::DataType::Utf8)
+            .map_err(|e| Error::internal(e.to_string()))?;
+    let topic = topic
+        .as_any()
+        .downcast_ref::<datafusion::arrow::array::StringArray>()
+        .ok_or_else(|| Error::internal("_topic column"))?;
+    let partition = partition
+        .as_any()
+        .downcast_ref::<UInt64Array>()
+        .ok_or_else(|| Error::internal("_partition column"))?;
+    let offset = offset
+        .as_any()
+        .downcast_ref::<UInt64Array>()
+        .ok_or_else(|| Error::internal("_offset column"))?;
+    let keep: BooleanArray = (0..b.num_rows())
+        .map(|i| {
+            let dup = skip.iter().any(|(t, p, r)| {
+                topic.value(i) == t
+                    && partition.value(i) == *p as u64
+                    && (offset.value(i) as i64) < *r
+            });
+            Some(!dup)
+        })
+        .collect();
+    let _ = topic.len();
+    datafusion::arrow::compute::filter_record_batch(b, &keep)
+        .map_err(|e| Error::internal(e.to_string()))
 }
