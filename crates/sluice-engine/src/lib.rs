@@ -37,3 +37,10 @@ pub mod tables;
 pub use engine::{Engine, EngineConfig, EngineRef};
 pub use error::from_datafusion;
 pub use session::{InsertInput, Progress, QueryOutput, Session};
+
+pub use datafusion::arrow::record_batch::RecordBatch;
+
+/// The text of one cell (for progress lines and diagnostics, not for client output).
+pub fn display_value(column: &datafusion::arrow::array::ArrayRef, row: usize) -> Option<String> {
+    datafusion::arrow::util::display::array_value_to_string(column, row).ok()
+}

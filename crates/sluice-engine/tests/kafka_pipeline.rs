@@ -140,6 +140,10 @@ async fn seed_pipeline_survives_restart_exactly_once() {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = EngineConfig {
         path: Some(dir.path().to_path_buf()),
+        kafka: sluice_kafka::KafkaConfig {
+            consumer: broker.consumer_properties(),
+            ..sluice_kafka::KafkaConfig::default()
+        },
         ..EngineConfig::default()
     };
 

@@ -20,6 +20,25 @@ pub enum Command {
     Local(LocalArgs),
     /// Serve ClickHouse's HTTP and native TCP interfaces.
     Server(ServerArgs),
+    /// The seed guide's Debezium → Kafka → MergeTree pipeline on an embedded broker.
+    Demo(DemoArgs),
+}
+
+/// `sluice demo` arguments.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Debezium events generated per second.
+    #[arg(long = "rate", default_value_t = 10_000)]
+    pub rate: u64,
+    /// Data directory (a temporary one, removed at exit, when absent).
+    #[arg(long = "path")]
+    pub path: Option<PathBuf>,
+    /// HTTP port (a free one when taken).
+    #[arg(long = "http-port", default_value_t = 8123)]
+    pub http_port: u16,
+    /// Native TCP port (a free one when taken).
+    #[arg(long = "tcp-port", default_value_t = 9000)]
+    pub tcp_port: u16,
 }
 
 /// `sluice server` arguments.

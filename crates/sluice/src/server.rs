@@ -55,10 +55,16 @@ async fn run_async(args: ServerArgs) -> i32 {
             return 1;
         }
     };
+    serve_engine(engine, &args.listen_host, args.http_port, args.tcp_port).await
+}
+
+/// Serves `engine` on the given ports until SIGINT/SIGTERM, then shuts it down; returns the
+/// exit code.
+pub async fn serve_engine(engine: EngineRef, host: &str, http_port: u16, tcp_port: u16) -> i32 {
     let config = ServerConfig {
-        listen_host: args.listen_host.clone(),
-        http_port: Some(args.http_port),
-        tcp_port: Some(args.tcp_port),
+        listen_host: host.to_string(),
+        http_port: Some(http_port),
+        tcp_port: Some(tcp_port),
         ..ServerConfig::default()
     };
     let handler: Arc<dyn QueryHandler> = Arc::new(EngineHandler {

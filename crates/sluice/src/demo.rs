@@ -1,0 +1,279 @@
+//! `sluice demo`: the seed guide's pipeline running on one machine. It starts the embedded
+//! Kafka-protocol broker, a Sluice server (8123/9000, or free ports when those are taken),
+//! a generator of Debezium change events for `inventory.orders`, runs the guide's three
+//! statements unchanged (only the broker address differs), and prints live progress with
+//! the commands to try.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use rdkafka::ClientConfig;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use sluice_engine::{Engine, EngineConfig, EngineRef};
+use sluice_kafka::EmbeddedBroker;
+
+use crate::cli::DemoArgs;
+
+/// The Debezium topic of the guide.
+const TOPIC: &str = "postgres-server.inventory.orders";
+
+/// Runs the demo; returns the exit code.
+pub fn run(args: DemoArgs) -> i32 {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start runtime: {e}");
+            return 1;
+        }
+    };
+    rt.block_on(run_async(args))
+}
+
+fn fail(what: &str, e: impl std::fmt::Display) -> i32 {
+    eprintln!("sluice demo: {what}: {e}");
+    1
+}
+
+/// `port` when it can be bound on 127.0.0.1, else a free one.
+fn port_or_free(port: u16) -> u16 {
+    if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+        return port;
+    }
+    std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(port)
+}
+
+async fn run_async(args: DemoArgs) -> i32 {
+    let broker = match EmbeddedBroker::start() {
+        Ok(b) => b,
+        Err(e) => return fail("starting the embedded broker", e.to_clickhouse_string()),
+    };
+    let bootstrap = broker.bootstrap_servers().to_string();
+    if let Err(e) = broker.create_topic(TOPIC, 4) {
+        return fail("creating the topic", e.to_clickhouse_string());
+    }
+    let temp = tempfile_dir();
+    let path = args.path.clone().unwrap_or_else(|| temp.clone());
+    // The broker's recommended consumer properties (tansu answers fetches after
+    // fetch.wait.max.ms, so the default 500 ms would cap throughput).
+    let kafka = sluice_kafka::KafkaConfig {
+        consumer: broker.consumer_properties(),
+        ..sluice_kafka::KafkaConfig::default()
+    };
+    let engine = match Engine::open(EngineConfig {
+        path: Some(path.clone()),
+        kafka,
+        ..EngineConfig::default()
+    })
+    .await
+    {
+        Ok(e) => e,
+        Err(e) => return fail("opening the engine", e.to_clickhouse_string()),
+    };
+    let mut session = engine.session();
+    if let Err(e) = session.execute_sql(&seed_sql(&bootstrap)).await {
+        return fail("running the guide's statements", e.to_clickhouse_string());
+    }
+    let http = port_or_free(args.http_port);
+    let tcp = port_or_free(args.tcp_port);
+    println!("Sluice demo");
+    println!("  broker     {bootstrap} ({})", broker.kind());
+    println!("  data       {}", path.display());
+    println!("  HTTP       http://127.0.0.1:{http}/   native TCP 127.0.0.1:{tcp}");
+    println!("  generating {} Debezium events/s into {TOPIC}", args.rate);
+    println!();
+    println!("Try:");
+    println!(
+        "  curl 'http://127.0.0.1:{http}/?query=SELECT+operation_type,count()+FROM+orders_final+GROUP+BY+1+FORMAT+PrettyCompact'"
+    );
+    println!(
+        "  clickhouse-client --port {tcp} -q 'SELECT * FROM system.kafka_consumers FORMAT Vertical'"
+    );
+    println!();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let produced = Arc::new(AtomicU64::new(0));
+    let generator = {
+        let stop = Arc::clone(&stop);
+        let produced = Arc::clone(&produced);
+        let rate = args.rate.max(1);
+        let bootstrap = bootstrap.clone();
+        std::thread::spawn(move || generate(&bootstrap, rate, &stop, &produced))
+    };
+    let progress = tokio::spawn(progress(Arc::clone(&engine), Arc::clone(&produced)));
+    let code = crate::server::serve_engine(engine, "127.0.0.1", http, tcp).await;
+    stop.store(true, Ordering::SeqCst);
+    progress.abort();
+    let _ = generator.join();
+    drop(broker);
+    if args.path.is_none() {
+        let _ = std::fs::remove_dir_all(&temp);
+    }
+    code
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("sluice-demo-{}", std::process::id()))
+}
+
+/// The guide's three statements ("Step-by-Step Implementation"), broker address aside.
+fn seed_sql(bootstrap: &str) -> String {
+    format!(
+        r#"
+CREATE TABLE orders_kafka_json (
+    payload String  -- Complete JSON message as string
+) ENGINE = Kafka
+SETTINGS
+    kafka_broker_list = '{bootstrap}',
+    kafka_topic_list = '{TOPIC}',
+    kafka_group_name = 'clickhouse_orders_group',
+    kafka_format = 'JSONAsString',
+    kafka_num_consumers = 1,
+    kafka_row_delimiter = '\n',
+    kafka_commit_every_batch = 1,
+    kafka_thread_per_consumer = 1;
+
+CREATE TABLE orders_final (
+    order_id UInt32,
+    order_date Date,
+    purchaser UInt32,
+    quantity UInt32,
+    product_id UInt32,
+    operation_type String,  -- INSERT, UPDATE, DELETE
+    _synced_at DateTime DEFAULT now(),
+    _partition_date Date DEFAULT today()
+) ENGINE = MergeTree()
+PARTITION BY _partition_date
+ORDER BY (order_id, _synced_at)
+SETTINGS index_granularity = 8192;
+
+CREATE MATERIALIZED VIEW orders_mv TO orders_final AS
+SELECT
+    JSONExtractUInt(JSONExtractString(payload, 'after'), 'id') as order_id,
+    toDate(JSONExtractString(JSONExtractString(payload, 'after'), 'order_date')) as order_date,
+    JSONExtractUInt(JSONExtractString(payload, 'after'), 'purchaser') as purchaser,
+    JSONExtractUInt(JSONExtractString(payload, 'after'), 'quantity') as quantity,
+    JSONExtractUInt(JSONExtractString(payload, 'after'), 'product_id') as product_id,
+    JSONExtractString(payload, 'op') as operation_type,
+    now() as _synced_at,
+    today() as _partition_date
+FROM orders_kafka_json
+WHERE JSONExtractString(payload, 'op') IN ('c', 'u', 'r'); -- Only capture INSERT, UPDATE, READ
+"#
+    )
+}
+
+/// One Debezium event for order `id` with operation `op`.
+fn event(id: u64, op: &str) -> String {
+    let row = format!(
+        r#"{{"id":{id},"order_date":"2025-09-{:02}","purchaser":{},"quantity":{},"product_id":{},"created_at":"2025-09-03T10:30:00Z"}}"#,
+        1 + id % 28,
+        1001 + id % 50,
+        1 + id % 9,
+        101 + id % 20
+    );
+    let (before, after) = match op {
+        "d" => (row.as_str(), "null"),
+        "u" => (row.as_str(), row.as_str()),
+        _ => ("null", row.as_str()),
+    };
+    format!(
+        r#"{{"before":{before},"after":{after},"source":{{"version":"2.6.0.Final","connector":"postgresql","name":"postgres-server","ts_ms":1725356200000,"snapshot":"false","db":"inventory","schema":"inventory","table":"orders"}},"op":"{op}","ts_ms":1725356200454}}"#
+    )
+}
+
+/// Produces events at `rate` per second until `stop`: a snapshot (`r`) of 1 000 orders,
+/// then creates, updates and deletes.
+fn generate(bootstrap: &str, rate: u64, stop: &AtomicBool, produced: &AtomicU64) {
+    let producer: BaseProducer = match ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("linger.ms", "5")
+        .set("queue.buffering.max.messages", "1000000")
+        .create()
+    {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("generator: {e}");
+            return;
+        }
+    };
+    let start = Instant::now();
+    let mut n: u64 = 0;
+    while !stop.load(Ordering::SeqCst) {
+        let due = (start.elapsed().as_secs_f64() * rate as f64) as u64;
+        while n < due {
+            let (id, op) = if n < 1000 {
+                (n, "r")
+            } else {
+                match n % 10 {
+                    0..=5 => (n, "c"),
+                    6..=8 => (n % 1000 + (n / 1000) * 100, "u"),
+                    _ => (n - 9, "d"),
+                }
+            };
+            let payload = event(id, op);
+            let key = id.to_string();
+            if producer
+                .send(BaseRecord::to(TOPIC).payload(&payload).key(&key))
+                .is_err()
+            {
+                producer.poll(Duration::from_millis(10));
+                continue;
+            }
+            n += 1;
+            produced.store(n, Ordering::Relaxed);
+        }
+        producer.poll(Duration::from_millis(5));
+    }
+    let _ = producer.flush(Duration::from_secs(5));
+}
+
+/// Prints messages/s, rows and lag once a second.
+async fn progress(engine: EngineRef, produced: Arc<AtomicU64>) {
+    let mut session = engine.session();
+    let mut last = (Instant::now(), 0u64);
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let rows = scalar(&mut session, "SELECT count() FROM orders_final").await;
+        let read = scalar(
+            &mut session,
+            "SELECT sum(num_messages_read) FROM system.kafka_consumers",
+        )
+        .await;
+        let read_n: u64 = read.parse().unwrap_or(0);
+        let now = Instant::now();
+        let rate =
+            (read_n.saturating_sub(last.1)) as f64 / now.duration_since(last.0).as_secs_f64();
+        last = (now, read_n);
+        let p = produced.load(Ordering::Relaxed);
+        println!(
+            "produced {p:>9}  consumed {read_n:>9} ({rate:>8.0} msg/s)  lag {:>7}  orders_final rows {rows}",
+            p.saturating_sub(read_n)
+        );
+    }
+}
+
+async fn scalar(session: &mut sluice_engine::Session, sql: &str) -> String {
+    match session.execute_sql(sql).await {
+        Ok(out) => out
+            .last()
+            .and_then(|(_, b)| b.first().cloned())
+            .and_then(|b| datafusion_display(&b))
+            .unwrap_or_else(|| "0".into()),
+        Err(e) => e.to_clickhouse_string(),
+    }
+}
+
+fn datafusion_display(b: &sluice_engine::RecordBatch) -> Option<String> {
+    if b.num_rows() == 0 || b.num_columns() == 0 {
+        return None;
+    }
+    sluice_engine::display_value(b.column(0), 0)
+}
