@@ -275,6 +275,7 @@ fn rewrite_final(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
             && i > 0
             && matches!(tokens[i - 1].token, Token::Word(_) | Token::RParen)
             && !is_word(&tokens[i - 1].token, "AS")
+            && !is_word(&tokens[i - 1].token, "FINAL")
             && match tokens.get(i + 1).map(|n| &n.token) {
                 None | Some(Token::EOF | Token::RParen | Token::Comma | Token::SemiColon) => true,
                 Some(n) => FOLLOWERS.iter().any(|k| is_word(n, k)),
