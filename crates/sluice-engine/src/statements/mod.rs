@@ -39,6 +39,7 @@ pub async fn execute(
         Statement::Describe(d) => show::describe(session, d).await,
         Statement::Exists(e) => show::exists(session, e).await,
         Statement::Optimize(o) => mutations::optimize(session, o).await,
+        Statement::System(c) => mutations::system(session, c).await,
         Statement::Alter(a) => mutations::alter(session, a).await,
         Statement::Delete {
             table,

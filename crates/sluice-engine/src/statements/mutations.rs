@@ -239,3 +239,34 @@ async fn alter_one(session: &Session, t: &TableRef, cmd: AlterCommand) -> Result
         ))),
     }
 }
+
+/// `SYSTEM STOP MERGES [t]` / `SYSTEM START MERGES [t]` (every MergeTree table without one).
+pub async fn system(session: &mut Session, cmd: sluice_sql::SystemCommand) -> Result<QueryOutput> {
+    let stop = match cmd.command.as_str() {
+        "STOP MERGES" => true,
+        "START MERGES" => false,
+        // Logs are written synchronously; nothing to flush.
+        "FLUSH LOGS" => return Ok(QueryOutput::empty()),
+        other => return Err(Error::not_implemented(format!("SYSTEM {other}"))),
+    };
+    let tables: Vec<TableRef> = match &cmd.target {
+        Some(t) => vec![table_of(session, t)?],
+        None => session
+            .engine
+            .catalog
+            .all_tables()
+            .into_iter()
+            .filter_map(|e| e.table.clone())
+            .collect(),
+    };
+    for t in &tables {
+        if let Some(mt) = t.as_any().downcast_ref::<MergeTreeStorage>() {
+            if stop {
+                mt.storage().stop_merges();
+            } else {
+                mt.storage().start_merges();
+            }
+        }
+    }
+    Ok(QueryOutput::empty())
+}
