@@ -106,6 +106,7 @@ pub(crate) fn sort_and_combine(
     batch: &RecordBatch,
     encoder: &mut KeyEncoder,
     semantics: &Semantics,
+    combine: bool,
 ) -> Result<RecordBatch> {
     let rows = encoder.encode(batch)?;
     let idx = sort_indices(&rows);
@@ -115,7 +116,7 @@ pub(crate) fn sort_and_combine(
     } else {
         take_record_batch(batch, &UInt32Array::from(idx.clone())).map_err(arrow_err)?
     };
-    if !semantics.combines() {
+    if !combine {
         return Ok(sorted);
     }
     let mut groups = Vec::new();
@@ -174,14 +175,16 @@ impl MergeTreeTable {
         let merger = self.merger.read().clone();
         let semantics = Semantics::new(&spec.engine, &schema, &spec.sorting_key_columns, merger)?;
         let mut encoder = KeyEncoder::new(spec.sorting_key.clone());
-        let level = if semantics.combines() { 1 } else { 0 };
+        let combine = semantics.combines() && !opts.no_optimize_on_insert;
+        let level = if combine { 1 } else { 0 };
 
         let mut pieces = Vec::new();
         for (pv, piece) in split_by_partition(&batch, spec.partition_key.as_ref())? {
             let mut offset = 0;
             while offset < piece.num_rows() {
                 let len = (piece.num_rows() - offset).min(MAX_INSERT_BLOCK_SIZE);
-                let part = sort_and_combine(&piece.slice(offset, len), &mut encoder, &semantics)?;
+                let part =
+                    sort_and_combine(&piece.slice(offset, len), &mut encoder, &semantics, combine)?;
                 pieces.push((pv.clone(), part));
                 offset += len;
             }

@@ -23,4 +23,7 @@ pub struct InsertOptions {
     pub source_offsets: Vec<(SourceKey, i64)>,
     /// `insert_deduplicate`: skip blocks whose id is in the deduplication window.
     pub deduplicate: bool,
+    /// `optimize_on_insert = 0`: write the block as inserted, without applying the
+    /// engine's merge (Replacing, Summing, …) to it first.
+    pub no_optimize_on_insert: bool,
 }

@@ -256,8 +256,8 @@ async fn insert_deduplication_window() {
         let t = MergeTreeTable::open(dir.path().join("t"), sp).unwrap();
         let tok = |s: &str| InsertOptions {
             dedup_token: Some(s.into()),
-            source_offsets: vec![],
             deduplicate: true,
+            ..InsertOptions::default()
         };
         let plain = InsertOptions {
             deduplicate: true,

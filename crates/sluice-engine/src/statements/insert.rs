@@ -190,6 +190,7 @@ pub(crate) async fn write_blocks(
         .get("insert_deduplication_token")
         .filter(|t| !t.is_empty());
     let deduplicate = session.settings().get_bool("insert_deduplicate");
+    let no_optimize_on_insert = !session.settings().get_bool("optimize_on_insert");
     for (i, block) in blocks.into_iter().enumerate() {
         let Some(first) = block.first() else { continue };
         let batch = datafusion::arrow::compute::concat_batches(&first.schema(), &block)
@@ -207,6 +208,7 @@ pub(crate) async fn write_blocks(
             }),
             deduplicate,
             source_offsets: session.source_offsets.clone().unwrap_or_default(),
+            no_optimize_on_insert,
         };
         tokio::task::spawn_blocking(move || {
             match t
