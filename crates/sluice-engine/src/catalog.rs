@@ -286,6 +286,41 @@ impl Catalog {
         Ok(entry)
     }
 
+    /// Replaces a table's definition after `ALTER` (same storage), persisting it.
+    pub fn replace_definition(
+        &self,
+        db: &str,
+        name: &str,
+        create_sql: String,
+        show_create: String,
+    ) -> Result<()> {
+        let mut dbs = self.dbs.write();
+        let d = dbs.get_mut(db).ok_or_else(|| unknown_database(db))?;
+        let old = d
+            .tables
+            .get(name)
+            .cloned()
+            .ok_or_else(|| ch_err!(UNKNOWN_TABLE, "Table {db}.{name} does not exist"))?;
+        if !matches!(old.kind, TableKind::Table) {
+            return Err(ch_err!(NOT_IMPLEMENTED, "ALTER of a view {db}.{name}"));
+        }
+        self.persist_definition(db, name, &create_sql)?;
+        d.tables.insert(
+            name.to_string(),
+            Arc::new(TableEntry {
+                database: old.database.clone(),
+                name: old.name.clone(),
+                kind: TableKind::Table,
+                table: old.table.clone(),
+                create_sql,
+                show_create,
+                uuid: old.uuid.clone(),
+                metadata_time: SystemTime::now(),
+            }),
+        );
+        Ok(())
+    }
+
     /// Writes (or rewrites) the stored definition of `db.name` (no-op without a path).
     pub fn persist_definition(&self, db: &str, name: &str, sql: &str) -> Result<()> {
         if let Some(dir) = self.metadata_dir() {

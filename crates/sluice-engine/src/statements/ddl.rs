@@ -49,40 +49,45 @@ fn columns_of(ct: &CreateTable) -> Result<Vec<ColumnDesc>> {
                 c.name
             ));
         }
-        let mut ty = match &c.type_text {
-            Some(t) => ChType::parse(t)?,
-            None => {
-                return Err(Error::not_implemented(format!(
-                    "column {} without a type (type inferred from its default expression)",
-                    c.name
-                )));
-            }
-        };
-        if c.null_modifier == Some(true) {
-            ty = ty.into_nullable();
-        }
-        let default = c.default.as_ref().map(|(k, e)| {
-            let kind = match k {
-                sluice_sql::DefaultKind::Default => DefaultKind::Default,
-                sluice_sql::DefaultKind::Materialized => DefaultKind::Materialized,
-                sluice_sql::DefaultKind::Alias => DefaultKind::Alias,
-                sluice_sql::DefaultKind::Ephemeral => DefaultKind::Ephemeral,
-            };
-            let text = match e {
-                Some(e) => sluice_sql::format_expr(e),
-                None => String::new(),
-            };
-            (kind, text)
-        });
-        cols.push(ColumnDesc {
-            name: c.name.clone(),
-            ty,
-            default,
-            codec: c.codec.clone(),
-            comment: c.comment.clone().unwrap_or_default(),
-        });
+        cols.push(column_desc(c)?);
     }
     Ok(cols)
+}
+
+/// One column's description from its definition.
+pub(crate) fn column_desc(c: &sluice_sql::ColumnDef) -> Result<ColumnDesc> {
+    let mut ty = match &c.type_text {
+        Some(t) => ChType::parse(t)?,
+        None => {
+            return Err(Error::not_implemented(format!(
+                "column {} without a type (type inferred from its default expression)",
+                c.name
+            )));
+        }
+    };
+    if c.null_modifier == Some(true) {
+        ty = ty.into_nullable();
+    }
+    let default = c.default.as_ref().map(|(k, e)| {
+        let kind = match k {
+            sluice_sql::DefaultKind::Default => DefaultKind::Default,
+            sluice_sql::DefaultKind::Materialized => DefaultKind::Materialized,
+            sluice_sql::DefaultKind::Alias => DefaultKind::Alias,
+            sluice_sql::DefaultKind::Ephemeral => DefaultKind::Ephemeral,
+        };
+        let text = match e {
+            Some(e) => sluice_sql::format_expr(e),
+            None => String::new(),
+        };
+        (kind, text)
+    });
+    Ok(ColumnDesc {
+        name: c.name.clone(),
+        ty,
+        default,
+        codec: c.codec.clone(),
+        comment: c.comment.clone().unwrap_or_default(),
+    })
 }
 
 fn build_table(engine: &str, columns: Vec<ColumnDesc>) -> Result<TableRef> {

@@ -97,6 +97,7 @@ pub async fn fill_batch(
         return batch(target_schema, cols, rows);
     }
     // Aliases usable by default expressions: provided columns, ALIAS/EPHEMERAL expressions.
+    let mut no_value: Vec<&str> = Vec::new();
     for c in &stored {
         let ty = quote_str(&c.ty.to_string());
         let expr = if provided.contains(&c.name) {
@@ -104,9 +105,9 @@ pub async fn fill_batch(
         } else if let Some((DefaultKind::Default | DefaultKind::Materialized, e)) = &c.default {
             format!("_CAST(({e}), {ty})")
         } else {
-            // No value and no default: NULL here, the type's default below.
-            let nullable = quote_str(&c.ty.clone().into_nullable().to_string());
-            format!("_CAST(NULL, {nullable})")
+            // No value and no default: the type's default, filled below.
+            no_value.push(c.name.as_str());
+            "NULL".to_string()
         };
         select.push(format!("{expr} AS {}", quote_ident(&c.name)));
     }
@@ -157,6 +158,10 @@ pub async fn fill_batch(
     // Replace NULLs of non-Nullable columns by the type default.
     let mut cols = Vec::with_capacity(stored.len());
     for (i, c) in stored.iter().enumerate() {
+        if no_value.contains(&c.name.as_str()) {
+            cols.push(default_array(&c.ty, rows)?);
+            continue;
+        }
         let a = Arc::clone(out.column(i));
         if !c.ty.is_nullable() && a.null_count() > 0 {
             let d = default_array(&c.ty, a.len())?;

@@ -128,7 +128,11 @@ pub async fn alter(session: &mut Session, a: sluice_sql::Alter) -> Result<QueryO
         None => return Err(ch_err!(UNKNOWN_TABLE, "Table {db}.{name} does not exist")),
     };
     for cmd in a.commands {
-        alter_one(session, &t, cmd).await?;
+        if is_column_command(&cmd) {
+            alter_column(session, (&db, &name), &t, cmd).await?;
+        } else {
+            alter_one(session, &t, cmd).await?;
+        }
     }
     Ok(QueryOutput::empty())
 }
@@ -269,4 +273,177 @@ pub async fn system(session: &mut Session, cmd: sluice_sql::SystemCommand) -> Re
         }
     }
     Ok(QueryOutput::empty())
+}
+
+fn is_column_command(cmd: &AlterCommand) -> bool {
+    matches!(
+        cmd,
+        AlterCommand::AddColumn { .. }
+            | AlterCommand::DropColumn { .. }
+            | AlterCommand::RenameColumn { .. }
+            | AlterCommand::ModifyColumn { .. }
+    )
+}
+
+/// `ALTER TABLE … ADD / DROP / RENAME / MODIFY COLUMN` of a MergeTree table: the storage
+/// schema changes (old parts are read with the new one), the definition is persisted.
+async fn alter_column(
+    session: &Session,
+    (db, name): (&str, &str),
+    t: &TableRef,
+    cmd: AlterCommand,
+) -> Result<()> {
+    let mt = merge_tree(t, "ALTER COLUMN")?;
+    let mut cols = t.columns();
+    let keys = mt.keys().clone();
+    let in_key = |c: &str| {
+        [&keys.sorting_key, &keys.partition_key, &keys.primary_key]
+            .iter()
+            .any(|k| k.split([',', ' ', '(', ')']).any(|w| w == c))
+    };
+    let mut renames = Vec::new();
+    let position =
+        |cols: &[crate::table::ColumnDesc], n: &str| cols.iter().position(|c| c.name == n);
+    match cmd {
+        AlterCommand::AddColumn {
+            column,
+            if_not_exists,
+            after,
+            first,
+        } => {
+            if position(&cols, &column.name).is_some() {
+                if if_not_exists {
+                    return Ok(());
+                }
+                return Err(ch_err!(
+                    DUPLICATE_COLUMN,
+                    "Cannot add column `{}`: column with this name already exists",
+                    column.name
+                ));
+            }
+            let desc = super::ddl::column_desc(&column)?;
+            let at = if first {
+                0
+            } else if let Some(a) = after {
+                match position(&cols, &a) {
+                    Some(i) => i + 1,
+                    None => {
+                        return Err(ch_err!(
+                            NOT_FOUND_COLUMN_IN_BLOCK,
+                            "Wrong column name. Cannot find column `{a}` to insert after"
+                        ));
+                    }
+                }
+            } else {
+                cols.len()
+            };
+            cols.insert(at, desc);
+        }
+        AlterCommand::DropColumn { name: c, if_exists } => {
+            let Some(i) = position(&cols, &c) else {
+                if if_exists {
+                    return Ok(());
+                }
+                return Err(ch_err!(
+                    NOT_FOUND_COLUMN_IN_BLOCK,
+                    "Wrong column name. Cannot find column `{c}` to drop"
+                ));
+            };
+            if in_key(&c) {
+                return Err(ch_err!(
+                    ALTER_OF_COLUMN_IS_FORBIDDEN,
+                    "Trying to ALTER DROP key {c} column which is a part of key expression"
+                ));
+            }
+            cols.remove(i);
+        }
+        AlterCommand::RenameColumn {
+            from,
+            to,
+            if_exists,
+        } => {
+            let Some(i) = position(&cols, &from) else {
+                if if_exists {
+                    return Ok(());
+                }
+                return Err(ch_err!(
+                    NOT_FOUND_COLUMN_IN_BLOCK,
+                    "Wrong column name. Cannot find column `{from}` to rename"
+                ));
+            };
+            if in_key(&from) {
+                return Err(ch_err!(
+                    ALTER_OF_COLUMN_IS_FORBIDDEN,
+                    "Trying to ALTER RENAME key {from} column which is a part of key expression"
+                ));
+            }
+            if position(&cols, &to).is_some() {
+                return Err(ch_err!(
+                    DUPLICATE_COLUMN,
+                    "Cannot rename to `{to}`: column with this name already exists"
+                ));
+            }
+            cols[i].name = to.clone();
+            renames.push((from, to));
+        }
+        AlterCommand::ModifyColumn {
+            column, if_exists, ..
+        } => {
+            let Some(i) = position(&cols, &column.name) else {
+                if if_exists {
+                    return Ok(());
+                }
+                return Err(ch_err!(
+                    NOT_FOUND_COLUMN_IN_BLOCK,
+                    "Wrong column name. Cannot find column `{}` to modify",
+                    column.name
+                ));
+            };
+            let mut desc = super::ddl::column_desc(&column)?;
+            // MODIFY COLUMN x T keeps what it does not mention (default, codec, comment).
+            if desc.default.is_none() {
+                desc.default = cols[i].default.clone();
+            }
+            if desc.codec.is_none() {
+                desc.codec = cols[i].codec.clone();
+            }
+            if desc.comment.is_empty() {
+                desc.comment = cols[i].comment.clone();
+            }
+            if in_key(&column.name) && desc.ty != cols[i].ty {
+                return Err(ch_err!(
+                    ALTER_OF_COLUMN_IS_FORBIDDEN,
+                    "Trying to ALTER key column {} from type {} to type {} is not safe",
+                    column.name,
+                    cols[i].ty,
+                    desc.ty
+                ));
+            }
+            cols[i] = desc;
+        }
+        _ => return Ok(()),
+    }
+    // Defaults for rows of parts written before the column existed.
+    let mut defaults = Vec::new();
+    for c in &cols {
+        if let Some((
+            crate::table::DefaultKind::Default | crate::table::DefaultKind::Materialized,
+            e,
+        )) = &c.default
+        {
+            let text = format!("_CAST(({e}), '{}')", c.ty.to_string().replace('\'', "\\'"));
+            let ce = compile_texts(session, &cols, &[text], e.clone()).await?;
+            defaults.push((c.name.clone(), ce as Arc<dyn sluice_storage::BatchExpr>));
+        }
+    }
+    let storage = Arc::clone(mt.storage());
+    let schema = crate::table::stored_schema(&cols);
+    blocking(move || storage.alter_schema(schema, renames)).await?;
+    mt.storage().set_column_defaults(defaults);
+    mt.set_columns(cols.clone());
+    let show = super::ddl::show_create(db, name, &cols, &t.engine_full());
+    session
+        .engine
+        .catalog
+        .replace_definition(db, name, show.clone(), show)
 }

@@ -62,6 +62,12 @@ impl MergeTreeStorage {
         &self.keys
     }
 
+    /// Replaces the column list after `ALTER … COLUMN` (the storage schema is changed by the
+    /// caller through [`MergeTreeTable::alter_schema`]).
+    pub fn set_columns(&self, columns: Vec<ColumnDesc>) {
+        *self.columns.write() = columns;
+    }
+
     /// Inserts with explicit options (deduplication token, Kafka offsets); blocking.
     pub fn insert_with(&self, batch: RecordBatch, opts: InsertOptions) -> Result<Vec<PartInfo>> {
         self.inner.insert(batch, opts)
@@ -372,6 +378,23 @@ pub async fn open(
     let inner = tokio::task::spawn_blocking(move || MergeTreeTable::open(dir, spec))
         .await
         .map_err(|e| Error::internal(format!("opening table: {e}")))??;
+    // Parts written before a column was added read its DEFAULT expression.
+    let mut defaults = Vec::new();
+    for c in columns {
+        if let Some((
+            crate::table::DefaultKind::Default | crate::table::DefaultKind::Materialized,
+            e,
+        )) = &c.default
+        {
+            let text = format!("_CAST(({e}), '{}')", c.ty.to_string().replace('\'', "\\'"));
+            let ce =
+                crate::compiled_expr::compile_texts(session, columns, &[text], e.clone()).await?;
+            defaults.push((c.name.clone(), ce as Arc<dyn sluice_storage::BatchExpr>));
+        }
+    }
+    if !defaults.is_empty() {
+        inner.set_column_defaults(defaults);
+    }
     // SHOW CREATE / system.tables.engine_full: the deprecated form prints as written.
     let legacy_full = shown_legacy;
     let mut full = clause.name.clone();
