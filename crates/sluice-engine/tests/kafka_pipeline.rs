@@ -54,51 +54,10 @@ fn produce(bootstrap: &str, ids: std::ops::Range<u32>) {
     p.flush(Duration::from_secs(60)).expect("flush");
 }
 
+/// The guide's three statements, verbatim, with its broker address replaced.
 fn seed_sql(bootstrap: &str) -> String {
-    format!(
-        r#"
-CREATE TABLE orders_kafka_json (
-    payload String
-) ENGINE = Kafka
-SETTINGS
-    kafka_broker_list = '{bootstrap}',
-    kafka_topic_list = '{TOPIC}',
-    kafka_group_name = 'clickhouse_orders_group',
-    kafka_format = 'JSONAsString',
-    kafka_num_consumers = 1,
-    kafka_row_delimiter = '\n',
-    kafka_commit_every_batch = 1,
-    kafka_thread_per_consumer = 1,
-    kafka_flush_interval_ms = 200;
-
-CREATE TABLE orders_final (
-    order_id UInt32,
-    order_date Date,
-    purchaser UInt32,
-    quantity UInt32,
-    product_id UInt32,
-    operation_type String,
-    _synced_at DateTime DEFAULT now(),
-    _partition_date Date DEFAULT today()
-) ENGINE = MergeTree()
-PARTITION BY _partition_date
-ORDER BY (order_id, _synced_at)
-SETTINGS index_granularity = 8192;
-
-CREATE MATERIALIZED VIEW orders_mv TO orders_final AS
-SELECT
-    JSONExtractUInt(JSONExtractString(payload, 'after'), 'id') as order_id,
-    toDate(JSONExtractString(JSONExtractString(payload, 'after'), 'order_date')) as order_date,
-    JSONExtractUInt(JSONExtractString(payload, 'after'), 'purchaser') as purchaser,
-    JSONExtractUInt(JSONExtractString(payload, 'after'), 'quantity') as quantity,
-    JSONExtractUInt(JSONExtractString(payload, 'after'), 'product_id') as product_id,
-    JSONExtractString(payload, 'op') as operation_type,
-    now() as _synced_at,
-    today() as _partition_date
-FROM orders_kafka_json
-WHERE JSONExtractString(payload, 'op') IN ('c', 'u', 'r');
-"#
-    )
+    include_str!("../../../sql-tests/data/seed_pipeline.sql")
+        .replace("'kafka:9092'", &format!("'{bootstrap}'"))
 }
 
 async fn query_one(session: &mut Session, sql: &str) -> String {
