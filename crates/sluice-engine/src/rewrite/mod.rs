@@ -7,6 +7,7 @@
 
 mod aliases;
 mod expr;
+mod functions;
 mod limit_by;
 mod query;
 

@@ -1,0 +1,332 @@
+//! Function-call rewrites: ClickHouse names (canonical spelling, `count(DISTINCT)`,
+//! `arrayJoin`, `map`), parametric aggregates `f(params)(args)`, arguments read at planning
+//! time, and lambdas.
+
+use datafusion::sql::sqlparser::ast::{
+    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident,
+    ObjectName, ObjectNamePart, UnaryOperator, Value,
+};
+use sluice_common::{Error, ErrorCode, Result};
+
+use super::expr::{call, lit_num, rewrite_expr};
+use super::query::RewriteContext;
+
+pub(super) fn function_name(f: &Function) -> String {
+    f.name
+        .0
+        .iter()
+        .map(|p| match p {
+            ObjectNamePart::Identifier(i) => i.value.clone(),
+            other => other.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// Function names are quoted so DataFusion does not lower-case them (ClickHouse's are
+/// case-sensitive).
+pub(super) fn set_function_name(f: &mut Function, name: &str) {
+    f.name = ObjectName(vec![ObjectNamePart::Identifier(Ident::with_quote(
+        '"', name,
+    ))]);
+}
+
+/// Arguments (by index) of a function that must stay untyped literals because the function
+/// reads them at planning time (scale, precision, element index…).
+pub(super) fn is_constant_param(func: &str, idx: usize) -> bool {
+    matches!(
+        (func, idx),
+        ("tupleElement", 1)
+            | (
+                "toDecimal32" | "toDecimal64" | "toDecimal128" | "toDecimal256",
+                1
+            )
+            | (
+                "toDecimal32OrZero"
+                    | "toDecimal64OrZero"
+                    | "toDecimal128OrZero"
+                    | "toDecimal256OrZero",
+                1
+            )
+            | (
+                "toDecimal32OrNull"
+                    | "toDecimal64OrNull"
+                    | "toDecimal128OrNull"
+                    | "toDecimal256OrNull",
+                1
+            )
+            | (
+                "toDecimal32OrDefault" | "toDecimal64OrDefault" | "toDecimal128OrDefault",
+                1
+            )
+            | (
+                "toDateTime64" | "toDateTime64OrNull" | "toDateTime64OrZero" | "now64",
+                _
+            )
+            | (
+                "parseDateTime64BestEffort"
+                    | "parseDateTime64BestEffortOrNull"
+                    | "parseDateTime64BestEffortOrZero",
+                1
+            )
+            | ("toFixedString", 1)
+            | ("toStartOfInterval", _)
+            | (
+                "round" | "roundBankers" | "floor" | "ceil" | "trunc" | "truncate",
+                1
+            )
+            | ("JSONExtract" | "JSONExtractKeysAndValues", _)
+            | ("generateRandom" | "numbers" | "zeros", _)
+            | ("emptyArrayToSingle", _)
+            | ("toDecimalString", 1)
+    )
+}
+
+/// Rewrites one function call: canonical name, ClickHouse spellings DataFusion lacks,
+/// parametric aggregates.
+pub(super) fn rewrite_function(f: &mut Function, ctx: &RewriteContext) -> Result<()> {
+    let mut name = function_name(f);
+    if let Some(canonical) = ctx.canonical_function(&name) {
+        name = canonical;
+    }
+    if f.name.0.len() == 1 {
+        set_function_name(f, &name);
+    }
+    // count(DISTINCT x) → uniqExact(x); countDistinct → uniqExact.
+    if let FunctionArguments::List(list) = &mut f.args {
+        let distinct = matches!(
+            list.duplicate_treatment,
+            Some(datafusion::sql::sqlparser::ast::DuplicateTreatment::Distinct)
+        );
+        if distinct && name.eq_ignore_ascii_case("count") {
+            list.duplicate_treatment = None;
+            set_function_name(f, "uniqExact");
+            name = "uniqExact".into();
+        }
+    }
+    if name == "arrayJoin" {
+        // ClickHouse's arrayJoin multiplies rows like DataFusion's unnest.
+        set_function_name(f, "unnest");
+        name = "unnest".into();
+    }
+    if name == "map" {
+        // DataFusion's planner intercepts `map(…)` and builds its own (nullable-valued) map.
+        set_function_name(f, "__ch_map");
+        name = "__ch_map".into();
+    }
+    if name == "countDistinct" {
+        set_function_name(f, "uniqExact");
+        name = "uniqExact".into();
+    }
+    // Parametric aggregates: f(params)(args) → the aggregate named `f(p1, p2)` (see
+    // sluice_functions::aggregate), resolved and registered for this query.
+    let params: Vec<Expr> = match std::mem::replace(&mut f.parameters, FunctionArguments::None) {
+        FunctionArguments::List(l) => l
+            .args
+            .into_iter()
+            .filter_map(|a| match a {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    if !params.is_empty() {
+        let ps: Vec<String> = params.iter().map(sluice_sql::format_expr).collect();
+        let full = format!("{name}({})", ps.join(", "));
+        ctx.require_aggregate(&full)?;
+        set_function_name(f, &full);
+        name = full;
+    } else if !ctx.functions.contains(&name) {
+        // Combinator forms (`sumForEachIf`) are built on demand.
+        let _ = ctx.require_aggregate(&name);
+    }
+    // count() counts rows: DataFusion needs an argument.
+    if name == "count" {
+        if let FunctionArguments::List(list) = &mut f.args {
+            if list.args.is_empty() {
+                list.args
+                    .push(FunctionArg::Unnamed(FunctionArgExpr::Expr(lit_num("1"))));
+            }
+        } else if matches!(f.args, FunctionArguments::None) {
+            f.args = FunctionArguments::List(FunctionArgumentList {
+                duplicate_treatment: None,
+                args: vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(lit_num("1")))],
+                clauses: vec![],
+            });
+        }
+    }
+    let params: Vec<Expr> = Vec::new();
+    if let FunctionArguments::List(list) = &mut f.args {
+        for (i, a) in list.args.iter_mut().enumerate() {
+            let ex = match a {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) => x,
+                FunctionArg::Named {
+                    arg: FunctionArgExpr::Expr(x),
+                    ..
+                } => x,
+                FunctionArg::ExprNamed {
+                    arg: FunctionArgExpr::Expr(x),
+                    ..
+                } => x,
+                _ => continue,
+            };
+            if is_constant_param(&name, i) && is_plain_literal(ex) {
+                continue;
+            }
+            rewrite_expr(ex, ctx)?;
+        }
+        for p in params {
+            list.args
+                .push(FunctionArg::Unnamed(FunctionArgExpr::Expr(p)));
+        }
+    } else if !params.is_empty() {
+        f.args = FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: params
+                .into_iter()
+                .map(|p| FunctionArg::Unnamed(FunctionArgExpr::Expr(p)))
+                .collect(),
+            clauses: vec![],
+        });
+    }
+    if let Some(filter) = &mut f.filter {
+        rewrite_expr(filter, ctx)?;
+    }
+    Ok(())
+}
+
+pub(super) fn is_plain_literal(e: &Expr) -> bool {
+    match e {
+        Expr::Value(_) => true,
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } => matches!(expr.as_ref(), Expr::Value(_)),
+        _ => false,
+    }
+}
+
+pub(super) fn has_lambda(f: &Function) -> bool {
+    match &f.args {
+        FunctionArguments::List(l) => l.args.iter().any(|a| {
+            matches!(
+                a,
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Lambda(_)))
+            )
+        }),
+        _ => false,
+    }
+}
+
+/// `f(x -> body, arrays…)`: see [`crate::lambda`].
+pub(super) fn lambda_call(f: &Function, ctx: &RewriteContext) -> Result<Expr> {
+    let mut name = function_name(f);
+    if let Some(c) = ctx.canonical_function(&name) {
+        name = c;
+    }
+    let FunctionArguments::List(list) = &f.args else {
+        return Err(Error::internal("lambda call without arguments"));
+    };
+    let mut args: Vec<Expr> = Vec::new();
+    for a in &list.args {
+        match a {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) => args.push(x.clone()),
+            other => {
+                return Err(Error::not_implemented(format!(
+                    "argument {other} of {name}"
+                )));
+            }
+        }
+    }
+    let Some(Expr::Lambda(lambda)) = args.first().cloned() else {
+        return Err(Error::new(
+            ErrorCode::BAD_ARGUMENTS,
+            format!("First argument of function {name} must be a lambda"),
+        ));
+    };
+    let mut rest: Vec<Expr> = args[1..].to_vec();
+    for x in rest.iter_mut() {
+        rewrite_expr(x, ctx)?;
+    }
+    let arrays: Vec<Expr> = if matches!(
+        name.as_str(),
+        "arrayPartialSort" | "arrayPartialReverseSort"
+    ) {
+        rest.iter().skip(1).cloned().collect()
+    } else {
+        rest.clone()
+    };
+    let params: Vec<String> = match &lambda.params {
+        datafusion::sql::sqlparser::ast::OneOrManyWithParens::One(p) => vec![p.name.value.clone()],
+        datafusion::sql::sqlparser::ast::OneOrManyWithParens::Many(ps) => {
+            ps.iter().map(|p| p.name.value.clone()).collect()
+        }
+    };
+    if arrays.len() != params.len() {
+        return Err(Error::new(
+            ErrorCode::NUMBER_OF_ARGUMENTS_DOESNT_MATCH,
+            format!(
+                "Lambda for function {name} takes {} arguments but {} arrays were passed",
+                params.len(),
+                arrays.len()
+            ),
+        ));
+    }
+    let mut body = (*lambda.body).clone();
+    rewrite_expr(&mut body, ctx)?;
+    let mut captured: Vec<String> = Vec::new();
+    let _ = datafusion::sql::sqlparser::ast::visit_expressions(&body, |x: &Expr| {
+        if let Expr::Identifier(id) = x
+            && !params.contains(&id.value)
+            && !captured.contains(&id.value)
+        {
+            captured.push(id.value.clone());
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    let n = ctx.extra_scalars.borrow().len();
+    let udf_name = format!("__lambda_{n}");
+    let udf = crate::lambda::LambdaUdf::new(
+        udf_name.clone(),
+        params,
+        captured.clone(),
+        body,
+        std::sync::Arc::clone(&ctx.lambda_state),
+    );
+    ctx.extra_scalars
+        .borrow_mut()
+        .push(datafusion::logical_expr::ScalarUDF::new_from_impl(udf));
+    let mut map_args = arrays.clone();
+    for c in &captured {
+        map_args.push(Expr::Identifier(Ident::with_quote('"', c.clone())));
+    }
+    let mapped = call(&udf_name, map_args);
+    let a1 = arrays
+        .first()
+        .cloned()
+        .unwrap_or(Expr::Value(Value::Null.into()));
+    Ok(match name.as_str() {
+        "arrayMap" => mapped,
+        "arrayFilter" => call("__sluice_arrayFilter", vec![a1, mapped]),
+        "arraySort" | "arrayPartialSort" => call("__sluice_arraySort", vec![a1, mapped]),
+        "arrayReverseSort" | "arrayPartialReverseSort" => {
+            call("__sluice_arrayReverseSort", vec![a1, mapped])
+        }
+        "arrayFirst" => call("__sluice_arrayFirst", vec![a1, mapped]),
+        "arrayLast" => call("__sluice_arrayLast", vec![a1, mapped]),
+        "arrayFirstIndex" => call("__sluice_arrayFirstIndex", vec![mapped]),
+        "arrayLastIndex" => call("__sluice_arrayLastIndex", vec![mapped]),
+        "arrayFill" => call("__sluice_arrayFill", vec![a1, mapped]),
+        "arrayReverseFill" => call("__sluice_arrayReverseFill", vec![a1, mapped]),
+        "arraySplit" => call("__sluice_arraySplit", vec![a1, mapped]),
+        "arrayReverseSplit" => call("__sluice_arrayReverseSplit", vec![a1, mapped]),
+        "arrayCount" | "arrayExists" | "arrayAll" | "arraySum" | "arrayMin" | "arrayMax"
+        | "arrayAvg" | "arrayProduct" | "arrayCumSum" => call(&name, vec![mapped]),
+        other => {
+            return Err(Error::not_implemented(format!(
+                "lambda argument of function {other}"
+            )));
+        }
+    })
+}
