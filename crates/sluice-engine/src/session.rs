@@ -127,6 +127,8 @@ pub struct Session {
     /// Kafka offsets after the block being written (exactly-once): stored in the parts
     /// the block produces.
     pub(crate) source_offsets: Option<Vec<(sluice_storage::SourceKey, i64)>>,
+    /// Set while a materialized view's query is planned (see `RewriteContext`).
+    pub(crate) planning_view: bool,
 }
 
 impl Session {
@@ -137,6 +139,7 @@ impl Session {
             current_db: "default".to_string(),
             settings,
             source_offsets: None,
+            planning_view: false,
         }
     }
 
@@ -300,6 +303,7 @@ impl Session {
             extra_scalars: std::cell::RefCell::new(Vec::new()),
             lambda_state: Arc::new(std::sync::OnceLock::new()),
             relations: std::cell::RefCell::new(Vec::new()),
+            planning_view: self.planning_view,
             allow_direct_select: self
                 .settings
                 .get_bool("stream_like_engine_allow_direct_select"),

@@ -42,6 +42,9 @@ pub struct RewriteContext {
     pub lambda_state: crate::lambda::StateCell,
     /// `stream_like_engine_allow_direct_select`: a query may read a Kafka table.
     pub allow_direct_select: bool,
+    /// Planning a materialized view's query: its Kafka source is read block by block, not
+    /// directly.
+    pub planning_view: bool,
     /// Table names and aliases of the FROM clauses seen so far: `x.y` where `x` is none of
     /// them names the column `x.y` (ClickHouse's Nested columns, `assignments.lag`).
     pub relations: std::cell::RefCell<Vec<String>>,
@@ -525,11 +528,16 @@ fn rewrite_table_factor(tf: &mut TableFactor, ctx: &RewriteContext) -> Result<()
             if let Some(entry) = ctx.catalog.table(&db, &table) {
                 if let (TableKind::Table, Some(t)) = (&entry.kind, &entry.table)
                     && t.engine() == "Kafka"
-                    && !ctx.allow_direct_select
+                    && !ctx.planning_view
                 {
-                    return Err(sluice_common::ch_err!(
-                        QUERY_NOT_ALLOWED,
-                        "Direct select is not allowed. To enable use setting `stream_like_engine_allow_direct_select`"
+                    if !ctx.allow_direct_select {
+                        return Err(sluice_common::ch_err!(
+                            QUERY_NOT_ALLOWED,
+                            "Direct select is not allowed. To enable use setting `stream_like_engine_allow_direct_select`"
+                        ));
+                    }
+                    return Err(Error::not_implemented(
+                        "direct SELECT from a Kafka table (read it through a materialized view)",
                     ));
                 }
                 if let (TableKind::Table, Some(t)) = (&entry.kind, &entry.table) {

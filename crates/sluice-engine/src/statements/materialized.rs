@@ -51,12 +51,9 @@ pub async fn create(
     }
     // The query's output columns (planned only; nothing is read).
     // Planning the view reads nothing, so a Kafka source may be named here.
-    let saved = session.settings.clone();
-    let _ = session
-        .settings
-        .set("stream_like_engine_allow_direct_select", "1");
+    session.planning_view = true;
     let planned = super::select::run_query(session, (*cmv.query).clone()).await;
-    session.settings = saved;
+    session.planning_view = false;
     let output: Vec<ColumnDesc> = match planned {
         Ok(out) => out
             .schema
