@@ -18,7 +18,7 @@ use crate::info::PartInfo;
 use crate::kway::{Chunk, KeyEncoder, sort_indices};
 use crate::manifest::{BlockId, SourceOffset};
 use crate::part::Part;
-use crate::part_io::{PartMeta, PartWriter};
+use crate::part_io::{PartMeta, PartWriter, PreparedPart};
 use crate::part_name::PartName;
 use crate::partition::PartitionValue;
 use crate::semantics::{Mode, Semantics};
@@ -252,22 +252,23 @@ impl MergeTreeTable {
             .as_ref()
             .map(|k| k.columns())
             .unwrap_or_default();
-        let mut written = Vec::new();
-        let mut result = Ok(());
-        let mut done = 0;
-        for ((pv, piece, id), &block) in todo.iter().zip(&blocks) {
-            let name = PartName {
-                partition_id: pv.id.clone(),
-                min_block: block,
-                max_block: block,
-                level,
-                mutation: None,
-            };
-            let r = (|| -> Result<Arc<Part>> {
+        // Every part is written and fsynced under its temporary name first; then all of
+        // them become visible together (crate::insert_txn), so a crash never leaves part
+        // of a block (and its source offsets) in the table.
+        let prepared = (|| -> Result<Vec<PreparedPart>> {
+            let mut prepared = Vec::with_capacity(todo.len());
+            for ((pv, piece, id), &block) in todo.iter().zip(&blocks) {
+                let name = PartName {
+                    partition_id: pv.id.clone(),
+                    min_block: block,
+                    max_block: block,
+                    level,
+                    mutation: None,
+                };
                 let mut w = PartWriter::create(
                     &self.dir,
                     "insert",
-                    name.clone(),
+                    name,
                     Arc::clone(&spec.schema),
                     spec.settings.index_granularity,
                     &self.state.read().column_codecs,
@@ -295,43 +296,47 @@ impl MergeTreeTable {
                     has_lightweight_delete: false,
                     drop_marker: false,
                 };
-                let (manifest, dir) = w.commit(meta)?;
-                Ok(Arc::new(Part::new(name.clone(), dir, manifest)))
-            })();
-            match r {
-                Ok(part) => {
-                    let mut st = self.state.write();
-                    st.in_flight_blocks.remove(&block);
-                    if let Some(id) = id {
-                        st.dedup.commit(
-                            BlockId {
-                                block,
-                                id: id.clone(),
-                            },
-                            window,
-                        );
-                    }
-                    written.push(crate::info::PartInfo::of(&part, true, 0));
-                    st.active.insert(part.name.clone(), part);
-                    done += 1;
-                }
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
+                prepared.push(w.prepare(meta)?);
+            }
+            Ok(prepared)
+        })();
+        let txn = blocks.first().copied().unwrap_or_default();
+        let result = prepared.and_then(|p| crate::insert_txn::publish_all(&self.dir, txn, p));
+        let mut written = Vec::new();
+        let mut st = self.state.write();
+        for ((_, _, id), block) in todo.iter().zip(&blocks) {
+            st.in_flight_blocks.remove(block);
+            if let Some(id) = id
+                && result.is_err()
+            {
+                st.dedup.remove_pending(id);
             }
         }
-        if result.is_err() {
-            let mut st = self.state.write();
-            for ((_, _, id), block) in todo.iter().zip(&blocks).skip(done) {
-                st.in_flight_blocks.remove(block);
-                if let Some(id) = id {
-                    st.dedup.remove_pending(id);
-                }
+        let published = result?;
+        for (((_, _, id), &block), (manifest, dir)) in todo.iter().zip(&blocks).zip(published) {
+            let name = PartName {
+                partition_id: manifest.partition_id.clone(),
+                min_block: block,
+                max_block: block,
+                level,
+                mutation: None,
+            };
+            let part = Arc::new(Part::new(name, dir, manifest));
+            if let Some(id) = id {
+                st.dedup.commit(
+                    BlockId {
+                        block,
+                        id: id.clone(),
+                    },
+                    window,
+                );
             }
+            written.push(crate::info::PartInfo::of(&part, true, 0));
+            st.active.insert(part.name.clone(), part);
         }
+        drop(st);
         self.wake_merges();
-        result.map(|_| written)
+        Ok(written)
     }
 
     /// Delays or rejects an insert when a target partition has too many active parts.

@@ -26,6 +26,7 @@ pub mod expr;
 mod fsutil;
 pub mod info;
 mod insert;
+mod insert_txn;
 mod keep_alive;
 mod kway;
 pub mod manifest;

@@ -196,7 +196,14 @@ impl PartWriter {
 
     /// Finishes the Parquet file and the manifest, fsyncs them, renames the directory to
     /// the part name and fsyncs the table directory. Returns the manifest and final path.
-    pub(crate) fn commit(mut self, meta: PartMeta) -> Result<(Manifest, PathBuf)> {
+    pub(crate) fn commit(self, meta: PartMeta) -> Result<(Manifest, PathBuf)> {
+        self.prepare(meta)?.publish()
+    }
+
+    /// Finishes the Parquet file and the manifest and fsyncs them under the temporary
+    /// name; [`PreparedPart::publish`] makes the part visible (several parts of one insert
+    /// are published together through [`crate::insert_txn`]).
+    pub(crate) fn prepare(mut self, meta: PartMeta) -> Result<PreparedPart> {
         let path = self.tmp_dir.join(DATA_FILE);
         let mut writer = self
             .writer
@@ -289,13 +296,77 @@ impl PartWriter {
             })?;
         }
         fsync_dir(&self.tmp_dir)?;
-        failpoint("part_before_rename");
-        let final_dir = self.table_dir.join(self.name.to_string());
-        fs::rename(&self.tmp_dir, &final_dir).map_err(|e| io_err("rename", &self.tmp_dir, e))?;
-        failpoint("part_after_rename");
-        fsync_dir(&self.table_dir)?;
-        Ok((manifest, final_dir))
+        Ok(PreparedPart {
+            table_dir: self.table_dir.clone(),
+            tmp_dir: self.tmp_dir.clone(),
+            final_dir: self.table_dir.join(self.name.to_string()),
+            manifest: Some(manifest),
+        })
     }
+}
+
+/// A part written and fsynced under its temporary name, not yet visible. Dropping it
+/// unpublished removes the temporary directory.
+pub(crate) struct PreparedPart {
+    table_dir: PathBuf,
+    tmp_dir: PathBuf,
+    final_dir: PathBuf,
+    manifest: Option<Manifest>,
+}
+
+impl PreparedPart {
+    /// The temporary directory's name (inside the table directory).
+    pub(crate) fn tmp_name(&self) -> String {
+        file_name(&self.tmp_dir)
+    }
+
+    /// The part's final directory name.
+    pub(crate) fn final_name(&self) -> String {
+        file_name(&self.final_dir)
+    }
+
+    /// Renames the directory to the part name and fsyncs the table directory.
+    pub(crate) fn publish(mut self) -> Result<(Manifest, PathBuf)> {
+        self.rename()?;
+        fsync_dir(&self.table_dir)?;
+        let manifest = self
+            .manifest
+            .take()
+            .ok_or_else(|| Error::internal("part published twice"))?;
+        Ok((manifest, self.final_dir.clone()))
+    }
+
+    /// The rename alone (the caller fsyncs the directory once for several parts).
+    pub(crate) fn rename(&mut self) -> Result<()> {
+        failpoint("part_before_rename");
+        fs::rename(&self.tmp_dir, &self.final_dir)
+            .map_err(|e| io_err("rename", &self.tmp_dir, e))?;
+        failpoint("part_after_rename");
+        Ok(())
+    }
+
+    /// After [`Self::rename`]: the manifest and final path.
+    pub(crate) fn into_published(mut self) -> Result<(Manifest, PathBuf)> {
+        let manifest = self
+            .manifest
+            .take()
+            .ok_or_else(|| Error::internal("part published twice"))?;
+        Ok((manifest, self.final_dir.clone()))
+    }
+}
+
+impl Drop for PreparedPart {
+    fn drop(&mut self) {
+        if self.manifest.is_some() && self.tmp_dir.exists() {
+            let _ = fs::remove_dir_all(&self.tmp_dir);
+        }
+    }
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 impl Drop for PartWriter {

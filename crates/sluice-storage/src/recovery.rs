@@ -1,4 +1,5 @@
-//! Start-up of a table directory: leftover `tmp_*` directories are removed, parts whose
+//! Start-up of a table directory: interrupted multi-part inserts are finished
+//! ([`crate::insert_txn`]), leftover `tmp_*` directories are removed, parts whose
 //! manifest or checksum is bad are moved to `detached/broken-on-start_<name>` with an
 //! error log, parts covered by another part (the sources of a merge or mutation that
 //! committed before a crash) are deleted, then the empty parts DROP PARTITION/TRUNCATE
@@ -45,6 +46,9 @@ fn detach_broken(dir: &Path, name: &str, why: &sluice_common::Error) -> Result<(
 /// Scans and repairs `dir`.
 pub(crate) fn recover(dir: &Path) -> Result<Loaded> {
     fs::create_dir_all(dir.join(DETACHED_DIR)).map_err(|e| io_err("create directory", dir, e))?;
+    // An insert whose journal was written happened: finish its renames before the
+    // `tmp_*` clean-up below.
+    crate::insert_txn::roll_forward(dir)?;
     let mut found: Vec<(PartName, Manifest)> = Vec::new();
     let mut max_block = 0i64;
     let entries = fs::read_dir(dir).map_err(|e| io_err("read directory", dir, e))?;

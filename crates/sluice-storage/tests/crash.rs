@@ -28,6 +28,16 @@ fn open(dir: &Path) -> Arc<MergeTreeTable> {
         &["k"],
     );
     sp.settings.index_granularity = 16;
+    // Three partitions: every block is one insert of three parts, which must become
+    // visible together.
+    sp.partition_key = Some(fn_expr("k % 3", &["k"], |b| {
+        let k = b
+            .column_by_name("k")
+            .expect("k")
+            .as_primitive::<UInt32Type>();
+        let m: UInt32Array = k.iter().map(|v| v.map(|v| v % 3)).collect();
+        Ok(vec![Arc::new(m) as ArrayRef])
+    }));
     MergeTreeTable::open(dir.to_path_buf(), sp).unwrap()
 }
 
@@ -174,6 +184,8 @@ async fn abort_at_each_failpoint() {
         "part_data_written@3",
         "part_before_rename@3",
         "part_after_rename@3",
+        "insert_txn_journal_written@2",
+        "insert_txn_part_renamed@4",
         "merge_before_commit@1",
         "merge_after_commit@1",
         "mutation_before_commit@2",
