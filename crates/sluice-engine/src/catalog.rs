@@ -57,10 +57,31 @@ pub struct Database {
     pub uuid: String,
 }
 
+/// A table taken out of the catalog by `DETACH TABLE` (listed in
+/// `system.detached_tables`); `ATTACH TABLE` re-creates it from `create_sql`.
+#[derive(Debug, Clone)]
+pub struct DetachedTable {
+    /// Database name.
+    pub database: String,
+    /// Table name.
+    pub name: String,
+    /// The stored definition.
+    pub create_sql: String,
+    /// The id it had while attached.
+    pub uuid: String,
+    /// `DETACH … PERMANENTLY`: it stays detached across restarts (its metadata file is
+    /// renamed `<name>.sql.detached`, as ClickHouse does).
+    pub permanently: bool,
+}
+
+/// Suffix of the metadata file of a permanently detached table.
+const DETACHED_SUFFIX: &str = ".sql.detached";
+
 /// All databases. Thread-safe; shared by every session of an engine.
 #[derive(Debug)]
 pub struct Catalog {
     dbs: RwLock<BTreeMap<String, Database>>,
+    detached: RwLock<BTreeMap<(String, String), DetachedTable>>,
     path: Option<PathBuf>,
 }
 
@@ -101,6 +122,7 @@ impl Catalog {
         );
         Self {
             dbs: RwLock::new(dbs),
+            detached: RwLock::new(BTreeMap::new()),
             path,
         }
     }
@@ -186,6 +208,7 @@ impl Catalog {
             None if if_exists => Ok(Vec::new()),
             None => Err(unknown_database(name)),
             Some(db) => {
+                self.detached.write().retain(|(d, _), _| d != name);
                 if let Some(dir) = self.metadata_dir() {
                     let _ = std::fs::remove_dir_all(dir.join(name));
                     let _ = std::fs::remove_file(dir.join(format!("{name}.sql")));
@@ -250,6 +273,7 @@ impl Catalog {
                 "Table {db}.{name} already exists"
             ));
         }
+        self.check_not_detached(db, name)?;
         if persist && let Some(dir) = self.metadata_dir() {
             let dbdir = dir.join(db);
             std::fs::create_dir_all(&dbdir).map_err(io_err)?;
@@ -377,6 +401,98 @@ impl Catalog {
         Ok(())
     }
 
+    /// Fails with `TABLE_ALREADY_EXISTS` when `db.name` is detached (ClickHouse refuses to
+    /// create a table over a detached one).
+    pub fn check_not_detached(&self, db: &str, name: &str) -> Result<()> {
+        if self
+            .detached
+            .read()
+            .contains_key(&(db.to_string(), name.to_string()))
+        {
+            return Err(ch_err!(
+                TABLE_ALREADY_EXISTS,
+                "Table {db}.{name} already exists (detached)"
+            ));
+        }
+        Ok(())
+    }
+
+    /// `DETACH TABLE db.name [PERMANENTLY]`: the entry leaves the catalog (the caller stops
+    /// its background work); its definition is kept for `ATTACH`. A non-permanent detach
+    /// keeps the metadata file, so the table is back after a restart.
+    pub fn detach_table(&self, db: &str, name: &str, permanently: bool) -> Result<Arc<TableEntry>> {
+        let mut dbs = self.dbs.write();
+        let d = dbs.get_mut(db).ok_or_else(|| unknown_database(db))?;
+        let entry = d
+            .tables
+            .get(name)
+            .cloned()
+            .ok_or_else(|| ch_err!(UNKNOWN_TABLE, "Table {db}.{name} does not exist"))?;
+        if permanently && let Some(dir) = self.metadata_dir() {
+            let from = dir.join(db).join(format!("{}.sql", escape_file(name)));
+            let to = dir
+                .join(db)
+                .join(format!("{}{DETACHED_SUFFIX}", escape_file(name)));
+            std::fs::rename(&from, &to).map_err(io_err)?;
+        }
+        d.tables.remove(name);
+        self.detached.write().insert(
+            (db.to_string(), name.to_string()),
+            DetachedTable {
+                database: db.to_string(),
+                name: name.to_string(),
+                create_sql: entry.create_sql.clone(),
+                uuid: entry.uuid.clone(),
+                permanently,
+            },
+        );
+        Ok(entry)
+    }
+
+    /// Takes a detached table's definition out for `ATTACH TABLE` (a permanently detached
+    /// table's metadata file gets its `.sql` name back). `None` when it is not detached.
+    pub fn take_detached(&self, db: &str, name: &str) -> Result<Option<DetachedTable>> {
+        let key = (db.to_string(), name.to_string());
+        let Some(t) = self.detached.write().remove(&key) else {
+            return Ok(None);
+        };
+        if t.permanently
+            && let Some(dir) = self.metadata_dir()
+        {
+            let from = dir
+                .join(db)
+                .join(format!("{}{DETACHED_SUFFIX}", escape_file(name)));
+            let to = dir.join(db).join(format!("{}.sql", escape_file(name)));
+            if let Err(e) = std::fs::rename(&from, &to) {
+                self.detached.write().insert(key, t);
+                return Err(io_err(e));
+            }
+        }
+        Ok(Some(t))
+    }
+
+    /// Puts back a definition [`Catalog::take_detached`] returned when attaching failed.
+    pub fn restore_detached(&self, t: DetachedTable) {
+        if t.permanently
+            && let Some(dir) = self.metadata_dir()
+        {
+            let db = &t.database;
+            let from = dir.join(db).join(format!("{}.sql", escape_file(&t.name)));
+            let to = dir
+                .join(db)
+                .join(format!("{}{DETACHED_SUFFIX}", escape_file(&t.name)));
+            let _ = std::fs::rename(from, to);
+        }
+        self.detached
+            .write()
+            .insert((t.database.clone(), t.name.clone()), t);
+    }
+
+    /// Detached tables (`system.detached_tables`), by database and name.
+    pub fn detached_tables(&self) -> Vec<DetachedTable> {
+        self.detached.read().values().cloned().collect()
+    }
+
     /// Persisted definitions to replay at start-up: databases, then (db, table, sql).
     pub fn stored_definitions(&self) -> Result<StoredDefinitions> {
         let Some(dir) = self.metadata_dir() else {
@@ -406,6 +522,20 @@ impl Catalog {
                     if let Some(t) = name.strip_suffix(".sql") {
                         let sql = std::fs::read_to_string(f.path()).map_err(io_err)?;
                         tables.push((db.clone(), unescape_file(t), sql));
+                    } else if let Some(t) = name.strip_suffix(DETACHED_SUFFIX) {
+                        // Permanently detached: listed, attached only by `ATTACH TABLE`.
+                        let sql = std::fs::read_to_string(f.path()).map_err(io_err)?;
+                        let t = unescape_file(t);
+                        self.detached.write().insert(
+                            (db.clone(), t.clone()),
+                            DetachedTable {
+                                database: db.clone(),
+                                name: t,
+                                create_sql: sql,
+                                uuid: new_uuid(),
+                                permanently: true,
+                            },
+                        );
                     } else if name.starts_with("tmp") {
                         let _ = std::fs::remove_file(f.path());
                     }

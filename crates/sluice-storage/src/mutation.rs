@@ -58,6 +58,42 @@ enum MutationKind {
     Update(Vec<(String, Arc<dyn BatchExpr>)>, Arc<dyn BatchExpr>),
     /// ALTER of columns: parts keep their data under a new name.
     Relink,
+    /// `MATERIALIZE TTL` (run by `MODIFY TTL`): rows past the TTL go, every part's TTL
+    /// range is recomputed with the current expression.
+    MaterializeTtl(Arc<dyn BatchExpr>),
+}
+
+/// Rows whose TTL (`ttl` evaluated on `batch`) is at or before `now` (unix seconds).
+fn expired_mask(ttl: &dyn BatchExpr, batch: &RecordBatch, now: i64) -> Result<BooleanArray> {
+    let cols = ttl.eval(batch)?;
+    let Some(col) = cols.first() else {
+        return Ok(BooleanArray::from(vec![false; batch.num_rows()]));
+    };
+    Ok(crate::insert::ttl_seconds(col)?
+        .into_iter()
+        .map(|v| Some(v.is_some_and(|t| t <= now)))
+        .collect())
+}
+
+/// The (min, max) TTL of the rows of `batch`, merged into `range`.
+fn widen_ttl_range(
+    ttl: &dyn BatchExpr,
+    batch: &RecordBatch,
+    range: &mut Option<(i64, i64)>,
+) -> Result<()> {
+    if batch.num_rows() == 0 {
+        return Ok(());
+    }
+    let cols = ttl.eval(batch)?;
+    if let Some(col) = cols.first() {
+        for t in crate::insert::ttl_seconds(col)?.into_iter().flatten() {
+            *range = Some(match *range {
+                None => (t, t),
+                Some((lo, hi)) => (lo.min(t), hi.max(t)),
+            });
+        }
+    }
+    Ok(())
 }
 
 impl MergeTreeTable {
@@ -99,6 +135,20 @@ impl MergeTreeTable {
         let command = format!("(UPDATE {} WHERE {})", sets.join(", "), predicate.text());
         let _ops = self.ops_lock.lock();
         self.mutate(MutationKind::Update(assignments, predicate), command)
+    }
+
+    /// `ALTER TABLE … MATERIALIZE TTL` (and `MODIFY TTL`, which runs it): rewrites the
+    /// parts holding rows past the current TTL without them; the other parts get the new
+    /// data version with their TTL range recomputed. No-op without a TTL.
+    pub fn materialize_ttl(&self) -> Result<()> {
+        let Some(ttl) = self.spec.read().ttl.clone() else {
+            return Ok(());
+        };
+        let _ops = self.ops_lock.lock();
+        self.mutate(
+            MutationKind::MaterializeTtl(ttl),
+            "(MATERIALIZE TTL)".to_string(),
+        )
     }
 
     /// Runs a mutation; the caller holds `ops_lock`.
@@ -187,7 +237,7 @@ impl MergeTreeTable {
                 MutationKind::Delete(pred)
                 | MutationKind::LightweightDelete(pred)
                 | MutationKind::Update(_, pred) => Some(pred),
-                MutationKind::Relink => None,
+                MutationKind::Relink | MutationKind::MaterializeTtl(_) => None,
             };
             // Parts without matching rows keep their data under the new name; an ALTER
             // rewrites parts holding a column whose type changed (conversion errors
@@ -207,9 +257,35 @@ impl MergeTreeTable {
                     }
                 }
             }
+            // MATERIALIZE TTL: the part is rewritten if rows expired; its TTL range is
+            // recomputed either way.
+            let now = chrono::Utc::now().timestamp();
+            let mut ttl_range = p.manifest.ttl_min.zip(p.manifest.ttl_max);
+            if let MutationKind::MaterializeTtl(ttl) = kind {
+                ttl_range = None;
+                for b in read_part(&p.dir, &spec.schema, &sp.renames, &sp.defaults, bs)? {
+                    let b = b?;
+                    let mask = expired_mask(ttl.as_ref(), &b, now)?;
+                    if mask.true_count() > 0 {
+                        affected = true;
+                        break;
+                    }
+                    widen_ttl_range(ttl.as_ref(), &b, &mut ttl_range)?;
+                }
+                if affected {
+                    ttl_range = None;
+                }
+            }
             crate::fsutil::failpoint("mutation_before_commit");
             if !affected {
-                let (manifest, dir) = link_part(&self.dir, &p.dir, &p.manifest, &name, |_| {})?;
+                let relinked_ttl = ttl_range;
+                let recompute = matches!(kind, MutationKind::MaterializeTtl(_));
+                let (manifest, dir) = link_part(&self.dir, &p.dir, &p.manifest, &name, move |m| {
+                    if recompute {
+                        m.ttl_min = relinked_ttl.map(|r| r.0);
+                        m.ttl_max = relinked_ttl.map(|r| r.1);
+                    }
+                })?;
                 replaced.push((Arc::clone(p), Arc::new(Part::new(name, dir, manifest))));
                 continue;
             }
@@ -234,6 +310,13 @@ impl MergeTreeTable {
                         apply_update(&b, &spec.schema, sets, &mask)?
                     }
                     MutationKind::Relink => b,
+                    MutationKind::MaterializeTtl(ttl) => {
+                        let mask = expired_mask(ttl.as_ref(), &b, now)?;
+                        let keep = datafusion::arrow::compute::not(&mask).map_err(arrow_err)?;
+                        let kept = filter_record_batch(&b, &keep).map_err(arrow_err)?;
+                        widen_ttl_range(ttl.as_ref(), &kept, &mut ttl_range)?;
+                        kept
+                    }
                 };
                 writer.write(&out)?;
             }
@@ -254,7 +337,7 @@ impl MergeTreeTable {
                     .as_ref()
                     .map(|k| k.columns())
                     .unwrap_or_default(),
-                ttl_range: p.manifest.ttl_min.zip(p.manifest.ttl_max),
+                ttl_range,
                 has_lightweight_delete: p.manifest.has_lightweight_delete
                     || matches!(kind, MutationKind::LightweightDelete(_)),
                 drop_marker: false,

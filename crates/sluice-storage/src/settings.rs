@@ -30,6 +30,50 @@ pub const USED: &[&str] = &[
 
 pub use crate::accepted_unused::ACCEPTED_UNUSED;
 
+/// Settings `ALTER TABLE … MODIFY/RESET SETTING` refuses (`READONLY_SETTING` 472): the
+/// `readonly` ones of ClickHouse's `system.merge_tree_settings` (taken with the oracle).
+pub const READONLY: &[&str] = &[
+    "index_granularity",
+    "share_nested_offsets",
+    "allow_tuple_element_aggregation",
+    "index_granularity_bytes",
+    "enable_mixed_granularity_parts",
+    "table_disk",
+    "add_minmax_index_for_numeric_columns",
+    "add_minmax_index_for_string_columns",
+    "add_minmax_index_for_temporal_columns",
+    "add_minmax_index_for_block_number_column",
+    "add_minmax_index_for_block_offset_column",
+];
+
+/// Checks that `ALTER TABLE … MODIFY SETTING name` / `RESET SETTING name` may change the
+/// setting: unknown names are `UNKNOWN_SETTING` (115) for MODIFY and `BAD_ARGUMENTS` (36)
+/// for RESET, read-only ones `READONLY_SETTING` (472), as in ClickHouse.
+pub fn check_alterable(name: &str, reset: bool) -> Result<()> {
+    if !registry().contains_key(name) {
+        return Err(if reset {
+            Error::new(
+                ErrorCode::BAD_ARGUMENTS,
+                format!(
+                    "Cannot reset setting '{name}' because it doesn't exist for MergeTree engines family"
+                ),
+            )
+        } else {
+            Error::new(
+                ErrorCode::UNKNOWN_SETTING,
+                format!("Unknown setting '{name}'"),
+            )
+        });
+    }
+    if READONLY.contains(&name) {
+        return Err(Error::new(
+            ErrorCode::READONLY_SETTING,
+            format!("Setting '{name}' is readonly for storage 'MergeTree'"),
+        ));
+    }
+    Ok(())
+}
+
 /// One ClickHouse MergeTree setting: name, type, default value as text.
 #[derive(Debug, Clone, Copy)]
 pub struct MergeTreeSettingDef {
@@ -224,6 +268,27 @@ impl MergeTreeSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alter_checks_match_clickhouse() {
+        // ch-oracle: ALTER TABLE t MODIFY SETTING index_granularity = 100 → Code: 472
+        assert_eq!(
+            check_alterable("index_granularity", false).map_err(|e| e.code.0),
+            Err(472)
+        );
+        // ch-oracle: ALTER TABLE t MODIFY SETTING nonexistent_x = 1 → Code: 115
+        assert_eq!(
+            check_alterable("nonexistent_x", false).map_err(|e| e.code.0),
+            Err(115)
+        );
+        // ch-oracle: ALTER TABLE t RESET SETTING nonexistent_x → Code: 36
+        assert_eq!(
+            check_alterable("nonexistent_x", true).map_err(|e| e.code.0),
+            Err(36)
+        );
+        assert!(check_alterable("parts_to_throw_insert", true).is_ok());
+        assert!(READONLY.iter().all(|n| registry().contains_key(n)));
+    }
 
     #[test]
     fn defaults_and_errors_match_clickhouse() {

@@ -21,6 +21,7 @@ use crate::info::{DetachedPartInfo, MergeInfo, MutationInfo, PartInfo};
 use crate::part::Part;
 use crate::part_name::PartName;
 use crate::recovery;
+use crate::settings::MergeTreeSettings;
 use crate::source::SourceKey;
 use crate::spec::TableSpec;
 
@@ -164,6 +165,12 @@ impl MergeTreeTable {
         }
         spec.settings = s;
         Ok(())
+    }
+
+    /// Replaces all MergeTree settings (`ALTER TABLE … RESET SETTING` rebuilds them from
+    /// the remaining `SETTINGS` pairs).
+    pub fn set_settings(&self, settings: MergeTreeSettings) {
+        self.spec.write().settings = settings;
     }
 
     /// Replaces the TTL expression (`ALTER TABLE … MODIFY TTL`); applied at the next merge.

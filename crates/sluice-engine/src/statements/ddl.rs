@@ -137,6 +137,8 @@ pub(crate) async fn create_table_inner(
             "Table {db}.{name} already exists"
         ));
     }
+    // A detached table keeps its name (and its data directory).
+    catalog.check_not_detached(db, name)?;
     let mut columns = columns_of(&ct)?;
     let mut engine_name = ct.engine.as_ref().map(|e| e.name.clone());
     let mut engine_clause = ct.engine.clone();
@@ -318,10 +320,45 @@ pub async fn drop(session: &mut Session, d: sluice_sql::Drop) -> Result<QueryOut
     match d.kind {
         sluice_sql::ObjectKind::Database => {
             for n in &d.names {
-                catalog.drop_database(&n.table, d.if_exists)?;
+                let dropped = catalog.drop_database(&n.table, d.if_exists)?;
                 if session.current_db == n.table {
                     session.current_db = "default".into();
                 }
+                if dropped
+                    .iter()
+                    .any(|e| matches!(e.kind, TableKind::MaterializedView(_)))
+                {
+                    session.engine.sync_kafka_consumers();
+                }
+                // The tables' data goes too, detached tables' included.
+                let tables: Vec<TableRef> =
+                    dropped.iter().filter_map(|e| e.table.clone()).collect();
+                let db_dir = session
+                    .engine
+                    .table_data_dir(&n.table, "x")?
+                    .parent()
+                    .map(std::path::Path::to_path_buf);
+                tokio::task::spawn_blocking(move || -> Result<()> {
+                    for t in tables {
+                        t.drop_data()?;
+                    }
+                    if let Some(dir) = db_dir {
+                        match std::fs::remove_dir_all(&dir) {
+                            Ok(()) => {}
+                            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                            Err(e) => {
+                                return Err(ch_err!(
+                                    CANNOT_OPEN_FILE,
+                                    "Cannot remove {}: {e}",
+                                    dir.display()
+                                ));
+                            }
+                        }
+                    }
+                    Ok(())
+                })
+                .await
+                .map_err(|e| Error::internal(format!("drop task: {e}")))??;
             }
         }
         _ => {
@@ -365,18 +402,60 @@ pub async fn drop(session: &mut Session, d: sluice_sql::Drop) -> Result<QueryOut
     Ok(QueryOutput::empty())
 }
 
-/// `RENAME TABLE a TO b, …`.
+/// `RENAME TABLE a TO b, …`. A MergeTree table's data directory moves with it: the table
+/// is closed, its directory renamed and the table opened again under the new name.
 pub async fn rename(
     session: &mut Session,
     pairs: Vec<(sluice_sql::TableName, sluice_sql::TableName)>,
 ) -> Result<QueryOutput> {
+    let catalog = Arc::clone(&session.engine.catalog);
     for (from, to) in &pairs {
         let f = resolve(session, &from.database, &from.table);
         let t = resolve(session, &to.database, &to.table);
-        session
-            .engine
-            .catalog
-            .rename_table((&f.0, &f.1), (&t.0, &t.1))?;
+        catalog.check_not_detached(&t.0, &t.1)?;
+        catalog.rename_table((&f.0, &f.1), (&t.0, &t.1))?;
+        let entry = catalog.table_or_err(&t.0, &t.1)?;
+        let Some(storage) = entry.table.clone() else {
+            continue;
+        };
+        if storage
+            .as_any()
+            .downcast_ref::<crate::tables::merge_tree::MergeTreeStorage>()
+            .is_none()
+        {
+            continue;
+        }
+        // Out of the catalog (the metadata file, already renamed, stays), closed, moved.
+        catalog.detach_table(&t.0, &t.1, false)?;
+        let Some(def) = catalog.take_detached(&t.0, &t.1)? else {
+            return Err(Error::internal("renamed table vanished"));
+        };
+        std::mem::drop(entry);
+        let old_dir = session.engine.table_data_dir(&f.0, &f.1)?;
+        let new_dir = session.engine.table_data_dir(&t.0, &t.1)?;
+        tokio::task::spawn_blocking(move || -> Result<()> {
+            super::detach::stop_background(&storage);
+            std::mem::drop(storage);
+            if old_dir.exists() {
+                if let Some(parent) = new_dir.parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        ch_err!(CANNOT_OPEN_FILE, "Cannot create {}: {e}", parent.display())
+                    })?;
+                }
+                std::fs::rename(&old_dir, &new_dir).map_err(|e| {
+                    ch_err!(
+                        CANNOT_OPEN_FILE,
+                        "Cannot move {} to {}: {e}",
+                        old_dir.display(),
+                        new_dir.display()
+                    )
+                })?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| Error::internal(format!("rename task: {e}")))??;
+        session.attach_stored(&t.0, &t.1, &def.create_sql).await?;
     }
     Ok(QueryOutput::empty())
 }

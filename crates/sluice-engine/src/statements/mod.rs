@@ -1,6 +1,7 @@
 //! Statement execution, one statement family per module.
 
 pub mod ddl;
+pub mod detach;
 pub mod fill;
 pub mod insert;
 pub mod materialized;
@@ -38,6 +39,8 @@ pub async fn execute(
         Statement::Show(s) => show::show(session, *s).await,
         Statement::Describe(d) => show::describe(session, d).await,
         Statement::Exists(e) => show::exists(session, e).await,
+        Statement::Detach(d) => detach::detach(session, d).await,
+        Statement::Attach(a) => Box::pin(detach::attach(session, a)).await,
         Statement::Optimize(o) => mutations::optimize(session, o).await,
         Statement::System(c) => mutations::system(session, c).await,
         Statement::Alter(a) => mutations::alter(session, a).await,

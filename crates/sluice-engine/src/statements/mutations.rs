@@ -131,13 +131,28 @@ pub async fn alter(session: &mut Session, a: sluice_sql::Alter) -> Result<QueryO
         if is_column_command(&cmd) {
             alter_column(session, (&db, &name), &t, cmd).await?;
         } else {
-            alter_one(session, &t, cmd).await?;
+            alter_one(session, (&db, &name), &t, cmd).await?;
         }
     }
     Ok(QueryOutput::empty())
 }
 
-async fn alter_one(session: &Session, t: &TableRef, cmd: AlterCommand) -> Result<()> {
+/// Rewrites the stored definition of a table from its current columns and engine clause
+/// (after `ALTER … SETTING` / `TTL`), so the change survives a restart.
+fn persist(session: &Session, (db, name): (&str, &str), t: &TableRef) -> Result<()> {
+    let show = super::ddl::show_create(db, name, &t.columns(), &t.engine_full());
+    session
+        .engine
+        .catalog
+        .replace_definition(db, name, show.clone(), show)
+}
+
+async fn alter_one(
+    session: &Session,
+    (db, name): (&str, &str),
+    t: &TableRef,
+    cmd: AlterCommand,
+) -> Result<()> {
     let columns = t.columns();
     match cmd {
         AlterCommand::Delete {
@@ -228,11 +243,46 @@ async fn alter_one(session: &Session, t: &TableRef, cmd: AlterCommand) -> Result
         }
         AlterCommand::ModifySetting(pairs) => {
             let mt = merge_tree(t, "ALTER MODIFY SETTING")?;
-            let pairs: Vec<(String, String)> = pairs
-                .into_iter()
-                .map(|(k, v)| (k, v.to_plain_string()))
-                .collect();
-            mt.storage().modify_settings(&pairs)
+            mt.modify_settings(&pairs)?;
+            persist(session, (db, name), t)
+        }
+        AlterCommand::ResetSetting(names) => {
+            let mt = merge_tree(t, "ALTER RESET SETTING")?;
+            mt.reset_settings(&names)?;
+            persist(session, (db, name), t)
+        }
+        AlterCommand::ModifyTtl(elements) => {
+            let mt = merge_tree(t, "ALTER MODIFY TTL")?;
+            let compiled =
+                crate::tables::merge_tree::compile_ttl(session, &columns, &elements).await?;
+            mt.set_ttl(elements, compiled);
+            persist(session, (db, name), t)?;
+            // `materialize_ttl_after_modify` (default 1): existing parts lose their expired
+            // rows now, as a `MATERIALIZE TTL` mutation.
+            if session.settings().get_bool("materialize_ttl_after_modify") {
+                let storage = Arc::clone(mt.storage());
+                blocking(move || storage.materialize_ttl()).await?;
+            }
+            Ok(())
+        }
+        AlterCommand::RemoveTtl => {
+            let mt = merge_tree(t, "ALTER REMOVE TTL")?;
+            if mt.clause().ttl.is_empty() {
+                return Err(ch_err!(
+                    BAD_ARGUMENTS,
+                    "Table doesn't have any table TTL expression, cannot remove"
+                ));
+            }
+            mt.set_ttl(Vec::new(), None);
+            persist(session, (db, name), t)
+        }
+        AlterCommand::MaterializeTtl { partition } => {
+            let mt = merge_tree(t, "ALTER MATERIALIZE TTL")?;
+            if partition.is_some() {
+                return Err(Error::not_implemented("MATERIALIZE TTL IN PARTITION"));
+            }
+            let storage = Arc::clone(mt.storage());
+            blocking(move || storage.materialize_ttl()).await
         }
         other => Err(Error::not_implemented(format!(
             "ALTER TABLE command {}",

@@ -57,6 +57,7 @@ const NAMES: &[&str] = &[
     "merges",
     "mutations",
     "detached_parts",
+    "detached_tables",
     "kafka_consumers",
 ];
 
@@ -86,6 +87,7 @@ impl SystemTables {
             "merges" => storage::merges(self)?,
             "mutations" => storage::mutations(self)?,
             "detached_parts" => storage::detached_parts(self)?,
+            "detached_tables" => storage::detached_tables(self)?,
             "kafka_consumers" => kafka::kafka_consumers(self)?,
             _ => return Ok(None),
         };

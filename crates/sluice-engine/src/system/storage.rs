@@ -1,4 +1,5 @@
-//! `system.parts`, `system.merges`, `system.mutations`, `system.detached_parts`: the
+//! `system.parts`, `system.merges`, `system.mutations`, `system.detached_parts` and
+//! `system.detached_tables`: the
 //! MergeTree tables' state from `sluice-storage`, with ClickHouse's column names and types.
 //! Columns of features Sluice does not have (projections, transactions, move/recompression
 //! TTL, secondary indices) are left out; docs/status.md lists them.
@@ -265,5 +266,36 @@ pub(super) fn detached_parts(s: &SystemTables) -> Result<Rows> {
             ]);
         }
     }
+    Ok((schema, rows))
+}
+
+/// `system.detached_tables`: tables taken out by `DETACH TABLE`.
+pub(super) fn detached_tables(s: &SystemTables) -> Result<Rows> {
+    let schema = schema_of(&[
+        ("database", "String"),
+        ("table", "String"),
+        ("uuid", "UUID"),
+        ("metadata_path", "String"),
+        ("is_permanently", "UInt8"),
+    ])?;
+    let base = s
+        .catalog
+        .path()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let rows = s
+        .catalog
+        .detached_tables()
+        .into_iter()
+        .map(|t| {
+            vec![
+                Cell::Str(t.database.clone()),
+                Cell::Str(t.name.clone()),
+                Cell::Str(t.uuid.clone()),
+                Cell::Str(format!("{base}/metadata/{}/{}.sql", t.database, t.name)),
+                Cell::from(t.permanently),
+            ]
+        })
+        .collect();
     Ok((schema, rows))
 }

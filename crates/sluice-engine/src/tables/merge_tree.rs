@@ -47,7 +47,11 @@ pub struct KeyTexts {
 pub struct MergeTreeStorage {
     inner: Arc<MergeTreeTable>,
     columns: RwLock<Vec<ColumnDesc>>,
-    engine_full: String,
+    /// The engine clause in its modern form; `SETTINGS` always list `index_granularity`
+    /// (ClickHouse adds it to the stored definition), `ALTER … SETTING/TTL` edit it.
+    clause: RwLock<EngineClause>,
+    /// The deprecated `MergeTree(date, key, granularity)` form prints as written.
+    legacy_full: Option<String>,
     keys: KeyTexts,
 }
 
@@ -66,6 +70,64 @@ impl MergeTreeStorage {
     /// caller through [`MergeTreeTable::alter_schema`]).
     pub fn set_columns(&self, columns: Vec<ColumnDesc>) {
         *self.columns.write() = columns;
+    }
+
+    /// The engine clause (modern form) as the table definition stands.
+    pub fn clause(&self) -> EngineClause {
+        self.clause.read().clone()
+    }
+
+    /// `ALTER TABLE … MODIFY SETTING k = v, …`: all or nothing; changed settings keep their
+    /// place in `SETTINGS`, new ones are appended (as ClickHouse stores them).
+    pub fn modify_settings(&self, pairs: &[(String, sluice_sql::SettingValue)]) -> Result<()> {
+        for (k, _) in pairs {
+            sluice_storage::settings::check_alterable(k, false)?;
+        }
+        let plain: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_plain_string()))
+            .collect();
+        self.inner.modify_settings(&plain)?;
+        let mut clause = self.clause.write();
+        for (k, v) in pairs {
+            match clause.settings.iter_mut().find(|(n, _)| n == k) {
+                Some(slot) => slot.1 = v.clone(),
+                None => clause.settings.push((k.clone(), v.clone())),
+            }
+        }
+        Ok(())
+    }
+
+    /// `ALTER TABLE … RESET SETTING k, …`: the settings go back to their defaults and leave
+    /// the definition.
+    pub fn reset_settings(&self, names: &[String]) -> Result<()> {
+        for k in names {
+            sluice_storage::settings::check_alterable(k, true)?;
+        }
+        let mut clause = self.clause.write();
+        let kept: Vec<(String, sluice_sql::SettingValue)> = clause
+            .settings
+            .iter()
+            .filter(|(k, _)| !names.contains(k))
+            .cloned()
+            .collect();
+        let settings = MergeTreeSettings::from_pairs(
+            kept.iter().map(|(k, v)| (k.clone(), v.to_plain_string())),
+        )?;
+        self.inner.set_settings(settings);
+        clause.settings = kept;
+        Ok(())
+    }
+
+    /// `ALTER TABLE … MODIFY TTL` / `REMOVE TTL` (`ttl` empty): the compiled expression goes
+    /// to storage (applied by merges from now on), the clause keeps the text.
+    pub fn set_ttl(
+        &self,
+        ttl: Vec<sluice_sql::TtlElement>,
+        compiled: Option<Arc<dyn sluice_storage::BatchExpr>>,
+    ) {
+        self.inner.modify_ttl(compiled);
+        self.clause.write().ttl = ttl;
     }
 
     /// Inserts with explicit options (deduplication token, Kafka offsets); blocking.
@@ -263,6 +325,56 @@ fn modern_clause(clause: &EngineClause) -> Result<Option<EngineClause>> {
     Ok(Some(modern))
 }
 
+/// Compiles a table TTL: one `expr [DELETE]` rule (moves, recompression, `GROUP BY` and
+/// `WHERE` are `NOT_IMPLEMENTED`); `None` for no rule.
+pub async fn compile_ttl(
+    session: &Session,
+    columns: &[ColumnDesc],
+    ttl: &[sluice_sql::TtlElement],
+) -> Result<Option<Arc<dyn sluice_storage::BatchExpr>>> {
+    let mut out = None;
+    for t in ttl {
+        let delete = t
+            .action
+            .as_deref()
+            .is_none_or(|a| a.trim().eq_ignore_ascii_case("DELETE"));
+        if !delete || t.where_.is_some() || out.is_some() {
+            return Err(Error::not_implemented(
+                "TTL other than one `expr [DELETE]` rule (moves, recompression, GROUP BY, WHERE)",
+            ));
+        }
+        let ce = compile(
+            session,
+            columns,
+            std::slice::from_ref(&t.expr),
+            sluice_sql::format_expr(&t.expr),
+        )
+        .await?;
+        // The result must be a Date or DateTime (BAD_TTL_EXPRESSION 450, as ClickHouse).
+        let probe = RecordBatch::new_empty(stored_schema(columns));
+        let result = sluice_storage::BatchExpr::eval(ce.as_ref(), &probe)?;
+        if let Some(col) = result.first() {
+            use datafusion::arrow::datatypes::DataType;
+            if !matches!(
+                col.data_type(),
+                DataType::Date32 | DataType::Date64 | DataType::Timestamp(..)
+            ) {
+                let field =
+                    datafusion::arrow::datatypes::Field::new("ttl", col.data_type().clone(), true);
+                return Err(Error::new(
+                    sluice_common::ErrorCode(450),
+                    format!(
+                        "TTL expression result column should have DateTime or Date type, but has {}",
+                        sluice_common::ChType::from_field(&field)
+                    ),
+                ));
+            }
+        }
+        out = Some(ce as Arc<dyn sluice_storage::BatchExpr>);
+    }
+    Ok(out)
+}
+
 /// Creates (or, at start-up, reopens) a MergeTree-family table in `dir`.
 pub async fn open(
     session: &Session,
@@ -345,27 +457,7 @@ pub async fn open(
             .await? as Arc<dyn sluice_storage::BatchExpr>,
         )
     };
-    let mut ttl = None;
-    for t in &clause.ttl {
-        let delete = t
-            .action
-            .as_deref()
-            .is_none_or(|a| a.trim().eq_ignore_ascii_case("DELETE"));
-        if !delete || t.where_.is_some() || ttl.is_some() {
-            return Err(Error::not_implemented(
-                "TTL other than one `expr [DELETE]` rule (moves, recompression, GROUP BY, WHERE)",
-            ));
-        }
-        ttl = Some(
-            compile(
-                session,
-                columns,
-                std::slice::from_ref(&t.expr),
-                sluice_sql::format_expr(&t.expr),
-            )
-            .await? as Arc<dyn sluice_storage::BatchExpr>,
-        );
-    }
+    let ttl = compile_ttl(session, columns, &clause.ttl).await?;
     let spec = TableSpec {
         engine: engine.clone(),
         schema: stored_schema(columns),
@@ -395,46 +487,62 @@ pub async fn open(
     if !defaults.is_empty() {
         inner.set_column_defaults(defaults);
     }
-    // SHOW CREATE / system.tables.engine_full: the deprecated form prints as written.
-    let legacy_full = shown_legacy;
-    let mut full = clause.name.clone();
-    if !clause.args.is_empty() {
-        full.push_str(&format!("({})", items_text(&clause.args)));
-    }
-    if !partition_items.is_empty() {
-        full.push_str(&format!(
-            "\nPARTITION BY {}",
-            sluice_sql::format_expr(clause.partition_by.as_ref().unwrap_or(&partition_items[0]))
-        ));
-    }
-    if clause.primary_key.is_some() {
-        full.push_str(&format!("\nPRIMARY KEY {}", key_clause(&primary_items)));
-    }
-    full.push_str(&format!("\nORDER BY {}", key_clause(&order_items)));
-    if let Some(t) = clause.ttl.first() {
-        full.push_str(&format!("\nTTL {}", sluice_sql::format_expr(&t.expr)));
-    }
-    let mut shown: Vec<String> = settings_pairs
+    let mut stored = clause.clone();
+    if !stored
+        .settings
         .iter()
-        .map(|(k, v)| format!("{k} = {}", setting_literal(v)))
-        .collect();
-    if !settings_pairs.iter().any(|(k, _)| k == "index_granularity") {
-        shown.push("index_granularity = 8192".to_string());
-    }
-    full.push_str(&format!("\nSETTINGS {}", shown.join(", ")));
-    if let Some(l) = legacy_full {
-        full = l;
+        .any(|(k, _)| k == "index_granularity")
+    {
+        stored.settings.push((
+            "index_granularity".to_string(),
+            sluice_sql::SettingValue::UInt(8192),
+        ));
     }
     Ok(Arc::new(MergeTreeStorage {
         inner,
         columns: RwLock::new(columns.to_vec()),
-        engine_full: full,
+        clause: RwLock::new(stored),
+        legacy_full: shown_legacy,
         keys: KeyTexts {
             partition_key: items_text(&partition_items),
             sorting_key: items_text(&order_items),
             primary_key: items_text(&primary_items),
         },
     }))
+}
+
+/// The engine clause as `SHOW CREATE TABLE` prints it (one clause per line).
+fn render_clause(clause: &EngineClause) -> String {
+    let order_items = match (&clause.order_by, &clause.primary_key) {
+        (Some(o), _) => key_items(o),
+        (None, Some(p)) => key_items(p),
+        (None, None) => Vec::new(),
+    };
+    let mut full = clause.name.clone();
+    if !clause.args.is_empty() {
+        full.push_str(&format!("({})", items_text(&clause.args)));
+    }
+    if let Some(p) = &clause.partition_by
+        && !key_items(p).is_empty()
+    {
+        full.push_str(&format!("\nPARTITION BY {}", sluice_sql::format_expr(p)));
+    }
+    if let Some(p) = &clause.primary_key {
+        full.push_str(&format!("\nPRIMARY KEY {}", key_clause(&key_items(p))));
+    }
+    full.push_str(&format!("\nORDER BY {}", key_clause(&order_items)));
+    if let Some(t) = clause.ttl.first() {
+        full.push_str(&format!("\nTTL {}", sluice_sql::format_expr(&t.expr)));
+    }
+    let shown: Vec<String> = clause
+        .settings
+        .iter()
+        .map(|(k, v)| format!("{k} = {}", setting_literal(&v.to_plain_string())))
+        .collect();
+    if !shown.is_empty() {
+        full.push_str(&format!("\nSETTINGS {}", shown.join(", ")));
+    }
+    full
 }
 
 /// Settings print as numbers when they are numbers, else quoted.
@@ -464,7 +572,10 @@ impl Table for MergeTreeStorage {
     }
 
     fn engine_full(&self) -> String {
-        self.engine_full.clone()
+        match &self.legacy_full {
+            Some(l) => l.clone(),
+            None => render_clause(&self.clause.read()),
+        }
     }
 
     fn columns(&self) -> Vec<ColumnDesc> {
