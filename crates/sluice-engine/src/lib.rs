@@ -15,8 +15,10 @@
 //! - [`mview`]: materialized views, run on every block inserted into their source.
 //! - [`error`]: DataFusion → ClickHouse error mapping.
 //! - [`join_defaults`]: type defaults instead of NULL in outer joins (`join_use_nulls = 0`).
+//! - [`comparisons`]: ClickHouse's argument rules for the SQL comparison operators.
 
 pub mod catalog;
+pub mod comparisons;
 pub mod compiled_expr;
 pub mod df_catalog;
 pub mod engine;

@@ -9,7 +9,7 @@
 //!
 //! Submodules: [`tz`] (zones and calendar math), [`args`] (argument plumbing shared with the
 //! conversion family), [`local`], [`week`], [`parts`], [`arith`], [`interval`], [`format`],
-//! [`now`], [`unix64`].
+//! [`now`], [`unix64`], [`to_interval`].
 
 pub mod args;
 pub mod arith;
@@ -18,6 +18,7 @@ pub mod interval;
 pub mod local;
 pub mod now;
 pub mod parts;
+pub mod to_interval;
 pub mod tz;
 pub mod unix64;
 pub mod week;
@@ -37,5 +38,6 @@ pub fn functions() -> Vec<ScalarUDF> {
     v.extend(format::functions());
     v.extend(now::functions());
     v.extend(unix64::functions());
+    v.extend(to_interval::functions());
     v
 }

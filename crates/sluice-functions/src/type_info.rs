@@ -1,5 +1,6 @@
 //! Introspection and helper functions: `toTypeName`, `toColumnTypeName`, `materialize`,
-//! `ignore`, `isConstant`, `currentDatabase`, `version`, `timezone`, and `__ch_bool` — the
+//! `ignore`, `isConstant`, `currentDatabase`, `version`, `timezone`, `rowNumberInBlock`,
+//! `blockSize`, and `__ch_bool` — the
 //! engine's wrapper that makes any ClickHouse condition (numbers, Nullable numbers) a
 //! DataFusion boolean, and disappears when the condition already is one.
 
@@ -39,6 +40,8 @@ pub fn functions() -> Vec<ScalarUDF> {
         ScalarUDF::new_from_impl(Introspect::new("timeZone", Kind::Timezone)),
         ScalarUDF::new_from_impl(Introspect::new("serverTimezone", Kind::Timezone)),
         ScalarUDF::new_from_impl(Introspect::new("__ch_bool", Kind::ChBool)),
+        ScalarUDF::new_from_impl(Introspect::new("rowNumberInBlock", Kind::RowNumberInBlock)),
+        ScalarUDF::new_from_impl(Introspect::new("blockSize", Kind::BlockSize)),
     ]
 }
 
@@ -53,6 +56,8 @@ enum Kind {
     Version,
     Timezone,
     ChBool,
+    RowNumberInBlock,
+    BlockSize,
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -65,7 +70,9 @@ struct Introspect {
 impl Introspect {
     fn new(name: &'static str, kind: Kind) -> Self {
         let volatility = match kind {
-            Kind::Materialize | Kind::IsConstant => Volatility::Volatile,
+            Kind::Materialize | Kind::IsConstant | Kind::RowNumberInBlock | Kind::BlockSize => {
+                Volatility::Volatile
+            }
             _ => Volatility::Immutable,
         };
         Self {
@@ -145,6 +152,10 @@ impl ScalarUDFImpl for Introspect {
                 args.arg_fields[0].as_ref().clone().with_name(self.name)
             }
             Kind::Ignore | Kind::IsConstant => Field::new(self.name, DataType::UInt8, false),
+            Kind::RowNumberInBlock | Kind::BlockSize => {
+                need(0, 0)?;
+                Field::new(self.name, DataType::UInt64, false)
+            }
             Kind::CurrentDatabase | Kind::Version | Kind::Timezone => {
                 need(0, 0)?;
                 Field::new(self.name, DataType::Utf8, false)
@@ -217,6 +228,12 @@ impl ScalarUDFImpl for Introspect {
                 }
             }
             Kind::Ignore => Ok(ColumnarValue::Scalar(ScalarValue::UInt8(Some(0)))),
+            Kind::RowNumberInBlock => Ok(ColumnarValue::Array(Arc::new(
+                datafusion::arrow::array::UInt64Array::from_iter_values(0..rows as u64),
+            ))),
+            Kind::BlockSize => Ok(ColumnarValue::Array(Arc::new(
+                datafusion::arrow::array::UInt64Array::from_value(rows as u64, rows),
+            ))),
             Kind::IsConstant => {
                 let c = args
                     .args

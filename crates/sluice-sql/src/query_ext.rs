@@ -9,17 +9,23 @@
 //! | `{name:Type}` | `Value::Placeholder("{name:Type}")` | [`query_parameter`] |
 //! | `LIMIT n [OFFSET m] BY e` | `LimitClause::LimitOffset { limit_by: [e], .. }` | [`limit_parts`] |
 //! | `… BY e LIMIT k` | `Query::fetch` = `FETCH FIRST k ROWS ONLY` | [`limit_parts`] |
+//! | `… BY e LIMIT k OFFSET j` | `FETCH FIRST` the placeholder [`FETCH_OFFSET_MARKER`]`(k,j)` | [`limit_parts`] |
 //! | `LIMIT n WITH TIES` | `Query::fetch` with `with_ties` | [`limit_parts`] |
 //! | `0x1F` | the decimal number `31` | — |
 //! | `GLOBAL IN`, `GLOBAL JOIN`, `ALL JOIN` | plain `IN`, `JOIN` | — |
 //! | `t [AS x] FINAL` | `TableFactor::Table` with the hint `WITH (FINAL)` | [`is_final`] |
 
 use datafusion::sql::sqlparser::ast::{
-    Cte, DataType, Expr, LimitClause, Query, SelectItem, SetExpr, TableFactor, Value,
+    Cte, DataType, Expr, LimitClause, Query, SelectItem, SetExpr, TableFactor, Value, ValueWithSpan,
 };
+use datafusion::sql::sqlparser::tokenizer::Span;
 
 /// The table name inside a WITH-expression CTE's query that marks it as one.
 pub const WITH_EXPRESSION_MARKER: &str = "__sluice_with_expression";
+
+/// The placeholder name whose `FETCH FIRST` quantity `FETCH_OFFSET_MARKER(k,j)` encodes
+/// the `LIMIT k OFFSET j` that follows `LIMIT … BY`.
+pub const FETCH_OFFSET_MARKER: &str = "__sluice_fetch_offset";
 
 /// For a CTE that encodes `WITH expr AS name`, the expression (the name is
 /// `cte.alias.name`). `None` for a real CTE (`WITH name AS (SELECT …)`).
@@ -119,9 +125,33 @@ pub fn limit_parts(query: &Query) -> LimitParts {
     }
     if let Some(fetch) = &query.fetch {
         parts.limit = fetch.quantity.clone();
+        if let Some((k, j)) = fetch.quantity.as_ref().and_then(fetch_offset) {
+            parts.limit = Some(k);
+            parts.offset = Some(j);
+        }
         parts.with_ties = fetch.with_ties;
     }
     parts
+}
+
+/// Decodes a `FETCH_OFFSET_MARKER(k,j)` placeholder into `(k, j)` as number literals.
+fn fetch_offset(e: &Expr) -> Option<(Expr, Expr)> {
+    let Expr::Value(v) = e else { return None };
+    let Value::Placeholder(p) = &v.value else {
+        return None;
+    };
+    let inner = p
+        .strip_prefix(FETCH_OFFSET_MARKER)?
+        .strip_prefix('(')?
+        .strip_suffix(')')?;
+    let (k, j) = inner.split_once(',')?;
+    let num = |s: &str| {
+        Expr::Value(ValueWithSpan {
+            value: Value::Number(s.to_string(), false),
+            span: Span::empty(),
+        })
+    };
+    Some((num(k), num(j)))
 }
 
 /// Whether a table reference carries ClickHouse's `FINAL` modifier (encoded as the table

@@ -19,7 +19,7 @@ use sluice_common::Error;
 
 use crate::dialect::SluiceDialect;
 use crate::error::{from_parser_error, syntax_error_at};
-use crate::query_ext::WITH_EXPRESSION_MARKER;
+use crate::query_ext::{FETCH_OFFSET_MARKER, WITH_EXPRESSION_MARKER};
 
 /// Tokenizes `sql` (one statement, `#` comments already blanked) and applies the rewrites.
 /// Whitespace and comment tokens are dropped.
@@ -530,7 +530,7 @@ fn rewrite_limits(sql: &str, tokens: Vec<TokenWithSpan>) -> Result<Vec<TokenWith
             out.push(tokens[i].clone());
             out.extend(count);
             out.push(kw("BY"));
-            out.extend_from_slice(&tokens[next + 1..by_end]);
+            out.extend(strip_item_aliases(&tokens[next + 1..by_end]));
             if let Some(off) = offset {
                 out.push(kw("OFFSET"));
                 out.extend(off);
@@ -538,16 +538,14 @@ fn rewrite_limits(sql: &str, tokens: Vec<TokenWithSpan>) -> Result<Vec<TokenWith
             i = by_end;
             if at(i).is_some_and(|t| is_word(t, "LIMIT")) {
                 let (count2, offset2, next2) = parse_limit_spec(&tokens, i);
-                if offset2.is_some() {
-                    return Err(Error::not_implemented(
-                        "OFFSET in the LIMIT that follows LIMIT … BY",
-                    ));
-                }
                 let ties = at(next2).is_some_and(|t| is_word(t, "WITH"))
                     && at(next2 + 1).is_some_and(|t| is_word(t, "TIES"));
                 out.push(kw("FETCH"));
                 out.push(kw("FIRST"));
-                out.extend(count2);
+                match offset2 {
+                    None => out.extend(count2),
+                    Some(off) => out.push(fetch_with_offset(sql, &count2, &off)?),
+                }
                 out.push(kw("ROWS"));
                 if ties {
                     out.push(kw("WITH"));
@@ -584,6 +582,65 @@ fn rewrite_limits(sql: &str, tokens: Vec<TokenWithSpan>) -> Result<Vec<TokenWith
         i = next;
     }
     Ok(out)
+}
+
+/// The items of a `LIMIT n BY e1 [AS a1], e2 …` list without their aliases (sqlparser's
+/// expression list has no place for them; ClickHouse accepts and ignores them there).
+fn strip_item_aliases(items: &[TokenWithSpan]) -> Vec<TokenWithSpan> {
+    let mut out = Vec::with_capacity(items.len());
+    let mut depth = 0i32;
+    let mut i = 0;
+    while i < items.len() {
+        let t = &items[i].token;
+        match t {
+            Token::LParen | Token::LBracket | Token::LBrace => depth += 1,
+            Token::RParen | Token::RBracket | Token::RBrace => depth -= 1,
+            _ => {}
+        }
+        let ends_item = items.get(i + 2).is_none_or(|n| n.token == Token::Comma);
+        if depth == 0
+            && is_word(t, "AS")
+            && matches!(items.get(i + 1).map(|n| &n.token), Some(Token::Word(_)))
+            && ends_item
+        {
+            i += 2;
+            continue;
+        }
+        out.push(items[i].clone());
+        i += 1;
+    }
+    out
+}
+
+/// The `FETCH` quantity that carries both the count and the offset of a `LIMIT k OFFSET j`
+/// following `LIMIT … BY` (sqlparser's query has one offset slot, taken by the BY clause's
+/// own offset): the placeholder `FETCH_OFFSET_MARKER(k,j)`, decoded by
+/// [`crate::query_ext::limit_parts`]. Both must be integer literals.
+fn fetch_with_offset(
+    sql: &str,
+    count: &[TokenWithSpan],
+    offset: &[TokenWithSpan],
+) -> Result<TokenWithSpan, Error> {
+    let number = |toks: &[TokenWithSpan]| match toks {
+        [t] => match &t.token {
+            Token::Number(n, _) if n.bytes().all(|b| b.is_ascii_digit()) => Some(n.clone()),
+            _ => None,
+        },
+        _ => None,
+    };
+    match (number(count), number(offset)) {
+        (Some(k), Some(j)) => Ok(tok(Token::Placeholder(format!(
+            "{FETCH_OFFSET_MARKER}({k},{j})"
+        )))),
+        _ => {
+            let pos = offset.first().map_or(sql.len(), |t| token_offset(sql, t));
+            Err(syntax_error_at(
+                sql,
+                pos,
+                "Expected integer literals in the LIMIT that follows LIMIT … BY",
+            ))
+        }
+    }
 }
 
 /// Renders tokens back to SQL text with ClickHouse-like spacing (`Decimal(10, 2)`,

@@ -104,6 +104,7 @@ pub(super) fn rewrite_function(f: &mut Function, ctx: &RewriteContext) -> Result
             name = "uniqExact".into();
         }
     }
+    unit_keyword_argument(f, &name);
     if name == "arrayJoin" {
         // ClickHouse's arrayJoin multiplies rows like DataFusion's unnest.
         set_function_name(f, "unnest");
@@ -194,6 +195,82 @@ pub(super) fn rewrite_function(f: &mut Function, ctx: &RewriteContext) -> Result
         rewrite_expr(filter, ctx)?;
     }
     Ok(())
+}
+
+/// `dateDiff(MONTH, a, b)`, `DATE_ADD(YEAR, 3, d)`, `timestamp_sub(SQL_TSI_DAY, 1, t)`: a
+/// bare interval-kind keyword as the unit argument becomes the unit's name as a string, as
+/// ClickHouse's parser reads it (`MONTH` → `'month'`; `SQL_TSI_` prefixes are dropped).
+fn unit_keyword_argument(f: &mut Function, name: &str) {
+    if !matches!(
+        name.to_ascii_lowercase().as_str(),
+        "datediff"
+            | "date_diff"
+            | "timestampdiff"
+            | "timestamp_diff"
+            | "date_add"
+            | "dateadd"
+            | "timestamp_add"
+            | "timestampadd"
+            | "date_sub"
+            | "datesub"
+            | "timestamp_sub"
+            | "timestampsub"
+    ) {
+        return;
+    }
+    let FunctionArguments::List(list) = &mut f.args else {
+        return;
+    };
+    let Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(first))) = list.args.first_mut() else {
+        return;
+    };
+    let Expr::Identifier(id) = first else {
+        return;
+    };
+    if id.quote_style.is_some() {
+        return;
+    }
+    let upper = id.value.to_ascii_uppercase();
+    let kind = upper.strip_prefix("SQL_TSI_").unwrap_or(&upper);
+    const KINDS: &[&str] = &[
+        "NANOSECOND",
+        "NS",
+        "MICROSECOND",
+        "US",
+        "MILLISECOND",
+        "MS",
+        "SECOND",
+        "SS",
+        "S",
+        "MINUTE",
+        "MI",
+        "N",
+        "HOUR",
+        "HH",
+        "H",
+        "DAY",
+        "DD",
+        "D",
+        "WEEK",
+        "WK",
+        "WW",
+        "MONTH",
+        "MM",
+        "M",
+        "QUARTER",
+        "QQ",
+        "Q",
+        "YEAR",
+        "YYYY",
+        "YY",
+    ];
+    let singular = kind
+        .strip_suffix('S')
+        .filter(|k| k.len() > 2)
+        .unwrap_or(kind);
+    if KINDS.contains(&kind) || KINDS.contains(&singular) {
+        *first = super::expr::lit_str(&kind.to_ascii_lowercase());
+    }
 }
 
 pub(super) fn is_plain_literal(e: &Expr) -> bool {

@@ -28,6 +28,7 @@ pub async fn run_query(session: &Session, mut query: Query) -> Result<QueryOutpu
         ))))
         .await
         .map_err(from_datafusion)?;
+    let plan = crate::comparisons::apply_comparison_rules(plan)?;
     let plan = if session.settings.get_bool("join_use_nulls") {
         plan
     } else {

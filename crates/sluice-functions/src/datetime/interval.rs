@@ -353,9 +353,17 @@ impl DateAdd {
         let name = &self.name;
         check_arity(name, fields.len(), 2, 3)?;
         let (ti, unit, count) = if fields.len() == 2 {
-            match interval_of(&fields[1], scalars.get(1).copied().flatten()) {
-                Some((u, n)) => (0, u, Ok(n)),
-                None => ch_bail!(
+            let interval_column = match arg_type(&fields[1]).base() {
+                ChType::Interval(u) => Unit::parse(u),
+                _ => None,
+            };
+            match (
+                interval_of(&fields[1], scalars.get(1).copied().flatten()),
+                interval_column,
+            ) {
+                (Some((u, n)), _) => (0, u, Ok(n)),
+                (None, Some(u)) => (0, u, Err(1)),
+                (None, None) => ch_bail!(
                     ILLEGAL_TYPE_OF_ARGUMENT,
                     "Illegal type {} of second argument of function {name}. Should be an interval",
                     arg_type(&fields[1])
