@@ -140,11 +140,16 @@ pub async fn alter(session: &mut Session, a: sluice_sql::Alter) -> Result<QueryO
 /// Rewrites the stored definition of a table from its current columns and engine clause
 /// (after `ALTER … SETTING` / `TTL`), so the change survives a restart.
 fn persist(session: &Session, (db, name): (&str, &str), t: &TableRef) -> Result<()> {
-    let show = super::ddl::show_create(db, name, &t.columns(), &t.engine_full());
+    let columns = t.columns();
+    let show = super::ddl::show_create(db, name, &columns, &t.engine_full());
+    let stored = match t.as_any().downcast_ref::<MergeTreeStorage>() {
+        Some(mt) => super::ddl::show_create(db, name, &columns, &mt.stored_engine_full()),
+        None => show.clone(),
+    };
     session
         .engine
         .catalog
-        .replace_definition(db, name, show.clone(), show)
+        .replace_definition(db, name, stored, show)
 }
 
 async fn alter_one(
@@ -490,10 +495,6 @@ async fn alter_column(
     let schema = crate::table::stored_schema(&cols);
     blocking(move || storage.alter_schema(schema, renames)).await?;
     mt.storage().set_column_defaults(defaults);
-    mt.set_columns(cols.clone());
-    let show = super::ddl::show_create(db, name, &cols, &t.engine_full());
-    session
-        .engine
-        .catalog
-        .replace_definition(db, name, show.clone(), show)
+    mt.set_columns(cols);
+    persist(session, (db, name), t)
 }

@@ -72,6 +72,14 @@ impl MergeTreeStorage {
         *self.columns.write() = columns;
     }
 
+    /// The engine clause as the stored definition (`metadata/…sql`) spells it.
+    pub fn stored_engine_full(&self) -> String {
+        match &self.legacy_full {
+            Some(l) => l.clone(),
+            None => render_clause(&self.clause.read(), |e| e.to_string()),
+        }
+    }
+
     /// The engine clause (modern form) as the table definition stands.
     pub fn clause(&self) -> EngineClause {
         self.clause.read().clone()
@@ -165,15 +173,6 @@ fn items_text(items: &[Expr]) -> String {
         .map(sluice_sql::format_expr)
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// `ORDER BY` as SHOW CREATE prints it: `tuple()`, `a`, `(a, b)`.
-fn key_clause(items: &[Expr]) -> String {
-    match items {
-        [] => "tuple()".to_string(),
-        [one] => sluice_sql::format_expr(one),
-        many => format!("({})", items_text(many)),
-    }
 }
 
 fn ident_arg(engine: &str, e: &Expr) -> Result<String> {
@@ -511,8 +510,18 @@ pub async fn open(
     }))
 }
 
-/// The engine clause as `SHOW CREATE TABLE` prints it (one clause per line).
-fn render_clause(clause: &EngineClause) -> String {
+/// The engine clause as `SHOW CREATE TABLE` prints it (one clause per line) with
+/// `show_expr` = `format_expr`, or as it is stored in `metadata/` with the parser's own
+/// spelling (`INTERVAL 1 YEAR`, which reads back whatever functions exist).
+fn render_clause(clause: &EngineClause, show_expr: fn(&Expr) -> String) -> String {
+    let key_clause = |items: &[Expr]| match items {
+        [] => "tuple()".to_string(),
+        [one] => show_expr(one),
+        many => format!(
+            "({})",
+            many.iter().map(show_expr).collect::<Vec<_>>().join(", ")
+        ),
+    };
     let order_items = match (&clause.order_by, &clause.primary_key) {
         (Some(o), _) => key_items(o),
         (None, Some(p)) => key_items(p),
@@ -520,19 +529,27 @@ fn render_clause(clause: &EngineClause) -> String {
     };
     let mut full = clause.name.clone();
     if !clause.args.is_empty() {
-        full.push_str(&format!("({})", items_text(&clause.args)));
+        full.push_str(&format!(
+            "({})",
+            clause
+                .args
+                .iter()
+                .map(show_expr)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     if let Some(p) = &clause.partition_by
         && !key_items(p).is_empty()
     {
-        full.push_str(&format!("\nPARTITION BY {}", sluice_sql::format_expr(p)));
+        full.push_str(&format!("\nPARTITION BY {}", show_expr(p)));
     }
     if let Some(p) = &clause.primary_key {
         full.push_str(&format!("\nPRIMARY KEY {}", key_clause(&key_items(p))));
     }
     full.push_str(&format!("\nORDER BY {}", key_clause(&order_items)));
     if let Some(t) = clause.ttl.first() {
-        full.push_str(&format!("\nTTL {}", sluice_sql::format_expr(&t.expr)));
+        full.push_str(&format!("\nTTL {}", show_expr(&t.expr)));
     }
     let shown: Vec<String> = clause
         .settings
@@ -574,7 +591,7 @@ impl Table for MergeTreeStorage {
     fn engine_full(&self) -> String {
         match &self.legacy_full {
             Some(l) => l.clone(),
-            None => render_clause(&self.clause.read()),
+            None => render_clause(&self.clause.read(), sluice_sql::format_expr),
         }
     }
 

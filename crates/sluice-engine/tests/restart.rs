@@ -1,0 +1,123 @@
+//! Table definitions changed by `ALTER … SETTING / TTL`, `RENAME TABLE` and `DETACH TABLE`
+//! survive a restart (an engine reopened on the same `--path`) as in ClickHouse. Expected
+//! outputs come from ClickHouse: the same statements run through
+//! `ch-oracle --path DIR`, one oracle call per engine lifetime (each call restarts chdb).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use sluice_engine::{Engine, EngineConfig, EngineRef};
+
+/// Runs `sql` (several statements) and returns its TSV output; errors as ClickHouse text.
+async fn run(engine: &EngineRef, sql: &str) -> Result<String, String> {
+    let mut session = engine.session();
+    let mut text = String::new();
+    let stmts = session.parse(sql).map_err(|e| e.to_clickhouse_string())?;
+    for stmt in stmts {
+        let out = session
+            .execute(stmt, None)
+            .await
+            .map_err(|e| e.to_clickhouse_string())?;
+        let Some(mut stream) = out.stream else {
+            continue;
+        };
+        let fs = sluice_formats::FormatSettings::default();
+        let mut w = sluice_formats::output_format("TSV", Arc::clone(&out.schema), &fs)
+            .map_err(|e| e.to_clickhouse_string())?;
+        let mut buf = Vec::new();
+        w.write_prefix(&mut buf)
+            .map_err(|e| e.to_clickhouse_string())?;
+        while let Some(b) = stream.next().await {
+            let b = b.map_err(|e| e.to_string())?;
+            w.write_batch(&b, &mut buf)
+                .map_err(|e| e.to_clickhouse_string())?;
+        }
+        w.write_suffix(&mut buf, &sluice_formats::QueryStatistics::default())
+            .map_err(|e| e.to_clickhouse_string())?;
+        text.push_str(&String::from_utf8_lossy(&buf));
+    }
+    Ok(text)
+}
+
+async fn open(path: &Path) -> EngineRef {
+    match Engine::open(EngineConfig {
+        path: Some(path.to_path_buf()),
+        ..EngineConfig::default()
+    })
+    .await
+    {
+        Ok(e) => e,
+        Err(e) => panic!("open: {}", e.to_clickhouse_string()),
+    }
+}
+
+/// Closes an engine the way the server does before exiting.
+async fn close(engine: EngineRef) {
+    let e = Arc::clone(&engine);
+    tokio::task::spawn_blocking(move || e.shutdown())
+        .await
+        .expect("shutdown task");
+    drop(engine);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alter_rename_detach_survive_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = open(dir.path()).await;
+    run(
+        &engine,
+        "CREATE DATABASE d;
+        CREATE TABLE d.s (d DateTime, v UInt32) ENGINE = MergeTree ORDER BY v SETTINGS merge_with_ttl_timeout = 100;
+        ALTER TABLE d.s MODIFY SETTING parts_to_throw_insert = 600;
+        ALTER TABLE d.s RESET SETTING merge_with_ttl_timeout;
+        ALTER TABLE d.s MODIFY TTL d + INTERVAL 1 YEAR;
+        INSERT INTO d.s VALUES ('2100-01-01 00:00:00', 1);
+        CREATE TABLE d.r (v UInt32) ENGINE = MergeTree ORDER BY v; INSERT INTO d.r VALUES (5);
+        RENAME TABLE d.r TO d.r2;
+        CREATE TABLE d.p (v UInt32) ENGINE = MergeTree ORDER BY v; INSERT INTO d.p VALUES (7); DETACH TABLE d.p PERMANENTLY;
+        CREATE TABLE d.q (v UInt32) ENGINE = MergeTree ORDER BY v; INSERT INTO d.q VALUES (8); DETACH TABLE d.q;
+        CREATE TABLE d.m (v UInt32) ENGINE = Memory; INSERT INTO d.m VALUES (9);",
+    )
+    .await
+    .expect("first run");
+    // The renamed table's data directory moved with it.
+    assert!(dir.path().join("data/d/r2").is_dir());
+    assert!(!dir.path().join("data/d/r").exists());
+    assert_eq!(
+        run(&engine, "SELECT * FROM d.r2").await.as_deref(),
+        Ok("5\n")
+    );
+    close(engine).await;
+
+    let engine = open(dir.path()).await;
+    let out = run(
+        &engine,
+        "SHOW CREATE TABLE d.s; SELECT * FROM d.s; SELECT name FROM system.tables WHERE database='d' ORDER BY name; SELECT * FROM d.r2; SELECT * FROM d.q; SELECT table, is_permanently FROM system.detached_tables; SELECT count() FROM d.m; ATTACH TABLE d.p",
+    )
+    .await;
+    // ch-oracle --path DIR, second call.
+    let expected = "CREATE TABLE d.s\\n(\\n    `d` DateTime,\\n    `v` UInt32\\n)\\nENGINE = MergeTree\\nORDER BY v\\nTTL d + toIntervalYear(1)\\nSETTINGS index_granularity = 8192, parts_to_throw_insert = 600
+2100-01-01 00:00:00\t1
+m
+q
+r2
+s
+5
+8
+p\t1
+0
+";
+    assert_eq!(out.as_deref(), Ok(expected));
+    close(engine).await;
+
+    let engine = open(dir.path()).await;
+    let out = run(
+        &engine,
+        "SELECT * FROM d.p; SELECT name FROM system.tables WHERE database='d' ORDER BY name; SELECT count() FROM system.detached_tables",
+    )
+    .await;
+    // ch-oracle --path DIR, third call.
+    assert_eq!(out.as_deref(), Ok("7\nm\np\nq\nr2\ns\n0\n"));
+    close(engine).await;
+}
