@@ -252,6 +252,8 @@ impl ErrorCode {
     /// An UPDATE mutation names a key column.
     /// The query is refused in this context (direct SELECT from a stream table).
     pub const QUERY_NOT_ALLOWED: ErrorCode = ErrorCode(446);
+    /// ClickHouse error 347.
+    pub const CANNOT_LOAD_CONFIG: ErrorCode = ErrorCode(347);
     /// ALTER of a key column.
     pub const ALTER_OF_COLUMN_IS_FORBIDDEN: ErrorCode = ErrorCode(524);
     pub const CANNOT_UPDATE_COLUMN: ErrorCode = ErrorCode(420);
@@ -433,6 +435,7 @@ impl ErrorCode {
             418 => "UNKNOWN_JOIN",
             420 => "CANNOT_UPDATE_COLUMN",
             446 => "QUERY_NOT_ALLOWED",
+            347 => "CANNOT_LOAD_CONFIG",
             524 => "ALTER_OF_COLUMN_IS_FORBIDDEN",
             421 => "CANNOT_ADD_DIFFERENT_AGGREGATE_STATES",
             425 => "SYSTEM_ERROR",
@@ -586,6 +589,7 @@ impl ErrorCode {
             "UNKNOWN_JOIN" => ErrorCode(418),
             "CANNOT_UPDATE_COLUMN" => ErrorCode(420),
             "QUERY_NOT_ALLOWED" => ErrorCode(446),
+            "CANNOT_LOAD_CONFIG" => ErrorCode(347),
             "ALTER_OF_COLUMN_IS_FORBIDDEN" => ErrorCode(524),
             "CANNOT_ADD_DIFFERENT_AGGREGATE_STATES" => ErrorCode(421),
             "SYSTEM_ERROR" => ErrorCode(425),

@@ -318,6 +318,8 @@ pub async fn push_filtered(
             filled,
         ))
         .await?;
+        // Crash tests abort here: one target written, the next not yet.
+        sluice_storage::failpoint("mview_after_target");
     }
     Ok(())
 }

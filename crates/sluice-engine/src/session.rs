@@ -129,6 +129,8 @@ pub struct Session {
     pub(crate) source_offsets: Option<Vec<(sluice_storage::SourceKey, i64)>>,
     /// Set while a materialized view's query is planned (see `RewriteContext`).
     pub(crate) planning_view: bool,
+    /// The authenticated user (`default` for `sluice local` and internal sessions).
+    pub user: String,
 }
 
 impl Session {
@@ -140,6 +142,7 @@ impl Session {
             settings,
             source_offsets: None,
             planning_view: false,
+            user: "default".to_string(),
         }
     }
 

@@ -55,7 +55,7 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> sluice_common::Result<(
 /// Test hook: when the environment variable `SLUICE_STORAGE_FAILPOINT` names `point`
 /// (`point` or `point@N` for the N-th time it is reached), the process aborts there. Crash
 /// tests kill a child process at each commit step this way.
-pub(crate) fn failpoint(point: &str) {
+pub fn failpoint(point: &str) {
     static HITS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let Ok(v) = std::env::var("SLUICE_STORAGE_FAILPOINT") else {
         return;

@@ -51,6 +51,7 @@ mod table;
 
 pub use engine_kind::MergeTreeEngine;
 pub use expr::{BatchExpr, StateMerger};
+pub use fsutil::failpoint;
 pub use info::{DetachedPartInfo, MergeInfo, MutationInfo, PartInfo};
 pub use insert::MAX_INSERT_BLOCK_SIZE;
 pub use part_name::PartName;

@@ -41,23 +41,24 @@ pub struct DemoArgs {
     pub tcp_port: u16,
 }
 
-/// `sluice server` arguments.
+/// `sluice server` arguments. Each flag overrides the configuration file's key of the same
+/// name.
 #[derive(Debug, Args)]
 pub struct ServerArgs {
-    /// Directory for persistent state.
+    /// Directory for persistent state (default `./sluice-data`).
     #[arg(long = "path")]
-    pub path: PathBuf,
-    /// HTTP interface port.
-    #[arg(long = "http-port", default_value_t = 8123)]
-    pub http_port: u16,
-    /// Native TCP protocol port.
-    #[arg(long = "tcp-port", default_value_t = 9000)]
-    pub tcp_port: u16,
-    /// Address to listen on.
-    #[arg(long = "listen-host", default_value = "127.0.0.1")]
-    pub listen_host: String,
-    /// Configuration file (accepted, ignored with a warning for now).
-    #[arg(long = "config")]
+    pub path: Option<PathBuf>,
+    /// HTTP interface port (default 8123).
+    #[arg(long = "http-port")]
+    pub http_port: Option<u16>,
+    /// Native TCP protocol port (default 9000).
+    #[arg(long = "tcp-port")]
+    pub tcp_port: Option<u16>,
+    /// Address to listen on (default 127.0.0.1).
+    #[arg(long = "listen-host")]
+    pub listen_host: Option<String>,
+    /// Configuration file (TOML: users, settings, Kafka properties; docs/configuration.md).
+    #[arg(long = "config", short = 'C')]
     pub config: Option<PathBuf>,
 }
 

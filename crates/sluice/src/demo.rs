@@ -108,7 +108,8 @@ async fn run_async(args: DemoArgs) -> i32 {
         std::thread::spawn(move || generate(&bootstrap, rate, &stop, &produced))
     };
     let progress = tokio::spawn(progress(Arc::clone(&engine), Arc::clone(&produced)));
-    let code = crate::server::serve_engine(engine, "127.0.0.1", http, tcp).await;
+    let code =
+        crate::server::serve_engine(engine, crate::server::ServeOptions::local(http, tcp)).await;
     stop.store(true, Ordering::SeqCst);
     progress.abort();
     let _ = generator.join();

@@ -2,9 +2,11 @@
 //! `sluice demo` (the seed pipeline on an embedded broker, [`demo`]).
 //!
 //! Module map: [`local`] runs SQL from `-q`/stdin against an embedded engine and prints
-//! results in the chosen format; [`cli`] holds the argument definitions.
+//! results in the chosen format; [`cli`] holds the argument definitions; [`config`] reads
+//! `sluice server --config`.
 
 mod cli;
+mod config;
 mod demo;
 mod local;
 mod server;

@@ -1,9 +1,11 @@
 //! `sluice server`: the ClickHouse HTTP and native TCP interfaces over an embedded engine.
 //!
-//! [`run`] opens the engine at `--path`, starts `sluice_server::serve` with an
+//! [`run`] reads `--config` (flags override it), opens the engine at the data path, starts `sluice_server::serve` with an
 //! [`EngineHandler`] (the adapter from the server's `QueryHandler`/`QuerySession` traits to
 //! `sluice-engine` sessions), and stops cleanly on SIGINT/SIGTERM.
 
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -18,6 +20,7 @@ use tokio::io::AsyncReadExt;
 use tokio::sync::Mutex;
 
 use crate::cli::ServerArgs;
+use crate::config::{ConfigFile, UserConfig};
 
 /// Runs `sluice server`; returns the process exit code.
 pub fn run(args: ServerArgs) -> i32 {
@@ -36,16 +39,33 @@ pub fn run(args: ServerArgs) -> i32 {
 }
 
 async fn run_async(args: ServerArgs) -> i32 {
-    if let Some(cfg) = &args.config {
-        eprintln!(
-            "warning: --config {} is ignored (configuration files are not supported yet)",
-            cfg.display()
-        );
-    }
+    let file = match &args.config {
+        Some(path) => match ConfigFile::load(path) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("{}", e.to_clickhouse_string());
+                return 1;
+            }
+        },
+        None => ConfigFile::default(),
+    };
+    let config_path = args.config.clone().unwrap_or_default();
+    let (settings, kafka) = match (file.settings(&config_path), file.kafka_config(&config_path)) {
+        (Ok(s), Ok(k)) => (s, k),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("{}", e.to_clickhouse_string());
+            return 1;
+        }
+    };
+    let path = args
+        .path
+        .clone()
+        .or_else(|| file.path.clone())
+        .unwrap_or_else(|| PathBuf::from("sluice-data"));
     let engine = match sluice_engine::Engine::open(EngineConfig {
-        path: Some(args.path.clone()),
-        settings: Vec::new(),
-        ..EngineConfig::default()
+        path: Some(path),
+        settings,
+        kafka,
     })
     .await
     {
@@ -55,20 +75,62 @@ async fn run_async(args: ServerArgs) -> i32 {
             return 1;
         }
     };
-    serve_engine(engine, &args.listen_host, args.http_port, args.tcp_port).await
+    let options = ServeOptions {
+        listen_host: args
+            .listen_host
+            .clone()
+            .or_else(|| file.listen_host.clone())
+            .unwrap_or_else(|| "127.0.0.1".to_string()),
+        http_port: args.http_port.or(file.http_port).unwrap_or(8123),
+        tcp_port: args.tcp_port.or(file.tcp_port).unwrap_or(9000),
+        display_name: file
+            .display_name
+            .clone()
+            .unwrap_or_else(|| "sluice".to_string()),
+        users: file.users(),
+    };
+    serve_engine(engine, options).await
 }
 
-/// Serves `engine` on the given ports until SIGINT/SIGTERM, then shuts it down; returns the
-/// exit code.
-pub async fn serve_engine(engine: EngineRef, host: &str, http_port: u16, tcp_port: u16) -> i32 {
+/// Where and for whom [`serve_engine`] serves.
+pub struct ServeOptions {
+    /// Address to listen on.
+    pub listen_host: String,
+    /// HTTP port.
+    pub http_port: u16,
+    /// Native TCP port.
+    pub tcp_port: u16,
+    /// Name shown to clients.
+    pub display_name: String,
+    /// Users by name.
+    pub users: BTreeMap<String, UserConfig>,
+}
+
+impl ServeOptions {
+    /// `default` without a password on `127.0.0.1`.
+    pub fn local(http_port: u16, tcp_port: u16) -> Self {
+        Self {
+            listen_host: "127.0.0.1".to_string(),
+            http_port,
+            tcp_port,
+            display_name: "sluice".to_string(),
+            users: BTreeMap::from([("default".to_string(), UserConfig::default())]),
+        }
+    }
+}
+
+/// Serves `engine` until SIGINT/SIGTERM, then shuts it down; returns the exit code.
+pub async fn serve_engine(engine: EngineRef, options: ServeOptions) -> i32 {
     let config = ServerConfig {
-        listen_host: host.to_string(),
-        http_port: Some(http_port),
-        tcp_port: Some(tcp_port),
+        listen_host: options.listen_host,
+        http_port: Some(options.http_port),
+        tcp_port: Some(options.tcp_port),
+        display_name: options.display_name,
         ..ServerConfig::default()
     };
     let handler: Arc<dyn QueryHandler> = Arc::new(EngineHandler {
         engine: Arc::clone(&engine),
+        users: options.users,
     });
     let code = match sluice_server::serve(config, handler, shutdown_signal()).await {
         Ok(()) => 0,
@@ -110,6 +172,7 @@ async fn shutdown_signal() {
 /// The server's view of the engine: authenticates users and opens engine sessions.
 pub struct EngineHandler {
     engine: EngineRef,
+    users: BTreeMap<String, UserConfig>,
 }
 
 #[async_trait]
@@ -120,18 +183,20 @@ impl QueryHandler for EngineHandler {
         password: &str,
         _client: &ClientContext,
     ) -> Result<UserInfo, Error> {
-        if user == "default" && password.is_empty() {
-            Ok(UserInfo {
+        match self.users.get(user) {
+            Some(u) if u.check_password(password) => Ok(UserInfo {
                 name: user.to_string(),
-                default_database: "default".to_string(),
-            })
-        } else {
-            Err(Error::new(
+                default_database: u
+                    .default_database
+                    .clone()
+                    .unwrap_or_else(|| "default".to_string()),
+            }),
+            _ => Err(Error::new(
                 ErrorCode::AUTHENTICATION_FAILED,
                 format!(
                     "{user}: Authentication failed: password is incorrect, or there is no user with such name."
                 ),
-            ))
+            )),
         }
     }
 
@@ -141,6 +206,12 @@ impl QueryHandler for EngineHandler {
         database: Option<&str>,
     ) -> Result<Box<dyn QuerySession>, Error> {
         let mut session = self.engine.session();
+        session.user = user.name.clone();
+        if let Some(u) = self.users.get(&user.name)
+            && u.readonly > 0
+        {
+            session.set_setting("readonly", &u.readonly.to_string())?;
+        }
         let db = database.unwrap_or(&user.default_database);
         if session.current_database() != db {
             session.set_current_database(db)?;

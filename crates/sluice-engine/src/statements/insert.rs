@@ -170,13 +170,34 @@ pub(crate) async fn write_blocks(
     table: &crate::table::TableRef,
     batches: Vec<RecordBatch>,
 ) -> Result<()> {
+    // A Kafka block's rows go into one insert (whatever its size) that records the
+    // block's offsets: split in two, a crash between the halves would leave a table
+    // claiming the whole block. A block the view filtered out entirely still records
+    // them, so it is not read again after a restart.
+    let from_kafka = session.source_offsets.is_some();
     if batches.is_empty() {
+        if from_kafka
+            && let Some(mt) = table
+                .as_any()
+                .downcast_ref::<crate::tables::merge_tree::MergeTreeStorage>()
+        {
+            let storage = Arc::clone(mt.storage());
+            let opts = sluice_storage::InsertOptions {
+                source_offsets: session.source_offsets.clone().unwrap_or_default(),
+                ..Default::default()
+            };
+            tokio::task::spawn_blocking(move || {
+                storage.insert(RecordBatch::new_empty(storage.schema()), opts)
+            })
+            .await
+            .map_err(|e| sluice_common::Error::internal(format!("insert task: {e}")))??;
+        }
         return Ok(());
     }
     let mut blocks: Vec<Vec<RecordBatch>> = vec![Vec::new()];
     let mut rows = 0usize;
     for b in batches {
-        if rows >= MIN_INSERT_BLOCK_ROWS {
+        if rows >= MIN_INSERT_BLOCK_ROWS && !from_kafka {
             blocks.push(Vec::new());
             rows = 0;
         }
@@ -221,8 +242,12 @@ pub(crate) async fn write_blocks(
         })
         .await
         .map_err(|e| sluice_common::Error::internal(format!("insert task: {e}")))??;
-        // Materialized views see every block written to their source.
-        crate::mview::push(session, db, name, std::slice::from_ref(&pushed)).await?;
+        // Materialized views see every block written to their source, except a Kafka
+        // table's: an INSERT there produces messages, and its views read them back from
+        // the topic.
+        if crate::tables::kafka::as_kafka(table).is_none() {
+            crate::mview::push(session, db, name, std::slice::from_ref(&pushed)).await?;
+        }
     }
     Ok(())
 }

@@ -22,6 +22,7 @@ pub async fn execute(
     input: Option<InsertInput>,
 ) -> Result<QueryOutput> {
     let text = stmt.text.clone();
+    check_readonly(session, &stmt.statement)?;
     match stmt.statement {
         Statement::Query(q) => select::run_query(session, *q).await,
         Statement::Insert(ins) => insert::run(session, *ins, input).await,
@@ -53,6 +54,46 @@ pub async fn execute(
             "statement {}",
             statement_kind(&other)
         ))),
+    }
+}
+
+/// `readonly = 1`: only reads; `readonly = 2`: reads and `SET`. The error names the user
+/// as ClickHouse does.
+fn check_readonly(session: &Session, stmt: &Statement) -> Result<()> {
+    let readonly = session.settings().get_u64("readonly");
+    if readonly == 0 {
+        return Ok(());
+    }
+    match stmt {
+        Statement::Query(_)
+        | Statement::Show(_)
+        | Statement::Describe(_)
+        | Statement::Exists(_)
+        | Statement::Use { .. } => Ok(()),
+        Statement::Set(assignments) if readonly >= 2 => {
+            // Raising `readonly` is allowed; nothing may lower it.
+            match assignments.iter().find(|(k, _)| k == "readonly") {
+                Some((_, v))
+                    if crate::session::setting_text(v).parse::<u64>().unwrap_or(0) < readonly =>
+                {
+                    Err(sluice_common::ch_err!(
+                        READONLY,
+                        "Cannot modify 'readonly' setting in readonly mode"
+                    ))
+                }
+                _ => Ok(()),
+            }
+        }
+        Statement::Set(assignments) => Err(sluice_common::ch_err!(
+            READONLY,
+            "Cannot modify '{}' setting in readonly mode",
+            assignments.first().map(|(k, _)| k.as_str()).unwrap_or("")
+        )),
+        _ => Err(sluice_common::ch_err!(
+            READONLY,
+            "{}: Cannot execute query in readonly mode",
+            session.user
+        )),
     }
 }
 
