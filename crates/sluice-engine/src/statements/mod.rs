@@ -57,8 +57,8 @@ pub async fn execute(
     }
 }
 
-/// `readonly = 1`: only reads; `readonly = 2`: reads and `SET`. The error names the user
-/// as ClickHouse does.
+/// `readonly = 1`: only reads; `readonly = 2`: reads and `SET` of anything but `readonly`.
+/// The error names the user as ClickHouse does.
 fn check_readonly(session: &Session, stmt: &Statement) -> Result<()> {
     let readonly = session.settings().get_u64("readonly");
     if readonly == 0 {
@@ -70,18 +70,16 @@ fn check_readonly(session: &Session, stmt: &Statement) -> Result<()> {
         | Statement::Describe(_)
         | Statement::Exists(_)
         | Statement::Use { .. } => Ok(()),
+        // `readonly` itself cannot change in readonly mode (ClickHouse refuses even
+        // raising it).
         Statement::Set(assignments) if readonly >= 2 => {
-            // Raising `readonly` is allowed; nothing may lower it.
-            match assignments.iter().find(|(k, _)| k == "readonly") {
-                Some((_, v))
-                    if crate::session::setting_text(v).parse::<u64>().unwrap_or(0) < readonly =>
-                {
-                    Err(sluice_common::ch_err!(
-                        READONLY,
-                        "Cannot modify 'readonly' setting in readonly mode"
-                    ))
-                }
-                _ => Ok(()),
+            if assignments.iter().any(|(k, _)| k == "readonly") {
+                Err(sluice_common::ch_err!(
+                    READONLY,
+                    "Cannot modify 'readonly' setting in readonly mode"
+                ))
+            } else {
+                Ok(())
             }
         }
         Statement::Set(assignments) => Err(sluice_common::ch_err!(
