@@ -12,10 +12,10 @@
 use std::any::TypeId;
 
 use datafusion::sql::sqlparser::ast::{
-    CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
-    FunctionArguments, Ident, ObjectName, Value,
+    BinaryOperator, CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr,
+    FunctionArgumentList, FunctionArguments, Ident, ObjectName, Value,
 };
-use datafusion::sql::sqlparser::dialect::{ClickHouseDialect, Dialect};
+use datafusion::sql::sqlparser::dialect::{ClickHouseDialect, Dialect, Precedence};
 use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
 use datafusion::sql::sqlparser::tokenizer::Token;
@@ -243,6 +243,9 @@ impl Dialect for SluiceDialect {
         if is_ternary_mark(token) {
             return Some(Ok(TERNARY_PRECEDENCE));
         }
+        if matches!(token, Token::Word(w) if w.keyword == Keyword::MOD && w.quote_style.is_none()) {
+            return Some(Ok(self.prec_value(Precedence::MulDivModOp)));
+        }
         if *token == Token::Colon {
             // `:` is not an operator in ClickHouse; it ends the `?` branch of `c ? a : b`.
             return Some(Ok(0));
@@ -274,6 +277,22 @@ impl Dialect for SluiceDialect {
                 let otherwise = parser.parse_expr()?;
                 Ok(function_call("if", vec![expr.clone(), then, otherwise]))
             })());
+        }
+        let int_div = matches!(&next, Token::Word(w) if w.keyword == Keyword::DIV);
+        let modulo = matches!(&next, Token::Word(w) if w.keyword == Keyword::MOD);
+        if int_div || modulo {
+            // `a DIV b` (intDiv) and `a MOD b` (modulo), at `*`'s precedence.
+            parser.next_token();
+            let prec = self.prec_value(Precedence::MulDivModOp);
+            return Some(parser.parse_subexpr(prec).map(|right| Expr::BinaryOp {
+                left: Box::new(expr.clone()),
+                op: if int_div {
+                    BinaryOperator::MyIntegerDivide
+                } else {
+                    BinaryOperator::Modulo
+                },
+                right: Box::new(right),
+            }));
         }
         if next == Token::DoubleColon {
             parser.next_token();

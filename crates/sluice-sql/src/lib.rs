@@ -28,10 +28,12 @@
 //! - [`dialect`]: the sqlparser dialect, [`SluiceDialect`].
 //! - `parser`: statement families on sqlparser's `Parser`.
 //! - [`query_ext`]: encodings of ClickHouse query forms and their decoders.
+//! - [`array_join`]: the encoding of `ARRAY JOIN` lists.
 //! - [`column_name`], [`format_expr`], [`show_create`]: printers.
 //! - `error`: ClickHouse-shaped syntax errors.
 //! - `format`: quoting helpers.
 
+pub mod array_join;
 pub mod ast;
 mod canon;
 pub mod column_name;
@@ -45,6 +47,7 @@ pub mod show_create;
 pub mod split;
 mod tokens;
 
+pub use array_join::{ARRAY_JOIN_MARKER, array_join_item};
 pub use ast::*;
 pub use column_name::format_column_name;
 pub use dialect::SluiceDialect;

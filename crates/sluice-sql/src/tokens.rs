@@ -9,6 +9,7 @@
 //! - `USING a, b` without parentheses → `USING (a, b)`;
 //! - `t [AS x] FINAL` → `t [AS x] WITH (FINAL)` (a table hint: [`crate::query_ext::is_final`]);
 //! - `WITH expr AS name` → a marker CTE;
+//! - `ARRAY JOIN expr [AS x], …` → marker table functions ([`crate::array_join`]);
 //! - the LIMIT forms sqlparser lacks (`LIMIT n BY x LIMIT m`, `LIMIT a, b BY x`,
 //!   `LIMIT n WITH TIES`).
 
@@ -49,6 +50,7 @@ pub fn prepare_tokens(sql: &str) -> Result<Vec<TokenWithSpan>, Error> {
         tokens = rewrite_in_table(tokens);
     }
     tokens = rewrite_with_expressions(tokens);
+    tokens = crate::array_join::rewrite_array_join(tokens);
     tokens = rewrite_limits(sql, tokens)?;
     Ok(tokens)
 }
@@ -65,11 +67,11 @@ pub fn is_word(t: &Token, s: &str) -> bool {
     matches!(t, Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(s))
 }
 
-fn kw(s: &str) -> TokenWithSpan {
+pub(crate) fn kw(s: &str) -> TokenWithSpan {
     TokenWithSpan::wrap(Token::make_keyword(s))
 }
 
-fn tok(t: Token) -> TokenWithSpan {
+pub(crate) fn tok(t: Token) -> TokenWithSpan {
     TokenWithSpan::wrap(t)
 }
 
@@ -342,7 +344,11 @@ fn matching_close(tokens: &[TokenWithSpan], open: usize) -> Option<usize> {
 
 /// Scans from `start` at the depth of `start`; returns the index of the first token at
 /// that depth for which `stop` holds, or where the depth closes, or the end.
-fn scan_same_depth(tokens: &[TokenWithSpan], start: usize, stop: impl Fn(&Token) -> bool) -> usize {
+pub(crate) fn scan_same_depth(
+    tokens: &[TokenWithSpan],
+    start: usize,
+    stop: impl Fn(&Token) -> bool,
+) -> usize {
     let mut depth = 0i32;
     let mut j = start;
     while j < tokens.len() {

@@ -79,6 +79,20 @@ pub(super) fn is_constant_param(func: &str, idx: usize) -> bool {
             | ("generateRandom" | "numbers" | "zeros", _)
             | ("emptyArrayToSingle", _)
             | ("toDecimalString", 1)
+            | (
+                "toWeek"
+                    | "WEEK"
+                    | "week"
+                    | "toYearWeek"
+                    | "YEARWEEK"
+                    | "yearweek"
+                    | "toDayOfWeek"
+                    | "DAYOFWEEK"
+                    | "dayofweek"
+                    | "toStartOfWeek"
+                    | "toLastDayOfWeek",
+                1
+            )
     )
 }
 

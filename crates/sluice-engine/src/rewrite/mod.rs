@@ -1,11 +1,12 @@
 //! AST rewrites that give a ClickHouse query ClickHouse's meaning before DataFusion plans
 //! it: typed numeric literals, operators as ClickHouse functions, `CAST` with ClickHouse
 //! types, subscripts and tuple access, INTERVAL arithmetic, aliases usable anywhere,
-//! `PREWHERE`, `LIMIT n BY`, view expansion and table-function arguments.
+//! `PREWHERE`, `ARRAY JOIN`, `LIMIT n BY`, view expansion and table-function arguments.
 //!
 //! Entry point: [`rewrite_query`].
 
 mod aliases;
+mod array_join;
 mod expr;
 mod functions;
 mod limit_by;

@@ -267,6 +267,7 @@ fn rewrite_select(s: &mut Select, ctx: &RewriteContext) -> Result<()> {
         });
     }
     let aliases = AliasMap::collect(&s.projection, &with_aliases);
+    super::array_join::expand(s, &aliases)?;
     // PREWHERE is a WHERE that ClickHouse evaluates first; only MergeTree tables have it.
     if s.prewhere.is_some() {
         let supported = match s.from.first().map(|t| &t.relation) {
@@ -543,6 +544,7 @@ fn rewrite_table_factor(tf: &mut TableFactor, ctx: &RewriteContext) -> Result<()
                 if let (TableKind::Table, Some(t)) = (&entry.kind, &entry.table) {
                     let cols = t.columns();
                     let mut alias_cols = Vec::new();
+                    ctx.hidden.borrow_mut().extend(t.virtual_columns());
                     for c in &cols {
                         if !c.in_star() {
                             ctx.hidden.borrow_mut().push(c.name.clone());
