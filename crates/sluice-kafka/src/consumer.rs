@@ -214,6 +214,7 @@ pub(crate) fn create_consumer(
         sink,
         group: spec.settings.group_name.clone(),
         exactly_once: spec.settings.exactly_once,
+        trust_group_offsets: !spec.settings.commit_every_batch,
         rebalanced: AtomicBool::new(false),
     };
     let consumer: Consumer_ = cfg.create_with_context(ctx).map_err(|e| {
@@ -577,16 +578,22 @@ impl Worker {
         let Ok(assignment) = self.consumer.assignment() else {
             return;
         };
+        let parts: Vec<(String, i32)> = assignment
+            .elements()
+            .iter()
+            .map(|e| (e.topic().to_string(), e.partition()))
+            .collect();
+        let starts = if self.settings.exactly_once {
+            self.consumer
+                .context()
+                .start_offsets(&self.consumer, &parts)
+        } else {
+            vec![None; parts.len()]
+        };
         let mut tpl = TopicPartitionList::new();
-        for e in assignment.elements() {
-            let (t, p) = (e.topic(), e.partition());
-            let offset = if self.settings.exactly_once {
-                self.sink
-                    .committed_offsets(&self.settings.group_name, t, p)
-                    .map_or(Offset::Stored, Offset::Offset)
-            } else {
-                Offset::Stored
-            };
+        for ((t, p), start) in parts.iter().zip(starts) {
+            let (t, p) = (t.as_str(), *p);
+            let offset = start.map_or(Offset::Stored, Offset::Offset);
             if tpl.add_partition_offset(t, p, offset).is_err() {
                 return;
             }

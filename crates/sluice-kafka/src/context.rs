@@ -2,7 +2,8 @@
 //! into its [`ConsumerState`], rebalance bookkeeping (ClickHouse's counters, the
 //! "rebalance happened" flag that discards the block in flight), and Sluice's
 //! exactly-once seek: on assignment each partition starts at the offset the sink
-//! recorded with the data, not at the group's committed offset.
+//! recorded with the data, or at the group's committed offset when another member of the
+//! group has moved past it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,6 +23,9 @@ pub struct ConsumerCtx {
     pub(crate) sink: Arc<dyn KafkaSink>,
     pub(crate) group: String,
     pub(crate) exactly_once: bool,
+    /// The group's committed offsets are only ever written after the block is in every
+    /// target (false with `kafka_commit_every_batch`, which commits what was merely read).
+    pub(crate) trust_group_offsets: bool,
     /// Set by every rebalance; the consumer thread clears it when it starts a block.
     pub(crate) rebalanced: AtomicBool,
 }
@@ -59,6 +63,51 @@ impl ClientContext for ConsumerCtx {
     }
 }
 
+impl ConsumerCtx {
+    /// Exactly-once start offset of each partition: the smallest offset recorded with the
+    /// data over the targets, or the group's committed offset when that is ahead.
+    pub(crate) fn start_offsets(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        parts: &[(String, i32)],
+    ) -> Vec<Option<i64>> {
+        // Another server of the group may have consumed a partition since this one
+        // last held it: its commit (made after its own targets had the data) is ahead of
+        // what our targets recorded, and wins. After a crash here, our record is ahead.
+        let group_offsets = if self.trust_group_offsets {
+            let mut tpl = TopicPartitionList::new();
+            for (topic, partition) in parts {
+                tpl.add_partition(topic, *partition);
+            }
+            consumer
+                .committed_offsets(tpl, std::time::Duration::from_secs(10))
+                .ok()
+        } else {
+            None
+        };
+        let group_offset = |topic: &str, partition: i32| -> Option<i64> {
+            match group_offsets
+                .as_ref()?
+                .find_partition(topic, partition)?
+                .offset()
+            {
+                Offset::Offset(o) => Some(o),
+                _ => None,
+            }
+        };
+        parts
+            .iter()
+            .map(|(topic, partition)| {
+                let recorded = self.sink.committed_offsets(&self.group, topic, *partition);
+                match (recorded, group_offset(topic, *partition)) {
+                    (Some(r), Some(g)) => Some(r.max(g)),
+                    (r, _) => r,
+                }
+            })
+            .collect()
+    }
+}
+
 impl ConsumerContext for ConsumerCtx {
     fn pre_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         match rebalance {
@@ -90,10 +139,11 @@ impl ConsumerContext for ConsumerCtx {
         if !self.exactly_once || parts.is_empty() {
             return;
         }
+        let starts = self.start_offsets(consumer, &parts);
         let mut with_offsets = TopicPartitionList::new();
         let mut any = false;
-        for (topic, partition) in &parts {
-            let offset = match self.sink.committed_offsets(&self.group, topic, *partition) {
+        for ((topic, partition), start) in parts.iter().zip(starts) {
+            let offset = match start {
                 Some(o) => {
                     any = true;
                     self.state.set_position(topic, *partition, o);

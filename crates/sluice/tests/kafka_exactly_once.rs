@@ -11,17 +11,16 @@
 //! turns a missing broker into a failure); librdkafka's mock cluster is too slow for a
 //! million messages.
 
-use std::net::TcpListener;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use common::{Ports, query, start_server, tansu_available, wait_ready};
 use rdkafka::ClientConfig;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use sluice_kafka::EmbeddedBroker;
-use sluice_kafka::broker::tansu_binary;
 
 const TOPIC: &str = "crash.events";
 const PARTITIONS: i32 = 4;
@@ -29,13 +28,6 @@ const EVENTS: u64 = 1_000_000;
 const KILLS: usize = 20;
 /// Production rate: the million events take about 25 s, so most kills land mid-stream.
 const RATE_PER_SEC: u64 = 40_000;
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
 
 /// xorshift64: a fixed, reproducible sequence of kill moments.
 struct Rng(u64);
@@ -47,76 +39,6 @@ impl Rng {
         self.0 ^= self.0 << 17;
         self.0
     }
-}
-
-struct Ports {
-    http: u16,
-    tcp: u16,
-}
-
-/// The server's configuration file: a killed consumer stays in the group until its
-/// session times out, so a short session timeout keeps restarts from waiting 45 s for a
-/// rebalance; tansu answers fetches only after `fetch.wait.max.ms`.
-const CONFIG: &str = r#"
-[kafka]
-"session.timeout.ms" = 6000
-"heartbeat.interval.ms" = 500
-
-[kafka.consumer]
-"fetch.wait.max.ms" = 10
-"#;
-
-fn start_server(dir: &Path, ports: &Ports, failpoint: Option<&str>) -> Child {
-    let config = dir.with_extension("toml");
-    std::fs::write(&config, CONFIG).expect("config file");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sluice"));
-    cmd.args(["server", "--config"])
-        .arg(&config)
-        .arg("--path")
-        .arg(dir)
-        .args(["--http-port", &ports.http.to_string()])
-        .args(["--tcp-port", &ports.tcp.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .env("RUST_LOG", "warn");
-    if let Some(fp) = failpoint {
-        cmd.env("SLUICE_STORAGE_FAILPOINT", fp);
-    }
-    cmd.spawn().expect("start sluice server")
-}
-
-async fn query(client: &reqwest::Client, ports: &Ports, sql: &str) -> Result<String, String> {
-    let resp = client
-        .post(format!("http://127.0.0.1:{}/", ports.http))
-        .body(sql.to_string())
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    let ok = resp.status().is_success();
-    let text = resp.text().await.map_err(|e| e.to_string())?;
-    if ok { Ok(text) } else { Err(text) }
-}
-
-/// Waits until the server answers `/ping` (or has exited, e.g. at a failpoint).
-async fn wait_ready(client: &reqwest::Client, ports: &Ports, child: &mut Child) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            return false;
-        }
-        let ping = client
-            .get(format!("http://127.0.0.1:{}/ping", ports.http))
-            .send()
-            .await;
-        if let Ok(r) = ping
-            && r.status().is_success()
-        {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("sluice server did not start within 60 s");
 }
 
 /// Produces `EVENTS` JSON events at about `RATE_PER_SEC`, partition `id % PARTITIONS`.
@@ -193,12 +115,7 @@ async fn count_both(client: &reqwest::Client, ports: &Ports) -> Option<(u64, u64
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_million_events_survive_twenty_crashes_exactly_once() {
-    if tansu_binary().is_none() {
-        assert!(
-            std::env::var("SLUICE_REQUIRE_TANSU").as_deref() != Ok("1"),
-            "the tansu binary is missing: .ci/run must `cargo install tansu --features dynostore`"
-        );
-        eprintln!("tansu is not installed: skipping the kill -9 test");
+    if !tansu_available("the kill -9 test") {
         return;
     }
     let broker = EmbeddedBroker::start().expect("broker");
@@ -208,10 +125,7 @@ async fn a_million_events_survive_twenty_crashes_exactly_once() {
 
     let root = tempfile::tempdir().expect("tempdir");
     let dir = root.path().join("data");
-    let ports = Ports {
-        http: free_port(),
-        tcp: free_port(),
-    };
+    let ports = Ports::free();
     let client = reqwest::Client::new();
 
     // First start: create the pipeline, then start producing.
