@@ -1,6 +1,6 @@
 //! Introspection and helper functions: `toTypeName`, `toColumnTypeName`, `materialize`,
 //! `ignore`, `isConstant`, `currentDatabase`, `version`, `timezone`, `rowNumberInBlock`,
-//! `blockSize`, and `__ch_bool` — the
+//! `blockSize`, `defaultValueOfArgumentType`, and `__ch_bool` — the
 //! engine's wrapper that makes any ClickHouse condition (numbers, Nullable numbers) a
 //! DataFusion boolean, and disappears when the condition already is one.
 
@@ -42,6 +42,10 @@ pub fn functions() -> Vec<ScalarUDF> {
         ScalarUDF::new_from_impl(Introspect::new("__ch_bool", Kind::ChBool)),
         ScalarUDF::new_from_impl(Introspect::new("rowNumberInBlock", Kind::RowNumberInBlock)),
         ScalarUDF::new_from_impl(Introspect::new("blockSize", Kind::BlockSize)),
+        ScalarUDF::new_from_impl(Introspect::new(
+            "defaultValueOfArgumentType",
+            Kind::DefaultOfArgumentType,
+        )),
     ]
 }
 
@@ -58,6 +62,7 @@ enum Kind {
     ChBool,
     RowNumberInBlock,
     BlockSize,
+    DefaultOfArgumentType,
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -151,6 +156,11 @@ impl ScalarUDFImpl for Introspect {
                 need(1, 1)?;
                 args.arg_fields[0].as_ref().clone().with_name(self.name)
             }
+            Kind::DefaultOfArgumentType => {
+                need(1, 1)?;
+                let t = arg_type(&args.arg_fields[0]);
+                return Ok(crate::util::ch_field(self.name, &t));
+            }
             Kind::Ignore | Kind::IsConstant => Field::new(self.name, DataType::UInt8, false),
             Kind::RowNumberInBlock | Kind::BlockSize => {
                 need(0, 0)?;
@@ -228,6 +238,12 @@ impl ScalarUDFImpl for Introspect {
                 }
             }
             Kind::Ignore => Ok(ColumnarValue::Scalar(ScalarValue::UInt8(Some(0)))),
+            Kind::DefaultOfArgumentType => {
+                let t = arg_type(&args.arg_fields[0]);
+                Ok(ColumnarValue::Scalar(
+                    crate::aggregate::value::default_value(&t)?,
+                ))
+            }
             Kind::RowNumberInBlock => Ok(ColumnarValue::Array(Arc::new(
                 datafusion::arrow::array::UInt64Array::from_iter_values(0..rows as u64),
             ))),

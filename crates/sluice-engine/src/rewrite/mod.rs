@@ -11,6 +11,8 @@ mod expr;
 mod functions;
 mod limit_by;
 mod query;
+mod totals;
 
 pub use expr::{ch_type_of_sql, lit_str};
 pub use query::{DUP_MARK, RewriteContext, rewrite_query};
+pub use totals::totals_query;

@@ -11,17 +11,47 @@ use sluice_common::{ChType, Result};
 use crate::error::from_datafusion;
 use crate::session::{Progress, QueryOutput, Session};
 
-/// Plans and starts a query; the result streams.
+/// Plans and starts a query; the result streams. A `WITH TOTALS` query computes its totals
+/// row first (see [`crate::rewrite::totals_query`]).
 pub async fn run_query(session: &Session, mut query: Query) -> Result<QueryOutput> {
     let ctx = session.rewrite_context();
     crate::rewrite::rewrite_query(&mut query, &ctx)?;
-    let with_totals = ctx.with_totals.get();
-    if with_totals {
-        return Err(sluice_common::Error::not_implemented(
-            "GROUP BY … WITH TOTALS",
-        ));
-    }
     let state = session.df_state_for(&ctx);
+    let totals_query = if ctx.with_totals.get() {
+        let aggregates = state.aggregate_functions();
+        Some(crate::rewrite::totals_query(&query, &|name| {
+            aggregates.contains_key(name)
+        })?)
+    } else {
+        None
+    };
+    let (schema, stream) = plan_and_stream(session, &state, query).await?;
+    let totals = match totals_query {
+        Some(q) => {
+            let (_, mut s) = Box::pin(plan_and_stream(session, &state, q)).await?;
+            let mut batches = Vec::new();
+            use futures::StreamExt;
+            while let Some(b) = s.next().await {
+                batches.push(b.map_err(from_datafusion)?);
+            }
+            Some(totals_batch(&schema, &batches)?)
+        }
+        None => None,
+    };
+    Ok(QueryOutput {
+        schema,
+        stream: Some(stream),
+        format: None,
+        totals,
+        progress: Arc::new(Progress::default()),
+    })
+}
+
+async fn plan_and_stream(
+    session: &Session,
+    state: &datafusion::execution::SessionState,
+    query: Query,
+) -> Result<(SchemaRef, datafusion::execution::SendableRecordBatchStream)> {
     let plan = state
         .statement_to_plan(DfStatement::Statement(Box::new(SqlStatement::Query(
             Box::new(query),
@@ -34,7 +64,7 @@ pub async fn run_query(session: &Session, mut query: Query) -> Result<QueryOutpu
     } else {
         crate::join_defaults::fill_outer_join_defaults(plan).map_err(from_datafusion)?
     };
-    let task_ctx = Arc::new(datafusion::execution::TaskContext::from(&state));
+    let task_ctx = Arc::new(datafusion::execution::TaskContext::from(state));
     let physical = state
         .create_physical_plan(&plan)
         .await
@@ -43,13 +73,56 @@ pub async fn run_query(session: &Session, mut query: Query) -> Result<QueryOutpu
         crate::stream::execute_in_partition_order(physical, task_ctx).map_err(from_datafusion)?;
     let schema = output_schema(stream.schema());
     let stream = crate::stream::rename_stream(stream, Arc::clone(&schema));
-    Ok(QueryOutput {
-        schema,
-        stream: Some(stream),
-        format: None,
-        totals: None,
-        progress: Arc::new(Progress::default()),
-    })
+    Ok((schema, stream))
+}
+
+/// The totals row in the main result's schema (same columns; types cast where the totals
+/// query typed a column differently, e.g. Nullable).
+fn totals_batch(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<RecordBatch> {
+    let to_err = |e: datafusion::arrow::error::ArrowError| {
+        from_datafusion(datafusion::error::DataFusionError::ArrowError(
+            Box::new(e),
+            None,
+        ))
+    };
+    let Some(first) = batches.iter().find(|b| b.num_rows() > 0) else {
+        return Ok(RecordBatch::new_empty(Arc::clone(schema)));
+    };
+    if first.num_columns() != schema.fields().len() {
+        return Err(sluice_common::Error::internal(
+            "the totals row has a different number of columns than the result",
+        ));
+    }
+    let columns = first
+        .columns()
+        .iter()
+        .zip(schema.fields())
+        .map(|(c, f)| {
+            let c = c.slice(0, 1);
+            if c.data_type() == f.data_type() {
+                Ok(c)
+            } else {
+                datafusion::arrow::compute::cast(&c, f.data_type())
+            }
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(to_err)?;
+    let options =
+        datafusion::arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(1));
+    if let Ok(b) = RecordBatch::try_new_with_options(Arc::clone(schema), columns.clone(), &options)
+    {
+        return Ok(b);
+    }
+    // A NULL where the result column is not Nullable (a key of a Nullable-less type read
+    // through an outer join): keep the value, relax the field.
+    let relaxed = Arc::new(Schema::new(
+        schema
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone().with_nullable(true))
+            .collect::<Vec<_>>(),
+    ));
+    RecordBatch::try_new_with_options(relaxed, columns, &options).map_err(to_err)
 }
 
 /// Runs a query to completion.
