@@ -72,6 +72,28 @@ impl SchemaProvider for DatabaseSchema {
                 .table(&self.db, base)
                 .and_then(|e| e.table.as_ref().and_then(|t| t.final_provider())));
         }
+        // A direct read of a Kafka table consumes once, now (see rewrite::query).
+        if let Some(base) = name.strip_suffix(DIRECT_SUFFIX) {
+            let Some(table) = self
+                .catalog
+                .table(&self.db, base)
+                .and_then(|e| e.table.clone())
+            else {
+                return Ok(None);
+            };
+            let batch = tokio::task::spawn_blocking(move || {
+                crate::tables::kafka::as_kafka(&table)
+                    .ok_or_else(|| {
+                        sluice_common::Error::internal("direct read of a non-Kafka table")
+                    })?
+                    .direct_select()
+            })
+            .await
+            .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?
+            .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
+            let mem = datafusion::datasource::MemTable::try_new(batch.schema(), vec![vec![batch]])?;
+            return Ok(Some(Arc::new(mem)));
+        }
         Ok(self
             .catalog
             .table(&self.db, name)
@@ -80,6 +102,7 @@ impl SchemaProvider for DatabaseSchema {
 
     fn table_exist(&self, name: &str) -> bool {
         let base = name.strip_suffix(FINAL_SUFFIX).unwrap_or(name);
+        let base = base.strip_suffix(DIRECT_SUFFIX).unwrap_or(base);
         self.catalog.table(&self.db, base).is_some()
     }
 }
@@ -87,6 +110,11 @@ impl SchemaProvider for DatabaseSchema {
 /// Appended to a table's name when the query reads it `FINAL`; the schema provider then
 /// returns [`crate::table::Table::final_provider`].
 pub const FINAL_SUFFIX: &str = "\u{1}FINAL";
+
+/// Appended to a Kafka table's name when a query reads it directly
+/// (`stream_like_engine_allow_direct_select = 1`); the schema provider then consumes one
+/// block ([`crate::tables::kafka::KafkaTable::direct_select`]) and serves it.
+pub const DIRECT_SUFFIX: &str = "\u{1}DIRECT";
 
 #[derive(Debug)]
 struct SystemSchema {

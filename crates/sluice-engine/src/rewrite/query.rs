@@ -537,9 +537,19 @@ fn rewrite_table_factor(tf: &mut TableFactor, ctx: &RewriteContext) -> Result<()
                             "Direct select is not allowed. To enable use setting `stream_like_engine_allow_direct_select`"
                         ));
                     }
-                    return Err(Error::not_implemented(
-                        "direct SELECT from a Kafka table (read it through a materialized view)",
-                    ));
+                    // Consumed at planning time by the schema provider, under the table's
+                    // own name.
+                    if alias.is_none() {
+                        *alias = Some(datafusion::sql::sqlparser::ast::TableAlias {
+                            explicit: true,
+                            name: Ident::new(table.clone()),
+                            columns: vec![],
+                            at: None,
+                        });
+                    }
+                    if let Some(ObjectNamePart::Identifier(last)) = name.0.last_mut() {
+                        last.value = format!("{table}{}", crate::df_catalog::DIRECT_SUFFIX);
+                    }
                 }
                 if let (TableKind::Table, Some(t)) = (&entry.kind, &entry.table) {
                     let cols = t.columns();

@@ -330,6 +330,13 @@ impl Table for KafkaTable {
         self.columns.clone()
     }
 
+    fn virtual_columns(&self) -> Vec<String> {
+        VirtualColumn::for_mode(self.settings.handle_error_mode)
+            .iter()
+            .map(|v| v.name().to_string())
+            .collect()
+    }
+
     fn provider(&self) -> Arc<dyn TableProvider> {
         // Direct reads go through `direct_select` (the rewrite checks the setting); an
         // empty provider with the table's schema keeps planning of views possible.

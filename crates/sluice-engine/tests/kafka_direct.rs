@@ -1,0 +1,203 @@
+//! A Kafka table read and written directly, over TCP against the embedded broker (a
+//! `tansu` process when installed, else librdkafka's mock cluster): `INSERT` produces
+//! messages in `kafka_format`; `SELECT` needs `stream_like_engine_allow_direct_select`
+//! (446 without it), consumes one block, hides the virtual columns from `*`, and commits
+//! only with `kafka_commit_on_select = 1`. `DETACH TABLE` stops a table's consumers and
+//! `ATTACH TABLE` resumes from where they stopped.
+
+use std::time::{Duration, Instant};
+
+use datafusion::arrow::util::display::array_value_to_string;
+use sluice_engine::{Engine, EngineConfig, Session};
+use sluice_kafka::EmbeddedBroker;
+
+/// Rows of the last statement's result as TSV lines, or the error text.
+async fn rows(s: &mut Session, sql: &str) -> Result<Vec<String>, String> {
+    let out = s
+        .execute_sql(sql)
+        .await
+        .map_err(|e| e.to_clickhouse_string())?;
+    let Some((_, batches)) = out.into_iter().last() else {
+        return Ok(Vec::new());
+    };
+    let mut lines = Vec::new();
+    for b in &batches {
+        for r in 0..b.num_rows() {
+            let cells: Vec<String> = b
+                .columns()
+                .iter()
+                .map(|c| array_value_to_string(c, r).unwrap_or_default())
+                .collect();
+            lines.push(cells.join("\t"));
+        }
+    }
+    Ok(lines)
+}
+
+fn kafka_table(name: &str, bootstrap: &str, topic: &str, group: &str, extra: &str) -> String {
+    format!(
+        "CREATE TABLE {name} (id UInt32, name String) ENGINE = Kafka SETTINGS \
+         kafka_broker_list = '{bootstrap}', kafka_topic_list = '{topic}', \
+         kafka_group_name = '{group}', kafka_format = 'JSONEachRow'{extra}"
+    )
+}
+
+async fn engine(broker: &EmbeddedBroker, dir: &std::path::Path) -> sluice_engine::EngineRef {
+    Engine::open(EngineConfig {
+        path: Some(dir.to_path_buf()),
+        kafka: sluice_kafka::KafkaConfig {
+            consumer: broker.consumer_properties(),
+            ..sluice_kafka::KafkaConfig::default()
+        },
+        ..EngineConfig::default()
+    })
+    .await
+    .expect("engine")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn insert_produces_and_direct_select_consumes() {
+    let broker = EmbeddedBroker::start().expect("broker");
+    let bootstrap = broker.bootstrap_servers().to_string();
+    broker.create_topic("direct.t", 1).expect("topic");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = engine(&broker, dir.path()).await;
+    let mut s = engine.session();
+    rows(
+        &mut s,
+        &kafka_table("q", &bootstrap, "direct.t", "g_plain", ""),
+    )
+    .await
+    .expect("create q");
+
+    let err = rows(&mut s, "SELECT * FROM q").await.expect_err("446");
+    assert!(err.starts_with("Code: 446."), "{err}");
+
+    rows(&mut s, "INSERT INTO q VALUES (1, 'a'), (2, 'b'), (3, 'c')")
+        .await
+        .expect("produce");
+    let direct = "SELECT * FROM q ORDER BY id SETTINGS stream_like_engine_allow_direct_select = 1";
+    let first = rows(&mut s, direct).await.expect("direct select");
+    assert_eq!(
+        first,
+        ["1\ta", "2\tb", "3\tc"],
+        "SELECT * has no virtual columns"
+    );
+    // Without kafka_commit_on_select the next read sees the same messages.
+    let again = rows(&mut s, direct).await.expect("direct select again");
+    assert_eq!(again, first);
+    let virtuals = rows(
+        &mut s,
+        "SELECT _topic, _partition, _offset, id FROM q ORDER BY id SETTINGS stream_like_engine_allow_direct_select = 1",
+    )
+    .await
+    .expect("virtual columns");
+    assert_eq!(
+        virtuals,
+        [
+            "direct.t\t0\t0\t1",
+            "direct.t\t0\t1\t2",
+            "direct.t\t0\t2\t3"
+        ]
+    );
+
+    // kafka_commit_on_select = 1: a read commits, the next one starts after it.
+    rows(
+        &mut s,
+        &kafka_table(
+            "q_commit",
+            &bootstrap,
+            "direct.t",
+            "g_commit",
+            ", kafka_commit_on_select = 1, kafka_poll_timeout_ms = 100",
+        ),
+    )
+    .await
+    .expect("create q_commit");
+    let direct =
+        "SELECT id FROM q_commit ORDER BY id SETTINGS stream_like_engine_allow_direct_select = 1";
+    assert_eq!(rows(&mut s, direct).await.expect("read"), ["1", "2", "3"]);
+    assert!(rows(&mut s, direct).await.expect("read").is_empty());
+    tokio::task::spawn_blocking(move || engine.shutdown())
+        .await
+        .expect("shutdown");
+}
+
+async fn count(s: &mut Session) -> u64 {
+    rows(s, "SELECT count() FROM sink")
+        .await
+        .expect("count")
+        .first()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+async fn wait_for(s: &mut Session, want: u64) -> u64 {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let n = count(s).await;
+        if n >= want || Instant::now() > deadline {
+            return n;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn detach_pauses_and_attach_resumes() {
+    let broker = EmbeddedBroker::start().expect("broker");
+    let bootstrap = broker.bootstrap_servers().to_string();
+    broker.create_topic("detach.t", 1).expect("topic");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = engine(&broker, dir.path()).await;
+    let mut s = engine.session();
+    for sql in [
+        kafka_table(
+            "src",
+            &bootstrap,
+            "detach.t",
+            "g_detach",
+            ", kafka_flush_interval_ms = 100",
+        ),
+        kafka_table("out", &bootstrap, "detach.t", "g_out", ""),
+        "CREATE TABLE sink (id UInt32, name String, off UInt64) ENGINE = MergeTree ORDER BY id"
+            .to_string(),
+        "CREATE MATERIALIZED VIEW mv TO sink AS SELECT id, name, _offset AS off FROM src"
+            .to_string(),
+    ] {
+        rows(&mut s, &sql).await.expect("DDL");
+    }
+    rows(&mut s, "INSERT INTO out VALUES (1, 'a'), (2, 'b')")
+        .await
+        .expect("produce");
+    assert_eq!(wait_for(&mut s, 2).await, 2);
+
+    rows(&mut s, "DETACH TABLE src").await.expect("detach");
+    let consumers = rows(
+        &mut s,
+        "SELECT count() FROM system.kafka_consumers WHERE table = 'src'",
+    )
+    .await
+    .expect("kafka_consumers");
+    assert_eq!(consumers, ["0"], "a detached table has no consumers");
+    rows(&mut s, "INSERT INTO out VALUES (3, 'c'), (4, 'd')")
+        .await
+        .expect("produce while detached");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(count(&mut s).await, 2, "nothing is consumed while detached");
+
+    rows(&mut s, "ATTACH TABLE src").await.expect("attach");
+    assert_eq!(wait_for(&mut s, 4).await, 4);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let all = rows(&mut s, "SELECT id, off FROM sink ORDER BY id")
+        .await
+        .expect("rows");
+    assert_eq!(
+        all,
+        ["1\t0", "2\t1", "3\t2", "4\t3"],
+        "resumed where it stopped"
+    );
+    tokio::task::spawn_blocking(move || engine.shutdown())
+        .await
+        .expect("shutdown");
+}
