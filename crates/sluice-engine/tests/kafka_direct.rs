@@ -201,3 +201,72 @@ async fn detach_pauses_and_attach_resumes() {
         .await
         .expect("shutdown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alter_modify_setting_applies_and_persists() {
+    let broker = EmbeddedBroker::start().expect("broker");
+    let bootstrap = broker.bootstrap_servers().to_string();
+    broker.create_topic("alter.t", 1).expect("topic");
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let engine = engine(&broker, dir.path()).await;
+        let mut s = engine.session();
+        for sql in [
+            kafka_table("src", &bootstrap, "alter.t", "g_alter", ""),
+            kafka_table("out", &bootstrap, "alter.t", "g_alter_out", ""),
+            "CREATE TABLE sink (id UInt32, name String, off UInt64) ENGINE = MergeTree ORDER BY id"
+                .to_string(),
+            "CREATE MATERIALIZED VIEW mv TO sink AS SELECT id, name, _offset AS off FROM src"
+                .to_string(),
+        ] {
+            rows(&mut s, &sql).await.expect("DDL");
+        }
+        rows(&mut s, "INSERT INTO out VALUES (1, 'a')")
+            .await
+            .expect("produce");
+        assert_eq!(wait_for(&mut s, 1).await, 1);
+
+        let err = rows(
+            &mut s,
+            "ALTER TABLE src MODIFY SETTING kafka_no_such_setting = 1",
+        )
+        .await
+        .expect_err("unknown setting");
+        assert!(err.starts_with("Code: 115."), "{err}");
+        rows(
+            &mut s,
+            "ALTER TABLE src MODIFY SETTING kafka_max_block_size = 1000, kafka_flush_interval_ms = 50",
+        )
+        .await
+        .expect("alter");
+        let create = rows(&mut s, "SHOW CREATE TABLE src").await.expect("show");
+        let create = create.join("\n");
+        assert!(
+            create.contains("kafka_max_block_size = 1000")
+                && create.contains("kafka_flush_interval_ms = 50"),
+            "{create}"
+        );
+        // The consumers restarted with the new settings and go on where they were.
+        rows(&mut s, "INSERT INTO out VALUES (2, 'b')")
+            .await
+            .expect("produce");
+        assert_eq!(wait_for(&mut s, 2).await, 2);
+        tokio::task::spawn_blocking(move || engine.shutdown())
+            .await
+            .expect("shutdown");
+    }
+    let engine = engine(&broker, dir.path()).await;
+    let mut s = engine.session();
+    let create = rows(&mut s, "SHOW CREATE TABLE src")
+        .await
+        .expect("show after restart")
+        .join("\n");
+    assert!(create.contains("kafka_max_block_size = 1000"), "{create}");
+    let all = rows(&mut s, "SELECT id, off FROM sink ORDER BY id")
+        .await
+        .expect("rows");
+    assert_eq!(all, ["1\t0", "2\t1"]);
+    tokio::task::spawn_blocking(move || engine.shutdown())
+        .await
+        .expect("shutdown");
+}

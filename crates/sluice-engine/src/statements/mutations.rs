@@ -247,6 +247,15 @@ async fn alter_one(
             blocking(move || storage.attach_partition(&id)).await
         }
         AlterCommand::ModifySetting(pairs) => {
+            if crate::tables::kafka::as_kafka(t).is_some() {
+                let kafka_table = Arc::clone(t);
+                blocking(move || {
+                    crate::tables::kafka::as_kafka(&kafka_table)
+                        .map_or(Ok(()), |k| k.modify_settings(&pairs))
+                })
+                .await?;
+                return persist(session, (db, name), t);
+            }
             let mt = merge_tree(t, "ALTER MODIFY SETTING")?;
             mt.modify_settings(&pairs)?;
             persist(session, (db, name), t)

@@ -10,7 +10,7 @@ use datafusion::arrow::datatypes::{Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::TableProvider;
 use datafusion::sql::sqlparser::ast::{Expr, Value};
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use sluice_common::{Error, Result, ch_err};
 use sluice_kafka::{
     Block, ConsumerSpec, ConsumerStats, KafkaConfig, KafkaConsumers, KafkaProducer, KafkaSettings,
@@ -27,7 +27,7 @@ pub struct KafkaTable {
     database: String,
     name: String,
     columns: Vec<ColumnDesc>,
-    settings: KafkaSettings,
+    settings: RwLock<KafkaSettings>,
     config: KafkaConfig,
     engine: Weak<Engine>,
     runtime: tokio::runtime::Handle,
@@ -110,7 +110,7 @@ impl KafkaTable {
             database: database.to_string(),
             name: name.to_string(),
             columns,
-            settings,
+            settings: RwLock::new(settings),
             config: engine.kafka_config.clone(),
             engine: Arc::downgrade(engine),
             runtime: tokio::runtime::Handle::current(),
@@ -122,12 +122,12 @@ impl KafkaTable {
     /// The consumers' description of this table.
     fn spec(&self) -> ConsumerSpec {
         ConsumerSpec {
-            settings: self.settings.clone(),
+            settings: self.settings.read().clone(),
             config: self.config.clone(),
             database: self.database.clone(),
             table: self.name.clone(),
             data_schema: stored_schema(&self.columns),
-            virtuals: VirtualColumn::for_mode(self.settings.handle_error_mode),
+            virtuals: VirtualColumn::for_mode(self.settings.read().handle_error_mode),
         }
     }
 
@@ -138,7 +138,7 @@ impl KafkaTable {
             .iter()
             .map(|f| f.as_ref().clone())
             .collect();
-        for v in VirtualColumn::for_mode(self.settings.handle_error_mode) {
+        for v in VirtualColumn::for_mode(self.settings.read().handle_error_mode) {
             fields.push(v.ch_type().to_field(v.name()));
         }
         Arc::new(Schema::new(fields))
@@ -170,6 +170,28 @@ impl KafkaTable {
         if let Some(c) = self.consumers.lock().take() {
             c.stop();
         }
+    }
+
+    /// `ALTER TABLE … MODIFY SETTING`: checks and applies the change, then restarts the
+    /// consumers (they finish their block first) with the new settings.
+    pub fn modify_settings(&self, pairs: &[(String, SettingValue)]) -> Result<()> {
+        let changes: Vec<(String, Literal)> = pairs
+            .iter()
+            .map(|(k, v)| (k.clone(), setting_literal(v)))
+            .collect();
+        let mut next = self.settings.read().clone();
+        next.modify(&changes)?;
+        let running = self.consumers.lock().take();
+        let was_running = running.is_some();
+        if let Some(c) = running {
+            c.stop();
+        }
+        *self.settings.write() = next;
+        *self.producer.lock() = None;
+        if was_running {
+            self.sync_consumers(true)?;
+        }
+        Ok(())
     }
 
     /// Per-consumer state for `system.kafka_consumers`.
@@ -234,7 +256,7 @@ impl KafkaSink for ViewSink {
             .ok_or_else(|| Error::internal("engine shut down"))?;
         let mut session = engine.session();
         session.current_db = table.database.clone();
-        if table.settings.exactly_once {
+        if table.settings.read().exactly_once {
             session.source_offsets = Some(
                 block
                     .offsets
@@ -254,7 +276,7 @@ impl KafkaSink for ViewSink {
         }
         let batch = block.batch.clone();
         let (db, name) = (table.database.clone(), table.name.clone());
-        let exactly_once = table.settings.exactly_once;
+        let exactly_once = table.settings.read().exactly_once;
         let group = block.group.clone();
         let starts = block.start_offsets.clone();
         // Exactly-once across several targets: after a crash between two targets' writes,
@@ -322,7 +344,7 @@ impl Table for KafkaTable {
     }
 
     fn engine_full(&self) -> String {
-        let sql = self.settings.to_sql();
+        let sql = self.settings.read().to_sql();
         sql.strip_prefix("ENGINE = ").unwrap_or(&sql).to_string()
     }
 
@@ -331,7 +353,7 @@ impl Table for KafkaTable {
     }
 
     fn virtual_columns(&self) -> Vec<String> {
-        VirtualColumn::for_mode(self.settings.handle_error_mode)
+        VirtualColumn::for_mode(self.settings.read().handle_error_mode)
             .iter()
             .map(|v| v.name().to_string())
             .collect()
@@ -349,7 +371,7 @@ impl Table for KafkaTable {
         let mut p = self.producer.lock();
         if p.is_none() {
             *p = Some(KafkaProducer::try_new(
-                &self.settings,
+                &self.settings.read(),
                 &self.config,
                 &self.database,
                 &self.name,
