@@ -40,6 +40,8 @@ pub struct Engine {
     data_root: PathBuf,
     _temp_dir: Option<tempfile::TempDir>,
     pub(crate) kafka_config: sluice_kafka::KafkaConfig,
+    /// `system.dead_letter_queue`.
+    pub(crate) dead_letters: Arc<crate::dead_letters::DeadLetterQueue>,
 }
 
 /// Shared engine handle.
@@ -211,6 +213,9 @@ impl Engine {
             data_root,
             _temp_dir: temp_dir,
             kafka_config: config.kafka.clone(),
+            dead_letters: Arc::new(crate::dead_letters::DeadLetterQueue::open(
+                config.path.as_deref(),
+            )?),
         });
         Box::pin(engine.load_metadata()).await?;
         engine.sync_kafka_consumers();

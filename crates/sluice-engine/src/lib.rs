@@ -20,6 +20,7 @@
 pub mod catalog;
 pub mod comparisons;
 pub mod compiled_expr;
+pub mod dead_letters;
 pub mod df_catalog;
 pub mod engine;
 pub mod error;

@@ -265,6 +265,17 @@ pub fn build_batch(schema: SchemaRef, rows: &[Vec<Cell>]) -> Result<RecordBatch>
                     _ => cast_to(as_i32, &t)?,
                 }
             }
+            // LowCardinality(String): built as String, then dictionary-encoded.
+            ChType::LowCardinality(inner) if matches!(*inner, ChType::String) => {
+                let mut b = StringBuilder::new();
+                for r in rows {
+                    match cell(r) {
+                        Cell::Str(s) => b.append_value(s),
+                        _ => b.append_value(""),
+                    }
+                }
+                cast_to(Arc::new(b.finish()), &t)?
+            }
             other => {
                 return Err(Error::internal(format!(
                     "rows: unsupported column type {other}"

@@ -266,6 +266,7 @@ impl Session {
             catalog: Arc::clone(&self.engine.catalog),
             settings: self.settings.clone(),
             functions: Arc::clone(&self.engine.function_infos),
+            dead_letters: Arc::clone(&self.engine.dead_letters),
         });
         let list = Arc::new(MemoryCatalogProviderList::new());
         datafusion::catalog::CatalogProviderList::register_catalog(

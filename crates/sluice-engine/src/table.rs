@@ -123,6 +123,10 @@ pub trait Table: Send + Sync + Debug {
     fn total_bytes(&self) -> Option<u64> {
         None
     }
+    /// Names of virtual columns (`_part`, … of MergeTree): readable, left out of `*`.
+    fn virtual_columns(&self) -> Vec<String> {
+        Vec::new()
+    }
     /// For downcasting.
     fn as_any(&self) -> &dyn Any;
 }

@@ -270,3 +270,56 @@ async fn alter_modify_setting_applies_and_persists() {
         .await
         .expect("shutdown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broken_messages_go_to_the_dead_letter_queue() {
+    let broker = EmbeddedBroker::start().expect("broker");
+    let bootstrap = broker.bootstrap_servers().to_string();
+    broker.create_topic("dlq.t", 1).expect("topic");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let query = "SELECT table_engine, database, table, kafka_topic_name, kafka_partition, \
+                 kafka_offset, raw_message, error != '' FROM system.dead_letter_queue";
+    {
+        let engine = engine(&broker, dir.path()).await;
+        let mut s = engine.session();
+        for sql in [
+            kafka_table(
+                "src",
+                &bootstrap,
+                "dlq.t",
+                "g_dlq",
+                ", kafka_handle_error_mode = 'dead_letter_queue'",
+            ),
+            format!(
+                "CREATE TABLE raw_out (line String) ENGINE = Kafka('{bootstrap}', 'dlq.t', 'g_raw', 'RawBLOB')"
+            ),
+            "CREATE TABLE sink (id UInt32, name String) ENGINE = MergeTree ORDER BY id".to_string(),
+            "CREATE MATERIALIZED VIEW mv TO sink AS SELECT id, name FROM src".to_string(),
+        ] {
+            rows(&mut s, &sql).await.expect("DDL");
+        }
+        for line in [
+            r#"{"id":1,"name":"a"}"#,
+            "not json",
+            r#"{"id":2,"name":"b"}"#,
+        ] {
+            rows(&mut s, &format!("INSERT INTO raw_out VALUES ('{line}')"))
+                .await
+                .expect("produce");
+        }
+        assert_eq!(wait_for(&mut s, 2).await, 2);
+        let dlq = rows(&mut s, query).await.expect("dead_letter_queue");
+        assert_eq!(dlq, ["Kafka\tdefault\tsrc\tdlq.t\t0\t1\tnot json\ttrue"]);
+        tokio::task::spawn_blocking(move || engine.shutdown())
+            .await
+            .expect("shutdown");
+    }
+    // The queue survives a restart.
+    let engine = engine(&broker, dir.path()).await;
+    let mut s = engine.session();
+    let dlq = rows(&mut s, query).await.expect("dead_letter_queue");
+    assert_eq!(dlq, ["Kafka\tdefault\tsrc\tdlq.t\t0\t1\tnot json\ttrue"]);
+    tokio::task::spawn_blocking(move || engine.shutdown())
+        .await
+        .expect("shutdown");
+}

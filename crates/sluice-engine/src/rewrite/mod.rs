@@ -12,6 +12,7 @@ mod functions;
 mod limit_by;
 mod query;
 mod totals;
+mod values_fn;
 
 pub use expr::{ch_type_of_sql, lit_str};
 pub use query::{DUP_MARK, RewriteContext, rewrite_query};

@@ -468,6 +468,16 @@ fn rewrite_table_factor(tf: &mut TableFactor, ctx: &RewriteContext) -> Result<()
                     "Storage {storage} doesn't support FINAL"
                 ));
             }
+            if let Some(fargs) = args
+                && name.0.len() == 1
+                && name
+                    .to_string()
+                    .trim_matches('"')
+                    .eq_ignore_ascii_case("values")
+            {
+                *tf = super::values_fn::values_table(&fargs.args, alias.clone(), ctx)?;
+                return Ok(());
+            }
             if let Some(args) = args {
                 // Table-function arguments: bare identifiers are strings (`file('x', CSV)`).
                 for a in args.args.iter_mut() {

@@ -183,9 +183,25 @@ pub async fn describe(session: &mut Session, d: sluice_sql::Describe) -> Result<
             }
         }
         sluice_sql::DescribeTarget::TableFunction(e) => {
-            return Err(sluice_common::Error::not_implemented(format!(
-                "DESCRIBE of table function {e}"
-            )));
+            // The columns of `SELECT * FROM f(…)`.
+            let q = sluice_sql::parse_statements(&format!("SELECT * FROM {e}"))?;
+            let Some(sluice_sql::Statement::Query(q)) = q.into_iter().next().map(|p| p.statement)
+            else {
+                return Err(sluice_common::Error::internal(
+                    "DESCRIBE of a table function: the SELECT did not parse as a query",
+                ));
+            };
+            let out = super::select::run_query(session, *q).await?;
+            out.schema
+                .fields()
+                .iter()
+                .map(|f| {
+                    vec![
+                        Cell::Str(f.name().clone()),
+                        Cell::Str(sluice_common::ChType::from_field(f).to_string()),
+                    ]
+                })
+                .collect()
         }
         sluice_sql::DescribeTarget::Query(q) => {
             let out = super::select::run_query(session, *q).await?;

@@ -1,5 +1,6 @@
 //! `system.kafka_consumers`: one row per consumer of every Kafka table, with ClickHouse's
-//! columns plus Sluice's `assignments.high_water_mark` and `assignments.lag`.
+//! columns plus Sluice's `assignments.high_water_mark` and `assignments.lag`; and
+//! `system.dead_letter_queue` with ClickHouse's columns (the RabbitMQ ones stay empty).
 
 use datafusion::arrow::datatypes::SchemaRef;
 use sluice_common::Result;
@@ -67,5 +68,57 @@ pub(super) fn kafka_consumers(s: &SystemTables) -> Result<Rows> {
             ]);
         }
     }
+    Ok((schema, rows))
+}
+
+pub(super) fn dead_letter_queue(s: &SystemTables) -> Result<Rows> {
+    let schema = schema_of(&[
+        ("table_engine", "Enum8('Kafka' = 1, 'RabbitMQ' = 2)"),
+        ("event_date", "Date"),
+        ("event_time", "DateTime"),
+        ("event_time_microseconds", "DateTime64(6)"),
+        ("database", "LowCardinality(String)"),
+        ("table", "LowCardinality(String)"),
+        ("error", "String"),
+        ("raw_message", "String"),
+        ("kafka_topic_name", "String"),
+        ("kafka_partition", "UInt64"),
+        ("kafka_offset", "UInt64"),
+        ("kafka_key", "String"),
+        ("rabbitmq_exchange_name", "String"),
+        ("rabbitmq_message_id", "String"),
+        ("rabbitmq_message_timestamp", "DateTime"),
+        ("rabbitmq_message_redelivered", "UInt8"),
+        ("rabbitmq_message_delivery_tag", "UInt64"),
+        ("rabbitmq_channel_id", "String"),
+    ])?;
+    let rows = s
+        .dead_letters
+        .entries()
+        .into_iter()
+        .map(|e| {
+            let secs = e.time_us.div_euclid(1_000_000);
+            vec![
+                Cell::from("Kafka"),
+                Cell::I64(secs.div_euclid(86_400)),
+                Cell::I64(secs),
+                Cell::I64(e.time_us),
+                Cell::Str(e.database),
+                Cell::Str(e.table),
+                Cell::Str(e.error),
+                Cell::Str(e.raw_message),
+                Cell::Str(e.topic),
+                Cell::U64(e.partition),
+                Cell::U64(e.offset),
+                Cell::Str(e.key),
+                Cell::from(""),
+                Cell::from(""),
+                Cell::I64(0),
+                Cell::U64(0),
+                Cell::U64(0),
+                Cell::from(""),
+            ]
+        })
+        .collect();
     Ok((schema, rows))
 }

@@ -38,6 +38,8 @@ pub struct SystemTables {
     pub settings: Settings,
     /// Registered functions.
     pub functions: Arc<Vec<FunctionInfo>>,
+    /// `system.dead_letter_queue`.
+    pub dead_letters: Arc<crate::dead_letters::DeadLetterQueue>,
 }
 
 const NAMES: &[&str] = &[
@@ -59,6 +61,7 @@ const NAMES: &[&str] = &[
     "detached_parts",
     "detached_tables",
     "kafka_consumers",
+    "dead_letter_queue",
 ];
 
 impl SystemTables {
@@ -89,6 +92,7 @@ impl SystemTables {
             "detached_parts" => storage::detached_parts(self)?,
             "detached_tables" => storage::detached_tables(self)?,
             "kafka_consumers" => kafka::kafka_consumers(self)?,
+            "dead_letter_queue" => kafka::dead_letter_queue(self)?,
             _ => return Ok(None),
         };
         let batch = build_batch(Arc::clone(&schema), &rows)?;

@@ -1,6 +1,7 @@
 //! Table functions: `numbers`, `numbers_mt`, `zeros`, `values`, `file`.
 
 mod file;
+mod infer;
 mod numbers;
 mod values;
 

@@ -254,6 +254,10 @@ impl KafkaSink for ViewSink {
             .engine
             .upgrade()
             .ok_or_else(|| Error::internal("engine shut down"))?;
+        // Broken messages are on disk before the block's offsets can be recorded.
+        engine
+            .dead_letters
+            .record(&table.database, &table.name, &block.dead_letters)?;
         let mut session = engine.session();
         session.current_db = table.database.clone();
         if table.settings.read().exactly_once {

@@ -604,6 +604,10 @@ impl Table for MergeTreeStorage {
     }
 
     fn final_provider(&self) -> Option<Arc<dyn TableProvider>> {
+        // ClickHouse: "Storage MergeTree doesn't support FINAL" (ILLEGAL_FINAL).
+        if matches!(self.inner.spec().engine, MergeTreeEngine::MergeTree) {
+            return None;
+        }
         Some(self.inner.provider(true))
     }
 
@@ -642,6 +646,10 @@ impl Table for MergeTreeStorage {
 
     fn total_bytes(&self) -> Option<u64> {
         Some(self.inner.total_bytes())
+    }
+
+    fn virtual_columns(&self) -> Vec<String> {
+        sluice_storage::virtual_columns::virtual_names(&self.inner.schema())
     }
 
     fn as_any(&self) -> &dyn Any {

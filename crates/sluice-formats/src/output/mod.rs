@@ -14,6 +14,7 @@ pub mod markdown;
 pub mod native;
 pub mod null;
 pub mod pretty;
+pub mod raw_blob;
 pub mod row_binary;
 pub mod tsv;
 pub mod values;
@@ -147,6 +148,8 @@ pub fn canonical_output_name(name: &str) -> Option<&'static str> {
         "Arrow",
         "ArrowStream",
         "Null",
+        "RawBLOB",
+        "LineAsString",
     ];
     NAMES.iter().copied().find(|n| n.eq_ignore_ascii_case(name))
 }
@@ -250,6 +253,8 @@ pub fn output_format(
         "Arrow" => Box::new(arrow_ipc::ArrowOutput::new(schema, false)),
         "ArrowStream" => Box::new(arrow_ipc::ArrowOutput::new(schema, true)),
         "Null" => Box::new(null::NullOutput),
+        "RawBLOB" => Box::new(raw_blob::RawOutput::new(schema, false)?),
+        "LineAsString" => Box::new(raw_blob::RawOutput::new(schema, true)?),
         other => {
             return Err(Error::internal(format!(
                 "format {other} listed but not built"

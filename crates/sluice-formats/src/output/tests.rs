@@ -207,3 +207,36 @@ fn binary_formats_round_trip_through_arrow() {
         assert_eq!(batches[0].columns(), batch.columns(), "{name}");
     }
 }
+
+/// `SELECT arrayJoin(['a', 'b\tc']) FORMAT RawBLOB / LineAsString` (bytes from ch-oracle).
+#[test]
+fn raw_formats() {
+    let schema = Arc::new(Schema::new(vec![ChType::String.to_field("s")]));
+    let batch = RecordBatch::try_new(
+        schema,
+        vec![Arc::new(StringArray::from(vec!["a", "b\tc"])) as ArrayRef],
+    )
+    .unwrap();
+    let stats = QueryStatistics::default();
+    assert_eq!(render("RawBLOB", &batch, None, &stats), "ab\tc");
+    assert_eq!(render("LineAsString", &batch, None, &stats), "a\nb\tc\n");
+    // `SELECT 'a' AS a, 'x' AS b FORMAT …`
+    let schema = Arc::new(Schema::new(vec![
+        ChType::String.to_field("a"),
+        ChType::String.to_field("b"),
+    ]));
+    let two = RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(StringArray::from(vec!["a"])) as ArrayRef,
+            Arc::new(StringArray::from(vec!["x"])),
+        ],
+    )
+    .unwrap();
+    assert_eq!(render("RawBLOB", &two, None, &stats), "ax");
+    assert_eq!(render("LineAsString", &two, None, &stats), "a\tx\n");
+    let err = output_format("RawBLOB", sample().schema(), &FormatSettings::default())
+        .err()
+        .expect("numbers");
+    assert_eq!(err.code, sluice_common::ErrorCode::NOT_IMPLEMENTED);
+}
