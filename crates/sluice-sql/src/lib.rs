@@ -29,6 +29,7 @@
 //! - `parser`: statement families on sqlparser's `Parser`.
 //! - [`query_ext`]: encodings of ClickHouse query forms and their decoders.
 //! - [`array_join`]: the encoding of `ARRAY JOIN` lists.
+//! - [`structure`]: table-function structure strings.
 //! - [`column_name`], [`format_expr`], [`show_create`]: printers.
 //! - `error`: ClickHouse-shaped syntax errors.
 //! - `format`: quoting helpers.
@@ -45,6 +46,7 @@ mod parser;
 pub mod query_ext;
 pub mod show_create;
 pub mod split;
+pub mod structure;
 mod tokens;
 
 pub use array_join::{ARRAY_JOIN_MARKER, array_join_item};
@@ -58,6 +60,7 @@ pub use query_ext::{
     with_expression,
 };
 pub use show_create::show_create_table;
+pub use structure::{is_structure, parse_structure};
 
 /// Re-export of the sqlparser AST the statements use.
 pub use datafusion::sql::sqlparser::ast as sql_ast;
