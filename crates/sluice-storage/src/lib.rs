@@ -15,6 +15,7 @@
 //! - `ops`, `mutation`: OPTIMIZE, TRUNCATE, partitions, mutations, ALTER.
 //! - [`provider`], `scan_exec`, `stats`: reads with pruning.
 //! - `recovery`: start-up repair; [`info`]: system table rows.
+//! - [`virtual_columns`]: `_part`, `_partition_id`, … of reads.
 
 mod accepted_unused;
 mod block_counter;
@@ -48,6 +49,7 @@ pub mod source;
 pub mod spec;
 mod stats;
 mod table;
+pub mod virtual_columns;
 
 pub use engine_kind::MergeTreeEngine;
 pub use expr::{BatchExpr, StateMerger};

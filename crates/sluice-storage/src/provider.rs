@@ -12,7 +12,7 @@ use datafusion::datasource::TableType;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
 use datafusion::datasource::source::DataSourceExec;
-use datafusion::error::Result as DfResult;
+use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::logical_expr::utils::conjunction;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
@@ -29,11 +29,14 @@ use crate::scan_exec::{PartScanExec, ScanMode};
 use crate::spec::TableSpec;
 use crate::stats::ManifestStatistics;
 use crate::table::MergeTreeTable;
+use crate::virtual_columns::{PER_PART, is_virtual, part_row, positions, with_virtuals};
 
 /// A snapshot of a table for one query.
 #[derive(Debug)]
 pub struct MergeTreeProvider {
     spec: TableSpec,
+    /// The stored columns followed by the virtual ones (`_part`, …).
+    full_schema: SchemaRef,
     merger: Option<Arc<dyn StateMerger>>,
     parts: Vec<SourcePart>,
     final_: bool,
@@ -48,8 +51,17 @@ impl MergeTreeTable {
             .into_iter()
             .filter(|p| p.rows() > 0)
             .collect();
+        let spec = self.spec();
+        // A stored column named like a virtual one hides them all (ClickHouse lets real
+        // columns shadow virtual ones).
+        let full_schema = if spec.schema.fields().iter().any(|f| is_virtual(f.name())) {
+            Arc::clone(&spec.schema)
+        } else {
+            with_virtuals(&spec.schema).unwrap_or_else(|_| Arc::clone(&spec.schema))
+        };
         Arc::new(MergeTreeProvider {
-            spec: self.spec(),
+            full_schema,
+            spec,
             merger: self.merger.read().clone(),
             parts: self.sources(&parts),
             final_,
@@ -100,6 +112,10 @@ impl MergeTreeProvider {
     }
 }
 
+fn to_df(e: sluice_common::Error) -> DataFusionError {
+    DataFusionError::External(Box::new(e))
+}
+
 fn spread<T>(items: Vec<T>, n: usize) -> Vec<Vec<T>> {
     let n = n.max(1).min(items.len().max(1));
     let mut out: Vec<Vec<T>> = (0..n).map(|_| Vec::new()).collect();
@@ -113,7 +129,7 @@ fn spread<T>(items: Vec<T>, n: usize) -> Vec<Vec<T>> {
 #[async_trait::async_trait]
 impl TableProvider for MergeTreeProvider {
     fn schema(&self) -> SchemaRef {
-        Arc::clone(&self.spec.schema)
+        Arc::clone(&self.full_schema)
     }
 
     fn table_type(&self) -> TableType {
@@ -135,34 +151,107 @@ impl TableProvider for MergeTreeProvider {
         limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
         let schema = Arc::clone(&self.spec.schema);
-        let physical = |exprs: Vec<Expr>| -> Option<Arc<dyn PhysicalExpr>> {
+        let n_stored = schema.fields().len();
+        let physical = |exprs: Vec<Expr>, schema: &SchemaRef| -> Option<Arc<dyn PhysicalExpr>> {
             let expr = conjunction(exprs)?;
             let dfs = DFSchema::try_from(schema.as_ref().clone()).ok()?;
             state.create_physical_expr(expr, &dfs).ok()
         };
-        let predicate = physical(filters.to_vec());
+        // Filters on stored columns go to pruning and the Parquet scan; filters on per-part
+        // virtual columns (`_part`, `_partition_id`, …) skip whole parts. DataFusion applies
+        // every filter again above the scan (pushdown is Inexact).
+        let (virtual_filters, stored_filters): (Vec<Expr>, Vec<Expr>) =
+            filters.iter().cloned().partition(|f| {
+                f.column_refs()
+                    .iter()
+                    .any(|c| schema.index_of(&c.name).is_err() && is_virtual(&c.name))
+            });
+        let virtual_filters: Vec<Expr> = virtual_filters
+            .into_iter()
+            .filter(|f| {
+                f.column_refs()
+                    .iter()
+                    .all(|c| PER_PART.contains(&c.name.as_str()))
+            })
+            .collect();
+        let predicate = physical(stored_filters.clone(), &schema);
         // FINAL applies WHERE to the merged rows, so parts may only be skipped by filters
         // on sorting-key columns (rows sharing a key all pass or all fail them).
         let prune_with = if self.final_ {
             let key = &self.spec.sorting_key_columns;
             physical(
-                filters
+                stored_filters
                     .iter()
                     .filter(|f| f.column_refs().iter().all(|c| key.contains(&c.name)))
                     .cloned()
                     .collect(),
+                &schema,
             )
         } else {
             predicate.clone()
         };
-        let parts = self.prune(prune_with.as_ref());
+        let mut parts = self.prune(prune_with.as_ref());
+        if !self.final_
+            && let Some(vp) = physical(
+                virtual_filters,
+                &Arc::new(datafusion::arrow::datatypes::Schema::new(
+                    crate::virtual_columns::virtual_fields().map_err(to_df)?,
+                )),
+            )
+        {
+            let pos = positions(&parts);
+            let mut kept = Vec::with_capacity(parts.len());
+            for sp in parts {
+                let Some(p) = pos.get(&sp.part.name.to_string()) else {
+                    continue;
+                };
+                let row = part_row(&sp, *p).map_err(to_df)?;
+                let keep = vp
+                    .evaluate(&row)
+                    .and_then(|v| v.into_array(1))
+                    .map(|a| {
+                        a.as_any()
+                            .downcast_ref::<datafusion::arrow::array::BooleanArray>()
+                            .is_none_or(|b| {
+                                datafusion::arrow::array::Array::is_null(b, 0) || b.value(0)
+                            })
+                    })
+                    .unwrap_or(true);
+                if keep {
+                    kept.push(sp);
+                }
+            }
+            parts = kept;
+        }
         let target = state.config().target_partitions().max(1);
+        let wants_virtual = match projection {
+            Some(p) => p.iter().any(|&i| i >= n_stored),
+            None => true,
+        };
         let projected = match projection {
-            Some(p) => Arc::new(schema.project(p)?),
-            None => Arc::clone(&schema),
+            Some(p) => Arc::new(self.full_schema.project(p)?),
+            None => Arc::clone(&self.full_schema),
         };
         if parts.is_empty() {
             return Ok(Arc::new(EmptyExec::new(projected)));
+        }
+        if wants_virtual {
+            if self.final_ {
+                return Err(to_df(sluice_common::Error::not_implemented(
+                    "virtual columns (_part, _partition_id, …) with FINAL",
+                )));
+            }
+            let pos = positions(&parts);
+            let groups = spread(parts, target).into_iter().map(|g| vec![g]).collect();
+            let exec = PartScanExec::new(
+                self.spec.clone(),
+                self.merger.clone(),
+                groups,
+                projection.cloned(),
+                ScanMode::Plain,
+            )?
+            .with_virtuals(Arc::clone(&self.full_schema), pos, projection.cloned())?;
+            return Ok(Arc::new(exec));
         }
         if self.final_ {
             // As in ClickHouse (do_not_merge_across_partitions_select_final = 0), FINAL

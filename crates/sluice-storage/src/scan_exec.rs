@@ -3,6 +3,7 @@
 //! table's after an `ALTER`, adapted batch by batch). One DataFusion partition per group
 //! of table partitions.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -23,6 +24,7 @@ use crate::expr::StateMerger;
 use crate::merge_task::{SourcePart, final_merge};
 use crate::part_io::read_part;
 use crate::spec::TableSpec;
+use crate::virtual_columns::{self, PartPosition};
 
 /// How parts are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +47,9 @@ pub(crate) struct PartScanExec {
     schema: SchemaRef,
     mode: ScanMode,
     props: Arc<PlanProperties>,
+    /// With virtual columns (`Plain` mode only): the stored + virtual schema that
+    /// `projection` indexes, and each part's position in the query.
+    virtuals: Option<(SchemaRef, Arc<HashMap<String, PartPosition>>)>,
 }
 
 impl PartScanExec {
@@ -55,8 +60,12 @@ impl PartScanExec {
         projection: Option<Vec<usize>>,
         mode: ScanMode,
     ) -> DfResult<Self> {
+        let n = spec.schema.fields().len();
         let schema = match &projection {
-            Some(p) => Arc::new(spec.schema.project(p)?),
+            Some(p) => Arc::new(
+                spec.schema
+                    .project(&p.iter().copied().filter(|&i| i < n).collect::<Vec<_>>())?,
+            ),
             None => Arc::clone(&spec.schema),
         };
         let props = PlanProperties::new(
@@ -73,7 +82,32 @@ impl PartScanExec {
             schema,
             mode,
             props: Arc::new(props),
+            virtuals: None,
         })
+    }
+
+    /// Reads the virtual columns too: `projection` indexes `full_schema` (the stored
+    /// columns followed by the virtual ones).
+    pub(crate) fn with_virtuals(
+        mut self,
+        full_schema: SchemaRef,
+        positions: HashMap<String, PartPosition>,
+        projection: Option<Vec<usize>>,
+    ) -> DfResult<Self> {
+        let schema = match &projection {
+            Some(p) => Arc::new(full_schema.project(p)?),
+            None => Arc::clone(&full_schema),
+        };
+        self.props = Arc::new(PlanProperties::new(
+            EquivalenceProperties::new(Arc::clone(&schema)),
+            Partitioning::UnknownPartitioning(self.groups.len().max(1)),
+            EmissionType::Incremental,
+            Boundedness::Bounded,
+        ));
+        self.schema = schema;
+        self.projection = projection;
+        self.virtuals = Some((full_schema, Arc::new(positions)));
+        Ok(self)
     }
 }
 
@@ -125,6 +159,7 @@ impl ExecutionPlan for PartScanExec {
         let merger = self.merger.clone();
         let projection = self.projection.clone();
         let mode = self.mode;
+        let virtuals = self.virtuals.clone();
         let batch_size = context.session_config().batch_size();
         let mut builder = RecordBatchReceiverStream::builder(Arc::clone(&self.schema), 2);
         let tx = builder.tx();
@@ -165,8 +200,23 @@ impl ExecutionPlan for PartScanExec {
                                 batch_size,
                             )
                             .map_err(to_df)?;
+                            let mut first_row = 0u64;
                             for b in it {
-                                let b = project(b.map_err(to_df)?)?;
+                                let mut b = b.map_err(to_df)?;
+                                if let Some((full, positions)) = &virtuals {
+                                    let pos = positions
+                                        .get(&sp.part.name.to_string())
+                                        .copied()
+                                        .unwrap_or(PartPosition {
+                                            index: 0,
+                                            starting_offset: 0,
+                                        });
+                                    let rows = b.num_rows() as u64;
+                                    b = virtual_columns::append(b, full, sp, pos, first_row)
+                                        .map_err(to_df)?;
+                                    first_row += rows;
+                                }
+                                let b = project(b)?;
                                 if tx.blocking_send(Ok(b)).is_err() {
                                     closed = true;
                                     break;
