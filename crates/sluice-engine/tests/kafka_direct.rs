@@ -5,55 +5,12 @@
 //! only with `kafka_commit_on_select = 1`. `DETACH TABLE` stops a table's consumers and
 //! `ATTACH TABLE` resumes from where they stopped.
 
-use std::time::{Duration, Instant};
+mod common;
 
-use datafusion::arrow::util::display::array_value_to_string;
-use sluice_engine::{Engine, EngineConfig, Session};
+use std::time::Duration;
+
+use common::{count, engine, kafka_table, rows, wait_for};
 use sluice_kafka::EmbeddedBroker;
-
-/// Rows of the last statement's result as TSV lines, or the error text.
-async fn rows(s: &mut Session, sql: &str) -> Result<Vec<String>, String> {
-    let out = s
-        .execute_sql(sql)
-        .await
-        .map_err(|e| e.to_clickhouse_string())?;
-    let Some((_, batches)) = out.into_iter().last() else {
-        return Ok(Vec::new());
-    };
-    let mut lines = Vec::new();
-    for b in &batches {
-        for r in 0..b.num_rows() {
-            let cells: Vec<String> = b
-                .columns()
-                .iter()
-                .map(|c| array_value_to_string(c, r).unwrap_or_default())
-                .collect();
-            lines.push(cells.join("\t"));
-        }
-    }
-    Ok(lines)
-}
-
-fn kafka_table(name: &str, bootstrap: &str, topic: &str, group: &str, extra: &str) -> String {
-    format!(
-        "CREATE TABLE {name} (id UInt32, name String) ENGINE = Kafka SETTINGS \
-         kafka_broker_list = '{bootstrap}', kafka_topic_list = '{topic}', \
-         kafka_group_name = '{group}', kafka_format = 'JSONEachRow'{extra}"
-    )
-}
-
-async fn engine(broker: &EmbeddedBroker, dir: &std::path::Path) -> sluice_engine::EngineRef {
-    Engine::open(EngineConfig {
-        path: Some(dir.to_path_buf()),
-        kafka: sluice_kafka::KafkaConfig {
-            consumer: broker.consumer_properties(),
-            ..sluice_kafka::KafkaConfig::default()
-        },
-        ..EngineConfig::default()
-    })
-    .await
-    .expect("engine")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn insert_produces_and_direct_select_consumes() {
@@ -121,26 +78,6 @@ async fn insert_produces_and_direct_select_consumes() {
     tokio::task::spawn_blocking(move || engine.shutdown())
         .await
         .expect("shutdown");
-}
-
-async fn count(s: &mut Session) -> u64 {
-    rows(s, "SELECT count() FROM sink")
-        .await
-        .expect("count")
-        .first()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-async fn wait_for(s: &mut Session, want: u64) -> u64 {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let n = count(s).await;
-        if n >= want || Instant::now() > deadline {
-            return n;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,0 +1,74 @@
+//! Helpers of the Kafka engine tests: an engine on the embedded broker, Kafka table DDL,
+//! statement results as TSV lines, and waiting for a target's row count.
+
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant};
+
+use datafusion::arrow::util::display::array_value_to_string;
+use sluice_engine::{Engine, EngineConfig, Session};
+use sluice_kafka::EmbeddedBroker;
+
+/// Rows of the last statement's result as TSV lines, or the error text.
+pub async fn rows(s: &mut Session, sql: &str) -> Result<Vec<String>, String> {
+    let out = s
+        .execute_sql(sql)
+        .await
+        .map_err(|e| e.to_clickhouse_string())?;
+    let Some((_, batches)) = out.into_iter().last() else {
+        return Ok(Vec::new());
+    };
+    let mut lines = Vec::new();
+    for b in &batches {
+        for r in 0..b.num_rows() {
+            let cells: Vec<String> = b
+                .columns()
+                .iter()
+                .map(|c| array_value_to_string(c, r).unwrap_or_default())
+                .collect();
+            lines.push(cells.join("\t"));
+        }
+    }
+    Ok(lines)
+}
+
+pub fn kafka_table(name: &str, bootstrap: &str, topic: &str, group: &str, extra: &str) -> String {
+    format!(
+        "CREATE TABLE {name} (id UInt32, name String) ENGINE = Kafka SETTINGS \
+         kafka_broker_list = '{bootstrap}', kafka_topic_list = '{topic}', \
+         kafka_group_name = '{group}', kafka_format = 'JSONEachRow'{extra}"
+    )
+}
+
+pub async fn engine(broker: &EmbeddedBroker, dir: &std::path::Path) -> sluice_engine::EngineRef {
+    Engine::open(EngineConfig {
+        path: Some(dir.to_path_buf()),
+        kafka: sluice_kafka::KafkaConfig {
+            consumer: broker.consumer_properties(),
+            ..sluice_kafka::KafkaConfig::default()
+        },
+        ..EngineConfig::default()
+    })
+    .await
+    .expect("engine")
+}
+
+pub async fn count(s: &mut Session) -> u64 {
+    rows(s, "SELECT count() FROM sink")
+        .await
+        .expect("count")
+        .first()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+pub async fn wait_for(s: &mut Session, want: u64) -> u64 {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let n = count(s).await;
+        if n >= want || Instant::now() > deadline {
+            return n;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -1,0 +1,465 @@
+//! The seed pipeline's cost and latency (issue 4, points 13 and 14), Sluice beside
+//! ClickHouse measured in the same run.
+//!
+//! 1. **CPU per message.** N Debezium events (default 1,000,000; `SLUICE_BENCH_EVENTS`) are
+//!    produced to a `tansu` broker process and written to a local file. A release
+//!    `sluice server` process runs the seed guide's three statements verbatim and consumes
+//!    them into durable MergeTree parts; its CPU time (user + system, from /proc) is
+//!    divided by N. ClickHouse (chdb, the oracle's Python) runs the same view over the same
+//!    events read from the file into the same MergeTree table; its CPU time (getrusage) is
+//!    divided by N. Also printed: msg/s, MB/s of JSON, and Sluice's peak RSS (VmHWM).
+//! 2. **Latency.** A second Kafka table with `kafka_flush_interval_ms = 100` gets 10,000
+//!    msg/s for 10 s; a poller asks `SELECT max(id)` over HTTP every 5 ms, and each
+//!    message's latency is the time from its send to the first answer that includes it.
+//!    p50/p99/max are printed. ClickHouse has no figure here: chdb's Kafka engine does not
+//!    run in-process ("Shutdown was called"), so only Sluice's latency is measured.
+//!
+//! Run: `cargo bench -p sluice --bench pipeline` (needs the `tansu` binary).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use rdkafka::ClientConfig;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use sluice_kafka::EmbeddedBroker;
+
+const TOPIC: &str = "postgres-server.inventory.orders";
+const LATENCY_TOPIC: &str = "latency.events";
+
+fn event(n: u64) -> (String, &'static str) {
+    let (id, op) = if n < 1000 {
+        (n, "r")
+    } else {
+        match n % 10 {
+            0..=5 => (n, "c"),
+            6..=8 => (n % 1000 + (n / 1000) * 100, "u"),
+            _ => (n - 9, "d"),
+        }
+    };
+    let row = format!(
+        r#"{{"id":{id},"order_date":"2025-09-{:02}","purchaser":{},"quantity":{},"product_id":{},"created_at":"2025-09-03T10:30:00Z"}}"#,
+        1 + id % 28,
+        1001 + id % 50,
+        1 + id % 9,
+        101 + id % 20
+    );
+    let (before, after) = match op {
+        "d" => (row.as_str(), "null"),
+        "u" => (row.as_str(), row.as_str()),
+        _ => ("null", row.as_str()),
+    };
+    (
+        format!(
+            r#"{{"before":{before},"after":{after},"source":{{"version":"2.6.0.Final","connector":"postgresql","name":"postgres-server","ts_ms":1725356200000,"snapshot":"false","db":"inventory","schema":"inventory","table":"orders"}},"op":"{op}","ts_ms":1725356200454}}"#
+        ),
+        op,
+    )
+}
+
+fn producer(bootstrap: &str) -> BaseProducer {
+    ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("linger.ms", "5")
+        .set("queue.buffering.max.messages", "1000000")
+        .create()
+        .expect("producer")
+}
+
+fn send(p: &BaseProducer, topic: &str, payload: &str) {
+    loop {
+        match p.send(BaseRecord::<(), _>::to(topic).payload(payload)) {
+            Ok(()) => break,
+            Err(_) => {
+                p.poll(Duration::from_millis(5));
+            }
+        }
+    }
+    p.poll(Duration::ZERO);
+}
+
+/// CPU seconds (user + system) of a process.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are 14 and 15.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+        + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    ticks / clock_ticks()
+}
+
+fn clock_ticks() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// Peak resident set size of a process, in MB.
+fn peak_rss_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+struct Server {
+    child: Child,
+    http: u16,
+    client: reqwest::blocking::Client,
+}
+
+impl Server {
+    fn start(dir: &Path) -> Self {
+        let http = free_port();
+        let config = dir.with_extension("toml");
+        std::fs::write(&config, "[kafka.consumer]\n\"fetch.wait.max.ms\" = 10\n").expect("config");
+        let child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .args(["server", "--config"])
+            .arg(&config)
+            .arg("--path")
+            .arg(dir)
+            .args(["--http-port", &http.to_string()])
+            .args(["--tcp-port", &free_port().to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sluice server");
+        let s = Self {
+            child,
+            http,
+            client: reqwest::blocking::Client::new(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while s.query("SELECT 1").is_err() {
+            assert!(Instant::now() < deadline, "server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        s
+    }
+
+    fn query(&self, sql: &str) -> Result<String, String> {
+        let r = self
+            .client
+            .post(format!("http://127.0.0.1:{}/", self.http))
+            .body(sql.to_string())
+            .send()
+            .map_err(|e| e.to_string())?;
+        let ok = r.status().is_success();
+        let text = r.text().map_err(|e| e.to_string())?;
+        if ok { Ok(text) } else { Err(text) }
+    }
+
+    fn count(&self, sql: &str) -> u64 {
+        self.query(sql)
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The seed guide's statements (verbatim) with the broker address replaced.
+fn seed_statements(bootstrap: &str) -> Vec<String> {
+    include_str!("../../../sql-tests/data/seed_pipeline.sql")
+        .replace("'kafka:9092'", &format!("'{bootstrap}'"))
+        .split(';')
+        .map(|s| {
+            s.lines()
+                .filter(|l| !l.trim_start().starts_with("--"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .filter(|s| !s.trim().is_empty())
+        .collect()
+}
+
+fn chdb_python() -> PathBuf {
+    if let Ok(p) = std::env::var("CH_ORACLE_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let home = std::env::var("HOME").unwrap_or_default();
+    PathBuf::from(home).join(".cache/sluice-oracle/venv/bin/python")
+}
+
+/// ClickHouse's CPU seconds for the seed view over the events file into MergeTree.
+fn chdb_cpu_seconds(events: &Path) -> Option<(f64, f64, u64)> {
+    let script = r#"
+import resource, sys, time
+from chdb import session
+path = sys.argv[1]
+s = session.Session()
+s.query("""CREATE TABLE orders_final (order_id UInt32, order_date Date, purchaser UInt32,
+  quantity UInt32, product_id UInt32, operation_type String,
+  _synced_at DateTime DEFAULT now(), _partition_date Date DEFAULT today())
+  ENGINE = MergeTree() PARTITION BY _partition_date ORDER BY (order_id, _synced_at)
+  SETTINGS index_granularity = 8192""")
+view = """SELECT
+    JSONExtractUInt(JSONExtractString(payload, 'after'), 'id') as order_id,
+    toDate(JSONExtractString(JSONExtractString(payload, 'after'), 'order_date')) as order_date,
+    JSONExtractUInt(JSONExtractString(payload, 'after'), 'purchaser') as purchaser,
+    JSONExtractUInt(JSONExtractString(payload, 'after'), 'quantity') as quantity,
+    JSONExtractUInt(JSONExtractString(payload, 'after'), 'product_id') as product_id,
+    JSONExtractString(payload, 'op') as operation_type,
+    now() as _synced_at,
+    today() as _partition_date
+FROM file('%s', 'JSONAsString', 'payload String')
+WHERE JSONExtractString(payload, 'op') IN ('c', 'u', 'r')""" % path
+r0 = resource.getrusage(resource.RUSAGE_SELF)
+t0 = time.time()
+s.query("INSERT INTO orders_final " + view)
+t1 = time.time()
+r1 = resource.getrusage(resource.RUSAGE_SELF)
+rows = str(s.query("SELECT count() FROM orders_final", "TSV")).strip()
+cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+print(f"{cpu} {t1 - t0} {rows}")
+"#;
+    let out = Command::new(chdb_python())
+        .arg("-c")
+        .arg(script)
+        .arg(events)
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut f = text.split_whitespace();
+    Some((
+        f.next()?.parse().ok()?,
+        f.next()?.parse().ok()?,
+        f.next()?.parse().ok()?,
+    ))
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo bench -- --list` (nothing to enumerate)
+    }
+    let n: u64 = std::env::var("SLUICE_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    if sluice_kafka::broker::tansu_binary().is_none() {
+        eprintln!("the pipeline bench needs tansu: cargo install tansu --features dynostore");
+        std::process::exit(1);
+    }
+    let broker = EmbeddedBroker::start().expect("broker");
+    let bootstrap = broker.bootstrap_servers().to_string();
+    broker.create_topic(TOPIC, 1).expect("topic");
+    broker.create_topic(LATENCY_TOPIC, 1).expect("topic");
+    let work = tempfile::tempdir().expect("tempdir");
+    let events_path = work.path().join("events.jsonl");
+
+    // The events: to the broker and to the file ClickHouse reads.
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&events_path).expect("file"));
+    let p = producer(&bootstrap);
+    let (mut kept, mut bytes) = (0u64, 0u64);
+    let t = Instant::now();
+    for i in 0..n {
+        let (payload, op) = event(i);
+        if op != "d" {
+            kept += 1;
+        }
+        bytes += payload.len() as u64;
+        send(&p, TOPIC, &payload);
+        file.write_all(payload.as_bytes()).expect("write");
+        file.write_all(b"\n").expect("write");
+    }
+    p.flush(Duration::from_secs(120)).expect("flush");
+    file.flush().expect("flush file");
+    drop(file);
+    println!(
+        "produced {n} events ({:.1} MB) in {:.1} s",
+        bytes as f64 / 1e6,
+        t.elapsed().as_secs_f64()
+    );
+
+    // Sluice: the seed statements, then consume everything.
+    let server = Server::start(&work.path().join("sluice"));
+    let pid = server.child.id();
+    let cpu0 = cpu_seconds(pid);
+    let t0 = Instant::now();
+    for sql in seed_statements(&bootstrap) {
+        server.query(&sql).expect("seed statement");
+    }
+    let deadline = Instant::now() + Duration::from_secs(1800);
+    while server.count("SELECT count() FROM orders_final") < kept {
+        assert!(Instant::now() < deadline, "the pipeline did not finish");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let wall = t0.elapsed().as_secs_f64();
+    let cpu = cpu_seconds(pid) - cpu0;
+    let rss = peak_rss_mb(pid);
+    let sluice_us = cpu * 1e6 / n as f64;
+
+    let ch = chdb_cpu_seconds(&events_path);
+    println!();
+    println!("== Seed pipeline, {n} Debezium events ({kept} kept by the view), per message");
+    println!(
+        "sluice      {sluice_us:>7.3} us CPU/msg   {:>9.0} msg/s   {:>6.1} MB/s   peak RSS {rss:.0} MB   (broker -> parts, {cpu:.2} s CPU, {wall:.2} s wall)",
+        n as f64 / wall,
+        bytes as f64 / 1e6 / wall
+    );
+    match ch {
+        Some((ch_cpu, ch_wall, rows)) => {
+            let ch_us = ch_cpu * 1e6 / n as f64;
+            println!(
+                "clickhouse  {ch_us:>7.3} us CPU/msg   {:>9.0} msg/s   {:>6.1} MB/s   (chdb, file -> MergeTree, {ch_cpu:.2} s CPU, {ch_wall:.2} s wall, {rows} rows)",
+                n as f64 / ch_wall,
+                bytes as f64 / 1e6 / ch_wall
+            );
+            println!(
+                "ratio       sluice / clickhouse CPU per message = {:.2} (target <= 0.50)",
+                sluice_us / ch_us
+            );
+        }
+        None => println!(
+            "clickhouse  (chdb did not run: {})",
+            chdb_python().display()
+        ),
+    }
+
+    // Latency at 10k msg/s with kafka_flush_interval_ms = 100.
+    for sql in [
+        format!(
+            "CREATE TABLE lat_queue (id UInt64) ENGINE = Kafka SETTINGS kafka_broker_list = '{bootstrap}', \
+             kafka_topic_list = '{LATENCY_TOPIC}', kafka_group_name = 'latency', \
+             kafka_format = 'JSONEachRow', kafka_flush_interval_ms = 100"
+        ),
+        "CREATE TABLE lat (id UInt64) ENGINE = MergeTree ORDER BY id".to_string(),
+        "CREATE MATERIALIZED VIEW lat_mv TO lat AS SELECT id FROM lat_queue".to_string(),
+    ] {
+        server.query(&sql).expect("latency DDL");
+    }
+    std::thread::sleep(Duration::from_secs(3)); // the consumer joins its group
+    let total: u64 = 100_000;
+    let sent: Arc<Vec<AtomicU64>> = Arc::new((0..total).map(|_| AtomicU64::new(0)).collect());
+    let origin = Instant::now();
+    let done = Arc::new(AtomicBool::new(false));
+    let seen_at: Arc<seen_times::Seen> = Arc::new(seen_times::Seen::new(total));
+    let poller = {
+        let done = Arc::clone(&done);
+        let seen_at = Arc::clone(&seen_at);
+        let http = server.http;
+        std::thread::spawn(move || {
+            let client = reqwest::blocking::Client::new();
+            let mut last = 0u64;
+            while !done.load(Ordering::SeqCst) {
+                let max = client
+                    .post(format!("http://127.0.0.1:{http}/"))
+                    .body("SELECT count(), max(id) FROM lat")
+                    .send()
+                    .and_then(|r| r.text())
+                    .ok()
+                    .and_then(|t| {
+                        let mut f = t.split_whitespace();
+                        let c: u64 = f.next()?.parse().ok()?;
+                        let m: u64 = f.next()?.parse().ok()?;
+                        (c > 0).then_some(m + 1)
+                    })
+                    .unwrap_or(0);
+                let now = origin.elapsed().as_micros() as u64;
+                for id in last..max.min(total) {
+                    seen_at.set(id, now);
+                }
+                last = last.max(max.min(total));
+                if last >= total {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+    };
+    let p = producer(&bootstrap);
+    for id in 0..total {
+        let due = Duration::from_micros(id * 100); // 10,000 msg/s
+        if let Some(wait) = due.checked_sub(origin.elapsed()) {
+            std::thread::sleep(wait);
+        }
+        sent[id as usize].store(origin.elapsed().as_micros() as u64, Ordering::Relaxed);
+        send(&p, LATENCY_TOPIC, &format!(r#"{{"id":{id}}}"#));
+    }
+    p.flush(Duration::from_secs(30)).expect("flush");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !seen_at.all_set() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    done.store(true, Ordering::SeqCst);
+    let _ = poller.join();
+    let mut lat: Vec<f64> = (0..total as usize)
+        .filter_map(|i| {
+            let seen = seen_at.get(i as u64)?;
+            Some((seen.saturating_sub(sent[i].load(Ordering::Relaxed))) as f64 / 1000.0)
+        })
+        .collect();
+    lat.sort_by(|a, b| a.total_cmp(b));
+    println!();
+    println!(
+        "== Latency, produce -> queryable, 10,000 msg/s for 10 s, kafka_flush_interval_ms = 100 ({} of {total} seen)",
+        lat.len()
+    );
+    println!(
+        "sluice      p50 {:.0} ms   p99 {:.0} ms   max {:.0} ms   (target p99 <= 250 ms; poll every 5 ms)",
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99),
+        lat.last().copied().unwrap_or(f64::NAN)
+    );
+    println!(
+        "clickhouse  not measured: chdb's Kafka engine does not run in-process (\"Shutdown was called\")"
+    );
+}
+
+/// First-seen times per message id, written by the poller.
+mod seen_times {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    pub struct Seen(Vec<AtomicU64>);
+
+    impl Seen {
+        pub fn new(n: u64) -> Self {
+            Self((0..n).map(|_| AtomicU64::new(u64::MAX)).collect())
+        }
+
+        pub fn set(&self, id: u64, micros: u64) {
+            if let Some(slot) = self.0.get(id as usize) {
+                let _ = slot.compare_exchange(u64::MAX, micros, Ordering::SeqCst, Ordering::SeqCst);
+            }
+        }
+
+        pub fn get(&self, id: u64) -> Option<u64> {
+            let v = self.0.get(id as usize)?.load(Ordering::SeqCst);
+            (v != u64::MAX).then_some(v)
+        }
+
+        pub fn all_set(&self) -> bool {
+            self.0.iter().all(|s| s.load(Ordering::SeqCst) != u64::MAX)
+        }
+    }
+}
