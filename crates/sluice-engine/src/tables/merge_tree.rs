@@ -486,6 +486,13 @@ pub async fn open(
     if !defaults.is_empty() {
         inner.set_column_defaults(defaults);
     }
+    // AggregatingMergeTree merges `AggregateFunction` states with the functions' own code.
+    if columns
+        .iter()
+        .any(|c| matches!(c.ty, sluice_common::ChType::AggregateFunction { .. }))
+    {
+        inner.set_state_merger(Arc::new(FunctionStateMerger));
+    }
     let mut stored = clause.clone();
     if !stored
         .settings
@@ -560,6 +567,55 @@ fn render_clause(clause: &EngineClause, show_expr: fn(&Expr) -> String) -> Strin
         full.push_str(&format!("\nSETTINGS {}", shown.join(", ")));
     }
     full
+}
+
+/// Merges `AggregateFunction(...)` states (ClickHouse's binary format, as `-State` writes
+/// them) for AggregatingMergeTree merges and `FINAL`, with the aggregate function's code.
+#[derive(Debug)]
+struct FunctionStateMerger;
+
+impl sluice_storage::StateMerger for FunctionStateMerger {
+    fn merge_states(
+        &self,
+        column: &str,
+        ch_type: &str,
+        states: &datafusion::arrow::array::ArrayRef,
+        groups: &[std::ops::Range<usize>],
+    ) -> Result<datafusion::arrow::array::ArrayRef> {
+        use datafusion::arrow::array::{Array, BinaryArray, BinaryBuilder};
+        use sluice_functions::aggregate::binary::Reader;
+        let ty = sluice_common::ChType::parse(ch_type)?;
+        let func = sluice_functions::aggregate::combinators::state_function(&ty)
+            .map_err(crate::error::from_datafusion)?;
+        let states = states
+            .as_any()
+            .downcast_ref::<BinaryArray>()
+            .ok_or_else(|| {
+                Error::internal(format!(
+                    "column {column}: states of {ch_type} are not Binary"
+                ))
+            })?;
+        let mut out = BinaryBuilder::new();
+        for g in groups {
+            let mut acc = func.new_state();
+            for i in g.clone() {
+                if states.is_null(i) {
+                    continue;
+                }
+                let mut one = func.new_state();
+                let mut r = Reader::new(states.value(i));
+                one.deserialize(&mut r)
+                    .map_err(crate::error::from_datafusion)?;
+                acc.merge(one.as_ref())
+                    .map_err(crate::error::from_datafusion)?;
+            }
+            let mut bytes = Vec::new();
+            acc.serialize(&mut bytes)
+                .map_err(crate::error::from_datafusion)?;
+            out.append_value(bytes);
+        }
+        Ok(Arc::new(out.finish()))
+    }
 }
 
 /// Settings print as numbers when they are numbers, else quoted.
