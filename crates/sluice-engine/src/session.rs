@@ -211,6 +211,14 @@ impl Session {
         Ok(out)
     }
 
+    /// See [`crate::statements::insert::block_insert_target`].
+    pub fn block_insert_target(
+        &self,
+        stmt: &ParsedStatement,
+    ) -> Result<Option<(SchemaRef, Vec<crate::table::ColumnDesc>)>> {
+        crate::statements::insert::block_insert_target(self, stmt)
+    }
+
     /// Runs one parsed statement.
     pub async fn execute(
         &mut self,

@@ -13,8 +13,8 @@ use futures::StreamExt;
 use sluice_common::{Error, ErrorCode};
 use sluice_engine::{EngineConfig, EngineRef, InsertInput, Session};
 use sluice_server::{
-    ClientContext, InsertTarget, Query, QueryHandler, QueryInput, QueryOutput, QuerySession,
-    ServerConfig, Trailer, UserInfo,
+    ClientContext, DefaultKind, InsertTarget, Query, QueryHandler, QueryInput, QueryOutput,
+    QuerySession, ServerConfig, TableColumn, Trailer, UserInfo,
 };
 use tokio::io::AsyncReadExt;
 use tokio::sync::Mutex;
@@ -304,10 +304,39 @@ impl QuerySession for EngineSession {
         })
     }
 
-    async fn insert_target(&mut self, _sql: &str) -> Result<Option<InsertTarget>, Error> {
-        // Native block INSERTs need the table's sample block from the engine; until the
-        // engine exposes it, such INSERTs run as ordinary statements.
-        Ok(None)
+    async fn insert_target(&mut self, sql: &str) -> Result<Option<InsertTarget>, Error> {
+        // INSERTs without inline rows get their data as Native blocks: the client needs
+        // the sample block (and the columns' defaults) first.
+        let session = self.session.lock().await;
+        let mut statements = session.parse(sql)?;
+        if statements.len() != 1 {
+            return Ok(None);
+        }
+        let Some(stmt) = statements.pop() else {
+            return Ok(None);
+        };
+        let Some((sample, columns)) = session.block_insert_target(&stmt)? else {
+            return Ok(None);
+        };
+        let columns = columns
+            .into_iter()
+            .map(|c| TableColumn {
+                name: c.name,
+                type_name: c.ty.to_string(),
+                default: c.default.map(|(kind, expr)| {
+                    let kind = match kind {
+                        sluice_engine::table::DefaultKind::Default => DefaultKind::Default,
+                        sluice_engine::table::DefaultKind::Materialized => {
+                            DefaultKind::Materialized
+                        }
+                        sluice_engine::table::DefaultKind::Alias => DefaultKind::Alias,
+                        sluice_engine::table::DefaultKind::Ephemeral => DefaultKind::Ephemeral,
+                    };
+                    (kind, expr)
+                }),
+            })
+            .collect();
+        Ok(Some(InsertTarget { sample, columns }))
     }
 
     fn current_database(&self) -> String {

@@ -37,6 +37,43 @@ pub fn insert_schema(cols: &[ColumnDesc]) -> SchemaRef {
 }
 
 /// Runs an INSERT.
+/// For an `INSERT` whose rows will arrive as blocks (native protocol: `VALUES` without
+/// rows, or `FORMAT f` without inline data): the sample block (the columns the blocks
+/// carry) and every column of the table with its default. `None` for other statements,
+/// which run as they are.
+pub fn block_insert_target(
+    session: &Session,
+    stmt: &sluice_sql::ParsedStatement,
+) -> Result<Option<(SchemaRef, Vec<ColumnDesc>)>> {
+    let sluice_sql::Statement::Insert(ins) = &stmt.statement else {
+        return Ok(None);
+    };
+    let expects_blocks = match &ins.source {
+        InsertSource::Values { data } => data.trim().is_empty(),
+        InsertSource::Format { data, .. } => data.is_none(),
+        InsertSource::Select(_) => false,
+    };
+    if !expects_blocks {
+        return Ok(None);
+    }
+    let db = ins
+        .table
+        .database
+        .clone()
+        .unwrap_or_else(|| session.current_db.clone());
+    let entry = session.engine.catalog.table_or_err(&db, &ins.table.table)?;
+    let table = entry.table.clone().ok_or_else(|| {
+        ch_err!(
+            TABLE_IS_READ_ONLY,
+            "Table {db}.{} is a view",
+            ins.table.table
+        )
+    })?;
+    let all = table.columns();
+    let cols = insert_columns(&all, &ins.columns)?;
+    Ok(Some((insert_schema(&cols), all)))
+}
+
 pub async fn run(
     session: &mut Session,
     ins: Insert,
