@@ -16,6 +16,7 @@
 //! - [`error`]: DataFusion → ClickHouse error mapping.
 //! - [`join_defaults`]: type defaults instead of NULL in outer joins (`join_use_nulls = 0`).
 //! - [`comparisons`]: ClickHouse's argument rules for the SQL comparison operators.
+//! - [`unnest_types`]: `arrayJoin`/`ARRAY JOIN` elements typed exactly as the array's.
 
 pub mod catalog;
 pub mod comparisons;
@@ -36,6 +37,7 @@ pub mod system;
 pub mod table;
 pub mod table_functions;
 pub mod tables;
+pub mod unnest_types;
 
 pub use engine::{Engine, EngineConfig, EngineRef};
 pub use error::from_datafusion;

@@ -17,6 +17,7 @@
 //! - [`intersect`] — `arrayIntersect`.
 //! - [`rotate`] — `arrayRotateLeft/Right`, `arrayShiftLeft/Right`, `hasSubstr`.
 //! - [`lambda`] — kernels the engine calls for lambda forms (interface in its doc).
+//! - [`unnested`] — `__sluice_unnested`, the element type of `arrayJoin`/`ARRAY JOIN`.
 //!
 //! Engine rewrites this family expects: `a[i]` → `arrayElement(a, i)` (also for maps),
 //! `t.1` / `t.name` → `tupleElement(t, 1)` / `tupleElement(t, 'name')`, `[…]` → `array(…)`,
@@ -36,6 +37,7 @@ pub(crate) mod reshape;
 pub(crate) mod rotate;
 pub(crate) mod running;
 pub(crate) mod transform;
+pub mod unnested;
 
 use datafusion::logical_expr::ScalarUDF;
 
@@ -52,5 +54,6 @@ pub fn functions() -> Vec<ScalarUDF> {
     v.extend(lookup::functions());
     v.extend(intersect::functions());
     v.extend(rotate::functions());
+    v.extend(unnested::functions());
     v
 }

@@ -246,5 +246,29 @@ fn unnest(array: Expr, left: bool) -> Expr {
     } else {
         array
     };
-    call("unnest", vec![array])
+    element_typed(array)
+}
+
+/// `unnest(array)` wrapped so its element keeps the array's element type (see
+/// `sluice_functions::array::unnested`).
+fn element_typed(array: Expr) -> Expr {
+    call(
+        sluice_functions::array::unnested::UNNESTED,
+        vec![call("unnest", vec![array.clone()]), array],
+    )
+}
+
+/// For an `unnest(x)` call (what `arrayJoin(x)` becomes), the typed form.
+pub(super) fn typed_unnest(f: &datafusion::sql::sqlparser::ast::Function) -> Option<Expr> {
+    use datafusion::sql::sqlparser::ast::{FunctionArg, FunctionArgExpr, FunctionArguments};
+    if super::functions::function_name(f) != "unnest" {
+        return None;
+    }
+    let FunctionArguments::List(list) = &f.args else {
+        return None;
+    };
+    match list.args.as_slice() {
+        [FunctionArg::Unnamed(FunctionArgExpr::Expr(array))] => Some(element_typed(array.clone())),
+        _ => None,
+    }
 }

@@ -443,7 +443,10 @@ pub fn rewrite_expr(e: &mut Expr, ctx: &RewriteContext) -> Result<()> {
             if has_lambda(f) {
                 *e = lambda_call(f, ctx)?;
             } else {
-                rewrite_function(f, ctx)?
+                rewrite_function(f, ctx)?;
+                if let Some(typed) = super::array_join::typed_unnest(f) {
+                    *e = typed;
+                }
             }
         }
         Expr::Lambda(l) => rewrite_expr(&mut l.body, ctx)?,

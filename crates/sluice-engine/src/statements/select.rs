@@ -65,8 +65,13 @@ async fn plan_and_stream(
         crate::join_defaults::fill_outer_join_defaults(plan).map_err(from_datafusion)?
     };
     let task_ctx = Arc::new(datafusion::execution::TaskContext::from(state));
+    // `create_physical_plan` with the unnest element types fixed after optimization (the
+    // optimizer rebuilds unnest nodes with DataFusion's nullable element fields).
+    let plan = state.optimize(&plan).map_err(from_datafusion)?;
+    let plan = crate::unnest_types::exact_unnest_types(plan).map_err(from_datafusion)?;
     let physical = state
-        .create_physical_plan(&plan)
+        .query_planner()
+        .create_physical_plan(&plan, state)
         .await
         .map_err(from_datafusion)?;
     let stream =
