@@ -46,6 +46,13 @@ impl MergeTreeTable {
     /// A `TableProvider` over the current active parts; with `final_`, merge-on-read with
     /// the engine's semantics (`SELECT … FINAL`).
     pub fn provider(&self, final_: bool) -> Arc<dyn TableProvider> {
+        self.provider_with(final_, false)
+    }
+
+    /// Like [`MergeTreeTable::provider`]; with `virtual_columns`, the schema also has the
+    /// virtual columns (`_part`, `_partition_id`, … after the stored ones; see
+    /// [`crate::virtual_columns`]) unless a stored column takes one of their names.
+    pub fn provider_with(&self, final_: bool, virtual_columns: bool) -> Arc<dyn TableProvider> {
         let parts: Vec<_> = self
             .active_parts()
             .into_iter()
@@ -54,11 +61,12 @@ impl MergeTreeTable {
         let spec = self.spec();
         // A stored column named like a virtual one hides them all (ClickHouse lets real
         // columns shadow virtual ones).
-        let full_schema = if spec.schema.fields().iter().any(|f| is_virtual(f.name())) {
-            Arc::clone(&spec.schema)
-        } else {
-            with_virtuals(&spec.schema).unwrap_or_else(|_| Arc::clone(&spec.schema))
-        };
+        let full_schema =
+            if !virtual_columns || spec.schema.fields().iter().any(|f| is_virtual(f.name())) {
+                Arc::clone(&spec.schema)
+            } else {
+                with_virtuals(&spec.schema).unwrap_or_else(|_| Arc::clone(&spec.schema))
+            };
         Arc::new(MergeTreeProvider {
             full_schema,
             spec,

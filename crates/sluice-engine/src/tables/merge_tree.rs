@@ -656,7 +656,7 @@ impl Table for MergeTreeStorage {
     }
 
     fn provider(&self) -> Arc<dyn TableProvider> {
-        self.inner.provider(false)
+        self.inner.provider_with(false, true)
     }
 
     fn final_provider(&self) -> Option<Arc<dyn TableProvider>> {
@@ -664,7 +664,7 @@ impl Table for MergeTreeStorage {
         if matches!(self.inner.spec().engine, MergeTreeEngine::MergeTree) {
             return None;
         }
-        Some(self.inner.provider(true))
+        Some(self.inner.provider_with(true, true))
     }
 
     fn insert(&self, batch: RecordBatch) -> Result<()> {
