@@ -315,6 +315,7 @@ impl Session {
             extra_scalars: std::cell::RefCell::new(Vec::new()),
             lambda_state: Arc::new(std::sync::OnceLock::new()),
             relations: std::cell::RefCell::new(Vec::new()),
+            timezone: self.timezone(),
             planning_view: self.planning_view,
             allow_direct_select: self
                 .settings

@@ -442,6 +442,8 @@ pub fn rewrite_expr(e: &mut Expr, ctx: &RewriteContext) -> Result<()> {
         Expr::Function(f) => {
             if has_lambda(f) {
                 *e = lambda_call(f, ctx)?;
+            } else if let Some(constant) = query_constant(f, ctx) {
+                *e = constant;
             } else {
                 rewrite_function(f, ctx)?;
                 if let Some(typed) = super::array_join::typed_unnest(f) {
@@ -529,6 +531,23 @@ pub(super) fn interval_of(e: &Expr) -> Option<(Expr, &'static str)> {
     match e {
         Expr::Interval(iv) => interval_parts(iv),
         Expr::Nested(x) => interval_of(x),
+        _ => None,
+    }
+}
+
+/// `timezone()`/`timeZone()` are constants of the query: as literals
+/// they can be arguments that must be constant (`toString(t, timezone())`).
+fn query_constant(f: &Function, ctx: &RewriteContext) -> Option<Expr> {
+    let no_args = match &f.args {
+        FunctionArguments::List(l) => l.args.is_empty(),
+        FunctionArguments::None => true,
+        FunctionArguments::Subquery(_) => false,
+    };
+    if !no_args || f.over.is_some() {
+        return None;
+    }
+    match super::functions::function_name(f).as_str() {
+        "timezone" | "timeZone" => Some(lit_str(&ctx.timezone)),
         _ => None,
     }
 }

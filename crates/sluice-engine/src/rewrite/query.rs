@@ -48,6 +48,8 @@ pub struct RewriteContext {
     /// Table names and aliases of the FROM clauses seen so far: `x.y` where `x` is none of
     /// them names the column `x.y` (ClickHouse's Nested columns, `assignments.lag`).
     pub relations: std::cell::RefCell<Vec<String>>,
+    /// The session time zone (`timezone()` is a constant of the query).
+    pub timezone: String,
 }
 
 impl RewriteContext {

@@ -372,7 +372,18 @@ fn to_int(
             return Ok(q);
         }
         Val::Str(_) | Val::Owned(_) => {
-            let x = parse::parse_int(v.bytes().unwrap_or_default(), to, !signed)?;
+            let parsed = parse::parse_int(v.bytes().unwrap_or_default(), to, !signed);
+            let x = match parsed {
+                // accurateCast reports every unparsable string the same way ('-1' as UInt8
+                // included, which CAST calls CANNOT_PARSE_NUMBER).
+                Err(e) if cx.accurate && e.code == ErrorCode::CANNOT_PARSE_NUMBER => {
+                    return Err(err(
+                        ErrorCode::CANNOT_PARSE_TEXT,
+                        format!("Cannot parse string to type {to}"),
+                    ));
+                }
+                other => other?,
+            };
             if cx.accurate && !fits(x, bits, signed, false) {
                 return Err(err(
                     ErrorCode::CANNOT_PARSE_TEXT,
