@@ -33,7 +33,7 @@ pub async fn execute(
             Box::pin(materialized::create(session, *c, &text, true)).await
         }
         Statement::Drop(d) => ddl::drop(session, d).await,
-        Statement::Rename { pairs, .. } => ddl::rename(session, pairs).await,
+        Statement::Rename { pairs, .. } => Box::pin(ddl::rename(session, pairs)).await,
         Statement::Truncate { table, if_exists } => ddl::truncate(session, table, if_exists).await,
         Statement::Use { database } => misc::use_db(session, database),
         Statement::Set(s) => misc::set(session, s),
