@@ -1,0 +1,307 @@
+//! The seed guide's four dashboard queries (sales per hour, fraud per purchaser,
+//! inventory, customer journey; columns adapted to the generated data) over
+//! `orders_final`, run through the Sluice engine (ClickHouse SQL) and printed beside
+//! ClickHouse (chdb through `ch-oracle`) running the same SQL on the same rows in the same
+//! run; then a point query on the sorting key with the bytes it read (DataFusion's
+//! `bytes_scanned` over the Parquet parts) against the parts' total.
+//!
+//! `cargo run --release -p sluice-storage --example orders_queries`
+//! (`SLUICE_BENCH_ROWS` = rows, default 10,000,000; `SLUICE_BENCH_ORACLE` = ch-oracle path,
+//! empty to skip ClickHouse).
+
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Instant;
+
+use datafusion::arrow::array::{
+    ArrayRef, Date32Array, RecordBatch, StringArray, TimestampSecondArray, UInt32Array,
+};
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::physical_plan::{ExecutionPlan, collect};
+use datafusion::prelude::SessionContext;
+use sluice_engine::tables::merge_tree::MergeTreeStorage;
+use sluice_engine::{Engine, EngineConfig, Session};
+use sluice_storage::InsertOptions;
+
+const OPS: [&str; 3] = ["c", "u", "r"];
+const TODAY: i32 = 20_418; // 2025-11-26
+const NOW: i64 = 1_764_115_200; // 2025-11-26 00:00:00
+
+const ORDERS_DDL: &str = "CREATE TABLE orders_final (order_id UInt32, order_date Date, \
+    purchaser UInt32, quantity UInt32, product_id UInt32, operation_type String, \
+    _synced_at DateTime DEFAULT now(), _partition_date Date DEFAULT today()) \
+    ENGINE = MergeTree() PARTITION BY _partition_date ORDER BY (order_id, _synced_at) \
+    SETTINGS index_granularity = 8192";
+
+const PRODUCTS_DDL: &str = "CREATE TABLE products_final (product_id UInt32, price Float64, \
+    stock Int64) ENGINE = MergeTree ORDER BY product_id";
+
+const PRODUCTS_FILL: &str = "INSERT INTO products_final SELECT 100 + number, 1 + number % 50, \
+    1000 + number * 10 FROM numbers(200)";
+
+/// The same rows as `orders_bench`: row `i` of the generated data.
+fn batch(schema: &SchemaRef, from: u32, n: u32) -> RecordBatch {
+    let ids = from..from + n;
+    let order_id =
+        UInt32Array::from_iter_values(ids.clone().map(|i| i.wrapping_mul(2_654_435_761) >> 4));
+    let order_date = Date32Array::from_iter_values(ids.clone().map(|i| TODAY - (i % 365) as i32));
+    let purchaser = UInt32Array::from_iter_values(ids.clone().map(|i| 1000 + i % 5000));
+    let quantity = UInt32Array::from_iter_values(ids.clone().map(|i| 1 + i % 10));
+    let product_id = UInt32Array::from_iter_values(ids.clone().map(|i| 100 + i % 200));
+    let op = StringArray::from_iter_values(ids.clone().map(|i| OPS[(i % 3) as usize]));
+    let synced =
+        TimestampSecondArray::from_iter_values(ids.clone().map(|i| NOW + (i / 1000) as i64));
+    let part_date = Date32Array::from_iter_values(ids.map(|_| TODAY));
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(order_id),
+        Arc::new(order_date),
+        Arc::new(purchaser),
+        Arc::new(quantity),
+        Arc::new(product_id),
+        Arc::new(op),
+        Arc::new(synced),
+        Arc::new(part_date),
+    ];
+    RecordBatch::try_new(Arc::clone(schema), cols).expect("batch")
+}
+
+/// The generated rows as ClickHouse SQL (for chdb).
+fn ch_insert(from: u32, n: u32) -> String {
+    format!(
+        "INSERT INTO orders_final SELECT bitShiftRight(toUInt32(number * 2654435761), 4), \
+         toDate({TODAY} - number % 365), 1000 + number % 5000, 1 + number % 10, \
+         100 + number % 200, ['c','u','r'][number % 3 + 1], \
+         toDateTime({NOW} + intDiv(number, 1000)), toDate({TODAY}) FROM numbers({from}, {n})"
+    )
+}
+
+/// The dashboard queries; each wrapped so that only a small result is printed while every
+/// column (the groupArray too) is computed.
+fn queries(rows: u32) -> Vec<(&'static str, String)> {
+    // The generated `_synced_at` spans rows/1000 seconds; "the last hour" is its tail.
+    let last_hour = NOW + i64::from(rows / 1000) - 3600;
+    vec![
+        (
+            "sales per hour",
+            "SELECT count(), sum(orders_count), round(sum(revenue)), round(sum(avg_order_size), 3) FROM (\
+             SELECT toStartOfHour(_synced_at) AS hour, count() AS orders_count, \
+             sum(quantity * price) AS revenue, avg(quantity) AS avg_order_size \
+             FROM orders_final AS o JOIN products_final AS p ON o.product_id = p.product_id \
+             WHERE order_date >= toDate('2025-01-01') GROUP BY hour ORDER BY hour DESC)"
+                .to_string(),
+        ),
+        (
+            "fraud per purchaser",
+            format!(
+                "SELECT count(), sum(order_count), sum(total_items), sum(unique_products) FROM (\
+                 SELECT purchaser, count() AS order_count, sum(quantity) AS total_items, \
+                 countDistinct(product_id) AS unique_products FROM orders_final \
+                 WHERE _synced_at >= toDateTime({last_hour}) GROUP BY purchaser \
+                 HAVING order_count > 10 OR total_items > 100)"
+            ),
+        ),
+        (
+            "inventory",
+            "SELECT count(), sum(sold), sum(current_stock) FROM (\
+             SELECT product_id, initial_stock, \
+             sum(CASE WHEN operation_type = 'c' THEN -quantity ELSE 0 END) AS sold, \
+             initial_stock + sum(CASE WHEN operation_type = 'c' THEN -quantity ELSE 0 END) AS current_stock \
+             FROM orders_final AS o RIGHT JOIN (SELECT product_id, stock AS initial_stock \
+             FROM products_final) AS p USING (product_id) \
+             GROUP BY product_id, initial_stock HAVING current_stock < 10)"
+                .to_string(),
+        ),
+        (
+            "customer journey",
+            format!(
+                "SELECT count(), sum(length(purchase_sequence)), sum(total_orders), max(last_activity) FROM (\
+                 SELECT purchaser, groupArray(product_id) AS purchase_sequence, \
+                 count() AS total_orders, max(_synced_at) AS last_activity FROM orders_final \
+                 WHERE _synced_at >= toDateTime({NOW}) GROUP BY purchaser \
+                 ORDER BY last_activity DESC)"
+            ),
+        ),
+    ]
+}
+
+/// Runs `sql` in ClickHouse; returns (seconds measured inside ClickHouse, output).
+fn oracle(bin: &str, dir: &std::path::Path, sql: &str) -> (f64, String) {
+    let stamp = "SELECT toUnixTimestamp64Micro(now64(6));";
+    let out = Command::new(bin)
+        .args([
+            "--path",
+            &dir.to_string_lossy(),
+            "-q",
+            &format!("{stamp}{sql};{stamp}"),
+        ])
+        .output()
+        .expect("run ch-oracle");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let lines: Vec<&str> = text.lines().collect();
+    let first = lines.first().and_then(|l| l.trim().parse::<f64>().ok());
+    let last = lines.last().and_then(|l| l.trim().parse::<f64>().ok());
+    let body = if lines.len() >= 2 {
+        lines[1..lines.len() - 1].join("\n")
+    } else {
+        String::new()
+    };
+    match (first, last) {
+        (Some(a), Some(b)) if lines.len() >= 2 => ((b - a) / 1e6, body),
+        _ => (f64::NAN, body),
+    }
+}
+
+/// Runs `sql` in Sluice; returns (seconds, output as TSV, rendered after the timing).
+async fn sluice(session: &mut Session, sql: &str) -> (f64, String) {
+    let start = Instant::now();
+    let out = session.execute_sql(sql).await.expect("sluice query");
+    let secs = start.elapsed().as_secs_f64();
+    let mut text = Vec::new();
+    for (q, batches) in out {
+        let fs = sluice_formats::FormatSettings::default();
+        let mut w =
+            sluice_formats::output_format("TSV", Arc::clone(&q.schema), &fs).expect("TSV writer");
+        w.write_prefix(&mut text).expect("prefix");
+        for b in &batches {
+            w.write_batch(b, &mut text).expect("write");
+        }
+        w.write_suffix(&mut text, &sluice_formats::QueryStatistics::default())
+            .expect("suffix");
+    }
+    let text = String::from_utf8_lossy(&text).trim_end().to_string();
+    (secs, text)
+}
+
+/// Sum of a metric over a plan tree.
+fn metric_sum(plan: &Arc<dyn ExecutionPlan>, name: &str) -> usize {
+    let own = plan
+        .metrics()
+        .and_then(|m| m.sum_by_name(name))
+        .map(|v| v.as_usize())
+        .unwrap_or(0);
+    own + plan
+        .children()
+        .iter()
+        .map(|c| metric_sum(c, name))
+        .sum::<usize>()
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let rows: u32 = std::env::var("SLUICE_BENCH_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000_000);
+    let chunk = 1_000_000u32.min(rows);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = Engine::open(EngineConfig {
+        path: Some(dir.path().to_path_buf()),
+        ..EngineConfig::default()
+    })
+    .await
+    .expect("engine");
+    let mut s = engine.session();
+    s.execute_sql(&format!("{ORDERS_DDL}; {PRODUCTS_DDL}; {PRODUCTS_FILL}"))
+        .await
+        .expect("tables");
+    let entry = engine
+        .catalog()
+        .table("default", "orders_final")
+        .expect("orders_final");
+    let table = entry.table.clone().expect("storage");
+    let mt = table
+        .as_any()
+        .downcast_ref::<MergeTreeStorage>()
+        .expect("a MergeTree table");
+    let schema = mt.storage().schema();
+    for i in 0..rows / chunk {
+        mt.insert_with(batch(&schema, i * chunk, chunk), InsertOptions::default())
+            .expect("insert");
+    }
+    s.execute_sql("OPTIMIZE TABLE orders_final FINAL")
+        .await
+        .expect("optimize");
+
+    let oracle_bin = std::env::var("SLUICE_BENCH_ORACLE")
+        .unwrap_or_else(|_| "/work/shared/tools/ch-oracle".into());
+    let chdir = tempfile::tempdir().expect("tempdir");
+    if !oracle_bin.is_empty() {
+        let mut setup = format!("{ORDERS_DDL}; {PRODUCTS_DDL}; {PRODUCTS_FILL}");
+        for i in 0..rows / chunk {
+            setup.push_str(&format!("; {}", ch_insert(i * chunk, chunk)));
+        }
+        setup.push_str("; OPTIMIZE TABLE orders_final FINAL");
+        oracle(&oracle_bin, chdir.path(), &setup);
+    }
+
+    println!("{rows} rows of orders_final, best of 3 runs (seconds):");
+    for (name, sql) in queries(rows) {
+        let mut best = f64::INFINITY;
+        let mut out = String::new();
+        for _ in 0..3 {
+            let (t, o) = sluice(&mut s, &sql).await;
+            best = best.min(t);
+            out = o;
+        }
+        let (ch_best, ch_out) = if oracle_bin.is_empty() {
+            (f64::NAN, String::new())
+        } else {
+            let mut best = f64::INFINITY;
+            let mut out = String::new();
+            for _ in 0..3 {
+                let (t, o) = oracle(&oracle_bin, chdir.path(), &sql);
+                best = best.min(t);
+                out = o;
+            }
+            (best, out)
+        };
+        println!(
+            "{name:<20} sluice {best:>7.3}  clickhouse {ch_best:>7.3}  ratio {:>5.2}  results {}",
+            best / ch_best,
+            if oracle_bin.is_empty() {
+                "not compared"
+            } else if out == ch_out {
+                "equal"
+            } else {
+                "DIFFER"
+            }
+        );
+        if !oracle_bin.is_empty() && out != ch_out {
+            println!("  sluice:     {out}\n  clickhouse: {ch_out}");
+        }
+    }
+
+    // Point query on the sorting key: bytes the Parquet scan read against the parts' bytes.
+    let probe = 77u32.wrapping_mul(2_654_435_761) >> 4;
+    let ctx = SessionContext::new();
+    ctx.register_table("t", mt.storage().provider(false))
+        .expect("register");
+    let df = ctx
+        .sql(&format!("SELECT * FROM t WHERE order_id = {probe}"))
+        .await
+        .expect("plan");
+    let plan = df.create_physical_plan().await.expect("physical plan");
+    let start = Instant::now();
+    let found: usize = collect(Arc::clone(&plan), ctx.task_ctx())
+        .await
+        .expect("point query")
+        .iter()
+        .map(RecordBatch::num_rows)
+        .sum();
+    let secs = start.elapsed().as_secs_f64();
+    let scanned = metric_sum(&plan, "bytes_scanned");
+    let total = mt.storage().total_bytes();
+    println!(
+        "point query order_id = {probe}: {found} row(s) in {secs:.4}s, read {scanned} of {total} bytes ({:.3}%)",
+        scanned as f64 * 100.0 / total as f64
+    );
+    let e = Arc::clone(&engine);
+    tokio::task::spawn_blocking(move || e.shutdown())
+        .await
+        .expect("shutdown");
+}
