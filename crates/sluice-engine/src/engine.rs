@@ -42,6 +42,8 @@ pub struct Engine {
     pub(crate) kafka_config: sluice_kafka::KafkaConfig,
     /// `system.dead_letter_queue`.
     pub(crate) dead_letters: Arc<crate::dead_letters::DeadLetterQueue>,
+    /// Running server queries (`system.processes`) and `system.query_log`.
+    pub(crate) processes: Arc<crate::processes::ProcessList>,
 }
 
 /// Shared engine handle.
@@ -216,6 +218,7 @@ impl Engine {
             dead_letters: Arc::new(crate::dead_letters::DeadLetterQueue::open(
                 config.path.as_deref(),
             )?),
+            processes: Arc::new(crate::processes::ProcessList::new()),
         });
         Box::pin(engine.load_metadata()).await?;
         engine.sync_kafka_consumers();
@@ -281,6 +284,11 @@ impl Engine {
     /// A new session (current database `default`, default settings).
     pub fn session(self: &Arc<Self>) -> Session {
         Session::new(Arc::clone(self))
+    }
+
+    /// Running server queries and the query log.
+    pub fn processes(&self) -> &Arc<crate::processes::ProcessList> {
+        &self.processes
     }
 
     /// The catalog.

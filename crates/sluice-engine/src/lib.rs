@@ -13,6 +13,8 @@
 //! - [`system`]: `system.*` tables. [`table_functions`]: `numbers`, `values`, `file`.
 //! - [`compiled_expr`]: key/TTL/mutation expressions compiled for `sluice-storage`.
 //! - [`mview`]: materialized views, run on every block inserted into their source.
+//! - [`processes`], [`tracked_query`], [`query_log`], [`memory`]: running server queries
+//!   (`system.processes`, `KILL QUERY`, limits, cancellation) and `system.query_log`.
 //! - [`error`]: DataFusion → ClickHouse error mapping.
 //! - [`join_defaults`]: type defaults instead of NULL in outer joins (`join_use_nulls = 0`).
 //! - [`comparisons`]: ClickHouse's argument rules for the SQL comparison operators.
@@ -27,7 +29,10 @@ pub mod engine;
 pub mod error;
 pub mod join_defaults;
 pub mod lambda;
+pub mod memory;
 pub mod mview;
+pub mod processes;
+pub mod query_log;
 pub mod rewrite;
 pub mod rows;
 pub mod session;
@@ -37,10 +42,12 @@ pub mod system;
 pub mod table;
 pub mod table_functions;
 pub mod tables;
+pub mod tracked_query;
 pub mod unnest_types;
 
 pub use engine::{Engine, EngineConfig, EngineRef};
 pub use error::from_datafusion;
+pub use processes::{QueryClient, QueryContext};
 pub use session::{InsertInput, Progress, QueryOutput, Session};
 
 pub use datafusion::arrow::record_batch::RecordBatch;

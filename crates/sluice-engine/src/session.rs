@@ -131,6 +131,9 @@ pub struct Session {
     pub(crate) planning_view: bool,
     /// The authenticated user (`default` for `sluice local` and internal sessions).
     pub user: String,
+    /// The server query being executed (see [`Session::execute_tracked`]): its memory pool
+    /// serves the query's plans, and `KILL QUERY` does not kill it.
+    pub(crate) current_query: Option<Arc<crate::processes::QueryStatus>>,
 }
 
 impl Session {
@@ -143,6 +146,7 @@ impl Session {
             source_offsets: None,
             planning_view: false,
             user: "default".to_string(),
+            current_query: None,
         }
     }
 
@@ -275,6 +279,7 @@ impl Session {
             settings: self.settings.clone(),
             functions: Arc::clone(&self.engine.function_infos),
             dead_letters: Arc::clone(&self.engine.dead_letters),
+            processes: Arc::clone(&self.engine.processes),
         });
         let list = Arc::new(MemoryCatalogProviderList::new());
         datafusion::catalog::CatalogProviderList::register_catalog(
@@ -285,9 +290,12 @@ impl Session {
                 system,
             )),
         );
-        let mut state = SessionStateBuilder::new_from_existing(self.engine.base_state.clone())
-            .with_catalog_list(list)
-            .build();
+        let mut builder = SessionStateBuilder::new_from_existing(self.engine.base_state.clone())
+            .with_catalog_list(list);
+        if let Some(q) = &self.current_query {
+            builder = crate::memory::with_query_pool(builder, &self.engine.base_state, q);
+        }
+        let mut state = builder.build();
         let opts = state.config_mut().options_mut();
         opts.catalog.default_schema = self.current_db.clone();
         opts.execution.time_zone = Some(self.timezone());

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::runtime::SpawnedTask;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
@@ -50,19 +51,25 @@ pub fn execute_in_partition_order(
     }
     let schema = plan.schema();
     let mut receivers = Vec::with_capacity(n);
+    let mut tasks = Vec::with_capacity(n);
     for i in 0..n {
         let (tx, rx) = tokio::sync::mpsc::channel::<datafusion::error::Result<RecordBatch>>(2);
         let mut part = plan.execute(i, Arc::clone(&ctx))?;
-        tokio::spawn(async move {
+        // Aborted when the stream is dropped (KILL QUERY, client gone), even in the middle
+        // of a long aggregation that sends nothing until it ends.
+        tasks.push(SpawnedTask::spawn(async move {
             while let Some(b) = part.next().await {
                 if tx.send(b).await.is_err() {
                     break; // the consumer went away (LIMIT reached, client gone)
                 }
             }
-        });
+        }));
         receivers.push(tokio_stream_of(rx));
     }
-    let chained = futures::stream::iter(receivers).flatten();
+    let chained = futures::stream::iter(receivers).flatten().map(move |b| {
+        let _running = &tasks;
+        b
+    });
     Ok(Box::pin(RecordBatchStreamAdapter::new(schema, chained)))
 }
 

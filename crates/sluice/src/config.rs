@@ -26,6 +26,9 @@ pub struct ConfigFile {
     pub path: Option<PathBuf>,
     /// `display_name` shown by clients.
     pub display_name: Option<String>,
+    /// Most queries running at once (ClickHouse's server setting; 0: no limit). Also
+    /// accepted in `[settings]`.
+    pub max_concurrent_queries: Option<u64>,
     /// Server-wide defaults of session settings (ClickHouse's default profile).
     #[serde(default)]
     pub settings: BTreeMap<String, toml::Value>,
@@ -102,7 +105,29 @@ fn properties(path: &Path, section: &str, t: &toml::Table) -> Result<Vec<(String
         .collect()
 }
 
+/// Server settings accepted in `[settings]` that are not session settings.
+const SERVER_SETTINGS: &[&str] = &["max_concurrent_queries"];
+
 impl ConfigFile {
+    /// `max_concurrent_queries`: the top-level key, else the one in `[settings]`; 0 (no
+    /// limit) without either.
+    pub fn max_concurrent_queries(&self, path: &Path) -> Result<u64> {
+        if let Some(n) = self.max_concurrent_queries {
+            return Ok(n);
+        }
+        match self.settings.get("max_concurrent_queries") {
+            None => Ok(0),
+            Some(v) => scalar_text(v)
+                .and_then(|t| t.trim().parse::<u64>().ok())
+                .ok_or_else(|| {
+                    config_error(
+                        path,
+                        "settings.max_concurrent_queries: expected a non-negative integer",
+                    )
+                }),
+        }
+    }
+
     /// Reads and checks `path`.
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| config_error(path, e))?;
@@ -115,13 +140,16 @@ impl ConfigFile {
         // Fail at start-up, not at the first Kafka table.
         cfg.kafka_config(path)?;
         cfg.settings(path)?;
+        cfg.max_concurrent_queries(path)?;
         Ok(cfg)
     }
 
-    /// The settings as `(name, value)` text.
+    /// The settings as `(name, value)` text (server settings such as
+    /// `max_concurrent_queries` excluded).
     pub fn settings(&self, path: &Path) -> Result<Vec<(String, String)>> {
         self.settings
             .iter()
+            .filter(|(k, _)| !SERVER_SETTINGS.contains(&k.as_str()))
             .map(|(k, v)| {
                 scalar_text(v)
                     .map(|t| (k.clone(), t))
@@ -254,5 +282,30 @@ auto_offset_reset = "earliest"
             let err = ConfigFile::parse(Path::new("bad.toml"), bad).expect_err(bad);
             assert_eq!(err.code, ErrorCode::CANNOT_LOAD_CONFIG, "{bad}");
         }
+    }
+
+    #[test]
+    fn max_concurrent_queries_top_level_or_in_settings() {
+        let p = Path::new("t.toml");
+        let top = ConfigFile::parse(p, "max_concurrent_queries = 3\n").expect("parse");
+        assert_eq!(top.max_concurrent_queries(p).expect("limit"), 3);
+        let inside = ConfigFile::parse(
+            p,
+            "[settings]\nmax_concurrent_queries = 2\nmax_threads = 1\n",
+        )
+        .expect("parse");
+        assert_eq!(inside.max_concurrent_queries(p).expect("limit"), 2);
+        // Not a session setting: it does not reach the engine's settings.
+        assert_eq!(
+            inside.settings(p).expect("settings"),
+            vec![("max_threads".to_string(), "1".to_string())]
+        );
+        assert_eq!(
+            ConfigFile::default()
+                .max_concurrent_queries(p)
+                .expect("none"),
+            0
+        );
+        assert!(ConfigFile::parse(p, "[settings]\nmax_concurrent_queries = \"x\"\n").is_err());
     }
 }

@@ -11,10 +11,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures::StreamExt;
 use sluice_common::{Error, ErrorCode};
-use sluice_engine::{EngineConfig, EngineRef, InsertInput, Session};
+use sluice_engine::{EngineConfig, EngineRef, InsertInput, QueryClient, QueryContext, Session};
 use sluice_server::{
-    ClientContext, DefaultKind, InsertTarget, Query, QueryHandler, QueryInput, QueryOutput,
-    QuerySession, ServerConfig, TableColumn, Trailer, UserInfo,
+    ClientContext, DefaultKind, HttpMethod, InsertTarget, Interface, Query, QueryHandler,
+    QueryInput, QueryOutput, QuerySession, ServerConfig, TableColumn, Trailer, UserInfo,
 };
 use tokio::io::AsyncReadExt;
 use tokio::sync::Mutex;
@@ -50,9 +50,13 @@ async fn run_async(args: ServerArgs) -> i32 {
         None => ConfigFile::default(),
     };
     let config_path = args.config.clone().unwrap_or_default();
-    let (settings, kafka) = match (file.settings(&config_path), file.kafka_config(&config_path)) {
-        (Ok(s), Ok(k)) => (s, k),
-        (Err(e), _) | (_, Err(e)) => {
+    let (settings, kafka, max_queries) = match (
+        file.settings(&config_path),
+        file.kafka_config(&config_path),
+        file.max_concurrent_queries(&config_path),
+    ) {
+        (Ok(s), Ok(k), Ok(m)) => (s, k, m),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
             eprintln!("{}", e.to_clickhouse_string());
             return 1;
         }
@@ -75,6 +79,7 @@ async fn run_async(args: ServerArgs) -> i32 {
             return 1;
         }
     };
+    engine.processes().set_max_concurrent_queries(max_queries);
     let options = ServeOptions {
         listen_host: args
             .listen_host
@@ -222,6 +227,29 @@ impl QueryHandler for EngineHandler {
     }
 }
 
+/// The engine's view of a server client (`system.processes`, `system.query_log`).
+fn query_client(c: &ClientContext) -> QueryClient {
+    let http = c.interface == Interface::Http;
+    QueryClient {
+        interface: if http { "HTTP" } else { "TCP" }.to_string(),
+        address: c.peer,
+        client_name: c.client_name.clone(),
+        client_version: c.client_version,
+        client_revision: c.revision,
+        http_method: match c.http_method {
+            Some(HttpMethod::Get) => "GET".to_string(),
+            Some(HttpMethod::Post) => "POST".to_string(),
+            None => String::new(),
+        },
+        http_user_agent: if http {
+            c.client_name.clone()
+        } else {
+            String::new()
+        },
+        quota_key: c.quota_key.clone(),
+    }
+}
+
 /// One engine [`Session`] behind the server's [`QuerySession`] trait.
 struct EngineSession {
     session: Arc<Mutex<Session>>,
@@ -247,21 +275,37 @@ impl QuerySession for EngineSession {
                 Some(InsertInput::Batches(batches))
             }
         };
-        let mut session = self.session.lock().await;
-        for (name, value) in &query.settings {
-            session.set_setting(name, value)?;
-        }
-        let mut statements = session.parse(&query.sql)?;
-        if statements.len() > 1 {
-            return Err(Error::new(
-                ErrorCode::SYNTAX_ERROR,
-                "Multi-statements are not allowed",
-            ));
-        }
-        let Some(stmt) = statements.pop() else {
-            return Err(Error::new(ErrorCode::EMPTY_QUERY, "Empty query"));
+        let ctx = QueryContext {
+            query_id: query.query_id.clone(),
+            client: query_client(&query.client),
+            cancel: query.cancel.clone(),
         };
-        let out = session.execute(stmt, input).await?;
+        let mut session = self.session.lock().await;
+        // The query's settings, then its one statement.
+        let prepared = (|| {
+            for (name, value) in &query.settings {
+                session.set_setting(name, value)?;
+            }
+            let mut statements = session.parse(&query.sql)?;
+            if statements.len() > 1 {
+                return Err(Error::new(
+                    ErrorCode::SYNTAX_ERROR,
+                    "Multi-statements are not allowed",
+                ));
+            }
+            statements
+                .pop()
+                .ok_or_else(|| Error::new(ErrorCode::EMPTY_QUERY, "Empty query"))
+        })();
+        let stmt = match prepared {
+            Ok(stmt) => stmt,
+            Err(e) => {
+                session.log_exception_before_start(&ctx, &query.sql, &e);
+                return Err(e);
+            }
+        };
+        // Registered in system.processes until the result stream ends or is dropped.
+        let out = session.execute_tracked(ctx, stmt, input).await?;
         let format_settings: Vec<(String, String)> = session
             .settings()
             .changed()

@@ -4,6 +4,7 @@ pub mod ddl;
 pub mod detach;
 pub mod fill;
 pub mod insert;
+pub mod kill;
 pub mod materialized;
 pub mod misc;
 pub mod mutations;
@@ -50,6 +51,7 @@ pub async fn execute(
             partition,
             selection,
         } => mutations::delete(session, table, partition, selection).await,
+        Statement::Kill(k) => kill::kill(session, k).await,
         other => Err(Error::not_implemented(format!(
             "statement {}",
             statement_kind(&other)
@@ -69,6 +71,7 @@ fn check_readonly(session: &Session, stmt: &Statement) -> Result<()> {
         | Statement::Show(_)
         | Statement::Describe(_)
         | Statement::Exists(_)
+        | Statement::Kill(_)
         | Statement::Use { .. } => Ok(()),
         // `readonly` itself cannot change in readonly mode (ClickHouse refuses even
         // raising it).

@@ -3,6 +3,8 @@
 
 mod kafka;
 mod numbers;
+mod processes;
+mod query_log;
 mod storage;
 mod tables;
 
@@ -40,6 +42,8 @@ pub struct SystemTables {
     pub functions: Arc<Vec<FunctionInfo>>,
     /// `system.dead_letter_queue`.
     pub dead_letters: Arc<crate::dead_letters::DeadLetterQueue>,
+    /// Running queries and the query log.
+    pub processes: Arc<crate::processes::ProcessList>,
 }
 
 const NAMES: &[&str] = &[
@@ -62,6 +66,8 @@ const NAMES: &[&str] = &[
     "detached_tables",
     "kafka_consumers",
     "dead_letter_queue",
+    "processes",
+    "query_log",
 ];
 
 impl SystemTables {
@@ -93,6 +99,8 @@ impl SystemTables {
             "detached_tables" => storage::detached_tables(self)?,
             "kafka_consumers" => kafka::kafka_consumers(self)?,
             "dead_letter_queue" => kafka::dead_letter_queue(self)?,
+            "processes" => return processes::processes(self).map(Some),
+            "query_log" => return query_log::query_log(self).map(Some),
             _ => return Ok(None),
         };
         let batch = build_batch(Arc::clone(&schema), &rows)?;
