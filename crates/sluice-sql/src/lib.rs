@@ -29,6 +29,7 @@
 //! - `parser`: statement families on sqlparser's `Parser`.
 //! - [`query_ext`]: encodings of ClickHouse query forms and their decoders.
 //! - [`array_join`]: the encoding of `ARRAY JOIN` lists.
+//! - [`inline_alias`]: aliases inside expressions (`f(x AS a)`).
 //! - [`structure`]: table-function structure strings.
 //! - [`column_name`], [`format_expr`], [`show_create`]: printers.
 //! - `error`: ClickHouse-shaped syntax errors.
@@ -42,6 +43,7 @@ pub mod dialect;
 mod error;
 pub mod format;
 pub mod format_expr;
+pub mod inline_alias;
 mod parser;
 pub mod query_ext;
 pub mod show_create;

@@ -8,6 +8,8 @@
 //!   `NOT_IMPLEMENTED`;
 //! - `USING a, b` without parentheses → `USING (a, b)`;
 //! - `t [AS x] FINAL` → `t [AS x] WITH (FINAL)` (a table hint: [`crate::query_ext::is_final`]);
+//! - `f(expr AS name)`, `[expr AS name]` → the alias removed, its uses substituted
+//!   ([`crate::inline_alias`]);
 //! - `WITH expr AS name` → a marker CTE;
 //! - `ARRAY JOIN expr [AS x], …` → marker table functions ([`crate::array_join`]);
 //! - the LIMIT forms sqlparser lacks (`LIMIT n BY x LIMIT m`, `LIMIT a, b BY x`,
@@ -49,6 +51,7 @@ pub fn prepare_tokens(sql: &str) -> Result<Vec<TokenWithSpan>, Error> {
     if !tokens.first().is_some_and(|t| is_word(&t.token, "SHOW")) {
         tokens = rewrite_in_table(tokens);
     }
+    tokens = crate::inline_alias::rewrite_inline_aliases(tokens);
     tokens = rewrite_with_expressions(tokens);
     tokens = crate::array_join::rewrite_array_join(tokens);
     tokens = rewrite_limits(sql, tokens)?;

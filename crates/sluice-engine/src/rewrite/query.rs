@@ -366,7 +366,13 @@ fn rewrite_select(s: &mut Select, ctx: &RewriteContext) -> Result<()> {
             }
             SelectItem::ExprWithAlias { expr, alias } => {
                 // Substitute other aliases, not this one: in `x + 1 AS x`, x is the column.
-                aliases.substitute_except(expr, &alias.value);
+                // A bare `t` named `t` (how unnamed items are named) is the alias itself
+                // (`WITH number * 3 AS t SELECT t`).
+                if matches!(expr, Expr::Identifier(i) if i.value == alias.value) {
+                    aliases.substitute(expr);
+                } else {
+                    aliases.substitute_except(expr, &alias.value);
+                }
                 rewrite_expr(expr, ctx)?;
             }
             _ => {}

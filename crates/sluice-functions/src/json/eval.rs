@@ -69,7 +69,8 @@ pub fn check_args(name: &str, json: &Field, path: &[Arc<Field>]) -> Result<ArgIn
             arg_type(json)
         );
     }
-    let mut nullable = json.is_nullable() && !json_is_null;
+    // A folded constant (`toNullable('…')`) keeps `Nullable` only in its metadata.
+    let mut nullable = (json.is_nullable() || arg_type(json).is_nullable()) && !json_is_null;
     for (i, f) in path.iter().enumerate() {
         let dt = f.data_type();
         let t = arg_type(f);
@@ -85,7 +86,7 @@ pub fn check_args(name: &str, json: &Field, path: &[Arc<Field>]) -> Result<ArgIn
                 i + 2
             );
         }
-        nullable |= f.is_nullable();
+        nullable |= f.is_nullable() || t.is_nullable();
     }
     Ok(ArgInfo {
         json_is_null,
