@@ -13,8 +13,9 @@
 //! - [`system`]: `system.*` tables. [`table_functions`]: `numbers`, `values`, `file`.
 //! - [`compiled_expr`]: key/TTL/mutation expressions compiled for `sluice-storage`.
 //! - [`mview`]: materialized views, run on every block inserted into their source.
-//! - [`processes`], [`tracked_query`], [`query_log`], [`memory`]: running server queries
-//!   (`system.processes`, `KILL QUERY`, limits, cancellation) and `system.query_log`.
+//! - [`processes`], [`tracked_query`], [`query_log`], [`memory`], [`scan_count`]: running
+//!   server queries (`system.processes`, `KILL QUERY`, limits, cancellation, rows read) and
+//!   `system.query_log`.
 //! - [`error`]: DataFusion → ClickHouse error mapping.
 //! - [`join_defaults`]: type defaults instead of NULL in outer joins (`join_use_nulls = 0`).
 //! - [`comparisons`]: ClickHouse's argument rules for the SQL comparison operators.
@@ -35,6 +36,7 @@ pub mod processes;
 pub mod query_log;
 pub mod rewrite;
 pub mod rows;
+pub mod scan_count;
 pub mod session;
 pub mod statements;
 pub mod stream;

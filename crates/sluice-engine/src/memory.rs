@@ -129,7 +129,9 @@ impl MemoryPool for QueryMemoryPool {
 }
 
 /// `builder` with a runtime whose memory pool is `query`'s (the rest of the engine's
-/// runtime shared: disk manager, caches, object stores).
+/// runtime shared: disk manager, caches, object stores), and the scan counter of
+/// [`crate::scan_count`] so the query's `read_rows`/`read_bytes` count what its scans
+/// produce.
 pub(crate) fn with_query_pool(
     builder: SessionStateBuilder,
     base: &SessionState,
@@ -140,7 +142,11 @@ pub(crate) fn with_query_pool(
         .with_memory_pool(pool)
         .build_arc()
     {
-        Ok(env) => builder.with_runtime_env(env),
+        Ok(env) => builder
+            .with_runtime_env(env)
+            .with_physical_optimizer_rule(Arc::new(crate::scan_count::CountScans::new(
+                Arc::clone(&query.read),
+            ))),
         // Keep the shared runtime: the query then runs without its own accounting.
         Err(e) => {
             tracing::warn!("query memory pool: {e:#}");

@@ -9,8 +9,8 @@
 //! with the server, so a `KILL QUERY` and a client disconnect end the query the same way.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
 use std::time::{Instant, SystemTime};
 
 use parking_lot::Mutex;
@@ -72,13 +72,12 @@ pub struct QueryStatus {
     /// Wall-clock start.
     pub start_time: SystemTime,
     started: Instant,
-    /// The statement's progress counters (known once it started producing).
-    progress: OnceLock<Arc<Progress>>,
     /// Rows in the result sent so far.
     pub result_rows: AtomicU64,
     /// Bytes (in memory) of the result sent so far.
     pub result_bytes: AtomicU64,
-    /// Rows and bytes read from tables (leaf scans of the query plan).
+    /// Rows and bytes read (leaf scans of the query plan) and written; the query's output
+    /// hands these counters to the server.
     pub read: Arc<Progress>,
     cancel: CancellationToken,
     /// Memory reserved by the query's operators, with its `max_memory_usage` limit.
@@ -104,7 +103,6 @@ impl QueryStatus {
             client: ctx.client.clone(),
             start_time: SystemTime::now(),
             started: Instant::now(),
-            progress: OnceLock::new(),
             result_rows: AtomicU64::new(0),
             result_bytes: AtomicU64::new(0),
             read: Arc::new(Progress::default()),
@@ -138,24 +136,27 @@ impl QueryStatus {
         &self.cancel
     }
 
-    /// Attaches the statement's own progress counters (rows written by INSERT, …).
-    pub fn set_progress(&self, progress: Arc<Progress>) {
-        let _ = self.progress.set(progress);
+    /// Adds a statement's own counters (rows written by INSERT, …) to the query's.
+    pub fn absorb(&self, p: &Progress) {
+        let add = |to: &AtomicU64, from: &AtomicU64| {
+            to.fetch_add(from.load(Ordering::Relaxed), Ordering::Relaxed);
+        };
+        add(&self.read.read_rows, &p.read_rows);
+        add(&self.read.read_bytes, &p.read_bytes);
+        add(&self.read.written_rows, &p.written_rows);
+        add(&self.read.written_bytes, &p.written_bytes);
     }
 
     /// Counters: (read rows, read bytes, written rows, written bytes).
     pub fn counters(&self) -> (u64, u64, u64, u64) {
         let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        let mut read_rows = load(&self.read.read_rows);
-        let mut read_bytes = load(&self.read.read_bytes);
-        let (mut written_rows, mut written_bytes) = (0, 0);
-        if let Some(p) = self.progress.get() {
-            read_rows += load(&p.read_rows);
-            read_bytes += load(&p.read_bytes);
-            written_rows = load(&p.written_rows);
-            written_bytes = load(&p.written_bytes);
-        }
-        (read_rows, read_bytes, written_rows, written_bytes)
+        let p = &self.read;
+        (
+            load(&p.read_rows),
+            load(&p.read_bytes),
+            load(&p.written_rows),
+            load(&p.written_bytes),
+        )
     }
 }
 

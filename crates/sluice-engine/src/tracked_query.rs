@@ -147,7 +147,13 @@ impl Session {
             }
         };
         handle.log_start();
-        status.set_progress(Arc::clone(&out.progress));
+        // One set of counters for the query: its scans', the statement's own, and the
+        // servers' progress and summaries.
+        status.absorb(&out.progress);
+        let out = QueryOutput {
+            progress: Arc::clone(&status.read),
+            ..out
+        };
         let Some(inner) = out.stream else {
             handle.finish(None);
             return Ok(QueryOutput {

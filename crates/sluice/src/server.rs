@@ -227,6 +227,23 @@ impl QueryHandler for EngineHandler {
     }
 }
 
+/// Brings the server's progress counters up to the engine's (they only grow).
+fn sync_progress(engine: &sluice_engine::Progress, server: &sluice_server::ProgressCounters) {
+    use std::sync::atomic::Ordering::Relaxed;
+    server
+        .read_rows
+        .fetch_max(engine.read_rows.load(Relaxed), Relaxed);
+    server
+        .read_bytes
+        .fetch_max(engine.read_bytes.load(Relaxed), Relaxed);
+    server
+        .written_rows
+        .fetch_max(engine.written_rows.load(Relaxed), Relaxed);
+    server
+        .written_bytes
+        .fetch_max(engine.written_bytes.load(Relaxed), Relaxed);
+}
+
 /// The engine's view of a server client (`system.processes`, `system.query_log`).
 fn query_client(c: &ClientContext) -> QueryClient {
     let http = c.interface == Interface::Http;
@@ -313,32 +330,29 @@ impl QuerySession for EngineSession {
             .collect();
         drop(session);
 
+        // The engine counts rows read by the plan's scans and rows written; the server's
+        // counters follow them as the result streams, and at its end.
         let progress = Arc::new(sluice_server::ProgressCounters::default());
         let engine_progress = Arc::clone(&out.progress);
         let stream = out.stream.map(|s| {
             let counters = Arc::clone(&progress);
+            let engine = Arc::clone(&engine_progress);
             let rows = s.map(move |r| {
-                r.inspect(|b| {
-                    counters.add_read(b.num_rows() as u64, b.get_array_memory_size() as u64);
-                })
-                .map_err(sluice_engine::from_datafusion)
+                sync_progress(&engine, &counters);
+                r.map_err(sluice_engine::from_datafusion)
             });
             Box::pin(rows) as sluice_server::BatchStream
         });
-        if stream.is_none() {
-            use std::sync::atomic::Ordering;
-            progress.add_written(
-                engine_progress.written_rows.load(Ordering::Relaxed),
-                engine_progress.written_bytes.load(Ordering::Relaxed),
-            );
-        }
+        sync_progress(&engine_progress, &progress);
         let totals = out.totals;
+        let trailer_progress = Arc::clone(&progress);
         Ok(QueryOutput {
             schema: out.schema,
             stream,
             format: out.format,
             format_settings,
             trailer: Some(Box::pin(async move {
+                sync_progress(&engine_progress, &trailer_progress);
                 Ok(Trailer {
                     totals,
                     extremes: None,

@@ -18,8 +18,10 @@ use common::{Ports, terminate, wait_ready};
 /// A query that runs for minutes (its filter defeats the count shortcut).
 const SLOW: &str = "SELECT count() FROM numbers(10000000000) WHERE number % 7 = 3";
 
-/// The server's configuration: at most two queries at once (`KILL` is exempt).
-const CONFIG: &str = "[settings]\nmax_concurrent_queries = 2\n";
+/// The server's configuration: at most two queries at once (`KILL` is exempt), and a
+/// readonly user.
+const CONFIG: &str = "[settings]\nmax_concurrent_queries = 2\n\n\
+                      [users.default]\n\n[users.reader]\nreadonly = 1\n";
 
 fn start(dir: &Path, ports: &Ports) -> Child {
     let config = dir.with_extension("toml");
@@ -154,6 +156,15 @@ async fn processes_kill_timeouts_query_log_and_limits() {
         row,
         format!("slow-1\tdefault\t{SLOW}\t1\t0\tSelect\tHTTP\tPOST\t::ffff:127.0.0.1\tdefault\n")
     );
+    // Its scans count rows as they are read.
+    wait_for(
+        &client,
+        &ports,
+        "SELECT read_rows > 0 AND read_bytes = 8 * read_rows FROM system.processes \
+         WHERE query_id = 'slow-1'",
+        |o| o == "1\n",
+    )
+    .await;
     // The query reading system.processes sees itself too.
     let me = run(
         &client,
@@ -182,6 +193,21 @@ async fn processes_kill_timeouts_query_log_and_limits() {
         sql(&client, &ports, &running("slow-1")).await,
         "1\n",
         "TEST must not kill"
+    );
+    // A readonly user may kill only its own queries.
+    let denied = run(
+        &client,
+        &ports,
+        &[("user", "reader")],
+        "KILL QUERY WHERE query_id = 'slow-1'",
+    )
+    .await
+    .expect_err("readonly");
+    assert!(
+        denied.starts_with(
+            "Code: 497. DB::Exception: User reader attempts to kill query created by default. (ACCESS_DENIED)"
+        ),
+        "{denied}"
     );
     let killed = sql(&client, &ports, "KILL QUERY WHERE query_id = 'slow-1'").await;
     assert_eq!(killed, format!("waiting\tslow-1\tdefault\t{SLOW}\n"));
@@ -299,6 +325,34 @@ async fn processes_kill_timeouts_query_log_and_limits() {
             .to_string(),
     ];
     assert_eq!(log.lines().collect::<Vec<_>>(), expected);
+    // Rows read by the plan's scans (ClickHouse: 5 rows, 40 bytes for numbers(5)) and
+    // rows written by an INSERT.
+    sql(&client, &ports, "CREATE TABLE t (x UInt8) ENGINE = Memory").await;
+    let inserted = run(
+        &client,
+        &ports,
+        &[("query_id", "log-insert")],
+        "INSERT INTO t VALUES (1), (2)",
+    )
+    .await;
+    assert_eq!(inserted.as_deref(), Ok(""));
+    let counted = sql(
+        &client,
+        &ports,
+        "SELECT query_id, read_rows, read_bytes, written_rows FROM system.query_log \
+         WHERE query_id = 'log-ok' AND type = 'QueryFinish'",
+    )
+    .await;
+    assert_eq!(counted, "log-ok\t5\t40\t0\n");
+    let written = sql(
+        &client,
+        &ports,
+        "SELECT query_kind, written_rows, written_bytes > 0 FROM system.query_log \
+         WHERE query_id = 'log-insert' AND type = 'QueryFinish'",
+    )
+    .await;
+    assert_eq!(written, "Insert\t2\t1\n");
+
     // Times and sizes by property.
     let props = sql(
         &client,
@@ -311,6 +365,44 @@ async fn processes_kill_timeouts_query_log_and_limits() {
     )
     .await;
     assert_eq!(props, "1\t0\t1\t1\t1\n0\t1\t1\t1\t0\n");
+
+    // max_memory_usage: the query's operators reserve from a pool with that limit
+    // (ClickHouse: `Query memory limit exceeded: would use …, maximum: 9.54 MiB: While
+    // executing AggregatingTransform. (MEMORY_LIMIT_EXCEEDED)`).
+    let err = run(
+        &client,
+        &ports,
+        &[("query_id", "memory-1")],
+        "SELECT length(groupArray(number)) FROM numbers(10000000) \
+         SETTINGS max_memory_usage = 10000000",
+    )
+    .await
+    .expect_err("memory limit");
+    assert!(
+        err.starts_with("Code: 241. DB::Exception: Query memory limit exceeded: would use ")
+            && err.contains("maximum: 9.54 MiB")
+            && err.contains("(MEMORY_LIMIT_EXCEEDED)"),
+        "{err}"
+    );
+    assert_eq!(
+        sql(
+            &client,
+            &ports,
+            "SELECT length(groupArray(number)) FROM numbers(10000000)"
+        )
+        .await,
+        "10000000\n"
+    );
+    assert_eq!(
+        sql(
+            &client,
+            &ports,
+            "SELECT type, exception_code, memory_usage > 1000000 FROM system.query_log \
+             WHERE query_id = 'memory-1' AND type != 'QueryStart'",
+        )
+        .await,
+        "ExceptionWhileProcessing\t241\t1\n"
+    );
 
     // max_concurrent_queries = 2: a third query is refused with 202; KILL still runs.
     let a = spawn_slow(&client, &ports, "limit-a");
