@@ -92,6 +92,105 @@ pub(super) fn expand(s: &mut Select, aliases: &AliasMap) -> Result<()> {
     Ok(())
 }
 
+/// Several different `arrayJoin(…)` calls in one select list multiply rows (a Cartesian
+/// product, as separate `ARRAY JOIN` clauses do); DataFusion's unnest of several lists in
+/// one projection zips them instead. With two or more distinct calls, each becomes an
+/// `ARRAY JOIN expr AS __sluice_aj<i>` clause and the calls read the alias. Call before
+/// [`expand`].
+pub(super) fn split_array_join_calls(s: &mut Select) {
+    use datafusion::sql::sqlparser::ast::{
+        FunctionArg, FunctionArgExpr, Join, ObjectName, TableFunctionArgs, visit_expressions_mut,
+    };
+    use std::ops::ControlFlow;
+    let mut arrays: Vec<Expr> = Vec::new();
+    let collect = |e: &Expr, arrays: &mut Vec<Expr>| {
+        let _ = datafusion::sql::sqlparser::ast::visit_expressions(e, |x: &Expr| {
+            if let Some(a) = array_join_arg(x)
+                && !arrays.contains(a)
+            {
+                arrays.push(a.clone());
+            }
+            ControlFlow::<()>::Continue(())
+        });
+    };
+    for item in &s.projection {
+        if let SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } = item {
+            collect(e, &mut arrays);
+        }
+    }
+    let nested = arrays.iter().any(|a| visit_has_array_join(a));
+    if arrays.len() < 2 || nested || s.from.len() != 1 || !s.from[0].joins.is_empty() {
+        return;
+    }
+    let name = |i: usize| Ident::new(format!("__sluice_aj{i}"));
+    for item in s.projection.iter_mut() {
+        if let SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } = item {
+            let _ = visit_expressions_mut(e, |x: &mut Expr| {
+                if let Some(i) = array_join_arg(x).and_then(|a| arrays.iter().position(|b| b == a))
+                {
+                    *x = Expr::Identifier(name(i));
+                }
+                ControlFlow::<()>::Continue(())
+            });
+        }
+    }
+    for (i, array) in arrays.into_iter().enumerate() {
+        s.from[0].joins.push(Join {
+            relation: TableFactor::Table {
+                name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new(
+                    sluice_sql::ARRAY_JOIN_MARKER,
+                ))]),
+                alias: Some(TableAlias {
+                    explicit: true,
+                    name: name(i),
+                    columns: vec![],
+                    at: None,
+                }),
+                args: Some(TableFunctionArgs {
+                    args: vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(array))],
+                    settings: None,
+                }),
+                with_hints: vec![],
+                version: None,
+                with_ordinality: false,
+                partitions: vec![],
+                json_path: None,
+                sample: None,
+                index_hints: vec![],
+            },
+            global: false,
+            join_operator: JoinOperator::ArrayJoin,
+        });
+    }
+}
+
+/// The argument of an `arrayJoin(x)` call.
+fn array_join_arg(e: &Expr) -> Option<&Expr> {
+    use datafusion::sql::sqlparser::ast::{FunctionArg, FunctionArgExpr, FunctionArguments};
+    let Expr::Function(f) = e else { return None };
+    if super::functions::function_name(f) != "arrayJoin" {
+        return None;
+    }
+    let FunctionArguments::List(list) = &f.args else {
+        return None;
+    };
+    match list.args.as_slice() {
+        [FunctionArg::Unnamed(FunctionArgExpr::Expr(a))] => Some(a),
+        _ => None,
+    }
+}
+
+fn visit_has_array_join(e: &Expr) -> bool {
+    datafusion::sql::sqlparser::ast::visit_expressions(e, |x: &Expr| {
+        if array_join_arg(x).is_some() {
+            std::ops::ControlFlow::Break(())
+        } else {
+            std::ops::ControlFlow::Continue(())
+        }
+    })
+    .is_break()
+}
+
 /// `Some(is_left)` for the ARRAY JOIN operators.
 fn array_join_kind(op: &JoinOperator) -> Option<bool> {
     match op {

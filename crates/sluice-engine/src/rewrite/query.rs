@@ -268,6 +268,7 @@ fn rewrite_select(s: &mut Select, ctx: &RewriteContext) -> Result<()> {
             joins: vec![],
         });
     }
+    super::array_join::split_array_join_calls(s);
     let aliases = AliasMap::collect(&s.projection, &with_aliases);
     super::array_join::expand(s, &aliases)?;
     // PREWHERE is a WHERE that ClickHouse evaluates first; only MergeTree tables have it.
