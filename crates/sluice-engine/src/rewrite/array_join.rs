@@ -118,7 +118,7 @@ pub(super) fn split_array_join_calls(s: &mut Select) {
             collect(e, &mut arrays);
         }
     }
-    let nested = arrays.iter().any(|a| visit_has_array_join(a));
+    let nested = arrays.iter().any(visit_has_array_join);
     if arrays.len() < 2 || nested || s.from.len() != 1 || !s.from[0].joins.is_empty() {
         return;
     }
