@@ -44,14 +44,8 @@ fn transform_type(a: &TypeArgs) -> Result<Ret> {
     let (ChType::Array(from), ChType::Array(to)) = (&a.types[1], &a.types[2]) else {
         return Err(signature_error());
     };
-    for i in [1, 2] {
-        if !a.consts.get(i).is_some_and(|c| c.is_some()) {
-            ch_bail!(
-                ILLEGAL_COLUMN,
-                "Argument at index {i} for function transform must be constant"
-            );
-        }
-    }
+    // The constness of `from`/`to` is checked by the kernel: while a query is planned, an
+    // array literal is still an `array(…)` call that only becomes a constant when folded.
     least_supertype(&[a.types[0].non_nullable(), (**from).clone()])
         .map_err(|_| signature_error())?;
     let t = if a.types.len() == 4 {
@@ -63,6 +57,14 @@ fn transform_type(a: &TypeArgs) -> Result<Ret> {
 }
 
 fn transform(a: &Args) -> Result<ArrayRef> {
+    for i in [1, 2] {
+        if !a.consts.get(i).is_some_and(|c| c.is_some()) {
+            ch_bail!(
+                ILLEGAL_COLUMN,
+                "Argument at index {i} for function transform must be constant"
+            );
+        }
+    }
     let from_l = list(&a.cols[1], a.name)?;
     let to_l = list(&a.cols[2], a.name)?;
     let (from_r, to_r) = (range_of(from_l, 0), range_of(to_l, 0));

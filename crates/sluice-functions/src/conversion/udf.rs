@@ -362,6 +362,12 @@ impl ScalarUDFImpl for ConvUdf {
             None => session,
         };
         let x = &cols[0];
+        if matches!(x.data_type(), DataType::Null) && args.return_field.is_nullable() {
+            // `NULL::Nullable(String)`: NULL of the target type (not the text "NULL").
+            let rows = if all_scalar { 1 } else { x.len() };
+            let out = datafusion::arrow::array::new_null_array(args.return_field.data_type(), rows);
+            return output(out, all_scalar);
+        }
         let out: ArrayRef = match &self.target {
             Target::Str => {
                 let from = match (tz_arg, input_t.base()) {
