@@ -25,14 +25,31 @@ use super::query::RewriteContext;
 const RN: &str = "__sluice_rn";
 const ORD: &str = "__sluice_ord";
 
-fn row_number(partition_by: Vec<Expr>, order_by: Vec<OrderByExpr>) -> Expr {
+pub(super) fn row_number(partition_by: Vec<Expr>, order_by: Vec<OrderByExpr>) -> Expr {
+    window_call("row_number", vec![], partition_by, order_by)
+}
+
+/// `name(args) OVER (PARTITION BY … ORDER BY …)`.
+pub(super) fn window_call(
+    name: &str,
+    args: Vec<Expr>,
+    partition_by: Vec<Expr>,
+    order_by: Vec<OrderByExpr>,
+) -> Expr {
     Expr::Function(Function {
-        name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new("row_number"))]),
+        name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new(name))]),
         uses_odbc_syntax: false,
         parameters: FunctionArguments::None,
         args: FunctionArguments::List(datafusion::sql::sqlparser::ast::FunctionArgumentList {
             duplicate_treatment: None,
-            args: vec![],
+            args: args
+                .into_iter()
+                .map(|a| {
+                    datafusion::sql::sqlparser::ast::FunctionArg::Unnamed(
+                        datafusion::sql::sqlparser::ast::FunctionArgExpr::Expr(a),
+                    )
+                })
+                .collect(),
             clauses: vec![],
         }),
         filter: None,
@@ -47,14 +64,14 @@ fn row_number(partition_by: Vec<Expr>, order_by: Vec<OrderByExpr>) -> Expr {
     })
 }
 
-fn num(v: u64) -> Expr {
+pub(super) fn num(v: u64) -> Expr {
     Expr::Value(ValueWithSpan {
         value: Value::Number(v.to_string(), false),
         span: Span::empty(),
     })
 }
 
-fn const_u64(e: &Expr) -> Result<u64> {
+pub(super) fn const_u64(e: &Expr) -> Result<u64> {
     match e {
         Expr::Value(ValueWithSpan {
             value: Value::Number(n, _),
@@ -84,38 +101,7 @@ pub fn apply(q: &mut Query, aliases: &AliasMap, ctx: &RewriteContext) -> Result<
     let SetExpr::Select(select) = q.body.as_mut() else {
         return Err(Error::not_implemented("LIMIT BY on a UNION"));
     };
-    // ORDER BY expressions for the window functions: aliases substituted (windows cannot
-    // see select-list aliases), already-rewritten expressions kept.
-    let mut order: Vec<OrderByExpr> = Vec::new();
-    if let Some(ob) = &order_src
-        && let OrderByKind::Expressions(exprs) = &ob.kind
-    {
-        for o in exprs {
-            let mut o = o.clone();
-            if let Expr::Value(ValueWithSpan {
-                value: Value::Number(p, _),
-                ..
-            }) = &o.expr
-            {
-                // Positional ORDER BY: the select item it names.
-                let idx: usize = p.parse().unwrap_or(0);
-                if let Some(item) = select.projection.get(idx.wrapping_sub(1)) {
-                    o.expr = match item {
-                        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
-                            e.clone()
-                        }
-                        _ => o.expr,
-                    };
-                }
-            } else {
-                aliases.substitute(&mut o.expr);
-                if matches!(o.expr, Expr::Identifier(_)) {
-                    rewrite_expr(&mut o.expr, ctx)?;
-                }
-            }
-            order.push(o);
-        }
-    }
+    let order = window_order(order_src.as_ref(), &select.projection, aliases, ctx)?;
     let mut partition = Vec::new();
     for e in &lb.exprs {
         let mut e = e.clone();
@@ -221,4 +207,46 @@ pub fn apply(q: &mut Query, aliases: &AliasMap, ctx: &RewriteContext) -> Result<
         }),
     };
     Ok(())
+}
+
+/// The query's ORDER BY as window-function ordering: positional items resolved to the
+/// select items they name, aliases substituted (windows cannot see select-list aliases),
+/// already-rewritten expressions kept.
+pub(super) fn window_order(
+    order_src: Option<&OrderBy>,
+    projection: &[SelectItem],
+    aliases: &AliasMap,
+    ctx: &RewriteContext,
+) -> Result<Vec<OrderByExpr>> {
+    let mut order: Vec<OrderByExpr> = Vec::new();
+    if let Some(ob) = order_src
+        && let OrderByKind::Expressions(exprs) = &ob.kind
+    {
+        for o in exprs {
+            let mut o = o.clone();
+            if let Expr::Value(ValueWithSpan {
+                value: Value::Number(p, _),
+                ..
+            }) = &o.expr
+            {
+                // Positional ORDER BY: the select item it names.
+                let idx: usize = p.parse().unwrap_or(0);
+                if let Some(item) = projection.get(idx.wrapping_sub(1)) {
+                    o.expr = match item {
+                        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => {
+                            e.clone()
+                        }
+                        _ => o.expr,
+                    };
+                }
+            } else {
+                aliases.substitute(&mut o.expr);
+                if matches!(o.expr, Expr::Identifier(_)) {
+                    rewrite_expr(&mut o.expr, ctx)?;
+                }
+            }
+            order.push(o);
+        }
+    }
+    Ok(order)
 }

@@ -1,7 +1,7 @@
 //! AST rewrites that give a ClickHouse query ClickHouse's meaning before DataFusion plans
 //! it: typed numeric literals, operators as ClickHouse functions, `CAST` with ClickHouse
 //! types, subscripts and tuple access, INTERVAL arithmetic, aliases usable anywhere,
-//! `PREWHERE`, `ARRAY JOIN`, `LIMIT n BY`, view expansion and table-function arguments.
+//! `PREWHERE`, `ARRAY JOIN`, `LIMIT n BY`, `LIMIT n WITH TIES`, view expansion and table-function arguments.
 //!
 //! Entry point: [`rewrite_query`].
 
@@ -13,6 +13,7 @@ mod limit_by;
 mod query;
 mod totals;
 mod values_fn;
+mod with_ties;
 
 pub use expr::{ch_type_of_sql, lit_str};
 pub use query::{DUP_MARK, RewriteContext, rewrite_query};

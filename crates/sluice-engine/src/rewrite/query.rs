@@ -212,6 +212,7 @@ fn rewrite_query_body(q: &mut Query, ctx: &RewriteContext) -> Result<()> {
             rewrite_expr(&mut o.expr, ctx)?;
         }
     }
+    super::with_ties::apply(q, &aliases, ctx)?;
     super::limit_by::apply(q, &aliases, ctx)
 }
 
