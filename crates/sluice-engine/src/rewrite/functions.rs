@@ -208,6 +208,15 @@ pub(super) fn rewrite_function(f: &mut Function, ctx: &RewriteContext) -> Result
     if let Some(filter) = &mut f.filter {
         rewrite_expr(filter, ctx)?;
     }
+    // `OVER (PARTITION BY … ORDER BY …)` holds ordinary expressions.
+    if let Some(datafusion::sql::sqlparser::ast::WindowType::WindowSpec(spec)) = &mut f.over {
+        for e in spec.partition_by.iter_mut() {
+            rewrite_expr(e, ctx)?;
+        }
+        for o in spec.order_by.iter_mut() {
+            rewrite_expr(&mut o.expr, ctx)?;
+        }
+    }
     Ok(())
 }
 
