@@ -22,6 +22,7 @@ pub mod misc;
 pub mod num;
 pub mod round_down;
 pub mod rounding;
+pub mod state_arith;
 pub mod udf;
 
 use datafusion::logical_expr::ScalarUDF;

@@ -35,6 +35,10 @@ pub fn functions() -> Vec<ScalarUDF> {
 
 fn binary_rule(name: &str, types: &[ChType]) -> sluice_common::Result<ChType> {
     check_arity(name, types, 2, 2)?;
+    if super::state_arith::is_state_sum(name, types[0].base(), types[1].base()) {
+        return Ok(types[0].base().clone());
+    }
+    super::state_arith::check_different_states(name, types[0].base(), types[1].base())?;
     additive_type(name, types[0].base(), types[1].base())
 }
 
@@ -135,8 +139,11 @@ fn additive_kernel(
     args: &[ArrayRef],
     types: &[ChType],
     result: &ChType,
-    _rows: usize,
+    rows: usize,
 ) -> Result<ArrayRef> {
+    if super::state_arith::is_state_sum(name, types[0].base(), types[1].base()) {
+        return super::state_arith::merge_states(&args[0], &args[1], result, rows);
+    }
     let (ta, tb) = (types[0].base(), types[1].base());
     let plain = !matches!(
         result,
