@@ -456,5 +456,48 @@ async fn processes_kill_timeouts_query_log_and_limits() {
     .await;
     assert_eq!(log, "ExceptionWhileProcessing\t394\n");
 
+    // Over the native protocol (Debian's clickhouse-client, when installed): the query is
+    // in system.processes as TCP, KILL ends it with 394 at the client.
+    if Command::new("clickhouse-client")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        let tcp = ports.tcp;
+        let native = tokio::task::spawn_blocking(move || {
+            Command::new("clickhouse-client")
+                .args([
+                    "--port",
+                    &tcp.to_string(),
+                    "--query_id",
+                    "native-1",
+                    "-q",
+                    SLOW,
+                ])
+                .output()
+        });
+        let row = wait_for(
+            &client,
+            &ports,
+            "SELECT query_id, interface, user FROM system.processes WHERE query_id = 'native-1'",
+            |o| !o.is_empty(),
+        )
+        .await;
+        assert_eq!(row, "native-1\tTCP\tdefault\n");
+        let killed = sql(
+            &client,
+            &ports,
+            "KILL QUERY WHERE query_id = 'native-1' SYNC",
+        )
+        .await;
+        assert_eq!(killed, format!("finished\tnative-1\tdefault\t{SLOW}\n"));
+        let out = native.await.expect("task").expect("clickhouse-client runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && stderr.contains("Code: 394."),
+            "{stderr}"
+        );
+    }
+
     assert!(terminate(&mut child, Duration::from_secs(30)), "clean exit");
 }
