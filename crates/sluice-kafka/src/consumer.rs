@@ -35,6 +35,13 @@ use crate::message::{Message, VirtualColumn};
 use crate::settings::KafkaSettings;
 use crate::stats::{ConsumerState, ConsumerStateRef, ConsumerStats};
 
+/// A block is also flushed once its decoded rows take this many bytes: with the default
+/// `kafka_max_block_size` (about a million rows) a block of 400-byte JSON messages would
+/// hold gigabytes through the view and the part writer. ClickHouse bounds its inserts by
+/// bytes too (`min_insert_block_size_bytes`); smaller blocks only mean more, smaller
+/// parts for the merges.
+pub const MAX_BLOCK_BYTES: usize = 32 << 20;
+
 /// A block of rows consumed from Kafka, handed to the sink.
 #[derive(Debug)]
 pub struct Block {
@@ -408,6 +415,7 @@ impl Worker {
         let mut dead_letters = Vec::new();
         let mut span = Span::default();
         let mut rows = 0usize;
+        let mut bytes = 0usize;
         let mut any = false;
         let mut messages: Vec<Message> = Vec::with_capacity(max_batch.min(65_536));
         loop {
@@ -446,6 +454,7 @@ impl Worker {
                 match self.decoder.decode(&messages) {
                     Ok(d) => {
                         rows += d.batch.num_rows();
+                        bytes += d.batch.get_array_memory_size();
                         if d.batch.num_rows() > 0 {
                             batches.push(d.batch);
                         }
@@ -454,7 +463,7 @@ impl Worker {
                     Err(e) => return Built::Failed(e, span),
                 }
             }
-            if rows >= max_rows || Instant::now() >= deadline {
+            if rows >= max_rows || bytes >= MAX_BLOCK_BYTES || Instant::now() >= deadline {
                 break;
             }
             if messages.is_empty() && !any && wait.is_zero() {
