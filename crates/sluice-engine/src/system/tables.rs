@@ -24,6 +24,8 @@ pub const SUPPORTED_ENGINES: &[&str] = &[
     "AggregatingMergeTree",
     "CollapsingMergeTree",
     "VersionedCollapsingMergeTree",
+    "Kafka",
+    "MaterializedView",
 ];
 
 pub(super) fn databases(s: &SystemTables) -> Result<Rows> {
