@@ -331,3 +331,84 @@ pub fn query_kind(stmt: &sluice_sql::Statement) -> &'static str {
         S::Kill(_) => "KillQuery",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(id: &str) -> Arc<QueryStatus> {
+        let ctx = QueryContext {
+            query_id: id.to_string(),
+            client: QueryClient::default(),
+            cancel: CancellationToken::new(),
+        };
+        Arc::new(QueryStatus::new(
+            &ctx,
+            "default",
+            "SELECT 1",
+            "Select",
+            "default",
+            Arc::new(QueryMemoryPool::default()),
+        ))
+    }
+
+    #[test]
+    fn limit_registration_and_exempt_queries() {
+        let list = Arc::new(ProcessList::new());
+        list.set_max_concurrent_queries(1);
+        let first = list.register(status("a"), false).expect("first");
+        let refused = list.register(status("b"), false).expect_err("second");
+        assert_eq!(refused.code, ErrorCode::TOO_MANY_SIMULTANEOUS_QUERIES);
+        assert_eq!(refused.message, "Too many simultaneous queries. Maximum: 1");
+        // KILL passes the limit.
+        let kill = list.register(status("k"), true).expect("exempt");
+        assert_eq!(list.snapshot().len(), 2);
+        drop(kill);
+        first.finish(None);
+        assert!(list.snapshot().is_empty());
+        assert!(list.register(status("c"), false).is_ok());
+    }
+
+    #[test]
+    fn the_end_is_logged_once_and_a_dropped_query_was_cancelled() {
+        let list = Arc::new(ProcessList::new());
+        let done = list.register(status("done"), false).expect("register");
+        done.log_start();
+        done.finish(None);
+        done.finish(Some(&cancelled_error()));
+        drop(done);
+        let dropped = list.register(status("dropped"), false).expect("register");
+        dropped.log_start();
+        drop(dropped);
+        let failed = list.register(status("failed"), false).expect("register");
+        failed.fail_before_start(&Error::new(ErrorCode::UNKNOWN_TABLE, "no"));
+        let rows: Vec<(String, &str, i32)> = list
+            .log
+            .rows()
+            .iter()
+            .map(|r| (r.status.query_id.clone(), r.kind.name(), r.exception_code))
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                ("done".to_string(), "QueryStart", 0),
+                ("done".to_string(), "QueryFinish", 0),
+                ("dropped".to_string(), "QueryStart", 0),
+                ("dropped".to_string(), "ExceptionWhileProcessing", 394),
+                ("failed".to_string(), "ExceptionBeforeStart", 60),
+            ]
+        );
+        assert!(list.snapshot().is_empty());
+    }
+
+    #[test]
+    fn cancel_reaches_the_token() {
+        let list = Arc::new(ProcessList::new());
+        let h = list.register(status("x"), false).expect("register");
+        let found = list.find("x").expect("running");
+        assert!(!found.is_cancelled());
+        found.cancel();
+        assert!(h.status().is_cancelled());
+        assert!(h.status().cancel_token().is_cancelled());
+    }
+}
