@@ -248,6 +248,19 @@ async fn a_million_events_survive_twenty_crashes_exactly_once() {
     )
     .await
     .expect("parts");
+    // Per partition: rows, distinct offsets, min and max offset (to locate a failure).
+    for t in ["by_offset", "by_id"] {
+        let detail = query(
+            &client,
+            &ports,
+            &format!(
+                "SELECT partition, count(), uniqExact(offset), min(offset), max(offset) FROM {t} GROUP BY partition ORDER BY partition"
+            ),
+        )
+        .await
+        .unwrap_or_default();
+        eprintln!("{t} per partition (rows, distinct, min, max):\n{detail}");
+    }
     let _ = server.kill();
     let _ = server.wait();
     eprintln!(

@@ -33,6 +33,10 @@ pub struct KafkaTable {
     runtime: tokio::runtime::Handle,
     consumers: Mutex<Option<KafkaConsumers>>,
     producer: Mutex<Option<KafkaProducer>>,
+    /// Held while a block goes through the views: the replay filter's check and the
+    /// insert are one step for all consumers of the table, so two consumers that briefly
+    /// both hold a partition during a rebalance cannot both write the same messages.
+    write_lock: Mutex<()>,
     me: Weak<KafkaTable>,
 }
 
@@ -116,6 +120,7 @@ impl KafkaTable {
             runtime: tokio::runtime::Handle::current(),
             consumers: Mutex::new(None),
             producer: Mutex::new(None),
+            write_lock: Mutex::new(()),
         }))
     }
 
@@ -254,6 +259,7 @@ impl KafkaSink for ViewSink {
             .engine
             .upgrade()
             .ok_or_else(|| Error::internal("engine shut down"))?;
+        let _serialized = table.write_lock.lock();
         // Broken messages are on disk before the block's offsets can be recorded.
         engine
             .dead_letters
