@@ -36,7 +36,39 @@ pub fn insert_schema(cols: &[ColumnDesc]) -> SchemaRef {
     ))
 }
 
-/// Runs an INSERT.
+/// The table an INSERT writes to: its database, handle, every column, and the schema of
+/// the columns the INSERT fills.
+struct Target {
+    db: String,
+    table: crate::table::TableRef,
+    all: Vec<ColumnDesc>,
+    schema: SchemaRef,
+}
+
+fn resolve_target(session: &Session, ins: &Insert) -> Result<Target> {
+    let db = ins
+        .table
+        .database
+        .clone()
+        .unwrap_or_else(|| session.current_db.clone());
+    let entry = session.engine.catalog.table_or_err(&db, &ins.table.table)?;
+    let table = entry.table.clone().ok_or_else(|| {
+        ch_err!(
+            TABLE_IS_READ_ONLY,
+            "Table {db}.{} is a view",
+            ins.table.table
+        )
+    })?;
+    let all = table.columns();
+    let cols = insert_columns(&all, &ins.columns)?;
+    Ok(Target {
+        db,
+        table,
+        schema: insert_schema(&cols),
+        all,
+    })
+}
+
 /// For an `INSERT` whose rows will arrive as blocks (native protocol: `VALUES` without
 /// rows, or `FORMAT f` without inline data): the sample block (the columns the blocks
 /// carry) and every column of the table with its default. `None` for other statements,
@@ -56,45 +88,22 @@ pub fn block_insert_target(
     if !expects_blocks {
         return Ok(None);
     }
-    let db = ins
-        .table
-        .database
-        .clone()
-        .unwrap_or_else(|| session.current_db.clone());
-    let entry = session.engine.catalog.table_or_err(&db, &ins.table.table)?;
-    let table = entry.table.clone().ok_or_else(|| {
-        ch_err!(
-            TABLE_IS_READ_ONLY,
-            "Table {db}.{} is a view",
-            ins.table.table
-        )
-    })?;
-    let all = table.columns();
-    let cols = insert_columns(&all, &ins.columns)?;
-    Ok(Some((insert_schema(&cols), all)))
+    let target = resolve_target(session, ins)?;
+    Ok(Some((target.schema, target.all)))
 }
 
+/// Runs an INSERT.
 pub async fn run(
     session: &mut Session,
     ins: Insert,
     input: Option<InsertInput>,
 ) -> Result<QueryOutput> {
-    let db = ins
-        .table
-        .database
-        .clone()
-        .unwrap_or_else(|| session.current_db.clone());
-    let entry = session.engine.catalog.table_or_err(&db, &ins.table.table)?;
-    let table = entry.table.clone().ok_or_else(|| {
-        ch_err!(
-            TABLE_IS_READ_ONLY,
-            "Table {db}.{} is a view",
-            ins.table.table
-        )
-    })?;
-    let all = table.columns();
-    let cols = insert_columns(&all, &ins.columns)?;
-    let schema = insert_schema(&cols);
+    let Target {
+        db,
+        table,
+        all,
+        schema,
+    } = resolve_target(session, &ins)?;
     let batches: Vec<RecordBatch> = match (ins.source, input) {
         (_, Some(InsertInput::Batches(b))) => b,
         (InsertSource::Select(q), _) => {
