@@ -76,12 +76,27 @@ pub(crate) fn roll_forward(dir: &Path) -> Result<()> {
     }
     for path in journals {
         let bytes = fs::read(&path).map_err(|e| io_err("read", &path, e))?;
-        let journal: Journal = serde_json::from_slice(&bytes).map_err(|e| {
-            Error::new(
-                sluice_common::ErrorCode::CORRUPTED_DATA,
-                format!("insert journal {}: {e}", path.display()),
-            )
-        })?;
+        // A journal exists only until its insert returns, so an unreadable one belongs
+        // to an insert nobody was told succeeded: dropping it (its tmp_* parts are
+        // cleaned up next) loses nothing acknowledged, and a Kafka block is re-read.
+        let journal: Journal = match serde_json::from_slice(&bytes) {
+            Ok(j) => j,
+            Err(e) => {
+                tracing::error!(
+                    "{}",
+                    Error::new(
+                        sluice_common::ErrorCode::CORRUPTED_DATA,
+                        format!(
+                            "insert journal {} is unreadable ({e}); its insert is dropped",
+                            path.display()
+                        ),
+                    )
+                    .to_clickhouse_string()
+                );
+                fs::remove_file(&path).map_err(|e| io_err("remove", &path, e))?;
+                continue;
+            }
+        };
         for (tmp, part) in &journal.renames {
             let (from, to) = (dir.join(tmp), dir.join(part));
             if from.exists() && !to.exists() {
@@ -93,4 +108,42 @@ pub(crate) fn roll_forward(dir: &Path) -> Result<()> {
         fs::remove_file(&path).map_err(|e| io_err("remove", &path, e))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreadable_journal_is_dropped_not_fatal() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let journal = dir.path().join(format!("{JOURNAL_PREFIX}7.json"));
+        fs::write(&journal, b"{\"renames\": [[\"tmp_insert_all_7_7_0\"").expect("write");
+        fs::create_dir(dir.path().join("tmp_insert_all_7_7_0")).expect("tmp dir");
+        roll_forward(dir.path()).expect("start-up goes on");
+        assert!(!journal.exists());
+        assert!(
+            !dir.path().join("all_7_7_0").exists(),
+            "nothing was published"
+        );
+    }
+
+    #[test]
+    fn a_journal_is_rolled_forward() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        fs::create_dir(dir.path().join("tmp_insert_all_8_8_0")).expect("tmp dir");
+        fs::create_dir(dir.path().join("all_9_9_0")).expect("already renamed");
+        let j = Journal {
+            renames: vec![
+                ("tmp_insert_all_8_8_0".into(), "all_8_8_0".into()),
+                ("tmp_insert_all_9_9_0".into(), "all_9_9_0".into()),
+            ],
+        };
+        let path = dir.path().join(format!("{JOURNAL_PREFIX}8.json"));
+        fs::write(&path, serde_json::to_vec(&j).expect("json")).expect("write");
+        roll_forward(dir.path()).expect("roll forward");
+        assert!(dir.path().join("all_8_8_0").is_dir());
+        assert!(dir.path().join("all_9_9_0").is_dir());
+        assert!(!path.exists());
+    }
 }
