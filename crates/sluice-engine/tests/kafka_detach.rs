@@ -3,14 +3,13 @@
 //! without views does not consume). Messages produced meanwhile arrive exactly once after
 //! the attach. Runs the seed guide's pipeline on the embedded broker.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
-use rdkafka::ClientConfig;
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use common::{SEED_TOPIC, produce_to, query_one, seed_sql};
 use sluice_engine::{Engine, EngineConfig, Session};
 use sluice_kafka::EmbeddedBroker;
-
-const TOPIC: &str = "postgres-server.inventory.orders";
 
 /// One Debezium insert event for order `id` with quantity `1 + id % 5`.
 fn event(id: u32) -> String {
@@ -18,45 +17,6 @@ fn event(id: u32) -> String {
         r#"{{"before":null,"after":{{"id":{id},"order_date":"2025-09-03","purchaser":1001,"quantity":{},"product_id":101,"created_at":"2025-09-03T10:30:00Z"}},"source":{{"version":"2.6.0.Final","connector":"postgresql","name":"postgres-server","db":"inventory","table":"orders"}},"op":"c","ts_ms":1725356200454}}"#,
         1 + id % 5
     )
-}
-
-fn produce(bootstrap: &str, ids: std::ops::Range<u32>) {
-    let p: BaseProducer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("linger.ms", "5")
-        .create()
-        .expect("producer");
-    for id in ids {
-        let payload = event(id);
-        let key = id.to_string();
-        loop {
-            match p.send(BaseRecord::to(TOPIC).payload(&payload).key(&key)) {
-                Ok(()) => break,
-                Err((_, _)) => {
-                    p.poll(Duration::from_millis(50));
-                }
-            }
-        }
-        p.poll(Duration::ZERO);
-    }
-    p.flush(Duration::from_secs(60)).expect("flush");
-}
-
-fn seed_sql(bootstrap: &str) -> String {
-    include_str!("../../../sql-tests/data/seed_pipeline.sql")
-        .replace("'kafka:9092'", &format!("'{bootstrap}'"))
-}
-
-async fn query_one(session: &mut Session, sql: &str) -> String {
-    let out = session.execute_sql(sql).await.expect("query");
-    let (_, batches) = out.into_iter().last().expect("one result");
-    match batches.first() {
-        Some(batch) if batch.num_rows() > 0 => {
-            datafusion::arrow::util::display::array_value_to_string(batch.column(0), 0)
-                .expect("value")
-        }
-        _ => String::new(),
-    }
 }
 
 async fn count(session: &mut Session) -> u64 {
@@ -89,7 +49,7 @@ async fn consumers(session: &mut Session) -> String {
 async fn detach_stops_and_attach_restarts_kafka_consumers() {
     let broker = EmbeddedBroker::start().expect("broker");
     let bootstrap = broker.bootstrap_servers().to_string();
-    broker.create_topic(TOPIC, 2).expect("topic");
+    broker.create_topic(SEED_TOPIC, 2).expect("topic");
     let dir = tempfile::tempdir().expect("tempdir");
     let config = EngineConfig {
         path: Some(dir.path().to_path_buf()),
@@ -153,4 +113,12 @@ async fn detach_stops_and_attach_restarts_kafka_consumers() {
     tokio::task::spawn_blocking(move || engine.shutdown())
         .await
         .expect("shutdown");
+}
+
+fn produce(bootstrap: &str, ids: std::ops::Range<u32>) {
+    produce_to(
+        bootstrap,
+        SEED_TOPIC,
+        ids.map(|id| (id.to_string(), event(id))),
+    );
 }

@@ -4,14 +4,13 @@
 //! parsed by the guide's materialized view with `JSONExtract*` into MergeTree. Then the
 //! engine restarts on the same data directory and nothing is lost or doubled.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
-use rdkafka::ClientConfig;
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use common::{SEED_TOPIC, produce_to, query_one, seed_sql};
 use sluice_engine::{Engine, EngineConfig, Session};
 use sluice_kafka::EmbeddedBroker;
-
-const TOPIC: &str = "postgres-server.inventory.orders";
 
 /// One Debezium change event for order `id`.
 fn event(id: u32, op: &str) -> String {
@@ -30,42 +29,6 @@ fn event(id: u32, op: &str) -> String {
 
 fn op_of(id: u32) -> &'static str {
     ["c", "u", "r", "d"][(id % 4) as usize]
-}
-
-fn produce(bootstrap: &str, ids: std::ops::Range<u32>) {
-    let p: BaseProducer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("linger.ms", "5")
-        .create()
-        .expect("producer");
-    for id in ids {
-        let payload = event(id, op_of(id));
-        let key = id.to_string();
-        loop {
-            match p.send(BaseRecord::to(TOPIC).payload(&payload).key(&key)) {
-                Ok(()) => break,
-                Err((_, _)) => {
-                    p.poll(Duration::from_millis(50));
-                }
-            }
-        }
-        p.poll(Duration::ZERO);
-    }
-    p.flush(Duration::from_secs(60)).expect("flush");
-}
-
-/// The guide's three statements, verbatim, with its broker address replaced.
-fn seed_sql(bootstrap: &str) -> String {
-    include_str!("../../../sql-tests/data/seed_pipeline.sql")
-        .replace("'kafka:9092'", &format!("'{bootstrap}'"))
-}
-
-async fn query_one(session: &mut Session, sql: &str) -> String {
-    let out = session.execute_sql(sql).await.expect("query");
-    let (_, batches) = out.into_iter().last().expect("one result");
-    let batch = batches.first().expect("one batch");
-    let col = batch.column(0);
-    datafusion::arrow::util::display::array_value_to_string(col, 0).expect("value")
 }
 
 async fn wait_count(session: &mut Session, want: u64, timeout: Duration) -> u64 {
@@ -95,7 +58,7 @@ fn expected(ids: std::ops::Range<u32>) -> (u64, u64) {
 async fn seed_pipeline_survives_restart_exactly_once() {
     let broker = EmbeddedBroker::start().expect("broker");
     let bootstrap = broker.bootstrap_servers().to_string();
-    broker.create_topic(TOPIC, 2).expect("topic");
+    broker.create_topic(SEED_TOPIC, 2).expect("topic");
     let dir = tempfile::tempdir().expect("tempdir");
     let config = EngineConfig {
         path: Some(dir.path().to_path_buf()),
@@ -160,4 +123,12 @@ async fn seed_pipeline_survives_restart_exactly_once() {
     tokio::task::spawn_blocking(move || engine.shutdown())
         .await
         .expect("shutdown");
+}
+
+fn produce(bootstrap: &str, ids: std::ops::Range<u32>) {
+    produce_to(
+        bootstrap,
+        SEED_TOPIC,
+        ids.map(|id| (id.to_string(), event(id, op_of(id)))),
+    );
 }

@@ -72,3 +72,46 @@ pub async fn wait_for(s: &mut Session, want: u64) -> u64 {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// The seed guide's topic.
+pub const SEED_TOPIC: &str = "postgres-server.inventory.orders";
+
+/// The guide's three statements, verbatim, with its broker address replaced.
+pub fn seed_sql(bootstrap: &str) -> String {
+    include_str!("../../../../sql-tests/data/seed_pipeline.sql")
+        .replace("'kafka:9092'", &format!("'{bootstrap}'"))
+}
+
+/// Produces `(key, payload)` messages to `topic` with librdkafka and waits for delivery.
+pub fn produce_to(bootstrap: &str, topic: &str, messages: impl Iterator<Item = (String, String)>) {
+    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+    let p: BaseProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("linger.ms", "5")
+        .create()
+        .expect("producer");
+    for (key, payload) in messages {
+        loop {
+            match p.send(BaseRecord::to(topic).payload(&payload).key(&key)) {
+                Ok(()) => break,
+                Err((_, _)) => {
+                    p.poll(Duration::from_millis(50));
+                }
+            }
+        }
+        p.poll(Duration::ZERO);
+    }
+    p.flush(Duration::from_secs(60)).expect("flush");
+}
+
+/// The first value of the last statement's result, as text ("" when there is no row).
+pub async fn query_one(session: &mut Session, sql: &str) -> String {
+    let out = session.execute_sql(sql).await.expect("query");
+    let (_, batches) = out.into_iter().last().expect("one result");
+    match batches.first() {
+        Some(batch) if batch.num_rows() > 0 => {
+            array_value_to_string(batch.column(0), 0).expect("value")
+        }
+        _ => String::new(),
+    }
+}
