@@ -8,6 +8,7 @@ use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::datatypes::DataType;
 use sluice_common::{ChType, Error, ErrorCode, Result};
 
+use super::bulk::write_bulk;
 use super::cursor::Cursor;
 use super::leaf::{read_leaf, write_leaf};
 use crate::parse::{Value, build_array};
@@ -34,8 +35,16 @@ pub fn write_column(
 ) -> Result<()> {
     match t {
         ChType::Nullable(inner) => {
-            for r in rows.clone() {
-                out.push(u8::from(is_null_at(a, r)));
+            match a.data_type() {
+                DataType::Dictionary(..) | DataType::Null => {
+                    for r in rows.clone() {
+                        out.push(u8::from(is_null_at(a, r)));
+                    }
+                }
+                _ => match a.nulls() {
+                    Some(n) => out.extend(rows.clone().map(|r| u8::from(n.is_null(r)))),
+                    None => out.resize(out.len() + rows.len(), 0),
+                },
             }
             write_column(out, a, rows, inner)
         }
@@ -86,6 +95,11 @@ pub fn write_column(
             Ok(())
         }
         t => {
+            if !matches!(a.data_type(), DataType::Dictionary(..))
+                && write_bulk(out, a, rows.clone(), t)
+            {
+                return Ok(());
+            }
             for r in rows {
                 let (arr, i) = resolve(a, r);
                 match i {

@@ -1,8 +1,9 @@
 //! ClickHouse's `Native` block encoding, shared by the `Native` format and the TCP
 //! server: [`write_native_block`] / [`read_native_block`] (columns count, rows count,
 //! then per column its name, type name and data), plus the per-column codec in
-//! [`column`] and the scalar codec (also used by `RowBinary`) in `leaf`.
+//! [`column`] (with whole-column fast paths in `bulk`) and the scalar codec (also used by `RowBinary`) in `leaf`.
 
+pub(crate) mod bulk;
 pub mod column;
 pub mod cursor;
 pub(crate) mod leaf;

@@ -17,7 +17,8 @@ fn io_err(e: impl std::fmt::Display) -> Error {
     )
 }
 
-/// Writer of the `Parquet` format (the whole file is produced at the suffix).
+/// Writer of the `Parquet` format: each row group is sent as soon as the writer completes
+/// it (every 1M rows), the footer at the suffix.
 pub struct ParquetOutput {
     schema: SchemaRef,
     writer: Option<ArrowWriter<Vec<u8>>>,
@@ -50,8 +51,14 @@ impl OutputFormat for ParquetOutput {
         self.writer().map(|_| ())
     }
 
-    fn write_batch(&mut self, batch: &RecordBatch, _out: &mut Vec<u8>) -> Result<()> {
-        self.writer()?.write(batch).map_err(io_err)
+    fn write_batch(&mut self, batch: &RecordBatch, out: &mut Vec<u8>) -> Result<()> {
+        let w = self.writer()?;
+        w.write(batch).map_err(io_err)?;
+        // Row groups the writer has completed are final: stream them instead of holding
+        // the whole file (the writer counts offsets itself, so taking the bytes it has
+        // already written out of its buffer is safe).
+        out.append(w.inner_mut());
+        Ok(())
     }
 
     fn write_suffix(&mut self, out: &mut Vec<u8>, _stats: &QueryStatistics) -> Result<()> {
