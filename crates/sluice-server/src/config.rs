@@ -23,6 +23,13 @@ pub struct ServerConfig {
     pub tcp_idle_timeout: Duration,
     /// Time allowed for the handshake.
     pub tcp_handshake_timeout: Duration,
+    /// Longest wait for the rest of a packet a native client has started, or for the next
+    /// Data block of an INSERT (ClickHouse's `receive_timeout`, 300 s): past it the client
+    /// gets `SOCKET_TIMEOUT` (209) and the connection closes.
+    pub tcp_receive_timeout: Duration,
+    /// Longest wait for a native client to accept sent bytes (ClickHouse's
+    /// `send_timeout`, 300 s): past it the connection closes and its query is cancelled.
+    pub tcp_send_timeout: Duration,
     /// Largest buffered packet (uncompressed) a native client may send.
     pub max_packet_size: usize,
     /// Interval between Progress packets / `X-ClickHouse-Progress` headers.
@@ -50,6 +57,8 @@ impl Default for ServerConfig {
             timezone: "UTC".to_string(),
             tcp_idle_timeout: Duration::from_secs(3600),
             tcp_handshake_timeout: Duration::from_secs(10),
+            tcp_receive_timeout: Duration::from_secs(300),
+            tcp_send_timeout: Duration::from_secs(300),
             max_packet_size: 1 << 30,
             progress_interval: Duration::from_millis(100),
             default_session_timeout: 60,

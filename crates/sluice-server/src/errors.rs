@@ -11,6 +11,8 @@ pub const TOO_LARGE_SIZE_COMPRESSED: ErrorCode = ErrorCode(39);
 pub const CANNOT_READ_FROM_SOCKET: ErrorCode = ErrorCode(95);
 /// `TOO_LARGE_ARRAY_SIZE`.
 pub const TOO_LARGE_ARRAY_SIZE: ErrorCode = ErrorCode(128);
+/// `TOO_DEEP_RECURSION`: a type name nested deeper than `max_parser_depth`.
+pub const TOO_DEEP_RECURSION: ErrorCode = ErrorCode(306);
 /// `QUERY_IS_TOO_LARGE`: query text above `max_query_size`.
 pub const QUERY_IS_TOO_LARGE: ErrorCode = ErrorCode(229);
 /// `INVALID_SESSION_TIMEOUT`: HTTP `session_timeout` out of range.
@@ -29,6 +31,7 @@ pub fn code_name(code: ErrorCode) -> &'static str {
         95 => "CANNOT_READ_FROM_SOCKET",
         128 => "TOO_LARGE_ARRAY_SIZE",
         229 => "QUERY_IS_TOO_LARGE",
+        306 => "TOO_DEEP_RECURSION",
         374 => "INVALID_SESSION_TIMEOUT",
         381 => "HTTP_LENGTH_REQUIRED",
         512 => "SET_NON_GRANTED_ROLE",

@@ -41,9 +41,11 @@
 //! - [`native`]: the native TCP protocol (codec and connection loop).
 //! - [`http`]: the HTTP interface (axum).
 //! - [`errors`]: error codes not yet in `sluice-common` and exception texts.
+//! - [`fuzzing`]: the untrusted-input decoders as functions of `&[u8]`, for fuzz targets.
 
 pub mod config;
 pub mod errors;
+pub mod fuzzing;
 pub mod handler;
 pub mod http;
 pub mod native;

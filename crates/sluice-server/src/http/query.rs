@@ -377,7 +377,7 @@ fn elapsed_ns(started: Instant) -> u64 {
 }
 
 /// Whether a POST may carry a body; `HTTP_LENGTH_REQUIRED` without length or chunking.
-fn body_may_have_data(headers: &HeaderMap) -> Result<bool, Error> {
+pub fn body_may_have_data(headers: &HeaderMap) -> Result<bool, Error> {
     if let Some(len) = header_str(headers, "content-length") {
         return Ok(len.trim() != "0");
     }

@@ -9,9 +9,21 @@ use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions, new_empty_array};
 use arrow::datatypes::{Field, Schema};
 use sluice_common::{ChType, Error, ErrorCode};
 
+use crate::errors::{TOO_DEEP_RECURSION, TOO_LARGE_ARRAY_SIZE};
 use crate::native::columns::{decode, encode, wire_type};
 use crate::native::handshake::rev;
 use crate::native::wire::{DecodeError, DecodeResult, WireReader, WireWrite};
+
+/// Most columns a decoded block may declare (ClickHouse's `NativeReader` limit).
+pub const MAX_COLUMNS: u64 = 1_000_000;
+
+/// Most rows a decoded block may declare (ClickHouse's `NativeReader` limit).
+pub const MAX_ROWS: u64 = 1_000_000_000_000;
+
+/// Deepest nesting of a column type name. ClickHouse allows `max_parser_depth` (1000);
+/// Sluice's type parser and column decoder recurse per level on 2 MiB worker stacks, which
+/// a debug build overflows near 150 levels, so the limit is 64 (real schemas nest a few).
+pub const MAX_TYPE_DEPTH: usize = 64;
 
 /// Canonical BlockInfo: is_overflows = false, bucket_num = -1.
 const BLOCK_INFO: [u8; 8] = [0x01, 0x00, 0x02, 0xFF, 0xFF, 0xFF, 0xFF, 0x00];
@@ -65,6 +77,19 @@ pub fn decode_block(buf: &[u8], n: u64) -> DecodeResult<(Block, usize)> {
     }
     let num_columns = r.varint()?;
     let num_rows = r.varint()?;
+    // ClickHouse's NativeReader limits, checked before anything is sized by them.
+    if num_columns > MAX_COLUMNS {
+        return Err(DecodeError::Invalid(Error::new(
+            TOO_LARGE_ARRAY_SIZE,
+            format!("Suspiciously many columns in Native format: {num_columns}"),
+        )));
+    }
+    if num_rows > MAX_ROWS {
+        return Err(DecodeError::Invalid(Error::new(
+            TOO_LARGE_ARRAY_SIZE,
+            format!("Suspiciously many rows in Native format: {num_rows}"),
+        )));
+    }
     // Each column needs at least its name and type lengths.
     if num_columns.saturating_mul(2) > r.remaining() as u64 {
         return Err(DecodeError::Incomplete);
@@ -78,6 +103,7 @@ pub fn decode_block(buf: &[u8], n: u64) -> DecodeResult<(Block, usize)> {
     for _ in 0..num_columns {
         let name = r.string()?;
         let type_name = r.string()?;
+        check_type_depth(&type_name)?;
         let t = ChType::parse(&type_name).map_err(DecodeError::Invalid)?;
         if n >= rev::CUSTOM_SERIALIZATION && r.u8()? != 0 {
             return Err(DecodeError::Invalid(Error::new(
@@ -108,6 +134,32 @@ pub fn decode_block(buf: &[u8], n: u64) -> DecodeResult<(Block, usize)> {
         ))
     })?;
     Ok((Block { batch }, r.position()))
+}
+
+/// Refuses type names nested deeper than [`MAX_TYPE_DEPTH`] before they are parsed: type
+/// parsing and column decoding recurse once per level, and a hostile client must not be
+/// able to overflow the stack.
+fn check_type_depth(type_name: &str) -> DecodeResult<()> {
+    let mut depth = 0usize;
+    for b in type_name.bytes() {
+        match b {
+            b'(' => {
+                depth += 1;
+                if depth > MAX_TYPE_DEPTH {
+                    return Err(DecodeError::Invalid(Error::new(
+                        TOO_DEEP_RECURSION,
+                        format!(
+                            "Maximum parse depth ({MAX_TYPE_DEPTH}) exceeded. \
+                             Consider rising max_parser_depth parameter."
+                        ),
+                    )));
+                }
+            }
+            b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn read_block_info(r: &mut WireReader<'_>) -> DecodeResult<()> {

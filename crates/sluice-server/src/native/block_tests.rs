@@ -236,7 +236,7 @@ fn truncated_blocks_are_incomplete() {
 
 #[test]
 fn absurd_counts_do_not_allocate() {
-    // 2^60 rows of UInt64 with a few bytes present: incomplete, nothing allocated.
+    // 2^60 rows: ClickHouse's "Suspiciously many rows" before anything is sized by it.
     let mut v = vec![0x01, 0x00, 0x02, 0xFF, 0xFF, 0xFF, 0xFF, 0x00];
     v.put_varint(1);
     v.put_varint(1 << 60);
@@ -244,6 +244,18 @@ fn absurd_counts_do_not_allocate() {
     v.put_str(b"String");
     v.put_u8(0);
     v.put_varint(1 << 60);
+    assert!(
+        matches!(decode_block(&v, 54460), Err(DecodeError::Invalid(e)) if e.code == crate::errors::TOO_LARGE_ARRAY_SIZE)
+    );
+    // 10^12 rows (the largest allowed) with a few bytes present: incomplete, nothing
+    // allocated.
+    let mut v = vec![0x01, 0x00, 0x02, 0xFF, 0xFF, 0xFF, 0xFF, 0x00];
+    v.put_varint(1);
+    v.put_varint(1_000_000_000_000);
+    v.put_str(b"x");
+    v.put_str(b"UInt64");
+    v.put_u8(0);
+    v.put_u64_le(1);
     assert_eq!(
         decode_block(&v, 54460).map(|_| ()),
         Err(DecodeError::Incomplete)
@@ -259,9 +271,16 @@ fn absurd_counts_do_not_allocate() {
     assert!(
         matches!(decode_block(&v, 54460), Err(DecodeError::Invalid(e)) if e.code == sluice_common::ErrorCode::TOO_LARGE_STRING_SIZE)
     );
-    // 2^40 columns: incomplete, not a huge Vec.
+    // 2^40 columns: "Suspiciously many columns", not a huge Vec.
     let mut v = vec![0x01, 0x00, 0x02, 0xFF, 0xFF, 0xFF, 0xFF, 0x00];
     v.put_varint(1 << 40);
+    v.put_varint(1);
+    assert!(
+        matches!(decode_block(&v, 54460), Err(DecodeError::Invalid(e)) if e.code == crate::errors::TOO_LARGE_ARRAY_SIZE)
+    );
+    // 10^6 columns (the largest allowed) with a few bytes present: incomplete.
+    let mut v = vec![0x01, 0x00, 0x02, 0xFF, 0xFF, 0xFF, 0xFF, 0x00];
+    v.put_varint(1_000_000);
     v.put_varint(1);
     assert_eq!(
         decode_block(&v, 54460).map(|_| ()),

@@ -60,7 +60,9 @@ pub async fn serve_connection<R, W>(
     W: AsyncWrite + Unpin + Send,
 {
     let mut reader = PacketReader::new(reader, ctx.config.max_packet_size);
+    reader.set_receive_timeout(Some(ctx.config.tcp_receive_timeout));
     let mut writer = PacketWriter::new(writer);
+    writer.set_send_timeout(Some(ctx.config.tcp_send_timeout));
     let hello = tokio::time::timeout(
         ctx.config.tcp_handshake_timeout,
         reader.next(handshake::parse_client_hello),
@@ -186,21 +188,27 @@ where
         loop {
             let idle = self.ctx.config.tcp_idle_timeout;
             let shutdown = self.ctx.shutdown.clone();
-            let packet = tokio::select! {
+            // Between queries the wait is bounded by the idle timeout
+            // (`idle_connection_timeout`); once a packet has started, by the receive timeout.
+            let waited = tokio::select! {
                 _ = shutdown.cancelled() => break,
-                p = tokio::time::timeout(idle, self.reader.next(|r| r.varint())) => p,
+                w = tokio::time::timeout(idle, self.reader.wait_for_packet()) => w,
             };
-            let packet = match packet {
+            match waited {
                 Err(_) => {
                     debug!(peer = ?self.client.peer, "native connection idle, closing");
                     break;
                 }
-                Ok(Err(ReadError::Closed)) => break,
-                Ok(Err(ReadError::Protocol(e))) => {
+                Ok(Err(_)) => break,
+                Ok(Ok(())) => {}
+            }
+            let packet = match self.reader.next(|r| r.varint()).await {
+                Err(ReadError::Closed) => break,
+                Err(ReadError::Protocol(e)) => {
                     self.fatal(e).await;
                     break;
                 }
-                Ok(Ok(p)) => p,
+                Ok(p) => p,
             };
             let keep_going = match packet {
                 client::PING => {

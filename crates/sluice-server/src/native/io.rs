@@ -2,6 +2,8 @@
 //! (retrying when more bytes arrive), decompress Data blocks, and write packets with
 //! optional compression framing.
 
+use std::time::Duration;
+
 use futures::FutureExt;
 use sluice_common::{Error, ErrorCode};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -34,6 +36,8 @@ pub struct PacketReader<R> {
     max_buffer: usize,
     /// Decompressed bytes not yet consumed (compressed Data blocks form one stream).
     decompressed: Vec<u8>,
+    /// Longest wait for more bytes while an item is incomplete (`receive_timeout`).
+    receive_timeout: Option<Duration>,
 }
 
 impl<R: AsyncRead + Unpin> PacketReader<R> {
@@ -46,6 +50,42 @@ impl<R: AsyncRead + Unpin> PacketReader<R> {
             eof: false,
             max_buffer,
             decompressed: Vec::new(),
+            receive_timeout: None,
+        }
+    }
+
+    /// Limits every wait inside [`next`](Self::next) and [`read_block`](Self::read_block)
+    /// to `timeout`; past it they fail with `SOCKET_TIMEOUT`. [`fill`](Self::fill) and
+    /// [`wait_for_packet`](Self::wait_for_packet) are not limited: the caller bounds them
+    /// (idle timeout, a running query).
+    pub fn set_receive_timeout(&mut self, timeout: Option<Duration>) {
+        self.receive_timeout = timeout;
+    }
+
+    /// Waits until at least one byte of the next packet is buffered. Cancel-safe.
+    pub async fn wait_for_packet(&mut self) -> Result<(), ReadError> {
+        while !self.has_buffered() {
+            self.fill().await?;
+        }
+        Ok(())
+    }
+
+    /// [`fill`](Self::fill) bounded by the receive timeout.
+    async fn fill_within_timeout(&mut self) -> Result<usize, ReadError> {
+        let Some(limit) = self.receive_timeout else {
+            return self.fill().await;
+        };
+        match tokio::time::timeout(limit, self.fill()).await {
+            Ok(res) => res,
+            Err(_) => Err(ReadError::Protocol(Error::new(
+                ErrorCode::SOCKET_TIMEOUT,
+                format!(
+                    "Timeout exceeded while receiving data from client. Waited for {} seconds, \
+                     timeout is {} seconds.",
+                    limit.as_secs(),
+                    limit.as_secs()
+                ),
+            ))),
         }
     }
 
@@ -133,7 +173,7 @@ impl<R: AsyncRead + Unpin> PacketReader<R> {
                 attempt = true;
                 continue;
             }
-            self.fill().await?;
+            self.fill_within_timeout().await?;
             attempt = true;
         }
     }
@@ -192,6 +232,8 @@ impl<R: AsyncRead + Unpin> PacketReader<R> {
 pub struct PacketWriter<W> {
     inner: W,
     buf: Vec<u8>,
+    /// Longest wait for the client to accept bytes (`send_timeout`).
+    send_timeout: Option<Duration>,
 }
 
 /// Largest piece of a block put in one compression frame (ClickHouse uses 1 MiB).
@@ -203,7 +245,14 @@ impl<W: AsyncWrite + Unpin> PacketWriter<W> {
         Self {
             inner,
             buf: Vec::with_capacity(64 * 1024),
+            send_timeout: None,
         }
+    }
+
+    /// Limits each [`flush`](Self::flush) to `timeout`; past it the flush fails with
+    /// `SOCKET_TIMEOUT` (the connection then closes).
+    pub fn set_send_timeout(&mut self, timeout: Option<Duration>) {
+        self.send_timeout = timeout;
     }
 
     /// The pending output, to append a packet to.
@@ -234,8 +283,27 @@ impl<W: AsyncWrite + Unpin> PacketWriter<W> {
         }
     }
 
-    /// Sends everything buffered.
+    /// Sends everything buffered, within the send timeout.
     pub async fn flush(&mut self) -> Result<(), Error> {
+        let Some(limit) = self.send_timeout else {
+            return self.flush_unbounded().await;
+        };
+        match tokio::time::timeout(limit, self.flush_unbounded()).await {
+            Ok(res) => res,
+            Err(_) => {
+                self.buf.clear();
+                Err(Error::new(
+                    ErrorCode::SOCKET_TIMEOUT,
+                    format!(
+                        "Timeout exceeded while writing to socket ({} seconds)",
+                        limit.as_secs()
+                    ),
+                ))
+            }
+        }
+    }
+
+    async fn flush_unbounded(&mut self) -> Result<(), Error> {
         if !self.buf.is_empty() {
             let res = self.inner.write_all(&self.buf).await;
             self.buf.clear();
