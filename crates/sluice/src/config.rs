@@ -29,6 +29,16 @@ pub struct ConfigFile {
     /// Most queries running at once (ClickHouse's server setting; 0: no limit). Also
     /// accepted in `[settings]`.
     pub max_concurrent_queries: Option<u64>,
+    /// Seconds a native connection may wait between queries before the server closes it
+    /// (ClickHouse's `idle_connection_timeout`, default 3600). Also accepted in
+    /// `[settings]`.
+    pub idle_connection_timeout: Option<u64>,
+    /// Seconds the server waits for the rest of a native packet or the next INSERT block
+    /// (`receive_timeout`, default 300). Also accepted in `[settings]`.
+    pub receive_timeout: Option<u64>,
+    /// Seconds the server waits for a native client to accept result bytes
+    /// (`send_timeout`, default 300). Also accepted in `[settings]`.
+    pub send_timeout: Option<u64>,
     /// Server-wide defaults of session settings (ClickHouse's default profile).
     #[serde(default)]
     pub settings: BTreeMap<String, toml::Value>,
@@ -106,7 +116,23 @@ fn properties(path: &Path, section: &str, t: &toml::Table) -> Result<Vec<(String
 }
 
 /// Server settings accepted in `[settings]` that are not session settings.
-const SERVER_SETTINGS: &[&str] = &["max_concurrent_queries"];
+const SERVER_SETTINGS: &[&str] = &[
+    "max_concurrent_queries",
+    "idle_connection_timeout",
+    "receive_timeout",
+    "send_timeout",
+];
+
+/// Native-connection timeouts from the configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnectionTimeouts {
+    /// `idle_connection_timeout`.
+    pub idle: std::time::Duration,
+    /// `receive_timeout`.
+    pub receive: std::time::Duration,
+    /// `send_timeout`.
+    pub send: std::time::Duration,
+}
 
 impl ConfigFile {
     /// `max_concurrent_queries`: the top-level key, else the one in `[settings]`; 0 (no
@@ -128,6 +154,40 @@ impl ConfigFile {
         }
     }
 
+    /// A timeout in seconds: the top-level key, else the one in `[settings]`, else
+    /// `default`.
+    fn seconds(&self, path: &Path, name: &str, top: Option<u64>, default: u64) -> Result<u64> {
+        if let Some(n) = top {
+            return Ok(n);
+        }
+        match self.settings.get(name) {
+            None => Ok(default),
+            Some(v) => scalar_text(v)
+                .and_then(|t| t.trim().parse::<u64>().ok())
+                .ok_or_else(|| {
+                    config_error(
+                        path,
+                        format!("settings.{name}: expected a non-negative number of seconds"),
+                    )
+                }),
+        }
+    }
+
+    /// `idle_connection_timeout` (3600 s), `receive_timeout` and `send_timeout` (300 s).
+    pub fn connection_timeouts(&self, path: &Path) -> Result<ConnectionTimeouts> {
+        let secs = std::time::Duration::from_secs;
+        Ok(ConnectionTimeouts {
+            idle: secs(self.seconds(
+                path,
+                "idle_connection_timeout",
+                self.idle_connection_timeout,
+                3600,
+            )?),
+            receive: secs(self.seconds(path, "receive_timeout", self.receive_timeout, 300)?),
+            send: secs(self.seconds(path, "send_timeout", self.send_timeout, 300)?),
+        })
+    }
+
     /// Reads and checks `path`.
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| config_error(path, e))?;
@@ -141,6 +201,7 @@ impl ConfigFile {
         cfg.kafka_config(path)?;
         cfg.settings(path)?;
         cfg.max_concurrent_queries(path)?;
+        cfg.connection_timeouts(path)?;
         Ok(cfg)
     }
 
@@ -307,5 +368,39 @@ auto_offset_reset = "earliest"
             0
         );
         assert!(ConfigFile::parse(p, "[settings]\nmax_concurrent_queries = \"x\"\n").is_err());
+    }
+
+    #[test]
+    fn connection_timeouts_top_level_or_in_settings() {
+        use std::time::Duration;
+        let p = Path::new("t.toml");
+        let defaults = ConfigFile::default()
+            .connection_timeouts(p)
+            .expect("defaults");
+        assert_eq!(
+            defaults,
+            ConnectionTimeouts {
+                idle: Duration::from_secs(3600),
+                receive: Duration::from_secs(300),
+                send: Duration::from_secs(300),
+            }
+        );
+        let cfg = ConfigFile::parse(
+            p,
+            "idle_connection_timeout = 5\n[settings]\nreceive_timeout = 7\nsend_timeout = \"9\"\n",
+        )
+        .expect("parse");
+        let t = cfg.connection_timeouts(p).expect("timeouts");
+        assert_eq!(
+            (t.idle, t.receive, t.send),
+            (
+                Duration::from_secs(5),
+                Duration::from_secs(7),
+                Duration::from_secs(9)
+            )
+        );
+        // Server settings: they do not reach the engine's session settings.
+        assert!(cfg.settings(p).expect("settings").is_empty());
+        assert!(ConfigFile::parse(p, "[settings]\nidle_connection_timeout = -1\n").is_err());
     }
 }

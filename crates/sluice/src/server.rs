@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::StreamExt;
@@ -20,7 +21,7 @@ use tokio::io::AsyncReadExt;
 use tokio::sync::Mutex;
 
 use crate::cli::ServerArgs;
-use crate::config::{ConfigFile, UserConfig};
+use crate::config::{ConfigFile, ConnectionTimeouts, UserConfig};
 
 /// Runs `sluice server`; returns the process exit code.
 pub fn run(args: ServerArgs) -> i32 {
@@ -50,13 +51,14 @@ async fn run_async(args: ServerArgs) -> i32 {
         None => ConfigFile::default(),
     };
     let config_path = args.config.clone().unwrap_or_default();
-    let (settings, kafka, max_queries) = match (
+    let (settings, kafka, max_queries, timeouts) = match (
         file.settings(&config_path),
         file.kafka_config(&config_path),
         file.max_concurrent_queries(&config_path),
+        file.connection_timeouts(&config_path),
     ) {
-        (Ok(s), Ok(k), Ok(m)) => (s, k, m),
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+        (Ok(s), Ok(k), Ok(m), Ok(t)) => (s, k, m, t),
+        (Err(e), _, _, _) | (_, Err(e), _, _) | (_, _, Err(e), _) | (_, _, _, Err(e)) => {
             eprintln!("{}", e.to_clickhouse_string());
             return 1;
         }
@@ -93,6 +95,7 @@ async fn run_async(args: ServerArgs) -> i32 {
             .clone()
             .unwrap_or_else(|| "sluice".to_string()),
         users: file.users(),
+        timeouts,
     };
     serve_engine(engine, options).await
 }
@@ -109,6 +112,9 @@ pub struct ServeOptions {
     pub display_name: String,
     /// Users by name.
     pub users: BTreeMap<String, UserConfig>,
+    /// Native-connection timeouts (`idle_connection_timeout`, `receive_timeout`,
+    /// `send_timeout`).
+    pub timeouts: ConnectionTimeouts,
 }
 
 impl ServeOptions {
@@ -120,6 +126,11 @@ impl ServeOptions {
             tcp_port,
             display_name: "sluice".to_string(),
             users: BTreeMap::from([("default".to_string(), UserConfig::default())]),
+            timeouts: ConnectionTimeouts {
+                idle: Duration::from_secs(3600),
+                receive: Duration::from_secs(300),
+                send: Duration::from_secs(300),
+            },
         }
     }
 }
@@ -131,6 +142,9 @@ pub async fn serve_engine(engine: EngineRef, options: ServeOptions) -> i32 {
         http_port: Some(options.http_port),
         tcp_port: Some(options.tcp_port),
         display_name: options.display_name,
+        tcp_idle_timeout: options.timeouts.idle,
+        tcp_receive_timeout: options.timeouts.receive,
+        tcp_send_timeout: options.timeouts.send,
         ..ServerConfig::default()
     };
     let handler: Arc<dyn QueryHandler> = Arc::new(EngineHandler {
