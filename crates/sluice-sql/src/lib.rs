@@ -5,7 +5,7 @@
 //! [`Statement`], the `FORMAT` and `SETTINGS` clauses lifted out of it, and its original
 //! text. Errors are ClickHouse exceptions ([`sluice_common::Error`]): `SYNTAX_ERROR` (62)
 //! with a message shaped like ClickHouse's, `NOT_IMPLEMENTED` (48) for ClickHouse forms
-//! Sluice does not support yet (`INSERT INTO FUNCTION`, `ANY`/`ASOF` joins, dictionaries,
+//! Sluice does not support yet (`INSERT INTO FUNCTION`, `ASOF` joins, dictionaries,
 //! access control…). Parsing never panics.
 //!
 //! Queries and expressions are sqlparser's AST (`datafusion::sql::sqlparser::ast`, parsed
@@ -30,6 +30,7 @@
 //! - [`query_ext`]: encodings of ClickHouse query forms and their decoders.
 //! - [`array_join`]: the encoding of `ARRAY JOIN` lists.
 //! - [`inline_alias`]: aliases inside expressions (`f(x AS a)`).
+//! - [`join_strictness`]: the encoding of `ANY`/`SEMI`/`ANTI` joins.
 //! - [`structure`]: table-function structure strings.
 //! - [`column_name`], [`format_expr`], [`show_create`]: printers.
 //! - `error`: ClickHouse-shaped syntax errors.
@@ -44,6 +45,7 @@ mod error;
 pub mod format;
 pub mod format_expr;
 pub mod inline_alias;
+pub mod join_strictness;
 mod parser;
 pub mod query_ext;
 pub mod show_create;
@@ -56,6 +58,7 @@ pub use ast::*;
 pub use column_name::format_column_name;
 pub use dialect::SluiceDialect;
 pub use format_expr::{format_expr, format_query};
+pub use join_strictness::JoinStrictness;
 pub use parser::{parse_statement, parse_statements, parse_values_rows};
 pub use query_ext::{
     LimitBy, LimitParts, cast_type_text, clear_final, is_final, limit_parts, query_parameter,

@@ -13,6 +13,7 @@
 //! | `LIMIT n WITH TIES` | `Query::fetch` with `with_ties` | [`limit_parts`] |
 //! | `0x1F` | the decimal number `31` | — |
 //! | `GLOBAL IN`, `GLOBAL JOIN`, `ALL JOIN` | plain `IN`, `JOIN` | — |
+//! | `l ANY\|SEMI\|ANTI [side] JOIN r` | `l CROSS JOIN __sluice_join_<strictness>() side JOIN r` | [`crate::JoinStrictness::from_marker_name`] |
 //! | `ARRAY JOIN e [AS x], …` | marker table functions, see [`crate::array_join`] | [`crate::array_join_item`] |
 //! | `t [AS x] FINAL` | `TableFactor::Table` with the hint `WITH (FINAL)` | [`is_final`] |
 

@@ -4,8 +4,8 @@
 //! - `0x1F` (a number in ClickHouse, a hex *string* in sqlparser) → the decimal number;
 //! - `{name:Type}` query parameters → one placeholder token (`Value::Placeholder`);
 //! - `GLOBAL IN` / `GLOBAL JOIN` → `IN` / `JOIN` (one node: no difference);
-//! - `ALL` join strictness (the default) is dropped; `ANY`/`ASOF` joins are refused with
-//!   `NOT_IMPLEMENTED`;
+//! - join strictness (`ALL`, `ANY`, `SEMI`, `ANTI`) → a plain join after a marker relation
+//!   ([`crate::join_strictness`]);
 //! - `USING a, b` without parentheses → `USING (a, b)`;
 //! - `t [AS x] FINAL` → `t [AS x] WITH (FINAL)` (a table hint: [`crate::query_ext::is_final`]);
 //! - `f(expr AS name)`, `[expr AS name]` → the alias removed, its uses substituted
@@ -40,7 +40,7 @@ pub fn prepare_tokens(sql: &str) -> Result<Vec<TokenWithSpan>, Error> {
         .collect();
     rewrite_hex_numbers(sql, &mut tokens);
     tokens = rewrite_placeholders(sql, tokens);
-    tokens = rewrite_global_and_strictness(sql, tokens)?;
+    tokens = crate::join_strictness::rewrite_join_operators(tokens)?;
     tokens = rewrite_using(tokens);
     if !tokens
         .first()
@@ -142,66 +142,6 @@ fn rewrite_placeholders(sql: &str, tokens: Vec<TokenWithSpan>) -> Vec<TokenWithS
         i += 1;
     }
     out
-}
-
-fn is_join_word(t: &Token) -> bool {
-    [
-        "JOIN", "LEFT", "RIGHT", "INNER", "FULL", "CROSS", "SEMI", "ANTI", "OUTER", "ASOF", "PASTE",
-    ]
-    .iter()
-    .any(|k| is_word(t, k))
-}
-
-fn rewrite_global_and_strictness(
-    sql: &str,
-    tokens: Vec<TokenWithSpan>,
-) -> Result<Vec<TokenWithSpan>, Error> {
-    let mut out: Vec<TokenWithSpan> = Vec::with_capacity(tokens.len());
-    for i in 0..tokens.len() {
-        let t = &tokens[i].token;
-        let next = tokens.get(i + 1).map(|t| &t.token);
-        let prev = out.last().map(|t| &t.token);
-        if is_word(t, "GLOBAL")
-            && next.is_some_and(|n| {
-                is_word(n, "IN")
-                    || is_word(n, "NOT")
-                    || is_join_word(n)
-                    || is_word(n, "ANY")
-                    || is_word(n, "ALL")
-            })
-        {
-            continue;
-        }
-        let in_join = next.is_some_and(is_join_word)
-            && prev.is_none_or(|p| !is_word(p, "UNION") && !is_word(p, "SELECT"));
-        let after_side = prev.is_some_and(|p| {
-            is_word(p, "LEFT")
-                || is_word(p, "RIGHT")
-                || is_word(p, "INNER")
-                || is_word(p, "FULL")
-                || is_word(p, "OUTER")
-        }) && next.is_some_and(|n| is_word(n, "JOIN") || is_join_word(n));
-        if is_word(t, "ALL") && (in_join || after_side) {
-            continue;
-        }
-        if (is_word(t, "ANY") && (in_join || after_side))
-            || (is_word(t, "ASOF")
-                && next.is_some_and(|n| is_word(n, "LEFT") || is_word(n, "JOIN")))
-        {
-            let what = if is_word(t, "ANY") {
-                "ANY JOIN strictness"
-            } else {
-                "ASOF JOIN"
-            };
-            let _ = sql;
-            return Err(Error::not_implemented(what));
-        }
-        if is_word(t, "ASOF") && prev.is_some_and(|p| is_word(p, "LEFT")) {
-            return Err(Error::not_implemented("ASOF JOIN"));
-        }
-        out.push(tokens[i].clone());
-    }
-    Ok(out)
 }
 
 fn rewrite_using(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {

@@ -114,11 +114,31 @@ fn unsupported_forms_are_not_implemented() {
         "INSERT INTO FUNCTION file('x.csv') VALUES (1)",
         "CREATE DICTIONARY d (k UInt64) PRIMARY KEY k SOURCE(NULL()) LAYOUT(FLAT()) LIFETIME(0)",
         "GRANT SELECT ON *.* TO u",
-        "SELECT * FROM a ANY LEFT JOIN b USING (k)",
+        "SELECT * FROM a ANY FULL JOIN b USING (k)",
         "SELECT * FROM a ASOF JOIN b ON a.k = b.k AND a.t >= b.t",
     ] {
         let err = parse_statements(sql).expect_err(sql);
         assert_eq!(err.code, ErrorCode::NOT_IMPLEMENTED, "{sql}");
+    }
+}
+
+#[test]
+fn join_strictness_becomes_a_marker_relation() {
+    let parsed = parse_statements("SELECT * FROM a GLOBAL ANY LEFT OUTER JOIN b USING k")
+        .expect("ANY LEFT JOIN parses");
+    let text = format!("{:?}", parsed[0].statement);
+    assert!(text.contains("__sluice_join_any"), "{text}");
+    let parsed = parse_statements("SELECT * FROM a SEMI JOIN b USING k").expect("SEMI parses");
+    assert!(format!("{:?}", parsed[0].statement).contains("__sluice_join_semi"));
+    let parsed = parse_statements("SELECT * FROM a ALL INNER JOIN b USING k").expect("ALL");
+    assert!(!format!("{:?}", parsed[0].statement).contains("__sluice_join"));
+    for sql in [
+        "SELECT * FROM a SEMI FULL JOIN b USING (k)",
+        "SELECT * FROM a ANY CROSS JOIN b",
+        "SELECT * FROM a ANTI INNER JOIN b USING (k)",
+    ] {
+        let err = parse_statements(sql).expect_err(sql);
+        assert_eq!(err.code, ErrorCode::SYNTAX_ERROR, "{sql}");
     }
 }
 

@@ -16,7 +16,8 @@ use crate::session::{Progress, QueryOutput, Session};
 pub async fn run_query(session: &Session, mut query: Query) -> Result<QueryOutput> {
     let ctx = session.rewrite_context();
     crate::rewrite::rewrite_query(&mut query, &ctx)?;
-    let state = session.df_state_for(&ctx);
+    let mut state = session.df_state_for(&ctx);
+    crate::rewrite::join_strictness::register_markers(&mut state);
     let totals_query = if ctx.with_totals.get() {
         let aggregates = state.aggregate_functions();
         Some(crate::rewrite::totals_query(&query, &|name| {
@@ -52,18 +53,18 @@ async fn plan_and_stream(
     state: &datafusion::execution::SessionState,
     query: Query,
 ) -> Result<(SchemaRef, datafusion::execution::SendableRecordBatchStream)> {
-    let plan = state
-        .statement_to_plan(DfStatement::Statement(Box::new(SqlStatement::Query(
-            Box::new(query),
-        ))))
-        .await
+    let plan = Box::pin(plan_query(state, query)).await?;
+    let join_use_nulls = session.settings.get_bool("join_use_nulls");
+    let plan = crate::rewrite::join_strictness::apply_join_strictness(plan, join_use_nulls)
         .map_err(from_datafusion)?;
     let plan = crate::comparisons::apply_comparison_rules(plan)?;
-    let plan = if session.settings.get_bool("join_use_nulls") {
+    let plan = if join_use_nulls {
         plan
     } else {
         crate::join_defaults::fill_outer_join_defaults(plan).map_err(from_datafusion)?
     };
+    let plan =
+        crate::rewrite::join_using::using_keys_from_both_sides(plan).map_err(from_datafusion)?;
     let task_ctx = Arc::new(datafusion::execution::TaskContext::from(state));
     // `create_physical_plan` with the unnest element types fixed after optimization (the
     // optimizer rebuilds unnest nodes with DataFusion's nullable element fields).
@@ -79,6 +80,80 @@ async fn plan_and_stream(
     let schema = output_schema(stream.schema());
     let stream = crate::stream::rename_stream(stream, Arc::clone(&schema));
     Ok((schema, stream))
+}
+
+/// DataFusion's plan of `query`. A column name that more than one relation of a join has,
+/// used unqualified, is the leftmost relation's (ClickHouse); DataFusion calls it ambiguous,
+/// so such names are qualified and the query planned again.
+async fn plan_query(
+    state: &datafusion::execution::SessionState,
+    mut query: Query,
+) -> Result<datafusion::logical_expr::LogicalPlan> {
+    use crate::rewrite::join_ambiguity::{join_probes, qualify_name};
+    let mut attempts = 0;
+    loop {
+        let planned = state
+            .statement_to_plan(DfStatement::Statement(Box::new(SqlStatement::Query(
+                Box::new(query.clone()),
+            ))))
+            .await;
+        let err = match planned {
+            Ok(plan) => return Ok(plan),
+            Err(e) => e,
+        };
+        let Some(name) = ambiguous_name(&err).filter(|_| attempts < 8) else {
+            return Err(from_datafusion(err));
+        };
+        attempts += 1;
+        let mut qualifiers = Vec::new();
+        for probe in join_probes(&query) {
+            let plan = state
+                .statement_to_plan(DfStatement::Statement(Box::new(SqlStatement::Query(
+                    Box::new(probe),
+                ))))
+                .await
+                .ok();
+            qualifiers.push(plan.and_then(|p| first_qualifier(&p, &name)));
+        }
+        if !qualify_name(&mut query, &name, &qualifiers) {
+            return Err(from_datafusion(err));
+        }
+    }
+}
+
+/// The unqualified column an "ambiguous reference" planning error is about.
+fn ambiguous_name(e: &datafusion::error::DataFusionError) -> Option<String> {
+    use datafusion::error::DataFusionError as E;
+    match e {
+        E::SchemaError(s, _) => match s.as_ref() {
+            datafusion::common::SchemaError::AmbiguousReference { field }
+                if field.relation.is_none() =>
+            {
+                Some(field.name.clone())
+            }
+            _ => None,
+        },
+        E::Context(_, inner) | E::Diagnostic(_, inner) => ambiguous_name(inner),
+        E::Shared(inner) => ambiguous_name(inner),
+        _ => None,
+    }
+}
+
+/// The table name qualifying the first field called `name` of a `SELECT * FROM …` probe's
+/// FROM clause (the input of its projection).
+fn first_qualifier(plan: &datafusion::logical_expr::LogicalPlan, name: &str) -> Option<String> {
+    let from = match plan {
+        datafusion::logical_expr::LogicalPlan::Projection(p) => p.input.as_ref(),
+        other => other,
+    };
+    from.schema()
+        .iter()
+        .find(|(_, f)| f.name() == name)
+        .and_then(|(q, _)| q)
+        .and_then(|q| match q {
+            datafusion::common::TableReference::Bare { table } => Some(table.to_string()),
+            _ => None,
+        })
 }
 
 /// The totals row in the main result's schema (same columns; types cast where the totals
