@@ -8,6 +8,7 @@ use sluice_common::{ChType, Result};
 
 use super::{Header, OutputFormat, QueryStatistics, check_batch, column_types};
 use crate::settings::FormatSettings;
+use crate::text::column::ColumnText;
 use crate::text::{self, Style, escape::write_tsv_escaped, is_null_at};
 
 /// Writer of the TabSeparated formats.
@@ -42,12 +43,30 @@ impl TsvOutput {
     fn write_rows(&self, batch: &RecordBatch, out: &mut Vec<u8>) -> Result<()> {
         check_batch(batch, &self.types)?;
         let style = if self.raw { Style::Plain } else { Style::Tsv };
+        let fast: Vec<Option<ColumnText<'_>>> = batch
+            .columns()
+            .iter()
+            .zip(&self.types)
+            .map(|(col, t)| ColumnText::try_new(col.as_ref(), t, &self.settings.text))
+            .collect();
         for row in 0..batch.num_rows() {
-            for (i, (col, t)) in batch.columns().iter().zip(&self.types).enumerate() {
+            for (i, ((col, t), fast)) in batch
+                .columns()
+                .iter()
+                .zip(&self.types)
+                .zip(&fast)
+                .enumerate()
+            {
                 if i > 0 {
                     out.push(b'\t');
                 }
-                if is_null_at(col.as_ref(), row) {
+                if let Some(f) = fast {
+                    if f.is_null(row) {
+                        out.extend_from_slice(self.settings.tsv_null.as_bytes());
+                    } else {
+                        f.write(out, row, style);
+                    }
+                } else if is_null_at(col.as_ref(), row) {
                     out.extend_from_slice(self.settings.tsv_null.as_bytes());
                 } else {
                     text::write_styled(out, col.as_ref(), row, t, &self.settings.text, style);

@@ -7,11 +7,13 @@
 //!   formats use (TSV escaping and `\N`; CSV quoting and `\N`; single-quoted literals
 //!   and `NULL` as in `Values` and inside containers; JSON).
 //!
-//! Submodules: [`number`] (floats, decimals), [`datetime`], [`ids`] (UUID, IPv4/6),
+//! Submodules: [`column`] (a column's writer resolved once per block, for the common
+//! types), [`number`] (floats, decimals), [`datetime`], [`ids`] (UUID, IPv4/6),
 //! [`escape`] (string escaping), `json`, `value` (the dispatcher), `access` (reading
 //! Arrow values of any physical layout).
 
 mod access;
+pub mod column;
 pub mod datetime;
 pub mod escape;
 pub mod ids;
