@@ -7,9 +7,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use datafusion::execution::SessionStateBuilder;
-use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::execution::session_state::SessionState;
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 
 use datafusion::error::DataFusionError;
 use datafusion::execution::memory_pool::{MemoryLimit, MemoryPool, MemoryReservation};
@@ -128,29 +126,22 @@ impl MemoryPool for QueryMemoryPool {
     }
 }
 
-/// `builder` with a runtime whose memory pool is `query`'s (the rest of the engine's
-/// runtime shared: disk manager, caches, object stores), and the scan counter of
-/// [`crate::scan_count`] so the query's `read_rows`/`read_bytes` count what its scans
-/// produce.
-pub(crate) fn with_query_pool(
-    builder: SessionStateBuilder,
-    base: &SessionState,
+/// A runtime whose memory pool is `query`'s, the rest of `base` shared (disk manager,
+/// caches, object stores); `None` (the shared runtime) if it cannot be built.
+pub(crate) fn query_runtime(
+    base: &Arc<RuntimeEnv>,
     query: &Arc<QueryStatus>,
-) -> SessionStateBuilder {
+) -> Option<Arc<RuntimeEnv>> {
     let pool: Arc<dyn MemoryPool> = Arc::clone(&query.memory) as Arc<dyn MemoryPool>;
-    match RuntimeEnvBuilder::from_runtime_env(base.runtime_env())
+    match RuntimeEnvBuilder::from_runtime_env(base)
         .with_memory_pool(pool)
         .build_arc()
     {
-        Ok(env) => builder
-            .with_runtime_env(env)
-            .with_physical_optimizer_rule(Arc::new(crate::scan_count::CountScans::new(
-                Arc::clone(&query.read),
-            ))),
+        Ok(env) => Some(env),
         // Keep the shared runtime: the query then runs without its own accounting.
         Err(e) => {
             tracing::warn!("query memory pool: {e:#}");
-            builder
+            None
         }
     }
 }

@@ -65,7 +65,7 @@ async fn plan_and_stream(
     };
     let plan =
         crate::rewrite::join_using::using_keys_from_both_sides(plan).map_err(from_datafusion)?;
-    let task_ctx = Arc::new(datafusion::execution::TaskContext::from(state));
+    let task_ctx = session.task_ctx(state);
     // `create_physical_plan` with the unnest element types fixed after optimization (the
     // optimizer rebuilds unnest nodes with DataFusion's nullable element fields).
     let plan = state.optimize(&plan).map_err(from_datafusion)?;
@@ -75,6 +75,7 @@ async fn plan_and_stream(
         .create_physical_plan(&plan, state)
         .await
         .map_err(from_datafusion)?;
+    let physical = session.count_scans(physical, state)?;
     let stream =
         crate::stream::execute_in_partition_order(physical, task_ctx).map_err(from_datafusion)?;
     let schema = output_schema(stream.schema());
