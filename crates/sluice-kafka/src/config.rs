@@ -117,6 +117,12 @@ pub fn consumer_properties(
     // `queued.min.messages`, which a consumer taking 65 k messages per poll hits on every
     // block; 10 ms doubled the throughput in examples/broker_throughput.rs.
     p.set("fetch.queue.backoff.ms", "10");
+    // Sluice's default (librdkafka's is 65536): the prefetch queue holds at most 16 MiB of
+    // messages. A block is read from it in polls of `kafka_poll_max_batch_size`, so the
+    // queue only needs to cover the broker's fetch latency; 64 MiB of prefetched payloads
+    // (and librdkafka's per-message overhead) was the largest share of the pipeline's peak
+    // RSS. `[kafka.consumer]` in the server config overrides it.
+    p.set("queued.max.messages.kbytes", "16384");
     common(settings, config, id, &mut p);
     p.set("group.id", settings.group_name.clone());
     p.set_all(&config.consumer);

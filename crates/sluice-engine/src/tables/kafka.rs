@@ -320,7 +320,7 @@ impl KafkaSink for ViewSink {
                     drop_replayed(b, &skip)
                 }
             };
-        table.runtime.block_on(async move {
+        let result = table.runtime.block_on(async move {
             crate::mview::push_filtered(
                 &session,
                 &db,
@@ -329,7 +329,10 @@ impl KafkaSink for ViewSink {
                 Some(&replay_filter),
             )
             .await
-        })
+        });
+        // The views ran on this thread: drop the JSON tapes of this block's columns.
+        sluice_functions::json::cache::clear_thread_cache();
+        result
     }
 
     fn committed_offsets(&self, group: &str, topic: &str, partition: i32) -> Option<i64> {

@@ -289,6 +289,14 @@ pub fn parsed(array: &ArrayRef) -> Arc<Parsed> {
     p
 }
 
+/// Forgets this thread's cached tapes and the columns they keep alive. A Kafka consumer
+/// thread calls it after each block: the next block never matches the last one's columns,
+/// and holding them would keep a whole block of payloads (and tapes of about the same size)
+/// in memory while the next block is read.
+pub fn clear_thread_cache() {
+    CACHE.with(|c| c.borrow_mut().clear());
+}
+
 /// Parses `array` without touching the cache (for one-off columns such as constants).
 pub fn parsed_uncached(array: &ArrayRef) -> Parsed {
     Parsed::parse_all(Arc::clone(array), identity(array), &[])
