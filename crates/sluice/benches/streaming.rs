@@ -10,6 +10,8 @@
 //! Consumers:
 //! - curl over HTTP reading to /dev/null, in `Null` (the query alone, nothing sent),
 //!   `TSV`, `Native` and `Parquet`;
+//! - Debian's `clickhouse-client` over the native protocol (`--format Null`, a C++ client
+//!   that keeps up with the server), without and with LZ4 compression;
 //! - the Python `clickhouse-driver` over the native protocol (`execute_iter`, blocks of
 //!   65,536 rows) without and with LZ4 compression (numbers source only; skip with
 //!   `SLUICE_BENCH_DRIVER=0`). The driver builds a Python tuple per row, so it is the
@@ -17,7 +19,8 @@
 //!
 //! Printed per run: rows/s and MB/s (wall time seen by the client), the server's CPU time
 //! per row (user + system of the whole process, from /proc), and the server's CPU per row
-//! spent on the format itself (the run's CPU minus the same source's `Null` run).
+//! spent on the format itself (the run's CPU minus the same source's `Null` run: encoding,
+//! compression and sending).
 //!
 //! ClickHouse's figures: chdb (ClickHouse in-process, the oracle's Python) running the same
 //! query in the same format through `Session.send_query` (a streamed result, chunk by
@@ -270,6 +273,33 @@ fn driver_run(server: &Server, python: &Path, sql: &str, compression: &str) -> (
     )
 }
 
+/// Debian's `clickhouse-client` (C++) reads `sql` over the native protocol and discards
+/// it (`--format Null`); `None` when it is not installed.
+fn native_client_run(server: &Server, sql: &str, compression: bool) -> Option<Run> {
+    let pid = server.pid();
+    let cpu0 = cpu_seconds(pid);
+    let t0 = Instant::now();
+    let out = Command::new("clickhouse-client")
+        .args(["--host", "127.0.0.1", "--port", &server.tcp.to_string()])
+        .args(["--compression", if compression { "1" } else { "0" }])
+        .args(["--format", "Null", "-q", sql])
+        .output()
+        .ok()?;
+    let wall = t0.elapsed().as_secs_f64();
+    std::thread::sleep(Duration::from_millis(100));
+    let cpu = cpu_seconds(pid) - cpu0;
+    assert!(
+        out.status.success(),
+        "clickhouse-client failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(Run {
+        wall,
+        cpu,
+        bytes: 0,
+    })
+}
+
 fn chdb_python() -> PathBuf {
     if let Ok(p) = std::env::var("CH_ORACLE_PYTHON") {
         return PathBuf::from(p);
@@ -386,6 +416,10 @@ fn main() {
             .map(|(_, _, r)| *r)
     };
 
+    let mut numbers_null_cpu = None;
+    // The native protocol carries the Native payload (plus a few bytes per block): its MB/s
+    // are counted with the HTTP `Native` body's size.
+    let mut native_bytes = 0;
     for (source, sql) in [("numbers", numbers.as_str()), ("mergetree", TABLE_QUERY)] {
         println!();
         println!("== {source}: {sql} ({rows} rows, 6 columns)");
@@ -398,6 +432,12 @@ fn main() {
             let c = ch_run(source, fmt);
             if fmt == "Null" {
                 null_cpu = (Some(r.cpu), c.map(|c| c.cpu));
+                if source == "numbers" {
+                    numbers_null_cpu = Some(r.cpu);
+                }
+            }
+            if fmt == "Native" && source == "numbers" {
+                native_bytes = r.bytes;
             }
             let fmt_cpu = |cpu: f64, null: Option<f64>| {
                 null.filter(|_| fmt != "Null").map(|n| (cpu - n).max(0.0))
@@ -427,6 +467,31 @@ fn main() {
         }
     }
 
+    println!();
+    println!("== native protocol to Debian's clickhouse-client --format Null (C++): {numbers}");
+    println!("   clickhouse: chdb send_query(sql, 'Native') in-process");
+    for compression in [false, true] {
+        match native_client_run(&server, &numbers, compression) {
+            Some(mut r) => {
+                r.bytes = native_bytes;
+                println!(
+                    "{}",
+                    line(
+                        "sluice",
+                        &format!("native, compression={}", u8::from(compression)),
+                        &r,
+                        rows,
+                        numbers_null_cpu.map(|n| (r.cpu - n).max(0.0))
+                    )
+                );
+            }
+            None => println!("sluice      clickhouse-client is not installed"),
+        }
+    }
+    if let Some(c) = ch_run("numbers", "Native") {
+        println!("{}", line("clickhouse", "Native (chdb)", &c, rows, None));
+    }
+
     if with_driver {
         let python = pyenv_python();
         println!();
@@ -437,7 +502,8 @@ fn main() {
             "   the driver builds a Python tuple per row: its own CPU is the limit; clickhouse: chdb send_query(sql, 'Native')"
         );
         for compression in ["none", "lz4"] {
-            let (r, client_cpu, got) = driver_run(&server, &python, &numbers, compression);
+            let (mut r, client_cpu, got) = driver_run(&server, &python, &numbers, compression);
+            r.bytes = native_bytes;
             assert_eq!(got, rows, "clickhouse-driver received {got} rows");
             println!(
                 "{}   client CPU {:.2} s",
