@@ -15,6 +15,12 @@ pub const TOO_LARGE_ARRAY_SIZE: ErrorCode = ErrorCode(128);
 pub const TOO_DEEP_RECURSION: ErrorCode = ErrorCode(306);
 /// `QUERY_IS_TOO_LARGE`: query text above `max_query_size`.
 pub const QUERY_IS_TOO_LARGE: ErrorCode = ErrorCode(229);
+/// `ZLIB_INFLATE_FAILED`: a gzip/deflate request body that does not decode.
+pub const ZLIB_INFLATE_FAILED: ErrorCode = ErrorCode(354);
+/// `ZSTD_DECODER_FAILED`: a zstd request body that does not decode.
+pub const ZSTD_DECODER_FAILED: ErrorCode = ErrorCode(561);
+/// `LZ4_DECODER_FAILED`: an lz4 request body that does not decode.
+pub const LZ4_DECODER_FAILED: ErrorCode = ErrorCode(618);
 /// `INVALID_SESSION_TIMEOUT`: HTTP `session_timeout` out of range.
 pub const INVALID_SESSION_TIMEOUT: ErrorCode = ErrorCode(374);
 /// `HTTP_LENGTH_REQUIRED`: POST without a length and without chunked encoding.
@@ -32,9 +38,12 @@ pub fn code_name(code: ErrorCode) -> &'static str {
         128 => "TOO_LARGE_ARRAY_SIZE",
         229 => "QUERY_IS_TOO_LARGE",
         306 => "TOO_DEEP_RECURSION",
+        354 => "ZLIB_INFLATE_FAILED",
         374 => "INVALID_SESSION_TIMEOUT",
         381 => "HTTP_LENGTH_REQUIRED",
         512 => "SET_NON_GRANTED_ROLE",
+        561 => "ZSTD_DECODER_FAILED",
+        618 => "LZ4_DECODER_FAILED",
         779 => "UNSUPPORTED_MEDIA_TYPE",
         _ => code.name(),
     }

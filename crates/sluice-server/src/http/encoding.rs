@@ -15,7 +15,9 @@ use sluice_common::{Error, ErrorCode};
 use tokio::io::{AsyncRead, AsyncReadExt, BufReader};
 use tokio_util::io::{ReaderStream, StreamReader};
 
-use crate::errors::UNSUPPORTED_MEDIA_TYPE;
+use crate::errors::{
+    LZ4_DECODER_FAILED, UNSUPPORTED_MEDIA_TYPE, ZLIB_INFLATE_FAILED, ZSTD_DECODER_FAILED,
+};
 use crate::native::compression::{
     CompressionMethod, FRAME_HEADER_SIZE, decode_frame, encode_frame, frame_len,
 };
@@ -87,15 +89,73 @@ pub fn choose_accept_encoding(value: &str) -> Option<Coding> {
         .find(|c| tokens.iter().any(|t| t == c.name()))
 }
 
-/// Wraps `input` to undo `coding`.
+/// Wraps `input` to undo `coding`. A body that is not what its coding says fails with
+/// ClickHouse's error for that codec (`ZLIB_INFLATE_FAILED`, `ZSTD_DECODER_FAILED`,
+/// `LZ4_DECODER_FAILED`).
 pub fn decode_body(input: Reader, coding: Option<Coding>) -> Reader {
+    let Some(coding) = coding else {
+        return Box::new(BufReader::new(input));
+    };
+    // Errors of the body itself (the client went away) are marked first, so that what
+    // remains unmarked after decoding is the decoder's own failure.
+    let input: Reader = Box::new(CodecErrors {
+        inner: input,
+        coding: None,
+    });
     let buf = BufReader::new(input);
-    match coding {
-        None => Box::new(buf),
-        Some(Coding::Gzip) => Box::new(GzipDecoder::new(buf)),
-        Some(Coding::Deflate) => Box::new(ZlibDecoder::new(buf)),
-        Some(Coding::Zstd) => Box::new(ZstdDecoder::new(buf)),
-        Some(Coding::Lz4) => Box::new(Lz4Decoder::new(buf)),
+    let inner: Reader = match coding {
+        Coding::Gzip => Box::new(GzipDecoder::new(buf)),
+        Coding::Deflate => Box::new(ZlibDecoder::new(buf)),
+        Coding::Zstd => Box::new(ZstdDecoder::new(buf)),
+        Coding::Lz4 => Box::new(Lz4Decoder::new(buf)),
+    };
+    Box::new(CodecErrors {
+        inner,
+        coding: Some(coding),
+    })
+}
+
+/// Gives every error of `inner` a ClickHouse error: errors that already carry one pass
+/// through; others become the codec's error (`coding`), or `CANNOT_READ_ALL_DATA` for
+/// the raw body (`None`).
+struct CodecErrors {
+    inner: Reader,
+    coding: Option<Coding>,
+}
+
+impl CodecErrors {
+    fn map(&self, e: io::Error) -> io::Error {
+        if e.get_ref().is_some_and(|i| i.is::<Error>()) {
+            return e;
+        }
+        let err = match self.coding {
+            None => error_from_io(&e),
+            Some(Coding::Gzip | Coding::Deflate) => {
+                Error::new(ZLIB_INFLATE_FAILED, format!("inflate failed: {e}"))
+            }
+            Some(Coding::Zstd) => Error::new(
+                ZSTD_DECODER_FAILED,
+                format!("ZSTD stream decoding failed: error '{e}'"),
+            ),
+            Some(Coding::Lz4) => Error::new(
+                LZ4_DECODER_FAILED,
+                format!("LZ4 decompression failed. Error: {e}"),
+            ),
+        };
+        io::Error::other(err)
+    }
+}
+
+impl AsyncRead for CodecErrors {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        match Pin::new(&mut self.inner).poll_read(cx, buf) {
+            std::task::Poll::Ready(Err(e)) => std::task::Poll::Ready(Err(self.map(e))),
+            other => other,
+        }
     }
 }
 
@@ -210,6 +270,36 @@ mod tests {
             read_all(decode_frames(reader, true)).await.expect("frames"),
             data
         );
+    }
+
+    #[tokio::test]
+    async fn bodies_not_in_their_coding_get_the_codec_error() {
+        for (coding, code) in [
+            (Coding::Gzip, ZLIB_INFLATE_FAILED),
+            (Coding::Deflate, ZLIB_INFLATE_FAILED),
+            (Coding::Zstd, ZSTD_DECODER_FAILED),
+            (Coding::Lz4, LZ4_DECODER_FAILED),
+        ] {
+            let reader: Reader = Box::new(StreamReader::new(stream_of(
+                b"SELECT 1 and certainly not compressed",
+            )));
+            let e = read_all(decode_body(reader, Some(coding)))
+                .await
+                .expect_err("garbage");
+            assert_eq!(error_from_io(&e).code, code, "{coding:?}: {e}");
+            // Cut short: the same error, not a silent end.
+            let full = read_all(Box::new(StreamReader::new(encode_body(
+                stream_of(&[7u8; 4096]),
+                coding,
+            ))))
+            .await
+            .expect("encode");
+            let reader: Reader = Box::new(StreamReader::new(stream_of(&full[..full.len() / 2])));
+            let e = read_all(decode_body(reader, Some(coding)))
+                .await
+                .expect_err("truncated");
+            assert_eq!(error_from_io(&e).code, code, "{coding:?} truncated: {e}");
+        }
     }
 
     #[tokio::test]
