@@ -65,6 +65,7 @@ pub mod group_array;
 pub mod minmax;
 pub mod moments;
 pub mod quantile;
+pub mod sliding;
 pub mod udaf;
 pub mod uniq;
 pub mod value;

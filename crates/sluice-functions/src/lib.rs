@@ -16,7 +16,7 @@
 //!   report ClickHouse's code.
 //!
 //! Module map: [`json`], [`conversion`], [`datetime`], [`string`], [`array`],
-//! [`conditional`], [`math`], [`hash`], [`type_info`], [`aggregate`].
+//! [`conditional`], [`math`], [`hash`], [`type_info`], [`aggregate`], [`window`].
 
 pub mod aggregate;
 pub mod array;
@@ -29,8 +29,9 @@ pub mod math;
 pub mod string;
 pub mod type_info;
 pub mod util;
+pub mod window;
 
-use datafusion::logical_expr::{AggregateUDF, ScalarUDF};
+use datafusion::logical_expr::{AggregateUDF, ScalarUDF, WindowUDF};
 
 /// All scalar functions, ready to register.
 pub fn scalar_functions() -> Vec<ScalarUDF> {
@@ -50,4 +51,9 @@ pub fn scalar_functions() -> Vec<ScalarUDF> {
 /// All aggregate functions, ready to register.
 pub fn aggregate_functions() -> Vec<AggregateUDF> {
     aggregate::functions()
+}
+
+/// All window-only functions (`lagInFrame`, `leadInFrame`), ready to register.
+pub fn window_functions() -> Vec<WindowUDF> {
+    window::functions()
 }

@@ -83,6 +83,29 @@ impl AggregateUDFImpl for ChAggregateUdf {
         Ok(Box::new(ChAccumulator::new(f)))
     }
 
+    fn create_sliding_accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        let mut f = self.instantiate(args.expr_fields)?;
+        if args.is_distinct {
+            f = distinct(Arc::clone(&f), f.name.clone());
+        }
+        Ok(Box::new(super::sliding::SlidingAccumulator::new(f)))
+    }
+
+    /// The value of an empty window frame (`ROWS BETWEEN 1 FOLLOWING AND 2 FOLLOWING` at a
+    /// partition's end): the function's empty state over an argument of the result's type
+    /// (`count` 0, `sum` 0, `avg` nan, `groupArray` []), else the type's default. Only the
+    /// Arrow type is known here, so a `Nullable` result gets the default, not `NULL`.
+    fn default_value(&self, data_type: &DataType) -> Result<ScalarValue> {
+        let arg = ChType::from_arrow(data_type, false);
+        let empty = build(&self.name, std::slice::from_ref(&arg))
+            .and_then(|f| f.new_state().finalize())
+            .and_then(|v| conform(v, data_type));
+        match empty {
+            Ok(v) if v.data_type() == *data_type => Ok(v),
+            _ => ScalarValue::new_default(data_type).or_else(|_| ScalarValue::try_from(data_type)),
+        }
+    }
+
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
         Ok(vec![Arc::new(Field::new(
             format_state_name(args.name, "state"),
