@@ -107,6 +107,7 @@ pub fn write_data(t: &ChType, a: &dyn Array, out: &mut Vec<u8>) -> Result<()> {
         ChType::Decimal { precision, .. } => decimal(t, a, decimal_width(*precision), out),
         ChType::Int128 | ChType::UInt128 => decimal(t, a, 16, out),
         ChType::Int256 | ChType::UInt256 => decimal(t, a, 32, out),
+        ChType::String if write_strings(a, out) => Ok(()),
         ChType::String | ChType::AggregateFunction { .. }
             if bytes_at(a, 0).is_some() || a.is_empty() =>
         {
@@ -211,6 +212,41 @@ pub fn write_data(t: &ChType, a: &dyn Array, out: &mut Vec<u8>) -> Result<()> {
         ChType::SimpleAggregateFunction { arg, .. } => write_data(arg, a, out),
         ChType::String | ChType::AggregateFunction { .. } => Err(mismatch(t, a)),
     }
+}
+
+/// Length-prefixed strings from the usual string layouts, downcast once (a NULL slot is
+/// the empty string); false for other layouts.
+fn write_strings(a: &dyn Array, out: &mut Vec<u8>) -> bool {
+    fn each<'a>(n: usize, a: &dyn Array, value: impl Fn(usize) -> &'a [u8], out: &mut Vec<u8>) {
+        for i in 0..n {
+            out.put_str(if a.is_null(i) { &[] } else { value(i) });
+        }
+    }
+    match a.data_type() {
+        DataType::Utf8 => {
+            let s = a.as_string::<i32>();
+            out.reserve(s.value_data().len() + s.len());
+            each(s.len(), a, |i| s.value(i).as_bytes(), out);
+        }
+        DataType::LargeUtf8 => {
+            let s = a.as_string::<i64>();
+            each(s.len(), a, |i| s.value(i).as_bytes(), out);
+        }
+        DataType::Utf8View => {
+            let s = a.as_string_view();
+            each(s.len(), a, |i| s.value(i).as_bytes(), out);
+        }
+        DataType::Binary => {
+            let s = a.as_binary::<i32>();
+            each(s.len(), a, |i| s.value(i), out);
+        }
+        DataType::LargeBinary => {
+            let s = a.as_binary::<i64>();
+            each(s.len(), a, |i| s.value(i), out);
+        }
+        _ => return false,
+    }
+    true
 }
 
 fn fixed<T: arrow::datatypes::ArrowPrimitiveType>(
