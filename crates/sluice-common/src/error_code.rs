@@ -53,6 +53,8 @@ impl ErrorCode {
     pub const BAD_ARGUMENTS: ErrorCode = ErrorCode(36);
     /// ClickHouse error 38.
     pub const CANNOT_PARSE_DATE: ErrorCode = ErrorCode(38);
+    /// ClickHouse error 39.
+    pub const TOO_LARGE_SIZE_COMPRESSED: ErrorCode = ErrorCode(39);
     /// ClickHouse error 40.
     pub const CHECKSUM_DOESNT_MATCH: ErrorCode = ErrorCode(40);
     /// ClickHouse error 41.
@@ -111,6 +113,8 @@ impl ErrorCode {
     pub const FORMAT_IS_NOT_SUITABLE_FOR_INPUT: ErrorCode = ErrorCode(85);
     /// ClickHouse error 89.
     pub const UNKNOWN_COMPRESSION_METHOD: ErrorCode = ErrorCode(89);
+    /// ClickHouse error 95.
+    pub const CANNOT_READ_FROM_SOCKET: ErrorCode = ErrorCode(95);
     /// ClickHouse error 99.
     pub const UNKNOWN_PACKET_FROM_CLIENT: ErrorCode = ErrorCode(99);
     /// ClickHouse error 101.
@@ -127,8 +131,12 @@ impl ErrorCode {
     pub const ENGINE_REQUIRED: ErrorCode = ErrorCode(119);
     /// ClickHouse error 127.
     pub const ILLEGAL_INDEX: ErrorCode = ErrorCode(127);
+    /// ClickHouse error 128.
+    pub const TOO_LARGE_ARRAY_SIZE: ErrorCode = ErrorCode(128);
     /// ClickHouse error 131.
     pub const TOO_LARGE_STRING_SIZE: ErrorCode = ErrorCode(131);
+    /// ClickHouse error 133.
+    pub const AGGREGATE_FUNCTION_DOESNT_ALLOW_PARAMETERS: ErrorCode = ErrorCode(133);
     /// ClickHouse error 135.
     pub const ZERO_ARRAY_OR_TUPLE_INDEX: ErrorCode = ErrorCode(135);
     /// ClickHouse error 141.
@@ -177,6 +185,8 @@ impl ErrorCode {
     pub const CLIENT_HAS_CONNECTED_TO_WRONG_PORT: ErrorCode = ErrorCode(217);
     /// ClickHouse error 219.
     pub const DATABASE_NOT_EMPTY: ErrorCode = ErrorCode(219);
+    /// ClickHouse error 229.
+    pub const QUERY_IS_TOO_LARGE: ErrorCode = ErrorCode(229);
     /// ClickHouse error 232.
     pub const NO_SUCH_DATA_PART: ErrorCode = ErrorCode(232);
     /// ClickHouse error 233.
@@ -215,16 +225,22 @@ impl ErrorCode {
     pub const CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN: ErrorCode = ErrorCode(349);
     /// ClickHouse error 352.
     pub const AMBIGUOUS_COLUMN_NAME: ErrorCode = ErrorCode(352);
+    /// ClickHouse error 353.
+    pub const INDEX_OF_POSITIONAL_ARGUMENT_IS_OUT_OF_RANGE: ErrorCode = ErrorCode(353);
     /// ClickHouse error 372.
     pub const SESSION_NOT_FOUND: ErrorCode = ErrorCode(372);
     /// ClickHouse error 373.
     pub const SESSION_IS_LOCKED: ErrorCode = ErrorCode(373);
+    /// ClickHouse error 374.
+    pub const INVALID_SESSION_TIMEOUT: ErrorCode = ErrorCode(374);
     /// ClickHouse error 376.
     pub const CANNOT_PARSE_UUID: ErrorCode = ErrorCode(376);
     /// ClickHouse error 377.
     pub const ILLEGAL_SYNTAX_FOR_DATA_TYPE: ErrorCode = ErrorCode(377);
     /// ClickHouse error 378.
     pub const DATA_TYPE_CANNOT_HAVE_ARGUMENTS: ErrorCode = ErrorCode(378);
+    /// ClickHouse error 381.
+    pub const HTTP_LENGTH_REQUIRED: ErrorCode = ErrorCode(381);
     /// ClickHouse error 386.
     pub const NO_COMMON_TYPE: ErrorCode = ErrorCode(386);
     /// ClickHouse error 388.
@@ -254,6 +270,8 @@ impl ErrorCode {
     pub const QUERY_NOT_ALLOWED: ErrorCode = ErrorCode(446);
     /// ClickHouse error 347.
     pub const CANNOT_LOAD_CONFIG: ErrorCode = ErrorCode(347);
+    /// ClickHouse error 512.
+    pub const SET_NON_GRANTED_ROLE: ErrorCode = ErrorCode(512);
     /// ALTER of a key column.
     pub const ALTER_OF_COLUMN_IS_FORBIDDEN: ErrorCode = ErrorCode(524);
     pub const CANNOT_UPDATE_COLUMN: ErrorCode = ErrorCode(420);
@@ -295,10 +313,16 @@ impl ErrorCode {
     pub const CANNOT_COMMIT_OFFSET: ErrorCode = ErrorCode(518);
     /// ClickHouse error 546.
     pub const NO_ROW_DELIMITER: ErrorCode = ErrorCode(546);
+    /// ClickHouse error 636.
+    pub const CANNOT_EXTRACT_TABLE_STRUCTURE: ErrorCode = ErrorCode(636);
     /// ClickHouse error 675.
     pub const CANNOT_PARSE_IPV4: ErrorCode = ErrorCode(675);
     /// ClickHouse error 676.
     pub const CANNOT_PARSE_IPV6: ErrorCode = ErrorCode(676);
+    /// ClickHouse error 779.
+    pub const UNSUPPORTED_MEDIA_TYPE: ErrorCode = ErrorCode(779);
+    /// ClickHouse error 691.
+    pub const UNKNOWN_ELEMENT_OF_ENUM: ErrorCode = ErrorCode(691);
     /// ClickHouse error 1000.
     pub const POCO_EXCEPTION: ErrorCode = ErrorCode(1000);
     /// ClickHouse error 1001.
@@ -335,6 +359,7 @@ impl ErrorCode {
             35 => "TOO_FEW_ARGUMENTS_FOR_FUNCTION",
             36 => "BAD_ARGUMENTS",
             38 => "CANNOT_PARSE_DATE",
+            39 => "TOO_LARGE_SIZE_COMPRESSED",
             40 => "CHECKSUM_DOESNT_MATCH",
             41 => "CANNOT_PARSE_DATETIME",
             42 => "NUMBER_OF_ARGUMENTS_DOESNT_MATCH",
@@ -364,6 +389,7 @@ impl ErrorCode {
             82 => "DATABASE_ALREADY_EXISTS",
             85 => "FORMAT_IS_NOT_SUITABLE_FOR_INPUT",
             89 => "UNKNOWN_COMPRESSION_METHOD",
+            95 => "CANNOT_READ_FROM_SOCKET",
             99 => "UNKNOWN_PACKET_FROM_CLIENT",
             101 => "UNEXPECTED_PACKET_FROM_CLIENT",
             107 => "FILE_DOESNT_EXIST",
@@ -372,7 +398,9 @@ impl ErrorCode {
             117 => "INCORRECT_DATA",
             119 => "ENGINE_REQUIRED",
             127 => "ILLEGAL_INDEX",
+            128 => "TOO_LARGE_ARRAY_SIZE",
             131 => "TOO_LARGE_STRING_SIZE",
+            133 => "AGGREGATE_FUNCTION_DOESNT_ALLOW_PARAMETERS",
             135 => "ZERO_ARRAY_OR_TUPLE_INDEX",
             141 => "SAMPLING_NOT_SUPPORTED",
             153 => "ILLEGAL_DIVISION",
@@ -397,6 +425,7 @@ impl ErrorCode {
             215 => "NOT_AN_AGGREGATE",
             217 => "CLIENT_HAS_CONNECTED_TO_WRONG_PORT",
             219 => "DATABASE_NOT_EMPTY",
+            229 => "QUERY_IS_TOO_LARGE",
             232 => "NO_SUCH_DATA_PART",
             233 => "BAD_DATA_PART_NAME",
             236 => "ABORTED",
@@ -416,11 +445,14 @@ impl ErrorCode {
             344 => "SUPPORT_IS_DISABLED",
             349 => "CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN",
             352 => "AMBIGUOUS_COLUMN_NAME",
+            353 => "INDEX_OF_POSITIONAL_ARGUMENT_IS_OUT_OF_RANGE",
             372 => "SESSION_NOT_FOUND",
             373 => "SESSION_IS_LOCKED",
+            374 => "INVALID_SESSION_TIMEOUT",
             376 => "CANNOT_PARSE_UUID",
             377 => "ILLEGAL_SYNTAX_FOR_DATA_TYPE",
             378 => "DATA_TYPE_CANNOT_HAVE_ARGUMENTS",
+            381 => "HTTP_LENGTH_REQUIRED",
             386 => "NO_COMMON_TYPE",
             388 => "CANNOT_ASSIGN_OPTIMIZE",
             389 => "INSERT_WAS_DEDUPLICATED",
@@ -436,6 +468,7 @@ impl ErrorCode {
             420 => "CANNOT_UPDATE_COLUMN",
             446 => "QUERY_NOT_ALLOWED",
             347 => "CANNOT_LOAD_CONFIG",
+            512 => "SET_NON_GRANTED_ROLE",
             524 => "ALTER_OF_COLUMN_IS_FORBIDDEN",
             421 => "CANNOT_ADD_DIFFERENT_AGGREGATE_STATES",
             425 => "SYSTEM_ERROR",
@@ -456,8 +489,11 @@ impl ErrorCode {
             516 => "AUTHENTICATION_FAILED",
             518 => "CANNOT_COMMIT_OFFSET",
             546 => "NO_ROW_DELIMITER",
+            636 => "CANNOT_EXTRACT_TABLE_STRUCTURE",
             675 => "CANNOT_PARSE_IPV4",
             676 => "CANNOT_PARSE_IPV6",
+            779 => "UNSUPPORTED_MEDIA_TYPE",
+            691 => "UNKNOWN_ELEMENT_OF_ENUM",
             1000 => "POCO_EXCEPTION",
             1001 => "STD_EXCEPTION",
             1002 => "UNKNOWN_EXCEPTION",
@@ -489,6 +525,7 @@ impl ErrorCode {
             "TOO_FEW_ARGUMENTS_FOR_FUNCTION" => ErrorCode(35),
             "BAD_ARGUMENTS" => ErrorCode(36),
             "CANNOT_PARSE_DATE" => ErrorCode(38),
+            "TOO_LARGE_SIZE_COMPRESSED" => ErrorCode(39),
             "CHECKSUM_DOESNT_MATCH" => ErrorCode(40),
             "CANNOT_PARSE_DATETIME" => ErrorCode(41),
             "NUMBER_OF_ARGUMENTS_DOESNT_MATCH" => ErrorCode(42),
@@ -518,6 +555,7 @@ impl ErrorCode {
             "DATABASE_ALREADY_EXISTS" => ErrorCode(82),
             "FORMAT_IS_NOT_SUITABLE_FOR_INPUT" => ErrorCode(85),
             "UNKNOWN_COMPRESSION_METHOD" => ErrorCode(89),
+            "CANNOT_READ_FROM_SOCKET" => ErrorCode(95),
             "UNKNOWN_PACKET_FROM_CLIENT" => ErrorCode(99),
             "UNEXPECTED_PACKET_FROM_CLIENT" => ErrorCode(101),
             "FILE_DOESNT_EXIST" => ErrorCode(107),
@@ -526,7 +564,9 @@ impl ErrorCode {
             "INCORRECT_DATA" => ErrorCode(117),
             "ENGINE_REQUIRED" => ErrorCode(119),
             "ILLEGAL_INDEX" => ErrorCode(127),
+            "TOO_LARGE_ARRAY_SIZE" => ErrorCode(128),
             "TOO_LARGE_STRING_SIZE" => ErrorCode(131),
+            "AGGREGATE_FUNCTION_DOESNT_ALLOW_PARAMETERS" => ErrorCode(133),
             "ZERO_ARRAY_OR_TUPLE_INDEX" => ErrorCode(135),
             "SAMPLING_NOT_SUPPORTED" => ErrorCode(141),
             "ILLEGAL_DIVISION" => ErrorCode(153),
@@ -551,6 +591,7 @@ impl ErrorCode {
             "NOT_AN_AGGREGATE" => ErrorCode(215),
             "CLIENT_HAS_CONNECTED_TO_WRONG_PORT" => ErrorCode(217),
             "DATABASE_NOT_EMPTY" => ErrorCode(219),
+            "QUERY_IS_TOO_LARGE" => ErrorCode(229),
             "NO_SUCH_DATA_PART" => ErrorCode(232),
             "BAD_DATA_PART_NAME" => ErrorCode(233),
             "ABORTED" => ErrorCode(236),
@@ -570,11 +611,14 @@ impl ErrorCode {
             "SUPPORT_IS_DISABLED" => ErrorCode(344),
             "CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN" => ErrorCode(349),
             "AMBIGUOUS_COLUMN_NAME" => ErrorCode(352),
+            "INDEX_OF_POSITIONAL_ARGUMENT_IS_OUT_OF_RANGE" => ErrorCode(353),
             "SESSION_NOT_FOUND" => ErrorCode(372),
             "SESSION_IS_LOCKED" => ErrorCode(373),
+            "INVALID_SESSION_TIMEOUT" => ErrorCode(374),
             "CANNOT_PARSE_UUID" => ErrorCode(376),
             "ILLEGAL_SYNTAX_FOR_DATA_TYPE" => ErrorCode(377),
             "DATA_TYPE_CANNOT_HAVE_ARGUMENTS" => ErrorCode(378),
+            "HTTP_LENGTH_REQUIRED" => ErrorCode(381),
             "NO_COMMON_TYPE" => ErrorCode(386),
             "CANNOT_ASSIGN_OPTIMIZE" => ErrorCode(388),
             "INSERT_WAS_DEDUPLICATED" => ErrorCode(389),
@@ -590,6 +634,7 @@ impl ErrorCode {
             "CANNOT_UPDATE_COLUMN" => ErrorCode(420),
             "QUERY_NOT_ALLOWED" => ErrorCode(446),
             "CANNOT_LOAD_CONFIG" => ErrorCode(347),
+            "SET_NON_GRANTED_ROLE" => ErrorCode(512),
             "ALTER_OF_COLUMN_IS_FORBIDDEN" => ErrorCode(524),
             "CANNOT_ADD_DIFFERENT_AGGREGATE_STATES" => ErrorCode(421),
             "SYSTEM_ERROR" => ErrorCode(425),
@@ -610,8 +655,11 @@ impl ErrorCode {
             "AUTHENTICATION_FAILED" => ErrorCode(516),
             "CANNOT_COMMIT_OFFSET" => ErrorCode(518),
             "NO_ROW_DELIMITER" => ErrorCode(546),
+            "CANNOT_EXTRACT_TABLE_STRUCTURE" => ErrorCode(636),
             "CANNOT_PARSE_IPV4" => ErrorCode(675),
             "CANNOT_PARSE_IPV6" => ErrorCode(676),
+            "UNSUPPORTED_MEDIA_TYPE" => ErrorCode(779),
+            "UNKNOWN_ELEMENT_OF_ENUM" => ErrorCode(691),
             "POCO_EXCEPTION" => ErrorCode(1000),
             "STD_EXCEPTION" => ErrorCode(1001),
             "UNKNOWN_EXCEPTION" => ErrorCode(1002),

@@ -38,7 +38,7 @@
 //!   function; the engine registers it with the scalar functions.
 //!
 //! * **Errors.** Parameters given to a function that takes none raise code 133
-//!   (`AGGREGATE_FUNCTION_DOESNT_ALLOW_PARAMETERS`, not yet named in `sluice-common`).
+//!   (`AGGREGATE_FUNCTION_DOESNT_ALLOW_PARAMETERS`).
 //! * **Known differences from ClickHouse** (each documented in its module):
 //!   `uniqCombined`/`uniqHLL12`/`uniqTheta` use `uniq`'s algorithm (exact below 65536
 //!   distinct values, as ClickHouse's; estimates differ above); `topK` orders equal counts

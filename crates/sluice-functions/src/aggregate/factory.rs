@@ -56,9 +56,8 @@ impl BuildArgs<'_> {
     /// Fails unless the function was called without parameters.
     pub fn no_params(&self) -> Result<()> {
         if !self.params.is_empty() {
-            // AGGREGATE_FUNCTION_DOESNT_ALLOW_PARAMETERS (not yet named in sluice-common).
             return Err(crate::util::ch_error(sluice_common::Error::new(
-                sluice_common::ErrorCode(133),
+                sluice_common::ErrorCode::AGGREGATE_FUNCTION_DOESNT_ALLOW_PARAMETERS,
                 format!("Aggregate function {} cannot have parameters", self.name),
             )));
         }

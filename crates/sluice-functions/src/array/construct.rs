@@ -342,13 +342,13 @@ fn array_with_constant(a: &Args) -> Result<ArrayRef> {
     for (r, &c) in counts.iter().enumerate() {
         if c < 0 {
             return Err(crate::util::ch_error(sluice_common::Error::new(
-                sluice_common::ErrorCode(128),
+                sluice_common::ErrorCode::TOO_LARGE_ARRAY_SIZE,
                 format!("Array size {c} cannot be negative"),
             )));
         }
         if c > 1 << 30 {
             return Err(crate::util::ch_error(sluice_common::Error::new(
-                sluice_common::ErrorCode(128),
+                sluice_common::ErrorCode::TOO_LARGE_ARRAY_SIZE,
                 format!("Too large array size: {c}, maximum: {}", 1 << 30),
             )));
         }

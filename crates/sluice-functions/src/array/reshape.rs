@@ -61,7 +61,7 @@ const MAX_ARRAY_SIZE: i128 = 1 << 30;
 /// ClickHouse error 128 `TOO_LARGE_ARRAY_SIZE` (missing from the shared code list).
 fn too_large_array(size: i128) -> datafusion::error::DataFusionError {
     crate::util::ch_error(sluice_common::Error::new(
-        ErrorCode(128),
+        ErrorCode::TOO_LARGE_ARRAY_SIZE,
         format!("Too large array size: {size}, maximum: {MAX_ARRAY_SIZE}"),
     ))
 }

@@ -382,7 +382,7 @@ fn regexp_extract(a: &Args) -> Result<ArrayRef> {
         let groups = re.captures_len();
         if k < 0 || k as usize >= groups {
             return Err(crate::util::ch_error(sluice_common::Error::new(
-                sluice_common::ErrorCode(353),
+                sluice_common::ErrorCode::INDEX_OF_POSITIONAL_ARGUMENT_IS_OUT_OF_RANGE,
                 format!(
                     "Index value {k} for regexp pattern `{}` in function regexpExtract is out-of-range, should be in [0, {groups})",
                     re.as_str()

@@ -135,7 +135,7 @@ fn pad(a: &Args, left: bool, utf8: bool) -> Result<ArrayRef> {
     for (i, &n) in lens.iter().enumerate() {
         if n < 0 {
             return Err(crate::util::ch_error(sluice_common::Error::new(
-                ErrorCode(353),
+                ErrorCode::INDEX_OF_POSITIONAL_ARGUMENT_IS_OUT_OF_RANGE,
                 format!("New padded length ({n}) is negative"),
             )));
         }
