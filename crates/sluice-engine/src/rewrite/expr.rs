@@ -169,6 +169,9 @@ pub fn rewrite_expr(e: &mut Expr, ctx: &RewriteContext) -> Result<()> {
         ));
         return Ok(());
     }
+    if let Some(op) = interval_call_as_operator(e) {
+        *e = op;
+    }
     match e {
         Expr::Identifier(id)
             if id.quote_style.is_none()
@@ -249,12 +252,18 @@ pub fn rewrite_expr(e: &mut Expr, ctx: &RewriteContext) -> Result<()> {
             // INTERVAL arithmetic: x ± INTERVAL n UNIT → addUnits/subtractUnits(x, n).
             if matches!(op, BinaryOperator::Plus | BinaryOperator::Minus) {
                 let (l_iv, r_iv) = (interval_of(left), interval_of(right));
+                let (l_iv, r_iv) = if l_iv.is_some() && r_iv.is_some() {
+                    (None, None)
+                } else {
+                    (l_iv, r_iv)
+                };
+                let right_is_interval = r_iv.is_some();
                 if let Some((n, unit)) = r_iv.or(if *op == BinaryOperator::Plus {
                     l_iv.clone()
                 } else {
                     None
                 }) {
-                    let base = if interval_of(right).is_some() {
+                    let base = if right_is_interval {
                         left.as_mut()
                     } else {
                         right.as_mut()
@@ -531,8 +540,72 @@ pub(super) fn interval_of(e: &Expr) -> Option<(Expr, &'static str)> {
     match e {
         Expr::Interval(iv) => interval_parts(iv),
         Expr::Nested(x) => interval_of(x),
+        Expr::Function(f) if f.over.is_none() => {
+            let name = super::functions::function_name(f);
+            let unit = match name.strip_prefix("toInterval")? {
+                "Year" => "Years",
+                "Quarter" => "Quarters",
+                "Month" => "Months",
+                "Week" => "Weeks",
+                "Day" => "Days",
+                "Hour" => "Hours",
+                "Minute" => "Minutes",
+                "Second" => "Seconds",
+                "Millisecond" => "Milliseconds",
+                "Microsecond" => "Microseconds",
+                "Nanosecond" => "Nanoseconds",
+                _ => return None,
+            };
+            match unnamed_args(f).as_slice() {
+                [n] => Some(((*n).clone(), unit)),
+                _ => None,
+            }
+        }
         _ => None,
     }
+}
+
+fn unnamed_args(f: &Function) -> Vec<&Expr> {
+    match &f.args {
+        FunctionArguments::List(l) => l
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `plus(x, toIntervalMonth(n))` / `minus(x, INTERVAL n DAY)`: the operator form, so that
+/// the INTERVAL arithmetic rewrite applies to the function call as well.
+fn interval_call_as_operator(e: &Expr) -> Option<Expr> {
+    let Expr::Function(f) = e else {
+        return None;
+    };
+    if f.over.is_some() {
+        return None;
+    }
+    let op = match super::functions::function_name(f).as_str() {
+        "plus" => BinaryOperator::Plus,
+        "minus" => BinaryOperator::Minus,
+        _ => return None,
+    };
+    let args = unnamed_args(f);
+    let [l, r] = args.as_slice() else {
+        return None;
+    };
+    let (li, ri) = (interval_of(l).is_some(), interval_of(r).is_some());
+    if li == ri || (li && op == BinaryOperator::Minus) {
+        return None;
+    }
+    Some(Expr::BinaryOp {
+        left: Box::new((*l).clone()),
+        op,
+        right: Box::new((*r).clone()),
+    })
 }
 
 /// `timezone()`/`timeZone()` are constants of the query: as literals

@@ -9,6 +9,7 @@ mod aliases;
 mod array_join;
 mod expr;
 mod functions;
+mod in_subquery;
 pub mod join_ambiguity;
 pub mod join_strictness;
 pub mod join_using;

@@ -365,6 +365,7 @@ fn rewrite_select(s: &mut Select, ctx: &RewriteContext) -> Result<()> {
             SelectItem::UnnamedExpr(e) => {
                 aliases.substitute(e);
                 rewrite_expr(e, ctx)?;
+                super::in_subquery::in_subquery_as_has(e);
             }
             SelectItem::ExprWithAlias { expr, alias } => {
                 // Substitute other aliases, not this one: in `x + 1 AS x`, x is the column.
@@ -376,6 +377,7 @@ fn rewrite_select(s: &mut Select, ctx: &RewriteContext) -> Result<()> {
                     aliases.substitute_except(expr, &alias.value);
                 }
                 rewrite_expr(expr, ctx)?;
+                super::in_subquery::in_subquery_as_has(expr);
             }
             _ => {}
         }

@@ -222,7 +222,8 @@ impl StatementParser<'_> {
         Ok(Statement::Truncate { table, if_exists })
     }
 
-    /// `OPTIMIZE TABLE t [PARTITION p] [FINAL] [DEDUPLICATE [BY …]]`.
+    /// `OPTIMIZE TABLE t [PARTITION p] [FINAL] [CLEANUP] [DEDUPLICATE [BY …]]` (`CLEANUP`:
+    /// `SUPPORT_IS_DISABLED`, as ClickHouse without its experimental setting).
     pub(crate) fn parse_optimize(&mut self) -> Result<Statement, Error> {
         self.expect_word("OPTIMIZE")?;
         self.expect_word("TABLE")?;
@@ -234,6 +235,14 @@ impl StatementParser<'_> {
             None
         };
         let final_ = self.word("FINAL");
+        if self.word("CLEANUP") {
+            // ClickHouse refuses it unless `allow_experimental_replacing_merge_with_cleanup`
+            // is set for a ReplacingMergeTree; Sluice has no CLEANUP merge.
+            return Err(sluice_common::ch_err!(
+                SUPPORT_IS_DISABLED,
+                "Experimental merges with CLEANUP are not allowed"
+            ));
+        }
         let deduplicate = self.word("DEDUPLICATE");
         let mut deduplicate_by = Vec::new();
         if deduplicate && self.word("BY") {
