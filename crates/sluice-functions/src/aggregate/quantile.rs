@@ -2,7 +2,8 @@
 //! interpolation), `quantileDeterministic`, `quantileExact`/`quantilesExact`/`medianExact`,
 //! `quantileExactWeighted`/`quantilesExactWeighted`/`medianExactWeighted`,
 //! `quantileTiming`/`quantilesTiming`/`medianTiming`, `quantileTDigest`/
-//! `quantilesTDigest`/`medianTDigest`. The level parameter defaults to 0.5.
+//! `quantilesTDigest`/`medianTDigest`, `quantile[s]InterpolatedWeighted`,
+//! `quantile[s]BFloat16[Weighted]`. The level parameter defaults to 0.5.
 //!
 //! Differences from ClickHouse, documented: the reservoir keeps the first 8192 values
 //! exactly as ClickHouse's does (identical results up to 8192 rows); past that it samples
@@ -33,6 +34,10 @@ use super::func::{AggFunc, AggFuncRef, AggState, same};
 use super::value::{default_value, list_scalar, read_value, scalars_to_array, write_value};
 use crate::{ch_bail, impl_as_any};
 
+mod weighted;
+
+use weighted::bfloat16;
+
 const RESERVOIR: usize = 8192;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,6 +47,10 @@ enum Algo {
     ExactWeighted,
     Timing,
     TDigest,
+    /// ClickHouse's weighted-percentile interpolation over (value, weight) pairs.
+    InterpolatedWeighted,
+    /// A histogram of the values cut to bfloat16 (the top 16 bits of their Float32).
+    BFloat16,
 }
 
 /// The base definitions of this family.
@@ -72,6 +81,15 @@ pub fn defs() -> Vec<BaseDef> {
         def("quantileTDigest", build_q),
         def("quantilesTDigest", build_q),
         def("medianTDigest", build_q),
+        def("quantileInterpolatedWeighted", build_q),
+        def("quantilesInterpolatedWeighted", build_q),
+        def("medianInterpolatedWeighted", build_q),
+        def("quantileBFloat16", build_q),
+        def("quantilesBFloat16", build_q),
+        def("medianBFloat16", build_q),
+        def("quantileBFloat16Weighted", build_q),
+        def("quantilesBFloat16Weighted", build_q),
+        def("medianBFloat16Weighted", build_q),
     ]
 }
 
@@ -87,9 +105,15 @@ fn build_q(b: &BuildArgs) -> Result<AggFuncRef> {
         "Exact" => Algo::Exact,
         "ExactWeighted" => Algo::ExactWeighted,
         "Timing" => Algo::Timing,
+        "InterpolatedWeighted" => Algo::InterpolatedWeighted,
+        "BFloat16" | "BFloat16Weighted" => Algo::BFloat16,
         _ => Algo::TDigest,
     };
-    let nargs = if matches!(stem, "Deterministic" | "ExactWeighted") {
+    let weighted = matches!(
+        stem,
+        "ExactWeighted" | "InterpolatedWeighted" | "BFloat16Weighted"
+    );
+    let nargs = if stem == "Deterministic" || weighted {
         2
     } else {
         1
@@ -142,7 +166,13 @@ fn build_q(b: &BuildArgs) -> Result<AggFuncRef> {
             "Illegal type {t} of argument for aggregate function {name}"
         );
     }
-    if algo == Algo::ExactWeighted
+    if algo == Algo::BFloat16 && matches!(t, ChType::Decimal { .. }) {
+        ch_bail!(
+            ILLEGAL_TYPE_OF_ARGUMENT,
+            "Illegal type {t} of argument for aggregate function {name}"
+        );
+    }
+    if weighted
         && !matches!(
             b.args[1].base(),
             ChType::UInt8
@@ -162,7 +192,9 @@ fn build_q(b: &BuildArgs) -> Result<AggFuncRef> {
         );
     }
     let elem = match algo {
-        Algo::Exact | Algo::ExactWeighted => t.clone(),
+        Algo::Exact | Algo::ExactWeighted | Algo::InterpolatedWeighted => t.clone(),
+        Algo::BFloat16 if temporal => t.clone(),
+        Algo::BFloat16 => ChType::Float64,
         Algo::Timing => ChType::Float32,
         Algo::Reservoir if temporal => t.clone(),
         Algo::TDigest if temporal => t.clone(),
@@ -178,6 +210,7 @@ fn build_q(b: &BuildArgs) -> Result<AggFuncRef> {
         algo,
         levels,
         multi,
+        weighted,
         arg: t,
         elem,
     });
@@ -203,6 +236,8 @@ struct Spec {
     algo: Algo,
     levels: Vec<f64>,
     multi: bool,
+    /// The call has a weight argument.
+    weighted: bool,
     arg: ChType,
     elem: ChType,
 }
@@ -356,6 +391,8 @@ impl QuantileState {
                     .map(|p| p.0.clone())
                     .unwrap_or(ScalarValue::Null))
             }
+            Algo::InterpolatedWeighted => self.interpolated_weighted(level),
+            Algo::BFloat16 => self.bfloat16_quantile(level),
             Algo::TDigest => {
                 let v = self.digest.quantile(level);
                 if s.elem == ChType::Float32 {
@@ -388,14 +425,31 @@ impl AggState for QuantileState {
                 }
             }
             Algo::Exact => self.chunks.push(Arc::clone(a)),
-            Algo::ExactWeighted => {
-                let w = compute::cast(&args[1], &DataType::UInt64)?;
-                let w = w.as_primitive::<UInt64Type>();
+            Algo::ExactWeighted | Algo::InterpolatedWeighted | Algo::BFloat16 => {
+                let weights = if self.spec.weighted {
+                    let w = compute::cast(&args[1], &DataType::UInt64)?;
+                    Some(w.as_primitive::<UInt64Type>().values().to_vec())
+                } else {
+                    None
+                };
+                let numbers = if self.spec.algo == Algo::ExactWeighted {
+                    None
+                } else {
+                    Some(as_f64(a)?)
+                };
                 for i in 0..a.len() {
-                    let v = ScalarValue::try_from_array(a, i)?;
+                    let v = match &numbers {
+                        // NaN has no place in a sorted order: skipped, as ClickHouse.
+                        Some(n) if n[i].is_nan() => continue,
+                        Some(n) if self.spec.algo == Algo::BFloat16 => {
+                            from_f64(f64::from(bfloat16(n[i])), &self.spec.arg)?
+                        }
+                        _ => ScalarValue::try_from_array(a, i)?,
+                    };
+                    let w = weights.as_ref().map_or(1, |w| w[i]);
                     let mut key = Vec::new();
                     write_value(&mut key, &self.spec.arg, &v)?;
-                    self.weighted.entry(key).or_insert((v, 0)).1 += w.value(i);
+                    self.weighted.entry(key).or_insert((v, 0)).1 += w;
                 }
             }
             Algo::TDigest => {
@@ -416,7 +470,7 @@ impl AggState for QuantileState {
             }
             Algo::Timing => self.values.extend_from_slice(&o.values),
             Algo::Exact => self.chunks.extend(o.chunks.iter().cloned()),
-            Algo::ExactWeighted => {
+            Algo::ExactWeighted | Algo::InterpolatedWeighted | Algo::BFloat16 => {
                 for (k, (v, w)) in &o.weighted {
                     self.weighted.entry(k.clone()).or_insert((v.clone(), 0)).1 += w;
                 }
@@ -446,7 +500,7 @@ impl AggState for QuantileState {
                     }
                 }
             }
-            Algo::ExactWeighted => {
+            Algo::ExactWeighted | Algo::InterpolatedWeighted | Algo::BFloat16 => {
                 write_var_uint(out, self.weighted.len() as u64);
                 for (v, w) in self.weighted.values() {
                     write_value(out, &self.spec.arg, v)?;
@@ -486,7 +540,7 @@ impl AggState for QuantileState {
                     self.chunks.push(scalars_to_array(&self.spec.arg, vals)?);
                 }
             }
-            Algo::ExactWeighted => {
+            Algo::ExactWeighted | Algo::InterpolatedWeighted | Algo::BFloat16 => {
                 let n = r.count(9)?;
                 for _ in 0..n {
                     let v = read_value(r, &self.spec.arg)?;
