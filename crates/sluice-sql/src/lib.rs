@@ -30,6 +30,7 @@
 //! - [`query_ext`]: encodings of ClickHouse query forms and their decoders.
 //! - [`array_join`]: the encoding of `ARRAY JOIN` lists.
 //! - [`inline_alias`]: aliases inside expressions (`f(x AS a)`).
+//! - [`totals`]: `WITH TOTALS` without `GROUP BY`.
 //! - [`join_strictness`]: the encoding of `ANY`/`SEMI`/`ANTI` joins.
 //! - [`structure`]: table-function structure strings.
 //! - [`column_name`], [`format_expr`], [`show_create`]: printers.
@@ -52,6 +53,7 @@ pub mod show_create;
 pub mod split;
 pub mod structure;
 mod tokens;
+pub mod totals;
 
 pub use array_join::{ARRAY_JOIN_MARKER, array_join_item};
 pub use ast::*;

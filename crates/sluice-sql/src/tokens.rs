@@ -55,6 +55,7 @@ pub fn prepare_tokens(sql: &str) -> Result<Vec<TokenWithSpan>, Error> {
     tokens = rewrite_with_expressions(tokens);
     tokens = crate::array_join::rewrite_array_join(tokens);
     tokens = rewrite_limits(sql, tokens)?;
+    tokens = crate::totals::rewrite_totals_without_group_by(tokens);
     Ok(tokens)
 }
 

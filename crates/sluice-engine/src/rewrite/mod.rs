@@ -18,6 +18,7 @@ mod query;
 mod totals;
 mod values_fn;
 mod with_ties;
+pub mod zero_column_window;
 
 pub use expr::{ch_type_of_sql, lit_str};
 pub use query::{DUP_MARK, RewriteContext, rewrite_query};

@@ -399,6 +399,7 @@ fn rewrite_select(s: &mut Select, ctx: &RewriteContext) -> Result<()> {
         rewrite_expr(qf, ctx)?;
     }
     if let GroupByExpr::Expressions(exprs, modifiers) = &mut s.group_by {
+        exprs.retain(|e| !sluice_sql::totals::is_no_keys_marker(e));
         for e in exprs.iter_mut() {
             if is_positional(e) {
                 continue;

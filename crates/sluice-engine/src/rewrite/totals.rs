@@ -1,5 +1,5 @@
 //! `GROUP BY … WITH TOTALS`: the query that computes the totals row, built from the
-//! rewritten query. As in ClickHouse (`totals_mode = 'after_having_exclusive'`):
+//! rewritten query (without `GROUP BY` it is the query itself, which must aggregate). As in ClickHouse (`totals_mode = 'after_having_exclusive'`):
 //!
 //! - the aggregates run over every row of the groups that pass `HAVING` (all rows without
 //!   `HAVING`), in one group, so the result always has one row (`count()` is 0 on no rows);
@@ -47,6 +47,18 @@ pub fn totals_query(q: &Query, is_aggregate: &dyn Fn(&str) -> bool) -> Result<Qu
             .collect(),
         GroupByExpr::All(_) => return Err(Error::not_implemented("GROUP BY ALL WITH TOTALS")),
     };
+    // A select without keys and aggregates over a table (not over a subquery, whose own
+    // `WITH TOTALS` this may be) is ClickHouse's error.
+    let over_subquery = select
+        .from
+        .iter()
+        .any(|f| matches!(f.relation, TableFactor::Derived { .. }));
+    if keys.is_empty() && !over_subquery && !has_aggregate(&select.projection, is_aggregate) {
+        return Err(sluice_common::ch_err!(
+            NOT_IMPLEMENTED,
+            "WITH TOTALS, ROLLUP, CUBE or GROUPING SETS are not supported without aggregation"
+        ));
+    }
     if keys
         .iter()
         .any(|k| matches!(k, Expr::Rollup(_) | Expr::Cube(_) | Expr::GroupingSets(_)))
@@ -94,6 +106,24 @@ pub fn totals_query(q: &Query, is_aggregate: &dyn Fn(&str) -> bool) -> Result<Qu
         }
     }
     Ok(t)
+}
+
+/// Whether a select list calls an aggregate function (outside window calls).
+fn has_aggregate(projection: &[SelectItem], is_aggregate: &dyn Fn(&str) -> bool) -> bool {
+    let mut found = false;
+    for item in projection {
+        if let SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } = item {
+            let _ = datafusion::sql::sqlparser::ast::visit_expressions(e, |x: &Expr| {
+                if let Expr::Function(f @ Function { over: None, .. }) = x
+                    && is_aggregate(&function_name(f))
+                {
+                    found = true;
+                }
+                ControlFlow::<()>::Continue(())
+            });
+        }
+    }
+    found
 }
 
 fn name_derived_tables(from: &mut [datafusion::sql::sqlparser::ast::TableWithJoins], name: &str) {

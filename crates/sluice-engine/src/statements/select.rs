@@ -75,6 +75,8 @@ async fn plan_and_stream(
     // `create_physical_plan` with the unnest element types fixed after optimization (the
     // optimizer rebuilds unnest nodes with DataFusion's nullable element fields).
     let plan = state.optimize(&plan).map_err(from_datafusion)?;
+    let plan =
+        crate::rewrite::zero_column_window::give_windows_a_column(plan).map_err(from_datafusion)?;
     let plan = crate::unnest_types::exact_unnest_types(plan).map_err(from_datafusion)?;
     let physical = state
         .query_planner()
