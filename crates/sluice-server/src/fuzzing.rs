@@ -246,4 +246,27 @@ mod tests {
             other => panic!("unexpected {other:?}"),
         }
     }
+
+    #[test]
+    fn huge_fixed_widths_are_errors() {
+        use crate::native::wire::WireWrite;
+        let big = u64::MAX / 2;
+        for t in [
+            format!("FixedString({big})"),
+            format!("Tuple(FixedString({big}), FixedString({big}))"),
+            format!("Array(FixedString({big}))"),
+            format!("Nullable(FixedString({big}))"),
+            format!("Map(FixedString({big}), FixedString({big}))"),
+            "FixedString(0)".to_string(),
+            "Tuple()".to_string(),
+        ] {
+            let mut v = vec![0u8];
+            v.put_varint(1);
+            v.put_varint(3);
+            v.put_str(b"c");
+            v.put_str(t.as_bytes());
+            v.extend_from_slice(&[1u8; 64]);
+            let _ = data_block(&v);
+        }
+    }
 }
