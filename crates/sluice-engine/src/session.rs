@@ -270,7 +270,11 @@ impl Session {
                 Arc::new(udf.clone()),
             );
         }
-        let _ = ctx.lambda_state.set(state.clone());
+        // Lambdas (the only users of this state) are registered as extra scalars; other
+        // queries skip the copy.
+        if !ctx.extra_scalars.borrow().is_empty() {
+            let _ = ctx.lambda_state.set(state.clone());
+        }
         state
     }
 

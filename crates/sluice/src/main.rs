@@ -13,6 +13,13 @@ mod server;
 
 use clap::Parser;
 
+/// mimalloc instead of glibc's malloc: the Kafka pipeline allocates and frees blocks of tens
+/// of MiB from several threads; glibc served them with fresh mappings (about a tenth of the
+/// pipeline's CPU went to the kernel zeroing pages) and kept per-thread arenas apart, which
+/// inflated the peak RSS. Measured in `crates/sluice/benches/pipeline.rs`.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let args = cli::Cli::parse();
     let code = match args.command {
