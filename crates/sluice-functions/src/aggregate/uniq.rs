@@ -6,7 +6,8 @@
 //! bytes combined with `Hash128to64` for several arguments), keeping only hashes whose
 //! low `skip_degree` bits are zero so that at most 65536 are stored, and ClickHouse's
 //! estimate (with its pseudo-random remainder and collision correction). Results equal
-//! ClickHouse's for the same data. `uniqCombined*`, `uniqHLL12` and `uniqTheta` use the
+//! ClickHouse's for the same data. `uniqHLL12` is ClickHouse's HyperLogLog ([`hll12`]).
+//! `uniqCombined*` and `uniqTheta` use the
 //! same algorithm (documented difference: ClickHouse uses HyperLogLog variants there, so
 //! above 65536 distinct values their estimates differ from ClickHouse's; below, all are
 //! exact like ClickHouse's). Arguments of types other than numbers, dates and strings
@@ -37,6 +38,8 @@ use super::func::{AggFunc, AggFuncRef, AggState, same};
 use super::value::write_value;
 use crate::{ch_bail, impl_as_any};
 
+mod hll12;
+
 /// The base definitions of this family.
 pub fn defs() -> Vec<BaseDef> {
     let def = |name, build| BaseDef {
@@ -50,7 +53,7 @@ pub fn defs() -> Vec<BaseDef> {
         def("uniq", build_uniq),
         def("uniqCombined", build_uniq),
         def("uniqCombined64", build_uniq),
-        def("uniqHLL12", build_uniq),
+        def("uniqHLL12", hll12::build_hll12),
         def("uniqTheta", build_uniq),
         def("uniqExact", build_exact),
         def("uniqUpTo", build_up_to),
