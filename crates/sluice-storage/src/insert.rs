@@ -51,6 +51,10 @@ pub(crate) fn split_by_partition(
     )
     .map_err(arrow_err)?;
     let rows = conv.convert_columns(&cols).map_err(arrow_err)?;
+    // The usual case (one partition per insert, e.g. `PARTITION BY today()`): no hashing.
+    if batch.num_rows() > 0 && (1..batch.num_rows()).all(|i| rows.row(i) == rows.row(0)) {
+        return Ok(vec![(PartitionValue::of_row(&cols, 0)?, batch.clone())]);
+    }
     let mut groups: HashMap<&[u8], Vec<u32>> = HashMap::new();
     let mut order: Vec<&[u8]> = Vec::new();
     for i in 0..batch.num_rows() {
@@ -101,6 +105,14 @@ fn ttl_range(table: &MergeTreeTable, batch: &RecordBatch) -> Result<Option<(i64,
     Ok(secs.iter().min().copied().zip(secs.iter().max().copied()))
 }
 
+/// `batch`'s rows in the order `idx` (no copy when it is the identity).
+fn permute(batch: &RecordBatch, idx: Vec<u32>) -> Result<RecordBatch> {
+    if idx.iter().enumerate().all(|(i, &j)| i as u32 == j) {
+        return Ok(batch.clone());
+    }
+    take_record_batch(batch, &UInt32Array::from(idx)).map_err(arrow_err)
+}
+
 /// Sorts a piece by the sorting key and applies the engine's row combining.
 pub(crate) fn sort_and_combine(
     batch: &RecordBatch,
@@ -108,7 +120,11 @@ pub(crate) fn sort_and_combine(
     semantics: &Semantics,
     combine: bool,
 ) -> Result<RecordBatch> {
-    let rows = encoder.encode(batch)?;
+    let cols = encoder.key_columns(batch)?;
+    if !combine && let Some(idx) = crate::key_sort::packed_sort_indices(&cols) {
+        return permute(batch, idx);
+    }
+    let rows = encoder.encode_columns(cols, batch.num_rows())?;
     let idx = sort_indices(&rows);
     let sorted_already = idx.iter().enumerate().all(|(i, &j)| i as u32 == j);
     let sorted = if sorted_already {

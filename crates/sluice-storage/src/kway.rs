@@ -38,15 +38,29 @@ impl KeyEncoder {
 
     /// Key rows of `batch`.
     pub(crate) fn encode(&mut self, batch: &RecordBatch) -> Result<Rows> {
-        let mut cols: Vec<ArrayRef> = match &self.expr {
-            Some(e) => e.eval(batch)?,
-            None => Vec::new(),
-        };
+        let cols = self.key_columns(batch)?;
+        self.encode_columns(cols, batch.num_rows())
+    }
+
+    /// The sorting key's columns evaluated over `batch` (empty for `ORDER BY tuple()`).
+    pub(crate) fn key_columns(&self, batch: &RecordBatch) -> Result<Vec<ArrayRef>> {
+        match &self.expr {
+            Some(e) => e.eval(batch),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Key rows of already evaluated key columns of a batch of `num_rows` rows.
+    pub(crate) fn encode_columns(
+        &mut self,
+        mut cols: Vec<ArrayRef>,
+        num_rows: usize,
+    ) -> Result<Rows> {
         if cols.is_empty() {
             // ORDER BY tuple(): every row has the same (constant) key.
             cols.push(Arc::new(datafusion::arrow::array::UInt8Array::from(vec![
                 0u8;
-                batch.num_rows()
+                num_rows
             ])));
         }
         if self.converter.is_none() {

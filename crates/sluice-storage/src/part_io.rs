@@ -8,21 +8,22 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use datafusion::arrow::array::{ArrayRef, RecordBatch};
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::functions_aggregate::min_max::{MaxAccumulator, MinAccumulator};
 use datafusion::logical_expr::Accumulator;
-use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::{
     EnabledStatistics, WriterProperties, WriterPropertiesBuilder,
 };
+use datafusion::parquet::schema::types::ColumnPath;
 use sluice_common::{ChType, Error, ErrorCode, Result};
 use twox_hash::XxHash64;
 
 use crate::fsutil::{failpoint, fsync_dir, io_err};
 use crate::manifest::{ColumnManifest, DATA_FILE, MANIFEST_FILE, MANIFEST_FORMAT, Manifest};
 use crate::part_name::PartName;
+use crate::rg_writer::ParallelWriter;
 use crate::stats::column_stats;
 
 /// Granules per Parquet row group.
@@ -74,7 +75,7 @@ pub(crate) struct PartWriter {
     tmp_dir: PathBuf,
     name: PartName,
     schema: SchemaRef,
-    writer: Option<ArrowWriter<HashingWrite>>,
+    writer: Option<ParallelWriter<HashingWrite>>,
     mins: Vec<Option<MinAccumulator>>,
     maxs: Vec<Option<MaxAccumulator>>,
     nulls: Vec<u64>,
@@ -82,17 +83,40 @@ pub(crate) struct PartWriter {
     granularity: u64,
 }
 
+/// Rows per Parquet row group: 16 granules.
+pub(crate) fn row_group_rows(granularity: u64) -> usize {
+    granularity.max(1) as usize * GRANULES_PER_ROW_GROUP as usize
+}
+
 /// Writer properties of parts: ZSTD, pages of `granularity` rows with page statistics
 /// (page indexes), row groups of 16 granules.
 pub(crate) fn writer_properties(granularity: u64) -> WriterPropertiesBuilder {
-    let granularity = granularity.max(1) as usize;
     let level = ZstdLevel::try_new(1).unwrap_or_default();
+    let rg_rows = row_group_rows(granularity);
+    let granularity = granularity.max(1) as usize;
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(level))
-        .set_max_row_group_row_count(Some(granularity * GRANULES_PER_ROW_GROUP as usize))
+        .set_max_row_group_row_count(Some(rg_rows))
         .set_data_page_row_count_limit(granularity)
         .set_write_batch_size(granularity.min(1024))
         .set_statistics_enabled(EnabledStatistics::Page)
+}
+
+/// Fixed-width columns (numbers, dates, times, UUIDs) are written without a dictionary, as
+/// ClickHouse stores them: compression shrinks repeated values anyway, building the
+/// dictionary's hash table was most of an insert's encoding time, and plain pages decode
+/// with a copy. Strings and `LowCardinality` keep their dictionaries.
+fn plain_fixed_width(
+    mut props: WriterPropertiesBuilder,
+    schema: &SchemaRef,
+) -> WriterPropertiesBuilder {
+    for f in schema.fields() {
+        let dt = f.data_type();
+        if dt.is_primitive() || matches!(dt, DataType::FixedSizeBinary(_) | DataType::Boolean) {
+            props = props.set_column_dictionary_enabled(ColumnPath::from(f.name().as_str()), false);
+        }
+    }
+    props
 }
 
 impl PartWriter {
@@ -117,9 +141,15 @@ impl PartWriter {
             hasher: XxHash64::with_seed(0),
             written: 0,
         };
-        let props = crate::codec::apply(writer_properties(granularity), &schema, codecs)?.build();
-        let writer = ArrowWriter::try_new(sink, std::sync::Arc::clone(&schema), Some(props))
-            .map_err(|e| parquet_err(&path, e))?;
+        let props = plain_fixed_width(writer_properties(granularity), &schema);
+        let props = crate::codec::apply(props, &schema, codecs)?.build();
+        let writer = ParallelWriter::try_new(
+            sink,
+            std::sync::Arc::clone(&schema),
+            props,
+            row_group_rows(granularity),
+        )
+        .map_err(|e| parquet_err(&path, e))?;
         let n = schema.fields().len();
         let mins = schema
             .fields()

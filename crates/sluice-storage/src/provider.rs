@@ -25,7 +25,7 @@ use sluice_common::ChType;
 
 use crate::expr::StateMerger;
 use crate::merge_task::SourcePart;
-use crate::scan_exec::{PartScanExec, ScanMode};
+use crate::scan_exec::{PartScanExec, ScanMode, part_statistics};
 use crate::spec::TableSpec;
 use crate::stats::ManifestStatistics;
 use crate::table::MergeTreeTable;
@@ -285,8 +285,12 @@ impl TableProvider for MergeTreeProvider {
             let files: Vec<PartitionedFile> = fast
                 .iter()
                 .map(|sp| {
+                    // The object store resolves paths from the root: a table opened under a
+                    // relative `--path` still needs an absolute file name.
+                    let path = sp.part.data_path();
+                    let path = std::path::absolute(&path).unwrap_or(path);
                     PartitionedFile::new(
-                        sp.part.data_path().to_string_lossy().into_owned(),
+                        path.to_string_lossy().into_owned(),
                         sp.part.manifest.data_size,
                     )
                 })
@@ -297,6 +301,7 @@ impl TableProvider for MergeTreeProvider {
                 .collect();
             let config =
                 FileScanConfigBuilder::new(ObjectStoreUrl::local_filesystem(), Arc::new(source))
+                    .with_statistics(part_statistics(&schema, &fast))
                     .with_file_groups(groups)
                     .with_projection_indices(projection.cloned())?
                     .with_limit(limit)

@@ -9,11 +9,14 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::common::Statistics;
+use datafusion::common::stats::Precision;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::execution::TaskContext;
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::statistics::StatisticsArgs;
 use datafusion::physical_plan::stream::RecordBatchReceiverStream;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
@@ -118,6 +121,22 @@ impl DisplayAs for PartScanExec {
     }
 }
 
+/// Statistics of a scan of `parts` for the planner (join sides, repartitioning): the
+/// manifests' row counts and uncompressed bytes, inexact because filters, `FINAL` and
+/// lightweight deletes drop rows. Column statistics stay unknown.
+pub(crate) fn part_statistics<'a>(
+    schema: &SchemaRef,
+    parts: impl IntoIterator<Item = &'a SourcePart>,
+) -> Statistics {
+    let (rows, bytes) = parts.into_iter().fold((0u64, 0u64), |(r, b), sp| {
+        (r + sp.part.rows(), b + sp.part.manifest.uncompressed_bytes)
+    });
+    let mut stats = Statistics::new_unknown(schema);
+    stats.num_rows = Precision::Inexact(rows as usize);
+    stats.total_byte_size = Precision::Inexact(bytes as usize);
+    stats
+}
+
 fn to_df(e: sluice_common::Error) -> DataFusionError {
     DataFusionError::External(Box::new(e))
 }
@@ -140,6 +159,19 @@ impl ExecutionPlan for PartScanExec {
         _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> DfResult<TreeNodeRecursion>,
     ) -> DfResult<TreeNodeRecursion> {
         Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn statistics_from_inputs(
+        &self,
+        _input_stats: &[Arc<Statistics>],
+        args: &StatisticsArgs,
+    ) -> DfResult<Arc<Statistics>> {
+        let groups: Vec<&Vec<Vec<SourcePart>>> = match args.partition() {
+            Some(i) => self.groups.get(i).into_iter().collect(),
+            None => self.groups.iter().collect(),
+        };
+        let parts = groups.into_iter().flatten().flatten();
+        Ok(Arc::new(part_statistics(&self.schema, parts)))
     }
 
     fn with_new_children(

@@ -3,7 +3,10 @@
 //! `toLastDayOf*`). Each takes an optional time zone (after the week mode for the week
 //! functions); the zone is the argument's, else the column type's, else the session's.
 
-use datafusion::arrow::datatypes::{DataType, FieldRef, i256};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, AsArray, TimestampSecondArray};
+use datafusion::arrow::datatypes::{DataType, FieldRef, TimeUnit, TimestampSecondType, i256};
 use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 use datafusion::logical_expr::{
@@ -306,6 +309,38 @@ impl PartUdf {
     }
 }
 
+impl PartUdf {
+    /// `toStartOfDay`/`…Hour`/`…Minute`/`…FiveMinutes`/… of a `DateTime` column in a zone
+    /// with a constant offset (UTC, `+03:00`), computed on the whole column at once: the
+    /// same value as [`Part::compute`] (local time floored to the unit, back to UTC,
+    /// clamped to the `DateTime` range). `None` for other parts, zones or types.
+    fn truncate_seconds(&self, col: &ArrayRef, zone: Zone, want: &DataType) -> Option<ArrayRef> {
+        let unit: i64 = match self.part {
+            Part::StartOfDay => 86_400,
+            Part::StartOfHour => 3_600,
+            Part::StartOfMinute => 60,
+            Part::StartOfFiveMinutes => 300,
+            Part::StartOfTenMinutes => 600,
+            Part::StartOfFifteenMinutes => 900,
+            _ => return None,
+        };
+        let offset: i64 = match zone {
+            Zone::Utc => 0,
+            Zone::Fixed(o) => o as i64,
+            Zone::Named(_) => return None,
+        };
+        if !matches!(want, DataType::Timestamp(TimeUnit::Second, _)) {
+            return None;
+        }
+        let arr = col.as_primitive_opt::<TimestampSecondType>()?;
+        let out: TimestampSecondArray = arr.unary(|v| {
+            let local = v + offset;
+            (local - local.rem_euclid(unit) - offset).clamp(0, u32::MAX as i64)
+        });
+        Some(Arc::new(out.with_data_type(want.clone())))
+    }
+}
+
 impl ScalarUDFImpl for PartUdf {
     fn name(&self) -> &str {
         &self.name
@@ -364,6 +399,11 @@ impl ScalarUDFImpl for PartUdf {
             input = t;
         }
         let kind = kind_of(&input).unwrap_or(Kind::DateTime);
+        if kind == Kind::DateTime
+            && let Some(out) = self.truncate_seconds(&cols[0], zone, args.return_field.data_type())
+        {
+            return output(out, all_scalar);
+        }
         let out_t = self.part.result_type(&input, tz.clone());
         let reader = LocalReader::new(cols[0].as_ref(), &input, zone)?;
         let mut sink = Sink::new(out_t.base(), cols[0].len());

@@ -97,6 +97,46 @@ fn components_and_truncations() {
 }
 
 #[test]
+fn truncations_of_a_utc_column() {
+    // SELECT toStartOfHour(d), toStartOfFifteenMinutes(d), toStartOfDay(d), toStartOfMinute(d)
+    // FROM (SELECT arrayJoin([toDateTime('2021-01-03 17:48:53', 'UTC'),
+    //                         toDateTime('1970-01-01 00:10:00', 'UTC'), NULL]) AS d)
+    let d = || {
+        column(
+            "Nullable(DateTime('UTC'))",
+            &[
+                Some("2021-01-03 17:48:53"),
+                Some("1970-01-01 00:10:00"),
+                None,
+            ],
+        )
+    };
+    let cases: &[(&str, [&str; 3])] = &[
+        (
+            "toStartOfHour",
+            ["2021-01-03 17:00:00", "1970-01-01 00:00:00", "\\N"],
+        ),
+        (
+            "toStartOfFifteenMinutes",
+            ["2021-01-03 17:45:00", "1970-01-01 00:00:00", "\\N"],
+        ),
+        (
+            "toStartOfDay",
+            ["2021-01-03 00:00:00", "1970-01-01 00:00:00", "\\N"],
+        ),
+        (
+            "toStartOfMinute",
+            ["2021-01-03 17:48:00", "1970-01-01 00:10:00", "\\N"],
+        ),
+    ];
+    for (f, want) in cases {
+        let (t, rows) = call(f, vec![d()]).unwrap_or_else(|e| panic!("{f}: {e:?}"));
+        assert_eq!(t, "Nullable(DateTime('UTC'))", "{f}");
+        assert_eq!(rows, want.to_vec(), "{f}");
+    }
+}
+
+#[test]
 fn empty_time_zone_is_rejected() {
     // 01472_toStartOfInterval_disallow_empty_tz_field
     for f in [

@@ -1,0 +1,227 @@
+//! Parquet writing with row groups encoded on worker threads. A part's rows are cut into
+//! row groups of a fixed number of rows; each full row group is encoded (dictionary, page
+//! statistics, compression) on its own thread while the caller produces the next rows
+//! (sorts an insert, merges parts), and the encoded column chunks are appended to the
+//! file in row-group order. At most `available_parallelism` row groups are in flight, so
+//! memory stays bounded by a few row groups.
+
+use std::collections::VecDeque;
+use std::io::Write;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::arrow::arrow_writer::{
+    ArrowColumnChunk, ArrowRowGroupWriterFactory, compute_leaves,
+};
+use datafusion::parquet::errors::{ParquetError, Result as ParquetResult};
+use datafusion::parquet::file::metadata::ParquetMetaData;
+use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::parquet::file::writer::SerializedFileWriter;
+
+/// Row groups smaller than this are encoded on the calling thread (a thread costs more).
+const INLINE_ROWS: usize = 16_384;
+
+type Encoded = ParquetResult<Vec<ArrowColumnChunk>>;
+
+/// A row group being encoded, or already encoded on the calling thread.
+enum InFlight {
+    Thread(JoinHandle<Encoded>),
+    Done(Vec<ArrowColumnChunk>),
+}
+
+/// A Parquet file writer that encodes row groups of `row_group_rows` rows in parallel.
+pub(crate) struct ParallelWriter<W: Write + Send> {
+    file: SerializedFileWriter<W>,
+    factory: Arc<ArrowRowGroupWriterFactory>,
+    schema: SchemaRef,
+    row_group_rows: usize,
+    pending: Vec<RecordBatch>,
+    pending_rows: usize,
+    in_flight: VecDeque<InFlight>,
+    next_row_group: usize,
+    max_in_flight: usize,
+}
+
+/// Encodes one row group's batches into column chunks.
+fn encode(
+    factory: &ArrowRowGroupWriterFactory,
+    schema: &SchemaRef,
+    index: usize,
+    batches: &[RecordBatch],
+) -> Encoded {
+    let mut writers = factory.create_column_writers(index)?;
+    for b in batches {
+        let mut w = writers.iter_mut();
+        for (arr, field) in b.columns().iter().zip(schema.fields()) {
+            for leaf in compute_leaves(field, arr)? {
+                w.next()
+                    .ok_or_else(|| ParquetError::General("more leaves than column writers".into()))?
+                    .write(&leaf)?;
+            }
+        }
+    }
+    writers.into_iter().map(|w| w.close()).collect()
+}
+
+impl<W: Write + Send> ParallelWriter<W> {
+    /// A writer of `schema` into `sink` (the Arrow schema is embedded in the file's
+    /// metadata as `ArrowWriter` does, so readers get the exact Arrow types back).
+    pub(crate) fn try_new(
+        sink: W,
+        schema: SchemaRef,
+        props: WriterProperties,
+        row_group_rows: usize,
+    ) -> ParquetResult<Self> {
+        let writer = ArrowWriter::try_new(sink, Arc::clone(&schema), Some(props))?;
+        let (file, factory) = writer.into_serialized_writer()?;
+        let max_in_flight = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, 4);
+        Ok(Self {
+            file,
+            factory: Arc::new(factory),
+            schema,
+            row_group_rows: row_group_rows.max(1),
+            pending: Vec::new(),
+            pending_rows: 0,
+            in_flight: VecDeque::new(),
+            next_row_group: 0,
+            max_in_flight,
+        })
+    }
+
+    /// Appends rows (in the writer's schema); full row groups start encoding.
+    pub(crate) fn write(&mut self, batch: &RecordBatch) -> ParquetResult<()> {
+        let mut offset = 0;
+        while offset < batch.num_rows() {
+            let take = (self.row_group_rows - self.pending_rows).min(batch.num_rows() - offset);
+            self.pending.push(batch.slice(offset, take));
+            self.pending_rows += take;
+            offset += take;
+            if self.pending_rows == self.row_group_rows {
+                self.start_row_group()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn start_row_group(&mut self) -> ParquetResult<()> {
+        let batches = std::mem::take(&mut self.pending);
+        let rows = std::mem::take(&mut self.pending_rows);
+        if rows == 0 {
+            return Ok(());
+        }
+        while self.in_flight.len() >= self.max_in_flight {
+            self.append_oldest()?;
+        }
+        let index = self.next_row_group;
+        self.next_row_group += 1;
+        if rows < INLINE_ROWS || self.max_in_flight == 1 {
+            let chunks = encode(&self.factory, &self.schema, index, &batches)?;
+            self.in_flight.push_back(InFlight::Done(chunks));
+            return Ok(());
+        }
+        let factory = Arc::clone(&self.factory);
+        let schema = Arc::clone(&self.schema);
+        let handle = std::thread::Builder::new()
+            .name("sluice-parquet".into())
+            .spawn(move || encode(&factory, &schema, index, &batches))
+            .map_err(|e| ParquetError::External(Box::new(e)))?;
+        self.in_flight.push_back(InFlight::Thread(handle));
+        Ok(())
+    }
+
+    /// Waits for the oldest row group and appends it to the file.
+    fn append_oldest(&mut self) -> ParquetResult<()> {
+        let chunks = match self.in_flight.pop_front() {
+            None => return Ok(()),
+            Some(InFlight::Done(c)) => c,
+            Some(InFlight::Thread(h)) => h
+                .join()
+                .map_err(|_| ParquetError::General("Parquet encoder thread panicked".into()))??,
+        };
+        let mut rg = self.file.next_row_group()?;
+        for c in chunks {
+            c.append_to_row_group(&mut rg)?;
+        }
+        rg.close()?;
+        Ok(())
+    }
+
+    /// Encodes the last (partial) row group, appends everything and writes the footer.
+    pub(crate) fn finish(&mut self) -> ParquetResult<ParquetMetaData> {
+        self.start_row_group()?;
+        while !self.in_flight.is_empty() {
+            self.append_oldest()?;
+        }
+        self.file.finish()
+    }
+
+    /// The sink (after [`Self::finish`]: every byte of the file has gone through it).
+    pub(crate) fn inner_mut(&mut self) -> &mut W {
+        self.file.inner_mut()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::array::{Array, AsArray, StringArray, UInt32Array};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema, UInt32Type};
+    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    use super::*;
+
+    #[test]
+    fn row_groups_in_order_with_exact_sizes() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("k", DataType::UInt32, false),
+            Field::new("s", DataType::Utf8, true),
+        ]));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.parquet");
+        let file = std::fs::File::create(&path).unwrap();
+        let mut w = ParallelWriter::try_new(
+            file,
+            Arc::clone(&schema),
+            WriterProperties::builder().build(),
+            20_000,
+        )
+        .unwrap();
+        // Batches of odd sizes so row groups are cut across batch boundaries.
+        let mut next = 0u32;
+        for n in [7_000u32, 30_001, 13, 50_000] {
+            let k = UInt32Array::from_iter_values(next..next + n);
+            let s = StringArray::from_iter(
+                (next..next + n).map(|i| (!i.is_multiple_of(7)).then(|| i.to_string())),
+            );
+            next += n;
+            let b =
+                RecordBatch::try_new(Arc::clone(&schema), vec![Arc::new(k), Arc::new(s)]).unwrap();
+            w.write(&b).unwrap();
+        }
+        let md = w.finish().unwrap();
+        let sizes: Vec<i64> = md.row_groups().iter().map(|g| g.num_rows()).collect();
+        assert_eq!(sizes, vec![20_000, 20_000, 20_000, 20_000, 7_014]);
+        let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
+        let mut expect = 0u32;
+        for b in reader {
+            let b = b.unwrap();
+            assert_eq!(b.schema(), schema);
+            let k = b.column(0).as_primitive::<UInt32Type>();
+            let s = b.column(1).as_string::<i32>();
+            for i in 0..b.num_rows() {
+                assert_eq!(k.value(i), expect);
+                assert_eq!(s.is_valid(i), !expect.is_multiple_of(7));
+                expect += 1;
+            }
+        }
+        assert_eq!(expect, next);
+    }
+}
