@@ -2,7 +2,7 @@
 //! `clickhouse-driver` reads 10,000,000 rows from a `sluice server` process with
 //! `execute_iter` (blocks of 65,536 rows), without and with LZ4 compression, and checks the
 //! row count and sum (from ClickHouse: `ch-oracle -q "SELECT count(), sum(number) FROM
-//! numbers(10000000)"` → `10000000	49999995000000`). The server's peak RSS (VmHWM) may not
+//! numbers(10000000)"` → `10000000\t49999995000000`). The server's peak RSS (VmHWM) may not
 //! grow by more than a tenth of the result's 80 MB while they stream: after a 1M-row
 //! warm-up (first-query allocations), it does not grow at all when the result streams.
 //!
