@@ -81,6 +81,12 @@ pub fn defs() -> Vec<BaseDef> {
         def("quantileTDigest", build_q),
         def("quantilesTDigest", build_q),
         def("medianTDigest", build_q),
+        def("quantileTimingWeighted", build_q),
+        def("quantilesTimingWeighted", build_q),
+        def("medianTimingWeighted", build_q),
+        def("quantileTDigestWeighted", build_q),
+        def("quantilesTDigestWeighted", build_q),
+        def("medianTDigestWeighted", build_q),
         def("quantileInterpolatedWeighted", build_q),
         def("quantilesInterpolatedWeighted", build_q),
         def("medianInterpolatedWeighted", build_q),
@@ -104,14 +110,18 @@ fn build_q(b: &BuildArgs) -> Result<AggFuncRef> {
         "" | "Deterministic" => Algo::Reservoir,
         "Exact" => Algo::Exact,
         "ExactWeighted" => Algo::ExactWeighted,
-        "Timing" => Algo::Timing,
+        "Timing" | "TimingWeighted" => Algo::Timing,
         "InterpolatedWeighted" => Algo::InterpolatedWeighted,
         "BFloat16" | "BFloat16Weighted" => Algo::BFloat16,
         _ => Algo::TDigest,
     };
     let weighted = matches!(
         stem,
-        "ExactWeighted" | "InterpolatedWeighted" | "BFloat16Weighted"
+        "ExactWeighted"
+            | "InterpolatedWeighted"
+            | "BFloat16Weighted"
+            | "TimingWeighted"
+            | "TDigestWeighted"
     );
     let nargs = if stem == "Deterministic" || weighted {
         2
@@ -357,6 +367,7 @@ impl QuantileState {
                 }
                 from_f64(v, &s.elem)
             }
+            Algo::Timing if s.weighted => self.timing_weighted(level),
             Algo::Timing => {
                 if sorted.is_empty() {
                     return Ok(ScalarValue::Float32(Some(f32::NAN)));
@@ -417,7 +428,7 @@ impl AggState for QuantileState {
                     self.offer(v);
                 }
             }
-            Algo::Timing => {
+            Algo::Timing if !self.spec.weighted => {
                 for v in as_f64(a)? {
                     if v >= 0.0 {
                         self.values.push(v.min(30000.0).trunc());
@@ -425,7 +436,7 @@ impl AggState for QuantileState {
                 }
             }
             Algo::Exact => self.chunks.push(Arc::clone(a)),
-            Algo::ExactWeighted | Algo::InterpolatedWeighted | Algo::BFloat16 => {
+            Algo::ExactWeighted | Algo::InterpolatedWeighted | Algo::BFloat16 | Algo::Timing => {
                 let weights = if self.spec.weighted {
                     let w = compute::cast(&args[1], &DataType::UInt64)?;
                     Some(w.as_primitive::<UInt64Type>().values().to_vec())
@@ -441,6 +452,13 @@ impl AggState for QuantileState {
                     let v = match &numbers {
                         // NaN has no place in a sorted order: skipped, as ClickHouse.
                         Some(n) if n[i].is_nan() => continue,
+                        // Timing: negative values are skipped, the rest capped at 30000 ms.
+                        Some(n) if self.spec.algo == Algo::Timing => {
+                            if n[i] < 0.0 {
+                                continue;
+                            }
+                            from_f64(n[i].min(30000.0).trunc(), &self.spec.arg)?
+                        }
                         Some(n) if self.spec.algo == Algo::BFloat16 => {
                             from_f64(f64::from(bfloat16(n[i])), &self.spec.arg)?
                         }
@@ -453,8 +471,16 @@ impl AggState for QuantileState {
                 }
             }
             Algo::TDigest => {
-                for v in as_f64(a)? {
-                    self.digest.add(v as f32, 1.0);
+                let weights = if self.spec.weighted {
+                    let w = compute::cast(&args[1], &DataType::Float32)?;
+                    let w = w.as_primitive::<datafusion::arrow::datatypes::Float32Type>();
+                    Some(w.values().to_vec())
+                } else {
+                    None
+                };
+                for (i, v) in as_f64(a)?.into_iter().enumerate() {
+                    let w = weights.as_ref().map_or(1.0, |w| w[i]);
+                    self.digest.add(v as f32, w);
                 }
             }
         }
@@ -468,9 +494,9 @@ impl AggState for QuantileState {
                     self.offer(*v);
                 }
             }
-            Algo::Timing => self.values.extend_from_slice(&o.values),
+            Algo::Timing if !self.spec.weighted => self.values.extend_from_slice(&o.values),
             Algo::Exact => self.chunks.extend(o.chunks.iter().cloned()),
-            Algo::ExactWeighted | Algo::InterpolatedWeighted | Algo::BFloat16 => {
+            Algo::ExactWeighted | Algo::InterpolatedWeighted | Algo::BFloat16 | Algo::Timing => {
                 for (k, (v, w)) in &o.weighted {
                     self.weighted.entry(k.clone()).or_insert((v.clone(), 0)).1 += w;
                 }
@@ -485,7 +511,7 @@ impl AggState for QuantileState {
     }
     fn serialize(&self, out: &mut Vec<u8>) -> Result<()> {
         match self.spec.algo {
-            Algo::Reservoir | Algo::Timing => {
+            Algo::Reservoir | Algo::Timing if !self.spec.weighted => {
                 write_var_uint(out, self.values.len() as u64);
                 for v in &self.values {
                     out.extend_from_slice(&v.to_le_bytes());
@@ -500,7 +526,11 @@ impl AggState for QuantileState {
                     }
                 }
             }
-            Algo::ExactWeighted | Algo::InterpolatedWeighted | Algo::BFloat16 => {
+            Algo::ExactWeighted
+            | Algo::InterpolatedWeighted
+            | Algo::BFloat16
+            | Algo::Timing
+            | Algo::Reservoir => {
                 write_var_uint(out, self.weighted.len() as u64);
                 for (v, w) in self.weighted.values() {
                     write_value(out, &self.spec.arg, v)?;
@@ -519,7 +549,7 @@ impl AggState for QuantileState {
     }
     fn deserialize(&mut self, r: &mut Reader) -> Result<()> {
         match self.spec.algo {
-            Algo::Reservoir | Algo::Timing => {
+            Algo::Reservoir | Algo::Timing if !self.spec.weighted => {
                 let n = r.count(8)?;
                 for _ in 0..n {
                     let v = r.f64()?;
@@ -540,7 +570,11 @@ impl AggState for QuantileState {
                     self.chunks.push(scalars_to_array(&self.spec.arg, vals)?);
                 }
             }
-            Algo::ExactWeighted | Algo::InterpolatedWeighted | Algo::BFloat16 => {
+            Algo::ExactWeighted
+            | Algo::InterpolatedWeighted
+            | Algo::BFloat16
+            | Algo::Timing
+            | Algo::Reservoir => {
                 let n = r.count(9)?;
                 for _ in 0..n {
                     let v = read_value(r, &self.spec.arg)?;

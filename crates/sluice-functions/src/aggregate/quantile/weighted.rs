@@ -1,5 +1,6 @@
 //! The weighted-histogram quantiles that share the `(value, weight)` map of
-//! `quantileExactWeighted`: `quantileInterpolatedWeighted` and `quantileBFloat16[Weighted]`
+//! `quantileExactWeighted`: `quantileInterpolatedWeighted`, `quantileBFloat16[Weighted]` and
+//! `quantileTimingWeighted`
 //! (ClickHouse's algorithms; states in this module's own layout).
 
 use datafusion::common::ScalarValue;
@@ -74,6 +75,29 @@ impl QuantileState {
             v = v.trunc();
         }
         from_f64(v, &self.spec.elem)
+    }
+
+    /// `quantileTimingWeighted`: the value at index `level · Σweight` (floored, at most the
+    /// last) of the weight-expanded sorted values, as `Float32` (NaN when empty).
+    pub(super) fn timing_weighted(&self, level: f64) -> Result<ScalarValue> {
+        let pairs = self.sorted_weighted()?;
+        let total: u64 = pairs.iter().map(|p| p.2).sum();
+        if total == 0 {
+            return Ok(ScalarValue::Float32(Some(f32::NAN)));
+        }
+        let index = if level < 1.0 {
+            ((level * total as f64) as u64).min(total - 1)
+        } else {
+            total - 1
+        };
+        let mut acc = 0u64;
+        for p in &pairs {
+            acc += p.2;
+            if acc > index {
+                return Ok(ScalarValue::Float32(Some(p.1 as f32)));
+            }
+        }
+        Ok(ScalarValue::Float32(Some(f32::NAN)))
     }
 
     /// `quantileBFloat16`: the first cut value whose cumulative weight reaches
