@@ -109,18 +109,89 @@ pub fn apply(q: &mut Query, aliases: &AliasMap, ctx: &RewriteContext) -> Result<
         rewrite_expr(&mut e, ctx)?;
         partition.push(e);
     }
-    select.projection.push(SelectItem::ExprWithAlias {
-        expr: row_number(partition, order.clone()),
-        alias: Ident::new(RN),
-    });
-    let has_order = !order.is_empty();
-    if has_order {
+    let mut order = order;
+    let mut exclude = vec![ObjectName(vec![ObjectNamePart::Identifier(Ident::new(RN))])];
+    let mut select: &mut Select = select;
+    if order.is_empty() {
+        // No ORDER BY: rows keep their input order (ClickHouse streams them). The input is
+        // numbered first, in a select of its own, with the BY keys beside it; the ranking
+        // window then orders each key's rows by that number.
+        let mut keys = Vec::with_capacity(partition.len());
+        for (i, e) in partition.iter().enumerate() {
+            let alias = format!("__sluice_key{i}");
+            select.projection.push(SelectItem::ExprWithAlias {
+                expr: e.clone(),
+                alias: Ident::new(&alias),
+            });
+            keys.push(Expr::Identifier(Ident::new(&alias)));
+            exclude.push(ObjectName(vec![ObjectNamePart::Identifier(Ident::new(
+                alias,
+            ))]));
+        }
         select.projection.push(SelectItem::ExprWithAlias {
-            expr: row_number(vec![], order),
+            expr: row_number(vec![], vec![]),
+            alias: Ident::new(ORD),
+        });
+        let mut numbered = q.clone();
+        numbered.order_by = None;
+        numbered.limit_clause = None;
+        numbered.fetch = None;
+        let SetExpr::Select(original) = q.body.as_ref() else {
+            return Err(Error::internal("LIMIT BY: the query is not a select"));
+        };
+        let wrapper = Select {
+            projection: vec![SelectItem::Wildcard(WildcardAdditionalOptions::default())],
+            from: vec![TableWithJoins {
+                relation: TableFactor::Derived {
+                    lateral: false,
+                    subquery: Box::new(numbered),
+                    alias: Some(TableAlias {
+                        explicit: true,
+                        name: Ident::new("__sluice_limit_by_input"),
+                        columns: vec![],
+                        at: None,
+                    }),
+                    sample: None,
+                },
+                joins: vec![],
+            }],
+            selection: None,
+            distinct: None,
+            group_by: datafusion::sql::sqlparser::ast::GroupByExpr::Expressions(vec![], vec![]),
+            having: None,
+            named_window: Vec::<NamedWindowDefinition>::new(),
+            qualify: None,
+            prewhere: None,
+            sort_by: vec![],
+            ..(**original).clone()
+        };
+        q.with = None;
+        *q.body = SetExpr::Select(Box::new(wrapper));
+        let SetExpr::Select(w) = q.body.as_mut() else {
+            return Err(Error::internal("LIMIT BY: the query is not a select"));
+        };
+        select = w;
+        partition = keys;
+        order = vec![OrderByExpr {
+            expr: Expr::Identifier(Ident::new(ORD)),
+            options: OrderByOptions {
+                asc: None,
+                nulls_first: None,
+            },
+            with_fill: None,
+        }];
+    } else {
+        select.projection.push(SelectItem::ExprWithAlias {
+            expr: row_number(vec![], order.clone()),
             alias: Ident::new(ORD),
         });
     }
-    let base_select = (**select).clone();
+    select.projection.push(SelectItem::ExprWithAlias {
+        expr: row_number(partition, order),
+        alias: Ident::new(RN),
+    });
+    let has_order = true;
+    let base_select = select.clone();
     let mut inner = q.clone();
     inner.order_by = None;
     inner.limit_clause = None;
@@ -139,7 +210,6 @@ pub fn apply(q: &mut Query, aliases: &AliasMap, ctx: &RewriteContext) -> Result<
             right: Box::new(num(m.saturating_add(n))),
         }),
     };
-    let mut exclude = vec![ObjectName(vec![ObjectNamePart::Identifier(Ident::new(RN))])];
     if has_order {
         exclude.push(ObjectName(vec![ObjectNamePart::Identifier(Ident::new(
             ORD,
