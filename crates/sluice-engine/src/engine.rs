@@ -75,6 +75,13 @@ impl Engine {
             opts.execution.parquet.schema_force_view_types = false;
             opts.execution.time_zone = Some("UTC".to_string());
             opts.optimizer.prefer_hash_join = true;
+            // No round-robin repartitioning: results stream partition by partition
+            // (`stream::execute_in_partition_order`, for UNION ALL's branch order), so a
+            // round-robin split of one input came out of order (batches 0, 2, 4, … then
+            // 1, 3, 5, …) and held the second half of the result in the repartition's
+            // buffers while the first streamed. Hash repartitioning (aggregations, joins)
+            // and multi-file scans still run in parallel.
+            opts.optimizer.enable_round_robin_repartition = false;
         }
         let mut state = SessionStateBuilder::new()
             .with_config(df_config)
