@@ -127,6 +127,13 @@ impl Engine {
         for udaf in udafs {
             let _ = state.register_udaf(Arc::new(udaf));
         }
+        // `lagInFrame`/`leadInFrame`: in every plan (views too) and in `system.functions`.
+        for udwf in sluice_functions::window_functions() {
+            let _ = datafusion::execution::registry::FunctionRegistry::register_udwf(
+                &mut state,
+                Arc::new(udwf),
+            );
+        }
         let mut tfs = state.table_functions().clone();
         for (name, f) in crate::table_functions::table_functions() {
             tfs.insert(
@@ -170,8 +177,21 @@ impl Engine {
                 case_insensitive: false,
             });
         }
+        let ours_window: HashSet<String> = sluice_functions::window_functions()
+            .iter()
+            .map(|w| w.name().to_string())
+            .collect();
         for name in state.window_functions().keys() {
             names.insert(name.clone());
+            // ClickHouse lists window functions as aggregates (`lagInFrame`: is_aggregate 1).
+            if ours_window.contains(name) {
+                infos.push(FunctionInfo {
+                    name: name.clone(),
+                    is_aggregate: true,
+                    alias_to: String::new(),
+                    case_insensitive: false,
+                });
+            }
         }
         let mut ci = HashMap::new();
         // Prefer an all-lower-case registration (SQL-standard names), then any spelling.

@@ -18,12 +18,6 @@ pub async fn run_query(session: &Session, mut query: Query) -> Result<QueryOutpu
     crate::rewrite::rewrite_query(&mut query, &ctx)?;
     let mut state = session.df_state_for(&ctx);
     crate::rewrite::join_strictness::register_markers(&mut state);
-    for w in sluice_functions::window_functions() {
-        let _ = datafusion::execution::registry::FunctionRegistry::register_udwf(
-            &mut state,
-            Arc::new(w),
-        );
-    }
     let totals_query = if ctx.with_totals.get() {
         let aggregates = state.aggregate_functions();
         Some(crate::rewrite::totals_query(&query, &|name| {
