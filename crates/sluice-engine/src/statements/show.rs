@@ -123,6 +123,37 @@ pub async fn describe(session: &mut Session, d: sluice_sql::Describe) -> Result<
     let rows: Vec<Vec<Cell>> = match d.target {
         sluice_sql::DescribeTarget::Table(name) => {
             let db = name.database.unwrap_or_else(|| session.current_db.clone());
+            if db == "system" && session.engine.catalog.table(&db, &name.table).is_none() {
+                // System tables live in the query catalog, not the engine's: their columns
+                // are those of `SELECT *` (ClickHouse's comments are not kept).
+                let q = sluice_sql::parse_statements(&format!(
+                    "SELECT * FROM system.`{}` LIMIT 0",
+                    name.table.replace('`', "``")
+                ))?;
+                let Some(sluice_sql::Statement::Query(q)) =
+                    q.into_iter().next().map(|p| p.statement)
+                else {
+                    return Err(sluice_common::Error::internal(
+                        "DESCRIBE of a system table: the SELECT did not parse as a query",
+                    ));
+                };
+                let out = super::select::run_query(session, *q).await?;
+                let rows: Vec<Vec<Cell>> = out
+                    .schema
+                    .fields()
+                    .iter()
+                    .map(|f| {
+                        let mut r = vec![
+                            Cell::Str(f.name().clone()),
+                            Cell::Str(sluice_common::ChType::from_field(f).to_string()),
+                        ];
+                        r.extend((0..5).map(|_| Cell::Str(String::new())));
+                        r
+                    })
+                    .collect();
+                let b = build_batch(Arc::clone(&schema), &rows)?;
+                return QueryOutput::batches(schema, vec![b]);
+            }
             let entry = session.engine.catalog.table_or_err(&db, &name.table)?;
             match &entry.table {
                 Some(t) => t
