@@ -77,6 +77,7 @@ fn build_group_array(b: &BuildArgs) -> Result<AggFuncRef> {
                 limit,
                 chunks: Vec::new(),
                 len: 0,
+                bytes: 0,
             })
         },
     ))
@@ -88,6 +89,10 @@ struct GroupArrayState {
     limit: Option<usize>,
     chunks: Vec<ArrayRef>,
     len: usize,
+    /// Memory of `chunks`, counted once per chunk as it arrives: `size()` is called after
+    /// every update of every group, and summing the chunks there was quadratic (22% of a
+    /// grouped `groupArray` query's profile).
+    bytes: usize,
 }
 
 impl GroupArrayState {
@@ -98,8 +103,9 @@ impl GroupArrayState {
         };
         if take > 0 {
             self.len += take;
-            self.chunks
-                .push(if take == a.len() { a } else { a.slice(0, take) });
+            let chunk = if take == a.len() { a } else { a.slice(0, take) };
+            self.bytes += chunk.get_array_memory_size();
+            self.chunks.push(chunk);
         }
     }
 
@@ -146,6 +152,7 @@ impl AggState for GroupArrayState {
         }
         self.chunks.clear();
         self.len = 0;
+        self.bytes = 0;
         let a = scalars_to_array(&self.t, vals)?;
         self.push(a);
         Ok(())
@@ -154,11 +161,7 @@ impl AggState for GroupArrayState {
         list_scalar(&self.t, self.values()?)
     }
     fn size(&self) -> usize {
-        self.chunks
-            .iter()
-            .map(|c| c.get_array_memory_size())
-            .sum::<usize>()
-            + 64
+        self.bytes + 64
     }
 }
 
