@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use datafusion::sql::sqlparser::ast::Query;
 use sluice_common::{Result, ch_err};
 
 use crate::catalog::TableKind;
@@ -124,33 +125,10 @@ pub async fn describe(session: &mut Session, d: sluice_sql::Describe) -> Result<
         sluice_sql::DescribeTarget::Table(name) => {
             let db = name.database.unwrap_or_else(|| session.current_db.clone());
             if db == "system" && session.engine.catalog.table(&db, &name.table).is_none() {
-                // System tables live in the query catalog, not the engine's: their columns
-                // are those of `SELECT *` (ClickHouse's comments are not kept).
-                let q = sluice_sql::parse_statements(&format!(
-                    "SELECT * FROM system.`{}` LIMIT 0",
-                    name.table.replace('`', "``")
-                ))?;
-                let Some(sluice_sql::Statement::Query(q)) =
-                    q.into_iter().next().map(|p| p.statement)
-                else {
-                    return Err(sluice_common::Error::internal(
-                        "DESCRIBE of a system table: the SELECT did not parse as a query",
-                    ));
-                };
-                let out = super::select::run_query(session, *q).await?;
-                let rows: Vec<Vec<Cell>> = out
-                    .schema
-                    .fields()
-                    .iter()
-                    .map(|f| {
-                        let mut r = vec![
-                            Cell::Str(f.name().clone()),
-                            Cell::Str(sluice_common::ChType::from_field(f).to_string()),
-                        ];
-                        r.extend((0..5).map(|_| Cell::Str(String::new())));
-                        r
-                    })
-                    .collect();
+                // System tables live in the query catalog, not the engine's (ClickHouse's
+                // column comments are not kept).
+                let from = format!("system.`{}`", name.table.replace('`', "``"));
+                let rows = select_star_columns(session, &from, "a system table").await?;
                 let b = build_batch(Arc::clone(&schema), &rows)?;
                 return QueryOutput::batches(schema, vec![b]);
             }
@@ -199,57 +177,48 @@ pub async fn describe(session: &mut Session, d: sluice_sql::Describe) -> Result<
                     else {
                         return Ok(QueryOutput::empty());
                     };
-                    let out = super::select::run_query(session, *q).await?;
-                    out.schema
-                        .fields()
-                        .iter()
-                        .map(|f| {
-                            vec![
-                                Cell::Str(f.name().clone()),
-                                Cell::Str(sluice_common::ChType::from_field(f).to_string()),
-                            ]
-                        })
-                        .collect()
+                    query_columns(session, *q).await?
                 }
             }
         }
         sluice_sql::DescribeTarget::TableFunction(e) => {
-            // The columns of `SELECT * FROM f(…)`.
-            let q = sluice_sql::parse_statements(&format!("SELECT * FROM {e}"))?;
-            let Some(sluice_sql::Statement::Query(q)) = q.into_iter().next().map(|p| p.statement)
-            else {
-                return Err(sluice_common::Error::internal(
-                    "DESCRIBE of a table function: the SELECT did not parse as a query",
-                ));
-            };
-            let out = super::select::run_query(session, *q).await?;
-            out.schema
-                .fields()
-                .iter()
-                .map(|f| {
-                    vec![
-                        Cell::Str(f.name().clone()),
-                        Cell::Str(sluice_common::ChType::from_field(f).to_string()),
-                    ]
-                })
-                .collect()
+            select_star_columns(session, &e.to_string(), "a table function").await?
         }
-        sluice_sql::DescribeTarget::Query(q) => {
-            let out = super::select::run_query(session, *q).await?;
-            out.schema
-                .fields()
-                .iter()
-                .map(|f| {
-                    vec![
-                        Cell::Str(f.name().clone()),
-                        Cell::Str(sluice_common::ChType::from_field(f).to_string()),
-                    ]
-                })
-                .collect()
-        }
+        sluice_sql::DescribeTarget::Query(q) => query_columns(session, *q).await?,
     };
     let b = build_batch(Arc::clone(&schema), &rows)?;
     QueryOutput::batches(schema, vec![b])
+}
+
+/// `DESCRIBE` rows (name, type) of a query's result columns.
+async fn query_columns(session: &mut Session, q: Query) -> Result<Vec<Vec<Cell>>> {
+    let out = super::select::run_query(session, q).await?;
+    Ok(out
+        .schema
+        .fields()
+        .iter()
+        .map(|f| {
+            vec![
+                Cell::Str(f.name().clone()),
+                Cell::Str(sluice_common::ChType::from_field(f).to_string()),
+            ]
+        })
+        .collect())
+}
+
+/// `DESCRIBE` rows of `SELECT * FROM <from>` (`what` names the source in errors).
+async fn select_star_columns(
+    session: &mut Session,
+    from: &str,
+    what: &str,
+) -> Result<Vec<Vec<Cell>>> {
+    let q = sluice_sql::parse_statements(&format!("SELECT * FROM {from} LIMIT 0"))?;
+    let Some(sluice_sql::Statement::Query(q)) = q.into_iter().next().map(|p| p.statement) else {
+        return Err(sluice_common::Error::internal(format!(
+            "DESCRIBE of {what}: the SELECT did not parse as a query"
+        )));
+    };
+    query_columns(session, *q).await
 }
 
 /// `EXISTS [TABLE|DATABASE] name`.
