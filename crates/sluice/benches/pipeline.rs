@@ -17,7 +17,7 @@
 //! Run: `cargo bench -p sluice --bench pipeline` (needs the `tansu` binary).
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -26,6 +26,10 @@ use std::time::{Duration, Instant};
 use rdkafka::ClientConfig;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use sluice_kafka::EmbeddedBroker;
+
+#[path = "common/machine.rs"]
+mod machine;
+use machine::{chdb_python, cpu_seconds, free_port, peak_rss_mb};
 
 const TOPIC: &str = "postgres-server.inventory.orders";
 const LATENCY_TOPIC: &str = "latency.events";
@@ -79,43 +83,6 @@ fn send(p: &BaseProducer, topic: &str, payload: &str) {
         }
     }
     p.poll(Duration::ZERO);
-}
-
-/// CPU seconds (user + system) of a process.
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the parenthesised command name; utime and stime are 14 and 15.
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: f64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
-        + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
-    ticks / clock_ticks()
-}
-
-fn clock_ticks() -> f64 {
-    Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
-        .unwrap_or(100.0)
-}
-
-/// Peak resident set size of a process, in MB.
-fn peak_rss_mb(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
 }
 
 struct Server {
@@ -193,14 +160,6 @@ fn seed_statements(bootstrap: &str) -> Vec<String> {
         })
         .filter(|s| !s.trim().is_empty())
         .collect()
-}
-
-fn chdb_python() -> PathBuf {
-    if let Ok(p) = std::env::var("CH_ORACLE_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let home = std::env::var("HOME").unwrap_or_default();
-    PathBuf::from(home).join(".cache/sluice-oracle/venv/bin/python")
 }
 
 /// ClickHouse's CPU seconds for the seed view over the events file into MergeTree.

@@ -35,6 +35,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "common/machine.rs"]
+mod machine;
+use machine::{chdb_python, cpu_seconds, free_port, peak_rss_mb};
+
 const FORMATS: [&str; 4] = ["Null", "TSV", "Native", "Parquet"];
 
 fn numbers_query(rows: u64) -> String {
@@ -47,43 +51,6 @@ fn numbers_query(rows: u64) -> String {
 const TABLE_DDL: &str = "CREATE TABLE stream_bench (n UInt64, s String, f Float64, d Date, \
                          t DateTime, b UInt8) ENGINE = MergeTree ORDER BY n";
 const TABLE_QUERY: &str = "SELECT * FROM stream_bench";
-
-/// CPU seconds (user + system) of a process.
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the parenthesised command name; utime and stime are 14 and 15.
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: f64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
-        + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
-    ticks / clock_ticks()
-}
-
-fn clock_ticks() -> f64 {
-    Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
-        .unwrap_or(100.0)
-}
-
-/// Peak resident set size of a process, in MB.
-fn peak_rss_mb(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
 
 struct Server {
     child: Child,
@@ -298,14 +265,6 @@ fn native_client_run(server: &Server, sql: &str, compression: bool) -> Option<Ru
         cpu,
         bytes: 0,
     })
-}
-
-fn chdb_python() -> PathBuf {
-    if let Ok(p) = std::env::var("CH_ORACLE_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let home = std::env::var("HOME").unwrap_or_default();
-    PathBuf::from(home).join(".cache/sluice-oracle/venv/bin/python")
 }
 
 const CHDB_SCRIPT: &str = r#"
