@@ -5,7 +5,8 @@
 //!
 //! Submodules: [`value`] (one scalar value read from / written to Arrow), [`parse`] (text →
 //! value), [`best_effort`] (date-time text), [`scalar`] (value → value rules), [`temporal`] (into date/time types), [`cast`]
-//! (whole columns, composites, failure modes), [`udf`] (the UDFs), [`reinterpret`].
+//! (whole columns, composites, failure modes), [`udf`] (the UDFs), [`reinterpret`],
+//! [`wide_float`] (`Float64` → 128/256-bit integers as ClickHouse rounds them).
 
 pub mod best_effort;
 pub mod cast;
@@ -15,6 +16,7 @@ pub mod scalar;
 pub mod temporal;
 pub mod udf;
 pub mod value;
+pub mod wide_float;
 
 #[cfg(test)]
 mod tests;

@@ -6,9 +6,9 @@
 use datafusion::arrow::datatypes::i256;
 use sluice_common::{ChType, Error, ErrorCode};
 
-use super::parse;
 use super::temporal::{to_date, to_datetime, to_datetime64};
 use super::value::Val;
+use super::{parse, wide_float};
 use crate::datetime::tz::Zone;
 
 /// `UNKNOWN_ELEMENT_OF_ENUM` (not yet in `sluice_common::ErrorCode`'s named list).
@@ -27,6 +27,20 @@ pub struct Ctx {
 
 fn pow10(n: u32) -> i256 {
     i256::from_i128(10).wrapping_pow(n)
+}
+
+/// `10^n` as the nearest double (ClickHouse converts its integer scale multiplier to
+/// `Float64`, which rounds correctly for every scale; `powi` does not).
+fn pow10_f64(n: u32) -> f64 {
+    static TABLE: std::sync::LazyLock<Vec<f64>> = std::sync::LazyLock::new(|| {
+        (0..=76)
+            .map(|s| format!("1e{s}").parse().unwrap_or(f64::INFINITY))
+            .collect()
+    });
+    TABLE
+        .get(n as usize)
+        .copied()
+        .unwrap_or_else(|| 10f64.powi(n as i32))
 }
 
 pub(super) fn err(code: ErrorCode, msg: impl Into<String>) -> Error {
@@ -130,11 +144,10 @@ fn float_to_int(f: f64, bits: u32, signed: bool) -> i256 {
             }
         }
         _ => {
-            return wrap(
-                i256::from_f64(f.trunc()).unwrap_or(i256::ZERO),
-                bits,
-                signed,
-            );
+            let x = wide_float::wide_from_f64(f)
+                .or_else(|| i256::from_f64(f.trunc()))
+                .unwrap_or(i256::ZERO);
+            return wrap(x, bits, signed);
         }
     };
     wrap(i256::from_i128(raw), bits, signed)
@@ -448,14 +461,21 @@ fn to_decimal(
                     "Decimal convert overflow. Cannot convert infinity or NaN to decimal",
                 ));
             }
-            let y = f * 10f64.powi(scale as i32);
+            let y = f * pow10_f64(scale);
             if y.abs() >= 2f64.powi(bits as i32 - 1) {
                 return Err(err(
                     ErrorCode::DECIMAL_OVERFLOW,
                     "Decimal convert overflow. Float is out of Decimal range",
                 ));
             }
-            check(i256::from_f64(y.trunc()).unwrap_or(i256::ZERO))
+            // Decimal32/64 truncate exactly; the wide storages go through ClickHouse's
+            // word-by-word conversion (its last digits differ from the exact product).
+            let x = if bits >= 128 {
+                wide_float::wide_from_f64(y)
+            } else {
+                i256::from_f64(y.trunc())
+            };
+            check(x.unwrap_or(i256::ZERO))
         }
         Val::Dec(x, s) => {
             let s = s as u32;
