@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use datafusion::common::Statistics;
 use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::config::ConfigOptions;
 use datafusion::error::Result as DfResult;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::PhysicalExpr;
@@ -73,6 +74,24 @@ impl ExecutionPlan for PinPartsExec {
             Some(s) => Arc::clone(s),
             None => Arc::new(Statistics::new_unknown(&self.schema())),
         })
+    }
+
+    /// The wrapped scan split into more partitions (byte ranges of the part files), so
+    /// that a table merged into one big part is still read by `target_partitions` threads.
+    fn repartitioned(
+        &self,
+        target_partitions: usize,
+        config: &ConfigOptions,
+    ) -> DfResult<Option<Arc<dyn ExecutionPlan>>> {
+        Ok(self
+            .inner
+            .repartitioned(target_partitions, config)?
+            .map(|inner| {
+                Arc::new(PinPartsExec {
+                    inner,
+                    parts: Arc::clone(&self.parts),
+                }) as Arc<dyn ExecutionPlan>
+            }))
     }
 
     fn with_new_children(

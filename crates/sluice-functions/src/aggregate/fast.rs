@@ -1,10 +1,14 @@
 //! Vectorized [`GroupsAccumulator`]s for the hot aggregates under `GROUP BY`: `count`, and
-//! `sum`, `avg`, `min`, `max` over (possibly Nullable) native numbers. They keep one slot
+//! `sum`, `avg`, `min`, `max` over (possibly Nullable) native numbers (`min`/`max` also
+//! over `Date` and `DateTime`); `groupArray` and `uniqExact` in their own files. They keep one slot
 //! per group in flat vectors instead of one boxed state per group, and exchange exactly
 //! the ClickHouse-format state bytes the generic accumulator uses, so partial and final
 //! stages and `-State`/`-Merge` stay interchangeable.
 
 use std::sync::Arc;
+
+mod group_array;
+mod uniq_exact;
 
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BinaryBuilder, BooleanArray, Float64Array, Int64Array, UInt64Array,
@@ -53,6 +57,16 @@ fn num_of(t: &ChType) -> Option<(Num, usize)> {
     })
 }
 
+/// `num_of` for `min`/`max`, which also take dates and times (their state is the
+/// unsigned day or second count: `Date` 2 bytes, `DateTime` 4).
+fn extreme_num_of(t: &ChType) -> Option<(Num, usize)> {
+    match t {
+        ChType::Date => Some((Num::U, 2)),
+        ChType::DateTime(_) => Some((Num::U, 4)),
+        t => num_of(t),
+    }
+}
+
 fn op_of(udaf_name: &str, f: &AggFuncRef) -> Option<Op> {
     if udaf_name != f.name {
         return None;
@@ -69,8 +83,18 @@ fn op_of(udaf_name: &str, f: &AggFuncRef) -> Option<Op> {
 
 /// True when `f` (called as `udaf_name`) has a vectorized implementation.
 pub fn supports(udaf_name: &str, f: &AggFuncRef) -> bool {
+    if udaf_name == f.name {
+        match f.name.as_str() {
+            "groupArray" => return group_array::supported(&f.args),
+            "uniqExact" => return uniq_exact::supported(&f.args),
+            _ => {}
+        }
+    }
     match op_of(udaf_name, f) {
         Some(Op::Count) => !f.args.is_empty(),
+        Some(Op::Min | Op::Max) => {
+            f.args.len() == 1 && extreme_num_of(&f.args[0].non_nullable()).is_some()
+        }
         Some(_) => f.args.len() == 1 && num_of(&f.args[0].non_nullable()).is_some(),
         None => false,
     }
@@ -78,6 +102,20 @@ pub fn supports(udaf_name: &str, f: &AggFuncRef) -> bool {
 
 /// The vectorized accumulator for `f` (check [`supports`] first).
 pub fn groups_accumulator(udaf_name: &str, f: AggFuncRef) -> Result<Box<dyn GroupsAccumulator>> {
+    if udaf_name == f.name {
+        match (f.name.as_str(), f.args.as_slice()) {
+            ("groupArray", [item]) if group_array::supported(&f.args) => {
+                return Ok(Box::new(group_array::GroupArrayGroups::new(
+                    item.clone(),
+                    f.ret.to_arrow(),
+                )));
+            }
+            ("uniqExact", _) if uniq_exact::supported(&f.args) => {
+                return Ok(Box::new(uniq_exact::UniqExactGroups::new(f.args.clone())));
+            }
+            _ => {}
+        }
+    }
     let Some(op) = op_of(udaf_name, &f) else {
         ch_bail!(
             LOGICAL_ERROR,
@@ -97,7 +135,7 @@ pub fn groups_accumulator(udaf_name: &str, f: AggFuncRef) -> Result<Box<dyn Grou
                 f.name
             ),
         },
-        _ => match num_of(&arg.non_nullable()) {
+        _ => match extreme_num_of(&arg.non_nullable()) {
             Some(nw) => nw,
             None => ch_bail!(
                 LOGICAL_ERROR,
@@ -118,6 +156,53 @@ pub fn groups_accumulator(udaf_name: &str, f: AggFuncRef) -> Result<Box<dyn Grou
         f: Vec::new(),
         counts: Vec::new(),
     }))
+}
+
+/// Rows to take: the filter passes and every argument is non-NULL (`None`: all rows).
+fn selected(values: &[ArrayRef], filter: Option<&BooleanArray>) -> Option<NullBuffer> {
+    let mut nulls: Option<NullBuffer> = None;
+    for v in values {
+        nulls = NullBuffer::union(nulls.as_ref(), v.logical_nulls().as_ref());
+    }
+    if let Some(f) = filter {
+        let f = if f.null_count() > 0 {
+            compute::prep_null_mask_filter(f)
+        } else {
+            f.clone()
+        };
+        nulls = NullBuffer::union(nulls.as_ref(), Some(&NullBuffer::new(f.values().clone())));
+    }
+    nulls
+}
+
+/// The integer type a date or time column's values are (Arrow casts dates and times only
+/// to and from it, not to other numbers).
+fn integer_twin(t: &DataType) -> Option<DataType> {
+    match t {
+        DataType::Date32 => Some(DataType::Int32),
+        DataType::Timestamp(..) => Some(DataType::Int64),
+        _ => None,
+    }
+}
+
+/// Dates and times as their integer values; other columns unchanged.
+fn as_integers(a: &ArrayRef) -> Result<ArrayRef> {
+    match integer_twin(a.data_type()) {
+        Some(int) => Ok(compute::cast(a, &int)?),
+        None => Ok(Arc::clone(a)),
+    }
+}
+
+/// `convert_to_state` through an empty accumulator `fresh`: every row its own group.
+fn state_per_row(
+    mut fresh: impl GroupsAccumulator,
+    values: &[ArrayRef],
+    opt_filter: Option<&BooleanArray>,
+) -> Result<Vec<ArrayRef>> {
+    let n = values.first().map_or(0, |a| a.len());
+    let groups: Vec<usize> = (0..n).collect();
+    fresh.update_batch(values, &groups, opt_filter, n)?;
+    fresh.state(EmitTo::All)
 }
 
 #[derive(Debug)]
@@ -202,23 +287,6 @@ impl FastGroups {
             Op::Count => {}
         }
         self.counts[g] += n;
-    }
-
-    /// Rows to take: filter passes and every argument is non-NULL.
-    fn selected(values: &[ArrayRef], filter: Option<&BooleanArray>) -> Option<NullBuffer> {
-        let mut nulls: Option<NullBuffer> = None;
-        for v in values {
-            nulls = NullBuffer::union(nulls.as_ref(), v.logical_nulls().as_ref());
-        }
-        if let Some(f) = filter {
-            let f = if f.null_count() > 0 {
-                compute::prep_null_mask_filter(f)
-            } else {
-                f.clone()
-            };
-            nulls = NullBuffer::union(nulls.as_ref(), Some(&NullBuffer::new(f.values().clone())));
-        }
-        nulls
     }
 
     fn write_state(&self, g: usize, out: &mut Vec<u8>) {
@@ -316,7 +384,7 @@ impl GroupsAccumulator for FastGroups {
         total_num_groups: usize,
     ) -> Result<()> {
         self.resize(total_num_groups);
-        let sel = Self::selected(values, opt_filter);
+        let sel = selected(values, opt_filter);
         let ok = |i: usize| sel.as_ref().is_none_or(|n| n.is_valid(i));
         if self.op == Op::Count {
             for (i, g) in group_indices.iter().enumerate() {
@@ -329,7 +397,7 @@ impl GroupsAccumulator for FastGroups {
         let Some(a) = values.first() else {
             return Ok(());
         };
-        let a = compute::cast(a, &self.acc_type())?;
+        let a = compute::cast(&as_integers(a)?, &self.acc_type())?;
         match self.num {
             Num::U => {
                 let v = a.as_primitive::<UInt64Type>().values();
@@ -413,6 +481,8 @@ impl GroupsAccumulator for FastGroups {
                 };
                 if raw.data_type() == &target {
                     raw
+                } else if let Some(int) = integer_twin(&target) {
+                    compute::cast(&compute::cast(&raw, &int)?, &target)?
                 } else {
                     compute::cast(&raw, &target)?
                 }
@@ -464,8 +534,7 @@ impl GroupsAccumulator for FastGroups {
         values: &[ArrayRef],
         opt_filter: Option<&BooleanArray>,
     ) -> Result<Vec<ArrayRef>> {
-        let n = values.first().map(|a| a.len()).unwrap_or(0);
-        let mut one_per_row = FastGroups {
+        let one_per_row = FastGroups {
             op: self.op,
             num: self.num,
             width: self.width,
@@ -477,9 +546,7 @@ impl GroupsAccumulator for FastGroups {
             f: Vec::new(),
             counts: Vec::new(),
         };
-        let groups: Vec<usize> = (0..n).collect();
-        one_per_row.update_batch(values, &groups, opt_filter, n)?;
-        one_per_row.state(EmitTo::All)
+        state_per_row(one_per_row, values, opt_filter)
     }
 
     fn size(&self) -> usize {
@@ -487,3 +554,6 @@ impl GroupsAccumulator for FastGroups {
             + std::mem::size_of::<Self>()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -395,8 +395,39 @@ fn sip128(b: &[u8]) -> u128 {
 }
 
 /// Exact keys: the value itself for one fixed-width numeric argument, else a 128-bit hash.
-fn exact_keys(args: &[ArrayRef], types: &[ChType]) -> Result<Vec<u128>> {
+pub(super) fn exact_keys(args: &[ArrayRef], types: &[ChType]) -> Result<Vec<u128>> {
     if let [a] = args {
+        // Strings hash straight from the column's bytes (no copy per value).
+        let hashed: Option<Vec<u128>> = match a.data_type() {
+            DataType::Utf8 if matches!(types[0].base(), ChType::String) => Some(
+                a.as_string::<i32>()
+                    .iter()
+                    .map(|v| sip128(v.unwrap_or("").as_bytes()))
+                    .collect(),
+            ),
+            DataType::LargeUtf8 => Some(
+                a.as_string::<i64>()
+                    .iter()
+                    .map(|v| sip128(v.unwrap_or("").as_bytes()))
+                    .collect(),
+            ),
+            DataType::Utf8View => Some(
+                a.as_string_view()
+                    .iter()
+                    .map(|v| sip128(v.unwrap_or("").as_bytes()))
+                    .collect(),
+            ),
+            DataType::Binary => Some(
+                a.as_binary::<i32>()
+                    .iter()
+                    .map(|v| sip128(v.unwrap_or(&[])))
+                    .collect(),
+            ),
+            _ => None,
+        };
+        if let Some(h) = hashed {
+            return Ok(h);
+        }
         match column_keys(a, &types[0]) {
             Some(Keys::Bits(v)) => {
                 let w = fixed_width(&types[0]).unwrap_or(8);
@@ -414,7 +445,7 @@ fn exact_keys(args: &[ArrayRef], types: &[ChType]) -> Result<Vec<u128>> {
     Ok(row_bytes(args, types)?.iter().map(|b| sip128(b)).collect())
 }
 
-fn key_width(types: &[ChType]) -> usize {
+pub(super) fn key_width(types: &[ChType]) -> usize {
     match types {
         [t] if matches!(t.base(), ChType::String | ChType::FixedString(_)) => 16,
         [t] => fixed_width(t).unwrap_or(16),

@@ -1,0 +1,102 @@
+//! The vectorized `groupArray` and `uniqExact` accumulators against the per-group states
+//! they must stay interchangeable with: the same state bytes, the same values after a
+//! partial emit (`EmitTo::First`) and a merge.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringArray, UInt32Array};
+use datafusion::common::ScalarValue;
+use datafusion::logical_expr::EmitTo;
+use sluice_common::ChType;
+
+use super::super::factory::build;
+use super::groups_accumulator;
+
+fn u32s(v: &[u32]) -> ArrayRef {
+    Arc::new(UInt32Array::from(v.to_vec()))
+}
+
+/// The generic state of `name(t)` over `values`, serialized.
+fn generic_state(name: &str, t: &ChType, values: ArrayRef) -> Vec<u8> {
+    let f = build(name, std::slice::from_ref(t)).unwrap();
+    let mut st = f.new_state();
+    st.add(&[values]).unwrap();
+    let mut out = Vec::new();
+    st.serialize(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn group_array_states_and_partial_emit() {
+    for (t, b1, b2, g0, g1) in [
+        (
+            ChType::UInt32,
+            u32s(&[1, 2, 3, 4]),
+            u32s(&[5, 6]),
+            u32s(&[1, 3, 6]),
+            u32s(&[2, 5]),
+        ),
+        (
+            ChType::String,
+            Arc::new(StringArray::from(vec!["a", "b", "c", "d"])) as ArrayRef,
+            Arc::new(StringArray::from(vec!["e", "f"])) as ArrayRef,
+            Arc::new(StringArray::from(vec!["a", "c", "f"])) as ArrayRef,
+            Arc::new(StringArray::from(vec!["b", "e"])) as ArrayRef,
+        ),
+    ] {
+        let f = build("groupArray", std::slice::from_ref(&t)).unwrap();
+        let mut acc = groups_accumulator("groupArray", Arc::clone(&f)).unwrap();
+        acc.update_batch(&[b1], &[0, 1, 0, 2], None, 3).unwrap();
+        acc.update_batch(&[b2], &[1, 0], None, 3).unwrap();
+        let states = acc.state(EmitTo::First(2)).unwrap();
+        let bin = states[0].as_binary::<i32>();
+        assert_eq!(bin.value(0), generic_state("groupArray", &t, g0).as_slice());
+        assert_eq!(
+            bin.value(1),
+            generic_state("groupArray", &t, Arc::clone(&g1)).as_slice()
+        );
+        // Group 2 is now group 0 and holds the fourth value.
+        let rest = acc.evaluate(EmitTo::All).unwrap();
+        assert_eq!(rest.len(), 1);
+        assert_eq!(rest.as_list::<i32>().value(0).len(), 1);
+        // The states merged in reverse group order.
+        let mut merged = groups_accumulator("groupArray", Arc::clone(&f)).unwrap();
+        merged
+            .merge_batch(&[Arc::clone(&states[0])], &[1, 0], 2)
+            .unwrap();
+        let out = merged.evaluate(EmitTo::All).unwrap();
+        let lists = out.as_list::<i32>();
+        assert_eq!(lists.value(0).to_data(), g1.to_data());
+    }
+}
+
+#[test]
+fn uniq_exact_states_read_by_the_generic_state() {
+    let f = build("uniqExact", &[ChType::UInt32]).unwrap();
+    let mut acc = groups_accumulator("uniqExact", Arc::clone(&f)).unwrap();
+    acc.update_batch(&[u32s(&[7, 7, 8, 9, 7, 1])], &[0, 0, 0, 1, 1, 1], None, 2)
+        .unwrap();
+    let states = acc.state(EmitTo::All).unwrap();
+    let bin = states[0].as_binary::<i32>();
+    let counts: Vec<ScalarValue> = (0..2)
+        .map(|g| f.read_state(bin.value(g)).unwrap().finalize().unwrap())
+        .collect();
+    assert_eq!(
+        counts,
+        vec![ScalarValue::UInt64(Some(2)), ScalarValue::UInt64(Some(3))]
+    );
+    // The generic state of {7, 1, 2} merges with group 1 ({9, 7, 1}): 4 keys.
+    let mut merged = groups_accumulator("uniqExact", Arc::clone(&f)).unwrap();
+    let generic = generic_state("uniqExact", &ChType::UInt32, u32s(&[7, 1, 2]));
+    let col: ArrayRef = Arc::new(datafusion::arrow::array::BinaryArray::from(vec![
+        generic.as_slice(),
+        bin.value(1),
+    ]));
+    merged.merge_batch(&[col], &[0, 0], 1).unwrap();
+    let out = merged.evaluate(EmitTo::All).unwrap();
+    assert_eq!(
+        out.as_primitive::<datafusion::arrow::datatypes::UInt64Type>()
+            .value(0),
+        4
+    );
+}
