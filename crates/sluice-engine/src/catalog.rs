@@ -11,6 +11,11 @@ use sluice_common::{Error, ErrorCode, Result, ch_err};
 
 use crate::table::TableRef;
 
+mod detached_db;
+mod exchange;
+
+pub use detached_db::DetachedDatabase;
+
 /// What kind of object a catalog entry is.
 #[derive(Clone, Debug)]
 pub enum TableKind {
@@ -44,6 +49,38 @@ pub struct TableEntry {
     pub uuid: String,
     /// When the definition was last changed.
     pub metadata_time: SystemTime,
+}
+
+impl TableEntry {
+    /// The same object under another database and name (`RENAME`, `EXCHANGE`).
+    pub(crate) fn renamed(&self, db: &str, name: &str) -> Arc<TableEntry> {
+        // `SHOW CREATE` names the object on its first line.
+        let old = format!(
+            "{}.{}",
+            quote_ident(&self.database),
+            quote_ident(&self.name)
+        );
+        let new = format!("{}.{}", quote_ident(db), quote_ident(name));
+        let (first, rest) = self
+            .show_create
+            .split_once('\n')
+            .map_or((self.show_create.as_str(), None), |(a, b)| (a, Some(b)));
+        let mut show_create = first.replacen(&old, &new, 1);
+        if let Some(rest) = rest {
+            show_create.push('\n');
+            show_create.push_str(rest);
+        }
+        Arc::new(TableEntry {
+            database: db.to_string(),
+            name: name.to_string(),
+            kind: self.kind.clone(),
+            table: self.table.clone(),
+            create_sql: self.create_sql.clone(),
+            show_create,
+            uuid: self.uuid.clone(),
+            metadata_time: SystemTime::now(),
+        })
+    }
 }
 
 /// One database.
@@ -82,6 +119,7 @@ const DETACHED_SUFFIX: &str = ".sql.detached";
 pub struct Catalog {
     dbs: RwLock<BTreeMap<String, Database>>,
     detached: RwLock<BTreeMap<(String, String), DetachedTable>>,
+    detached_dbs: RwLock<BTreeMap<String, detached_db::DetachedDatabase>>,
     path: Option<PathBuf>,
 }
 
@@ -123,6 +161,7 @@ impl Catalog {
         Self {
             dbs: RwLock::new(dbs),
             detached: RwLock::new(BTreeMap::new()),
+            detached_dbs: RwLock::new(BTreeMap::new()),
             path,
         }
     }
@@ -376,16 +415,7 @@ impl Catalog {
             .tables
             .remove(from.1)
             .ok_or_else(|| ch_err!(UNKNOWN_TABLE, "Table {}.{} does not exist", from.0, from.1))?;
-        let renamed = Arc::new(TableEntry {
-            database: to.0.to_string(),
-            name: to.1.to_string(),
-            kind: entry.kind.clone(),
-            table: entry.table.clone(),
-            create_sql: entry.create_sql.clone(),
-            show_create: entry.show_create.clone(),
-            uuid: entry.uuid.clone(),
-            metadata_time: SystemTime::now(),
-        });
+        let renamed = entry.renamed(to.0, to.1);
         if let Some(dir) = self.metadata_dir() {
             let old = dir
                 .join(from.0)

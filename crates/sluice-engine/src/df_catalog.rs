@@ -39,12 +39,38 @@ impl CatalogProvider for SluiceCatalogProvider {
             }));
         }
         if !self.catalog.database_exists(name) {
-            return None;
+            // Reading `db.t` of a missing (or detached) database is UNKNOWN_DATABASE.
+            return Some(Arc::new(MissingDatabase {
+                db: name.to_string(),
+            }));
         }
         Some(Arc::new(DatabaseSchema {
             catalog: Arc::clone(&self.catalog),
             db: name.to_string(),
         }))
+    }
+}
+
+/// A database that does not exist: every table lookup fails with `UNKNOWN_DATABASE`.
+#[derive(Debug)]
+struct MissingDatabase {
+    db: String,
+}
+
+#[async_trait]
+impl SchemaProvider for MissingDatabase {
+    fn table_names(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    async fn table(&self, _name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
+        Err(datafusion::error::DataFusionError::External(Box::new(
+            sluice_common::ch_err!(UNKNOWN_DATABASE, "Database {} does not exist", self.db),
+        )))
+    }
+
+    fn table_exist(&self, _name: &str) -> bool {
+        false
     }
 }
 

@@ -1,5 +1,7 @@
-//! Table definitions changed by `ALTER … SETTING / TTL`, `RENAME TABLE` and `DETACH TABLE`
-//! survive a restart (an engine reopened on the same `--path`) as in ClickHouse. Expected
+//! Table definitions changed by `ALTER … SETTING / TTL`, `RENAME TABLE`, `DETACH TABLE`,
+//! `DETACH DATABASE`, `EXCHANGE TABLES` and the full form `ATTACH TABLE t (…) ENGINE = …`
+//! survive a restart (an engine reopened on the same `--path`) as in ClickHouse; a running
+//! mutation can be killed. Expected
 //! outputs come from ClickHouse: the same statements run through
 //! `ch-oracle --path DIR`, one oracle call per engine lifetime (each call restarts chdb).
 
@@ -119,5 +121,131 @@ p\t1
     .await;
     // ch-oracle --path DIR, third call.
     assert_eq!(out.as_deref(), Ok("7\nm\np\nq\nr2\ns\n0\n"));
+    close(engine).await;
+}
+
+/// A detached database is back after a restart (its metadata stays), exchanged tables
+/// keep their new names and data, and a MergeTree table whose metadata file was removed
+/// comes back with its parts when attached with its definition.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn detach_database_exchange_and_attach_definition_across_restarts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = open(dir.path()).await;
+    run(
+        &engine,
+        "SET allow_deprecated_database_ordinary = 1;
+        CREATE DATABASE d;
+        CREATE TABLE d.t (v UInt32) ENGINE = MergeTree ORDER BY v; INSERT INTO d.t VALUES (1), (2);
+        CREATE TABLE d.m (v UInt32) ENGINE = Memory; INSERT INTO d.m VALUES (3);
+        CREATE TABLE a (v UInt32) ENGINE = MergeTree ORDER BY v; INSERT INTO a VALUES (10);
+        CREATE TABLE b (s String) ENGINE = Memory; INSERT INTO b VALUES ('x');
+        EXCHANGE TABLES a AND b;
+        CREATE DATABASE o ENGINE = Ordinary;
+        CREATE TABLE o.t (v UInt32, s String) ENGINE = MergeTree ORDER BY v; INSERT INTO o.t VALUES (4, 'four');
+        DETACH DATABASE d",
+    )
+    .await
+    .expect("first run");
+    // The exchanged MergeTree table's parts moved to its new name.
+    assert!(dir.path().join("data/default/b").is_dir());
+    assert!(!dir.path().join("data/default/a").exists());
+    close(engine).await;
+    // The table's definition is lost; its data directory stays.
+    std::fs::remove_file(dir.path().join("metadata/o/t.sql")).expect("remove metadata");
+
+    let engine = open(dir.path()).await;
+    let out = run(
+        &engine,
+        "SELECT name FROM system.tables WHERE database = 'd' ORDER BY name; SELECT * FROM d.t ORDER BY v; SELECT count() FROM d.m; SELECT * FROM a; SELECT * FROM b; SELECT name FROM system.tables WHERE database = 'o'; ATTACH TABLE o.t (v UInt32, s String) ENGINE = MergeTree ORDER BY v; SELECT * FROM o.t; DETACH DATABASE d; ATTACH DATABASE d; SELECT * FROM d.t ORDER BY v",
+    )
+    .await;
+    // ch-oracle --path DIR, second call.
+    assert_eq!(out.as_deref(), Ok("m\nt\n1\n2\n0\n10\n4\tfour\n1\n2\n"));
+    close(engine).await;
+
+    let engine = open(dir.path()).await;
+    let out = run(
+        &engine,
+        "SELECT * FROM o.t; SELECT count() FROM d.t; SELECT name, engine FROM system.tables WHERE database = 'default' ORDER BY name",
+    )
+    .await;
+    // ch-oracle --path DIR, third call.
+    assert_eq!(out.as_deref(), Ok("4\tfour\n2\na\tMemory\nb\tMergeTree\n"));
+    close(engine).await;
+}
+
+/// `KILL MUTATION` of a running mutation: the `ALTER` fails with `UNFINISHED`, nothing it
+/// rewrote stays, and the mutation leaves `system.mutations`. The mutation rewrites many
+/// parts, so it is still running when the kill arrives (the test retries with a new
+/// mutation if one finished first).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_running_mutation() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = open(dir.path()).await;
+    run(
+        &engine,
+        "CREATE TABLE km (k UInt64, v UInt64) ENGINE = MergeTree ORDER BY k; SYSTEM STOP MERGES km",
+    )
+    .await
+    .expect("create");
+    for i in 0..200 {
+        run(
+            &engine,
+            &format!(
+                "INSERT INTO km SELECT number + {}, 0 FROM numbers(500)",
+                i * 500
+            ),
+        )
+        .await
+        .expect("insert");
+    }
+    let mut killed = false;
+    for attempt in 0..5 {
+        let e = Arc::clone(&engine);
+        let alter = tokio::spawn(async move {
+            run(
+                &e,
+                &format!("ALTER TABLE km UPDATE v = {} WHERE 1", attempt + 1),
+            )
+            .await
+        });
+        // Wait until the mutation is listed as running, then kill it.
+        let mut kill_out = String::new();
+        for _ in 0..500 {
+            let listed = run(
+                &engine,
+                "SELECT count() FROM system.mutations WHERE table = 'km' AND NOT is_done",
+            )
+            .await
+            .expect("mutations");
+            if listed.trim() != "0" {
+                kill_out = run(&engine, "KILL MUTATION WHERE table = 'km' AND NOT is_done")
+                    .await
+                    .expect("kill");
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        let result = alter.await.expect("alter task");
+        if kill_out.starts_with("waiting\tdefault\tkm\tmutation_") && result.is_err() {
+            let err = result.err().unwrap_or_default();
+            assert!(
+                err.contains("Code: 341") && err.contains("was killed"),
+                "{err}"
+            );
+            killed = true;
+            break;
+        }
+    }
+    assert!(killed, "no mutation was still running when killed");
+    // Nothing of the killed mutation stays: every row keeps the previous value.
+    let out = run(
+        &engine,
+        "SELECT uniqExact(v), count() FROM km; SELECT count() FROM system.mutations WHERE table = 'km' AND NOT is_done",
+    )
+    .await
+    .expect("select");
+    assert_eq!(out.lines().nth(1), Some("0"));
+    assert!(out.starts_with("1\t100000\n"), "{out}");
     close(engine).await;
 }

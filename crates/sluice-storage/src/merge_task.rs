@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use datafusion::arrow::array::{BooleanArray, RecordBatch};
+use datafusion::arrow::array::{BooleanArray, RecordBatch, UInt32Array, UInt64Array};
 use datafusion::arrow::compute::filter_record_batch;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use sluice_common::{Error, ErrorCode, Result};
 
 use crate::expr::StateMerger;
@@ -302,11 +303,15 @@ impl MergeTreeTable {
 }
 
 /// Reads `parts` of one partition merged with the engine's `FINAL` semantics, sending
-/// each output batch to `sink`; stops early when `sink` returns false.
+/// each output batch to `sink`; stops early when `sink` returns false. With `origin`,
+/// every batch ends with two more columns naming where each surviving row came from:
+/// the index of its part in `parts` (`UInt32`) and its row in that part (`UInt64`), for
+/// the virtual columns (`_part`, `_part_offset`, …) of `SELECT … FINAL`.
 pub(crate) fn final_merge(
     spec: &TableSpec,
     merger: Option<Arc<dyn StateMerger>>,
     parts: &[SourcePart],
+    origin: bool,
     mut sink: impl FnMut(RecordBatch) -> bool,
 ) -> Result<()> {
     let semantics = Semantics::new(
@@ -316,8 +321,24 @@ pub(crate) fn final_merge(
         merger,
     )?;
     let bs = block_size(&spec.settings);
-    let runs = part_runs(spec, parts, bs, false)?;
-    let mut merge = KWayMerge::new(runs, spec.sorting_key.clone(), Arc::clone(&spec.schema), bs)?;
+    let mut runs = part_runs(spec, parts, bs, false)?;
+    let mut schema = Arc::clone(&spec.schema);
+    if origin {
+        let mut fields: Vec<_> = schema.fields().iter().cloned().collect();
+        fields.push(Arc::new(Field::new(
+            "_origin_part",
+            DataType::UInt32,
+            false,
+        )));
+        fields.push(Arc::new(Field::new("_origin_row", DataType::UInt64, false)));
+        schema = Arc::new(Schema::new(fields));
+        runs = runs
+            .into_iter()
+            .enumerate()
+            .map(|(i, run)| with_origin(run, i as u32, Arc::clone(&schema)))
+            .collect();
+    }
+    let mut merge = KWayMerge::new(runs, spec.sorting_key.clone(), schema, bs)?;
     while let Some(chunk) = merge.next_chunk()? {
         let out = semantics.apply(chunk, Mode::Final)?;
         if out.num_rows() > 0 && !sink(out) {
@@ -325,4 +346,20 @@ pub(crate) fn final_merge(
         }
     }
     Ok(())
+}
+
+/// `run` (part number `part` of a FINAL read) with its origin columns appended.
+fn with_origin(run: Run, part: u32, schema: SchemaRef) -> Run {
+    let mut next_row = 0u64;
+    Box::new(run.map(move |b| {
+        let b = b?;
+        let rows = b.num_rows() as u64;
+        let mut cols = b.columns().to_vec();
+        cols.push(Arc::new(UInt32Array::from(vec![part; rows as usize])));
+        cols.push(Arc::new(UInt64Array::from_iter_values(
+            next_row..next_row + rows,
+        )));
+        next_row += rows;
+        RecordBatch::try_new(Arc::clone(&schema), cols).map_err(arrow_err)
+    }))
 }

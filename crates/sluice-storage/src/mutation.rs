@@ -176,35 +176,109 @@ impl MergeTreeTable {
             latest_fail_error_code_name: String::new(),
         };
         self.state.write().mutations.push(info.clone());
-        let result = self.mutate_parts(&kind, &parts, version);
-        match &result {
+        let mut failed_part = String::new();
+        let result = self.mutate_parts(&kind, &parts, version, &mut failed_part);
+        let mut st = self.state.write();
+        let Some(pos) = st
+            .mutations
+            .iter()
+            .position(|m| m.mutation_id == info.mutation_id)
+        else {
+            return result;
+        };
+        if st.mutations[pos].is_killed {
+            // `KILL MUTATION` arrived while it ran: nothing of it stays, nor its entry.
+            st.mutations.remove(pos);
+            return Err(Error::new(
+                ErrorCode::UNFINISHED,
+                format!("Mutation {} was killed", info.mutation_id),
+            ));
+        }
+        let result = match result {
             Ok(()) => {
                 info.is_done = true;
                 info.finish_time = chrono::Utc::now().timestamp();
                 info.parts_to_do = 0;
                 info.parts_to_do_names.clear();
+                Ok(())
             }
             Err(e) => {
+                info.latest_failed_part = failed_part.clone();
                 info.latest_fail_time = chrono::Utc::now().timestamp();
                 info.latest_fail_reason = e.to_clickhouse_string();
                 info.latest_fail_error_code_name = e.code.name().to_string();
-                info.is_killed = true;
+                if matches!(kind, MutationKind::Relink) {
+                    // The ALTER is rolled back by the caller: the mutation is over.
+                    info.is_killed = true;
+                    Err(e)
+                } else {
+                    // As in ClickHouse, the failed mutation stays listed, not done,
+                    // until `KILL MUTATION` removes it.
+                    Err(Error::new(
+                        ErrorCode::UNFINISHED,
+                        format!(
+                            "Exception happened during execution of mutation '{}' with part \
+                             '{failed_part}' reason: '{}'. This error maybe retryable or not. \
+                             In case of unretryable error, mutation can be killed with KILL \
+                             MUTATION query",
+                            info.mutation_id,
+                            e.to_clickhouse_string()
+                        ),
+                    ))
+                }
             }
-        }
-        let mut st = self.state.write();
-        if let Some(m) = st
-            .mutations
-            .iter_mut()
-            .find(|m| m.mutation_id == info.mutation_id)
-        {
-            *m = info;
-        }
+        };
+        st.mutations[pos] = info;
         result
     }
 
-    fn mutate_parts(&self, kind: &MutationKind, parts: &[Arc<Part>], version: i64) -> Result<()> {
+    /// `KILL MUTATION`: a running mutation stops at its next part or block (its entry
+    /// shows `is_killed` until then, and nothing it wrote stays); a finished or failed
+    /// one just leaves `system.mutations`. False when the table has no such mutation.
+    pub fn kill_mutation(&self, mutation_id: &str) -> bool {
+        let mut st = self.state.write();
+        let Some(pos) = st
+            .mutations
+            .iter()
+            .position(|m| m.mutation_id == mutation_id)
+        else {
+            return false;
+        };
+        let m = &mut st.mutations[pos];
+        if m.is_done || !m.latest_fail_reason.is_empty() {
+            st.mutations.remove(pos);
+        } else {
+            m.is_killed = true;
+        }
+        true
+    }
+
+    /// Fails with `UNFINISHED` once `KILL MUTATION` marked mutation `version` killed.
+    fn check_killed(&self, version: i64) -> Result<()> {
+        let id = format!("mutation_{version}.txt");
+        let st = self.state.read();
+        if st
+            .mutations
+            .iter()
+            .any(|m| m.mutation_id == id && m.is_killed)
+        {
+            return Err(Error::new(
+                ErrorCode::UNFINISHED,
+                format!("Mutation {id} was killed"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn mutate_parts(
+        &self,
+        kind: &MutationKind,
+        parts: &[Arc<Part>],
+        version: i64,
+        failed_part: &mut String,
+    ) -> Result<()> {
         let mut replaced: Vec<(Arc<Part>, Arc<Part>)> = Vec::new();
-        if let Err(e) = self.rewrite_parts(kind, parts, version, &mut replaced) {
+        if let Err(e) = self.rewrite_parts(kind, parts, version, &mut replaced, failed_part) {
             // Parts already written for this mutation are removed: all or nothing.
             for (_, new) in replaced {
                 new.mark_obsolete();
@@ -224,11 +298,14 @@ impl MergeTreeTable {
         parts: &[Arc<Part>],
         version: i64,
         replaced: &mut Vec<(Arc<Part>, Arc<Part>)>,
+        current_part: &mut String,
     ) -> Result<()> {
         let spec = self.spec();
         let bs = block_size(&spec.settings);
         for sp in self.sources(parts) {
             let p = &sp.part;
+            self.check_killed(version)?;
+            *current_part = p.name.to_string();
             let name = PartName {
                 mutation: Some(version),
                 ..p.name.clone()
@@ -299,6 +376,7 @@ impl MergeTreeTable {
             )?;
             for b in read_part(&p.dir, &spec.schema, &sp.renames, &sp.defaults, bs)? {
                 let b = b?;
+                self.check_killed(version)?;
                 let out = match kind {
                     MutationKind::Delete(pred) | MutationKind::LightweightDelete(pred) => {
                         let mask = mask_of(pred.as_ref(), &b)?;

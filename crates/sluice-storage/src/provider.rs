@@ -244,19 +244,20 @@ impl TableProvider for MergeTreeProvider {
             return Ok(Arc::new(EmptyExec::new(projected)));
         }
         if wants_virtual {
-            if self.final_ {
-                return Err(to_df(sluice_common::Error::not_implemented(
-                    "virtual columns (_part, _partition_id, …) with FINAL",
-                )));
-            }
             let pos = positions(&parts);
-            let groups = spread(parts, target).into_iter().map(|g| vec![g]).collect();
+            // FINAL: one merge over all parts, each surviving row showing its origin.
+            let (groups, mode) = if self.final_ {
+                (vec![vec![parts]], ScanMode::Final)
+            } else {
+                let groups = spread(parts, target).into_iter().map(|g| vec![g]).collect();
+                (groups, ScanMode::Plain)
+            };
             let exec = PartScanExec::new(
                 self.spec.clone(),
                 self.merger.clone(),
                 groups,
                 projection.cloned(),
-                ScanMode::Plain,
+                mode,
             )?
             .with_virtuals(Arc::clone(&self.full_schema), pos, projection.cloned())?;
             return Ok(Arc::new(exec));

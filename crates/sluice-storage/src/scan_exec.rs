@@ -50,7 +50,7 @@ pub(crate) struct PartScanExec {
     schema: SchemaRef,
     mode: ScanMode,
     props: Arc<PlanProperties>,
-    /// With virtual columns (`Plain` mode only): the stored + virtual schema that
+    /// With virtual columns: the stored + virtual schema that
     /// `projection` indexes, and each part's position in the query.
     virtuals: Option<(SchemaRef, Arc<HashMap<String, PartPosition>>)>,
 }
@@ -207,16 +207,32 @@ impl ExecutionPlan for PartScanExec {
                 match mode {
                     ScanMode::Final => {
                         let mut failed = None;
-                        final_merge(&spec, merger.clone(), &group, |b| match project(b) {
-                            Ok(b) => {
-                                closed = tx.blocking_send(Ok(b)).is_err();
-                                !closed
+                        let origin = virtuals.is_some();
+                        let with_virtuals = |b: RecordBatch| -> DfResult<RecordBatch> {
+                            match &virtuals {
+                                Some((full, positions)) => project(
+                                    virtual_columns::from_origin(b, full, &group, positions)
+                                        .map_err(to_df)?,
+                                ),
+                                None => project(b),
                             }
-                            Err(e) => {
-                                failed = Some(e);
-                                false
-                            }
-                        })
+                        };
+                        final_merge(
+                            &spec,
+                            merger.clone(),
+                            &group,
+                            origin,
+                            |b| match with_virtuals(b) {
+                                Ok(b) => {
+                                    closed = tx.blocking_send(Ok(b)).is_err();
+                                    !closed
+                                }
+                                Err(e) => {
+                                    failed = Some(e);
+                                    false
+                                }
+                            },
+                        )
                         .map_err(to_df)?;
                         if let Some(e) = failed {
                             return Err(e);
@@ -239,10 +255,7 @@ impl ExecutionPlan for PartScanExec {
                                     let pos = positions
                                         .get(&sp.part.name.to_string())
                                         .copied()
-                                        .unwrap_or(PartPosition {
-                                            index: 0,
-                                            starting_offset: 0,
-                                        });
+                                        .unwrap_or_default();
                                     let rows = b.num_rows() as u64;
                                     b = virtual_columns::append(b, full, sp, pos, first_row)
                                         .map_err(to_df)?;

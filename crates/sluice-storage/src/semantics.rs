@@ -358,7 +358,11 @@ impl Semantics {
             };
             columns.push(out);
         }
-        let out = RecordBatch::try_new(Arc::clone(&self.schema), columns).map_err(arrow_err)?;
+        // Columns past the table's (a FINAL read's row origins) follow the first row.
+        for col in batch.columns().iter().skip(self.rules.len()) {
+            columns.push(take(col, &firsts, None).map_err(arrow_err)?);
+        }
+        let out = RecordBatch::try_new(batch.schema(), columns).map_err(arrow_err)?;
         // SummingMergeTree drops rows whose summed columns are all zero.
         let summed: Vec<usize> = self
             .rules

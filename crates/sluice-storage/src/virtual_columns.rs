@@ -71,7 +71,7 @@ pub(crate) fn with_virtuals(stored: &SchemaRef) -> Result<SchemaRef> {
 }
 
 /// Where a part sits in one query's list of parts (sorted by name).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct PartPosition {
     /// `_part_index`.
     pub index: u64,
@@ -168,6 +168,52 @@ pub(crate) fn append(
             to_array(&per_part_value(f.name(), sp, pos), rows, &f)?
         };
         cols.push(col);
+    }
+    RecordBatch::try_new(Arc::clone(schema), cols)
+        .map_err(|e| Error::internal(format!("virtual columns: {e}")))
+}
+
+/// A batch of a `FINAL` read with origins (the stored columns, then the part index in
+/// `parts` and the row in that part; see `merge_task::final_merge`) turned into the
+/// stored + virtual schema [`with_virtuals`] returns: each surviving row shows the part
+/// and offset it came from.
+pub(crate) fn from_origin(
+    batch: RecordBatch,
+    schema: &SchemaRef,
+    parts: &[SourcePart],
+    positions: &HashMap<String, PartPosition>,
+) -> Result<RecordBatch> {
+    let n = batch.num_columns().saturating_sub(2);
+    let mut cols = batch.columns()[..n].to_vec();
+    let (src, offsets) = (batch.column(n), batch.column(n + 1));
+    let src = src
+        .as_any()
+        .downcast_ref::<datafusion::arrow::array::UInt32Array>()
+        .ok_or_else(|| Error::internal("FINAL origin column is not UInt32"))?;
+    for f in virtual_fields()? {
+        if f.name() == "_part_offset" {
+            cols.push(Arc::clone(offsets));
+            continue;
+        }
+        // One value per part, then one per row by its part.
+        let per_part = parts
+            .iter()
+            .map(|sp| {
+                let pos = positions
+                    .get(&sp.part.name.to_string())
+                    .copied()
+                    .unwrap_or_default();
+                to_array(&per_part_value(f.name(), sp, pos), 1, &f)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let refs: Vec<&dyn datafusion::arrow::array::Array> =
+            per_part.iter().map(|a| a.as_ref()).collect();
+        let values = datafusion::arrow::compute::concat(&refs)
+            .map_err(|e| Error::internal(format!("virtual column {}: {e}", f.name())))?;
+        cols.push(
+            datafusion::arrow::compute::take(&values, src, None)
+                .map_err(|e| Error::internal(format!("virtual column {}: {e}", f.name())))?,
+        );
     }
     RecordBatch::try_new(Arc::clone(schema), cols)
         .map_err(|e| Error::internal(format!("virtual columns: {e}")))

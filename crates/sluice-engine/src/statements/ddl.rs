@@ -28,8 +28,30 @@ pub async fn create_database(
         .as_ref()
         .map(|e| e.name.clone())
         .unwrap_or_else(|| "Atomic".to_string());
+    if engine == "Ordinary"
+        && !session
+            .settings()
+            .get_bool("allow_deprecated_database_ordinary")
+    {
+        return Err(Error::new(
+            super::detach::UNKNOWN_DATABASE_ENGINE,
+            "Ordinary database engine is deprecated (see also allow_deprecated_database_ordinary \
+             setting)",
+        ));
+    }
     if !matches!(engine.as_str(), "Atomic" | "Memory" | "Ordinary") {
         return Err(ch_err!(BAD_ARGUMENTS, "Unknown database engine: {engine}"));
+    }
+    if session.engine.catalog.database_detached(&cd.name) {
+        // ClickHouse fails to write the metadata file, which the detached database keeps.
+        return Err(Error::new(
+            ErrorCode(521),
+            format!(
+                "Cannot create database {}: a detached database keeps its metadata file \
+                 (ATOMIC_RENAME_FAIL)",
+                cd.name
+            ),
+        ));
     }
     session
         .engine
@@ -414,48 +436,7 @@ pub async fn rename(
         let t = resolve(session, &to.database, &to.table);
         catalog.check_not_detached(&t.0, &t.1)?;
         catalog.rename_table((&f.0, &f.1), (&t.0, &t.1))?;
-        let entry = catalog.table_or_err(&t.0, &t.1)?;
-        let Some(storage) = entry.table.clone() else {
-            continue;
-        };
-        if storage
-            .as_any()
-            .downcast_ref::<crate::tables::merge_tree::MergeTreeStorage>()
-            .is_none()
-        {
-            continue;
-        }
-        // Out of the catalog (the metadata file, already renamed, stays), closed, moved.
-        catalog.detach_table(&t.0, &t.1, false)?;
-        let Some(def) = catalog.take_detached(&t.0, &t.1)? else {
-            return Err(Error::internal("renamed table vanished"));
-        };
-        std::mem::drop(entry);
-        let old_dir = session.engine.table_data_dir(&f.0, &f.1)?;
-        let new_dir = session.engine.table_data_dir(&t.0, &t.1)?;
-        tokio::task::spawn_blocking(move || -> Result<()> {
-            super::detach::stop_background(&storage);
-            std::mem::drop(storage);
-            if old_dir.exists() {
-                if let Some(parent) = new_dir.parent() {
-                    std::fs::create_dir_all(parent).map_err(|e| {
-                        ch_err!(CANNOT_OPEN_FILE, "Cannot create {}: {e}", parent.display())
-                    })?;
-                }
-                std::fs::rename(&old_dir, &new_dir).map_err(|e| {
-                    ch_err!(
-                        CANNOT_OPEN_FILE,
-                        "Cannot move {} to {}: {e}",
-                        old_dir.display(),
-                        new_dir.display()
-                    )
-                })?;
-            }
-            Ok(())
-        })
-        .await
-        .map_err(|e| Error::internal(format!("rename task: {e}")))??;
-        session.attach_stored(&t.0, &t.1, &def.create_sql).await?;
+        super::exchange::move_data_dirs(session, vec![(f, t)]).await?;
     }
     Ok(QueryOutput::empty())
 }

@@ -2,6 +2,7 @@
 
 pub mod ddl;
 pub mod detach;
+pub mod exchange;
 pub mod fill;
 pub mod insert;
 pub mod kill;
@@ -35,6 +36,7 @@ pub async fn execute(
         }
         Statement::Drop(d) => ddl::drop(session, d).await,
         Statement::Rename { pairs, .. } => Box::pin(ddl::rename(session, pairs)).await,
+        Statement::Exchange { a, b } => Box::pin(exchange::exchange(session, a, b)).await,
         Statement::Truncate { table, if_exists } => ddl::truncate(session, table, if_exists).await,
         Statement::Use { database } => misc::use_db(session, database),
         Statement::Set(s) => misc::set(session, s),
@@ -42,7 +44,7 @@ pub async fn execute(
         Statement::Describe(d) => show::describe(session, d).await,
         Statement::Exists(e) => show::exists(session, e).await,
         Statement::Detach(d) => detach::detach(session, d).await,
-        Statement::Attach(a) => Box::pin(detach::attach(session, a)).await,
+        Statement::Attach(a) => Box::pin(detach::attach(session, a, &text)).await,
         Statement::Optimize(o) => mutations::optimize(session, o).await,
         Statement::System(c) => mutations::system(session, c).await,
         Statement::Alter(a) => mutations::alter(session, a).await,

@@ -191,6 +191,8 @@ pub struct Attach {
     pub name: TableName,
     /// `IF NOT EXISTS` given.
     pub if_not_exists: bool,
+    /// `UUID '…'` after the name (the full form's way to name an Atomic table's data).
+    pub uuid: Option<String>,
     /// The full form (`ATTACH TABLE t (…) ENGINE = …`, as stored in metadata files), parsed
     /// as the corresponding `CREATE` statement; `None` for the short form that re-attaches
     /// a detached object.

@@ -388,6 +388,12 @@ impl StatementParser<'_> {
         } else {
             self.parse_table_name()?
         };
+        let uuid = if is_word(self.peek(), "UUID") {
+            self.parser.next_token();
+            Some(self.parse_string()?)
+        } else {
+            None
+        };
         self.skip_on_cluster()?;
         let short = self.parser.peek_token_ref().token == Token::EOF
             || self.parser.peek_token_ref().token == Token::SemiColon
@@ -403,6 +409,7 @@ impl StatementParser<'_> {
                 kind,
                 name,
                 if_not_exists,
+                uuid,
                 definition: None,
             }));
         }
@@ -423,6 +430,7 @@ impl StatementParser<'_> {
             kind,
             name,
             if_not_exists,
+            uuid,
             definition: Some(Box::new(definition)),
         }))
     }
