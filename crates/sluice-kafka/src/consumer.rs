@@ -28,10 +28,11 @@ use rdkafka::message::{Headers, Message as _};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use sluice_common::{Error, ErrorCode, Result};
 
+use crate::batch::{MessageBatch, MessageRef};
 use crate::config::{KafkaConfig, consumer_properties};
 use crate::context::ConsumerCtx;
-use crate::decode::{DeadLetter, Decoder};
-use crate::message::{Message, VirtualColumn};
+use crate::decode::{DeadLetter, Decoder, reclaim_payload_buffer};
+use crate::message::VirtualColumn;
 use crate::settings::KafkaSettings;
 use crate::stats::{ConsumerState, ConsumerStateRef, ConsumerStats};
 
@@ -134,6 +135,7 @@ impl KafkaConsumers {
                 control: Arc::clone(&control),
                 settings: spec.settings.clone(),
                 topics: HashMap::new(),
+                spare_payloads: Vec::new(),
             };
             let name = format!("kafka-{}-{index}", spec.table);
             let handle = std::thread::Builder::new()
@@ -300,6 +302,9 @@ pub(crate) struct Worker {
     pub(crate) control: Arc<Control>,
     pub(crate) settings: KafkaSettings,
     pub(crate) topics: HashMap<String, Arc<str>>,
+    /// The previous block's payload buffer, for the next block to fill (its pages are
+    /// already mapped).
+    pub(crate) spare_payloads: Vec<u8>,
 }
 
 impl Worker {
@@ -318,6 +323,9 @@ impl Worker {
                     Ok(()) => {
                         self.commit(&block.offsets);
                         backoff = base_backoff;
+                        if let Some(buffer) = reclaim_payload_buffer(block.batch) {
+                            self.spare_payloads = buffer;
+                        }
                     }
                     Err(e) => {
                         let span = Span {
@@ -411,13 +419,13 @@ impl Worker {
             .context()
             .rebalanced
             .store(false, Ordering::SeqCst);
-        let mut batches: Vec<RecordBatch> = Vec::new();
-        let mut dead_letters = Vec::new();
         let mut span = Span::default();
-        let mut rows = 0usize;
         let mut bytes = 0usize;
         let mut any = false;
-        let mut messages: Vec<Message> = Vec::with_capacity(max_batch.min(65_536));
+        // Every message of the block, kept until the block is built: the decoder records
+        // where each row is in them and builds the columns once at the end.
+        let mut block = MessageBatch::with_buffer(std::mem::take(&mut self.spare_payloads));
+        self.decoder.reset();
         loop {
             if self.control.stop.load(Ordering::SeqCst) {
                 // Abandon the block: nothing committed, re-read by whoever comes next.
@@ -435,51 +443,44 @@ impl Worker {
                     .collect();
                 self.commit(&read);
             }
-            messages.clear();
-            self.poll_batch(&mut messages, max_batch, wait);
+            let before = block.len();
+            self.poll_batch(&mut block, max_batch, wait);
+            for i in before..block.len() {
+                let m = block.get(i);
+                span.add(m.topic, m.partition, m.offset);
+            }
             if self.consumer.context().rebalanced.load(Ordering::SeqCst) {
-                if any || !messages.is_empty() {
-                    for m in &messages {
-                        span.add(&m.topic, m.partition, m.offset);
-                    }
+                if any || block.len() > before {
                     self.rewind_after_rebalance();
                 }
+                self.decoder.reset();
                 return Built::Rebalanced;
             }
-            if !messages.is_empty() {
+            if block.len() > before {
                 any = true;
-                for m in &messages {
-                    span.add(&m.topic, m.partition, m.offset);
+                if let Err(e) = self.decoder.push(&block) {
+                    self.decoder.reset();
+                    return Built::Failed(e, span);
                 }
-                match self.decoder.decode(&messages) {
-                    Ok(d) => {
-                        rows += d.batch.num_rows();
-                        bytes += d.batch.get_array_memory_size();
-                        if d.batch.num_rows() > 0 {
-                            batches.push(d.batch);
-                        }
-                        dead_letters.extend(d.dead_letters);
-                    }
-                    Err(e) => return Built::Failed(e, span),
-                }
+                bytes = block.size();
             }
+            let rows = self.decoder.pending_rows();
             if rows >= max_rows || bytes >= MAX_BLOCK_BYTES || Instant::now() >= deadline {
                 break;
             }
-            if messages.is_empty() && !any && wait.is_zero() {
+            if block.is_empty() && wait.is_zero() {
                 break;
             }
         }
         if !any {
+            self.decoder.reset();
             return Built::Empty;
         }
-        let schema = Arc::clone(self.decoder.output_schema());
-        let batch = match arrow::compute::concat_batches(&schema, &batches) {
-            Ok(b) => b,
-            Err(e) => {
-                return Built::Failed(Error::internal(format!("kafka block concat: {e}")), span);
-            }
+        let (batch, dead_letters) = match self.decoder.finish(&mut block) {
+            Ok(d) => (d.batch, d.dead_letters),
+            Err(e) => return Built::Failed(e, span),
         };
+        drop(block);
         for (t, p, _, last) in &span.ranges {
             self.state.set_position(t, *p, last + 1);
         }
@@ -501,10 +502,12 @@ impl Worker {
         })
     }
 
-    /// Up to `max` messages: the first poll waits up to `wait`, the rest do not.
-    pub(crate) fn poll_batch(&mut self, out: &mut Vec<Message>, max: usize, wait: Duration) {
+    /// Up to `max` messages appended to `out`: the first poll waits up to `wait`, the
+    /// rest do not.
+    pub(crate) fn poll_batch(&mut self, out: &mut MessageBatch, max: usize, wait: Duration) {
         let mut timeout = wait;
-        while out.len() < max {
+        let start = out.len();
+        while out.len() - start < max {
             let Some(res) = self.consumer.poll(timeout) else {
                 break;
             };
@@ -520,15 +523,18 @@ impl Worker {
                                 .collect()
                         })
                         .unwrap_or_default();
-                    out.push(Message {
-                        topic,
-                        partition: m.partition(),
-                        offset: m.offset(),
-                        key: m.key().map(<[u8]>::to_vec),
-                        payload: m.payload().map(<[u8]>::to_vec),
-                        timestamp_ms: m.timestamp().to_millis(),
+                    out.push(
+                        MessageRef {
+                            topic: &topic,
+                            partition: m.partition(),
+                            offset: m.offset(),
+                            key: m.key(),
+                            payload: m.payload(),
+                            timestamp_ms: m.timestamp().to_millis(),
+                            headers: &[],
+                        },
                         headers,
-                    });
+                    );
                 }
                 Err(e) => {
                     tracing::warn!("Kafka consumer error: {e}");
@@ -539,8 +545,8 @@ impl Worker {
                 break;
             }
         }
-        if !out.is_empty() {
-            self.state.polled(out.len());
+        if out.len() > start {
+            self.state.polled(out.len() - start);
         }
     }
 

@@ -14,14 +14,17 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, Int64Array, ListBuilder, StringBuilder, StringDictionaryBuilder, UInt64Array,
+    Array, ArrayRef, Int64Array, ListBuilder, StringArray, StringBuilder, StringDictionaryBuilder,
+    UInt64Array,
 };
+use arrow::buffer::{Buffer, OffsetBuffer};
 use arrow::datatypes::{DataType, Field, Int32Type, Schema, SchemaRef};
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use sluice_common::{ChType, Error, Result};
 use sluice_formats::InputFormat;
 use sluice_formats::parse::{Value, build_array};
 
+use crate::batch::{MessageBatch, MessageRef};
 use crate::message::{Message, VirtualColumn};
 use crate::settings::{HandleErrorMode, KafkaSettings};
 
@@ -74,11 +77,12 @@ pub struct Decoder {
     allowed_errors: u64,
     skip_bytes: usize,
     table_name: String,
+    pending: Pending,
 }
 
 /// Where the data rows of one message are.
 enum Source {
-    /// `fast_values[range]`.
+    /// `fast[range]`: byte ranges of the message's payload.
     Fast(std::ops::Range<usize>),
     /// `batches[range]` from the general reader.
     General(std::ops::Range<usize>),
@@ -92,6 +96,22 @@ struct Part {
     rows: usize,
     source: Source,
     error: Option<String>,
+}
+
+/// The rows of a block being accumulated: what [`Decoder::push`] found in each message,
+/// kept as positions in the messages until [`Decoder::finish`] builds the columns in one
+/// pass (no intermediate batches to concatenate).
+#[derive(Default)]
+struct Pending {
+    parts: Vec<Part>,
+    batches: Vec<RecordBatch>,
+    /// `(start, end)`: a row's bytes in the batch's payload buffer (fast formats).
+    fast: Vec<(usize, usize)>,
+    dead_letters: Vec<DeadLetter>,
+    errors: u64,
+    rows: usize,
+    /// Messages seen so far (the index of the next pushed message).
+    messages: usize,
 }
 
 impl Decoder {
@@ -143,6 +163,7 @@ impl Decoder {
             allowed_errors: settings.allowed_errors(),
             skip_bytes: settings.schema_registry_skip_bytes as usize,
             table_name: String::new(),
+            pending: Pending::default(),
         })
     }
 
@@ -159,57 +180,94 @@ impl Decoder {
 
     /// Decodes `messages` into one batch.
     pub fn decode(&mut self, messages: &[Message]) -> Result<Decoded> {
-        let mut parts: Vec<Part> = Vec::with_capacity(messages.len());
-        let mut batches: Vec<RecordBatch> = Vec::new();
-        let mut fast_values: Vec<&[u8]> = Vec::new();
-        let mut dead_letters = Vec::new();
-        let mut errors = 0u64;
-        for (i, m) in messages.iter().enumerate() {
-            let Some(payload) = m.payload.as_deref() else {
+        let mut batch = MessageBatch::from_messages(messages);
+        self.decode_batch(&mut batch)
+    }
+
+    /// Decodes the messages of `batch` into one block (its payload buffer may be moved
+    /// into the block).
+    pub fn decode_batch(&mut self, batch: &mut MessageBatch) -> Result<Decoded> {
+        self.reset();
+        if let Err(e) = self.push(batch) {
+            self.reset();
+            return Err(e);
+        }
+        self.finish(batch)
+    }
+
+    /// Data rows found so far in the block being accumulated.
+    pub fn pending_rows(&self) -> usize {
+        self.pending.rows
+    }
+
+    /// Forgets the block being accumulated.
+    pub fn reset(&mut self) {
+        self.pending = Pending::default();
+    }
+
+    /// Parses the messages of `batch` added since the last `push` (the block being
+    /// accumulated; [`Decoder::finish`] gets the same batch). Returns the number of rows
+    /// they hold. A broken message beyond what the error mode allows fails the block.
+    pub fn push(&mut self, batch: &MessageBatch) -> Result<usize> {
+        let mut pending = std::mem::take(&mut self.pending);
+        let before = pending.rows;
+        let result = self.push_into(&mut pending, batch);
+        pending.messages = batch.len();
+        self.pending = pending;
+        result.map(|()| self.pending.rows - before)
+    }
+
+    fn push_into(&mut self, pending: &mut Pending, batch: &MessageBatch) -> Result<()> {
+        for i in pending.messages..batch.len() {
+            let m = batch.get(i);
+            let (Some(payload), Some(range)) = (m.payload, batch.payload_range(i)) else {
                 continue;
             };
-            let payload = match payload.get(self.skip_bytes..) {
-                Some(p) => p,
-                None => {
-                    let e = Error::new(
-                        sluice_common::ErrorCode::INCORRECT_DATA,
-                        format!(
-                            "Message size {} is less than kafka_schema_registry_skip_bytes {}",
-                            payload.len(),
-                            self.skip_bytes
-                        ),
-                    );
-                    self.on_error(m, i, e, &mut errors, &mut parts, &mut dead_letters)?;
-                    continue;
-                }
+            let Some(payload) = payload.get(self.skip_bytes..) else {
+                let e = Error::new(
+                    sluice_common::ErrorCode::INCORRECT_DATA,
+                    format!(
+                        "Message size {} is less than kafka_schema_registry_skip_bytes {}",
+                        payload.len(),
+                        self.skip_bytes
+                    ),
+                );
+                self.on_error(&m, i, e, pending)?;
+                continue;
             };
             if payload.is_empty() {
                 continue;
             }
-            let fast_start = fast_values.len();
-            let batch_start = batches.len();
+            let fast_start = pending.fast.len();
+            let batch_start = pending.batches.len();
+            let base = range.start + self.skip_bytes;
             let result = match self.fast {
                 Fast::RawBlob => {
-                    fast_values.push(payload);
-                    Ok(Source::Fast(fast_start..fast_values.len()))
+                    pending.fast.push((base, base + payload.len()));
+                    Ok(Source::Fast(fast_start..pending.fast.len()))
                 }
-                Fast::JsonAsString => json_objects(payload).map(|objs| {
-                    fast_values.extend(objs);
-                    Source::Fast(fast_start..fast_values.len())
-                }),
+                Fast::JsonAsString => json_objects(payload, |s, e| {
+                    pending.fast.push((base + s, base + e));
+                })
+                .map(|()| Source::Fast(fast_start..pending.fast.len()))
+                .inspect_err(|_| pending.fast.truncate(fast_start)),
                 Fast::None => self
-                    .read_general(payload, &mut batches)
-                    .map(|_| Source::General(batch_start..batches.len())),
+                    .read_general(payload, &mut pending.batches)
+                    .map(|_| Source::General(batch_start..pending.batches.len())),
             };
             match result {
                 Ok(source) => {
                     let rows = match &source {
                         Source::Fast(r) => r.len(),
-                        Source::General(r) => batches[r.clone()].iter().map(|b| b.num_rows()).sum(),
+                        Source::General(r) => pending.batches[r.clone()]
+                            .iter()
+                            .map(|b| b.num_rows())
+                            .sum(),
                         Source::Default => 1,
                     };
                     if rows > 0 {
-                        parts.push(Part {
+                        pending.rows += rows;
+                        pending.parts.push(Part {
                             msg: i,
                             rows,
                             source,
@@ -217,16 +275,31 @@ impl Decoder {
                         });
                     }
                 }
-                Err(e) => self.on_error(m, i, e, &mut errors, &mut parts, &mut dead_letters)?,
+                Err(e) => self.on_error(&m, i, e, pending)?,
             }
         }
-        let data = self.data_columns(&parts, batches, &fast_values)?;
-        let batch = self.assemble(data, &parts, messages)?;
+        Ok(())
+    }
+
+    /// The block of everything pushed since the last `finish`/`reset`. When every row is
+    /// a whole payload, `batch`'s payload buffer becomes the String column's values
+    /// without a copy (the payloads read empty afterwards).
+    pub fn finish(&mut self, batch: &mut MessageBatch) -> Result<Decoded> {
+        let pending = std::mem::take(&mut self.pending);
+        if pending.messages != batch.len() {
+            return Err(Error::internal(format!(
+                "kafka decode: {} messages pushed, {} given to finish",
+                pending.messages,
+                batch.len()
+            )));
+        }
+        let data = self.data_columns(&pending, batch)?;
+        let batch = self.assemble(data, &pending.parts, batch)?;
         Ok(Decoded {
             batch,
-            dead_letters,
+            dead_letters: pending.dead_letters,
             skipped: if self.mode == HandleErrorMode::Default {
-                errors
+                pending.errors
             } else {
                 0
             },
@@ -241,17 +314,15 @@ impl Decoder {
 
     fn on_error(
         &self,
-        m: &Message,
+        m: &MessageRef<'_>,
         i: usize,
         e: Error,
-        errors: &mut u64,
-        parts: &mut Vec<Part>,
-        dead_letters: &mut Vec<DeadLetter>,
+        pending: &mut Pending,
     ) -> Result<()> {
         match self.mode {
             HandleErrorMode::Default => {
-                *errors += 1;
-                if *errors <= self.allowed_errors {
+                pending.errors += 1;
+                if pending.errors <= self.allowed_errors {
                     return Ok(());
                 }
                 Err(Error::new(
@@ -263,7 +334,8 @@ impl Decoder {
                 ))
             }
             HandleErrorMode::Stream => {
-                parts.push(Part {
+                pending.rows += 1;
+                pending.parts.push(Part {
                     msg: i,
                     rows: 1,
                     source: Source::Default,
@@ -272,12 +344,12 @@ impl Decoder {
                 Ok(())
             }
             HandleErrorMode::DeadLetterQueue => {
-                dead_letters.push(DeadLetter {
-                    topic: Arc::clone(&m.topic),
+                pending.dead_letters.push(DeadLetter {
+                    topic: Arc::clone(m.topic),
                     partition: m.partition,
                     offset: m.offset,
-                    key: m.key.clone().unwrap_or_default(),
-                    raw_message: m.payload.clone().unwrap_or_default(),
+                    key: m.key.unwrap_or_default().to_vec(),
+                    raw_message: m.payload.unwrap_or_default().to_vec(),
                     error: e.message,
                 });
                 Ok(())
@@ -286,27 +358,26 @@ impl Decoder {
     }
 
     /// The data columns of all rows, in part order (error rows hold defaults).
-    fn data_columns(
-        &self,
-        parts: &[Part],
-        batches: Vec<RecordBatch>,
-        fast_values: &[&[u8]],
-    ) -> Result<Vec<ArrayRef>> {
-        if parts.iter().all(|p| matches!(p.source, Source::Fast(_))) && !parts.is_empty() {
-            return Ok(vec![strings(fast_values)]);
+    fn data_columns(&self, pending: &Pending, batch: &mut MessageBatch) -> Result<Vec<ArrayRef>> {
+        let parts = &pending.parts;
+        if !parts.is_empty() && parts.iter().all(|p| matches!(p.source, Source::Fast(_))) {
+            if let Some(column) = whole_payloads(&pending.fast, batch)? {
+                return Ok(vec![column]);
+            }
+            return Ok(vec![strings(&pending.fast, batch.payload_bytes())]);
         }
         if parts.iter().all(|p| matches!(p.source, Source::General(_))) {
-            return concat_columns(&self.data_schema, &batches);
+            return concat_columns(&self.data_schema, &pending.batches);
         }
         let mut pieces: Vec<RecordBatch> = Vec::with_capacity(parts.len());
         for p in parts {
             match &p.source {
                 Source::Default => pieces.push(self.default_row()?),
-                Source::General(r) => pieces.extend(batches[r.clone()].iter().cloned()),
+                Source::General(r) => pieces.extend(pending.batches[r.clone()].iter().cloned()),
                 Source::Fast(r) => pieces.push(
                     RecordBatch::try_new(
                         Arc::clone(&self.data_schema),
-                        vec![strings(&fast_values[r.clone()])],
+                        vec![strings(&pending.fast[r.clone()], batch.payload_bytes())],
                     )
                     .map_err(|e| Error::internal(format!("kafka decode: {e}")))?,
                 ),
@@ -335,13 +406,14 @@ impl Decoder {
         &self,
         mut cols: Vec<ArrayRef>,
         parts: &[Part],
-        messages: &[Message],
+        messages: &MessageBatch,
     ) -> Result<RecordBatch> {
         let total: usize = parts.iter().map(|p| p.rows).sum();
-        let each = |f: &mut dyn FnMut(&Message, &Part)| {
+        let each = |f: &mut dyn FnMut(&MessageRef<'_>, &Part)| {
             for p in parts {
+                let m = messages.get(p.msg);
                 for _ in 0..p.rows {
-                    f(&messages[p.msg], p);
+                    f(&m, p);
                 }
             }
         };
@@ -350,7 +422,7 @@ impl Decoder {
                 VirtualColumn::Topic => {
                     let mut b = StringDictionaryBuilder::<Int32Type>::new();
                     each(&mut |m, _| {
-                        b.append_value(&*m.topic);
+                        b.append_value(&**m.topic);
                     });
                     Arc::new(b.finish())
                 }
@@ -363,9 +435,7 @@ impl Decoder {
                 }
                 VirtualColumn::Key => {
                     let mut b = StringBuilder::with_capacity(total, 0);
-                    each(&mut |m, _| {
-                        b.append_value(String::from_utf8_lossy(m.key.as_deref().unwrap_or(&[])))
-                    });
+                    each(&mut |m, _| b.append_value(String::from_utf8_lossy(m.key.unwrap_or(&[]))));
                     Arc::new(b.finish())
                 }
                 VirtualColumn::Offset => {
@@ -392,7 +462,7 @@ impl Decoder {
                     let names = *v == VirtualColumn::HeadersName;
                     let mut b = ListBuilder::new(StringBuilder::new());
                     each(&mut |m, _| {
-                        for (k, val) in &m.headers {
+                        for (k, val) in m.headers {
                             if names {
                                 b.values().append_value(k);
                             } else {
@@ -408,9 +478,9 @@ impl Decoder {
                 VirtualColumn::RawMessage => {
                     let mut b = StringBuilder::new();
                     each(&mut |m, p| match &p.error {
-                        Some(_) => b.append_value(String::from_utf8_lossy(
-                            m.payload.as_deref().unwrap_or(&[]),
-                        )),
+                        Some(_) => {
+                            b.append_value(String::from_utf8_lossy(m.payload.unwrap_or(&[])))
+                        }
                         None => b.append_value(""),
                     });
                     Arc::new(b.finish())
@@ -433,7 +503,7 @@ impl Decoder {
 /// `JSONAsStringRowInputFormat` finds them: objects separated by whitespace or commas,
 /// optionally inside one `[…]`, delimited by balancing braces outside strings (the
 /// object's content is not validated).
-fn json_objects(payload: &[u8]) -> Result<Vec<&[u8]>> {
+fn json_objects(payload: &[u8], mut row: impl FnMut(usize, usize)) -> Result<()> {
     let incorrect = |msg: &str, row: usize| {
         Error::new(
             sluice_common::ErrorCode::INCORRECT_DATA,
@@ -446,7 +516,7 @@ fn json_objects(payload: &[u8]) -> Result<Vec<&[u8]>> {
         }
         i
     };
-    let mut out = Vec::new();
+    let mut rows = 0usize;
     let mut i = skip_ws(0);
     let in_array = payload.get(i) == Some(&b'[');
     if in_array {
@@ -457,25 +527,26 @@ fn json_objects(payload: &[u8]) -> Result<Vec<&[u8]>> {
             i += 1;
         }
         if i >= payload.len() {
-            return Ok(out);
+            return Ok(());
         }
         if in_array && payload[i] == b']' {
             i = skip_ws(i + 1);
             if i < payload.len() {
-                return Err(incorrect("JSON object must begin with '{'", out.len() + 1));
+                return Err(incorrect("JSON object must begin with '{'", rows + 1));
             }
-            return Ok(out);
+            return Ok(());
         }
         if payload[i] != b'{' {
-            return Err(incorrect("JSON object must begin with '{'", out.len() + 1));
+            return Err(incorrect("JSON object must begin with '{'", rows + 1));
         }
         let Some(end) = object_end(payload, i) else {
             return Err(incorrect(
                 "Unexpected end of file while parsing JSON object",
-                out.len() + 1,
+                rows + 1,
             ));
         };
-        out.push(&payload[i..end]);
+        row(i, end);
+        rows += 1;
         i = end;
     }
 }
@@ -519,11 +590,54 @@ fn object_end(payload: &[u8], start: usize) -> Option<usize> {
     }
 }
 
-/// A String column of byte values (invalid UTF-8 is replaced, as Arrow strings must be
-/// valid UTF-8).
-fn strings(values: &[&[u8]]) -> ArrayRef {
-    let mut b = StringBuilder::with_capacity(values.len(), values.iter().map(|v| v.len()).sum());
-    for v in values {
+/// The String column when the rows are exactly the payload buffer cut in pieces (every
+/// message is one whole row, as in the seed pipeline) and valid UTF-8: the buffer is moved
+/// into the column, no byte copied. `None` otherwise.
+fn whole_payloads(rows: &[(usize, usize)], batch: &mut MessageBatch) -> Result<Option<ArrayRef>> {
+    let bytes = batch.payload_bytes();
+    let mut at = 0usize;
+    for &(s, e) in rows {
+        if s != at {
+            return Ok(None);
+        }
+        at = e;
+    }
+    if at != bytes.len() || i32::try_from(at).is_err() || std::str::from_utf8(bytes).is_err() {
+        return Ok(None);
+    }
+    let mut offsets = Vec::with_capacity(rows.len() + 1);
+    offsets.push(0i32);
+    // Cannot truncate: every end is at most `at`, which fits in i32.
+    offsets.extend(rows.iter().map(|&(_, e)| e as i32));
+    let values = Buffer::from_vec(batch.take_payload_bytes());
+    let array = StringArray::try_new(OffsetBuffer::new(offsets.into()), values, None)
+        .map_err(|e| Error::internal(format!("kafka decode: {e}")))?;
+    Ok(Some(Arc::new(array)))
+}
+
+/// Gives back the payload buffer a block's String column was built on (see
+/// [`whole_payloads`]) once nobody else holds it, for the next block to fill.
+pub fn reclaim_payload_buffer(block: RecordBatch) -> Option<Vec<u8>> {
+    let (_, mut columns, _) = block.into_parts();
+    if columns.is_empty() || columns[0].data_type() != &DataType::Utf8 {
+        return None;
+    }
+    let first = columns.swap_remove(0);
+    drop(columns);
+    let data = first.to_data();
+    drop(first);
+    let (_, values, _) = StringArray::from(data).into_parts();
+    values.into_vec::<u8>().ok()
+}
+
+/// A String column of the rows at `(start, end)` in `bytes` (invalid UTF-8 is replaced,
+/// as Arrow strings must be valid UTF-8), built with its exact size in one pass.
+fn strings(rows: &[(usize, usize)], bytes: &[u8]) -> ArrayRef {
+    let row = |&(s, e): &(usize, usize)| bytes.get(s..e).unwrap_or_default();
+    let total = rows.iter().map(|r| row(r).len()).sum();
+    let mut b = StringBuilder::with_capacity(rows.len(), total);
+    for r in rows {
+        let v = row(r);
         match std::str::from_utf8(v) {
             Ok(s) => b.append_value(s),
             Err(_) => b.append_value(String::from_utf8_lossy(v)),

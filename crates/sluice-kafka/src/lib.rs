@@ -8,6 +8,7 @@
 //! - [`settings`]: [`KafkaSettings`], every `kafka_*` setting with ClickHouse's defaults.
 //! - [`config`]: librdkafka properties (`<kafka>` / `<kafka_topic>` pass-through).
 //! - [`message`]: [`Message`] and the virtual columns ([`VirtualColumn`]).
+//! - [`batch`]: [`MessageBatch`], a block's messages with their payloads in one buffer.
 //! - [`decode`]: [`Decoder`], messages → Arrow batches in the table's format, error modes.
 //! - [`consumer`]: [`KafkaConsumers`], the consumption loop handing [`Block`]s to a
 //!   [`KafkaSink`]; [`context`]: its librdkafka callbacks.
@@ -16,6 +17,7 @@
 //! - [`producer`]: [`KafkaProducer`], `INSERT INTO kafka_table` → messages.
 //! - [`broker`]: [`EmbeddedBroker`] for tests and the demo (tansu process or mock cluster).
 
+pub mod batch;
 pub mod broker;
 pub mod config;
 pub mod consumer;
@@ -28,6 +30,7 @@ pub mod select;
 pub mod settings;
 pub mod stats;
 
+pub use batch::{MessageBatch, MessageRef};
 pub use broker::EmbeddedBroker;
 pub use config::KafkaConfig;
 pub use consumer::{Block, ConsumerSpec, KafkaConsumers, KafkaSink};

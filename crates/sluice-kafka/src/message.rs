@@ -40,6 +40,18 @@ impl Message {
             headers: Vec::new(),
         }
     }
+
+    /// Bytes of key, payload and headers (what the message adds to a block).
+    pub fn size(&self) -> usize {
+        let len = |b: &Option<Vec<u8>>| b.as_ref().map_or(0, Vec::len);
+        len(&self.payload)
+            + len(&self.key)
+            + self
+                .headers
+                .iter()
+                .map(|(k, v)| k.len() + len(v))
+                .sum::<usize>()
+    }
 }
 
 /// A virtual column of a Kafka table.

@@ -12,9 +12,9 @@ use arrow::record_batch::RecordBatch;
 use rdkafka::consumer::Consumer;
 use sluice_common::{Error, Result};
 
+use crate::batch::MessageBatch;
 use crate::consumer::{Block, ConsumerSpec, Control, KafkaSink, Worker, create_consumer};
 use crate::decode::Decoder;
-use crate::message::Message;
 use crate::stats::ConsumerState;
 
 /// ClickHouse's `MAX_TIME_TO_WAIT_FOR_ASSIGNMENT_MS`.
@@ -58,14 +58,14 @@ pub fn direct_select(spec: &ConsumerSpec) -> Result<RecordBatch> {
         control: Arc::new(Control::default()),
         settings: settings.clone(),
         topics: HashMap::new(),
+        spare_payloads: Vec::new(),
     };
     let poll_timeout = Duration::from_millis(settings.effective_poll_timeout_ms());
     let max_batch = settings.effective_poll_max_batch_size() as usize;
     let started = Instant::now();
     let mut failed = 0;
-    let mut messages: Vec<Message> = Vec::new();
+    let mut messages = MessageBatch::default();
     let result = loop {
-        messages.clear();
         let assigned = w
             .consumer
             .assignment()
@@ -78,7 +78,7 @@ pub fn direct_select(spec: &ConsumerSpec) -> Result<RecordBatch> {
             .store(false, std::sync::atomic::Ordering::SeqCst);
         w.poll_batch(&mut messages, max_batch, poll_timeout);
         if !messages.is_empty() {
-            let decoded = w.decoder.decode(&messages)?;
+            let decoded = w.decoder.decode_batch(&mut messages)?;
             if decoded.batch.num_rows() > 0 || failed + 1 >= MAX_FAILED_POLLS {
                 break decoded.batch;
             }
@@ -89,13 +89,14 @@ pub fn direct_select(spec: &ConsumerSpec) -> Result<RecordBatch> {
         if failed >= MAX_FAILED_POLLS {
             break RecordBatch::new_empty(Arc::clone(w.decoder.output_schema()));
         }
+        messages = MessageBatch::default();
     };
     if settings.commit_on_select && !messages.is_empty() {
         let mut next: Vec<(String, i32, i64)> = Vec::new();
-        for m in &messages {
+        for m in messages.iter() {
             match next
                 .iter_mut()
-                .find(|(t, p, _)| *p == m.partition && **t == *m.topic)
+                .find(|(t, p, _)| *p == m.partition && **t == **m.topic)
             {
                 Some(e) => e.2 = e.2.max(m.offset + 1),
                 None => next.push((m.topic.to_string(), m.partition, m.offset + 1)),
