@@ -250,6 +250,13 @@ pub async fn push(session: &Session, db: &str, table: &str, blocks: &[RecordBatc
     push_filtered(session, db, table, blocks, None).await
 }
 
+/// Rows of a source block one view run sees at a time. A Kafka block holds up to 32 MiB of
+/// payloads; running the views over slices of it bounds what the views' intermediate
+/// columns (and the JSON functions' parsed documents, dropped after each slice) hold at
+/// once, and the memory freed by one slice is reused by the next while it is still
+/// mapped. Each target still gets one insert per source block.
+const VIEW_SLICE_ROWS: usize = 16_384;
+
 /// [`push`] with a per-view filter applied to each block first.
 pub async fn push_filtered(
     session: &Session,
@@ -275,29 +282,30 @@ pub async fn push_filtered(
             _ => None,
         })
         .collect();
+    if views.is_empty() {
+        return Ok(());
+    }
     views.sort_by(|a, b| a.name.cmp(&b.name));
+    // The views whose targets resolve, in order; a view whose target does not stops the
+    // list there, and its error comes after the earlier views' targets are written.
+    let mut runs = Vec::with_capacity(views.len());
+    let mut failure = None;
     for mv in views {
-        let (tdb, tname) = &mv.target;
-        let target = session.engine.catalog.table(tdb, tname).ok_or_else(|| {
-            ch_err!(
-                UNKNOWN_TABLE,
-                "Target table {tdb}.{tname} of materialized view {}.{} does not exist",
-                mv.database,
-                mv.name
-            )
-        })?;
-        let Some(target_table) = target.table.clone() else {
-            return Err(ch_err!(
-                INCORRECT_QUERY,
-                "Target {tdb}.{tname} of a materialized view is a view"
-            ));
-        };
-        let columns = target_table.columns();
-        let mut filled = Vec::new();
-        for b in blocks {
+        match view_target(session, &mv) {
+            Ok((target, columns)) => runs.push((mv, target, columns, Vec::new())),
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        }
+    }
+    // Slice-major: every view sees a slice before the next slice, so views reading the
+    // same JSON column share its parsed documents.
+    for slice in blocks.iter().flat_map(slices) {
+        for (mv, _, columns, filled) in &mut runs {
             let b = match filter {
-                Some(f) => f(&mv, b)?,
-                None => b.clone(),
+                Some(f) => f(mv, &slice)?,
+                None => slice.clone(),
             };
             if b.num_rows() == 0 {
                 continue;
@@ -306,10 +314,14 @@ pub async fn push_filtered(
                 if out.num_rows() == 0 {
                     continue;
                 }
-                check_columns(&out, &columns)?;
-                filled.push(crate::statements::fill::fill_batch(session, &columns, out).await?);
+                check_columns(&out, columns)?;
+                filled.push(crate::statements::fill::fill_batch(session, columns, out).await?);
             }
         }
+        sluice_functions::json::cache::clear_thread_cache();
+    }
+    for (mv, target_table, _, filled) in runs {
+        let (tdb, tname) = &mv.target;
         Box::pin(crate::statements::insert::write_blocks(
             session,
             tdb,
@@ -321,7 +333,39 @@ pub async fn push_filtered(
         // Crash tests abort here: one target written, the next not yet.
         sluice_storage::failpoint("mview_after_target");
     }
-    Ok(())
+    failure.map_or(Ok(()), Err)
+}
+
+/// Zero-copy slices of `block` of at most [`VIEW_SLICE_ROWS`] rows.
+fn slices(block: &RecordBatch) -> impl Iterator<Item = RecordBatch> + '_ {
+    let n = block.num_rows();
+    (0..n.max(1))
+        .step_by(VIEW_SLICE_ROWS)
+        .map(move |at| block.slice(at, VIEW_SLICE_ROWS.min(n - at)))
+}
+
+/// The target table of `mv` and its columns.
+fn view_target(
+    session: &Session,
+    mv: &MaterializedView,
+) -> Result<(crate::table::TableRef, Vec<ColumnDesc>)> {
+    let (tdb, tname) = &mv.target;
+    let target = session.engine.catalog.table(tdb, tname).ok_or_else(|| {
+        ch_err!(
+            UNKNOWN_TABLE,
+            "Target table {tdb}.{tname} of materialized view {}.{} does not exist",
+            mv.database,
+            mv.name
+        )
+    })?;
+    let Some(target_table) = target.table.clone() else {
+        return Err(ch_err!(
+            INCORRECT_QUERY,
+            "Target {tdb}.{tname} of a materialized view is a view"
+        ));
+    };
+    let columns = target_table.columns();
+    Ok((target_table, columns))
 }
 
 /// Every column the view outputs must exist in the target (ClickHouse's error 8).
