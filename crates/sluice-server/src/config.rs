@@ -40,7 +40,10 @@ pub struct ServerConfig {
     pub max_session_timeout: u64,
     /// Bytes of an HTTP body that may belong to the query text (`max_query_size`).
     pub max_query_size: usize,
-    /// HTTP keep-alive idle timeout.
+    /// An HTTP keep-alive connection waiting this long for its next request is closed
+    /// (ClickHouse's `keep_alive_timeout`, 30 s); advertised as `Keep-Alive: timeout=N`.
+    /// A running query or a streaming response is never cut by it. Zero: connections close
+    /// after each response.
     pub http_keep_alive_timeout: Duration,
     /// How long a shutdown waits for running queries before closing connections.
     pub shutdown_grace: Duration,
@@ -64,7 +67,7 @@ impl Default for ServerConfig {
             default_session_timeout: 60,
             max_session_timeout: 3600,
             max_query_size: 262_144,
-            http_keep_alive_timeout: Duration::from_secs(10),
+            http_keep_alive_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(30),
         }
     }

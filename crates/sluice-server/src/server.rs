@@ -7,13 +7,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use sluice_common::{Error, ErrorCode};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::config::ServerConfig;
 use crate::handler::QueryHandler;
+use crate::http::connections::serve_http;
 use crate::http::{HttpState, router};
 use crate::native::connection::{NativeContext, serve_connection};
 
@@ -92,18 +93,12 @@ impl Server {
                 Arc::clone(&self.handler),
                 token.child_token(),
             );
-            let app = router(state);
-            let stop = token.clone();
-            tasks.spawn(async move {
-                let serve = axum::serve(
-                    listener,
-                    app.into_make_service_with_connect_info::<SocketAddr>(),
-                )
-                .with_graceful_shutdown(async move { stop.cancelled().await });
-                if let Err(e) = serve.await {
-                    warn!(error = %e, "HTTP server stopped with an error");
-                }
-            });
+            tasks.spawn(serve_http(
+                listener,
+                router(state),
+                self.config.http_keep_alive_timeout,
+                token.clone(),
+            ));
         }
         shutdown.await;
         info!("shutting down");
@@ -120,6 +115,27 @@ impl Server {
 }
 
 async fn accept_native(listener: TcpListener, ctx: Arc<NativeContext>, stop: CancellationToken) {
+    accept_connections(listener, stop, move |stream, peer| {
+        let ctx = Arc::clone(&ctx);
+        async move {
+            let (r, w) = stream.into_split();
+            serve_connection(r, w, Some(peer), ctx).await;
+        }
+    })
+    .await;
+}
+
+/// Accepts connections on `listener` until `stop` is cancelled, serving each with `serve`
+/// in its own owned task (`TCP_NODELAY` set); then waits for the connections to end (they
+/// see the same cancellation and close at their next idle point).
+pub(crate) async fn accept_connections<F, Fut>(
+    listener: TcpListener,
+    stop: CancellationToken,
+    serve: F,
+) where
+    F: Fn(TcpStream, SocketAddr) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let mut conns = JoinSet::new();
     loop {
         tokio::select! {
@@ -127,11 +143,7 @@ async fn accept_native(listener: TcpListener, ctx: Arc<NativeContext>, stop: Can
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
-                    let ctx = Arc::clone(&ctx);
-                    conns.spawn(async move {
-                        let (r, w) = stream.into_split();
-                        serve_connection(r, w, Some(peer), ctx).await;
-                    });
+                    conns.spawn(serve(stream, peer));
                 }
                 Err(e) => {
                     // Out of file descriptors and similar: back off instead of spinning.
@@ -143,7 +155,6 @@ async fn accept_native(listener: TcpListener, ctx: Arc<NativeContext>, stop: Can
         }
     }
     drop(listener);
-    // Connections end at their next idle point (the shutdown token is cancelled).
     while conns.join_next().await.is_some() {}
 }
 

@@ -521,3 +521,157 @@ async fn post_without_length_is_411_and_get_is_marked_readonly() {
     assert!(resp.contains("Code: 381."), "{resp}");
     s.stop().await;
 }
+
+/// Keep-alive idle timeout (ClickHouse's `keep_alive_timeout`), seen from a raw socket.
+mod keep_alive {
+    use std::time::{Duration, Instant};
+
+    use super::common::TestServer;
+    use sluice_server::ServerConfig;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    /// A keep-alive HTTP/1.1 client on one socket.
+    struct Conn {
+        sock: TcpStream,
+        buf: Vec<u8>,
+    }
+
+    impl Conn {
+        async fn connect(s: &TestServer) -> Conn {
+            let sock = TcpStream::connect(s.http).await.expect("connect");
+            Conn {
+                sock,
+                buf: Vec::new(),
+            }
+        }
+
+        async fn send(&mut self, query: &str) {
+            let req = format!("GET /?query={query} HTTP/1.1\r\nHost: x\r\n\r\n");
+            self.sock.write_all(req.as_bytes()).await.expect("write");
+        }
+
+        /// Reads more bytes into `buf`; false at end of stream.
+        async fn fill(&mut self) -> bool {
+            let mut chunk = [0u8; 4096];
+            let n = self.sock.read(&mut chunk).await.expect("read");
+            self.buf.extend_from_slice(&chunk[..n]);
+            n > 0
+        }
+
+        /// Reads a line (without CRLF) from the buffered bytes.
+        async fn line(&mut self) -> String {
+            loop {
+                if let Some(i) = self.buf.windows(2).position(|w| w == b"\r\n") {
+                    let line = String::from_utf8_lossy(&self.buf[..i]).into_owned();
+                    self.buf.drain(..i + 2);
+                    return line;
+                }
+                assert!(self.fill().await, "connection closed mid-response");
+            }
+        }
+
+        /// Reads one response (chunked, as query responses are): status line and body.
+        async fn response(&mut self) -> (String, String) {
+            let status = self.line().await;
+            let mut chunked = false;
+            loop {
+                let h = self.line().await.to_ascii_lowercase();
+                if h.is_empty() {
+                    break;
+                }
+                chunked |= h == "transfer-encoding: chunked";
+            }
+            assert!(chunked, "{status}");
+            let mut body = Vec::new();
+            loop {
+                let len = usize::from_str_radix(&self.line().await, 16).expect("chunk size");
+                while self.buf.len() < len + 2 {
+                    assert!(self.fill().await, "connection closed mid-chunk");
+                }
+                body.extend(self.buf.drain(..len));
+                self.buf.drain(..2);
+                if len == 0 {
+                    break;
+                }
+            }
+            (status, String::from_utf8_lossy(&body).into_owned())
+        }
+
+        async fn query(&mut self, query: &str) -> String {
+            self.send(query).await;
+            let (status, body) = self.response().await;
+            assert_eq!(status, "HTTP/1.1 200 OK", "{body}");
+            body
+        }
+    }
+
+    async fn server() -> TestServer {
+        TestServer::start_with(ServerConfig {
+            http_keep_alive_timeout: Duration::from_secs(1),
+            shutdown_grace: Duration::from_secs(5),
+            ..ServerConfig::default()
+        })
+        .await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_idle_keep_alive_connection_is_closed_after_the_timeout() {
+        let s = server().await;
+        let mut c = Conn::connect(&s).await;
+        assert_eq!(c.query("SELECT%201").await, "1\n");
+        let idle_since = Instant::now();
+        // The server closes the socket: the read returns end of stream, not a timeout.
+        let closed = tokio::time::timeout(Duration::from_secs(5), c.fill())
+            .await
+            .expect("closed by the server within 5 s");
+        assert!(!closed, "no bytes expected: {:?}", c.buf);
+        let idle = idle_since.elapsed();
+        assert!(
+            idle >= Duration::from_millis(900) && idle < Duration::from_millis(2500),
+            "{idle:?}"
+        );
+        // A connection that never sends a request is closed too.
+        let mut silent = Conn::connect(&s).await;
+        let started = Instant::now();
+        let closed = tokio::time::timeout(Duration::from_secs(5), silent.fill())
+            .await
+            .expect("closed by the server within 5 s");
+        assert!(!closed);
+        assert!(started.elapsed() >= Duration::from_millis(900));
+        s.stop().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_connection_in_use_stays_open() {
+        let s = server().await;
+        let mut c = Conn::connect(&s).await;
+        // Requests every 400 ms for 2.4 s: never idle for a whole second.
+        for _ in 0..6 {
+            assert_eq!(c.query("SELECT%201").await, "1\n");
+            tokio::time::sleep(Duration::from_millis(400)).await;
+        }
+        // A query silent for 2.5 s (no byte either way) is not cut, and the socket is
+        // reused afterwards.
+        let started = Instant::now();
+        assert_eq!(c.query("SELECT%20sleep(2500)").await, "1\n");
+        assert!(started.elapsed() >= Duration::from_millis(2500));
+        assert_eq!(c.query("SELECT%201").await, "1\n");
+        // A slowly streamed response (a row every 50 ms, sent as it comes with
+        // `buffer_size=1`) keeps arriving for 2.5 s.
+        c.send("SELECT%20slow&buffer_size=1").await;
+        let started = Instant::now();
+        let mut reads = 0;
+        while started.elapsed() < Duration::from_millis(2500) {
+            assert!(c.fill().await, "streaming response cut");
+            reads += 1;
+        }
+        assert!(reads > 20, "{reads}");
+        assert!(c.buf.starts_with(b"HTTP/1.1 200 OK"));
+        drop(c);
+        // Others are still served.
+        let mut other = Conn::connect(&s).await;
+        assert_eq!(other.query("SELECT%201").await, "1\n");
+        s.stop().await;
+    }
+}

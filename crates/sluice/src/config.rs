@@ -39,6 +39,10 @@ pub struct ConfigFile {
     /// Seconds the server waits for a native client to accept result bytes
     /// (`send_timeout`, default 300). Also accepted in `[settings]`.
     pub send_timeout: Option<u64>,
+    /// Seconds an HTTP keep-alive connection may wait for its next request before the
+    /// server closes it (ClickHouse's `keep_alive_timeout`, default 30). Also accepted in
+    /// `[settings]`.
+    pub keep_alive_timeout: Option<u64>,
     /// Server-wide defaults of session settings (ClickHouse's default profile).
     #[serde(default)]
     pub settings: BTreeMap<String, toml::Value>,
@@ -121,9 +125,10 @@ const SERVER_SETTINGS: &[&str] = &[
     "idle_connection_timeout",
     "receive_timeout",
     "send_timeout",
+    "keep_alive_timeout",
 ];
 
-/// Native-connection timeouts from the configuration.
+/// Connection timeouts from the configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConnectionTimeouts {
     /// `idle_connection_timeout`.
@@ -132,6 +137,8 @@ pub struct ConnectionTimeouts {
     pub receive: std::time::Duration,
     /// `send_timeout`.
     pub send: std::time::Duration,
+    /// `keep_alive_timeout` (HTTP).
+    pub keep_alive: std::time::Duration,
 }
 
 impl ConfigFile {
@@ -173,7 +180,8 @@ impl ConfigFile {
         }
     }
 
-    /// `idle_connection_timeout` (3600 s), `receive_timeout` and `send_timeout` (300 s).
+    /// `idle_connection_timeout` (3600 s), `receive_timeout` and `send_timeout` (300 s),
+    /// `keep_alive_timeout` (30 s).
     pub fn connection_timeouts(&self, path: &Path) -> Result<ConnectionTimeouts> {
         let secs = std::time::Duration::from_secs;
         Ok(ConnectionTimeouts {
@@ -185,6 +193,12 @@ impl ConfigFile {
             )?),
             receive: secs(self.seconds(path, "receive_timeout", self.receive_timeout, 300)?),
             send: secs(self.seconds(path, "send_timeout", self.send_timeout, 300)?),
+            keep_alive: secs(self.seconds(
+                path,
+                "keep_alive_timeout",
+                self.keep_alive_timeout,
+                30,
+            )?),
         })
     }
 
@@ -383,22 +397,30 @@ auto_offset_reset = "earliest"
                 idle: Duration::from_secs(3600),
                 receive: Duration::from_secs(300),
                 send: Duration::from_secs(300),
+                keep_alive: Duration::from_secs(30),
             }
         );
         let cfg = ConfigFile::parse(
             p,
-            "idle_connection_timeout = 5\n[settings]\nreceive_timeout = 7\nsend_timeout = \"9\"\n",
+            "idle_connection_timeout = 5\nkeep_alive_timeout = 2\n[settings]\nreceive_timeout = 7\nsend_timeout = \"9\"\n",
         )
         .expect("parse");
         let t = cfg.connection_timeouts(p).expect("timeouts");
         assert_eq!(
-            (t.idle, t.receive, t.send),
+            (t.idle, t.receive, t.send, t.keep_alive),
             (
                 Duration::from_secs(5),
                 Duration::from_secs(7),
-                Duration::from_secs(9)
+                Duration::from_secs(9),
+                Duration::from_secs(2)
             )
         );
+        let inside = ConfigFile::parse(p, "[settings]\nkeep_alive_timeout = 4\n").expect("parse");
+        assert_eq!(
+            inside.connection_timeouts(p).expect("timeouts").keep_alive,
+            Duration::from_secs(4)
+        );
+        assert!(inside.settings(p).expect("settings").is_empty());
         // Server settings: they do not reach the engine's session settings.
         assert!(cfg.settings(p).expect("settings").is_empty());
         assert!(ConfigFile::parse(p, "[settings]\nidle_connection_timeout = -1\n").is_err());

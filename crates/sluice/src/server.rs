@@ -112,8 +112,8 @@ pub struct ServeOptions {
     pub display_name: String,
     /// Users by name.
     pub users: BTreeMap<String, UserConfig>,
-    /// Native-connection timeouts (`idle_connection_timeout`, `receive_timeout`,
-    /// `send_timeout`).
+    /// Connection timeouts (native: `idle_connection_timeout`, `receive_timeout`,
+    /// `send_timeout`; HTTP: `keep_alive_timeout`).
     pub timeouts: ConnectionTimeouts,
 }
 
@@ -130,6 +130,7 @@ impl ServeOptions {
                 idle: Duration::from_secs(3600),
                 receive: Duration::from_secs(300),
                 send: Duration::from_secs(300),
+                keep_alive: Duration::from_secs(30),
             },
         }
     }
@@ -145,6 +146,7 @@ pub async fn serve_engine(engine: EngineRef, options: ServeOptions) -> i32 {
         tcp_idle_timeout: options.timeouts.idle,
         tcp_receive_timeout: options.timeouts.receive,
         tcp_send_timeout: options.timeouts.send,
+        http_keep_alive_timeout: options.timeouts.keep_alive,
         ..ServerConfig::default()
     };
     let handler: Arc<dyn QueryHandler> = Arc::new(EngineHandler {

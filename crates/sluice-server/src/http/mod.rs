@@ -1,5 +1,6 @@
 //! The HTTP interface (port 8123), on axum.
 //!
+//! - [`connections`]: the accept loop and per-connection keep-alive timeout.
 //! - [`params`]: URL parameters → reserved parameters, query parameters, settings.
 //! - [`auth`]: credentials from headers, basic auth or parameters.
 //! - [`sessions`]: `session_id` sessions.
@@ -9,6 +10,7 @@
 //! - [`query`]: the query endpoint.
 
 pub mod auth;
+pub mod connections;
 pub mod encoding;
 pub mod output;
 pub mod params;

@@ -10,6 +10,7 @@
 //! - `SET name = value` and `SELECT getSetting('name')`
 //! - `SELECT midstream_error(N)`: N rows, then an error
 //! - `SELECT slow`: a block every 50 ms until cancelled
+//! - `SELECT sleep(MS)`: one row (`1`) after MS milliseconds, nothing before
 //! - `SELECT totals`: one row plus a totals row
 //! - `SELECT syntax error` → SYNTAX_ERROR (62)
 
@@ -454,6 +455,29 @@ impl QuerySession for TestSession {
                 .parse()
                 .map_err(|_| Error::new(ErrorCode::SYNTAX_ERROR, "bad number"))?;
             numbers(n)
+        } else if let Some(ms) = sql
+            .strip_prefix("SELECT sleep(")
+            .and_then(|r| r.strip_suffix(')'))
+        {
+            let ms: u64 = ms
+                .parse()
+                .map_err(|_| Error::new(ErrorCode::SYNTAX_ERROR, "bad number"))?;
+            let schema = Arc::new(Schema::new(vec![field("UInt8", "x")]));
+            let s = Arc::clone(&schema);
+            let cancel = q.cancel.clone();
+            let row = async move {
+                tokio::select! {
+                    _ = cancel.cancelled() => None,
+                    _ = tokio::time::sleep(Duration::from_millis(ms)) => {
+                        let arr: ArrayRef = Arc::new(UInt8Array::from(vec![1u8]));
+                        Some(one_batch(s, vec![arr]))
+                    }
+                }
+            };
+            output(
+                schema,
+                Box::pin(futures::stream::once(row).filter_map(futures::future::ready)),
+            )
         } else if sql == "SELECT * FROM types" {
             let b = types_batch()?;
             output(b.schema(), stream_of(vec![Ok(b)]))
