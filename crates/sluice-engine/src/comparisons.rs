@@ -6,13 +6,18 @@
 //! - `Date`/`Date32` with a number (`toDate('2018-01-01') < 1`) is `ILLEGAL_TYPE_OF_ARGUMENT`;
 //! - `DateTime` with a number compares the Unix time in seconds with the number, and
 //!   `DateTime64(p)` compares its value in seconds with fraction (`= 1514764800` holds for
-//!   `2018-01-01 00:00:00.000`); DataFusion cannot coerce the pair at all.
+//!   `2018-01-01 00:00:00.000`); DataFusion cannot coerce the pair at all. Its SQL planner
+//!   rejects the pair while planning a select list, so [`TimeNumberComparisons`] (an
+//!   `ExprPlanner` the engine registers) rewrites it as the SQL is planned; the plan pass
+//!   covers comparisons built otherwise.
 
 use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::common::DFSchema;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::logical_expr::expr_rewriter::NamePreserver;
+use datafusion::logical_expr::planner::{ExprPlanner, PlannerResult, RawBinaryExpr};
 use datafusion::logical_expr::{BinaryExpr, Cast, Expr, ExprSchemable, LogicalPlan, Operator, lit};
+use datafusion::sql::sqlparser::ast::BinaryOperator;
 use sluice_common::{ChType, Error, ErrorCode, Result};
 
 /// Applies the rules to every comparison of `plan`, subqueries included. Expressions whose
@@ -50,6 +55,58 @@ fn function_name(op: Operator) -> Option<&'static str> {
         Operator::GtEq => "greaterOrEquals",
         _ => return None,
     })
+}
+
+/// Plans `DateTime`/`DateTime64` compared with a number (`SELECT now() > 0`) while the SQL
+/// is planned, before DataFusion's type check of the pair can reject it.
+#[derive(Debug)]
+pub struct TimeNumberComparisons;
+
+impl ExprPlanner for TimeNumberComparisons {
+    fn plan_binary_op(
+        &self,
+        expr: RawBinaryExpr,
+        schema: &DFSchema,
+    ) -> datafusion::error::Result<PlannerResult<RawBinaryExpr>> {
+        let op = match expr.op {
+            BinaryOperator::Eq => Operator::Eq,
+            BinaryOperator::NotEq => Operator::NotEq,
+            BinaryOperator::Lt => Operator::Lt,
+            BinaryOperator::LtEq => Operator::LtEq,
+            BinaryOperator::Gt => Operator::Gt,
+            BinaryOperator::GtEq => Operator::GtEq,
+            _ => return Ok(PlannerResult::Original(expr)),
+        };
+        let (Ok(l), Ok(r)) = (expr.left.get_type(schema), expr.right.get_type(schema)) else {
+            return Ok(PlannerResult::Original(expr));
+        };
+        let RawBinaryExpr {
+            op: raw_op,
+            left,
+            right,
+        } = expr;
+        let (left, right) = match (&l, &r) {
+            (DataType::Timestamp(unit, _), n) if is_number(n) => {
+                time_vs_number(left, *unit, right, n)
+            }
+            (n, DataType::Timestamp(unit, _)) if is_number(n) => {
+                let (t, n) = time_vs_number(right, *unit, left, n);
+                (n, t)
+            }
+            _ => {
+                return Ok(PlannerResult::Original(RawBinaryExpr {
+                    op: raw_op,
+                    left,
+                    right,
+                }));
+            }
+        };
+        Ok(PlannerResult::Planned(Expr::BinaryExpr(BinaryExpr::new(
+            Box::new(left),
+            op,
+            Box::new(right),
+        ))))
+    }
 }
 
 fn is_number(t: &DataType) -> bool {

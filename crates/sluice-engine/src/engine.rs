@@ -134,6 +134,11 @@ impl Engine {
                 Arc::new(udwf),
             );
         }
+        // `DateTime` compared with a number, planned before DataFusion's pair check.
+        let _ = datafusion::execution::registry::FunctionRegistry::register_expr_planner(
+            &mut state,
+            Arc::new(crate::comparisons::TimeNumberComparisons),
+        );
         let mut tfs = state.table_functions().clone();
         for (name, f) in crate::table_functions::table_functions() {
             tfs.insert(

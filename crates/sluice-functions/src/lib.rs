@@ -45,6 +45,7 @@ pub fn scalar_functions() -> Vec<ScalarUDF> {
     v.extend(math::functions());
     v.extend(hash::functions());
     v.extend(type_info::functions());
+    v.push(aggregate::finalize::finalize_aggregation());
     v
 }
 

@@ -11,6 +11,45 @@ use sluice_common::{Error, ErrorCode, Result};
 use super::expr::{call, lit_num, rewrite_expr};
 use super::query::RewriteContext;
 
+/// `countState()` / `countState(*)` (a `count` combination without arguments: `-State`,
+/// `-OrNull`, `-OrDefault`) planned as `countStateIf(1)`: DataFusion plans no aggregate
+/// without arguments, and the `-If` form counts its condition's rows into the same
+/// `AggregateFunction(count)` state. Returns the new name.
+fn count_without_arguments(f: &mut Function, name: &str) -> Option<String> {
+    let mut rest = name.strip_prefix("count")?;
+    if rest.is_empty() {
+        return None;
+    }
+    // `*` among a count combination's arguments stands for no argument (`countIf(*, c)`).
+    if let FunctionArguments::List(l) = &mut f.args
+        && l.duplicate_treatment.is_none()
+    {
+        l.args
+            .retain(|a| !matches!(a, FunctionArg::Unnamed(FunctionArgExpr::Wildcard)));
+    }
+    while !rest.is_empty() {
+        rest = ["State", "OrNull", "OrDefault"]
+            .iter()
+            .find_map(|c| rest.strip_suffix(c))?;
+    }
+    let no_args = match &f.args {
+        FunctionArguments::None => true,
+        FunctionArguments::List(l) => l.args.is_empty(),
+        FunctionArguments::Subquery(_) => false,
+    };
+    if !no_args {
+        return None;
+    }
+    let renamed = format!("{name}If");
+    set_function_name(f, &renamed);
+    f.args = FunctionArguments::List(FunctionArgumentList {
+        duplicate_treatment: None,
+        args: vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(lit_num("1")))],
+        clauses: vec![],
+    });
+    Some(renamed)
+}
+
 pub(super) fn function_name(f: &Function) -> String {
     f.name
         .0
@@ -146,6 +185,9 @@ pub(super) fn rewrite_function(f: &mut Function, ctx: &RewriteContext) -> Result
             .collect(),
         _ => Vec::new(),
     };
+    if let Some(renamed) = count_without_arguments(f, &name) {
+        name = renamed;
+    }
     if !params.is_empty() {
         let ps: Vec<String> = params.iter().map(sluice_sql::format_expr).collect();
         let full = format!("{name}({})", ps.join(", "));
