@@ -3,10 +3,12 @@
 //! `BETWEEN` → `and(greaterOrEquals(…), lessOrEquals(…))`, `INTERVAL 1 DAY` →
 //! `toIntervalDay(1)`, `CAST(x AS T)` → `CAST(x, 'T')`), literals take ClickHouse's spelling.
 
+use std::ops::ControlFlow;
+
 use datafusion::sql::sqlparser::ast::{
     AccessExpr, BinaryOperator, CastKind, DateTimeField, Expr, Function, FunctionArg,
-    FunctionArgExpr, FunctionArguments, LambdaFunction, OneOrManyWithParens, Subscript,
-    UnaryOperator, Value, WindowType,
+    FunctionArgExpr, FunctionArguments, LambdaFunction, OneOrManyWithParens, Query, Subscript,
+    UnaryOperator, Value, Visit, Visitor, WindowType,
 };
 
 use crate::format::{format_float, quote_identifier, quote_string};
@@ -38,8 +40,8 @@ pub(crate) enum Canon {
     Tuple(Vec<Canon>),
     /// `*`.
     Star,
-    /// A scalar subquery (SQL text).
-    Subquery(String),
+    /// A subquery: its SQL and how many queries it holds itself (ClickHouse numbers them all).
+    Subquery(String, usize),
     /// Anything else: sqlparser's SQL text.
     Raw(String),
 }
@@ -151,10 +153,29 @@ fn flatten(name: &str, l: Canon, r: Canon) -> Canon {
     op(name, args)
 }
 
+fn subquery(q: &Query) -> Canon {
+    Canon::Subquery(q.to_string(), count_queries(q).saturating_sub(1))
+}
+
+/// The queries in `node`, nested ones included (a subquery of a subquery counts too).
+pub fn count_queries<T: Visit>(node: &T) -> usize {
+    struct Count(usize);
+    impl Visitor for Count {
+        type Break = ();
+        fn pre_visit_query(&mut self, _q: &Query) -> ControlFlow<()> {
+            self.0 += 1;
+            ControlFlow::Continue(())
+        }
+    }
+    let mut c = Count(0);
+    let _ = node.visit(&mut c);
+    c.0
+}
+
 fn function_args(args: &FunctionArguments) -> (Vec<Canon>, bool) {
     match args {
         FunctionArguments::None => (vec![], false),
-        FunctionArguments::Subquery(q) => (vec![Canon::Subquery(q.to_string())], false),
+        FunctionArguments::Subquery(q) => (vec![subquery(q)], false),
         FunctionArguments::List(list) => {
             let distinct = matches!(
                 list.duplicate_treatment,
@@ -322,7 +343,7 @@ pub(crate) fn canon(expr: &Expr) -> Canon {
             negated,
         } => op(
             if *negated { "notIn" } else { "in" },
-            vec![canon(e), Canon::Subquery(subquery.to_string())],
+            vec![canon(e), self::subquery(subquery)],
         ),
         Expr::Cast {
             kind,
@@ -468,7 +489,7 @@ pub(crate) fn canon(expr: &Expr) -> Canon {
             }
             cur
         }
-        Expr::Subquery(q) => Canon::Subquery(q.to_string()),
+        Expr::Subquery(q) => subquery(q),
         Expr::TypedString(ts) => {
             let f = match ts.data_type.to_string().to_ascii_uppercase().as_str() {
                 "DATE" => "toDate",

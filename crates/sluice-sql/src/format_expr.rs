@@ -110,7 +110,7 @@ fn sql(c: &Canon) -> String {
         Canon::Array(items) => format!("[{}]", list(items)),
         Canon::Tuple(items) => format!("({})", list(items)),
         Canon::Star => "*".to_string(),
-        Canon::Subquery(q) => format!("({q})"),
+        Canon::Subquery(q, _) => format!("({q})"),
         Canon::Raw(r) => r.clone(),
     }
 }
@@ -134,7 +134,7 @@ fn operator_sql(name: &str, args: &[Canon]) -> Option<String> {
         ("isNotNull", [a]) => Some(format!("{} IS NOT NULL", operand(a))),
         ("in" | "notIn", [a, b]) => {
             let rhs = match b {
-                Canon::Tuple(_) | Canon::Subquery(_) => sql(b),
+                Canon::Tuple(_) | Canon::Subquery(..) => sql(b),
                 other => format!("({})", sql(other)),
             };
             let kw = if name == "in" { "IN" } else { "NOT IN" };

@@ -57,7 +57,8 @@ pub mod totals;
 
 pub use array_join::{ARRAY_JOIN_MARKER, array_join_item};
 pub use ast::*;
-pub use column_name::format_column_name;
+pub use canon::count_queries;
+pub use column_name::{format_column_name, format_numbered_column_name};
 pub use dialect::SluiceDialect;
 pub use format_expr::{format_expr, format_query};
 pub use join_strictness::JoinStrictness;

@@ -1,7 +1,9 @@
 //! `x IN (SELECT …)` in a select list: DataFusion plans `IN (subquery)` only as a filter, so
 //! in an expression it becomes `has((SELECT groupArray(v) FROM (SELECT …) AS s(v)), x)`:
 //! the subquery's values collected once into an array by an uncorrelated scalar subquery
-//! (`NOT IN`: `not(has(…))`). Applied to select items only (filters plan `IN` natively).
+//! (`NOT IN`: `not(has(…))`). A subquery of several columns (`(a, b) IN (SELECT x, y …)`)
+//! collects tuples: `has((SELECT groupArray(tuple(v1, v2)) FROM (SELECT …) AS s(v1, v2)),
+//! (a, b))`. Applied to select items only (filters plan `IN` natively).
 
 use std::ops::ControlFlow;
 
@@ -50,10 +52,10 @@ impl VisitorMut for Replace {
         else {
             return ControlFlow::Continue(());
         };
-        if !single_column(subquery) {
+        let Some(columns) = column_count(subquery) else {
             return ControlFlow::Continue(());
-        }
-        let Some(values) = collect_query(subquery.as_ref().clone()) else {
+        };
+        let Some(values) = collect_query(subquery.as_ref().clone(), columns) else {
             return ControlFlow::Continue(());
         };
         let has = call(
@@ -69,26 +71,35 @@ impl VisitorMut for Replace {
     }
 }
 
-/// Whether `q` is a select (or set operation of selects) with one non-wildcard column.
-fn single_column(q: &Query) -> bool {
-    fn body(b: &SetExpr) -> bool {
+/// The number of columns of `q`, a select (or set operation of selects) without wildcards.
+fn column_count(q: &Query) -> Option<usize> {
+    fn body(b: &SetExpr) -> Option<usize> {
         match b {
-            SetExpr::Select(s) => {
-                matches!(
-                    s.projection.as_slice(),
-                    [SelectItem::UnnamedExpr(_) | SelectItem::ExprWithAlias { .. }]
-                )
-            }
+            SetExpr::Select(s) => s
+                .projection
+                .iter()
+                .all(|i| {
+                    matches!(
+                        i,
+                        SelectItem::UnnamedExpr(_) | SelectItem::ExprWithAlias { .. }
+                    )
+                })
+                .then_some(s.projection.len())
+                .filter(|n| *n > 0),
             SetExpr::Query(q) => body(&q.body),
-            SetExpr::SetOperation { left, right, .. } => body(left) && body(right),
-            _ => false,
+            SetExpr::SetOperation { left, right, .. } => {
+                let n = body(left)?;
+                (body(right)? == n).then_some(n)
+            }
+            _ => None,
         }
     }
     body(&q.body)
 }
 
-/// `SELECT groupArray(v) FROM (q) AS s(v)`.
-fn collect_query(q: Query) -> Option<Query> {
+/// `SELECT groupArray(v) FROM (q) AS s(v)`, or with several columns
+/// `SELECT groupArray(tuple(v1, v2)) FROM (q) AS s(v1, v2)`.
+fn collect_query(q: Query, columns: usize) -> Option<Query> {
     let sql = format!("SELECT groupArray({VALUE_ALIAS}) FROM {SET_ALIAS}");
     let parsed = sluice_sql::parse_statements(&sql)
         .ok()
@@ -98,10 +109,21 @@ fn collect_query(q: Query) -> Option<Query> {
         return None;
     };
     if let SetExpr::Select(s) = outer.body.as_mut() {
-        s.projection = vec![SelectItem::UnnamedExpr(call(
-            "groupArray",
-            vec![Expr::Identifier(Ident::with_quote('"', VALUE_ALIAS))],
-        ))];
+        let names: Vec<String> = if columns == 1 {
+            vec![VALUE_ALIAS.to_string()]
+        } else {
+            (1..=columns).map(|i| format!("{VALUE_ALIAS}{i}")).collect()
+        };
+        let mut values: Vec<Expr> = names
+            .iter()
+            .map(|n| Expr::Identifier(Ident::with_quote('"', n.as_str())))
+            .collect();
+        let value = if columns == 1 {
+            values.pop()?
+        } else {
+            call("tuple", values)
+        };
+        s.projection = vec![SelectItem::UnnamedExpr(call("groupArray", vec![value]))];
         s.from = vec![TableWithJoins {
             relation: TableFactor::Derived {
                 lateral: false,
@@ -109,7 +131,10 @@ fn collect_query(q: Query) -> Option<Query> {
                 alias: Some(TableAlias {
                     explicit: true,
                     name: Ident::new(SET_ALIAS),
-                    columns: vec![TableAliasColumnDef::from_name(VALUE_ALIAS)],
+                    columns: names
+                        .iter()
+                        .map(|n| TableAliasColumnDef::from_name(n.as_str()))
+                        .collect(),
                     at: None,
                 }),
                 sample: None,

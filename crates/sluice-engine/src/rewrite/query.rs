@@ -100,12 +100,18 @@ fn name_columns(body: &mut SetExpr) {
     match body {
         SetExpr::Select(s) => {
             let mut used: HashMap<String, usize> = HashMap::new();
+            // ClickHouse numbers subqueries through the query (`_subquery_3`): those of
+            // FROM first, then the select list's in order.
+            let mut next_subquery = 1 + sluice_sql::count_queries(&s.from);
             for item in s.projection.iter_mut() {
+                if let SelectItem::ExprWithAlias { expr, .. } = item {
+                    next_subquery += sluice_sql::count_queries(expr);
+                }
                 if let SelectItem::UnnamedExpr(e) = item {
                     if matches!(e, Expr::CompoundIdentifier(_)) {
                         continue;
                     }
-                    let mut name = sluice_sql::format_column_name(e);
+                    let mut name = sluice_sql::format_numbered_column_name(e, &mut next_subquery);
                     let n = used.entry(name.clone()).or_insert(0);
                     *n += 1;
                     if *n > 1 {
