@@ -5,11 +5,13 @@
 //!
 //! Submodules: [`value`] (one scalar value read from / written to Arrow), [`parse`] (text →
 //! value), [`best_effort`] (date-time text), [`scalar`] (value → value rules), [`temporal`] (into date/time types), [`cast`]
-//! (whole columns, composites, failure modes), [`udf`] (the UDFs), [`reinterpret`],
+//! (whole columns, composites, failure modes), [`columnar`] (one-pass conversions of plain
+//! integer columns), [`udf`] (the UDFs), [`reinterpret`],
 //! [`wide_float`] (`Float64` → 128/256-bit integers as ClickHouse rounds them).
 
 pub mod best_effort;
 pub mod cast;
+pub mod columnar;
 pub mod parse;
 pub mod reinterpret;
 pub mod scalar;

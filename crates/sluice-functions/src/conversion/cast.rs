@@ -255,6 +255,14 @@ fn parse_composite(arr: &ArrayRef, to: &ChType, opts: &CastOptions) -> Result<Ar
 
 /// `toString` of any value: ClickHouse's plain text form.
 pub fn render(arr: &ArrayRef, from: &ChType, session: Zone) -> ArrayRef {
+    match super::columnar::integers_to_string(arr.as_ref(), from) {
+        Some(Ok(text)) => text,
+        _ => render_rows(arr, from, session),
+    }
+}
+
+/// [`render`] row by row, through the text formatter (any type).
+pub(super) fn render_rows(arr: &ArrayRef, from: &ChType, session: Zone) -> ArrayRef {
     let ctx = text_context(session);
     let mut b = StringBuilder::with_capacity(arr.len(), arr.len() * 8);
     let mut buf = Vec::new();
@@ -271,7 +279,6 @@ pub fn render(arr: &ArrayRef, from: &ChType, session: Zone) -> ArrayRef {
 }
 
 fn scalar_cast(arr: &ArrayRef, from: &ChType, to: &ChType, opts: &CastOptions) -> Result<ArrayRef> {
-    let src = Src::new(arr.as_ref(), from)?;
     let cx = Ctx {
         from_zone: match opts.zone {
             Some(z) => z,
@@ -283,6 +290,23 @@ fn scalar_cast(arr: &ArrayRef, from: &ChType, to: &ChType, opts: &CastOptions) -
         },
         accurate: opts.accurate,
     };
+    if !opts.accurate
+        && let Some(out) = super::columnar::integers_to_temporal(arr.as_ref(), from, to, cx.to_zone)
+    {
+        return Ok(out);
+    }
+    scalar_cast_rows(arr, from, to, opts, &cx)
+}
+
+/// [`scalar_cast`] row by row, through [`convert`] (any scalar types).
+pub(super) fn scalar_cast_rows(
+    arr: &ArrayRef,
+    from: &ChType,
+    to: &ChType,
+    opts: &CastOptions,
+    cx: &Ctx,
+) -> Result<ArrayRef> {
+    let src = Src::new(arr.as_ref(), from)?;
     let default_src = match opts.on_error {
         OnError::Default(d) => Some(Src::new(d, to)?),
         _ => None,
@@ -294,7 +318,7 @@ fn scalar_cast(arr: &ArrayRef, from: &ChType, to: &ChType, opts: &CastOptions) -
             sink.push(None);
             continue;
         };
-        match convert(v, from, to, &cx) {
+        match convert(v, from, to, cx) {
             Ok(x) => sink.push(Some(x)),
             Err(e) => match opts.on_error {
                 OnError::Throw => return Err(ch_error(e)),
