@@ -142,6 +142,9 @@ async fn detach_database_exchange_and_attach_definition_across_restarts() {
         EXCHANGE TABLES a AND b;
         CREATE DATABASE o ENGINE = Ordinary;
         CREATE TABLE o.t (v UInt32, s String) ENGINE = MergeTree ORDER BY v; INSERT INTO o.t VALUES (4, 'four');
+        CREATE TABLE src0 (v UInt32) ENGINE = Null; CREATE TABLE tgt0 (v UInt32) ENGINE = MergeTree ORDER BY v;
+        CREATE MATERIALIZED VIEW mv0 TO tgt0 AS SELECT v FROM src0; CREATE TABLE x0 (v UInt8) ENGINE = Memory;
+        EXCHANGE TABLES mv0 AND x0; RENAME TABLE x0 TO mv1;
         DETACH DATABASE d",
     )
     .await
@@ -166,11 +169,15 @@ async fn detach_database_exchange_and_attach_definition_across_restarts() {
     let engine = open(dir.path()).await;
     let out = run(
         &engine,
-        "SELECT * FROM o.t; SELECT count() FROM d.t; SELECT name, engine FROM system.tables WHERE database = 'default' ORDER BY name",
+        "SELECT * FROM o.t; SELECT count() FROM d.t; SELECT name, engine FROM system.tables WHERE name IN ('a', 'b') ORDER BY name; INSERT INTO src0 VALUES (1); SELECT count() FROM tgt0; SELECT name, engine FROM system.tables WHERE name IN ('mv0', 'mv1', 'x0') ORDER BY name",
     )
     .await;
-    // ch-oracle --path DIR, third call.
-    assert_eq!(out.as_deref(), Ok("4\tfour\n2\na\tMemory\nb\tMergeTree\n"));
+    // ch-oracle --path DIR, third call (the view exchanged and renamed fires under its
+    // new name).
+    assert_eq!(
+        out.as_deref(),
+        Ok("4\tfour\n2\na\tMemory\nb\tMergeTree\n1\nmv0\tMemory\nmv1\tMaterializedView\n")
+    );
     close(engine).await;
 }
 

@@ -471,7 +471,13 @@ pub async fn attach(
         Statement::CreateTable(ct) => {
             create_table_inner(session, db, table, *ct, sql, false).await?;
         }
-        Statement::CreateMaterializedView(c) => {
+        Statement::CreateMaterializedView(mut c) => {
+            // The view is named by its metadata file (RENAME and EXCHANGE move the file,
+            // not the text).
+            c.name = sluice_sql::TableName {
+                database: Some(db.to_string()),
+                table: table.to_string(),
+            };
             Box::pin(super::materialized::create(session, *c, sql, false)).await?;
         }
         Statement::CreateView(cv) => {

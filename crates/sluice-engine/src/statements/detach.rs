@@ -177,9 +177,8 @@ async fn attach_database(session: &mut Session, a: Attach) -> Result<QueryOutput
             "Database engine must be specified for ATTACH DATABASE query",
         ));
     };
-    // Definitions are replayed as at start-up, with the database as the current one.
+    // Definitions are replayed as at start-up (a fresh session in `default`).
     let mut replay = session.engine.session();
-    replay.current_db = name.clone();
     for (table, sql) in &detached.tables {
         if let Err(e) = replay.attach_stored(&name, table, sql).await {
             tracing::error!(

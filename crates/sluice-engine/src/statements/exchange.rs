@@ -24,15 +24,20 @@ fn resolve(session: &Session, t: &TableName) -> (String, String) {
 
 /// `EXCHANGE TABLES a AND b`: the two tables (or views) swap names atomically in the
 /// catalog; MergeTree data directories follow their tables. Materialized views keep
-/// their targets by name, so a view writing to `a` writes to the new `a` afterwards.
+/// their targets by name, so a view writing to `a` writes to the new `a` afterwards; a
+/// materialized view `TO` a table may itself be exchanged.
 pub async fn exchange(session: &mut Session, a: TableName, b: TableName) -> Result<QueryOutput> {
     let (fa, fb) = (resolve(session, &a), resolve(session, &b));
     let catalog = Arc::clone(&session.engine.catalog);
     for (db, name) in [&fa, &fb] {
         let entry = catalog.table_or_err(db, name)?;
-        if matches!(entry.kind, TableKind::MaterializedView(_)) {
+        // A view's inner table is named after the view (`.inner.<view>`), so it cannot
+        // follow a new name; views writing `TO` a table can.
+        if let TableKind::MaterializedView(mv) = &entry.kind
+            && mv.inner
+        {
             return Err(Error::not_implemented(
-                "EXCHANGE TABLES of a materialized view",
+                "EXCHANGE TABLES of a materialized view with an inner table",
             ));
         }
     }
@@ -46,7 +51,7 @@ pub async fn exchange(session: &mut Session, a: TableName, b: TableName) -> Resu
 
 /// After the catalog renamed tables `from → to` (each pair: the old name, the name the
 /// table has now), moves the data directory of every MergeTree table among them and
-/// reopens it there. Directories go through temporary names first, so names may swap.
+/// reopens it there (materialized views are reopened too, under their new name). Directories go through temporary names first, so names may swap.
 pub(crate) async fn move_data_dirs(
     session: &mut Session,
     moves: Vec<((String, String), (String, String))>,
@@ -57,14 +62,14 @@ pub(crate) async fn move_data_dirs(
     let mut closed = Vec::new();
     for (from, to) in moves {
         let entry = catalog.table_or_err(&to.0, &to.1)?;
-        let Some(storage) = entry.table.clone() else {
-            continue;
-        };
-        if storage
-            .as_any()
-            .downcast_ref::<MergeTreeStorage>()
-            .is_none()
-        {
+        let merge_tree = entry
+            .table
+            .clone()
+            .filter(|t| t.as_any().downcast_ref::<MergeTreeStorage>().is_some());
+        // A materialized view `TO` a table is opened again to learn its new name (one with
+        // an inner table keeps it: the inner table is named after the old name).
+        let view = matches!(&entry.kind, TableKind::MaterializedView(mv) if !mv.inner);
+        if merge_tree.is_none() && !view {
             continue;
         }
         // Out of the catalog (its metadata file, already renamed, stays), closed, moved.
@@ -73,11 +78,13 @@ pub(crate) async fn move_data_dirs(
             return Err(Error::internal("renamed table vanished"));
         };
         std::mem::drop(entry);
-        dirs.push((
-            session.engine.table_data_dir(&from.0, &from.1)?,
-            session.engine.table_data_dir(&to.0, &to.1)?,
-        ));
-        closed.push(storage);
+        if let Some(storage) = merge_tree {
+            dirs.push((
+                session.engine.table_data_dir(&from.0, &from.1)?,
+                session.engine.table_data_dir(&to.0, &to.1)?,
+            ));
+            closed.push(storage);
+        }
         reopen.push((to, def.create_sql));
     }
     tokio::task::spawn_blocking(move || -> Result<()> {
