@@ -126,6 +126,7 @@ fn bench(c: &mut Criterion) {
             .collect();
         ctx.register_udf(f.with_aliases(lower));
     }
+    parse_only(&batches, bytes);
     let table = MemTable::try_new(schema, vec![batches]).expect("table");
     ctx.register_table("orders_kafka_json", Arc::new(table))
         .expect("register");
@@ -155,6 +156,61 @@ fn bench(c: &mut Criterion) {
         "input: {n} events, {bytes} bytes ({:.1} bytes/event)",
         bytes as f64 / n as f64
     );
+    // Per-core figure: bytes over the CPU time of this thread (the plan runs on it: one
+    // partition, current-thread runtime), so other processes on a shared machine do not
+    // count against it. Best of 5.
+    report_cpu("seed view", bytes, 5, || {
+        rt.block_on(async {
+            let out = datafusion::physical_plan::collect(Arc::clone(&plan), ctx.task_ctx())
+                .await
+                .expect("run");
+            out.iter().map(|b| b.num_rows()).sum::<usize>()
+        })
+    });
+}
+
+/// Runs `f` `runs` times and prints `bytes` over the least CPU time of this thread.
+fn report_cpu(what: &str, bytes: usize, runs: usize, mut f: impl FnMut() -> usize) {
+    let best = (0..runs)
+        .map(|_| {
+            let t0 = thread_cpu_ns();
+            std::hint::black_box(f());
+            thread_cpu_ns().saturating_sub(t0)
+        })
+        .min()
+        .unwrap_or(0);
+    println!(
+        "cpu: {what} {:.3} s of CPU, {:.3} GB/s per core",
+        best as f64 / 1e9,
+        bytes as f64 / best.max(1) as f64
+    );
+}
+
+/// The validating parse alone (one tape per document, buffer reused), for comparison with
+/// the whole view: bytes over CPU time, best of 3.
+fn parse_only(batches: &[RecordBatch], bytes: usize) {
+    use datafusion::arrow::array::AsArray;
+    let mut nodes = Vec::new();
+    report_cpu("tape parse alone", bytes, 3, || {
+        let mut valid = 0usize;
+        for b in batches {
+            for v in b.column(0).as_string::<i32>().iter().flatten() {
+                nodes.clear();
+                valid += usize::from(
+                    sluice_functions::json::tape::parse(v.as_bytes(), &mut nodes).is_ok(),
+                );
+            }
+        }
+        valid
+    });
+}
+
+/// CPU time of the calling thread in nanoseconds (Linux `/proc/thread-self/schedstat`).
+fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
+        .unwrap_or(0)
 }
 
 criterion_group!(benches, bench);

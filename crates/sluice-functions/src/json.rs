@@ -14,7 +14,7 @@
 //!
 //! # Parse each document once per row
 //!
-//! Two mechanisms make a stacked view such as the seed's
+//! Three mechanisms make a stacked view such as the seed's
 //! `JSONExtractUInt(JSONExtractString(payload, 'after'), 'id')` (five of them, plus
 //! `JSONExtractString(payload, 'op')` in the projection and in the `WHERE`) parse each
 //! payload exactly once:
@@ -26,15 +26,22 @@
 //!    scalars, NULL and values holding doubles fall back, per row, to building the
 //!    intermediate text and parsing it — so results are identical to the nested calls
 //!    (checked against the oracle in the tests).
-//! 2. **Parse-once cache** ([`cache`]): the tapes of a column are cached per thread, keyed
-//!    by the identity of its Arrow buffers (kept alive by the cache so the key cannot be
-//!    reused). Every call on the same column of the same batch reuses them, and a filtered
-//!    copy of a cached column (`FilterExec` output feeding the projection) is matched row by
-//!    row against the cached column so surviving rows are not parsed again.
+//! 2. **Fused evaluation** ([`fused`]): calls with a scalar result and constant paths on a
+//!    column are evaluated together in one pass over the rows — the first call on a new
+//!    column also computes the calls recently seen on a column of that name, each row
+//!    parsed once into a small tape that stays in cache, and the later calls take their
+//!    results. A filtered copy of an evaluated column (`FilterExec` output feeding the
+//!    projection) is matched row by row against it and gathers its results from it.
+//! 3. **Parse-once cache** ([`cache`]) for the other calls (array results, typed
+//!    `JSONExtract`, paths from columns): the tapes of a column are cached per thread,
+//!    keyed by the identity of its Arrow buffers (kept alive by the cache so the key cannot
+//!    be reused); every call on the same column of the same batch reuses them, and a
+//!    filtered copy is matched row by row so surviving rows are not parsed again.
 //!
 //! Module map: [`tape`] (validator + tape), [`number`] (number classes, conversions,
 //! double printing), [`doc`] (navigation), [`serialize`] (ClickHouse's JSON text),
-//! [`cache`], [`eval`] (arguments, NULLs, per-row driver), [`out`] (Arrow builders),
+//! [`cache`], [`fused`], [`eval`] (arguments, NULLs, per-row driver), [`out`] (Arrow builders),
+//! [`sink`] (scalar results per row),
 //! [`funcs`] (the DOM UDFs), [`extract`] + [`typed_scalar`] (typed `JSONExtract`),
 //! [`nested`], [`visit_param`], [`jsonpath`].
 
@@ -43,11 +50,13 @@ pub mod doc;
 pub mod eval;
 pub mod extract;
 pub mod funcs;
+pub mod fused;
 pub mod jsonpath;
 pub mod nested;
 pub mod number;
 pub mod out;
 pub mod serialize;
+pub mod sink;
 pub mod tape;
 pub mod typed_scalar;
 pub mod visit_param;

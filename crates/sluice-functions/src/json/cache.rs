@@ -90,7 +90,7 @@ impl<'a> JsonColumn<'a> {
     }
 
     /// Whether rows may hold invalid UTF-8 (binary layouts).
-    fn needs_utf8_check(&self) -> bool {
+    pub(crate) fn needs_utf8_check(&self) -> bool {
         matches!(
             self,
             JsonColumn::Binary(_) | JsonColumn::LargeBinary(_) | JsonColumn::BinaryView(_)
@@ -100,14 +100,14 @@ impl<'a> JsonColumn<'a> {
 
 /// Identity of a column's contents: buffer addresses, offset, length, type.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Identity {
+pub(crate) struct Identity {
     ptrs: Vec<usize>,
     offset: usize,
     len: usize,
-    data_type: DataType,
+    pub(crate) data_type: DataType,
 }
 
-fn identity(array: &ArrayRef) -> Identity {
+pub(crate) fn identity(array: &ArrayRef) -> Identity {
     let data = array.to_data();
     Identity {
         ptrs: data.buffers().iter().map(|b| b.as_ptr() as usize).collect(),
@@ -201,8 +201,7 @@ impl Parsed {
 
     fn push_parsed(&mut self, bytes: &[u8], check_utf8: bool) {
         let base = self.nodes.len();
-        let ok = (!check_utf8 || std::str::from_utf8(bytes).is_ok())
-            && parse(bytes, &mut self.nodes).is_ok();
+        let ok = parse_row(bytes, check_utf8, &mut self.nodes);
         if ok {
             self.starts.push(base as u32);
             self.lens.push((self.nodes.len() - base) as u32);
@@ -229,8 +228,15 @@ impl Parsed {
     }
 }
 
+/// Validates one row (UTF-8 too when `check_utf8`, for binary layouts) and appends its tape
+/// to `nodes`; `false` when it is not a valid document.
+#[inline]
+pub(crate) fn parse_row(bytes: &[u8], check_utf8: bool, nodes: &mut Vec<Node>) -> bool {
+    (!check_utf8 || std::str::from_utf8(bytes).is_ok()) && parse(bytes, nodes).is_ok()
+}
+
 /// How far ahead in a cached column a row is looked for before giving up on it.
-const MATCH_WINDOW: usize = 4096;
+pub(crate) const MATCH_WINDOW: usize = 4096;
 
 /// Rows not found in any cached column before matching is abandoned for a column.
 const MAX_MISSES: usize = 8;
@@ -238,7 +244,7 @@ const MAX_MISSES: usize = 8;
 /// Finds `bytes` in `old` at or after `*j` (rows are matched in order, as a filter keeps
 /// them); on success advances `*j` past the match.
 #[inline]
-fn match_row(old: &JsonColumn<'_>, bytes: &[u8], j: &mut usize) -> Option<usize> {
+pub(crate) fn match_row(old: &JsonColumn<'_>, bytes: &[u8], j: &mut usize) -> Option<usize> {
     let end = old.len().min(*j + MATCH_WINDOW);
     let mut k = *j;
     while k < end {
@@ -295,6 +301,7 @@ pub fn parsed(array: &ArrayRef) -> Arc<Parsed> {
 /// in memory while the next block is read.
 pub fn clear_thread_cache() {
     CACHE.with(|c| c.borrow_mut().clear());
+    super::fused::clear_thread_columns();
 }
 
 /// Parses `array` without touching the cache (for one-off columns such as constants).

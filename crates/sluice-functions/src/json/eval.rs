@@ -24,7 +24,7 @@ use datafusion::logical_expr::ColumnarValue;
 use sluice_common::ChType;
 
 use super::cache::{JsonColumn, Parsed, parsed, parsed_uncached};
-use super::doc::{Doc, Kind, StepRef};
+use super::doc::{Doc, Kind, Step, StepRef};
 use super::serialize::write_value;
 use super::tape::parse;
 use crate::ch_bail;
@@ -129,6 +129,23 @@ enum PathArg {
 enum OwnedStep {
     Key(Vec<u8>),
     Index(i64),
+}
+
+/// The path of a call whose path arguments are all non-NULL constants, as owned steps;
+/// `None` when some path argument is a column or NULL.
+pub(crate) fn const_steps(args: &[ColumnarValue]) -> Result<Option<Vec<Step>>> {
+    let mut steps = Vec::with_capacity(args.len());
+    for a in args {
+        if !matches!(a, ColumnarValue::Scalar(_)) {
+            return Ok(None);
+        }
+        match path_arg(a, 1)? {
+            PathArg::Const(Some(OwnedStep::Key(k))) => steps.push(Step::Key(k)),
+            PathArg::Const(Some(OwnedStep::Index(i))) => steps.push(Step::Index(i)),
+            _ => return Ok(None),
+        }
+    }
+    Ok(Some(steps))
 }
 
 fn path_arg(v: &ColumnarValue, rows: usize) -> Result<PathArg> {
@@ -333,13 +350,14 @@ pub fn for_each_row(
     Ok(())
 }
 
+/// Reusable buffers of [`resolve`].
 #[derive(Default)]
-struct Scratch {
+pub(crate) struct Scratch {
     text: Vec<u8>,
 }
 
 /// Navigates `steps` (split into `opts.levels`) from the root of `doc` and calls `sink`.
-fn resolve(
+pub(crate) fn resolve(
     doc: Doc<'_>,
     steps: &[StepRef<'_>],
     opts: Options<'_>,

@@ -4,12 +4,8 @@
 //! `JSONExtractKeysAndValuesRaw`, and the typed `JSONExtract` / `JSONExtractKeysAndValues`
 //! (see `extract.rs`), plus the `…CaseInsensitive` variants.
 
-use std::sync::Arc;
-
 use datafusion::arrow::array::ArrayRef;
-use datafusion::arrow::datatypes::{
-    DataType, FieldRef, Float64Type, Int64Type, UInt8Type, UInt64Type,
-};
+use datafusion::arrow::datatypes::{DataType, FieldRef};
 use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
@@ -21,9 +17,10 @@ use sluice_common::ChType;
 use super::doc::Kind;
 use super::eval::{ArgInfo, Found, Options, check_args, for_each_row, result_type};
 use super::extract;
-use super::number::{float_to, str_to_f64, str_to_int};
-use super::out::{ListOut, NumOut, StrOut};
+use super::fused::{self, Sig};
+use super::out::ListOut;
 use super::serialize::write_value;
+use super::sink::RowSink;
 use crate::ch_bail;
 use crate::util::ch_field;
 
@@ -269,6 +266,22 @@ impl ScalarUDFImpl for JsonFunc {
         let array: ArrayRef = if json_null {
             datafusion::arrow::array::new_null_array(&DataType::Null, rows)
         } else {
+            let column = args.arg_fields.first().map_or("", |f| f.name().as_str());
+            let fusable = if all_scalar {
+                None
+            } else {
+                Sig::of(
+                    self.op,
+                    self.case_insensitive,
+                    levels,
+                    &args.args,
+                    column,
+                    &out_type,
+                )?
+            };
+            if let (Some(sig), ColumnarValue::Array(json)) = (fusable, &args.args[0]) {
+                return Ok(ColumnarValue::Array(fused::evaluate(sig, json)?));
+            }
             let info = ArgInfo {
                 json_is_null: false,
                 nullable: args.return_field.is_nullable(),
@@ -295,118 +308,11 @@ impl JsonFunc {
         out_type: &DataType,
         info: &ArgInfo,
     ) -> Result<ArrayRef> {
+        if let Some(mut sink) = RowSink::new(self.op, rows) {
+            for_each_row(args, path_len, rows, opts, |f| sink.push(f))?;
+            return sink.finish(out_type);
+        }
         match self.op {
-            Op::Has | Op::IsValid => {
-                let mut o = NumOut::<UInt8Type>::new(rows);
-                for_each_row(args, path_len, rows, opts, |f| match f {
-                    Found::Null => o.null(),
-                    Found::Missing => o.push(0),
-                    Found::Value(..) => o.push(1),
-                })?;
-                o.finish_as(out_type)
-            }
-            Op::Length | Op::ArrayLength => {
-                let arr_only = self.op == Op::ArrayLength;
-                let mut o = NumOut::<UInt64Type>::new(rows);
-                for_each_row(args, path_len, rows, opts, |f| match f {
-                    Found::Null => o.null(),
-                    Found::Missing if arr_only => o.null(),
-                    Found::Missing => o.push(0),
-                    Found::Value(d, i) => {
-                        if arr_only && !d.is_array(i) {
-                            o.null()
-                        } else {
-                            o.push(d.len(i) as u64)
-                        }
-                    }
-                })?;
-                o.finish_as(out_type)
-            }
-            Op::ExtractUInt => {
-                let mut o = NumOut::<UInt64Type>::new(rows);
-                for_each_row(args, path_len, rows, opts, |f| match f {
-                    Found::Null => o.null(),
-                    Found::Missing => o.push(0),
-                    Found::Value(d, i) => o.push(match d.kind(i) {
-                        Kind::Int(v) => u64::try_from(v).unwrap_or(0),
-                        Kind::UInt(v) => v,
-                        Kind::Double(v) => float_to::<u64>(v).unwrap_or(0),
-                        Kind::Str => str_to_int::<u64>(&d.str_content(i)).unwrap_or(0),
-                        _ => 0,
-                    }),
-                })?;
-                o.finish_as(out_type)
-            }
-            Op::ExtractInt => {
-                let mut o = NumOut::<Int64Type>::new(rows);
-                for_each_row(args, path_len, rows, opts, |f| match f {
-                    Found::Null => o.null(),
-                    Found::Missing => o.push(0),
-                    Found::Value(d, i) => o.push(match d.kind(i) {
-                        Kind::Int(v) => v,
-                        Kind::UInt(v) => i64::try_from(v).unwrap_or(0),
-                        Kind::Double(v) => float_to::<i64>(v).unwrap_or(0),
-                        Kind::Str => str_to_int::<i64>(&d.str_content(i)).unwrap_or(0),
-                        _ => 0,
-                    }),
-                })?;
-                o.finish_as(out_type)
-            }
-            Op::ExtractFloat => {
-                let mut o = NumOut::<Float64Type>::new(rows);
-                for_each_row(args, path_len, rows, opts, |f| match f {
-                    Found::Null => o.null(),
-                    Found::Missing => o.push(0.0),
-                    Found::Value(d, i) => o.push(match d.kind(i) {
-                        Kind::Int(v) => v as f64,
-                        Kind::UInt(v) => v as f64,
-                        Kind::Double(v) => v,
-                        Kind::Str => str_to_f64(&d.str_content(i)).unwrap_or(0.0),
-                        _ => 0.0,
-                    }),
-                })?;
-                o.finish_as(out_type)
-            }
-            Op::ExtractBool => {
-                let mut o = NumOut::<UInt8Type>::new(rows);
-                for_each_row(args, path_len, rows, opts, |f| match f {
-                    Found::Null => o.null(),
-                    Found::Missing => o.push(0),
-                    Found::Value(d, i) => o.push(match d.kind(i) {
-                        Kind::Bool(b) => u8::from(b),
-                        Kind::Int(v) => u8::from(v != 0),
-                        Kind::UInt(v) => u8::from(v != 0),
-                        _ => 0,
-                    }),
-                })?;
-                o.finish_as(out_type)
-            }
-            Op::Type | Op::Key | Op::ExtractString | Op::ExtractRaw => {
-                let op = self.op;
-                let mut o = StrOut::new(rows);
-                for_each_row(args, path_len, rows, opts, |f| match f {
-                    Found::Null => o.null(),
-                    Found::Missing => o.push(if op == Op::Type { b"Null" } else { b"" }),
-                    Found::Value(d, i) => {
-                        match op {
-                            Op::Type => o.values.extend_from_slice(type_name(d.kind(i))),
-                            Op::Key => {
-                                if d.node(i).key_start > 0 {
-                                    o.values.extend_from_slice(&d.key(i));
-                                }
-                            }
-                            Op::ExtractString => match d.kind(i) {
-                                Kind::Str => d.push_str_content(i, &mut o.values),
-                                Kind::Null => {}
-                                _ => write_value(&d, i, &mut o.values),
-                            },
-                            _ => write_value(&d, i, &mut o.values),
-                        }
-                        o.commit();
-                    }
-                })?;
-                Ok(Arc::new(o.finish()?))
-            }
             Op::ExtractKeys | Op::ExtractArrayRaw | Op::ExtractKeysAndValuesRaw => {
                 let op = self.op;
                 let mut o = ListOut::new(rows, op == Op::ExtractKeysAndValuesRaw);
@@ -459,6 +365,11 @@ impl JsonFunc {
                     out_type,
                 )
             }
+            // Scalar-valued functions were handled by `RowSink` above.
+            _ => Err(datafusion::error::DataFusionError::Internal(format!(
+                "{} has no row sink",
+                self.name
+            ))),
         }
     }
 }
