@@ -183,7 +183,9 @@ pub(crate) fn from_origin(
     parts: &[SourcePart],
     positions: &HashMap<String, PartPosition>,
 ) -> Result<RecordBatch> {
-    let n = batch.num_columns().saturating_sub(2);
+    let Some(n) = batch.num_columns().checked_sub(2) else {
+        return Err(Error::internal("FINAL read without origin columns"));
+    };
     let mut cols = batch.columns()[..n].to_vec();
     let (src, offsets) = (batch.column(n), batch.column(n + 1));
     let src = src
