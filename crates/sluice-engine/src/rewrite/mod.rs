@@ -7,6 +7,7 @@
 
 mod aliases;
 mod array_join;
+mod column_names;
 mod expr;
 mod functions;
 mod in_subquery;
@@ -16,6 +17,7 @@ pub mod join_using;
 mod limit_by;
 mod query;
 mod totals;
+mod uniq_injective;
 mod values_fn;
 mod with_ties;
 pub mod zero_column_window;

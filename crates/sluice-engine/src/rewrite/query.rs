@@ -12,6 +12,7 @@ use datafusion::sql::sqlparser::tokenizer::Span;
 use sluice_common::{Error, Result};
 
 use super::aliases::AliasMap;
+use super::column_names::name_columns;
 use super::expr::{call, lit_str, rewrite_expr};
 use crate::catalog::{Catalog, TableKind};
 
@@ -94,45 +95,6 @@ pub const DUP_MARK: char = '\u{1f}';
 pub fn rewrite_query(q: &mut Query, ctx: &RewriteContext) -> Result<()> {
     name_columns(&mut q.body);
     rewrite_query_inner(q, ctx)
-}
-
-fn name_columns(body: &mut SetExpr) {
-    match body {
-        SetExpr::Select(s) => {
-            let mut used: HashMap<String, usize> = HashMap::new();
-            // ClickHouse numbers subqueries through the query (`_subquery_3`): those of
-            // FROM first, then the select list's in order.
-            let mut next_subquery = 1 + sluice_sql::count_queries(&s.from);
-            for item in s.projection.iter_mut() {
-                if let SelectItem::ExprWithAlias { expr, .. } = item {
-                    next_subquery += sluice_sql::count_queries(expr);
-                }
-                if let SelectItem::UnnamedExpr(e) = item {
-                    if matches!(e, Expr::CompoundIdentifier(_)) {
-                        continue;
-                    }
-                    let mut name = sluice_sql::format_numbered_column_name(e, &mut next_subquery);
-                    let n = used.entry(name.clone()).or_insert(0);
-                    *n += 1;
-                    if *n > 1 {
-                        // Duplicate names are legal in ClickHouse; DataFusion needs unique
-                        // ones: a hidden suffix that the output schema strips.
-                        name = format!("{name}{DUP_MARK}{n}");
-                    }
-                    *item = SelectItem::ExprWithAlias {
-                        expr: e.clone(),
-                        alias: Ident::with_quote('"', name),
-                    };
-                }
-            }
-        }
-        SetExpr::SetOperation { left, right, .. } => {
-            name_columns(left);
-            name_columns(right);
-        }
-        SetExpr::Query(q) => name_columns(&mut q.body),
-        _ => {}
-    }
 }
 
 /// Rewrites a (sub)query in place.
