@@ -172,6 +172,7 @@ pub(super) fn rewrite_function(f: &mut Function, ctx: &RewriteContext) -> Result
         set_function_name(f, "uniqExact");
         name = "uniqExact".into();
     }
+    super::uniq_injective::strip_injective_arguments(f, &name);
     // Parametric aggregates: f(params)(args) → the aggregate named `f(p1, p2)` (see
     // sluice_functions::aggregate), resolved and registered for this query.
     let params: Vec<Expr> = match std::mem::replace(&mut f.parameters, FunctionArguments::None) {
