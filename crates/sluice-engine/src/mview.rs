@@ -167,6 +167,8 @@ impl MaterializedView {
         let rctx = session.rewrite_context();
         crate::rewrite::rewrite_query(&mut q, &rctx)?;
         let mut state = session.df_state_for(&rctx);
+        // `ANY`/`SEMI`/`ANTI` joins: their markers plan as in a SELECT.
+        crate::rewrite::join_strictness::register_markers(&mut state);
         // One block at a time: no repartitioning, the consumer thread does the work.
         state.config_mut().options_mut().execution.target_partitions = 1;
         let ctx = datafusion::prelude::SessionContext::new_with_state(state);
@@ -191,7 +193,11 @@ impl MaterializedView {
             )))
             .await
             .map_err(from_datafusion)?;
-        let logical = if session.settings.get_bool("join_use_nulls") {
+        let join_use_nulls = session.settings.get_bool("join_use_nulls");
+        let logical =
+            crate::rewrite::join_strictness::apply_join_strictness(logical, join_use_nulls)
+                .map_err(from_datafusion)?;
+        let logical = if join_use_nulls {
             logical
         } else {
             crate::join_defaults::fill_outer_join_defaults(logical).map_err(from_datafusion)?
