@@ -132,9 +132,10 @@ macro_rules! with_int_column {
     };
 }
 
-/// `toString` of a plain integer column of ClickHouse type `from`; `None` for other columns.
+/// `toString` of a plain integer column of ClickHouse type `from` (or `Nullable` of one);
+/// `None` for other columns.
 pub fn integers_to_string(arr: &dyn Array, from: &ChType) -> Option<Result<ArrayRef>> {
-    with_int_column!(arr, from, |col| col
+    with_int_column!(arr, from.base(), |col| col
         .to_decimal_strings()
         .map(|a| Arc::new(a) as ArrayRef))
 }
@@ -289,6 +290,8 @@ mod tests {
                 .expect("text");
             assert_eq!(&fast, &render_rows(&arr, &t, Zone::Utc), "{t}");
             assert_eq!(fast.null_count(), 1, "{t}");
+            let nullable = ChType::Nullable(Box::new(t.clone()));
+            assert!(integers_to_string(arr.as_ref(), &nullable).is_some(), "{t}");
         }
         // Not plain integers: IPv4 is a UInt32 column with its own text form.
         let ip: ArrayRef = Arc::new(UInt32Array::from(vec![1u32]));
