@@ -25,6 +25,7 @@ use sluice_formats::InputFormat;
 use sluice_formats::parse::{Value, build_array};
 
 use crate::batch::{MessageBatch, MessageRef};
+use crate::json_split::json_objects;
 use crate::message::{Message, VirtualColumn};
 use crate::settings::{HandleErrorMode, KafkaSettings};
 
@@ -496,97 +497,6 @@ impl Decoder {
         let opts = RecordBatchOptions::new().with_row_count(Some(total));
         RecordBatch::try_new_with_options(Arc::clone(&self.output_schema), cols, &opts)
             .map_err(|e| Error::internal(format!("kafka block: {e}")))
-    }
-}
-
-/// Top-level JSON objects of a `JSONAsString` payload, found as ClickHouse's
-/// `JSONAsStringRowInputFormat` finds them: objects separated by whitespace or commas,
-/// optionally inside one `[…]`, delimited by balancing braces outside strings (the
-/// object's content is not validated).
-fn json_objects(payload: &[u8], mut row: impl FnMut(usize, usize)) -> Result<()> {
-    let incorrect = |msg: &str, row: usize| {
-        Error::new(
-            sluice_common::ErrorCode::INCORRECT_DATA,
-            format!("{msg}: (at row {row})\n"),
-        )
-    };
-    let skip_ws = |mut i: usize| {
-        while i < payload.len() && payload[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        i
-    };
-    let mut rows = 0usize;
-    let mut i = skip_ws(0);
-    let in_array = payload.get(i) == Some(&b'[');
-    if in_array {
-        i += 1;
-    }
-    loop {
-        while i < payload.len() && (payload[i].is_ascii_whitespace() || payload[i] == b',') {
-            i += 1;
-        }
-        if i >= payload.len() {
-            return Ok(());
-        }
-        if in_array && payload[i] == b']' {
-            i = skip_ws(i + 1);
-            if i < payload.len() {
-                return Err(incorrect("JSON object must begin with '{'", rows + 1));
-            }
-            return Ok(());
-        }
-        if payload[i] != b'{' {
-            return Err(incorrect("JSON object must begin with '{'", rows + 1));
-        }
-        let Some(end) = object_end(payload, i) else {
-            return Err(incorrect(
-                "Unexpected end of file while parsing JSON object",
-                rows + 1,
-            ));
-        };
-        row(i, end);
-        rows += 1;
-        i = end;
-    }
-}
-
-/// The end (exclusive) of the JSON object starting at `payload[start] == b'{'`: braces
-/// balanced outside strings, found with `memchr` jumps between the interesting bytes.
-fn object_end(payload: &[u8], start: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut i = start;
-    loop {
-        let at = i + memchr::memchr3(b'"', b'{', b'}', &payload[i..])?;
-        match payload[at] {
-            b'{' => {
-                depth += 1;
-                i = at + 1;
-            }
-            b'}' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(at + 1);
-                }
-                i = at + 1;
-            }
-            _ => {
-                // Inside a string: skip to the closing quote, honouring escapes.
-                let mut j = at + 1;
-                loop {
-                    let q = j + memchr::memchr2(b'"', b'\\', &payload[j..])?;
-                    if payload[q] == b'\\' {
-                        j = q + 2;
-                        if j > payload.len() {
-                            return None;
-                        }
-                    } else {
-                        i = q + 1;
-                        break;
-                    }
-                }
-            }
-        }
     }
 }
 

@@ -23,6 +23,7 @@ pub mod config;
 pub mod consumer;
 pub mod context;
 pub mod decode;
+mod json_split;
 pub mod literal;
 pub mod message;
 pub mod producer;
