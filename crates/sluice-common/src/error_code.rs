@@ -217,8 +217,12 @@ impl ErrorCode {
     pub const LIMIT_EXCEEDED: ErrorCode = ErrorCode(290);
     /// ClickHouse error 321.
     pub const VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE: ErrorCode = ErrorCode(321);
+    /// ClickHouse error 336.
+    pub const UNKNOWN_DATABASE_ENGINE: ErrorCode = ErrorCode(336);
     /// ClickHouse error 341.
     pub const UNFINISHED: ErrorCode = ErrorCode(341);
+    /// ClickHouse error 521.
+    pub const ATOMIC_RENAME_FAIL: ErrorCode = ErrorCode(521);
     /// ClickHouse error 344.
     pub const SUPPORT_IS_DISABLED: ErrorCode = ErrorCode(344);
     /// ClickHouse error 349.
@@ -441,8 +445,10 @@ impl ErrorCode {
             271 => "CANNOT_DECOMPRESS",
             290 => "LIMIT_EXCEEDED",
             321 => "VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE",
+            336 => "UNKNOWN_DATABASE_ENGINE",
             341 => "UNFINISHED",
             344 => "SUPPORT_IS_DISABLED",
+            521 => "ATOMIC_RENAME_FAIL",
             349 => "CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN",
             352 => "AMBIGUOUS_COLUMN_NAME",
             353 => "INDEX_OF_POSITIONAL_ARGUMENT_IS_OUT_OF_RANGE",
@@ -607,8 +613,10 @@ impl ErrorCode {
             "CANNOT_DECOMPRESS" => ErrorCode(271),
             "LIMIT_EXCEEDED" => ErrorCode(290),
             "VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE" => ErrorCode(321),
+            "UNKNOWN_DATABASE_ENGINE" => ErrorCode(336),
             "UNFINISHED" => ErrorCode(341),
             "SUPPORT_IS_DISABLED" => ErrorCode(344),
+            "ATOMIC_RENAME_FAIL" => ErrorCode(521),
             "CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN" => ErrorCode(349),
             "AMBIGUOUS_COLUMN_NAME" => ErrorCode(352),
             "INDEX_OF_POSITIONAL_ARGUMENT_IS_OUT_OF_RANGE" => ErrorCode(353),

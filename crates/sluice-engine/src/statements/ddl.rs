@@ -34,7 +34,7 @@ pub async fn create_database(
             .get_bool("allow_deprecated_database_ordinary")
     {
         return Err(Error::new(
-            super::detach::UNKNOWN_DATABASE_ENGINE,
+            ErrorCode::UNKNOWN_DATABASE_ENGINE,
             "Ordinary database engine is deprecated (see also allow_deprecated_database_ordinary \
              setting)",
         ));
@@ -45,7 +45,7 @@ pub async fn create_database(
     if session.engine.catalog.database_detached(&cd.name) {
         // ClickHouse fails to write the metadata file, which the detached database keeps.
         return Err(Error::new(
-            ErrorCode(521),
+            ErrorCode::ATOMIC_RENAME_FAIL,
             format!(
                 "Cannot create database {}: a detached database keeps its metadata file \
                  (ATOMIC_RENAME_FAIL)",

@@ -111,9 +111,6 @@ pub async fn attach(session: &mut Session, a: Attach, text: &str) -> Result<Quer
     Ok(QueryOutput::empty())
 }
 
-/// ClickHouse's `UNKNOWN_DATABASE_ENGINE` (not yet named in `sluice-common`).
-pub(crate) const UNKNOWN_DATABASE_ENGINE: ErrorCode = ErrorCode(336);
-
 /// `DETACH DATABASE [IF EXISTS] db`: its tables leave the catalog and stop their
 /// background work; the metadata stays, so the database is back after a restart.
 async fn detach_database(session: &mut Session, d: Detach) -> Result<QueryOutput> {
@@ -173,7 +170,7 @@ async fn attach_database(session: &mut Session, a: Attach) -> Result<QueryOutput
     }
     let Some(detached) = catalog.attach_database(&name)? else {
         return Err(Error::new(
-            UNKNOWN_DATABASE_ENGINE,
+            ErrorCode::UNKNOWN_DATABASE_ENGINE,
             "Database engine must be specified for ATTACH DATABASE query",
         ));
     };
