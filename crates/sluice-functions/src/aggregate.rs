@@ -50,11 +50,10 @@
 //!
 //! Module map: [`binary`] and [`value`] (encodings), [`func`] (the function/state model),
 //! [`factory`] (name resolution), [`combinators`], [`udaf`] (DataFusion bridge), [`fast`]
-//! (vectorized `GROUP BY` accumulators), [`finalize`], [`cityhash`], families
+//! (vectorized `GROUP BY` accumulators), [`finalize`], families
 //! [`count_sum`], [`minmax`], [`uniq`], [`group_array`], [`quantile`], [`moments`].
 
 pub mod binary;
-pub mod cityhash;
 pub mod combinators;
 pub mod count_sum;
 pub mod factory;

@@ -32,10 +32,10 @@ use datafusion::error::Result;
 use sluice_common::ChType;
 
 use super::binary::{Reader, write_var_uint};
-use super::cityhash::{city_hash64, hash128_to_64};
 use super::factory::{BaseDef, BuildArgs, NullMode};
 use super::func::{AggFunc, AggFuncRef, AggState, same};
 use super::value::write_value;
+use crate::hash::city::{city_hash64, hash128_to_64};
 use crate::{ch_bail, impl_as_any};
 
 mod hll12;

@@ -1,5 +1,6 @@
-//! CityHash64 as of CityHash v1.0.2 — the version ClickHouse pins for `cityHash64` (later
-//! CityHash releases changed the output). Written from the published algorithm description.
+//! CityHash64 as of CityHash v1.0.2 — the version ClickHouse pins for `cityHash64` and uses
+//! inside `uniq` (later CityHash releases changed the output). Written from the published
+//! algorithm description.
 
 const K0: u64 = 0xc3a5c85c97cb3127;
 const K1: u64 = 0xb492b66fbe98f273;
@@ -200,5 +201,26 @@ mod tests {
             ),
             3676913024161165357
         );
+    }
+
+    #[test]
+    fn matches_oracle_hex() {
+        // Expected values: ch-oracle `SELECT hex(cityHash64(s))`; `uniq` hashes strings with
+        // this function, so these also pin its hashing.
+        const EXPECTED: &[(&str, &str)] = &[
+            ("", "9AE16A3B2F90404F"),
+            ("a", "2420662CD003ACFA"),
+            ("abc", "3A912F483A4ECE31"),
+            ("abcdefgh", "4382A8D0FE8EDB17"),
+            ("abcdefghij", "B962A4588C5C2A84"),
+            ("abcdefghijklmnopqrst", "5B908404A85121A6"),
+        ];
+        for (s, want) in EXPECTED {
+            assert_eq!(
+                format!("{:016X}", city_hash64(s.as_bytes())),
+                *want,
+                "{s:?}"
+            );
+        }
     }
 }

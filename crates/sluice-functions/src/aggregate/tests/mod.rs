@@ -19,16 +19,6 @@ use sluice_common::ChType;
 
 use super::{functions, resolve};
 
-/// Expected `cityHash64` values (ch-oracle `SELECT hex(cityHash64(s))`).
-pub const CITY_HASH_EXPECTED: &[(&str, &str)] = &[
-    ("", "9AE16A3B2F90404F"),
-    ("a", "2420662CD003ACFA"),
-    ("abc", "3A912F483A4ECE31"),
-    ("abcdefgh", "4382A8D0FE8EDB17"),
-    ("abcdefghij", "B962A4588C5C2A84"),
-    ("abcdefghijklmnopqrst", "5B908404A85121A6"),
-];
-
 fn col(name: &str, t: &str, a: ArrayRef) -> (Arc<datafusion::arrow::datatypes::Field>, ArrayRef) {
     let t = ChType::parse(t).unwrap();
     (Arc::new(t.to_field(name)), a)
