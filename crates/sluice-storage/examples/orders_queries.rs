@@ -2,8 +2,14 @@
 //! inventory, customer journey; columns adapted to the generated data) over
 //! `orders_final`, run through the Sluice engine (ClickHouse SQL) and printed beside
 //! ClickHouse (chdb through `ch-oracle`) running the same SQL on the same rows in the same
-//! run; then a point query on the sorting key with the bytes it read (DataFusion's
-//! `bytes_scanned` over the Parquet parts) against the parts' total.
+//! run; then a point query on the sorting key, run as a server query so that
+//! `system.query_log` records the rows and bytes it read (`read_rows`, `read_bytes`:
+//! what the part scan passed up after part, row-group and page pruning, uncompressed), beside
+//! a full scan of every column logged the same way, and the Parquet bytes the point query's
+//! scan fetched from the files against the parts' size on disk.
+//!
+//! `SLUICE_BENCH_ONLY` = a query name (e.g. `customer journey`) runs only that query, and
+//! `SLUICE_BENCH_REPEAT` = how many times (default 3), for profiling.
 //!
 //! `cargo run --release -p sluice-storage --example orders_queries`
 //! (`SLUICE_BENCH_ROWS` = rows, default 10,000,000; `SLUICE_BENCH_ORACLE` = ch-oracle path,
@@ -20,7 +26,7 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::physical_plan::{ExecutionPlan, collect};
 use datafusion::prelude::SessionContext;
 use sluice_engine::tables::merge_tree::MergeTreeStorage;
-use sluice_engine::{Engine, EngineConfig, Session};
+use sluice_engine::{Engine, EngineConfig, QueryClient, QueryContext, Session};
 use sluice_storage::InsertOptions;
 
 const OPS: [&str; 3] = ["c", "u", "r"];
@@ -177,6 +183,45 @@ async fn sluice(session: &mut Session, sql: &str) -> (f64, String) {
     (secs, text)
 }
 
+/// Runs `sql` as a tracked (server) query with id `id`; returns its result rows and
+/// `system.query_log`'s `read_rows` and `read_bytes` for it.
+async fn logged_read(session: &mut Session, id: &str, sql: &str) -> (usize, u64, u64) {
+    let stmt = session.parse(sql).expect("parse").remove(0);
+    let ctx = QueryContext {
+        query_id: id.to_string(),
+        client: QueryClient::default(),
+        cancel: tokio_util::sync::CancellationToken::new(),
+    };
+    let out = session
+        .execute_tracked(ctx, stmt, None)
+        .await
+        .expect("tracked query");
+    let rows = out
+        .collect()
+        .await
+        .expect("result")
+        .iter()
+        .map(RecordBatch::num_rows)
+        .sum();
+    let log = session
+        .execute_sql(&format!(
+            "SELECT read_rows, read_bytes FROM system.query_log \
+             WHERE query_id = '{id}' AND type = 'QueryFinish'"
+        ))
+        .await
+        .expect("system.query_log");
+    let batch = &log[0].1[0];
+    let cell = |c: usize| {
+        batch
+            .column(c)
+            .as_any()
+            .downcast_ref::<datafusion::arrow::array::UInt64Array>()
+            .expect("UInt64")
+            .value(0)
+    };
+    (rows, cell(0), cell(1))
+}
+
 /// Sum of a metric over a plan tree.
 fn metric_sum(plan: &Arc<dyn ExecutionPlan>, name: &str) -> usize {
     let own = plan
@@ -239,11 +284,19 @@ async fn main() {
         oracle(&oracle_bin, chdir.path(), &setup);
     }
 
-    println!("{rows} rows of orders_final, best of 3 runs (seconds):");
+    let only = std::env::var("SLUICE_BENCH_ONLY").ok();
+    let repeat: usize = std::env::var("SLUICE_BENCH_REPEAT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    println!("{rows} rows of orders_final, best of {repeat} runs (seconds):");
     for (name, sql) in queries(rows) {
+        if only.as_deref().is_some_and(|o| o != name) {
+            continue;
+        }
         let mut best = f64::INFINITY;
         let mut out = String::new();
-        for _ in 0..3 {
+        for _ in 0..repeat {
             let (t, o) = sluice(&mut s, &sql).await;
             best = best.min(t);
             out = o;
@@ -276,8 +329,31 @@ async fn main() {
         }
     }
 
-    // Point query on the sorting key: bytes the Parquet scan read against the parts' bytes.
+    // Point query on the sorting key as system.query_log counts it, against a full scan of
+    // every column counted the same way.
     let probe = 77u32.wrapping_mul(2_654_435_761) >> 4;
+    let (found, point_rows, point_bytes) = logged_read(
+        &mut s,
+        "orders_point_query",
+        &format!("SELECT * FROM orders_final WHERE order_id = {probe}"),
+    )
+    .await;
+    let (_, all_rows, all_bytes) = logged_read(
+        &mut s,
+        "orders_full_scan",
+        "SELECT max(order_id), max(order_date), max(purchaser), max(quantity), \
+         max(product_id), max(operation_type), max(_synced_at), max(_partition_date) \
+         FROM orders_final",
+    )
+    .await;
+    println!(
+        "point query order_id = {probe}: {found} row(s); system.query_log: read_rows {point_rows} \
+         of {all_rows} ({:.3}%), read_bytes {point_bytes} of {all_bytes} ({:.3}%) \
+         (a full scan of every column)",
+        point_rows as f64 * 100.0 / all_rows as f64,
+        point_bytes as f64 * 100.0 / all_bytes as f64
+    );
+    // The same query's Parquet scan: bytes fetched from the files against the parts' size.
     let ctx = SessionContext::new();
     ctx.register_table("t", mt.storage().provider(false))
         .expect("register");
@@ -297,7 +373,7 @@ async fn main() {
     let scanned = metric_sum(&plan, "bytes_scanned");
     let total = mt.storage().total_bytes();
     println!(
-        "point query order_id = {probe}: {found} row(s) in {secs:.4}s, read {scanned} of {total} bytes ({:.3}%)",
+        "  its Parquet scan: {found} row(s) in {secs:.4}s, fetched {scanned} of the parts' {total} bytes on disk ({:.3}%)",
         scanned as f64 * 100.0 / total as f64
     );
     let e = Arc::clone(&engine);
