@@ -263,7 +263,7 @@ impl Parser<'_, '_> {
 
     /// Scans a string starting at its opening quote; leaves `pos` after the closing quote.
     /// Returns whether it has escapes.
-    #[inline]
+    #[inline(always)]
     fn string(&mut self) -> PResult<bool> {
         let b = self.b;
         let mut i = self.pos + 1;
@@ -307,11 +307,7 @@ impl Parser<'_, '_> {
         let int_start = i;
         match b.get(i) {
             Some(b'0') => i += 1,
-            Some(b'1'..=b'9') => {
-                while i < b.len() && b[i].is_ascii_digit() {
-                    i += 1;
-                }
-            }
+            Some(b'1'..=b'9') => i = skip_digits(b, i + 1),
             _ => return Err(Invalid),
         }
         let int_digits = i - int_start;
@@ -320,9 +316,7 @@ impl Parser<'_, '_> {
             is_double = true;
             i += 1;
             let s = i;
-            while i < b.len() && b[i].is_ascii_digit() {
-                i += 1;
-            }
+            i = skip_digits(b, i);
             if i == s {
                 return Err(Invalid);
             }
@@ -358,6 +352,29 @@ impl Parser<'_, '_> {
         }
         Ok(is_double)
     }
+}
+
+/// Index of the first non-digit at or after `i` (eight bytes at a time).
+#[inline(always)]
+fn skip_digits(b: &[u8], mut i: usize) -> usize {
+    while i + 8 <= b.len() {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&b[i..i + 8]);
+        let x = u64::from_le_bytes(w);
+        // A byte is a digit when its high nibble is 3 and adding 6 keeps it there.
+        let hi = (x & (ONES * 0xF0)) ^ (ONES * 0x30);
+        let hi6 = (x.wrapping_add(ONES * 0x06) & (ONES * 0xF0)) ^ (ONES * 0x30);
+        let bad = hi | hi6;
+        if bad == 0 {
+            i += 8;
+        } else {
+            return i + (bad.trailing_zeros() / 8) as usize;
+        }
+    }
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+    }
+    i
 }
 
 /// Validates the escape sequence at `b[i] == '\\'`; returns the index after it.
@@ -494,6 +511,10 @@ mod tests {
             ("\"\\udc00\"", false),
             ("\"HX-=", false),
             ("not a json", false),
+            // Digit runs across the eight-byte scan.
+            ("[12345678,123456789]", true),
+            ("123456789x", false),
+            ("-12345678.123456789e12345678", false),
         ];
         for (s, want) in cases {
             assert_eq!(valid(s), *want, "{s:?}");
