@@ -1,6 +1,7 @@
 //! ClickHouse's least common supertype (`getLeastSupertype`): the one type every value of
-//! several types converts to without loss. Used by `if`/`multiIf`/`CASE`/`coalesce`, and by
-//! other crates for array literals, `UNION` and `IN`.
+//! several types converts to without loss. Used by `if`/`multiIf`/`CASE`/`coalesce`, by the
+//! array functions (through [`crate::array::supertype`]), and by other crates for `UNION`
+//! and `IN`.
 //!
 //! ClickHouse 26.x falls back to a `Variant(...)` type where no supertype exists (with its
 //! default `use_variant_as_common_type = 1`); Sluice has no `Variant` type and reports
@@ -110,9 +111,30 @@ fn no_common(types: &[ChType], why: &str) -> Error {
     )
 }
 
+/// Types ClickHouse treats as already equal when looking for a supertype, so the first one
+/// is the answer: `Bool` and `UInt8` (the same storage), and decimals of the same storage
+/// width and scale (oracle: `[1::Decimal(10, 2), 1::Decimal(12, 2)]` is
+/// `Array(Decimal(10, 2))`).
+fn same(a: &ChType, b: &ChType) -> bool {
+    match (a, b) {
+        (ChType::Bool, ChType::UInt8) | (ChType::UInt8, ChType::Bool) => true,
+        (
+            ChType::Decimal {
+                precision: p1,
+                scale: s1,
+            },
+            ChType::Decimal {
+                precision: p2,
+                scale: s2,
+            },
+        ) => s1 == s2 && decimal_storage_precision(*p1) == decimal_storage_precision(*p2),
+        _ => a == b,
+    }
+}
+
 fn non_nullable_supertype(types: &[ChType]) -> Result<ChType> {
     let first = &types[0];
-    if types.iter().all(|t| t == first) {
+    if types.iter().all(|t| same(t, first)) {
         return Ok(first.clone());
     }
     let count = |f: fn(&ChType) -> bool| types.iter().filter(|t| f(t)).count();
