@@ -135,6 +135,12 @@ pub struct Session {
     /// The server query being executed (see [`Session::execute_tracked`]): its memory pool
     /// serves the query's plans, and `KILL QUERY` does not kill it.
     pub(crate) current_query: Option<Arc<crate::processes::QueryStatus>>,
+    /// The settings before the last statement's `SETTINGS` clause, put back when the next
+    /// statement starts (or a setting changes): until then [`Session::settings`] and
+    /// [`Session::timezone`] still show the clause, so the caller formats that statement's
+    /// result with it (`SELECT toDateTime(0) SETTINGS session_timezone = 'Asia/Tokyo'`
+    /// prints Tokyo time, as in ClickHouse).
+    query_settings_saved: Option<Settings>,
 }
 
 impl Session {
@@ -148,6 +154,7 @@ impl Session {
             planning_view: false,
             user: "default".to_string(),
             current_query: None,
+            query_settings_saved: None,
         }
     }
 
@@ -173,14 +180,23 @@ impl Session {
         Ok(())
     }
 
-    /// Session settings.
+    /// Session settings, with the last statement's `SETTINGS` clause applied until the next
+    /// statement starts (the caller formats that statement's output with them).
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
 
     /// Changes a session setting (validated).
     pub fn set_setting(&mut self, name: &str, value: &str) -> Result<()> {
+        self.end_query_settings();
         self.settings.set(name, value)
+    }
+
+    /// Puts back the settings the last statement's `SETTINGS` clause replaced.
+    pub(crate) fn end_query_settings(&mut self) {
+        if let Some(saved) = self.query_settings_saved.take() {
+            self.settings = saved;
+        }
     }
 
     /// The session time zone (`session_timezone`, else the server's, UTC by default).
@@ -230,21 +246,27 @@ impl Session {
         stmt: ParsedStatement,
         input: Option<InsertInput>,
     ) -> Result<QueryOutput> {
-        // Per-query settings (`SETTINGS …` clause) apply to this statement only.
+        // Per-query settings (`SETTINGS …` clause) apply to this statement and its output
+        // only: on success they are put back when the next statement starts.
+        self.end_query_settings();
         let saved = if stmt.settings.is_empty() {
             None
         } else {
-            let saved = self.settings.clone();
+            let mut with_clause = self.settings.clone();
             for (k, v) in &stmt.settings {
-                self.settings.set(k, &setting_text(v))?;
+                with_clause.set(k, &setting_text(v))?;
             }
-            Some(saved)
+            Some(std::mem::replace(&mut self.settings, with_clause))
         };
         let format = stmt.format.clone();
         // Boxed: the statement futures are large and callers hold this one across awaits.
         let result = Box::pin(crate::statements::execute(self, stmt, input)).await;
         if let Some(s) = saved {
-            self.settings = s;
+            if result.is_ok() {
+                self.query_settings_saved = Some(s);
+            } else {
+                self.settings = s;
+            }
         }
         let mut out = result?;
         if out.format.is_none() {

@@ -90,6 +90,8 @@ impl Session {
         stmt: ParsedStatement,
         input: Option<InsertInput>,
     ) -> Result<QueryOutput> {
+        // The previous statement's `SETTINGS` clause ends here, before the limits are read.
+        self.end_query_settings();
         let limits = QueryLimits::of(self, &stmt);
         let memory = Arc::new(QueryMemoryPool::new(limits.max_memory_usage));
         let status = Arc::new(QueryStatus::new(
