@@ -19,6 +19,7 @@ pub mod division;
 pub mod float_fns;
 pub mod logical;
 pub mod misc;
+pub mod modulo_native;
 pub mod num;
 pub mod round_down;
 pub mod rounding;

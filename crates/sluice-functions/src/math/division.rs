@@ -270,6 +270,24 @@ fn decimal_or_zero(
     }
 }
 
+/// The variant of `modulo` being computed.
+#[derive(Clone, Copy)]
+pub(super) struct ModOps {
+    /// `positiveModulo`: a negative remainder gets the divisor's absolute value added.
+    pub positive: bool,
+    /// `moduloOrZero`: division by zero gives 0 instead of an error.
+    pub or_zero: bool,
+}
+
+/// `ILLEGAL_DIVISION` for a zero divisor or `MIN % -1`.
+pub(super) fn modulo_error(zero: bool) -> datafusion::error::DataFusionError {
+    illegal_division(if zero {
+        "Division by zero"
+    } else {
+        "Division of minimal signed number by minus one"
+    })
+}
+
 fn modulo_kernel(
     name: &str,
     args: &[ArrayRef],
@@ -293,12 +311,23 @@ fn modulo_kernel(
     if is_decimal(result) {
         return decimal_binary(name, DecOp::Mod, a, ta, b, tb, result);
     }
-    let (Some((bits_a, signed_a)), Some((_, signed_b))) = (int_info(ta), int_info(tb)) else {
+    let (Some((bits_a, signed_a)), Some((bits_b, signed_b))) = (int_info(ta), int_info(tb)) else {
         return Err(ch_error(super::udf::illegal_types(
             name,
             &[ta.clone(), tb.clone()],
         )));
     };
+    let ops = ModOps { positive, or_zero };
+    if bits_a <= 64 && bits_b <= 64 {
+        if !signed_a && !signed_b {
+            return super::modulo_native::modulo_u64(a, ta, b, tb, result, ops);
+        }
+        // Every value of both sides fits Int64 (no UInt64 beside a signed side).
+        let fits_i64 = |bits: u16, signed: bool| bits < 64 || signed;
+        if fits_i64(bits_a, signed_a) && fits_i64(bits_b, signed_b) {
+            return super::modulo_native::modulo_i64(a, ta, b, tb, result, ops);
+        }
+    }
     let x = convert::<Decimal256Type>(a.as_ref(), ta)?;
     let y = convert::<Decimal256Type>(b.as_ref(), tb)?;
     let nulls = NullBuffer::union(x.nulls(), y.nulls());
