@@ -59,7 +59,7 @@ pub(crate) fn validate(codecs: &[String]) -> Result<()> {
     codecs.iter().try_for_each(|c| parse(c).map(|_| ()))
 }
 
-fn encoding_fits(enc: Encoding, dt: &DataType) -> bool {
+pub(crate) fn encoding_fits(enc: Encoding, dt: &DataType) -> bool {
     match enc {
         Encoding::DELTA_BINARY_PACKED => matches!(
             dt,

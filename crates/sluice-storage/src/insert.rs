@@ -268,6 +268,13 @@ impl MergeTreeTable {
             .as_ref()
             .map(|k| k.columns())
             .unwrap_or_default();
+        // Parquet page statistics for the columns range pruning can use.
+        let key_columns: Vec<String> = spec
+            .sorting_key_columns
+            .iter()
+            .chain(&partition_columns)
+            .cloned()
+            .collect();
         // Every part is written and fsynced under its temporary name first; then all of
         // them become visible together (crate::insert_txn), so a crash never leaves part
         // of a block (and its source offsets) in the table.
@@ -281,13 +288,14 @@ impl MergeTreeTable {
                     level,
                     mutation: None,
                 };
-                let mut w = PartWriter::create(
+                let mut w = PartWriter::create_with_statistics(
                     &self.dir,
                     "insert",
                     name,
                     Arc::clone(&spec.schema),
                     spec.settings.index_granularity,
                     &self.state.read().column_codecs,
+                    Some(&key_columns),
                 )?;
                 w.write(piece)?;
                 let meta = PartMeta {
