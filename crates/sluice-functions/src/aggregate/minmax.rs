@@ -74,6 +74,9 @@ fn build_single(b: &BuildArgs) -> Result<AggFuncRef> {
 /// Index of the smallest (`Less`) or greatest (`Greater`) non-NULL element, first
 /// occurrence on ties.
 pub fn extreme_index(arr: &ArrayRef, want: Ordering) -> Result<Option<usize>> {
+    if let Some(found) = integer_extreme_index(arr.as_ref(), want) {
+        return Ok(found);
+    }
     let Some(mut best) = (0..arr.len()).find(|&i| arr.is_valid(i)) else {
         return Ok(None);
     };
@@ -84,6 +87,52 @@ pub fn extreme_index(arr: &ArrayRef, want: Ordering) -> Result<Option<usize>> {
         }
     }
     Ok(Some(best))
+}
+
+/// [`extreme_index`] over an integer (or date/time) column without NULLs, comparing the
+/// values directly (the generic comparator costs a dynamic call and a validity check per
+/// row); `None` for other columns.
+fn integer_extreme_index(arr: &dyn Array, want: Ordering) -> Option<Option<usize>> {
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::datatypes::{self as t, DataType as D, TimeUnit as U};
+    fn scan<T: datafusion::arrow::datatypes::ArrowPrimitiveType>(
+        arr: &dyn Array,
+        want: Ordering,
+    ) -> Option<usize>
+    where
+        T::Native: Ord,
+    {
+        let values = arr.as_primitive::<T>().values();
+        let mut best = 0;
+        let first = *values.first()?;
+        let mut best_value = first;
+        for (i, v) in values.iter().enumerate().skip(1) {
+            if v.cmp(&best_value) == want {
+                best = i;
+                best_value = *v;
+            }
+        }
+        Some(best)
+    }
+    if arr.null_count() > 0 {
+        return None;
+    }
+    Some(match arr.data_type() {
+        D::Int8 => scan::<t::Int8Type>(arr, want),
+        D::Int16 => scan::<t::Int16Type>(arr, want),
+        D::Int32 => scan::<t::Int32Type>(arr, want),
+        D::Int64 => scan::<t::Int64Type>(arr, want),
+        D::UInt8 => scan::<t::UInt8Type>(arr, want),
+        D::UInt16 => scan::<t::UInt16Type>(arr, want),
+        D::UInt32 => scan::<t::UInt32Type>(arr, want),
+        D::UInt64 => scan::<t::UInt64Type>(arr, want),
+        D::Date32 => scan::<t::Date32Type>(arr, want),
+        D::Timestamp(U::Second, _) => scan::<t::TimestampSecondType>(arr, want),
+        D::Timestamp(U::Millisecond, _) => scan::<t::TimestampMillisecondType>(arr, want),
+        D::Timestamp(U::Microsecond, _) => scan::<t::TimestampMicrosecondType>(arr, want),
+        D::Timestamp(U::Nanosecond, _) => scan::<t::TimestampNanosecondType>(arr, want),
+        _ => return None,
+    })
 }
 
 /// ClickHouse's batch rule for `argMin`/`argMax`: with no value yet the first row is
