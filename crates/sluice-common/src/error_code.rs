@@ -147,6 +147,8 @@ impl ErrorCode {
     pub const TOO_MANY_ROWS: ErrorCode = ErrorCode(158);
     /// ClickHouse error 159.
     pub const TIMEOUT_EXCEEDED: ErrorCode = ErrorCode(159);
+    /// ClickHouse error 160.
+    pub const TOO_SLOW: ErrorCode = ErrorCode(160);
     /// ClickHouse error 164.
     pub const READONLY: ErrorCode = ErrorCode(164);
     /// ClickHouse error 169.
@@ -410,6 +412,7 @@ impl ErrorCode {
             153 => "ILLEGAL_DIVISION",
             158 => "TOO_MANY_ROWS",
             159 => "TIMEOUT_EXCEEDED",
+            160 => "TOO_SLOW",
             164 => "READONLY",
             169 => "BAD_TYPE_OF_FIELD",
             179 => "MULTIPLE_EXPRESSIONS_FOR_ALIAS",
@@ -578,6 +581,7 @@ impl ErrorCode {
             "ILLEGAL_DIVISION" => ErrorCode(153),
             "TOO_MANY_ROWS" => ErrorCode(158),
             "TIMEOUT_EXCEEDED" => ErrorCode(159),
+            "TOO_SLOW" => ErrorCode(160),
             "READONLY" => ErrorCode(164),
             "BAD_TYPE_OF_FIELD" => ErrorCode(169),
             "MULTIPLE_EXPRESSIONS_FOR_ALIAS" => ErrorCode(179),

@@ -16,7 +16,7 @@
 //!   report ClickHouse's code.
 //!
 //! Module map: [`json`], [`conversion`], [`datetime`], [`string`], [`array`],
-//! [`conditional`], [`math`], [`hash`], [`type_info`], [`aggregate`], [`window`].
+//! [`conditional`], [`math`], [`hash`], [`type_info`], [`sleep`], [`aggregate`], [`window`].
 
 pub mod aggregate;
 pub mod array;
@@ -26,6 +26,7 @@ pub mod datetime;
 pub mod hash;
 pub mod json;
 pub mod math;
+pub mod sleep;
 pub mod string;
 pub mod type_info;
 pub mod util;
@@ -45,6 +46,7 @@ pub fn scalar_functions() -> Vec<ScalarUDF> {
     v.extend(math::functions());
     v.extend(hash::functions());
     v.extend(type_info::functions());
+    v.extend(sleep::functions());
     v.push(aggregate::finalize::finalize_aggregation());
     v
 }
