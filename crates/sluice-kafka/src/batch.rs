@@ -1,0 +1,191 @@
+//! [`MessageBatch`]: the messages of one block, their payloads stored back to back in one
+//! buffer instead of one allocation each.
+//!
+//! A block of the seed pipeline holds tens of thousands of small messages. Copying each
+//! payload into its own `Vec` cost an allocation per message on freshly mapped pages; one
+//! buffer per block (recycled from the previous block when nobody else holds it) is
+//! written sequentially, and when every message is one row it becomes the values buffer of
+//! the block's String column without another copy (see `decode.rs`).
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use crate::message::Message;
+
+/// A message's metadata; its key and payload are ranges in the batch's buffers.
+#[derive(Clone, Debug)]
+struct Meta {
+    topic: Arc<str>,
+    partition: i32,
+    offset: i64,
+    key: Option<Range<usize>>,
+    payload: Option<Range<usize>>,
+    timestamp_ms: Option<i64>,
+    headers: Vec<(String, Option<Vec<u8>>)>,
+}
+
+/// One message of a [`MessageBatch`], borrowed.
+#[derive(Clone, Copy, Debug)]
+pub struct MessageRef<'a> {
+    /// Topic name.
+    pub topic: &'a Arc<str>,
+    /// Partition.
+    pub partition: i32,
+    /// Offset.
+    pub offset: i64,
+    /// Key (`None`: null key).
+    pub key: Option<&'a [u8]>,
+    /// Payload (`None`: tombstone).
+    pub payload: Option<&'a [u8]>,
+    /// Timestamp in milliseconds since the epoch.
+    pub timestamp_ms: Option<i64>,
+    /// Headers in order.
+    pub headers: &'a [(String, Option<Vec<u8>>)],
+}
+
+/// The messages of one block (see the module documentation).
+#[derive(Clone, Debug, Default)]
+pub struct MessageBatch {
+    payloads: Vec<u8>,
+    keys: Vec<u8>,
+    metas: Vec<Meta>,
+}
+
+impl MessageBatch {
+    /// An empty batch whose payloads go into `buffer` (cleared; its capacity is kept).
+    pub fn with_buffer(mut buffer: Vec<u8>) -> Self {
+        buffer.clear();
+        Self {
+            payloads: buffer,
+            ..Self::default()
+        }
+    }
+
+    /// The batch of `messages` (tests, tools, one-off reads).
+    pub fn from_messages(messages: &[Message]) -> Self {
+        let mut b = Self::default();
+        for m in messages {
+            b.push(
+                MessageRef {
+                    topic: &m.topic,
+                    partition: m.partition,
+                    offset: m.offset,
+                    key: m.key.as_deref(),
+                    payload: m.payload.as_deref(),
+                    timestamp_ms: m.timestamp_ms,
+                    headers: &[],
+                },
+                m.headers.clone(),
+            );
+        }
+        b
+    }
+
+    /// Appends a message (its `headers` field is ignored: `headers` is stored instead).
+    pub fn push(&mut self, m: MessageRef<'_>, headers: Vec<(String, Option<Vec<u8>>)>) {
+        let store = |buf: &mut Vec<u8>, bytes: Option<&[u8]>| {
+            bytes.map(|b| {
+                let start = buf.len();
+                buf.extend_from_slice(b);
+                start..buf.len()
+            })
+        };
+        let key = store(&mut self.keys, m.key);
+        let payload = store(&mut self.payloads, m.payload);
+        self.metas.push(Meta {
+            topic: Arc::clone(m.topic),
+            partition: m.partition,
+            offset: m.offset,
+            key,
+            payload,
+            timestamp_ms: m.timestamp_ms,
+            headers,
+        });
+    }
+
+    /// Number of messages.
+    pub fn len(&self) -> usize {
+        self.metas.len()
+    }
+
+    /// True when there are no messages.
+    pub fn is_empty(&self) -> bool {
+        self.metas.is_empty()
+    }
+
+    /// Message `i` (panics when out of range, like indexing).
+    pub fn get(&self, i: usize) -> MessageRef<'_> {
+        let m = &self.metas[i];
+        MessageRef {
+            topic: &m.topic,
+            partition: m.partition,
+            offset: m.offset,
+            key: m.key.clone().map(|r| &self.keys[r]),
+            payload: m.payload.clone().map(|r| &self.payloads[r]),
+            timestamp_ms: m.timestamp_ms,
+            headers: &m.headers,
+        }
+    }
+
+    /// The messages in order.
+    pub fn iter(&self) -> impl Iterator<Item = MessageRef<'_>> {
+        (0..self.len()).map(|i| self.get(i))
+    }
+
+    /// Where message `i`'s payload is in [`MessageBatch::payload_bytes`].
+    pub fn payload_range(&self, i: usize) -> Option<Range<usize>> {
+        self.metas[i].payload.clone()
+    }
+
+    /// Every payload, back to back in message order.
+    pub fn payload_bytes(&self) -> &[u8] {
+        &self.payloads
+    }
+
+    /// Bytes of keys, payloads and headers.
+    pub fn size(&self) -> usize {
+        self.payloads.len()
+            + self.keys.len()
+            + self
+                .metas
+                .iter()
+                .flat_map(|m| &m.headers)
+                .map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len))
+                .sum::<usize>()
+    }
+
+    /// Takes the payload buffer out (the payloads read empty afterwards).
+    pub fn take_payload_bytes(&mut self) -> Vec<u8> {
+        for m in &mut self.metas {
+            if m.payload.is_some() {
+                m.payload = Some(0..0);
+            }
+        }
+        std::mem::take(&mut self.payloads)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_and_keys_round_trip() {
+        let mut with_key = Message::new("t", 1, 7, b"{\"a\":1}".to_vec());
+        with_key.key = Some(b"k".to_vec());
+        let tombstone = Message {
+            payload: None,
+            ..Message::new("t", 0, 8, Vec::new())
+        };
+        let b = MessageBatch::from_messages(&[with_key, tombstone, Message::new("u", 2, 9, "x")]);
+        assert_eq!(b.len(), 3);
+        assert_eq!(b.get(0).payload, Some(&b"{\"a\":1}"[..]));
+        assert_eq!(b.get(0).key, Some(&b"k"[..]));
+        assert_eq!(b.get(1).payload, None);
+        assert_eq!(b.get(2).payload, Some(&b"x"[..]));
+        assert_eq!(&**b.get(2).topic, "u");
+        assert_eq!(b.payload_bytes(), b"{\"a\":1}x");
+        assert_eq!(b.payload_range(2), Some(7..8));
+        assert_eq!(b.size(), 9);
+    }
+}
