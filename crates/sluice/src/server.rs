@@ -326,9 +326,11 @@ impl QuerySession for EngineSession {
                     "Multi-statements are not allowed",
                 ));
             }
-            statements
+            let mut stmt = statements
                 .pop()
-                .ok_or_else(|| Error::new(ErrorCode::EMPTY_QUERY, "Empty query"))
+                .ok_or_else(|| Error::new(ErrorCode::EMPTY_QUERY, "Empty query"))?;
+            sluice_engine::rewrite::query_params::bind(&mut stmt, &query.params)?;
+            Ok(stmt)
         })();
         let stmt = match prepared {
             Ok(stmt) => stmt,

@@ -16,6 +16,7 @@ pub mod join_strictness;
 pub mod join_using;
 mod limit_by;
 mod query;
+pub mod query_params;
 mod totals;
 mod uniq_injective;
 mod values_fn;
