@@ -49,6 +49,7 @@ pub struct MessageBatch {
     payloads: Vec<u8>,
     keys: Vec<u8>,
     metas: Vec<Meta>,
+    header_bytes: usize,
 }
 
 impl MessageBatch {
@@ -92,6 +93,10 @@ impl MessageBatch {
         };
         let key = store(&mut self.keys, m.key);
         let payload = store(&mut self.payloads, m.payload);
+        self.header_bytes += headers
+            .iter()
+            .map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len))
+            .sum::<usize>();
         self.metas.push(Meta {
             topic: Arc::clone(m.topic),
             partition: m.partition,
@@ -144,14 +149,7 @@ impl MessageBatch {
 
     /// Bytes of keys, payloads and headers.
     pub fn size(&self) -> usize {
-        self.payloads.len()
-            + self.keys.len()
-            + self
-                .metas
-                .iter()
-                .flat_map(|m| &m.headers)
-                .map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len))
-                .sum::<usize>()
+        self.payloads.len() + self.keys.len() + self.header_bytes
     }
 
     /// Takes the payload buffer out (the payloads read empty afterwards).

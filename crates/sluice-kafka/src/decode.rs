@@ -501,8 +501,9 @@ impl Decoder {
 }
 
 /// The String column when the rows are exactly the payload buffer cut in pieces (every
-/// message is one whole row, as in the seed pipeline) and valid UTF-8: the buffer is moved
-/// into the column, no byte copied. `None` otherwise.
+/// message is one whole row, as in the seed pipeline): the buffer is moved into the column,
+/// no byte copied (or copied with replacement characters when it is not valid UTF-8).
+/// `None` when the rows do not tile the buffer.
 fn whole_payloads(rows: &[(usize, usize)], batch: &mut MessageBatch) -> Result<Option<ArrayRef>> {
     let bytes = batch.payload_bytes();
     let mut at = 0usize;
@@ -512,7 +513,7 @@ fn whole_payloads(rows: &[(usize, usize)], batch: &mut MessageBatch) -> Result<O
         }
         at = e;
     }
-    if at != bytes.len() || i32::try_from(at).is_err() || std::str::from_utf8(bytes).is_err() {
+    if at != bytes.len() || i32::try_from(at).is_err() {
         return Ok(None);
     }
     let mut offsets = Vec::with_capacity(rows.len() + 1);
@@ -520,9 +521,14 @@ fn whole_payloads(rows: &[(usize, usize)], batch: &mut MessageBatch) -> Result<O
     // Cannot truncate: every end is at most `at`, which fits in i32.
     offsets.extend(rows.iter().map(|&(_, e)| e as i32));
     let values = Buffer::from_vec(batch.take_payload_bytes());
-    let array = StringArray::try_new(OffsetBuffer::new(offsets.into()), values, None)
-        .map_err(|e| Error::internal(format!("kafka decode: {e}")))?;
-    Ok(Some(Arc::new(array)))
+    // `try_new` validates the UTF-8 once; on invalid bytes the rows are copied with
+    // replacement characters from the same buffer.
+    let array: ArrayRef =
+        match StringArray::try_new(OffsetBuffer::new(offsets.into()), values.clone(), None) {
+            Ok(a) => Arc::new(a),
+            Err(_) => strings(rows, values.as_slice()),
+        };
+    Ok(Some(array))
 }
 
 /// Gives back the payload buffer a block's String column was built on (see

@@ -59,6 +59,25 @@ fn decode(format: &str, cols: &[(&str, &str)], payloads: &[&str]) -> Vec<String>
 
 const ID_S: &[(&str, &str)] = &[("id", "UInt32"), ("s", "String")];
 
+/// Whole-payload rows share the batch's buffer; one invalid UTF-8 byte anywhere makes the
+/// block fall back to a copy with a replacement character (a documented difference: Arrow
+/// strings are UTF-8, ClickHouse keeps the bytes). Both paths give every row.
+#[test]
+fn whole_payload_rows_with_and_without_valid_utf8() {
+    let mut d =
+        Decoder::try_new(&settings("RawBLOB", &[]), schema(&[("raw", "String")]), &[]).unwrap();
+    let valid = [Message::new("t", 0, 0, "ab"), Message::new("t", 0, 1, "c")];
+    assert_eq!(rows(&d.decode(&valid).unwrap().batch), vec!["ab", "c"]);
+    let invalid = [
+        Message::new("t", 0, 0, "ab"),
+        Message::new("t", 0, 1, b"c\xff".to_vec()),
+    ];
+    assert_eq!(
+        rows(&d.decode(&invalid).unwrap().batch),
+        vec!["ab".to_string(), "c\u{fffd}".to_string()]
+    );
+}
+
 #[test]
 fn formats_parse_as_clickhouse() {
     assert_eq!(
