@@ -380,6 +380,13 @@ impl Session {
             lambda_state: Arc::new(std::sync::OnceLock::new()),
             relations: std::cell::RefCell::new(Vec::new()),
             timezone: self.timezone(),
+            user: self.user.clone(),
+            query_id: self
+                .current_query
+                .as_ref()
+                .map(|q| q.query_id.clone())
+                .unwrap_or_default(),
+            settings: self.settings.clone(),
             planning_view: self.planning_view,
             allow_direct_select: self
                 .settings

@@ -451,8 +451,9 @@ pub fn rewrite_expr(e: &mut Expr, ctx: &RewriteContext) -> Result<()> {
         Expr::Function(f) => {
             if has_lambda(f) {
                 *e = lambda_call(f, ctx)?;
-            } else if let Some(constant) = query_constant(f, ctx) {
+            } else if let Some(constant) = super::session_constants::query_constant(f, ctx)? {
                 *e = constant;
+                rewrite_expr(e, ctx)?;
             } else {
                 rewrite_function(f, ctx)?;
                 if let Some(typed) = super::array_join::typed_unnest(f) {
@@ -606,21 +607,4 @@ fn interval_call_as_operator(e: &Expr) -> Option<Expr> {
         op,
         right: Box::new((*r).clone()),
     })
-}
-
-/// `timezone()`/`timeZone()` are constants of the query: as literals
-/// they can be arguments that must be constant (`toString(t, timezone())`).
-fn query_constant(f: &Function, ctx: &RewriteContext) -> Option<Expr> {
-    let no_args = match &f.args {
-        FunctionArguments::List(l) => l.args.is_empty(),
-        FunctionArguments::None => true,
-        FunctionArguments::Subquery(_) => false,
-    };
-    if !no_args || f.over.is_some() {
-        return None;
-    }
-    match super::functions::function_name(f).as_str() {
-        "timezone" | "timeZone" => Some(lit_str(&ctx.timezone)),
-        _ => None,
-    }
 }

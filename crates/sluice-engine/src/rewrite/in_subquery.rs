@@ -19,12 +19,18 @@ const VALUE_ALIAS: &str = "__sluice_in_value";
 
 /// Replaces the `IN (subquery)` forms of `e` (not inside nested queries).
 pub fn in_subquery_as_has(e: &mut Expr) {
-    let mut v = Replace { depth: 0 };
+    replace_outside_queries(e, replace_in);
+}
+
+/// Calls `f` on every expression of `e` bottom-up, except those inside nested queries.
+pub(super) fn replace_outside_queries(e: &mut Expr, f: fn(&mut Expr)) {
+    let mut v = Replace { depth: 0, f };
     let _ = e.visit(&mut v);
 }
 
 struct Replace {
     depth: usize,
+    f: fn(&mut Expr),
 }
 
 impl VisitorMut for Replace {
@@ -41,34 +47,37 @@ impl VisitorMut for Replace {
     }
 
     fn post_visit_expr(&mut self, e: &mut Expr) -> ControlFlow<()> {
-        if self.depth != 0 {
-            return ControlFlow::Continue(());
+        if self.depth == 0 {
+            (self.f)(e);
         }
-        let Expr::InSubquery {
-            expr,
-            subquery,
-            negated,
-        } = e
-        else {
-            return ControlFlow::Continue(());
-        };
-        let Some(columns) = column_count(subquery) else {
-            return ControlFlow::Continue(());
-        };
-        let Some(values) = collect_query(subquery.as_ref().clone(), columns) else {
-            return ControlFlow::Continue(());
-        };
-        let has = call(
-            "has",
-            vec![Expr::Subquery(Box::new(values)), expr.as_ref().clone()],
-        );
-        *e = if *negated {
-            call("not", vec![has])
-        } else {
-            has
-        };
         ControlFlow::Continue(())
     }
+}
+
+fn replace_in(e: &mut Expr) {
+    let Expr::InSubquery {
+        expr,
+        subquery,
+        negated,
+    } = e
+    else {
+        return;
+    };
+    let Some(columns) = column_count(subquery) else {
+        return;
+    };
+    let Some(values) = collect_query(subquery.as_ref().clone(), columns) else {
+        return;
+    };
+    let has = call(
+        "has",
+        vec![Expr::Subquery(Box::new(values)), expr.as_ref().clone()],
+    );
+    *e = if *negated {
+        call("not", vec![has])
+    } else {
+        has
+    };
 }
 
 /// The number of columns of `q`, a select (or set operation of selects) without wildcards.

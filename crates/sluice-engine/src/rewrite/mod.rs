@@ -8,6 +8,7 @@
 mod aliases;
 mod array_join;
 mod column_names;
+mod exists_subquery;
 mod expr;
 mod functions;
 mod in_subquery;
@@ -17,6 +18,7 @@ pub mod join_using;
 mod limit_by;
 mod query;
 pub mod query_params;
+mod session_constants;
 mod totals;
 mod uniq_injective;
 mod values_fn;

@@ -51,6 +51,12 @@ pub struct RewriteContext {
     pub relations: std::cell::RefCell<Vec<String>>,
     /// The session time zone (`timezone()` is a constant of the query).
     pub timezone: String,
+    /// The user running the query (`currentUser()`).
+    pub user: String,
+    /// The query's id (`queryID()`), empty outside a tracked query.
+    pub query_id: String,
+    /// The session's settings (`getSetting('name')`).
+    pub settings: sluice_common::Settings,
 }
 
 impl RewriteContext {
@@ -332,6 +338,7 @@ fn rewrite_select(s: &mut Select, ctx: &RewriteContext) -> Result<()> {
         match item {
             SelectItem::UnnamedExpr(e) => {
                 aliases.substitute(e);
+                super::exists_subquery::exists_as_count(e);
                 rewrite_expr(e, ctx)?;
                 super::in_subquery::in_subquery_as_has(e);
             }
@@ -344,6 +351,7 @@ fn rewrite_select(s: &mut Select, ctx: &RewriteContext) -> Result<()> {
                 } else {
                     aliases.substitute_except(expr, &alias.value);
                 }
+                super::exists_subquery::exists_as_count(expr);
                 rewrite_expr(expr, ctx)?;
                 super::in_subquery::in_subquery_as_has(expr);
             }
