@@ -55,6 +55,7 @@ pub mod jsonpath;
 pub mod nested;
 pub mod number;
 pub mod out;
+pub mod select;
 pub mod serialize;
 pub mod sink;
 pub mod tape;

@@ -38,6 +38,7 @@ use super::cache::{Identity, JsonColumn, identity, match_row, parse_row};
 use super::doc::{Doc, Step, StepRef};
 use super::eval::{Found, Options, Scratch, const_steps, resolve};
 use super::funcs::Op;
+use super::select::{PathSet, parse_selected};
 use super::sink::RowSink;
 
 /// Everything a call's result depends on besides the column's bytes.
@@ -307,6 +308,7 @@ fn eval_pass(column: &ArrayRef, sigs: &[Rc<Sig>]) -> Result<Vec<ArrayRef>> {
         .map(|s| s.steps.iter().map(Step::as_ref).collect())
         .collect();
     let check = col.needs_utf8_check();
+    let paths = path_set(sigs);
     let mut nodes = Vec::with_capacity(64);
     let mut scratch = Scratch::default();
     for row in 0..rows {
@@ -318,7 +320,14 @@ fn eval_pass(column: &ArrayRef, sigs: &[Rc<Sig>]) -> Result<Vec<ArrayRef>> {
         }
         let bytes = col.bytes(row);
         nodes.clear();
-        if !parse_row(bytes, check, &mut nodes) {
+        let valid = match &paths {
+            Some(p) => {
+                (!check || std::str::from_utf8(bytes).is_ok())
+                    && parse_selected(bytes, p, &mut nodes).is_ok()
+            }
+            None => parse_row(bytes, check, &mut nodes),
+        };
+        if !valid {
             for k in &mut sinks {
                 k.push(Found::Missing);
             }
@@ -341,6 +350,28 @@ fn eval_pass(column: &ArrayRef, sigs: &[Rc<Sig>]) -> Result<Vec<ArrayRef>> {
         .zip(sigs)
         .map(|(k, s)| k.finish(&s.out_type))
         .collect()
+}
+
+/// The key paths of `sigs` when every call follows constant keys compared exactly (then
+/// rows get selective tapes: `select.rs`); `None` when some call uses an index or
+/// case-insensitive keys, whose lookups may visit any member.
+fn path_set(sigs: &[Rc<Sig>]) -> Option<PathSet> {
+    let mut paths = PathSet::new();
+    for s in sigs {
+        if s.case_insensitive {
+            return None;
+        }
+        let keys: Vec<&[u8]> = s
+            .steps
+            .iter()
+            .map(|st| match st {
+                Step::Key(k) => Some(k.as_slice()),
+                Step::Index(_) => None,
+            })
+            .collect::<Option<_>>()?;
+        paths.add(&keys, &s.levels);
+    }
+    Some(paths)
 }
 
 #[cfg(test)]

@@ -82,11 +82,21 @@ impl Node {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Invalid;
 
-type PResult<T> = Result<T, Invalid>;
+pub(super) type PResult<T> = Result<T, Invalid>;
 
 /// Validates `bytes` and appends its tape to `nodes` (the root is the first node appended).
 /// On error `nodes` may hold a partial tape; callers truncate it.
 pub fn parse(bytes: &[u8], nodes: &mut Vec<Node>) -> PResult<()> {
+    parse_with(bytes, nodes, |p| p.value(0, 0, 1))
+}
+
+/// Validates `bytes` as one document whose root value (after an optional UTF-8 BOM and
+/// whitespace) `root` parses; nothing but whitespace may follow it.
+pub(super) fn parse_with(
+    bytes: &[u8],
+    nodes: &mut Vec<Node>,
+    root: impl FnOnce(&mut Parser<'_, '_>) -> PResult<bool>,
+) -> PResult<()> {
     if bytes.len() >= u32::MAX as usize / 2 {
         return Err(Invalid);
     }
@@ -101,7 +111,7 @@ pub fn parse(bytes: &[u8], nodes: &mut Vec<Node>) -> PResult<()> {
         p.pos = 3;
     }
     p.skip_ws();
-    p.value(0, 0, 1)?;
+    root(&mut p)?;
     p.skip_ws();
     if p.pos != p.b.len() {
         return Err(Invalid);
@@ -115,11 +125,16 @@ pub fn is_valid(bytes: &[u8], scratch: &mut Vec<Node>) -> bool {
     parse(bytes, scratch).is_ok()
 }
 
-struct Parser<'a, 'n> {
-    b: &'a [u8],
-    pos: usize,
-    nodes: &'n mut Vec<Node>,
-    base: usize,
+/// The recursive-descent validator; `select.rs` drives it for selective tapes.
+pub(super) struct Parser<'a, 'n> {
+    /// The document.
+    pub(super) b: &'a [u8],
+    /// Current byte.
+    pub(super) pos: usize,
+    /// The tape appended to.
+    pub(super) nodes: &'n mut Vec<Node>,
+    /// Index of the document's root in `nodes`.
+    pub(super) base: usize,
 }
 
 #[inline]
@@ -142,37 +157,87 @@ fn special_mask(x: u64) -> u64 {
 }
 
 impl Parser<'_, '_> {
-    #[inline]
-    fn skip_ws(&mut self) {
+    /// Skips whitespace (compact JSON has none: one comparison then).
+    #[inline(always)]
+    pub(super) fn skip_ws(&mut self) {
+        if let Some(&c) = self.b.get(self.pos)
+            && c > b' '
+        {
+            return;
+        }
         while self.pos < self.b.len() && is_ws(self.b[self.pos]) {
             self.pos += 1;
         }
     }
 
     #[inline]
-    fn peek(&self) -> PResult<u8> {
+    pub(super) fn peek(&self) -> PResult<u8> {
         self.b.get(self.pos).copied().ok_or(Invalid)
     }
 
     /// Parses one value at `self.pos` (no leading whitespace) at nesting `depth` (root = 1).
     /// Returns whether it is or contains a double.
-    fn value(&mut self, key_start: u32, key_len: u32, depth: usize) -> PResult<bool> {
+    pub(super) fn value(&mut self, key_start: u32, key_len: u32, depth: usize) -> PResult<bool> {
+        self.value_as::<true>(key_start, key_len, depth)
+    }
+
+    /// Validates one value like [`Parser::value`] without recording anything.
+    pub(super) fn skip_value(&mut self, depth: usize) -> PResult<bool> {
+        self.value_as::<false>(0, 0, depth)
+    }
+
+    /// [`Parser::value`] when `RECORD`, else validation only (the same rules, no nodes).
+    fn value_as<const RECORD: bool>(
+        &mut self,
+        key_start: u32,
+        key_len: u32,
+        depth: usize,
+    ) -> PResult<bool> {
         if depth > MAX_DEPTH {
             return Err(Invalid);
         }
+        if RECORD {
+            self.record(key_start, key_len, |p| p.any::<true>(depth))
+        } else {
+            Ok(self.any::<false>(depth)?.1)
+        }
+    }
+
+    /// Appends the node of the value `parse` parses (which returns the node's
+    /// [`VALUE_FLAG`] and whether the value holds a double); returns the latter.
+    #[inline(always)]
+    pub(super) fn record(
+        &mut self,
+        key_start: u32,
+        key_len: u32,
+        parse: impl FnOnce(&mut Self) -> PResult<(bool, bool)>,
+    ) -> PResult<bool> {
         let idx = self.nodes.len();
-        let start = self.pos as u32;
         self.nodes.push(Node {
             key_start,
             key_len,
-            start,
+            start: self.pos as u32,
             end: 0,
             next: 0,
         });
-        let c = self.peek()?;
-        let (flag, dbl) = match c {
-            b'{' => (false, self.object(depth)?),
-            b'[' => (false, self.array(depth)?),
+        let (flag, dbl) = parse(self)?;
+        let next = (self.nodes.len() - self.base) as u32 | if dbl { HAS_DOUBLE } else { 0 };
+        let node = &mut self.nodes[idx];
+        node.end = self.pos as u32 | if flag { VALUE_FLAG } else { 0 };
+        node.next = next;
+        Ok(dbl)
+    }
+
+    /// Parses the value at `self.pos` by its first byte: its [`VALUE_FLAG`] and whether it
+    /// holds a double.
+    #[inline(always)]
+    fn any<const RECORD: bool>(&mut self, depth: usize) -> PResult<(bool, bool)> {
+        Ok(match self.peek()? {
+            b'{' => (
+                false,
+                self.object_with(|p, ks, kl| p.value_as::<RECORD>(ks, kl, depth + 1))?,
+            ),
+            b'[' => (false, self.array::<RECORD>(depth)?),
             b'"' => (self.string()?, false),
             b't' => (self.literal(b"true")?, false),
             b'f' => (self.literal(b"false")?, false),
@@ -182,15 +247,22 @@ impl Parser<'_, '_> {
                 (d, d)
             }
             _ => return Err(Invalid),
-        };
-        let next = (self.nodes.len() - self.base) as u32 | if dbl { HAS_DOUBLE } else { 0 };
-        let node = &mut self.nodes[idx];
-        node.end = self.pos as u32 | if flag { VALUE_FLAG } else { 0 };
-        node.next = next;
-        Ok(dbl)
+        })
     }
 
-    fn literal(&mut self, word: &[u8]) -> PResult<bool> {
+    /// After a key: whitespace, `:`, whitespace.
+    #[inline]
+    pub(super) fn colon(&mut self) -> PResult<()> {
+        self.skip_ws();
+        if self.peek()? != b':' {
+            return Err(Invalid);
+        }
+        self.pos += 1;
+        self.skip_ws();
+        Ok(())
+    }
+
+    pub(super) fn literal(&mut self, word: &[u8]) -> PResult<bool> {
         if self.b[self.pos..].starts_with(word) {
             self.pos += word.len();
             Ok(false)
@@ -199,7 +271,13 @@ impl Parser<'_, '_> {
         }
     }
 
-    fn object(&mut self, depth: usize) -> PResult<bool> {
+    /// Parses the object at `self.pos`; `member` parses each member's value, given the key's
+    /// start and length (plus [`KEY_ESCAPED`]), and returns whether it holds a double.
+    #[inline(always)]
+    pub(super) fn object_with(
+        &mut self,
+        mut member: impl FnMut(&mut Self, u32, u32) -> PResult<bool>,
+    ) -> PResult<bool> {
         self.pos += 1;
         self.skip_ws();
         let mut dbl = false;
@@ -214,13 +292,8 @@ impl Parser<'_, '_> {
             let key_start = self.pos as u32 + 1;
             let escaped = self.string()?;
             let key_len = (self.pos as u32 - 1 - key_start) | if escaped { KEY_ESCAPED } else { 0 };
-            self.skip_ws();
-            if self.peek()? != b':' {
-                return Err(Invalid);
-            }
-            self.pos += 1;
-            self.skip_ws();
-            dbl |= self.value(key_start, key_len, depth + 1)?;
+            self.colon()?;
+            dbl |= member(self, key_start, key_len)?;
             self.skip_ws();
             match self.peek()? {
                 b',' => {
@@ -236,7 +309,7 @@ impl Parser<'_, '_> {
         }
     }
 
-    fn array(&mut self, depth: usize) -> PResult<bool> {
+    fn array<const RECORD: bool>(&mut self, depth: usize) -> PResult<bool> {
         self.pos += 1;
         self.skip_ws();
         let mut dbl = false;
@@ -245,7 +318,7 @@ impl Parser<'_, '_> {
             return Ok(false);
         }
         loop {
-            dbl |= self.value(0, 0, depth + 1)?;
+            dbl |= self.value_as::<RECORD>(0, 0, depth + 1)?;
             self.skip_ws();
             match self.peek()? {
                 b',' => {
@@ -264,15 +337,13 @@ impl Parser<'_, '_> {
     /// Scans a string starting at its opening quote; leaves `pos` after the closing quote.
     /// Returns whether it has escapes.
     #[inline(always)]
-    fn string(&mut self) -> PResult<bool> {
+    pub(super) fn string(&mut self) -> PResult<bool> {
         let b = self.b;
         let mut i = self.pos + 1;
         let mut escaped = false;
         loop {
-            while i + 8 <= b.len() {
-                let mut w = [0u8; 8];
-                w.copy_from_slice(&b[i..i + 8]);
-                let m = special_mask(u64::from_le_bytes(w));
+            while let Some(w) = word(b, i) {
+                let m = special_mask(w);
                 if m == 0 {
                     i += 8;
                 } else {
@@ -297,7 +368,8 @@ impl Parser<'_, '_> {
     }
 
     /// Scans a number; returns whether it is a double. Rejects doubles that overflow.
-    fn number(&mut self) -> PResult<bool> {
+    #[inline]
+    pub(super) fn number(&mut self) -> PResult<bool> {
         let b = self.b;
         let start = self.pos;
         let mut i = start;
@@ -354,13 +426,21 @@ impl Parser<'_, '_> {
     }
 }
 
+/// The eight bytes at `b[i..i + 8]` as a little-endian word, `None` past the end (a plain
+/// load: `copy_from_slice` became a `memcpy` call per word in the release build).
+#[inline(always)]
+fn word(b: &[u8], i: usize) -> Option<u64> {
+    if i + 8 > b.len() {
+        return None;
+    }
+    let w: [u8; 8] = b[i..i + 8].try_into().ok()?;
+    Some(u64::from_le_bytes(w))
+}
+
 /// Index of the first non-digit at or after `i` (eight bytes at a time).
 #[inline(always)]
 fn skip_digits(b: &[u8], mut i: usize) -> usize {
-    while i + 8 <= b.len() {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(&b[i..i + 8]);
-        let x = u64::from_le_bytes(w);
+    while let Some(x) = word(b, i) {
         // A byte is a digit when its high nibble is 3 and adding 6 keeps it there.
         let hi = (x & (ONES * 0xF0)) ^ (ONES * 0x30);
         let hi6 = (x.wrapping_add(ONES * 0x06) & (ONES * 0xF0)) ^ (ONES * 0x30);

@@ -1,0 +1,260 @@
+//! Selective tapes: validate a whole document, record only the values some calls need.
+//!
+//! ClickHouse rejects a document that is invalid anywhere, so every byte must be validated;
+//! but the seed view's calls only read `op` and the members of `after`, while most of a
+//! Debezium event is `before` and `source`. When the fused calls on a column (`fused.rs`)
+//! all follow constant key paths, [`parse_selected`] validates the document exactly as
+//! [`tape::parse`](super::tape::parse) does and appends nodes only for:
+//!
+//! - the root and every object on a requested key path, with just the members whose key is
+//!   the next step of some path (all of them, in document order, so the first of duplicate
+//!   keys is still the one found);
+//! - the whole sub-tree of a value a path ends at, or a nesting level of a nested call ends
+//!   at (whose text the next level may need: `eval.rs`).
+//!
+//! Everything else is only validated (the recording parser's rules, no nodes). The recorded nodes keep the full tape's invariants (spans, key spans,
+//! sibling indices over the recorded nodes, the "holds a double" flag over the whole
+//! sub-tree), so lookups by key and everything done on a path's final value read them as
+//! they would read a full tape.
+
+use super::tape::{Invalid, KEY_ESCAPED, MAX_DEPTH, Node, PResult, Parser};
+use super::tape::{parse_with, unescape_into};
+
+/// The key paths a set of calls follows, as a trie; node 0 is the document's root.
+#[derive(Clone, Debug)]
+pub struct PathSet {
+    nodes: Vec<PathNode>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct PathNode {
+    /// Next steps: key and trie node.
+    children: Vec<(Vec<u8>, usize)>,
+    /// The value here is needed whole (its sub-tree is recorded).
+    whole: bool,
+}
+
+impl Default for PathSet {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PathSet {
+    /// A set with no paths (only the root is recorded).
+    pub fn new() -> Self {
+        PathSet {
+            nodes: vec![PathNode::default()],
+        }
+    }
+
+    /// Adds the key path `keys`, split into nesting `levels` (argument counts per level,
+    /// summing to `keys.len()`): the value at the end of each level is recorded whole.
+    pub fn add(&mut self, keys: &[&[u8]], levels: &[usize]) {
+        let mut ends = Vec::with_capacity(levels.len());
+        let mut acc = 0usize;
+        for &n in levels {
+            acc += n;
+            ends.push(acc);
+        }
+        let mut at = 0usize;
+        if ends.contains(&0) || keys.is_empty() {
+            self.nodes[0].whole = true;
+        }
+        for (i, key) in keys.iter().enumerate() {
+            at = match self.nodes[at].children.iter().find(|(k, _)| k == key) {
+                Some(&(_, c)) => c,
+                None => {
+                    let c = self.nodes.len();
+                    self.nodes.push(PathNode::default());
+                    self.nodes[at].children.push((key.to_vec(), c));
+                    c
+                }
+            };
+            if ends.contains(&(i + 1)) || i + 1 == keys.len() {
+                self.nodes[at].whole = true;
+            }
+        }
+    }
+
+    /// The trie node reached from `at` by member key `raw` (the key's bytes as written,
+    /// unescaped first when `escaped`).
+    #[inline]
+    fn child(&self, at: usize, raw: &[u8], escaped: bool) -> Option<usize> {
+        let children = &self.nodes[at].children;
+        if escaped {
+            let mut key = Vec::with_capacity(raw.len());
+            unescape_into(raw, &mut key);
+            return children.iter().find(|(k, _)| *k == key).map(|&(_, c)| c);
+        }
+        children
+            .iter()
+            .find(|(k, _)| k.as_slice() == raw)
+            .map(|&(_, c)| c)
+    }
+}
+
+/// Validates `bytes` exactly as [`tape::parse`](super::tape::parse) and appends the nodes
+/// `paths` needs (see the module documentation); the root is the first node appended.
+pub fn parse_selected(bytes: &[u8], paths: &PathSet, nodes: &mut Vec<Node>) -> PResult<()> {
+    parse_with(bytes, nodes, |p| p.value_selected(0, 0, 1, paths, 0))
+}
+
+impl Parser<'_, '_> {
+    /// Parses the value at `self.pos` at `depth`, recording what trie node `at` needs.
+    /// Returns whether it is or holds a double.
+    fn value_selected(
+        &mut self,
+        key_start: u32,
+        key_len: u32,
+        depth: usize,
+        paths: &PathSet,
+        at: usize,
+    ) -> PResult<bool> {
+        if paths.nodes[at].whole || self.peek()? != b'{' {
+            return self.value(key_start, key_len, depth);
+        }
+        if depth > MAX_DEPTH {
+            return Err(Invalid);
+        }
+        self.record(key_start, key_len, |p| {
+            let dbl = p.object_with(|p, ks, kl| {
+                let (s, e) = (ks as usize, (ks + (kl & !KEY_ESCAPED)) as usize);
+                let b = p.b;
+                match paths.child(at, &b[s..e], kl & KEY_ESCAPED != 0) {
+                    Some(c) => p.value_selected(ks, kl, depth + 1, paths, c),
+                    None => p.skip_value(depth + 1),
+                }
+            })?;
+            Ok((false, dbl))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::tape::parse;
+
+    fn selected(s: &str, paths: &PathSet) -> Option<Vec<Node>> {
+        let mut t = Vec::new();
+        parse_selected(s.as_bytes(), paths, &mut t).ok().map(|_| t)
+    }
+
+    fn seed_paths() -> PathSet {
+        let mut p = PathSet::new();
+        p.add(&[b"op"], &[1]);
+        p.add(&[b"after", b"id"], &[1, 1]);
+        p.add(&[b"after", b"d"], &[1, 1]);
+        p
+    }
+
+    /// Validity is the recording parser's on every document (whose cases come from
+    /// ClickHouse's `isValidJSON`, `tape.rs`), whatever is recorded.
+    #[test]
+    fn validity_is_the_full_parsers() {
+        let docs = [
+            r#"{"before":{"a":[1,2,{"x":"y"}]},"after":{"id":1},"op":"c"}"#,
+            r#"{"before":{"a":[1,2,{"x":"y"}],},"after":{"id":1},"op":"c"}"#,
+            r#"{"before":{"a":[1,2,{"x":"y"]},"after":{"id":1}}"#,
+            r#"{"before":{"a":[1,2,{"x" "y"}]},"after":{"id":1}}"#,
+            r#"{"before":[01],"op":"c"}"#,
+            r#"{"before":[1e400],"op":"c"}"#,
+            r#"{"before":["\ud83d"],"op":"c"}"#,
+            r#"{"before":["\ud83d\ude00"],"op":"c"}"#,
+            r#"{"before":"\x","op":"c"}"#,
+            r#"{"before":tru,"op":"c"}"#,
+            r#"{"before":[],"op":"c"} x"#,
+            r#" {"before" : [ ] , "op" : { } } "#,
+            r#"{"before":{"a":1,"b":[true,false,null,-0.5e-3]}}"#,
+            r#"{"before":{"a":1,"b":[true,false,null,-0.5e-3],}}"#,
+            r#"{"before":{"a":1 "b":2}}"#,
+            r#"{"before":[1 2]}"#,
+            r#"{"before":[1,]}"#,
+            r#"{"before":{"a"}}"#,
+            r#"{"before":{"a":}}"#,
+            r#"{"before":{1:2}}"#,
+            r#"{"before":{"a":1}]"#,
+            r#"{"before":[1}}"#,
+            r#"{"before":[[[[]]]]}"#,
+            r#"{"before":[[[[]]]}"#,
+            r#"{"befo\u0072e":{"x":1.5},"\u006fp":"\"c\""}"#,
+            "{\"before\":\"a\tb\"}",
+            "\u{FEFF}{\"op\":1}",
+            r#"[{"op":1},{"after":{}}]"#,
+            r#""op""#,
+            "",
+            "{",
+            r#"{"before":"#,
+            r#"{"before":[1,{"a":"#,
+        ];
+        let paths = seed_paths();
+        for d in docs {
+            let mut full = Vec::new();
+            let want = parse(d.as_bytes(), &mut full).is_ok();
+            assert_eq!(selected(d, &paths).is_some(), want, "{d}");
+        }
+    }
+
+    #[test]
+    fn depth_limit_matches_full_parser() {
+        let arr = |n: usize, inner: &str| format!("{}{}{}", "[".repeat(n), inner, "]".repeat(n));
+        let paths = seed_paths();
+        for (n, inner) in [
+            (1023, ""),
+            (1024, ""),
+            (1022, "1"),
+            (1023, "1"),
+            (1022, "{}"),
+            (1022, "{\"a\":1}"),
+            (1021, "{\"a\":1}"),
+        ] {
+            // Inside an unrecorded member: the root object is level 1.
+            let d = format!("{{\"before\":{}}}", arr(n, inner));
+            let mut full = Vec::new();
+            let want = parse(d.as_bytes(), &mut full).is_ok();
+            assert_eq!(selected(&d, &paths).is_some(), want, "{n} {inner}");
+        }
+    }
+
+    #[test]
+    fn records_only_requested_members() {
+        let d =
+            r#"{"before":{"id":1},"after":{"id":2,"e":[1,2],"d":"x"},"op":"c","after":{"id":3.5}}"#;
+        // One level: `after` is not needed whole.
+        let mut flat = PathSet::new();
+        flat.add(&[b"op"], &[1]);
+        flat.add(&[b"after", b"id"], &[2]);
+        flat.add(&[b"after", b"d"], &[2]);
+        let t = selected(d, &flat).unwrap_or_default();
+        let keys: Vec<&str> = t
+            .iter()
+            .map(|n| {
+                let (s, e) = n.key_span();
+                &d[s..e]
+            })
+            .collect();
+        // root, after, id, d, op, second after (whole: a level ends there), its id
+        assert_eq!(keys, ["", "after", "id", "d", "op", "after", "id"]);
+        assert_eq!(t[0].next(), 7);
+        assert!(t[0].has_double(), "the root holds 3.5");
+        assert!(!t[1].has_double());
+        assert!(t[5].has_double());
+        assert_eq!(
+            &d[t[1].start()..t[1].end()],
+            r#"{"id":2,"e":[1,2],"d":"x"}"#
+        );
+        // The whole value at the end of a path or of a level is recorded.
+        let t = selected(d, &seed_paths()).unwrap_or_default();
+        assert_eq!(t.len(), 10);
+        assert_eq!(t[1].next(), 7);
+    }
+
+    #[test]
+    fn escaped_keys_match_unescaped_steps() {
+        let d = r#"{"\u006fp":"c","o\u0070":"d"}"#;
+        let t = selected(d, &seed_paths()).unwrap_or_default();
+        assert_eq!(t.len(), 3);
+        assert!(t[1].key_escaped());
+    }
+}
