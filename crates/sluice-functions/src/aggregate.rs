@@ -40,8 +40,8 @@
 //! * **Errors.** Parameters given to a function that takes none raise code 133
 //!   (`AGGREGATE_FUNCTION_DOESNT_ALLOW_PARAMETERS`).
 //! * **Known differences from ClickHouse** (each documented in its module):
-//!   `uniqCombined`/`uniqHLL12`/`uniqTheta` use `uniq`'s algorithm (exact below 65536
-//!   distinct values, as ClickHouse's; estimates differ above); `topK` orders equal counts
+//!   `uniqTheta` uses `uniq`'s algorithm (exact below 65536 distinct values, as
+//!   ClickHouse's; estimates differ above); `topK` orders equal counts
 //!   by first appearance; `quantile` past 8192 rows, `quantileTiming` past 5670 rows and
 //!   `quantileTDigest` over many rows give estimates that may differ from ClickHouse's
 //!   (whose own depend on block and thread layout); `argMin`/`argMax` follow ClickHouse's

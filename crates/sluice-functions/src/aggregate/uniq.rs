@@ -6,12 +6,12 @@
 //! bytes combined with `Hash128to64` for several arguments), keeping only hashes whose
 //! low `skip_degree` bits are zero so that at most 65536 are stored, and ClickHouse's
 //! estimate (with its pseudo-random remainder and collision correction). Results equal
-//! ClickHouse's for the same data. `uniqHLL12` is ClickHouse's HyperLogLog ([`hll12`]).
-//! `uniqCombined*` and `uniqTheta` use the
-//! same algorithm (documented difference: ClickHouse uses HyperLogLog variants there, so
-//! above 65536 distinct values their estimates differ from ClickHouse's; below, all are
-//! exact like ClickHouse's). Arguments of types other than numbers, dates and strings
-//! (tuples, arrays, UUID, 128/256-bit integers) are hashed from their `RowBinary`
+//! ClickHouse's for the same data. `uniqHLL12` is ClickHouse's HyperLogLog ([`hll12`]),
+//! `uniqCombined*` its combined estimator ([`combined`]). `uniqTheta` uses `uniq`'s
+//! algorithm (ClickHouse: a DataSketches theta sketch, so above 65536 distinct values the
+//! estimates differ; chdb, the reference build, has no `uniqTheta`). Arguments of types
+//! other than numbers, dates and strings (tuples, arrays, UUID, 128/256-bit integers) are
+//! hashed from their `RowBinary`
 //! encoding, which differs from ClickHouse's hash (estimates differ above 65536 values).
 //!
 //! States: `uniq` = skip degree byte, `VarUInt` count, `UInt32` hashes (sorted, where
@@ -38,6 +38,8 @@ use super::value::write_value;
 use crate::hash::city::{city_hash64, hash128_to_64};
 use crate::{ch_bail, impl_as_any};
 
+mod combined;
+mod combined_bias;
 mod hll12;
 
 /// The base definitions of this family.
@@ -51,8 +53,8 @@ pub fn defs() -> Vec<BaseDef> {
     };
     vec![
         def("uniq", build_uniq),
-        def("uniqCombined", build_uniq),
-        def("uniqCombined64", build_uniq),
+        def("uniqCombined", combined::build_combined),
+        def("uniqCombined64", combined::build_combined),
         def("uniqHLL12", hll12::build_hll12),
         def("uniqTheta", build_uniq),
         def("uniqExact", build_exact),
@@ -226,7 +228,12 @@ fn uniq_hashes(args: &[ArrayRef], types: &[ChType]) -> Result<(Vec<u64>, bool)> 
             ),
         });
     }
-    // Variadic: CityHash64 of each argument's bytes, folded with Hash128to64.
+    Ok((variadic_hashes(args, types)?, false))
+}
+
+/// ClickHouse's variadic key: CityHash64 of each argument's bytes, folded with
+/// `Hash128to64` (also the key of one argument of a type without a native key).
+fn variadic_hashes(args: &[ArrayRef], types: &[ChType]) -> Result<Vec<u64>> {
     let n = args.first().map(|a| a.len()).unwrap_or(0);
     let mut hashes = vec![0u64; n];
     for (i, (a, t)) in args.iter().zip(types).enumerate() {
@@ -242,7 +249,7 @@ fn uniq_hashes(args: &[ArrayRef], types: &[ChType]) -> Result<(Vec<u64>, bool)> 
             *h = if i == 0 { c } else { hash128_to_64(c, *h) };
         }
     }
-    Ok((hashes, false))
+    Ok(hashes)
 }
 
 // ---------------------------------------------------------------- uniq (UniquesHashSet)
@@ -253,9 +260,7 @@ fn build_uniq(b: &BuildArgs) -> Result<AggFuncRef> {
     check_args(b)?;
     let types = b.args.to_vec();
     let name = b.full_name();
-    if !b.params.is_empty() && !matches!(b.name, "uniqCombined" | "uniqCombined64") {
-        b.no_params()?;
-    }
+    b.no_params()?;
     Ok(AggFunc::new(
         name,
         types.clone(),
