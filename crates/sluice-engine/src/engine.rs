@@ -83,9 +83,15 @@ impl Engine {
             // and multi-file scans still run in parallel.
             opts.optimizer.enable_round_robin_repartition = false;
         }
+        // `numbers(N)` under an order-insensitive aggregation runs on every partition
+        // (crate::parallel_numbers), decided before distribution is enforced.
+        let mut physical_rules =
+            datafusion::physical_optimizer::optimizer::PhysicalOptimizer::new().rules;
+        physical_rules.insert(0, Arc::new(crate::parallel_numbers::ParallelNumbers));
         let mut state = SessionStateBuilder::new()
             .with_config(df_config)
             .with_default_features()
+            .with_physical_optimizer_rules(physical_rules)
             .build();
         // DataFusion functions sharing a name or alias with ours (e.g. its array `empty`)
         // go entirely: otherwise they stay under their other aliases and a later

@@ -32,6 +32,7 @@ pub mod join_defaults;
 pub mod lambda;
 pub mod memory;
 pub mod mview;
+pub mod parallel_numbers;
 pub mod processes;
 pub mod query_log;
 pub mod rewrite;

@@ -59,6 +59,7 @@ pub mod count_sum;
 pub mod factory;
 pub mod fast;
 pub mod finalize;
+pub mod float_sum;
 pub mod func;
 pub mod group_array;
 pub mod minmax;

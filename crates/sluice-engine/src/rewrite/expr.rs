@@ -449,6 +449,10 @@ pub fn rewrite_expr(e: &mut Expr, ctx: &RewriteContext) -> Result<()> {
             *e = call("array", items);
         }
         Expr::Function(f) => {
+            if let Some(hoisted) = super::agg_arithmetic::hoist_constant(f) {
+                *e = hoisted;
+                return rewrite_expr(e, ctx);
+            }
             if has_lambda(f) {
                 *e = lambda_call(f, ctx)?;
             } else if let Some(constant) = super::session_constants::query_constant(f, ctx)? {

@@ -5,6 +5,7 @@
 //!
 //! Entry point: [`rewrite_query`].
 
+mod agg_arithmetic;
 mod aliases;
 mod array_join;
 mod column_names;

@@ -16,6 +16,7 @@ use sluice_common::{Result, Settings};
 use crate::catalog::Catalog;
 use crate::rows::{Cell, build_batch, schema_of};
 
+pub(crate) use numbers::NumbersGenerator;
 pub use numbers::NumbersTable;
 
 /// Function registry facts for `system.functions`.

@@ -19,6 +19,9 @@ use parking_lot::RwLock;
 
 const BLOCK: u64 = 65_409;
 
+/// Rows below which a bounded source is never split (see [`NumbersGenerator::split`]).
+const MIN_SPLIT_ROWS: u64 = 1_000_000;
+
 /// A numbers/zeros source: `start..start+count` (endless when `count` is None).
 #[derive(Debug)]
 pub struct NumbersTable {
@@ -107,8 +110,9 @@ impl TableProvider for NumbersTable {
     }
 }
 
+/// Generates the batches of one `numbers`/`zeros` stream (one partition).
 #[derive(Debug)]
-struct NumbersGenerator {
+pub(crate) struct NumbersGenerator {
     schema: SchemaRef,
     start: u64,
     count: Option<u64>,
@@ -116,6 +120,43 @@ struct NumbersGenerator {
     step: u64,
     remaining: Option<u64>,
     zeros: bool,
+}
+
+impl NumbersGenerator {
+    /// This (not yet started) bounded stream as `parts` consecutive ranges, each a whole
+    /// number of blocks but the last, so every partition's batches are the blocks the
+    /// single stream would produce. `None` when endless, already started, or too small
+    /// to be worth splitting.
+    pub(crate) fn split(&self, parts: usize) -> Option<Vec<NumbersGenerator>> {
+        let total = self.count?;
+        if parts < 2 || total < MIN_SPLIT_ROWS || self.next != self.start {
+            return None;
+        }
+        let blocks = total.div_ceil(BLOCK);
+        let per_part = blocks.div_ceil(parts as u64) * BLOCK;
+        let mut out = Vec::with_capacity(parts);
+        let mut offset = 0u64;
+        while offset < total {
+            let n = per_part.min(total - offset);
+            let start = self.start.wrapping_add(offset.wrapping_mul(self.step));
+            out.push(NumbersGenerator {
+                schema: Arc::clone(&self.schema),
+                start,
+                count: Some(n),
+                next: start,
+                step: self.step,
+                remaining: Some(n),
+                zeros: self.zeros,
+            });
+            offset += n;
+        }
+        Some(out)
+    }
+
+    /// The stream's schema (empty for `count()`-only scans).
+    pub(crate) fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
 }
 
 impl fmt::Display for NumbersGenerator {
@@ -181,5 +222,44 @@ impl LazyBatchGenerator for NumbersGenerator {
             remaining: self.count,
             zeros: self.zeros,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn generator(start: u64, count: u64, step: u64) -> NumbersGenerator {
+        let table = NumbersTable::new("number", start, Some(count)).with_step(step);
+        NumbersGenerator {
+            schema: Arc::clone(&table.schema),
+            start,
+            count: Some(count),
+            next: start,
+            step,
+            remaining: Some(count),
+            zeros: false,
+        }
+    }
+
+    fn values(mut g: NumbersGenerator) -> Vec<u64> {
+        let mut out = Vec::new();
+        while let Ok(Some(b)) = g.generate_next_batch() {
+            let col = b.column(0).as_any().downcast_ref::<UInt64Array>().cloned();
+            out.extend(col.iter().flat_map(|c| c.values().iter().copied()));
+        }
+        out
+    }
+
+    #[test]
+    fn split_keeps_blocks_and_values() {
+        assert!(generator(0, 10_000, 1).split(2).is_none());
+        let whole = generator(5, 1_500_001, 3);
+        let parts = whole.split(2).expect("split");
+        assert_eq!(parts.len(), 2);
+        // Each part but the last is a whole number of blocks.
+        assert_eq!(parts[0].count.map(|c| c % BLOCK), Some(0));
+        let joined: Vec<u64> = parts.into_iter().flat_map(values).collect();
+        assert_eq!(joined, values(generator(5, 1_500_001, 3)));
     }
 }

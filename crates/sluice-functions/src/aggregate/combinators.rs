@@ -162,6 +162,9 @@ impl AggState for IfState {
         if mask.true_count() == 0 {
             return Ok(());
         }
+        if self.nested.add_selected(rest, &mask)? {
+            return Ok(());
+        }
         if rest.is_empty() {
             // `countIf(cond)`: the nested function has no argument; give it the selected
             // rows of the condition so it sees the row count.

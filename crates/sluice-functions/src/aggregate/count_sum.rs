@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray};
 use datafusion::arrow::compute;
 use datafusion::arrow::datatypes::{
     DataType, Decimal128Type, Decimal256Type, Float64Type, Int64Type, UInt64Type, i256,
@@ -20,6 +20,7 @@ use sluice_common::ChType;
 
 use super::binary::{Reader, write_var_uint};
 use super::factory::{BaseDef, BuildArgs, NullMode};
+use super::float_sum;
 use super::func::{AggFunc, AggFuncRef, AggState, same};
 use crate::{ch_bail, impl_as_any};
 
@@ -108,6 +109,13 @@ impl AggState for CountState {
     fn add(&mut self, args: &[ArrayRef]) -> Result<()> {
         self.0 += non_null_rows(args)? as u64;
         Ok(())
+    }
+    fn add_selected(&mut self, args: &[ArrayRef], mask: &BooleanArray) -> Result<bool> {
+        if mask.null_count() > 0 || args.iter().any(|a| a.logical_null_count() > 0) {
+            return Ok(false);
+        }
+        self.0 += mask.true_count() as u64;
+        Ok(true)
     }
     fn merge(&mut self, other: &dyn AggState) -> Result<()> {
         self.0 += same::<CountState>(other)?.0;
@@ -242,15 +250,20 @@ impl SumAcc {
         }
     }
 
-    /// Adds every value of `arr` (no NULLs expected; NULLs are ignored).
-    pub fn add_array(&mut self, kind: &SumKind, arr: &ArrayRef) -> Result<()> {
-        let dt = kind.arrow();
-        let a = if arr.data_type() == &dt {
-            Arc::clone(arr)
-        } else {
-            compute::cast(arr, &dt)?
-        };
+    /// Adds every value of `arr` (no NULLs expected; NULLs are ignored). Floats go in
+    /// ClickHouse's order: into the running sum (`sum`), or summed from zero and then
+    /// added when `block` (`avg`), see [`float_sum`].
+    pub fn add_array(&mut self, kind: &SumKind, arr: &ArrayRef, block: bool) -> Result<()> {
+        let a = as_kind(kind, arr)?;
         match self {
+            SumAcc::F(s) if a.null_count() == 0 => {
+                let v = a.as_primitive::<Float64Type>().values();
+                if block {
+                    *s += float_sum::block_sum(v);
+                } else {
+                    float_sum::add_many(s, v);
+                }
+            }
             SumAcc::U(s) => {
                 *s = s.wrapping_add(compute::sum(a.as_primitive::<UInt64Type>()).unwrap_or(0))
             }
@@ -268,6 +281,49 @@ impl SumAcc {
             }
         }
         Ok(())
+    }
+
+    /// Adds the values of `arr` (without NULLs) where `mask` (without NULLs) is true;
+    /// `Ok(false)` (nothing added) for the decimal kinds, which the caller filters.
+    pub fn add_selected(
+        &mut self,
+        kind: &SumKind,
+        arr: &ArrayRef,
+        mask: &BooleanArray,
+        block: bool,
+    ) -> Result<bool> {
+        let bits = mask.values();
+        match self {
+            SumAcc::U(s) => {
+                let a = as_kind(kind, arr)?;
+                let v = a.as_primitive::<UInt64Type>().values();
+                let part = v
+                    .iter()
+                    .zip(bits.iter())
+                    .fold(0u64, |acc, (x, k)| acc.wrapping_add(x * u64::from(k)));
+                *s = s.wrapping_add(part);
+            }
+            SumAcc::I(s) => {
+                let a = as_kind(kind, arr)?;
+                let v = a.as_primitive::<Int64Type>().values();
+                let part = v
+                    .iter()
+                    .zip(bits.iter())
+                    .fold(0i64, |acc, (x, k)| acc.wrapping_add(x * i64::from(k)));
+                *s = s.wrapping_add(part);
+            }
+            SumAcc::F(s) => {
+                let a = as_kind(kind, arr)?;
+                let v = a.as_primitive::<Float64Type>().values();
+                if block {
+                    *s += float_sum::block_sum_selected(v, bits);
+                } else {
+                    float_sum::add_many_selected(s, v, bits);
+                }
+            }
+            SumAcc::D128(_) | SumAcc::D256(_) => return Ok(false),
+        }
+        Ok(true)
     }
 
     /// Adds another accumulator of the same kind.
@@ -354,6 +410,21 @@ impl SumAcc {
     }
 }
 
+/// `arr` as the accumulator kind's Arrow type.
+fn as_kind(kind: &SumKind, arr: &ArrayRef) -> Result<ArrayRef> {
+    let dt = kind.arrow();
+    Ok(if arr.data_type() == &dt {
+        Arc::clone(arr)
+    } else {
+        compute::cast(arr, &dt)?
+    })
+}
+
+/// True when the `-If` fast path applies: one argument and a mask without NULLs.
+fn selectable(args: &[ArrayRef], mask: &BooleanArray) -> bool {
+    args.len() == 1 && mask.null_count() == 0 && args[0].null_count() == 0
+}
+
 fn i256_f64(v: &i256) -> f64 {
     match v.to_i128() {
         Some(x) => x as f64,
@@ -408,9 +479,15 @@ impl AggState for SumState {
     impl_as_any!();
     fn add(&mut self, args: &[ArrayRef]) -> Result<()> {
         match args.first() {
-            Some(a) => self.acc.add_array(&self.kind, a),
+            Some(a) => self.acc.add_array(&self.kind, a, false),
             None => Ok(()),
         }
+    }
+    fn add_selected(&mut self, args: &[ArrayRef], mask: &BooleanArray) -> Result<bool> {
+        if !selectable(args, mask) {
+            return Ok(false);
+        }
+        self.acc.add_selected(&self.kind, &args[0], mask, false)
     }
     fn merge(&mut self, other: &dyn AggState) -> Result<()> {
         self.acc.add(&same::<SumState>(other)?.acc);
@@ -460,10 +537,20 @@ impl AggState for AvgState {
     impl_as_any!();
     fn add(&mut self, args: &[ArrayRef]) -> Result<()> {
         if let Some(a) = args.first() {
-            self.acc.add_array(&self.kind, a)?;
+            self.acc.add_array(&self.kind, a, true)?;
             self.count += a.len() as u64;
         }
         Ok(())
+    }
+    fn add_selected(&mut self, args: &[ArrayRef], mask: &BooleanArray) -> Result<bool> {
+        if !selectable(args, mask) {
+            return Ok(false);
+        }
+        let added = self.acc.add_selected(&self.kind, &args[0], mask, true)?;
+        if added {
+            self.count += mask.true_count() as u64;
+        }
+        Ok(added)
     }
     fn merge(&mut self, other: &dyn AggState) -> Result<()> {
         let o = same::<AvgState>(other)?;

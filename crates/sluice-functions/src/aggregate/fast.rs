@@ -205,6 +205,33 @@ fn state_per_row(
     fresh.state(EmitTo::All)
 }
 
+/// Folds row `i`'s value into its group's slot (and counts it) for every selected row.
+fn fold_rows<T: Copy>(
+    slots: &mut [T],
+    counts: &mut [u64],
+    values: &[T],
+    groups: &[usize],
+    sel: Option<&NullBuffer>,
+    f: impl Fn(&mut T, T),
+) {
+    match sel {
+        None => {
+            for (g, x) in groups.iter().zip(values) {
+                f(&mut slots[*g], *x);
+                counts[*g] += 1;
+            }
+        }
+        Some(n) => {
+            for (i, (g, x)) in groups.iter().zip(values).enumerate() {
+                if n.is_valid(i) {
+                    f(&mut slots[*g], *x);
+                    counts[*g] += 1;
+                }
+            }
+        }
+    }
+}
+
 #[derive(Debug)]
 struct FastGroups {
     op: Op,
@@ -385,11 +412,16 @@ impl GroupsAccumulator for FastGroups {
     ) -> Result<()> {
         self.resize(total_num_groups);
         let sel = selected(values, opt_filter);
-        let ok = |i: usize| sel.as_ref().is_none_or(|n| n.is_valid(i));
+        let sel = sel.as_ref();
         if self.op == Op::Count {
-            for (i, g) in group_indices.iter().enumerate() {
-                if ok(i) {
-                    self.counts[*g] += 1;
+            match sel {
+                None => group_indices.iter().for_each(|g| self.counts[*g] += 1),
+                Some(n) => {
+                    for (i, g) in group_indices.iter().enumerate() {
+                        if n.is_valid(i) {
+                            self.counts[*g] += 1;
+                        }
+                    }
                 }
             }
             return Ok(());
@@ -398,29 +430,54 @@ impl GroupsAccumulator for FastGroups {
             return Ok(());
         };
         let a = compute::cast(&as_integers(a)?, &self.acc_type())?;
+        let counts = &mut self.counts;
+        // One monomorphic loop per (domain, operation): no per-row dispatch.
         match self.num {
             Num::U => {
                 let v = a.as_primitive::<UInt64Type>().values();
-                for (i, g) in group_indices.iter().enumerate() {
-                    if ok(i) {
-                        self.add_u(*g, v[i], 1);
-                    }
+                let slots = &mut self.u;
+                match self.op {
+                    Op::Min => fold_rows(slots, counts, v, group_indices, sel, |s, x| {
+                        *s = (*s).min(x)
+                    }),
+                    Op::Max => fold_rows(slots, counts, v, group_indices, sel, |s, x| {
+                        *s = (*s).max(x)
+                    }),
+                    _ => fold_rows(slots, counts, v, group_indices, sel, |s, x| {
+                        *s = s.wrapping_add(x)
+                    }),
                 }
             }
             Num::I => {
                 let v = a.as_primitive::<Int64Type>().values();
-                for (i, g) in group_indices.iter().enumerate() {
-                    if ok(i) {
-                        self.add_i(*g, v[i], 1);
-                    }
+                let slots = &mut self.i;
+                match self.op {
+                    Op::Min => fold_rows(slots, counts, v, group_indices, sel, |s, x| {
+                        *s = (*s).min(x)
+                    }),
+                    Op::Max => fold_rows(slots, counts, v, group_indices, sel, |s, x| {
+                        *s = (*s).max(x)
+                    }),
+                    _ => fold_rows(slots, counts, v, group_indices, sel, |s, x| {
+                        *s = s.wrapping_add(x)
+                    }),
                 }
             }
             Num::F => {
                 let v = a.as_primitive::<Float64Type>().values();
-                for (i, g) in group_indices.iter().enumerate() {
-                    if ok(i) {
-                        self.add_f(*g, v[i], 1);
-                    }
+                let slots = &mut self.f;
+                match self.op {
+                    Op::Min => fold_rows(slots, counts, v, group_indices, sel, |s, x| {
+                        if x < *s {
+                            *s = x
+                        }
+                    }),
+                    Op::Max => fold_rows(slots, counts, v, group_indices, sel, |s, x| {
+                        if x > *s {
+                            *s = x
+                        }
+                    }),
+                    _ => fold_rows(slots, counts, v, group_indices, sel, |s, x| *s += x),
                 }
             }
         }

@@ -8,7 +8,7 @@ use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
-use datafusion::arrow::array::ArrayRef;
+use datafusion::arrow::array::{ArrayRef, BooleanArray};
 use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 use sluice_common::ChType;
@@ -90,6 +90,12 @@ pub trait AggState: Send + Sync + fmt::Debug {
     /// Adds every row of the argument columns (NULLs have already been removed unless the
     /// function handles them itself, e.g. `count`).
     fn add(&mut self, args: &[ArrayRef]) -> Result<()>;
+    /// Adds the rows where `mask` is true (the `-If` combinator) without filtering the
+    /// columns first; `Ok(false)`, with nothing added, when the state has no such path
+    /// (the caller then filters and calls [`AggState::add`]).
+    fn add_selected(&mut self, _args: &[ArrayRef], _mask: &BooleanArray) -> Result<bool> {
+        Ok(false)
+    }
     /// Merges another state of the same function into this one.
     fn merge(&mut self, other: &dyn AggState) -> Result<()>;
     /// Appends this state in ClickHouse's binary format.

@@ -103,16 +103,24 @@ fn integer_extreme_index(arr: &dyn Array, want: Ordering) -> Option<Option<usize
         T::Native: Ord,
     {
         let values = arr.as_primitive::<T>().values();
-        let mut best = 0;
         let first = *values.first()?;
-        let mut best_value = first;
-        for (i, v) in values.iter().enumerate().skip(1) {
-            if v.cmp(&best_value) == want {
-                best = i;
-                best_value = *v;
-            }
-        }
-        Some(best)
+        // The extreme value in a branch-free (vectorizable) fold, then its first position,
+        // looked for a chunk at a time: tracking the index in the fold keeps it scalar.
+        let best_value = if want == Ordering::Less {
+            values.iter().fold(first, |m, v| m.min(*v))
+        } else {
+            values.iter().fold(first, |m, v| m.max(*v))
+        };
+        const CHUNK: usize = 64;
+        values
+            .chunks(CHUNK)
+            .enumerate()
+            .find(|(_, c)| c.iter().fold(false, |f, v| f | (*v == best_value)))
+            .and_then(|(ci, c)| {
+                c.iter()
+                    .position(|v| *v == best_value)
+                    .map(|p| ci * CHUNK + p)
+            })
     }
     if arr.null_count() > 0 {
         return None;
