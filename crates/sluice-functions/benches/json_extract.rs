@@ -187,21 +187,33 @@ fn report_cpu(what: &str, bytes: usize, runs: usize, mut f: impl FnMut() -> usiz
 }
 
 /// The validating parse alone (one tape per document, buffer reused), for comparison with
-/// the whole view: bytes over CPU time, best of 3.
+/// the whole view: bytes over CPU time, best of 3. Twice: the full tape (every value
+/// recorded) and the selective tape the view's fused pass builds (only `op` and `after`).
 fn parse_only(batches: &[RecordBatch], bytes: usize) {
     use datafusion::arrow::array::AsArray;
+    use sluice_functions::json::select::{PathSet, parse_selected};
+    use sluice_functions::json::tape::parse;
     let mut nodes = Vec::new();
-    report_cpu("tape parse alone", bytes, 3, || {
+    let mut each = |f: &mut dyn FnMut(&[u8], &mut Vec<_>) -> bool| {
         let mut valid = 0usize;
         for b in batches {
             for v in b.column(0).as_string::<i32>().iter().flatten() {
                 nodes.clear();
-                valid += usize::from(
-                    sluice_functions::json::tape::parse(v.as_bytes(), &mut nodes).is_ok(),
-                );
+                valid += usize::from(f(v.as_bytes(), &mut nodes));
             }
         }
         valid
+    };
+    report_cpu("tape parse alone", bytes, 3, || {
+        each(&mut |v, n| parse(v, n).is_ok())
+    });
+    let mut paths = PathSet::new();
+    for key in ["id", "order_date", "purchaser", "quantity", "product_id"] {
+        paths.add(&[b"after", key.as_bytes()], &[1, 1]);
+    }
+    paths.add(&[b"op"], &[1]);
+    report_cpu("selective parse alone", bytes, 3, || {
+        each(&mut |v, n| parse_selected(v, &paths, n).is_ok())
     });
 }
 
