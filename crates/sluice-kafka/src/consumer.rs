@@ -33,6 +33,7 @@ use crate::config::{KafkaConfig, consumer_properties};
 use crate::context::ConsumerCtx;
 use crate::decode::{DeadLetter, Decoder, reclaim_payload_buffer};
 use crate::message::VirtualColumn;
+use crate::seek_guard::SeekGuard;
 use crate::settings::KafkaSettings;
 use crate::stats::{ConsumerState, ConsumerStateRef, ConsumerStats};
 
@@ -67,7 +68,8 @@ pub trait KafkaSink: Send + Sync {
     fn write(&self, block: &Block) -> Result<()>;
 
     /// Exactly-once: the smallest next offset recorded with the data over all targets
-    /// for `(group, topic, partition)`, `None` when no target has recorded one.
+    /// for `(group, topic, partition)`, `None` when some target has not recorded one (the
+    /// partition then starts at the group's committed offset).
     fn committed_offsets(&self, group: &str, topic: &str, partition: i32) -> Option<i64>;
 }
 
@@ -225,6 +227,7 @@ pub(crate) fn create_consumer(
         exactly_once: spec.settings.exactly_once,
         trust_group_offsets: !spec.settings.commit_every_batch,
         rebalanced: AtomicBool::new(false),
+        seek_guard: SeekGuard::default(),
     };
     let consumer: Consumer_ = cfg.create_with_context(ctx).map_err(|e| {
         Error::new(
@@ -321,6 +324,14 @@ impl Worker {
                 Built::Empty | Built::Rebalanced => {}
                 Built::Block(block) => match self.sink.write(&block) {
                     Ok(()) => {
+                        tracing::debug!(
+                            target: "sluice_kafka::exactly_once",
+                            "consumer {} wrote {} rows: from {:?} to {:?}",
+                            self.index,
+                            block.batch.num_rows(),
+                            block.start_offsets,
+                            block.offsets
+                        );
                         self.commit(&block.offsets);
                         backoff = base_backoff;
                         if let Some(buffer) = reclaim_payload_buffer(block.batch) {
@@ -385,7 +396,13 @@ impl Worker {
         while self.control.paused.load(Ordering::SeqCst)
             && !self.control.stop.load(Ordering::SeqCst)
         {
-            if let Some(Ok(m)) = self.consumer.poll(Duration::from_millis(100)) {
+            if let Some(Ok(m)) = self.consumer.poll(Duration::from_millis(100))
+                && !self
+                    .consumer
+                    .context()
+                    .seek_guard
+                    .drops(m.topic(), m.partition(), m.offset())
+            {
                 // A message fetched before the pause took effect: read it again later.
                 let t = intern(&mut self.topics, m.topic());
                 positions.add(&t, m.partition(), m.offset());
@@ -513,6 +530,12 @@ impl Worker {
             };
             timeout = Duration::ZERO;
             match res {
+                Ok(m)
+                    if self.consumer.context().seek_guard.drops(
+                        m.topic(),
+                        m.partition(),
+                        m.offset(),
+                    ) => {}
                 Ok(m) => {
                     let topic = intern(&mut self.topics, m.topic());
                     let headers = m
@@ -555,6 +578,12 @@ impl Worker {
         if span.ranges.is_empty() {
             return;
         }
+        tracing::info!(
+            target: "sluice_kafka::exactly_once",
+            "consumer {} rewinds to the first offsets of {:?}",
+            self.index,
+            span.ranges
+        );
         let Ok(assignment) = self.consumer.assignment() else {
             return;
         };
@@ -575,9 +604,18 @@ impl Worker {
                     .filter(|o| matches!(o, Offset::Offset(_)))
                     .unwrap_or(Offset::Stored),
             };
-            if let Offset::Offset(o) = offset {
-                self.state.set_position(t, p, o);
-            }
+            // Where a block started is usually inside a record batch.
+            let guard = &self.consumer.context().seek_guard;
+            let offset = match offset {
+                Offset::Offset(o) => {
+                    self.state.set_position(t, p, o);
+                    Offset::Offset(guard.fetch_offset(t, p, o))
+                }
+                other => {
+                    guard.forget(t, p);
+                    other
+                }
+            };
             if tpl.add_partition_offset(t, p, offset).is_err() {
                 return;
             }
@@ -598,17 +636,18 @@ impl Worker {
             .iter()
             .map(|e| (e.topic().to_string(), e.partition()))
             .collect();
-        let starts = if self.settings.exactly_once {
-            self.consumer
-                .context()
-                .start_offsets(&self.consumer, &parts)
-        } else {
-            vec![None; parts.len()]
-        };
+        let ctx = self.consumer.context();
+        let starts = ctx.start_offsets(&self.consumer, &parts);
         let mut tpl = TopicPartitionList::new();
         for ((t, p), start) in parts.iter().zip(starts) {
             let (t, p) = (t.as_str(), *p);
-            let offset = start.map_or(Offset::Stored, Offset::Offset);
+            let offset = match start {
+                Some(o) => Offset::Offset(ctx.seek_guard.fetch_offset(t, p, o)),
+                None => {
+                    ctx.seek_guard.forget(t, p);
+                    Offset::Stored
+                }
+            };
             if tpl.add_partition_offset(t, p, offset).is_err() {
                 return;
             }

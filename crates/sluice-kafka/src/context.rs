@@ -1,9 +1,10 @@
 //! [`ConsumerCtx`]: the librdkafka callbacks of one consumer — statistics and errors
 //! into its [`ConsumerState`], rebalance bookkeeping (ClickHouse's counters, the
-//! "rebalance happened" flag that discards the block in flight), and Sluice's
-//! exactly-once seek: on assignment each partition starts at the offset the sink
-//! recorded with the data, or at the group's committed offset when another member of the
-//! group has moved past it.
+//! "rebalance happened" flag that discards the block in flight), and the start seek: on
+//! assignment each partition starts at the offset the sink recorded with the data
+//! (exactly-once), or at the group's committed offset when another member of the group has
+//! moved past it or nothing is recorded — fetched from a little earlier, see
+//! [`crate::seek_guard`].
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,6 +16,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 
 use crate::consumer::KafkaSink;
+use crate::seek_guard::SeekGuard;
 use crate::stats::ConsumerStateRef;
 
 /// Callbacks of one consumer.
@@ -28,6 +30,9 @@ pub struct ConsumerCtx {
     pub(crate) trust_group_offsets: bool,
     /// Set by every rebalance; the consumer thread clears it when it starts a block.
     pub(crate) rebalanced: AtomicBool,
+    /// Partitions started at an explicit offset: fetched from earlier, messages below
+    /// the start dropped (see [`SeekGuard`]).
+    pub(crate) seek_guard: SeekGuard,
 }
 
 impl ClientContext for ConsumerCtx {
@@ -64,8 +69,10 @@ impl ClientContext for ConsumerCtx {
 }
 
 impl ConsumerCtx {
-    /// Exactly-once start offset of each partition: the smallest offset recorded with the
-    /// data over the targets, or the group's committed offset when that is ahead.
+    /// Start offset of each partition: with exactly-once the smallest offset recorded with
+    /// the data over the targets, or the group's committed offset when that is ahead or
+    /// nothing is recorded; otherwise the group's committed offset. `None`: neither is
+    /// known (`auto.offset.reset` decides).
     pub(crate) fn start_offsets(
         &self,
         consumer: &BaseConsumer<Self>,
@@ -74,7 +81,7 @@ impl ConsumerCtx {
         // Another server of the group may have consumed a partition since this one
         // last held it: its commit (made after its own targets had the data) is ahead of
         // what our targets recorded, and wins. After a crash here, our record is ahead.
-        let group_offsets = if self.trust_group_offsets {
+        let group_offsets = {
             let mut tpl = TopicPartitionList::new();
             for (topic, partition) in parts {
                 tpl.add_partition(topic, *partition);
@@ -82,8 +89,6 @@ impl ConsumerCtx {
             consumer
                 .committed_offsets(tpl, std::time::Duration::from_secs(10))
                 .ok()
-        } else {
-            None
         };
         let group_offset = |topic: &str, partition: i32| -> Option<i64> {
             match group_offsets
@@ -98,11 +103,23 @@ impl ConsumerCtx {
         parts
             .iter()
             .map(|(topic, partition)| {
-                let recorded = self.sink.committed_offsets(&self.group, topic, *partition);
-                match (recorded, group_offset(topic, *partition)) {
-                    (Some(r), Some(g)) => Some(r.max(g)),
-                    (r, _) => r,
-                }
+                let recorded = if self.exactly_once {
+                    self.sink.committed_offsets(&self.group, topic, *partition)
+                } else {
+                    None
+                };
+                let group = group_offset(topic, *partition);
+                let start = match (recorded, group) {
+                    (Some(r), Some(g)) if self.trust_group_offsets => Some(r.max(g)),
+                    (Some(r), _) => Some(r),
+                    (None, g) => g,
+                };
+                tracing::info!(
+                    target: "sluice_kafka::exactly_once",
+                    "group {} {topic}[{partition}]: targets recorded {recorded:?}, group committed {group:?}: start at {start:?}",
+                    self.group
+                );
+                start
             })
             .collect()
     }
@@ -112,6 +129,7 @@ impl ConsumerContext for ConsumerCtx {
     fn pre_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         match rebalance {
             Rebalance::Revoke(_) => {
+                self.seek_guard.clear();
                 self.state.revoked();
                 self.rebalanced.store(true, Ordering::SeqCst);
             }
@@ -136,7 +154,7 @@ impl ConsumerContext for ConsumerCtx {
         }
         self.state.assigned(parts.clone());
         self.rebalanced.store(true, Ordering::SeqCst);
-        if !self.exactly_once || parts.is_empty() {
+        if parts.is_empty() {
             return;
         }
         let starts = self.start_offsets(consumer, &parts);
@@ -147,18 +165,21 @@ impl ConsumerContext for ConsumerCtx {
                 Some(o) => {
                     any = true;
                     self.state.set_position(topic, *partition, o);
-                    Offset::Offset(o)
+                    Offset::Offset(self.seek_guard.fetch_offset(topic, *partition, o))
                 }
-                None => Offset::Stored,
+                None => {
+                    self.seek_guard.forget(topic, *partition);
+                    Offset::Stored
+                }
             };
             if let Err(e) = with_offsets.add_partition_offset(topic, *partition, offset) {
-                self.state.push_exception(format!("exactly-once seek: {e}"));
+                self.state.push_exception(format!("start seek: {e}"));
                 return;
             }
         }
         if any && let Err(e) = consumer.assign(&with_offsets) {
             self.state
-                .push_exception(format!("exactly-once seek (assign): {e}"));
+                .push_exception(format!("start seek (assign): {e}"));
         }
     }
 }

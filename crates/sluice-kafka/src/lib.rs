@@ -11,7 +11,8 @@
 //! - [`batch`]: [`MessageBatch`], a block's messages with their payloads in one buffer.
 //! - [`decode`]: [`Decoder`], messages → Arrow batches in the table's format, error modes.
 //! - [`consumer`]: [`KafkaConsumers`], the consumption loop handing [`Block`]s to a
-//!   [`KafkaSink`]; [`context`]: its librdkafka callbacks.
+//!   [`KafkaSink`]; [`context`]: its librdkafka callbacks; [`seek_guard`]: starting a
+//!   partition at an offset inside a record batch.
 //! - [`stats`]: [`ConsumerStats`] for `system.kafka_consumers`.
 //! - [`select`]: [`select::direct_select`], a direct `SELECT` from a Kafka table.
 //! - [`producer`]: [`KafkaProducer`], `INSERT INTO kafka_table` → messages.
@@ -27,6 +28,7 @@ mod json_split;
 pub mod literal;
 pub mod message;
 pub mod producer;
+pub mod seek_guard;
 pub mod select;
 pub mod settings;
 pub mod stats;

@@ -13,6 +13,9 @@ use arrow::array::{ArrayRef, StringArray, UInt32Array};
 use arrow::datatypes::Schema;
 use arrow::record_batch::RecordBatch;
 use common::*;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use sluice_common::ChType;
 use sluice_kafka::broker::tansu_binary;
 use sluice_kafka::{
@@ -108,4 +111,63 @@ fn tansu_producer_round_trip() {
     assert_eq!(sink.wait_rows(100, Duration::from_secs(30)), 100);
     consumers.stop();
     assert_eq!(sink.ids(), (0..100).collect::<Vec<u32>>());
+}
+
+/// tansu answers a fetch at an offset inside a record batch with the batches after it (a
+/// fetch at offset 60 of one 100-message batch returns nothing). A consumer starting
+/// there — at the offset its targets recorded (exactly-once) or at the group's committed
+/// offset — still gets every message from that offset on (`seek_guard.rs`).
+#[test]
+fn tansu_start_inside_a_record_batch() {
+    let Some(broker) = tansu() else { return };
+    broker.create_topic("one_batch", 1).expect("topic");
+    let bs = broker.bootstrap_servers().to_string();
+    // The hundred messages leave in one batch: nothing is sent before `linger.ms`.
+    let p: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", &bs)
+        .set("linger.ms", "500")
+        .create()
+        .expect("producer");
+    for id in 0..100 {
+        let payload = format!("{{\"id\":{id}}}");
+        p.send(
+            BaseRecord::to("one_batch")
+                .payload(&payload)
+                .key("k")
+                .partition(0),
+        )
+        .expect("send");
+    }
+    p.flush(Duration::from_secs(30)).expect("flush");
+
+    // Exactly-once: the sink says its targets hold offsets below 60.
+    let sink = TestSink::new(false, 0);
+    sink.recorded
+        .lock()
+        .insert(("one_batch".to_string(), 0), 60);
+    let s = settings(&bs, "one_batch", "eo", &[]);
+    let consumers = KafkaConsumers::start(spec(s), Arc::clone(&sink) as _).expect("start");
+    assert_eq!(sink.wait_rows(40, Duration::from_secs(40)), 40);
+    std::thread::sleep(Duration::from_millis(300));
+    consumers.stop();
+    assert_eq!(sink.ids(), (60..100).collect::<Vec<u32>>());
+
+    // At-least-once: the group committed offset 70.
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &bs)
+        .set("group.id", "alo")
+        .create()
+        .expect("consumer");
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset("one_batch", 0, Offset::Offset(70))
+        .expect("offset");
+    c.commit(&tpl, CommitMode::Sync).expect("commit");
+    drop(c);
+    let sink = TestSink::new(false, 0);
+    let s = settings(&bs, "one_batch", "alo", &[("kafka_exactly_once", "0")]);
+    let consumers = KafkaConsumers::start(spec(s), Arc::clone(&sink) as _).expect("start");
+    assert_eq!(sink.wait_rows(30, Duration::from_secs(40)), 30);
+    std::thread::sleep(Duration::from_millis(300));
+    consumers.stop();
+    assert_eq!(sink.ids(), (70..100).collect::<Vec<u32>>());
 }

@@ -22,10 +22,28 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     let args = cli::Cli::parse();
+    // `RUST_LOG` picks what is logged (to stderr); without it a server logs at `info` like
+    // ClickHouse's default `information` level, and `sluice local` (like clickhouse-local)
+    // logs nothing beside its own error messages.
+    init_logging(match args.command {
+        cli::Command::Local(_) => "off",
+        cli::Command::Server(_) | cli::Command::Demo(_) => "info",
+    });
     let code = match args.command {
         cli::Command::Local(a) => local::run(a),
         cli::Command::Server(a) => server::run(a),
         cli::Command::Demo(a) => demo::run(a),
     };
     std::process::exit(code);
+}
+
+/// Installs the `tracing` subscriber: `RUST_LOG` if set (and valid), else `default`.
+fn init_logging(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // `try_init`: a second subscriber (there is none) would be an error, not a reason to stop.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

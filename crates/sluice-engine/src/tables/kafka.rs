@@ -343,11 +343,15 @@ impl KafkaSink for ViewSink {
             topic: topic.to_string(),
             partition,
         };
-        table
-            .target_storages(&engine)
-            .iter()
-            .filter_map(|s| s.source_offsets().get(&key).copied())
-            .min()
+        // A target without a record for the partition has none of its messages (records
+        // never disappear, see `MergeTreeTable::source_offsets`): the partition then
+        // starts where the group committed, not at another target's record.
+        let mut smallest: Option<i64> = None;
+        for s in table.target_storages(&engine) {
+            let recorded = s.source_offsets().get(&key).copied()?;
+            smallest = Some(smallest.map_or(recorded, |m| m.min(recorded)));
+        }
+        smallest
     }
 }
 

@@ -44,11 +44,17 @@ pub const CONFIG: &str = r#"
 "fetch.wait.max.ms" = 10
 "#;
 
-/// Starts `sluice server` on `dir` (its config file next to it), with a storage failpoint
-/// when given.
+/// Starts `sluice server` on `dir` (its config file and its log, `dir.log`, next to it),
+/// with a storage failpoint when given.
 pub fn start_server(dir: &Path, ports: &Ports, failpoint: Option<&str>) -> Child {
     let config = dir.with_extension("toml");
     std::fs::write(&config, CONFIG).expect("config file");
+    // Every start appends its log next to the data (read back by failing tests).
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.with_extension("log"))
+        .expect("server log file");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_sluice"));
     cmd.args(["server", "--config"])
         .arg(&config)
@@ -58,8 +64,8 @@ pub fn start_server(dir: &Path, ports: &Ports, failpoint: Option<&str>) -> Child
         .args(["--tcp-port", &ports.tcp.to_string()])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .env("RUST_LOG", "warn");
+        .stderr(Stdio::from(log))
+        .env("RUST_LOG", "warn,sluice_kafka::exactly_once=debug");
     if let Some(fp) = failpoint {
         cmd.env("SLUICE_STORAGE_FAILPOINT", fp);
     }
