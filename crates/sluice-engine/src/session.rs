@@ -141,6 +141,10 @@ pub struct Session {
     /// result with it (`SELECT toDateTime(0) SETTINGS session_timezone = 'Asia/Tokyo'`
     /// prints Tokyo time, as in ClickHouse).
     query_settings_saved: Option<Settings>,
+    /// Query parameters set with `SET param_<name> = value` (or `--param_<name>`): names
+    /// without `param_`, values as text; they bind the `{name:Type}` placeholders of later
+    /// statements (a request's own parameters win).
+    query_params: Vec<(String, String)>,
 }
 
 impl Session {
@@ -155,6 +159,7 @@ impl Session {
             user: "default".to_string(),
             current_query: None,
             query_settings_saved: None,
+            query_params: Vec::new(),
         }
     }
 
@@ -189,7 +194,18 @@ impl Session {
     /// Changes a session setting (validated).
     pub fn set_setting(&mut self, name: &str, value: &str) -> Result<()> {
         self.end_query_settings();
+        if let Some(param) = name.strip_prefix("param_") {
+            self.query_params.retain(|(n, _)| n != param);
+            self.query_params
+                .push((param.to_string(), value.to_string()));
+            return Ok(());
+        }
         self.settings.set(name, value)
+    }
+
+    /// The query parameters set in this session (`SET param_<name> = value`).
+    pub fn query_params(&self) -> &[(String, String)] {
+        &self.query_params
     }
 
     /// Puts back the settings the last statement's `SETTINGS` clause replaced.

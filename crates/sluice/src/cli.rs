@@ -81,10 +81,74 @@ pub struct LocalArgs {
     /// Also print timing to stderr.
     #[arg(short = 't', long = "time")]
     pub time: bool,
+    /// Query parameters (`{name:Type}` placeholders), written `--param_<name>=<value>` or
+    /// `--param_<name> <value>` as for clickhouse-local ([`normalized_args`] turns them into
+    /// `--param name=value`).
+    #[arg(long = "param", value_parser = parse_kv)]
+    pub params: Vec<(String, String)>,
+}
+
+/// The process arguments with clickhouse-local's `--param_<name>=<value>` and
+/// `--param_<name> <value>` written as `--param <name>=<value>` (clap has no prefix options).
+pub fn normalized_args() -> Vec<std::ffi::OsString> {
+    normalize(std::env::args_os().collect())
+}
+
+fn normalize(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut it = args.into_iter();
+    while let Some(a) = it.next() {
+        let Some(param) = a.to_str().and_then(|s| s.strip_prefix("--param_")) else {
+            out.push(a);
+            continue;
+        };
+        let pair = match param.split_once('=') {
+            Some(_) => param.to_string(),
+            None => {
+                let value = it
+                    .next()
+                    .and_then(|v| v.into_string().ok())
+                    .unwrap_or_default();
+                format!("{param}={value}")
+            }
+        };
+        out.push("--param".into());
+        out.push(pair.into());
+    }
+    out
 }
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {
     s.split_once('=')
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .ok_or_else(|| format!("expected name=value, got {s}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize;
+
+    #[test]
+    fn param_options_become_param_pairs() {
+        let args = [
+            "sluice",
+            "local",
+            "--param_x=1",
+            "--param_s",
+            "a b",
+            "-q",
+            "SELECT 1",
+        ];
+        let out = normalize(args.iter().map(|s| (*s).into()).collect());
+        let out: Vec<String> = out
+            .into_iter()
+            .filter_map(|s| s.into_string().ok())
+            .collect();
+        assert_eq!(
+            out,
+            [
+                "sluice", "local", "--param", "x=1", "--param", "s=a b", "-q", "SELECT 1"
+            ]
+        );
+    }
 }

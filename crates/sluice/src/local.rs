@@ -52,6 +52,12 @@ async fn run_async(args: LocalArgs) -> i32 {
         }
     };
     let mut session = engine.session();
+    for (name, value) in &args.params {
+        if let Err(e) = session.set_setting(&format!("param_{name}"), value) {
+            eprintln!("{}", e.to_clickhouse_string());
+            return exit_code(&e);
+        }
+    }
     match execute_all(&mut session, &sql, &args).await {
         Ok(()) => 0,
         Err(e) => {

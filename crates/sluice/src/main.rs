@@ -21,7 +21,7 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    let args = cli::Cli::parse();
+    let args = cli::Cli::parse_from(cli::normalized_args());
     // `RUST_LOG` picks what is logged (to stderr); without it a server logs at `info` like
     // ClickHouse's default `information` level, and `sluice local` (like clickhouse-local)
     // logs nothing beside its own error messages.

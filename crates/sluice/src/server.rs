@@ -329,7 +329,10 @@ impl QuerySession for EngineSession {
             let mut stmt = statements
                 .pop()
                 .ok_or_else(|| Error::new(ErrorCode::EMPTY_QUERY, "Empty query"))?;
-            sluice_engine::rewrite::query_params::bind(&mut stmt, &query.params)?;
+            // The request's parameters first, then the session's (`SET param_<name>`).
+            let mut params = query.params.clone();
+            params.extend(session.query_params().iter().cloned());
+            sluice_engine::rewrite::query_params::bind(&mut stmt, &params)?;
             Ok(stmt)
         })();
         let stmt = match prepared {

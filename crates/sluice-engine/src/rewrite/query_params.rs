@@ -1,44 +1,113 @@
-//! `{name:Type}` query parameters (HTTP `param_<name>`, the native protocol's parameters):
-//! each placeholder becomes `CAST('<value>' AS Type)`, as ClickHouse parses the value's
-//! text as that type. A placeholder without a value is `UNKNOWN_QUERY_PARAMETER` (456),
-//! ClickHouse's "Substitution `x` is not set."
+//! `{name:Type}` query parameters (HTTP `param_<name>`, the native protocol's parameters,
+//! `SET param_<name> = value`, `sluice local --param_<name>=value`): each placeholder becomes
+//! `CAST('<value>' AS Type)`, as ClickHouse parses the value's text as that type. They are
+//! bound in queries, `INSERT … SELECT` and `INSERT … VALUES` rows, `CREATE TABLE … AS
+//! SELECT`, `DELETE FROM … WHERE` and `ALTER … DELETE/UPDATE`. A placeholder without a value
+//! is `UNKNOWN_QUERY_PARAMETER` (456), ClickHouse's "Substitution `x` is not set."; one in
+//! `CREATE VIEW` is `NOT_IMPLEMENTED` (ClickHouse makes a parameterized view, queried as
+//! `v(x = 1)`). `{name:Identifier}` is not supported (a syntax error where an identifier is
+//! expected).
 
 use std::ops::ControlFlow;
 
-use datafusion::sql::sqlparser::ast::{Expr, Query, visit_expressions_mut};
+use datafusion::sql::sqlparser::ast::{
+    Expr, LimitClause, Query, Value, VisitMut, VisitorMut, visit_expressions, visit_expressions_mut,
+};
 use sluice_common::{Error, ErrorCode, Result};
-use sluice_sql::{InsertSource, ParsedStatement, Statement, query_parameter};
+use sluice_sql::{AlterCommand, InsertSource, ParsedStatement, Statement, query_parameter};
 
-/// Replaces the placeholders of `stmt`'s queries (a SELECT, an `INSERT … SELECT`) with
-/// `params`' values (names without `param_`, values in ClickHouse's escaped text form).
+/// Replaces the placeholders of `stmt` with `params`' values (names without `param_`,
+/// values in ClickHouse's escaped text form; the first of a name wins).
 pub fn bind(stmt: &mut ParsedStatement, params: &[(String, String)]) -> Result<()> {
-    match &mut stmt.statement {
-        Statement::Query(q) => bind_query(q, params),
+    bind_statement(&mut stmt.statement, params)
+}
+
+fn bind_statement(stmt: &mut Statement, params: &[(String, String)]) -> Result<()> {
+    match stmt {
+        Statement::Query(q) => bind_node(q.as_mut(), params),
         Statement::Insert(i) => match &mut i.source {
-            InsertSource::Select(q) => bind_query(q, params),
+            InsertSource::Select(q) => bind_node(q.as_mut(), params),
+            InsertSource::Values { data } => {
+                *data = bind_text(data, params)?;
+                Ok(())
+            }
             _ => Ok(()),
         },
+        Statement::CreateTable(ct) => match &mut ct.as_select {
+            Some(q) => bind_node(q.as_mut(), params),
+            None => Ok(()),
+        },
+        Statement::CreateView(cv) => {
+            let placeholder = visit_expressions(cv.query.as_ref(), |e: &Expr| match e {
+                Expr::Value(v) if query_parameter(&v.value).is_some() => ControlFlow::Break(()),
+                _ => ControlFlow::Continue(()),
+            });
+            if placeholder.is_break() {
+                return Err(Error::not_implemented(
+                    "parameterized views (a {name:Type} query parameter in CREATE VIEW)",
+                ));
+            }
+            Ok(())
+        }
+        Statement::Delete { selection, .. } => bind_node(selection, params),
+        Statement::Alter(a) => {
+            for c in a.commands.iter_mut() {
+                match c {
+                    AlterCommand::Delete { selection, .. } => bind_node(selection, params)?,
+                    AlterCommand::Update {
+                        assignments,
+                        selection,
+                        ..
+                    } => {
+                        for (_, e) in assignments.iter_mut() {
+                            bind_node(e, params)?;
+                        }
+                        bind_node(selection, params)?;
+                    }
+                    _ => {}
+                }
+            }
+            Ok(())
+        }
+        Statement::Explain(e) => bind_statement(e.statement.as_mut(), params),
         _ => Ok(()),
     }
 }
 
-fn bind_query(q: &mut Query, params: &[(String, String)]) -> Result<()> {
+fn value_of<'a>(params: &'a [(String, String)], name: &str) -> Result<&'a str> {
+    params
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::UNKNOWN_QUERY_PARAMETER,
+                format!("Substitution `{name}` is not set"),
+            )
+        })
+}
+
+fn bind_node<V: VisitMut>(node: &mut V, params: &[(String, String)]) -> Result<()> {
+    let mut limits = LimitNumbers {
+        params,
+        failure: None,
+    };
+    let _ = node.visit(&mut limits);
+    if let Some(e) = limits.failure {
+        return Err(e);
+    }
     let mut failure = None;
-    let _ = visit_expressions_mut(q, |e: &mut Expr| {
+    let _ = visit_expressions_mut(node, |e: &mut Expr| {
         let Expr::Value(v) = e else {
             return ControlFlow::<()>::Continue(());
         };
         let Some((name, ty)) = query_parameter(&v.value) else {
             return ControlFlow::Continue(());
         };
-        let Some((_, value)) = params.iter().find(|(n, _)| *n == name) else {
-            failure = Some(Error::new(
-                ErrorCode::UNKNOWN_QUERY_PARAMETER,
-                format!("Substitution `{name}` is not set"),
-            ));
-            return ControlFlow::Break(());
-        };
-        match cast_expr(value, &ty) {
+        match value_of(params, &name)
+            .and_then(|value| check_integer(&name, value, &ty).map(|()| value))
+            .and_then(|value| cast_expr(value, &ty))
+        {
             Ok(x) => {
                 *e = x;
                 ControlFlow::Continue(())
@@ -50,6 +119,144 @@ fn bind_query(q: &mut Query, params: &[(String, String)]) -> Result<()> {
         }
     });
     failure.map_or(Ok(()), Err)
+}
+
+/// ClickHouse's check of an integer parameter: the whole text must read as the number
+/// (`1.5` as `Int32` reads one byte of three), else `BAD_QUERY_PARAMETER`.
+fn check_integer(name: &str, value: &str, ty: &str) -> Result<()> {
+    if !integer_type(ty) {
+        return Ok(());
+    }
+    let signed = ty.starts_with("Int");
+    let sign = usize::from(signed && value.starts_with(['-', '+']));
+    let digits = value[sign..].bytes().take_while(u8::is_ascii_digit).count();
+    let parsed = if digits == 0 { 0 } else { sign + digits };
+    if parsed == value.len() && parsed > 0 {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorCode::BAD_QUERY_PARAMETER,
+        format!(
+            "Value {value} cannot be parsed as {ty} for query parameter '{name}' because it \
+             isn't parsed completely: only {parsed} of {} bytes was parsed: {}",
+            value.len(),
+            &value[..parsed]
+        ),
+    ))
+}
+
+/// Integer placeholders of `LIMIT`/`OFFSET` become number literals (the limit must be a
+/// constant number there, not a `CAST`).
+struct LimitNumbers<'a> {
+    params: &'a [(String, String)],
+    failure: Option<Error>,
+}
+
+impl LimitNumbers<'_> {
+    fn number(&mut self, e: &mut Expr) {
+        let Expr::Value(v) = e else {
+            return;
+        };
+        let Some((name, ty)) = query_parameter(&v.value) else {
+            return;
+        };
+        if !integer_type(&ty) {
+            return;
+        }
+        match value_of(self.params, &name)
+            .and_then(|value| check_integer(&name, value, &ty).map(|()| value))
+        {
+            Ok(value) => v.value = Value::Number(value.trim_start_matches('+').into(), false),
+            Err(err) => self.failure = Some(err),
+        }
+    }
+}
+
+impl VisitorMut for LimitNumbers<'_> {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, q: &mut Query) -> ControlFlow<()> {
+        match &mut q.limit_clause {
+            Some(LimitClause::LimitOffset { limit, offset, .. }) => {
+                if let Some(l) = limit {
+                    self.number(l);
+                }
+                if let Some(o) = offset {
+                    self.number(&mut o.value);
+                }
+            }
+            Some(LimitClause::OffsetCommaLimit { offset, limit }) => {
+                self.number(offset);
+                self.number(limit);
+            }
+            None => {}
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+fn integer_type(ty: &str) -> bool {
+    matches!(
+        ty,
+        "UInt8" | "UInt16" | "UInt32" | "UInt64" | "Int8" | "Int16" | "Int32" | "Int64"
+    )
+}
+
+/// The placeholders of raw `VALUES` rows text replaced by `CAST('<value>' AS Type)` (text
+/// in quotes or backquotes is left alone).
+fn bind_text(data: &str, params: &[(String, String)]) -> Result<String> {
+    let mut out = String::with_capacity(data.len());
+    let mut rest = data;
+    while let Some(c) = rest.chars().next() {
+        match c {
+            '\'' | '"' | '`' => {
+                let end = quoted_end(rest, c);
+                out.push_str(&rest[..end]);
+                rest = &rest[end..];
+            }
+            '{' => match placeholder_at(rest) {
+                Some((len, name, ty)) => {
+                    let value = value_of(params, name)?;
+                    check_integer(name, value, ty)?;
+                    out.push_str(&format!("CAST({} AS {ty})", quote(value)));
+                    rest = &rest[len..];
+                }
+                None => {
+                    out.push('{');
+                    rest = &rest[1..];
+                }
+            },
+            c => {
+                out.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The byte length of the quoted text at the start of `s` (quote `q`, backslash escapes).
+fn quoted_end(s: &str, q: char) -> usize {
+    let mut escaped = false;
+    for (i, c) in s.char_indices().skip(1) {
+        if escaped {
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == q {
+            return i + c.len_utf8();
+        }
+    }
+    s.len()
+}
+
+/// `{name:Type}` at the start of `s`: its length, name and type.
+fn placeholder_at(s: &str) -> Option<(usize, &str, &str)> {
+    let close = s.find('}')?;
+    let (name, ty) = s[1..close].split_once(':')?;
+    let name = name.trim();
+    let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    (valid && !ty.trim().is_empty()).then(|| (close + 1, name, ty.trim()))
 }
 
 /// `CAST('<value>' AS ty)`, parsed by Sluice's own parser so the type reads as anywhere.

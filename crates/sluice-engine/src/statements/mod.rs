@@ -20,9 +20,11 @@ use crate::session::{InsertInput, QueryOutput, Session};
 /// Runs one statement.
 pub async fn execute(
     session: &mut Session,
-    stmt: ParsedStatement,
+    mut stmt: ParsedStatement,
     input: Option<InsertInput>,
 ) -> Result<QueryOutput> {
+    // The session's `SET param_<name>` values (a request's own were bound before).
+    crate::rewrite::query_params::bind(&mut stmt, session.query_params())?;
     let text = stmt.text.clone();
     check_readonly(session, &stmt.statement)?;
     match stmt.statement {
