@@ -41,6 +41,10 @@ impl BatchExpr for Cols {
     }
 }
 
+/// The allocator of the `sluice` binary (mimalloc), so the figures are the product's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const OPS: [&str; 3] = ["c", "u", "r"];
 const TODAY: i32 = 20_418; // 2025-11-26
 const NOW: i64 = 1_764_115_200;

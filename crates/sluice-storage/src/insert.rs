@@ -110,7 +110,7 @@ fn permute(batch: &RecordBatch, idx: Vec<u32>) -> Result<RecordBatch> {
     if idx.iter().enumerate().all(|(i, &j)| i as u32 == j) {
         return Ok(batch.clone());
     }
-    take_record_batch(batch, &UInt32Array::from(idx)).map_err(arrow_err)
+    crate::key_sort::take_parallel(batch, &UInt32Array::from(idx)).map_err(arrow_err)
 }
 
 /// Sorts a piece by the sorting key and applies the engine's row combining.
@@ -130,7 +130,7 @@ pub(crate) fn sort_and_combine(
     let sorted = if sorted_already {
         batch.clone()
     } else {
-        take_record_batch(batch, &UInt32Array::from(idx.clone())).map_err(arrow_err)?
+        crate::key_sort::take_parallel(batch, &UInt32Array::from(idx.clone())).map_err(arrow_err)?
     };
     if !combine {
         return Ok(sorted);

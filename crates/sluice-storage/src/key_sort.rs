@@ -1,117 +1,211 @@
 //! Fast sort of an insert block by a sorting key made of fixed-width integer-like columns
 //! (integers, `Date`, `DateTime`, `DateTime64`) without NULLs: every row's key is packed
-//! into one order-preserving integer together with its row number, and a plain integer
-//! sort gives the stable permutation. Keys of other types (strings, floats, NULLs, more
-//! than 96 bits) return `None` and are sorted through Arrow's row format instead.
+//! into one order-preserving integer together with its row number (each column offset by
+//! its minimum in the block, so it takes only the bits of its value range), and a plain
+//! 64- or 128-bit integer sort gives the stable permutation. Keys of other types (strings,
+//! floats, NULLs, more than 128 bits) return `None` and are sorted through Arrow's row
+//! format instead.
 
-use datafusion::arrow::array::{Array, ArrayRef, ArrowPrimitiveType, AsArray};
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, ArrowPrimitiveType, AsArray, RecordBatch, RecordBatchOptions, UInt32Array,
+};
+use datafusion::arrow::compute::{take, take_record_batch};
 use datafusion::arrow::datatypes::{
     DataType, Date32Type, Date64Type, Int8Type, Int16Type, Int32Type, Int64Type, TimeUnit,
     TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
     TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
+use datafusion::arrow::error::ArrowError;
 
-/// Bits of the packed key reserved for the row number (blocks are < 2^32 rows).
-const ROW_BITS: u32 = 32;
+/// Whether a column type can be packed.
+fn packable(dt: &DataType) -> bool {
+    matches!(
+        dt,
+        DataType::UInt8
+            | DataType::Int8
+            | DataType::UInt16
+            | DataType::Int16
+            | DataType::UInt32
+            | DataType::Int32
+            | DataType::Date32
+            | DataType::UInt64
+            | DataType::Int64
+            | DataType::Date64
+            | DataType::Timestamp(_, _)
+    )
+}
 
-/// Key bits of a column type, `None` when it cannot be packed.
-fn bits(dt: &DataType) -> Option<u32> {
-    Some(match dt {
-        DataType::UInt8 | DataType::Int8 => 8,
-        DataType::UInt16 | DataType::Int16 => 16,
-        DataType::UInt32 | DataType::Int32 | DataType::Date32 => 32,
-        DataType::UInt64 | DataType::Int64 | DataType::Date64 | DataType::Timestamp(_, _) => 64,
+/// The column's values mapped monotonically onto unsigned integers.
+fn unsigned_values(col: &dyn Array) -> Option<Vec<u64>> {
+    fn map<T: ArrowPrimitiveType>(col: &dyn Array, f: impl Fn(T::Native) -> u64) -> Vec<u64> {
+        col.as_primitive::<T>()
+            .values()
+            .iter()
+            .map(|v| f(*v))
+            .collect()
+    }
+    // Signed values: flipping the sign bit maps them monotonically onto unsigned ones.
+    Some(match col.data_type() {
+        DataType::UInt8 => map::<UInt8Type>(col, u64::from),
+        DataType::UInt16 => map::<UInt16Type>(col, u64::from),
+        DataType::UInt32 => map::<UInt32Type>(col, u64::from),
+        DataType::UInt64 => map::<UInt64Type>(col, |v| v),
+        DataType::Int8 => map::<Int8Type>(col, |v| u64::from(v as u8 ^ 0x80)),
+        DataType::Int16 => map::<Int16Type>(col, |v| u64::from(v as u16 ^ 0x8000)),
+        DataType::Int32 => map::<Int32Type>(col, |v| u64::from(v as u32 ^ 0x8000_0000)),
+        DataType::Date32 => map::<Date32Type>(col, |v| u64::from(v as u32 ^ 0x8000_0000)),
+        DataType::Int64 => map::<Int64Type>(col, signed64),
+        DataType::Date64 => map::<Date64Type>(col, signed64),
+        DataType::Timestamp(TimeUnit::Second, _) => map::<TimestampSecondType>(col, signed64),
+        DataType::Timestamp(TimeUnit::Millisecond, _) => {
+            map::<TimestampMillisecondType>(col, signed64)
+        }
+        DataType::Timestamp(TimeUnit::Microsecond, _) => {
+            map::<TimestampMicrosecondType>(col, signed64)
+        }
+        DataType::Timestamp(TimeUnit::Nanosecond, _) => {
+            map::<TimestampNanosecondType>(col, signed64)
+        }
         _ => return None,
     })
 }
 
-/// Shifts `keys` left by the column's width and ors in its order-preserving unsigned form.
-fn add_column(keys: &mut [u128], col: &dyn Array) -> Option<()> {
-    fn unsigned<T: ArrowPrimitiveType>(
-        keys: &mut [u128],
-        col: &dyn Array,
-        width: u32,
-        map: impl Fn(T::Native) -> u128,
-    ) {
-        let values = col.as_primitive::<T>().values();
-        for (k, v) in keys.iter_mut().zip(values.iter()) {
-            *k = (*k << width) | map(*v);
-        }
-    }
-    match col.data_type() {
-        DataType::UInt8 => unsigned::<UInt8Type>(keys, col, 8, u128::from),
-        DataType::UInt16 => unsigned::<UInt16Type>(keys, col, 16, u128::from),
-        DataType::UInt32 => unsigned::<UInt32Type>(keys, col, 32, u128::from),
-        DataType::UInt64 => unsigned::<UInt64Type>(keys, col, 64, u128::from),
-        // Signed values: flipping the sign bit maps them monotonically onto unsigned ones.
-        DataType::Int8 => unsigned::<Int8Type>(keys, col, 8, |v| u128::from(v as u8 ^ 0x80)),
-        DataType::Int16 => unsigned::<Int16Type>(keys, col, 16, |v| u128::from(v as u16 ^ 0x8000)),
-        DataType::Int32 => {
-            unsigned::<Int32Type>(keys, col, 32, |v| u128::from(v as u32 ^ 0x8000_0000))
-        }
-        DataType::Date32 => {
-            unsigned::<Date32Type>(keys, col, 32, |v| u128::from(v as u32 ^ 0x8000_0000))
-        }
-        DataType::Int64 => unsigned::<Int64Type>(keys, col, 64, signed64),
-        DataType::Date64 => unsigned::<Date64Type>(keys, col, 64, signed64),
-        DataType::Timestamp(TimeUnit::Second, _) => {
-            unsigned::<TimestampSecondType>(keys, col, 64, signed64)
-        }
-        DataType::Timestamp(TimeUnit::Millisecond, _) => {
-            unsigned::<TimestampMillisecondType>(keys, col, 64, signed64)
-        }
-        DataType::Timestamp(TimeUnit::Microsecond, _) => {
-            unsigned::<TimestampMicrosecondType>(keys, col, 64, signed64)
-        }
-        DataType::Timestamp(TimeUnit::Nanosecond, _) => {
-            unsigned::<TimestampNanosecondType>(keys, col, 64, signed64)
-        }
-        _ => return None,
-    }
-    Some(())
+fn signed64(v: i64) -> u64 {
+    v as u64 ^ 0x8000_0000_0000_0000
 }
 
-fn signed64(v: i64) -> u128 {
-    u128::from(v as u64 ^ 0x8000_0000_0000_0000)
+/// Bits needed to hold every value up to `max`.
+fn bits_for(max: u64) -> u32 {
+    u64::BITS - max.leading_zeros()
+}
+
+/// A column's values relative to its minimum, and the bits they need.
+struct Packed {
+    values: Vec<u64>,
+    min: u64,
+    bits: u32,
+}
+
+/// Sorts `(key << row_bits) | row` keys and returns the rows in order.
+fn sorted_rows<K>(mut keys: Vec<K>, row_mask: K) -> Vec<u32>
+where
+    K: Ord + Copy + std::ops::BitAnd<Output = K> + TryInto<u32>,
+{
+    if !keys.is_sorted() {
+        keys.sort_unstable();
+    }
+    keys.into_iter()
+        .map(|k| (k & row_mask).try_into().unwrap_or(u32::MAX))
+        .collect()
 }
 
 /// The stable ascending permutation of rows by `cols` (compared left to right), or `None`
-/// when the key cannot be packed (see the module doc).
+/// when the key cannot be packed (see the module doc). Each column takes only the bits its
+/// value range in this block needs (value − minimum) and the row number only the bits of
+/// the row count, so that most keys fit one 64-bit integer (a faster sort than 128 bits).
 pub(crate) fn packed_sort_indices(cols: &[ArrayRef]) -> Option<Vec<u32>> {
     let n = cols.first()?.len();
     if n > u32::MAX as usize {
         return None;
     }
-    let mut total = 0u32;
-    for c in cols {
-        if c.null_count() > 0 || c.len() != n {
-            return None;
-        }
-        total += bits(c.data_type())?;
-    }
-    if total + ROW_BITS > 128 {
+    if cols
+        .iter()
+        .any(|c| c.null_count() > 0 || c.len() != n || !packable(c.data_type()))
+    {
         return None;
     }
-    let mut keys = vec![0u128; n];
+    let row_bits = bits_for(n.saturating_sub(1) as u64);
+    let mut packed = Vec::with_capacity(cols.len());
+    let mut total = row_bits;
     for c in cols {
-        add_column(&mut keys, c.as_ref())?;
+        let values = unsigned_values(c.as_ref())?;
+        let min = values.iter().copied().min().unwrap_or(0);
+        let max = values.iter().copied().max().unwrap_or(0);
+        let bits = bits_for(max - min);
+        total += bits;
+        packed.push(Packed { values, min, bits });
+    }
+    if total > 128 {
+        return None;
     }
     // The row number in the low bits makes equal keys keep their order (a stable sort).
-    for (i, k) in keys.iter_mut().enumerate() {
-        *k = (*k << ROW_BITS) | i as u128;
-    }
-    if total + ROW_BITS <= 64 {
-        let mut small: Vec<u64> = keys.iter().map(|&k| k as u64).collect();
-        drop(keys);
-        if !small.is_sorted() {
-            small.sort_unstable();
+    if total <= 64 {
+        let mut keys = vec![0u64; n];
+        for p in &packed {
+            for (k, v) in keys.iter_mut().zip(&p.values) {
+                *k = k.checked_shl(p.bits).unwrap_or(0) | (v - p.min);
+            }
         }
-        return Some(small.into_iter().map(|k| k as u32).collect());
+        for (i, k) in keys.iter_mut().enumerate() {
+            *k = (*k << row_bits) | i as u64;
+        }
+        drop(packed);
+        return Some(sorted_rows(keys, (1u64 << row_bits) - 1));
     }
-    if !keys.is_sorted() {
-        keys.sort_unstable();
+    let mut keys = vec![0u128; n];
+    for p in &packed {
+        for (k, v) in keys.iter_mut().zip(&p.values) {
+            *k = (*k << p.bits) | u128::from(v - p.min);
+        }
     }
-    Some(keys.into_iter().map(|k| k as u32).collect())
+    for (i, k) in keys.iter_mut().enumerate() {
+        *k = (*k << row_bits) | i as u128;
+    }
+    drop(packed);
+    Some(sorted_rows(keys, (1u128 << row_bits) - 1))
+}
+
+/// Rows below which a block's columns are gathered on the calling thread.
+const PARALLEL_TAKE_ROWS: usize = 65_536;
+
+/// `batch`'s rows in the order `idx`, its columns gathered on up to
+/// `available_parallelism` threads (each thread takes the next column not yet taken): the
+/// gather of a sorted insert block was a quarter of an insert's CPU on one core.
+pub(crate) fn take_parallel(
+    batch: &RecordBatch,
+    idx: &UInt32Array,
+) -> Result<RecordBatch, ArrowError> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(batch.num_columns());
+    if threads <= 1 || batch.num_rows() < PARALLEL_TAKE_ROWS {
+        return take_record_batch(batch, idx);
+    }
+    let cols = batch.columns();
+    let next = AtomicUsize::new(0);
+    let mut taken: Vec<(usize, ArrayRef)> = Vec::with_capacity(cols.len());
+    std::thread::scope(|s| -> Result<(), ArrowError> {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| -> Result<Vec<(usize, ArrayRef)>, ArrowError> {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, AtomicOrdering::Relaxed);
+                        let Some(c) = cols.get(i) else {
+                            return Ok(mine);
+                        };
+                        mine.push((i, take(c.as_ref(), idx, None)?));
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            let part = w
+                .join()
+                .map_err(|_| ArrowError::ComputeError("take thread panicked".into()))??;
+            taken.extend(part);
+        }
+        Ok(())
+    })?;
+    taken.sort_unstable_by_key(|(i, _)| *i);
+    RecordBatch::try_new_with_options(
+        batch.schema(),
+        taken.into_iter().map(|(_, c)| c).collect(),
+        &RecordBatchOptions::new().with_row_count(Some(idx.len())),
+    )
 }
 
 #[cfg(test)]
@@ -151,6 +245,13 @@ mod tests {
             prop_assert_eq!(packed_sort_indices(&cols).unwrap(), by_rows(&cols));
             let small = vec![Arc::clone(&cols[0]), c];
             prop_assert_eq!(packed_sort_indices(&small).unwrap(), by_rows(&small));
+            // Wide ranges take the 128-bit path.
+            let d: ArrayRef = Arc::new(UInt32Array::from_iter_values(rows.iter().map(|r| r.0)));
+            let e: ArrayRef = Arc::new(Int64Array::from_iter_values(
+                rows.iter().map(|r| r.1.wrapping_mul(i64::MAX / 3)),
+            ));
+            let wide = vec![d, e];
+            prop_assert_eq!(packed_sort_indices(&wide).unwrap(), by_rows(&wide));
         }
     }
 
@@ -160,7 +261,14 @@ mod tests {
         assert!(packed_sort_indices(&[s]).is_none());
         let n: ArrayRef = Arc::new(Int64Array::from(vec![Some(1), None]));
         assert!(packed_sort_indices(&[n]).is_none());
-        let w: ArrayRef = Arc::new(Int64Array::from(vec![1, 2]));
+        // Two full-range 64-bit columns and a row number need more than 128 bits.
+        let w: ArrayRef = Arc::new(Int64Array::from(vec![i64::MIN, i64::MAX]));
         assert!(packed_sort_indices(&[Arc::clone(&w), Arc::clone(&w)]).is_none());
+        // Narrow ranges pack whatever the type's width.
+        let narrow: ArrayRef = Arc::new(Int64Array::from(vec![5, 3, 4]));
+        assert_eq!(
+            packed_sort_indices(&[Arc::clone(&narrow), narrow]),
+            Some(vec![1, 2, 0])
+        );
     }
 }
