@@ -75,7 +75,7 @@ pub async fn detach(session: &mut Session, d: Detach) -> Result<QueryOutput> {
 /// directory holds (see [`attach_definition`]).
 pub async fn attach(session: &mut Session, a: Attach, text: &str) -> Result<QueryOutput> {
     match a.kind {
-        ObjectKind::Database => return attach_database(session, a).await,
+        ObjectKind::Database => return Box::pin(attach_database(session, a)).await,
         ObjectKind::Dictionary => return Err(Error::not_implemented("ATTACH DICTIONARY")),
         _ => {}
     }

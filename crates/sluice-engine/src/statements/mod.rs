@@ -5,6 +5,7 @@ pub mod detach;
 pub mod exchange;
 pub mod fill;
 pub mod insert;
+mod join_names;
 pub mod kill;
 pub mod materialized;
 pub mod misc;

@@ -54,6 +54,7 @@ async fn plan_and_stream(
     query: Query,
 ) -> Result<(SchemaRef, datafusion::execution::SendableRecordBatchStream)> {
     let plan = Box::pin(plan_query(state, query)).await?;
+    let names = super::join_names::join_column_names(&plan);
     let join_use_nulls = session.settings.get_bool("join_use_nulls");
     let plan = crate::rewrite::join_strictness::apply_join_strictness(plan, join_use_nulls)
         .map_err(from_datafusion)?;
@@ -80,7 +81,7 @@ async fn plan_and_stream(
     let physical = session.count_scans(physical, state)?;
     let stream =
         crate::stream::execute_in_partition_order(physical, task_ctx).map_err(from_datafusion)?;
-    let schema = output_schema(stream.schema());
+    let schema = output_schema(stream.schema(), &names);
     let stream = crate::stream::rename_stream(stream, Arc::clone(&schema));
     Ok((schema, stream))
 }
@@ -221,20 +222,31 @@ pub async fn collect_query(
 /// The schema clients see: DataFusion's with each field's ClickHouse type made explicit
 /// (non-Nullable columns are never reported as Nullable just because DataFusion could not
 /// prove non-nullness — ClickHouse types come from [`ChType::from_field`]).
-fn output_schema(schema: SchemaRef) -> SchemaRef {
+/// `names` replaces DataFusion's names where given (see [`super::join_names`]).
+fn output_schema(schema: SchemaRef, names: &[Option<String>]) -> SchemaRef {
+    // Positions hold only while the plan's columns are the projection's.
+    let names = if names.len() == schema.fields().len() {
+        names
+    } else {
+        &[]
+    };
     let fields: Vec<_> = schema
         .fields()
         .iter()
-        .map(|f| {
+        .enumerate()
+        .map(|(i, f)| {
             let t = ChType::from_field(f);
             let mut md = f.metadata().clone();
             md.insert(sluice_common::CH_TYPE_KEY.to_string(), t.to_string());
-            let name = f
-                .name()
-                .split(crate::rewrite::DUP_MARK)
-                .next()
-                .unwrap_or_default()
-                .to_string();
+            let name = match names.get(i) {
+                Some(Some(n)) => n.clone(),
+                _ => f
+                    .name()
+                    .split(crate::rewrite::DUP_MARK)
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+            };
             f.as_ref().clone().with_metadata(md).with_name(name)
         })
         .collect();
