@@ -89,6 +89,37 @@ pub fn extreme_index(arr: &ArrayRef, want: Ordering) -> Result<Option<usize>> {
     Ok(Some(best))
 }
 
+/// The smallest (`Less`) or greatest value of an integer column without NULLs, by Arrow's
+/// min/max kernels (independent accumulators per lane); `None` for other columns.
+fn integer_extreme(arr: &ArrayRef, want: Ordering) -> Option<ScalarValue> {
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::compute::{max, min};
+    use datafusion::arrow::datatypes::{self as t, DataType as D};
+    fn pick<T: t::ArrowNumericType>(arr: &dyn Array, want: Ordering) -> Option<ScalarValue> {
+        let a = arr.as_primitive::<T>();
+        let v = if want == Ordering::Less {
+            min(a)
+        } else {
+            max(a)
+        };
+        v.map(|v| ScalarValue::new_primitive::<T>(Some(v), arr.data_type()).ok())?
+    }
+    if arr.null_count() > 0 || arr.is_empty() {
+        return None;
+    }
+    match arr.data_type() {
+        D::Int8 => pick::<t::Int8Type>(arr, want),
+        D::Int16 => pick::<t::Int16Type>(arr, want),
+        D::Int32 => pick::<t::Int32Type>(arr, want),
+        D::Int64 => pick::<t::Int64Type>(arr, want),
+        D::UInt8 => pick::<t::UInt8Type>(arr, want),
+        D::UInt16 => pick::<t::UInt16Type>(arr, want),
+        D::UInt32 => pick::<t::UInt32Type>(arr, want),
+        D::UInt64 => pick::<t::UInt64Type>(arr, want),
+        _ => None,
+    }
+}
+
 /// [`extreme_index`] over an integer (or date/time) column without NULLs, comparing the
 /// values directly (the generic comparator costs a dynamic call and a validity check per
 /// row); `None` for other columns.
@@ -285,7 +316,9 @@ impl AggState for SingleState {
                 } else {
                     Ordering::Greater
                 };
-                if let Some(i) = extreme_index(a, want)? {
+                if let Some(v) = integer_extreme(a, want) {
+                    self.offer(v, 1);
+                } else if let Some(i) = extreme_index(a, want)? {
                     self.offer(ScalarValue::try_from_array(a, i)?, 1);
                 }
             }

@@ -269,7 +269,7 @@ fn build_uniq(b: &BuildArgs) -> Result<AggFuncRef> {
             Box::new(UniqState {
                 types: types.clone(),
                 skip_degree: 0,
-                set: HashSet::new(),
+                set: HashSet::default(),
             })
         },
     ))
@@ -279,7 +279,9 @@ fn build_uniq(b: &BuildArgs) -> Result<AggFuncRef> {
 struct UniqState {
     types: Vec<ChType>,
     skip_degree: u32,
-    set: HashSet<u32>,
+    /// The hashes kept; they are hashes already, so the set's own hasher is a fast one
+    /// (std's SipHash was half of `uniq`'s time).
+    set: HashSet<u32, ahash::RandomState>,
 }
 
 /// ClickHouse's `intHashCRC32`: the SSE4.2 CRC32C of the 8 bytes of `x`, starting from
