@@ -101,8 +101,8 @@ fn integer_extreme(arr: &ArrayRef, want: Ordering) -> Option<ScalarValue> {
             min(a)
         } else {
             max(a)
-        };
-        v.map(|v| ScalarValue::new_primitive::<T>(Some(v), arr.data_type()).ok())?
+        }?;
+        ScalarValue::new_primitive::<T>(Some(v), arr.data_type()).ok()
     }
     if arr.null_count() > 0 || arr.is_empty() {
         return None;
