@@ -225,7 +225,13 @@ impl Session {
 
     /// Splits SQL text into statements.
     pub fn parse(&self, sql: &str) -> Result<Vec<ParsedStatement>> {
-        sluice_sql::parse_statements(sql)
+        if !sql.contains("Identifier") {
+            return sluice_sql::parse_statements(sql);
+        }
+        // `{name:Identifier}` parameters are syntax: substituted before parsing.
+        let sql =
+            crate::rewrite::query_params::substitute_identifiers(sql, &self.query_params, true)?;
+        sluice_sql::parse_statements(&sql)
     }
 
     /// Parses and runs every statement; returns each statement's output in order, stopping

@@ -319,7 +319,12 @@ impl QuerySession for EngineSession {
             for (name, value) in &query.settings {
                 session.set_setting(name, value)?;
             }
-            let mut statements = session.parse(&query.sql)?;
+            let sql = sluice_engine::rewrite::query_params::substitute_identifiers(
+                &query.sql,
+                &query.params,
+                false,
+            )?;
+            let mut statements = session.parse(&sql)?;
             if statements.len() > 1 {
                 return Err(Error::new(
                     ErrorCode::SYNTAX_ERROR,

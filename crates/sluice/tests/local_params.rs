@@ -81,3 +81,15 @@ fn placeholder_in_create_view_is_not_implemented() {
         "stderr: {err}"
     );
 }
+
+#[test]
+fn identifier_param_names_a_column() {
+    // Oracle: SET param_c = 'number'; SELECT {c:Identifier} FROM numbers(2) FORMAT TSVWithNames
+    let o = local(&[
+        "--param_c=number",
+        "-q",
+        "SELECT {c:Identifier} FROM numbers(2) FORMAT TSVWithNames",
+    ]);
+    assert!(o.status.success(), "stderr: {}", stderr(&o));
+    assert_eq!(stdout(&o), "number\n0\n1\n");
+}

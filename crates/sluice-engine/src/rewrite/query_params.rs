@@ -5,8 +5,9 @@
 //! SELECT`, `DELETE FROM … WHERE` and `ALTER … DELETE/UPDATE`. A placeholder without a value
 //! is `UNKNOWN_QUERY_PARAMETER` (456), ClickHouse's "Substitution `x` is not set."; one in
 //! `CREATE VIEW` is `NOT_IMPLEMENTED` (ClickHouse makes a parameterized view, queried as
-//! `v(x = 1)`). `{name:Identifier}` is not supported (a syntax error where an identifier is
-//! expected).
+//! `v(x = 1)`). `{name:Identifier}` is replaced by the identifier in the SQL text before
+//! parsing ([`substitute_identifiers`]), with the parameters known then (a request's, the
+//! session's, `--param_`).
 
 use std::ops::ControlFlow;
 
@@ -205,8 +206,47 @@ fn integer_type(ty: &str) -> bool {
 /// The placeholders of raw `VALUES` rows text replaced by `CAST('<value>' AS Type)` (text
 /// in quotes or backquotes is left alone).
 fn bind_text(data: &str, params: &[(String, String)]) -> Result<String> {
-    let mut out = String::with_capacity(data.len());
-    let mut rest = data;
+    substitute(data, |name, ty| {
+        let value = value_of(params, name)?;
+        check_integer(name, value, ty)?;
+        Ok(Some(format!("CAST({} AS {ty})", quote(value))))
+    })
+}
+
+/// `sql` with its `{name:Identifier}` placeholders replaced by the (backquoted) identifiers
+/// `params` give, before parsing (an identifier is part of the syntax). A placeholder without
+/// a value is `UNKNOWN_QUERY_PARAMETER` when `last` (no later parameters can give it), else
+/// left as it is.
+pub fn substitute_identifiers(
+    sql: &str,
+    params: &[(String, String)],
+    last: bool,
+) -> Result<String> {
+    substitute(sql, |name, ty| {
+        if ty != "Identifier" {
+            return Ok(None);
+        }
+        let value = match value_of(params, name) {
+            Ok(v) => v,
+            Err(e) if last => return Err(e),
+            Err(_) => return Ok(None),
+        };
+        let parts: Vec<String> = value
+            .split('.')
+            .map(|p| format!("`{}`", p.replace('\\', "\\\\").replace('`', "\\`")))
+            .collect();
+        Ok(Some(parts.join(".")))
+    })
+}
+
+/// `text` with each `{name:Type}` outside quotes replaced by `replace(name, type)` (kept
+/// when it gives `None`).
+fn substitute(
+    text: &str,
+    mut replace: impl FnMut(&str, &str) -> Result<Option<String>>,
+) -> Result<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
     while let Some(c) = rest.chars().next() {
         match c {
             '\'' | '"' | '`' => {
@@ -216,9 +256,10 @@ fn bind_text(data: &str, params: &[(String, String)]) -> Result<String> {
             }
             '{' => match placeholder_at(rest) {
                 Some((len, name, ty)) => {
-                    let value = value_of(params, name)?;
-                    check_integer(name, value, ty)?;
-                    out.push_str(&format!("CAST({} AS {ty})", quote(value)));
+                    match replace(name, ty)? {
+                        Some(r) => out.push_str(&r),
+                        None => out.push_str(&rest[..len]),
+                    }
                     rest = &rest[len..];
                 }
                 None => {
