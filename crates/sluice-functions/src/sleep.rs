@@ -5,10 +5,9 @@
 //! (possibly `Nullable`: a `NULL` returns `NULL` without sleeping); negative, non-finite and
 //! over-`UInt32` values are `BAD_ARGUMENTS`, and one block may sleep at most 3 s
 //! (`TOO_SLOW`, ClickHouse's default `function_sleep_max_microseconds_per_block`), checked
-//! only when the block has rows. The pause is a plain `std::thread::sleep` inside the
-//! function's evaluation, which is what ClickHouse does on its query thread: here it holds
-//! one DataFusion (tokio) worker thread for at most those 3 s per batch, while the other
-//! workers keep running. DataFusion's batches are Sluice's blocks, so `sleepEachRow` sleeps
+//! only when the block has rows. The pause is a `std::thread::sleep` inside the function's
+//! evaluation, which is what ClickHouse does on its query thread; on a tokio worker it runs
+//! inside `block_in_place`, so the worker's other tasks move to another thread meanwhile. DataFusion's batches are Sluice's blocks, so `sleepEachRow` sleeps
 //! `seconds × rows in the batch`.
 
 use std::sync::Arc;
@@ -85,6 +84,20 @@ impl Sleep {
             );
         }
         Ok(micros)
+    }
+}
+
+/// Sleeps on this thread. On a worker of tokio's multi-thread runtime (where DataFusion
+/// polls the query) the runtime is told first, so it hands the worker's other tasks —
+/// queued connections, other queries — to another thread instead of leaving them behind the
+/// sleep (a `SELECT 1` beside a `SELECT sleep(2)` waited 1.6 s for it).
+fn pause(d: Duration) {
+    let multi_thread = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if multi_thread {
+        tokio::task::block_in_place(|| std::thread::sleep(d));
+    } else {
+        std::thread::sleep(d);
     }
 }
 
@@ -166,7 +179,7 @@ impl ScalarUDFImpl for Sleep {
         };
         let micros = self.microseconds(seconds, rows)?;
         if micros > 0 {
-            std::thread::sleep(Duration::from_micros(micros));
+            pause(Duration::from_micros(micros));
         }
         Ok(ColumnarValue::Array(Arc::new(UInt8Array::from(vec![
             0u8;

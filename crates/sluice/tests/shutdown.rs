@@ -83,6 +83,15 @@ async fn sigterm_lets_running_queries_finish_and_keeps_acknowledged_rows() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert!(exit.success(), "exit status {exit}");
+    // Logs go through `tracing` to stderr (`RUST_LOG`, set by `start_server`).
+    let log = std::fs::read_to_string(dir.with_extension("log")).expect("server log");
+    for line in [
+        "HTTP interface listening",
+        "native protocol listening",
+        "shutting down",
+    ] {
+        assert!(log.contains(line), "no {line:?} in the server log:\n{log}");
+    }
 
     let mut again = start_server(&dir, &ports, None);
     assert!(wait_ready(&http, &ports, &mut again).await, "restart");

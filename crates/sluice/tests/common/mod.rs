@@ -65,7 +65,7 @@ pub fn start_server(dir: &Path, ports: &Ports, failpoint: Option<&str>) -> Child
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::from(log))
-        .env("RUST_LOG", "warn,sluice_kafka::exactly_once=debug");
+        .env("RUST_LOG", "info,sluice_kafka::exactly_once=debug");
     if let Some(fp) = failpoint {
         cmd.env("SLUICE_STORAGE_FAILPOINT", fp);
     }
