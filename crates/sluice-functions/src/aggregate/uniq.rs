@@ -39,7 +39,6 @@ use crate::hash::city::{city_hash64, hash128_to_64};
 use crate::{ch_bail, impl_as_any};
 
 mod combined;
-mod combined_bias;
 mod hll12;
 
 /// The base definitions of this family.

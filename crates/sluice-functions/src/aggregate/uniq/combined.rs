@@ -11,9 +11,10 @@
 //! `2^(K-5)` keys (`2^(K-4)` for 32-bit keys); one more insert turns it into a HyperLogLog
 //! of `2^K` registers (K = 12..20, default 17) indexed by the key's low K bits, ranked by
 //! the trailing zeros of the rest. The estimate is ClickHouse's: `α·m²/Σ2^-rank`, taken
-//! as is above `2^32/30`; below, with K = 17 the HyperLogLog++ bias is subtracted up to
-//! `5m` ([`super::combined_bias`]) and linear counting `m·ln(m/zeros)` replaces results
-//! under 177700; with other K linear counting replaces estimates up to `2.5m`. Rounded to
+//! as is above `2^32/30`; below, with K = 17 linear counting `m·ln(m/zeros)` replaces
+//! results under 177700 (ClickHouse also subtracts its measured HyperLogLog++ bias up to
+//! `5m`: that data is not reproduced, so estimates between about 178k and 655k distinct
+//! values differ); with other K linear counting replaces estimates up to `2.5m`. Rounded to
 //! the nearest integer. A `UUID`, `Int128` and the 256-bit integers are `intHash64` of their
 //! 64-bit words XORed, a `UInt128` SipHash-64 of its bytes, as in ClickHouse. Types hashed differently by ClickHouse (IPv6; tuples,
 //! arrays and Nullable elements: its exact 128-bit hash) go through the variadic hash here,
@@ -33,7 +34,9 @@ use sluice_common::ChType;
 use super::super::binary::{Reader, write_var_uint};
 use super::super::factory::BuildArgs;
 use super::super::func::{AggFunc, AggFuncRef, AggState, Param, same};
-use super::combined_bias::{BIASES, RAW_ESTIMATES, THRESHOLD};
+/// Precision 17: below this many distinct values (by linear counting) linear counting is
+/// the estimate (the HyperLogLog++ threshold for 2^17 registers).
+const THRESHOLD: f64 = 177_700.0;
 use super::{Keys, check_args, column_keys, int_hash64, variadic_hashes};
 use crate::hash::city::city_hash64;
 use crate::hash::sip::sip_hash64;
@@ -208,9 +211,12 @@ impl Layout {
         let fixed = if raw > 4_294_967_296.0 / 30.0 {
             raw
         } else if self.precision == 17 {
-            let corrected = if raw <= 5.0 * m { raw - bias(raw) } else { raw };
-            let l = linear(corrected);
-            if l < THRESHOLD { l } else { corrected }
+            // ClickHouse subtracts an empirically measured bias from raw estimates up to
+            // 5m here; that table is ClickHouse's data, not reproduced, so between the
+            // threshold and 5m (about 178k to 655k distinct values) Sluice's estimate is the
+            // raw one (docs/status.md).
+            let l = linear(raw);
+            if l < THRESHOLD { l } else { raw }
         } else if raw <= 2.5 * m {
             linear(raw)
         } else {
@@ -218,21 +224,6 @@ impl Layout {
         };
         (fixed + 0.5) as u64
     }
-}
-
-/// The interpolated bias of a raw estimate (K = 17).
-fn bias(raw: f64) -> f64 {
-    let i = RAW_ESTIMATES.partition_point(|&e| e < raw);
-    let last = RAW_ESTIMATES.len() - 1;
-    if i > last {
-        return BIASES[last];
-    }
-    if RAW_ESTIMATES[i] == raw || i == 0 {
-        return BIASES[i];
-    }
-    let (e1, e2) = (RAW_ESTIMATES[i - 1], RAW_ESTIMATES[i]);
-    let (b1, b2) = (BIASES[i - 1], BIASES[i]);
-    b1 + (b2 - b1) / (e2 - e1) * (raw - e1)
 }
 
 #[derive(Debug)]
