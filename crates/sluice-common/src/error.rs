@@ -47,7 +47,8 @@ impl Error {
 
     /// The form ClickHouse clients print: `Code: 60. DB::Exception: msg. (UNKNOWN_TABLE)`.
     pub fn to_clickhouse_string(&self) -> String {
-        let msg = self.message.trim_end();
+        // Only line ends go: ClickHouse keeps a message's trailing space ("… parsed: . (…)").
+        let msg = self.message.trim_end_matches(['\n', '\r']);
         let dot = if msg.ends_with('.') { "" } else { "." };
         format!(
             "Code: {}. DB::Exception: {}{} ({})",

@@ -48,6 +48,12 @@ fn root(e: &DataFusionError) -> &DataFusionError {
 fn classify(e: &DataFusionError) -> Error {
     let e = root(e);
     let msg = e.message().to_string();
+    if let Some(name) = unknown_table_function(&msg) {
+        return Error::new(
+            ErrorCode::UNKNOWN_FUNCTION,
+            format!("Unknown table function {name}"),
+        );
+    }
     let lower = msg.to_ascii_lowercase();
     let code = match e {
         DataFusionError::SQL(..) => ErrorCode::SYNTAX_ERROR,
@@ -107,4 +113,13 @@ fn classify(e: &DataFusionError) -> Error {
         _ => ErrorCode::STD_EXCEPTION,
     };
     Error::new(code, msg)
+}
+
+/// The name in DataFusion's "table function 'x' not found" (ClickHouse: "Unknown table
+/// function x").
+fn unknown_table_function(msg: &str) -> Option<&str> {
+    let start = msg.find("table function '")? + "table function '".len();
+    let rest = &msg[start..];
+    let end = rest.find("' not found")?;
+    Some(&rest[..end])
 }

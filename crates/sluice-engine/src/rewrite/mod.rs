@@ -23,8 +23,11 @@ mod session_constants;
 mod totals;
 mod uniq_injective;
 mod values_fn;
+mod view_params;
 mod with_ties;
 pub mod zero_column_window;
+
+pub(crate) use view_params::is_parameterized;
 
 pub use expr::{ch_type_of_sql, lit_str};
 pub use query::{DUP_MARK, RewriteContext, rewrite_query};

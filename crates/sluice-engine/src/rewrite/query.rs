@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use datafusion::sql::sqlparser::ast::{
     Expr, FunctionArg, FunctionArgExpr, GroupByExpr, GroupByWithModifier, Ident, JoinConstraint,
-    JoinOperator, ObjectNamePart, Query, Select, SelectItem, SetExpr, TableFactor, TableWithJoins,
-    Value, ValueWithSpan,
+    JoinOperator, ObjectName, ObjectNamePart, Query, Select, SelectItem, SetExpr, TableFactor,
+    TableWithJoins, Value, ValueWithSpan,
 };
 use datafusion::sql::sqlparser::tokenizer::Span;
 use sluice_common::{Error, Result};
@@ -252,19 +252,7 @@ fn rewrite_select(s: &mut Select, ctx: &RewriteContext) -> Result<()> {
             Some(TableFactor::Table {
                 name, args: None, ..
             }) => {
-                let parts: Vec<String> = name
-                    .0
-                    .iter()
-                    .map(|p| match p {
-                        ObjectNamePart::Identifier(i) => i.value.clone(),
-                        other => other.to_string(),
-                    })
-                    .collect();
-                let (db, t) = match parts.as_slice() {
-                    [t] => (ctx.current_db.clone(), t.clone()),
-                    [d, t] => (d.clone(), t.clone()),
-                    _ => (String::new(), String::new()),
-                };
+                let (db, t) = db_and_table(name, ctx).unwrap_or_default();
                 ctx.catalog
                     .table(&db, &t)
                     .and_then(|e| e.table.as_ref().map(|t| t.engine().contains("MergeTree")))
@@ -467,6 +455,13 @@ fn rewrite_table_factor(tf: &mut TableFactor, ctx: &RewriteContext) -> Result<()
                 *tf = super::values_fn::values_table(&fargs.args, alias.clone(), ctx)?;
                 return Ok(());
             }
+            if let Some(fargs) = args
+                && let Some((table, query)) = view_of(name, ctx)
+            {
+                let view_args = super::view_params::view_args(&fargs.args);
+                *tf = expand_view(&query, Some(&view_args), alias.clone(), &table, ctx)?;
+                return Ok(());
+            }
             if let Some(args) = args {
                 // Table-function arguments: bare identifiers are strings (`file('x', CSV)`).
                 for a in args.args.iter_mut() {
@@ -478,18 +473,8 @@ fn rewrite_table_factor(tf: &mut TableFactor, ctx: &RewriteContext) -> Result<()
                 }
                 return Ok(());
             }
-            let parts: Vec<String> = name
-                .0
-                .iter()
-                .map(|p| match p {
-                    ObjectNamePart::Identifier(i) => i.value.clone(),
-                    other => other.to_string(),
-                })
-                .collect();
-            let (db, table) = match parts.as_slice() {
-                [t] => (ctx.current_db.clone(), t.clone()),
-                [d, t] => (d.clone(), t.clone()),
-                _ => return Ok(()),
+            let Some((db, table)) = db_and_table(name, ctx) else {
+                return Ok(());
             };
             if is_final {
                 let engine = match ctx.catalog.table(&db, &table) {
@@ -612,40 +597,7 @@ fn rewrite_table_factor(tf: &mut TableFactor, ctx: &RewriteContext) -> Result<()
                     return Ok(());
                 }
                 if let TableKind::View { query } = &entry.kind {
-                    if ctx.depth.get() > 32 {
-                        return Err(Error::new(
-                            sluice_common::ErrorCode::LIMIT_EXCEEDED,
-                            "View expansion is too deep",
-                        ));
-                    }
-                    let stmts = sluice_sql::parse_statements(query)?;
-                    let Some(first) = stmts.into_iter().next() else {
-                        return Err(Error::internal("empty view query"));
-                    };
-                    let sluice_sql::Statement::Query(mut vq) = first.statement else {
-                        return Err(Error::internal("view query is not a SELECT"));
-                    };
-                    ctx.depth.set(ctx.depth.get() + 1);
-                    let saved_db = ctx.current_db.clone();
-                    let _ = saved_db;
-                    name_columns(&mut vq.body);
-                    rewrite_query_inner(&mut vq, ctx)?;
-                    ctx.depth.set(ctx.depth.get() - 1);
-                    let alias =
-                        alias
-                            .clone()
-                            .unwrap_or(datafusion::sql::sqlparser::ast::TableAlias {
-                                explicit: true,
-                                name: Ident::new(table.clone()),
-                                columns: vec![],
-                                at: None,
-                            });
-                    *tf = TableFactor::Derived {
-                        lateral: false,
-                        subquery: vq,
-                        alias: Some(alias),
-                        sample: None,
-                    };
+                    *tf = expand_view(query, None, alias.clone(), &table, ctx)?;
                 }
             }
             Ok(())
@@ -659,6 +611,78 @@ fn rewrite_table_factor(tf: &mut TableFactor, ctx: &RewriteContext) -> Result<()
         } => rewrite_table_with_joins(table_with_joins, ctx),
         _ => Ok(()),
     }
+}
+
+/// The database and table `t` / `db.t` names (the current database by default).
+fn db_and_table(name: &ObjectName, ctx: &RewriteContext) -> Option<(String, String)> {
+    let parts: Vec<String> = name
+        .0
+        .iter()
+        .map(|p| match p {
+            ObjectNamePart::Identifier(i) => i.value.clone(),
+            other => other.to_string(),
+        })
+        .collect();
+    match parts.as_slice() {
+        [t] => Some((ctx.current_db.clone(), t.clone())),
+        [d, t] => Some((d.clone(), t.clone())),
+        _ => None,
+    }
+}
+
+/// The view `name` names (`v`, `db.v`), with its query: `v(…)` is a parameterized view.
+fn view_of(name: &ObjectName, ctx: &RewriteContext) -> Option<(String, String)> {
+    let (db, table) = db_and_table(name, ctx)?;
+    let entry = ctx.catalog.table(&db, &table)?;
+    match &entry.kind {
+        TableKind::View { query } => Some((table, query.clone())),
+        _ => None,
+    }
+}
+
+/// A view's query as a derived table named by `alias` (else the view's name); `args` binds
+/// a parameterized view's placeholders (`v(x = 1)`); without them its placeholders are
+/// `UNKNOWN_QUERY_PARAMETER`.
+fn expand_view(
+    query: &str,
+    args: Option<&[super::view_params::ViewArg]>,
+    alias: Option<datafusion::sql::sqlparser::ast::TableAlias>,
+    table: &str,
+    ctx: &RewriteContext,
+) -> Result<TableFactor> {
+    if ctx.depth.get() > 32 {
+        return Err(Error::new(
+            sluice_common::ErrorCode::LIMIT_EXCEEDED,
+            "View expansion is too deep",
+        ));
+    }
+    let stmts = sluice_sql::parse_statements(query)?;
+    let Some(first) = stmts.into_iter().next() else {
+        return Err(Error::internal("empty view query"));
+    };
+    let sluice_sql::Statement::Query(mut vq) = first.statement else {
+        return Err(Error::internal("view query is not a SELECT"));
+    };
+    if args.is_some() || super::view_params::is_parameterized(&vq) {
+        super::view_params::bind_view(&mut vq, args.unwrap_or_default())?;
+    }
+    ctx.depth.set(ctx.depth.get() + 1);
+    name_columns(&mut vq.body);
+    let rewritten = rewrite_query_inner(&mut vq, ctx);
+    ctx.depth.set(ctx.depth.get() - 1);
+    rewritten?;
+    let alias = alias.unwrap_or(datafusion::sql::sqlparser::ast::TableAlias {
+        explicit: true,
+        name: Ident::new(table),
+        columns: vec![],
+        at: None,
+    });
+    Ok(TableFactor::Derived {
+        lateral: false,
+        subquery: vq,
+        alias: Some(alias),
+        sample: None,
+    })
 }
 
 /// `one` → `One`, `table_engines` → `TableEngines` (system storage names in errors).

@@ -4,15 +4,15 @@
 //! bound in queries, `INSERT … SELECT` and `INSERT … VALUES` rows, `CREATE TABLE … AS
 //! SELECT`, `DELETE FROM … WHERE` and `ALTER … DELETE/UPDATE`. A placeholder without a value
 //! is `UNKNOWN_QUERY_PARAMETER` (456), ClickHouse's "Substitution `x` is not set."; one in
-//! `CREATE VIEW` is `NOT_IMPLEMENTED` (ClickHouse makes a parameterized view, queried as
-//! `v(x = 1)`). `{name:Identifier}` is replaced by the identifier in the SQL text before
+//! `CREATE VIEW` makes a parameterized view, bound when it is queried as `v(x = 1)`
+//! (`view_params.rs`). `{name:Identifier}` is replaced by the identifier in the SQL text before
 //! parsing ([`substitute_identifiers`]), with the parameters known then (a request's, the
 //! session's, `--param_`).
 
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    Expr, LimitClause, Query, Value, VisitMut, VisitorMut, visit_expressions, visit_expressions_mut,
+    Expr, LimitClause, Query, Value, VisitMut, VisitorMut, visit_expressions_mut,
 };
 use sluice_common::{Error, ErrorCode, Result};
 use sluice_sql::{AlterCommand, InsertSource, ParsedStatement, Statement, query_parameter};
@@ -38,18 +38,9 @@ fn bind_statement(stmt: &mut Statement, params: &[(String, String)]) -> Result<(
             Some(q) => bind_node(q.as_mut(), params),
             None => Ok(()),
         },
-        Statement::CreateView(cv) => {
-            let placeholder = visit_expressions(cv.query.as_ref(), |e: &Expr| match e {
-                Expr::Value(v) if query_parameter(&v.value).is_some() => ControlFlow::Break(()),
-                _ => ControlFlow::Continue(()),
-            });
-            if placeholder.is_break() {
-                return Err(Error::not_implemented(
-                    "parameterized views (a {name:Type} query parameter in CREATE VIEW)",
-                ));
-            }
-            Ok(())
-        }
+        // A placeholder in `CREATE VIEW` makes a parameterized view (`view_params.rs`): it
+        // is bound when the view is queried as `v(name = value)`.
+        Statement::CreateView(_) => Ok(()),
         Statement::Delete { selection, .. } => bind_node(selection, params),
         Statement::Alter(a) => {
             for c in a.commands.iter_mut() {
@@ -80,23 +71,32 @@ fn value_of<'a>(params: &'a [(String, String)], name: &str) -> Result<&'a str> {
         .iter()
         .find(|(n, _)| n == name)
         .map(|(_, v)| v.as_str())
-        .ok_or_else(|| {
-            Error::new(
-                ErrorCode::UNKNOWN_QUERY_PARAMETER,
-                format!("Substitution `{name}` is not set"),
-            )
-        })
+        .ok_or_else(|| unknown_parameter(name))
+}
+
+/// ClickHouse's error for a placeholder without a value.
+pub(super) fn unknown_parameter(name: &str) -> Error {
+    Error::new(
+        ErrorCode::UNKNOWN_QUERY_PARAMETER,
+        format!("Substitution `{name}` is not set"),
+    )
 }
 
 fn bind_node<V: VisitMut>(node: &mut V, params: &[(String, String)]) -> Result<()> {
-    let mut limits = LimitNumbers {
-        params,
-        failure: None,
-    };
-    let _ = node.visit(&mut limits);
-    if let Some(e) = limits.failure {
-        return Err(e);
-    }
+    bind_limits(node, params)?;
+    replace_placeholders(node, |name, ty| {
+        let value = value_of(params, name)?;
+        check_integer(name, value, ty)?;
+        cast_expr(value, ty)
+    })
+}
+
+/// Replaces each `{name:Type}` placeholder expression of `node` by `bound(name, type)`,
+/// stopping at the first error.
+pub(super) fn replace_placeholders<V: VisitMut>(
+    node: &mut V,
+    mut bound: impl FnMut(&str, &str) -> Result<Expr>,
+) -> Result<()> {
     let mut failure = None;
     let _ = visit_expressions_mut(node, |e: &mut Expr| {
         let Expr::Value(v) = e else {
@@ -105,10 +105,7 @@ fn bind_node<V: VisitMut>(node: &mut V, params: &[(String, String)]) -> Result<(
         let Some((name, ty)) = query_parameter(&v.value) else {
             return ControlFlow::Continue(());
         };
-        match value_of(params, &name)
-            .and_then(|value| check_integer(&name, value, &ty).map(|()| value))
-            .and_then(|value| cast_expr(value, &ty))
-        {
+        match bound(&name, &ty) {
             Ok(x) => {
                 *e = x;
                 ControlFlow::Continue(())
@@ -122,9 +119,19 @@ fn bind_node<V: VisitMut>(node: &mut V, params: &[(String, String)]) -> Result<(
     failure.map_or(Ok(()), Err)
 }
 
+/// Binds the integer placeholders of `LIMIT`/`OFFSET` clauses to number literals.
+pub(super) fn bind_limits<V: VisitMut>(node: &mut V, params: &[(String, String)]) -> Result<()> {
+    let mut limits = LimitNumbers {
+        params,
+        failure: None,
+    };
+    let _ = node.visit(&mut limits);
+    limits.failure.map_or(Ok(()), Err)
+}
+
 /// ClickHouse's check of an integer parameter: the whole text must read as the number
 /// (`1.5` as `Int32` reads one byte of three), else `BAD_QUERY_PARAMETER`.
-fn check_integer(name: &str, value: &str, ty: &str) -> Result<()> {
+pub(super) fn check_integer(name: &str, value: &str, ty: &str) -> Result<()> {
     if !integer_type(ty) {
         return Ok(());
     }
@@ -301,7 +308,7 @@ fn placeholder_at(s: &str) -> Option<(usize, &str, &str)> {
 }
 
 /// `CAST('<value>' AS ty)`, parsed by Sluice's own parser so the type reads as anywhere.
-fn cast_expr(value: &str, ty: &str) -> Result<Expr> {
+pub(super) fn cast_expr(value: &str, ty: &str) -> Result<Expr> {
     let sql = format!("SELECT CAST({} AS {ty})", quote(value));
     let parsed = sluice_sql::parse_statements(&sql)?;
     let expr = parsed.into_iter().next().and_then(|p| match p.statement {

@@ -177,6 +177,12 @@ pub async fn describe(session: &mut Session, d: sluice_sql::Describe) -> Result<
                     else {
                         return Ok(QueryOutput::empty());
                     };
+                    if crate::rewrite::is_parameterized(&q) {
+                        return Err(ch_err!(
+                            UNSUPPORTED_METHOD,
+                            "Cannot infer table schema for the parameterized view when no query parameters are provided"
+                        ));
+                    }
                     query_columns(session, *q).await?
                 }
             }
