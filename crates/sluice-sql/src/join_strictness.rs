@@ -10,8 +10,9 @@
 //! The marker is a zero-column table function; the engine finds it in the plan as the right
 //! side of a cross join that is the left input of the join it qualifies, removes it and
 //! gives that join the strictness ([`JoinStrictness`]). `SEMI`/`ANTI` without a side mean
-//! `LEFT`. `ALL` (the default) and `GLOBAL` are dropped. `ASOF` is `NOT_IMPLEMENTED`;
-//! ClickHouse's own refusals are mirrored: `ANY FULL` (`NOT_IMPLEMENTED`), `ANY`/`ALL` with
+//! `LEFT`. `ALL` (the default) and `GLOBAL` are dropped. `ASOF` may be `INNER` (the
+//! default) or `LEFT`. ClickHouse's own refusals are mirrored: `ANY FULL` and `ASOF
+//! RIGHT`/`FULL` (`NOT_IMPLEMENTED`), `ANY`/`ALL`/`ASOF` with
 //! `CROSS` and `SEMI`/`ANTI` with `INNER`/`FULL`/`CROSS` (`SYNTAX_ERROR`).
 
 use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan};
@@ -28,6 +29,9 @@ pub enum JoinStrictness {
     Semi,
     /// `ANTI`: rows of the side without a match, the other side's columns at defaults.
     Anti,
+    /// `ASOF` (`INNER` or `LEFT`): per left row, of the rows with equal keys that satisfy
+    /// the one inequality, the closest.
+    Asof,
 }
 
 impl JoinStrictness {
@@ -37,14 +41,16 @@ impl JoinStrictness {
             JoinStrictness::Any => "__sluice_join_any",
             JoinStrictness::Semi => "__sluice_join_semi",
             JoinStrictness::Anti => "__sluice_join_anti",
+            JoinStrictness::Asof => "__sluice_join_asof",
         }
     }
 
     /// Every strictness that has a marker.
-    pub const ALL: [JoinStrictness; 3] = [
+    pub const ALL: [JoinStrictness; 4] = [
         JoinStrictness::Any,
         JoinStrictness::Semi,
         JoinStrictness::Anti,
+        JoinStrictness::Asof,
     ];
 
     /// The strictness whose marker is the table function `name`, if any.
@@ -126,7 +132,16 @@ fn emit_join(words: &[TokenWithSpan], out: &mut Vec<TokenWithSpan>) -> Result<()
             }
             None
         }
-        Some("ASOF") => return Err(Error::not_implemented("ASOF JOIN")),
+        Some("ASOF") => match side {
+            None | Some("INNER" | "LEFT") => Some(JoinStrictness::Asof),
+            Some("CROSS") => return Err(cross_with_strictness()),
+            Some(_) => {
+                return Err(sluice_common::ch_err!(
+                    NOT_IMPLEMENTED,
+                    "Wrong ASOF JOIN type. Only ASOF and LEFT ASOF joins are supported"
+                ));
+            }
+        },
         Some("ANY") => match side {
             Some("FULL") => {
                 return Err(sluice_common::ch_err!(

@@ -5,7 +5,7 @@
 //! [`Statement`], the `FORMAT` and `SETTINGS` clauses lifted out of it, and its original
 //! text. Errors are ClickHouse exceptions ([`sluice_common::Error`]): `SYNTAX_ERROR` (62)
 //! with a message shaped like ClickHouse's, `NOT_IMPLEMENTED` (48) for ClickHouse forms
-//! Sluice does not support yet (`INSERT INTO FUNCTION`, `ASOF` joins, dictionaries,
+//! Sluice does not support yet (`INSERT INTO FUNCTION`, `ASOF RIGHT` joins, dictionaries,
 //! access control…). Parsing never panics.
 //!
 //! Queries and expressions are sqlparser's AST (`datafusion::sql::sqlparser::ast`, parsed

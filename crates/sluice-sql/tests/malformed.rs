@@ -115,7 +115,8 @@ fn unsupported_forms_are_not_implemented() {
         "CREATE DICTIONARY d (k UInt64) PRIMARY KEY k SOURCE(NULL()) LAYOUT(FLAT()) LIFETIME(0)",
         "GRANT SELECT ON *.* TO u",
         "SELECT * FROM a ANY FULL JOIN b USING (k)",
-        "SELECT * FROM a ASOF JOIN b ON a.k = b.k AND a.t >= b.t",
+        "SELECT * FROM a ASOF RIGHT JOIN b ON a.k = b.k AND a.t >= b.t",
+        "SELECT * FROM a ASOF FULL JOIN b ON a.k = b.k AND a.t >= b.t",
     ] {
         let err = parse_statements(sql).expect_err(sql);
         assert_eq!(err.code, ErrorCode::NOT_IMPLEMENTED, "{sql}");

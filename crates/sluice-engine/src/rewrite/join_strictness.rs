@@ -14,6 +14,7 @@
 //!   each key pairs its first left row with its first right row (ClickHouse ≥ 20).
 //! - `ANTI LEFT` / `ANTI RIGHT`: DataFusion's `LeftAnti` / `RightAnti`, the other side's
 //!   columns filled with their type's default (`NULL` with `join_use_nulls`).
+//! - `ASOF [LEFT]`: see [`super::join_asof`].
 
 use std::sync::Arc;
 
@@ -33,11 +34,11 @@ use sluice_common::{Error, ErrorCode};
 use sluice_sql::JoinStrictness;
 
 /// Column numbering the rows of a join's left input.
-const LEFT_ROW: &str = "__sluice_left_row";
+pub(super) const LEFT_ROW: &str = "__sluice_left_row";
 /// Column numbering the rows of a join's right input.
-const RIGHT_ROW: &str = "__sluice_right_row";
+pub(super) const RIGHT_ROW: &str = "__sluice_right_row";
 /// Column ranking the matches of one row.
-const MATCH_RANK: &str = "__sluice_match_rank";
+pub(super) const MATCH_RANK: &str = "__sluice_match_rank";
 
 /// Registers the marker table functions on `state`.
 pub fn register_markers(state: &mut SessionState) {
@@ -82,7 +83,7 @@ impl TableProvider for MarkerTable {
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
         Err(DataFusionError::External(Box::new(Error::new(
             ErrorCode::NOT_IMPLEMENTED,
-            "ANY/SEMI/ANTI join strictness is not supported in this context",
+            "ANY/SEMI/ANTI/ASOF join strictness is not supported in this context",
         ))))
     }
 }
@@ -130,6 +131,9 @@ fn rewrite_join(
     join_use_nulls: bool,
 ) -> DfResult<LogicalPlan> {
     let kind = join.join_type;
+    if strictness == JoinStrictness::Asof {
+        return super::join_asof::rewrite_asof(join, left);
+    }
     if strictness == JoinStrictness::Anti {
         let anti = match kind {
             JoinType::Left => JoinType::LeftAnti,
@@ -239,7 +243,7 @@ fn rewrite_join(
 }
 
 /// `plan` with a column `name` numbering its rows in the order they arrive.
-fn number_rows(plan: Arc<LogicalPlan>, name: &str) -> DfResult<Arc<LogicalPlan>> {
+pub(super) fn number_rows(plan: Arc<LogicalPlan>, name: &str) -> DfResult<Arc<LogicalPlan>> {
     let number = datafusion::functions_window::expr_fn::row_number().alias(name);
     Ok(Arc::new(LogicalPlan::Window(Window::try_new(
         vec![number],
@@ -273,13 +277,13 @@ fn first_match(plan: LogicalPlan, per: &str, order: &str) -> DfResult<LogicalPla
 }
 
 /// The column of `schema` named `name`, with its qualifier.
-fn unqualified(schema: &DFSchema, name: &str) -> DfResult<Expr> {
+pub(super) fn unqualified(schema: &DFSchema, name: &str) -> DfResult<Expr> {
     let (q, f) = schema.qualified_field_with_unqualified_name(name)?;
     Ok(Expr::Column(Column::new(q.cloned(), f.name())))
 }
 
 /// Column references to every field of `schema` (by qualifier and name).
-fn columns_of(schema: &DFSchema) -> Vec<Expr> {
+pub(super) fn columns_of(schema: &DFSchema) -> Vec<Expr> {
     schema
         .iter()
         .map(|(q, f)| Expr::Column(Column::new(q.cloned(), f.name())))

@@ -14,6 +14,7 @@ mod expr;
 mod functions;
 mod in_subquery;
 pub mod join_ambiguity;
+mod join_asof;
 pub mod join_strictness;
 pub mod join_using;
 mod limit_by;
