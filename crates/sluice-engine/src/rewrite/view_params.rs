@@ -32,7 +32,7 @@ enum ArgValue {
     /// A literal's parameter text (escaped form).
     Text(String),
     /// Any other expression.
-    Expr(Expr),
+    Expr(Box<Expr>),
 }
 
 /// Whether a view's query has `{name:Type}` placeholders.
@@ -57,15 +57,16 @@ pub(crate) fn view_args(args: &[FunctionArg]) -> Vec<ViewArg> {
                 Expr::Identifier(id) => (id.value.clone(), right.as_ref()),
                 _ => continue,
             },
-            FunctionArg::Named { name, arg, .. } => match arg {
-                FunctionArgExpr::Expr(e) => (name.value.clone(), e),
-                _ => continue,
-            },
+            FunctionArg::Named {
+                name,
+                arg: FunctionArgExpr::Expr(e),
+                ..
+            } => (name.value.clone(), e),
             _ => continue,
         };
         let value = match literal_text(value, false) {
             Some(text) => ArgValue::Text(text),
-            None => ArgValue::Expr(value.clone()),
+            None => ArgValue::Expr(Box::new(value.clone())),
         };
         out.push(ViewArg { name, value });
     }
@@ -100,7 +101,7 @@ fn bound(name: &str, ty: &str, args: &[ViewArg]) -> Result<Expr> {
         ArgValue::Expr(e) => {
             let mut cast = cast_expr("", ty)?;
             if let Expr::Cast { expr, .. } = &mut cast {
-                **expr = call("toString", vec![e.clone()]);
+                **expr = call("toString", vec![e.as_ref().clone()]);
             }
             Ok(cast)
         }
