@@ -88,6 +88,14 @@ impl Engine {
         let mut physical_rules =
             datafusion::physical_optimizer::optimizer::PhysicalOptimizer::new().rules;
         physical_rules.insert(0, Arc::new(crate::parallel_numbers::ParallelNumbers));
+        // `GROUP BY` one integer key of small known range (`x % c`, `UInt16`, …) runs on a
+        // direct-indexed group table (crate::dense_group_by), once the plan is otherwise
+        // final (after aggregate rewrites and distribution), ahead of the sanity check.
+        let last = physical_rules
+            .iter()
+            .position(|r| r.name() == "SanityCheckPlan")
+            .unwrap_or(physical_rules.len());
+        physical_rules.insert(last, Arc::new(crate::dense_group_by::DenseGroupBy));
         let mut state = SessionStateBuilder::new()
             .with_config(df_config)
             .with_default_features()

@@ -19,12 +19,15 @@
 //! - [`error`]: DataFusion → ClickHouse error mapping.
 //! - [`join_defaults`]: type defaults instead of NULL in outer joins (`join_use_nulls = 0`).
 //! - [`comparisons`]: ClickHouse's argument rules for the SQL comparison operators.
+//! - [`parallel_numbers`], [`dense_group_by`]: physical rules for aggregations (`numbers()`
+//!   split over partitions, `GROUP BY` a small-range integer key without hashing).
 //! - [`unnest_types`]: `arrayJoin`/`ARRAY JOIN` elements typed exactly as the array's.
 
 pub mod catalog;
 pub mod comparisons;
 pub mod compiled_expr;
 pub mod dead_letters;
+pub mod dense_group_by;
 pub mod df_catalog;
 pub mod engine;
 pub mod error;

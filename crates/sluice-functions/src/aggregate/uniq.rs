@@ -23,8 +23,8 @@ use std::collections::HashSet;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::datatypes::{
-    DataType, Date32Type, Date64Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type,
-    Int64Type, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType,
+    ArrowPrimitiveType, DataType, Date32Type, Date64Type, Float32Type, Float64Type, Int8Type,
+    Int16Type, Int32Type, Int64Type, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType,
     TimestampNanosecondType, TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use datafusion::common::ScalarValue;
@@ -39,7 +39,10 @@ use crate::hash::city::{city_hash64, hash128_to_64};
 use crate::{ch_bail, impl_as_any};
 
 mod combined;
+mod hash_set;
 mod hll12;
+
+use hash_set::{MAX_SIZE, UniquesSet};
 
 /// The base definitions of this family.
 pub fn defs() -> Vec<BaseDef> {
@@ -253,8 +256,6 @@ fn variadic_hashes(args: &[ArrayRef], types: &[ChType]) -> Result<Vec<u64>> {
 
 // ---------------------------------------------------------------- uniq (UniquesHashSet)
 
-const MAX_SIZE: usize = 1 << 16;
-
 fn build_uniq(b: &BuildArgs) -> Result<AggFuncRef> {
     check_args(b)?;
     let types = b.args.to_vec();
@@ -267,8 +268,7 @@ fn build_uniq(b: &BuildArgs) -> Result<AggFuncRef> {
         move || {
             Box::new(UniqState {
                 types: types.clone(),
-                skip_degree: 0,
-                set: HashSet::default(),
+                set: UniquesSet::default(),
             })
         },
     ))
@@ -277,10 +277,7 @@ fn build_uniq(b: &BuildArgs) -> Result<AggFuncRef> {
 #[derive(Debug)]
 struct UniqState {
     types: Vec<ChType>,
-    skip_degree: u32,
-    /// The hashes kept; they are hashes already, so the set's own hasher is a fast one
-    /// (std's SipHash was half of `uniq`'s time).
-    set: HashSet<u32, ahash::RandomState>,
+    set: UniquesSet,
 }
 
 /// ClickHouse's `intHashCRC32`: the SSE4.2 CRC32C of the 8 bytes of `x`, starting from
@@ -301,31 +298,39 @@ fn int_hash_crc32(x: u64) -> u32 {
 }
 
 impl UniqState {
-    fn good(&self, h: u32) -> bool {
-        self.skip_degree == 0 || h & ((1u32 << self.skip_degree) - 1) == 0
-    }
-
-    fn insert(&mut self, h: u32) {
-        if self.good(h) && self.set.insert(h) {
-            self.shrink();
+    /// Inserts `intHash64` of every value's bits (`bits`: how the value is widened, as in
+    /// [`column_keys`]), straight from the column.
+    fn add_values<T: ArrowPrimitiveType>(&mut self, a: &ArrayRef, bits: impl Fn(T::Native) -> u64) {
+        for v in a.as_primitive::<T>().values() {
+            self.set.insert(int_hash64(bits(*v)) as u32);
         }
     }
 
-    fn shrink(&mut self) {
-        while self.set.len() > MAX_SIZE {
-            self.skip_degree += 1;
-            let mask = (1u32 << self.skip_degree) - 1;
-            self.set.retain(|h| h & mask == 0);
+    /// The allocation-free path for one integer (or date) column; false for other types.
+    fn add_native(&mut self, a: &ArrayRef) -> bool {
+        match a.data_type() {
+            DataType::UInt8 => self.add_values::<UInt8Type>(a, u64::from),
+            DataType::UInt16 => self.add_values::<UInt16Type>(a, u64::from),
+            DataType::UInt32 => self.add_values::<UInt32Type>(a, u64::from),
+            DataType::UInt64 => self.add_values::<UInt64Type>(a, |v| v),
+            DataType::Int8 => self.add_values::<Int8Type>(a, |v| v as i64 as u64),
+            DataType::Int16 => self.add_values::<Int16Type>(a, |v| v as i64 as u64),
+            DataType::Int32 => self.add_values::<Int32Type>(a, |v| v as i64 as u64),
+            DataType::Int64 => self.add_values::<Int64Type>(a, |v| v as u64),
+            DataType::Date32 => self.add_values::<Date32Type>(a, |v| v as i64 as u64),
+            _ => return false,
         }
+        true
     }
 
     fn estimate(&self) -> u64 {
         let n = self.set.len() as u64;
-        if self.skip_degree == 0 {
+        let skip_degree = self.set.skip_degree();
+        if skip_degree == 0 {
             return n;
         }
-        let mut res = n << self.skip_degree;
-        res += u64::from(int_hash_crc32(n)) & ((1u64 << self.skip_degree) - 1);
+        let mut res = n << skip_degree;
+        res += u64::from(int_hash_crc32(n)) & ((1u64 << skip_degree) - 1);
         let p32 = 4294967296.0f64;
         let fixed = -p32 * (-(res as f64) / p32).ln_1p();
         fixed.round() as u64
@@ -335,29 +340,32 @@ impl UniqState {
 impl AggState for UniqState {
     impl_as_any!();
     fn add(&mut self, args: &[ArrayRef]) -> Result<()> {
+        // Nulls were removed before (`NullMode::SkipKeepType`); as in `column_keys`, the
+        // values buffer is read whole.
+        if let [a] = args
+            && self.add_native(a)
+        {
+            return Ok(());
+        }
         let (hashes, apply) = uniq_hashes(args, &self.types)?;
         for h in hashes {
             let v = if apply { int_hash64(h) } else { h };
-            self.insert(v as u32);
+            self.set.insert(v as u32);
         }
         Ok(())
     }
     fn merge(&mut self, other: &dyn AggState) -> Result<()> {
         let o = same::<UniqState>(other)?;
-        if o.skip_degree > self.skip_degree {
-            self.skip_degree = o.skip_degree;
-            let mask = (1u32 << self.skip_degree) - 1;
-            self.set.retain(|h| h & mask == 0);
-        }
-        for h in &o.set {
-            self.insert(*h);
+        self.set.raise_to(o.set.skip_degree());
+        for h in o.set.iter() {
+            self.set.insert(h);
         }
         Ok(())
     }
     fn serialize(&self, out: &mut Vec<u8>) -> Result<()> {
-        out.push(self.skip_degree as u8);
+        out.push(self.set.skip_degree() as u8);
         write_var_uint(out, self.set.len() as u64);
-        let mut v: Vec<u32> = self.set.iter().copied().collect();
+        let mut v: Vec<u32> = self.set.iter().collect();
         v.sort_unstable();
         for h in v {
             out.extend_from_slice(&h.to_le_bytes());
@@ -365,12 +373,12 @@ impl AggState for UniqState {
         Ok(())
     }
     fn deserialize(&mut self, r: &mut Reader) -> Result<()> {
-        self.skip_degree = u32::from(r.u8()?);
-        if self.skip_degree >= 32 {
+        let skip_degree = u32::from(r.u8()?);
+        if skip_degree >= 32 {
             ch_bail!(
                 INCORRECT_DATA,
                 "Cannot read uniq state: skip degree {} is too large",
-                self.skip_degree
+                skip_degree
             );
         }
         let n = r.count(4)?;
@@ -378,6 +386,7 @@ impl AggState for UniqState {
             ch_bail!(INCORRECT_DATA, "Cannot read uniq state: too large size {n}");
         }
         self.set.clear();
+        self.set.raise_to(skip_degree);
         for _ in 0..n {
             self.set.insert(r.u32()?);
         }
@@ -387,7 +396,7 @@ impl AggState for UniqState {
         Ok(ScalarValue::UInt64(Some(self.estimate())))
     }
     fn size(&self) -> usize {
-        self.set.capacity() * 8 + 64
+        self.set.allocated() + 64
     }
 }
 

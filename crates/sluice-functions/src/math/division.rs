@@ -27,14 +27,13 @@ pub fn functions() -> Vec<ScalarUDF> {
         udf_broadcast("divide", &[], rule, divide_kernel),
         udf("intDiv", &[], rule, int_div_kernel, Nulls::Propagate),
         udf("intDivOrZero", &[], rule, int_div_kernel, Nulls::Propagate),
-        udf("modulo", &["mod"], rule, modulo_kernel, Nulls::Propagate),
-        udf("moduloOrZero", &[], rule, modulo_kernel, Nulls::Propagate),
-        udf(
+        udf_broadcast("modulo", &["mod"], rule, modulo_kernel),
+        udf_broadcast("moduloOrZero", &[], rule, modulo_kernel),
+        udf_broadcast(
             "positiveModulo",
             &["pmod", "positive_modulo"],
             rule,
             modulo_kernel,
-            Nulls::Propagate,
         ),
     ]
 }
@@ -293,12 +292,20 @@ fn modulo_kernel(
     args: &[ArrayRef],
     types: &[ChType],
     result: &ChType,
-    _rows: usize,
+    rows: usize,
 ) -> Result<ArrayRef> {
     let positive = name == "positiveModulo";
     let or_zero = name == "moduloOrZero";
     let (ta, tb) = (types[0].base(), types[1].base());
-    let (a, b) = (&args[0], &args[1]);
+    // `x % c`: one pass over `x` into the result type, no column of `c`s.
+    if args[0].len() == rows
+        && args[1].len() == 1
+        && let Some(r) =
+            super::modulo_native::modulo_by_constant(&args[0], ta, &args[1], tb, result)
+    {
+        return Ok(r);
+    }
+    let (a, b) = (&expand(&args[0], rows)?, &expand(&args[1], rows)?);
     if is_float(result) {
         let x = convert::<Float64Type>(a.as_ref(), ta)?;
         let y = convert::<Float64Type>(b.as_ref(), tb)?;

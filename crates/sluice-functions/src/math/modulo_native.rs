@@ -5,9 +5,14 @@
 //! literal arrives as a column) is applied as a precomputed multiplicative inverse
 //! (Lemire's "fastmod"), the way ClickHouse uses libdivide for a constant divisor.
 
-use datafusion::arrow::array::{Array, ArrayRef, PrimitiveArray};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, PrimitiveArray};
 use datafusion::arrow::buffer::NullBuffer;
-use datafusion::arrow::datatypes::{Int64Type, UInt64Type};
+use datafusion::arrow::datatypes::{
+    ArrowNativeType, ArrowPrimitiveType, DataType, Int64Type, UInt8Type, UInt16Type, UInt32Type,
+    UInt64Type,
+};
 use datafusion::common::Result;
 use sluice_common::ChType;
 
@@ -54,6 +59,60 @@ fn constant_divisor<T: Copy + PartialEq>(values: &[T], nulls: Option<&NullBuffer
         }
     }
     first
+}
+
+/// `x % d` for an unsigned `x` and a one-row unsigned divisor `d` that is not NULL or zero,
+/// computed straight into the result type (the divisor's width, which every remainder
+/// fits); `None` for every other case, which the general kernels handle.
+pub(super) fn modulo_by_constant(
+    a: &ArrayRef,
+    ta: &ChType,
+    b: &ArrayRef,
+    tb: &ChType,
+    result: &ChType,
+) -> Option<ArrayRef> {
+    let unsigned = |t: &ChType| matches!(int_info(t), Some((bits, false)) if bits <= 64);
+    if !unsigned(ta) || !unsigned(tb) || !unsigned(result) || b.null_count() > 0 {
+        return None;
+    }
+    let d = convert::<UInt64Type>(b.as_ref(), tb)
+        .ok()?
+        .values()
+        .first()
+        .copied()?;
+    if d == 0 || int_info(result).is_none_or(|(bits, _)| bits < 64 && d > 1u64 << bits) {
+        return None;
+    }
+    let f = FastMod::new(d);
+    macro_rules! rem_into {
+        ($in:ty) => {
+            match result {
+                ChType::UInt8 => rem_typed::<$in, UInt8Type>(a, f),
+                ChType::UInt16 => rem_typed::<$in, UInt16Type>(a, f),
+                ChType::UInt32 => rem_typed::<$in, UInt32Type>(a, f),
+                ChType::UInt64 => rem_typed::<$in, UInt64Type>(a, f),
+                _ => None,
+            }
+        };
+    }
+    match a.data_type() {
+        DataType::UInt8 => rem_into!(UInt8Type),
+        DataType::UInt16 => rem_into!(UInt16Type),
+        DataType::UInt32 => rem_into!(UInt32Type),
+        DataType::UInt64 => rem_into!(UInt64Type),
+        _ => None,
+    }
+}
+
+/// `a % f` of every value of the `I` column as an `O` column (nulls kept).
+fn rem_typed<I: ArrowPrimitiveType, O: ArrowPrimitiveType>(
+    a: &ArrayRef,
+    f: FastMod,
+) -> Option<ArrayRef> {
+    let x = a.as_primitive_opt::<I>()?;
+    let r: PrimitiveArray<O> =
+        x.unary(|v| O::Native::usize_as(f.rem(v.as_usize() as u64) as usize));
+    Some(Arc::new(r))
 }
 
 /// Unsigned operands (both at most 64 bits).

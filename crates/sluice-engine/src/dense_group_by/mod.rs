@@ -1,0 +1,166 @@
+//! [`DenseGroupBy`]: a physical optimizer rule that runs `GROUP BY` of one integer key with
+//! a small range known from the plan — `x % c` with a constant `c`, or a key of type
+//! `UInt8`/`Int8`/`UInt16`/`Int16` — through [`DenseAggregateExec`], which finds each
+//! row's group by the key's offset in that range instead of hashing it (DataFusion's
+//! hash table was three quarters of `GROUP BY number % 100000`).
+//!
+//! Only aggregations reading raw rows are replaced (`Partial`, `Single`), without grouping
+//! sets, ordered input or a pushed-down limit; their results, and the order of their groups,
+//! are the ones `AggregateExec` gives.
+
+mod exec;
+mod groups;
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Schema};
+use datafusion::common::ScalarValue;
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::config::ConfigOptions;
+use datafusion::error::Result as DfResult;
+use datafusion::physical_expr::expressions::Literal;
+use datafusion::physical_expr::{PhysicalExpr, ScalarFunctionExpr};
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode};
+use datafusion::physical_plan::{ExecutionPlan, InputOrderMode};
+
+pub use exec::DenseAggregateExec;
+use groups::KeyRange;
+
+/// Largest key range given a dense table (4 MiB of slots per partition).
+const MAX_RANGE: u64 = 1 << 20;
+
+/// Replaces eligible [`AggregateExec`]s by [`DenseAggregateExec`]s.
+#[derive(Debug, Default)]
+pub struct DenseGroupBy;
+
+impl PhysicalOptimizerRule for DenseGroupBy {
+    fn optimize(
+        &self,
+        plan: Arc<dyn ExecutionPlan>,
+        _config: &ConfigOptions,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        plan.transform_up(|node| {
+            let Some(agg) = node.downcast_ref::<AggregateExec>() else {
+                return Ok(Transformed::no(node));
+            };
+            match dense_range(agg) {
+                Some(range) => {
+                    tracing::debug!(range = range.size, "dense GROUP BY");
+                    let dense: Arc<dyn ExecutionPlan> =
+                        Arc::new(DenseAggregateExec::new(Arc::new(agg.clone()), range));
+                    Ok(Transformed::yes(dense))
+                }
+                None => Ok(Transformed::no(node)),
+            }
+        })
+        .map(|t| t.data)
+    }
+
+    fn name(&self) -> &str {
+        "dense_group_by"
+    }
+
+    fn schema_check(&self) -> bool {
+        true
+    }
+}
+
+/// The key range when `agg` can run dense.
+fn dense_range(agg: &AggregateExec) -> Option<KeyRange> {
+    if !matches!(agg.mode(), AggregateMode::Partial | AggregateMode::Single)
+        || *agg.input_order_mode() != InputOrderMode::Linear
+        || agg.limit_options().is_some()
+        || !agg.dynamic_expressions_produced().is_empty()
+        || !agg.group_expr().is_single()
+        || agg.aggr_expr().iter().any(|e| !e.order_bys().is_empty())
+    {
+        return None;
+    }
+    let [(key, _)] = agg.group_expr().expr() else {
+        return None;
+    };
+    key_range(key, &agg.input_schema())
+}
+
+/// The values `key` can take, when they form a range of at most [`MAX_RANGE`].
+fn key_range(key: &Arc<dyn PhysicalExpr>, schema: &Schema) -> Option<KeyRange> {
+    let data_type = key.data_type(schema).ok()?;
+    let (bits, signed) = int_width(&data_type)?;
+    if let Some(range) = modulo_range(key, schema, signed) {
+        return Some(range);
+    }
+    if bits > 16 {
+        return None;
+    }
+    let lo = if signed {
+        (-(1i64 << (bits - 1))) as u64
+    } else {
+        0
+    };
+    Some(KeyRange {
+        lo,
+        size: 1 << bits,
+    })
+}
+
+/// `(bits, signed)` of an Arrow integer type.
+fn int_width(t: &DataType) -> Option<(u32, bool)> {
+    Some(match t {
+        DataType::UInt8 => (8, false),
+        DataType::UInt16 => (16, false),
+        DataType::UInt32 => (32, false),
+        DataType::UInt64 => (64, false),
+        DataType::Int8 => (8, true),
+        DataType::Int16 => (16, true),
+        DataType::Int32 => (32, true),
+        DataType::Int64 => (64, true),
+        _ => None?,
+    })
+}
+
+/// `x % c` (`modulo`, `moduloOrZero`, `positiveModulo`) with a constant `c > 0`: `[0, c)`
+/// for an unsigned `x` or `positiveModulo`, `(−c, c)` for a signed one.
+fn modulo_range(key: &Arc<dyn PhysicalExpr>, schema: &Schema, signed: bool) -> Option<KeyRange> {
+    let call = key.downcast_ref::<ScalarFunctionExpr>()?;
+    let name = call.fun().name();
+    if !matches!(name, "modulo" | "moduloOrZero" | "positiveModulo") {
+        return None;
+    }
+    let [x, c] = call.args() else {
+        return None;
+    };
+    let c = match c.downcast_ref::<Literal>()?.value() {
+        ScalarValue::UInt8(Some(v)) => u64::from(*v),
+        ScalarValue::UInt16(Some(v)) => u64::from(*v),
+        ScalarValue::UInt32(Some(v)) => u64::from(*v),
+        ScalarValue::UInt64(Some(v)) => *v,
+        ScalarValue::Int8(Some(v)) => u64::try_from(*v).ok()?,
+        ScalarValue::Int16(Some(v)) => u64::try_from(*v).ok()?,
+        ScalarValue::Int32(Some(v)) => u64::try_from(*v).ok()?,
+        ScalarValue::Int64(Some(v)) => u64::try_from(*v).ok()?,
+        _ => return None,
+    };
+    if c == 0 || c > MAX_RANGE {
+        return None;
+    }
+    let (_, x_signed) = int_width(&x.data_type(schema).ok()?)?;
+    if x_signed && name != "positiveModulo" {
+        // The remainder takes the dividend's sign: −(c−1) ..= c−1, in a signed result.
+        if !signed {
+            return None;
+        }
+        let size = usize::try_from(2 * c - 1).ok()?;
+        return Some(KeyRange {
+            lo: (1 - c as i64) as u64,
+            size,
+        });
+    }
+    Some(KeyRange {
+        lo: 0,
+        size: usize::try_from(c).ok()?,
+    })
+}
+
+#[cfg(test)]
+mod tests;

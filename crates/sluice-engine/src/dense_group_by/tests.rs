@@ -1,0 +1,153 @@
+//! The rule picks the right aggregations, and [`DenseAggregateExec`] returns exactly what
+//! the `AggregateExec` it replaces returns (same rows, same order), in both modes.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, Int8Array, UInt16Array, UInt32Array, UInt64Array};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::arrow::util::pretty::pretty_format_batches;
+use datafusion::config::ConfigOptions;
+use datafusion::datasource::memory::MemorySourceConfig;
+use datafusion::execution::TaskContext;
+use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_expr::aggregate::AggregateExprBuilder;
+use datafusion::physical_expr::expressions::Column;
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode, PhysicalGroupBy};
+use datafusion::physical_plan::{ExecutionPlan, collect};
+
+use super::*;
+
+fn col(name: &str, i: usize) -> Arc<dyn PhysicalExpr> {
+    Arc::new(Column::new(name, i))
+}
+
+#[test]
+fn small_integer_types_are_dense() {
+    let schema = Schema::new(vec![
+        Field::new("a", DataType::Int8, false),
+        Field::new("b", DataType::UInt16, false),
+        Field::new("c", DataType::UInt32, false),
+    ]);
+    assert_eq!(
+        key_range(&col("a", 0), &schema),
+        Some(KeyRange {
+            lo: (-128i64) as u64,
+            size: 256
+        })
+    );
+    assert_eq!(
+        key_range(&col("b", 1), &schema),
+        Some(KeyRange { lo: 0, size: 65536 })
+    );
+    assert_eq!(key_range(&col("c", 2), &schema), None);
+}
+
+/// Three batches of `(a UInt16, b Int8, c UInt32, v UInt64)`, with NULL keys.
+fn input() -> (SchemaRef, Vec<RecordBatch>) {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("a", DataType::UInt16, true),
+        Field::new("b", DataType::Int8, false),
+        Field::new("c", DataType::UInt32, false),
+        Field::new("v", DataType::UInt64, false),
+    ]));
+    let batches = (0..3u64)
+        .map(|part| {
+            let rows = 0..1000u64;
+            let a: ArrayRef = Arc::new(UInt16Array::from_iter(rows.clone().map(|i| {
+                let x = i * 7919 + part * 13;
+                (x % 11 != 0).then_some((x % 600) as u16)
+            })));
+            let b: ArrayRef = Arc::new(Int8Array::from_iter_values(
+                rows.clone().map(|i| ((i * 31 + part) % 256) as u8 as i8),
+            ));
+            let c: ArrayRef = Arc::new(UInt32Array::from_iter_values(
+                rows.clone().map(|i| (i * part) as u32),
+            ));
+            let v: ArrayRef =
+                Arc::new(UInt64Array::from_iter_values(rows.map(|i| i + part * 1000)));
+            RecordBatch::try_new(Arc::clone(&schema), vec![a, b, c, v])
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .expect("valid batches");
+    (schema, batches)
+}
+
+fn aggregate(
+    mode: AggregateMode,
+    key: (&str, usize),
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+) -> Arc<dyn ExecutionPlan> {
+    let udafs = sluice_functions::aggregate_functions();
+    let udaf = |name: &str| {
+        Arc::new(
+            udafs
+                .iter()
+                .find(|u| u.name() == name)
+                .expect("registered")
+                .clone(),
+        )
+    };
+    let agg = |name: &str, alias: &str| {
+        Arc::new(
+            AggregateExprBuilder::new(udaf(name), vec![col("v", 3)])
+                .schema(Arc::clone(schema))
+                .alias(alias)
+                .build()
+                .expect("aggregate"),
+        )
+    };
+    // `sum`/`max` have vectorized accumulators, `any` goes through the adapter.
+    let aggs = vec![agg("sum", "s"), agg("max", "m"), agg("any", "x")];
+    let source = MemorySourceConfig::try_new_exec(&[batches.to_vec()], Arc::clone(schema), None)
+        .expect("memory source");
+    let group_by = PhysicalGroupBy::new_single(vec![(col(key.0, key.1), key.0.to_string())]);
+    let filters = vec![None; aggs.len()];
+    Arc::new(
+        AggregateExec::try_new(mode, group_by, aggs, filters, source, Arc::clone(schema))
+            .expect("aggregate exec"),
+    )
+}
+
+async fn run(plan: Arc<dyn ExecutionPlan>) -> String {
+    let batches = collect(plan, Arc::new(TaskContext::default()))
+        .await
+        .expect("runs");
+    pretty_format_batches(&batches)
+        .expect("formats")
+        .to_string()
+}
+
+#[tokio::test]
+async fn same_rows_in_the_same_order_as_aggregate_exec() {
+    let (schema, batches) = input();
+    for mode in [AggregateMode::Single, AggregateMode::Partial] {
+        for key in [("a", 0), ("b", 1)] {
+            let plan = aggregate(mode, key, &schema, &batches);
+            let dense = DenseGroupBy
+                .optimize(Arc::clone(&plan), &ConfigOptions::default())
+                .expect("optimizes");
+            assert_eq!(dense.name(), "DenseAggregateExec", "{mode:?} {key:?}");
+            let (want, got) = (run(plan).await, run(dense).await);
+            assert!(want.lines().count() > 100, "{want}");
+            assert_eq!(got, want, "{mode:?} {key:?}");
+        }
+    }
+}
+
+#[test]
+fn wide_keys_and_merging_stages_stay() {
+    let (schema, batches) = input();
+    for (mode, key) in [
+        (AggregateMode::Single, ("c", 2)),
+        (AggregateMode::Final, ("a", 0)),
+    ] {
+        let plan = aggregate(mode, key, &schema, &batches);
+        let kept = DenseGroupBy
+            .optimize(Arc::clone(&plan), &ConfigOptions::default())
+            .expect("optimizes");
+        assert_eq!(kept.name(), "AggregateExec", "{mode:?} {key:?}");
+    }
+}
