@@ -38,7 +38,7 @@ use super::cache::{Identity, JsonColumn, identity, match_row, parse_row};
 use super::doc::{Doc, Step, StepRef};
 use super::eval::{Found, Options, Scratch, const_steps, resolve};
 use super::funcs::Op;
-use super::select::{PathSet, parse_selected};
+use super::select::{NOT_FOUND, PathHits, PathSet, parse_selected};
 use super::sink::RowSink;
 
 /// Everything a call's result depends on besides the column's bytes.
@@ -90,6 +90,19 @@ impl Sig {
             out_type: out_type.clone(),
             column: column.to_string(),
         }))
+    }
+}
+
+impl Sig {
+    /// The path's keys, `None` when some step is an index.
+    fn keys(&self) -> Option<Vec<&[u8]>> {
+        self.steps
+            .iter()
+            .map(|st| match st {
+                Step::Key(k) => Some(k.as_slice()),
+                Step::Index(_) => None,
+            })
+            .collect()
     }
 }
 
@@ -309,6 +322,11 @@ fn eval_pass(column: &ArrayRef, sigs: &[Rc<Sig>]) -> Result<Vec<ArrayRef>> {
         .collect();
     let check = col.needs_utf8_check();
     let paths = path_set(sigs);
+    let direct: Vec<Option<Direct>> = sigs
+        .iter()
+        .map(|s| paths.as_ref().and_then(|p| Direct::of(s, p)))
+        .collect();
+    let mut found = PathHits::new();
     let mut nodes = Vec::with_capacity(64);
     let mut scratch = Scratch::default();
     for row in 0..rows {
@@ -323,7 +341,7 @@ fn eval_pass(column: &ArrayRef, sigs: &[Rc<Sig>]) -> Result<Vec<ArrayRef>> {
         let valid = match &paths {
             Some(p) => {
                 (!check || std::str::from_utf8(bytes).is_ok())
-                    && parse_selected(bytes, p, &mut nodes).is_ok()
+                    && parse_selected(bytes, p, &mut nodes, &mut found).is_ok()
             }
             None => parse_row(bytes, check, &mut nodes),
         };
@@ -337,7 +355,13 @@ fn eval_pass(column: &ArrayRef, sigs: &[Rc<Sig>]) -> Result<Vec<ArrayRef>> {
             bytes,
             nodes: &nodes,
         };
-        for ((k, s), st) in sinks.iter_mut().zip(sigs).zip(&steps) {
+        for (((k, s), st), d) in sinks.iter_mut().zip(sigs).zip(&steps).zip(&direct) {
+            if let Some(d) = d
+                && let Some(at) = d.lookup(doc, &found)
+            {
+                k.push(Found::Value(doc, at));
+                continue;
+            }
             let opts = Options {
                 levels: &s.levels,
                 case_insensitive: s.case_insensitive,
@@ -352,6 +376,59 @@ fn eval_pass(column: &ArrayRef, sigs: &[Rc<Sig>]) -> Result<Vec<ArrayRef>> {
         .collect()
 }
 
+/// A call whose value is read from the parse's [`PathHits`] table (`select.rs`) instead of
+/// being looked up member by member, when that gives what [`resolve`] gives.
+struct Direct {
+    /// Trie node of the whole path.
+    target: usize,
+    /// Trie nodes where a nesting level ends (before the last level).
+    boundaries: Vec<usize>,
+    /// More than one level.
+    nested: bool,
+}
+
+impl Direct {
+    /// The trie nodes of `sig`'s key path in `paths` (`None` for index steps).
+    fn of(sig: &Sig, paths: &PathSet) -> Option<Direct> {
+        let keys = sig.keys()?;
+        let mut boundaries = Vec::new();
+        let mut acc = 0usize;
+        for &n in &sig.levels[..sig.levels.len().saturating_sub(1)] {
+            acc += n;
+            boundaries.push(paths.node_of(keys.get(..acc)?)?);
+        }
+        Some(Direct {
+            target: paths.node_of(&keys)?,
+            boundaries,
+            nested: sig.levels.len() > 1,
+        })
+    }
+
+    /// The value's tape index when [`resolve`] would take it from this tape as it is:
+    /// the path was found, every level but the last ends at a container, and a nested
+    /// call's value holds no double (those rows are resolved through the text).
+    #[inline]
+    fn lookup(&self, doc: Doc<'_>, found: &PathHits) -> Option<usize> {
+        let at = found[self.target];
+        if at == NOT_FOUND {
+            return None;
+        }
+        let at = at as usize;
+        if self.nested {
+            if doc.node(at).has_double() {
+                return None;
+            }
+            for &b in &self.boundaries {
+                let i = found[b];
+                if i == NOT_FOUND || !doc.is_container(i as usize) {
+                    return None;
+                }
+            }
+        }
+        Some(at)
+    }
+}
+
 /// The key paths of `sigs` when every call follows constant keys compared exactly (then
 /// rows get selective tapes: `select.rs`); `None` when some call uses an index or
 /// case-insensitive keys, whose lookups may visit any member.
@@ -361,14 +438,7 @@ fn path_set(sigs: &[Rc<Sig>]) -> Option<PathSet> {
         if s.case_insensitive {
             return None;
         }
-        let keys: Vec<&[u8]> = s
-            .steps
-            .iter()
-            .map(|st| match st {
-                Step::Key(k) => Some(k.as_slice()),
-                Step::Index(_) => None,
-            })
-            .collect::<Option<_>>()?;
+        let keys = s.keys()?;
         paths.add(&keys, &s.levels);
     }
     Some(paths)

@@ -16,6 +16,11 @@
 //! sibling indices over the recorded nodes, the "holds a double" flag over the whole
 //! sub-tree), so lookups by key and everything done on a path's final value read them as
 //! they would read a full tape.
+//!
+//! While parsing, the tape index each trie node leads to is noted in a [`PathHits`] table: the
+//! value of the first member whose key is the node's step, inside the value noted for the
+//! parent node — what [`Doc::member`](super::doc::Doc::member) would find from the root, so
+//! a call can read its value there instead of searching the members again.
 
 use super::tape::{Invalid, KEY_ESCAPED, MAX_DEPTH, Node, PResult, Parser};
 use super::tape::{parse_with, unescape_into};
@@ -94,15 +99,50 @@ impl PathSet {
     }
 }
 
+/// Per trie node of a [`PathSet`], the tape index (relative to the root) of the value the
+/// node's key path leads to from the root, first match at every step, or [`NOT_FOUND`].
+pub type PathHits = Vec<u32>;
+
+/// A [`PathHits`] entry whose path leads nowhere (or through a value that is not an object).
+pub const NOT_FOUND: u32 = u32::MAX;
+
 /// Validates `bytes` exactly as [`tape::parse`](super::tape::parse) and appends the nodes
 /// `paths` needs (see the module documentation); the root is the first node appended.
-pub fn parse_selected(bytes: &[u8], paths: &PathSet, nodes: &mut Vec<Node>) -> PResult<()> {
-    parse_with(bytes, nodes, |p| p.value_selected(0, 0, 1, paths, 0))
+/// `found` is reset and filled for every trie node of `paths`.
+pub fn parse_selected(
+    bytes: &[u8],
+    paths: &PathSet,
+    nodes: &mut Vec<Node>,
+    found: &mut PathHits,
+) -> PResult<()> {
+    found.clear();
+    found.resize(paths.nodes.len(), NOT_FOUND);
+    found[0] = 0;
+    parse_with(bytes, nodes, |p| {
+        p.value_selected(0, 0, 1, paths, 0, true, found)
+    })
+}
+
+impl PathSet {
+    /// The trie node the key path `keys` leads to, if some added path starts with it.
+    pub fn node_of(&self, keys: &[&[u8]]) -> Option<usize> {
+        let mut at = 0usize;
+        for key in keys {
+            at = self.nodes[at]
+                .children
+                .iter()
+                .find(|(k, _)| k.as_slice() == *key)
+                .map(|&(_, c)| c)?;
+        }
+        Some(at)
+    }
 }
 
 impl Parser<'_, '_> {
-    /// Parses the value at `self.pos` at `depth`, recording what trie node `at` needs.
-    /// Returns whether it is or holds a double.
+    /// Parses the value at `self.pos` at `depth`, recording what trie node `at` needs;
+    /// `primary` when this value is the one noted in `found[at]`. Returns whether it is or
+    /// holds a double.
+    #[allow(clippy::too_many_arguments)]
     fn value_selected(
         &mut self,
         key_start: u32,
@@ -110,19 +150,34 @@ impl Parser<'_, '_> {
         depth: usize,
         paths: &PathSet,
         at: usize,
+        primary: bool,
+        found: &mut PathHits,
     ) -> PResult<bool> {
-        if paths.nodes[at].whole || self.peek()? != b'{' {
+        let node = &paths.nodes[at];
+        let whole = node.whole;
+        if (whole && (node.children.is_empty() || !primary)) || self.peek()? != b'{' {
             return self.value(key_start, key_len, depth);
         }
         if depth > MAX_DEPTH {
             return Err(Invalid);
         }
+        // An object on a path: members that continue a path are followed (and noted in
+        // `found` when this object is the noted one); the others are recorded whole when
+        // this value is needed whole, else only validated. A whole value's nodes are the
+        // ones `value` records.
         self.record(key_start, key_len, |p| {
             let dbl = p.object_with(|p, ks, kl| {
                 let (s, e) = (ks as usize, (ks + (kl & !KEY_ESCAPED)) as usize);
                 let b = p.b;
                 match paths.child(at, &b[s..e], kl & KEY_ESCAPED != 0) {
-                    Some(c) => p.value_selected(ks, kl, depth + 1, paths, c),
+                    Some(c) => {
+                        let first = primary && found[c] == NOT_FOUND;
+                        if first {
+                            found[c] = (p.nodes.len() - p.base) as u32;
+                        }
+                        p.value_selected(ks, kl, depth + 1, paths, c, first, found)
+                    }
+                    None if whole => p.value(ks, kl, depth + 1),
                     None => p.skip_value(depth + 1),
                 }
             })?;
@@ -134,11 +189,15 @@ impl Parser<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json::doc::StepRef;
     use crate::json::tape::parse;
 
     fn selected(s: &str, paths: &PathSet) -> Option<Vec<Node>> {
         let mut t = Vec::new();
-        parse_selected(s.as_bytes(), paths, &mut t).ok().map(|_| t)
+        let mut found = PathHits::new();
+        parse_selected(s.as_bytes(), paths, &mut t, &mut found)
+            .ok()
+            .map(|_| t)
     }
 
     fn seed_paths() -> PathSet {
@@ -248,6 +307,51 @@ mod tests {
         let t = selected(d, &seed_paths()).unwrap_or_default();
         assert_eq!(t.len(), 10);
         assert_eq!(t[1].next(), 7);
+    }
+
+    /// `found` notes what `Doc::member` finds from the root (first match per step, inside
+    /// the first match of the step before), for every prefix of every path.
+    #[test]
+    fn found_is_what_member_lookups_find() {
+        use crate::json::doc::Doc;
+        let docs = [
+            r#"{"before":{"id":1},"after":{"id":2,"e":[1,2],"d":"x"},"op":"c","after":{"id":3.5}}"#,
+            r#"{"after":{"e":1},"after":{"id":2,"d":{"id":5}},"op":[1]}"#,
+            r#"{"after":"{\"id\":1}","op":null,"\u006fp":"c"}"#,
+            r#"{"after":{"id":{"x":1},"id":2,"d":null},"op":"d","op":"e"}"#,
+            r#"[{"after":{"id":1}}]"#,
+            r#"{"after":[{"id":1}],"op":{}}"#,
+            r#""x""#,
+        ];
+        for levels in [[1usize, 1], [2, 0]] {
+            let mut paths = PathSet::new();
+            paths.add(&[b"op"], &[1]);
+            paths.add(&[b"after", b"id"], &levels);
+            paths.add(&[b"after", b"d"], &levels);
+            for d in docs {
+                let mut t = Vec::new();
+                let mut found = PathHits::new();
+                assert!(parse_selected(d.as_bytes(), &paths, &mut t, &mut found).is_ok());
+                let doc = Doc {
+                    bytes: d.as_bytes(),
+                    nodes: &t,
+                };
+                let keys: [&[&[u8]]; 5] = [
+                    &[],
+                    &[b"op"],
+                    &[b"after"],
+                    &[b"after", b"id"],
+                    &[b"after", b"d"],
+                ];
+                for k in keys {
+                    let steps: Vec<_> = k.iter().map(|s| StepRef::Key(s)).collect();
+                    let want = doc.find(&steps, false).map(|i| i as u32);
+                    let c = paths.node_of(k).unwrap_or(usize::MAX);
+                    let got = found.get(c).copied().filter(|&i| i != NOT_FOUND);
+                    assert_eq!(got, want, "{d} {k:?} {levels:?}");
+                }
+            }
+        }
     }
 
     #[test]

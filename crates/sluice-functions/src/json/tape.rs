@@ -228,6 +228,28 @@ impl Parser<'_, '_> {
         Ok(dbl)
     }
 
+    /// A member or element: [`Parser::value_as`], with scalars parsed inline (only
+    /// containers recurse, so most values cost no call).
+    #[inline(always)]
+    fn child_as<const RECORD: bool>(
+        &mut self,
+        key_start: u32,
+        key_len: u32,
+        depth: usize,
+    ) -> PResult<bool> {
+        if matches!(self.b.get(self.pos), Some(b'{' | b'[')) {
+            return self.value_as::<RECORD>(key_start, key_len, depth);
+        }
+        if depth > MAX_DEPTH {
+            return Err(Invalid);
+        }
+        if RECORD {
+            self.record(key_start, key_len, |p| p.scalar())
+        } else {
+            Ok(self.scalar()?.1)
+        }
+    }
+
     /// Parses the value at `self.pos` by its first byte: its [`VALUE_FLAG`] and whether it
     /// holds a double.
     #[inline(always)]
@@ -235,9 +257,17 @@ impl Parser<'_, '_> {
         Ok(match self.peek()? {
             b'{' => (
                 false,
-                self.object_with(|p, ks, kl| p.value_as::<RECORD>(ks, kl, depth + 1))?,
+                self.object_with(|p, ks, kl| p.child_as::<RECORD>(ks, kl, depth + 1))?,
             ),
             b'[' => (false, self.array::<RECORD>(depth)?),
+            _ => return self.scalar(),
+        })
+    }
+
+    /// Parses the scalar at `self.pos`: its [`VALUE_FLAG`] and whether it is a double.
+    #[inline(always)]
+    fn scalar(&mut self) -> PResult<(bool, bool)> {
+        Ok(match self.peek()? {
             b'"' => (self.string()?, false),
             b't' => (self.literal(b"true")?, false),
             b'f' => (self.literal(b"false")?, false),
@@ -318,7 +348,7 @@ impl Parser<'_, '_> {
             return Ok(false);
         }
         loop {
-            dbl |= self.value_as::<RECORD>(0, 0, depth + 1)?;
+            dbl |= self.child_as::<RECORD>(0, 0, depth + 1)?;
             self.skip_ws();
             match self.peek()? {
                 b',' => {
@@ -382,6 +412,19 @@ impl Parser<'_, '_> {
             Some(b'1'..=b'9') => i = skip_digits(b, i + 1),
             _ => return Err(Invalid),
         }
+        if !matches!(b.get(i), Some(b'.' | b'e' | b'E')) {
+            // An integer (the common case): no fraction, no exponent, no overflow check.
+            self.pos = i;
+            return Ok(false);
+        }
+        self.fraction_exponent(start, int_start, i)
+    }
+
+    /// The rest of a number whose integer part ends at `i` before a `.` or an exponent
+    /// (see [`Parser::number`]).
+    #[inline(never)]
+    fn fraction_exponent(&mut self, start: usize, int_start: usize, mut i: usize) -> PResult<bool> {
+        let b = self.b;
         let int_digits = i - int_start;
         let mut is_double = false;
         if b.get(i) == Some(&b'.') {
