@@ -3,7 +3,8 @@
 //!
 //! `cargo run --release -p sluice-storage --example orders_bench`
 //! (`SLUICE_BENCH_ROWS` = total rows, default 10,000,000, inserted 1,000,000 at a time;
-//! `SLUICE_BENCH_ORACLE` = path of ch-oracle, empty to skip ClickHouse).
+//! `SLUICE_BENCH_ORACLE` = path of ch-oracle, empty to skip ClickHouse;
+//! `SLUICE_BENCH_CODEC` = a codec such as `LZ4` for every column of Sluice's table).
 
 use std::process::Command;
 use std::sync::Arc;
@@ -156,6 +157,19 @@ fn main() {
     };
     let table = MergeTreeTable::open(dir.path().join("orders_final"), spec).expect("open");
     table.stop_merges();
+    // `SLUICE_BENCH_CODEC` (e.g. `LZ4`): that codec on every column (ClickHouse's default
+    // is `LZ4`, so its side is unchanged by `LZ4`).
+    if let Some(codec) = std::env::var("SLUICE_BENCH_CODEC")
+        .ok()
+        .filter(|c| !c.is_empty())
+    {
+        let codecs = cols
+            .iter()
+            .map(|(n, _)| (n.to_string(), vec![codec.clone()]))
+            .collect();
+        table.set_column_codecs(codecs).expect("codecs");
+        println!("every column CODEC({codec})");
+    }
     let batches: Vec<RecordBatch> = (0..rows / chunk)
         .map(|i| batch(&schema, i * chunk, chunk))
         .collect();

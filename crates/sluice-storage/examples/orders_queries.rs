@@ -8,7 +8,8 @@
 //! a full scan of every column logged the same way, and the Parquet bytes the point query's
 //! scan fetched from the files against the parts' size on disk.
 //!
-//! `SLUICE_BENCH_ONLY` = a query name (e.g. `customer journey`) runs only that query, and
+//! `SLUICE_BENCH_CODEC` = a codec (e.g. `LZ4`) given to every column of `orders_final`
+//! (on both sides). `SLUICE_BENCH_ONLY` = a query name (e.g. `customer journey`) runs only that query, and
 //! `SLUICE_BENCH_REPEAT` = how many times (default 5; Sluice's and ClickHouse's runs
 //! alternate, and the best time of each is printed).
 //!
@@ -38,11 +39,18 @@ const OPS: [&str; 3] = ["c", "u", "r"];
 const TODAY: i32 = 20_418; // 2025-11-26
 const NOW: i64 = 1_764_115_200; // 2025-11-26 00:00:00
 
-const ORDERS_DDL: &str = "CREATE TABLE orders_final (order_id UInt32, order_date Date, \
-    purchaser UInt32, quantity UInt32, product_id UInt32, operation_type String, \
-    _synced_at DateTime DEFAULT now(), _partition_date Date DEFAULT today()) \
-    ENGINE = MergeTree() PARTITION BY _partition_date ORDER BY (order_id, _synced_at) \
-    SETTINGS index_granularity = 8192";
+/// `orders_final`'s DDL; with `codec` (`SLUICE_BENCH_CODEC`, e.g. `LZ4`), every column
+/// gets `CODEC(codec)` (in both Sluice and ClickHouse, whose default is `LZ4`).
+fn orders_ddl(codec: Option<&str>) -> String {
+    let c = codec.map(|c| format!(" CODEC({c})")).unwrap_or_default();
+    format!(
+        "CREATE TABLE orders_final (order_id UInt32{c}, order_date Date{c}, \
+         purchaser UInt32{c}, quantity UInt32{c}, product_id UInt32{c}, operation_type String{c}, \
+         _synced_at DateTime DEFAULT now(){c}, _partition_date Date DEFAULT today(){c}) \
+         ENGINE = MergeTree() PARTITION BY _partition_date ORDER BY (order_id, _synced_at) \
+         SETTINGS index_granularity = 8192"
+    )
+}
 
 const PRODUCTS_DDL: &str = "CREATE TABLE products_final (product_id UInt32, price Float64, \
     stock Int64) ENGINE = MergeTree ORDER BY product_id";
@@ -255,8 +263,12 @@ async fn main() {
     })
     .await
     .expect("engine");
+    let codec = std::env::var("SLUICE_BENCH_CODEC")
+        .ok()
+        .filter(|c| !c.is_empty());
+    let orders_ddl = orders_ddl(codec.as_deref());
     let mut s = engine.session();
-    s.execute_sql(&format!("{ORDERS_DDL}; {PRODUCTS_DDL}; {PRODUCTS_FILL}"))
+    s.execute_sql(&format!("{orders_ddl}; {PRODUCTS_DDL}; {PRODUCTS_FILL}"))
         .await
         .expect("tables");
     let entry = engine
@@ -268,6 +280,17 @@ async fn main() {
         .as_any()
         .downcast_ref::<MergeTreeStorage>()
         .expect("a MergeTree table");
+    if let Some(c) = &codec {
+        // The engine does not hand DDL codecs to the storage yet: set them directly.
+        let codecs = mt
+            .storage()
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| (f.name().clone(), vec![c.clone()]))
+            .collect();
+        mt.storage().set_column_codecs(codecs).expect("codecs");
+    }
     let schema = mt.storage().schema();
     for i in 0..rows / chunk {
         mt.insert_with(batch(&schema, i * chunk, chunk), InsertOptions::default())
@@ -281,7 +304,7 @@ async fn main() {
         .unwrap_or_else(|_| "/work/shared/tools/ch-oracle".into());
     let chdir = tempfile::tempdir().expect("tempdir");
     if !oracle_bin.is_empty() {
-        let mut setup = format!("{ORDERS_DDL}; {PRODUCTS_DDL}; {PRODUCTS_FILL}");
+        let mut setup = format!("{orders_ddl}; {PRODUCTS_DDL}; {PRODUCTS_FILL}");
         for i in 0..rows / chunk {
             setup.push_str(&format!("; {}", ch_insert(i * chunk, chunk)));
         }
@@ -289,6 +312,14 @@ async fn main() {
         oracle(&oracle_bin, chdir.path(), &setup);
     }
 
+    println!(
+        "orders_final: {} bytes on disk in Sluice{}",
+        mt.storage().total_bytes(),
+        codec
+            .as_deref()
+            .map(|c| format!(" (every column CODEC({c}))"))
+            .unwrap_or_default()
+    );
     let only = std::env::var("SLUICE_BENCH_ONLY").ok();
     let repeat: usize = std::env::var("SLUICE_BENCH_REPEAT")
         .ok()

@@ -6,7 +6,7 @@
 //! floats, NULLs, more than 128 bits) return `None` and are sorted through Arrow's row
 //! format instead.
 
-use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
+use std::sync::Arc;
 
 use datafusion::arrow::array::{
     Array, ArrayRef, ArrowPrimitiveType, AsArray, RecordBatch, RecordBatchOptions, UInt32Array,
@@ -160,50 +160,34 @@ pub(crate) fn packed_sort_indices(cols: &[ArrayRef]) -> Option<Vec<u32>> {
 /// Rows below which a block's columns are gathered on the calling thread.
 const PARALLEL_TAKE_ROWS: usize = 65_536;
 
-/// `batch`'s rows in the order `idx`, its columns gathered on up to
-/// `available_parallelism` threads (each thread takes the next column not yet taken): the
-/// gather of a sorted insert block was a quarter of an insert's CPU on one core.
+/// `batch`'s rows in the order `idx`, its columns gathered in parallel on the storage
+/// worker pool: the gather of a sorted insert block was a quarter of an insert's CPU on
+/// one core.
 pub(crate) fn take_parallel(
     batch: &RecordBatch,
     idx: &UInt32Array,
 ) -> Result<RecordBatch, ArrowError> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(batch.num_columns());
+    let threads = crate::pool::threads().min(batch.num_columns());
     if threads <= 1 || batch.num_rows() < PARALLEL_TAKE_ROWS {
         return take_record_batch(batch, idx);
     }
-    let cols = batch.columns();
-    let next = AtomicUsize::new(0);
-    let mut taken: Vec<(usize, ArrayRef)> = Vec::with_capacity(cols.len());
-    std::thread::scope(|s| -> Result<(), ArrowError> {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| -> Result<Vec<(usize, ArrayRef)>, ArrowError> {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, AtomicOrdering::Relaxed);
-                        let Some(c) = cols.get(i) else {
-                            return Ok(mine);
-                        };
-                        mine.push((i, take(c.as_ref(), idx, None)?));
-                    }
-                })
-            })
-            .collect();
-        for w in workers {
-            let part = w
-                .join()
-                .map_err(|_| ArrowError::ComputeError("take thread panicked".into()))??;
-            taken.extend(part);
-        }
-        Ok(())
-    })?;
-    taken.sort_unstable_by_key(|(i, _)| *i);
+    // One job per column on the storage worker pool (its threads' memory is reused from
+    // insert to insert), the first column gathered here meanwhile.
+    let tasks: Vec<_> = batch.columns()[1..]
+        .iter()
+        .map(|c| {
+            let (c, idx) = (Arc::clone(c), idx.clone());
+            crate::pool::spawn(move || take(c.as_ref(), &idx, None))
+        })
+        .collect();
+    let mut taken: Vec<ArrayRef> = Vec::with_capacity(batch.num_columns());
+    taken.push(take(batch.column(0).as_ref(), idx, None)?);
+    for t in tasks {
+        taken.push(t.join().map_err(ArrowError::ComputeError)??);
+    }
     RecordBatch::try_new_with_options(
         batch.schema(),
-        taken.into_iter().map(|(_, c)| c).collect(),
+        taken,
         &RecordBatchOptions::new().with_row_count(Some(idx.len())),
     )
 }

@@ -39,6 +39,7 @@ pub mod part;
 mod part_io;
 pub mod part_name;
 mod partition;
+mod pool;
 pub mod provider;
 mod recovery;
 mod rg_writer;

@@ -1,6 +1,7 @@
 //! Parquet writing with row groups encoded on worker threads. A part's rows are cut into
 //! row groups of a fixed number of rows; each full row group is encoded (dictionary, page
-//! statistics, compression) on its own thread while the caller produces the next rows
+//! statistics, compression) on the storage worker pool (`crate::pool`) while the caller
+//! produces the next rows
 //! (sorts an insert, merges parts), and the encoded column chunks are appended to the
 //! file in row-group order. At most `available_parallelism` row groups are in flight, so
 //! memory stays bounded by a few row groups.
@@ -8,7 +9,6 @@
 use std::collections::VecDeque;
 use std::io::Write;
 use std::sync::Arc;
-use std::thread::JoinHandle;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -28,7 +28,7 @@ type Encoded = ParquetResult<Vec<ArrowColumnChunk>>;
 
 /// A row group being encoded, or already encoded on the calling thread.
 enum InFlight {
-    Thread(JoinHandle<Encoded>),
+    Pool(crate::pool::Task<Encoded>),
     Done(Vec<ArrowColumnChunk>),
 }
 
@@ -77,10 +77,7 @@ impl<W: Write + Send> ParallelWriter<W> {
     ) -> ParquetResult<Self> {
         let writer = ArrowWriter::try_new(sink, Arc::clone(&schema), Some(props))?;
         let (file, factory) = writer.into_serialized_writer()?;
-        let max_in_flight = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .clamp(1, 4);
+        let max_in_flight = crate::pool::threads().clamp(1, 4);
         Ok(Self {
             file,
             factory: Arc::new(factory),
@@ -127,11 +124,8 @@ impl<W: Write + Send> ParallelWriter<W> {
         }
         let factory = Arc::clone(&self.factory);
         let schema = Arc::clone(&self.schema);
-        let handle = std::thread::Builder::new()
-            .name("sluice-parquet".into())
-            .spawn(move || encode(&factory, &schema, index, &batches))
-            .map_err(|e| ParquetError::External(Box::new(e)))?;
-        self.in_flight.push_back(InFlight::Thread(handle));
+        let task = crate::pool::spawn(move || encode(&factory, &schema, index, &batches));
+        self.in_flight.push_back(InFlight::Pool(task));
         Ok(())
     }
 
@@ -140,9 +134,7 @@ impl<W: Write + Send> ParallelWriter<W> {
         let chunks = match self.in_flight.pop_front() {
             None => return Ok(()),
             Some(InFlight::Done(c)) => c,
-            Some(InFlight::Thread(h)) => h
-                .join()
-                .map_err(|_| ParquetError::General("Parquet encoder thread panicked".into()))??,
+            Some(InFlight::Pool(t)) => t.join().map_err(ParquetError::General)??,
         };
         let mut rg = self.file.next_row_group()?;
         for c in chunks {

@@ -1,20 +1,21 @@
 //! `groupArray(x)` under `GROUP BY` as one [`GroupsAccumulator`] for all groups: the rows
-//! of each batch are kept as they arrive (the values column and each row's group), and a
-//! counting sort by group builds the result lists (or the states) in one pass, instead of
-//! one boxed state per group fed slice by slice through DataFusion's per-group adapter.
-//! Values keep their arrival order within a group, as in the per-group state.
+//! of each batch are kept as they arrive (the values column and each row's group), and the
+//! result lists (or the states) are built in one pass that puts every value straight at
+//! its group's place (a counting sort by group), instead of one boxed state per group fed
+//! slice by slice through DataFusion's per-group adapter. Values keep their arrival order
+//! within a group, as in the per-group state.
 //!
 //! States are the generic `groupArray` state bytes (`VarUInt` count, then the values in
-//! `RowBinary`); for numbers whose `RowBinary` is their Arrow little-endian value the bytes
-//! are copied as a block.
+//! `RowBinary`); for numbers, whose `RowBinary` is their Arrow little-endian value, each
+//! value's bytes are copied once from the kept batch into the state (or result) buffer.
 
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BinaryBuilder, BooleanArray, ListArray, UInt32Array, make_array,
-    new_empty_array,
+    Array, ArrayData, ArrayRef, AsArray, BinaryArray, BinaryBuilder, BooleanArray, ListArray,
+    make_array, new_empty_array,
 };
-use datafusion::arrow::buffer::{MutableBuffer, OffsetBuffer};
+use datafusion::arrow::buffer::{Buffer, MutableBuffer, OffsetBuffer};
 use datafusion::arrow::compute;
 use datafusion::arrow::datatypes::{DataType, FieldRef};
 use datafusion::common::ScalarValue;
@@ -87,9 +88,10 @@ impl GroupArrayGroups {
         self.chunks.push((values, groups));
     }
 
-    /// Takes the values of the emitted groups, ordered by group (then arrival), and their
-    /// counts; the other groups' rows stay, renumbered from 0.
-    fn drain(&mut self, emit_to: EmitTo) -> Result<(ArrayRef, Vec<usize>)> {
+    /// Takes the rows of the emitted groups (the first `n`, with their counts); the other
+    /// groups' rows stay, renumbered from 0. The returned chunks still hold the rows of
+    /// groups `>= n`, which the callers skip.
+    fn split(&mut self, emit_to: EmitTo) -> Result<(Chunks, Vec<usize>)> {
         let n = match emit_to {
             EmitTo::All => self.counts.len(),
             EmitTo::First(n) => n.min(self.counts.len()),
@@ -97,50 +99,116 @@ impl GroupArrayGroups {
         let counts: Vec<usize> = self.counts.drain(..n).collect();
         let chunks = std::mem::take(&mut self.chunks);
         self.bytes = 0;
-        let all: ArrayRef = match chunks.as_slice() {
-            [] => return Ok((new_empty_array(&self.item_type), counts)),
-            [(a, _)] => Arc::clone(a),
-            many => {
-                let refs: Vec<&dyn Array> = many.iter().map(|(a, _)| a.as_ref()).collect();
-                compute::concat(&refs)?
+        if !self.counts.is_empty() {
+            for (values, groups) in &chunks {
+                if groups.iter().all(|g| (*g as usize) < n) {
+                    continue;
+                }
+                let keep: BooleanArray = groups.iter().map(|g| Some(*g as usize >= n)).collect();
+                let rest = compute::filter(values, &keep)?;
+                let rest_groups: Vec<u32> = groups
+                    .iter()
+                    .filter(|g| **g as usize >= n)
+                    .map(|g| g - n as u32)
+                    .collect();
+                self.bytes += rest.get_array_memory_size() + rest_groups.len() * 4;
+                self.chunks.push((rest, rest_groups));
             }
-        };
-        if u32::try_from(all.len()).is_err() {
+        }
+        let total: usize = counts.iter().sum();
+        if u32::try_from(total).is_err() {
             ch_bail!(
                 TOO_LARGE_ARRAY_SIZE,
-                "Too large array size in groupArray: {} values",
-                all.len()
+                "Too large array size in groupArray: {total} values"
             );
         }
-        let mut next = Vec::with_capacity(counts.len());
-        let mut total = 0usize;
-        for c in &counts {
-            next.push(total);
-            total += c;
-        }
-        let mut order = vec![0u32; total];
-        let (mut rest_rows, mut rest_groups) = (Vec::new(), Vec::new());
-        let mut row = 0u32;
-        for (_, groups) in &chunks {
-            for &g in groups {
+        Ok((chunks, counts))
+    }
+
+    /// The emitted rows as one array ordered by group (then arrival): one gather of
+    /// `interleave` instead of concatenating the chunks and taking from the copy.
+    fn gather(&self, chunks: &Chunks, counts: &[usize]) -> Result<ArrayRef> {
+        let n = counts.len();
+        let mut next = starts(counts, 1);
+        let total: usize = counts.iter().sum();
+        let mut order = vec![(0usize, 0usize); total];
+        for (c, (_, groups)) in chunks.iter().enumerate() {
+            for (row, &g) in groups.iter().enumerate() {
                 let g = g as usize;
                 if g < n {
-                    order[next[g]] = row;
+                    order[next[g]] = (c, row);
                     next[g] += 1;
-                } else {
-                    rest_rows.push(row);
-                    rest_groups.push((g - n) as u32);
                 }
-                row += 1;
             }
         }
-        if !rest_rows.is_empty() {
-            let rest = compute::take(&all, &UInt32Array::from(rest_rows), None)?;
-            self.bytes = rest.get_array_memory_size() + rest_groups.len() * 4;
-            self.chunks.push((rest, rest_groups));
+        if chunks.is_empty() {
+            return Ok(new_empty_array(&self.item_type));
         }
-        let sorted = compute::take(&all, &UInt32Array::from(order), None)?;
-        Ok((sorted, counts))
+        let refs: Vec<&dyn Array> = chunks.iter().map(|(a, _)| a.as_ref()).collect();
+        Ok(compute::interleave(&refs, &order)?)
+    }
+}
+
+/// Kept rows: each batch's values and their groups.
+type Chunks = Vec<(ArrayRef, Vec<u32>)>;
+
+/// Start of each group's run when group `g` takes `counts[g] * width` units.
+fn starts(counts: &[usize], width: usize) -> Vec<usize> {
+    let mut out = Vec::with_capacity(counts.len());
+    let mut at = 0usize;
+    for c in counts {
+        out.push(at);
+        at += c * width;
+    }
+    out
+}
+
+/// The native width of the kept values when every chunk is an array of the item's Arrow
+/// type with that width per value.
+fn native_layout(native: Option<usize>, item: &DataType, chunks: &Chunks) -> Option<usize> {
+    let w = native?;
+    chunks
+        .iter()
+        .all(|(a, _)| a.data_type() == item && item.primitive_width() == Some(w))
+        .then_some(w)
+}
+
+/// Copies each emitted row's `W` value bytes to `out[cursor[g]..]` (advancing the cursor
+/// of its group `g < cursor.len()`): every kept value is copied once, straight to its place.
+fn scatter<const W: usize>(chunks: &Chunks, cursor: &mut [usize], out: &mut [u8]) -> Result<()> {
+    let n = cursor.len();
+    for (values, groups) in chunks {
+        let data = values.to_data();
+        let Some(buf) = data.buffers().first() else {
+            ch_bail!(
+                LOGICAL_ERROR,
+                "groupArray: a value column without data (a bug)"
+            );
+        };
+        let from = data.offset() * W;
+        let Some(src) = buf.as_slice().get(from..from + data.len() * W) else {
+            ch_bail!(LOGICAL_ERROR, "groupArray: a short value column (a bug)");
+        };
+        for (v, &g) in src.chunks_exact(W).zip(groups) {
+            let g = g as usize;
+            if g < n {
+                let at = cursor[g];
+                out[at..at + W].copy_from_slice(v);
+                cursor[g] = at + W;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// [`scatter`] for a run-time width.
+fn scatter_width(w: usize, chunks: &Chunks, cursor: &mut [usize], out: &mut [u8]) -> Result<()> {
+    match w {
+        1 => scatter::<1>(chunks, cursor, out),
+        2 => scatter::<2>(chunks, cursor, out),
+        4 => scatter::<4>(chunks, cursor, out),
+        8 => scatter::<8>(chunks, cursor, out),
+        _ => ch_bail!(LOGICAL_ERROR, "groupArray: value width {w} (a bug)"),
     }
 }
 
@@ -177,19 +245,32 @@ impl GroupsAccumulator for GroupArrayGroups {
     }
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
-        let (values, counts) = self.drain(emit_to)?;
+        let (chunks, counts) = self.split(emit_to)?;
+        let total: usize = counts.iter().sum();
+        if i32::try_from(total).is_err() {
+            ch_bail!(
+                TOO_LARGE_ARRAY_SIZE,
+                "Too large array size in groupArray: {total} values"
+            );
+        }
+        let values = match native_layout(self.native, &self.item_type, &chunks) {
+            Some(w) => {
+                let mut out = vec![0u8; total * w];
+                scatter_width(w, &chunks, &mut starts(&counts, w), &mut out)?;
+                make_array(
+                    ArrayData::builder(self.item_type.clone())
+                        .len(total)
+                        .add_buffer(Buffer::from_vec(out))
+                        .build()?,
+                )
+            }
+            None => self.gather(&chunks, &counts)?,
+        };
         let values = if values.data_type() == self.field.data_type() {
             values
         } else {
             compute::cast(&values, self.field.data_type())?
         };
-        if i32::try_from(values.len()).is_err() {
-            ch_bail!(
-                TOO_LARGE_ARRAY_SIZE,
-                "Too large array size in groupArray: {} values",
-                values.len()
-            );
-        }
         let list: ArrayRef = Arc::new(ListArray::try_new(
             Arc::clone(&self.field),
             OffsetBuffer::from_lengths(counts),
@@ -204,28 +285,56 @@ impl GroupsAccumulator for GroupArrayGroups {
     }
 
     fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
-        let (values, counts) = self.drain(emit_to)?;
-        let data = values.to_data();
-        let mut out = BinaryBuilder::with_capacity(counts.len(), data.get_slice_memory_size()?);
+        let (chunks, counts) = self.split(emit_to)?;
+        if let Some(w) = native_layout(self.native, &self.item_type, &chunks) {
+            // Each group's state is its count's VarUInt, then its values' bytes: the
+            // headers are written first, then every value is copied once to its place.
+            let mut heads = Vec::with_capacity(counts.len() * 2);
+            let mut offsets = Vec::with_capacity(counts.len() + 1);
+            let mut cursor = Vec::with_capacity(counts.len());
+            let mut at = 0usize;
+            offsets.push(0i32);
+            for &c in &counts {
+                let h = heads.len();
+                write_var_uint(&mut heads, c as u64);
+                cursor.push(at + heads.len() - h);
+                at += heads.len() - h + c * w;
+                let Ok(end) = i32::try_from(at) else {
+                    ch_bail!(
+                        TOO_LARGE_ARRAY_SIZE,
+                        "Too large groupArray state: {at} bytes"
+                    );
+                };
+                offsets.push(end);
+            }
+            let mut out = vec![0u8; at];
+            let mut h = 0usize;
+            for (g, &c) in cursor.iter().enumerate() {
+                let from = offsets[g] as usize;
+                out[from..c].copy_from_slice(&heads[h..h + c - from]);
+                h += c - from;
+            }
+            scatter_width(w, &chunks, &mut cursor, &mut out)?;
+            let states = BinaryArray::try_new(
+                OffsetBuffer::new(offsets.into()),
+                Buffer::from_vec(out),
+                None,
+            )?;
+            return Ok(vec![Arc::new(states)]);
+        }
+        let values = self.gather(&chunks, &counts)?;
+        let mut out = BinaryBuilder::with_capacity(counts.len(), values.get_array_memory_size());
         let mut buf = Vec::new();
         let mut start = 0usize;
         for n in counts {
             buf.clear();
             write_var_uint(&mut buf, n as u64);
-            match self.native {
-                Some(w) => {
-                    let raw = &data.buffers()[0].as_slice()[data.offset() * w..];
-                    buf.extend_from_slice(&raw[start * w..(start + n) * w]);
-                }
-                None => {
-                    for i in start..start + n {
-                        write_value(
-                            &mut buf,
-                            &self.item,
-                            &ScalarValue::try_from_array(&values, i)?,
-                        )?;
-                    }
-                }
+            for i in start..start + n {
+                write_value(
+                    &mut buf,
+                    &self.item,
+                    &ScalarValue::try_from_array(&values, i)?,
+                )?;
             }
             out.append_value(&buf);
             start += n;

@@ -70,6 +70,21 @@ fn group_array_states_and_partial_emit() {
     }
 }
 
+/// Each state of `states` read by the generic `uniqExact` state of `f`: its count.
+fn generic_counts(
+    f: &super::super::func::AggFuncRef,
+    states: &datafusion::arrow::array::BinaryArray,
+) -> Vec<u64> {
+    (0..states.len())
+        .map(
+            |g| match f.read_state(states.value(g)).unwrap().finalize().unwrap() {
+                ScalarValue::UInt64(Some(n)) => n,
+                other => panic!("uniqExact gave {other:?}"),
+            },
+        )
+        .collect()
+}
+
 #[test]
 fn uniq_exact_states_read_by_the_generic_state() {
     let f = build("uniqExact", &[ChType::UInt32]).unwrap();
@@ -78,13 +93,7 @@ fn uniq_exact_states_read_by_the_generic_state() {
         .unwrap();
     let states = acc.state(EmitTo::All).unwrap();
     let bin = states[0].as_binary::<i32>();
-    let counts: Vec<ScalarValue> = (0..2)
-        .map(|g| f.read_state(bin.value(g)).unwrap().finalize().unwrap())
-        .collect();
-    assert_eq!(
-        counts,
-        vec![ScalarValue::UInt64(Some(2)), ScalarValue::UInt64(Some(3))]
-    );
+    assert_eq!(generic_counts(&f, bin), vec![2, 3]);
     // The generic state of {7, 1, 2} merges with group 1 ({9, 7, 1}): 4 keys.
     let mut merged = groups_accumulator("uniqExact", Arc::clone(&f)).unwrap();
     let generic = generic_state("uniqExact", &ChType::UInt32, u32s(&[7, 1, 2]));
@@ -99,4 +108,55 @@ fn uniq_exact_states_read_by_the_generic_state() {
             .value(0),
         4
     );
+}
+
+#[test]
+fn uniq_exact_sets_grow_past_inline_keys_at_every_width() {
+    use datafusion::arrow::array::UInt64Array;
+    use datafusion::arrow::datatypes::UInt64Type;
+    // Group 0 gets rows 0..79: 40 keys (past the inline keys, into a hash set), nearly
+    // all twice; group 1 gets row 79, one of those keys.
+    let n = 80u32;
+    let groups: Vec<usize> = (0..n).map(|i| usize::from(i == n - 1)).collect();
+    let cases: Vec<(ChType, ArrayRef)> = vec![
+        (
+            ChType::UInt32,
+            Arc::new(UInt32Array::from_iter_values((0..n).map(|i| i % 40 + 1))),
+        ),
+        (
+            ChType::UInt64,
+            Arc::new(UInt64Array::from_iter_values(
+                (0..n).map(|i| u64::from(i % 40) << 40),
+            )),
+        ),
+        (
+            ChType::String,
+            Arc::new(StringArray::from_iter_values(
+                (0..n).map(|i| format!("s{}", i % 40)),
+            )),
+        ),
+    ];
+    for (t, values) in cases {
+        let f = build("uniqExact", std::slice::from_ref(&t)).unwrap();
+        let mut acc = groups_accumulator("uniqExact", Arc::clone(&f)).unwrap();
+        acc.update_batch(&[Arc::clone(&values)], &groups, None, 2)
+            .unwrap();
+        assert!(acc.size() > 0);
+        let states = acc.state(EmitTo::All).unwrap();
+        let bin = states[0].as_binary::<i32>();
+        // The generic state reads the vectorized one.
+        assert_eq!(generic_counts(&f, bin), vec![40, 1], "{t}");
+        // Merging the states into one group, and the generic state of all values: the
+        // same 40 keys.
+        let mut merged = groups_accumulator("uniqExact", Arc::clone(&f)).unwrap();
+        let generic = generic_state("uniqExact", &t, Arc::clone(&values));
+        let col: ArrayRef = Arc::new(datafusion::arrow::array::BinaryArray::from(vec![
+            bin.value(0),
+            bin.value(1),
+            generic.as_slice(),
+        ]));
+        merged.merge_batch(&[col], &[0, 0, 0], 1).unwrap();
+        let out = merged.evaluate(EmitTo::All).unwrap();
+        assert_eq!(out.as_primitive::<UInt64Type>().value(0), 40, "{t}");
+    }
 }
