@@ -541,7 +541,8 @@ pub fn rewrite_expr(e: &mut Expr, ctx: &RewriteContext) -> Result<()> {
     Ok(())
 }
 
-pub(super) fn interval_of(e: &Expr) -> Option<(Expr, &'static str)> {
+/// `INTERVAL n UNIT` / `toIntervalUnit(n)`: the count expression and the plural unit name.
+pub(crate) fn interval_of(e: &Expr) -> Option<(Expr, &'static str)> {
     match e {
         Expr::Interval(iv) => interval_parts(iv),
         Expr::Nested(x) => interval_of(x),

@@ -28,6 +28,7 @@ mod view_params;
 mod with_ties;
 pub mod zero_column_window;
 
+pub(crate) use expr::interval_of;
 pub(crate) use view_params::is_parameterized;
 
 pub use expr::{ch_type_of_sql, lit_str};

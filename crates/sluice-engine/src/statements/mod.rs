@@ -12,6 +12,7 @@ pub mod misc;
 pub mod mutations;
 pub mod select;
 pub mod show;
+mod with_fill;
 
 use sluice_common::{Error, Result};
 use sluice_sql::{ParsedStatement, Statement};

@@ -14,6 +14,9 @@ use crate::session::{Progress, QueryOutput, Session};
 /// Plans and starts a query; the result streams. A `WITH TOTALS` query computes its totals
 /// row first (see [`crate::rewrite::totals_query`]).
 pub async fn run_query(session: &Session, mut query: Query) -> Result<QueryOutput> {
+    if let Some(fill) = super::with_fill::take_fill(&mut query)? {
+        return Box::pin(super::with_fill::run_filled(session, query, fill)).await;
+    }
     let ctx = session.rewrite_context();
     crate::rewrite::rewrite_query(&mut query, &ctx)?;
     let mut state = session.df_state_for(&ctx);
