@@ -92,9 +92,10 @@ impl PathSet {
             unescape_into(raw, &mut key);
             return children.iter().find(|(k, _)| *k == key).map(|&(_, c)| c);
         }
+        // Length and first byte first: most keys differ there, without a `memcmp` call.
         children
             .iter()
-            .find(|(k, _)| k.as_slice() == raw)
+            .find(|(k, _)| k.len() == raw.len() && k.first() == raw.first() && k == raw)
             .map(|&(_, c)| c)
     }
 }
