@@ -189,11 +189,18 @@ fn scatter<const W: usize>(chunks: &Chunks, cursor: &mut [usize], out: &mut [u8]
         let Some(src) = buf.as_slice().get(from..from + data.len() * W) else {
             ch_bail!(LOGICAL_ERROR, "groupArray: a short value column (a bug)");
         };
-        for (v, &g) in src.chunks_exact(W).zip(groups) {
+        // Whole `[u8; W]` values, so that each copy is one load and one store.
+        let (values, _) = src.as_chunks::<W>();
+        for (v, &g) in values.iter().zip(groups) {
             let g = g as usize;
             if g < n {
                 let at = cursor[g];
-                out[at..at + W].copy_from_slice(v);
+                if let Some(dst) = out
+                    .get_mut(at..at + W)
+                    .and_then(|d| <&mut [u8; W]>::try_from(d).ok())
+                {
+                    *dst = *v;
+                }
                 cursor[g] = at + W;
             }
         }
