@@ -201,7 +201,14 @@ where
             valid[g] = false;
             NullBuffer::from(valid)
         });
-        self.slots.fill(0);
+        // Clear only the slots in use (the table can be 4 MiB for a handful of groups).
+        for v in &values {
+            if let Ok(i) = usize::try_from(v.bits().wrapping_sub(self.lo))
+                && let Some(slot) = self.slots.get_mut(i)
+            {
+                *slot = 0;
+            }
+        }
         self.overflow.clear();
         let keys =
             PrimitiveArray::<T>::new(values.into(), nulls).with_data_type(self.data_type.clone());
