@@ -271,8 +271,21 @@ pub async fn push_filtered(
     blocks: &[RecordBatch],
     filter: Option<ViewFilter<'_>>,
 ) -> Result<()> {
-    let mut views: Vec<Arc<MaterializedView>> = session
-        .engine
+    let mut push = ViewPush::new(session, db, table);
+    if push.is_empty() {
+        return Ok(());
+    }
+    push.feed(session, blocks, filter).await?;
+    push.finish(session).await
+}
+
+/// The materialized views reading `db.table`, sorted by name.
+pub fn views_of(
+    engine: &crate::engine::Engine,
+    db: &str,
+    table: &str,
+) -> Vec<Arc<MaterializedView>> {
+    let mut views: Vec<Arc<MaterializedView>> = engine
         .catalog
         .all_tables()
         .into_iter()
@@ -288,58 +301,116 @@ pub async fn push_filtered(
             _ => None,
         })
         .collect();
-    if views.is_empty() {
-        return Ok(());
-    }
     views.sort_by(|a, b| a.name.cmp(&b.name));
-    // The views whose targets resolve, in order; a view whose target does not stops the
-    // list there, and its error comes after the earlier views' targets are written.
-    let mut runs = Vec::with_capacity(views.len());
-    let mut failure = None;
-    for mv in views {
-        match view_target(session, &mv) {
-            Ok((target, columns)) => runs.push((mv, target, columns, Vec::new())),
-            Err(e) => {
-                failure = Some(e);
-                break;
+    views
+}
+
+/// One view's part of a [`ViewPush`]: the view, its target and the rows for it so far.
+type ViewRun = (
+    Arc<MaterializedView>,
+    crate::table::TableRef,
+    Vec<ColumnDesc>,
+    Vec<RecordBatch>,
+);
+
+/// Blocks of one source pushed through the views reading it, each target written once at
+/// the end: [`push_filtered`] feeds one call's blocks, a Kafka block is fed chunk by
+/// chunk as it is consumed (only the views' output is kept until the block is complete).
+pub struct ViewPush {
+    runs: Vec<ViewRun>,
+    /// The error of the first view whose target does not resolve: the views before it
+    /// run, their targets are written, then this is returned.
+    failure: Option<Error>,
+    /// Bytes of the rows held for the targets.
+    bytes: usize,
+}
+
+impl ViewPush {
+    /// The views of `db.table` (sorted by name) with their targets.
+    pub fn new(session: &Session, db: &str, table: &str) -> Self {
+        let views = views_of(&session.engine, db, table);
+        // The views whose targets resolve, in order; a view whose target does not stops the
+        // list there, and its error comes after the earlier views' targets are written.
+        let mut runs = Vec::with_capacity(views.len());
+        let mut failure = None;
+        for mv in views {
+            match view_target(session, &mv) {
+                Ok((target, columns)) => runs.push((mv, target, columns, Vec::new())),
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
             }
         }
+        Self {
+            runs,
+            failure,
+            bytes: 0,
+        }
     }
-    // Slice-major: every view sees a slice before the next slice, so views reading the
-    // same JSON column share its parsed documents.
-    for slice in blocks.iter().flat_map(slices) {
-        for (mv, _, columns, filled) in &mut runs {
-            let b = match filter {
-                Some(f) => f(mv, &slice)?,
-                None => slice.clone(),
-            };
-            if b.num_rows() == 0 {
-                continue;
-            }
-            for out in mv.run_block(session, b).await? {
-                if out.num_rows() == 0 {
+
+    /// True when no view reads the source.
+    pub fn is_empty(&self) -> bool {
+        self.runs.is_empty() && self.failure.is_none()
+    }
+
+    /// Bytes of the views' output held until [`ViewPush::finish`].
+    pub fn buffered_bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Runs every view over `blocks` (after `filter`, per view) and keeps their rows.
+    pub async fn feed(
+        &mut self,
+        session: &Session,
+        blocks: &[RecordBatch],
+        filter: Option<ViewFilter<'_>>,
+    ) -> Result<()> {
+        // Slice-major: every view sees a slice before the next slice, so views reading the
+        // same JSON column share its parsed documents.
+        for slice in blocks.iter().flat_map(slices) {
+            for (mv, _, columns, filled) in &mut self.runs {
+                let b = match filter {
+                    Some(f) => f(mv, &slice)?,
+                    None => slice.clone(),
+                };
+                if b.num_rows() == 0 {
                     continue;
                 }
-                check_columns(&out, columns)?;
-                filled.push(crate::statements::fill::fill_batch(session, columns, out).await?);
+                for out in mv.run_block(session, b).await? {
+                    if out.num_rows() == 0 {
+                        continue;
+                    }
+                    check_columns(&out, columns)?;
+                    let out = crate::statements::fill::fill_batch(session, columns, out).await?;
+                    self.bytes += out.get_array_memory_size();
+                    filled.push(out);
+                }
             }
+            sluice_functions::json::cache::clear_thread_cache();
         }
-        sluice_functions::json::cache::clear_thread_cache();
+        Ok(())
     }
-    for (mv, target_table, _, filled) in runs {
-        let (tdb, tname) = &mv.target;
-        Box::pin(crate::statements::insert::write_blocks(
-            session,
-            tdb,
-            tname,
-            &target_table,
-            filled,
-        ))
-        .await?;
-        // Crash tests abort here: one target written, the next not yet.
-        sluice_storage::failpoint("mview_after_target");
+
+    /// Writes each target's rows (one insert per target, in view order; with the
+    /// session's Kafka offsets, an empty insert records them even when a view kept no
+    /// row), then returns the failure of a view whose target did not resolve, if any.
+    pub async fn finish(self, session: &Session) -> Result<()> {
+        for (mv, target_table, _, filled) in self.runs {
+            let (tdb, tname) = &mv.target;
+            Box::pin(crate::statements::insert::write_blocks(
+                session,
+                tdb,
+                tname,
+                &target_table,
+                filled,
+            ))
+            .await?;
+            // Crash tests abort here: one target written, the next not yet.
+            sluice_storage::failpoint("mview_after_target");
+        }
+        self.failure.map_or(Ok(()), Err)
     }
-    failure.map_or(Ok(()), Err)
 }
 
 /// Zero-copy slices of `block` of at most [`VIEW_SLICE_ROWS`] rows.

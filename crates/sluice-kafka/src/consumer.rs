@@ -1,9 +1,10 @@
 //! The consumption loop: [`KafkaConsumers::start`] runs `kafka_num_consumers` rdkafka
-//! consumers of one group, each on its own OS thread. Each thread builds a [`Block`]
-//! (polls of up to `kafka_poll_max_batch_size` messages, each poll waiting at most
+//! consumers of one group, each on its own OS thread. Each thread reads a block (polls of
+//! up to `kafka_poll_max_batch_size` messages, each poll waiting at most
 //! `kafka_poll_timeout_ms`, until `kafka_max_block_size` rows or
-//! `kafka_flush_interval_ms`), hands it to the [`KafkaSink`], and commits the block's
-//! offsets to the group only after the sink returned `Ok` (at-least-once). On a sink or
+//! `kafka_flush_interval_ms`), hands it to the [`KafkaSink`] in chunks of
+//! [`CHUNK_BYTES`] as it is read ([`BlockWriter`]), and commits the block's offsets to
+//! the group only after the sink's commit returned `Ok` (at-least-once). On a sink or
 //! parse error nothing is committed, the exception is recorded for
 //! `system.kafka_consumers`, the consumer rewinds to the block's first offsets and
 //! retries after a back-off. A rebalance during a block discards the block (as
@@ -21,7 +22,6 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use arrow::datatypes::SchemaRef;
-use arrow::record_batch::RecordBatch;
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::message::{Headers, Message as _};
@@ -31,47 +31,24 @@ use sluice_common::{Error, ErrorCode, Result};
 use crate::batch::{MessageBatch, MessageRef};
 use crate::config::{KafkaConfig, consumer_properties};
 use crate::context::ConsumerCtx;
-use crate::decode::{DeadLetter, Decoder, reclaim_payload_buffer};
+use crate::decode::{Decoder, reclaim_payload_buffer};
 use crate::message::VirtualColumn;
 use crate::seek_guard::SeekGuard;
 use crate::settings::KafkaSettings;
+use crate::sink::{BlockWriter, KafkaSink};
 use crate::stats::{ConsumerState, ConsumerStateRef, ConsumerStats};
 
-/// A block is also flushed once its decoded rows take this many bytes: with the default
-/// `kafka_max_block_size` (about a million rows) a block of 400-byte JSON messages would
-/// hold gigabytes through the view and the part writer. ClickHouse bounds its inserts by
-/// bytes too (`min_insert_block_size_bytes`); smaller blocks only mean more, smaller
-/// parts for the merges.
+/// A block is also closed once the sink holds this many bytes of it
+/// ([`BlockWriter::buffered_bytes`]: the views' output, or the decoded rows for a sink that
+/// buffers them): with the default `kafka_max_block_size` (about a million rows) a view
+/// keeping 400-byte JSON messages would hold gigabytes until the part is written.
+/// ClickHouse bounds its inserts by bytes too (`min_insert_block_size_bytes`).
 pub const MAX_BLOCK_BYTES: usize = 32 << 20;
 
-/// A block of rows consumed from Kafka, handed to the sink.
-#[derive(Debug)]
-pub struct Block {
-    /// Rows: the table's columns, then the requested virtual columns.
-    pub batch: RecordBatch,
-    /// Per partition: `(topic, partition, next offset)` after this block.
-    pub offsets: Vec<(String, i32, i64)>,
-    /// Per partition: `(topic, partition, first offset)` of this block (replay filter).
-    pub start_offsets: Vec<(String, i32, i64)>,
-    /// Broken messages (`kafka_handle_error_mode = 'dead_letter_queue'`).
-    pub dead_letters: Vec<DeadLetter>,
-    /// The consumer group.
-    pub group: String,
-    /// Index of the consumer that read the block.
-    pub consumer: usize,
-}
-
-/// Where consumed blocks go: the engine's materialized-view push pipeline.
-pub trait KafkaSink: Send + Sync {
-    /// Writes one block to every target. `Ok` means durable: the offsets are then
-    /// committed to the group.
-    fn write(&self, block: &Block) -> Result<()>;
-
-    /// Exactly-once: the smallest next offset recorded with the data over all targets
-    /// for `(group, topic, partition)`, `None` when some target has not recorded one (the
-    /// partition then starts at the group's committed offset).
-    fn committed_offsets(&self, group: &str, topic: &str, partition: i32) -> Option<i64>;
-}
+/// Messages are decoded and handed to the sink in chunks of about this many payload bytes
+/// ([`crate::sink`]): the block's size in rows decides its part, the chunk's size what is
+/// held of the payloads at once. The chunk's payload buffer is reused by the next chunk.
+pub const CHUNK_BYTES: usize = 4 << 20;
 
 /// What a consumer thread needs to know about its table.
 #[derive(Clone)]
@@ -284,16 +261,25 @@ impl Span {
     }
 }
 
-/// The outcome of building one block.
-enum Built {
-    /// Nothing was read.
+/// How reading and writing one block ended.
+enum Outcome {
+    /// Nothing was read (or the consumer is stopping: the block was abandoned).
     Empty,
     /// A rebalance happened; the block in flight was dropped.
     Rebalanced,
-    /// A block ready for the sink.
-    Block(Block),
-    /// Parsing failed; the block must be re-read.
+    /// The sink made the block durable; the offsets after it, to commit.
+    Written(Vec<(String, i32, i64)>),
+    /// Parsing or the sink failed; the block must be re-read.
     Failed(Error, Span),
+}
+
+/// `(topic, partition, offset)` per partition of a span: its first offsets, or the
+/// offsets after its last message.
+fn span_offsets(span: &Span, next: bool) -> Vec<(String, i32, i64)> {
+    span.ranges
+        .iter()
+        .map(|(t, p, first, last)| (t.to_string(), *p, if next { last + 1 } else { *first }))
+        .collect()
 }
 
 pub(crate) struct Worker {
@@ -320,44 +306,17 @@ impl Worker {
                 self.idle_while_paused();
                 continue;
             }
-            match self.build_block() {
-                Built::Empty | Built::Rebalanced => {}
-                Built::Block(block) => match self.sink.write(&block) {
-                    Ok(()) => {
-                        tracing::debug!(
-                            target: "sluice_kafka::exactly_once",
-                            "consumer {} wrote {} rows: from {:?} to {:?}",
-                            self.index,
-                            block.batch.num_rows(),
-                            block.start_offsets,
-                            block.offsets
-                        );
-                        self.commit(&block.offsets);
-                        backoff = base_backoff;
-                        if let Some(buffer) = reclaim_payload_buffer(block.batch) {
-                            self.spare_payloads = buffer;
-                        }
-                    }
-                    Err(e) => {
-                        let span = Span {
-                            ranges: block
-                                .start_offsets
-                                .iter()
-                                .map(|(t, p, o)| (self.topic(t), *p, *o, *o))
-                                .collect(),
-                        };
-                        self.fail(e, &span, &mut backoff);
-                    }
-                },
-                Built::Failed(e, span) => self.fail(e, &span, &mut backoff),
+            match self.run_block() {
+                Outcome::Empty | Outcome::Rebalanced => {}
+                Outcome::Written(offsets) => {
+                    self.commit(&offsets);
+                    backoff = base_backoff;
+                }
+                Outcome::Failed(e, span) => self.fail(e, &span, &mut backoff),
             }
         }
         self.consumer.unsubscribe();
         self.state.set_used(false);
-    }
-
-    fn topic(&mut self, name: &str) -> Arc<str> {
-        intern(&mut self.topics, name)
     }
 
     /// Records the exception, rewinds to the block start and waits (doubling, ≤ 10 s).
@@ -426,7 +385,9 @@ impl Worker {
         }
     }
 
-    fn build_block(&mut self) -> Built {
+    /// Reads one block and hands it to the sink chunk by chunk as it is read (see
+    /// [`CHUNK_BYTES`]); commits it to the sink at the end.
+    fn run_block(&mut self) -> Outcome {
         let max_rows = self.settings.effective_max_block_size() as usize;
         let max_batch = self.settings.effective_poll_max_batch_size() as usize;
         let poll_timeout = Duration::from_millis(self.settings.effective_poll_timeout_ms());
@@ -436,87 +397,129 @@ impl Worker {
             .context()
             .rebalanced
             .store(false, Ordering::SeqCst);
+        let sink = Arc::clone(&self.sink);
+        let mut writer: Option<Box<dyn BlockWriter + '_>> = None;
+        // The whole block's offsets, and the current chunk's.
         let mut span = Span::default();
-        let mut bytes = 0usize;
+        let mut chunk_span = Span::default();
+        let mut rows = 0usize;
         let mut any = false;
-        // Every message of the block, kept until the block is built: the decoder records
-        // where each row is in them and builds the columns once at the end.
-        let mut block = MessageBatch::with_buffer(std::mem::take(&mut self.spare_payloads));
+        let mut last_read: Vec<(String, i32, i64)> = Vec::new();
+        // The chunk's messages, kept until it is handed over: the decoder records where
+        // each row is in them and builds the columns once per chunk.
+        let mut chunk = MessageBatch::with_buffer(std::mem::take(&mut self.spare_payloads));
         self.decoder.reset();
         loop {
             if self.control.stop.load(Ordering::SeqCst) {
                 // Abandon the block: nothing committed, re-read by whoever comes next.
-                return Built::Empty;
+                self.decoder.reset();
+                return Outcome::Empty;
             }
             let now = Instant::now();
             let wait = poll_timeout.min(deadline.saturating_duration_since(now));
             if self.settings.commit_every_batch && any {
                 // ClickHouse's intermediate commit: what was read so far, before the next
-                // poll (not yet in the targets; exactly-once seeks ignore it).
-                let read: Vec<(String, i32, i64)> = span
-                    .ranges
-                    .iter()
-                    .map(|(t, p, _, last)| (t.to_string(), *p, last + 1))
-                    .collect();
-                self.commit(&read);
+                // poll (not yet in the targets; exactly-once seeks ignore it). Nothing new
+                // read since the last one: nothing to commit (librdkafka answers
+                // `_NO_OFFSET` to ClickHouse's repeated commit without asking the broker).
+                let read = span_offsets(&span, true);
+                if read != last_read {
+                    self.commit(&read);
+                    last_read = read;
+                }
             }
-            let before = block.len();
-            self.poll_batch(&mut block, max_batch, wait);
-            for i in before..block.len() {
-                let m = block.get(i);
+            let before = chunk.len();
+            self.poll_batch(&mut chunk, max_batch, wait);
+            for i in before..chunk.len() {
+                let m = chunk.get(i);
                 span.add(m.topic, m.partition, m.offset);
+                chunk_span.add(m.topic, m.partition, m.offset);
             }
             if self.consumer.context().rebalanced.load(Ordering::SeqCst) {
-                if any || block.len() > before {
+                if any || chunk.len() > before {
                     self.rewind_after_rebalance();
                 }
                 self.decoder.reset();
-                return Built::Rebalanced;
+                return Outcome::Rebalanced;
             }
-            if block.len() > before {
+            let polled = chunk.len() > before;
+            if polled {
                 any = true;
-                if let Err(e) = self.decoder.push(&block) {
+                if let Err(e) = self.decoder.push(&chunk) {
                     self.decoder.reset();
-                    return Built::Failed(e, span);
+                    return Outcome::Failed(e, span);
                 }
-                bytes = block.size();
             }
-            let rows = self.decoder.pending_rows();
-            if rows >= max_rows || bytes >= MAX_BLOCK_BYTES || Instant::now() >= deadline {
-                break;
+            let done = rows + self.decoder.pending_rows() >= max_rows || Instant::now() >= deadline;
+            if !chunk.is_empty() && (done || chunk.size() >= CHUNK_BYTES) {
+                let w = match &mut writer {
+                    Some(w) => w,
+                    None => match sink.begin(&self.settings.group_name, self.index) {
+                        Ok(w) => writer.insert(w),
+                        Err(e) => {
+                            self.decoder.reset();
+                            return Outcome::Failed(e, span);
+                        }
+                    },
+                };
+                match self.hand_over(&mut chunk, &chunk_span, w.as_mut()) {
+                    Ok(n) => rows += n,
+                    Err(e) => return Outcome::Failed(e, span),
+                }
+                chunk_span = Span::default();
+                chunk = MessageBatch::with_buffer(std::mem::take(&mut self.spare_payloads));
             }
-            if block.is_empty() && wait.is_zero() {
+            // The sink's share only grows when a chunk is handed over, so a full block
+            // has no chunk left.
+            let full = writer
+                .as_ref()
+                .is_some_and(|w| w.buffered_bytes() >= MAX_BLOCK_BYTES);
+            if done || full {
                 break;
             }
         }
-        if !any {
-            self.decoder.reset();
-            return Built::Empty;
-        }
-        let (batch, dead_letters) = match self.decoder.finish(&mut block) {
-            Ok(d) => (d.batch, d.dead_letters),
-            Err(e) => return Built::Failed(e, span),
+        self.spare_payloads = chunk.take_payload_bytes();
+        let Some(writer) = writer.filter(|_| any) else {
+            return Outcome::Empty;
         };
-        drop(block);
-        for (t, p, _, last) in &span.ranges {
-            self.state.set_position(t, *p, last + 1);
+        let offsets = span_offsets(&span, true);
+        match writer.commit(offsets.clone(), span_offsets(&span, false)) {
+            Ok(()) => {
+                tracing::debug!(
+                    target: "sluice_kafka::exactly_once",
+                    "consumer {} wrote {rows} rows: from {:?} to {offsets:?}",
+                    self.index,
+                    span_offsets(&span, false),
+                );
+                for (t, p, _, last) in &span.ranges {
+                    self.state.set_position(t, *p, last + 1);
+                }
+                Outcome::Written(offsets)
+            }
+            Err(e) => Outcome::Failed(e, span),
         }
-        Built::Block(Block {
-            batch,
-            offsets: span
-                .ranges
-                .iter()
-                .map(|(t, p, _, last)| (t.to_string(), *p, last + 1))
-                .collect(),
-            start_offsets: span
-                .ranges
-                .iter()
-                .map(|(t, p, first, _)| (t.to_string(), *p, *first))
-                .collect(),
-            dead_letters,
-            group: self.settings.group_name.clone(),
-            consumer: self.index,
-        })
+    }
+
+    /// Decodes the chunk's messages and hands their rows to `writer`; returns the number
+    /// of rows. The chunk's payload buffer is kept for the next chunk when the rows no
+    /// longer hold it.
+    fn hand_over(
+        &mut self,
+        chunk: &mut MessageBatch,
+        span: &Span,
+        writer: &mut dyn BlockWriter,
+    ) -> Result<usize> {
+        let decoded = self.decoder.finish(chunk)?;
+        let rows = decoded.batch.num_rows();
+        writer.push(
+            &decoded.batch,
+            decoded.dead_letters,
+            &span_offsets(span, false),
+        )?;
+        if let Some(buffer) = reclaim_payload_buffer(decoded.batch) {
+            self.spare_payloads = buffer;
+        }
+        Ok(rows)
     }
 
     /// Up to `max` messages appended to `out`: the first poll waits up to `wait`, the

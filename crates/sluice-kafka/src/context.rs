@@ -15,8 +15,8 @@ use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::KafkaError;
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 
-use crate::consumer::KafkaSink;
 use crate::seek_guard::SeekGuard;
+use crate::sink::KafkaSink;
 use crate::stats::ConsumerStateRef;
 
 /// Callbacks of one consumer.

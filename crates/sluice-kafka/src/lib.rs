@@ -10,9 +10,10 @@
 //! - [`message`]: [`Message`] and the virtual columns ([`VirtualColumn`]).
 //! - [`batch`]: [`MessageBatch`], a block's messages with their payloads in one buffer.
 //! - [`decode`]: [`Decoder`], messages → Arrow batches in the table's format, error modes.
-//! - [`consumer`]: [`KafkaConsumers`], the consumption loop handing [`Block`]s to a
-//!   [`KafkaSink`]; [`context`]: its librdkafka callbacks; [`seek_guard`]: starting a
-//!   partition at an offset inside a record batch.
+//! - [`consumer`]: [`KafkaConsumers`], the consumption loop handing blocks to a
+//!   [`KafkaSink`] in chunks; [`sink`]: [`KafkaSink`], [`BlockWriter`] and [`Block`];
+//!   [`context`]: its librdkafka callbacks; [`seek_guard`]: starting a partition at an
+//!   offset inside a record batch.
 //! - [`stats`]: [`ConsumerStats`] for `system.kafka_consumers`.
 //! - [`select`]: [`select::direct_select`], a direct `SELECT` from a Kafka table.
 //! - [`producer`]: [`KafkaProducer`], `INSERT INTO kafka_table` → messages.
@@ -31,15 +32,17 @@ pub mod producer;
 pub mod seek_guard;
 pub mod select;
 pub mod settings;
+pub mod sink;
 pub mod stats;
 
 pub use batch::{MessageBatch, MessageRef};
 pub use broker::EmbeddedBroker;
 pub use config::KafkaConfig;
-pub use consumer::{Block, ConsumerSpec, KafkaConsumers, KafkaSink};
+pub use consumer::{ConsumerSpec, KafkaConsumers};
 pub use decode::{DeadLetter, Decoded, Decoder};
 pub use literal::Literal;
 pub use message::{Message, VirtualColumn};
 pub use producer::KafkaProducer;
 pub use settings::{HandleErrorMode, KafkaSettings};
+pub use sink::{Block, BlockWriter, KafkaSink};
 pub use stats::{ConsumerStats, PartitionAssignment};

@@ -13,8 +13,9 @@ use rdkafka::consumer::Consumer;
 use sluice_common::{Error, Result};
 
 use crate::batch::MessageBatch;
-use crate::consumer::{Block, ConsumerSpec, Control, KafkaSink, Worker, create_consumer};
+use crate::consumer::{ConsumerSpec, Control, Worker, create_consumer};
 use crate::decode::Decoder;
+use crate::sink::{Block, KafkaSink};
 use crate::stats::ConsumerState;
 
 /// ClickHouse's `MAX_TIME_TO_WAIT_FOR_ASSIGNMENT_MS`.

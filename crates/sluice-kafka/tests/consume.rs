@@ -12,6 +12,7 @@ use std::time::Duration;
 use common::*;
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use sluice_kafka::{
     ConsumerSpec, EmbeddedBroker, KafkaConfig, KafkaConsumers, KafkaSettings, VirtualColumn,
@@ -87,6 +88,62 @@ fn every_message_once_and_offsets_committed() {
     assert!(st.assignments.iter().all(|a| a.current_offset == 250));
     assert!(st.last_poll_time > 0 && st.last_commit_time > 0);
     assert!(st.is_currently_used);
+}
+
+#[test]
+fn a_block_of_several_chunks_is_written_whole() {
+    // 90 messages of 100 KB over 3 partitions (librdkafka's mock cluster keeps about 5 MB
+    // per partition): 9 MB of payloads, more than two chunks (`CHUNK_BYTES`), read
+    // within one flush interval.
+    let broker = EmbeddedBroker::mock().expect("broker");
+    broker.create_topic("chunks", 3).expect("topic");
+    let bs = broker.bootstrap_servers().to_string();
+    let pad = " ".repeat(100_000);
+    let p: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", &bs)
+        .create()
+        .expect("producer");
+    for id in 0..90 {
+        let payload = format!("{{\"id\":{id}}}{pad}");
+        p.send(
+            BaseRecord::<(), str>::to("chunks")
+                .payload(&payload)
+                .partition(id % 3),
+        )
+        .expect("send");
+        p.poll(Duration::ZERO);
+    }
+    p.flush(Duration::from_secs(30)).expect("flush");
+    let sink = TestSink::new(false, 0);
+    let s = settings(
+        &bs,
+        "chunks",
+        "g_chunks",
+        &[("kafka_flush_interval_ms", "5000")],
+    );
+    let consumers = KafkaConsumers::start(spec(s, pos()), Arc::clone(&sink) as _).expect("start");
+    assert_eq!(sink.wait_rows(90, Duration::from_secs(40)), 90);
+    std::thread::sleep(Duration::from_millis(300));
+    consumers.stop();
+    assert_eq!(sink.ids(), (0..90).collect::<Vec<u32>>());
+    // Each partition's rows in offset order.
+    for part in 0..3u64 {
+        let offsets: Vec<u64> = sink
+            .rows
+            .lock()
+            .iter()
+            .filter(|r| r.partition == part)
+            .map(|r| r.offset)
+            .collect();
+        assert_eq!(offsets, (0..30).collect::<Vec<u64>>(), "partition {part}");
+    }
+    // The chunks of a block reach the sink as one block: fewer blocks than chunks.
+    let blocks = sink.blocks.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        blocks * sluice_kafka::consumer::CHUNK_BYTES < 90 * 100_000,
+        "{blocks} blocks"
+    );
+    assert_eq!(committed(&bs, "g_chunks", "chunks", 3), vec![30, 30, 30]);
 }
 
 #[test]

@@ -15,7 +15,15 @@
 //!    p50/p99/max are printed. ClickHouse has no figure here: chdb's Kafka engine does not
 //!    run in-process ("Shutdown was called"), so only Sluice's latency is measured.
 //!
+//! Also printed: the server's CPU per thread group (thread names without their numbers:
+//! the consumer thread, librdkafka's threads, background merges, the runtime), so that
+//! what the figure contains is visible — chdb's one `INSERT … SELECT` writes one part and
+//! merges nothing, while Sluice's background merges of the parts it wrote run during the
+//! measured interval.
+//!
 //! Run: `cargo bench -p sluice --bench pipeline` (needs the `tansu` binary).
+//! `SLUICE_BIN=path` runs another `sluice` binary as the server (a wrapper that
+//! sets an environment, say); `SLUICE_BENCH_SKIP_LATENCY=1` stops after the first phase.
 
 use std::io::Write;
 use std::path::Path;
@@ -30,7 +38,7 @@ use sluice_kafka::EmbeddedBroker;
 
 #[path = "common/machine.rs"]
 mod machine;
-use machine::{chdb_python, cpu_seconds, free_port, peak_rss_mb};
+use machine::{chdb_python, cpu_seconds, free_port, peak_rss_mb, stat_cpu_seconds};
 
 const TOPIC: &str = "postgres-server.inventory.orders";
 const LATENCY_TOPIC: &str = "latency.events";
@@ -97,7 +105,9 @@ impl Server {
         let http = free_port();
         let config = dir.with_extension("toml");
         std::fs::write(&config, "[kafka.consumer]\n\"fetch.wait.max.ms\" = 10\n").expect("config");
-        let child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        let binary =
+            std::env::var("SLUICE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_sluice").into());
+        let child = Command::new(binary)
             .args(["server", "--config"])
             .arg(&config)
             .arg("--path")
@@ -270,12 +280,25 @@ fn main() {
         server.query(&sql).expect("seed statement");
     }
     let deadline = Instant::now() + Duration::from_secs(1800);
-    // The poller runs inside the measured process, so it asks ten times a second (each
-    // `count()` costs about 1.4 ms of server CPU): under 2% of the figure, and the wall time
-    // is known to within 100 ms.
+    // The poller's queries run inside the measured process (each `count()` costs about
+    // 1.4 ms of server CPU, and a run lasts up to the 7.5 s flush interval after its last
+    // message): `count()` is asked only when the files under the server's path changed
+    // (a part written or merged), or once a second, so the wall time is known to within
+    // the 20 ms the file check waits.
+    let data_dir = work.path().join("sluice");
+    let mut seen = tree_fingerprint(&data_dir);
+    let mut asked = Instant::now();
     while server.count("SELECT count() FROM orders_final") < kept {
         assert!(Instant::now() < deadline, "the pipeline did not finish");
-        std::thread::sleep(Duration::from_millis(100));
+        loop {
+            std::thread::sleep(Duration::from_millis(20));
+            let now = tree_fingerprint(&data_dir);
+            if now != seen || asked.elapsed() >= Duration::from_secs(1) {
+                seen = now;
+                break;
+            }
+        }
+        asked = Instant::now();
     }
     let wall = t0.elapsed().as_secs_f64();
     let cpu = cpu_seconds(pid) - cpu0;
@@ -286,6 +309,7 @@ fn main() {
     );
     let rss = peak_rss_mb(pid);
     let sluice_us = cpu * 1e6 / n as f64;
+    let threads = thread_cpu(pid);
 
     let ch = chdb_cpu_seconds(&events_path);
     println!();
@@ -312,6 +336,18 @@ fn main() {
             "clickhouse  (chdb did not run: {})",
             chdb_python().display()
         ),
+    }
+    let listed: Vec<String> = threads
+        .iter()
+        .filter(|(_, s)| *s * 1e6 / n as f64 >= 0.01)
+        .map(|(name, s)| format!("{name} {:.2}", s * 1e6 / n as f64))
+        .collect();
+    println!(
+        "sluice per thread group, us CPU/msg since start: {}",
+        listed.join(", ")
+    );
+    if std::env::var_os("SLUICE_BENCH_SKIP_LATENCY").is_some() {
+        return;
     }
 
     // Point 14 measures a pipeline on its own: let the first phase's background merges
@@ -415,6 +451,57 @@ fn main() {
     println!(
         "clickhouse  not measured: chdb's Kafka engine does not run in-process (\"Shutdown was called\")"
     );
+}
+
+/// A hash of the names and sizes of every file under `dir` (changes when a part is written).
+fn tree_fingerprint(dir: &Path) -> u64 {
+    use std::hash::{Hash, Hasher};
+    // A sum of per-file hashes: the directory listing's order does not matter.
+    let mut sum = 0u64;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let Ok(meta) = e.metadata() else { continue };
+            if meta.is_dir() {
+                stack.push(e.path());
+            } else {
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                e.path().hash(&mut h);
+                meta.len().hash(&mut h);
+                sum = sum.wrapping_add(h.finish());
+            }
+        }
+    }
+    sum
+}
+
+/// CPU seconds per thread group of `pid` since the threads started, largest first: thread
+/// names with their digits dropped (`kafka-orders_kafka_json-0` and its librdkafka threads
+/// `rdk:broker1`, `rdk:main`; merge and runtime worker pools) summed; threads that have
+/// ended are one remainder.
+fn thread_cpu(pid: u32) -> Vec<(String, f64)> {
+    let mut groups: std::collections::BTreeMap<String, f64> = std::collections::BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    for task in tasks.flatten() {
+        let path = task.path();
+        let name = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+        let group: String = name
+            .trim()
+            .chars()
+            .filter(|c| !c.is_ascii_digit())
+            .collect();
+        *groups.entry(group).or_default() += stat_cpu_seconds(&path.join("stat").to_string_lossy());
+    }
+    let listed: f64 = groups.values().sum();
+    groups.insert("(exited threads)".into(), cpu_seconds(pid) - listed);
+    let mut v: Vec<(String, f64)> = groups.into_iter().collect();
+    v.sort_by(|a, b| b.1.total_cmp(&a.1));
+    v
 }
 
 /// First-seen times per message id, written by the poller.

@@ -1,10 +1,12 @@
 //! The `sluice` binary: `sluice local` (like clickhouse-local), `sluice server` and
 //! `sluice demo` (the seed pipeline on an embedded broker, [`demo`]).
 //!
-//! Module map: [`local`] runs SQL from `-q`/stdin against an embedded engine and prints
+//! Module map: [`allocator`] sets mimalloc's options for the long-running commands;
+//! [`local`] runs SQL from `-q`/stdin against an embedded engine and prints
 //! results in the chosen format; [`cli`] holds the argument definitions; [`config`] reads
 //! `sluice server --config`.
 
+mod allocator;
 mod cli;
 mod config;
 mod demo;
@@ -22,6 +24,12 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     let args = cli::Cli::parse_from(cli::normalized_args());
+    if matches!(
+        args.command,
+        cli::Command::Server(_) | cli::Command::Demo(_)
+    ) {
+        allocator::configure_for_server();
+    }
     // `RUST_LOG` picks what is logged (to stderr); without it a server logs at `info` like
     // ClickHouse's default `information` level, and `sluice local` (like clickhouse-local)
     // logs nothing beside its own error messages.

@@ -4,6 +4,7 @@
 //! default) the offsets after the block are stored in the parts written from it.
 
 use std::any::Any;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Weak};
 
 use datafusion::arrow::datatypes::{Field, Schema};
@@ -13,13 +14,14 @@ use datafusion::sql::sqlparser::ast::{Expr, Value};
 use parking_lot::{Mutex, RwLock};
 use sluice_common::{Error, Result, ch_err};
 use sluice_kafka::{
-    Block, ConsumerSpec, ConsumerStats, KafkaConfig, KafkaConsumers, KafkaProducer, KafkaSettings,
-    KafkaSink, Literal, VirtualColumn,
+    Block, BlockWriter, ConsumerSpec, ConsumerStats, DeadLetter, KafkaConfig, KafkaConsumers,
+    KafkaProducer, KafkaSettings, KafkaSink, Literal, VirtualColumn,
 };
 use sluice_sql::{EngineClause, SettingValue};
-use sluice_storage::SourceKey;
+use sluice_storage::{MergeTreeTable, SourceKey};
 
 use crate::engine::Engine;
+use crate::mview::ViewPush;
 use crate::table::{ColumnDesc, Table, stored_schema};
 
 /// A Kafka table.
@@ -220,26 +222,9 @@ impl KafkaTable {
 
     /// The MergeTree tables the views of this table write to.
     fn target_storages(&self, engine: &Engine) -> Vec<Arc<sluice_storage::MergeTreeTable>> {
-        engine
-            .catalog
-            .all_tables()
-            .into_iter()
-            .filter_map(|e| match &e.kind {
-                crate::catalog::TableKind::MaterializedView(mv)
-                    if mv
-                        .source
-                        .as_ref()
-                        .is_some_and(|(d, t)| *d == self.database && *t == self.name) =>
-                {
-                    let t = engine.catalog.table(&mv.target.0, &mv.target.1)?;
-                    let table = t.table.clone()?;
-                    table
-                        .as_any()
-                        .downcast_ref::<super::merge_tree::MergeTreeStorage>()
-                        .map(|m| Arc::clone(m.storage()))
-                }
-                _ => None,
-            })
+        crate::mview::views_of(engine, &self.database, &self.name)
+            .iter()
+            .filter_map(|mv| target_storage(engine, mv))
             .collect()
     }
 }
@@ -251,6 +236,16 @@ struct ViewSink {
 
 impl KafkaSink for ViewSink {
     fn write(&self, block: &Block) -> Result<()> {
+        let mut w = self.begin(&block.group, block.consumer)?;
+        w.push(
+            &block.batch,
+            block.dead_letters.clone(),
+            &block.start_offsets,
+        )?;
+        w.commit(block.offsets.clone(), block.start_offsets.clone())
+    }
+
+    fn begin<'a>(&'a self, group: &str, _consumer: usize) -> Result<Box<dyn BlockWriter + 'a>> {
         let table = self
             .table
             .upgrade()
@@ -259,80 +254,32 @@ impl KafkaSink for ViewSink {
             .engine
             .upgrade()
             .ok_or_else(|| Error::internal("engine shut down"))?;
-        let _serialized = table.write_lock.lock();
-        // Broken messages are on disk before the block's offsets can be recorded.
-        engine
-            .dead_letters
-            .record(&table.database, &table.name, &block.dead_letters)?;
         let mut session = engine.session();
         session.current_db = table.database.clone();
-        if table.settings.read().exactly_once {
-            session.source_offsets = Some(
-                block
-                    .offsets
-                    .iter()
-                    .map(|(topic, partition, next)| {
-                        (
-                            SourceKey {
-                                group: block.group.clone(),
-                                topic: topic.clone(),
-                                partition: *partition,
-                            },
-                            *next,
-                        )
-                    })
-                    .collect(),
-            );
-        }
-        let batch = block.batch.clone();
-        let (db, name) = (table.database.clone(), table.name.clone());
+        let push = ViewPush::new(&session, &table.database, &table.name);
         let exactly_once = table.settings.read().exactly_once;
-        let group = block.group.clone();
-        let starts = block.start_offsets.clone();
-        // Exactly-once across several targets: after a crash between two targets' writes,
-        // the consumer re-reads from the smallest recorded offset; a target that already
-        // has a message skips it.
-        let replay_filter =
-            move |mv: &crate::mview::MaterializedView, b: &RecordBatch| -> Result<RecordBatch> {
-                if !exactly_once {
-                    return Ok(b.clone());
-                }
-                let Some(storage) = target_storage(&engine, mv) else {
-                    return Ok(b.clone());
-                };
-                let recorded = storage.source_offsets();
-                let mut skip: Vec<(String, i32, i64)> = Vec::new();
-                for (topic, partition, first) in &starts {
-                    let key = SourceKey {
-                        group: group.clone(),
-                        topic: topic.clone(),
-                        partition: *partition,
-                    };
-                    if let Some(r) = recorded.get(&key)
-                        && *r > *first
-                    {
-                        skip.push((topic.clone(), *partition, *r));
-                    }
-                }
-                if skip.is_empty() {
-                    Ok(b.clone())
-                } else {
-                    drop_replayed(b, &skip)
-                }
-            };
-        let result = table.runtime.block_on(async move {
-            crate::mview::push_filtered(
-                &session,
-                &db,
-                &name,
-                std::slice::from_ref(&batch),
-                Some(&replay_filter),
-            )
-            .await
-        });
-        // The views ran on this thread: drop the JSON tapes of this block's columns.
-        sluice_functions::json::cache::clear_thread_cache();
-        result
+        let recorded = if exactly_once {
+            table
+                .target_storages(&engine)
+                .into_iter()
+                .map(|s| {
+                    let offsets = s.source_offsets();
+                    (s, offsets)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(Box::new(ViewBlock {
+            table,
+            engine,
+            session,
+            push,
+            dead_letters: Vec::new(),
+            group: group.to_string(),
+            exactly_once,
+            recorded,
+        }))
     }
 
     fn committed_offsets(&self, group: &str, topic: &str, partition: i32) -> Option<i64> {
@@ -352,6 +299,148 @@ impl KafkaSink for ViewSink {
             smallest = Some(smallest.map_or(recorded, |m| m.min(recorded)));
         }
         smallest
+    }
+}
+
+/// One Kafka block on its way through the views: each chunk runs through them as it is
+/// consumed, the targets are written at [`BlockWriter::commit`].
+struct ViewBlock {
+    table: Arc<KafkaTable>,
+    engine: Arc<Engine>,
+    session: crate::session::Session,
+    push: ViewPush,
+    dead_letters: Vec<DeadLetter>,
+    group: String,
+    exactly_once: bool,
+    /// Per MergeTree target, the offsets it had recorded when the block began: the
+    /// chunks are filtered against them, so the commit checks that no other consumer
+    /// wrote these partitions meanwhile.
+    recorded: Vec<(Arc<MergeTreeTable>, BTreeMap<SourceKey, i64>)>,
+}
+
+impl BlockWriter for ViewBlock {
+    fn push(
+        &mut self,
+        batch: &RecordBatch,
+        dead_letters: Vec<DeadLetter>,
+        first_offsets: &[(String, i32, i64)],
+    ) -> Result<()> {
+        self.dead_letters.extend(dead_letters);
+        if batch.num_rows() == 0 || self.push.is_empty() {
+            return Ok(());
+        }
+        let filter = ReplayFilter {
+            engine: &self.engine,
+            group: &self.group,
+            starts: first_offsets,
+            exactly_once: self.exactly_once,
+        };
+        let apply = |mv: &crate::mview::MaterializedView, b: &RecordBatch| filter.apply(mv, b);
+        let (push, session) = (&mut self.push, &self.session);
+        let result = self.table.runtime.block_on(async move {
+            push.feed(session, std::slice::from_ref(batch), Some(&apply))
+                .await
+        });
+        // The views ran on this thread: drop the JSON tapes of this chunk's columns.
+        sluice_functions::json::cache::clear_thread_cache();
+        result
+    }
+
+    fn buffered_bytes(&self) -> usize {
+        self.push.buffered_bytes()
+    }
+
+    fn commit(
+        self: Box<Self>,
+        offsets: Vec<(String, i32, i64)>,
+        _start_offsets: Vec<(String, i32, i64)>,
+    ) -> Result<()> {
+        let ViewBlock {
+            table,
+            engine,
+            mut session,
+            push,
+            dead_letters,
+            group,
+            exactly_once,
+            recorded,
+        } = *self;
+        // The check of what the targets recorded and the insert are one step for all
+        // consumers of the table.
+        let _serialized = table.write_lock.lock();
+        let keys: Vec<(SourceKey, i64)> = offsets
+            .iter()
+            .map(|(topic, partition, next)| {
+                (
+                    SourceKey {
+                        group: group.clone(),
+                        topic: topic.clone(),
+                        partition: *partition,
+                    },
+                    *next,
+                )
+            })
+            .collect();
+        for (storage, before) in &recorded {
+            let now = storage.source_offsets();
+            if keys.iter().any(|(k, _)| now.get(k) != before.get(k)) {
+                return Err(ch_err!(
+                    ABORTED,
+                    "Another consumer of group {group} wrote some of this block's partitions while it was read; the block is read again"
+                ));
+            }
+        }
+        // Broken messages are on disk before the block's offsets can be recorded.
+        engine
+            .dead_letters
+            .record(&table.database, &table.name, &dead_letters)?;
+        if exactly_once {
+            session.source_offsets = Some(keys);
+        }
+        table
+            .runtime
+            .block_on(async move { push.finish(&session).await })
+    }
+}
+
+/// Exactly-once across several targets: after a crash between two targets' writes, the
+/// consumer re-reads from the smallest recorded offset; a target that already has a
+/// message skips it.
+struct ReplayFilter<'a> {
+    engine: &'a Engine,
+    group: &'a str,
+    /// Per partition, the first offset of the rows being filtered.
+    starts: &'a [(String, i32, i64)],
+    exactly_once: bool,
+}
+
+impl ReplayFilter<'_> {
+    fn apply(&self, mv: &crate::mview::MaterializedView, b: &RecordBatch) -> Result<RecordBatch> {
+        if !self.exactly_once {
+            return Ok(b.clone());
+        }
+        let Some(storage) = target_storage(self.engine, mv) else {
+            return Ok(b.clone());
+        };
+        let recorded = storage.source_offsets();
+        let mut skip: Vec<(String, i32, i64)> = Vec::new();
+        for (topic, partition, first) in self.starts {
+            let key = SourceKey {
+                group: self.group.to_string(),
+                topic: topic.clone(),
+                partition: *partition,
+            };
+            if let Some(r) = recorded.get(&key)
+                && *r > *first
+            {
+                skip.push((topic.clone(), *partition, *r));
+            }
+        }
+        if skip.is_empty() {
+            Ok(b.clone())
+        } else {
+            drop_replayed(b, &skip)
+        }
     }
 }
 
