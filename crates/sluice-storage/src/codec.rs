@@ -1,7 +1,7 @@
 //! Column `CODEC(...)` clauses mapped onto Parquet: `NONE` → uncompressed, `LZ4`/`LZ4HC`
 //! → LZ4_RAW, `ZSTD(n)` → ZSTD level n, `Delta`/`DoubleDelta` → DELTA_BINARY_PACKED on
-//! integer and date/time columns, `Gorilla`/`FPC` → BYTE_STREAM_SPLIT on floats, `T64` and
-//! `Default` → the table default (ZSTD level 1). Unknown codecs: `UNKNOWN_CODEC` (432).
+//! integer and date/time columns, `Gorilla`/`FPC` → BYTE_STREAM_SPLIT on floats, `T64`, `GCD`
+//! and `Default` → the table default (ZSTD level 1). Unknown codecs: `UNKNOWN_CODEC` (432).
 
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::parquet::basic::{Compression, Encoding, ZstdLevel};
@@ -44,7 +44,8 @@ fn parse(text: &str) -> Result<Codec> {
         }
         "DELTA" | "DOUBLEDELTA" => Codec::Encoding(Encoding::DELTA_BINARY_PACKED),
         "GORILLA" | "FPC" => Codec::Encoding(Encoding::BYTE_STREAM_SPLIT),
-        "T64" | "DEFAULT" => Codec::Default,
+        // Transforms with no Parquet counterpart: the table default.
+        "T64" | "GCD" | "DEFAULT" => Codec::Default,
         _ => {
             return Err(Error::new(
                 ErrorCode::UNKNOWN_CODEC,
@@ -54,8 +55,8 @@ fn parse(text: &str) -> Result<Codec> {
     })
 }
 
-/// Checks a column's codec list.
-pub(crate) fn validate(codecs: &[String]) -> Result<()> {
+/// Checks a column's codec list (`UNKNOWN_CODEC` 432 for a name ClickHouse does not have).
+pub fn validate(codecs: &[String]) -> Result<()> {
     codecs.iter().try_for_each(|c| parse(c).map(|_| ()))
 }
 

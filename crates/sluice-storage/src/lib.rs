@@ -54,6 +54,7 @@ mod stats;
 mod table;
 pub mod virtual_columns;
 
+pub use codec::validate as validate_codecs;
 pub use engine_kind::MergeTreeEngine;
 pub use expr::{BatchExpr, StateMerger};
 pub use fsutil::failpoint;

@@ -457,6 +457,15 @@ pub async fn open(
         )
     };
     let ttl = compile_ttl(session, columns, &clause.ttl).await?;
+    // `CODEC(...)` per column: Parquet compression and encodings (checked before the
+    // table's directory is made).
+    let codecs: Vec<(String, Vec<String>)> = columns
+        .iter()
+        .filter_map(|c| Some((c.name.clone(), split_codecs(c.codec.as_deref()?))))
+        .collect();
+    for (_, list) in &codecs {
+        sluice_storage::validate_codecs(list)?;
+    }
     let spec = TableSpec {
         engine: engine.clone(),
         schema: stored_schema(columns),
@@ -485,6 +494,9 @@ pub async fn open(
     }
     if !defaults.is_empty() {
         inner.set_column_defaults(defaults);
+    }
+    if !codecs.is_empty() {
+        inner.set_column_codecs(codecs)?;
     }
     // AggregatingMergeTree merges `AggregateFunction` states with the functions' own code.
     if columns
@@ -515,6 +527,30 @@ pub async fn open(
             primary_key: items_text(&primary_items),
         },
     }))
+}
+
+/// The codecs of a `CODEC(Delta, ZSTD(3))` clause's text, split at top-level commas.
+fn split_codecs(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut current = String::new();
+    for ch in text.chars() {
+        match ch {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                out.push(current.trim().to_string());
+                current.clear();
+                continue;
+            }
+            _ => {}
+        }
+        current.push(ch);
+    }
+    if !current.trim().is_empty() {
+        out.push(current.trim().to_string());
+    }
+    out
 }
 
 /// The engine clause as `SHOW CREATE TABLE` prints it (one clause per line) with
