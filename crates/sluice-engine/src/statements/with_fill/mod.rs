@@ -178,39 +178,52 @@ pub(super) async fn run_filled(
         to,
     };
     // Output rows: `Ok(row)` of the result, `Err((template row, value))` a filled one.
-    let mut rows: Vec<std::result::Result<usize, (usize, Num)>> = Vec::new();
-    for (g, &start) in groups.iter().enumerate() {
+    // Only the rows up to `OFFSET + LIMIT` are made.
+    let wanted = fill
+        .limit
+        .map_or(usize::MAX, |l| l.saturating_add(fill.offset));
+    let mut out = Rows {
+        rows: Vec::new(),
+        wanted,
+    };
+    'groups: for (g, &start) in groups.iter().enumerate() {
         let end = groups.get(g + 1).copied().unwrap_or(all.num_rows());
         let first = (start..end).find_map(|r| values[r]);
-        let mut next = match from.or(first) {
-            Some(n) => n,
-            None => {
-                rows.extend((start..end).map(Ok));
-                continue;
-            }
-        };
+        let mut next = from.or(first);
         for (r, value) in values.iter().enumerate().take(end).skip(start) {
-            if let Some(v) = value {
-                while grid.before(next, *v) {
-                    if grid.keeps(next) {
-                        rows.push(Err((start, next)));
+            if let (Some(v), Some(n)) = (value, next.as_mut()) {
+                while grid.before(*n, *v) {
+                    if !grid.keeps(*n) {
+                        // Past TO or the type's range: no more filled rows in this run.
+                        next = None;
+                        break;
                     }
-                    next = grid.advance(next)?;
+                    if out.push(Err((start, *n)))? {
+                        break 'groups;
+                    }
+                    *n = grid.advance(*n)?;
                 }
-                if next == *v {
-                    next = grid.advance(next)?;
+                if let Some(n) = next.as_mut()
+                    && *n == *v
+                {
+                    *n = grid.advance(*n)?;
                 }
             }
-            rows.push(Ok(r));
+            if out.push(Ok(r))? {
+                break 'groups;
+            }
         }
-        if grid.to.is_some() {
-            while grid.keeps(next) {
-                rows.push(Err((start, next)));
-                next = grid.advance(next)?;
+        if let (Some(mut n), Some(_)) = (next, grid.to) {
+            while grid.keeps(n) {
+                if out.push(Err((start, n)))? {
+                    break 'groups;
+                }
+                n = grid.advance(n)?;
             }
         }
     }
-    let rows: Vec<_> = rows
+    let rows: Vec<_> = out
+        .rows
         .into_iter()
         .skip(fill.offset)
         .take(fill.limit.unwrap_or(usize::MAX))
@@ -243,6 +256,31 @@ pub(super) async fn run_filled(
         &carried,
     )?;
     QueryOutput::batches(out_schema, vec![batch])
+}
+
+/// Most rows a `WITH FILL` makes (result and filled rows): ClickHouse streams them, Sluice
+/// holds them, so a runaway range (`TO 1e12`) is refused instead of exhausting memory.
+const MAX_ROWS: usize = 10_000_000;
+
+/// The output rows being made.
+struct Rows {
+    rows: Vec<std::result::Result<usize, (usize, Num)>>,
+    /// `OFFSET + LIMIT`: no row after it is needed.
+    wanted: usize,
+}
+
+impl Rows {
+    /// Adds a row; true when no more are wanted.
+    fn push(&mut self, row: std::result::Result<usize, (usize, Num)>) -> Result<bool> {
+        if self.rows.len() >= MAX_ROWS {
+            return Err(ch_err!(
+                TOO_MANY_ROWS,
+                "WITH FILL would make more than {MAX_ROWS} rows; narrow FROM/TO or add a LIMIT"
+            ));
+        }
+        self.rows.push(row);
+        Ok(self.rows.len() >= self.wanted)
+    }
 }
 
 /// The visible column the `ORDER BY` expression `e` names (`n`, `t.n`), if any.
