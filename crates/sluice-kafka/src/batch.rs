@@ -62,6 +62,19 @@ impl MessageBatch {
         }
     }
 
+    /// Empties the batch for the next chunk, keeping what its message list and keys had
+    /// allocated; the payloads go into `buffer` (cleared; its capacity is kept) when it is
+    /// larger than the batch's own payload buffer (which the decoded rows may have taken).
+    pub fn reuse(&mut self, buffer: Vec<u8>) {
+        if buffer.capacity() > self.payloads.capacity() {
+            self.payloads = buffer;
+        }
+        self.payloads.clear();
+        self.keys.clear();
+        self.metas.clear();
+        self.header_bytes = 0;
+    }
+
     /// The batch of `messages` (tests, tools, one-off reads).
     pub fn from_messages(messages: &[Message]) -> Self {
         let mut b = Self::default();

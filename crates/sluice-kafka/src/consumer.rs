@@ -113,7 +113,7 @@ impl KafkaConsumers {
                 sink: Arc::clone(&sink),
                 control: Arc::clone(&control),
                 settings: spec.settings.clone(),
-                topics: HashMap::new(),
+                topics: Topics::default(),
                 spare_payloads: Vec::new(),
             };
             let name = format!("kafka-{}-{index}", spec.table);
@@ -227,14 +227,34 @@ pub(crate) fn create_consumer(
     Ok(consumer)
 }
 
-/// The shared name of a topic (one allocation per topic, not per message).
-fn intern(topics: &mut HashMap<String, Arc<str>>, name: &str) -> Arc<str> {
-    if let Some(t) = topics.get(name) {
-        return Arc::clone(t);
+/// The shared names of the topics read (one allocation per topic, not per message).
+#[derive(Default)]
+pub(crate) struct Topics {
+    /// The last name returned: consecutive messages are almost always of one topic, and
+    /// comparing a few bytes is cheaper than hashing them.
+    last: Option<Arc<str>>,
+    all: HashMap<String, Arc<str>>,
+}
+
+impl Topics {
+    /// The shared name equal to `name`.
+    fn intern(&mut self, name: &str) -> Arc<str> {
+        if let Some(t) = &self.last
+            && **t == *name
+        {
+            return Arc::clone(t);
+        }
+        let t = match self.all.get(name) {
+            Some(t) => Arc::clone(t),
+            None => {
+                let t: Arc<str> = Arc::from(name);
+                self.all.insert(name.to_string(), Arc::clone(&t));
+                t
+            }
+        };
+        self.last = Some(Arc::clone(&t));
+        t
     }
-    let t: Arc<str> = Arc::from(name);
-    topics.insert(name.to_string(), Arc::clone(&t));
-    t
 }
 
 /// First and last offset per partition in a block.
@@ -290,7 +310,7 @@ pub(crate) struct Worker {
     pub(crate) sink: Arc<dyn KafkaSink>,
     pub(crate) control: Arc<Control>,
     pub(crate) settings: KafkaSettings,
-    pub(crate) topics: HashMap<String, Arc<str>>,
+    pub(crate) topics: Topics,
     /// The previous block's payload buffer, for the next block to fill (its pages are
     /// already mapped).
     pub(crate) spare_payloads: Vec<u8>,
@@ -363,7 +383,7 @@ impl Worker {
                     .drops(m.topic(), m.partition(), m.offset())
             {
                 // A message fetched before the pause took effect: read it again later.
-                let t = intern(&mut self.topics, m.topic());
+                let t = self.topics.intern(m.topic());
                 positions.add(&t, m.partition(), m.offset());
             }
             if self
@@ -467,7 +487,7 @@ impl Worker {
                     Err(e) => return Outcome::Failed(e, span),
                 }
                 chunk_span = Span::default();
-                chunk = MessageBatch::with_buffer(std::mem::take(&mut self.spare_payloads));
+                chunk.reuse(std::mem::take(&mut self.spare_payloads));
             }
             // The sink's share only grows when a chunk is handed over, so a full block
             // has no chunk left.
@@ -527,6 +547,7 @@ impl Worker {
     pub(crate) fn poll_batch(&mut self, out: &mut MessageBatch, max: usize, wait: Duration) {
         let mut timeout = wait;
         let start = out.len();
+        let wants_headers = self.decoder.wants_headers();
         while out.len() - start < max {
             let Some(res) = self.consumer.poll(timeout) else {
                 break;
@@ -540,15 +561,14 @@ impl Worker {
                         m.offset(),
                     ) => {}
                 Ok(m) => {
-                    let topic = intern(&mut self.topics, m.topic());
-                    let headers = m
-                        .headers()
-                        .map(|h| {
-                            h.iter()
-                                .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
-                                .collect()
-                        })
-                        .unwrap_or_default();
+                    let topic = self.topics.intern(m.topic());
+                    let headers = match wants_headers.then(|| m.headers()).flatten() {
+                        Some(h) => h
+                            .iter()
+                            .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
+                            .collect(),
+                        None => Vec::new(),
+                    };
                     out.push(
                         MessageRef {
                             topic: &topic,

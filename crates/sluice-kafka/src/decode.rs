@@ -179,6 +179,14 @@ impl Decoder {
         &self.output_schema
     }
 
+    /// Whether the rows carry `_headers.name`/`_headers.value` (the consumer reads each
+    /// message's headers only then: librdkafka parses them on request).
+    pub fn wants_headers(&self) -> bool {
+        self.virtuals
+            .iter()
+            .any(|v| matches!(v, VirtualColumn::HeadersName | VirtualColumn::HeadersValue))
+    }
+
     /// Decodes `messages` into one batch.
     pub fn decode(&mut self, messages: &[Message]) -> Result<Decoded> {
         let mut batch = MessageBatch::from_messages(messages);

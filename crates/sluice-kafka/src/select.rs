@@ -4,7 +4,6 @@
 //! polls), and commits what it read only with `kafka_commit_on_select = 1`; otherwise
 //! the next read sees the same messages again.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -58,7 +57,7 @@ pub fn direct_select(spec: &ConsumerSpec) -> Result<RecordBatch> {
         sink,
         control: Arc::new(Control::default()),
         settings: settings.clone(),
-        topics: HashMap::new(),
+        topics: crate::consumer::Topics::default(),
         spare_payloads: Vec::new(),
     };
     let poll_timeout = Duration::from_millis(settings.effective_poll_timeout_ms());
