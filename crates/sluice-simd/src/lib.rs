@@ -15,4 +15,5 @@
 //!   including lengths that are not a multiple of the vector width.
 //! - The public functions take and return plain slices and values; callers never see
 //!   `std::arch` types.
+pub mod json_index;
 pub mod object_end;

@@ -22,6 +22,7 @@
 //! parent node — what [`Doc::member`](super::doc::Doc::member) would find from the root, so
 //! a call can read its value there instead of searching the members again.
 
+use super::indexed::{IxParser, with_index};
 use super::tape::{Invalid, KEY_ESCAPED, MAX_DEPTH, Node, PResult, Parser};
 use super::tape::{parse_with, unescape_into};
 
@@ -116,12 +117,43 @@ pub fn parse_selected(
     nodes: &mut Vec<Node>,
     found: &mut PathHits,
 ) -> PResult<()> {
+    if sluice_simd::json_index::avx2_available() {
+        parse_selected_indexed(bytes, paths, nodes, found)
+    } else {
+        parse_selected_scalar(bytes, paths, nodes, found)
+    }
+}
+
+/// [`parse_selected`] with the scalar parser (`tape.rs`).
+pub fn parse_selected_scalar(
+    bytes: &[u8],
+    paths: &PathSet,
+    nodes: &mut Vec<Node>,
+    found: &mut PathHits,
+) -> PResult<()> {
+    reset(paths, found);
+    parse_with(bytes, nodes, |p| {
+        value_selected(p, 0, 0, 1, paths, 0, true, found)
+    })
+}
+
+/// [`parse_selected`] with the structural-index parser (`indexed.rs`).
+pub fn parse_selected_indexed(
+    bytes: &[u8],
+    paths: &PathSet,
+    nodes: &mut Vec<Node>,
+    found: &mut PathHits,
+) -> PResult<()> {
+    reset(paths, found);
+    with_index(bytes, nodes, |p| {
+        value_selected(p, 0, 0, 1, paths, 0, true, found)
+    })
+}
+
+fn reset(paths: &PathSet, found: &mut PathHits) {
     found.clear();
     found.resize(paths.nodes.len(), NOT_FOUND);
     found[0] = 0;
-    parse_with(bytes, nodes, |p| {
-        p.value_selected(0, 0, 1, paths, 0, true, found)
-    })
 }
 
 impl PathSet {
@@ -139,52 +171,125 @@ impl PathSet {
     }
 }
 
-impl Parser<'_, '_> {
-    /// Parses the value at `self.pos` at `depth`, recording what trie node `at` needs;
-    /// `primary` when this value is the one noted in `found[at]`. Returns whether it is or
-    /// holds a double.
-    #[allow(clippy::too_many_arguments)]
-    fn value_selected(
+/// What the selective walk needs from a validating parser: the scalar one (`tape.rs`) and
+/// the structural-index one (`indexed.rs`) both provide it with the same rules.
+pub(super) trait Walk: Sized {
+    /// The document.
+    fn doc(&self) -> &[u8];
+    /// The byte the next value starts with.
+    fn peek(&self) -> PResult<u8>;
+    /// Nodes recorded for this document so far.
+    fn tape_len(&self) -> usize;
+    /// Parses and records one value.
+    fn value(&mut self, key_start: u32, key_len: u32, depth: usize) -> PResult<bool>;
+    /// Validates one value without recording it.
+    fn skip_value(&mut self, depth: usize) -> PResult<bool>;
+    /// Records the node of the value `parse` parses.
+    fn record(
         &mut self,
         key_start: u32,
         key_len: u32,
-        depth: usize,
-        paths: &PathSet,
-        at: usize,
-        primary: bool,
-        found: &mut PathHits,
-    ) -> PResult<bool> {
-        let node = &paths.nodes[at];
-        let whole = node.whole;
-        if (whole && (node.children.is_empty() || !primary)) || self.peek()? != b'{' {
-            return self.value(key_start, key_len, depth);
+        parse: impl FnOnce(&mut Self) -> PResult<(bool, bool)>,
+    ) -> PResult<bool>;
+    /// Parses an object, `member` parsing each member's value.
+    fn object_with(
+        &mut self,
+        member: impl FnMut(&mut Self, u32, u32) -> PResult<bool>,
+    ) -> PResult<bool>;
+}
+
+macro_rules! walk_impl {
+    ($t:ident) => {
+        impl Walk for $t<'_, '_> {
+            #[inline(always)]
+            fn doc(&self) -> &[u8] {
+                self.b
+            }
+            #[inline(always)]
+            fn peek(&self) -> PResult<u8> {
+                $t::peek(self)
+            }
+            #[inline(always)]
+            fn tape_len(&self) -> usize {
+                self.nodes.len() - self.base
+            }
+            #[inline(always)]
+            fn value(&mut self, key_start: u32, key_len: u32, depth: usize) -> PResult<bool> {
+                $t::value(self, key_start, key_len, depth)
+            }
+            #[inline(always)]
+            fn skip_value(&mut self, depth: usize) -> PResult<bool> {
+                $t::skip_value(self, depth)
+            }
+            #[inline(always)]
+            fn record(
+                &mut self,
+                key_start: u32,
+                key_len: u32,
+                parse: impl FnOnce(&mut Self) -> PResult<(bool, bool)>,
+            ) -> PResult<bool> {
+                $t::record(self, key_start, key_len, parse)
+            }
+            #[inline(always)]
+            fn object_with(
+                &mut self,
+                member: impl FnMut(&mut Self, u32, u32) -> PResult<bool>,
+            ) -> PResult<bool> {
+                $t::object_with(self, member)
+            }
         }
-        if depth > MAX_DEPTH {
-            return Err(Invalid);
-        }
-        // An object on a path: members that continue a path are followed (and noted in
-        // `found` when this object is the noted one); the others are recorded whole when
-        // this value is needed whole, else only validated. A whole value's nodes are the
-        // ones `value` records.
-        self.record(key_start, key_len, |p| {
-            let dbl = p.object_with(|p, ks, kl| {
-                let (s, e) = (ks as usize, (ks + (kl & !KEY_ESCAPED)) as usize);
-                let b = p.b;
-                match paths.child(at, &b[s..e], kl & KEY_ESCAPED != 0) {
-                    Some(c) => {
-                        let first = primary && found[c] == NOT_FOUND;
-                        if first {
-                            found[c] = (p.nodes.len() - p.base) as u32;
-                        }
-                        p.value_selected(ks, kl, depth + 1, paths, c, first, found)
-                    }
-                    None if whole => p.value(ks, kl, depth + 1),
-                    None => p.skip_value(depth + 1),
-                }
-            })?;
-            Ok((false, dbl))
-        })
+    };
+}
+walk_impl!(Parser);
+walk_impl!(IxParser);
+
+/// Parses the value at the parser's position at `depth`, recording what trie node `at`
+/// needs; `primary` when this value is the one noted in `found[at]`. Returns whether it is
+/// or holds a double.
+#[allow(clippy::too_many_arguments)]
+fn value_selected<W: Walk>(
+    p: &mut W,
+    key_start: u32,
+    key_len: u32,
+    depth: usize,
+    paths: &PathSet,
+    at: usize,
+    primary: bool,
+    found: &mut PathHits,
+) -> PResult<bool> {
+    let node = &paths.nodes[at];
+    let whole = node.whole;
+    if (whole && (node.children.is_empty() || !primary)) || p.peek()? != b'{' {
+        return p.value(key_start, key_len, depth);
     }
+    if depth > MAX_DEPTH {
+        return Err(Invalid);
+    }
+    // An object on a path: members that continue a path are followed (and noted in
+    // `found` when this object is the noted one); the others are recorded whole when
+    // this value is needed whole, else only validated. A whole value's nodes are the
+    // ones `value` records.
+    p.record(key_start, key_len, |p| {
+        let dbl = p.object_with(|p, ks, kl| {
+            let (s, e) = (ks as usize, (ks + (kl & !KEY_ESCAPED)) as usize);
+            let child = match p.doc().get(s..e) {
+                Some(key) => paths.child(at, key, kl & KEY_ESCAPED != 0),
+                None => return Err(Invalid),
+            };
+            match child {
+                Some(c) => {
+                    let first = primary && found[c] == NOT_FOUND;
+                    if first {
+                        found[c] = p.tape_len() as u32;
+                    }
+                    value_selected(p, ks, kl, depth + 1, paths, c, first, found)
+                }
+                None if whole => p.value(ks, kl, depth + 1),
+                None => p.skip_value(depth + 1),
+            }
+        })?;
+        Ok((false, dbl))
+    })
 }
 
 #[cfg(test)]
@@ -256,8 +361,17 @@ mod tests {
         }
     }
 
+    /// Run on a thread with a large stack: unoptimized test builds spend several times the
+    /// release build's stack per nesting level.
     #[test]
     fn depth_limit_matches_full_parser() {
+        let t = std::thread::Builder::new()
+            .stack_size(64 << 20)
+            .spawn(depth_limit_cases);
+        assert!(t.is_ok_and(|h| h.join().is_ok()));
+    }
+
+    fn depth_limit_cases() {
         let arr = |n: usize, inner: &str| format!("{}{}{}", "[".repeat(n), inner, "]".repeat(n));
         let paths = seed_paths();
         for (n, inner) in [

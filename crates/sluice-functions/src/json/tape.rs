@@ -85,8 +85,19 @@ pub struct Invalid;
 pub(super) type PResult<T> = Result<T, Invalid>;
 
 /// Validates `bytes` and appends its tape to `nodes` (the root is the first node appended).
-/// On error `nodes` may hold a partial tape; callers truncate it.
+/// On error `nodes` may hold a partial tape; callers truncate it. With AVX2 the structural
+/// index drives the parse ([`indexed`](super::indexed)), otherwise [`parse_scalar`]; both
+/// accept the same documents and record the same tape.
 pub fn parse(bytes: &[u8], nodes: &mut Vec<Node>) -> PResult<()> {
+    if sluice_simd::json_index::avx2_available() {
+        super::indexed::parse(bytes, nodes)
+    } else {
+        parse_scalar(bytes, nodes)
+    }
+}
+
+/// [`parse`] by the byte-at-a-time recursive-descent parser.
+pub fn parse_scalar(bytes: &[u8], nodes: &mut Vec<Node>) -> PResult<()> {
     parse_with(bytes, nodes, |p| p.value(0, 0, 1))
 }
 
@@ -138,7 +149,7 @@ pub(super) struct Parser<'a, 'n> {
 }
 
 #[inline]
-fn is_ws(c: u8) -> bool {
+pub(super) fn is_ws(c: u8) -> bool {
     matches!(c, b' ' | b'\n' | b'\r' | b'\t')
 }
 
@@ -400,73 +411,82 @@ impl Parser<'_, '_> {
     /// Scans a number; returns whether it is a double. Rejects doubles that overflow.
     #[inline]
     pub(super) fn number(&mut self) -> PResult<bool> {
-        let b = self.b;
-        let start = self.pos;
-        let mut i = start;
-        if b[i] == b'-' {
-            i += 1;
-        }
-        let int_start = i;
-        match b.get(i) {
-            Some(b'0') => i += 1,
-            Some(b'1'..=b'9') => i = skip_digits(b, i + 1),
-            _ => return Err(Invalid),
-        }
-        if !matches!(b.get(i), Some(b'.' | b'e' | b'E')) {
-            // An integer (the common case): no fraction, no exponent, no overflow check.
-            self.pos = i;
-            return Ok(false);
-        }
-        self.fraction_exponent(start, int_start, i)
+        let (end, dbl) = number_at(self.b, self.pos)?;
+        self.pos = end;
+        Ok(dbl)
     }
+}
 
-    /// The rest of a number whose integer part ends at `i` before a `.` or an exponent
-    /// (see [`Parser::number`]).
-    #[inline(never)]
-    fn fraction_exponent(&mut self, start: usize, int_start: usize, mut i: usize) -> PResult<bool> {
-        let b = self.b;
-        let int_digits = i - int_start;
-        let mut is_double = false;
-        if b.get(i) == Some(&b'.') {
-            is_double = true;
-            i += 1;
-            let s = i;
-            i = skip_digits(b, i);
-            if i == s {
-                return Err(Invalid);
-            }
-        }
-        let mut exp: i64 = 0;
-        if matches!(b.get(i), Some(b'e' | b'E')) {
-            is_double = true;
-            i += 1;
-            let mut neg = false;
-            if let Some(&c @ (b'+' | b'-')) = b.get(i) {
-                neg = c == b'-';
-                i += 1;
-            }
-            let s = i;
-            while i < b.len() && b[i].is_ascii_digit() {
-                exp = (exp * 10 + (b[i] - b'0') as i64).min(1 << 40);
-                i += 1;
-            }
-            if i == s {
-                return Err(Invalid);
-            }
-            if neg {
-                exp = -exp;
-            }
-        }
-        self.pos = i;
-        if is_double && int_digits as i64 + exp > 300 {
-            let text = std::str::from_utf8(&b[start..i]).map_err(|_| Invalid)?;
-            let v: f64 = text.parse().map_err(|_| Invalid)?;
-            if !v.is_finite() {
-                return Err(Invalid);
-            }
-        }
-        Ok(is_double)
+/// Scans the number starting at `b[start]` (a `-` or a digit); returns the index after it
+/// and whether it is a double. Rejects doubles that overflow.
+#[inline(always)]
+pub(super) fn number_at(b: &[u8], start: usize) -> PResult<(usize, bool)> {
+    let mut i = start;
+    if b.get(i) == Some(&b'-') {
+        i += 1;
     }
+    let int_start = i;
+    match b.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => i = skip_digits(b, i + 1),
+        _ => return Err(Invalid),
+    }
+    if !matches!(b.get(i), Some(b'.' | b'e' | b'E')) {
+        // An integer (the common case): no fraction, no exponent, no overflow check.
+        return Ok((i, false));
+    }
+    fraction_exponent(b, start, int_start, i)
+}
+
+/// The rest of a number whose integer part ends at `i` before a `.` or an exponent
+/// (see [`number_at`]).
+#[inline(never)]
+fn fraction_exponent(
+    b: &[u8],
+    start: usize,
+    int_start: usize,
+    mut i: usize,
+) -> PResult<(usize, bool)> {
+    let int_digits = i - int_start;
+    let mut is_double = false;
+    if b.get(i) == Some(&b'.') {
+        is_double = true;
+        i += 1;
+        let s = i;
+        i = skip_digits(b, i);
+        if i == s {
+            return Err(Invalid);
+        }
+    }
+    let mut exp: i64 = 0;
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        is_double = true;
+        i += 1;
+        let mut neg = false;
+        if let Some(&c @ (b'+' | b'-')) = b.get(i) {
+            neg = c == b'-';
+            i += 1;
+        }
+        let s = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            exp = (exp * 10 + (b[i] - b'0') as i64).min(1 << 40);
+            i += 1;
+        }
+        if i == s {
+            return Err(Invalid);
+        }
+        if neg {
+            exp = -exp;
+        }
+    }
+    if is_double && int_digits as i64 + exp > 300 {
+        let text = std::str::from_utf8(&b[start..i]).map_err(|_| Invalid)?;
+        let v: f64 = text.parse().map_err(|_| Invalid)?;
+        if !v.is_finite() {
+            return Err(Invalid);
+        }
+    }
+    Ok((i, is_double))
 }
 
 /// The eight bytes at `b[i..i + 8]` as a little-endian word, `None` past the end (a plain
@@ -502,7 +522,7 @@ fn skip_digits(b: &[u8], mut i: usize) -> usize {
 
 /// Validates the escape sequence at `b[i] == '\\'`; returns the index after it.
 #[inline]
-fn escape(b: &[u8], i: usize) -> PResult<usize> {
+pub(super) fn escape(b: &[u8], i: usize) -> PResult<usize> {
     match b.get(i + 1) {
         Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(i + 2),
         Some(b'u') => {
@@ -587,9 +607,14 @@ pub fn unescape_into(raw: &[u8], out: &mut Vec<u8>) {
 mod tests {
     use super::*;
 
+    /// Validity by both parsers (scalar and structural-index), which must agree.
     fn valid(s: &str) -> bool {
         let mut v = Vec::new();
-        is_valid(s.as_bytes(), &mut v)
+        let scalar = parse_scalar(s.as_bytes(), &mut v).is_ok();
+        v.clear();
+        let indexed = crate::json::indexed::parse(s.as_bytes(), &mut v).is_ok();
+        assert_eq!(scalar, indexed, "{s:?}");
+        scalar
     }
 
     /// Expectations from ClickHouse's `isValidJSON` (ch-oracle, 26.9).
@@ -644,8 +669,17 @@ mod tests {
         }
     }
 
+    /// On a thread with a large stack (unoptimized builds use several times the release
+    /// build's stack per nesting level).
     #[test]
     fn depth_limit_matches_clickhouse() {
+        let t = std::thread::Builder::new()
+            .stack_size(64 << 20)
+            .spawn(depth_limit_cases);
+        assert!(t.is_ok_and(|h| h.join().is_ok()));
+    }
+
+    fn depth_limit_cases() {
         let arr = |n: usize, inner: &str| format!("{}{}{}", "[".repeat(n), inner, "]".repeat(n));
         assert!(valid(&arr(1024, "")));
         assert!(!valid(&arr(1025, "")));
