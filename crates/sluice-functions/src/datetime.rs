@@ -9,13 +9,14 @@
 //!
 //! Submodules: [`tz`] (zones and calendar math), [`args`] (argument plumbing shared with the
 //! conversion family), [`local`], [`week`], [`parts`], [`arith`], [`interval`], [`format`],
-//! [`now`], [`unix64`], [`to_interval`].
+//! [`now`], [`unix64`], [`to_interval`], [`make`] (makeDate, makeDate32).
 
 pub mod args;
 pub mod arith;
 pub mod format;
 pub mod interval;
 pub mod local;
+pub mod make;
 pub mod now;
 pub mod parts;
 pub mod to_interval;
@@ -38,6 +39,7 @@ pub fn functions() -> Vec<ScalarUDF> {
     v.extend(format::functions());
     v.extend(now::functions());
     v.extend(unix64::functions());
+    v.extend(make::functions());
     v.extend(to_interval::functions());
     v
 }

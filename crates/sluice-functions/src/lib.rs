@@ -16,19 +16,24 @@
 //!   report ClickHouse's code.
 //!
 //! Module map: [`json`], [`conversion`], [`datetime`], [`string`], [`array`],
-//! [`conditional`], [`math`], [`hash`], [`type_info`], [`sleep`], [`aggregate`], [`window`].
+//! [`conditional`], [`math`], [`misc`], [`url`], [`ip`], [`bit`], [`hash`], [`type_info`],
+//! [`sleep`], [`aggregate`], [`window`].
 
 pub mod aggregate;
 pub mod array;
+pub mod bit;
 pub mod conditional;
 pub mod conversion;
 pub mod datetime;
 pub mod hash;
+pub mod ip;
 pub mod json;
 pub mod math;
+pub mod misc;
 pub mod sleep;
 pub mod string;
 pub mod type_info;
+pub mod url;
 pub mod util;
 pub mod window;
 
@@ -44,6 +49,10 @@ pub fn scalar_functions() -> Vec<ScalarUDF> {
     v.extend(array::functions());
     v.extend(conditional::functions());
     v.extend(math::functions());
+    v.extend(misc::functions());
+    v.extend(url::functions());
+    v.extend(ip::functions());
+    v.extend(bit::functions());
     v.extend(hash::functions());
     v.extend(type_info::functions());
     v.extend(sleep::functions());

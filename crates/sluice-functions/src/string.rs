@@ -22,6 +22,7 @@
 //! - [`split`] — splitByChar/String/Regexp, arrayStringConcat.
 //! - [`trim_pad`] — trimLeft/trimRight/trimBoth (ltrim/rtrim/trim), leftPad/rightPad (+UTF8).
 //! - [`encode`] — hex/unhex, bin/unbin, base64Encode/Decode, char.
+//! - [`multi_search`] — multiSearchAny/FirstIndex/FirstPosition/AllPositions, multiMatchAny.
 //!
 //! `TRIM(LEADING|TRAILING|BOTH x FROM s)` is expected from the engine as
 //! `trimLeft(s, x)`, `trimRight(s, x)`, `trimBoth(s, x)`: the optional second argument is the
@@ -31,6 +32,7 @@ pub(crate) mod basic;
 pub(crate) mod col;
 pub(crate) mod concat;
 pub(crate) mod encode;
+pub(crate) mod multi_search;
 pub(crate) mod pattern;
 pub(crate) mod replace;
 pub(crate) mod rules;
@@ -57,5 +59,6 @@ pub fn functions() -> Vec<ScalarUDF> {
     v.extend(split::functions());
     v.extend(trim_pad::functions());
     v.extend(encode::functions());
+    v.extend(multi_search::functions());
     v
 }
