@@ -54,10 +54,21 @@ pub struct MaterializedView {
     pub columns: Vec<ColumnDesc>,
     slot: Arc<Mutex<Vec<RecordBatch>>>,
     plan: tokio::sync::Mutex<Option<Planned>>,
+    /// The block the cast to the target's columns reads ([`MaterializedView::fill`]).
+    fill_slot: Arc<Mutex<Vec<RecordBatch>>>,
+    fill: tokio::sync::Mutex<Option<FillPlan>>,
 }
 
 /// A physical plan with the task context it runs in.
 type Planned = (Arc<dyn ExecutionPlan>, Arc<TaskContext>);
+
+/// The planned cast of a view's rows to its target's stored columns, with what it was
+/// planned for: the view's output schema and the target's stored `(name, type)`s.
+struct FillPlan {
+    input: SchemaRef,
+    columns: Vec<(String, String)>,
+    planned: Planned,
+}
 
 impl fmt::Debug for MaterializedView {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -116,6 +127,8 @@ impl MaterializedView {
             columns,
             slot: Arc::new(Mutex::new(Vec::new())),
             plan: tokio::sync::Mutex::new(None),
+            fill_slot: Arc::new(Mutex::new(Vec::new())),
+            fill: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -163,50 +176,70 @@ impl MaterializedView {
 
     /// Plans the view's query over a block with `schema`.
     async fn plan(&self, session: &Session, schema: SchemaRef) -> Result<Planned> {
-        let mut q = self.block_query(session)?;
-        let rctx = session.rewrite_context();
-        crate::rewrite::rewrite_query(&mut q, &rctx)?;
-        let mut state = session.df_state_for(&rctx);
-        // `ANY`/`SEMI`/`ANTI` joins: their markers plan as in a SELECT.
-        crate::rewrite::join_strictness::register_markers(&mut state);
-        // One block at a time: no repartitioning, the consumer thread does the work.
-        state.config_mut().options_mut().execution.target_partitions = 1;
-        let ctx = datafusion::prelude::SessionContext::new_with_state(state);
-        let tmp_schema = Arc::new(datafusion::catalog::memory::MemorySchemaProvider::new());
-        datafusion::catalog::SchemaProvider::register_table(
-            tmp_schema.as_ref(),
-            "block".into(),
-            Arc::new(BlockTable {
-                schema,
-                slot: Arc::clone(&self.slot),
-            }),
-        )
-        .map_err(from_datafusion)?;
-        let cat = Arc::new(datafusion::catalog::MemoryCatalogProvider::new());
-        datafusion::catalog::CatalogProvider::register_schema(cat.as_ref(), "public", tmp_schema)
-            .map_err(from_datafusion)?;
-        ctx.register_catalog(BLOCK_CATALOG, cat);
-        let state = ctx.state();
-        let logical = state
-            .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(
-                datafusion::sql::sqlparser::ast::Statement::Query(q),
-            )))
-            .await
-            .map_err(from_datafusion)?;
-        let join_use_nulls = session.settings.get_bool("join_use_nulls");
-        let logical =
-            crate::rewrite::join_strictness::apply_join_strictness(logical, join_use_nulls)
-                .map_err(from_datafusion)?;
-        let logical = if join_use_nulls {
-            logical
-        } else {
-            crate::join_defaults::fill_outer_join_defaults(logical).map_err(from_datafusion)?
+        let q = self.block_query(session)?;
+        plan_over(session, q, schema, &self.slot).await
+    }
+
+    /// The view's rows `out` as the target's stored `columns` ([`fill_batch`]). When that
+    /// is only casts of `out`'s columns (a view whose output names every target column,
+    /// as the seed pipeline's does), the cast's SELECT is planned once for the view and
+    /// re-run for every block of the same schema: planning it per block cost as much as
+    /// running it.
+    ///
+    /// [`fill_batch`]: crate::statements::fill::fill_batch
+    pub async fn fill(
+        &self,
+        session: &Session,
+        columns: &[ColumnDesc],
+        out: RecordBatch,
+    ) -> Result<RecordBatch> {
+        use crate::statements::fill;
+        let schema = out.schema();
+        if !fill::casts_only(columns, &schema) {
+            return fill::fill_batch(session, columns, out).await;
+        }
+        let (stored, target_schema) = fill::stored_columns(columns);
+        let key: Vec<(String, String)> = stored
+            .iter()
+            .map(|c| (c.name.clone(), c.ty.to_string()))
+            .collect();
+        // Held until the run ends: the slot serves one run at a time.
+        let mut cached = self.fill.lock().await;
+        let (plan, task_ctx) = match cached.as_ref() {
+            Some(f) if f.input == schema && f.columns == key => {
+                (Arc::clone(&f.planned.0), Arc::clone(&f.planned.1))
+            }
+            _ => {
+                let provided: Vec<String> =
+                    schema.fields().iter().map(|f| f.name().clone()).collect();
+                let (list, _) = fill::select_list(&stored, &provided);
+                let sql = format!("SELECT {list} FROM {BLOCK_CATALOG}.public.block");
+                let Some(sluice_sql::Statement::Query(q)) = sluice_sql::parse_statements(&sql)?
+                    .into_iter()
+                    .next()
+                    .map(|p| p.statement)
+                else {
+                    return Err(Error::internal("the insert cast is not a query"));
+                };
+                let planned = plan_over(session, q, Arc::clone(&schema), &self.fill_slot).await?;
+                let run = (Arc::clone(&planned.0), Arc::clone(&planned.1));
+                *cached = Some(FillPlan {
+                    input: schema,
+                    columns: key,
+                    planned,
+                });
+                run
+            }
         };
-        let physical = state
-            .create_physical_plan(&logical)
-            .await
+        let plan = datafusion::physical_plan::execution_plan::reset_plan_states(plan)
             .map_err(from_datafusion)?;
-        Ok((physical, Arc::new(TaskContext::from(&state))))
+        let rows = out.num_rows();
+        *self.fill_slot.lock() = vec![out];
+        let result = datafusion::physical_plan::collect(plan, task_ctx).await;
+        self.fill_slot.lock().clear();
+        drop(cached);
+        let batches = result.map_err(from_datafusion)?;
+        fill::selected_batch(&stored, &batches, &[], target_schema, rows)
     }
 
     /// Runs the view's query over one block of its source; returns the view's rows.
@@ -240,6 +273,58 @@ impl MaterializedView {
     pub async fn invalidate(&self) {
         *self.plan.lock().await = None;
     }
+}
+
+/// Plans `q`, whose FROM is the block table `__mv.public.block` with `schema` read from
+/// `slot`.
+async fn plan_over(
+    session: &Session,
+    mut q: Box<Query>,
+    schema: SchemaRef,
+    slot: &Arc<Mutex<Vec<RecordBatch>>>,
+) -> Result<Planned> {
+    let rctx = session.rewrite_context();
+    crate::rewrite::rewrite_query(&mut q, &rctx)?;
+    let mut state = session.df_state_for(&rctx);
+    // `ANY`/`SEMI`/`ANTI` joins: their markers plan as in a SELECT.
+    crate::rewrite::join_strictness::register_markers(&mut state);
+    // One block at a time: no repartitioning, the consumer thread does the work.
+    state.config_mut().options_mut().execution.target_partitions = 1;
+    let ctx = datafusion::prelude::SessionContext::new_with_state(state);
+    let tmp_schema = Arc::new(datafusion::catalog::memory::MemorySchemaProvider::new());
+    datafusion::catalog::SchemaProvider::register_table(
+        tmp_schema.as_ref(),
+        "block".into(),
+        Arc::new(BlockTable {
+            schema,
+            slot: Arc::clone(slot),
+        }),
+    )
+    .map_err(from_datafusion)?;
+    let cat = Arc::new(datafusion::catalog::MemoryCatalogProvider::new());
+    datafusion::catalog::CatalogProvider::register_schema(cat.as_ref(), "public", tmp_schema)
+        .map_err(from_datafusion)?;
+    ctx.register_catalog(BLOCK_CATALOG, cat);
+    let state = ctx.state();
+    let logical = state
+        .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(
+            datafusion::sql::sqlparser::ast::Statement::Query(q),
+        )))
+        .await
+        .map_err(from_datafusion)?;
+    let join_use_nulls = session.settings.get_bool("join_use_nulls");
+    let logical = crate::rewrite::join_strictness::apply_join_strictness(logical, join_use_nulls)
+        .map_err(from_datafusion)?;
+    let logical = if join_use_nulls {
+        logical
+    } else {
+        crate::join_defaults::fill_outer_join_defaults(logical).map_err(from_datafusion)?
+    };
+    let physical = state
+        .create_physical_plan(&logical)
+        .await
+        .map_err(from_datafusion)?;
+    Ok((physical, Arc::new(TaskContext::from(&state))))
 }
 
 fn has_join(plan: &Arc<dyn ExecutionPlan>) -> bool {
@@ -382,7 +467,7 @@ impl ViewPush {
                         continue;
                     }
                     check_columns(&out, columns)?;
-                    let out = crate::statements::fill::fill_batch(session, columns, out).await?;
+                    let out = mv.fill(session, columns, out).await?;
                     self.bytes += out.get_array_memory_size();
                     filled.push(out);
                 }

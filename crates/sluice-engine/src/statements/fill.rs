@@ -47,7 +47,7 @@ pub async fn fill_batch(
         .iter()
         .map(|f| f.name().clone())
         .collect();
-    let stored: Vec<&ColumnDesc> = columns.iter().filter(|c| c.is_stored()).collect();
+    let (stored, target_schema) = stored_columns(columns);
     // Fast path: every stored column provided with exactly the right Arrow type.
     let exact = stored.iter().all(|c| {
         input
@@ -55,12 +55,6 @@ pub async fn fill_batch(
             .field_with_name(&c.name)
             .is_ok_and(|f| f.data_type() == &c.ty.to_arrow())
     });
-    let target_schema = Arc::new(Schema::new(
-        stored
-            .iter()
-            .map(|c| c.ty.to_field(&c.name))
-            .collect::<Vec<Field>>(),
-    ));
     if exact {
         let mut cols = Vec::with_capacity(stored.len());
         for c in &stored {
@@ -73,7 +67,6 @@ pub async fn fill_batch(
         return batch(target_schema, cols, rows);
     }
     // General path: one SELECT over the input computing every stored column.
-    let mut select = Vec::new();
     let needs_sql = stored.iter().any(|c| {
         !provided.contains(&c.name)
             && matches!(
@@ -96,22 +89,8 @@ pub async fn fill_batch(
         }
         return batch(target_schema, cols, rows);
     }
-    // Aliases usable by default expressions: provided columns, ALIAS/EPHEMERAL expressions.
-    let mut no_value: Vec<&str> = Vec::new();
-    for c in &stored {
-        let ty = quote_str(&c.ty.to_string());
-        let expr = if provided.contains(&c.name) {
-            format!("_CAST({}, {ty})", quote_ident(&c.name))
-        } else if let Some((DefaultKind::Default | DefaultKind::Materialized, e)) = &c.default {
-            format!("_CAST(({e}), {ty})")
-        } else {
-            // No value and no default: the type's default, filled below.
-            no_value.push(c.name.as_str());
-            "NULL".to_string()
-        };
-        select.push(format!("{expr} AS {}", quote_ident(&c.name)));
-    }
-    let sql = format!("SELECT {} FROM __insert_input", select.join(", "));
+    let (select, no_value) = select_list(&stored, &provided);
+    let sql = format!("SELECT {select} FROM __insert_input");
     let state = session.df_state();
     let ctx = datafusion::prelude::SessionContext::new_with_state(state);
     let mem = MemTable::try_new(input.schema(), vec![vec![input]]).map_err(from_datafusion)?;
@@ -148,11 +127,76 @@ pub async fn fill_batch(
         .map_err(from_datafusion)?;
     let df = datafusion::prelude::DataFrame::new(ctx.state(), plan);
     let out = df.collect().await.map_err(from_datafusion)?;
+    selected_batch(&stored, &out, &no_value, target_schema, rows)
+}
+
+/// The stored columns of `columns`, and their schema.
+pub(crate) fn stored_columns(columns: &[ColumnDesc]) -> (Vec<&ColumnDesc>, Arc<Schema>) {
+    let stored: Vec<&ColumnDesc> = columns.iter().filter(|c| c.is_stored()).collect();
+    let schema = Arc::new(Schema::new(
+        stored
+            .iter()
+            .map(|c| c.ty.to_field(&c.name))
+            .collect::<Vec<Field>>(),
+    ));
+    (stored, schema)
+}
+
+/// Whether every stored column of `columns` is in `input` by name and some has another
+/// Arrow type: the stored batch is then the input's columns cast, an expression of the
+/// input alone (no DEFAULT expression, nothing that depends on the time of the insert),
+/// which a caller may plan once and run over many inputs of the same schema.
+pub(crate) fn casts_only(columns: &[ColumnDesc], input: &Schema) -> bool {
+    let mut cast = false;
+    for c in columns.iter().filter(|c| c.is_stored()) {
+        match input.field_with_name(&c.name) {
+            Ok(f) => cast |= f.data_type() != &c.ty.to_arrow(),
+            Err(_) => return false,
+        }
+    }
+    cast
+}
+
+/// The SELECT list over the input (columns named `provided`) computing every stored
+/// column with its type, and the columns left for the type default (no value, no
+/// DEFAULT expression).
+pub(crate) fn select_list<'a>(
+    stored: &[&'a ColumnDesc],
+    provided: &[String],
+) -> (String, Vec<&'a str>) {
+    // Aliases usable by default expressions: provided columns, ALIAS/EPHEMERAL expressions.
+    let mut select = Vec::new();
+    let mut no_value: Vec<&str> = Vec::new();
+    for c in stored {
+        let ty = quote_str(&c.ty.to_string());
+        let expr = if provided.contains(&c.name) {
+            format!("_CAST({}, {ty})", quote_ident(&c.name))
+        } else if let Some((DefaultKind::Default | DefaultKind::Materialized, e)) = &c.default {
+            format!("_CAST(({e}), {ty})")
+        } else {
+            // No value and no default: the type's default, filled below.
+            no_value.push(c.name.as_str());
+            "NULL".to_string()
+        };
+        select.push(format!("{expr} AS {}", quote_ident(&c.name)));
+    }
+    (select.join(", "), no_value)
+}
+
+/// The stored batch from the output of [`select_list`]'s SELECT: the type default for
+/// `no_value` columns and in place of NULLs of non-Nullable columns.
+pub(crate) fn selected_batch(
+    stored: &[&ColumnDesc],
+    out: &[RecordBatch],
+    no_value: &[&str],
+    target_schema: Arc<Schema>,
+    rows: usize,
+) -> Result<RecordBatch> {
     let out = datafusion::arrow::compute::concat_batches(
         &out.first()
             .map(|b| b.schema())
             .unwrap_or_else(|| Arc::clone(&target_schema)),
-        &out,
+        out,
     )
     .map_err(|e| Error::internal(e.to_string()))?;
     // Replace NULLs of non-Nullable columns by the type default.
