@@ -5,8 +5,10 @@
 
 use std::sync::Arc;
 
+use datafusion::arrow::datatypes::Field;
+use datafusion::common::metadata::FieldMetadata;
 use datafusion::common::tree_node::Transformed;
-use datafusion::common::{DFSchema, ScalarValue};
+use datafusion::common::{DFSchema, ScalarValue, TableReference};
 use datafusion::error::Result;
 use datafusion::logical_expr::{Expr, JoinType, LogicalPlan, Projection, expr::Alias};
 
@@ -39,26 +41,16 @@ pub fn fill_outer_join_defaults(plan: LogicalPlan) -> Result<LogicalPlan> {
                 (fill_right, input_field(&right_schema, i - left_len))
             };
             // Only columns that were non-Nullable on their own side get a default.
-            let default = match source {
-                Some(false) if fill => ScalarValue::new_default(field.data_type()).ok(),
-                _ => None,
-            };
-            match default {
-                Some(d) => {
-                    changed = true;
-                    let coalesced = Expr::ScalarFunction(
-                        datafusion::logical_expr::expr::ScalarFunction::new_udf(
-                            datafusion::functions::core::coalesce(),
-                            vec![column, Expr::Literal(d, None)],
-                        ),
-                    );
-                    exprs.push(Expr::Alias(Alias::new(
-                        coalesced,
-                        qualifier.cloned(),
-                        field.name(),
-                    )));
+            if fill && source == Some(false) {
+                match default_in_place_of_null(column, qualifier, field) {
+                    Ok(e) => {
+                        changed = true;
+                        exprs.push(e);
+                    }
+                    Err(column) => exprs.push(column),
                 }
-                None => exprs.push(column),
+            } else {
+                exprs.push(column);
             }
         }
         if !changed {
@@ -68,6 +60,26 @@ pub fn fill_outer_join_defaults(plan: LogicalPlan) -> Result<LogicalPlan> {
         Ok(Transformed::yes(LogicalPlan::Projection(projection)))
     })
     .map(|t| t.data)
+}
+
+/// `coalesce(column, <default of the field's type>)` named and typed like `field` (its
+/// ClickHouse type metadata kept), or the column back when the type has no default.
+pub(crate) fn default_in_place_of_null(
+    column: Expr,
+    qualifier: Option<&TableReference>,
+    field: &Field,
+) -> std::result::Result<Expr, Expr> {
+    let Ok(d) = ScalarValue::new_default(field.data_type()) else {
+        return Err(column);
+    };
+    let coalesced = Expr::ScalarFunction(datafusion::logical_expr::expr::ScalarFunction::new_udf(
+        datafusion::functions::core::coalesce(),
+        vec![column, Expr::Literal(d, None)],
+    ));
+    let metadata = (!field.metadata().is_empty()).then(|| FieldMetadata::from(field));
+    Ok(Expr::Alias(
+        Alias::new(coalesced, qualifier.cloned(), field.name()).with_metadata(metadata),
+    ))
 }
 
 /// Whether the `i`-th field of an input schema is nullable (`None` when out of range).

@@ -17,6 +17,8 @@
 //!   server queries (`system.processes`, `KILL QUERY`, limits, cancellation, rows read) and
 //!   `system.query_log`.
 //! - [`error`]: DataFusion → ClickHouse error mapping.
+//! - [`grouping_defaults`]: type defaults instead of NULL for the keys `ROLLUP`/`CUBE`/`GROUPING
+//!   SETS` leave out (`group_by_use_nulls = 0`).
 //! - [`join_defaults`]: type defaults instead of NULL in outer joins (`join_use_nulls = 0`).
 //! - [`comparisons`]: ClickHouse's argument rules for the SQL comparison operators.
 //! - [`parallel_numbers`], [`dense_group_by`]: physical rules for aggregations (`numbers()`
@@ -31,9 +33,11 @@ pub mod dense_group_by;
 pub mod df_catalog;
 pub mod engine;
 pub mod error;
+pub mod grouping_defaults;
 pub mod join_defaults;
 pub mod lambda;
 pub mod memory;
+pub mod modulo_equals;
 pub mod mview;
 pub mod parallel_numbers;
 pub mod processes;

@@ -320,6 +320,11 @@ async fn plan_over(
     } else {
         crate::join_defaults::fill_outer_join_defaults(logical).map_err(from_datafusion)?
     };
+    let logical = if session.settings.get_bool("group_by_use_nulls") {
+        logical
+    } else {
+        crate::grouping_defaults::fill_grouping_set_defaults(logical).map_err(from_datafusion)?
+    };
     let physical = state
         .create_physical_plan(&logical)
         .await

@@ -536,6 +536,11 @@ pub fn rewrite_expr(e: &mut Expr, ctx: &RewriteContext) -> Result<()> {
                 vec![(**timestamp).clone(), (**time_zone).clone()],
             );
         }
+        Expr::GroupingSets(sets) | Expr::Rollup(sets) | Expr::Cube(sets) => {
+            for x in sets.iter_mut().flatten() {
+                rewrite_expr(x, ctx)?;
+            }
+        }
         _ => {}
     }
     Ok(())

@@ -67,6 +67,11 @@ async fn plan_and_stream(
     } else {
         crate::join_defaults::fill_outer_join_defaults(plan).map_err(from_datafusion)?
     };
+    let plan = if session.settings.get_bool("group_by_use_nulls") {
+        plan
+    } else {
+        crate::grouping_defaults::fill_grouping_set_defaults(plan).map_err(from_datafusion)?
+    };
     let plan =
         crate::rewrite::join_using::using_keys_from_both_sides(plan).map_err(from_datafusion)?;
     let task_ctx = session.task_ctx(state);

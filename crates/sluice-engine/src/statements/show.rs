@@ -1,4 +1,6 @@
-//! `SHOW DATABASES/TABLES/CREATE`, `DESCRIBE`, `EXISTS`.
+//! `SHOW DATABASES/TABLES/CREATE`, `SHOW [FULL] COLUMNS`, `SHOW [CHANGED] SETTINGS`,
+//! `SHOW FUNCTIONS`, `SHOW ENGINES`, `SHOW PROCESSLIST` (the last five as ClickHouse runs them:
+//! a `SELECT` over the system tables), `DESCRIBE`, `EXISTS`.
 
 use std::sync::Arc;
 
@@ -61,25 +63,7 @@ pub async fn show(session: &mut Session, s: sluice_sql::Show) -> Result<QueryOut
             }
             let schema = schema_of(&[("name", "String")])?;
             let names: Vec<String> = if db == "system" {
-                let st = session.df_state();
-                let _ = st;
-                [
-                    "data_type_families",
-                    "databases",
-                    "columns",
-                    "formats",
-                    "functions",
-                    "numbers",
-                    "numbers_mt",
-                    "one",
-                    "settings",
-                    "table_engines",
-                    "tables",
-                    "zeros",
-                ]
-                .iter()
-                .map(|s| s.to_string())
-                .collect()
+                crate::system::NAMES.iter().map(|s| s.to_string()).collect()
             } else {
                 session
                     .engine
@@ -106,8 +90,95 @@ pub async fn show(session: &mut Session, s: sluice_sql::Show) -> Result<QueryOut
             let b = build_batch(Arc::clone(&schema), &[vec![Cell::Str(text)]])?;
             QueryOutput::batches(schema, vec![b])
         }
+        Show::Columns {
+            table,
+            like: pat,
+            limit,
+            full,
+        } => {
+            // An unknown table gives no rows, as in ClickHouse (the query reads system.columns).
+            let db = table.database.unwrap_or_else(|| session.current_db.clone());
+            let mut sql = String::from(
+                "SELECT name AS field, type AS type, \
+                 multiIf(startsWith(type, 'Nullable('), 'YES', \
+                         startsWith(type, 'LowCardinality(Nullable('), 'YES', 'NO') AS `null`, \
+                 trim(concatWithSeparator(' ', if(is_in_primary_key, 'PRI', ''), \
+                                          if(is_in_sorting_key, 'SOR', ''))) AS key, \
+                 if(default_kind IN ('ALIAS', 'DEFAULT', 'MATERIALIZED'), \
+                    default_expression, NULL) AS `default`, '' AS extra",
+            );
+            if full {
+                sql.push_str(", NULL AS collation, comment, '' AS privileges");
+            }
+            sql.push_str(&format!(
+                " FROM system.columns WHERE database = {} AND table = {}",
+                quote(&db),
+                quote(&table.table)
+            ));
+            push_like(&mut sql, "name", pat.as_ref());
+            sql.push_str(" ORDER BY field, type, `null`, key, `default`, extra");
+            push_limit(&mut sql, limit.as_ref());
+            select_sql(session, &sql).await
+        }
+        Show::Settings { like: pat, changed } => {
+            let mut sql = String::from("SELECT name, type, value FROM system.settings WHERE 1");
+            if changed {
+                sql.push_str(" AND changed");
+            }
+            push_like(&mut sql, "name", pat.as_ref());
+            sql.push_str(" ORDER BY name");
+            select_sql(session, &sql).await
+        }
+        Show::Functions { like: pat } => {
+            let mut sql = String::from("SELECT * FROM system.functions WHERE 1");
+            push_like(&mut sql, "name", pat.as_ref());
+            select_sql(session, &sql).await
+        }
+        Show::Engines => select_sql(session, "SELECT * FROM system.table_engines").await,
+        Show::Processlist => {
+            select_sql(
+                session,
+                "SELECT * FROM system.processes ORDER BY elapsed DESC",
+            )
+            .await
+        }
         other => Err(sluice_common::Error::not_implemented(format!("{other:?}"))),
     }
+}
+
+/// A string literal for `s`.
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// ` AND <column> [NOT] [I]LIKE '<pattern>'` for a `SHOW … LIKE` filter.
+fn push_like(sql: &mut String, column: &str, like: Option<&sluice_sql::ShowLike>) {
+    let Some(p) = like else { return };
+    sql.push_str(&format!(
+        " AND {column} {}{} {}",
+        if p.negated { "NOT " } else { "" },
+        if p.case_insensitive { "ILIKE" } else { "LIKE" },
+        quote(&p.pattern)
+    ));
+}
+
+/// ` LIMIT <n>` of a `SHOW … LIMIT n`.
+fn push_limit(sql: &mut String, limit: Option<&datafusion::sql::sqlparser::ast::Expr>) {
+    if let Some(n) = limit {
+        sql.push_str(&format!(" LIMIT {n}"));
+    }
+}
+
+/// Runs `sql` (a `SELECT` over system tables a `SHOW` statement stands for).
+async fn select_sql(session: &mut Session, sql: &str) -> Result<QueryOutput> {
+    let parsed = sluice_sql::parse_statements(sql)?;
+    let Some(sluice_sql::Statement::Query(q)) = parsed.into_iter().next().map(|p| p.statement)
+    else {
+        return Err(sluice_common::Error::internal(format!(
+            "SHOW: the rewritten query did not parse as a query: {sql}"
+        )));
+    };
+    super::select::run_query(session, *q).await
 }
 
 /// `DESCRIBE TABLE t`.

@@ -47,7 +47,8 @@ pub struct SystemTables {
     pub processes: Arc<crate::processes::ProcessList>,
 }
 
-const NAMES: &[&str] = &[
+/// Names of the system tables (`SHOW TABLES FROM system` lists them).
+pub(crate) const NAMES: &[&str] = &[
     "one",
     "numbers",
     "numbers_mt",

@@ -175,7 +175,47 @@ pub(super) fn tables(s: &SystemTables) -> Result<Rows> {
             Cell::U64(e.table.is_some() as u64),
         ]);
     }
+    for name in super::NAMES {
+        let mut row = vec![
+            Cell::Str("system".into()),
+            Cell::Str(name.to_string()),
+            Cell::Str("00000000-0000-0000-0000-000000000000".into()),
+            Cell::Str(system_engine(name)),
+            Cell::U64(0),
+            Cell::StrArr(vec![]),
+            Cell::Str(String::new()),
+            Cell::I64(0),
+            Cell::I64(0),
+            Cell::StrArr(vec![]),
+            Cell::StrArr(vec![]),
+        ];
+        row.extend((0..8).map(|_| Cell::Str(String::new())));
+        row.extend((0..6).map(|_| Cell::Null));
+        row.push(Cell::Str(String::new()));
+        row.push(Cell::U64(0));
+        rows.push(row);
+    }
     Ok((schema, rows))
+}
+
+/// The engine name `system.tables` shows for a system table (ClickHouse's storage class
+/// names: `parts` → `SystemParts`).
+fn system_engine(name: &str) -> String {
+    match name {
+        "numbers_mt" => "SystemNumbers".into(),
+        "data_type_families" => "SystemTableDataTypeFamilies".into(),
+        _ => {
+            let mut out = String::from("System");
+            for word in name.split('_') {
+                let mut chars = word.chars();
+                if let Some(c) = chars.next() {
+                    out.push(c.to_ascii_uppercase());
+                    out.extend(chars);
+                }
+            }
+            out
+        }
+    }
 }
 
 pub(super) fn columns(s: &SystemTables) -> Result<Rows> {
@@ -207,7 +247,18 @@ pub(super) fn columns(s: &SystemTables) -> Result<Rows> {
     let mut rows = Vec::new();
     for e in s.catalog.all_tables() {
         let Some(t) = &e.table else { continue };
+        let keys = t
+            .as_any()
+            .downcast_ref::<crate::tables::merge_tree::MergeTreeStorage>()
+            .map(|m| m.keys().clone())
+            .unwrap_or_default();
+        let key_columns = [
+            key_identifiers(&keys.partition_key),
+            key_identifiers(&keys.sorting_key),
+            key_identifiers(&keys.primary_key),
+        ];
         for (i, c) in t.columns().iter().enumerate() {
+            let in_key = |k: usize| Cell::U64(key_columns[k].contains(&c.name) as u64);
             let (kind, expr) = match &c.default {
                 Some((k, x)) => (k.keyword().to_string(), x.clone()),
                 None => (String::new(), String::new()),
@@ -224,9 +275,9 @@ pub(super) fn columns(s: &SystemTables) -> Result<Rows> {
                 Cell::U64(0),
                 Cell::U64(0),
                 Cell::Str(c.comment.clone()),
-                Cell::U64(0),
-                Cell::U64(0),
-                Cell::U64(0),
+                in_key(0),
+                in_key(1),
+                in_key(2),
                 Cell::U64(0),
                 Cell::Str(c.codec.clone().unwrap_or_default()),
                 Cell::Null,
@@ -240,6 +291,27 @@ pub(super) fn columns(s: &SystemTables) -> Result<Rows> {
         }
     }
     Ok((schema, rows))
+}
+
+/// The column names a key expression (`a, lower(s)`, as `system.tables` prints it) reads:
+/// its identifiers that are not function names.
+fn key_identifiers(key: &str) -> Vec<String> {
+    use datafusion::sql::sqlparser::dialect::ClickHouseDialect;
+    use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
+    let Ok(tokens) = Tokenizer::new(&ClickHouseDialect {}, key).tokenize() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, t) in tokens.iter().enumerate() {
+        let Token::Word(w) = t else { continue };
+        let next = tokens[i + 1..]
+            .iter()
+            .find(|t| !matches!(t, Token::Whitespace(_)));
+        if !matches!(next, Some(Token::LParen)) {
+            out.push(w.value.clone());
+        }
+    }
+    out
 }
 
 pub(super) fn functions(s: &SystemTables) -> Result<Rows> {

@@ -92,17 +92,34 @@ pub struct TruncUdf {
 
 impl TruncUdf {
     /// (input type, unit, n, result type).
+    /// At planning (`planning`), an `Interval<Unit>` argument whose value is not a literal
+    /// (`INTERVAL 15 MINUTE` arrives as `toIntervalMinute(15)`) decides the result type by
+    /// its unit alone; at execution its value must then be a constant, as in ClickHouse.
     fn check(
         &self,
         fields: &[FieldRef],
         scalars: &[Option<&ScalarValue>],
+        planning: bool,
     ) -> Result<(ChType, Unit, i64, ChType)> {
         let name = &self.name;
         check_arity(name, fields.len(), 2, 3)?;
         let (tidx, unit, n) = match self.kind {
             TruncKind::StartOfInterval => {
-                let Some((u, n)) = interval_of(&fields[1], scalars.get(1).copied().flatten())
-                else {
+                let scalar = scalars.get(1).copied().flatten();
+                let unit_only = match arg_type(&fields[1]).base() {
+                    ChType::Interval(u) if scalar.is_none() => Unit::parse(u),
+                    _ => None,
+                };
+                if let Some(u) = unit_only {
+                    if !planning {
+                        ch_bail!(
+                            ILLEGAL_COLUMN,
+                            "Argument at index 1 for function {name} must be constant"
+                        );
+                    }
+                    return self.finish(fields, scalars, 0, u, 1);
+                }
+                let Some((u, n)) = interval_of(&fields[1], scalar) else {
                     ch_bail!(
                         ILLEGAL_TYPE_OF_ARGUMENT,
                         "Illegal type {} of argument #2 of function {name}. Should be an interval of time",
@@ -133,6 +150,19 @@ impl TruncUdf {
                 (1, unit, 1)
             }
         };
+        self.finish(fields, scalars, tidx, unit, n)
+    }
+
+    /// The checks after the unit is known: (input type, unit, n, result type).
+    fn finish(
+        &self,
+        fields: &[FieldRef],
+        scalars: &[Option<&ScalarValue>],
+        tidx: usize,
+        unit: Unit,
+        n: i64,
+    ) -> Result<(ChType, Unit, i64, ChType)> {
+        let name = &self.name;
         let input = arg_type(&fields[tidx]);
         let tz = if fields.len() == 3 {
             let tz = const_str_arg(name, scalars, fields, 2, "timezone")?;
@@ -213,13 +243,13 @@ impl ScalarUDFImpl for TruncUdf {
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
         Ok(field(
             &self.name,
-            &self.check(args.arg_fields, args.scalar_arguments)?.3,
+            &self.check(args.arg_fields, args.scalar_arguments, true)?.3,
         ))
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let scalars = scalars_of(&args);
         let refs: Vec<Option<&ScalarValue>> = scalars.iter().map(|s| s.as_ref()).collect();
-        let (input, unit, n, r) = self.check(&args.arg_fields, &refs)?;
+        let (input, unit, n, r) = self.check(&args.arg_fields, &refs, false)?;
         let (cols, all_scalar) = arrays(&args)?;
         let session = Zone::session(&args.config_options)?;
         let zone = match &r.base() {
