@@ -432,8 +432,26 @@ fn rewrite_table_factor(tf: &mut TableFactor, ctx: &RewriteContext) -> Result<()
     sluice_sql::clear_final(tf);
     match tf {
         TableFactor::Table {
-            name, alias, args, ..
+            name,
+            alias,
+            args,
+            sample,
+            ..
         } => {
+            if sample.is_some() {
+                // No Sluice table has a sampling key (`SAMPLE BY` is NOT_IMPLEMENTED).
+                let storage = if args.is_some() {
+                    format!("_table_function.{}", name.to_string().trim_matches('"'))
+                } else if name.0.len() == 1 {
+                    format!("{}.{}", ctx.current_db, name.to_string().trim_matches('"'))
+                } else {
+                    name.to_string().replace('"', "")
+                };
+                return Err(sluice_common::ch_err!(
+                    SAMPLING_NOT_SUPPORTED,
+                    "Storage {storage} doesn't support sampling"
+                ));
+            }
             if is_final && args.is_some() {
                 let f = name.to_string();
                 let storage = match f.as_str() {
