@@ -28,7 +28,7 @@ if [ ! -x "$SLUICE" ]; then
 fi
 export NUMBERS="${NUMBERS:-100000000}" EVENTS="${EVENTS:-1000000}" RUNS="${RUNS:-3}" PORT="${PORT:-18923}" SLUICE
 exec "$PY" - <<'EOF'
-import os, subprocess, sys, tempfile, time, urllib.request, urllib.parse
+import os, subprocess, sys, tempfile, time, urllib.error, urllib.request, urllib.parse
 from chdb import session
 
 events, runs, port, sluice = int(os.environ["EVENTS"]), int(os.environ["RUNS"]), int(os.environ["PORT"]), os.environ["SLUICE"]
@@ -107,8 +107,11 @@ srv = subprocess.Popen([sluice, "server", "--path", os.path.join(work, "data"), 
 def post(sql, data=None):
     url = f"http://127.0.0.1:{port}/?" + urllib.parse.urlencode({"query": sql} if data is not None else {})
     body = data if data is not None else sql.encode()
-    with urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=600) as r:
-        return r.read().decode()
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=600) as r:
+            return r.read().decode()
+    except urllib.error.HTTPError as e:
+        sys.exit(f"sluice failed on {sql!r}: {e.read().decode()[:500]}")
 try:
     for _ in range(300):
         try:

@@ -96,6 +96,9 @@ impl Engine {
             .position(|r| r.name() == "SanityCheckPlan")
             .unwrap_or(physical_rules.len());
         physical_rules.insert(last, Arc::new(crate::dense_group_by::DenseGroupBy));
+        // `x % c = k` in aggregate arguments and filters: one bitmask kernel
+        // (crate::modulo_equals), before the dense rule hides the aggregations.
+        physical_rules.insert(last, Arc::new(crate::modulo_equals::ModuloEqualsRule));
         let mut state = SessionStateBuilder::new()
             .with_config(df_config)
             .with_default_features()

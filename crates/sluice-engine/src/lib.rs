@@ -37,6 +37,7 @@ pub mod grouping_defaults;
 pub mod join_defaults;
 pub mod lambda;
 pub mod memory;
+pub mod modulo_equals;
 pub mod mview;
 pub mod parallel_numbers;
 pub mod processes;

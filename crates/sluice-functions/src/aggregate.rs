@@ -54,6 +54,7 @@
 //! [`count_sum`], [`minmax`], [`uniq`], [`group_array`], [`quantile`], [`moments`].
 
 pub mod binary;
+pub mod column_stats;
 pub mod combinators;
 pub mod count_sum;
 pub mod factory;

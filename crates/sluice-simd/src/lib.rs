@@ -15,5 +15,7 @@
 //!   including lengths that are not a multiple of the vector width.
 //! - The public functions take and return plain slices and values; callers never see
 //!   `std::arch` types.
+pub mod agg;
 pub mod json_index;
+pub mod modulo_mask;
 pub mod object_end;

@@ -169,17 +169,11 @@ impl fmt::Display for NumbersGenerator {
     }
 }
 
-/// `n` numbers from `start` by `step` (wrapping), the next one an addition away from the
-/// last, which the compiler vectorizes (a multiplication per value did not).
+/// `n` numbers from `start` by `step` (wrapping), four lanes of additions at a time
+/// (the scalar loop kept `next` in memory: 0.8 ns a value, a fifth of
+/// `sum/avg/min/max(number)`).
 fn block_values(start: u64, step: u64, n: u64) -> Vec<u64> {
-    let mut values = Vec::with_capacity(n as usize);
-    let mut next = start;
-    values.extend((0..n).map(|_| {
-        let v = next;
-        next = next.wrapping_add(step);
-        v
-    }));
-    values
+    sluice_simd::agg::step_values(start, step, n as usize)
 }
 
 impl LazyBatchGenerator for NumbersGenerator {

@@ -18,7 +18,11 @@ use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 use sluice_common::ChType;
 
+use datafusion::arrow::buffer::BooleanBuffer;
+use sluice_simd::agg::{masked_sum_i64, masked_sum_u64};
+
 use super::binary::{Reader, write_var_uint};
+use super::column_stats::{ColumnStats, column_stats};
 use super::factory::{BaseDef, BuildArgs, NullMode};
 use super::float_sum;
 use super::func::{AggFunc, AggFuncRef, AggState, same};
@@ -265,10 +269,18 @@ impl SumAcc {
                 }
             }
             SumAcc::U(s) => {
-                *s = s.wrapping_add(compute::sum(a.as_primitive::<UInt64Type>()).unwrap_or(0))
+                let part = match column_stats(&a) {
+                    Some(ColumnStats::U64(st)) => st.sum,
+                    _ => compute::sum(a.as_primitive::<UInt64Type>()).unwrap_or(0),
+                };
+                *s = s.wrapping_add(part)
             }
             SumAcc::I(s) => {
-                *s = s.wrapping_add(compute::sum(a.as_primitive::<Int64Type>()).unwrap_or(0))
+                let part = match column_stats(&a) {
+                    Some(ColumnStats::I64(st)) => st.sum,
+                    _ => compute::sum(a.as_primitive::<Int64Type>()).unwrap_or(0),
+                };
+                *s = s.wrapping_add(part)
             }
             SumAcc::F(s) => *s += compute::sum(a.as_primitive::<Float64Type>()).unwrap_or(0.0),
             SumAcc::D128(s) => {
@@ -297,20 +309,12 @@ impl SumAcc {
             SumAcc::U(s) => {
                 let a = as_kind(kind, arr)?;
                 let v = a.as_primitive::<UInt64Type>().values();
-                let part = v
-                    .iter()
-                    .zip(bits.iter())
-                    .fold(0u64, |acc, (x, k)| acc.wrapping_add(x * u64::from(k)));
-                *s = s.wrapping_add(part);
+                *s = s.wrapping_add(masked_sum_u64(v, &mask_words(bits)));
             }
             SumAcc::I(s) => {
                 let a = as_kind(kind, arr)?;
                 let v = a.as_primitive::<Int64Type>().values();
-                let part = v
-                    .iter()
-                    .zip(bits.iter())
-                    .fold(0i64, |acc, (x, k)| acc.wrapping_add(x * i64::from(k)));
-                *s = s.wrapping_add(part);
+                *s = s.wrapping_add(masked_sum_i64(v, &mask_words(bits)));
             }
             SumAcc::F(s) => {
                 let a = as_kind(kind, arr)?;
@@ -408,6 +412,16 @@ impl SumAcc {
             (SumAcc::D256(v), _) => i256_f64(v),
         }
     }
+}
+
+/// The bits of `bits` as `u64` words, bit `i` of word `j` for row `64j + i`.
+fn mask_words(bits: &BooleanBuffer) -> Vec<u64> {
+    let chunks = bits.bit_chunks();
+    let mut words: Vec<u64> = chunks.iter().collect();
+    if chunks.remainder_len() > 0 {
+        words.push(chunks.remainder_bits());
+    }
+    words
 }
 
 /// `arr` as the accumulator kind's Arrow type.

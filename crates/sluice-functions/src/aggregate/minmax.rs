@@ -15,6 +15,7 @@ use datafusion::error::Result;
 use sluice_common::ChType;
 
 use super::binary::{Reader, write_var_uint};
+use super::column_stats::{ColumnStats, column_stats};
 use super::factory::{BaseDef, BuildArgs, NullMode};
 use super::func::{AggFunc, AggFuncRef, AggState, same};
 use super::value::{default_value, read_value, write_value};
@@ -106,6 +107,16 @@ fn integer_extreme(arr: &ArrayRef, want: Ordering) -> Option<ScalarValue> {
     }
     if arr.null_count() > 0 || arr.is_empty() {
         return None;
+    }
+    let less = want == Ordering::Less;
+    match column_stats(arr) {
+        Some(ColumnStats::U64(s)) => {
+            return Some(ScalarValue::UInt64(Some(if less { s.min } else { s.max })));
+        }
+        Some(ColumnStats::I64(s)) => {
+            return Some(ScalarValue::Int64(Some(if less { s.min } else { s.max })));
+        }
+        None => {}
     }
     match arr.data_type() {
         D::Int8 => pick::<t::Int8Type>(arr, want),

@@ -182,6 +182,7 @@ impl Accumulator for ChAccumulator {
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
+        super::column_stats::forget_column_stats();
         conform(self.state.finalize()?, &self.out_type)
     }
 
@@ -190,6 +191,7 @@ impl Accumulator for ChAccumulator {
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        super::column_stats::forget_column_stats();
         let mut out = Vec::new();
         self.state.serialize(&mut out)?;
         Ok(vec![ScalarValue::Binary(Some(out))])

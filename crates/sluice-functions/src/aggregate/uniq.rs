@@ -357,6 +357,7 @@ impl AggState for UniqState {
     fn merge(&mut self, other: &dyn AggState) -> Result<()> {
         let o = same::<UniqState>(other)?;
         self.set.raise_to(o.set.skip_degree());
+        self.set.reserve(o.set.len());
         for h in o.set.iter() {
             self.set.insert(h);
         }
@@ -387,6 +388,7 @@ impl AggState for UniqState {
         }
         self.set.clear();
         self.set.raise_to(skip_degree);
+        self.set.reserve(n);
         for _ in 0..n {
             self.set.insert(r.u32()?);
         }
