@@ -3,6 +3,8 @@
 //! first needle, in needle order, that occurs), `multiSearchFirstPosition` (leftmost position
 //! of any needle), `multiSearchAllPositions` (each needle's first position, 0 if absent) and
 //! `multiMatchAny` (any of the regular expressions matches). An empty needle matches at 1.
+//! The `…CaseInsensitive` variants ignore ASCII case, the `…UTF8` variants count positions
+//! in code points, and `…CaseInsensitiveUTF8` ignores Unicode case.
 
 use std::sync::Arc;
 
@@ -21,14 +23,88 @@ use crate::ch_bail;
 
 /// The functions of this file.
 pub(crate) fn functions() -> Vec<ScalarUDF> {
-    vec![
-        ChUdf::new("multiSearchAny", any_type, search_any).build(),
-        ChUdf::new("multiSearchFirstIndex", index_type, first_index).build(),
-        ChUdf::new("multiSearchFirstPosition", index_type, first_position).build(),
-        ChUdf::new("multiSearchAllPositions", all_type, all_positions).build(),
-        ChUdf::new("multiMatchAny", any_type, match_any).build(),
-    ]
+    let mut v = Vec::new();
+    for (names, k) in MODES {
+        v.push(ChUdf::new(names[0], any_type, k.any).build());
+        v.push(ChUdf::new(names[1], index_type, k.index).build());
+        v.push(ChUdf::new(names[2], index_type, k.position).build());
+        v.push(ChUdf::new(names[3], all_type, k.all).build());
+    }
+    v.push(ChUdf::new("multiMatchAny", any_type, match_any).build());
+    v
 }
+
+/// How needles are compared and positions counted.
+#[derive(Clone, Copy)]
+struct Mode {
+    /// Ignore case (ASCII, or Unicode with `utf8`).
+    ci: bool,
+    /// Positions in code points.
+    utf8: bool,
+}
+
+/// The kernels of one mode.
+struct Kernels {
+    any: crate::string::udf::InvokeFn,
+    index: crate::string::udf::InvokeFn,
+    position: crate::string::udf::InvokeFn,
+    all: crate::string::udf::InvokeFn,
+}
+
+macro_rules! kernels {
+    ($ci:literal, $utf8:literal) => {{
+        const M: Mode = Mode {
+            ci: $ci,
+            utf8: $utf8,
+        };
+        Kernels {
+            any: |a| search_any(a, M),
+            index: |a| first_index(a, M),
+            position: |a| first_position(a, M),
+            all: |a| all_positions(a, M),
+        }
+    }};
+}
+
+/// The Any, FirstIndex, FirstPosition and AllPositions names of each mode, with its kernels.
+const MODES: [([&str; 4], Kernels); 4] = [
+    (
+        [
+            "multiSearchAny",
+            "multiSearchFirstIndex",
+            "multiSearchFirstPosition",
+            "multiSearchAllPositions",
+        ],
+        kernels!(false, false),
+    ),
+    (
+        [
+            "multiSearchAnyUTF8",
+            "multiSearchFirstIndexUTF8",
+            "multiSearchFirstPositionUTF8",
+            "multiSearchAllPositionsUTF8",
+        ],
+        kernels!(false, true),
+    ),
+    (
+        [
+            "multiSearchAnyCaseInsensitive",
+            "multiSearchFirstIndexCaseInsensitive",
+            "multiSearchFirstPositionCaseInsensitive",
+            "multiSearchAllPositionsCaseInsensitive",
+        ],
+        kernels!(true, false),
+    ),
+    (
+        [
+            "multiSearchAnyCaseInsensitiveUTF8",
+            "multiSearchFirstIndexCaseInsensitiveUTF8",
+            "multiSearchFirstPositionCaseInsensitiveUTF8",
+            "multiSearchAllPositionsCaseInsensitiveUTF8",
+        ],
+        kernels!(true, true),
+    ),
+];
 
 fn check(a: &TypeArgs) -> Result<()> {
     arity(a, 2, 2)?;
@@ -82,43 +158,74 @@ fn each_row(a: &Args, mut f: impl FnMut(&[u8], &[&[u8]]) -> Result<()>) -> Resul
 }
 
 /// 1-based position of the first occurrence of `n` in `h` (an empty needle is at 1).
-fn position(h: &[u8], n: &[u8]) -> Option<u64> {
-    memmem::find(h, n).map(|p| p as u64 + 1)
+fn position(h: &[u8], n: &[u8], m: Mode) -> Option<u64> {
+    if m.ci && m.utf8 {
+        let lower = |b: &[u8]| -> Vec<char> {
+            String::from_utf8_lossy(b)
+                .chars()
+                .map(|c| c.to_lowercase().next().unwrap_or(c))
+                .collect()
+        };
+        let (h, n) = (lower(h), lower(n));
+        if n.is_empty() {
+            return Some(1);
+        }
+        return h
+            .windows(n.len())
+            .position(|w| w == n.as_slice())
+            .map(|p| p as u64 + 1);
+    }
+    let at = if m.ci {
+        memmem::find(&h.to_ascii_lowercase(), &n.to_ascii_lowercase())
+    } else {
+        memmem::find(h, n)
+    }?;
+    if m.utf8 {
+        let chars = h[..at].iter().filter(|&&b| (b & 0xC0) != 0x80).count();
+        Some(chars as u64 + 1)
+    } else {
+        Some(at as u64 + 1)
+    }
 }
 
-fn search_any(a: &Args) -> Result<ArrayRef> {
+fn search_any(a: &Args, m: Mode) -> Result<ArrayRef> {
     let mut out = Vec::with_capacity(a.rows);
     each_row(a, |h, ns| {
-        out.push(u8::from(ns.iter().any(|n| position(h, n).is_some())));
+        out.push(u8::from(ns.iter().any(|n| position(h, n, m).is_some())));
         Ok(())
     })?;
     Ok(Arc::new(UInt8Array::from(out)))
 }
 
-fn first_index(a: &Args) -> Result<ArrayRef> {
+fn first_index(a: &Args, m: Mode) -> Result<ArrayRef> {
     let mut out = Vec::with_capacity(a.rows);
     each_row(a, |h, ns| {
-        let idx = ns.iter().position(|n| position(h, n).is_some());
+        let idx = ns.iter().position(|n| position(h, n, m).is_some());
         out.push(idx.map_or(0, |i| i as u64 + 1));
         Ok(())
     })?;
     Ok(Arc::new(UInt64Array::from(out)))
 }
 
-fn first_position(a: &Args) -> Result<ArrayRef> {
+fn first_position(a: &Args, m: Mode) -> Result<ArrayRef> {
     let mut out = Vec::with_capacity(a.rows);
     each_row(a, |h, ns| {
-        out.push(ns.iter().filter_map(|n| position(h, n)).min().unwrap_or(0));
+        out.push(
+            ns.iter()
+                .filter_map(|n| position(h, n, m))
+                .min()
+                .unwrap_or(0),
+        );
         Ok(())
     })?;
     Ok(Arc::new(UInt64Array::from(out)))
 }
 
-fn all_positions(a: &Args) -> Result<ArrayRef> {
+fn all_positions(a: &Args, m: Mode) -> Result<ArrayRef> {
     let mut vals = Vec::new();
     let mut offsets = vec![0i32];
     each_row(a, |h, ns| {
-        vals.extend(ns.iter().map(|n| position(h, n).unwrap_or(0)));
+        vals.extend(ns.iter().map(|n| position(h, n, m).unwrap_or(0)));
         offsets.push(i32::try_from(vals.len()).unwrap_or(i32::MAX));
         Ok(())
     })?;
