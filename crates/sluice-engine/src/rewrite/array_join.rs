@@ -31,8 +31,11 @@ struct Clause {
 }
 
 /// Expands the `ARRAY JOIN` clauses of `s` in place. Select-list aliases used as arrays are
-/// replaced by their expressions (the derived table cannot see them).
-pub(super) fn expand(s: &mut Select, aliases: &AliasMap) -> Result<()> {
+/// replaced by their expressions (the derived table cannot see them). Returns the names of
+/// the element columns given by an alias (`ARRAY JOIN arr AS x`): like select-list aliases,
+/// ClickHouse's `*` does not include them.
+pub(super) fn expand(s: &mut Select, aliases: &AliasMap) -> Result<Vec<String>> {
+    let mut named = Vec::new();
     let mut i = 0;
     while i < s.from.len() {
         let twj = &mut s.from[i];
@@ -83,13 +86,13 @@ pub(super) fn expand(s: &mut Select, aliases: &AliasMap) -> Result<()> {
         let twj = &mut s.from[i];
         let mut relation = std::mem::replace(&mut twj.relation, placeholder());
         for clause in clauses {
-            relation = wrap(relation, clause, aliases);
+            relation = wrap(relation, clause, aliases, &mut named);
         }
         twj.relation = relation;
         twj.joins = rest;
         i += 1;
     }
-    Ok(())
+    Ok(named)
 }
 
 /// Several different `arrayJoin(…)` calls in one select list multiply rows (a Cartesian
@@ -271,7 +274,12 @@ fn relation_alias(r: &TableFactor) -> Option<Ident> {
     }
 }
 
-fn wrap(relation: TableFactor, clause: Clause, aliases: &AliasMap) -> TableFactor {
+fn wrap(
+    relation: TableFactor,
+    clause: Clause,
+    aliases: &AliasMap,
+    named: &mut Vec<String>,
+) -> TableFactor {
     let alias = relation_alias(&relation);
     let mut replace = Vec::new();
     let mut extra = Vec::new();
@@ -298,6 +306,7 @@ fn wrap(relation: TableFactor, clause: Clause, aliases: &AliasMap) -> TableFacto
             (_, None) => Ident::new(sluice_sql::format_column_name(&expr)),
         };
         aliases.substitute(&mut expr);
+        named.push(column.value.clone());
         extra.push(SelectItem::ExprWithAlias {
             expr: unnest(expr, clause.left),
             alias: column,

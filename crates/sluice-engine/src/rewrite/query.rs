@@ -245,7 +245,7 @@ fn rewrite_select(s: &mut Select, ctx: &RewriteContext) -> Result<()> {
     }
     super::array_join::split_array_join_calls(s);
     let aliases = AliasMap::collect(&s.projection, &with_aliases);
-    super::array_join::expand(s, &aliases)?;
+    let array_join_names = super::array_join::expand(s, &aliases)?;
     // PREWHERE is a WHERE that ClickHouse evaluates first; only MergeTree tables have it.
     if s.prewhere.is_some() {
         let supported = match s.from.first().map(|t| &t.relation) {
@@ -300,7 +300,8 @@ fn rewrite_select(s: &mut Select, ctx: &RewriteContext) -> Result<()> {
     for twj in s.from.iter_mut() {
         rewrite_table_with_joins(twj, ctx)?;
     }
-    let hidden: Vec<String> = ctx.hidden.borrow_mut().drain(hidden_mark..).collect();
+    let mut hidden: Vec<String> = ctx.hidden.borrow_mut().drain(hidden_mark..).collect();
+    hidden.extend(array_join_names);
     if !hidden.is_empty() {
         for item in s.projection.iter_mut() {
             let opts = match item {
