@@ -9,7 +9,8 @@
 //!
 //! Submodules: [`tz`] (zones and calendar math), [`args`] (argument plumbing shared with the
 //! conversion family), [`local`], [`week`], [`parts`], [`arith`], [`interval`], [`format`],
-//! [`now`], [`unix64`], [`to_interval`], [`make`] (makeDate, makeDate32).
+//! [`now`], [`unix64`], [`to_interval`], [`make`] (makeDate, makeDate32),
+//! [`time_slot`].
 
 pub mod args;
 pub mod arith;
@@ -19,6 +20,7 @@ pub mod local;
 pub mod make;
 pub mod now;
 pub mod parts;
+pub mod time_slot;
 pub mod to_interval;
 pub mod tz;
 pub mod unix64;
@@ -40,6 +42,7 @@ pub fn functions() -> Vec<ScalarUDF> {
     v.extend(now::functions());
     v.extend(unix64::functions());
     v.extend(make::functions());
+    v.extend(time_slot::functions());
     v.extend(to_interval::functions());
     v
 }
