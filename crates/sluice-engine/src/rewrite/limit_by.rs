@@ -311,10 +311,10 @@ pub(super) fn window_order(
                 }
             } else {
                 aliases.substitute(&mut o.expr);
-                if matches!(o.expr, Expr::Identifier(_)) {
-                    rewrite_expr(&mut o.expr, ctx)?;
-                }
             }
+            // Typed literals and quoted function names, as the select list gets them (the
+            // window must name a GROUP BY key exactly as the aggregation does).
+            rewrite_expr(&mut o.expr, ctx)?;
             order.push(o);
         }
     }
