@@ -4,9 +4,16 @@
 //! `cargo run --release -p sluice-storage --example orders_bench`
 //! (`SLUICE_BENCH_ROWS` = total rows, default 10,000,000, inserted 1,000,000 at a time;
 //! `SLUICE_BENCH_ORACLE` = path of ch-oracle, empty to skip ClickHouse;
-//! `SLUICE_BENCH_CODEC` = a codec such as `LZ4` for every column of Sluice's table).
+//! `SLUICE_BENCH_CODEC` = a codec such as `LZ4` for every column of Sluice's table;
+//! `SLUICE_BENCH_ROUNDS` = rounds, default 2: Sluice's and ClickHouse's rounds alternate
+//! and the best of each side is compared). CPU seconds are printed beside the times:
+//! Sluice's whole process (its worker threads included), ClickHouse's query threads.
+//!
+//! The example re-executes itself with the allocator options of `sluice server`
+//! (`MIMALLOC_ALLOW_THP=0`, `MIMALLOC_PURGE_DELAY=100`) unless they are set.
 
-use std::process::Command;
+mod bench_env;
+
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -95,60 +102,19 @@ fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-/// Runs `sql` in ClickHouse and returns the seconds it took, measured inside ClickHouse
-/// (`now64()` before and after, so process start-up is not counted).
-fn oracle(bin: &str, dir: &std::path::Path, sql: &str) -> f64 {
-    let stamp = "SELECT toUnixTimestamp64Micro(now64(6));";
-    let out = Command::new(bin)
-        .args([
-            "--path",
-            &dir.to_string_lossy(),
-            "-q",
-            &format!("{stamp}{sql};{stamp}"),
-        ])
-        .output()
-        .expect("run ch-oracle");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    let stamps: Vec<f64> = text
-        .lines()
-        .filter_map(|l| l.trim().parse::<f64>().ok())
-        .collect();
-    match (stamps.first(), stamps.last()) {
-        (Some(a), Some(b)) if stamps.len() >= 2 => (b - a) / 1e6,
-        _ => f64::NAN,
-    }
+/// One Sluice round: insert the rows in 1M-row inserts into a fresh table, then merge.
+struct Round {
+    insert_s: f64,
+    insert_cpu: f64,
+    merge_s: f64,
+    merge_cpu: f64,
 }
 
-fn main() {
-    let rows: u32 = std::env::var("SLUICE_BENCH_ROWS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000_000);
-    let chunk = 1_000_000u32.min(rows);
-    let cols = [
-        ("order_id", "UInt32"),
-        ("order_date", "Date"),
-        ("purchaser", "UInt32"),
-        ("quantity", "UInt32"),
-        ("product_id", "UInt32"),
-        ("operation_type", "String"),
-        ("_synced_at", "DateTime"),
-        ("_partition_date", "Date"),
-    ];
-    let schema = Arc::new(Schema::new(
-        cols.iter()
-            .map(|(n, t)| ChType::parse(t).expect("type").to_field(n))
-            .collect::<Vec<_>>(),
-    ));
+fn sluice_round(schema: &Arc<Schema>, cols: &[(&str, &str)], rows: u32, chunk: u32) -> Round {
     let dir = tempfile::tempdir().expect("tempdir");
     let spec = TableSpec {
         engine: MergeTreeEngine::MergeTree,
-        schema: Arc::clone(&schema),
+        schema: Arc::clone(schema),
         sorting_key: Some(Arc::new(Cols(vec!["order_id", "_synced_at"]))),
         sorting_key_columns: vec!["order_id".into(), "_synced_at".into()],
         partition_key: Some(Arc::new(Cols(vec!["_partition_date"]))),
@@ -171,45 +137,50 @@ fn main() {
         println!("every column CODEC({codec})");
     }
     let batches: Vec<RecordBatch> = (0..rows / chunk)
-        .map(|i| batch(&schema, i * chunk, chunk))
+        .map(|i| batch(schema, i * chunk, chunk))
         .collect();
     reset_peak_rss();
+    let cpu = bench_env::cpu_seconds();
     let start = Instant::now();
     for b in batches {
         table.insert(b, InsertOptions::default()).expect("insert");
     }
     let insert_s = start.elapsed().as_secs_f64();
+    let insert_cpu = bench_env::cpu_seconds() - cpu;
     let insert_peak = peak_rss_mib();
     reset_peak_rss();
+    let cpu = bench_env::cpu_seconds();
     let start = Instant::now();
     table.optimize(None, true, false).expect("optimize");
     let merge_s = start.elapsed().as_secs_f64();
+    let merge_cpu = bench_env::cpu_seconds() - cpu;
     let merge_peak = peak_rss_mib();
     let bytes = table.total_bytes();
     table.shutdown();
     println!(
-        "sluice     insert {rows} rows in {}-row inserts: {:.2}s = {:.0} rows/s (peak RSS {:.0} MiB)",
-        chunk,
-        insert_s,
+        "sluice     insert {rows} rows in {chunk}-row inserts: {insert_s:.2}s = {:.0} rows/s, \
+         CPU {insert_cpu:.2}s (peak RSS {insert_peak:.0} MiB)",
         rows as f64 / insert_s,
-        insert_peak
     );
     println!(
-        "sluice     merge (OPTIMIZE FINAL) {rows} rows: {:.2}s = {:.0} rows/s (peak RSS {:.0} MiB), {:.1} MiB on disk",
-        merge_s,
+        "sluice     merge (OPTIMIZE FINAL) {rows} rows: {merge_s:.2}s = {:.0} rows/s, \
+         CPU {merge_cpu:.2}s (peak RSS {merge_peak:.0} MiB), {:.1} MiB on disk",
         rows as f64 / merge_s,
-        merge_peak,
         bytes as f64 / 1048576.0
     );
-
-    let oracle_bin = std::env::var("SLUICE_BENCH_ORACLE")
-        .unwrap_or_else(|_| "/work/shared/tools/ch-oracle".into());
-    if oracle_bin.is_empty() {
-        return;
+    Round {
+        insert_s,
+        insert_cpu,
+        merge_s,
+        merge_cpu,
     }
+}
+
+/// The same round in ClickHouse (rows generated by `INSERT … SELECT FROM numbers`).
+fn clickhouse_round(oracle_bin: &str, rows: u32, chunk: u32) -> Round {
     let chdir = tempfile::tempdir().expect("tempdir");
-    oracle(
-        &oracle_bin,
+    bench_env::oracle(
+        oracle_bin,
         chdir.path(),
         "CREATE TABLE orders_final (order_id UInt32, order_date Date, purchaser UInt32, \
          quantity UInt32, product_id UInt32, operation_type String, _synced_at DateTime, \
@@ -228,20 +199,90 @@ fn main() {
             i * chunk
         ));
     }
-    let ch_insert = oracle(&oracle_bin, chdir.path(), inserts.trim_end_matches(';'));
-    let ch_merge = oracle(
-        &oracle_bin,
+    let insert = bench_env::oracle(oracle_bin, chdir.path(), inserts.trim_end_matches(';'));
+    let merge = bench_env::oracle(
+        oracle_bin,
         chdir.path(),
         "OPTIMIZE TABLE orders_final FINAL",
     );
     println!(
-        "clickhouse insert {rows} rows (INSERT … SELECT FROM numbers, generation included): {:.2}s = {:.0} rows/s",
-        ch_insert,
-        rows as f64 / ch_insert
+        "clickhouse insert {rows} rows (INSERT … SELECT FROM numbers, generation included): \
+         {:.2}s = {:.0} rows/s, CPU {:.2}s",
+        insert.secs,
+        rows as f64 / insert.secs,
+        insert.cpu
     );
     println!(
-        "clickhouse merge (OPTIMIZE FINAL) {rows} rows: {:.2}s = {:.0} rows/s",
-        ch_merge,
-        rows as f64 / ch_merge
+        "clickhouse merge (OPTIMIZE FINAL) {rows} rows: {:.2}s = {:.0} rows/s, CPU {:.2}s",
+        merge.secs,
+        rows as f64 / merge.secs,
+        merge.cpu
+    );
+    Round {
+        insert_s: insert.secs,
+        insert_cpu: insert.cpu,
+        merge_s: merge.secs,
+        merge_cpu: merge.cpu,
+    }
+}
+
+fn main() {
+    bench_env::server_allocator();
+    let rows: u32 = std::env::var("SLUICE_BENCH_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000_000);
+    let rounds: usize = std::env::var("SLUICE_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2);
+    let chunk = 1_000_000u32.min(rows);
+    let cols = [
+        ("order_id", "UInt32"),
+        ("order_date", "Date"),
+        ("purchaser", "UInt32"),
+        ("quantity", "UInt32"),
+        ("product_id", "UInt32"),
+        ("operation_type", "String"),
+        ("_synced_at", "DateTime"),
+        ("_partition_date", "Date"),
+    ];
+    let schema = Arc::new(Schema::new(
+        cols.iter()
+            .map(|(n, t)| ChType::parse(t).expect("type").to_field(n))
+            .collect::<Vec<_>>(),
+    ));
+    let oracle_bin = std::env::var("SLUICE_BENCH_ORACLE")
+        .unwrap_or_else(|_| "/work/shared/tools/ch-oracle".into());
+    // Sluice's and ClickHouse's rounds alternate so that both see the same load; the best
+    // of each side is compared.
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for _ in 0..rounds.max(1) {
+        ours.push(sluice_round(&schema, &cols, rows, chunk));
+        if !oracle_bin.is_empty() {
+            theirs.push(clickhouse_round(&oracle_bin, rows, chunk));
+        }
+    }
+    if theirs.is_empty() {
+        return;
+    }
+    let best = |rs: &[Round], f: fn(&Round) -> f64| rs.iter().map(f).fold(f64::INFINITY, f64::min);
+    let r = rows as f64;
+    let (si, ci) = (best(&ours, |x| x.insert_s), best(&theirs, |x| x.insert_s));
+    let (sm, cm) = (best(&ours, |x| x.merge_s), best(&theirs, |x| x.merge_s));
+    println!(
+        "best of {} rounds: insert {:.0} vs ClickHouse {:.0} rows/s ({:.2}x), CPU {:.2} vs {:.2} s; \
+         merge {:.0} vs {:.0} rows/s ({:.2}x), CPU {:.2} vs {:.2} s",
+        ours.len(),
+        r / si,
+        r / ci,
+        ci / si,
+        best(&ours, |x| x.insert_cpu),
+        best(&theirs, |x| x.insert_cpu),
+        r / sm,
+        r / cm,
+        cm / sm,
+        best(&ours, |x| x.merge_cpu),
+        best(&theirs, |x| x.merge_cpu),
     );
 }

@@ -11,13 +11,18 @@
 //! `SLUICE_BENCH_CODEC` = a codec (e.g. `LZ4`) given to every column of `orders_final`
 //! (on both sides). `SLUICE_BENCH_ONLY` = a query name (e.g. `customer journey`) runs only that query, and
 //! `SLUICE_BENCH_REPEAT` = how many times (default 5; Sluice's and ClickHouse's runs
-//! alternate, and the best time of each is printed).
+//! alternate, and the best time of each is printed, with the best CPU seconds: Sluice's
+//! process, ClickHouse's query threads).
+//!
+//! The example re-executes itself with the allocator options of `sluice server`
+//! (`MIMALLOC_ALLOW_THP=0`, `MIMALLOC_PURGE_DELAY=100`) unless they are set.
 //!
 //! `cargo run --release -p sluice-storage --example orders_queries`
 //! (`SLUICE_BENCH_ROWS` = rows, default 10,000,000; `SLUICE_BENCH_ORACLE` = ch-oracle path,
 //! empty to skip ClickHouse).
 
-use std::process::Command;
+mod bench_env;
+
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -143,43 +148,14 @@ fn queries(rows: u32) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// Runs `sql` in ClickHouse; returns (seconds measured inside ClickHouse, output).
-fn oracle(bin: &str, dir: &std::path::Path, sql: &str) -> (f64, String) {
-    let stamp = "SELECT toUnixTimestamp64Micro(now64(6));";
-    let out = Command::new(bin)
-        .args([
-            "--path",
-            &dir.to_string_lossy(),
-            "-q",
-            &format!("{stamp}{sql};{stamp}"),
-        ])
-        .output()
-        .expect("run ch-oracle");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let lines: Vec<&str> = text.lines().collect();
-    let first = lines.first().and_then(|l| l.trim().parse::<f64>().ok());
-    let last = lines.last().and_then(|l| l.trim().parse::<f64>().ok());
-    let body = if lines.len() >= 2 {
-        lines[1..lines.len() - 1].join("\n")
-    } else {
-        String::new()
-    };
-    match (first, last) {
-        (Some(a), Some(b)) if lines.len() >= 2 => ((b - a) / 1e6, body),
-        _ => (f64::NAN, body),
-    }
-}
-
-/// Runs `sql` in Sluice; returns (seconds, output as TSV, rendered after the timing).
-async fn sluice(session: &mut Session, sql: &str) -> (f64, String) {
+/// Runs `sql` in Sluice; returns (seconds, CPU seconds of the process, output as TSV,
+/// rendered after the timing).
+async fn sluice(session: &mut Session, sql: &str) -> (f64, f64, String) {
+    let cpu = bench_env::cpu_seconds();
     let start = Instant::now();
     let out = session.execute_sql(sql).await.expect("sluice query");
     let secs = start.elapsed().as_secs_f64();
+    let cpu = bench_env::cpu_seconds() - cpu;
     let mut text = Vec::new();
     for (q, batches) in out {
         let fs = sluice_formats::FormatSettings::default();
@@ -193,7 +169,7 @@ async fn sluice(session: &mut Session, sql: &str) -> (f64, String) {
             .expect("suffix");
     }
     let text = String::from_utf8_lossy(&text).trim_end().to_string();
-    (secs, text)
+    (secs, cpu, text)
 }
 
 /// Runs `sql` as a tracked (server) query with id `id`; returns its result rows and
@@ -249,8 +225,16 @@ fn metric_sum(plan: &Arc<dyn ExecutionPlan>, name: &str) -> usize {
         .sum::<usize>()
 }
 
-#[tokio::main(flavor = "multi_thread")]
-async fn main() {
+fn main() {
+    bench_env::server_allocator();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(run());
+}
+
+async fn run() {
     let rows: u32 = std::env::var("SLUICE_BENCH_ROWS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -309,7 +293,7 @@ async fn main() {
             setup.push_str(&format!("; {}", ch_insert(i * chunk, chunk)));
         }
         setup.push_str("; OPTIMIZE TABLE orders_final FINAL");
-        oracle(&oracle_bin, chdir.path(), &setup);
+        bench_env::oracle(&oracle_bin, chdir.path(), &setup);
     }
 
     println!(
@@ -331,22 +315,35 @@ async fn main() {
             continue;
         }
         // Sluice's and ClickHouse's runs alternate, so that both see the same load on a
-        // shared machine; the best of each is kept.
+        // shared machine; the best of each is kept (time and CPU seconds separately).
         let (mut best, mut ch_best) = (f64::INFINITY, f64::NAN);
+        let (mut cpu, mut ch_cpu) = (f64::INFINITY, f64::NAN);
         let (mut out, mut ch_out) = (String::new(), String::new());
         for _ in 0..repeat {
-            let (t, o) = sluice(&mut s, &sql).await;
+            let (t, c, o) = sluice(&mut s, &sql).await;
             best = best.min(t);
+            cpu = cpu.min(c);
             out = o;
             if !oracle_bin.is_empty() {
-                let (t, o) = oracle(&oracle_bin, chdir.path(), &sql);
-                ch_best = if ch_best.is_nan() { t } else { ch_best.min(t) };
-                ch_out = o;
+                let r = bench_env::oracle(&oracle_bin, chdir.path(), &sql);
+                ch_best = if ch_best.is_nan() {
+                    r.secs
+                } else {
+                    ch_best.min(r.secs)
+                };
+                ch_cpu = if ch_cpu.is_nan() {
+                    r.cpu
+                } else {
+                    ch_cpu.min(r.cpu)
+                };
+                ch_out = r.out;
             }
         }
         println!(
-            "{name:<20} sluice {best:>7.3}  clickhouse {ch_best:>7.3}  ratio {:>5.2}  results {}",
+            "{name:<20} sluice {best:>7.3}  clickhouse {ch_best:>7.3}  ratio {:>5.2}  \
+             (CPU s {cpu:.2} vs {ch_cpu:.2}, {:.2})  results {}",
             best / ch_best,
+            cpu / ch_cpu,
             if oracle_bin.is_empty() {
                 "not compared"
             } else if out == ch_out {

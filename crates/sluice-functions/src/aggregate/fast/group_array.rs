@@ -8,6 +8,8 @@
 //! States are the generic `groupArray` state bytes (`VarUInt` count, then the values in
 //! `RowBinary`); for numbers, whose `RowBinary` is their Arrow little-endian value, each
 //! value's bytes are copied once from the kept batch into the state (or result) buffer.
+//! Merged states of numbers are kept as they arrive (the states' buffer and where each
+//! group's run of values lies in it), and the result copies each run whole.
 
 use std::sync::Arc;
 
@@ -53,8 +55,8 @@ pub(super) struct GroupArrayGroups {
     field: FieldRef,
     out_type: DataType,
     native: Option<usize>,
-    /// Kept rows per input batch: their values and their groups.
-    chunks: Vec<(ArrayRef, Vec<u32>)>,
+    /// Kept values per input batch.
+    chunks: Chunks,
     /// Values per group.
     counts: Vec<usize>,
     /// Memory of `chunks`.
@@ -85,7 +87,20 @@ impl GroupArrayGroups {
             self.counts[*g as usize] += 1;
         }
         self.bytes += values.get_array_memory_size() + groups.len() * 4;
-        self.chunks.push((values, groups));
+        self.chunks.push(Chunk::Rows(values, groups));
+    }
+
+    /// Keeps merged states' runs of native values (`data` holds them).
+    fn push_runs(&mut self, data: Buffer, runs: Vec<Run>, width: usize) {
+        if runs.is_empty() {
+            return;
+        }
+        for r in &runs {
+            self.counts[r.group as usize] += r.count;
+            self.bytes += r.count * width;
+        }
+        self.bytes += runs.len() * size_of::<Run>();
+        self.chunks.push(Chunk::Runs(data, runs));
     }
 
     /// Takes the rows of the emitted groups (the first `n`, with their counts); the other
@@ -100,19 +115,40 @@ impl GroupArrayGroups {
         let chunks = std::mem::take(&mut self.chunks);
         self.bytes = 0;
         if !self.counts.is_empty() {
-            for (values, groups) in &chunks {
-                if groups.iter().all(|g| (*g as usize) < n) {
-                    continue;
+            for chunk in &chunks {
+                match chunk {
+                    Chunk::Rows(values, groups) => {
+                        if groups.iter().all(|g| (*g as usize) < n) {
+                            continue;
+                        }
+                        let keep: BooleanArray =
+                            groups.iter().map(|g| Some(*g as usize >= n)).collect();
+                        let rest = compute::filter(values, &keep)?;
+                        let rest_groups: Vec<u32> = groups
+                            .iter()
+                            .filter(|g| **g as usize >= n)
+                            .map(|g| g - n as u32)
+                            .collect();
+                        self.bytes += rest.get_array_memory_size() + rest_groups.len() * 4;
+                        self.chunks.push(Chunk::Rows(rest, rest_groups));
+                    }
+                    Chunk::Runs(data, runs) => {
+                        let rest: Vec<Run> = runs
+                            .iter()
+                            .filter(|r| r.group as usize >= n)
+                            .map(|r| Run {
+                                group: r.group - n as u32,
+                                ..*r
+                            })
+                            .collect();
+                        if !rest.is_empty() {
+                            let width = self.native.unwrap_or(0);
+                            let values: usize = rest.iter().map(|r| r.count).sum();
+                            self.bytes += values * width + rest.len() * size_of::<Run>();
+                            self.chunks.push(Chunk::Runs(data.clone(), rest));
+                        }
+                    }
                 }
-                let keep: BooleanArray = groups.iter().map(|g| Some(*g as usize >= n)).collect();
-                let rest = compute::filter(values, &keep)?;
-                let rest_groups: Vec<u32> = groups
-                    .iter()
-                    .filter(|g| **g as usize >= n)
-                    .map(|g| g - n as u32)
-                    .collect();
-                self.bytes += rest.get_array_memory_size() + rest_groups.len() * 4;
-                self.chunks.push((rest, rest_groups));
             }
         }
         let total: usize = counts.iter().sum();
@@ -132,7 +168,11 @@ impl GroupArrayGroups {
         let mut next = starts(counts, 1);
         let total: usize = counts.iter().sum();
         let mut order = vec![(0usize, 0usize); total];
-        for (c, (_, groups)) in chunks.iter().enumerate() {
+        let rows: Vec<(ArrayRef, Vec<u32>)> = chunks
+            .iter()
+            .map(|c| c.rows(&self.item_type, self.native.unwrap_or(0)))
+            .collect::<Result<_>>()?;
+        for (c, (_, groups)) in rows.iter().enumerate() {
             for (row, &g) in groups.iter().enumerate() {
                 let g = g as usize;
                 if g < n {
@@ -141,16 +181,68 @@ impl GroupArrayGroups {
                 }
             }
         }
-        if chunks.is_empty() {
+        if rows.is_empty() {
             return Ok(new_empty_array(&self.item_type));
         }
-        let refs: Vec<&dyn Array> = chunks.iter().map(|(a, _)| a.as_ref()).collect();
+        let refs: Vec<&dyn Array> = rows.iter().map(|(a, _)| a.as_ref()).collect();
         Ok(compute::interleave(&refs, &order)?)
     }
 }
 
-/// Kept rows: each batch's values and their groups.
-type Chunks = Vec<(ArrayRef, Vec<u32>)>;
+/// Kept values of one input batch.
+#[derive(Debug)]
+enum Chunk {
+    /// A batch's values and each value's group.
+    Rows(ArrayRef, Vec<u32>),
+    /// Merged states of native values: each run is one group's values, contiguous in the
+    /// buffer.
+    Runs(Buffer, Vec<Run>),
+}
+
+/// `count` values of group `group` at byte `start` of a [`Chunk::Runs`] buffer.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    group: u32,
+    start: usize,
+    count: usize,
+}
+
+impl Chunk {
+    /// The values as an array of `item_type` (values `width` bytes wide in runs) and each
+    /// value's group.
+    fn rows(&self, item_type: &DataType, width: usize) -> Result<(ArrayRef, Vec<u32>)> {
+        match self {
+            Chunk::Rows(values, groups) => Ok((Arc::clone(values), groups.clone())),
+            Chunk::Runs(data, runs) => {
+                let total: usize = runs.iter().map(|r| r.count).sum();
+                let mut raw = MutableBuffer::new(total * width);
+                let mut groups = Vec::with_capacity(total);
+                for r in runs {
+                    raw.extend_from_slice(run_bytes(data, r, width)?);
+                    groups.extend(std::iter::repeat_n(r.group, r.count));
+                }
+                let array = make_array(
+                    ArrayData::builder(item_type.clone())
+                        .len(total)
+                        .add_buffer(raw.into())
+                        .build()?,
+                );
+                Ok((array, groups))
+            }
+        }
+    }
+}
+
+/// The bytes of run `r` (values `width` bytes wide) in `data`.
+fn run_bytes<'a>(data: &'a Buffer, r: &Run, width: usize) -> Result<&'a [u8]> {
+    match data.as_slice().get(r.start..r.start + r.count * width) {
+        Some(b) => Ok(b),
+        None => ch_bail!(LOGICAL_ERROR, "groupArray: a run past its states (a bug)"),
+    }
+}
+
+/// Kept values of every input batch.
+type Chunks = Vec<Chunk>;
 
 /// Start of each group's run when group `g` takes `counts[g] * width` units.
 fn starts(counts: &[usize], width: usize) -> Vec<usize> {
@@ -169,7 +261,10 @@ fn native_layout(native: Option<usize>, item: &DataType, chunks: &Chunks) -> Opt
     let w = native?;
     chunks
         .iter()
-        .all(|(a, _)| a.data_type() == item && item.primitive_width() == Some(w))
+        .all(|c| match c {
+            Chunk::Rows(a, _) => a.data_type() == item && item.primitive_width() == Some(w),
+            Chunk::Runs(..) => true,
+        })
         .then_some(w)
 }
 
@@ -177,7 +272,23 @@ fn native_layout(native: Option<usize>, item: &DataType, chunks: &Chunks) -> Opt
 /// of its group `g < cursor.len()`): every kept value is copied once, straight to its place.
 fn scatter<const W: usize>(chunks: &Chunks, cursor: &mut [usize], out: &mut [u8]) -> Result<()> {
     let n = cursor.len();
-    for (values, groups) in chunks {
+    for chunk in chunks {
+        let (values, groups) = match chunk {
+            Chunk::Rows(values, groups) => (values, groups),
+            Chunk::Runs(data, runs) => {
+                for r in runs.iter().filter(|r| (r.group as usize) < n) {
+                    let g = r.group as usize;
+                    let src = run_bytes(data, r, W)?;
+                    let at = cursor[g];
+                    let Some(dst) = out.get_mut(at..at + src.len()) else {
+                        ch_bail!(LOGICAL_ERROR, "groupArray: a run past its group (a bug)");
+                    };
+                    dst.copy_from_slice(src);
+                    cursor[g] = at + src.len();
+                }
+                continue;
+            }
+        };
         let data = values.to_data();
         let Some(buf) = data.buffers().first() else {
             ch_bail!(
@@ -360,35 +471,43 @@ impl GroupsAccumulator for GroupArrayGroups {
             return Ok(());
         };
         let bin = col.as_binary::<i32>();
+        if let Some(w) = self.native {
+            // Each state's values stay where they are: only their place is noted.
+            let data = bin.values().clone();
+            let base = data.as_ptr().addr();
+            let mut runs = Vec::with_capacity(bin.len());
+            for (row, g) in group_indices.iter().enumerate() {
+                if !bin.is_valid(row) {
+                    continue;
+                }
+                let mut r = Reader::new(bin.value(row));
+                let count = r.count(w)?;
+                let bytes = r.bytes(count * w)?;
+                if count > 0 {
+                    runs.push(Run {
+                        group: *g as u32,
+                        start: bytes.as_ptr().addr() - base,
+                        count,
+                    });
+                }
+            }
+            self.push_runs(data, runs, w);
+            return Ok(());
+        }
         let mut groups = Vec::new();
-        let mut raw = MutableBuffer::new(0);
         let mut scalars = Vec::new();
         for (row, g) in group_indices.iter().enumerate() {
             if !bin.is_valid(row) {
                 continue;
             }
             let mut r = Reader::new(bin.value(row));
-            let n = r.count(self.native.unwrap_or(0))?;
-            match self.native {
-                Some(w) => raw.extend_from_slice(r.bytes(n * w)?),
-                None => {
-                    for _ in 0..n {
-                        scalars.push(read_value(&mut r, &self.item)?);
-                    }
-                }
+            let n = r.count(0)?;
+            for _ in 0..n {
+                scalars.push(read_value(&mut r, &self.item)?);
             }
             groups.extend(std::iter::repeat_n(*g as u32, n));
         }
-        let array = match self.native {
-            Some(_) => make_array(
-                datafusion::arrow::array::ArrayData::builder(self.item_type.clone())
-                    .len(groups.len())
-                    .add_buffer(raw.into())
-                    .build()?,
-            ),
-            None => scalars_to_array(&self.item, scalars)?,
-        };
-        self.push(array, groups);
+        self.push(scalars_to_array(&self.item, scalars)?, groups);
         Ok(())
     }
 

@@ -160,3 +160,37 @@ fn uniq_exact_sets_grow_past_inline_keys_at_every_width() {
         assert_eq!(out.as_primitive::<UInt64Type>().value(0), 40, "{t}");
     }
 }
+
+#[test]
+fn group_array_merged_runs_keep_arrival_order_across_emits() {
+    let t = ChType::UInt32;
+    let f = build("groupArray", std::slice::from_ref(&t)).unwrap();
+    let state = |v: &[u32]| generic_state("groupArray", &t, u32s(v));
+    // Rows of group 1, then merged states (a sliced array, an empty and a NULL state among
+    // them), then rows again: each group's values in arrival order.
+    let states = datafusion::arrow::array::BinaryArray::from(vec![
+        Some(state(&[99]).as_slice()),
+        Some(state(&[1, 2]).as_slice()),
+        Some(state(&[]).as_slice()),
+        None,
+        Some(state(&[3]).as_slice()),
+        Some(state(&[4, 5, 6]).as_slice()),
+    ]);
+    let sliced: ArrayRef = Arc::new(states.slice(1, 5));
+    let mut acc = groups_accumulator("groupArray", Arc::clone(&f)).unwrap();
+    acc.update_batch(&[u32s(&[10])], &[1], None, 3).unwrap();
+    acc.merge_batch(&[sliced], &[0, 2, 1, 1, 2], 3).unwrap();
+    acc.update_batch(&[u32s(&[20, 30])], &[2, 0], None, 3)
+        .unwrap();
+    // Group 0 as a state, then groups 1 and 2 (renumbered 0 and 1) as lists.
+    let first = acc.state(EmitTo::First(1)).unwrap();
+    assert_eq!(
+        first[0].as_binary::<i32>().value(0),
+        state(&[1, 2, 30]).as_slice()
+    );
+    let rest = acc.evaluate(EmitTo::All).unwrap();
+    let lists = rest.as_list::<i32>();
+    assert_eq!(lists.len(), 2);
+    assert_eq!(lists.value(0).to_data(), u32s(&[10, 3]).to_data());
+    assert_eq!(lists.value(1).to_data(), u32s(&[4, 5, 6, 20]).to_data());
+}
