@@ -27,6 +27,8 @@ impl ErrorCode {
     pub const THERE_IS_NO_COLUMN: ErrorCode = ErrorCode(8);
     /// ClickHouse error 10.
     pub const NOT_FOUND_COLUMN_IN_BLOCK: ErrorCode = ErrorCode(10);
+    /// ClickHouse error 12.
+    pub const PARAMETER_OUT_OF_BOUND: ErrorCode = ErrorCode(12);
     /// ClickHouse error 15.
     pub const DUPLICATE_COLUMN: ErrorCode = ErrorCode(15);
     /// ClickHouse error 16.
@@ -325,6 +327,8 @@ impl ErrorCode {
     pub const CANNOT_PARSE_IPV4: ErrorCode = ErrorCode(675);
     /// ClickHouse error 676.
     pub const CANNOT_PARSE_IPV6: ErrorCode = ErrorCode(676);
+    /// ClickHouse error 721.
+    pub const DEPRECATED_FUNCTION: ErrorCode = ErrorCode(721);
     /// ClickHouse error 779.
     pub const UNSUPPORTED_MEDIA_TYPE: ErrorCode = ErrorCode(779);
     /// ClickHouse error 691.
@@ -352,6 +356,7 @@ impl ErrorCode {
             7 => "INCORRECT_NUMBER_OF_COLUMNS",
             8 => "THERE_IS_NO_COLUMN",
             10 => "NOT_FOUND_COLUMN_IN_BLOCK",
+            12 => "PARAMETER_OUT_OF_BOUND",
             15 => "DUPLICATE_COLUMN",
             16 => "NO_SUCH_COLUMN_IN_TABLE",
             19 => "SIZE_OF_FIXED_STRING_DOESNT_MATCH",
@@ -501,6 +506,7 @@ impl ErrorCode {
             636 => "CANNOT_EXTRACT_TABLE_STRUCTURE",
             675 => "CANNOT_PARSE_IPV4",
             676 => "CANNOT_PARSE_IPV6",
+            721 => "DEPRECATED_FUNCTION",
             779 => "UNSUPPORTED_MEDIA_TYPE",
             691 => "UNKNOWN_ELEMENT_OF_ENUM",
             1000 => "POCO_EXCEPTION",
@@ -521,6 +527,7 @@ impl ErrorCode {
             "INCORRECT_NUMBER_OF_COLUMNS" => ErrorCode(7),
             "THERE_IS_NO_COLUMN" => ErrorCode(8),
             "NOT_FOUND_COLUMN_IN_BLOCK" => ErrorCode(10),
+            "PARAMETER_OUT_OF_BOUND" => ErrorCode(12),
             "DUPLICATE_COLUMN" => ErrorCode(15),
             "NO_SUCH_COLUMN_IN_TABLE" => ErrorCode(16),
             "SIZE_OF_FIXED_STRING_DOESNT_MATCH" => ErrorCode(19),
@@ -670,6 +677,7 @@ impl ErrorCode {
             "CANNOT_EXTRACT_TABLE_STRUCTURE" => ErrorCode(636),
             "CANNOT_PARSE_IPV4" => ErrorCode(675),
             "CANNOT_PARSE_IPV6" => ErrorCode(676),
+            "DEPRECATED_FUNCTION" => ErrorCode(721),
             "UNSUPPORTED_MEDIA_TYPE" => ErrorCode(779),
             "UNKNOWN_ELEMENT_OF_ENUM" => ErrorCode(691),
             "POCO_EXCEPTION" => ErrorCode(1000),

@@ -27,9 +27,12 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
     ]
 }
 
-/// ClickHouse's `PARAMETER_OUT_OF_BOUND` (12), which `ErrorCode` has no constant for.
+/// ClickHouse's `PARAMETER_OUT_OF_BOUND` (12).
 fn out_of_bound(msg: String) -> datafusion::error::DataFusionError {
-    crate::util::ch_error(sluice_common::Error::new(sluice_common::ErrorCode(12), msg))
+    crate::util::ch_error(sluice_common::Error::new(
+        sluice_common::ErrorCode::PARAMETER_OUT_OF_BOUND,
+        msg,
+    ))
 }
 
 fn ints_only(a: &TypeArgs) -> Result<()> {

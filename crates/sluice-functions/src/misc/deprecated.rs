@@ -28,7 +28,7 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
 
 fn deprecated(name: &str) -> datafusion::error::DataFusionError {
     crate::util::ch_error(sluice_common::Error::new(
-        sluice_common::ErrorCode(721),
+        sluice_common::ErrorCode::DEPRECATED_FUNCTION,
         format!(
             "Function {name} is deprecated since its usage is error-prone (see docs). Please \
              use proper window function or set `allow_deprecated_error_prone_window_functions` \
