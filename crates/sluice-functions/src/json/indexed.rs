@@ -512,7 +512,7 @@ mod tests {
         for _ in 0..20_000 {
             let mut doc = String::new();
             if r.below(8) == 0 {
-                doc.push_str("\u{FEFF}");
+                doc.push('\u{FEFF}');
             }
             value(&mut r, 0, &mut doc);
             if r.below(8) == 0 {

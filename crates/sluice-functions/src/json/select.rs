@@ -117,11 +117,9 @@ pub fn parse_selected(
     nodes: &mut Vec<Node>,
     found: &mut PathHits,
 ) -> PResult<()> {
-    if sluice_simd::json_index::avx2_available() {
-        parse_selected_indexed(bytes, paths, nodes, found)
-    } else {
-        parse_selected_scalar(bytes, paths, nodes, found)
-    }
+    // The scalar parser: the structural-index one (`parse_selected_indexed`) measured
+    // slower on the seed events (docs/benchmarks.md, "JSON extraction").
+    parse_selected_scalar(bytes, paths, nodes, found)
 }
 
 /// [`parse_selected`] with the scalar parser (`tape.rs`).

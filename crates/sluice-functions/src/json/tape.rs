@@ -85,15 +85,12 @@ pub struct Invalid;
 pub(super) type PResult<T> = Result<T, Invalid>;
 
 /// Validates `bytes` and appends its tape to `nodes` (the root is the first node appended).
-/// On error `nodes` may hold a partial tape; callers truncate it. With AVX2 the structural
-/// index drives the parse ([`indexed`](super::indexed)), otherwise [`parse_scalar`]; both
-/// accept the same documents and record the same tape.
+/// On error `nodes` may hold a partial tape; callers truncate it. This is the scalar parser
+/// ([`parse_scalar`]): the structural-index parser ([`indexed`](super::indexed), same
+/// verdicts and tapes) measured slower on the seed events (0.58 against 0.79 GB/s per core,
+/// docs/benchmarks.md), so it is not used yet.
 pub fn parse(bytes: &[u8], nodes: &mut Vec<Node>) -> PResult<()> {
-    if sluice_simd::json_index::avx2_available() {
-        super::indexed::parse(bytes, nodes)
-    } else {
-        parse_scalar(bytes, nodes)
-    }
+    parse_scalar(bytes, nodes)
 }
 
 /// [`parse`] by the byte-at-a-time recursive-descent parser.
