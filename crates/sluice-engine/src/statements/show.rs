@@ -112,8 +112,8 @@ pub async fn show(session: &mut Session, s: sluice_sql::Show) -> Result<QueryOut
             }
             sql.push_str(&format!(
                 " FROM system.columns WHERE database = {} AND table = {}",
-                quote(&db),
-                quote(&table.table)
+                sluice_sql::format::quote_string(&db),
+                sluice_sql::format::quote_string(&table.table)
             ));
             push_like(&mut sql, "name", pat.as_ref());
             sql.push_str(" ORDER BY field, type, `null`, key, `default`, extra");
@@ -146,11 +146,6 @@ pub async fn show(session: &mut Session, s: sluice_sql::Show) -> Result<QueryOut
     }
 }
 
-/// A string literal for `s`.
-fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
-}
-
 /// ` AND <column> [NOT] [I]LIKE '<pattern>'` for a `SHOW … LIKE` filter.
 fn push_like(sql: &mut String, column: &str, like: Option<&sluice_sql::ShowLike>) {
     let Some(p) = like else { return };
@@ -158,7 +153,7 @@ fn push_like(sql: &mut String, column: &str, like: Option<&sluice_sql::ShowLike>
         " AND {column} {}{} {}",
         if p.negated { "NOT " } else { "" },
         if p.case_insensitive { "ILIKE" } else { "LIKE" },
-        quote(&p.pattern)
+        sluice_sql::format::quote_string(&p.pattern)
     ));
 }
 
