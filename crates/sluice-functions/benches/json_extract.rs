@@ -187,12 +187,10 @@ fn report_cpu(what: &str, bytes: usize, runs: usize, mut f: impl FnMut() -> usiz
 }
 
 /// The validating parse alone (one tape per document, buffer reused), for comparison with
-/// the whole view: bytes over CPU time, best of 3. The full tape (every value recorded) by
-/// the scalar parser the view uses and by the structural-index parser, and the selective
-/// tape the view's fused pass builds (only `op` and `after`).
+/// the whole view: bytes over CPU time, best of 3. The full tape (every value recorded) and
+/// the selective tape the view's fused pass builds (only `op` and `after`).
 fn parse_only(batches: &[RecordBatch], bytes: usize) {
     use datafusion::arrow::array::AsArray;
-    use sluice_functions::json::indexed;
     use sluice_functions::json::select::{PathHits, PathSet, parse_selected};
     use sluice_functions::json::tape::parse;
     let mut nodes = Vec::new();
@@ -208,11 +206,6 @@ fn parse_only(batches: &[RecordBatch], bytes: usize) {
     };
     report_cpu("tape parse alone", bytes, 3, || {
         each(&mut |v, n| parse(v, n).is_ok())
-    });
-    // The structural-index parser (AVX2 stage 1, `json/indexed.rs`), not used by the view
-    // while it measures slower than the scalar one above.
-    report_cpu("indexed tape parse alone", bytes, 3, || {
-        each(&mut |v, n| indexed::parse(v, n).is_ok())
     });
     let mut paths = PathSet::new();
     for key in ["id", "order_date", "purchaser", "quantity", "product_id"] {

@@ -51,7 +51,6 @@ pub mod eval;
 pub mod extract;
 pub mod funcs;
 pub mod fused;
-pub mod indexed;
 pub mod jsonpath;
 pub mod nested;
 pub mod number;

@@ -16,6 +16,5 @@
 //! - The public functions take and return plain slices and values; callers never see
 //!   `std::arch` types.
 pub mod agg;
-pub mod json_index;
 pub mod modulo_mask;
 pub mod object_end;

@@ -22,7 +22,6 @@
 //! parent node — what [`Doc::member`](super::doc::Doc::member) would find from the root, so
 //! a call can read its value there instead of searching the members again.
 
-use super::indexed::{IxParser, with_index};
 use super::tape::{Invalid, KEY_ESCAPED, MAX_DEPTH, Node, PResult, Parser};
 use super::tape::{parse_with, unescape_into};
 
@@ -117,33 +116,8 @@ pub fn parse_selected(
     nodes: &mut Vec<Node>,
     found: &mut PathHits,
 ) -> PResult<()> {
-    // The scalar parser: the structural-index one (`parse_selected_indexed`) measured
-    // slower on the seed events (docs/benchmarks.md, "JSON extraction").
-    parse_selected_scalar(bytes, paths, nodes, found)
-}
-
-/// [`parse_selected`] with the scalar parser (`tape.rs`).
-pub fn parse_selected_scalar(
-    bytes: &[u8],
-    paths: &PathSet,
-    nodes: &mut Vec<Node>,
-    found: &mut PathHits,
-) -> PResult<()> {
     reset(paths, found);
     parse_with(bytes, nodes, |p| {
-        value_selected(p, 0, 0, 1, paths, 0, true, found)
-    })
-}
-
-/// [`parse_selected`] with the structural-index parser (`indexed.rs`).
-pub fn parse_selected_indexed(
-    bytes: &[u8],
-    paths: &PathSet,
-    nodes: &mut Vec<Node>,
-    found: &mut PathHits,
-) -> PResult<()> {
-    reset(paths, found);
-    with_index(bytes, nodes, |p| {
         value_selected(p, 0, 0, 1, paths, 0, true, found)
     })
 }
@@ -169,84 +143,12 @@ impl PathSet {
     }
 }
 
-/// What the selective walk needs from a validating parser: the scalar one (`tape.rs`) and
-/// the structural-index one (`indexed.rs`) both provide it with the same rules.
-pub(super) trait Walk: Sized {
-    /// The document.
-    fn doc(&self) -> &[u8];
-    /// The byte the next value starts with.
-    fn peek(&self) -> PResult<u8>;
-    /// Nodes recorded for this document so far.
-    fn tape_len(&self) -> usize;
-    /// Parses and records one value.
-    fn value(&mut self, key_start: u32, key_len: u32, depth: usize) -> PResult<bool>;
-    /// Validates one value without recording it.
-    fn skip_value(&mut self, depth: usize) -> PResult<bool>;
-    /// Records the node of the value `parse` parses.
-    fn record(
-        &mut self,
-        key_start: u32,
-        key_len: u32,
-        parse: impl FnOnce(&mut Self) -> PResult<(bool, bool)>,
-    ) -> PResult<bool>;
-    /// Parses an object, `member` parsing each member's value.
-    fn object_with(
-        &mut self,
-        member: impl FnMut(&mut Self, u32, u32) -> PResult<bool>,
-    ) -> PResult<bool>;
-}
-
-macro_rules! walk_impl {
-    ($t:ident) => {
-        impl Walk for $t<'_, '_> {
-            #[inline(always)]
-            fn doc(&self) -> &[u8] {
-                self.b
-            }
-            #[inline(always)]
-            fn peek(&self) -> PResult<u8> {
-                $t::peek(self)
-            }
-            #[inline(always)]
-            fn tape_len(&self) -> usize {
-                self.nodes.len() - self.base
-            }
-            #[inline(always)]
-            fn value(&mut self, key_start: u32, key_len: u32, depth: usize) -> PResult<bool> {
-                $t::value(self, key_start, key_len, depth)
-            }
-            #[inline(always)]
-            fn skip_value(&mut self, depth: usize) -> PResult<bool> {
-                $t::skip_value(self, depth)
-            }
-            #[inline(always)]
-            fn record(
-                &mut self,
-                key_start: u32,
-                key_len: u32,
-                parse: impl FnOnce(&mut Self) -> PResult<(bool, bool)>,
-            ) -> PResult<bool> {
-                $t::record(self, key_start, key_len, parse)
-            }
-            #[inline(always)]
-            fn object_with(
-                &mut self,
-                member: impl FnMut(&mut Self, u32, u32) -> PResult<bool>,
-            ) -> PResult<bool> {
-                $t::object_with(self, member)
-            }
-        }
-    };
-}
-walk_impl!(Parser);
-walk_impl!(IxParser);
-
 /// Parses the value at the parser's position at `depth`, recording what trie node `at`
 /// needs; `primary` when this value is the one noted in `found[at]`. Returns whether it is
 /// or holds a double.
 #[allow(clippy::too_many_arguments)]
-fn value_selected<W: Walk>(
-    p: &mut W,
+fn value_selected(
+    p: &mut Parser<'_, '_>,
     key_start: u32,
     key_len: u32,
     depth: usize,
@@ -270,7 +172,7 @@ fn value_selected<W: Walk>(
     p.record(key_start, key_len, |p| {
         let dbl = p.object_with(|p, ks, kl| {
             let (s, e) = (ks as usize, (ks + (kl & !KEY_ESCAPED)) as usize);
-            let child = match p.doc().get(s..e) {
+            let child = match p.b.get(s..e) {
                 Some(key) => paths.child(at, key, kl & KEY_ESCAPED != 0),
                 None => return Err(Invalid),
             };
@@ -278,7 +180,7 @@ fn value_selected<W: Walk>(
                 Some(c) => {
                     let first = primary && found[c] == NOT_FOUND;
                     if first {
-                        found[c] = p.tape_len() as u32;
+                        found[c] = (p.nodes.len() - p.base) as u32;
                     }
                     value_selected(p, ks, kl, depth + 1, paths, c, first, found)
                 }
@@ -473,5 +375,231 @@ mod tests {
         let t = selected(d, &seed_paths()).unwrap_or_default();
         assert_eq!(t.len(), 3);
         assert!(t[1].key_escaped());
+    }
+
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+        fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+            xs[self.below(xs.len())]
+        }
+    }
+
+    /// A random document of JSON's whole grammar (and some near misses in the leaves).
+    fn value(r: &mut Rng, depth: usize, out: &mut String) {
+        let ws = ["", "", "", " ", "\n", "\t ", "\r\n  "];
+        match r.below(if depth > 4 { 4 } else { 7 }) {
+            0 => out.push_str(r.pick(&[
+                "0",
+                "-0",
+                "12",
+                "-7",
+                "1.5",
+                "-0.25e-3",
+                "1E+5",
+                "1e400",
+                "-1e400",
+                "1e-400",
+                "123456789012345678901234567890",
+                "18446744073709551616",
+                "1.",
+                "01",
+                "-",
+                "2e",
+                "0.1e1",
+            ])),
+            1 => out.push_str(r.pick(&["true", "false", "null", "tru", "nulll"])),
+            2 => {
+                out.push('"');
+                for _ in 0..r.below(12) {
+                    out.push_str(r.pick(&[
+                        "a",
+                        "id",
+                        " ",
+                        "{",
+                        "}",
+                        ":",
+                        ",",
+                        "[",
+                        "\\\"",
+                        "\\\\",
+                        "\\n",
+                        "\\u00e9",
+                        "\\ud83d\\ude00",
+                        "\\ud83d",
+                        "\\udc00",
+                        "\\x",
+                        "é",
+                        "\\u12",
+                        "\\/",
+                    ]));
+                }
+                out.push('"');
+            }
+            3 => out.push_str(r.pick(&["{}", "[]", "\"\"", "\"op\""])),
+            4 | 5 => {
+                out.push('{');
+                for i in 0..r.below(5) {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(r.pick(&ws));
+                    out.push_str(r.pick(&[
+                        "\"a\"",
+                        "\"op\"",
+                        "\"after\"",
+                        "\"id\"",
+                        "\"\\u006fp\"",
+                    ]));
+                    out.push_str(r.pick(&ws));
+                    out.push(':');
+                    out.push_str(r.pick(&ws));
+                    value(r, depth + 1, out);
+                    out.push_str(r.pick(&ws));
+                }
+                out.push('}');
+            }
+            _ => {
+                out.push('[');
+                for i in 0..r.below(5) {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(r.pick(&ws));
+                    value(r, depth + 1, out);
+                    out.push_str(r.pick(&ws));
+                }
+                out.push(']');
+            }
+        }
+    }
+
+    /// Mutations of a document: a byte removed, replaced or inserted, or a cut.
+    fn mutate(r: &mut Rng, doc: &[u8]) -> Vec<u8> {
+        let special = b"{}[]:,\" \t\n\r\\\x0c\x1a\x01\x00a1-.eEtfnu0";
+        let mut d = doc.to_vec();
+        if d.is_empty() {
+            return d;
+        }
+        let i = r.below(d.len());
+        match r.below(4) {
+            0 => {
+                d.remove(i);
+            }
+            1 => d[i] = special[r.below(special.len())],
+            2 => d.insert(i, special[r.below(special.len())]),
+            _ => d.truncate(i),
+        }
+        d
+    }
+
+    /// The selective parse gives the full parse's verdict and, for a valid document, the
+    /// values the full tape holds at every path of `paths` (spans, keys, double flags).
+    fn same_as_full(doc: &[u8], paths: &PathSet, keys: &[&[&[u8]]]) {
+        use crate::json::doc::Doc;
+        let (mut full, mut sel) = (Vec::new(), Vec::new());
+        let mut found = PathHits::new();
+        let want = parse(doc, &mut full);
+        let got = parse_selected(doc, paths, &mut sel, &mut found);
+        assert_eq!(got, want, "{:?}", String::from_utf8_lossy(doc));
+        if want.is_err() {
+            return;
+        }
+        let full = Doc {
+            bytes: doc,
+            nodes: &full,
+        };
+        for k in keys {
+            let steps: Vec<_> = k.iter().map(|s| StepRef::Key(s)).collect();
+            let want = full.find(&steps, false).map(|i| *full.node(i));
+            let c = paths.node_of(k).unwrap_or(usize::MAX);
+            let got = found
+                .get(c)
+                .copied()
+                .filter(|&i| i != NOT_FOUND)
+                .and_then(|i| sel.get(i as usize).copied());
+            let span = |n: Option<Node>| n.map(|n| (n.key_span(), n.start(), n.end(), n.flag()));
+            assert_eq!(
+                span(got),
+                span(want),
+                "{:?} {k:?}",
+                String::from_utf8_lossy(doc)
+            );
+            if let (Some(g), Some(w)) = (got, want) {
+                assert_eq!(
+                    g.has_double(),
+                    w.has_double(),
+                    "{:?}",
+                    String::from_utf8_lossy(doc)
+                );
+            }
+        }
+    }
+
+    /// Random documents of the whole grammar and mutations of them (a byte removed,
+    /// replaced or inserted, or a cut): same verdicts and values as the full parse.
+    #[test]
+    fn selective_parse_equals_full_parse_on_random_and_mutated_documents() {
+        let mut paths = PathSet::new();
+        paths.add(&[b"op"], &[1]);
+        paths.add(&[b"after", b"id"], &[1, 1]);
+        paths.add(&[b"after", b"a"], &[2]);
+        let keys: [&[&[u8]]; 4] = [&[b"op"], &[b"after"], &[b"after", b"id"], &[b"after", b"a"]];
+        let mut r = Rng(2026);
+        let mut valid = 0usize;
+        for _ in 0..20_000 {
+            let mut doc = String::new();
+            if r.below(8) == 0 {
+                doc.push('\u{FEFF}');
+            }
+            value(&mut r, 0, &mut doc);
+            if r.below(8) == 0 {
+                doc.push_str(r.pick(&[" ", "\n", " x", "}", "\0"]));
+            }
+            let mut v = Vec::new();
+            valid += usize::from(parse(doc.as_bytes(), &mut v).is_ok());
+            same_as_full(doc.as_bytes(), &paths, &keys);
+            for _ in 0..4 {
+                let m = mutate(&mut r, doc.as_bytes());
+                same_as_full(&m, &paths, &keys);
+            }
+        }
+        // The generator makes both kinds.
+        assert!(valid > 2_000 && valid < 18_000, "{valid}");
+    }
+
+    /// Every quoted literal of the JSON sql-tests, as a document.
+    #[test]
+    fn selective_parse_equals_full_parse_on_sql_test_documents() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../sql-tests/functions");
+        let paths = seed_paths();
+        let keys: [&[&[u8]]; 4] = [&[b"op"], &[b"after"], &[b"after", b"id"], &[b"after", b"d"]];
+        let mut n = 0usize;
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            panic!("no {dir}");
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !name.starts_with("json") || !name.ends_with(".slt") {
+                continue;
+            }
+            let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+            for lit in text.split('\'').skip(1).step_by(2) {
+                // SQL escapes: \\ and \' (the split already broke at the latter; fine).
+                let doc = lit.replace("\\\\", "\\");
+                same_as_full(doc.as_bytes(), &paths, &keys);
+                n += 1;
+            }
+        }
+        assert!(n > 100, "{n}");
     }
 }

@@ -85,16 +85,8 @@ pub struct Invalid;
 pub(super) type PResult<T> = Result<T, Invalid>;
 
 /// Validates `bytes` and appends its tape to `nodes` (the root is the first node appended).
-/// On error `nodes` may hold a partial tape; callers truncate it. This is the scalar parser
-/// ([`parse_scalar`]): the structural-index parser ([`indexed`](super::indexed), same
-/// verdicts and tapes) measured slower on the seed events (0.58 against 0.79 GB/s per core,
-/// docs/benchmarks.md), so it is not used yet.
+/// On error `nodes` may hold a partial tape; callers truncate it.
 pub fn parse(bytes: &[u8], nodes: &mut Vec<Node>) -> PResult<()> {
-    parse_scalar(bytes, nodes)
-}
-
-/// [`parse`] by the byte-at-a-time recursive-descent parser.
-pub fn parse_scalar(bytes: &[u8], nodes: &mut Vec<Node>) -> PResult<()> {
     parse_with(bytes, nodes, |p| p.value(0, 0, 1))
 }
 
@@ -330,7 +322,13 @@ impl Parser<'_, '_> {
             let key_start = self.pos as u32 + 1;
             let escaped = self.string()?;
             let key_len = (self.pos as u32 - 1 - key_start) | if escaped { KEY_ESCAPED } else { 0 };
-            self.colon()?;
+            // Compact JSON: the colon right after the key, the value right after it.
+            if self.b.get(self.pos) == Some(&b':') {
+                self.pos += 1;
+                self.skip_ws();
+            } else {
+                self.colon()?;
+            }
             dbl |= member(self, key_start, key_len)?;
             self.skip_ws();
             match self.peek()? {
@@ -604,14 +602,9 @@ pub fn unescape_into(raw: &[u8], out: &mut Vec<u8>) {
 mod tests {
     use super::*;
 
-    /// Validity by both parsers (scalar and structural-index), which must agree.
     fn valid(s: &str) -> bool {
         let mut v = Vec::new();
-        let scalar = parse_scalar(s.as_bytes(), &mut v).is_ok();
-        v.clear();
-        let indexed = crate::json::indexed::parse(s.as_bytes(), &mut v).is_ok();
-        assert_eq!(scalar, indexed, "{s:?}");
-        scalar
+        parse(s.as_bytes(), &mut v).is_ok()
     }
 
     /// Expectations from ClickHouse's `isValidJSON` (ch-oracle, 26.9).
