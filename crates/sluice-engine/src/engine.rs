@@ -99,6 +99,7 @@ impl Engine {
         // `x % c = k` in aggregate arguments and filters: one bitmask kernel
         // (crate::modulo_equals), before the dense rule hides the aggregations.
         physical_rules.insert(last, Arc::new(crate::modulo_equals::ModuloEqualsRule));
+        sluice_functions::json::below_filter::add_physical_rule(&mut physical_rules);
         let mut state = SessionStateBuilder::new()
             .with_config(df_config)
             .with_default_features()

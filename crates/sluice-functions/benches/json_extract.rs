@@ -17,6 +17,9 @@ use datafusion::arrow::array::{ArrayRef, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::datasource::MemTable;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::physical_optimizer::optimizer::PhysicalOptimizer;
+use datafusion::physical_plan::{ExecutionPlan, displayable};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 const BATCH: usize = 65_536;
@@ -69,15 +72,17 @@ fn events(n: usize) -> Vec<String> {
     (0..n as u64).map(|i| event(&mut rng, i)).collect()
 }
 
+/// The view's query; function names are quoted, as the engine's rewrite quotes them
+/// (unquoted, DataFusion looks them up in lower case).
 const VIEW: &str = "SELECT \
-    JSONExtractUInt(JSONExtractString(payload, 'after'), 'id') AS order_id, \
-    JSONExtractString(JSONExtractString(payload, 'after'), 'order_date') AS order_date, \
-    JSONExtractUInt(JSONExtractString(payload, 'after'), 'purchaser') AS purchaser, \
-    JSONExtractUInt(JSONExtractString(payload, 'after'), 'quantity') AS quantity, \
-    JSONExtractUInt(JSONExtractString(payload, 'after'), 'product_id') AS product_id, \
-    JSONExtractString(payload, 'op') AS operation_type \
+    \"JSONExtractUInt\"(\"JSONExtractString\"(payload, 'after'), 'id') AS order_id, \
+    \"JSONExtractString\"(\"JSONExtractString\"(payload, 'after'), 'order_date') AS order_date, \
+    \"JSONExtractUInt\"(\"JSONExtractString\"(payload, 'after'), 'purchaser') AS purchaser, \
+    \"JSONExtractUInt\"(\"JSONExtractString\"(payload, 'after'), 'quantity') AS quantity, \
+    \"JSONExtractUInt\"(\"JSONExtractString\"(payload, 'after'), 'product_id') AS product_id, \
+    \"JSONExtractString\"(payload, 'op') AS operation_type \
     FROM orders_kafka_json \
-    WHERE JSONExtractString(payload, 'op') IN ('c', 'u', 'r')";
+    WHERE \"JSONExtractString\"(payload, 'op') IN ('c', 'u', 'r')";
 
 fn bench(c: &mut Criterion) {
     let n: usize = std::env::var("SLUICE_BENCH_EVENTS")
@@ -110,33 +115,27 @@ fn bench(c: &mut Criterion) {
         })
         .collect();
     drop(evs);
-    let mut cfg = SessionConfig::new()
-        .with_target_partitions(1)
-        .with_batch_size(BATCH);
-    cfg.options_mut().sql_parser.enable_ident_normalization = false;
-    let ctx = SessionContext::new_with_config(cfg);
-    // DataFusion lower-cases unquoted function names; the engine maps them back to
-    // ClickHouse's names, here lower-case aliases do.
-    for f in sluice_functions::json::functions() {
-        let mut names: Vec<String> = f.aliases().to_vec();
-        names.push(f.name().to_string());
-        let lower: Vec<&'static str> = names
-            .iter()
-            .map(|n| &*Box::leak(n.to_lowercase().into_boxed_str()))
-            .collect();
-        ctx.register_udf(f.with_aliases(lower));
-    }
     parse_only(&batches, bytes);
-    let table = MemTable::try_new(schema, vec![batches]).expect("table");
-    ctx.register_table("orders_kafka_json", Arc::new(table))
-        .expect("register");
+    let table = Arc::new(MemTable::try_new(schema, vec![batches]).expect("table"));
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
-    let plan = rt.block_on(async {
-        let df = ctx.sql(VIEW).await.expect("plan");
-        df.create_physical_plan().await.expect("physical plan")
-    });
+    let (ctx, plan) = planned(&rt, &table, true);
+    println!("plan:\n{}", displayable(plan.as_ref()).indent(false));
+    // `SLUICE_BENCH_PROFILE=N`: only run the plan N times (for `perf record`).
+    if let Some(times) = std::env::var("SLUICE_BENCH_PROFILE")
+        .ok()
+        .and_then(|s| s.parse::<usize>().ok())
+    {
+        for _ in 0..times {
+            rt.block_on(datafusion::physical_plan::collect(
+                Arc::clone(&plan),
+                ctx.task_ctx(),
+            ))
+            .expect("run");
+        }
+        return;
+    }
     let mut group = c.benchmark_group("json_extract");
     group.throughput(Throughput::Bytes(bytes as u64));
     group.sample_size(10);
@@ -159,14 +158,60 @@ fn bench(c: &mut Criterion) {
     // Per-core figure: bytes over the CPU time of this thread (the plan runs on it: one
     // partition, current-thread runtime), so other processes on a shared machine do not
     // count against it. Best of 5.
-    report_cpu("seed view", bytes, 5, || {
+    let run = |ctx: &SessionContext, plan: &Arc<dyn ExecutionPlan>| {
         rt.block_on(async {
-            let out = datafusion::physical_plan::collect(Arc::clone(&plan), ctx.task_ctx())
+            let out = datafusion::physical_plan::collect(Arc::clone(plan), ctx.task_ctx())
                 .await
                 .expect("run");
             out.iter().map(|b| b.num_rows()).sum::<usize>()
         })
+    };
+    report_cpu("seed view", bytes, 5, || run(&ctx, &plan));
+    // For comparison in the same process: the plan DataFusion makes without the JSON rule
+    // (the filter copies the documents, the projection's calls match the copy's rows).
+    let (ctx_df, plan_df) = planned(&rt, &table, false);
+    report_cpu(
+        "seed view, plan without json_calls_below_filter",
+        bytes,
+        5,
+        || run(&ctx_df, &plan_df),
+    );
+}
+
+/// A session as the engine's for this plan (one partition, 65 536-row batches, Sluice's
+/// JSON functions, DataFusion's physical rules plus, when `rule`, the JSON rule the engine
+/// registers the same way, `engine.rs`), and the view's physical plan over `table`.
+fn planned(
+    rt: &tokio::runtime::Runtime,
+    table: &Arc<MemTable>,
+    rule: bool,
+) -> (SessionContext, Arc<dyn ExecutionPlan>) {
+    let mut cfg = SessionConfig::new()
+        .with_target_partitions(1)
+        .with_batch_size(BATCH);
+    cfg.options_mut().sql_parser.enable_ident_normalization = false;
+    let mut rules = PhysicalOptimizer::new().rules;
+    if rule {
+        sluice_functions::json::below_filter::add_physical_rule(&mut rules);
+    }
+    let state = SessionStateBuilder::new()
+        .with_config(cfg)
+        .with_default_features()
+        .with_physical_optimizer_rules(rules)
+        .build();
+    let ctx = SessionContext::new_with_state(state);
+    // Registered as the engine registers them (no alias wrapper: the JSON rule recognises
+    // the functions by their type).
+    for f in sluice_functions::json::functions() {
+        ctx.register_udf(f);
+    }
+    ctx.register_table("orders_kafka_json", Arc::clone(table) as _)
+        .expect("register");
+    let plan = rt.block_on(async {
+        let df = ctx.sql(VIEW).await.expect("plan");
+        df.create_physical_plan().await.expect("physical plan")
     });
+    (ctx, plan)
 }
 
 /// Runs `f` `runs` times and prints `bytes` over the least CPU time of this thread.

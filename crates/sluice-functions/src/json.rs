@@ -32,6 +32,9 @@
 //!    parsed once into a small tape that stays in cache, and the later calls take their
 //!    results. A filtered copy of an evaluated column (`FilterExec` output feeding the
 //!    projection) is matched row by row against it and gathers its results from it.
+//!    Where the plan allows, that copy is not made at all: the physical rule
+//!    [`below_filter`] evaluates a projection's JSON calls together with its filter's,
+//!    below the filter, which then copies only their results.
 //! 3. **Parse-once cache** ([`cache`]) for the other calls (array results, typed
 //!    `JSONExtract`, paths from columns): the tapes of a column are cached per thread,
 //!    keyed by the identity of its Arrow buffers (kept alive by the cache so the key cannot
@@ -40,11 +43,13 @@
 //!
 //! Module map: [`tape`] (validator + tape), [`number`] (number classes, conversions,
 //! double printing), [`doc`] (navigation), [`serialize`] (ClickHouse's JSON text),
-//! [`cache`], [`fused`], [`eval`] (arguments, NULLs, per-row driver), [`out`] (Arrow builders),
+//! [`cache`], [`fused`], [`below_filter`] (the plan rule), [`eval`] (arguments, NULLs,
+//! per-row driver), [`out`] (Arrow builders),
 //! [`sink`] (scalar results per row),
 //! [`funcs`] (the DOM UDFs), [`extract`] + [`typed_scalar`] (typed `JSONExtract`),
 //! [`nested`], [`visit_param`], [`jsonpath`].
 
+pub mod below_filter;
 pub mod cache;
 pub mod doc;
 pub mod eval;
