@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use datafusion::arrow::array::{ArrayRef, AsArray, RecordBatch, UInt32Array};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, Scalar, UInt32Array};
+use datafusion::arrow::compute::kernels::cmp::not_distinct;
 use datafusion::arrow::compute::{cast, take_record_batch};
 use datafusion::arrow::datatypes::{DataType, TimeUnit, TimestampSecondType};
 use datafusion::arrow::row::{RowConverter, SortField};
@@ -44,6 +45,12 @@ pub(crate) fn split_by_partition(
     if cols.is_empty() {
         return Ok(vec![(PartitionValue::all(), batch.clone())]);
     }
+    // The usual case (one partition per insert, e.g. `PARTITION BY today()`): every key
+    // column equal to its first value, checked by a comparison kernel (encoding the rows
+    // of a million-row insert to compare them took longer).
+    if batch.num_rows() > 0 && all_equal_first(&cols) {
+        return Ok(vec![(PartitionValue::of_row(&cols, 0)?, batch.clone())]);
+    }
     let conv = RowConverter::new(
         cols.iter()
             .map(|c| SortField::new(c.data_type().clone()))
@@ -51,7 +58,7 @@ pub(crate) fn split_by_partition(
     )
     .map_err(arrow_err)?;
     let rows = conv.convert_columns(&cols).map_err(arrow_err)?;
-    // The usual case (one partition per insert, e.g. `PARTITION BY today()`): no hashing.
+    // One partition, for key types the comparison kernel does not take: no hashing.
     if batch.num_rows() > 0 && (1..batch.num_rows()).all(|i| rows.row(i) == rows.row(0)) {
         return Ok(vec![(PartitionValue::of_row(&cols, 0)?, batch.clone())]);
     }
@@ -82,6 +89,15 @@ pub(crate) fn split_by_partition(
     Ok(out)
 }
 
+/// Whether every row of `cols` equals row 0 (NULL equal to NULL). `false` when a column
+/// cannot be compared that way (the caller then compares encoded rows).
+fn all_equal_first(cols: &[ArrayRef]) -> bool {
+    cols.iter().all(|c| {
+        let first = Scalar::new(c.slice(0, 1));
+        not_distinct(c, &first).is_ok_and(|eq| eq.null_count() == 0 && eq.true_count() == c.len())
+    })
+}
+
 /// TTL values of a batch as unix seconds.
 pub(crate) fn ttl_seconds(col: &ArrayRef) -> Result<Vec<Option<i64>>> {
     let ts = cast(col, &DataType::Timestamp(TimeUnit::Second, None)).map_err(|e| {
@@ -105,12 +121,44 @@ fn ttl_range(table: &MergeTreeTable, batch: &RecordBatch) -> Result<Option<(i64,
     Ok(secs.iter().min().copied().zip(secs.iter().max().copied()))
 }
 
-/// `batch`'s rows in the order `idx` (no copy when it is the identity).
-fn permute(batch: &RecordBatch, idx: Vec<u32>) -> Result<RecordBatch> {
-    if idx.iter().enumerate().all(|(i, &j)| i as u32 == j) {
-        return Ok(batch.clone());
+/// An insert piece in sorting-key order: the rows of `batch`, in the order `order` when
+/// there is one. The permutation is applied by the part writer's row-group jobs
+/// ([`PartWriter::write_gathered`]) instead of building the sorted block whole.
+pub(crate) struct SortedPiece {
+    batch: RecordBatch,
+    order: Option<UInt32Array>,
+}
+
+impl SortedPiece {
+    /// `batch` in the order `idx` (none when it is the identity).
+    fn new(batch: RecordBatch, idx: Vec<u32>) -> Self {
+        let identity = idx.iter().enumerate().all(|(i, &j)| i as u32 == j);
+        Self {
+            batch,
+            order: (!identity).then(|| UInt32Array::from(idx)),
+        }
     }
-    crate::key_sort::take_parallel(batch, &UInt32Array::from(idx)).map_err(arrow_err)
+
+    /// The sorted rows as one block (gathered now if they were not yet).
+    pub(crate) fn materialize(&mut self) -> Result<&RecordBatch> {
+        if let Some(idx) = self.order.take() {
+            self.batch = crate::key_sort::take_parallel(&self.batch, &idx).map_err(arrow_err)?;
+        }
+        Ok(&self.batch)
+    }
+
+    /// The rows in their original order (for what does not depend on the order).
+    fn unordered(&self) -> &RecordBatch {
+        &self.batch
+    }
+
+    /// Writes the rows, in order, into `w`.
+    fn write_to(&self, w: &mut PartWriter) -> Result<()> {
+        match &self.order {
+            Some(idx) => w.write_gathered(&self.batch, idx),
+            None => w.write(&self.batch),
+        }
+    }
 }
 
 /// Sorts a piece by the sorting key and applies the engine's row combining.
@@ -119,21 +167,15 @@ pub(crate) fn sort_and_combine(
     encoder: &mut KeyEncoder,
     semantics: &Semantics,
     combine: bool,
-) -> Result<RecordBatch> {
+) -> Result<SortedPiece> {
     let cols = encoder.key_columns(batch)?;
     if !combine && let Some(idx) = crate::key_sort::packed_sort_indices(&cols) {
-        return permute(batch, idx);
+        return Ok(SortedPiece::new(batch.clone(), idx));
     }
     let rows = encoder.encode_columns(cols, batch.num_rows())?;
     let idx = sort_indices(&rows);
-    let sorted_already = idx.iter().enumerate().all(|(i, &j)| i as u32 == j);
-    let sorted = if sorted_already {
-        batch.clone()
-    } else {
-        crate::key_sort::take_parallel(batch, &UInt32Array::from(idx.clone())).map_err(arrow_err)?
-    };
     if !combine {
-        return Ok(sorted);
+        return Ok(SortedPiece::new(batch.clone(), idx));
     }
     let mut groups = Vec::new();
     let mut start = 0usize;
@@ -143,13 +185,19 @@ pub(crate) fn sort_and_combine(
             start = i;
         }
     }
-    semantics.apply(
+    let mut sorted = SortedPiece::new(batch.clone(), idx);
+    let sorted = sorted.materialize()?.clone();
+    let combined = semantics.apply(
         Chunk {
             batch: sorted,
             groups,
         },
         Mode::Merge,
-    )
+    )?;
+    Ok(SortedPiece {
+        batch: combined,
+        order: None,
+    })
 }
 
 impl MergeTreeTable {
@@ -208,9 +256,14 @@ impl MergeTreeTable {
         let window = spec.settings.non_replicated_deduplication_window as usize;
         let dedup = opts.deduplicate && window > 0;
         let mut ids = Vec::with_capacity(pieces.len());
-        for (i, (pv, piece)) in pieces.iter().enumerate() {
+        for (i, (pv, piece)) in pieces.iter_mut().enumerate() {
             ids.push(if dedup {
-                Some(block_id(&pv.id, opts.dedup_token.as_deref(), i, piece)?)
+                // Without a token the id hashes the sorted rows themselves.
+                let rows = match opts.dedup_token {
+                    Some(_) => piece.unordered(),
+                    None => piece.materialize()?,
+                };
+                Some(block_id(&pv.id, opts.dedup_token.as_deref(), i, rows)?)
             } else {
                 None
             });
@@ -256,7 +309,7 @@ impl MergeTreeTable {
 
     fn write_pieces(
         &self,
-        todo: Vec<(PartitionValue, RecordBatch, Option<String>)>,
+        todo: Vec<(PartitionValue, SortedPiece, Option<String>)>,
         blocks: Vec<i64>,
         level: u32,
         opts: &InsertOptions,
@@ -268,13 +321,7 @@ impl MergeTreeTable {
             .as_ref()
             .map(|k| k.columns())
             .unwrap_or_default();
-        // Parquet page statistics for the columns range pruning can use.
-        let key_columns: Vec<String> = spec
-            .sorting_key_columns
-            .iter()
-            .chain(&partition_columns)
-            .cloned()
-            .collect();
+        let key_columns = spec.statistics_columns();
         // Every part is written and fsynced under its temporary name first; then all of
         // them become visible together (crate::insert_txn), so a crash never leaves part
         // of a block (and its source offsets) in the table.
@@ -297,7 +344,7 @@ impl MergeTreeTable {
                     &self.state.read().column_codecs,
                     Some(&key_columns),
                 )?;
-                w.write(piece)?;
+                piece.write_to(&mut w)?;
                 let meta = PartMeta {
                     partition: pv.text.clone(),
                     block_ids: id
@@ -316,7 +363,7 @@ impl MergeTreeTable {
                         })
                         .collect(),
                     partition_columns: partition_columns.clone(),
-                    ttl_range: ttl_range(self, piece)?,
+                    ttl_range: ttl_range(self, piece.unordered())?,
                     has_lightweight_delete: false,
                     drop_marker: false,
                 };
@@ -366,7 +413,7 @@ impl MergeTreeTable {
     /// Delays or rejects an insert when a target partition has too many active parts.
     fn throttle(
         &self,
-        pieces: &[(PartitionValue, RecordBatch)],
+        pieces: &[(PartitionValue, SortedPiece)],
         settings: &crate::settings::MergeTreeSettings,
     ) -> Result<()> {
         let (max_in_partition, bytes_in_partition, total) = {

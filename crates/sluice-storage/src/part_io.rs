@@ -7,7 +7,7 @@ use std::hash::Hasher;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use datafusion::arrow::array::{ArrayRef, RecordBatch};
+use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, UInt32Array};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::functions_aggregate::min_max::{MaxAccumulator, MinAccumulator};
 use datafusion::logical_expr::Accumulator;
@@ -233,6 +233,39 @@ impl PartWriter {
             .as_mut()
             .ok_or_else(|| Error::internal("part writer used after finish"))?;
         writer.write(batch).map_err(|e| parquet_err(&path, e))?;
+        self.add_statistics(batch);
+        Ok(())
+    }
+
+    /// Appends the rows of `batch` at `idx`, in that order (a sorted insert block given as
+    /// its rows and their permutation): the row groups' encoding jobs gather their rows,
+    /// and the manifest's statistics come from `batch` as it is (the same values).
+    pub(crate) fn write_gathered(&mut self, batch: &RecordBatch, idx: &UInt32Array) -> Result<()> {
+        if idx.is_empty() {
+            return Ok(());
+        }
+        if idx.len() != batch.num_rows() {
+            return Err(Error::internal(format!(
+                "part writer: a permutation of {} rows for a block of {}",
+                idx.len(),
+                batch.num_rows()
+            )));
+        }
+        let path = self.tmp_dir.join(DATA_FILE);
+        let writer = self
+            .writer
+            .as_mut()
+            .ok_or_else(|| Error::internal("part writer used after finish"))?;
+        writer
+            .write_gathered(batch, idx)
+            .map_err(|e| parquet_err(&path, e))?;
+        // The last row groups are still being encoded meanwhile.
+        self.add_statistics(batch);
+        Ok(())
+    }
+
+    /// Adds `batch` to the manifest's row count, null counts and min/max.
+    fn add_statistics(&mut self, batch: &RecordBatch) {
         for (i, col) in batch.columns().iter().enumerate() {
             self.nulls[i] += col.null_count() as u64;
             if self.mins[i].is_none() && self.maxs[i].is_none() {
@@ -257,7 +290,6 @@ impl PartWriter {
             }
         }
         self.rows += batch.num_rows() as u64;
-        Ok(())
     }
 
     /// Removes the temporary directory (abandoned merge, failed insert).

@@ -3,14 +3,20 @@
 //! statistics, compression) on the storage worker pool (`crate::pool`) while the caller
 //! produces the next rows
 //! (sorts an insert, merges parts), and the encoded column chunks are appended to the
-//! file in row-group order. At most `available_parallelism` row groups are in flight, so
-//! memory stays bounded by a few row groups.
+//! file in row-group order. At most one row group more than the pool has threads is in
+//! flight, so memory stays bounded by a few row groups.
+//!
+//! A sorted insert block can be handed over unsorted with its permutation
+//! ([`ParallelWriter::write_gathered`]): each row group's job gathers its own rows before
+//! encoding them, so the sorted block is never built whole (one pass over fresh memory
+//! less) and the gather runs on the workers beside the encoding.
 
 use std::collections::VecDeque;
 use std::io::Write;
 use std::sync::Arc;
 
-use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::array::{RecordBatch, UInt32Array};
+use datafusion::arrow::compute::take_record_batch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::arrow::arrow_writer::{
@@ -45,15 +51,27 @@ pub(crate) struct ParallelWriter<W: Write + Send> {
     max_in_flight: usize,
 }
 
-/// Encodes one row group's batches into column chunks.
+/// The rows of one row group.
+enum RowGroupRows {
+    /// These batches, in order.
+    Batches(Vec<RecordBatch>),
+    /// The rows of a batch at these indices, in their order.
+    Gather(RecordBatch, UInt32Array),
+}
+
+/// Encodes one row group's rows into column chunks.
 fn encode(
     factory: &ArrowRowGroupWriterFactory,
     schema: &SchemaRef,
     index: usize,
-    batches: &[RecordBatch],
+    rows: RowGroupRows,
 ) -> Encoded {
+    let batches = match rows {
+        RowGroupRows::Batches(b) => b,
+        RowGroupRows::Gather(batch, idx) => vec![take_record_batch(&batch, &idx)?],
+    };
     let mut writers = factory.create_column_writers(index)?;
-    for b in batches {
+    for b in &batches {
         let mut w = writers.iter_mut();
         for (arr, field) in b.columns().iter().zip(schema.fields()) {
             for leaf in compute_leaves(field, arr)? {
@@ -77,7 +95,14 @@ impl<W: Write + Send> ParallelWriter<W> {
     ) -> ParquetResult<Self> {
         let writer = ArrowWriter::try_new(sink, Arc::clone(&schema), Some(props))?;
         let (file, factory) = writer.into_serialized_writer()?;
-        let max_in_flight = crate::pool::threads().clamp(1, 4);
+        // One row group more than there are workers, so a worker that finishes before the
+        // oldest row group (which is appended first) finds the next one queued.
+        let threads = crate::pool::threads();
+        let max_in_flight = if threads <= 1 {
+            1
+        } else {
+            (threads + 1).min(5)
+        };
         Ok(Self {
             file,
             factory: Arc::new(factory),
@@ -106,25 +131,58 @@ impl<W: Write + Send> ParallelWriter<W> {
         Ok(())
     }
 
+    /// Appends the rows of `batch` at `idx`, in that order: full row groups are gathered
+    /// by their encoding jobs (see the module doc), the rest here.
+    pub(crate) fn write_gathered(
+        &mut self,
+        batch: &RecordBatch,
+        idx: &UInt32Array,
+    ) -> ParquetResult<()> {
+        let mut offset = 0;
+        if self.pending_rows > 0 {
+            // Fill the open row group first.
+            let take = (self.row_group_rows - self.pending_rows).min(idx.len());
+            self.write(&take_record_batch(batch, &idx.slice(0, take))?)?;
+            offset = take;
+        }
+        while idx.len() - offset >= self.row_group_rows {
+            let rows = RowGroupRows::Gather(batch.clone(), idx.slice(offset, self.row_group_rows));
+            self.start(rows, self.row_group_rows)?;
+            offset += self.row_group_rows;
+        }
+        if offset < idx.len() {
+            self.write(&take_record_batch(
+                batch,
+                &idx.slice(offset, idx.len() - offset),
+            )?)?;
+        }
+        Ok(())
+    }
+
     fn start_row_group(&mut self) -> ParquetResult<()> {
         let batches = std::mem::take(&mut self.pending);
         let rows = std::mem::take(&mut self.pending_rows);
         if rows == 0 {
             return Ok(());
         }
+        self.start(RowGroupRows::Batches(batches), rows)
+    }
+
+    /// Starts encoding row group `self.next_row_group` (`rows` rows).
+    fn start(&mut self, batches: RowGroupRows, rows: usize) -> ParquetResult<()> {
         while self.in_flight.len() >= self.max_in_flight {
             self.append_oldest()?;
         }
         let index = self.next_row_group;
         self.next_row_group += 1;
         if rows < INLINE_ROWS || self.max_in_flight == 1 {
-            let chunks = encode(&self.factory, &self.schema, index, &batches)?;
+            let chunks = encode(&self.factory, &self.schema, index, batches)?;
             self.in_flight.push_back(InFlight::Done(chunks));
             return Ok(());
         }
         let factory = Arc::clone(&self.factory);
         let schema = Arc::clone(&self.schema);
-        let task = crate::pool::spawn(move || encode(&factory, &schema, index, &batches));
+        let task = crate::pool::spawn(move || encode(&factory, &schema, index, batches));
         self.in_flight.push_back(InFlight::Pool(task));
         Ok(())
     }
@@ -215,5 +273,62 @@ mod tests {
             }
         }
         assert_eq!(expect, next);
+    }
+
+    #[test]
+    fn gathered_rows_come_out_in_the_permutation_order() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("k", DataType::UInt32, false),
+            Field::new("s", DataType::Utf8, true),
+        ]));
+        let make = |keys: Vec<u32>| {
+            let s = StringArray::from_iter(
+                keys.iter()
+                    .map(|i| (!i.is_multiple_of(5)).then(|| format!("v{i}"))),
+            );
+            RecordBatch::try_new(
+                Arc::clone(&schema),
+                vec![Arc::new(UInt32Array::from(keys)), Arc::new(s)],
+            )
+            .unwrap()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.parquet");
+        let file = std::fs::File::create(&path).unwrap();
+        let mut w = ParallelWriter::try_new(
+            file,
+            Arc::clone(&schema),
+            WriterProperties::builder().build(),
+            20_000,
+        )
+        .unwrap();
+        // An open row group of 7,000 rows, then 50,000 rows given in reverse by a
+        // permutation: the open group is filled, two are gathered whole, the rest stays open.
+        w.write(&make((0..7_000).collect())).unwrap();
+        let block = make((7_000..57_000).collect());
+        let idx = UInt32Array::from_iter_values((0..50_000).rev());
+        w.write_gathered(&block, &idx).unwrap();
+        let md = w.finish().unwrap();
+        let sizes: Vec<i64> = md.row_groups().iter().map(|g| g.num_rows()).collect();
+        assert_eq!(sizes, vec![20_000, 20_000, 17_000]);
+        let want: Vec<u32> = (0..7_000).chain((7_000..57_000).rev()).collect();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
+        let mut got = Vec::new();
+        for b in reader {
+            let b = b.unwrap();
+            let k = b.column(0).as_primitive::<UInt32Type>();
+            let s = b.column(1).as_string::<i32>();
+            for i in 0..b.num_rows() {
+                assert_eq!(s.is_valid(i), !k.value(i).is_multiple_of(5));
+                if s.is_valid(i) {
+                    assert_eq!(s.value(i), format!("v{}", k.value(i)));
+                }
+                got.push(k.value(i));
+            }
+        }
+        assert_eq!(got, want);
     }
 }

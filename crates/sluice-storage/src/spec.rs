@@ -29,6 +29,22 @@ pub struct TableSpec {
 }
 
 impl TableSpec {
+    /// The columns whose parts carry Parquet page statistics (the page index): the sorting
+    /// and partition key columns, the ones range pruning can use. Every other column's
+    /// per-page min/max was a fifth of an insert's CPU.
+    pub(crate) fn statistics_columns(&self) -> Vec<String> {
+        let partition = self
+            .partition_key
+            .as_ref()
+            .map(|k| k.columns())
+            .unwrap_or_default();
+        self.sorting_key_columns
+            .iter()
+            .chain(&partition)
+            .cloned()
+            .collect()
+    }
+
     /// Checks the definition as ClickHouse does at `CREATE TABLE`: engine columns exist,
     /// and AggregatingMergeTree columns are key columns or aggregate measures unless
     /// `allow_dimensions_outside_sorting_key = 1`.
