@@ -9,8 +9,8 @@
 //!
 //! Submodules: [`tz`] (zones and calendar math), [`args`] (argument plumbing shared with the
 //! conversion family), [`local`], [`week`], [`parts`], [`arith`], [`interval`], [`format`],
-//! [`now`], [`unix64`], [`to_interval`], [`make`] (makeDate, makeDate32),
-//! [`time_slot`].
+//! [`now`], [`unix64`], [`to_interval`], [`make`] (makeDate, makeDate32), [`make_time`]
+//! (makeDateTime, makeDateTime64), [`time_slot`].
 
 pub mod args;
 pub mod arith;
@@ -18,6 +18,7 @@ pub mod format;
 pub mod interval;
 pub mod local;
 pub mod make;
+pub mod make_time;
 pub mod now;
 pub mod parts;
 pub mod time_slot;
@@ -42,6 +43,7 @@ pub fn functions() -> Vec<ScalarUDF> {
     v.extend(now::functions());
     v.extend(unix64::functions());
     v.extend(make::functions());
+    v.extend(make_time::functions());
     v.extend(time_slot::functions());
     v.extend(to_interval::functions());
     v

@@ -109,6 +109,7 @@ pub(super) fn is_constant_param(func: &str, idx: usize) -> bool {
                 1
             )
             | ("toFixedString", 1)
+            | ("makeDateTime64", 7)
             | ("toStartOfInterval", _)
             | (
                 "round" | "roundBankers" | "floor" | "ceil" | "trunc" | "truncate",

@@ -1,7 +1,8 @@
 //! Date/time arithmetic: `add<Unit>s`/`subtract<Unit>s` (what the engine rewrites
 //! `expr ± INTERVAL n UNIT` into), `date_add`/`date_sub`/`timestamp_add`/`timestamp_sub`, and
 //! `dateDiff` with ClickHouse's result types (`DateTime + INTERVAL 1 MILLISECOND` is
-//! `DateTime64(3)`, `Date + INTERVAL 1 HOUR` is `DateTime`).
+//! `DateTime64(3)`, `Date + INTERVAL 1 HOUR` is `DateTime`), and `age` (the units that have
+//! fully elapsed between two times).
 
 use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::{DataType, FieldRef, i256};
@@ -373,12 +374,64 @@ pub fn add_columns(
     sink.finish()
 }
 
-/// `dateDiff(unit, start, end[, tz])`.
+/// `dateDiff(unit, start, end[, tz])` (boundaries crossed) and `age(unit, start, end[, tz])`
+/// (whole units elapsed).
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct DateDiff {
     name: String,
     aliases: Vec<String>,
     signature: Signature,
+    /// `age`: the boundary count less one when the last unit is not complete.
+    age: bool,
+}
+
+/// The parts of a time below `unit` that decide whether `age`'s last unit is complete,
+/// most significant first.
+fn remainder(unit: Unit, l: &super::local::Local) -> [i64; 6] {
+    let (_, m, d) = civil_from_days(l.days);
+    let (h, mi, s) = (l.sod / 3600, l.sod / 60 % 60, l.sod % 60);
+    let ns = l.frac * 10i64.pow(9 - l.digits as u32);
+    let (m, d) = (m as i64, d as i64);
+    match unit {
+        Unit::Year => [m, d, h, mi, s, ns],
+        Unit::Quarter => [(m - 1) % 3, d, h, mi, s, ns],
+        Unit::Month => [d, h, mi, s, ns, 0],
+        Unit::Week | Unit::Day => [h, mi, s, ns, 0, 0],
+        Unit::Hour => [mi, s, ns, 0, 0, 0],
+        Unit::Minute => [s, ns, 0, 0, 0, 0],
+        Unit::Second => [ns, 0, 0, 0, 0, 0],
+        Unit::Millisecond => [ns % 1_000_000, 0, 0, 0, 0, 0],
+        Unit::Microsecond => [ns % 1_000, 0, 0, 0, 0, 0],
+        Unit::Nanosecond => [0; 6],
+    }
+}
+
+/// ISO day of the week (Monday 1 … Sunday 7) of a day number.
+fn day_of_week(days: i64) -> i64 {
+    (days + 3).rem_euclid(7) + 1
+}
+
+/// `age`'s correction of the boundary count `d` between `x` and `y`.
+fn age_adjust(
+    unit: Unit,
+    x: &super::local::Local,
+    y: &super::local::Local,
+    xn: i128,
+    yn: i128,
+) -> i128 {
+    // Compare the earlier time's remainder with the later one's: when it is larger the
+    // last unit has not fully elapsed.
+    let (a, b, adjust) = if xn <= yn { (x, y, -1) } else { (y, x, 1) };
+    let (ra, rb) = (remainder(unit, a), remainder(unit, b));
+    let incomplete = if unit == Unit::Week {
+        // ClickHouse compares the days of the week of the arguments as given (not
+        // ordered), and its condition on the time of day does not require equal days.
+        let (dx, dy) = (day_of_week(x.days), day_of_week(y.days));
+        dx > dy || (dx == dy && ra[0] > rb[0]) || (ra[0] == rb[0] && ra[1..] > rb[1..])
+    } else {
+        ra > rb
+    };
+    if incomplete { adjust } else { 0 }
 }
 
 fn relative(unit: Unit, days: i64, sod: i64, ns: i128) -> i128 {
@@ -494,7 +547,11 @@ impl ScalarUDFImpl for DateDiff {
             let ns = |l: &super::local::Local| {
                 l.utc as i128 * 1_000_000_000 + l.frac as i128 * 10i128.pow(9 - l.digits as u32)
             };
-            let d = relative(unit, b.days, b.sod, ns(&b)) - relative(unit, a.days, a.sod, ns(&a));
+            let (na, nb) = (ns(&a), ns(&b));
+            let mut d = relative(unit, b.days, b.sod, nb) - relative(unit, a.days, a.sod, na);
+            if self.age {
+                d += age_adjust(unit, &a, &b, na, nb);
+            }
             sink.push(Some(Val::Int(i256::from_i128(d))));
         }
         output(sink.finish()?, all_scalar)
@@ -541,6 +598,13 @@ pub fn functions() -> Vec<ScalarUDF> {
         .map(|s| s.to_string())
         .collect(),
         signature: any_signature(Volatility::Immutable),
+        age: false,
+    }));
+    v.push(ScalarUDF::new_from_impl(DateDiff {
+        name: "age".to_string(),
+        aliases: Vec::new(),
+        signature: any_signature(Volatility::Immutable),
+        age: true,
     }));
     v
 }
