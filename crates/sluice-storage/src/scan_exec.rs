@@ -7,13 +7,16 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::common::Statistics;
+use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{Field, SchemaRef};
 use datafusion::common::stats::Precision;
 use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::{ScalarValue, Statistics};
 use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::execution::TaskContext;
+use datafusion::functions_aggregate::min_max::{MaxAccumulator, MinAccumulator};
+use datafusion::logical_expr::Accumulator;
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::statistics::StatisticsArgs;
@@ -22,6 +25,7 @@ use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
     SendableRecordBatchStream,
 };
+use sluice_common::ChType;
 
 use crate::expr::StateMerger;
 use crate::merge_task::{SourcePart, final_merge};
@@ -121,20 +125,67 @@ impl DisplayAs for PartScanExec {
     }
 }
 
-/// Statistics of a scan of `parts` for the planner (join sides, repartitioning): the
-/// manifests' row counts and uncompressed bytes, inexact because filters, `FINAL` and
-/// lightweight deletes drop rows. Column statistics stay unknown.
+/// Statistics of a scan of `parts` for the planner (join sides, repartitioning, the
+/// engine's dense `GROUP BY`): the manifests' row counts and uncompressed bytes, and each
+/// column's smallest minimum and largest maximum over the parts. All inexact: filters,
+/// `FINAL` and lightweight deletes drop rows, so the values are bounds, not the values read.
 pub(crate) fn part_statistics<'a>(
     schema: &SchemaRef,
     parts: impl IntoIterator<Item = &'a SourcePart>,
 ) -> Statistics {
-    let (rows, bytes) = parts.into_iter().fold((0u64, 0u64), |(r, b), sp| {
+    let parts: Vec<&SourcePart> = parts.into_iter().collect();
+    let (rows, bytes) = parts.iter().fold((0u64, 0u64), |(r, b), sp| {
         (r + sp.part.rows(), b + sp.part.manifest.uncompressed_bytes)
     });
     let mut stats = Statistics::new_unknown(schema);
     stats.num_rows = Precision::Inexact(rows as usize);
     stats.total_byte_size = Precision::Inexact(bytes as usize);
+    for (field, col) in schema.fields().iter().zip(&mut stats.column_statistics) {
+        if let Some((lo, hi)) = column_range(field, &parts) {
+            col.min_value = Precision::Inexact(lo);
+            col.max_value = Precision::Inexact(hi);
+        }
+    }
     stats
+}
+
+/// The range of `field`'s values over `parts` from their manifests, when every part has
+/// it under the same name and type (a part written before an `ALTER` may not).
+fn column_range(field: &Field, parts: &[&SourcePart]) -> Option<(ScalarValue, ScalarValue)> {
+    if parts.is_empty() || !crate::stats::orderable(field.data_type()) {
+        return None;
+    }
+    let ch_type = ChType::from_field(field).to_string();
+    let (mut los, mut his) = (
+        Vec::with_capacity(parts.len()),
+        Vec::with_capacity(parts.len()),
+    );
+    for sp in parts {
+        if !sp.renames.is_empty() {
+            return None;
+        }
+        let c = sp.part.manifest.column(field.name())?;
+        if c.ch_type != ch_type {
+            return None;
+        }
+        los.push(c.min.as_deref()?);
+        his.push(c.max.as_deref()?);
+    }
+    let extreme = |texts: Vec<&str>, max: bool| -> Option<ScalarValue> {
+        let arr: ArrayRef = Arc::new(StringArray::from(texts));
+        let typed = cast(&arr, field.data_type()).ok()?;
+        if typed.null_count() > 0 {
+            return None;
+        }
+        let mut acc: Box<dyn Accumulator> = if max {
+            Box::new(MaxAccumulator::try_new(field.data_type()).ok()?)
+        } else {
+            Box::new(MinAccumulator::try_new(field.data_type()).ok()?)
+        };
+        acc.update_batch(&[typed]).ok()?;
+        acc.evaluate().ok().filter(|v| !v.is_null())
+    };
+    Some((extreme(los, false)?, extreme(his, true)?))
 }
 
 fn to_df(e: sluice_common::Error) -> DataFusionError {

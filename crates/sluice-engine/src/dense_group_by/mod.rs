@@ -4,6 +4,11 @@
 //! row's group by the key's offset in that range instead of hashing it (DataFusion's
 //! hash table was three quarters of `GROUP BY number % 100000`).
 //!
+//! A key column of a wider integer type is dense too when the input's statistics bound it
+//! to such a range (a MergeTree scan reports each column's minimum and maximum from its
+//! part manifests): the statistics may be inexact, since a key outside the range still
+//! finds its group (see [`groups`]).
+//!
 //! Only aggregations reading raw rows are replaced (`Partial`, `Single`), without grouping
 //! sets, ordered input or a pushed-down limit; their results, and the order of their groups,
 //! are the ones `AggregateExec` gives.
@@ -18,10 +23,11 @@ use datafusion::common::ScalarValue;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::config::ConfigOptions;
 use datafusion::error::Result as DfResult;
-use datafusion::physical_expr::expressions::Literal;
+use datafusion::physical_expr::expressions::{Column, Literal};
 use datafusion::physical_expr::{PhysicalExpr, ScalarFunctionExpr};
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode};
+use datafusion::physical_plan::statistics::{StatisticsArgs, StatisticsContext};
 use datafusion::physical_plan::{ExecutionPlan, InputOrderMode};
 
 pub use exec::DenseAggregateExec;
@@ -80,7 +86,58 @@ fn dense_range(agg: &AggregateExec) -> Option<KeyRange> {
     let [(key, _)] = agg.group_expr().expr() else {
         return None;
     };
-    key_range(key, &agg.input_schema())
+    key_range(key, &agg.input_schema()).or_else(|| statistics_range(key, agg.input()))
+}
+
+/// The range of a key column from the input's column statistics (minimum and maximum),
+/// when it is at most [`MAX_RANGE`] wide.
+fn statistics_range(
+    key: &Arc<dyn PhysicalExpr>,
+    input: &Arc<dyn ExecutionPlan>,
+) -> Option<KeyRange> {
+    let column = key.downcast_ref::<Column>()?;
+    let (_, signed) = int_width(&key.data_type(&input.schema()).ok()?)?;
+    let stats = StatisticsContext::new()
+        .compute(input.as_ref(), &StatisticsArgs::new())
+        .ok()?;
+    let col = stats.column_statistics.get(column.index())?;
+    let (lo, hi) = (col.min_value.get_value()?, col.max_value.get_value()?);
+    bounded_range(lo, hi, signed)
+}
+
+/// `[lo, hi]` as a [`KeyRange`] when both are integers and the range has at most
+/// [`MAX_RANGE`] keys.
+fn bounded_range(lo: &ScalarValue, hi: &ScalarValue, signed: bool) -> Option<KeyRange> {
+    let (lo, hi) = (scalar_bits(lo)?, scalar_bits(hi)?);
+    let width = if signed {
+        (hi as i64)
+            .checked_sub(lo as i64)
+            .and_then(|w| u64::try_from(w).ok())?
+    } else {
+        hi.checked_sub(lo)?
+    };
+    if width >= MAX_RANGE {
+        return None;
+    }
+    Some(KeyRange {
+        lo,
+        size: usize::try_from(width + 1).ok()?,
+    })
+}
+
+/// An integer scalar's 64-bit pattern (see `groups::KeyBits`: sign-extended when signed).
+fn scalar_bits(v: &ScalarValue) -> Option<u64> {
+    Some(match v {
+        ScalarValue::UInt8(Some(v)) => u64::from(*v),
+        ScalarValue::UInt16(Some(v)) => u64::from(*v),
+        ScalarValue::UInt32(Some(v)) => u64::from(*v),
+        ScalarValue::UInt64(Some(v)) => *v,
+        ScalarValue::Int8(Some(v)) => i64::from(*v) as u64,
+        ScalarValue::Int16(Some(v)) => i64::from(*v) as u64,
+        ScalarValue::Int32(Some(v)) => i64::from(*v) as u64,
+        ScalarValue::Int64(Some(v)) => *v as u64,
+        _ => return None,
+    })
 }
 
 /// The values `key` can take, when they form a range of at most [`MAX_RANGE`].

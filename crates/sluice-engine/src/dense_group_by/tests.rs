@@ -151,3 +151,42 @@ fn wide_keys_and_merging_stages_stay() {
         assert_eq!(kept.name(), "AggregateExec", "{mode:?} {key:?}");
     }
 }
+
+#[test]
+fn ranges_from_statistics() {
+    let u = |v: u32| ScalarValue::UInt32(Some(v));
+    assert_eq!(
+        bounded_range(&u(1000), &u(5999), false),
+        Some(KeyRange {
+            lo: 1000,
+            size: 5000
+        })
+    );
+    // Signed bounds below zero: the low bound's sign-extended pattern.
+    assert_eq!(
+        bounded_range(
+            &ScalarValue::Int64(Some(-3)),
+            &ScalarValue::Int64(Some(4)),
+            true
+        ),
+        Some(KeyRange {
+            lo: (-3i64) as u64,
+            size: 8
+        })
+    );
+    // Too wide, reversed, not integers, unknown.
+    assert_eq!(bounded_range(&u(0), &u(u32::MAX), false), None);
+    assert_eq!(bounded_range(&u(9), &u(1), false), None);
+    assert_eq!(
+        bounded_range(
+            &ScalarValue::Float64(Some(0.0)),
+            &ScalarValue::Float64(Some(1.0)),
+            false
+        ),
+        None
+    );
+    assert_eq!(
+        bounded_range(&ScalarValue::UInt32(None), &u(1), false),
+        None
+    );
+}
