@@ -41,6 +41,7 @@ pub mod modulo_equals;
 pub mod mview;
 pub mod parallel_numbers;
 pub mod processes;
+pub mod profile_events;
 pub mod query_log;
 pub mod rewrite;
 pub mod rows;

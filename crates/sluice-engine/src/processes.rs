@@ -18,6 +18,7 @@ use sluice_common::{Error, ErrorCode, Result};
 use tokio_util::sync::CancellationToken;
 
 use crate::memory::QueryMemoryPool;
+use crate::profile_events::{ErrorCounts, ProfileEvents};
 use crate::query_log::{QueryLog, QueryLogType};
 use crate::session::Progress;
 
@@ -174,6 +175,10 @@ pub struct ProcessList {
     max_concurrent_queries: AtomicU64,
     /// `system.query_log`.
     pub log: QueryLog,
+    /// `system.events` (the query counters).
+    pub events: ProfileEvents,
+    /// `system.errors`.
+    pub errors: ErrorCounts,
 }
 
 impl ProcessList {
@@ -197,10 +202,13 @@ impl ProcessList {
         let mut entries = self.entries.lock();
         let max = self.max_concurrent_queries.load(Ordering::Relaxed);
         if !exempt && max > 0 && entries.len() as u64 >= max {
-            return Err(Error::new(
+            let e = Error::new(
                 ErrorCode::TOO_MANY_SIMULTANEOUS_QUERIES,
                 format!("Too many simultaneous queries. Maximum: {max}"),
-            ));
+            );
+            self.events.failed_query(&status.query_kind);
+            self.errors.record(&e, &status.query_id);
+            return Err(e);
         }
         entries.push(Arc::clone(&status));
         Ok(ProcessHandle {
@@ -267,6 +275,10 @@ impl ProcessHandle {
             return;
         }
         self.list.remove(&self.status);
+        self.list.events.query_ended(&self.status, error.is_some());
+        if let Some(e) = error {
+            self.list.errors.record(e, &self.status.query_id);
+        }
         if self.log_queries.load(Ordering::Relaxed) {
             let kind = if error.is_some() {
                 QueryLogType::ExceptionWhileProcessing
@@ -284,6 +296,8 @@ impl ProcessHandle {
             return;
         }
         self.list.remove(&self.status);
+        self.list.events.query_ended(&self.status, true);
+        self.list.errors.record(error, &self.status.query_id);
         if self.log_queries.load(Ordering::Relaxed) {
             self.list.log.push(
                 &self.status,

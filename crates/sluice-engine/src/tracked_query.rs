@@ -181,6 +181,8 @@ impl Session {
     /// Logs a query that failed before the engine could run it (a syntax error, an
     /// unknown setting): an `ExceptionBeforeStart` row in `system.query_log`.
     pub fn log_exception_before_start(&self, ctx: &QueryContext, sql: &str, error: &Error) {
+        self.engine.processes.events.failed_query("");
+        self.engine.processes.errors.record(error, &ctx.query_id);
         if matches!(
             self.settings.get("log_queries").as_deref(),
             Some("0") | Some("false")

@@ -124,6 +124,18 @@ async fn processes_kill_timeouts_query_log_and_limits() {
             "query_log",
             include_str!("operations_data/describe_system_query_log.tsv"),
         ),
+        (
+            "events",
+            include_str!("operations_data/describe_system_events.tsv"),
+        ),
+        (
+            "errors",
+            include_str!("operations_data/describe_system_errors.tsv"),
+        ),
+        (
+            "time_zones",
+            include_str!("operations_data/describe_system_time_zones.tsv"),
+        ),
     ] {
         // DESCRIBE of system tables is not there yet: the header of an empty result has
         // the same names and types.
@@ -352,6 +364,43 @@ async fn processes_kill_timeouts_query_log_and_limits() {
     )
     .await;
     assert_eq!(written, "Insert\t2\t1\n");
+
+    // system.events counts the queries above (one killed, two timed out, one unknown
+    // table: four failed SELECTs; one INSERT of two rows) and system.errors each code.
+    let events = sql(
+        &client,
+        &ports,
+        "SELECT event, if(event LIKE 'Insert%', value, value >= 4) FROM system.events \
+         WHERE event IN ('Query', 'SelectQuery', 'FailedQuery', 'FailedSelectQuery', \
+         'InsertQuery', 'InsertedRows', 'QueryTimeMicroseconds') ORDER BY event",
+    )
+    .await;
+    assert_eq!(
+        events,
+        "FailedQuery\t1\nFailedSelectQuery\t1\nInsertQuery\t1\nInsertedRows\t2\n\
+         Query\t1\nQueryTimeMicroseconds\t1\nSelectQuery\t1\n"
+    );
+    let errors = sql(
+        &client,
+        &ports,
+        "SELECT name, code, value >= 1, last_error_message LIKE '%no_such_table%', query_id, \
+         last_error_time > now() - 600, remote FROM system.errors \
+         WHERE name IN ('UNKNOWN_TABLE', 'TIMEOUT_EXCEEDED') ORDER BY code",
+    )
+    .await;
+    assert_eq!(
+        errors,
+        "UNKNOWN_TABLE\t60\t1\t1\tlog-err\t1\t0\n\
+         TIMEOUT_EXCEEDED\t159\t1\t0\ttimeout-2\t1\t0\n"
+    );
+    let zones = sql(
+        &client,
+        &ports,
+        "SELECT count() > 400, countIf(time_zone IN ('UTC', 'Europe/Berlin', 'Asia/Tokyo')) \
+         FROM system.time_zones",
+    )
+    .await;
+    assert_eq!(zones, "1\t3\n");
 
     // Times and sizes by property.
     let props = sql(

@@ -1,6 +1,7 @@
 //! The `system` database: tables generated on each query from the catalog, the settings
 //! and the function registry, with ClickHouse's column names and types.
 
+mod events;
 mod kafka;
 mod numbers;
 mod processes;
@@ -70,6 +71,9 @@ pub(crate) const NAMES: &[&str] = &[
     "dead_letter_queue",
     "processes",
     "query_log",
+    "events",
+    "errors",
+    "time_zones",
 ];
 
 impl SystemTables {
@@ -103,6 +107,9 @@ impl SystemTables {
             "dead_letter_queue" => kafka::dead_letter_queue(self)?,
             "processes" => return processes::processes(self).map(Some),
             "query_log" => return query_log::query_log(self).map(Some),
+            "events" => events::events(self)?,
+            "errors" => events::errors(self)?,
+            "time_zones" => events::time_zones()?,
             _ => return Ok(None),
         };
         let batch = build_batch(Arc::clone(&schema), &rows)?;
