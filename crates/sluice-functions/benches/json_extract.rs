@@ -115,18 +115,20 @@ fn bench(c: &mut Criterion) {
         })
         .collect();
     drop(evs);
-    parse_only(&batches, bytes);
+    // `SLUICE_BENCH_PROFILE=N`: only run the plan N times (for `perf record`).
+    let profile = std::env::var("SLUICE_BENCH_PROFILE")
+        .ok()
+        .and_then(|s| s.parse::<usize>().ok());
+    if profile.is_none() {
+        parse_only(&batches, bytes);
+    }
     let table = Arc::new(MemTable::try_new(schema, vec![batches]).expect("table"));
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
     let (ctx, plan) = planned(&rt, &table, true);
     println!("plan:\n{}", displayable(plan.as_ref()).indent(false));
-    // `SLUICE_BENCH_PROFILE=N`: only run the plan N times (for `perf record`).
-    if let Some(times) = std::env::var("SLUICE_BENCH_PROFILE")
-        .ok()
-        .and_then(|s| s.parse::<usize>().ok())
-    {
+    if let Some(times) = profile {
         for _ in 0..times {
             rt.block_on(datafusion::physical_plan::collect(
                 Arc::clone(&plan),
