@@ -75,6 +75,13 @@ impl MessageBatch {
         self.header_bytes = 0;
     }
 
+    /// Makes room for `bytes` of payloads in all (the chunk's buffer is sized once, not
+    /// grown and copied while messages arrive).
+    pub fn reserve_payloads(&mut self, bytes: usize) {
+        self.payloads
+            .reserve(bytes.saturating_sub(self.payloads.len()));
+    }
+
     /// The batch of `messages` (tests, tools, one-off reads).
     pub fn from_messages(messages: &[Message]) -> Self {
         let mut b = Self::default();

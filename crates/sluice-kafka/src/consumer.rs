@@ -50,6 +50,11 @@ pub const MAX_BLOCK_BYTES: usize = 32 << 20;
 /// held of the payloads at once. The chunk's payload buffer is reused by the next chunk.
 pub const CHUNK_BYTES: usize = 4 << 20;
 
+/// Messages are polled in steps of at most this many, each step's payloads split by the
+/// decoder right after they were copied out of librdkafka: about 100 KiB of the seed
+/// pipeline's events, still in the core's cache when the splitter reads them.
+const POLL_STEP: usize = 256;
+
 /// What a consumer thread needs to know about its table.
 #[derive(Clone)]
 pub struct ConsumerSpec {
@@ -268,7 +273,7 @@ impl Span {
         match self
             .ranges
             .iter_mut()
-            .find(|(t, p, _, _)| *p == partition && **t == **topic)
+            .find(|(t, p, _, _)| *p == partition && (Arc::ptr_eq(t, topic) || **t == **topic))
         {
             Some(r) => {
                 r.2 = r.2.min(offset);
@@ -409,7 +414,7 @@ impl Worker {
     /// [`CHUNK_BYTES`]); commits it to the sink at the end.
     fn run_block(&mut self) -> Outcome {
         let max_rows = self.settings.effective_max_block_size() as usize;
-        let max_batch = self.settings.effective_poll_max_batch_size() as usize;
+        let max_batch = (self.settings.effective_poll_max_batch_size() as usize).max(1);
         let poll_timeout = Duration::from_millis(self.settings.effective_poll_timeout_ms());
         let deadline =
             Instant::now() + Duration::from_millis(self.settings.effective_flush_interval_ms());
@@ -428,6 +433,7 @@ impl Worker {
         // The chunk's messages, kept until it is handed over: the decoder records where
         // each row is in them and builds the columns once per chunk.
         let mut chunk = MessageBatch::with_buffer(std::mem::take(&mut self.spare_payloads));
+        chunk.reserve_payloads(CHUNK_BYTES + CHUNK_BYTES / 16);
         self.decoder.reset();
         loop {
             if self.control.stop.load(Ordering::SeqCst) {
@@ -436,7 +442,7 @@ impl Worker {
                 return Outcome::Empty;
             }
             let now = Instant::now();
-            let wait = poll_timeout.min(deadline.saturating_duration_since(now));
+            let mut wait = poll_timeout.min(deadline.saturating_duration_since(now));
             if self.settings.commit_every_batch && any {
                 // ClickHouse's intermediate commit: what was read so far, before the next
                 // poll (not yet in the targets; exactly-once seeks ignore it). Nothing new
@@ -448,53 +454,67 @@ impl Worker {
                     last_read = read;
                 }
             }
-            let before = chunk.len();
-            self.poll_batch(&mut chunk, max_batch, wait);
-            for i in before..chunk.len() {
-                let m = chunk.get(i);
-                span.add(m.topic, m.partition, m.offset);
-                chunk_span.add(m.topic, m.partition, m.offset);
-            }
-            if self.consumer.context().rebalanced.load(Ordering::SeqCst) {
-                if any || chunk.len() > before {
-                    self.rewind_after_rebalance();
+            // One poll batch of up to `max_batch` messages, read in steps of `POLL_STEP`:
+            // the decoder splits each step's payloads while they are still in the cache,
+            // and a chunk is handed over as soon as it holds `CHUNK_BYTES`.
+            let mut budget = max_batch;
+            let mut done;
+            loop {
+                let step = budget.min(POLL_STEP);
+                let before = chunk.len();
+                let more = self.poll_batch(&mut chunk, step, wait);
+                wait = Duration::ZERO;
+                for i in before..chunk.len() {
+                    let m = chunk.get(i);
+                    span.add(m.topic, m.partition, m.offset);
+                    chunk_span.add(m.topic, m.partition, m.offset);
                 }
-                self.decoder.reset();
-                return Outcome::Rebalanced;
-            }
-            let polled = chunk.len() > before;
-            if polled {
-                any = true;
-                if let Err(e) = self.decoder.push(&chunk) {
+                if self.consumer.context().rebalanced.load(Ordering::SeqCst) {
+                    if any || chunk.len() > before {
+                        self.rewind_after_rebalance();
+                    }
                     self.decoder.reset();
-                    return Outcome::Failed(e, span);
+                    return Outcome::Rebalanced;
+                }
+                let polled = chunk.len() - before;
+                if polled > 0 {
+                    any = true;
+                    if let Err(e) = self.decoder.push(&chunk) {
+                        self.decoder.reset();
+                        return Outcome::Failed(e, span);
+                    }
+                }
+                budget = budget.saturating_sub(polled);
+                done = rows + self.decoder.pending_rows() >= max_rows || Instant::now() >= deadline;
+                if !chunk.is_empty() && (done || chunk.size() >= CHUNK_BYTES) {
+                    let w = match &mut writer {
+                        Some(w) => w,
+                        None => match sink.begin(&self.settings.group_name, self.index) {
+                            Ok(w) => writer.insert(w),
+                            Err(e) => {
+                                self.decoder.reset();
+                                return Outcome::Failed(e, span);
+                            }
+                        },
+                    };
+                    match self.hand_over(&mut chunk, &chunk_span, w.as_mut()) {
+                        Ok(n) => rows += n,
+                        Err(e) => return Outcome::Failed(e, span),
+                    }
+                    chunk_span = Span::default();
+                    chunk.reuse(std::mem::take(&mut self.spare_payloads));
+                    chunk.reserve_payloads(CHUNK_BYTES + CHUNK_BYTES / 16);
+                    // The sink's share only grows when a chunk is handed over, so a full
+                    // block has no chunk left.
+                    done |= writer
+                        .as_ref()
+                        .is_some_and(|w| w.buffered_bytes() >= MAX_BLOCK_BYTES);
+                }
+                if done || !more || budget == 0 {
+                    break;
                 }
             }
-            let done = rows + self.decoder.pending_rows() >= max_rows || Instant::now() >= deadline;
-            if !chunk.is_empty() && (done || chunk.size() >= CHUNK_BYTES) {
-                let w = match &mut writer {
-                    Some(w) => w,
-                    None => match sink.begin(&self.settings.group_name, self.index) {
-                        Ok(w) => writer.insert(w),
-                        Err(e) => {
-                            self.decoder.reset();
-                            return Outcome::Failed(e, span);
-                        }
-                    },
-                };
-                match self.hand_over(&mut chunk, &chunk_span, w.as_mut()) {
-                    Ok(n) => rows += n,
-                    Err(e) => return Outcome::Failed(e, span),
-                }
-                chunk_span = Span::default();
-                chunk.reuse(std::mem::take(&mut self.spare_payloads));
-            }
-            // The sink's share only grows when a chunk is handed over, so a full block
-            // has no chunk left.
-            let full = writer
-                .as_ref()
-                .is_some_and(|w| w.buffered_bytes() >= MAX_BLOCK_BYTES);
-            if done || full {
+            if done {
                 break;
             }
         }
@@ -543,44 +563,52 @@ impl Worker {
     }
 
     /// Up to `max` messages appended to `out`: the first poll waits up to `wait`, the
-    /// rest do not.
-    pub(crate) fn poll_batch(&mut self, out: &mut MessageBatch, max: usize, wait: Duration) {
+    /// rest do not. True when it stopped at `max` (more may be waiting).
+    pub(crate) fn poll_batch(
+        &mut self,
+        out: &mut MessageBatch,
+        max: usize,
+        wait: Duration,
+    ) -> bool {
         let mut timeout = wait;
         let start = out.len();
         let wants_headers = self.decoder.wants_headers();
-        while out.len() - start < max {
+        let mut more = false;
+        loop {
+            if out.len() - start >= max {
+                more = true;
+                break;
+            }
             let Some(res) = self.consumer.poll(timeout) else {
                 break;
             };
             timeout = Duration::ZERO;
             match res {
-                Ok(m)
-                    if self.consumer.context().seek_guard.drops(
-                        m.topic(),
-                        m.partition(),
-                        m.offset(),
-                    ) => {}
                 Ok(m) => {
-                    let topic = self.topics.intern(m.topic());
-                    let headers = match wants_headers.then(|| m.headers()).flatten() {
-                        Some(h) => h
-                            .iter()
-                            .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
-                            .collect(),
-                        None => Vec::new(),
-                    };
-                    out.push(
-                        MessageRef {
-                            topic: &topic,
-                            partition: m.partition(),
-                            offset: m.offset(),
-                            key: m.key(),
-                            payload: m.payload(),
-                            timestamp_ms: m.timestamp().to_millis(),
-                            headers: &[],
-                        },
-                        headers,
-                    );
+                    let name = m.topic();
+                    let guard = &self.consumer.context().seek_guard;
+                    if !guard.drops(name, m.partition(), m.offset()) {
+                        let topic = self.topics.intern(name);
+                        let headers = match wants_headers.then(|| m.headers()).flatten() {
+                            Some(h) => h
+                                .iter()
+                                .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
+                                .collect(),
+                            None => Vec::new(),
+                        };
+                        out.push(
+                            MessageRef {
+                                topic: &topic,
+                                partition: m.partition(),
+                                offset: m.offset(),
+                                key: m.key(),
+                                payload: m.payload(),
+                                timestamp_ms: m.timestamp().to_millis(),
+                                headers: &[],
+                            },
+                            headers,
+                        );
+                    }
                 }
                 Err(e) => {
                     tracing::warn!("Kafka consumer error: {e}");
@@ -594,6 +622,7 @@ impl Worker {
         if out.len() > start {
             self.state.polled(out.len() - start);
         }
+        more
     }
 
     /// Rewinds the partitions of `span` to their first offsets (re-read the block).

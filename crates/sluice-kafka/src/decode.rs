@@ -13,12 +13,9 @@
 
 use std::sync::Arc;
 
-use arrow::array::{
-    Array, ArrayRef, Int64Array, ListBuilder, StringArray, StringBuilder, StringDictionaryBuilder,
-    UInt64Array,
-};
+use arrow::array::{Array, ArrayRef, StringArray, StringBuilder};
 use arrow::buffer::{Buffer, OffsetBuffer};
-use arrow::datatypes::{DataType, Field, Int32Type, Schema, SchemaRef};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use sluice_common::{ChType, Error, Result};
 use sluice_formats::InputFormat;
@@ -28,6 +25,7 @@ use crate::batch::{MessageBatch, MessageRef};
 use crate::json_split::json_objects;
 use crate::message::{Message, VirtualColumn};
 use crate::settings::{HandleErrorMode, KafkaSettings};
+use crate::virtuals::virtual_column;
 
 /// A message that failed to parse in `dead_letter_queue` mode.
 #[derive(Clone, Debug, PartialEq)]
@@ -418,7 +416,8 @@ impl Decoder {
         messages: &MessageBatch,
     ) -> Result<RecordBatch> {
         let total: usize = parts.iter().map(|p| p.rows).sum();
-        let each = |f: &mut dyn FnMut(&MessageRef<'_>, &Part)| {
+        let spans: Vec<(usize, usize)> = parts.iter().map(|p| (p.msg, p.rows)).collect();
+        let each_part = |f: &mut dyn FnMut(&MessageRef<'_>, &Part)| {
             for p in parts {
                 let m = messages.get(p.msg);
                 for _ in 0..p.rows {
@@ -427,66 +426,14 @@ impl Decoder {
             }
         };
         for v in &self.virtuals {
+            if let Some(arr) = virtual_column(*v, &spans, messages, &self.table_name)? {
+                cols.push(cast_to(arr, &v.ch_type().to_arrow())?);
+                continue;
+            }
             let arr: ArrayRef = match v {
-                VirtualColumn::Topic => {
-                    let mut b = StringDictionaryBuilder::<Int32Type>::new();
-                    each(&mut |m, _| {
-                        b.append_value(&**m.topic);
-                    });
-                    Arc::new(b.finish())
-                }
-                VirtualColumn::Table => {
-                    let mut b = StringDictionaryBuilder::<Int32Type>::new();
-                    for _ in 0..total {
-                        b.append_value(&self.table_name);
-                    }
-                    Arc::new(b.finish())
-                }
-                VirtualColumn::Key => {
-                    let mut b = StringBuilder::with_capacity(total, 0);
-                    each(&mut |m, _| b.append_value(String::from_utf8_lossy(m.key.unwrap_or(&[]))));
-                    Arc::new(b.finish())
-                }
-                VirtualColumn::Offset => {
-                    let mut v = Vec::with_capacity(total);
-                    each(&mut |m, _| v.push(m.offset.max(0) as u64));
-                    Arc::new(UInt64Array::from(v))
-                }
-                VirtualColumn::Partition => {
-                    let mut v = Vec::with_capacity(total);
-                    each(&mut |m, _| v.push(m.partition.max(0) as u64));
-                    Arc::new(UInt64Array::from(v))
-                }
-                VirtualColumn::Timestamp => {
-                    let mut v = Vec::with_capacity(total);
-                    each(&mut |m, _| v.push(m.timestamp_ms.map(|t| t.div_euclid(1000))));
-                    Arc::new(Int64Array::from(v))
-                }
-                VirtualColumn::TimestampMs => {
-                    let mut v = Vec::with_capacity(total);
-                    each(&mut |m, _| v.push(m.timestamp_ms));
-                    Arc::new(Int64Array::from(v))
-                }
-                VirtualColumn::HeadersName | VirtualColumn::HeadersValue => {
-                    let names = *v == VirtualColumn::HeadersName;
-                    let mut b = ListBuilder::new(StringBuilder::new());
-                    each(&mut |m, _| {
-                        for (k, val) in m.headers {
-                            if names {
-                                b.values().append_value(k);
-                            } else {
-                                b.values().append_value(String::from_utf8_lossy(
-                                    val.as_deref().unwrap_or(&[]),
-                                ));
-                            }
-                        }
-                        b.append(true);
-                    });
-                    Arc::new(b.finish())
-                }
                 VirtualColumn::RawMessage => {
                     let mut b = StringBuilder::new();
-                    each(&mut |m, p| match &p.error {
+                    each_part(&mut |m, p| match &p.error {
                         Some(_) => {
                             b.append_value(String::from_utf8_lossy(m.payload.unwrap_or(&[])))
                         }
@@ -494,9 +441,9 @@ impl Decoder {
                     });
                     Arc::new(b.finish())
                 }
-                VirtualColumn::Error => {
+                _ => {
                     let mut b = StringBuilder::new();
-                    each(&mut |_, p| b.append_value(p.error.as_deref().unwrap_or("")));
+                    each_part(&mut |_, p| b.append_value(p.error.as_deref().unwrap_or("")));
                     Arc::new(b.finish())
                 }
             };

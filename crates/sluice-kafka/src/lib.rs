@@ -9,7 +9,8 @@
 //! - [`config`]: librdkafka properties (`<kafka>` / `<kafka_topic>` pass-through).
 //! - [`message`]: [`Message`] and the virtual columns ([`VirtualColumn`]).
 //! - [`batch`]: [`MessageBatch`], a block's messages with their payloads in one buffer.
-//! - [`decode`]: [`Decoder`], messages → Arrow batches in the table's format, error modes.
+//! - [`decode`]: [`Decoder`], messages → Arrow batches in the table's format, error modes;
+//!   `virtuals`: the virtual columns of a decoded block.
 //! - [`consumer`]: [`KafkaConsumers`], the consumption loop handing blocks to a
 //!   [`KafkaSink`] in chunks; [`sink`]: [`KafkaSink`], [`BlockWriter`] and [`Block`];
 //!   [`context`]: its librdkafka callbacks; [`seek_guard`]: starting a partition at an
@@ -34,6 +35,7 @@ pub mod select;
 pub mod settings;
 pub mod sink;
 pub mod stats;
+mod virtuals;
 
 pub use batch::{MessageBatch, MessageRef};
 pub use broker::EmbeddedBroker;
