@@ -33,6 +33,8 @@ use crate::error::from_datafusion;
 use crate::session::Session;
 use crate::table::ColumnDesc;
 
+mod int_cast;
+
 /// Catalog name under which a view's current block is visible to its query.
 const BLOCK_CATALOG: &str = "__mv";
 
@@ -184,7 +186,8 @@ impl MaterializedView {
     /// is only casts of `out`'s columns (a view whose output names every target column,
     /// as the seed pipeline's does), the cast's SELECT is planned once for the view and
     /// re-run for every block of the same schema: planning it per block cost as much as
-    /// running it.
+    /// running it. Casts between integer types only (the seed pipeline's `UInt64` →
+    /// `UInt32`) run without a plan ([`int_cast`]).
     ///
     /// [`fill_batch`]: crate::statements::fill::fill_batch
     pub async fn fill(
@@ -199,6 +202,12 @@ impl MaterializedView {
             return fill::fill_batch(session, columns, out).await;
         }
         let (stored, target_schema) = fill::stored_columns(columns);
+        if let Some(cols) = int_cast::cast_columns(&stored, &out) {
+            let opts = datafusion::arrow::record_batch::RecordBatchOptions::new()
+                .with_row_count(Some(out.num_rows()));
+            return RecordBatch::try_new_with_options(target_schema, cols, &opts)
+                .map_err(|e| Error::internal(format!("materialized view cast: {e}")));
+        }
         let key: Vec<(String, String)> = stored
             .iter()
             .map(|c| (c.name.clone(), c.ty.to_string()))
