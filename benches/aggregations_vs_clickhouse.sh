@@ -94,6 +94,8 @@ def best_of(f, cpu):
         best_cpu = min(best_cpu, cpu() - c0)
     return best, best_cpu, out
 
+load_start = os.getloadavg()
+
 # ClickHouse (chdb).
 ch = session.Session()
 ch.query("CREATE TABLE events (payload String) ENGINE = Memory")
@@ -133,6 +135,8 @@ finally:
     srv.wait()
 
 print(f"SELECT aggregations, Sluice vs ClickHouse (chdb), best of {runs}, {events} events:")
+print("load average (1, 5, 15 min) at the start: %.2f %.2f %.2f, at the end: %.2f %.2f %.2f"
+      % (load_start + os.getloadavg()))
 print("wall: best elapsed seconds; cpu: best CPU seconds of the process (Sluice's server, chdb's Python)")
 print(f"{'query':40} {'Sluice s':>9} {'CH s':>9} {'ratio':>7} {'Sl cpu':>7} {'CH cpu':>7} {'ratio':>7}  results")
 for (name, _), (st, sc, so), (ct, cc, co) in zip(QUERIES, sl_results, ch_results):

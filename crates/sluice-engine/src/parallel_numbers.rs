@@ -11,6 +11,10 @@
 //! every other function. The split ranges are consecutive and whole blocks, so each
 //! partition produces exactly the blocks of the single stream.
 //!
+//! A scan of in-memory batches (a `Memory` table) under such an aggregation is split the
+//! same way, in runs of consecutive rows ([`crate::tables::memory_split`]); elsewhere it
+//! stays one partition in insertion order.
+//!
 //! The rule runs first, before distribution is enforced: the partial aggregation then runs
 //! per partition and DataFusion merges the partial states as for any multi-partition input.
 
@@ -47,6 +51,7 @@ impl PhysicalOptimizerRule for ParallelNumbers {
         config: &ConfigOptions,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
         let parts = config.execution.target_partitions;
+        let batch_size = config.execution.batch_size.get();
         if parts < 2 {
             return Ok(plan);
         }
@@ -57,7 +62,7 @@ impl PhysicalOptimizerRule for ParallelNumbers {
             if *agg.mode() != AggregateMode::Partial || !order_insensitive(agg) {
                 return Ok(Transformed::no(node));
             }
-            match split_source(agg.input(), parts)? {
+            match split_source(agg.input(), parts, batch_size)? {
                 Some(input) => {
                     let rebuilt = Arc::clone(&node).replace_children(vec![input], RECOMPUTE)?;
                     Ok(Transformed::yes(rebuilt))
@@ -114,14 +119,19 @@ fn has_float(t: &DataType) -> bool {
     }
 }
 
-/// The chain of projections and filters under the aggregation with its `numbers` source
-/// split in `parts`; `None` when the chain ends elsewhere or the source stays whole.
+/// The chain of projections and filters under the aggregation with its `numbers` or
+/// memory source split in `parts`; `None` when the chain ends elsewhere or the source
+/// stays whole.
 fn split_source(
     plan: &Arc<dyn ExecutionPlan>,
     parts: usize,
+    batch_size: usize,
 ) -> DfResult<Option<Arc<dyn ExecutionPlan>>> {
     if let Some(lazy) = plan.downcast_ref::<LazyMemoryExec>() {
         return split_lazy(lazy, parts);
+    }
+    if plan.children().is_empty() {
+        return crate::tables::memory_split::split_memory_scan(plan, parts, batch_size);
     }
     if !plan.is::<ProjectionExec>() && !plan.is::<FilterExec>() {
         return Ok(None);
@@ -129,7 +139,7 @@ fn split_source(
     let [child] = plan.children()[..] else {
         return Ok(None);
     };
-    match split_source(child, parts)? {
+    match split_source(child, parts, batch_size)? {
         Some(c) => Ok(Some(Arc::clone(plan).replace_children(vec![c], RECOMPUTE)?)),
         None => Ok(None),
     }

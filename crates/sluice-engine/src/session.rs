@@ -353,6 +353,13 @@ impl Session {
         {
             opts.execution.batch_size = v;
         }
+        // `max_threads = N`: plans run on N partitions (aggregations over `numbers()` and
+        // Memory tables are split in N, hash repartitions make N); `auto` (the default,
+        // `auto(2)` as the oracle reports it) keeps the engine's `target_partitions`.
+        let threads = self.settings.get_u64("max_threads");
+        if threads > 0 {
+            opts.execution.target_partitions = threads.min(256) as usize;
+        }
         state
     }
 

@@ -2,5 +2,6 @@
 
 pub mod kafka;
 pub mod memory;
+pub(crate) mod memory_split;
 pub mod merge_tree;
 pub mod null;
