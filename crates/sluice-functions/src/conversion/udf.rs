@@ -18,7 +18,8 @@ use super::cast::{CastOptions, OnError, cast_array, render};
 use super::value::{Sink, Val, str_at, unit_digits};
 use crate::ch_bail;
 use crate::datetime::args::{
-    any_signature, arrays, check_arity, const_int_arg, const_str_arg, field, is_string_type, output,
+    any_signature, arrays, check_arity, const_int_arg, const_str_arg, field, is_string_type,
+    output, scalar_refs,
 };
 use crate::datetime::tz::Zone;
 use crate::util::{arg_type, ch_error};
@@ -332,16 +333,7 @@ impl ScalarUDFImpl for ConvUdf {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let scalars: Vec<Option<datafusion::common::ScalarValue>> = args
-            .args
-            .iter()
-            .map(|a| match a {
-                ColumnarValue::Scalar(s) => Some(s.clone()),
-                ColumnarValue::Array(_) => None,
-            })
-            .collect();
-        let scalar_refs: Vec<Option<&datafusion::common::ScalarValue>> =
-            scalars.iter().map(|s| s.as_ref()).collect();
+        let scalar_refs = scalar_refs(&args);
         let (target, tz_arg) = self.resolve(&args.arg_fields, &scalar_refs)?;
         let input_t = arg_type(&args.arg_fields[0]);
         let result_t = ChType::from_field(&args.return_field);

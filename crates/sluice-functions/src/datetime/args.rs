@@ -54,6 +54,18 @@ pub fn scalar_int(v: &ScalarValue) -> Option<i64> {
     })
 }
 
+/// The constant arguments of a call (`None` for column arguments), in the form the
+/// planning-time checks take.
+pub fn scalar_refs(args: &ScalarFunctionArgs) -> Vec<Option<&ScalarValue>> {
+    args.args
+        .iter()
+        .map(|a| match a {
+            ColumnarValue::Scalar(s) => Some(s),
+            ColumnarValue::Array(_) => None,
+        })
+        .collect()
+}
+
 /// Constant string argument `i` at plan time, or `ILLEGAL_TYPE_OF_ARGUMENT`/`ILLEGAL_COLUMN`.
 pub fn const_str_arg(
     fname: &str,

@@ -15,7 +15,7 @@ use datafusion::logical_expr::{
 use sluice_common::{ChType, Error, ErrorCode};
 
 use super::args::{
-    any_signature, arrays, check_arity, const_str_arg, field, is_string_type, output,
+    any_signature, arrays, check_arity, const_str_arg, field, is_string_type, output, scalar_refs,
 };
 use super::local::{Kind, LocalReader, kind_of};
 use super::tz::{Zone, civil_from_days, days_from_civil, days_in_month};
@@ -515,15 +515,7 @@ impl ScalarUDFImpl for DateDiff {
         Ok(field(&self.name, &t))
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let scalars: Vec<Option<ScalarValue>> = args
-            .args
-            .iter()
-            .map(|a| match a {
-                ColumnarValue::Scalar(s) => Some(s.clone()),
-                ColumnarValue::Array(_) => None,
-            })
-            .collect();
-        let refs: Vec<Option<&ScalarValue>> = scalars.iter().map(|s| s.as_ref()).collect();
+        let refs = scalar_refs(&args);
         let (unit, tz) = self.check(&args.arg_fields, &refs)?;
         let (cols, all_scalar) = arrays(&args)?;
         let session = Zone::session(&args.config_options)?;

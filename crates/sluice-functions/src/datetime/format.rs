@@ -12,7 +12,7 @@ use datafusion::logical_expr::{
 };
 use sluice_common::{ChType, Error, ErrorCode};
 
-use super::args::{any_signature, arrays, check_arity, const_str_arg, field, output};
+use super::args::{any_signature, arrays, check_arity, const_str_arg, field, output, scalar_refs};
 use super::local::{Local, LocalReader, kind_of};
 use super::tz::{Zone, civil_from_days, day_of_year};
 use super::week;
@@ -257,15 +257,7 @@ impl ScalarUDFImpl for FormatUdf {
         Ok(field(&self.name, &t))
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let scalars: Vec<Option<ScalarValue>> = args
-            .args
-            .iter()
-            .map(|a| match a {
-                ColumnarValue::Scalar(s) => Some(s.clone()),
-                ColumnarValue::Array(_) => None,
-            })
-            .collect();
-        let refs: Vec<Option<&ScalarValue>> = scalars.iter().map(|s| s.as_ref()).collect();
+        let refs = scalar_refs(&args);
         let (mut input, tokens, tz) = self.check(&args.arg_fields, &refs)?;
         let (cols, all_scalar) = arrays(&args)?;
         let session = Zone::session(&args.config_options)?;

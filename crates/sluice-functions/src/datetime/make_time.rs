@@ -20,7 +20,9 @@ use datafusion::logical_expr::{
 };
 use sluice_common::ChType;
 
-use super::args::{any_signature, arrays, field, null_field, output, scalar_int, scalar_str};
+use super::args::{
+    any_signature, arrays, field, null_field, output, scalar_int, scalar_refs, scalar_str,
+};
 use super::tz::{Zone, days_from_civil};
 use crate::ch_bail;
 use crate::conversion::value::{Sink, Val, unit_digits};
@@ -206,15 +208,7 @@ impl ScalarUDFImpl for MakeDateTime {
         ))
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let scalars: Vec<Option<ScalarValue>> = args
-            .args
-            .iter()
-            .map(|a| match a {
-                ColumnarValue::Scalar(s) => Some(s.clone()),
-                ColumnarValue::Array(_) => None,
-            })
-            .collect();
-        let refs: Vec<Option<&ScalarValue>> = scalars.iter().map(|s| s.as_ref()).collect();
+        let refs = scalar_refs(&args);
         let shape = self.shape(&args.arg_fields, &refs)?;
         let (cols, all_scalar) = arrays(&args)?;
         let rows = cols.first().map_or(1, |c| c.len());

@@ -16,7 +16,8 @@ use datafusion::logical_expr::{
 use sluice_common::ChType;
 
 use super::args::{
-    any_signature, arrays, check_arity, const_int_arg, const_str_arg, field, is_string_type, output,
+    any_signature, arrays, check_arity, const_int_arg, const_str_arg, field, is_string_type,
+    output, scalar_refs,
 };
 use super::local::{Kind, Local, LocalReader, kind_of};
 use super::tz::{Zone, civil_from_days, day_of_year, days_from_civil, days_in_month};
@@ -370,15 +371,7 @@ impl ScalarUDFImpl for PartUdf {
         Ok(field(&self.name, &t))
     }
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let scalars: Vec<Option<ScalarValue>> = args
-            .args
-            .iter()
-            .map(|a| match a {
-                ColumnarValue::Scalar(s) => Some(s.clone()),
-                ColumnarValue::Array(_) => None,
-            })
-            .collect();
-        let refs: Vec<Option<&ScalarValue>> = scalars.iter().map(|s| s.as_ref()).collect();
+        let refs = scalar_refs(&args);
         let (mut input, mode, tz) = self.check(&args.arg_fields, &refs)?;
         let (mut cols, all_scalar) = arrays(&args)?;
         let session = Zone::session(&args.config_options)?;
