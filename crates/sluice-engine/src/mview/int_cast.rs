@@ -107,7 +107,7 @@ fn wrap_to<T: ArrowPrimitiveType>(
 
 #[cfg(test)]
 mod tests {
-    use datafusion::arrow::array::{Int64Array, StringArray, UInt32Array, UInt64Array};
+    use datafusion::arrow::array::{Int64Array, StringArray, UInt64Array};
     use datafusion::arrow::datatypes::{Field, Schema};
 
     use super::*;
