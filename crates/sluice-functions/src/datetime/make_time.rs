@@ -268,7 +268,12 @@ impl ScalarUDFImpl for MakeDateTime {
                     f => (v, f.clamp(0.0, max_fraction)),
                 }
             };
-            let ticks = v * 10i64.pow(u32::from(storage)) + f as i64 * scale;
+            let ticks = v
+                .checked_mul(10i64.pow(u32::from(storage)))
+                .and_then(|t| t.checked_add(f as i64 * scale));
+            let Some(ticks) = ticks else {
+                ch_bail!(DECIMAL_OVERFLOW, "Decimal math overflow");
+            };
             sink.push(Some(Val::Time(ticks, storage)));
         }
         output(sink.finish()?, all_scalar)
