@@ -295,6 +295,16 @@ fn match_copy(column: &ArrayRef, roots: &[Rc<RefCell<Entry>>]) -> Option<Origin>
     })
 }
 
+/// One call of a pass: its result column, its path and, when its value can be read from
+/// the parse's [`PathHits`], the trie nodes to read.
+struct Call<'s> {
+    sink: RowSink,
+    steps: Vec<StepRef<'s>>,
+    levels: &'s [usize],
+    case_insensitive: bool,
+    direct: Option<Direct>,
+}
+
 /// Evaluates every signature of `sigs` over all rows of `column` in one pass; each row is
 /// parsed once into a reused tape.
 fn eval_pass(column: &ArrayRef, sigs: &[Rc<Sig>]) -> Result<Vec<ArrayRef>> {
@@ -304,35 +314,31 @@ fn eval_pass(column: &ArrayRef, sigs: &[Rc<Sig>]) -> Result<Vec<ArrayRef>> {
         ));
     };
     let rows = col.len();
-    let mut sinks: Vec<RowSink> = Vec::with_capacity(sigs.len());
-    for s in sigs {
-        match RowSink::new(s.op, rows) {
-            Some(k) => sinks.push(k),
-            None => {
-                return Err(datafusion::error::DataFusionError::Internal(format!(
-                    "fused JSON evaluation of {:?}",
-                    s.op
-                )));
-            }
-        }
-    }
-    let steps: Vec<Vec<StepRef<'_>>> = sigs
-        .iter()
-        .map(|s| s.steps.iter().map(Step::as_ref).collect())
-        .collect();
     let check = col.needs_utf8_check();
     let paths = path_set(sigs);
-    let direct: Vec<Option<Direct>> = sigs
-        .iter()
-        .map(|s| paths.as_ref().and_then(|p| Direct::of(s, p)))
-        .collect();
+    let mut calls: Vec<Call<'_>> = Vec::with_capacity(sigs.len());
+    for s in sigs {
+        let Some(sink) = RowSink::new(s.op, rows) else {
+            return Err(datafusion::error::DataFusionError::Internal(format!(
+                "fused JSON evaluation of {:?}",
+                s.op
+            )));
+        };
+        calls.push(Call {
+            sink,
+            steps: s.steps.iter().map(Step::as_ref).collect(),
+            levels: &s.levels,
+            case_insensitive: s.case_insensitive,
+            direct: paths.as_ref().and_then(|p| Direct::of(s, p)),
+        });
+    }
     let mut found = PathHits::new();
     let mut nodes = Vec::with_capacity(64);
     let mut scratch = Scratch::default();
     for row in 0..rows {
         if col.is_null(row) {
-            for k in &mut sinks {
-                k.push(Found::Null);
+            for c in &mut calls {
+                c.sink.push(Found::Null);
             }
             continue;
         }
@@ -346,8 +352,8 @@ fn eval_pass(column: &ArrayRef, sigs: &[Rc<Sig>]) -> Result<Vec<ArrayRef>> {
             None => parse_row(bytes, check, &mut nodes),
         };
         if !valid {
-            for k in &mut sinks {
-                k.push(Found::Missing);
+            for c in &mut calls {
+                c.sink.push(Found::Missing);
             }
             continue;
         }
@@ -355,25 +361,37 @@ fn eval_pass(column: &ArrayRef, sigs: &[Rc<Sig>]) -> Result<Vec<ArrayRef>> {
             bytes,
             nodes: &nodes,
         };
-        for (((k, s), st), d) in sinks.iter_mut().zip(sigs).zip(&steps).zip(&direct) {
-            if let Some(d) = d
-                && let Some(at) = d.lookup(doc, &found)
-            {
-                k.push(Found::Value(doc, at));
-                continue;
+        for c in &mut calls {
+            match c.direct.as_ref().map(|d| d.lookup(doc, &found)) {
+                Some(Lookup::Hit(at)) => c.sink.push_value(doc, at),
+                Some(Lookup::Missing) => c.sink.push(Found::Missing),
+                Some(Lookup::Resolve) | None => {
+                    let opts = Options {
+                        levels: c.levels,
+                        case_insensitive: c.case_insensitive,
+                    };
+                    let sink = &mut c.sink;
+                    resolve(doc, &c.steps, opts, &mut scratch, &mut |f| sink.push(f));
+                }
             }
-            let opts = Options {
-                levels: &s.levels,
-                case_insensitive: s.case_insensitive,
-            };
-            resolve(doc, st, opts, &mut scratch, &mut |f| k.push(f));
         }
     }
-    sinks
+    calls
         .into_iter()
         .zip(sigs)
-        .map(|(k, s)| k.finish(&s.out_type))
+        .map(|(c, s)| c.sink.finish(&s.out_type))
         .collect()
+}
+
+/// What [`Direct::lookup`] finds out from the [`PathHits`] table.
+enum Lookup {
+    /// [`resolve`] would take the value at this tape index as it is.
+    Hit(usize),
+    /// [`resolve`] would find nothing ([`Found::Missing`]).
+    Missing,
+    /// Only [`resolve`] can tell (a nesting level goes through a string, a number or a
+    /// boolean, whose text is parsed again, or the value holds a double).
+    Resolve,
 }
 
 /// A call whose value is read from the parse's [`PathHits`] table (`select.rs`) instead of
@@ -404,28 +422,36 @@ impl Direct {
         })
     }
 
-    /// The value's tape index when [`resolve`] would take it from this tape as it is:
-    /// the path was found, every level but the last ends at a container, and a nested
-    /// call's value holds no double (those rows are resolved through the text).
+    /// What [`resolve`] would give, when the table tells: it walks the path level by
+    /// level and gives [`Found::Missing`] as soon as a key is not found; at the end of a
+    /// level whose value is not a container it parses the text `JSONExtractString` gives
+    /// for it (for `null`, the empty string: invalid, so missing); a nested call's value
+    /// holding a double is re-parsed too.
     #[inline]
-    fn lookup(&self, doc: Doc<'_>, found: &PathHits) -> Option<usize> {
-        let at = found[self.target];
-        if at == NOT_FOUND {
-            return None;
-        }
-        let at = at as usize;
+    fn lookup(&self, doc: Doc<'_>, found: &PathHits) -> Lookup {
         if self.nested {
-            if doc.node(at).has_double() {
-                return None;
-            }
             for &b in &self.boundaries {
                 let i = found[b];
-                if i == NOT_FOUND || !doc.is_container(i as usize) {
-                    return None;
+                if i == NOT_FOUND {
+                    return Lookup::Missing;
+                }
+                let i = i as usize;
+                match doc.bytes.get(doc.node(i).start()) {
+                    Some(b'{' | b'[') => {}
+                    Some(b'n') => return Lookup::Missing,
+                    _ => return Lookup::Resolve,
                 }
             }
         }
-        Some(at)
+        let at = found[self.target];
+        if at == NOT_FOUND {
+            return Lookup::Missing;
+        }
+        let at = at as usize;
+        if self.nested && doc.node(at).has_double() {
+            return Lookup::Resolve;
+        }
+        Lookup::Hit(at)
     }
 }
 
@@ -503,13 +529,18 @@ mod tests {
 
     fn rows(prefix: &str) -> Vec<Option<String>> {
         (0..40)
-            .map(|i| match i % 7 {
+            .map(|i| match i % 12 {
                 0 => None,
                 1 => Some(format!("{{\"op\":\"{prefix}{i}\",\"after\":\"{{\\\"id\\\":{i}}}\"}}")),
                 2 => Some(format!("{{\"op\":\"d\",\"after\":{{\"id\":{i},\"x\":1.5e0}}")),
                 3 => Some(String::new()),
                 4 => Some(format!("{{\"before\":null,\"after\":{{\"d\":\"2025-09-{i:02}\",\"id\":-{i}}},\"op\":\"{prefix}\"}}")),
                 5 => Some(format!("[{i}]")),
+                7 => Some(format!("{{\"op\":\"d\",\"after\":null,\"before\":{{\"id\":{i}}}}}")),
+                8 => Some(format!("{{\"after\":[{{\"id\":{i}}}],\"op\":\"{prefix}\"}}")),
+                9 => Some(format!("{{\"after\":{i},\"op\":true}}")),
+                10 => Some(format!("{{\"after\":{{\"idx\":{i},\"d\":\"a\\\"b\"}},\"op\":\"c\"}}")),
+                11 => Some(format!("{{\"after\":{{\"id\":1844674407370955161{},\"d\":\"\"}},\"op\":\"\"}}", i % 10)),
                 _ => Some(format!("{{\"op\":\"c\",\"after\":{{\"id\":{i},\"x\":{i}}}}}")),
             })
             .collect()

@@ -35,8 +35,39 @@ pub struct PathSet {
 struct PathNode {
     /// Next steps: key and trie node.
     children: Vec<(Vec<u8>, usize)>,
+    /// Per child (same order): the key's first 16 bytes as two little-endian words, zero
+    /// padded, so a member's key is compared with two word comparisons, not a `memcmp`.
+    words: Vec<[u64; 2]>,
     /// The value here is needed whole (its sub-tree is recorded).
     whole: bool,
+}
+
+/// The low `n` bytes of a word (all of them from 8 on).
+#[inline(always)]
+fn low_bytes(w: u64, n: usize) -> u64 {
+    if n >= 8 {
+        w
+    } else {
+        w & ((1u64 << (8 * n)) - 1)
+    }
+}
+
+/// The eight bytes at `b[i..i + 8]` as a little-endian word (0 past the end).
+#[inline(always)]
+fn word_at(b: &[u8], i: usize) -> u64 {
+    match b.get(i..i + 8) {
+        Some(s) => u64::from_le_bytes(s.try_into().unwrap_or([0; 8])),
+        None => 0,
+    }
+}
+
+/// A key of at most 16 bytes as two zero-padded little-endian words.
+fn key_words(key: &[u8]) -> [u64; 2] {
+    let mut w = [0u64; 2];
+    for (i, &c) in key.iter().take(16).enumerate() {
+        w[i / 8] |= u64::from(c) << (8 * (i % 8));
+    }
+    w
 }
 
 impl Default for PathSet {
@@ -73,6 +104,7 @@ impl PathSet {
                     let c = self.nodes.len();
                     self.nodes.push(PathNode::default());
                     self.nodes[at].children.push((key.to_vec(), c));
+                    self.nodes[at].words.push(key_words(key));
                     c
                 }
             };
@@ -82,20 +114,44 @@ impl PathSet {
         }
     }
 
-    /// The trie node reached from `at` by member key `raw` (the key's bytes as written,
-    /// unescaped first when `escaped`).
+    /// The trie node reached from `at` by the member key `b[s..e]` (the key's bytes as
+    /// written, unescaped first when `escaped`).
     #[inline]
-    fn child(&self, at: usize, raw: &[u8], escaped: bool) -> Option<usize> {
-        let children = &self.nodes[at].children;
+    fn child(&self, at: usize, b: &[u8], s: usize, e: usize, escaped: bool) -> Option<usize> {
+        let node = &self.nodes[at];
+        let n = e.wrapping_sub(s);
+        if !escaped && n <= 16 && s + 16 <= b.len() {
+            // Length first; the words only when some key has this length (no `memcmp`).
+            let mut words: Option<[u64; 2]> = None;
+            for ((k, c), kw) in node.children.iter().zip(&node.words) {
+                if k.len() != n {
+                    continue;
+                }
+                let w = *words.get_or_insert_with(|| {
+                    let lo = low_bytes(word_at(b, s), n);
+                    let hi = if n > 8 {
+                        low_bytes(word_at(b, s + 8), n - 8)
+                    } else {
+                        0
+                    };
+                    [lo, hi]
+                });
+                if w == *kw {
+                    return Some(*c);
+                }
+            }
+            return None;
+        }
+        let raw = b.get(s..e)?;
+        let children = &node.children;
         if escaped {
             let mut key = Vec::with_capacity(raw.len());
             unescape_into(raw, &mut key);
             return children.iter().find(|(k, _)| *k == key).map(|&(_, c)| c);
         }
-        // Length and first byte first: most keys differ there, without a `memcmp` call.
         children
             .iter()
-            .find(|(k, _)| k.len() == raw.len() && k.first() == raw.first() && k == raw)
+            .find(|(k, _)| k.len() == raw.len() && k == raw)
             .map(|&(_, c)| c)
     }
 }
@@ -122,9 +178,14 @@ pub fn parse_selected(
     })
 }
 
+#[inline]
 fn reset(paths: &PathSet, found: &mut PathHits) {
-    found.clear();
-    found.resize(paths.nodes.len(), NOT_FOUND);
+    if found.len() == paths.nodes.len() {
+        found.fill(NOT_FOUND);
+    } else {
+        found.clear();
+        found.resize(paths.nodes.len(), NOT_FOUND);
+    }
     found[0] = 0;
 }
 
@@ -172,10 +233,10 @@ fn value_selected(
     p.record(key_start, key_len, |p| {
         let dbl = p.object_with(|p, ks, kl| {
             let (s, e) = (ks as usize, (ks + (kl & !KEY_ESCAPED)) as usize);
-            let child = match p.b.get(s..e) {
-                Some(key) => paths.child(at, key, kl & KEY_ESCAPED != 0),
-                None => return Err(Invalid),
-            };
+            if e > p.b.len() {
+                return Err(Invalid);
+            }
+            let child = paths.child(at, p.b, s, e, kl & KEY_ESCAPED != 0);
             match child {
                 Some(c) => {
                     let first = primary && found[c] == NOT_FOUND;
