@@ -33,13 +33,22 @@ pub struct PathSet {
 
 #[derive(Clone, Debug, Default)]
 struct PathNode {
-    /// Next steps: key and trie node.
-    children: Vec<(Vec<u8>, usize)>,
-    /// Per child (same order): the key's first 16 bytes as two little-endian words, zero
-    /// padded, so a member's key is compared with two word comparisons, not a `memcmp`.
-    words: Vec<[u64; 2]>,
+    /// Next steps.
+    children: Vec<Child>,
     /// The value here is needed whole (its sub-tree is recorded).
     whole: bool,
+}
+
+/// A next step of a trie node.
+#[derive(Clone, Debug)]
+struct Child {
+    /// The key.
+    key: Vec<u8>,
+    /// The key's first 16 bytes as two little-endian words, zero padded, so a member's key
+    /// is compared with two word comparisons, not a `memcmp` call.
+    words: [u64; 2],
+    /// Its trie node.
+    node: usize,
 }
 
 /// The low `n` bytes of a word (all of them from 8 on).
@@ -98,13 +107,16 @@ impl PathSet {
             self.nodes[0].whole = true;
         }
         for (i, key) in keys.iter().enumerate() {
-            at = match self.nodes[at].children.iter().find(|(k, _)| k == key) {
-                Some(&(_, c)) => c,
+            at = match self.nodes[at].children.iter().find(|c| c.key == *key) {
+                Some(c) => c.node,
                 None => {
                     let c = self.nodes.len();
                     self.nodes.push(PathNode::default());
-                    self.nodes[at].children.push((key.to_vec(), c));
-                    self.nodes[at].words.push(key_words(key));
+                    self.nodes[at].children.push(Child {
+                        key: key.to_vec(),
+                        words: key_words(key),
+                        node: c,
+                    });
                     c
                 }
             };
@@ -123,8 +135,8 @@ impl PathSet {
         if !escaped && n <= 16 && s + 16 <= b.len() {
             // Length first; the words only when some key has this length (no `memcmp`).
             let mut words: Option<[u64; 2]> = None;
-            for ((k, c), kw) in node.children.iter().zip(&node.words) {
-                if k.len() != n {
+            for c in &node.children {
+                if c.key.len() != n {
                     continue;
                 }
                 let w = *words.get_or_insert_with(|| {
@@ -136,8 +148,8 @@ impl PathSet {
                     };
                     [lo, hi]
                 });
-                if w == *kw {
-                    return Some(*c);
+                if w == c.words {
+                    return Some(c.node);
                 }
             }
             return None;
@@ -147,12 +159,9 @@ impl PathSet {
         if escaped {
             let mut key = Vec::with_capacity(raw.len());
             unescape_into(raw, &mut key);
-            return children.iter().find(|(k, _)| *k == key).map(|&(_, c)| c);
+            return children.iter().find(|c| c.key == key).map(|c| c.node);
         }
-        children
-            .iter()
-            .find(|(k, _)| k.len() == raw.len() && k == raw)
-            .map(|&(_, c)| c)
+        children.iter().find(|c| c.key == raw).map(|c| c.node)
     }
 }
 
@@ -197,8 +206,8 @@ impl PathSet {
             at = self.nodes[at]
                 .children
                 .iter()
-                .find(|(k, _)| k.as_slice() == *key)
-                .map(|&(_, c)| c)?;
+                .find(|c| c.key.as_slice() == *key)
+                .map(|c| c.node)?;
         }
         Some(at)
     }

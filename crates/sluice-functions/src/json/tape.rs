@@ -292,9 +292,16 @@ impl Parser<'_, '_> {
         Ok(())
     }
 
-    pub(super) fn literal(&mut self, word: &[u8]) -> PResult<bool> {
-        if self.b[self.pos..].starts_with(word) {
-            self.pos += word.len();
+    /// `true`, `false` or `null` at `self.pos` (compared as a fixed-size array: one or two
+    /// integer comparisons, no `memcmp` call).
+    #[inline(always)]
+    pub(super) fn literal<const N: usize>(&mut self, word: &[u8; N]) -> PResult<bool> {
+        let here: Option<&[u8; N]> = self
+            .b
+            .get(self.pos..self.pos + N)
+            .and_then(|s| s.try_into().ok());
+        if here == Some(word) {
+            self.pos += N;
             Ok(false)
         } else {
             Err(Invalid)
