@@ -453,6 +453,11 @@ impl ViewPush {
         self.runs.is_empty() && self.failure.is_none()
     }
 
+    /// The views the blocks go through, in order.
+    pub fn views(&self) -> impl Iterator<Item = &MaterializedView> {
+        self.runs.iter().map(|(mv, ..)| mv.as_ref())
+    }
+
     /// Bytes of the views' output held until [`ViewPush::finish`].
     pub fn buffered_bytes(&self) -> usize {
         self.bytes

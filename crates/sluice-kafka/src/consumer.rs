@@ -423,6 +423,10 @@ impl Worker {
             .rebalanced
             .store(false, Ordering::SeqCst);
         let sink = Arc::clone(&self.sink);
+        // Headers only when the sink's readers look at them (asked once per block).
+        self.decoder.set_read_headers(true);
+        let headers_skipped = self.decoder.wants_headers() && !sink.reads_headers();
+        self.decoder.set_read_headers(!headers_skipped);
         let mut writer: Option<Box<dyn BlockWriter + '_>> = None;
         // The whole block's offsets, and the current chunk's.
         let mut span = Span::default();
@@ -490,6 +494,14 @@ impl Worker {
                     let w = match &mut writer {
                         Some(w) => w,
                         None => match sink.begin(&self.settings.group_name, self.index) {
+                            Ok(w) if headers_skipped && w.reads_headers() => {
+                                // A view reading the headers came after the block began:
+                                // the block is read again, with them.
+                                drop(w);
+                                self.decoder.reset();
+                                self.rewind(&span);
+                                return Outcome::Empty;
+                            }
                             Ok(w) => writer.insert(w),
                             Err(e) => {
                                 self.decoder.reset();

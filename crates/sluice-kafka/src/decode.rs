@@ -76,6 +76,9 @@ pub struct Decoder {
     allowed_errors: u64,
     skip_bytes: usize,
     table_name: String,
+    /// False when the sink said nobody reads `_headers.*` this block
+    /// ([`Decoder::set_read_headers`]).
+    read_headers: bool,
     pending: Pending,
 }
 
@@ -162,6 +165,7 @@ impl Decoder {
             allowed_errors: settings.allowed_errors(),
             skip_bytes: settings.schema_registry_skip_bytes as usize,
             table_name: String::new(),
+            read_headers: true,
             pending: Pending::default(),
         })
     }
@@ -180,9 +184,18 @@ impl Decoder {
     /// Whether the rows carry `_headers.name`/`_headers.value` (the consumer reads each
     /// message's headers only then: librdkafka parses them on request).
     pub fn wants_headers(&self) -> bool {
-        self.virtuals
-            .iter()
-            .any(|v| matches!(v, VirtualColumn::HeadersName | VirtualColumn::HeadersValue))
+        self.read_headers
+            && self
+                .virtuals
+                .iter()
+                .any(|v| matches!(v, VirtualColumn::HeadersName | VirtualColumn::HeadersValue))
+    }
+
+    /// Whether the headers are read for the next messages (default true). When not,
+    /// `_headers.*` stay in the schema and hold empty arrays: only for a sink whose
+    /// readers do not look at them ([`crate::KafkaSink::reads_headers`]).
+    pub fn set_read_headers(&mut self, read: bool) {
+        self.read_headers = read;
     }
 
     /// Decodes `messages` into one batch.

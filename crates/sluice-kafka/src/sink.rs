@@ -43,6 +43,15 @@ pub trait KafkaSink: Send + Sync {
     /// partition then starts at the group's committed offset).
     fn committed_offsets(&self, group: &str, topic: &str, partition: i32) -> Option<i64>;
 
+    /// Whether the next block's rows must carry the messages' headers (`_headers.name`,
+    /// `_headers.value`). Asked once per block: librdkafka parses a message's header
+    /// block only when asked for it, so a sink whose readers never look at the headers
+    /// (the seed pipeline's view) saves that parse; without it the columns hold empty
+    /// arrays. The default asks for them.
+    fn reads_headers(&self) -> bool {
+        true
+    }
+
     /// Starts a block of consumer `consumer` of `group` that arrives in chunks. The
     /// default buffers the chunks and [`KafkaSink::write`]s them as one [`Block`] at
     /// [`BlockWriter::commit`].
@@ -74,6 +83,13 @@ pub trait BlockWriter {
     /// Bytes the writer holds for the block so far (the block is closed early above
     /// [`crate::consumer::MAX_BLOCK_BYTES`]).
     fn buffered_bytes(&self) -> usize;
+
+    /// Whether this block's readers look at the headers. A block read without them (see
+    /// [`KafkaSink::reads_headers`]) whose writer says yes here — a view reading
+    /// `_headers.*` was created in between — is read again with them.
+    fn reads_headers(&self) -> bool {
+        true
+    }
 
     /// Makes the block durable: `offsets` are the next offsets per partition after it,
     /// `start_offsets` its first ones. `Ok` means durable; the offsets are then committed

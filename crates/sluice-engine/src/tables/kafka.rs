@@ -258,6 +258,7 @@ impl KafkaSink for ViewSink {
         session.current_db = table.database.clone();
         let push = ViewPush::new(&session, &table.database, &table.name);
         let exactly_once = table.settings.read().exactly_once;
+        let reads_headers = push.views().any(view_reads_headers);
         let recorded = if exactly_once {
             table
                 .target_storages(&engine)
@@ -278,8 +279,21 @@ impl KafkaSink for ViewSink {
             dead_letters: Vec::new(),
             group: group.to_string(),
             exactly_once,
+            reads_headers,
             recorded,
         }))
+    }
+
+    fn reads_headers(&self) -> bool {
+        let Some(table) = self.table.upgrade() else {
+            return true;
+        };
+        let Some(engine) = table.engine.upgrade() else {
+            return true;
+        };
+        crate::mview::views_of(&engine, &table.database, &table.name)
+            .iter()
+            .any(|mv| view_reads_headers(mv))
     }
 
     fn committed_offsets(&self, group: &str, topic: &str, partition: i32) -> Option<i64> {
@@ -312,6 +326,8 @@ struct ViewBlock {
     dead_letters: Vec<DeadLetter>,
     group: String,
     exactly_once: bool,
+    /// Whether one of the views reads `_headers.*` ([`view_reads_headers`]).
+    reads_headers: bool,
     /// Per MergeTree target, the offsets it had recorded when the block began: the
     /// chunks are filtered against them, so the commit checks that no other consumer
     /// wrote these partitions meanwhile.
@@ -350,6 +366,10 @@ impl BlockWriter for ViewBlock {
         self.push.buffered_bytes()
     }
 
+    fn reads_headers(&self) -> bool {
+        self.reads_headers
+    }
+
     fn commit(
         self: Box<Self>,
         offsets: Vec<(String, i32, i64)>,
@@ -363,6 +383,7 @@ impl BlockWriter for ViewBlock {
             dead_letters,
             group,
             exactly_once,
+            reads_headers: _,
             recorded,
         } = *self;
         // The check of what the targets recorded and the insert are one step for all
@@ -401,6 +422,15 @@ impl BlockWriter for ViewBlock {
             .runtime
             .block_on(async move { push.finish(&session).await })
     }
+}
+
+/// Whether a view's query may read `_headers.name`/`_headers.value`: it names them, or
+/// it selects columns by `*` or `COLUMNS(…)`. A superset of the views that read them: the
+/// consumer asks librdkafka for each message's headers only when some view does (the
+/// replay filter reads `_topic`, `_partition` and `_offset` only).
+fn view_reads_headers(mv: &crate::mview::MaterializedView) -> bool {
+    let q = mv.query_text.to_ascii_lowercase();
+    q.contains("_headers") || q.contains('*') || q.contains("columns")
 }
 
 /// Exactly-once across several targets: after a crash between two targets' writes, the
