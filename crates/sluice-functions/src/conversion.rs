@@ -6,7 +6,8 @@
 //! Submodules: [`value`] (one scalar value read from / written to Arrow), [`parse`] (text →
 //! value), [`best_effort`] (date-time text), [`scalar`] (value → value rules), [`temporal`] (into date/time types), [`cast`]
 //! (whole columns, composites, failure modes), [`columnar`] (one-pass conversions of plain
-//! integer columns), [`udf`] (the UDFs), [`reinterpret`],
+//! integer columns), [`string_date`] (one-pass `toDate` of text), [`udf`] (the UDFs),
+//! [`reinterpret`],
 //! [`wide_float`] (`Float64` → 128/256-bit integers as ClickHouse rounds them).
 
 pub mod best_effort;
@@ -15,6 +16,7 @@ pub mod columnar;
 pub mod parse;
 pub mod reinterpret;
 pub mod scalar;
+pub mod string_date;
 pub mod temporal;
 pub mod udf;
 pub mod value;

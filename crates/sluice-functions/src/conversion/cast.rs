@@ -295,6 +295,18 @@ fn scalar_cast(arr: &ArrayRef, from: &ChType, to: &ChType, opts: &CastOptions) -
     {
         return Ok(out);
     }
+    if let (ChType::String, ChType::Date, Some(texts)) = (from, to, arr.as_string_opt::<i32>()) {
+        use super::string_date::{DateOnError, strings_to_date};
+        let on_error = match opts.on_error {
+            OnError::Throw => Some(DateOnError::Throw),
+            OnError::Null => Some(DateOnError::Null),
+            OnError::Zero => Some(DateOnError::Zero),
+            OnError::Default(_) => None,
+        };
+        if let Some(on_error) = on_error {
+            return strings_to_date(texts, on_error).map_err(ch_error);
+        }
+    }
     scalar_cast_rows(arr, from, to, opts, &cx)
 }
 
