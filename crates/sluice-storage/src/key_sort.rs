@@ -72,12 +72,38 @@ fn unsigned_values(col: &dyn Array) -> Option<Vec<u64>> {
     })
 }
 
+/// Whether the column's values never decrease from one row to the next.
+fn non_decreasing(col: &dyn Array) -> bool {
+    fn sorted<T: ArrowPrimitiveType>(col: &dyn Array) -> bool {
+        col.as_primitive::<T>()
+            .values()
+            .is_sorted_by(|a, b| a.le(b))
+    }
+    match col.data_type() {
+        DataType::UInt8 => sorted::<UInt8Type>(col),
+        DataType::UInt16 => sorted::<UInt16Type>(col),
+        DataType::UInt32 => sorted::<UInt32Type>(col),
+        DataType::UInt64 => sorted::<UInt64Type>(col),
+        DataType::Int8 => sorted::<Int8Type>(col),
+        DataType::Int16 => sorted::<Int16Type>(col),
+        DataType::Int32 => sorted::<Int32Type>(col),
+        DataType::Date32 => sorted::<Date32Type>(col),
+        DataType::Int64 => sorted::<Int64Type>(col),
+        DataType::Date64 => sorted::<Date64Type>(col),
+        DataType::Timestamp(TimeUnit::Second, _) => sorted::<TimestampSecondType>(col),
+        DataType::Timestamp(TimeUnit::Millisecond, _) => sorted::<TimestampMillisecondType>(col),
+        DataType::Timestamp(TimeUnit::Microsecond, _) => sorted::<TimestampMicrosecondType>(col),
+        DataType::Timestamp(TimeUnit::Nanosecond, _) => sorted::<TimestampNanosecondType>(col),
+        _ => false,
+    }
+}
+
 fn signed64(v: i64) -> u64 {
     v as u64 ^ 0x8000_0000_0000_0000
 }
 
 /// Bits needed to hold every value up to `max`.
-fn bits_for(max: u64) -> u32 {
+pub(crate) fn bits_for(max: u64) -> u32 {
     u64::BITS - max.leading_zeros()
 }
 
@@ -105,6 +131,11 @@ where
 /// when the key cannot be packed (see the module doc). Each column takes only the bits its
 /// value range in this block needs (value − minimum) and the row number only the bits of
 /// the row count, so that most keys fit one 64-bit integer (a faster sort than 128 bits).
+///
+/// Trailing key columns whose values never decrease in row order (an insert time, a
+/// sequence number) take no bits at all: among rows equal on the columns before them, the
+/// row order the stable sort keeps already orders them, so the permutation is the same
+/// and the radix sort has fewer bits to sort.
 pub(crate) fn packed_sort_indices(cols: &[ArrayRef]) -> Option<Vec<u32>> {
     let n = cols.first()?.len();
     if n > u32::MAX as usize {
@@ -115,6 +146,14 @@ pub(crate) fn packed_sort_indices(cols: &[ArrayRef]) -> Option<Vec<u32>> {
         .any(|c| c.null_count() > 0 || c.len() != n || !packable(c.data_type()))
     {
         return None;
+    }
+    let mut used = cols.len();
+    while used > 0 && non_decreasing(cols[used - 1].as_ref()) {
+        used -= 1;
+    }
+    let cols = &cols[..used];
+    if cols.is_empty() {
+        return Some((0..n as u32).collect());
     }
     let row_bits = bits_for(n.saturating_sub(1) as u64);
     let mut packed = Vec::with_capacity(cols.len());
@@ -167,7 +206,7 @@ const RADIX_BITS: u32 = 11;
 /// without sorting the row bits (a stable sort keeps equal keys in row order). Passes
 /// whose digit is the same in every key are skipped. About four times faster than a
 /// comparison sort of a million keys.
-fn radix_sort_above(keys: &mut Vec<u64>, lo: u32, hi: u32) {
+pub(crate) fn radix_sort_above(keys: &mut Vec<u64>, lo: u32, hi: u32) {
     if keys.len() < 2 || hi <= lo || keys.is_sorted() {
         return;
     }
@@ -281,6 +320,18 @@ mod tests {
             ));
             let wide = vec![d, e];
             prop_assert_eq!(packed_sort_indices(&wide).unwrap(), by_rows(&wide));
+            // A trailing column that never decreases in row order (left out of the key).
+            let mut at = 0i64;
+            let mono: ArrayRef = Arc::new(TimestampSecondArray::from_iter_values(rows.iter().map(|r| {
+                at += i64::from(r.0 % 3);
+                at
+            })));
+            let trailing = vec![Arc::clone(&wide[0]), Arc::clone(&mono)];
+            prop_assert_eq!(packed_sort_indices(&trailing).unwrap(), by_rows(&trailing));
+            let both = vec![Arc::clone(&cols[0]), Arc::clone(&mono), Arc::clone(&mono)];
+            prop_assert_eq!(packed_sort_indices(&both).unwrap(), by_rows(&both));
+            let leading = vec![Arc::clone(&mono), Arc::clone(&cols[0])];
+            prop_assert_eq!(packed_sort_indices(&leading).unwrap(), by_rows(&leading));
         }
     }
 
@@ -312,13 +363,28 @@ mod tests {
     }
 
     #[test]
+    fn non_decreasing_columns_alone_keep_row_order() {
+        let n = 20_000u32;
+        let t: ArrayRef = Arc::new(TimestampSecondArray::from_iter_values(
+            (0..n).map(|i| 1_764_115_200 + i64::from(i / 1000)),
+        ));
+        let k: ArrayRef = Arc::new(UInt32Array::from_iter_values(0..n));
+        let cols = vec![t, k];
+        assert_eq!(
+            packed_sort_indices(&cols).unwrap(),
+            (0..n).collect::<Vec<_>>()
+        );
+        assert_eq!(packed_sort_indices(&cols).unwrap(), by_rows(&cols));
+    }
+
+    #[test]
     fn refuses_what_it_cannot_pack() {
         let s: ArrayRef = Arc::new(StringArray::from(vec!["b", "a"]));
         assert!(packed_sort_indices(&[s]).is_none());
         let n: ArrayRef = Arc::new(Int64Array::from(vec![Some(1), None]));
         assert!(packed_sort_indices(&[n]).is_none());
         // Two full-range 64-bit columns and a row number need more than 128 bits.
-        let w: ArrayRef = Arc::new(Int64Array::from(vec![i64::MIN, i64::MAX]));
+        let w: ArrayRef = Arc::new(Int64Array::from(vec![i64::MAX, i64::MIN]));
         assert!(packed_sort_indices(&[Arc::clone(&w), Arc::clone(&w)]).is_none());
         // Narrow ranges pack whatever the type's width.
         let narrow: ArrayRef = Arc::new(Int64Array::from(vec![5, 3, 4]));

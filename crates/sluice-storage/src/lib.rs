@@ -43,6 +43,7 @@ mod pool;
 pub mod provider;
 mod recovery;
 mod rg_writer;
+mod row_gather;
 mod scan_exec;
 mod scheduler;
 mod semantics;

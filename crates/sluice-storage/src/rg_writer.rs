@@ -8,8 +8,10 @@
 //!
 //! A sorted insert block can be handed over unsorted with its permutation
 //! ([`ParallelWriter::write_gathered`]): each row group's job gathers its own rows before
-//! encoding them, so the sorted block is never built whole (one pass over fresh memory
-//! less) and the gather runs on the workers beside the encoding.
+//! encoding them (`crate::row_gather`, reading the block in row order), so the sorted
+//! block is never built whole (one pass over fresh memory less) and the gather runs on the
+//! workers beside the encoding. The last, partial row group of such a block is gathered
+//! the same way by its job when the file is finished.
 
 use std::collections::VecDeque;
 use std::io::Write;
@@ -49,6 +51,9 @@ pub(crate) struct ParallelWriter<W: Write + Send> {
     in_flight: VecDeque<InFlight>,
     next_row_group: usize,
     max_in_flight: usize,
+    /// The rows of a gathered block after its last full row group, not yet gathered: they
+    /// start the next row group (gathered by its job when nothing else is written).
+    deferred: Option<(RecordBatch, UInt32Array)>,
 }
 
 /// The rows of one row group.
@@ -68,7 +73,7 @@ fn encode(
 ) -> Encoded {
     let batches = match rows {
         RowGroupRows::Batches(b) => b,
-        RowGroupRows::Gather(batch, idx) => vec![take_record_batch(&batch, &idx)?],
+        RowGroupRows::Gather(batch, idx) => vec![crate::row_gather::gather_rows(&batch, &idx)?],
     };
     let mut writers = factory.create_column_writers(index)?;
     for b in &batches {
@@ -113,11 +118,26 @@ impl<W: Write + Send> ParallelWriter<W> {
             in_flight: VecDeque::new(),
             next_row_group: 0,
             max_in_flight,
+            deferred: None,
         })
     }
 
     /// Appends rows (in the writer's schema); full row groups start encoding.
     pub(crate) fn write(&mut self, batch: &RecordBatch) -> ParquetResult<()> {
+        self.gather_deferred()?;
+        self.append(batch)
+    }
+
+    /// Gathers the deferred rows of the last block into the open row group.
+    fn gather_deferred(&mut self) -> ParquetResult<()> {
+        match self.deferred.take() {
+            Some((batch, idx)) => self.append(&crate::row_gather::gather_rows(&batch, &idx)?),
+            None => Ok(()),
+        }
+    }
+
+    /// [`Self::write`] without deferred rows.
+    fn append(&mut self, batch: &RecordBatch) -> ParquetResult<()> {
         let mut offset = 0;
         while offset < batch.num_rows() {
             let take = (self.row_group_rows - self.pending_rows).min(batch.num_rows() - offset);
@@ -125,24 +145,26 @@ impl<W: Write + Send> ParallelWriter<W> {
             self.pending_rows += take;
             offset += take;
             if self.pending_rows == self.row_group_rows {
-                self.start_row_group()?;
+                self.start_row_group_of_pending()?;
             }
         }
         Ok(())
     }
 
     /// Appends the rows of `batch` at `idx`, in that order: full row groups are gathered
-    /// by their encoding jobs (see the module doc), the rest here.
+    /// by their encoding jobs (see the module doc); the rest is kept for the next row
+    /// group (gathered by its job at [`Self::finish`], or here when more rows follow).
     pub(crate) fn write_gathered(
         &mut self,
         batch: &RecordBatch,
         idx: &UInt32Array,
     ) -> ParquetResult<()> {
+        self.gather_deferred()?;
         let mut offset = 0;
         if self.pending_rows > 0 {
             // Fill the open row group first.
             let take = (self.row_group_rows - self.pending_rows).min(idx.len());
-            self.write(&take_record_batch(batch, &idx.slice(0, take))?)?;
+            self.append(&take_record_batch(batch, &idx.slice(0, take))?)?;
             offset = take;
         }
         while idx.len() - offset >= self.row_group_rows {
@@ -151,15 +173,24 @@ impl<W: Write + Send> ParallelWriter<W> {
             offset += self.row_group_rows;
         }
         if offset < idx.len() {
-            self.write(&take_record_batch(
-                batch,
-                &idx.slice(offset, idx.len() - offset),
-            )?)?;
+            // The open row group is empty here (filled and started above).
+            self.deferred = Some((batch.clone(), idx.slice(offset, idx.len() - offset)));
         }
         Ok(())
     }
 
+    /// Starts the last row group: the deferred rows, or the open row group's batches.
     fn start_row_group(&mut self) -> ParquetResult<()> {
+        if let Some((batch, idx)) = self.deferred.take() {
+            // Nothing was written after them: they are the whole row group.
+            self.start_row_group_of_pending()?;
+            let rows = idx.len();
+            return self.start(RowGroupRows::Gather(batch, idx), rows);
+        }
+        self.start_row_group_of_pending()
+    }
+
+    fn start_row_group_of_pending(&mut self) -> ParquetResult<()> {
         let batches = std::mem::take(&mut self.pending);
         let rows = std::mem::take(&mut self.pending_rows);
         if rows == 0 {
