@@ -87,6 +87,7 @@ fn classify(e: &DataFusionError) -> Error {
             } else if lower.contains("divide by zero") || lower.contains("division by zero") {
                 ErrorCode::ILLEGAL_DIVISION
             } else if lower.contains("number of arguments")
+                || lower.contains("does not support zero arguments")
                 || lower.contains("expects") && lower.contains("argument")
             {
                 ErrorCode::NUMBER_OF_ARGUMENTS_DOESNT_MATCH

@@ -51,25 +51,38 @@
 //! Module map: [`binary`] and [`value`] (encodings), [`func`] (the function/state model),
 //! [`factory`] (name resolution), [`combinators`], [`udaf`] (DataFusion bridge), [`fast`]
 //! (vectorized `GROUP BY` accumulators), [`finalize`], families
-//! [`count_sum`], [`minmax`], [`uniq`], [`group_array`], [`quantile`], [`moments`].
+//! [`count_sum`], [`minmax`], [`uniq`], [`group_array`], [`quantile`], [`moments`],
+//! [`sum_map`], [`group_bit`], [`entropy`], [`skew_kurt`], [`delta_sum`],
+//! [`linear_regression`], [`top_k_weighted`], [`moving`], [`retention`],
+//! [`window_funnel`].
 
 pub mod binary;
 pub mod column_stats;
 pub mod combinators;
 pub mod count_sum;
+pub mod delta_sum;
+pub mod entropy;
 pub mod factory;
 pub mod fast;
 pub mod finalize;
 pub mod float_sum;
 pub mod func;
 pub mod group_array;
+pub mod group_bit;
+pub mod linear_regression;
 pub mod minmax;
 pub mod moments;
+pub mod moving;
 pub mod quantile;
+pub mod retention;
+pub mod skew_kurt;
 pub mod sliding;
+pub mod sum_map;
+pub mod top_k_weighted;
 pub mod udaf;
 pub mod uniq;
 pub mod value;
+pub mod window_funnel;
 
 #[cfg(test)]
 mod tests;

@@ -54,7 +54,7 @@ pub fn build(suffix: &str, nested: &str, params: &[Param], args: &[ChType]) -> R
             let f = build_named(nested, params, args)?;
             let or_null = suffix == "OrNull";
             let ret = if or_null && can_be_nullable(&f.ret) {
-                f.ret.clone().into_nullable()
+                nullable_result_type(&f.ret)
             } else {
                 f.ret.clone()
             };
@@ -82,15 +82,22 @@ pub fn build(suffix: &str, nested: &str, params: &[Param], args: &[ChType]) -> R
     }
 }
 
-/// True when ClickHouse can wrap `t` in `Nullable`.
+/// `Nullable(t)` for an aggregate result (a `Tuple` included, which column types
+/// otherwise never wrap: [`ChType::into_nullable`] keeps it as it is).
+fn nullable_result_type(t: &ChType) -> ChType {
+    match t {
+        ChType::Tuple(_) => ChType::Nullable(Box::new(t.clone())),
+        _ => t.clone().into_nullable(),
+    }
+}
+
+/// True when ClickHouse can wrap the aggregate result type `t` in `Nullable` (a `Tuple`
+/// can be, as of ClickHouse 26: `simpleLinearRegression` over a Nullable argument gives
+/// `Nullable(Tuple(k Float64, b Float64))`).
 pub fn can_be_nullable(t: &ChType) -> bool {
     !matches!(
         t,
-        ChType::Array(_)
-            | ChType::Tuple(_)
-            | ChType::Map(..)
-            | ChType::AggregateFunction { .. }
-            | ChType::Nullable(_)
+        ChType::Array(_) | ChType::Map(..) | ChType::AggregateFunction { .. } | ChType::Nullable(_)
     ) && !t.is_nullable()
 }
 
@@ -660,7 +667,7 @@ impl AggState for DistinctState {
 pub fn null(nested: AggFuncRef, args: Vec<ChType>, nullable_result: bool) -> AggFuncRef {
     let nullable_result = nullable_result && can_be_nullable(&nested.ret);
     let ret = if nullable_result {
-        nested.ret.clone().into_nullable()
+        nullable_result_type(&nested.ret)
     } else {
         nested.ret.clone()
     };

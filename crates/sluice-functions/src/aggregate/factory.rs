@@ -6,7 +6,10 @@
 use sluice_common::ChType;
 
 use super::func::{AggFuncRef, Param, display_name};
-use super::{combinators, count_sum, group_array, minmax, moments, quantile, uniq};
+use super::{
+    combinators, count_sum, delta_sum, entropy, group_array, group_bit, linear_regression, minmax,
+    moments, moving, quantile, retention, skew_kurt, sum_map, top_k_weighted, uniq, window_funnel,
+};
 use crate::ch_bail;
 use datafusion::error::Result;
 
@@ -88,6 +91,16 @@ pub fn base_defs() -> Vec<BaseDef> {
     v.extend(group_array::defs());
     v.extend(quantile::defs());
     v.extend(moments::defs());
+    v.extend(sum_map::defs());
+    v.extend(group_bit::defs());
+    v.extend(entropy::defs());
+    v.extend(skew_kurt::defs());
+    v.extend(delta_sum::defs());
+    v.extend(linear_regression::defs());
+    v.extend(top_k_weighted::defs());
+    v.extend(moving::defs());
+    v.extend(retention::defs());
+    v.extend(window_funnel::defs());
     v
 }
 

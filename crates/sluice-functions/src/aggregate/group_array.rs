@@ -251,31 +251,29 @@ impl AggState for UniqArrayState {
 
 fn build_top_k(b: &BuildArgs) -> Result<AggFuncRef> {
     b.expect_args(1)?;
-    let k = match b.params {
-        [] => 10,
-        [Param::UInt(v)] if *v > 0 && *v <= 0xFF_FFFF => *v as usize,
-        [Param::UInt(v), _] if *v > 0 && *v <= 0xFF_FFFF => *v as usize,
-        _ => ch_bail!(
-            ARGUMENT_OUT_OF_BOUND,
-            "Parameter 0 of aggregate function topK must be a positive number not above 16777215"
-        ),
-    };
+    let k = top_k_size(b)?;
     let t = b.args[0].clone();
     let ret = ChType::Array(Box::new(t.clone()));
     Ok(AggFunc::new(
         b.full_name(),
         b.args.to_vec(),
         ret,
-        move || {
-            Box::new(TopKState {
-                t: t.clone(),
-                k,
-                capacity: k * 3,
-                counters: Vec::new(),
-                index: HashMap::new(),
-            })
-        },
+        move || Box::new(TopKState::new(t.clone(), k)),
     ))
+}
+
+/// `N` of `topK(N)` / `topKWeighted(N)` (10 without parameters).
+pub(super) fn top_k_size(b: &BuildArgs) -> Result<usize> {
+    Ok(match b.params {
+        [] => 10,
+        [Param::UInt(v)] if *v > 0 && *v <= 0xFF_FFFF => *v as usize,
+        [Param::UInt(v), _] if *v > 0 && *v <= 0xFF_FFFF => *v as usize,
+        _ => ch_bail!(
+            ARGUMENT_OUT_OF_BOUND,
+            "Parameter 0 of aggregate function {} must be a positive number not above 16777215",
+            b.name
+        ),
+    })
 }
 
 #[derive(Debug, Clone)]
@@ -286,8 +284,9 @@ struct Counter {
     error: u64,
 }
 
+/// The Space-Saving counters of `topK` (and `topKWeighted`, which adds weights).
 #[derive(Debug)]
-struct TopKState {
+pub(super) struct TopKState {
     t: ChType,
     k: usize,
     capacity: usize,
@@ -297,6 +296,24 @@ struct TopKState {
 }
 
 impl TopKState {
+    /// No counters yet; `3·k` of them at most.
+    pub(super) fn new(t: ChType, k: usize) -> Self {
+        Self {
+            t,
+            k,
+            capacity: k * 3,
+            counters: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
+
+    /// The key `insert` takes for value `v`: its `RowBinary` bytes.
+    pub(super) fn key_of(&self, v: &ScalarValue) -> Result<Vec<u8>> {
+        let mut key = Vec::new();
+        write_value(&mut key, &self.t, v)?;
+        Ok(key)
+    }
+
     fn percolate(&mut self, mut i: usize) {
         while i > 0 && self.counters[i].count > self.counters[i - 1].count {
             self.counters.swap(i, i - 1);
@@ -306,7 +323,8 @@ impl TopKState {
         }
     }
 
-    fn insert(&mut self, key: Vec<u8>, value: ScalarValue, count: u64, error: u64) {
+    /// Adds `count` to the counter of `value` (its key from [`TopKState::key_of`]).
+    pub(super) fn insert(&mut self, key: Vec<u8>, value: ScalarValue, count: u64, error: u64) {
         if let Some(&i) = self.index.get(&key) {
             self.counters[i].count += count;
             self.counters[i].error += error;
@@ -350,8 +368,7 @@ impl AggState for TopKState {
         let Some(a) = args.first() else { return Ok(()) };
         for i in 0..a.len() {
             let v = ScalarValue::try_from_array(a, i)?;
-            let mut key = Vec::new();
-            write_value(&mut key, &self.t, &v)?;
+            let key = self.key_of(&v)?;
             self.insert(key, v, 1, 0);
         }
         Ok(())
@@ -377,8 +394,7 @@ impl AggState for TopKState {
             let v = read_value(r, &self.t)?;
             let count = r.var_uint()?;
             let error = r.var_uint()?;
-            let mut key = Vec::new();
-            write_value(&mut key, &self.t, &v)?;
+            let key = self.key_of(&v)?;
             self.insert(key, v, count, error);
         }
         Ok(())

@@ -60,7 +60,12 @@ fn to_text_type(a: &TypeArgs) -> Result<Ret> {
         || is_number(t)
         || matches!(
             t,
-            ChType::Date | ChType::DateTime(_) | ChType::Uuid | ChType::IPv4 | ChType::IPv6
+            ChType::Date
+                | ChType::DateTime(_)
+                | ChType::Uuid
+                | ChType::IPv4
+                | ChType::IPv6
+                | ChType::AggregateFunction { .. }
         );
     if matches!(t, ChType::DateTime64(..)) {
         ch_bail!(
