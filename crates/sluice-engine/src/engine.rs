@@ -99,6 +99,9 @@ impl Engine {
         // `x % c = k` in aggregate arguments and filters: one bitmask kernel
         // (crate::modulo_equals), before the dense rule hides the aggregations.
         physical_rules.insert(last, Arc::new(crate::modulo_equals::ModuloEqualsRule));
+        // Two-way `CASE` in aggregate arguments and projections (crate::case_branches),
+        // after the modulo rewrite has seen its branches, before the dense rule.
+        physical_rules.insert(last + 1, Arc::new(crate::case_branches::CaseBranchesRule));
         sluice_functions::json::below_filter::add_physical_rule(&mut physical_rules);
         let mut state = SessionStateBuilder::new()
             .with_config(df_config)

@@ -23,8 +23,12 @@
 //! - [`comparisons`]: ClickHouse's argument rules for the SQL comparison operators.
 //! - [`parallel_numbers`], [`dense_group_by`]: physical rules for aggregations (`numbers()`
 //!   split over partitions, `GROUP BY` a small-range integer key without hashing).
+//! - [`case_branches`]: two-way `CASE` evaluating each branch on its own rows and columns
+//!   ([`aggregate_args`]: aggregate arguments rewritten for such expression rules).
 //! - [`unnest_types`]: `arrayJoin`/`ARRAY JOIN` elements typed exactly as the array's.
 
+pub mod aggregate_args;
+pub mod case_branches;
 pub mod catalog;
 pub mod comparisons;
 pub mod compiled_expr;

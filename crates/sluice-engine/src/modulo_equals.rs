@@ -43,9 +43,11 @@ impl PhysicalOptimizerRule for ModuloEqualsRule {
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
         plan.transform_up(|node| {
             if let Some(agg) = node.downcast_ref::<AggregateExec>() {
-                return rewrite_aggregate(agg).map(|r| match r {
-                    Some(a) => Transformed::yes(Arc::new(a) as Arc<dyn ExecutionPlan>),
-                    None => Transformed::no(node),
+                return crate::aggregate_args::rewrite_aggregate_args(agg, rewrite_expr).map(|r| {
+                    match r {
+                        Some(a) => Transformed::yes(Arc::new(a) as Arc<dyn ExecutionPlan>),
+                        None => Transformed::no(node),
+                    }
                 });
             }
             if let Some(filter) = node.downcast_ref::<FilterExec>() {
@@ -70,32 +72,6 @@ impl PhysicalOptimizerRule for ModuloEqualsRule {
     fn schema_check(&self) -> bool {
         true
     }
-}
-
-/// `agg` with its aggregate arguments rewritten; `None` when nothing changed.
-fn rewrite_aggregate(agg: &AggregateExec) -> DfResult<Option<AggregateExec>> {
-    let schema = agg.input_schema();
-    let mut changed = false;
-    let mut exprs = Vec::with_capacity(agg.aggr_expr().len());
-    for e in agg.aggr_expr() {
-        let mut args = Vec::new();
-        let mut any = false;
-        for a in e.expressions() {
-            let t = rewrite_expr(a, &schema)?;
-            any |= t.transformed;
-            args.push(t.data);
-        }
-        let order: Vec<Arc<dyn PhysicalExpr>> =
-            e.order_bys().iter().map(|s| Arc::clone(&s.expr)).collect();
-        match any.then(|| e.with_new_expressions(args, order)).flatten() {
-            Some(new) => {
-                changed = true;
-                exprs.push(Arc::new(new));
-            }
-            None => exprs.push(Arc::clone(e)),
-        }
-    }
-    Ok(changed.then(|| agg.with_new_aggr_exprs(exprs)))
 }
 
 /// Every `x % c = k` / `!=` of `expr` as a [`ModuloEqualsExpr`].
