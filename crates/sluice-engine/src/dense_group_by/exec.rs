@@ -1,5 +1,6 @@
-//! [`DenseAggregateExec`]: a `Partial` or `Single` [`AggregateExec`] over one integer key
-//! of known small range, run with a direct-indexed group table ([`super::groups`]) and the
+//! [`DenseAggregateExec`]: a `Partial` or `Single` [`AggregateExec`] over one or two integer
+//! keys of known small ranges, run with a direct-indexed group table ([`super::groups`],
+//! [`super::pair`]) and the
 //! aggregates' own `GroupsAccumulator`s. Its output is the wrapped `AggregateExec`'s: same
 //! schema, same groups in the same (first-seen) order, same states or values.
 
@@ -26,25 +27,28 @@ use datafusion::physical_plan::{
 use futures::{Stream, StreamExt};
 
 use super::groups::{GroupIndex, KeyRange, group_index};
+use super::pair::pair_index;
 
-/// An [`AggregateExec`] (mode `Partial` or `Single`, one integer group key whose values lie
-/// in `range`) executed with a dense group table.
+/// An [`AggregateExec`] (mode `Partial` or `Single`, one or two integer group keys whose
+/// values lie in `ranges`) executed with a dense group table.
 #[derive(Debug)]
 pub struct DenseAggregateExec {
     agg: Arc<AggregateExec>,
-    range: KeyRange,
+    /// One range per group key.
+    ranges: Vec<KeyRange>,
 }
 
 impl DenseAggregateExec {
     /// Wraps `agg`; the caller has checked its shape (see `super::DenseGroupBy`).
-    pub(crate) fn new(agg: Arc<AggregateExec>, range: KeyRange) -> Self {
-        Self { agg, range }
+    pub(crate) fn new(agg: Arc<AggregateExec>, ranges: Vec<KeyRange>) -> Self {
+        Self { agg, ranges }
     }
 }
 
 impl DisplayAs for DenseAggregateExec {
     fn fmt_as(&self, t: DisplayFormatType, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "DenseAggregateExec: range={} ", self.range.size)?;
+        let sizes: Vec<String> = self.ranges.iter().map(|r| r.size.to_string()).collect();
+        write!(f, "DenseAggregateExec: range={} ", sizes.join("x"))?;
         self.agg.fmt_as(t, f)
     }
 }
@@ -98,7 +102,7 @@ impl ExecutionPlan for DenseAggregateExec {
         match agg.downcast_ref::<AggregateExec>() {
             Some(a) => Ok(Arc::new(DenseAggregateExec {
                 agg: Arc::new(a.clone()),
-                range: self.range,
+                ranges: self.ranges.clone(),
             })),
             None => Err(DataFusionError::Internal(
                 "DenseAggregateExec lost its AggregateExec".into(),
@@ -113,15 +117,24 @@ impl ExecutionPlan for DenseAggregateExec {
     ) -> DfResult<SendableRecordBatchStream> {
         let agg = &self.agg;
         let input = agg.input().execute(partition, Arc::clone(&context))?;
-        let Some(((key_expr, _), [])) = agg.group_expr().expr().split_first() else {
-            return Err(DataFusionError::Internal(
-                "DenseAggregateExec needs exactly one group key".into(),
-            ));
+        let key_exprs: Vec<Arc<dyn PhysicalExpr>> = agg
+            .group_expr()
+            .expr()
+            .iter()
+            .map(|(e, _)| Arc::clone(e))
+            .collect();
+        let key_types = key_exprs
+            .iter()
+            .map(|e| e.data_type(&agg.input_schema()))
+            .collect::<DfResult<Vec<_>>>()?;
+        let groups = match (key_types.as_slice(), self.ranges.as_slice()) {
+            ([t], [r]) => group_index(t, *r),
+            ([t, u], [r, q]) => pair_index([t, u], [*r, *q], usize::MAX),
+            _ => None,
         };
-        let key_type = key_expr.data_type(&agg.input_schema())?;
-        let Some(groups) = group_index(&key_type, self.range) else {
+        let Some(groups) = groups else {
             return Err(DataFusionError::Internal(format!(
-                "DenseAggregateExec cannot group by {key_type}"
+                "DenseAggregateExec cannot group by {key_types:?}"
             )));
         };
         let accumulators = agg
@@ -134,7 +147,7 @@ impl ExecutionPlan for DenseAggregateExec {
         Ok(Box::pin(DenseAggregateStream {
             schema: agg.schema(),
             input,
-            key_expr: Arc::clone(key_expr),
+            key_exprs,
             args: aggregate_expressions(agg.aggr_expr(), agg.mode(), 0)?,
             filters: agg.filter_expr().to_vec(),
             partial: *agg.mode() == AggregateMode::Partial,
@@ -165,7 +178,7 @@ fn groups_accumulator(expr: &Arc<AggregateFunctionExpr>) -> DfResult<Box<dyn Gro
 struct DenseAggregateStream {
     schema: SchemaRef,
     input: SendableRecordBatchStream,
-    key_expr: Arc<dyn PhysicalExpr>,
+    key_exprs: Vec<Arc<dyn PhysicalExpr>>,
     /// Argument expressions of each aggregate.
     args: Vec<Vec<Arc<dyn PhysicalExpr>>>,
     /// `FILTER (WHERE …)` of each aggregate.
@@ -185,9 +198,10 @@ struct DenseAggregateStream {
 impl DenseAggregateStream {
     fn aggregate(&mut self, batch: &RecordBatch) -> DfResult<()> {
         let keys = self
-            .key_expr
-            .evaluate(batch)?
-            .into_array(batch.num_rows())?;
+            .key_exprs
+            .iter()
+            .map(|e| e.evaluate(batch)?.into_array(batch.num_rows()))
+            .collect::<DfResult<Vec<_>>>()?;
         self.groups.intern(&keys, &mut self.group_ids)?;
         let total = self.groups.len();
         for ((acc, args), filter) in self
@@ -222,7 +236,7 @@ impl DenseAggregateStream {
     /// Every group so far as output batches (`self.output`), emptying the table.
     fn emit(&mut self) -> DfResult<()> {
         let n = self.groups.len();
-        let mut columns = vec![self.groups.emit()];
+        let mut columns = self.groups.emit();
         for acc in &mut self.accumulators {
             if self.partial {
                 columns.extend(acc.state(EmitTo::All)?);

@@ -22,6 +22,8 @@ use datafusion::error::{DataFusionError, Result as DfResult};
 pub(super) trait KeyBits: Copy {
     /// The value's 64-bit pattern.
     fn bits(self) -> u64;
+    /// The value of a 64-bit pattern made by [`KeyBits::bits`] (its low bits).
+    fn from_bits(bits: u64) -> Self;
 }
 
 macro_rules! key_bits {
@@ -30,6 +32,11 @@ macro_rules! key_bits {
             #[inline]
             fn bits(self) -> u64 {
                 self as $via as u64
+            }
+
+            #[inline]
+            fn from_bits(bits: u64) -> Self {
+                bits as $t
             }
         })*
     };
@@ -45,16 +52,16 @@ pub(crate) struct KeyRange {
     pub size: usize,
 }
 
-/// A group index over one integer key column.
+/// A group index over integer key columns.
 pub(super) trait GroupIndex: Send {
-    /// The group of every row of `keys` into `groups` (cleared first).
-    fn intern(&mut self, keys: &ArrayRef, groups: &mut Vec<usize>) -> DfResult<()>;
+    /// The group of every row of the key columns `keys` into `groups` (cleared first).
+    fn intern(&mut self, keys: &[ArrayRef], groups: &mut Vec<usize>) -> DfResult<()>;
     /// Number of groups.
     fn len(&self) -> usize;
     /// Bytes held.
     fn size(&self) -> usize;
-    /// The keys of all groups in group order, emptying the index.
-    fn emit(&mut self) -> ArrayRef;
+    /// The key columns of all groups in group order, emptying the index.
+    fn emit(&mut self) -> Vec<ArrayRef>;
 }
 
 /// The index for a key of Arrow type `data_type` over `range`; `None` for other types.
@@ -146,12 +153,11 @@ impl<T: ArrowPrimitiveType> GroupIndex for DenseGroups<T>
 where
     T::Native: KeyBits,
 {
-    fn intern(&mut self, keys: &ArrayRef, groups: &mut Vec<usize>) -> DfResult<()> {
-        let Some(keys) = keys.as_primitive_opt::<T>() else {
+    fn intern(&mut self, keys: &[ArrayRef], groups: &mut Vec<usize>) -> DfResult<()> {
+        let Some(keys) = keys.first().and_then(|k| k.as_primitive_opt::<T>()) else {
             return Err(DataFusionError::Internal(format!(
-                "dense GROUP BY expects {} keys, got {}",
+                "dense GROUP BY expects one column of {} keys",
                 self.data_type,
-                keys.data_type()
             )));
         };
         groups.clear();
@@ -194,7 +200,7 @@ where
             + self.overflow.capacity() * 24
     }
 
-    fn emit(&mut self) -> ArrayRef {
+    fn emit(&mut self) -> Vec<ArrayRef> {
         let values = std::mem::take(&mut self.values);
         let nulls = self.null_group.take().map(|g| {
             let mut valid = vec![true; values.len()];
@@ -212,7 +218,7 @@ where
         self.overflow.clear();
         let keys =
             PrimitiveArray::<T>::new(values.into(), nulls).with_data_type(self.data_type.clone());
-        Arc::new(keys)
+        vec![Arc::new(keys)]
     }
 }
 
@@ -238,16 +244,16 @@ mod tests {
             Some(9),
         ]));
         let mut groups = Vec::new();
-        index.intern(&keys, &mut groups).expect("UInt32 keys");
+        index.intern(&[keys], &mut groups).expect("UInt32 keys");
         assert_eq!(groups, vec![0, 1, 2, 0, 3, 1, 2, 3, 4]);
         assert_eq!(index.len(), 5);
-        let emitted = index.emit();
+        let emitted = index.emit().remove(0);
         let emitted = emitted.as_primitive::<UInt32Type>();
         let got: Vec<Option<u32>> = emitted.iter().collect();
         assert_eq!(got, vec![Some(7), Some(3), None, Some(1_000), Some(9)]);
         assert_eq!(index.len(), 0);
         let again: ArrayRef = Arc::new(UInt32Array::from(vec![9, 7]));
-        index.intern(&again, &mut groups).expect("UInt32 keys");
+        index.intern(&[again], &mut groups).expect("UInt32 keys");
         assert_eq!(groups, vec![0, 1]);
     }
 
@@ -258,9 +264,9 @@ mod tests {
             group_index(&DataType::Int16, KeyRange { lo, size: 11 }).expect("Int16 is supported");
         let keys: ArrayRef = Arc::new(Int16Array::from(vec![-5, 5, 0, -5, i16::MIN, 5]));
         let mut groups = Vec::new();
-        index.intern(&keys, &mut groups).expect("Int16 keys");
+        index.intern(&[keys], &mut groups).expect("Int16 keys");
         assert_eq!(groups, vec![0, 1, 2, 0, 3, 1]);
-        let emitted = index.emit();
+        let emitted = index.emit().remove(0);
         let got: Vec<i16> = emitted.as_primitive::<Int16Type>().values().to_vec();
         assert_eq!(got, vec![-5, 5, 0, i16::MIN]);
     }
@@ -270,6 +276,6 @@ mod tests {
         let mut index =
             group_index(&DataType::UInt32, KeyRange { lo: 0, size: 4 }).expect("supported");
         let keys: ArrayRef = Arc::new(Int16Array::from(vec![1]));
-        assert!(index.intern(&keys, &mut Vec::new()).is_err());
+        assert!(index.intern(&[keys], &mut Vec::new()).is_err());
     }
 }

@@ -9,12 +9,17 @@
 //! part manifests): the statistics may be inexact, since a key outside the range still
 //! finds its group (see [`groups`]).
 //!
+//! Two integer keys are dense when each has such a range and their pairs number at most
+//! [`MAX_RANGE`] (see [`pair`]): `GROUP BY product_id, initial_stock` over a join with a
+//! 200-row table, whose columns' statistics come from that table's part.
+//!
 //! Only aggregations reading raw rows are replaced (`Partial`, `Single`), without grouping
 //! sets, ordered input or a pushed-down limit; their results, and the order of their groups,
 //! are the ones `AggregateExec` gives.
 
 mod exec;
 mod groups;
+mod pair;
 
 use std::sync::Arc;
 
@@ -50,11 +55,11 @@ impl PhysicalOptimizerRule for DenseGroupBy {
             let Some(agg) = node.downcast_ref::<AggregateExec>() else {
                 return Ok(Transformed::no(node));
             };
-            match dense_range(agg) {
-                Some(range) => {
-                    tracing::debug!(range = range.size, "dense GROUP BY");
+            match dense_ranges(agg) {
+                Some(ranges) => {
+                    tracing::debug!(keys = ranges.len(), "dense GROUP BY");
                     let dense: Arc<dyn ExecutionPlan> =
-                        Arc::new(DenseAggregateExec::new(Arc::new(agg.clone()), range));
+                        Arc::new(DenseAggregateExec::new(Arc::new(agg.clone()), ranges));
                     Ok(Transformed::yes(dense))
                 }
                 None => Ok(Transformed::no(node)),
@@ -72,8 +77,9 @@ impl PhysicalOptimizerRule for DenseGroupBy {
     }
 }
 
-/// The key range when `agg` can run dense.
-fn dense_range(agg: &AggregateExec) -> Option<KeyRange> {
+/// The key ranges (one per key) when `agg` can run dense: one key of at most
+/// [`MAX_RANGE`] values, or two whose pairs are at most that many.
+fn dense_ranges(agg: &AggregateExec) -> Option<Vec<KeyRange>> {
     if !matches!(agg.mode(), AggregateMode::Partial | AggregateMode::Single)
         || *agg.input_order_mode() != InputOrderMode::Linear
         || agg.limit_options().is_some()
@@ -83,10 +89,19 @@ fn dense_range(agg: &AggregateExec) -> Option<KeyRange> {
     {
         return None;
     }
-    let [(key, _)] = agg.group_expr().expr() else {
-        return None;
+    let schema = agg.input_schema();
+    let range = |key: &Arc<dyn PhysicalExpr>| {
+        key_range(key, &schema).or_else(|| statistics_range(key, agg.input()))
     };
-    key_range(key, &agg.input_schema()).or_else(|| statistics_range(key, agg.input()))
+    match agg.group_expr().expr() {
+        [(key, _)] => Some(vec![range(key)?]),
+        [(a, _), (b, _)] => {
+            let ranges = vec![range(a)?, range(b)?];
+            let pairs = ranges[0].size.checked_mul(ranges[1].size)?;
+            (pairs as u64 <= MAX_RANGE).then_some(ranges)
+        }
+        _ => None,
+    }
 }
 
 /// The range of a key column from the input's column statistics (minimum and maximum),
