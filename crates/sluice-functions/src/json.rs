@@ -68,6 +68,9 @@ pub mod typed_scalar;
 pub mod visit_param;
 
 #[cfg(test)]
+mod select_equivalence;
+
+#[cfg(test)]
 mod tests;
 
 use datafusion::logical_expr::ScalarUDF;

