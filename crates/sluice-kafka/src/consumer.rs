@@ -17,16 +17,18 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use arrow::datatypes::SchemaRef;
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
-use rdkafka::message::{Headers, Message as _};
+use rdkafka::error::KafkaResult;
+use rdkafka::message::{BorrowedMessage, Headers, Message as _};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use sluice_common::{Error, ErrorCode, Result};
+use sluice_rdkafka_batch::FetchQueue;
 
 use crate::batch::{MessageBatch, MessageRef};
 use crate::config::{KafkaConfig, consumer_properties};
@@ -54,6 +56,11 @@ pub const CHUNK_BYTES: usize = 4 << 20;
 /// decoder right after they were copied out of librdkafka: about 100 KiB of the seed
 /// pipeline's events, still in the core's cache when the splitter reads them.
 const POLL_STEP: usize = 256;
+
+/// While waiting for a first message on the batch queue, the consumer's own queue
+/// (rebalances, errors, statistics) is served at least this often: a wait on one queue is
+/// not woken by the other.
+const EVENT_SLICE: Duration = Duration::from_millis(100);
 
 /// What a consumer thread needs to know about its table.
 #[derive(Clone)]
@@ -110,17 +117,15 @@ impl KafkaConsumers {
             started.push((index, consumer, decoder, state));
         }
         for (index, consumer, decoder, state) in started {
-            let worker = Worker {
+            let worker = Worker::try_new(
                 index,
                 consumer,
                 decoder,
                 state,
-                sink: Arc::clone(&sink),
-                control: Arc::clone(&control),
-                settings: spec.settings.clone(),
-                topics: Topics::default(),
-                spare_payloads: Vec::new(),
-            };
+                Arc::clone(&sink),
+                Arc::clone(&control),
+                spec.settings.clone(),
+            )?;
             let name = format!("kafka-{}-{index}", spec.table);
             let handle = std::thread::Builder::new()
                 .name(name)
@@ -209,6 +214,7 @@ pub(crate) fn create_consumer(
         exactly_once: spec.settings.exactly_once,
         trust_group_offsets: !spec.settings.commit_every_batch,
         rebalanced: AtomicBool::new(false),
+        assignments: AtomicU64::new(0),
         seek_guard: SeekGuard::default(),
     };
     let consumer: Consumer_ = cfg.create_with_context(ctx).map_err(|e| {
@@ -309,7 +315,12 @@ fn span_offsets(span: &Span, next: bool) -> Vec<(String, i32, i64)> {
 
 pub(crate) struct Worker {
     pub(crate) index: usize,
-    pub(crate) consumer: Consumer_,
+    pub(crate) consumer: Arc<Consumer_>,
+    /// The batch queue the assigned partitions' messages are routed to (one librdkafka
+    /// call per up to [`POLL_STEP`] messages instead of one per message).
+    pub(crate) fetch: FetchQueue<ConsumerCtx>,
+    /// The [`ConsumerCtx::assignments`] count `fetch`'s routes were made for.
+    pub(crate) routed_for: Option<u64>,
     pub(crate) decoder: Decoder,
     pub(crate) state: ConsumerStateRef,
     pub(crate) sink: Arc<dyn KafkaSink>,
@@ -322,6 +333,34 @@ pub(crate) struct Worker {
 }
 
 impl Worker {
+    /// A worker for `consumer` (its batch queue is made here).
+    pub(crate) fn try_new(
+        index: usize,
+        consumer: Consumer_,
+        decoder: Decoder,
+        state: ConsumerStateRef,
+        sink: Arc<dyn KafkaSink>,
+        control: Arc<Control>,
+        settings: KafkaSettings,
+    ) -> Result<Self> {
+        let consumer = Arc::new(consumer);
+        let fetch = FetchQueue::try_new(Arc::clone(&consumer))
+            .map_err(|e| Error::internal(format!("Kafka consumer batch queue: {e}")))?;
+        Ok(Self {
+            index,
+            consumer,
+            fetch,
+            routed_for: None,
+            decoder,
+            state,
+            sink,
+            control,
+            settings,
+            topics: Topics::default(),
+            spare_payloads: Vec::new(),
+        })
+    }
+
     fn run(mut self) {
         self.state.set_used(true);
         let base_backoff = Duration::from_millis(self.settings.consumer_reschedule_ms.max(10));
@@ -380,6 +419,8 @@ impl Worker {
         while self.control.paused.load(Ordering::SeqCst)
             && !self.control.stop.load(Ordering::SeqCst)
         {
+            self.route();
+            // Messages fetched before the pause took effect: read them again later.
             if let Some(Ok(m)) = self.consumer.poll(Duration::from_millis(100))
                 && !self
                     .consumer
@@ -387,9 +428,15 @@ impl Worker {
                     .seek_guard
                     .drops(m.topic(), m.partition(), m.offset())
             {
-                // A message fetched before the pause took effect: read it again later.
                 let t = self.topics.intern(m.topic());
                 positions.add(&t, m.partition(), m.offset());
+            }
+            let guard = &self.consumer.context().seek_guard;
+            for m in self.fetch.consume(POLL_STEP, Duration::ZERO).iter() {
+                if m.error().is_none() && !guard.drops(m.topic(), m.partition(), m.offset()) {
+                    let t = self.topics.intern(m.topic());
+                    positions.add(&t, m.partition(), m.offset());
+                }
             }
             if self
                 .consumer
@@ -574,67 +621,203 @@ impl Worker {
         Ok(rows)
     }
 
-    /// Up to `max` messages appended to `out`: the first poll waits up to `wait`, the
-    /// rest do not. True when it stopped at `max` (more may be waiting).
+    /// Up to `max` messages appended to `out`: waits up to `wait` for the first one, not
+    /// for the rest. True when it stopped at `max` (more may be waiting). Stops early
+    /// after a rebalance (the context's `rebalanced` flag is set).
+    ///
+    /// Each round routes the assigned partitions to the batch queue, serves the consumer's
+    /// own queue (rebalances, commit results, statistics, errors, and messages fetched
+    /// before their partition was routed, which are older than the batch queue's), then
+    /// takes what the batch queue holds in one librdkafka call.
     pub(crate) fn poll_batch(
         &mut self,
         out: &mut MessageBatch,
         max: usize,
         wait: Duration,
     ) -> bool {
-        let mut timeout = wait;
         let start = out.len();
-        let wants_headers = self.decoder.wants_headers();
+        let mut left = wait;
+        let mut any = false;
         let mut more = false;
         loop {
-            if out.len() - start >= max {
+            self.route();
+            if !self.serve_consumer_queue(out, start + max) {
                 more = true;
                 break;
-            }
-            let Some(res) = self.consumer.poll(timeout) else {
-                break;
-            };
-            timeout = Duration::ZERO;
-            match res {
-                Ok(m) => {
-                    let name = m.topic();
-                    let guard = &self.consumer.context().seek_guard;
-                    if !guard.drops(name, m.partition(), m.offset()) {
-                        let topic = self.topics.intern(name);
-                        let headers = match wants_headers.then(|| m.headers()).flatten() {
-                            Some(h) => h
-                                .iter()
-                                .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
-                                .collect(),
-                            None => Vec::new(),
-                        };
-                        out.push(
-                            MessageRef {
-                                topic: &topic,
-                                partition: m.partition(),
-                                offset: m.offset(),
-                                key: m.key(),
-                                payload: m.payload(),
-                                timestamp_ms: m.timestamp().to_millis(),
-                                headers: &[],
-                            },
-                            headers,
-                        );
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!("Kafka consumer error: {e}");
-                    self.state.push_exception(e.to_string());
-                }
             }
             if self.consumer.context().rebalanced.load(Ordering::SeqCst) {
                 break;
             }
+            let room = max.saturating_sub(out.len() - start);
+            if room == 0 {
+                more = true;
+                break;
+            }
+            let n = self.read_batch(out, room, Duration::ZERO);
+            if n > 0 {
+                more = n == room;
+                break;
+            }
+            if any || left.is_zero() {
+                break;
+            }
+            // Nothing waiting: wait for one message (librdkafka waits for every message
+            // of a batch until the timeout), in slices so that the consumer's queue is
+            // served meanwhile; the rest is taken without waiting in the next round.
+            let slice = left.min(EVENT_SLICE);
+            let t0 = Instant::now();
+            any = self.read_batch(out, 1, slice) > 0;
+            left = left.saturating_sub(t0.elapsed());
         }
         if out.len() > start {
             self.state.polled(out.len() - start);
         }
         more
+    }
+
+    /// Routes the assigned partitions to the batch queue after an assignment change, and
+    /// forwards them again otherwise (stopping a fetcher, at any `assign`, clears the
+    /// forward, asynchronously).
+    fn route(&mut self) {
+        let count = self.consumer.context().assignments.load(Ordering::SeqCst);
+        if self.routed_for == Some(count) {
+            self.fetch.reroute();
+            return;
+        }
+        let Some(parts) = self.assigned_partitions() else {
+            self.fetch.reroute();
+            return;
+        };
+        self.fetch.route(&parts);
+        self.routed_for = Some(count);
+    }
+
+    /// The consumer's assignment as `(topic, partition)` pairs.
+    fn assigned_partitions(&self) -> Option<Vec<(String, i32)>> {
+        let assignment = self.consumer.assignment().ok()?;
+        Some(
+            assignment
+                .elements()
+                .iter()
+                .map(|e| (e.topic().to_string(), e.partition()))
+                .collect(),
+        )
+    }
+
+    /// Serves the consumer's queue until it is empty or `out` holds `limit` messages;
+    /// false when it stopped at `limit` with ops left (the batch queue must not be read
+    /// before them: they may be older messages of the same partitions).
+    fn serve_consumer_queue(&mut self, out: &mut MessageBatch, limit: usize) -> bool {
+        // Bounded: an op `poll` leaves in the queue must not spin this forever.
+        let consumer = Arc::clone(&self.consumer);
+        for _ in 0..limit.max(64) {
+            if self.fetch.events_waiting() == 0 {
+                return true;
+            }
+            if out.len() >= limit {
+                return false;
+            }
+            if let Some(res) = consumer.poll(Duration::ZERO) {
+                self.push_polled(out, res);
+            }
+            if self.consumer.context().rebalanced.load(Ordering::SeqCst) {
+                return true;
+            }
+        }
+        true
+    }
+
+    /// Appends a message `BaseConsumer::poll` returned (or records its error).
+    fn push_polled(&mut self, out: &mut MessageBatch, res: KafkaResult<BorrowedMessage<'_>>) {
+        match res {
+            Ok(m) => {
+                let name = m.topic();
+                let guard = &self.consumer.context().seek_guard;
+                if guard.drops(name, m.partition(), m.offset()) {
+                    return;
+                }
+                let topic = self.topics.intern(name);
+                let headers = match self.decoder.wants_headers().then(|| m.headers()).flatten() {
+                    Some(h) => h
+                        .iter()
+                        .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
+                        .collect(),
+                    None => Vec::new(),
+                };
+                out.push(
+                    MessageRef {
+                        topic: &topic,
+                        partition: m.partition(),
+                        offset: m.offset(),
+                        key: m.key(),
+                        payload: m.payload(),
+                        timestamp_ms: m.timestamp().to_millis(),
+                        headers: &[],
+                    },
+                    headers,
+                );
+            }
+            Err(e) => {
+                tracing::warn!("Kafka consumer error: {e}");
+                self.state.push_exception(e.to_string());
+            }
+        }
+    }
+
+    /// Up to `max` messages of the batch queue appended to `out` in one librdkafka call,
+    /// waiting up to `timeout` for each while fewer arrived; returns how many the call
+    /// gave (fetch errors and messages the seek guard drops included).
+    fn read_batch(&mut self, out: &mut MessageBatch, max: usize, timeout: Duration) -> usize {
+        let wants_headers = self.decoder.wants_headers();
+        let guard = &self.consumer.context().seek_guard;
+        let batch = self.fetch.consume(max, timeout);
+        // The previous message and its shared topic name: a batch's messages are almost
+        // always of one topic, compared by handle.
+        let mut last: Option<(sluice_rdkafka_batch::FetchedMessage<'_>, Arc<str>)> = None;
+        for m in batch.iter() {
+            if let Some(e) = m.error() {
+                tracing::warn!("Kafka consumer error: {e}");
+                self.state.push_exception(e.to_string());
+                continue;
+            }
+            if !matches!(&last, Some((prev, _)) if prev.same_topic(&m)) {
+                last = Some((m, self.topics.intern(m.topic())));
+            }
+            let Some((_, topic)) = &last else {
+                continue;
+            };
+            if guard.drops(topic, m.partition(), m.offset()) {
+                continue;
+            }
+            let headers = if wants_headers {
+                m.headers()
+            } else {
+                Vec::new()
+            };
+            out.push(
+                MessageRef {
+                    topic,
+                    partition: m.partition(),
+                    offset: m.offset(),
+                    key: m.key(),
+                    payload: m.payload(),
+                    timestamp_ms: m.timestamp_ms(),
+                    headers: &[],
+                },
+                headers,
+            );
+        }
+        batch.len()
+    }
+
+    /// `assign`, counted as an assignment change (see [`Worker::route`]).
+    fn assign(&self, tpl: &TopicPartitionList) -> KafkaResult<()> {
+        let r = self.consumer.assign(tpl);
+        self.consumer
+            .context()
+            .assignments
+            .fetch_add(1, Ordering::SeqCst);
+        r
     }
 
     /// Rewinds the partitions of `span` to their first offsets (re-read the block).
@@ -684,7 +867,7 @@ impl Worker {
                 return;
             }
         }
-        if let Err(e) = self.consumer.assign(&tpl) {
+        if let Err(e) = self.assign(&tpl) {
             self.state.push_exception(format!("rewind: {e}"));
         }
     }
@@ -692,14 +875,9 @@ impl Worker {
     /// After a rebalance in the middle of a block: every assigned partition restarts at
     /// the sink's offset (exactly-once) or the group's committed offset.
     fn rewind_after_rebalance(&mut self) {
-        let Ok(assignment) = self.consumer.assignment() else {
+        let Some(parts) = self.assigned_partitions() else {
             return;
         };
-        let parts: Vec<(String, i32)> = assignment
-            .elements()
-            .iter()
-            .map(|e| (e.topic().to_string(), e.partition()))
-            .collect();
         let ctx = self.consumer.context();
         let starts = ctx.start_offsets(&self.consumer, &parts);
         let mut tpl = TopicPartitionList::new();
@@ -716,7 +894,7 @@ impl Worker {
                 return;
             }
         }
-        if let Err(e) = self.consumer.assign(&tpl) {
+        if let Err(e) = self.assign(&tpl) {
             self.state
                 .push_exception(format!("rewind after rebalance: {e}"));
         }

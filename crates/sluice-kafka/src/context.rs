@@ -7,7 +7,7 @@
 //! [`crate::seek_guard`].
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
@@ -30,6 +30,10 @@ pub struct ConsumerCtx {
     pub(crate) trust_group_offsets: bool,
     /// Set by every rebalance; the consumer thread clears it when it starts a block.
     pub(crate) rebalanced: AtomicBool,
+    /// Bumped by every assignment change (rebalance, or the consumer thread's own
+    /// `assign`): the thread routes the new assignment's partitions to its batch queue
+    /// ([`sluice_rdkafka_batch::FetchQueue::route`]) when this moved.
+    pub(crate) assignments: AtomicU64,
     /// Partitions started at an explicit offset: fetched from earlier, messages below
     /// the start dropped (see [`SeekGuard`]).
     pub(crate) seek_guard: SeekGuard,
@@ -132,6 +136,7 @@ impl ConsumerContext for ConsumerCtx {
                 self.seek_guard.clear();
                 self.state.revoked();
                 self.rebalanced.store(true, Ordering::SeqCst);
+                self.assignments.fetch_add(1, Ordering::SeqCst);
             }
             Rebalance::Assign(_) => {}
             Rebalance::Error(e) => {
@@ -154,6 +159,7 @@ impl ConsumerContext for ConsumerCtx {
         }
         self.state.assigned(parts.clone());
         self.rebalanced.store(true, Ordering::SeqCst);
+        self.assignments.fetch_add(1, Ordering::SeqCst);
         if parts.is_empty() {
             return;
         }

@@ -49,17 +49,15 @@ pub fn direct_select(spec: &ConsumerSpec) -> Result<RecordBatch> {
     let consumer = create_consumer(&spec, 0, Arc::clone(&state), Arc::clone(&sink))?;
     let decoder = Decoder::try_new(&settings, Arc::clone(&spec.data_schema), &spec.virtuals)?
         .with_table_name(&spec.table);
-    let mut w = Worker {
-        index: 0,
+    let mut w = Worker::try_new(
+        0,
         consumer,
         decoder,
         state,
         sink,
-        control: Arc::new(Control::default()),
-        settings: settings.clone(),
-        topics: crate::consumer::Topics::default(),
-        spare_payloads: Vec::new(),
-    };
+        Arc::new(Control::default()),
+        settings.clone(),
+    )?;
     let poll_timeout = Duration::from_millis(settings.effective_poll_timeout_ms());
     let max_batch = settings.effective_poll_max_batch_size() as usize;
     let started = Instant::now();
