@@ -337,18 +337,32 @@ impl Parser<'_, '_> {
                 self.colon()?;
             }
             dbl |= member(self, key_start, key_len)?;
-            self.skip_ws();
-            match self.peek()? {
-                b',' => {
-                    self.pos += 1;
-                    self.skip_ws();
-                }
-                b'}' => {
-                    self.pos += 1;
-                    return Ok(dbl);
-                }
-                _ => return Err(Invalid),
+            if self.closes(b'}')? {
+                return Ok(dbl);
             }
+        }
+    }
+
+    /// After a member or element: a comma (then whitespace; `false`) or `close` (`true`),
+    /// whitespace allowed before either. The byte is read once when no whitespace
+    /// precedes it (compact JSON).
+    #[inline(always)]
+    fn closes(&mut self, close: u8) -> PResult<bool> {
+        let c = match self.b.get(self.pos) {
+            Some(&c) if c > b' ' => c,
+            _ => {
+                self.skip_ws();
+                self.peek()?
+            }
+        };
+        self.pos += 1;
+        if c == b',' {
+            self.skip_ws();
+            Ok(false)
+        } else if c == close {
+            Ok(true)
+        } else {
+            Err(Invalid)
         }
     }
 
@@ -362,17 +376,8 @@ impl Parser<'_, '_> {
         }
         loop {
             dbl |= self.child_as::<RECORD>(0, 0, depth + 1)?;
-            self.skip_ws();
-            match self.peek()? {
-                b',' => {
-                    self.pos += 1;
-                    self.skip_ws();
-                }
-                b']' => {
-                    self.pos += 1;
-                    return Ok(dbl);
-                }
-                _ => return Err(Invalid),
+            if self.closes(b']')? {
+                return Ok(dbl);
             }
         }
     }
