@@ -33,13 +33,13 @@ pub type StateCell = Arc<OnceLock<SessionState>>;
 /// One lambda of one query.
 #[derive(Debug)]
 pub struct LambdaUdf {
-    name: String,
-    params: Vec<String>,
-    captured: Vec<String>,
-    body: SqlExpr,
-    state: StateCell,
-    signature: Signature,
-    compiled: Mutex<Option<Arc<dyn PhysicalExpr>>>,
+    pub(crate) name: String,
+    pub(crate) params: Vec<String>,
+    pub(crate) captured: Vec<String>,
+    pub(crate) body: SqlExpr,
+    pub(crate) state: StateCell,
+    pub(crate) signature: Signature,
+    pub(crate) compiled: Mutex<Option<Arc<dyn PhysicalExpr>>>,
 }
 
 impl PartialEq for LambdaUdf {
@@ -54,7 +54,7 @@ impl std::hash::Hash for LambdaUdf {
     }
 }
 
-fn ch(code: ErrorCode, msg: impl Into<String>) -> DataFusionError {
+pub(crate) fn ch(code: ErrorCode, msg: impl Into<String>) -> DataFusionError {
     DataFusionError::External(Box::new(Error::new(code, msg)))
 }
 
@@ -110,22 +110,30 @@ impl LambdaUdf {
     }
 
     fn plan(&self, schema: &Schema) -> DfResult<(Arc<dyn PhysicalExpr>, Field)> {
-        let state = self
-            .state
-            .get()
-            .ok_or_else(|| DataFusionError::Internal("lambda state not set".into()))?;
-        let df_schema = DFSchema::try_from(schema.clone())?;
-        let logical = state.create_logical_expr_from_sql_expr(
-            ExprWithAlias {
-                expr: self.body.clone(),
-                alias: None,
-            },
-            &df_schema,
-        )?;
-        let field = logical.to_field(&df_schema)?.1.as_ref().clone();
-        let physical = state.create_physical_expr(logical, &df_schema)?;
-        Ok((physical, field))
+        plan_body(&self.state, &self.body, schema)
     }
+}
+
+/// Plans a lambda's `body` against `schema` (its parameters and captured columns).
+pub(crate) fn plan_body(
+    state: &StateCell,
+    body: &SqlExpr,
+    schema: &Schema,
+) -> DfResult<(Arc<dyn PhysicalExpr>, Field)> {
+    let state = state
+        .get()
+        .ok_or_else(|| DataFusionError::Internal("lambda state not set".into()))?;
+    let df_schema = DFSchema::try_from(schema.clone())?;
+    let logical = state.create_logical_expr_from_sql_expr(
+        ExprWithAlias {
+            expr: body.clone(),
+            alias: None,
+        },
+        &df_schema,
+    )?;
+    let field = logical.to_field(&df_schema)?.1.as_ref().clone();
+    let physical = state.create_physical_expr(logical, &df_schema)?;
+    Ok((physical, field))
 }
 
 impl ScalarUDFImpl for LambdaUdf {

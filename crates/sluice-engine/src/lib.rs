@@ -40,6 +40,7 @@ pub mod error;
 pub mod grouping_defaults;
 pub mod join_defaults;
 pub mod lambda;
+pub mod lambda_fold;
 pub mod memory;
 pub mod modulo_equals;
 pub mod mview;

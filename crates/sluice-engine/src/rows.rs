@@ -162,9 +162,14 @@ pub fn build_batch(schema: SchemaRef, rows: &[Vec<Cell>]) -> Result<RecordBatch>
                 }
                 Arc::new(b.finish())
             }
-            ChType::Array(inner) if matches!(*inner, ChType::String) => {
+            ChType::Array(inner)
+                if matches!(
+                    *inner,
+                    ChType::String | ChType::Enum8(_) | ChType::Enum16(_)
+                ) =>
+            {
                 let mut b = ListBuilder::new(StringBuilder::new())
-                    .with_field(Arc::new(ChType::String.to_field("item")));
+                    .with_field(Arc::new(inner.to_field("item")));
                 for r in rows {
                     if let Cell::StrArr(v) = cell(r) {
                         for s in v {
@@ -179,7 +184,11 @@ pub fn build_batch(schema: SchemaRef, rows: &[Vec<Cell>]) -> Result<RecordBatch>
             ChType::Array(inner)
                 if matches!(
                     *inner,
-                    ChType::Int32 | ChType::UInt32 | ChType::UInt64 | ChType::DateTime(_)
+                    ChType::Int32
+                        | ChType::UInt32
+                        | ChType::UInt64
+                        | ChType::DateTime(_)
+                        | ChType::DateTime64(..)
                 ) =>
             {
                 let mut b = ListBuilder::new(Int64Builder::new())

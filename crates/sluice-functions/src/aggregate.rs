@@ -35,7 +35,8 @@
 //!   (`varPop`…), and the `-If`/`-Array`/`-State`/`-Merge`/`-ForEach`/`-OrNull`/Null
 //!   wrappers; each family module documents its layout and where it deviates.
 //! * [`finalize::finalize_aggregation`] is the `finalizeAggregation(state)` scalar
-//!   function; the engine registers it with the scalar functions.
+//!   function; the engine registers it with the scalar functions, like
+//!   [`array_reduce`]'s `arrayReduce` and `arrayReduceInRanges`.
 //!
 //! * **Errors.** Parameters given to a function that takes none raise code 133
 //!   (`AGGREGATE_FUNCTION_DOESNT_ALLOW_PARAMETERS`).
@@ -56,6 +57,7 @@
 //! [`linear_regression`], [`top_k_weighted`], [`moving`], [`retention`],
 //! [`window_funnel`].
 
+pub mod array_reduce;
 pub mod binary;
 pub mod column_stats;
 pub mod combinators;

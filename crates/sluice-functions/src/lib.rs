@@ -39,6 +39,8 @@ pub mod window;
 
 use datafusion::logical_expr::{AggregateUDF, ScalarUDF, WindowUDF};
 
+pub use misc::system::uptime_seconds;
+
 /// All scalar functions, ready to register.
 pub fn scalar_functions() -> Vec<ScalarUDF> {
     let mut v = Vec::new();
@@ -57,6 +59,8 @@ pub fn scalar_functions() -> Vec<ScalarUDF> {
     v.extend(type_info::functions());
     v.extend(sleep::functions());
     v.push(aggregate::finalize::finalize_aggregation());
+    v.push(aggregate::array_reduce::array_reduce());
+    v.push(aggregate::array_reduce::array_reduce_in_ranges());
     v
 }
 

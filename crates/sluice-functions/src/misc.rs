@@ -9,7 +9,7 @@
 
 pub(crate) mod deprecated;
 pub(crate) mod readable;
-pub(crate) mod system;
+pub mod system;
 pub(crate) mod time_delta;
 pub(crate) mod uuid;
 

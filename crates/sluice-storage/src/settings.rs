@@ -2,8 +2,8 @@
 //! uses, and every other ClickHouse MergeTree setting accepted and listed.
 //!
 //! The list of names, types and defaults is ClickHouse's `system.merge_tree_settings`
-//! (taken with the oracle: `ch-oracle -q "SELECT name, type, value FROM
-//! system.merge_tree_settings"`, stored in `data/merge_tree_settings.tsv`).
+//! (taken with the oracle: `ch-oracle -q "SELECT name, type, default, is_obsolete, tier
+//! FROM system.merge_tree_settings"`, stored in `data/merge_tree_settings.tsv`).
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -83,6 +83,10 @@ pub struct MergeTreeSettingDef {
     pub ty: &'static str,
     /// Default value as text.
     pub default: &'static str,
+    /// ClickHouse keeps it only so old tables still load.
+    pub obsolete: bool,
+    /// ClickHouse's tier: `Production`, `Beta`, `Experimental` or `Obsolete`.
+    pub tier: &'static str,
 }
 
 /// All MergeTree settings ClickHouse knows, by name.
@@ -94,7 +98,18 @@ pub fn registry() -> &'static HashMap<&'static str, MergeTreeSettingDef> {
             .filter_map(|line| {
                 let mut it = line.split('\t');
                 let (name, ty, default) = (it.next()?, it.next()?, it.next()?);
-                Some((name, MergeTreeSettingDef { name, ty, default }))
+                let obsolete = it.next()? == "1";
+                let tier = it.next()?;
+                Some((
+                    name,
+                    MergeTreeSettingDef {
+                        name,
+                        ty,
+                        default,
+                        obsolete,
+                        tier,
+                    },
+                ))
             })
             .collect()
     })

@@ -363,6 +363,85 @@ pub(super) fn has_lambda(f: &Function) -> bool {
     }
 }
 
+/// The lambda's parameter names.
+fn lambda_params(lambda: &datafusion::sql::sqlparser::ast::LambdaFunction) -> Vec<String> {
+    match &lambda.params {
+        datafusion::sql::sqlparser::ast::OneOrManyWithParens::One(p) => vec![p.name.value.clone()],
+        datafusion::sql::sqlparser::ast::OneOrManyWithParens::Many(ps) => {
+            ps.iter().map(|p| p.name.value.clone()).collect()
+        }
+    }
+}
+
+/// The lambda's rewritten body and the outer columns it captures (identifiers that are not
+/// parameters).
+fn lambda_body(
+    lambda: &datafusion::sql::sqlparser::ast::LambdaFunction,
+    params: &[String],
+    ctx: &RewriteContext,
+) -> Result<(Expr, Vec<String>)> {
+    let mut body = (*lambda.body).clone();
+    rewrite_expr(&mut body, ctx)?;
+    let mut captured: Vec<String> = Vec::new();
+    let _ = datafusion::sql::sqlparser::ast::visit_expressions(&body, |x: &Expr| {
+        if let Expr::Identifier(id) = x
+            && !params.contains(&id.value)
+            && !captured.contains(&id.value)
+        {
+            captured.push(id.value.clone());
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+    Ok((body, captured))
+}
+
+/// `arrayFold((acc, x…) -> body, arrays…, init)`: see [`crate::lambda_fold`].
+fn fold_call(
+    lambda: &datafusion::sql::sqlparser::ast::LambdaFunction,
+    rest: Vec<Expr>,
+    ctx: &RewriteContext,
+) -> Result<Expr> {
+    let params = lambda_params(lambda);
+    if params.len() < 2 || rest.len() != params.len() {
+        return Err(Error::new(
+            ErrorCode::NUMBER_OF_ARGUMENTS_DOESNT_MATCH,
+            format!(
+                "Function arrayFold needs a lambda of the accumulator and one parameter per array, then the arrays and the initial value: the lambda takes {} arguments, {} other arguments were passed",
+                params.len(),
+                rest.len()
+            ),
+        ));
+    }
+    let (body, captured) = lambda_body(lambda, &params, ctx)?;
+    Ok(register_lambda(ctx, &captured, rest, |name| {
+        datafusion::logical_expr::ScalarUDF::new_from_impl(crate::lambda_fold::FoldUdf::new(
+            name,
+            params,
+            captured.clone(),
+            body,
+            std::sync::Arc::clone(&ctx.lambda_state),
+        ))
+    }))
+}
+
+/// Registers the query's next lambda UDF (`make` builds it from its name) and returns its
+/// call on `args` followed by the captured outer columns.
+fn register_lambda(
+    ctx: &RewriteContext,
+    captured: &[String],
+    mut args: Vec<Expr>,
+    make: impl FnOnce(String) -> datafusion::logical_expr::ScalarUDF,
+) -> Expr {
+    let n = ctx.extra_scalars.borrow().len();
+    let udf_name = format!("__lambda_{n}");
+    let udf = make(udf_name.clone());
+    ctx.extra_scalars.borrow_mut().push(udf);
+    for c in captured {
+        args.push(Expr::Identifier(Ident::with_quote('"', c.clone())));
+    }
+    call(&udf_name, args)
+}
+
 /// `f(x -> body, arrays…)`: see [`crate::lambda`].
 pub(super) fn lambda_call(f: &Function, ctx: &RewriteContext) -> Result<Expr> {
     let mut name = function_name(f);
@@ -393,6 +472,9 @@ pub(super) fn lambda_call(f: &Function, ctx: &RewriteContext) -> Result<Expr> {
     for x in rest.iter_mut() {
         rewrite_expr(x, ctx)?;
     }
+    if name == "arrayFold" {
+        return fold_call(&lambda, rest, ctx);
+    }
     let arrays: Vec<Expr> = if matches!(
         name.as_str(),
         "arrayPartialSort" | "arrayPartialReverseSort"
@@ -401,12 +483,7 @@ pub(super) fn lambda_call(f: &Function, ctx: &RewriteContext) -> Result<Expr> {
     } else {
         rest.clone()
     };
-    let params: Vec<String> = match &lambda.params {
-        datafusion::sql::sqlparser::ast::OneOrManyWithParens::One(p) => vec![p.name.value.clone()],
-        datafusion::sql::sqlparser::ast::OneOrManyWithParens::Many(ps) => {
-            ps.iter().map(|p| p.name.value.clone()).collect()
-        }
-    };
+    let params = lambda_params(&lambda);
     if arrays.len() != params.len() {
         return Err(Error::new(
             ErrorCode::NUMBER_OF_ARGUMENTS_DOESNT_MATCH,
@@ -417,35 +494,16 @@ pub(super) fn lambda_call(f: &Function, ctx: &RewriteContext) -> Result<Expr> {
             ),
         ));
     }
-    let mut body = (*lambda.body).clone();
-    rewrite_expr(&mut body, ctx)?;
-    let mut captured: Vec<String> = Vec::new();
-    let _ = datafusion::sql::sqlparser::ast::visit_expressions(&body, |x: &Expr| {
-        if let Expr::Identifier(id) = x
-            && !params.contains(&id.value)
-            && !captured.contains(&id.value)
-        {
-            captured.push(id.value.clone());
-        }
-        std::ops::ControlFlow::<()>::Continue(())
+    let (body, captured) = lambda_body(&lambda, &params, ctx)?;
+    let mapped = register_lambda(ctx, &captured, arrays.clone(), |name| {
+        datafusion::logical_expr::ScalarUDF::new_from_impl(crate::lambda::LambdaUdf::new(
+            name,
+            params,
+            captured.clone(),
+            body,
+            std::sync::Arc::clone(&ctx.lambda_state),
+        ))
     });
-    let n = ctx.extra_scalars.borrow().len();
-    let udf_name = format!("__lambda_{n}");
-    let udf = crate::lambda::LambdaUdf::new(
-        udf_name.clone(),
-        params,
-        captured.clone(),
-        body,
-        std::sync::Arc::clone(&ctx.lambda_state),
-    );
-    ctx.extra_scalars
-        .borrow_mut()
-        .push(datafusion::logical_expr::ScalarUDF::new_from_impl(udf));
-    let mut map_args = arrays.clone();
-    for c in &captured {
-        map_args.push(Expr::Identifier(Ident::with_quote('"', c.clone())));
-    }
-    let mapped = call(&udf_name, map_args);
     let a1 = arrays
         .first()
         .cloned()

@@ -10,6 +10,16 @@ use crate::rows::{Cell, schema_of};
 
 type Rows = (SchemaRef, Vec<Vec<Cell>>);
 
+/// The statistics of every consumer of every Kafka table.
+pub(super) fn consumer_stats(s: &SystemTables) -> Vec<sluice_kafka::ConsumerStats> {
+    s.catalog
+        .all_tables()
+        .iter()
+        .filter_map(|e| e.table.as_ref().and_then(crate::tables::kafka::as_kafka))
+        .flat_map(|k| k.consumer_stats())
+        .collect()
+}
+
 pub(super) fn kafka_consumers(s: &SystemTables) -> Result<Rows> {
     let schema = schema_of(&[
         ("database", "String"),
@@ -34,39 +44,30 @@ pub(super) fn kafka_consumers(s: &SystemTables) -> Result<Rows> {
         ("rdkafka_stat", "String"),
     ])?;
     let mut rows = Vec::new();
-    for e in s.catalog.all_tables() {
-        let Some(k) = e
-            .table
-            .as_ref()
-            .and_then(|t| crate::tables::kafka::as_kafka(t))
-        else {
-            continue;
-        };
-        for c in k.consumer_stats() {
-            let a = &c.assignments;
-            rows.push(vec![
-                Cell::Str(c.database.clone()),
-                Cell::Str(c.table.clone()),
-                Cell::Str(c.consumer_id.clone()),
-                Cell::StrArr(a.iter().map(|x| x.topic.clone()).collect()),
-                Cell::I64Arr(a.iter().map(|x| i64::from(x.partition_id)).collect()),
-                Cell::I64Arr(a.iter().map(|x| x.current_offset).collect()),
-                Cell::I64Arr(a.iter().map(|x| x.high_water_mark).collect()),
-                Cell::I64Arr(a.iter().map(|x| x.lag).collect()),
-                Cell::I64Arr(c.exceptions.iter().map(|(t, _)| *t as i64).collect()),
-                Cell::StrArr(c.exceptions.iter().map(|(_, m)| m.clone()).collect()),
-                Cell::I64(c.last_poll_time as i64),
-                Cell::U64(c.num_messages_read),
-                Cell::I64(c.last_commit_time as i64),
-                Cell::U64(c.num_commits),
-                Cell::I64(c.last_rebalance_time as i64),
-                Cell::U64(c.num_rebalance_revocations),
-                Cell::U64(c.num_rebalance_assignments),
-                Cell::from(c.is_currently_used),
-                Cell::I64(c.last_used_us as i64),
-                Cell::Str(c.rdkafka_stat.clone()),
-            ]);
-        }
+    for c in consumer_stats(s) {
+        let a = &c.assignments;
+        rows.push(vec![
+            Cell::Str(c.database.clone()),
+            Cell::Str(c.table.clone()),
+            Cell::Str(c.consumer_id.clone()),
+            Cell::StrArr(a.iter().map(|x| x.topic.clone()).collect()),
+            Cell::I64Arr(a.iter().map(|x| i64::from(x.partition_id)).collect()),
+            Cell::I64Arr(a.iter().map(|x| x.current_offset).collect()),
+            Cell::I64Arr(a.iter().map(|x| x.high_water_mark).collect()),
+            Cell::I64Arr(a.iter().map(|x| x.lag).collect()),
+            Cell::I64Arr(c.exceptions.iter().map(|(t, _)| *t as i64).collect()),
+            Cell::StrArr(c.exceptions.iter().map(|(_, m)| m.clone()).collect()),
+            Cell::I64(c.last_poll_time as i64),
+            Cell::U64(c.num_messages_read),
+            Cell::I64(c.last_commit_time as i64),
+            Cell::U64(c.num_commits),
+            Cell::I64(c.last_rebalance_time as i64),
+            Cell::U64(c.num_rebalance_revocations),
+            Cell::U64(c.num_rebalance_assignments),
+            Cell::from(c.is_currently_used),
+            Cell::I64(c.last_used_us as i64),
+            Cell::Str(c.rdkafka_stat.clone()),
+        ]);
     }
     Ok((schema, rows))
 }

@@ -3,6 +3,7 @@
 
 mod events;
 mod kafka;
+mod monitoring;
 mod numbers;
 mod processes;
 mod query_log;
@@ -74,6 +75,13 @@ pub(crate) const NAMES: &[&str] = &[
     "events",
     "errors",
     "time_zones",
+    "metrics",
+    "asynchronous_metrics",
+    "disks",
+    "merge_tree_settings",
+    "build_options",
+    "users",
+    "clusters",
 ];
 
 impl SystemTables {
@@ -110,6 +118,13 @@ impl SystemTables {
             "events" => events::events(self)?,
             "errors" => events::errors(self)?,
             "time_zones" => events::time_zones()?,
+            "metrics" => monitoring::metrics(self)?,
+            "asynchronous_metrics" => monitoring::asynchronous_metrics(self)?,
+            "disks" => monitoring::disks(self)?,
+            "merge_tree_settings" => monitoring::merge_tree_settings()?,
+            "build_options" => monitoring::build_options()?,
+            "users" => monitoring::users()?,
+            "clusters" => monitoring::clusters()?,
             _ => return Ok(None),
         };
         let batch = build_batch(Arc::clone(&schema), &rows)?;

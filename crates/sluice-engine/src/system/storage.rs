@@ -16,7 +16,9 @@ use crate::tables::merge_tree::MergeTreeStorage;
 type Rows = (SchemaRef, Vec<Vec<Cell>>);
 
 /// Every MergeTree table: (database, table, engine, storage).
-fn merge_tree_tables(s: &SystemTables) -> Vec<(String, String, Arc<crate::catalog::TableEntry>)> {
+pub(super) fn merge_tree_tables(
+    s: &SystemTables,
+) -> Vec<(String, String, Arc<crate::catalog::TableEntry>)> {
     s.catalog
         .all_tables()
         .into_iter()
@@ -29,7 +31,7 @@ fn merge_tree_tables(s: &SystemTables) -> Vec<(String, String, Arc<crate::catalo
         .collect()
 }
 
-fn storage(e: &crate::catalog::TableEntry) -> Option<&MergeTreeStorage> {
+pub(super) fn storage(e: &crate::catalog::TableEntry) -> Option<&MergeTreeStorage> {
     e.table
         .as_ref()
         .and_then(|t| t.as_any().downcast_ref::<MergeTreeStorage>())

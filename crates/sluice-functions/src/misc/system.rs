@@ -22,6 +22,11 @@ use crate::util::ch_field;
 /// When the functions were first registered: the engine does it at start-up.
 static STARTED: OnceLock<Instant> = OnceLock::new();
 
+/// Seconds since start-up (the engine registers the functions then), as `uptime()` counts.
+pub fn uptime_seconds() -> f64 {
+    STARTED.get_or_init(Instant::now).elapsed().as_secs_f64()
+}
+
 /// The functions of this file.
 pub(crate) fn functions() -> Vec<ScalarUDF> {
     STARTED.get_or_init(Instant::now);
