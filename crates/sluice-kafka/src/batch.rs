@@ -12,10 +12,11 @@ use std::sync::Arc;
 
 use crate::message::Message;
 
-/// A message's metadata; its key and payload are ranges in the batch's buffers.
+/// A message's metadata; its topic is an index in the batch's topic list, its key and
+/// payload are ranges in the batch's buffers.
 #[derive(Clone, Debug)]
 struct Meta {
-    topic: Arc<str>,
+    topic: usize,
     partition: i32,
     offset: i64,
     key: Option<Range<usize>>,
@@ -49,7 +50,11 @@ pub struct MessageBatch {
     payloads: Vec<u8>,
     keys: Vec<u8>,
     metas: Vec<Meta>,
+    /// The topics of the messages (one shared name each, not one `Arc` per message).
+    topics: Vec<Arc<str>>,
     header_bytes: usize,
+    /// Messages with at least one header.
+    with_headers: usize,
 }
 
 impl MessageBatch {
@@ -72,7 +77,9 @@ impl MessageBatch {
         self.payloads.clear();
         self.keys.clear();
         self.metas.clear();
+        self.topics.clear();
         self.header_bytes = 0;
+        self.with_headers = 0;
     }
 
     /// Makes room for `bytes` of payloads in all (the chunk's buffer is sized once, not
@@ -113,12 +120,16 @@ impl MessageBatch {
         };
         let key = store(&mut self.keys, m.key);
         let payload = store(&mut self.payloads, m.payload);
-        self.header_bytes += headers
-            .iter()
-            .map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len))
-            .sum::<usize>();
+        if !headers.is_empty() {
+            self.with_headers += 1;
+            self.header_bytes += headers
+                .iter()
+                .map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len))
+                .sum::<usize>();
+        }
+        let topic = self.topic_index(m.topic);
         self.metas.push(Meta {
-            topic: Arc::clone(m.topic),
+            topic,
             partition: m.partition,
             offset: m.offset,
             key,
@@ -126,6 +137,32 @@ impl MessageBatch {
             timestamp_ms: m.timestamp_ms,
             headers,
         });
+    }
+
+    /// The index of `topic` in the topic list (added when new): consecutive messages
+    /// share one `Arc`, so this is usually one pointer comparison.
+    fn topic_index(&mut self, topic: &Arc<str>) -> usize {
+        if let Some(last) = self.topics.last()
+            && Arc::ptr_eq(last, topic)
+        {
+            return self.topics.len() - 1;
+        }
+        match self
+            .topics
+            .iter()
+            .position(|t| Arc::ptr_eq(t, topic) || **t == **topic)
+        {
+            Some(i) => i,
+            None => {
+                self.topics.push(Arc::clone(topic));
+                self.topics.len() - 1
+            }
+        }
+    }
+
+    /// True when some message has headers.
+    pub fn has_headers(&self) -> bool {
+        self.with_headers > 0
     }
 
     /// Number of messages.
@@ -142,7 +179,7 @@ impl MessageBatch {
     pub fn get(&self, i: usize) -> MessageRef<'_> {
         let m = &self.metas[i];
         MessageRef {
-            topic: &m.topic,
+            topic: &self.topics[m.topic],
             partition: m.partition,
             offset: m.offset,
             key: m.key.clone().map(|r| &self.keys[r]),
@@ -150,6 +187,14 @@ impl MessageBatch {
             timestamp_ms: m.timestamp_ms,
             headers: &m.headers,
         }
+    }
+
+    /// Message `i`'s topic, partition and offset (what offsets and the replay filter's
+    /// columns need), without building the whole [`MessageRef`] (panics when out of
+    /// range, like indexing).
+    pub fn position(&self, i: usize) -> (&Arc<str>, i32, i64) {
+        let m = &self.metas[i];
+        (&self.topics[m.topic], m.partition, m.offset)
     }
 
     /// The messages in order.
@@ -202,6 +247,14 @@ mod tests {
         assert_eq!(b.get(1).payload, None);
         assert_eq!(b.get(2).payload, Some(&b"x"[..]));
         assert_eq!(&**b.get(2).topic, "u");
+        assert_eq!(&**b.get(1).topic, "t");
+        assert_eq!(b.position(2), (b.get(2).topic, 2, 9));
+        assert!(!b.has_headers());
+        let mut with_header = Message::new("t", 0, 10, "y");
+        with_header.headers = vec![("h".to_string(), None)];
+        let h = MessageBatch::from_messages(&[Message::new("t", 0, 9, "x"), with_header]);
+        assert!(h.has_headers());
+        assert_eq!(h.get(1).headers, &[("h".to_string(), None)]);
         assert_eq!(b.payload_bytes(), b"{\"a\":1}x");
         assert_eq!(b.payload_range(2), Some(7..8));
         assert_eq!(b.size(), 9);

@@ -516,9 +516,9 @@ impl Worker {
                 let more = self.poll_batch(&mut chunk, step, wait);
                 wait = Duration::ZERO;
                 for i in before..chunk.len() {
-                    let m = chunk.get(i);
-                    span.add(m.topic, m.partition, m.offset);
-                    chunk_span.add(m.topic, m.partition, m.offset);
+                    let (topic, partition, offset) = chunk.position(i);
+                    span.add(topic, partition, offset);
+                    chunk_span.add(topic, partition, offset);
                 }
                 if self.consumer.context().rebalanced.load(Ordering::SeqCst) {
                     if any || chunk.len() > before {

@@ -239,10 +239,11 @@ impl Decoder {
 
     fn push_into(&mut self, pending: &mut Pending, batch: &MessageBatch) -> Result<()> {
         for i in pending.messages..batch.len() {
-            let m = batch.get(i);
-            let (Some(payload), Some(range)) = (m.payload, batch.payload_range(i)) else {
+            // Only the payload is read here (the whole message only for an error).
+            let Some(range) = batch.payload_range(i) else {
                 continue;
             };
+            let payload = batch.payload_bytes().get(range.clone()).unwrap_or_default();
             let Some(payload) = payload.get(self.skip_bytes..) else {
                 let e = Error::new(
                     sluice_common::ErrorCode::INCORRECT_DATA,
@@ -252,7 +253,7 @@ impl Decoder {
                         self.skip_bytes
                     ),
                 );
-                self.on_error(&m, i, e, pending)?;
+                self.on_error(&batch.get(i), i, e, pending)?;
                 continue;
             };
             if payload.is_empty() {
@@ -295,7 +296,7 @@ impl Decoder {
                         });
                     }
                 }
-                Err(e) => self.on_error(&m, i, e, pending)?,
+                Err(e) => self.on_error(&batch.get(i), i, e, pending)?,
             }
         }
         Ok(())

@@ -54,12 +54,18 @@ pub(crate) fn virtual_column(
         }
         VirtualColumn::Offset => {
             let mut out = Vec::with_capacity(total);
-            each(spans, messages, |m| out.push(m.offset.max(0) as u64));
+            for &(i, rows) in spans {
+                let offset = messages.position(i).2.max(0) as u64;
+                out.extend(std::iter::repeat_n(offset, rows));
+            }
             Arc::new(UInt64Array::from(out))
         }
         VirtualColumn::Partition => {
             let mut out = Vec::with_capacity(total);
-            each(spans, messages, |m| out.push(m.partition.max(0) as u64));
+            for &(i, rows) in spans {
+                let partition = messages.position(i).1.max(0) as u64;
+                out.extend(std::iter::repeat_n(partition, rows));
+            }
             Arc::new(UInt64Array::from(out))
         }
         VirtualColumn::Timestamp => {
@@ -108,7 +114,7 @@ fn topics(
     let mut keys: Vec<i32> = Vec::with_capacity(total);
     let mut last: Option<(Arc<str>, i32)> = None;
     for &(i, rows) in spans {
-        let topic = messages.get(i).topic;
+        let topic = messages.position(i).0;
         let key = match &last {
             Some((t, k)) if Arc::ptr_eq(t, topic) => *k,
             _ => {
@@ -159,9 +165,10 @@ fn headers(
     total: usize,
     item: FieldRef,
 ) -> Result<ListArray> {
-    let any = spans
-        .iter()
-        .any(|&(i, _)| !messages.get(i).headers.is_empty());
+    let any = messages.has_headers()
+        && spans
+            .iter()
+            .any(|&(i, _)| !messages.get(i).headers.is_empty());
     if !any {
         let values = arrow::array::new_empty_array(item.data_type());
         return list(item, OffsetBuffer::new_zeroed(total), values);
