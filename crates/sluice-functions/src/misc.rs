@@ -5,8 +5,10 @@
 //! - [`time_delta`] — formatReadableTimeDelta.
 //! - [`uuid`] — UUIDStringToNum, UUIDNumToString.
 //! - [`system`] — hostName, uptime, generateUUIDv4, generateUUIDv7.
+//! - [`bar`] — bar.
 //! - [`deprecated`] — runningDifference, neighbor, runningAccumulate (refused).
 
+pub(crate) mod bar;
 pub(crate) mod deprecated;
 pub(crate) mod readable;
 pub mod system;
@@ -19,6 +21,7 @@ use datafusion::logical_expr::ScalarUDF;
 pub fn functions() -> Vec<ScalarUDF> {
     let mut v = Vec::new();
     v.extend(readable::functions());
+    v.extend(bar::functions());
     v.extend(time_delta::functions());
     v.extend(uuid::functions());
     v.extend(system::functions());

@@ -18,6 +18,7 @@ mod join_asof;
 pub mod join_strictness;
 pub mod join_using;
 mod limit_by;
+mod plain_qualify;
 mod query;
 pub mod query_params;
 mod session_constants;

@@ -277,6 +277,7 @@ fn rewrite_select(s: &mut Select, ctx: &RewriteContext) -> Result<()> {
             None => pre,
         });
     }
+    super::plain_qualify::fold_plain_qualify(s);
     for twj in s.from.iter() {
         let factors = std::iter::once(&twj.relation).chain(twj.joins.iter().map(|j| &j.relation));
         for f in factors {
