@@ -335,14 +335,18 @@ impl MergeTreeTable {
                     level,
                     mutation: None,
                 };
-                let mut w = PartWriter::create_with_statistics(
+                let layout = crate::part_io::PartLayout {
+                    statistics: Some(&key_columns),
+                    wide_pages: false,
+                };
+                let mut w = PartWriter::create_with_layout(
                     &self.dir,
                     "insert",
                     name,
                     Arc::clone(&spec.schema),
                     spec.settings.index_granularity,
                     &self.state.read().column_codecs,
-                    Some(&key_columns),
+                    layout,
                 )?;
                 piece.write_to(&mut w)?;
                 let meta = PartMeta {

@@ -8,7 +8,8 @@
 //! Module map:
 //! - [`expr`]: [`BatchExpr`] / [`StateMerger`], the hooks the engine implements.
 //! - [`engine_kind`], [`spec`], [`settings`]: table definition and MergeTree settings.
-//! - [`part_name`], [`manifest`], `part_io`, [`part`]: parts on disk.
+//! - [`part_name`], [`manifest`], `part_io`, [`part`]: parts on disk; `rg_writer`,
+//!   `page_layout`, `row_gather`: Parquet row groups encoded in parallel.
 //! - `partition`, `siphash`: partition ids as ClickHouse computes them.
 //! - `insert`, `dedup`, `block_counter`: durable inserts and deduplication.
 //! - `kway`, `semantics`, `merge_task`, `scheduler`: merges and `FINAL`.
@@ -35,6 +36,7 @@ pub mod manifest;
 mod merge_task;
 mod mutation;
 mod ops;
+mod page_layout;
 pub mod part;
 mod part_io;
 pub mod part_name;

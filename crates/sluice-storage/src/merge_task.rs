@@ -214,14 +214,19 @@ impl MergeTreeTable {
         let runs = part_runs(&spec, &self.sources(parts), bs, true)?;
         let mut merge =
             KWayMerge::new(runs, spec.sorting_key.clone(), Arc::clone(&spec.schema), bs)?;
-        let mut writer = PartWriter::create_with_statistics(
+        let keys = spec.statistics_columns();
+        let layout = crate::part_io::PartLayout {
+            statistics: Some(&keys),
+            wide_pages: true,
+        };
+        let mut writer = PartWriter::create_with_layout(
             &self.dir,
             "merge",
             name.clone(),
             Arc::clone(&spec.schema),
             spec.settings.index_granularity,
             &self.state.read().column_codecs,
-            Some(&spec.statistics_columns()),
+            layout,
         )?;
         let mut ttl_min: Option<i64> = None;
         let mut ttl_max: Option<i64> = None;

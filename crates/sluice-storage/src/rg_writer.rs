@@ -21,13 +21,13 @@ use datafusion::arrow::array::{RecordBatch, UInt32Array};
 use datafusion::arrow::compute::take_record_batch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::parquet::arrow::ArrowWriter;
-use datafusion::parquet::arrow::arrow_writer::{
-    ArrowColumnChunk, ArrowRowGroupWriterFactory, compute_leaves,
-};
+use datafusion::parquet::arrow::arrow_writer::{ArrowColumnChunk, compute_leaves};
 use datafusion::parquet::errors::{ParquetError, Result as ParquetResult};
 use datafusion::parquet::file::metadata::ParquetMetaData;
 use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::parquet::file::writer::SerializedFileWriter;
+
+use crate::page_layout::{ColumnWriterFactory, WidePages};
 
 /// Row groups smaller than this are encoded on the calling thread (a thread costs more).
 const INLINE_ROWS: usize = 16_384;
@@ -43,7 +43,7 @@ enum InFlight {
 /// A Parquet file writer that encodes row groups of `row_group_rows` rows in parallel.
 pub(crate) struct ParallelWriter<W: Write + Send> {
     file: SerializedFileWriter<W>,
-    factory: Arc<ArrowRowGroupWriterFactory>,
+    factory: Arc<ColumnWriterFactory>,
     schema: SchemaRef,
     row_group_rows: usize,
     pending: Vec<RecordBatch>,
@@ -66,7 +66,7 @@ enum RowGroupRows {
 
 /// Encodes one row group's rows into column chunks.
 fn encode(
-    factory: &ArrowRowGroupWriterFactory,
+    factory: &ColumnWriterFactory,
     schema: &SchemaRef,
     index: usize,
     rows: RowGroupRows,
@@ -91,15 +91,19 @@ fn encode(
 
 impl<W: Write + Send> ParallelWriter<W> {
     /// A writer of `schema` into `sink` (the Arrow schema is embedded in the file's
-    /// metadata as `ArrowWriter` does, so readers get the exact Arrow types back).
+    /// metadata as `ArrowWriter` does, so readers get the exact Arrow types back). The
+    /// columns of `wide` are written with its properties (larger pages, see
+    /// `crate::page_layout`), the others with `props`.
     pub(crate) fn try_new(
         sink: W,
         schema: SchemaRef,
         props: WriterProperties,
+        wide: Option<WidePages>,
         row_group_rows: usize,
     ) -> ParquetResult<Self> {
         let writer = ArrowWriter::try_new(sink, Arc::clone(&schema), Some(props))?;
         let (file, factory) = writer.into_serialized_writer()?;
+        let factory = ColumnWriterFactory::try_new(factory, &schema, file.schema_descr(), wide)?;
         // One row group more than there are workers, so a worker that finishes before the
         // oldest row group (which is appended first) finds the next one queued.
         let threads = crate::pool::threads();
@@ -269,6 +273,7 @@ mod tests {
             file,
             Arc::clone(&schema),
             WriterProperties::builder().build(),
+            None,
             20_000,
         )
         .unwrap();
@@ -330,6 +335,7 @@ mod tests {
             file,
             Arc::clone(&schema),
             WriterProperties::builder().build(),
+            None,
             20_000,
         )
         .unwrap();
