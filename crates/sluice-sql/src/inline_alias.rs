@@ -44,7 +44,11 @@ fn opens_list(tokens: &[TokenWithSpan], i: usize) -> Open {
                 let as_syntax = AS_SYNTAX.iter().any(|k| is_word(t, k));
                 let keyword = w.quote_style.is_none()
                     && NOT_CALLS.iter().any(|k| w.value.eq_ignore_ascii_case(k));
-                if as_syntax || keyword {
+                // `* REPLACE (expr AS col, …)`: the column transformer, not `replace()`.
+                let wildcard_replace = is_word(t, "REPLACE")
+                    && i.checked_sub(2)
+                        .is_some_and(|p| matches!(tokens[p].token, Token::Mul));
+                if as_syntax || keyword || wildcard_replace {
                     Open::Other
                 } else {
                     Open::List

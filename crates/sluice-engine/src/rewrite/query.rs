@@ -345,6 +345,13 @@ fn rewrite_select(s: &mut Select, ctx: &RewriteContext) -> Result<()> {
                 rewrite_expr(expr, ctx)?;
                 super::in_subquery::in_subquery_as_has(expr);
             }
+            // `* REPLACE (expr AS col, …)`: the replacements are select expressions too.
+            SelectItem::Wildcard(o) | SelectItem::QualifiedWildcard(_, o) => {
+                for r in o.opt_replace.iter_mut().flat_map(|r| r.items.iter_mut()) {
+                    aliases.substitute_except(&mut r.expr, &r.column_name.value);
+                    rewrite_expr(&mut r.expr, ctx)?;
+                }
+            }
             _ => {}
         }
     }
