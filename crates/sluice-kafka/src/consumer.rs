@@ -313,6 +313,10 @@ fn span_offsets(span: &Span, next: bool) -> Vec<(String, i32, i64)> {
         .collect()
 }
 
+/// How many consumer-queue ops [`Worker::drain_late`] serves at most; the consumer's queue
+/// holds at most the messages fetched before a partition was forwarded (one fetch).
+const LATE_DRAIN_LIMIT: usize = 1 << 16;
+
 pub(crate) struct Worker {
     pub(crate) index: usize,
     pub(crate) consumer: Arc<Consumer_>,
@@ -655,6 +659,7 @@ impl Worker {
             }
             let n = self.read_batch(out, room, Duration::ZERO);
             if n > 0 {
+                self.drain_late(out);
                 more = n == room;
                 break;
             }
@@ -667,6 +672,9 @@ impl Worker {
             let slice = left.min(EVENT_SLICE);
             let t0 = Instant::now();
             any = self.read_batch(out, 1, slice) > 0;
+            if any {
+                self.drain_late(out);
+            }
             left = left.saturating_sub(t0.elapsed());
         }
         if out.len() > start {
@@ -702,6 +710,18 @@ impl Worker {
                 .map(|e| (e.topic().to_string(), e.partition()))
                 .collect(),
         )
+    }
+
+    /// After the batch queue gave messages: serves the consumer's queue again, without the
+    /// block's size limit, so that its messages join the same block. A partition's fetcher
+    /// enqueues in order, so once a message reached the batch queue, every older message of
+    /// its partition that was on its way into the consumer's queue (enqueued there just
+    /// before the partition was forwarded) is in that queue now. Read later, in another
+    /// block, such a message would sit below offsets already written, and the replay
+    /// filter would drop it.
+    fn drain_late(&mut self, out: &mut MessageBatch) {
+        let limit = out.len() + LATE_DRAIN_LIMIT;
+        self.serve_consumer_queue(out, limit);
     }
 
     /// Serves the consumer's queue until it is empty or `out` holds `limit` messages;
