@@ -25,12 +25,12 @@ use arrow::datatypes::SchemaRef;
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::KafkaResult;
-use rdkafka::message::{BorrowedMessage, Headers, Message as _};
+use rdkafka::message::Message as _;
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use sluice_common::{Error, ErrorCode, Result};
 use sluice_rdkafka_batch::FetchQueue;
 
-use crate::batch::{MessageBatch, MessageRef};
+use crate::batch::MessageBatch;
 use crate::config::{KafkaConfig, consumer_properties};
 use crate::context::ConsumerCtx;
 use crate::decode::{Decoder, reclaim_payload_buffer};
@@ -39,6 +39,8 @@ use crate::seek_guard::SeekGuard;
 use crate::settings::KafkaSettings;
 use crate::sink::{BlockWriter, KafkaSink};
 use crate::stats::{ConsumerState, ConsumerStateRef, ConsumerStats};
+
+mod poll;
 
 /// A block is also closed once the sink holds this many bytes of it
 /// ([`BlockWriter::buffered_bytes`]: the views' output, or the decoded rows for a sink that
@@ -312,10 +314,6 @@ fn span_offsets(span: &Span, next: bool) -> Vec<(String, i32, i64)> {
         .map(|(t, p, first, last)| (t.to_string(), *p, if next { last + 1 } else { *first }))
         .collect()
 }
-
-/// How many consumer-queue ops [`Worker::drain_late`] serves at most; the consumer's queue
-/// holds at most the messages fetched before a partition was forwarded (one fetch).
-const LATE_DRAIN_LIMIT: usize = 1 << 16;
 
 pub(crate) struct Worker {
     pub(crate) index: usize,
@@ -623,211 +621,6 @@ impl Worker {
             self.spare_payloads = buffer;
         }
         Ok(rows)
-    }
-
-    /// Up to `max` messages appended to `out`: waits up to `wait` for the first one, not
-    /// for the rest. True when it stopped at `max` (more may be waiting). Stops early
-    /// after a rebalance (the context's `rebalanced` flag is set).
-    ///
-    /// Each round routes the assigned partitions to the batch queue, serves the consumer's
-    /// own queue (rebalances, commit results, statistics, errors, and messages fetched
-    /// before their partition was routed, which are older than the batch queue's), then
-    /// takes what the batch queue holds in one librdkafka call.
-    pub(crate) fn poll_batch(
-        &mut self,
-        out: &mut MessageBatch,
-        max: usize,
-        wait: Duration,
-    ) -> bool {
-        let start = out.len();
-        let mut left = wait;
-        let mut any = false;
-        let mut more = false;
-        loop {
-            self.route();
-            if !self.serve_consumer_queue(out, start + max) {
-                more = true;
-                break;
-            }
-            if self.consumer.context().rebalanced.load(Ordering::SeqCst) {
-                break;
-            }
-            let room = max.saturating_sub(out.len() - start);
-            if room == 0 {
-                more = true;
-                break;
-            }
-            let n = self.read_batch(out, room, Duration::ZERO);
-            if n > 0 {
-                self.drain_late(out);
-                more = n == room;
-                break;
-            }
-            if any || left.is_zero() {
-                break;
-            }
-            // Nothing waiting: wait for one message (librdkafka waits for every message
-            // of a batch until the timeout), in slices so that the consumer's queue is
-            // served meanwhile; the rest is taken without waiting in the next round.
-            let slice = left.min(EVENT_SLICE);
-            let t0 = Instant::now();
-            any = self.read_batch(out, 1, slice) > 0;
-            if any {
-                self.drain_late(out);
-            }
-            left = left.saturating_sub(t0.elapsed());
-        }
-        if out.len() > start {
-            self.state.polled(out.len() - start);
-        }
-        more
-    }
-
-    /// Routes the assigned partitions to the batch queue after an assignment change, and
-    /// forwards them again otherwise (stopping a fetcher, at any `assign`, clears the
-    /// forward, asynchronously).
-    fn route(&mut self) {
-        let count = self.consumer.context().assignments.load(Ordering::SeqCst);
-        if self.routed_for == Some(count) {
-            self.fetch.reroute();
-            return;
-        }
-        let Some(parts) = self.assigned_partitions() else {
-            self.fetch.reroute();
-            return;
-        };
-        self.fetch.route(&parts);
-        self.routed_for = Some(count);
-    }
-
-    /// The consumer's assignment as `(topic, partition)` pairs.
-    fn assigned_partitions(&self) -> Option<Vec<(String, i32)>> {
-        let assignment = self.consumer.assignment().ok()?;
-        Some(
-            assignment
-                .elements()
-                .iter()
-                .map(|e| (e.topic().to_string(), e.partition()))
-                .collect(),
-        )
-    }
-
-    /// After the batch queue gave messages: serves the consumer's queue again, without the
-    /// block's size limit, so that its messages join the same block. A partition's fetcher
-    /// enqueues in order, so once a message reached the batch queue, every older message of
-    /// its partition that was on its way into the consumer's queue (enqueued there just
-    /// before the partition was forwarded) is in that queue now. Read later, in another
-    /// block, such a message would sit below offsets already written, and the replay
-    /// filter would drop it.
-    fn drain_late(&mut self, out: &mut MessageBatch) {
-        let limit = out.len() + LATE_DRAIN_LIMIT;
-        self.serve_consumer_queue(out, limit);
-    }
-
-    /// Serves the consumer's queue until it is empty or `out` holds `limit` messages;
-    /// false when it stopped at `limit` with ops left (the batch queue must not be read
-    /// before them: they may be older messages of the same partitions).
-    fn serve_consumer_queue(&mut self, out: &mut MessageBatch, limit: usize) -> bool {
-        // Bounded: an op `poll` leaves in the queue must not spin this forever.
-        let consumer = Arc::clone(&self.consumer);
-        for _ in 0..limit.max(64) {
-            if self.fetch.events_waiting() == 0 {
-                return true;
-            }
-            if out.len() >= limit {
-                return false;
-            }
-            if let Some(res) = consumer.poll(Duration::ZERO) {
-                self.push_polled(out, res);
-            }
-            if self.consumer.context().rebalanced.load(Ordering::SeqCst) {
-                return true;
-            }
-        }
-        true
-    }
-
-    /// Appends a message `BaseConsumer::poll` returned (or records its error).
-    fn push_polled(&mut self, out: &mut MessageBatch, res: KafkaResult<BorrowedMessage<'_>>) {
-        match res {
-            Ok(m) => {
-                let name = m.topic();
-                let guard = &self.consumer.context().seek_guard;
-                if guard.drops(name, m.partition(), m.offset()) {
-                    return;
-                }
-                let topic = self.topics.intern(name);
-                let headers = match self.decoder.wants_headers().then(|| m.headers()).flatten() {
-                    Some(h) => h
-                        .iter()
-                        .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
-                        .collect(),
-                    None => Vec::new(),
-                };
-                out.push(
-                    MessageRef {
-                        topic: &topic,
-                        partition: m.partition(),
-                        offset: m.offset(),
-                        key: m.key(),
-                        payload: m.payload(),
-                        timestamp_ms: m.timestamp().to_millis(),
-                        headers: &[],
-                    },
-                    headers,
-                );
-            }
-            Err(e) => {
-                tracing::warn!("Kafka consumer error: {e}");
-                self.state.push_exception(e.to_string());
-            }
-        }
-    }
-
-    /// Up to `max` messages of the batch queue appended to `out` in one librdkafka call,
-    /// waiting up to `timeout` for each while fewer arrived; returns how many the call
-    /// gave (fetch errors and messages the seek guard drops included).
-    fn read_batch(&mut self, out: &mut MessageBatch, max: usize, timeout: Duration) -> usize {
-        let wants_headers = self.decoder.wants_headers();
-        let guard = &self.consumer.context().seek_guard;
-        let batch = self.fetch.consume(max, timeout);
-        // The previous message and its shared topic name: a batch's messages are almost
-        // always of one topic, compared by handle.
-        let mut last: Option<(sluice_rdkafka_batch::FetchedMessage<'_>, Arc<str>)> = None;
-        for m in batch.iter() {
-            if let Some(e) = m.error() {
-                tracing::warn!("Kafka consumer error: {e}");
-                self.state.push_exception(e.to_string());
-                continue;
-            }
-            if !matches!(&last, Some((prev, _)) if prev.same_topic(&m)) {
-                last = Some((m, self.topics.intern(m.topic())));
-            }
-            let Some((_, topic)) = &last else {
-                continue;
-            };
-            if guard.drops(topic, m.partition(), m.offset()) {
-                continue;
-            }
-            let headers = if wants_headers {
-                m.headers()
-            } else {
-                Vec::new()
-            };
-            out.push(
-                MessageRef {
-                    topic,
-                    partition: m.partition(),
-                    offset: m.offset(),
-                    key: m.key(),
-                    payload: m.payload(),
-                    timestamp_ms: m.timestamp_ms(),
-                    headers: &[],
-                },
-                headers,
-            );
-        }
-        batch.len()
     }
 
     /// `assign`, counted as an assignment change (see [`Worker::route`]).
