@@ -17,7 +17,8 @@ use crate::rows::{Cell, schema_of};
 
 type Table = (datafusion::arrow::datatypes::SchemaRef, Vec<Vec<Cell>>);
 
-/// Resident memory of this process in bytes (`/proc/self/statm`; 0 where unavailable).
+/// Resident memory of this process in bytes (`/proc/self/statm` pages of 4 KiB, the page
+/// size of the x86-64 Linux builds; 0 where unavailable).
 fn resident_bytes() -> u64 {
     let Ok(statm) = std::fs::read_to_string("/proc/self/statm") else {
         return 0;

@@ -187,7 +187,7 @@ impl ScalarUDFImpl for ArrayReduce {
         let n = args.number_rows;
         let mut lists = Vec::with_capacity(args.args.len() - self.first_array());
         for a in &args.args[self.first_array()..] {
-            lists.push(a.to_array(n)?.as_list::<i32>().clone());
+            lists.push(list_of(&a.to_array(n)?, self.fname())?.clone());
         }
         let out_type = func.ret.to_arrow();
         let reduce = |row: usize, begin: usize, end: usize| -> Result<ScalarValue> {
@@ -221,8 +221,13 @@ impl ScalarUDFImpl for ArrayReduce {
             return Ok(ColumnarValue::Array(scalars_to_array(&func.ret, vals)?));
         }
         let ranges = args.args[1].to_array(n)?;
-        let ranges = ranges.as_list::<i32>();
-        let tuples = ranges.values().as_struct();
+        let ranges = list_of(&ranges, self.fname())?;
+        let Some(tuples) = ranges.values().as_struct_opt() else {
+            ch_bail!(
+                ILLEGAL_TYPE_OF_ARGUMENT,
+                "Each array element in the second argument for function arrayReduceInRanges must be a tuple (index, length)"
+            );
+        };
         let starts = datafusion::arrow::compute::cast(tuples.column(0), &DataType::Int64)?;
         let starts = starts.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
         let lengths = datafusion::arrow::compute::cast(tuples.column(1), &DataType::UInt64)?;
@@ -245,6 +250,19 @@ impl ScalarUDFImpl for ArrayReduce {
         };
         let list = ListArray::try_new(field, OffsetBuffer::from_lengths(offsets), values, None)?;
         Ok(ColumnarValue::Array(Arc::new(list)))
+    }
+}
+
+/// An array argument's list column (the types were checked when planning; this keeps an
+/// unexpected layout an error, not a panic).
+fn list_of<'a>(a: &'a ArrayRef, fname: &str) -> Result<&'a ListArray> {
+    match a.as_list_opt::<i32>() {
+        Some(l) => Ok(l),
+        None => ch_bail!(
+            ILLEGAL_TYPE_OF_ARGUMENT,
+            "Arguments of function {fname} after the function name must be arrays, got {}",
+            a.data_type()
+        ),
     }
 }
 
