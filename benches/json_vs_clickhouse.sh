@@ -15,7 +15,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EVENTS="${EVENTS:-1000000}"
-WORK="${WORK:-$(mktemp -d)}"
+if [ -z "${WORK:-}" ]; then
+  # the 400 MB events file goes away with the run unless the caller names WORK
+  WORK=$(mktemp -d)
+  trap 'rm -rf "$WORK"' EXIT
+fi
 PY="${CH_ORACLE_PYTHON:-$HOME/.cache/sluice-oracle/venv/bin/python}"
 # The bench binary of the workspace's one release build
 # (`cargo build --release --workspace --examples --benches`), newest first; override
