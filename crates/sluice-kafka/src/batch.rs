@@ -12,8 +12,13 @@ use std::sync::Arc;
 
 use crate::message::Message;
 
+/// A message's headers: `(name, value)` in order.
+pub type HeaderList = Vec<(String, Option<Vec<u8>>)>;
+
 /// A message's metadata; its topic is an index in the batch's topic list, its key and
-/// payload are ranges in the batch's buffers.
+/// payload are ranges in the batch's buffers, its headers (rare) an index in the batch's
+/// header lists, so that a `Meta` owns nothing and a chunk's list is cleared without
+/// visiting each message.
 #[derive(Clone, Debug)]
 struct Meta {
     topic: usize,
@@ -22,7 +27,8 @@ struct Meta {
     key: Option<Range<usize>>,
     payload: Option<Range<usize>>,
     timestamp_ms: Option<i64>,
-    headers: Vec<(String, Option<Vec<u8>>)>,
+    /// Index in `MessageBatch::headers` (`None`: no headers).
+    headers: Option<usize>,
 }
 
 /// One message of a [`MessageBatch`], borrowed.
@@ -52,9 +58,11 @@ pub struct MessageBatch {
     metas: Vec<Meta>,
     /// The topics of the messages (one shared name each, not one `Arc` per message).
     topics: Vec<Arc<str>>,
+    /// The header lists of the messages that have headers.
+    headers: Vec<HeaderList>,
     header_bytes: usize,
-    /// Messages with at least one header.
-    with_headers: usize,
+    /// Messages with a timestamp.
+    with_timestamp: usize,
 }
 
 impl MessageBatch {
@@ -78,8 +86,9 @@ impl MessageBatch {
         self.keys.clear();
         self.metas.clear();
         self.topics.clear();
+        self.headers.clear();
         self.header_bytes = 0;
-        self.with_headers = 0;
+        self.with_timestamp = 0;
     }
 
     /// Makes room for `bytes` of payloads in all (the chunk's buffer is sized once, not
@@ -110,7 +119,7 @@ impl MessageBatch {
     }
 
     /// Appends a message (its `headers` field is ignored: `headers` is stored instead).
-    pub fn push(&mut self, m: MessageRef<'_>, headers: Vec<(String, Option<Vec<u8>>)>) {
+    pub fn push(&mut self, m: MessageRef<'_>, headers: HeaderList) {
         let store = |buf: &mut Vec<u8>, bytes: Option<&[u8]>| {
             bytes.map(|b| {
                 let start = buf.len();
@@ -120,13 +129,17 @@ impl MessageBatch {
         };
         let key = store(&mut self.keys, m.key);
         let payload = store(&mut self.payloads, m.payload);
-        if !headers.is_empty() {
-            self.with_headers += 1;
+        let headers = if headers.is_empty() {
+            None
+        } else {
             self.header_bytes += headers
                 .iter()
                 .map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len))
                 .sum::<usize>();
-        }
+            self.headers.push(headers);
+            Some(self.headers.len() - 1)
+        };
+        self.with_timestamp += usize::from(m.timestamp_ms.is_some());
         let topic = self.topic_index(m.topic);
         self.metas.push(Meta {
             topic,
@@ -162,7 +175,17 @@ impl MessageBatch {
 
     /// True when some message has headers.
     pub fn has_headers(&self) -> bool {
-        self.with_headers > 0
+        !self.headers.is_empty()
+    }
+
+    /// True when every message has a timestamp.
+    pub fn all_timestamped(&self) -> bool {
+        self.with_timestamp == self.metas.len()
+    }
+
+    /// True when no message has a key of at least one byte (every `_key` is empty).
+    pub fn keys_empty(&self) -> bool {
+        self.keys.is_empty()
     }
 
     /// Number of messages.
@@ -185,8 +208,16 @@ impl MessageBatch {
             key: m.key.clone().map(|r| &self.keys[r]),
             payload: m.payload.clone().map(|r| &self.payloads[r]),
             timestamp_ms: m.timestamp_ms,
-            headers: &m.headers,
+            headers: m
+                .headers
+                .and_then(|h| self.headers.get(h))
+                .map_or(&[], Vec::as_slice),
         }
+    }
+
+    /// Message `i`'s timestamp in milliseconds (panics when out of range, like indexing).
+    pub fn timestamp_ms(&self, i: usize) -> Option<i64> {
+        self.metas[i].timestamp_ms
     }
 
     /// Message `i`'s topic, partition and offset (what offsets and the replay filter's

@@ -14,7 +14,7 @@ use arrow::array::{
     ArrayRef, DictionaryArray, Int32Array, ListArray, StringArray, StringBuilder,
     TimestampMillisecondArray, TimestampSecondArray, UInt64Array,
 };
-use arrow::buffer::OffsetBuffer;
+use arrow::buffer::{Buffer, OffsetBuffer};
 use arrow::datatypes::{DataType, FieldRef, Int32Type};
 use sluice_common::{Error, Result};
 
@@ -37,6 +37,12 @@ pub(crate) fn virtual_column(
     let column: ArrayRef = match v {
         VirtualColumn::Topic => Arc::new(topics(spans, messages, total)?),
         VirtualColumn::Table => Arc::new(dictionary(vec![0; total], &[table])?),
+        // No key of a byte in the batch (the common case): every row's `_key` is "".
+        VirtualColumn::Key if messages.keys_empty() => Arc::new(StringArray::new(
+            OffsetBuffer::new_zeroed(total),
+            Buffer::from_vec(Vec::<u8>::new()),
+            None,
+        )),
         VirtualColumn::Key => {
             let bytes = spans
                 .iter()
@@ -68,6 +74,13 @@ pub(crate) fn virtual_column(
             }
             Arc::new(UInt64Array::from(out))
         }
+        // Every message timestamped (the common case): values without a null mask.
+        VirtualColumn::Timestamp if messages.all_timestamped() => Arc::new(
+            TimestampSecondArray::from(timestamps(spans, messages, total, |t| t.div_euclid(1000))),
+        ),
+        VirtualColumn::TimestampMs if messages.all_timestamped() => Arc::new(
+            TimestampMillisecondArray::from(timestamps(spans, messages, total, |t| t)),
+        ),
         VirtualColumn::Timestamp => {
             let mut out = Vec::with_capacity(total);
             each(spans, messages, |m| {
@@ -100,6 +113,21 @@ fn each<'a>(spans: &Spans, messages: &'a MessageBatch, mut f: impl FnMut(&Messag
             f(&m);
         }
     }
+}
+
+/// Each row's message timestamp through `f` (every message has one; a missing one reads 0).
+fn timestamps(
+    spans: &Spans,
+    messages: &MessageBatch,
+    total: usize,
+    f: impl Fn(i64) -> i64,
+) -> Vec<i64> {
+    let mut out = Vec::with_capacity(total);
+    for &(i, rows) in spans {
+        let t = f(messages.timestamp_ms(i).unwrap_or(0));
+        out.extend(std::iter::repeat_n(t, rows));
+    }
+    out
 }
 
 /// `_topic`: the distinct names in order of appearance, a key per row. Consecutive
@@ -219,6 +247,59 @@ mod tests {
             DataType::List(f) => Some(f.as_ref().clone()),
             _ => None,
         }
+    }
+
+    /// The no-key and all-timestamped shortcuts give what the per-row paths give.
+    #[test]
+    fn shortcuts_match_the_per_row_columns() {
+        let stamped = |offset: i64, t: i64, key: Option<&[u8]>| Message {
+            timestamp_ms: Some(t),
+            key: key.map(<[u8]>::to_vec),
+            ..Message::new("a", 0, offset, "x")
+        };
+        let spans = [(0, 2), (1, 1), (2, 3)];
+        let col = |v, b: &MessageBatch| virtual_column(v, &spans, b, "t").ok().flatten();
+        let plain = MessageBatch::from_messages(&[
+            stamped(1, 1_500, None),
+            stamped(2, -1_500, Some(b"")),
+            stamped(3, 1_725_356_200_454, None),
+        ]);
+        assert!(plain.keys_empty() && plain.all_timestamped());
+        // One message with a key and one without a timestamp: the per-row paths.
+        let mut mixed = plain.clone();
+        mixed.push(
+            MessageRef {
+                key: Some(b"k"),
+                timestamp_ms: None,
+                ..plain.get(0)
+            },
+            Vec::new(),
+        );
+        assert!(!mixed.keys_empty() && !mixed.all_timestamped());
+        for v in [
+            VirtualColumn::Key,
+            VirtualColumn::Timestamp,
+            VirtualColumn::TimestampMs,
+        ] {
+            let (fast, slow) = (col(v, &plain), col(v, &mixed));
+            assert!(fast.is_some(), "{}", v.name());
+            assert_eq!(
+                fast.as_deref().map(|a| a.to_data()),
+                slow.as_deref().map(|a| a.to_data()),
+                "{}",
+                v.name()
+            );
+        }
+        let secs = col(VirtualColumn::Timestamp, &plain);
+        let secs = secs.as_ref().map(|a| {
+            a.as_primitive::<arrow::datatypes::TimestampSecondType>()
+                .values()
+                .to_vec()
+        });
+        assert_eq!(
+            secs,
+            Some(vec![1, 1, -2, 1_725_356_200, 1_725_356_200, 1_725_356_200])
+        );
     }
 
     #[test]
