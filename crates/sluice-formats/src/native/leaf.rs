@@ -80,7 +80,8 @@ fn units_per_sec(dt: &DataType) -> i128 {
 }
 
 /// Byte width of a `Decimal(P, S)` value.
-fn decimal_width(p: u8) -> usize {
+/// Bytes of a `Decimal(P, S)` value in the Native layout.
+pub fn decimal_width(p: u8) -> usize {
     match p {
         0..=9 => 4,
         10..=18 => 8,

@@ -17,6 +17,7 @@ use sluice_common::{ChType, Error, ErrorCode, Result};
 
 pub use column::{read_column, write_column};
 pub use cursor::{Cursor, write_bytes, write_varint};
+pub use leaf::decimal_width;
 
 /// Appends `batch` as one Native block (no block info header: that belongs to the TCP
 /// protocol's Data packet). Column types come from [`ChType::from_field`].

@@ -10,7 +10,7 @@ use arrow::datatypes::{Field, Schema};
 use sluice_common::{ChType, Error, ErrorCode};
 
 use crate::errors::{TOO_DEEP_RECURSION, TOO_LARGE_ARRAY_SIZE};
-use crate::native::columns::{decode, encode, wire_type};
+use crate::native::columns::{decode, wire_type};
 use crate::native::handshake::rev;
 use crate::native::wire::{DecodeError, DecodeResult, WireReader, WireWrite};
 
@@ -43,7 +43,7 @@ pub fn encode_block(batch: &RecordBatch, n: u64, out: &mut Vec<u8>) -> Result<()
             out.put_u8(0);
         }
         if batch.num_rows() > 0 {
-            encode::write_data(&t, column.as_ref(), out)?;
+            sluice_formats::native::write_column(out, column.as_ref(), 0..batch.num_rows(), &t)?;
         }
     }
     Ok(())

@@ -67,6 +67,23 @@ fn select_one_bytes() {
     );
 }
 
+/// A `Nothing` value is the byte `'0'`, as ClickHouse writes it:
+/// `ch-oracle -f Native -q "SELECT NULL AS n" | od -An -tx1`.
+#[test]
+fn nothing_values_match_clickhouse() {
+    let b = batch(vec![col(
+        "Nullable(Nothing)",
+        "n",
+        Arc::new(arrow::array::NullArray::new(1)),
+    )]);
+    let mut out = Vec::new();
+    encode_block(&b, 0, &mut out).expect("block");
+    let mut expected = vec![0x01, 0x01, 0x01, b'n', 0x11];
+    expected.extend_from_slice(b"Nullable(Nothing)");
+    expected.extend_from_slice(&[0x01, 0x30]);
+    assert_eq!(out, expected);
+}
+
 fn sample_batch() -> RecordBatch {
     let list = ListArray::from_iter_primitive::<Int32Type, _, _>(vec![
         Some(vec![Some(1), Some(2)]),

@@ -17,9 +17,9 @@ use arrow::datatypes::{
     UInt32Type, UInt64Type, i256,
 };
 use sluice_common::{ChType, Error, ErrorCode};
+use sluice_formats::native::decimal_width;
 
 use crate::errors::TOO_LARGE_ARRAY_SIZE;
-use crate::native::columns::encode::decimal_width;
 use crate::native::wire::{DecodeError, DecodeResult, WireReader};
 
 fn invalid(code: ErrorCode, msg: impl Into<String>) -> DecodeError {

@@ -1,15 +1,13 @@
 //! Native column data: Arrow arrays ⇄ ClickHouse's column-wise binary layout.
 //!
-//! `sluice-formats` does not have a native block codec yet, so this module holds the one the
-//! native protocol needs; it should move there (and serve the `Native` format) once that
-//! crate has one.
-//!
-//! - [`encode`]: arrays → bytes (LowCardinality columns are sent as their inner type,
-//!   which every client accepts: see [`wire_type`]).
-//! - [`decode`]: bytes → arrays, with allocation guarded by the received length.
+//! - Encoding is `sluice-formats`' Native column codec
+//!   ([`sluice_formats::native::write_column`], the one the `Native` output format uses),
+//!   given the column's [`wire_type`]: LowCardinality columns are sent as their inner
+//!   type, which every client accepts.
+//! - [`decode`]: bytes → arrays, with allocation guarded by the received length and a
+//!   distinct "incomplete" outcome, so a packet can be read as its bytes arrive.
 
 pub mod decode;
-pub mod encode;
 
 use sluice_common::ChType;
 
