@@ -238,7 +238,7 @@ fn report_cpu(what: &str, bytes: usize, runs: usize, mut f: impl FnMut() -> usiz
 /// the selective tape the view's fused pass builds (only `op` and `after`).
 fn parse_only(batches: &[RecordBatch], bytes: usize) {
     use datafusion::arrow::array::AsArray;
-    use sluice_functions::json::select::{PathHits, PathSet, parse_selected};
+    use sluice_functions::json::select::{PathHits, PathSet, Shape, parse_selected};
     use sluice_functions::json::tape::parse;
     let mut nodes = Vec::new();
     let mut each = |f: &mut dyn FnMut(&[u8], &mut Vec<_>) -> bool| {
@@ -261,7 +261,8 @@ fn parse_only(batches: &[RecordBatch], bytes: usize) {
     paths.add(&[b"op"], &[1]);
     report_cpu("selective parse alone", bytes, 3, || {
         let mut found = PathHits::new();
-        each(&mut |v, n| parse_selected(v, &paths, n, &mut found).is_ok())
+        let mut shape = Shape::new();
+        each(&mut |v, n| parse_selected(v, &paths, &mut shape, n, &mut found).is_ok())
     });
 }
 

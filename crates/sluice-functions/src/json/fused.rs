@@ -38,7 +38,7 @@ use super::cache::{Identity, JsonColumn, identity, match_row, parse_row};
 use super::doc::{Doc, Step, StepRef};
 use super::eval::{Found, Options, Scratch, const_steps, resolve};
 use super::funcs::Op;
-use super::select::{NOT_FOUND, PathHits, PathSet, parse_selected};
+use super::select::{NOT_FOUND, PathHits, PathSet, Shape, parse_selected};
 use super::sink::RowSink;
 
 /// Everything a call's result depends on besides the column's bytes.
@@ -333,6 +333,8 @@ fn eval_pass(column: &ArrayRef, sigs: &[Rc<Sig>]) -> Result<Vec<ArrayRef>> {
         });
     }
     let mut found = PathHits::new();
+    // The members of this batch's documents so far (their keys are predicted).
+    let mut shape = Shape::new();
     let mut nodes = Vec::with_capacity(64);
     let mut scratch = Scratch::default();
     for row in 0..rows {
@@ -347,7 +349,7 @@ fn eval_pass(column: &ArrayRef, sigs: &[Rc<Sig>]) -> Result<Vec<ArrayRef>> {
         let valid = match &paths {
             Some(p) => {
                 (!check || std::str::from_utf8(bytes).is_ok())
-                    && parse_selected(bytes, p, &mut nodes, &mut found).is_ok()
+                    && parse_selected(bytes, p, &mut shape, &mut nodes, &mut found).is_ok()
             }
             None => parse_row(bytes, check, &mut nodes),
         };

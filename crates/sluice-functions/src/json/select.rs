@@ -22,13 +22,30 @@
 //! parent node — what [`Doc::member`](super::doc::Doc::member) would find from the root, so
 //! a call can read its value there instead of searching the members again.
 
-use super::tape::{Invalid, KEY_ESCAPED, MAX_DEPTH, Node, PResult, Parser};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::tape::{Invalid, MAX_DEPTH, Node, PResult, Parser};
 use super::tape::{parse_with, unescape_into};
+
+mod shape;
+mod template;
+
+pub use shape::Shape;
+use shape::{Members, object_shaped, skip_member};
+
+/// Source of [`PathSet::id`]s.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+fn next_id() -> u64 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
 
 /// The key paths a set of calls follows, as a trie; node 0 is the document's root.
 #[derive(Clone, Debug)]
 pub struct PathSet {
     nodes: Vec<PathNode>,
+    /// Changes with every path added: a [`Shape`] learned with other paths is reset.
+    id: u64,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -96,12 +113,14 @@ impl PathSet {
     pub fn new() -> Self {
         PathSet {
             nodes: vec![PathNode::default()],
+            id: next_id(),
         }
     }
 
     /// Adds the key path `keys`, split into nesting `levels` (argument counts per level,
     /// summing to `keys.len()`): the value at the end of each level is recorded whole.
     pub fn add(&mut self, keys: &[&[u8]], levels: &[usize]) {
+        self.id = next_id();
         let mut ends = Vec::with_capacity(levels.len());
         let mut acc = 0usize;
         for &n in levels {
@@ -204,17 +223,34 @@ pub const NOT_FOUND: u32 = u32::MAX;
 
 /// Validates `bytes` exactly as [`tape::parse`](super::tape::parse) and appends the nodes
 /// `paths` needs (see the module documentation); the root is the first node appended.
-/// `found` is reset and filled for every trie node of `paths`.
+/// `found` is reset and filled for every trie node of `paths`. `shape` holds the members
+/// of the documents parsed before with it (`select/shape.rs`): keys are read by comparing
+/// them with its predictions, and it learns this document's; the verdict and the nodes do
+/// not depend on it.
 pub fn parse_selected(
     bytes: &[u8],
     paths: &PathSet,
+    shape: &mut Shape,
     nodes: &mut Vec<Node>,
     found: &mut PathHits,
 ) -> PResult<()> {
     reset(paths, found);
+    let root = shape.root(paths.id);
     parse_with(bytes, nodes, |p| {
-        value_selected(p, 0, 0, 1, paths, 0, true, found)
+        let mut ctx = Ctx {
+            paths,
+            found,
+            shape,
+        };
+        value_selected(p, 0, 0, 1, &mut ctx, 0, true, root)
     })
+}
+
+/// What [`value_selected`] reads and fills besides the parser.
+struct Ctx<'a> {
+    paths: &'a PathSet,
+    found: &'a mut PathHits,
+    shape: &'a mut Shape,
 }
 
 #[inline]
@@ -244,19 +280,20 @@ impl PathSet {
 }
 
 /// Parses the value at the parser's position at `depth`, recording what trie node `at`
-/// needs; `primary` when this value is the one noted in `found[at]`. Returns whether it is
-/// or holds a double.
+/// needs; `primary` when this value is the one noted in `found[at]`; an object is parsed
+/// with shape `oi`. Returns whether it is or holds a double.
 #[allow(clippy::too_many_arguments)]
 fn value_selected(
     p: &mut Parser<'_, '_>,
     key_start: u32,
     key_len: u32,
     depth: usize,
-    paths: &PathSet,
+    cx: &mut Ctx<'_>,
     at: usize,
     primary: bool,
-    found: &mut PathHits,
+    oi: u32,
 ) -> PResult<bool> {
+    let paths = cx.paths;
     let node = &paths.nodes[at];
     let whole = node.whole;
     if (whole && (node.children.is_empty() || !primary)) || p.peek()? != b'{' {
@@ -269,30 +306,41 @@ fn value_selected(
     // `found` when this object is the noted one); the others are recorded whole when
     // this value is needed whole, else only validated. A whole value's nodes are the
     // ones `value` records.
+    let how = Members {
+        paths,
+        at: Some(at),
+        others_skipped: !whole,
+    };
     p.record(key_start, key_len, |p| {
-        let dbl = p.object_with(|p, ks, kl| {
-            let (s, e) = (ks as usize, (ks + (kl & !KEY_ESCAPED)) as usize);
-            if e > p.b.len() {
-                return Err(Invalid);
-            }
-            let child = paths.child(at, p.b, s, e, kl & KEY_ESCAPED != 0);
-            match child {
+        let dbl = object_shaped(
+            p,
+            cx.shape,
+            oi,
+            &how,
+            depth,
+            |p, shape, ks, kl, child, k| match child {
                 Some(c) => {
-                    let first = primary && found[c] == NOT_FOUND;
+                    let first = primary && cx.found[c] == NOT_FOUND;
                     if first {
-                        found[c] = (p.nodes.len() - p.base) as u32;
+                        cx.found[c] = (p.nodes.len() - p.base) as u32;
                     }
                     let node = &paths.nodes[c];
                     if node.whole && node.children.is_empty() {
                         p.child_as::<true>(ks, kl, depth + 1)
                     } else {
-                        value_selected(p, ks, kl, depth + 1, paths, c, first, found)
+                        let sub = shape.sub_for(p, oi, k);
+                        let mut inner = Ctx {
+                            paths,
+                            found: &mut *cx.found,
+                            shape,
+                        };
+                        value_selected(p, ks, kl, depth + 1, &mut inner, c, first, sub)
                     }
                 }
                 None if whole => p.child_as::<true>(ks, kl, depth + 1),
-                None => p.skip_value(depth + 1),
-            }
-        })?;
+                None => skip_member(p, shape, oi, k, paths, depth + 1),
+            },
+        )?;
         Ok((false, dbl))
     })
 }
@@ -306,7 +354,7 @@ mod tests {
     fn selected(s: &str, paths: &PathSet) -> Option<Vec<Node>> {
         let mut t = Vec::new();
         let mut found = PathHits::new();
-        parse_selected(s.as_bytes(), paths, &mut t, &mut found)
+        parse_selected(s.as_bytes(), paths, &mut Shape::new(), &mut t, &mut found)
             .ok()
             .map(|_| t)
     }
@@ -451,7 +499,10 @@ mod tests {
             for d in docs {
                 let mut t = Vec::new();
                 let mut found = PathHits::new();
-                assert!(parse_selected(d.as_bytes(), &paths, &mut t, &mut found).is_ok());
+                let mut shape = Shape::new();
+                assert!(
+                    parse_selected(d.as_bytes(), &paths, &mut shape, &mut t, &mut found).is_ok()
+                );
                 let doc = Doc {
                     bytes: d.as_bytes(),
                     nodes: &t,

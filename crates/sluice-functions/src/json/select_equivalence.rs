@@ -5,7 +5,7 @@
 //! of the JSON sql-tests.
 
 use super::doc::{Doc, StepRef};
-use super::select::{NOT_FOUND, PathHits, PathSet, parse_selected};
+use super::select::{NOT_FOUND, PathHits, PathSet, Shape, parse_selected};
 use super::tape::{Node, parse};
 
 fn seed_paths() -> PathSet {
@@ -136,14 +136,24 @@ fn mutate(r: &mut Rng, doc: &[u8]) -> Vec<u8> {
 }
 
 /// The selective parse gives the full parse's verdict and, for a valid document, the
-/// values the full tape holds at every path of `paths` (spans, keys, double flags).
-fn same_as_full(doc: &[u8], paths: &PathSet, keys: &[&[&[u8]]]) {
+/// values the full tape holds at every path of `paths` (spans, keys, double flags). It is
+/// run with `shape`, which the caller keeps across documents (so its predictions, learned
+/// from the documents before, are tried on this one), and with a new shape (nothing
+/// predicted): both give the same verdict, nodes and path hits.
+fn same_as_full(doc: &[u8], paths: &PathSet, shape: &mut Shape, keys: &[&[&[u8]]]) {
     let (mut full, mut sel) = (Vec::new(), Vec::new());
     let mut found = PathHits::new();
     let want = parse(doc, &mut full);
-    let got = parse_selected(doc, paths, &mut sel, &mut found);
+    let got = parse_selected(doc, paths, shape, &mut sel, &mut found);
     let text = || String::from_utf8_lossy(doc).into_owned();
     assert_eq!(got, want, "{:?}", text());
+    let (mut fresh, mut fresh_found) = (Vec::new(), PathHits::new());
+    let unshaped = parse_selected(doc, paths, &mut Shape::new(), &mut fresh, &mut fresh_found);
+    assert_eq!(unshaped, want, "{:?}", text());
+    if want.is_ok() {
+        assert_eq!(sel, fresh, "{:?}", text());
+        assert_eq!(found, fresh_found, "{:?}", text());
+    }
     if want.is_err() {
         return;
     }
@@ -179,6 +189,7 @@ fn selective_parse_equals_full_parse_on_random_and_mutated_documents() {
     let keys: [&[&[u8]]; 4] = [&[b"op"], &[b"after"], &[b"after", b"id"], &[b"after", b"a"]];
     let mut r = Rng(2026);
     let mut valid = 0usize;
+    let mut shape = Shape::new();
     for _ in 0..20_000 {
         let mut doc = String::new();
         if r.below(8) == 0 {
@@ -190,10 +201,10 @@ fn selective_parse_equals_full_parse_on_random_and_mutated_documents() {
         }
         let mut v = Vec::new();
         valid += usize::from(parse(doc.as_bytes(), &mut v).is_ok());
-        same_as_full(doc.as_bytes(), &paths, &keys);
+        same_as_full(doc.as_bytes(), &paths, &mut shape, &keys);
         for _ in 0..4 {
             let m = mutate(&mut r, doc.as_bytes());
-            same_as_full(&m, &paths, &keys);
+            same_as_full(&m, &paths, &mut shape, &keys);
         }
     }
     // The generator makes both kinds.
@@ -207,6 +218,7 @@ fn selective_parse_equals_full_parse_on_sql_test_documents() {
     let paths = seed_paths();
     let keys: [&[&[u8]]; 4] = [&[b"op"], &[b"after"], &[b"after", b"id"], &[b"after", b"d"]];
     let mut n = 0usize;
+    let mut shape = Shape::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
         panic!("no {dir}");
     };
@@ -219,7 +231,7 @@ fn selective_parse_equals_full_parse_on_sql_test_documents() {
         for lit in text.split('\'').skip(1).step_by(2) {
             // SQL escapes: \\ and \' (the split already broke at the latter; fine).
             let doc = lit.replace("\\\\", "\\");
-            same_as_full(doc.as_bytes(), &paths, &keys);
+            same_as_full(doc.as_bytes(), &paths, &mut shape, &keys);
             n += 1;
         }
     }
@@ -406,6 +418,9 @@ fn debezium_cases() {
     flat_keys.push(&[b"source", b"ts_ms"]);
     let mut r = Rng(42);
     let (mut valid, mut total) = (0usize, 0usize);
+    // Each event is parsed first, then its mutations: the shapes predict the event's members
+    // on the mutated documents.
+    let (mut nested_shape, mut flat_shape) = (Shape::new(), Shape::new());
     for i in 0..6_000 {
         let ev = debezium_event(&mut r, i);
         let mut docs = vec![ev.clone().into_bytes()];
@@ -419,8 +434,8 @@ fn debezium_cases() {
         for d in docs {
             let mut v = Vec::new();
             valid += usize::from(parse(&d, &mut v).is_ok());
-            same_as_full(&d, &nested, &keys);
-            same_as_full(&d, &flat, &flat_keys);
+            same_as_full(&d, &nested, &mut nested_shape, &keys);
+            same_as_full(&d, &flat, &mut flat_shape, &flat_keys);
             total += 1;
         }
     }
@@ -429,4 +444,80 @@ fn debezium_cases() {
         valid > total / 4 && valid < total * 9 / 10,
         "{valid} of {total}"
     );
+}
+
+/// Shape predictions learned from a document, tried on every small edit of it: each byte
+/// removed, each byte replaced by one of a few bytes that change the grammar, each cut, and
+/// whitespace inserted; the verdict, the nodes and the path hits are the full parse's and
+/// the unpredicted parse's (`same_as_full`). Also documents nested at the depth limit,
+/// parsed twice with one shape.
+#[test]
+fn shape_predictions_never_change_results() {
+    let t = std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(shape_cases);
+    assert!(t.is_ok_and(|h| h.join().is_ok()));
+}
+
+fn shape_cases() {
+    let paths = seed_paths();
+    let keys: [&[&[u8]]; 5] = [
+        &[],
+        &[b"op"],
+        &[b"after"],
+        &[b"after", b"id"],
+        &[b"after", b"d"],
+    ];
+    let docs = [
+        r#"{"before":null,"after":{"id":7,"d":"2025-09-01","e":"x"},"source":{"version":"2.6.0.Final","db":"inventory","on":true,"off":false,"no":null,"ts_ms":17,"n":{"a":"b","c":[1,"2",-0.5e3]}},"op":"c","ts_ms":1}"#,
+        r#"{"source":{"a":1,"b":[2,{"c":3}],"d":-4},"op":"c","source":{"a":1.5}}"#,
+        r#"{"s":{"a":"","b":"\"","c":"\u0041","d":"12345678901234567890123456","e":"1234567890123456789012345"},"op":"u"}"#,
+        r#"{"before":{"id":1,"d":"x"},"after":null,"op":"d"}"#,
+    ];
+    let edits: &[u8] = b"\"\\\x01x }],:1{";
+    for doc in docs {
+        let b = doc.as_bytes();
+        let mut trained = Shape::new();
+        same_as_full(b, &paths, &mut trained, &keys);
+        same_as_full(b, &paths, &mut trained, &keys);
+        let mut variants: Vec<Vec<u8>> = Vec::new();
+        for i in 0..=b.len() {
+            variants.push(b[..i].to_vec());
+            let mut ws = b.to_vec();
+            ws.insert(i, b' ');
+            variants.push(ws);
+            if i < b.len() {
+                let mut del = b.to_vec();
+                del.remove(i);
+                variants.push(del);
+                for &c in edits {
+                    let mut rep = b.to_vec();
+                    rep[i] = c;
+                    variants.push(rep);
+                }
+            }
+        }
+        for v in variants {
+            let mut shape = trained.clone();
+            same_as_full(&v, &paths, &mut shape, &keys);
+            // Learned from the variant, tried on the original.
+            same_as_full(b, &paths, &mut shape, &keys);
+        }
+    }
+    // Objects nested up to the depth limit inside an unread member and inside `after`,
+    // with a string, a literal and a number at the deepest level.
+    for n in [1020usize, 1021, 1022, 1023, 1024] {
+        for leaf in [r#""x""#, "null", "1"] {
+            for outer in ["before", "after"] {
+                let d = format!(
+                    "{{\"{outer}\":{}{leaf}{},\"op\":\"c\"}}",
+                    "{\"a\":".repeat(n),
+                    "}".repeat(n)
+                );
+                let mut shape = Shape::new();
+                same_as_full(d.as_bytes(), &paths, &mut shape, &keys);
+                same_as_full(d.as_bytes(), &paths, &mut shape, &keys);
+            }
+        }
+    }
 }

@@ -182,11 +182,6 @@ impl Parser<'_, '_> {
         self.value_as::<true>(key_start, key_len, depth)
     }
 
-    /// Validates one value like [`Parser::value`] without recording anything.
-    pub(super) fn skip_value(&mut self, depth: usize) -> PResult<bool> {
-        self.value_as::<false>(0, 0, depth)
-    }
-
     /// [`Parser::value`] when `RECORD`, else validation only (the same rules, no nodes).
     fn value_as<const RECORD: bool>(
         &mut self,
@@ -348,7 +343,7 @@ impl Parser<'_, '_> {
     /// whitespace allowed before either. The byte is read once when no whitespace
     /// precedes it (compact JSON).
     #[inline(always)]
-    fn closes(&mut self, close: u8) -> PResult<bool> {
+    pub(super) fn closes(&mut self, close: u8) -> PResult<bool> {
         let c = match self.b.get(self.pos) {
             Some(&c) if c > b' ' => c,
             _ => {

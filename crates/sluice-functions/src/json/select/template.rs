@@ -1,0 +1,106 @@
+//! Object templates: an object whose members are only validated, as the last document had
+//! it, with its numbers left out.
+//!
+//! A Debezium event's `source` object changes only in its numbers (`ts_ms`, `txId`, `lsn`)
+//! from one event to the next. A [`Template`] keeps the object's bytes from a document in
+//! which it was valid, split at its numbers. The next document's object matches when its
+//! bytes equal the template's runs and a valid number (as [`number_at`] reads it) stands at
+//! each place a number stood: the object is then the same valid text with other numbers
+//! in the same places, at the same depth, so it is valid, and it holds a double exactly
+//! when one of those numbers is one. The runs are compared as byte slices; the numbers
+//! are the only tokens scanned.
+
+use super::super::tape::number_at;
+
+/// The bytes of a valid object, split at its numbers.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Template {
+    /// The runs of bytes between numbers, concatenated.
+    bytes: Vec<u8>,
+    /// End of each run in `bytes`; a number follows every run but the last.
+    ends: Vec<u32>,
+    /// Nesting depth of the object in the document it was learned from.
+    depth: usize,
+}
+
+/// Objects longer than this are not kept.
+const MAX_BYTES: usize = 4096;
+
+impl Template {
+    /// Learns the valid object `b[start..end]` at nesting `depth`; `false` (and an empty
+    /// template) when it is too long.
+    pub(super) fn learn(&mut self, b: &[u8], start: usize, end: usize, depth: usize) -> bool {
+        self.bytes.clear();
+        self.ends.clear();
+        self.depth = depth;
+        let Some(obj) = b.get(start..end) else {
+            return false;
+        };
+        if obj.len() > MAX_BYTES {
+            return false;
+        }
+        let (mut i, mut run) = (0usize, 0usize);
+        while i < obj.len() {
+            match obj[i] {
+                b'"' => {
+                    // A valid string: to the quote that is not escaped.
+                    i += 1;
+                    while i < obj.len() && obj[i] != b'"' {
+                        i += if obj[i] == b'\\' { 2 } else { 1 };
+                    }
+                    i += 1;
+                }
+                b'-' | b'0'..=b'9' => {
+                    self.bytes.extend_from_slice(&obj[run..i]);
+                    self.ends.push(self.bytes.len() as u32);
+                    while i < obj.len()
+                        && matches!(obj[i], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
+                    {
+                        i += 1;
+                    }
+                    run = i;
+                }
+                _ => i += 1,
+            }
+        }
+        self.bytes.extend_from_slice(&obj[run.min(obj.len())..]);
+        self.ends.push(self.bytes.len() as u32);
+        true
+    }
+
+    /// Forgets the object.
+    pub(super) fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+    }
+
+    /// When the object at `b[start..]`, at nesting `depth`, matches: the index after it and
+    /// whether it holds a double.
+    #[inline]
+    pub(super) fn matches(&self, b: &[u8], start: usize, depth: usize) -> Option<(usize, bool)> {
+        let (&last, runs) = self.ends.split_last()?;
+        if depth != self.depth {
+            return None;
+        }
+        let (mut i, mut from, mut dbl) = (start, 0usize, false);
+        for &e in runs {
+            let run = self.bytes.get(from..e as usize)?;
+            if b.get(i..i + run.len())? != run {
+                return None;
+            }
+            i += run.len();
+            from = e as usize;
+            if !matches!(b.get(i), Some(b'-' | b'0'..=b'9')) {
+                return None;
+            }
+            let (end, d) = number_at(b, i).ok()?;
+            dbl |= d;
+            i = end;
+        }
+        let run = self.bytes.get(from..last as usize)?;
+        if b.get(i..i + run.len())? != run {
+            return None;
+        }
+        Some((i + run.len(), dbl))
+    }
+}
