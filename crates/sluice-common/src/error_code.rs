@@ -219,6 +219,8 @@ impl ErrorCode {
     pub const CANNOT_DECOMPRESS: ErrorCode = ErrorCode(271);
     /// ClickHouse error 290.
     pub const LIMIT_EXCEEDED: ErrorCode = ErrorCode(290);
+    /// ClickHouse error 306.
+    pub const TOO_DEEP_RECURSION: ErrorCode = ErrorCode(306);
     /// ClickHouse error 321.
     pub const VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE: ErrorCode = ErrorCode(321);
     /// ClickHouse error 336.
@@ -278,6 +280,8 @@ impl ErrorCode {
     pub const QUERY_NOT_ALLOWED: ErrorCode = ErrorCode(446);
     /// ClickHouse error 347.
     pub const CANNOT_LOAD_CONFIG: ErrorCode = ErrorCode(347);
+    /// ClickHouse error 354.
+    pub const ZLIB_INFLATE_FAILED: ErrorCode = ErrorCode(354);
     /// ClickHouse error 512.
     pub const SET_NON_GRANTED_ROLE: ErrorCode = ErrorCode(512);
     /// ALTER of a key column.
@@ -321,6 +325,10 @@ impl ErrorCode {
     pub const CANNOT_COMMIT_OFFSET: ErrorCode = ErrorCode(518);
     /// ClickHouse error 546.
     pub const NO_ROW_DELIMITER: ErrorCode = ErrorCode(546);
+    /// ClickHouse error 618.
+    pub const LZ4_DECODER_FAILED: ErrorCode = ErrorCode(618);
+    /// ClickHouse error 561.
+    pub const ZSTD_DECODER_FAILED: ErrorCode = ErrorCode(561);
     /// ClickHouse error 636.
     pub const CANNOT_EXTRACT_TABLE_STRUCTURE: ErrorCode = ErrorCode(636);
     /// ClickHouse error 675.
@@ -452,6 +460,7 @@ impl ErrorCode {
             270 => "CANNOT_COMPRESS",
             271 => "CANNOT_DECOMPRESS",
             290 => "LIMIT_EXCEEDED",
+            306 => "TOO_DEEP_RECURSION",
             321 => "VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE",
             336 => "UNKNOWN_DATABASE_ENGINE",
             341 => "UNFINISHED",
@@ -482,6 +491,7 @@ impl ErrorCode {
             420 => "CANNOT_UPDATE_COLUMN",
             446 => "QUERY_NOT_ALLOWED",
             347 => "CANNOT_LOAD_CONFIG",
+            354 => "ZLIB_INFLATE_FAILED",
             512 => "SET_NON_GRANTED_ROLE",
             524 => "ALTER_OF_COLUMN_IS_FORBIDDEN",
             421 => "CANNOT_ADD_DIFFERENT_AGGREGATE_STATES",
@@ -503,6 +513,8 @@ impl ErrorCode {
             516 => "AUTHENTICATION_FAILED",
             518 => "CANNOT_COMMIT_OFFSET",
             546 => "NO_ROW_DELIMITER",
+            618 => "LZ4_DECODER_FAILED",
+            561 => "ZSTD_DECODER_FAILED",
             636 => "CANNOT_EXTRACT_TABLE_STRUCTURE",
             675 => "CANNOT_PARSE_IPV4",
             676 => "CANNOT_PARSE_IPV6",
@@ -623,6 +635,7 @@ impl ErrorCode {
             "CANNOT_COMPRESS" => ErrorCode(270),
             "CANNOT_DECOMPRESS" => ErrorCode(271),
             "LIMIT_EXCEEDED" => ErrorCode(290),
+            "TOO_DEEP_RECURSION" => ErrorCode(306),
             "VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE" => ErrorCode(321),
             "UNKNOWN_DATABASE_ENGINE" => ErrorCode(336),
             "UNFINISHED" => ErrorCode(341),
@@ -653,6 +666,7 @@ impl ErrorCode {
             "CANNOT_UPDATE_COLUMN" => ErrorCode(420),
             "QUERY_NOT_ALLOWED" => ErrorCode(446),
             "CANNOT_LOAD_CONFIG" => ErrorCode(347),
+            "ZLIB_INFLATE_FAILED" => ErrorCode(354),
             "SET_NON_GRANTED_ROLE" => ErrorCode(512),
             "ALTER_OF_COLUMN_IS_FORBIDDEN" => ErrorCode(524),
             "CANNOT_ADD_DIFFERENT_AGGREGATE_STATES" => ErrorCode(421),
@@ -674,6 +688,8 @@ impl ErrorCode {
             "AUTHENTICATION_FAILED" => ErrorCode(516),
             "CANNOT_COMMIT_OFFSET" => ErrorCode(518),
             "NO_ROW_DELIMITER" => ErrorCode(546),
+            "LZ4_DECODER_FAILED" => ErrorCode(618),
+            "ZSTD_DECODER_FAILED" => ErrorCode(561),
             "CANNOT_EXTRACT_TABLE_STRUCTURE" => ErrorCode(636),
             "CANNOT_PARSE_IPV4" => ErrorCode(675),
             "CANNOT_PARSE_IPV6" => ErrorCode(676),

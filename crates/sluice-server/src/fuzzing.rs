@@ -242,7 +242,9 @@ mod tests {
             .expect("no stack overflow");
         assert_eq!(ok, Outcome::Decoded(1));
         match data_block(&nested_block(crate::native::block::MAX_TYPE_DEPTH + 1)) {
-            Outcome::Rejected(e) => assert_eq!(e.code, crate::errors::TOO_DEEP_RECURSION),
+            Outcome::Rejected(e) => {
+                assert_eq!(e.code, sluice_common::ErrorCode::TOO_DEEP_RECURSION)
+            }
             other => panic!("unexpected {other:?}"),
         }
     }

@@ -16,7 +16,7 @@ use datafusion::datasource::MemTable;
 use datafusion::error::Result as DfResult;
 use sluice_common::{ChType, ErrorCode};
 
-use super::infer::{CANNOT_EXTRACT_TABLE_STRUCTURE, infer};
+use super::infer::infer;
 use super::{ch, const_arg};
 
 #[derive(Debug)]
@@ -117,7 +117,7 @@ impl TableFunctionImpl for FileFunc {
         };
         if columns.is_empty() {
             return Err(ch(
-                CANNOT_EXTRACT_TABLE_STRUCTURE,
+                ErrorCode::CANNOT_EXTRACT_TABLE_STRUCTURE,
                 format!("Cannot extract table structure from file {path_text}"),
             ));
         }

@@ -11,9 +11,6 @@
 
 use sluice_common::{ChType, Error, ErrorCode, Result};
 
-/// ClickHouse's code 636 (its name is not in `sluice_common::ErrorCode` yet).
-pub(super) const CANNOT_EXTRACT_TABLE_STRUCTURE: ErrorCode = ErrorCode(636);
-
 /// Rows read for inference.
 const MAX_ROWS: usize = 25_000;
 
@@ -232,7 +229,7 @@ pub(super) fn infer(format: &str, data: &[u8]) -> Result<Vec<(String, ChType)>> 
             for line in lines.take(MAX_ROWS) {
                 let obj: OrderedObject = serde_json::from_str(line).map_err(|e| {
                     Error::new(
-                        CANNOT_EXTRACT_TABLE_STRUCTURE,
+                        ErrorCode::CANNOT_EXTRACT_TABLE_STRUCTURE,
                         format!("Cannot extract table structure from {format} data: {e}"),
                     )
                 })?;
@@ -253,7 +250,7 @@ pub(super) fn infer(format: &str, data: &[u8]) -> Result<Vec<(String, ChType)>> 
         }
         other => {
             return Err(Error::new(
-                CANNOT_EXTRACT_TABLE_STRUCTURE,
+                ErrorCode::CANNOT_EXTRACT_TABLE_STRUCTURE,
                 format!(
                     "The table structure cannot be extracted from a {other} format file; \
                      pass the structure as the third argument of file()"
@@ -263,7 +260,7 @@ pub(super) fn infer(format: &str, data: &[u8]) -> Result<Vec<(String, ChType)>> 
     }
     if kinds.is_empty() {
         return Err(Error::new(
-            CANNOT_EXTRACT_TABLE_STRUCTURE,
+            ErrorCode::CANNOT_EXTRACT_TABLE_STRUCTURE,
             format!("Cannot extract table structure from {format} format file, file is empty"),
         ));
     }

@@ -15,9 +15,6 @@ use sluice_common::{Error, ErrorCode};
 use tokio::io::{AsyncRead, AsyncReadExt, BufReader};
 use tokio_util::io::{ReaderStream, StreamReader};
 
-use crate::errors::{
-    LZ4_DECODER_FAILED, UNSUPPORTED_MEDIA_TYPE, ZLIB_INFLATE_FAILED, ZSTD_DECODER_FAILED,
-};
 use crate::native::compression::{
     CompressionMethod, FRAME_HEADER_SIZE, decode_frame, encode_frame, frame_len,
 };
@@ -66,7 +63,7 @@ pub fn parse_content_encoding(value: &str) -> Result<Option<Coding>, Error> {
             "HTTP Content-Encoding '{value}'"
         ))),
         other => Err(Error::new(
-            UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::UNSUPPORTED_MEDIA_TYPE,
             format!("Unknown HTTP Content-Encoding: {other}"),
         )),
     }
@@ -90,8 +87,8 @@ pub fn choose_accept_encoding(value: &str) -> Option<Coding> {
 }
 
 /// Wraps `input` to undo `coding`. A body that is not what its coding says fails with
-/// ClickHouse's error for that codec (`ZLIB_INFLATE_FAILED`, `ZSTD_DECODER_FAILED`,
-/// `LZ4_DECODER_FAILED`).
+/// ClickHouse's error for that codec (`ErrorCode::ZLIB_INFLATE_FAILED`, `ErrorCode::ZSTD_DECODER_FAILED`,
+/// `ErrorCode::LZ4_DECODER_FAILED`).
 pub fn decode_body(input: Reader, coding: Option<Coding>) -> Reader {
     let Some(coding) = coding else {
         return Box::new(BufReader::new(input));
@@ -130,15 +127,16 @@ impl CodecErrors {
         }
         let err = match self.coding {
             None => error_from_io(&e),
-            Some(Coding::Gzip | Coding::Deflate) => {
-                Error::new(ZLIB_INFLATE_FAILED, format!("inflate failed: {e}"))
-            }
+            Some(Coding::Gzip | Coding::Deflate) => Error::new(
+                ErrorCode::ZLIB_INFLATE_FAILED,
+                format!("inflate failed: {e}"),
+            ),
             Some(Coding::Zstd) => Error::new(
-                ZSTD_DECODER_FAILED,
+                ErrorCode::ZSTD_DECODER_FAILED,
                 format!("ZSTD stream decoding failed: error '{e}'"),
             ),
             Some(Coding::Lz4) => Error::new(
-                LZ4_DECODER_FAILED,
+                ErrorCode::LZ4_DECODER_FAILED,
                 format!("LZ4 decompression failed. Error: {e}"),
             ),
         };
@@ -275,10 +273,10 @@ mod tests {
     #[tokio::test]
     async fn bodies_not_in_their_coding_get_the_codec_error() {
         for (coding, code) in [
-            (Coding::Gzip, ZLIB_INFLATE_FAILED),
-            (Coding::Deflate, ZLIB_INFLATE_FAILED),
-            (Coding::Zstd, ZSTD_DECODER_FAILED),
-            (Coding::Lz4, LZ4_DECODER_FAILED),
+            (Coding::Gzip, ErrorCode::ZLIB_INFLATE_FAILED),
+            (Coding::Deflate, ErrorCode::ZLIB_INFLATE_FAILED),
+            (Coding::Zstd, ErrorCode::ZSTD_DECODER_FAILED),
+            (Coding::Lz4, ErrorCode::LZ4_DECODER_FAILED),
         ] {
             let reader: Reader = Box::new(StreamReader::new(stream_of(
                 b"SELECT 1 and certainly not compressed",

@@ -18,7 +18,7 @@ use tokio::io::AsyncReadExt;
 use tokio_util::io::StreamReader;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-use crate::errors::{HTTP_LENGTH_REQUIRED, exception_text};
+use crate::errors::exception_text;
 use crate::handler::{
     BatchStream, ClientContext, HttpMethod, Interface, Query, QueryInput, QueryOutput,
 };
@@ -376,7 +376,7 @@ fn elapsed_ns(started: Instant) -> u64 {
     started.elapsed().as_nanos() as u64
 }
 
-/// Whether a POST may carry a body; `HTTP_LENGTH_REQUIRED` without length or chunking.
+/// Whether a POST may carry a body; `ErrorCode::HTTP_LENGTH_REQUIRED` without length or chunking.
 pub fn body_may_have_data(headers: &HeaderMap) -> Result<bool, Error> {
     if let Some(len) = header_str(headers, "content-length") {
         return Ok(len.trim() != "0");
@@ -387,7 +387,7 @@ pub fn body_may_have_data(headers: &HeaderMap) -> Result<bool, Error> {
         return Ok(true);
     }
     Err(Error::new(
-        HTTP_LENGTH_REQUIRED,
+        ErrorCode::HTTP_LENGTH_REQUIRED,
         "The Transfer-Encoding is not chunked and there is no Content-Length header for POST request",
     ))
 }

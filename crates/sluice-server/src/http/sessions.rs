@@ -9,7 +9,6 @@ use parking_lot::Mutex;
 use sluice_common::{Error, ErrorCode};
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
-use crate::errors::INVALID_SESSION_TIMEOUT;
 use crate::handler::QuerySession;
 
 type Shared = Arc<AsyncMutex<Box<dyn QuerySession>>>;
@@ -37,13 +36,13 @@ pub fn parse_timeout(text: Option<&str>, default: u64, max: u64) -> Result<Durat
     match text.trim().parse::<u64>() {
         Ok(s) if s <= max => Ok(Duration::from_secs(s)),
         Ok(s) => Err(Error::new(
-            INVALID_SESSION_TIMEOUT,
+            ErrorCode::INVALID_SESSION_TIMEOUT,
             format!(
                 "Session timeout '{s}' is larger than max_session_timeout: {max}. Maximum session timeout could be modified in configuration file."
             ),
         )),
         Err(_) => Err(Error::new(
-            INVALID_SESSION_TIMEOUT,
+            ErrorCode::INVALID_SESSION_TIMEOUT,
             format!("Invalid session timeout: '{text}'"),
         )),
     }
@@ -156,11 +155,11 @@ mod tests {
             parse_timeout(Some("7200"), 60, 3600)
                 .expect_err("too long")
                 .code,
-            INVALID_SESSION_TIMEOUT
+            ErrorCode::INVALID_SESSION_TIMEOUT
         );
         assert_eq!(
             parse_timeout(Some("x"), 60, 3600).expect_err("bad").code,
-            INVALID_SESSION_TIMEOUT
+            ErrorCode::INVALID_SESSION_TIMEOUT
         );
     }
 }

@@ -3,11 +3,9 @@
 use axum::http::StatusCode;
 use sluice_common::ErrorCode;
 
-use crate::errors::code_name;
-
 /// The status ClickHouse answers with for `code`.
 pub fn status_for(code: ErrorCode) -> StatusCode {
-    match code_name(code) {
+    match code.name() {
         "REQUIRED_PASSWORD" => StatusCode::UNAUTHORIZED,
         "UNKNOWN_USER"
         | "WRONG_PASSWORD"
@@ -67,7 +65,6 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::errors::{HTTP_LENGTH_REQUIRED, QUERY_IS_TOO_LARGE};
 
     #[test]
     fn statuses() {
@@ -94,11 +91,11 @@ mod tests {
             StatusCode::INTERNAL_SERVER_ERROR
         );
         assert_eq!(
-            status_for(QUERY_IS_TOO_LARGE),
+            status_for(ErrorCode::QUERY_IS_TOO_LARGE),
             StatusCode::PAYLOAD_TOO_LARGE
         );
         assert_eq!(
-            status_for(HTTP_LENGTH_REQUIRED),
+            status_for(ErrorCode::HTTP_LENGTH_REQUIRED),
             StatusCode::LENGTH_REQUIRED
         );
     }

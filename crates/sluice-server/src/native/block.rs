@@ -9,7 +9,6 @@ use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions, new_empty_array};
 use arrow::datatypes::{Field, Schema};
 use sluice_common::{ChType, Error, ErrorCode};
 
-use crate::errors::{TOO_DEEP_RECURSION, TOO_LARGE_ARRAY_SIZE};
 use crate::native::columns::{decode, wire_type};
 use crate::native::handshake::rev;
 use crate::native::wire::{DecodeError, DecodeResult, WireReader, WireWrite};
@@ -80,13 +79,13 @@ pub fn decode_block(buf: &[u8], n: u64) -> DecodeResult<(Block, usize)> {
     // ClickHouse's NativeReader limits, checked before anything is sized by them.
     if num_columns > MAX_COLUMNS {
         return Err(DecodeError::Invalid(Error::new(
-            TOO_LARGE_ARRAY_SIZE,
+            ErrorCode::TOO_LARGE_ARRAY_SIZE,
             format!("Suspiciously many columns in Native format: {num_columns}"),
         )));
     }
     if num_rows > MAX_ROWS {
         return Err(DecodeError::Invalid(Error::new(
-            TOO_LARGE_ARRAY_SIZE,
+            ErrorCode::TOO_LARGE_ARRAY_SIZE,
             format!("Suspiciously many rows in Native format: {num_rows}"),
         )));
     }
@@ -147,7 +146,7 @@ fn check_type_depth(type_name: &str) -> DecodeResult<()> {
                 depth += 1;
                 if depth > MAX_TYPE_DEPTH {
                     return Err(DecodeError::Invalid(Error::new(
-                        TOO_DEEP_RECURSION,
+                        ErrorCode::TOO_DEEP_RECURSION,
                         format!(
                             "Maximum parse depth ({MAX_TYPE_DEPTH}) exceeded. \
                              Consider rising max_parser_depth parameter."

@@ -262,7 +262,7 @@ fn absurd_counts_do_not_allocate() {
     v.put_u8(0);
     v.put_varint(1 << 60);
     assert!(
-        matches!(decode_block(&v, 54460), Err(DecodeError::Invalid(e)) if e.code == crate::errors::TOO_LARGE_ARRAY_SIZE)
+        matches!(decode_block(&v, 54460), Err(DecodeError::Invalid(e)) if e.code == ErrorCode::TOO_LARGE_ARRAY_SIZE)
     );
     // 10^12 rows (the largest allowed) with a few bytes present: incomplete, nothing
     // allocated.
@@ -293,7 +293,7 @@ fn absurd_counts_do_not_allocate() {
     v.put_varint(1 << 40);
     v.put_varint(1);
     assert!(
-        matches!(decode_block(&v, 54460), Err(DecodeError::Invalid(e)) if e.code == crate::errors::TOO_LARGE_ARRAY_SIZE)
+        matches!(decode_block(&v, 54460), Err(DecodeError::Invalid(e)) if e.code == ErrorCode::TOO_LARGE_ARRAY_SIZE)
     );
     // 10^6 columns (the largest allowed) with a few bytes present: incomplete.
     let mut v = vec![0x01, 0x00, 0x02, 0xFF, 0xFF, 0xFF, 0xFF, 0x00];

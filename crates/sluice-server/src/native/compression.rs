@@ -14,7 +14,6 @@ use std::io::Read;
 
 use sluice_common::{Error, ErrorCode};
 
-use crate::errors::TOO_LARGE_SIZE_COMPRESSED;
 use crate::native::wire::{DecodeError, DecodeResult};
 
 /// Checksum + header bytes before the payload.
@@ -127,7 +126,7 @@ pub fn frame_len(buf: &[u8]) -> DecodeResult<usize> {
     let uncompressed = u64::from(u32::from_le_bytes([buf[21], buf[22], buf[23], buf[24]]));
     if compressed > MAX_FRAME_SIZE || uncompressed > MAX_FRAME_SIZE {
         return Err(DecodeError::Invalid(Error::new(
-            TOO_LARGE_SIZE_COMPRESSED,
+            ErrorCode::TOO_LARGE_SIZE_COMPRESSED,
             format!(
                 "Too large size_compressed_without_checksum: {compressed}. \
                  Most likely corrupted data."
@@ -136,7 +135,7 @@ pub fn frame_len(buf: &[u8]) -> DecodeResult<usize> {
     }
     if compressed < 9 {
         return Err(DecodeError::Invalid(Error::new(
-            TOO_LARGE_SIZE_COMPRESSED,
+            ErrorCode::TOO_LARGE_SIZE_COMPRESSED,
             format!("Too small size_compressed_without_checksum: {compressed}."),
         )));
     }
@@ -309,7 +308,7 @@ mod tests {
         huge[17..21].copy_from_slice(&u32::MAX.to_le_bytes());
         assert!(matches!(
             frame_len(&huge),
-            Err(DecodeError::Invalid(e)) if e.code == TOO_LARGE_SIZE_COMPRESSED
+            Err(DecodeError::Invalid(e)) if e.code == ErrorCode::TOO_LARGE_SIZE_COMPRESSED
         ));
         let mut bad_method = full;
         bad_method[16] = 0x42;

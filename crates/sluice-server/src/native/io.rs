@@ -116,7 +116,7 @@ impl<R: AsyncRead + Unpin> PacketReader<R> {
         }
         if self.buf.len() - self.start > self.max_buffer {
             return Err(ReadError::Protocol(Error::new(
-                crate::errors::TOO_LARGE_SIZE_COMPRESSED,
+                ErrorCode::TOO_LARGE_SIZE_COMPRESSED,
                 format!(
                     "Packet is larger than the server accepts ({} bytes)",
                     self.max_buffer
@@ -207,7 +207,7 @@ impl<R: AsyncRead + Unpin> PacketReader<R> {
             }
             if self.decompressed.len() > self.max_buffer {
                 return Err(ReadError::Protocol(Error::new(
-                    crate::errors::TOO_LARGE_SIZE_COMPRESSED,
+                    ErrorCode::TOO_LARGE_SIZE_COMPRESSED,
                     "Compressed block is larger than the server accepts",
                 )));
             }

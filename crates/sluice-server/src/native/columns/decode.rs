@@ -19,7 +19,6 @@ use arrow::datatypes::{
 use sluice_common::{ChType, Error, ErrorCode};
 use sluice_formats::native::decimal_width;
 
-use crate::errors::TOO_LARGE_ARRAY_SIZE;
 use crate::native::wire::{DecodeError, DecodeResult, WireReader};
 
 fn invalid(code: ErrorCode, msg: impl Into<String>) -> DecodeError {
@@ -383,7 +382,7 @@ fn read_offsets(rows: usize, r: &mut WireReader<'_>) -> DecodeResult<Vec<i32>> {
         }
         let o32 = i32::try_from(o).map_err(|_| {
             invalid(
-                TOO_LARGE_ARRAY_SIZE,
+                ErrorCode::TOO_LARGE_ARRAY_SIZE,
                 format!("Array size is too large: {o}"),
             )
         })?;
