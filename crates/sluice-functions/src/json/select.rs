@@ -27,6 +27,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::tape::{Invalid, MAX_DEPTH, Node, PResult, Parser};
 use super::tape::{parse_with, unescape_into};
 
+mod flat;
 mod shape;
 mod template;
 
@@ -306,12 +307,21 @@ fn value_selected(
     // `found` when this object is the noted one); the others are recorded whole when
     // this value is needed whole, else only validated. A whole value's nodes are the
     // ones `value` records.
+    // The last documents' object when its members were all scalars (`flat.rs`).
+    let learn = match cx
+        .shape
+        .try_flat(oi, p, (key_start, key_len), depth, at, primary, cx.found)
+    {
+        Ok(dbl) => return Ok(dbl),
+        Err(learn) => learn,
+    };
+    let start = p.pos;
     let how = Members {
         paths,
         at: Some(at),
         others_skipped: !whole,
     };
-    p.record(key_start, key_len, |p| {
+    let dbl = p.record(key_start, key_len, |p| {
         let dbl = object_shaped(
             p,
             cx.shape,
@@ -342,7 +352,12 @@ fn value_selected(
             },
         )?;
         Ok((false, dbl))
-    })
+    })?;
+    if learn {
+        cx.shape
+            .learn_flat(oi, p.b, (start, p.pos), depth, (paths, at), whole);
+    }
+    Ok(dbl)
 }
 
 #[cfg(test)]

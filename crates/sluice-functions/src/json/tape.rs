@@ -262,7 +262,7 @@ impl Parser<'_, '_> {
 
     /// Parses the scalar at `self.pos`: its [`VALUE_FLAG`] and whether it is a double.
     #[inline(always)]
-    fn scalar(&mut self) -> PResult<(bool, bool)> {
+    pub(super) fn scalar(&mut self) -> PResult<(bool, bool)> {
         Ok(match self.peek()? {
             b'"' => (self.string()?, false),
             b't' => (self.literal(b"true")?, false),

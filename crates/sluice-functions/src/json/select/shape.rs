@@ -23,13 +23,17 @@
 //!   learns it.
 //!
 //! An object whose members are only validated (`source`) is first compared whole with its
-//! [`Template`] (`template.rs`): the last document's object with its numbers left out.
+//! [`Template`] (`template.rs`): the last document's object with its numbers left out; an
+//! object on a path whose members are all scalars (`after`) with its [`Flat`] (`flat.rs`):
+//! the runs of bytes between its values, each value parsed and recorded as a scalar.
 //!
 //! Only bytes are compared, so the verdict and what is recorded never depend on the shape:
 //! a wrong prediction costs a comparison, never a different result.
 
 use super::super::tape::{Invalid, KEY_ESCAPED, MAX_DEPTH, PResult, Parser};
+use super::PathHits;
 use super::PathSet;
+use super::flat::Flat;
 use super::template::Template;
 
 /// Object shapes and their member slots, learned from the documents parsed with them.
@@ -65,6 +69,10 @@ struct ObjShape {
     /// Documents in a row whose object did not match the template; from
     /// [`MAX_TEMPLATE_MISSES`] on, the template is neither tried nor learned again.
     misses: u8,
+    /// The whole object when it is on a path and its members are scalars (`flat.rs`).
+    flat: Flat,
+    /// As `misses`, for `flat`.
+    flat_misses: u8,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -304,6 +312,56 @@ impl Shape {
             o.slots.clear();
             o.template.clear();
             o.misses = 0;
+            o.flat.clear();
+            o.flat_misses = 0;
+        }
+    }
+
+    /// Parses the object at the parser's position with the flat template of object shape
+    /// `oi` ([`Flat::parse`]); `Err(learn)` when it does not match (nothing recorded),
+    /// `learn` telling whether the template is to learn this document's object.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub(super) fn try_flat(
+        &mut self,
+        oi: u32,
+        p: &mut Parser<'_, '_>,
+        key: (u32, u32),
+        depth: usize,
+        at: usize,
+        primary: bool,
+        found: &mut PathHits,
+    ) -> Result<bool, bool> {
+        let Some(o) = self.objects.get_mut(oi as usize) else {
+            return Err(false);
+        };
+        if o.flat_misses >= MAX_TEMPLATE_MISSES {
+            return Err(false);
+        }
+        match o.flat.parse(p, key, depth, at, primary, found) {
+            Some(dbl) => {
+                o.flat_misses = 0;
+                Ok(dbl)
+            }
+            None => {
+                o.flat_misses += 1;
+                Err(true)
+            }
+        }
+    }
+
+    /// The flat template of object shape `oi` learns the object `b[span]` ([`Flat::learn`]).
+    pub(super) fn learn_flat(
+        &mut self,
+        oi: u32,
+        b: &[u8],
+        span: (usize, usize),
+        depth: usize,
+        trie: (&PathSet, usize),
+        others_recorded: bool,
+    ) {
+        if let Some(o) = self.objects.get_mut(oi as usize) {
+            o.flat.learn(b, span, depth, trie, others_recorded);
         }
     }
 
