@@ -4,14 +4,12 @@
 
 use std::collections::HashMap;
 
-use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::array::{Array, AsArray};
 use arrow::datatypes::DataType;
-use sluice_common::{ChType, Error, ErrorCode, Result};
+use sluice_common::{ChType, Error, Result};
 
 use super::bulk::write_bulk;
-use super::cursor::Cursor;
-use super::leaf::{read_leaf, write_leaf};
-use crate::parse::{Value, build_array};
+use super::leaf::write_leaf;
 use crate::text::{dict_key, is_null_at, list_range};
 
 /// LowCardinality index-type flags.
@@ -166,157 +164,6 @@ fn write_low_cardinality(
         out.extend_from_slice(&i.to_le_bytes()[..width]);
     }
     Ok(())
-}
-
-fn too_big(n: u64) -> Error {
-    Error::new(
-        ErrorCode::CANNOT_READ_ALL_DATA,
-        format!("Cannot read all data: size {n} exceeds the input"),
-    )
-}
-
-/// Reads `rows` values of a Native column of type `t`.
-pub fn read_values(c: &mut Cursor<'_>, t: &ChType, rows: usize) -> Result<Vec<Value>> {
-    match t {
-        ChType::Nullable(inner) => {
-            let map = c.take(rows)?.to_vec();
-            let vals = read_values(c, inner, rows)?;
-            Ok(vals
-                .into_iter()
-                .zip(map)
-                .map(|(v, n)| if n != 0 { Value::Null } else { v })
-                .collect())
-        }
-        ChType::LowCardinality(inner) => read_low_cardinality(c, inner, rows),
-        ChType::Array(et) => {
-            let offsets = read_offsets(c, rows)?;
-            let total = offsets.last().copied().unwrap_or(0);
-            let flat = read_values(c, et, total)?;
-            let mut out = Vec::with_capacity(rows);
-            let mut prev = 0;
-            for o in offsets {
-                out.push(Value::Array(flat[prev..o].to_vec()));
-                prev = o;
-            }
-            Ok(out)
-        }
-        ChType::Map(kt, vt) => {
-            let offsets = read_offsets(c, rows)?;
-            let total = offsets.last().copied().unwrap_or(0);
-            let keys = read_values(c, kt, total)?;
-            let vals = read_values(c, vt, total)?;
-            let mut out = Vec::with_capacity(rows);
-            let mut prev = 0;
-            for o in offsets {
-                out.push(Value::Map(
-                    keys[prev..o]
-                        .iter()
-                        .cloned()
-                        .zip(vals[prev..o].iter().cloned())
-                        .collect(),
-                ));
-                prev = o;
-            }
-            Ok(out)
-        }
-        ChType::Tuple(elems) => {
-            let mut cols = Vec::with_capacity(elems.len());
-            for (_, et) in elems {
-                cols.push(read_values(c, et, rows)?);
-            }
-            Ok((0..rows)
-                .map(|r| Value::Tuple(cols.iter().map(|col| col[r].clone()).collect()))
-                .collect())
-        }
-        t => {
-            if rows > c.remaining().max(1) * 8 && !matches!(t, ChType::Nothing) {
-                return Err(too_big(rows as u64));
-            }
-            (0..rows).map(|_| read_leaf(c, t)).collect()
-        }
-    }
-}
-
-fn read_offsets(c: &mut Cursor<'_>, rows: usize) -> Result<Vec<usize>> {
-    if rows.saturating_mul(8) > c.remaining() {
-        return Err(too_big(rows as u64));
-    }
-    let mut prev = 0usize;
-    (0..rows)
-        .map(|_| {
-            let o = c.u64()?;
-            let o = usize::try_from(o).map_err(|_| too_big(o))?;
-            if o < prev {
-                return Err(Error::new(
-                    ErrorCode::INCORRECT_DATA,
-                    "Array offsets are not increasing",
-                ));
-            }
-            prev = o;
-            Ok(o)
-        })
-        .collect()
-}
-
-fn read_low_cardinality(c: &mut Cursor<'_>, inner: &ChType, rows: usize) -> Result<Vec<Value>> {
-    if rows == 0 {
-        return Ok(Vec::new());
-    }
-    let version = c.u64()?;
-    if version != 1 {
-        return Err(Error::new(
-            ErrorCode::INCORRECT_DATA,
-            format!("Invalid version for LowCardinality column: {version}"),
-        ));
-    }
-    let nullable = inner.is_nullable();
-    let base = inner.non_nullable();
-    let mut out = Vec::with_capacity(rows);
-    let mut dict: Vec<Value> = Vec::new();
-    while out.len() < rows {
-        let flags = c.u64()?;
-        if flags & HAS_ADDITIONAL_KEYS != 0 || flags & NEED_UPDATE_DICTIONARY != 0 {
-            let n = c.u64()?;
-            let n = usize::try_from(n)
-                .ok()
-                .filter(|n| *n <= c.remaining())
-                .ok_or_else(|| too_big(n))?;
-            dict = read_values(c, &base, n)?;
-        }
-        let n = c.u64()?;
-        let n = usize::try_from(n)
-            .ok()
-            .filter(|n| *n <= c.remaining())
-            .ok_or_else(|| too_big(n))?;
-        let width = 1usize << (flags & 0xff).min(3);
-        for _ in 0..n {
-            let b = c.take(width)?;
-            let mut full = [0u8; 8];
-            full[..width].copy_from_slice(b);
-            let i = u64::from_le_bytes(full) as usize;
-            if nullable && i == 0 {
-                out.push(Value::Null);
-            } else {
-                out.push(dict.get(i).cloned().ok_or_else(|| {
-                    Error::new(
-                        ErrorCode::INCORRECT_DATA,
-                        format!("LowCardinality index {i} out of dictionary"),
-                    )
-                })?);
-            }
-        }
-        if n == 0 {
-            break;
-        }
-    }
-    out.truncate(rows);
-    Ok(out)
-}
-
-/// Reads a Native column of type `t` with `rows` rows into an Arrow array.
-pub fn read_column(c: &mut Cursor<'_>, t: &ChType, rows: usize) -> Result<ArrayRef> {
-    let vals = read_values(c, t, rows)?;
-    build_array(&vals, t)
 }
 
 /// True for Arrow types the Native writer handles directly (everything but views).

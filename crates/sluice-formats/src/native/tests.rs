@@ -166,3 +166,41 @@ fn round_trips_every_type() {
         );
     }
 }
+
+#[test]
+fn reads_clickhouse_low_cardinality_blocks() {
+    // ch-oracle -f Native -q "SELECT toLowCardinality(toString(number % 7)) AS s,
+    //   toLowCardinality(toNullable(if(number % 3 = 0, NULL, toString(number)))) AS n
+    //   FROM numbers(10)" | od -An -tx1
+    let bytes = hex(
+        "02 0a 01 73 16 4c 6f 77 43 61 72 64 69 6e 61 6c 69 74 79 28 53 74 72 69 6e 67 29 01 00 00 00 00 \
+         00 00 00 00 06 00 00 00 00 00 00 08 00 00 00 00 00 00 00 00 01 30 01 31 01 32 01 33 01 34 01 35 \
+         01 36 0a 00 00 00 00 00 00 00 01 02 03 04 05 06 07 01 02 03 01 6e 20 4c 6f 77 43 61 72 64 69 6e \
+         61 6c 69 74 79 28 4e 75 6c 6c 61 62 6c 65 28 53 74 72 69 6e 67 29 29 01 00 00 00 00 00 00 00 00 \
+         06 00 00 00 00 00 00 08 00 00 00 00 00 00 00 00 00 01 31 01 32 01 34 01 35 01 37 01 38 0a 00 00 \
+         00 00 00 00 00 00 02 03 00 04 05 00 06 07 00",
+    );
+    let mut pos = 0;
+    let b = read_native_block(&bytes, &mut pos).unwrap();
+    assert_eq!(pos, bytes.len());
+    let text = |i: usize| {
+        let c = arrow::compute::cast(b.column(i), &arrow::datatypes::DataType::Utf8).unwrap();
+        let s = c
+            .as_any()
+            .downcast_ref::<arrow::array::StringArray>()
+            .unwrap();
+        s.iter().map(|v| v.map(str::to_string)).collect::<Vec<_>>()
+    };
+    let s: Vec<Option<String>> = (0..10).map(|n| Some((n % 7).to_string())).collect();
+    let n: Vec<Option<String>> = (0..10)
+        .map(|x| (x % 3 != 0).then(|| x.to_string()))
+        .collect();
+    assert_eq!(text(0), s);
+    assert_eq!(text(1), n);
+    assert_eq!(
+        b.schema().field(1).data_type(),
+        &ChType::parse("LowCardinality(Nullable(String))")
+            .unwrap()
+            .to_arrow()
+    );
+}

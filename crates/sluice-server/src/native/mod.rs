@@ -15,4 +15,4 @@ pub mod handshake;
 pub mod io;
 pub mod packets;
 pub mod query;
-pub mod wire;
+pub use sluice_formats::native::wire;

@@ -7,7 +7,7 @@
 //! - [`decode`]: bytes → arrays, with allocation guarded by the received length and a
 //!   distinct "incomplete" outcome, so a packet can be read as its bytes arrive.
 
-pub mod decode;
+pub use sluice_formats::native::decode;
 
 use sluice_common::ChType;
 

@@ -17,9 +17,13 @@ use arrow::datatypes::{
     UInt32Type, UInt64Type, i256,
 };
 use sluice_common::{ChType, Error, ErrorCode};
-use sluice_formats::native::decimal_width;
 
-use crate::native::wire::{DecodeError, DecodeResult, WireReader};
+use super::leaf::decimal_width;
+use super::wire::{DecodeError, DecodeResult, WireReader};
+
+/// LowCardinality index-type flags.
+const HAS_ADDITIONAL_KEYS: u64 = 1 << 9;
+const NEED_UPDATE_DICTIONARY: u64 = 1 << 10;
 
 fn invalid(code: ErrorCode, msg: impl Into<String>) -> DecodeError {
     DecodeError::Invalid(Error::new(code, msg))
@@ -414,62 +418,91 @@ fn read_low_cardinality(
 ) -> DecodeResult<ArrayRef> {
     let nullable = inner.is_nullable();
     let dict_type = inner.non_nullable();
-    if rows == 0 {
-        let values = read_data(&dict_type, 0, r)?;
-        let keys = PrimitiveArray::<Int32Type>::from(Vec::<i32>::new());
-        return Ok(Arc::new(
-            DictionaryArray::try_new(keys, values).map_err(arrow_err)?,
-        ));
-    }
-    let flags = r.u64_le()?;
-    if flags & (1 << 8) != 0 {
-        return Err(invalid(
-            ErrorCode::INCORRECT_DATA,
-            "LowCardinality with a global dictionary is not supported in the native protocol",
-        ));
-    }
-    let key_width = match flags & 0xFF {
-        0 => 1,
-        1 => 2,
-        2 => 4,
-        3 => 8,
-        other => {
+    // The indexes come in one or more chunks (ClickHouse starts a new one when the keys of a
+    // block pass `low_cardinality_max_dictionary_size`); each chunk's indexes point into the
+    // keys last sent. The chunks' key sets are concatenated into one dictionary.
+    let mut dicts: Vec<ArrayRef> = Vec::new();
+    let mut base = 0usize;
+    let mut current: Option<usize> = None;
+    let mut keys: Vec<Option<i32>> = Vec::with_capacity(rows);
+    while keys.len() < rows {
+        let flags = r.u64_le()?;
+        if flags & (1 << 8) != 0 {
             return Err(invalid(
                 ErrorCode::INCORRECT_DATA,
-                format!("Invalid type for LowCardinality index: {other}"),
+                "LowCardinality with a global dictionary is not supported in the native protocol",
             ));
+        }
+        let key_width = match flags & 0xFF {
+            0 => 1,
+            1 => 2,
+            2 => 4,
+            3 => 8,
+            other => {
+                return Err(invalid(
+                    ErrorCode::INCORRECT_DATA,
+                    format!("Invalid type for LowCardinality index: {other}"),
+                ));
+            }
+        };
+        if flags & (HAS_ADDITIONAL_KEYS | NEED_UPDATE_DICTIONARY) != 0 {
+            let num_keys = r.u64_le()?;
+            if num_keys > r.remaining() as u64 {
+                return Err(DecodeError::Incomplete);
+            }
+            let values = read_data(&dict_type, num_keys as usize, r)?;
+            if let Some(len) = current {
+                base += len;
+            }
+            current = Some(values.len());
+            dicts.push(values);
+        }
+        let Some(num_keys) = current else {
+            return Err(invalid(
+                ErrorCode::INCORRECT_DATA,
+                "LowCardinality indexes before any keys",
+            ));
+        };
+        let num_rows = r.u64_le()?;
+        if num_rows > (rows - keys.len()) as u64 || (num_rows == 0 && keys.len() < rows) {
+            return Err(invalid(
+                ErrorCode::INCORRECT_DATA,
+                format!(
+                    "LowCardinality column has {} indexes, block has {rows} rows",
+                    keys.len() as u64 + num_rows
+                ),
+            ));
+        }
+        let raw = r.bytes(num_rows as usize * key_width)?;
+        for c in raw.chunks_exact(key_width) {
+            let mut a = [0u8; 8];
+            a[..key_width].copy_from_slice(c);
+            let k = u64::from_le_bytes(a);
+            if k >= num_keys as u64 {
+                return Err(invalid(
+                    ErrorCode::INCORRECT_DATA,
+                    format!("LowCardinality index {k} is out of the dictionary of {num_keys}"),
+                ));
+            }
+            let key = i32::try_from(base + k as usize).map_err(|_| {
+                invalid(
+                    ErrorCode::INCORRECT_DATA,
+                    "LowCardinality dictionary too large",
+                )
+            })?;
+            keys.push(if nullable && k == 0 { None } else { Some(key) });
+        }
+    }
+    let values = match dicts.len() {
+        0 => read_data(&dict_type, 0, r)?,
+        1 => dicts
+            .pop()
+            .unwrap_or_else(|| arrow::array::new_empty_array(&dict_type.to_arrow())),
+        _ => {
+            let parts: Vec<&dyn Array> = dicts.iter().map(|d| d.as_ref()).collect();
+            arrow::compute::concat(&parts).map_err(arrow_err)?
         }
     };
-    let num_keys = r.u64_le()?;
-    if num_keys > r.remaining() as u64 {
-        return Err(DecodeError::Incomplete);
-    }
-    let values = read_data(&dict_type, num_keys as usize, r)?;
-    let num_rows = r.u64_le()?;
-    if num_rows != rows as u64 {
-        return Err(invalid(
-            ErrorCode::INCORRECT_DATA,
-            format!("LowCardinality column has {num_rows} indexes, block has {rows} rows"),
-        ));
-    }
-    let raw = r.bytes(rows * key_width)?;
-    let mut keys = Vec::with_capacity(rows);
-    for c in raw.chunks_exact(key_width) {
-        let mut a = [0u8; 8];
-        a[..key_width].copy_from_slice(c);
-        let k = u64::from_le_bytes(a);
-        if k >= num_keys {
-            return Err(invalid(
-                ErrorCode::INCORRECT_DATA,
-                format!("LowCardinality index {k} is out of the dictionary of {num_keys}"),
-            ));
-        }
-        keys.push(if nullable && k == 0 {
-            None
-        } else {
-            Some(k as i32)
-        });
-    }
     let keys = PrimitiveArray::<Int32Type>::from(keys);
     Ok(Arc::new(
         DictionaryArray::try_new(keys, values).map_err(arrow_err)?,
