@@ -484,7 +484,7 @@ fn shape_cases_with(paths: &PathSet) {
         r#"{"before":null,"after":{"id":7,"d":"2025-09-01","e":"x"},"source":{"version":"2.6.0.Final","db":"inventory","on":true,"off":false,"no":null,"ts_ms":17,"n":{"a":"b","c":[1,"2",-0.5e3]}},"op":"c","ts_ms":1}"#,
         r#"{"source":{"a":1,"b":[2,{"c":3}],"d":-4},"op":"c","source":{"a":1.5}}"#,
         r#"{"s":{"a":"","b":"\"","c":"\u0041","d":"12345678901234567890123456","e":"1234567890123456789012345"},"op":"u"}"#,
-        r#"{"before":{"id":1,"d":"x"},"after":null,"op":"d"}"#,
+        r#"{"before":{"id":1,"d":"x","db":"inventory","ok":true},"after":null,"op":"d"}"#,
         r#"{"after":{"id":1, "d" : "x\"y","\u0069d":2,"id":3,"n":null,"t":true,"f":-1.5e3},"op":"c"}"#,
         r#"{"after":{},"op":"c","after":{"id":[1],"d":{"x":1}}}"#,
     ];
@@ -511,11 +511,22 @@ fn shape_cases_with(paths: &PathSet) {
                 }
             }
         }
+        // Objects whose strings changed twice in a row: their templates leave out every
+        // value.
+        let mut trained_values = trained.clone();
+        for alt in ["inventorz", "inventorq"] {
+            let d = doc.replace("inventory", alt);
+            same_as_full(d.as_bytes(), paths, &mut trained_values, &keys);
+        }
+        same_as_full(b, paths, &mut trained_values, &keys);
+        same_as_full(b, paths, &mut trained_values, &keys);
         for v in variants {
-            let mut shape = trained.clone();
-            same_as_full(&v, paths, &mut shape, &keys);
-            // Learned from the variant, tried on the original.
-            same_as_full(b, paths, &mut shape, &keys);
+            for t in [&trained, &trained_values] {
+                let mut shape = t.clone();
+                same_as_full(&v, paths, &mut shape, &keys);
+                // Learned from the variant, tried on the original.
+                same_as_full(b, paths, &mut shape, &keys);
+            }
         }
     }
     // Objects nested up to the depth limit inside an unread member and inside `after`,

@@ -57,6 +57,9 @@ const MAX_OBJECTS: usize = 256;
 const MAX_SLOTS: usize = 64;
 /// See [`ObjShape::misses`].
 const MAX_TEMPLATE_MISSES: u8 = 4;
+/// Misses in a row after which a template leaves out every scalar value, not only the
+/// numbers.
+const VALUES_AFTER_MISSES: u8 = 2;
 
 #[derive(Clone, Debug, Default)]
 struct ObjShape {
@@ -503,12 +506,17 @@ pub(super) fn skip_shaped(
     let o = oi as usize;
     let learn = match shape.objects.get_mut(o) {
         Some(obj) if obj.misses < MAX_TEMPLATE_MISSES => {
-            if let Some((end, dbl)) = obj.template.matches(p.b, start, depth) {
+            if let Some((end, dbl)) = obj.template.matches(p, depth) {
                 obj.misses = 0;
                 p.pos = end;
                 return Ok(dbl);
             }
+            p.pos = start;
             obj.misses += 1;
+            if obj.misses >= VALUES_AFTER_MISSES && !obj.template.values_left_out() {
+                // Its strings or literals change too: leave every value out.
+                obj.template.leave_out_values();
+            }
             true
         }
         _ => false,

@@ -10,7 +10,7 @@
 //! when one of those numbers is one. The runs are compared as byte slices; the numbers
 //! are the only tokens scanned.
 
-use super::super::tape::number_at;
+use super::super::tape::{Parser, is_ws};
 
 /// The bytes of a valid object, split at its numbers.
 #[derive(Clone, Debug, Default)]
@@ -21,6 +21,9 @@ pub(super) struct Template {
     ends: Vec<u32>,
     /// Nesting depth of the object in the document it was learned from.
     depth: usize,
+    /// Every scalar value is left out, not only the numbers (for objects whose strings
+    /// change too: Debezium's `before`).
+    values: bool,
 }
 
 /// Objects longer than this are not kept.
@@ -30,6 +33,7 @@ impl Template {
     /// Learns the valid object `b[start..end]` at nesting `depth`; `false` (and an empty
     /// template) when it is too long.
     pub(super) fn learn(&mut self, b: &[u8], start: usize, end: usize, depth: usize) -> bool {
+        let values = self.values;
         self.bytes.clear();
         self.ends.clear();
         self.depth = depth;
@@ -44,11 +48,22 @@ impl Template {
             match obj[i] {
                 b'"' => {
                     // A valid string: to the quote that is not escaped.
+                    let s = i;
                     i += 1;
                     while i < obj.len() && obj[i] != b'"' {
                         i += if obj[i] == b'\\' { 2 } else { 1 };
                     }
                     i += 1;
+                    let mut j = i;
+                    while j < obj.len() && is_ws(obj[j]) {
+                        j += 1;
+                    }
+                    if values && obj.get(j) != Some(&b':') {
+                        // A string value, not a key.
+                        self.bytes.extend_from_slice(&obj[run..s]);
+                        self.ends.push(self.bytes.len() as u32);
+                        run = i;
+                    }
                 }
                 b'-' | b'0'..=b'9' => {
                     self.bytes.extend_from_slice(&obj[run..i]);
@@ -56,6 +71,14 @@ impl Template {
                     while i < obj.len()
                         && matches!(obj[i], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
                     {
+                        i += 1;
+                    }
+                    run = i;
+                }
+                b't' | b'f' | b'n' if values => {
+                    self.bytes.extend_from_slice(&obj[run..i]);
+                    self.ends.push(self.bytes.len() as u32);
+                    while i < obj.len() && obj[i].is_ascii_lowercase() {
                         i += 1;
                     }
                     run = i;
@@ -68,21 +91,34 @@ impl Template {
         true
     }
 
-    /// Forgets the object.
+    /// Forgets the object (numbers left out again).
     pub(super) fn clear(&mut self) {
         self.bytes.clear();
         self.ends.clear();
+        self.values = false;
     }
 
-    /// When the object at `b[start..]`, at nesting `depth`, matches: the index after it and
-    /// whether it holds a double.
+    /// From now on, every scalar value is left out.
+    pub(super) fn leave_out_values(&mut self) {
+        self.values = true;
+    }
+
+    /// Whether every scalar value is left out.
+    pub(super) fn values_left_out(&self) -> bool {
+        self.values
+    }
+
+    /// When the object at the parser's position, at nesting `depth`, matches: the index
+    /// after it and whether it holds a double (the parser's position is then undefined).
+    /// Each value left out may be any valid scalar: one stood there in a valid object.
     #[inline]
-    pub(super) fn matches(&self, b: &[u8], start: usize, depth: usize) -> Option<(usize, bool)> {
+    pub(super) fn matches(&self, p: &mut Parser<'_, '_>, depth: usize) -> Option<(usize, bool)> {
         let (&last, runs) = self.ends.split_last()?;
         if depth != self.depth {
             return None;
         }
-        let (mut i, mut from, mut dbl) = (start, 0usize, false);
+        let b = p.b;
+        let (mut i, mut from, mut dbl) = (p.pos, 0usize, false);
         for &e in runs {
             let run = self.bytes.get(from..e as usize)?;
             if b.get(i..i + run.len())? != run {
@@ -90,12 +126,13 @@ impl Template {
             }
             i += run.len();
             from = e as usize;
-            if !matches!(b.get(i), Some(b'-' | b'0'..=b'9')) {
+            if matches!(b.get(i), Some(b'{' | b'[') | None) {
                 return None;
             }
-            let (end, d) = number_at(b, i).ok()?;
+            p.pos = i;
+            let (_, d) = p.scalar().ok()?;
             dbl |= d;
-            i = end;
+            i = p.pos;
         }
         let run = self.bytes.get(from..last as usize)?;
         if b.get(i..i + run.len())? != run {
