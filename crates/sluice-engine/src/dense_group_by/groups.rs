@@ -1,6 +1,9 @@
 //! [`DenseGroups`]: the group index of a single integer key whose values fall in a range
 //! known before execution, looked up by the key's offset in that range instead of a hash.
 //!
+//! Dates and date-times (`Date32`, `Date64`, `Timestamp` of any unit and zone) are keys
+//! too: their values are integers (days, or seconds to nanoseconds).
+//!
 //! Groups are numbered in the order their key is first seen, exactly as DataFusion's
 //! `GroupValuesPrimitive` numbers them, so the groups come out in the same order. A key
 //! outside the range (which the range analysis rules out, but nothing here relies on it)
@@ -12,8 +15,9 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, PrimitiveArray};
 use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::datatypes::{
-    ArrowPrimitiveType, DataType, Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type,
-    UInt32Type, UInt64Type,
+    ArrowPrimitiveType, DataType, Date32Type, Date64Type, Int8Type, Int16Type, Int32Type,
+    Int64Type, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType,
+    TimestampNanosecondType, TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use datafusion::error::{DataFusionError, Result as DfResult};
 
@@ -81,6 +85,18 @@ pub(super) fn group_index(data_type: &DataType, range: KeyRange) -> Option<Box<d
         DataType::Int16 => make::<Int16Type>(data_type, range),
         DataType::Int32 => make::<Int32Type>(data_type, range),
         DataType::Int64 => make::<Int64Type>(data_type, range),
+        DataType::Date32 => make::<Date32Type>(data_type, range),
+        DataType::Date64 => make::<Date64Type>(data_type, range),
+        DataType::Timestamp(TimeUnit::Second, _) => make::<TimestampSecondType>(data_type, range),
+        DataType::Timestamp(TimeUnit::Millisecond, _) => {
+            make::<TimestampMillisecondType>(data_type, range)
+        }
+        DataType::Timestamp(TimeUnit::Microsecond, _) => {
+            make::<TimestampMicrosecondType>(data_type, range)
+        }
+        DataType::Timestamp(TimeUnit::Nanosecond, _) => {
+            make::<TimestampNanosecondType>(data_type, range)
+        }
         _ => None,
     }
 }
@@ -269,6 +285,36 @@ mod tests {
         let emitted = index.emit().remove(0);
         let got: Vec<i16> = emitted.as_primitive::<Int16Type>().values().to_vec();
         assert_eq!(got, vec![-5, 5, 0, i16::MIN]);
+    }
+
+    #[test]
+    fn date_times_keep_their_zone() {
+        use datafusion::arrow::array::TimestampSecondArray;
+        use datafusion::arrow::datatypes::TimeUnit;
+
+        let data_type = DataType::Timestamp(TimeUnit::Second, Some("Asia/Tokyo".into()));
+        let mut index = group_index(
+            &data_type,
+            KeyRange {
+                lo: 3_600,
+                size: 7_201,
+            },
+        )
+        .expect("DateTime is supported");
+        let keys: ArrayRef = Arc::new(
+            TimestampSecondArray::from(vec![7_200, 3_600, 7_200, 0, 10_800])
+                .with_data_type(data_type.clone()),
+        );
+        let mut groups = Vec::new();
+        index.intern(&[keys], &mut groups).expect("DateTime keys");
+        assert_eq!(groups, vec![0, 1, 0, 2, 3]);
+        let emitted = index.emit().remove(0);
+        assert_eq!(emitted.data_type(), &data_type);
+        let got = emitted
+            .as_primitive::<TimestampSecondType>()
+            .values()
+            .to_vec();
+        assert_eq!(got, vec![7_200, 3_600, 0, 10_800]);
     }
 
     #[test]

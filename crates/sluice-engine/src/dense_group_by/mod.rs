@@ -9,6 +9,11 @@
 //! part manifests): the statistics may be inexact, since a key outside the range still
 //! finds its group (see [`groups`]).
 //!
+//! A time bucket of such a column (`toStartOfHour(t)` and the other [`BUCKETS`]) is dense
+//! when the bucket's values between those of the column's minimum and maximum span at most
+//! [`MAX_RANGE`] (dates and date-times count as the integers they hold: `toStartOfHour` of
+//! a `DateTime` spanning 12 days).
+//!
 //! Two integer keys are dense when each has such a range and their pairs number at most
 //! [`MAX_RANGE`] (see [`pair`]): `GROUP BY product_id, initial_stock` over a join with a
 //! 200-row table, whose columns' statistics come from that table's part.
@@ -23,7 +28,9 @@ mod pair;
 
 use std::sync::Arc;
 
+use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::ScalarValue;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::config::ConfigOptions;
@@ -104,20 +111,93 @@ fn dense_ranges(agg: &AggregateExec) -> Option<Vec<KeyRange>> {
     }
 }
 
-/// The range of a key column from the input's column statistics (minimum and maximum),
-/// when it is at most [`MAX_RANGE`] wide.
+/// The range of a key from the input's column statistics (minimum and maximum), when it is
+/// at most [`MAX_RANGE`] wide: a key column's own, or a time bucket of one
+/// ([`bucket_bounds`]).
 fn statistics_range(
     key: &Arc<dyn PhysicalExpr>,
     input: &Arc<dyn ExecutionPlan>,
 ) -> Option<KeyRange> {
-    let column = key.downcast_ref::<Column>()?;
-    let (_, signed) = int_width(&key.data_type(&input.schema()).ok()?)?;
+    let schema = input.schema();
+    let (_, signed) = int_width(&key.data_type(&schema).ok()?)?;
     let stats = StatisticsContext::new()
         .compute(input.as_ref(), &StatisticsArgs::new())
         .ok()?;
-    let col = stats.column_statistics.get(column.index())?;
-    let (lo, hi) = (col.min_value.get_value()?, col.max_value.get_value()?);
-    bounded_range(lo, hi, signed)
+    let bounds = |column: &Column| {
+        let col = stats.column_statistics.get(column.index())?;
+        Some((
+            col.min_value.get_value()?.clone(),
+            col.max_value.get_value()?.clone(),
+        ))
+    };
+    let (lo, hi) = match key.downcast_ref::<Column>() {
+        Some(column) => bounds(column)?,
+        None => bucket_bounds(key, &schema, bounds)?,
+    };
+    bounded_range(&lo, &hi, signed)
+}
+
+/// Time buckets whose value never decreases as their first argument grows:
+/// `GROUP BY toStartOfHour(t)` takes its range from `t`'s bounds.
+const BUCKETS: [&str; 15] = [
+    "toStartOfSecond",
+    "toStartOfMinute",
+    "toStartOfFiveMinutes",
+    "toStartOfFiveMinute",
+    "toStartOfTenMinutes",
+    "toStartOfFifteenMinutes",
+    "toStartOfHour",
+    "toStartOfDay",
+    "toDate",
+    "toMonday",
+    "toStartOfWeek",
+    "toStartOfMonth",
+    "toStartOfQuarter",
+    "toStartOfYear",
+    "toStartOfISOYear",
+];
+
+/// `[f(lo), f(hi)]` for a key `f(column, literals…)` where `f` is one of [`BUCKETS`] and
+/// `bounds` gives the column's `[lo, hi]`: `f` evaluated on the two bounds. Nothing rests
+/// on `f` being monotonic or on the bounds being exact: a key outside the range still
+/// finds its group (see [`groups`]), only through a hash map.
+fn bucket_bounds(
+    key: &Arc<dyn PhysicalExpr>,
+    schema: &Schema,
+    bounds: impl Fn(&Column) -> Option<(ScalarValue, ScalarValue)>,
+) -> Option<(ScalarValue, ScalarValue)> {
+    let call = key.downcast_ref::<ScalarFunctionExpr>()?;
+    if !BUCKETS.contains(&call.fun().name()) {
+        return None;
+    }
+    let (first, rest) = call.args().split_first()?;
+    let column = first.downcast_ref::<Column>()?;
+    if !rest.iter().all(|a| a.downcast_ref::<Literal>().is_some()) {
+        return None;
+    }
+    let (lo, hi) = bounds(column)?;
+    let field = schema.fields().get(column.index())?;
+    let values = ScalarValue::iter_to_array([lo, hi]).ok()?;
+    let values = cast(&values, field.data_type()).ok()?;
+    // The key over a batch of the column alone, holding its two bounds.
+    let alone = Arc::new(Schema::new(vec![
+        field.as_ref().clone().with_nullable(true),
+    ]));
+    let batch = RecordBatch::try_new(alone, vec![values]).ok()?;
+    let key = Arc::clone(key)
+        .transform(|e| {
+            Ok(match e.downcast_ref::<Column>() {
+                Some(c) => Transformed::yes(Arc::new(Column::new(c.name(), 0)) as _),
+                None => Transformed::no(e),
+            })
+        })
+        .ok()?
+        .data;
+    let out = key.evaluate(&batch).ok()?.into_array(2).ok()?;
+    Some((
+        ScalarValue::try_from_array(&out, 0).ok()?,
+        ScalarValue::try_from_array(&out, 1).ok()?,
+    ))
 }
 
 /// `[lo, hi]` as a [`KeyRange`] when both are integers and the range has at most
@@ -151,6 +231,12 @@ fn scalar_bits(v: &ScalarValue) -> Option<u64> {
         ScalarValue::Int16(Some(v)) => i64::from(*v) as u64,
         ScalarValue::Int32(Some(v)) => i64::from(*v) as u64,
         ScalarValue::Int64(Some(v)) => *v as u64,
+        ScalarValue::Date32(Some(v)) => i64::from(*v) as u64,
+        ScalarValue::Date64(Some(v))
+        | ScalarValue::TimestampSecond(Some(v), _)
+        | ScalarValue::TimestampMillisecond(Some(v), _)
+        | ScalarValue::TimestampMicrosecond(Some(v), _)
+        | ScalarValue::TimestampNanosecond(Some(v), _) => *v as u64,
         _ => return None,
     })
 }
@@ -176,7 +262,8 @@ fn key_range(key: &Arc<dyn PhysicalExpr>, schema: &Schema) -> Option<KeyRange> {
     })
 }
 
-/// `(bits, signed)` of an Arrow integer type.
+/// `(bits, signed)` of an Arrow integer type, or of a date or date-time type as the
+/// integers it holds.
 fn int_width(t: &DataType) -> Option<(u32, bool)> {
     Some(match t {
         DataType::UInt8 => (8, false),
@@ -186,7 +273,8 @@ fn int_width(t: &DataType) -> Option<(u32, bool)> {
         DataType::Int8 => (8, true),
         DataType::Int16 => (16, true),
         DataType::Int32 => (32, true),
-        DataType::Int64 => (64, true),
+        DataType::Int64 | DataType::Date64 | DataType::Timestamp(_, _) => (64, true),
+        DataType::Date32 => (32, true),
         _ => None?,
     })
 }

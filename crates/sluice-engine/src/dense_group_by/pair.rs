@@ -13,8 +13,9 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, PrimitiveArray};
 use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::datatypes::{
-    ArrowPrimitiveType, DataType, Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type,
-    UInt32Type, UInt64Type,
+    ArrowPrimitiveType, DataType, Date32Type, Date64Type, Int8Type, Int16Type, Int32Type,
+    Int64Type, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType,
+    TimestampNanosecondType, TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use datafusion::error::{DataFusionError, Result as DfResult};
 
@@ -91,6 +92,18 @@ fn codec(data_type: &DataType) -> Option<&'static dyn KeyCodec> {
         DataType::Int16 => &Typed::<Int16Type>(PhantomData),
         DataType::Int32 => &Typed::<Int32Type>(PhantomData),
         DataType::Int64 => &Typed::<Int64Type>(PhantomData),
+        DataType::Date32 => &Typed::<Date32Type>(PhantomData),
+        DataType::Date64 => &Typed::<Date64Type>(PhantomData),
+        DataType::Timestamp(TimeUnit::Second, _) => &Typed::<TimestampSecondType>(PhantomData),
+        DataType::Timestamp(TimeUnit::Millisecond, _) => {
+            &Typed::<TimestampMillisecondType>(PhantomData)
+        }
+        DataType::Timestamp(TimeUnit::Microsecond, _) => {
+            &Typed::<TimestampMicrosecondType>(PhantomData)
+        }
+        DataType::Timestamp(TimeUnit::Nanosecond, _) => {
+            &Typed::<TimestampNanosecondType>(PhantomData)
+        }
         _ => return None,
     })
 }

@@ -228,3 +228,59 @@ fn ranges_from_statistics() {
         None
     );
 }
+
+#[test]
+fn time_bucket_ranges_from_the_column_bounds() {
+    use datafusion::arrow::datatypes::TimeUnit;
+    use datafusion::physical_expr::ScalarFunctionExpr;
+
+    let utc: Option<Arc<str>> = Some("UTC".into());
+    let schema = Schema::new(vec![
+        Field::new("x", DataType::UInt32, false),
+        Field::new(
+            "t",
+            DataType::Timestamp(TimeUnit::Second, utc.clone()),
+            false,
+        ),
+    ]);
+    let call = |name: &str| -> Arc<dyn PhysicalExpr> {
+        let udf = sluice_functions::scalar_functions()
+            .into_iter()
+            .find(|f| f.name() == name)
+            .expect("registered");
+        Arc::new(
+            ScalarFunctionExpr::try_new(
+                Arc::new(udf),
+                vec![col("t", 1)],
+                &schema,
+                Arc::new(ConfigOptions::default()),
+            )
+            .expect("valid call"),
+        )
+    };
+    let t = |v: i64| ScalarValue::TimestampSecond(Some(v), utc.clone());
+    let bounds = |c: &Column| (c.index() == 1).then(|| (t(7_259), t(7_200 + 3 * 3_600 + 1)));
+    let (lo, hi) = bucket_bounds(&call("toStartOfHour"), &schema, bounds).expect("a bucket");
+    assert_eq!(
+        (scalar_bits(&lo), scalar_bits(&hi)),
+        (Some(7_200), Some(18_000))
+    );
+    assert_eq!(
+        bounded_range(&lo, &hi, true),
+        Some(KeyRange {
+            lo: 7_200,
+            size: 10_801
+        })
+    );
+    let (lo, hi) = bucket_bounds(&call("toStartOfDay"), &schema, bounds).expect("a bucket");
+    assert_eq!((scalar_bits(&lo), scalar_bits(&hi)), (Some(0), Some(0)));
+    // Not a bucket; no bounds for the column.
+    assert_eq!(
+        bucket_bounds(&call("toUnixTimestamp"), &schema, bounds),
+        None
+    );
+    assert_eq!(
+        bucket_bounds(&call("toStartOfHour"), &schema, |_| None),
+        None
+    );
+}
