@@ -115,13 +115,16 @@ fn uniq_exact_sets_grow_past_inline_keys_at_every_width() {
     use datafusion::arrow::array::UInt64Array;
     use datafusion::arrow::datatypes::UInt64Type;
     // Group 0 gets rows 0..79: 40 keys (past the inline keys, into a hash set), nearly
-    // all twice; group 1 gets row 79, one of those keys.
+    // all twice; group 1 gets row 79, one of those keys. The keys span more than a
+    // bitmap's range (see the next test).
     let n = 80u32;
     let groups: Vec<usize> = (0..n).map(|i| usize::from(i == n - 1)).collect();
     let cases: Vec<(ChType, ArrayRef)> = vec![
         (
             ChType::UInt32,
-            Arc::new(UInt32Array::from_iter_values((0..n).map(|i| i % 40 + 1))),
+            Arc::new(UInt32Array::from_iter_values(
+                (0..n).map(|i| (i % 40) * 1_000 + 1),
+            )),
         ),
         (
             ChType::UInt64,
@@ -159,6 +162,58 @@ fn uniq_exact_sets_grow_past_inline_keys_at_every_width() {
         let out = merged.evaluate(EmitTo::All).unwrap();
         assert_eq!(out.as_primitive::<UInt64Type>().value(0), 40, "{t}");
     }
+}
+
+#[test]
+fn uniq_exact_bitmaps_with_keys_outside_their_range() {
+    use datafusion::arrow::datatypes::UInt64Type;
+    let f = build("uniqExact", &[ChType::UInt32]).unwrap();
+    let mut acc = groups_accumulator("uniqExact", Arc::clone(&f)).unwrap();
+    // The first batch spans 100..=299 (bitmaps over 256 keys from 100); the second brings
+    // keys below and above that range (into the sets) and a third group.
+    let first: Vec<u32> = (0..400).map(|i| 100 + i % 200).collect();
+    let groups: Vec<usize> = (0..400).map(|i| i % 2).collect();
+    acc.update_batch(&[u32s(&first)], &groups, None, 2).unwrap();
+    acc.update_batch(
+        &[u32s(&[99, 356, 355, 100, 5_000, 99, 7, 7])],
+        &[0, 0, 0, 0, 1, 1, 2, 2],
+        None,
+        3,
+    )
+    .unwrap();
+    // Group 0: the 100 even keys of 100..=298 and 99, 356 and 355 (355 is in the bitmap's
+    // last word, 356 past it); group 1: 100 odd keys, 5000 and 99; group 2: 7.
+    let states = acc.state(EmitTo::First(2)).unwrap();
+    let bin = states[0].as_binary::<i32>();
+    assert_eq!(generic_counts(&f, bin), vec![103, 102]);
+    let rest = acc.evaluate(EmitTo::All).unwrap();
+    assert_eq!(rest.as_primitive::<UInt64Type>().values().to_vec(), vec![1]);
+    // After the emit the bitmaps start again from group 0.
+    acc.update_batch(&[u32s(&[150, 151, 150])], &[0, 0, 0], None, 1)
+        .unwrap();
+    let again = acc.evaluate(EmitTo::All).unwrap();
+    assert_eq!(
+        again.as_primitive::<UInt64Type>().values().to_vec(),
+        vec![2]
+    );
+    // A fresh accumulator whose bitmaps come from a first merged state ({100, 105}: keys
+    // 100..=163), then both states and the generic state of 0..=4 into the same group:
+    // 200 + 4 + 5 keys.
+    let mut merged = groups_accumulator("uniqExact", Arc::clone(&f)).unwrap();
+    let small = generic_state("uniqExact", &ChType::UInt32, u32s(&[100, 105]));
+    let small: ArrayRef = Arc::new(datafusion::arrow::array::BinaryArray::from(vec![
+        small.as_slice(),
+    ]));
+    merged.merge_batch(&[small], &[0], 1).unwrap();
+    let generic = generic_state("uniqExact", &ChType::UInt32, u32s(&[0, 1, 2, 3, 4]));
+    let col: ArrayRef = Arc::new(datafusion::arrow::array::BinaryArray::from(vec![
+        bin.value(0),
+        bin.value(1),
+        generic.as_slice(),
+    ]));
+    merged.merge_batch(&[col], &[0, 0, 0], 1).unwrap();
+    let out = merged.evaluate(EmitTo::All).unwrap();
+    assert_eq!(out.as_primitive::<UInt64Type>().value(0), 209);
 }
 
 #[test]

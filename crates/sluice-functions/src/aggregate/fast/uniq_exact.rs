@@ -5,8 +5,11 @@
 //! narrowest integer that holds the key width (4, 8 or 16 bytes), and a group's first few
 //! keys live inline in its slot (a linear scan, no hashing and no allocation) before it
 //! gets a hash set with a fast non-cryptographic hasher: GROUP BY keys with few distinct
-//! values per group are common. States are the per-group `uniqExact` state bytes
-//! (`VarUInt` count, then each key in its width).
+//! values per group are common. When the first batch's keys of a numeric argument lie in a
+//! range of at most [`BITMAP_KEYS`] values (a product id among 200 per purchaser), each
+//! group also gets a bitmap over that range ([`Bitmaps`]): a key in it sets a bit, no set
+//! lookup; keys outside it go to the group's set as before. States are the per-group
+//! `uniqExact` state bytes (`VarUInt` count, then each key in its width).
 
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hash};
@@ -26,6 +29,47 @@ use super::{selected, state_per_row};
 
 /// Keys a group holds inline before it gets a hash set.
 const INLINE: usize = 4;
+
+/// Widest key range given per-group bitmaps: 256 bits, 32 bytes a group (a group's set
+/// slot is 40).
+const BITMAP_KEYS: u128 = 256;
+
+/// One bitmap per group over the keys `base ..= base + 64 × words − 1`, in a flat vector
+/// (`words` 64-bit words a group). The keys of a group are its bitmap's and its set's,
+/// which never share a key (a key in the range only ever sets a bit).
+#[derive(Debug)]
+struct Bitmaps {
+    base: u128,
+    words: usize,
+    bits: Vec<u64>,
+}
+
+impl Bitmaps {
+    /// Bitmaps over the range of `keys` when it is at most [`BITMAP_KEYS`] wide.
+    fn over(keys: &[u128]) -> Option<Self> {
+        let (lo, hi) = keys
+            .iter()
+            .fold((u128::MAX, 0), |(lo, hi), &k| (lo.min(k), hi.max(k)));
+        let span = hi.checked_sub(lo)? + 1;
+        (span <= BITMAP_KEYS).then(|| Bitmaps {
+            base: lo,
+            words: span.div_ceil(64) as usize,
+            bits: Vec::new(),
+        })
+    }
+}
+
+/// Calls `f` with each key set in `bitmap` (one group's words over keys from `base`).
+fn for_each_bit(base: u128, bitmap: &[u64], mut f: impl FnMut(u128)) {
+    for (w, &word) in bitmap.iter().enumerate() {
+        let mut word = word;
+        while word != 0 {
+            let b = word.trailing_zeros();
+            f(base + (w as u128) * 64 + u128::from(b));
+            word &= word - 1;
+        }
+    }
+}
 
 /// A key stored at its width.
 trait Key: Copy + Eq + Hash + Default + std::fmt::Debug + Send + 'static {
@@ -147,13 +191,19 @@ pub(super) struct UniqExactGroups {
     types: Vec<ChType>,
     width: usize,
     sets: Sets,
+    /// Per-group bitmaps over a small key range, decided by the first keys seen.
+    bitmaps: Option<Bitmaps>,
+    /// Whether the first keys have been seen (and `bitmaps` decided).
+    decided: bool,
     /// Heap bytes held by the sets.
     heap: usize,
 }
 
-/// Adds each selected row's key to its group's set; returns the heap bytes the sets grew by.
+/// Adds each selected row's key to its group's bitmap (see [`Bitmaps`]) or set; returns
+/// the heap bytes the sets grew by.
 fn insert_all<K: Key>(
     sets: &mut Vec<KeySet<K>>,
+    bitmaps: Option<&mut Bitmaps>,
     groups: &[usize],
     keys: &[u128],
     keep: Option<&datafusion::arrow::buffer::NullBuffer>,
@@ -161,20 +211,29 @@ fn insert_all<K: Key>(
 ) -> usize {
     sets.resize_with(total_groups, KeySet::default);
     let mut grown = 0usize;
-    let mut add = |g: usize, k: u128| {
-        let set = &mut sets[g];
-        let before = set.heap_bytes();
-        if set.insert(K::from_wide(k)) {
-            // Only a set that took a new key can have grown.
-            grown += set.heap_bytes() - before;
+    let rows = groups.iter().zip(keys).enumerate();
+    let selected = |i: usize| keep.is_none_or(|k| k.is_valid(i));
+    match bitmaps {
+        Some(b) => {
+            b.bits.resize(total_groups * b.words, 0);
+            let (base, words) = (b.base, b.words);
+            let span = words as u128 * 64;
+            for (i, (&g, &k)) in rows {
+                if !selected(i) {
+                    continue;
+                }
+                let o = k.wrapping_sub(base);
+                if o < span {
+                    b.bits[g * words + (o >> 6) as usize] |= 1u64 << (o & 63);
+                } else {
+                    grown += insert_into_set(&mut sets[g], k);
+                }
+            }
         }
-    };
-    match keep {
-        None => groups.iter().zip(keys).for_each(|(g, k)| add(*g, *k)),
-        Some(keep) => {
-            for (i, (g, k)) in groups.iter().zip(keys).enumerate() {
-                if keep.is_valid(i) {
-                    add(*g, *k);
+        None => {
+            for (i, (&g, &k)) in rows {
+                if selected(i) {
+                    grown += insert_into_set(&mut sets[g], k);
                 }
             }
         }
@@ -182,26 +241,59 @@ fn insert_all<K: Key>(
     grown
 }
 
+/// Adds `k` to `set`; returns the heap bytes the set grew by.
+#[inline]
+fn insert_into_set<K: Key>(set: &mut KeySet<K>, k: u128) -> usize {
+    let before = set.heap_bytes();
+    if set.insert(K::from_wide(k)) {
+        // Only a set that took a new key can have grown.
+        set.heap_bytes() - before
+    } else {
+        0
+    }
+}
+
 /// The emitted groups' distinct counts and state bytes (`VarUInt` count, each key in
 /// `width` bytes), or only the counts.
 fn emit<K: Key>(
     sets: &mut Vec<KeySet<K>>,
+    bitmaps: Option<&mut Bitmaps>,
     emit_to: EmitTo,
     width: usize,
     states: Option<&mut BinaryBuilder>,
 ) -> (Vec<u64>, usize) {
     let taken = emit_to.take_needed(sets);
     let freed = taken.iter().map(KeySet::heap_bytes).sum();
+    // The emitted groups' bitmaps, taken out the same way (empty without bitmaps).
+    let (base, words, taken_bits) = match bitmaps {
+        Some(b) => {
+            let n = (taken.len() * b.words).min(b.bits.len());
+            let rest = b.bits.split_off(n);
+            (b.base, b.words, std::mem::replace(&mut b.bits, rest))
+        }
+        None => (0, 0, Vec::new()),
+    };
+    let bitmap = |g: usize| taken_bits.get(g * words..(g + 1) * words).unwrap_or(&[]);
+    let counts: Vec<u64> = taken
+        .iter()
+        .enumerate()
+        .map(|(g, s)| {
+            let bits: u32 = bitmap(g).iter().map(|w| w.count_ones()).sum();
+            s.len() as u64 + u64::from(bits)
+        })
+        .collect();
     if let Some(out) = states {
         let mut buf = Vec::new();
-        for s in &taken {
+        for (g, s) in taken.iter().enumerate() {
             buf.clear();
-            write_var_uint(&mut buf, s.len() as u64);
-            s.for_each(|k| buf.extend_from_slice(&k.to_wide().to_le_bytes()[..width]));
+            write_var_uint(&mut buf, counts[g]);
+            let mut put = |k: u128| buf.extend_from_slice(&k.to_le_bytes()[..width]);
+            for_each_bit(base, bitmap(g), &mut put);
+            s.for_each(|k| put(k.to_wide()));
             out.append_value(&buf);
         }
     }
-    (taken.iter().map(|s| s.len() as u64).collect(), freed)
+    (counts, freed)
 }
 
 impl UniqExactGroups {
@@ -217,6 +309,8 @@ impl UniqExactGroups {
             width,
             types,
             sets,
+            bitmaps: None,
+            decided: false,
             heap: 0,
         }
     }
@@ -228,19 +322,27 @@ impl UniqExactGroups {
         keep: Option<&datafusion::arrow::buffer::NullBuffer>,
         total_groups: usize,
     ) {
+        if !self.decided && !keys.is_empty() {
+            // Keys of a numeric argument are its values (at most 8 bytes); wider keys are
+            // hashes, spread over their whole range.
+            self.decided = true;
+            self.bitmaps = (self.width <= 8).then(|| Bitmaps::over(keys)).flatten();
+        }
+        let b = self.bitmaps.as_mut();
         self.heap += match &mut self.sets {
-            Sets::W4(s) => insert_all(s, groups, keys, keep, total_groups),
-            Sets::W8(s) => insert_all(s, groups, keys, keep, total_groups),
-            Sets::W16(s) => insert_all(s, groups, keys, keep, total_groups),
+            Sets::W4(s) => insert_all(s, b, groups, keys, keep, total_groups),
+            Sets::W8(s) => insert_all(s, b, groups, keys, keep, total_groups),
+            Sets::W16(s) => insert_all(s, b, groups, keys, keep, total_groups),
         };
     }
 
     fn emit(&mut self, emit_to: EmitTo, states: Option<&mut BinaryBuilder>) -> Vec<u64> {
         let w = self.width;
+        let b = self.bitmaps.as_mut();
         let (counts, freed) = match &mut self.sets {
-            Sets::W4(s) => emit(s, emit_to, w, states),
-            Sets::W8(s) => emit(s, emit_to, w, states),
-            Sets::W16(s) => emit(s, emit_to, w, states),
+            Sets::W4(s) => emit(s, b, emit_to, w, states),
+            Sets::W8(s) => emit(s, b, emit_to, w, states),
+            Sets::W16(s) => emit(s, b, emit_to, w, states),
         };
         self.heap = self.heap.saturating_sub(freed);
         counts
@@ -322,6 +424,7 @@ impl GroupsAccumulator for UniqExactGroups {
     }
 
     fn size(&self) -> usize {
-        self.heap + self.groups().1 + std::mem::size_of::<Self>()
+        let bitmaps = self.bitmaps.as_ref().map_or(0, |b| b.bits.capacity() * 8);
+        self.heap + bitmaps + self.groups().1 + std::mem::size_of::<Self>()
     }
 }
