@@ -159,21 +159,12 @@ pub trait WireWrite {
 }
 
 impl WireWrite for Vec<u8> {
-    fn put_varint(&mut self, mut value: u64) {
-        loop {
-            let byte = (value & 0x7f) as u8;
-            value >>= 7;
-            if value == 0 {
-                self.push(byte);
-                return;
-            }
-            self.push(byte | 0x80);
-        }
+    fn put_varint(&mut self, value: u64) {
+        super::cursor::write_varint(self, value);
     }
 
     fn put_str(&mut self, s: &[u8]) {
-        self.put_varint(s.len() as u64);
-        self.extend_from_slice(s);
+        super::cursor::write_bytes(self, s);
     }
 
     fn put_u8(&mut self, v: u8) {
