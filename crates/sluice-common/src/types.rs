@@ -356,6 +356,81 @@ fn quote(s: &str) -> String {
     out
 }
 
+impl ChType {
+    /// The type name as ClickHouse prints it with `print_pretty_type_names = 1` (its
+    /// default) in `toTypeName` and `DESCRIBE`: a named `Tuple` puts each element on its
+    /// own line, indented four spaces per level below `indent`; `Array` and `Map` pass the
+    /// layout on, `Nullable` and `LowCardinality` print their argument on one line.
+    pub fn pretty_name(&self, indent: usize) -> String {
+        let mut out = String::new();
+        self.write_pretty(indent, false, &mut out);
+        out
+    }
+
+    /// The type as `SHOW CREATE TABLE` prints a column's type (ClickHouse formats the
+    /// type's syntax tree): a `Tuple` of two or more elements, named or not, puts them on
+    /// their own lines; a one-element `Tuple` stays on one line; the other types pass the
+    /// layout on.
+    pub fn create_query_name(&self, indent: usize) -> String {
+        let mut out = String::new();
+        self.write_pretty(indent, true, &mut out);
+        out
+    }
+
+    fn write_pretty(&self, indent: usize, create: bool, out: &mut String) {
+        match self {
+            ChType::Tuple(elems) => {
+                let across = if create {
+                    elems.len() >= 2
+                } else {
+                    elems.iter().any(|(n, _)| n.is_some())
+                };
+                out.push_str("Tuple(");
+                if across {
+                    out.push('\n');
+                }
+                for (i, (name, t)) in elems.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(if across { ",\n" } else { ", " });
+                    }
+                    if across {
+                        out.push_str(&"    ".repeat(indent + 1));
+                    }
+                    if let Some(n) = name {
+                        out.push_str(n);
+                        out.push(' ');
+                    }
+                    t.write_pretty(if across { indent + 1 } else { indent }, create, out);
+                }
+                out.push(')');
+            }
+            ChType::Array(t) => {
+                out.push_str("Array(");
+                t.write_pretty(indent, create, out);
+                out.push(')');
+            }
+            ChType::Nullable(t) if create => {
+                out.push_str("Nullable(");
+                t.write_pretty(indent, create, out);
+                out.push(')');
+            }
+            ChType::LowCardinality(t) if create => {
+                out.push_str("LowCardinality(");
+                t.write_pretty(indent, create, out);
+                out.push(')');
+            }
+            ChType::Map(k, v) => {
+                out.push_str("Map(");
+                k.write_pretty(indent, create, out);
+                out.push_str(", ");
+                v.write_pretty(indent, create, out);
+                out.push(')');
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+}
+
 impl fmt::Display for ChType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

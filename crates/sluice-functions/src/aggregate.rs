@@ -76,6 +76,7 @@ pub mod minmax;
 pub mod moments;
 pub mod moving;
 pub mod quantile;
+pub mod regr;
 pub mod retention;
 pub mod skew_kurt;
 pub mod sliding;

@@ -92,7 +92,7 @@ impl Introspect {
 }
 
 fn ch_type_name(f: &Field) -> String {
-    arg_type(f).to_string()
+    arg_type(f).pretty_name(0)
 }
 
 fn column_type_name(f: &Field) -> String {

@@ -65,6 +65,9 @@ pub fn show_create_table(table: &CreateTable, database: &str) -> String {
 pub fn column_text(c: &ColumnDef) -> String {
     let mut s = format!("`{}`", c.name.replace('\\', "\\\\").replace('`', "\\`"));
     if let Some(t) = &c.type_text {
+        // ClickHouse prints named tuples across lines (`print_pretty_type_names`).
+        let pretty = sluice_common::ChType::parse(t).map(|ty| ty.create_query_name(1));
+        let t = pretty.as_ref().unwrap_or(t);
         s.push(' ');
         if c.null_modifier == Some(true) && !t.starts_with("Nullable(") {
             s.push_str(&format!("Nullable({t})"));

@@ -2,9 +2,9 @@
 //! `functions.rs`.
 
 use datafusion::sql::sqlparser::ast::{
-    AccessExpr, BinaryOperator, CastKind, DataType, DateTimeField, Expr, Function, FunctionArg,
-    FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident, ObjectName, ObjectNamePart,
-    Subscript, UnaryOperator, Value, ValueWithSpan,
+    AccessExpr, BinaryOperator, CastKind, CeilFloorKind, DataType, DateTimeField, Expr, Function,
+    FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident, ObjectName,
+    ObjectNamePart, Subscript, UnaryOperator, Value, ValueWithSpan,
 };
 use datafusion::sql::sqlparser::tokenizer::Span;
 use sluice_common::{ChType, Error, ErrorCode, Result};
@@ -525,6 +525,28 @@ pub fn rewrite_expr(e: &mut Expr, ctx: &RewriteContext) -> Result<()> {
                 other => return Err(Error::not_implemented(format!("EXTRACT({other})"))),
             };
             *e = call(f, vec![(**expr).clone()]);
+        }
+        // sqlparser reads `floor(…)`/`ceil(…)` as its own nodes; ClickHouse has only the
+        // functions (`floor(x[, N])`), whose arguments must go through the same rewrites.
+        Expr::Ceil { .. } | Expr::Floor { .. } => {
+            let (name, expr, field) = match e {
+                Expr::Ceil { expr, field } => ("ceil", expr, field),
+                Expr::Floor { expr, field } => ("floor", expr, field),
+                _ => return Ok(()),
+            };
+            rewrite_expr(expr, ctx)?;
+            let mut args = vec![(**expr).clone()];
+            match field {
+                CeilFloorKind::DateTimeField(DateTimeField::NoDateTime) => {}
+                CeilFloorKind::Scale(v) => args.push(Expr::Value(v.clone())),
+                CeilFloorKind::DateTimeField(other) => {
+                    return Err(Error::not_implemented(format!(
+                        "{}(… TO {other})",
+                        name.to_uppercase()
+                    )));
+                }
+            }
+            *e = call(name, args);
         }
         Expr::AtTimeZone {
             timestamp,

@@ -95,11 +95,18 @@ pub(super) fn is_constant_param(func: &str, idx: usize) -> bool {
                 1
             )
             | (
-                "toDecimal32OrDefault" | "toDecimal64OrDefault" | "toDecimal128OrDefault",
+                "toDecimal32OrDefault"
+                    | "toDecimal64OrDefault"
+                    | "toDecimal128OrDefault"
+                    | "toDecimal256OrDefault",
                 1
             )
             | (
-                "toDateTime64" | "toDateTime64OrNull" | "toDateTime64OrZero" | "now64",
+                "toDateTime64"
+                    | "toDateTime64OrNull"
+                    | "toDateTime64OrZero"
+                    | "toDateTime64OrDefault"
+                    | "now64",
                 _
             )
             | (

@@ -273,7 +273,11 @@ pub fn show_create(db: &str, name: &str, columns: &[ColumnDesc], engine: &str) -
     );
     for (i, c) in columns.iter().enumerate() {
         // ClickHouse back-quotes every column name in SHOW CREATE.
-        s.push_str(&format!("    `{}` {}", c.name.replace('`', "\\`"), c.ty));
+        s.push_str(&format!(
+            "    `{}` {}",
+            c.name.replace('`', "\\`"),
+            c.ty.create_query_name(1)
+        ));
         if let Some((k, e)) = &c.default {
             s.push_str(&format!(" {} {e}", k.keyword()));
         }

@@ -210,7 +210,7 @@ pub async fn describe(session: &mut Session, d: sluice_sql::Describe) -> Result<
                             .unwrap_or_default();
                         vec![
                             Cell::Str(c.name),
-                            Cell::Str(c.ty.to_string()),
+                            Cell::Str(c.ty.pretty_name(0)),
                             Cell::Str(k),
                             Cell::Str(e),
                             Cell::Str(c.comment),
@@ -226,7 +226,7 @@ pub async fn describe(session: &mut Session, d: sluice_sql::Describe) -> Result<
                             .iter()
                             .map(|c| {
                                 let mut r =
-                                    vec![Cell::Str(c.name.clone()), Cell::Str(c.ty.to_string())];
+                                    vec![Cell::Str(c.name.clone()), Cell::Str(c.ty.pretty_name(0))];
                                 r.extend((0..5).map(|_| Cell::Str(String::new())));
                                 r
                             })
@@ -272,7 +272,7 @@ async fn query_columns(session: &mut Session, q: Query) -> Result<Vec<Vec<Cell>>
         .map(|f| {
             vec![
                 Cell::Str(f.name().clone()),
-                Cell::Str(sluice_common::ChType::from_field(f).to_string()),
+                Cell::Str(sluice_common::ChType::from_field(f).pretty_name(0)),
             ]
         })
         .collect())

@@ -153,7 +153,7 @@ pub(super) fn tables(s: &SystemTables) -> Result<Rows> {
             Cell::I64(0),
             Cell::StrArr(vec![]),
             Cell::StrArr(vec![]),
-            Cell::Str(e.show_create.replace('\n', " ")),
+            Cell::Str(one_line(&e.show_create)),
             Cell::Str(engine_full.replace('\n', " ")),
             Cell::Str(as_select),
             Cell::Str(keys.partition_key),
@@ -447,4 +447,19 @@ pub(super) fn data_type_families() -> Result<Rows> {
         })
         .collect();
     Ok((schema, rows))
+}
+
+/// `SHOW CREATE TABLE`'s text on one line, as `system.tables.create_table_query` holds it:
+/// `(` and `,` at a line end join the next line without its indent (`(\`x\` UInt8, …)`),
+/// a line starting with `)` joins the previous one, and any other line break is a space.
+fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split('\n').enumerate() {
+        let line = if i == 0 { line } else { line.trim_start() };
+        if i > 0 && !out.ends_with('(') && !line.starts_with(')') {
+            out.push(' ');
+        }
+        out.push_str(line);
+    }
+    out
 }

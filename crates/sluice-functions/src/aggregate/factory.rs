@@ -8,7 +8,8 @@ use sluice_common::ChType;
 use super::func::{AggFuncRef, Param, display_name};
 use super::{
     combinators, count_sum, delta_sum, entropy, group_array, group_bit, linear_regression, minmax,
-    moments, moving, quantile, retention, skew_kurt, sum_map, top_k_weighted, uniq, window_funnel,
+    moments, moving, quantile, regr, retention, skew_kurt, sum_map, top_k_weighted, uniq,
+    window_funnel,
 };
 use crate::ch_bail;
 use datafusion::error::Result;
@@ -97,6 +98,7 @@ pub fn base_defs() -> Vec<BaseDef> {
     v.extend(skew_kurt::defs());
     v.extend(delta_sum::defs());
     v.extend(linear_regression::defs());
+    v.extend(regr::defs());
     v.extend(top_k_weighted::defs());
     v.extend(moving::defs());
     v.extend(retention::defs());

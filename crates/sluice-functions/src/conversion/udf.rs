@@ -92,6 +92,18 @@ impl ConvUdf {
         self
     }
 
+    /// `toDateOrNull`, `toDateTimeOrNull` and `toDateTime64OrNull` also take integers, as an
+    /// accurate cast (a value out of the type's range is NULL); other `…OrNull`/`…OrZero`
+    /// conversions take only strings, as in ClickHouse.
+    fn int_or_null(&self, input: &ChType) -> bool {
+        self.fail == Fail::Null
+            && matches!(
+                self.target,
+                Target::Fixed(ChType::Date) | Target::DateTime | Target::DateTime64
+            )
+            && crate::math::num::is_int(input.base())
+    }
+
     /// (target base type, number of leading value arguments, index of a time zone argument).
     fn resolve(
         &self,
@@ -162,8 +174,18 @@ impl ConvUdf {
                 )
             }
             Target::DateTime64 => {
-                check_arity(name, n, 2, 3 + default_args)?;
-                let p = const_int_arg(name, scalars, fields, 1, "scale")?;
+                // `…OrNull`/`…OrZero` may leave the scale out (3, as in ClickHouse).
+                let min = if matches!(self.fail, Fail::Null | Fail::Zero) {
+                    1
+                } else {
+                    2
+                };
+                check_arity(name, n, min, 3 + default_args)?;
+                let p = if n == 1 {
+                    3
+                } else {
+                    const_int_arg(name, scalars, fields, 1, "scale")?
+                };
                 if !(0..=9).contains(&p) {
                     ch_bail!(
                         ARGUMENT_OUT_OF_BOUND,
@@ -292,6 +314,7 @@ impl ScalarUDFImpl for ConvUdf {
             .unwrap_or(ChType::Nothing);
         if matches!(self.fail, Fail::Zero | Fail::Null)
             && !matches!(self.target, Target::Cast)
+            && !self.int_or_null(&input)
             && !is_string_type(args.arg_fields[0].data_type())
             && !matches!(input.base(), ChType::FixedString(_) | ChType::Nothing)
         {
@@ -409,7 +432,7 @@ impl ScalarUDFImpl for ConvUdf {
                 };
                 let opts = CastOptions {
                     session,
-                    accurate: self.accurate,
+                    accurate: self.accurate || self.int_or_null(&input_t),
                     on_error,
                     zone: tz_arg.map(|_| session),
                 };

@@ -150,7 +150,11 @@ impl Part {
             | Part::StartOfMillisecond
             | Part::StartOfMicrosecond
             | Part::StartOfNanosecond => match input.base() {
-                ChType::DateTime64(p, _) => ChType::DateTime64(*p, tz),
+                // At least the unit's digits: toStartOfMicrosecond(DateTime64(3)) is
+                // DateTime64(6), as in ClickHouse.
+                ChType::DateTime64(p, _) => {
+                    ChType::DateTime64((*p).max(self.sub_second().unwrap_or(0)), tz)
+                }
                 _ => ChType::DateTime64(0, tz),
             },
             Part::StartOfMonth
@@ -222,7 +226,7 @@ impl Part {
             | Part::StartOfNanosecond => {
                 let keep = self.sub_second().unwrap_or(0) as u32;
                 let u = match kind {
-                    Kind::DateTime64(p) => unit_digits(*p) as u32,
+                    Kind::DateTime64(p) => (unit_digits(*p) as u32).max(keep),
                     _ => 3,
                 };
                 let digits = l.digits as u32;
@@ -274,7 +278,9 @@ impl PartUdf {
         let max = if self.part.takes_mode() { 3 } else { 2 };
         check_arity(name, fields.len(), 1, max)?;
         let input = arg_type(&fields[0]);
-        let string_ok = self.part == Part::UnixTimestamp && is_string_type(fields[0].data_type());
+        // `toUnixTimestamp` also takes a String (parsed as DateTime) or a number (`toUInt32`).
+        let string_ok = self.part == Part::UnixTimestamp
+            && (is_string_type(fields[0].data_type()) || is_number(&input));
         match kind_of(&input) {
             None if !string_ok && !matches!(input.base(), ChType::Nothing) => ch_bail!(
                 ILLEGAL_TYPE_OF_ARGUMENT,
@@ -379,6 +385,28 @@ impl ScalarUDFImpl for PartUdf {
             Some(t) => Zone::parse(t)?,
             None => Zone::of_type(&input, session)?,
         };
+        if is_number(&input) {
+            // toUnixTimestamp(1): the number as `toUInt32` converts it.
+            let opts = CastOptions {
+                session: zone,
+                accurate: false,
+                on_error: OnError::Throw,
+                zone: None,
+            };
+            let to = if input.is_nullable() {
+                ChType::UInt32.into_nullable()
+            } else {
+                ChType::UInt32
+            };
+            let out = cast_array(&cols[0], &input, &to, &opts)?;
+            let want = args.return_field.data_type();
+            let out = if out.data_type() != want {
+                datafusion::arrow::compute::cast(&out, want)?
+            } else {
+                out
+            };
+            return output(out, all_scalar);
+        }
         if kind_of(&input).is_none() {
             // toUnixTimestamp('2020-01-01 00:00:00'): parse as DateTime in the zone.
             let t = ChType::DateTime(Some(zone.name()));
@@ -493,4 +521,21 @@ pub fn functions() -> Vec<ScalarUDF> {
         udf("toLastDayOfWeek", Part::LastDayOfWeek, &[]),
         udf("toLastDayOfMonth", Part::LastDayOfMonth, &["LAST_DAY"]),
     ]
+}
+
+/// Integers and floats (what `toUnixTimestamp` converts as `toUInt32`).
+fn is_number(t: &ChType) -> bool {
+    matches!(
+        t.base(),
+        ChType::UInt8
+            | ChType::UInt16
+            | ChType::UInt32
+            | ChType::UInt64
+            | ChType::Int8
+            | ChType::Int16
+            | ChType::Int32
+            | ChType::Int64
+            | ChType::Float32
+            | ChType::Float64
+    )
 }

@@ -1,7 +1,7 @@
 //! `abs` (signed integers become unsigned: `abs(toInt8(-128))` = 128 as UInt8), `sign`
 //! (Int8), `gcd`/`lcm` (type as `plus`, `ILLEGAL_DIVISION` on zero), `greatest`/`least`
-//! (least supertype; NULL arguments are skipped), and `rand`/`rand32`/`rand64`/
-//! `randConstant`.
+//! (least supertype; NULL arguments are skipped), `factorial` (UInt64; negative → 1, above
+//! 20 `BAD_ARGUMENTS`), and `rand`/`rand32`/`rand64`/`randConstant`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,6 +26,13 @@ pub fn functions() -> Vec<ScalarUDF> {
     vec![
         udf("abs", &["ABS"], abs_rule, abs_kernel, Nulls::Propagate),
         udf("sign", &["SIGN"], sign_rule, sign_kernel, Nulls::Propagate),
+        udf(
+            "factorial",
+            &[],
+            factorial_rule,
+            factorial_kernel,
+            Nulls::Propagate,
+        ),
         udf("gcd", &[], gcd_rule, gcd_kernel, Nulls::Propagate),
         udf("lcm", &[], gcd_rule, gcd_kernel, Nulls::Propagate),
         udf(
@@ -111,6 +118,47 @@ fn abs_kernel(
     }
     let out = out.unary::<_, Decimal256Type>(|v| wrap_big(v, result));
     cast_to(&out, &ChType::Int256, result)
+}
+
+fn factorial_rule(name: &str, types: &[ChType]) -> sluice_common::Result<ChType> {
+    check_arity(name, types, 1, 1)?;
+    match int_info(&types[0]) {
+        Some((bits, _)) if bits <= 64 => Ok(ChType::UInt64),
+        _ if types[0] == ChType::Bool => Ok(ChType::UInt64),
+        _ => Err(sluice_common::Error::new(
+            sluice_common::ErrorCode::ILLEGAL_TYPE_OF_ARGUMENT,
+            format!(
+                "Illegal type of argument of function {name}, should not be floating point or big int"
+            ),
+        )),
+    }
+}
+
+/// `n!` for `n` ≤ 20 (the largest that fits a UInt64); 1 for every `n` ≤ 0.
+fn factorial_kernel(
+    name: &str,
+    args: &[ArrayRef],
+    types: &[ChType],
+    _r: &ChType,
+    _n: usize,
+) -> Result<ArrayRef> {
+    let x = convert::<Decimal256Type>(args[0].as_ref(), &types[0])?;
+    let mut out = Vec::with_capacity(x.len());
+    for (i, v) in x.values().iter().enumerate() {
+        let n = if x.is_null(i) {
+            0
+        } else {
+            v.to_i128().unwrap_or(i128::MAX)
+        };
+        if n > 20 {
+            return Err(ch_error(sluice_common::Error::new(
+                sluice_common::ErrorCode::BAD_ARGUMENTS,
+                format!("The maximum value for the input argument of function {name} is 20"),
+            )));
+        }
+        out.push((2..=n.max(1) as u64).product::<u64>());
+    }
+    Ok(Arc::new(UInt64Array::new(out.into(), x.nulls().cloned())))
 }
 
 fn sign_rule(name: &str, types: &[ChType]) -> sluice_common::Result<ChType> {

@@ -367,8 +367,8 @@ fn regexp_extract_type(a: &TypeArgs) -> Result<Ret> {
     Ok(string_like(a, 0))
 }
 
-/// `regexpExtract(s, re[, index])`: group `index` (default 1) of the first match, '' when
-/// nothing matches.
+/// `regexpExtract(s, re[, index])`: group `index` (default 1; the whole match when the
+/// pattern has no group) of the first match, '' when nothing matches.
 fn regexp_extract(a: &Args) -> Result<ArrayRef> {
     let s = StrCol::new(&a.cols[0], a.name)?;
     let mut pats = Patterns::new(a, 1, same, false)?;
@@ -380,6 +380,11 @@ fn regexp_extract(a: &Args) -> Result<ArrayRef> {
     for (i, &k) in idx.iter().enumerate() {
         let re = pats.get(i)?;
         let groups = re.captures_len();
+        let k = if a.cols.len() == 2 && groups == 1 {
+            0
+        } else {
+            k
+        };
         if k < 0 || k as usize >= groups {
             return Err(crate::util::ch_error(sluice_common::Error::new(
                 sluice_common::ErrorCode::INDEX_OF_POSITIONAL_ARGUMENT_IS_OUT_OF_RANGE,
