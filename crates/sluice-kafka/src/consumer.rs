@@ -1,8 +1,8 @@
 //! The consumption loop: [`KafkaConsumers::start`] runs `kafka_num_consumers` rdkafka
-//! consumers of one group, each on its own OS thread. Each thread reads a block (polls of
-//! up to `kafka_poll_max_batch_size` messages, each poll waiting at most
-//! `kafka_poll_timeout_ms`, until `kafka_max_block_size` rows or
-//! `kafka_flush_interval_ms`), hands it to the [`KafkaSink`] in chunks of
+//! consumers of one group, each on its own OS thread. Each thread reads a block (poll
+//! batches that end at `kafka_poll_max_batch_size` messages or after
+//! `kafka_poll_timeout_ms`, as ClickHouse's `poll_batch`, until `kafka_max_block_size` rows
+//! or `kafka_flush_interval_ms`), hands it to the [`KafkaSink`] in chunks of
 //! [`CHUNK_BYTES`] as it is read ([`BlockWriter`]), and commits the block's offsets to
 //! the group only after the sink's commit returned `Ok` (at-least-once). On a sink or
 //! parse error nothing is committed, the exception is recorded for
@@ -332,6 +332,8 @@ pub(crate) struct Worker {
     /// The previous block's payload buffer, for the next block to fill (its pages are
     /// already mapped).
     pub(crate) spare_payloads: Vec<u8>,
+    /// The current block's reads.
+    pub(crate) reads: poll::ReadCounts,
 }
 
 impl Worker {
@@ -360,6 +362,7 @@ impl Worker {
             settings,
             topics: Topics::default(),
             spare_payloads: Vec::new(),
+            reads: poll::ReadCounts::default(),
         })
     }
 
@@ -488,6 +491,7 @@ impl Worker {
         let mut chunk = MessageBatch::with_buffer(std::mem::take(&mut self.spare_payloads));
         chunk.reserve_payloads(CHUNK_BYTES + CHUNK_BYTES / 16);
         self.decoder.reset();
+        self.reads = poll::ReadCounts::default();
         loop {
             if self.control.stop.load(Ordering::SeqCst) {
                 // Abandon the block: nothing committed, re-read by whoever comes next.
@@ -495,7 +499,9 @@ impl Worker {
                 return Outcome::Empty;
             }
             let now = Instant::now();
-            let mut wait = poll_timeout.min(deadline.saturating_duration_since(now));
+            // A poll batch ends at `kafka_poll_max_batch_size` messages or after
+            // `kafka_poll_timeout_ms` (as ClickHouse's `poll_batch`), within the block's time.
+            let batch_end = deadline.min(now + poll_timeout);
             if self.settings.commit_every_batch && any {
                 // ClickHouse's intermediate commit: what was read so far, before the next
                 // poll (not yet in the targets; exactly-once seeks ignore it). Nothing new
@@ -512,11 +518,13 @@ impl Worker {
             // and a chunk is handed over as soon as it holds `CHUNK_BYTES`.
             let mut budget = max_batch;
             let mut done;
+            self.reads.batches += 1;
             loop {
                 let step = budget.min(POLL_STEP);
                 let before = chunk.len();
+                // Each step waits for its first message until the batch's end.
+                let wait = batch_end.saturating_duration_since(Instant::now());
                 let more = self.poll_batch(&mut chunk, step, wait);
-                wait = Duration::ZERO;
                 for i in before..chunk.len() {
                     let (topic, partition, offset) = chunk.position(i);
                     span.add(topic, partition, offset);
@@ -558,6 +566,7 @@ impl Worker {
                             }
                         },
                     };
+                    self.reads.chunks += 1;
                     match self.hand_over(&mut chunk, &chunk_span, w.as_mut()) {
                         Ok(n) => rows += n,
                         Err(e) => return Outcome::Failed(e, span),
@@ -571,7 +580,10 @@ impl Worker {
                         .as_ref()
                         .is_some_and(|w| w.buffered_bytes() >= MAX_BLOCK_BYTES);
                 }
-                if done || !more || budget == 0 {
+                // Drained before the batch's end: wait for more (the consumer is ahead of
+                // the fetches; a batch that ended here would cost a commit per drain with
+                // `kafka_commit_every_batch`).
+                if done || budget == 0 || (!more && Instant::now() >= batch_end) {
                     break;
                 }
             }
@@ -588,9 +600,10 @@ impl Worker {
             Ok(()) => {
                 tracing::debug!(
                     target: "sluice_kafka::exactly_once",
-                    "consumer {} wrote {rows} rows: from {:?} to {offsets:?}",
+                    "consumer {} wrote {rows} rows: from {:?} to {offsets:?}; read in {:?}",
                     self.index,
                     span_offsets(&span, false),
+                    self.reads,
                 );
                 for (t, p, _, last) in &span.ranges {
                     self.state.set_position(t, *p, last + 1);

@@ -320,7 +320,14 @@ fn main() {
             .threads
             .iter()
             .filter(|g| g.cpu * 1e6 / n as f64 >= 0.01)
-            .map(|g| format!("{} {:.2}", g.name, g.cpu * 1e6 / n as f64))
+            .map(|g| {
+                format!(
+                    "{} {:.2} ({} waits)",
+                    g.name,
+                    g.cpu * 1e6 / n as f64,
+                    g.waits
+                )
+            })
             .collect();
         println!(
             "          sluice per thread group, us CPU/msg in the window: {}",
@@ -328,6 +335,13 @@ fn main() {
         );
         let waited: f64 = run.threads.iter().map(|g| g.runnable_wait).sum();
         let preempted: u64 = run.threads.iter().map(|g| g.preempted).sum();
+        println!(
+            "          consumer: {} messages read, {} commits (one per poll batch with new messages: kafka_commit_every_batch = 1) = {:.0} messages per poll batch; {} active part(s)",
+            run.consumer.read,
+            run.consumer.commits,
+            run.consumer.read as f64 / run.consumer.commits.max(1) as f64,
+            run.consumer.parts
+        );
         println!(
             "          contention in the window: machine idle {:.0}% of {} CPUs (steal {:.1}%); the server's threads waited {:.2} s runnable, preempted {preempted} times",
             run.machine.idle * 100.0,
@@ -495,6 +509,36 @@ struct Run {
     rss_mb: f64,
     threads: Vec<ThreadGroup>,
     machine: MachineShare,
+    consumer: ConsumerCounts,
+}
+
+/// What the server's consumer did in a round (asked after the window).
+struct ConsumerCounts {
+    /// `system.kafka_consumers.num_messages_read`.
+    read: u64,
+    /// `system.kafka_consumers.num_commits`: with the guide's `kafka_commit_every_batch = 1`
+    /// one per poll batch that read new messages, plus one per block.
+    commits: u64,
+    /// Active parts of `orders_final`.
+    parts: u64,
+}
+
+impl ConsumerCounts {
+    fn ask(server: &Server) -> Self {
+        let consumers = server
+            .query(
+                "SELECT num_messages_read, num_commits FROM system.kafka_consumers \
+                 WHERE table = 'orders_kafka_json'",
+            )
+            .unwrap_or_default();
+        let mut f = consumers.split_whitespace().map(|v| v.parse().unwrap_or(0));
+        Self {
+            read: f.next().unwrap_or(0),
+            commits: f.next().unwrap_or(0),
+            parts: server
+                .count("SELECT count() FROM system.parts WHERE table = 'orders_final' AND active"),
+        }
+    }
 }
 
 /// A fresh server in `dir` runs the seed statements over `topic` and consumes the `n`
@@ -552,6 +596,7 @@ fn sluice_round(
         rss_mb: peak_rss_mb(pid),
         threads: since(thread_groups(pid), &threads0, cpu),
         machine,
+        consumer: ConsumerCounts::ask(&server),
     };
     (server, run)
 }
@@ -651,6 +696,7 @@ fn since(now: Vec<ThreadGroup>, before: &[ThreadGroup], cpu: f64) -> Vec<ThreadG
                 cpu: g.cpu - b.cpu,
                 runnable_wait: g.runnable_wait - b.runnable_wait,
                 preempted: g.preempted.saturating_sub(b.preempted),
+                waits: g.waits.saturating_sub(b.waits),
                 name: g.name,
             },
             None => g,
@@ -662,6 +708,7 @@ fn since(now: Vec<ThreadGroup>, before: &[ThreadGroup], cpu: f64) -> Vec<ThreadG
         cpu: cpu - listed,
         runnable_wait: 0.0,
         preempted: 0,
+        waits: 0,
     });
     v.sort_by(|a, b| b.cpu.total_cmp(&a.cpu));
     v
@@ -678,6 +725,8 @@ struct ThreadGroup {
     runnable_wait: f64,
     /// Involuntary context switches (preemptions).
     preempted: u64,
+    /// Voluntary context switches (waits: for a message, a lock, a reply).
+    waits: u64,
 }
 
 /// The thread groups of `pid` since the threads started, by CPU, largest first: thread
@@ -703,6 +752,7 @@ fn thread_groups(pid: u32) -> Vec<ThreadGroup> {
             cpu: 0.0,
             runnable_wait: 0.0,
             preempted: 0,
+            waits: 0,
         });
         // schedstat: time on a CPU, time waiting on a run queue (ns), timeslices. The time
         // on a CPU is exact and sums to the process's figure; `stat`'s utime + stime are
@@ -715,11 +765,16 @@ fn thread_groups(pid: u32) -> Vec<ThreadGroup> {
             .collect();
         g.cpu += sched.first().copied().unwrap_or(0.0) / 1e9;
         g.runnable_wait += sched.get(1).copied().unwrap_or(0.0) / 1e9;
-        g.preempted += read("status")
-            .lines()
-            .find_map(|l| l.strip_prefix("nonvoluntary_ctxt_switches:"))
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .unwrap_or(0);
+        let status = read("status");
+        let switches = |key: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(key))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        g.preempted += switches("nonvoluntary_ctxt_switches:");
+        g.waits += switches("voluntary_ctxt_switches:");
     }
     let listed: f64 = groups.values().map(|g| g.cpu).sum();
     let mut v: Vec<ThreadGroup> = groups.into_values().collect();
@@ -728,6 +783,7 @@ fn thread_groups(pid: u32) -> Vec<ThreadGroup> {
         cpu: cpu_seconds(pid) - listed,
         runnable_wait: 0.0,
         preempted: 0,
+        waits: 0,
     });
     v.sort_by(|a, b| b.cpu.total_cmp(&a.cpu));
     v

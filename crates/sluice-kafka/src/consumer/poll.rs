@@ -14,6 +14,21 @@ use rdkafka::message::{BorrowedMessage, Headers, Message as _};
 use super::{EVENT_SLICE, Worker};
 use crate::batch::{MessageBatch, MessageRef};
 
+/// What one block's reads took (logged at `debug` with the block, target
+/// `sluice_kafka::exactly_once`): how many poll batches, librdkafka batch calls and waits
+/// for a first message the block's messages came in.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct ReadCounts {
+    /// Poll batches (`kafka_poll_max_batch_size` messages or the poll timeout).
+    pub(crate) batches: u64,
+    /// librdkafka batch calls that take what is queued without waiting.
+    pub(crate) calls: u64,
+    /// librdkafka calls that may wait for a first message (most return one at once).
+    pub(crate) waits: u64,
+    /// Chunks handed to the sink.
+    pub(crate) chunks: u64,
+}
+
 /// How many consumer-queue ops [`Worker::drain_late`] serves at most; the consumer's queue
 /// holds at most the messages fetched before a partition was forwarded (one fetch).
 const LATE_DRAIN_LIMIT: usize = 1 << 16;
@@ -52,6 +67,7 @@ impl Worker {
                 break;
             }
             let n = self.read_batch(out, room, Duration::ZERO);
+            self.reads.calls += 1;
             if n > 0 {
                 self.drain_late(out);
                 more = n == room;
@@ -66,6 +82,7 @@ impl Worker {
             let slice = left.min(EVENT_SLICE);
             let t0 = Instant::now();
             any = self.read_batch(out, 1, slice) > 0;
+            self.reads.waits += 1;
             if any {
                 self.drain_late(out);
             }
