@@ -173,6 +173,11 @@ impl MessageBatch {
         }
     }
 
+    /// The distinct topics of the messages, in order of appearance.
+    pub fn topics(&self) -> &[Arc<str>] {
+        &self.topics
+    }
+
     /// True when some message has headers.
     pub fn has_headers(&self) -> bool {
         !self.headers.is_empty()

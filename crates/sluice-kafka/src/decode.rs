@@ -116,6 +116,19 @@ struct Pending {
     messages: usize,
 }
 
+impl Pending {
+    /// Empties the lists, keeping what they allocated.
+    fn clear(&mut self) {
+        self.parts.clear();
+        self.batches.clear();
+        self.fast.clear();
+        self.dead_letters.clear();
+        self.errors = 0;
+        self.rows = 0;
+        self.messages = 0;
+    }
+}
+
 impl Decoder {
     /// A decoder into `data_schema` (the table's ordinary columns) followed by `virtuals`.
     /// `_raw_message`/`_error` may only be requested in stream mode.
@@ -222,7 +235,7 @@ impl Decoder {
 
     /// Forgets the block being accumulated.
     pub fn reset(&mut self) {
-        self.pending = Pending::default();
+        self.pending.clear();
     }
 
     /// Parses the messages of `batch` added since the last `push` (the block being
@@ -306,7 +319,16 @@ impl Decoder {
     /// a whole payload, `batch`'s payload buffer becomes the String column's values
     /// without a copy (the payloads read empty afterwards).
     pub fn finish(&mut self, batch: &mut MessageBatch) -> Result<Decoded> {
-        let pending = std::mem::take(&mut self.pending);
+        let mut pending = std::mem::take(&mut self.pending);
+        let decoded = self.finish_pending(&mut pending, batch);
+        // The next chunk's lists start with this one's capacity (tens of thousands of
+        // entries per chunk, not regrown from empty each time).
+        pending.clear();
+        self.pending = pending;
+        decoded
+    }
+
+    fn finish_pending(&self, pending: &mut Pending, batch: &mut MessageBatch) -> Result<Decoded> {
         if pending.messages != batch.len() {
             return Err(Error::internal(format!(
                 "kafka decode: {} messages pushed, {} given to finish",
@@ -314,11 +336,11 @@ impl Decoder {
                 batch.len()
             )));
         }
-        let data = self.data_columns(&pending, batch)?;
+        let data = self.data_columns(pending, batch)?;
         let batch = self.assemble(data, &pending.parts, batch)?;
         Ok(Decoded {
             batch,
-            dead_letters: pending.dead_letters,
+            dead_letters: std::mem::take(&mut pending.dead_letters),
             skipped: if self.mode == HandleErrorMode::Default {
                 pending.errors
             } else {
