@@ -21,7 +21,9 @@ use crate::manifest::{BlockId, SourceOffset};
 use crate::part::Part;
 use crate::part_io::{PartMeta, PartWriter, PreparedPart};
 use crate::part_name::PartName;
+use crate::part_stats::PartStats;
 use crate::partition::PartitionValue;
+use crate::pool::Task;
 use crate::semantics::{Mode, Semantics};
 use crate::source::InsertOptions;
 use crate::table::MergeTreeTable;
@@ -98,6 +100,30 @@ fn all_equal_first(cols: &[ArrayRef]) -> bool {
     })
 }
 
+/// The columns of an insert part that get page statistics: `columns` (the sorting and
+/// partition key columns) less the partition key's columns outside the sorting key that
+/// hold one value in `batch` (`PARTITION BY date_column`): every page of the part would
+/// have that value as its min and max, which the manifest has for the whole part, so
+/// pruning by it is decided part by part. Their per-value statistics updates were a third
+/// of an insert's page statistics work.
+fn page_statistics_columns(
+    columns: &[String],
+    sorting: &[String],
+    batch: &RecordBatch,
+) -> Vec<String> {
+    columns
+        .iter()
+        .filter(|c| {
+            sorting.contains(c)
+                || batch.num_rows() == 0
+                || !batch
+                    .column_by_name(c)
+                    .is_some_and(|col| all_equal_first(std::slice::from_ref(col)))
+        })
+        .cloned()
+        .collect()
+}
+
 /// TTL values of a batch as unix seconds.
 pub(crate) fn ttl_seconds(col: &ArrayRef) -> Result<Vec<Option<i64>>> {
     let ts = cast(col, &DataType::Timestamp(TimeUnit::Second, None)).map_err(|e| {
@@ -123,19 +149,29 @@ fn ttl_range(table: &MergeTreeTable, batch: &RecordBatch) -> Result<Option<(i64,
 
 /// An insert piece in sorting-key order: the rows of `batch`, in the order `order` when
 /// there is one. The permutation is applied by the part writer's row-group jobs
-/// ([`PartWriter::write_gathered`]) instead of building the sorted block whole.
+/// ([`PartWriter::write_last`]) instead of building the sorted block whole.
 pub(crate) struct SortedPiece {
     batch: RecordBatch,
     order: Option<UInt32Array>,
+    /// The manifest statistics of `batch`, computed on a storage worker while the block
+    /// was sorted (`None`: the writer computes them).
+    stats: Option<Task<PartStats>>,
 }
 
 impl SortedPiece {
     /// `batch` in the order `idx` (none when it is the identity).
-    fn new(batch: RecordBatch, idx: Vec<u32>) -> Self {
+    fn new(batch: RecordBatch, idx: Vec<u32>, stats: Option<Task<PartStats>>) -> Self {
         let identity = idx.iter().enumerate().all(|(i, &j)| i as u32 == j);
+        let order = if identity {
+            crate::radix::give_back_rows(idx);
+            None
+        } else {
+            Some(UInt32Array::from(idx))
+        };
         Self {
             batch,
-            order: (!identity).then(|| UInt32Array::from(idx)),
+            order,
+            stats,
         }
     }
 
@@ -152,11 +188,21 @@ impl SortedPiece {
         &self.batch
     }
 
-    /// Writes the rows, in order, into `w`.
-    fn write_to(&self, w: &mut PartWriter) -> Result<()> {
-        match &self.order {
-            Some(idx) => w.write_gathered(&self.batch, idx),
-            None => w.write(&self.batch),
+    /// Writes the rows, in order, into `w` (as its last rows).
+    fn write_to(&mut self, w: &mut PartWriter) -> Result<()> {
+        w.write_last(&self.batch, self.order.as_ref(), self.stats.take())
+    }
+}
+
+impl Drop for SortedPiece {
+    /// Keeps the permutation's buffer for the next insert's sort (`crate::radix`): the part
+    /// is written by now, so nothing else holds it.
+    fn drop(&mut self) {
+        if let Some(idx) = self.order.take() {
+            let (_, values, _) = idx.into_parts();
+            if let Ok(rows) = values.into_inner().into_vec::<u32>() {
+                crate::radix::give_back_rows(rows);
+            }
         }
     }
 }
@@ -169,14 +215,19 @@ pub(crate) fn sort_and_combine(
     combine: bool,
 ) -> Result<SortedPiece> {
     let cols = encoder.key_columns(batch)?;
-    if !combine && let Some(idx) = crate::key_sort::packed_sort_indices(&cols) {
-        return Ok(SortedPiece::new(batch.clone(), idx));
+    if !combine {
+        // The rows are written as they are, only reordered: their statistics do not wait
+        // for the sort (which runs on this thread alone).
+        let block = batch.clone();
+        let stats = Some(crate::pool::spawn(move || PartStats::of_block(&block)));
+        let idx = match crate::key_sort::packed_sort_indices(&cols) {
+            Some(idx) => idx,
+            None => sort_indices(&encoder.encode_columns(cols, batch.num_rows())?),
+        };
+        return Ok(SortedPiece::new(batch.clone(), idx, stats));
     }
     let rows = encoder.encode_columns(cols, batch.num_rows())?;
     let idx = sort_indices(&rows);
-    if !combine {
-        return Ok(SortedPiece::new(batch.clone(), idx));
-    }
     let mut groups = Vec::new();
     let mut start = 0usize;
     for i in 1..=idx.len() {
@@ -185,7 +236,7 @@ pub(crate) fn sort_and_combine(
             start = i;
         }
     }
-    let mut sorted = SortedPiece::new(batch.clone(), idx);
+    let mut sorted = SortedPiece::new(batch.clone(), idx, None);
     let sorted = sorted.materialize()?.clone();
     let combined = semantics.apply(
         Chunk {
@@ -197,6 +248,7 @@ pub(crate) fn sort_and_combine(
     Ok(SortedPiece {
         batch: combined,
         order: None,
+        stats: None,
     })
 }
 
@@ -309,7 +361,7 @@ impl MergeTreeTable {
 
     fn write_pieces(
         &self,
-        todo: Vec<(PartitionValue, SortedPiece, Option<String>)>,
+        mut todo: Vec<(PartitionValue, SortedPiece, Option<String>)>,
         blocks: Vec<i64>,
         level: u32,
         opts: &InsertOptions,
@@ -327,7 +379,7 @@ impl MergeTreeTable {
         // of a block (and its source offsets) in the table.
         let prepared = (|| -> Result<Vec<PreparedPart>> {
             let mut prepared = Vec::with_capacity(todo.len());
-            for ((pv, piece, id), &block) in todo.iter().zip(&blocks) {
+            for ((pv, piece, id), &block) in todo.iter_mut().zip(&blocks) {
                 let name = PartName {
                     partition_id: pv.id.clone(),
                     min_block: block,
@@ -335,8 +387,13 @@ impl MergeTreeTable {
                     level,
                     mutation: None,
                 };
+                let statistics = page_statistics_columns(
+                    &key_columns,
+                    &spec.sorting_key_columns,
+                    piece.unordered(),
+                );
                 let layout = crate::part_io::PartLayout {
-                    statistics: Some(&key_columns),
+                    statistics: Some(&statistics),
                     wide_pages: false,
                 };
                 let mut w = PartWriter::create_with_layout(
@@ -482,4 +539,45 @@ pub(crate) fn readable_size(bytes: f64) -> String {
         i += 1;
     }
     format!("{v:.2} {}", UNITS[i])
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::array::{Date32Array, UInt32Array};
+    use datafusion::arrow::datatypes::{Field, Schema};
+
+    use super::*;
+
+    #[test]
+    fn constant_partition_columns_outside_the_key_get_no_page_statistics() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("k", DataType::UInt32, false),
+            Field::new("day", DataType::Date32, false),
+            Field::new("d", DataType::Date32, false),
+        ]));
+        let block = |days: Vec<i32>| {
+            RecordBatch::try_new(
+                Arc::clone(&schema),
+                vec![
+                    Arc::new(UInt32Array::from(vec![3, 3, 3])),
+                    Arc::new(Date32Array::from(days)),
+                    Arc::new(Date32Array::from(vec![7, 7, 7])),
+                ],
+            )
+            .unwrap()
+        };
+        let columns: Vec<String> = ["k", "day", "d"].map(String::from).to_vec();
+        let sorting = vec!["k".to_string()];
+        // `day` and `d` hold one value each: left out; `k` too, but it is a sorting key
+        // column.
+        assert_eq!(
+            page_statistics_columns(&columns, &sorting, &block(vec![5, 5, 5])),
+            vec!["k".to_string()]
+        );
+        // `day` takes several values (PARTITION BY toYYYYMM(day)): kept.
+        assert_eq!(
+            page_statistics_columns(&columns[..2], &sorting, &block(vec![5, 6, 5])),
+            vec!["k".to_string(), "day".to_string()]
+        );
+    }
 }

@@ -37,39 +37,86 @@ fn packable(dt: &DataType) -> bool {
     )
 }
 
-/// The column's values mapped monotonically onto unsigned integers.
-fn unsigned_values(col: &dyn Array) -> Option<Vec<u64>> {
-    fn map<T: ArrowPrimitiveType>(col: &dyn Array, f: impl Fn(T::Native) -> u64) -> Vec<u64> {
-        col.as_primitive::<T>()
-            .values()
-            .iter()
-            .map(|v| f(*v))
-            .collect()
+/// What [`visit_values`] does with a key column's values, each seen as an unsigned integer
+/// in the same order (signed values with their sign bit flipped).
+enum Visit<'a> {
+    /// The smallest and largest value.
+    Range(&'a mut (u64, u64)),
+    /// `key = value - min` for each row's key (the first column).
+    Set64 { keys: &'a mut [u64], min: u64 },
+    /// `key = key << bits | (value - min)` for each row's key.
+    Pack64 {
+        keys: &'a mut [u64],
+        bits: u32,
+        min: u64,
+    },
+    /// The same into 128-bit keys.
+    Pack128 {
+        keys: &'a mut [u128],
+        bits: u32,
+        min: u64,
+    },
+}
+
+/// Runs `visit` over the column's values; `false` when the type cannot be packed.
+fn visit_values(col: &dyn Array, visit: Visit<'_>) -> bool {
+    fn run<T: ArrowPrimitiveType>(col: &dyn Array, f: impl Fn(T::Native) -> u64, visit: Visit<'_>) {
+        let values = col.as_primitive::<T>().values();
+        match visit {
+            Visit::Range(range) => {
+                let (mut lo, mut hi) = (u64::MAX, 0);
+                for &v in values.iter() {
+                    let v = f(v);
+                    lo = lo.min(v);
+                    hi = hi.max(v);
+                }
+                *range = (lo, hi);
+            }
+            Visit::Set64 { keys, min } => {
+                for (k, &v) in keys.iter_mut().zip(values.iter()) {
+                    *k = f(v) - min;
+                }
+            }
+            // `bits` is below 64 here: the row number takes at least one bit of the 64.
+            Visit::Pack64 { keys, bits, min } => {
+                for (k, &v) in keys.iter_mut().zip(values.iter()) {
+                    *k = (*k << bits) | (f(v) - min);
+                }
+            }
+            Visit::Pack128 { keys, bits, min } => {
+                for (k, &v) in keys.iter_mut().zip(values.iter()) {
+                    *k = (*k << bits) | u128::from(f(v) - min);
+                }
+            }
+        }
     }
     // Signed values: flipping the sign bit maps them monotonically onto unsigned ones.
-    Some(match col.data_type() {
-        DataType::UInt8 => map::<UInt8Type>(col, u64::from),
-        DataType::UInt16 => map::<UInt16Type>(col, u64::from),
-        DataType::UInt32 => map::<UInt32Type>(col, u64::from),
-        DataType::UInt64 => map::<UInt64Type>(col, |v| v),
-        DataType::Int8 => map::<Int8Type>(col, |v| u64::from(v as u8 ^ 0x80)),
-        DataType::Int16 => map::<Int16Type>(col, |v| u64::from(v as u16 ^ 0x8000)),
-        DataType::Int32 => map::<Int32Type>(col, |v| u64::from(v as u32 ^ 0x8000_0000)),
-        DataType::Date32 => map::<Date32Type>(col, |v| u64::from(v as u32 ^ 0x8000_0000)),
-        DataType::Int64 => map::<Int64Type>(col, signed64),
-        DataType::Date64 => map::<Date64Type>(col, signed64),
-        DataType::Timestamp(TimeUnit::Second, _) => map::<TimestampSecondType>(col, signed64),
+    match col.data_type() {
+        DataType::UInt8 => run::<UInt8Type>(col, u64::from, visit),
+        DataType::UInt16 => run::<UInt16Type>(col, u64::from, visit),
+        DataType::UInt32 => run::<UInt32Type>(col, u64::from, visit),
+        DataType::UInt64 => run::<UInt64Type>(col, |v| v, visit),
+        DataType::Int8 => run::<Int8Type>(col, |v| u64::from(v as u8 ^ 0x80), visit),
+        DataType::Int16 => run::<Int16Type>(col, |v| u64::from(v as u16 ^ 0x8000), visit),
+        DataType::Int32 => run::<Int32Type>(col, |v| u64::from(v as u32 ^ 0x8000_0000), visit),
+        DataType::Date32 => run::<Date32Type>(col, |v| u64::from(v as u32 ^ 0x8000_0000), visit),
+        DataType::Int64 => run::<Int64Type>(col, signed64, visit),
+        DataType::Date64 => run::<Date64Type>(col, signed64, visit),
+        DataType::Timestamp(TimeUnit::Second, _) => {
+            run::<TimestampSecondType>(col, signed64, visit)
+        }
         DataType::Timestamp(TimeUnit::Millisecond, _) => {
-            map::<TimestampMillisecondType>(col, signed64)
+            run::<TimestampMillisecondType>(col, signed64, visit)
         }
         DataType::Timestamp(TimeUnit::Microsecond, _) => {
-            map::<TimestampMicrosecondType>(col, signed64)
+            run::<TimestampMicrosecondType>(col, signed64, visit)
         }
         DataType::Timestamp(TimeUnit::Nanosecond, _) => {
-            map::<TimestampNanosecondType>(col, signed64)
+            run::<TimestampNanosecondType>(col, signed64, visit)
         }
-        _ => return None,
-    })
+        _ => return false,
+    }
+    true
 }
 
 /// Whether the column's values never decrease from one row to the next.
@@ -105,13 +152,6 @@ fn signed64(v: i64) -> u64 {
 /// Bits needed to hold every value up to `max`.
 pub(crate) fn bits_for(max: u64) -> u32 {
     u64::BITS - max.leading_zeros()
-}
-
-/// A column's values relative to its minimum, and the bits they need.
-struct Packed {
-    values: Vec<u64>,
-    min: u64,
-    bits: u32,
 }
 
 /// Sorts `(key << row_bits) | row` keys and returns the rows in order.
@@ -152,93 +192,58 @@ pub(crate) fn packed_sort_indices(cols: &[ArrayRef]) -> Option<Vec<u32>> {
         used -= 1;
     }
     let cols = &cols[..used];
-    if cols.is_empty() {
+    if cols.is_empty() || n < 2 {
         return Some((0..n as u32).collect());
     }
-    let row_bits = bits_for(n.saturating_sub(1) as u64);
-    let mut packed = Vec::with_capacity(cols.len());
+    let row_bits = bits_for(n as u64 - 1);
+    // Each column's minimum and bits.
+    let mut ranges = Vec::with_capacity(cols.len());
     let mut total = row_bits;
     for c in cols {
-        let values = unsigned_values(c.as_ref())?;
-        let min = values.iter().copied().min().unwrap_or(0);
-        let max = values.iter().copied().max().unwrap_or(0);
-        let bits = bits_for(max - min);
+        let mut range = (0, 0);
+        if !visit_values(c.as_ref(), Visit::Range(&mut range)) {
+            return None;
+        }
+        let bits = bits_for(range.1 - range.0);
         total += bits;
-        packed.push(Packed { values, min, bits });
+        ranges.push((range.0, bits));
     }
     if total > 128 {
         return None;
     }
     // The row number in the low bits makes equal keys keep their order (a stable sort).
     if total <= 64 {
-        let mut keys = vec![0u64; n];
-        for p in &packed {
-            for (k, v) in keys.iter_mut().zip(&p.values) {
-                *k = k.checked_shl(p.bits).unwrap_or(0) | (v - p.min);
-            }
+        let mut buffers = crate::radix::SortBuffers::take();
+        let keys = &mut buffers.keys;
+        // The first column sets every key: the buffer's old contents need no clearing.
+        keys.resize(n, 0);
+        for (i, (c, &(min, bits))) in cols.iter().zip(&ranges).enumerate() {
+            let visit = if i == 0 {
+                Visit::Set64 { keys, min }
+            } else {
+                Visit::Pack64 { keys, bits, min }
+            };
+            visit_values(c.as_ref(), visit);
         }
         for (i, k) in keys.iter_mut().enumerate() {
             *k = (*k << row_bits) | i as u64;
         }
-        drop(packed);
-        radix_sort_above(&mut keys, row_bits, total);
+        crate::radix::radix_sort_above(keys, &mut buffers.other, row_bits, total);
         let mask = (1u64 << row_bits) - 1;
-        return Some(keys.into_iter().map(|k| (k & mask) as u32).collect());
+        let mut rows = buffers.rows;
+        rows.extend(buffers.keys.iter().map(|&k| (k & mask) as u32));
+        crate::radix::SortBuffers::give_back_keys(buffers.keys, buffers.other);
+        return Some(rows);
     }
     let mut keys = vec![0u128; n];
-    for p in &packed {
-        for (k, v) in keys.iter_mut().zip(&p.values) {
-            *k = (*k << p.bits) | u128::from(v - p.min);
-        }
+    for (c, &(min, bits)) in cols.iter().zip(&ranges) {
+        let keys = &mut keys;
+        visit_values(c.as_ref(), Visit::Pack128 { keys, bits, min });
     }
     for (i, k) in keys.iter_mut().enumerate() {
         *k = (*k << row_bits) | i as u128;
     }
-    drop(packed);
     Some(sorted_rows(keys, (1u128 << row_bits) - 1))
-}
-
-/// Bits per pass of [`radix_sort_above`] at most (a 2,048-entry histogram stays in L1).
-const RADIX_BITS: u32 = 11;
-
-/// Sorts `keys` by their bits `lo..hi` (LSD radix sort, stable): keys built with their
-/// row number in the bits below `lo`, in row order, come out sorted by the whole key
-/// without sorting the row bits (a stable sort keeps equal keys in row order). Passes
-/// whose digit is the same in every key are skipped. About four times faster than a
-/// comparison sort of a million keys.
-pub(crate) fn radix_sort_above(keys: &mut Vec<u64>, lo: u32, hi: u32) {
-    if keys.len() < 2 || hi <= lo || keys.is_sorted() {
-        return;
-    }
-    let passes = (hi - lo).div_ceil(RADIX_BITS);
-    let width = (hi - lo).div_ceil(passes);
-    let mut buf = vec![0u64; keys.len()];
-    let mut shift = lo;
-    while shift < hi {
-        let bits = width.min(hi - shift);
-        let mask = (1u64 << bits) - 1;
-        let mut counts = vec![0usize; 1 << bits];
-        for &k in keys.iter() {
-            counts[((k >> shift) & mask) as usize] += 1;
-        }
-        if counts.contains(&keys.len()) {
-            shift += bits;
-            continue;
-        }
-        let mut next = 0;
-        for c in counts.iter_mut() {
-            let n = *c;
-            *c = next;
-            next += n;
-        }
-        for &k in keys.iter() {
-            let d = ((k >> shift) & mask) as usize;
-            buf[counts[d]] = k;
-            counts[d] += 1;
-        }
-        std::mem::swap(keys, &mut buf);
-        shift += bits;
-    }
 }
 
 /// Rows below which a block's columns are gathered on the calling thread.

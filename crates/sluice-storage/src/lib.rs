@@ -8,10 +8,11 @@
 //! Module map:
 //! - [`expr`]: [`BatchExpr`] / [`StateMerger`], the hooks the engine implements.
 //! - [`engine_kind`], [`spec`], [`settings`]: table definition and MergeTree settings.
-//! - [`part_name`], [`manifest`], `part_io`, [`part`]: parts on disk; `rg_writer`,
+//! - [`part_name`], [`manifest`], `part_io`, `part_stats`, [`part`]: parts on disk; `rg_writer`,
 //!   `page_layout`, `row_gather`: Parquet row groups encoded in parallel.
 //! - `partition`, `siphash`: partition ids as ClickHouse computes them.
-//! - `insert`, `dedup`, `block_counter`: durable inserts and deduplication.
+//! - `insert`, `key_sort`, `radix`, `dedup`, `block_counter`: durable inserts (sorted by
+//!   the key) and deduplication.
 //! - `kway`, `semantics`, `merge_task`, `scheduler`: merges and `FINAL`.
 //! - `ops`, `mutation`: OPTIMIZE, TRUNCATE, partitions, mutations, ALTER.
 //! - [`provider`], `scan_exec`, `stats`: reads with pruning.
@@ -40,9 +41,11 @@ mod page_layout;
 pub mod part;
 mod part_io;
 pub mod part_name;
+mod part_stats;
 mod partition;
 mod pool;
 pub mod provider;
+mod radix;
 mod recovery;
 mod rg_writer;
 mod row_gather;

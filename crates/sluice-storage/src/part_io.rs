@@ -7,10 +7,8 @@ use std::hash::Hasher;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, UInt32Array};
+use datafusion::arrow::array::{ArrayRef, RecordBatch, UInt32Array};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
-use datafusion::functions_aggregate::min_max::{MaxAccumulator, MinAccumulator};
-use datafusion::logical_expr::Accumulator;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::parquet::basic::{Compression, Encoding, ZstdLevel};
 use datafusion::parquet::file::properties::{
@@ -24,8 +22,8 @@ use crate::fsutil::{failpoint, fsync_dir, io_err};
 use crate::manifest::{ColumnManifest, DATA_FILE, MANIFEST_FILE, MANIFEST_FORMAT, Manifest};
 use crate::page_layout::WidePages;
 use crate::part_name::PartName;
+use crate::part_stats::PartStats;
 use crate::rg_writer::ParallelWriter;
-use crate::stats::column_stats;
 
 /// Granules per Parquet row group.
 const GRANULES_PER_ROW_GROUP: u64 = 16;
@@ -80,10 +78,7 @@ pub(crate) struct PartWriter {
     name: PartName,
     schema: SchemaRef,
     writer: Option<ParallelWriter<HashingWrite>>,
-    mins: Vec<Option<MinAccumulator>>,
-    maxs: Vec<Option<MaxAccumulator>>,
-    nulls: Vec<u64>,
-    rows: u64,
+    stats: PartStats,
     granularity: u64,
 }
 
@@ -93,7 +88,9 @@ pub(crate) fn row_group_rows(granularity: u64) -> usize {
 }
 
 /// Writer properties of parts: ZSTD, pages of `granularity` rows with page statistics
-/// (page indexes), row groups of 16 granules.
+/// (page indexes), row groups of 16 granules. Column writers take a granule at a time
+/// (one statistics update, value copy and page-size check per page, not one per 1,024
+/// values); the byte budget of a page still splits large string values.
 pub(crate) fn writer_properties(granularity: u64) -> WriterPropertiesBuilder {
     let level = ZstdLevel::try_new(1).unwrap_or_default();
     let rg_rows = row_group_rows(granularity);
@@ -102,7 +99,7 @@ pub(crate) fn writer_properties(granularity: u64) -> WriterPropertiesBuilder {
         .set_compression(Compression::ZSTD(level))
         .set_max_row_group_row_count(Some(rg_rows))
         .set_data_page_row_count_limit(granularity)
-        .set_write_batch_size(granularity.min(1024))
+        .set_write_batch_size(granularity)
         .set_statistics_enabled(EnabledStatistics::Page)
 }
 
@@ -253,34 +250,21 @@ impl PartWriter {
             row_group_rows(granularity),
         )
         .map_err(|e| parquet_err(&path, e))?;
-        let n = schema.fields().len();
-        let mins = schema
-            .fields()
-            .iter()
-            .map(|f| MinAccumulator::try_new(f.data_type()).ok())
-            .collect();
-        let maxs = schema
-            .fields()
-            .iter()
-            .map(|f| MaxAccumulator::try_new(f.data_type()).ok())
-            .collect();
+        let stats = PartStats::new(&schema);
         Ok(Self {
             table_dir: table_dir.to_path_buf(),
             tmp_dir,
             name,
             schema,
+            stats,
             writer: Some(writer),
-            mins,
-            maxs,
-            nulls: vec![0; n],
-            rows: 0,
             granularity: granularity.max(1),
         })
     }
 
     /// Rows written so far.
     pub(crate) fn rows(&self) -> u64 {
-        self.rows
+        self.stats.rows()
     }
 
     /// Appends a batch (already in the part's schema and order).
@@ -294,18 +278,25 @@ impl PartWriter {
             .as_mut()
             .ok_or_else(|| Error::internal("part writer used after finish"))?;
         writer.write(batch).map_err(|e| parquet_err(&path, e))?;
-        self.add_statistics(batch);
+        self.stats.add(batch);
         Ok(())
     }
 
-    /// Appends the rows of `batch` at `idx`, in that order (a sorted insert block given as
-    /// its rows and their permutation): the row groups' encoding jobs gather their rows,
-    /// and the manifest's statistics come from `batch` as it is (the same values).
-    pub(crate) fn write_gathered(&mut self, batch: &RecordBatch, idx: &UInt32Array) -> Result<()> {
-        if idx.is_empty() {
-            return Ok(());
-        }
-        if idx.len() != batch.num_rows() {
+    /// Appends the part's last rows: those of `batch` at `idx`, in that order (a sorted
+    /// insert block given as its rows and their permutation), or `batch` as it is. With a
+    /// permutation, the row groups' encoding jobs gather their rows. The last (partial) row
+    /// group's job starts now too, and then the manifest's statistics of `batch` (the same
+    /// values in any order) are computed while they run, or taken from `stats` (computed
+    /// on a worker beforehand).
+    pub(crate) fn write_last(
+        &mut self,
+        batch: &RecordBatch,
+        idx: Option<&UInt32Array>,
+        stats: Option<crate::pool::Task<PartStats>>,
+    ) -> Result<()> {
+        if let Some(idx) = idx
+            && idx.len() != batch.num_rows()
+        {
             return Err(Error::internal(format!(
                 "part writer: a permutation of {} rows for a block of {}",
                 idx.len(),
@@ -317,40 +308,18 @@ impl PartWriter {
             .writer
             .as_mut()
             .ok_or_else(|| Error::internal("part writer used after finish"))?;
-        writer
-            .write_gathered(batch, idx)
-            .map_err(|e| parquet_err(&path, e))?;
-        // The last row groups are still being encoded meanwhile.
-        self.add_statistics(batch);
-        Ok(())
-    }
-
-    /// Adds `batch` to the manifest's row count, null counts and min/max.
-    fn add_statistics(&mut self, batch: &RecordBatch) {
-        for (i, col) in batch.columns().iter().enumerate() {
-            self.nulls[i] += col.null_count() as u64;
-            if self.mins[i].is_none() && self.maxs[i].is_none() {
-                continue;
-            }
-            // Statistics only for orderable columns without NaN (NaN breaks ranges).
-            if !crate::stats::orderable(col.data_type()) || crate::stats::has_nan(col) {
-                self.mins[i] = None;
-                self.maxs[i] = None;
-                continue;
-            }
-            let slice = std::slice::from_ref(col);
-            if let Some(acc) = self.mins[i].as_mut()
-                && acc.update_batch(slice).is_err()
-            {
-                self.mins[i] = None;
-            }
-            if let Some(acc) = self.maxs[i].as_mut()
-                && acc.update_batch(slice).is_err()
-            {
-                self.maxs[i] = None;
-            }
+        match idx {
+            Some(idx) => writer.write_gathered(batch, idx),
+            None => writer.write(batch),
         }
-        self.rows += batch.num_rows() as u64;
+        .and_then(|()| writer.end_rows())
+        .map_err(|e| parquet_err(&path, e))?;
+        // The last row groups are still being encoded meanwhile.
+        match stats {
+            Some(task) => self.stats.merge(task.join().map_err(Error::internal)?)?,
+            None => self.stats.add(batch),
+        }
+        Ok(())
     }
 
     /// Removes the temporary directory (abandoned merge, failed insert).
@@ -393,19 +362,13 @@ impl PartWriter {
             .sum();
         let mut columns = Vec::with_capacity(self.schema.fields().len());
         for (i, f) in self.schema.fields().iter().enumerate() {
-            let text = |v: Option<datafusion::common::ScalarValue>| -> Option<String> {
-                let v = v?;
-                let arr: ArrayRef = v.to_array().ok()?;
-                column_stats(&arr).0
-            };
-            let min = self.mins[i].as_mut().and_then(|a| text(a.evaluate().ok()));
-            let max = self.maxs[i].as_mut().and_then(|a| text(a.evaluate().ok()));
+            let (min, max) = self.stats.min_max_text(i);
             columns.push(ColumnManifest {
                 name: f.name().clone(),
                 ch_type: ChType::from_field(f).to_string(),
                 min,
                 max,
-                null_count: self.nulls[i],
+                null_count: self.stats.null_count(i),
             });
         }
         let (mut min_date, mut max_date, mut min_time, mut max_time) = (None, None, None, None);
@@ -433,11 +396,11 @@ impl PartWriter {
             name: self.name.to_string(),
             partition_id: self.name.partition_id.clone(),
             partition: meta.partition,
-            rows: self.rows,
+            rows: self.stats.rows(),
             data_size,
             data_xxh64,
             uncompressed_bytes,
-            marks: self.rows.div_ceil(self.granularity) + 1,
+            marks: self.stats.rows().div_ceil(self.granularity) + 1,
             columns,
             min_date,
             max_date,

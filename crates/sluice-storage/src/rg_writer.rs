@@ -7,21 +7,26 @@
 //! flight, so memory stays bounded by a few row groups.
 //!
 //! A sorted insert block can be handed over unsorted with its permutation
-//! ([`ParallelWriter::write_gathered`]): each row group's job gathers its own rows before
-//! encoding them (`crate::row_gather`, reading the block in row order), so the sorted
+//! ([`ParallelWriter::write_gathered`]): each row group's job gathers its own rows, one
+//! column at a time, each encoded before the next is gathered (`crate::row_gather`,
+//! reading the block in row order), so the sorted
 //! block is never built whole (one pass over fresh memory less) and the gather runs on the
 //! workers beside the encoding. The last, partial row group of such a block is gathered
-//! the same way by its job when the file is finished.
+//! the same way by its job when the caller says no more rows follow
+//! ([`ParallelWriter::end_rows`]: an insert, before it takes the part's statistics) or
+//! when the file is finished.
 
 use std::collections::VecDeque;
 use std::io::Write;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{RecordBatch, UInt32Array};
+use datafusion::arrow::array::{ArrayRef, RecordBatch, UInt32Array};
 use datafusion::arrow::compute::take_record_batch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::parquet::arrow::ArrowWriter;
-use datafusion::parquet::arrow::arrow_writer::{ArrowColumnChunk, compute_leaves};
+use datafusion::parquet::arrow::arrow_writer::{
+    ArrowColumnChunk, ArrowColumnWriter, compute_leaves,
+};
 use datafusion::parquet::errors::{ParquetError, Result as ParquetResult};
 use datafusion::parquet::file::metadata::ParquetMetaData;
 use datafusion::parquet::file::properties::WriterProperties;
@@ -64,29 +69,49 @@ enum RowGroupRows {
     Gather(RecordBatch, UInt32Array),
 }
 
-/// Encodes one row group's rows into column chunks.
+/// Encodes one row group's rows into column chunks. Gathered rows are gathered and
+/// encoded one column at a time (see `crate::row_gather::Gather`).
 fn encode(
     factory: &ColumnWriterFactory,
     schema: &SchemaRef,
     index: usize,
     rows: RowGroupRows,
 ) -> Encoded {
-    let batches = match rows {
-        RowGroupRows::Batches(b) => b,
-        RowGroupRows::Gather(batch, idx) => vec![crate::row_gather::gather_rows(&batch, &idx)?],
-    };
     let mut writers = factory.create_column_writers(index)?;
-    for b in &batches {
-        let mut w = writers.iter_mut();
-        for (arr, field) in b.columns().iter().zip(schema.fields()) {
-            for leaf in compute_leaves(field, arr)? {
-                w.next()
-                    .ok_or_else(|| ParquetError::General("more leaves than column writers".into()))?
-                    .write(&leaf)?;
+    match rows {
+        RowGroupRows::Batches(batches) => {
+            for b in &batches {
+                write_columns(&mut writers, schema, |i| {
+                    b.columns().get(i).cloned().ok_or_else(|| {
+                        ParquetError::General(format!("a row group batch without column {i}"))
+                    })
+                })?;
             }
+        }
+        RowGroupRows::Gather(batch, idx) => {
+            let gather = crate::row_gather::Gather::new(&batch, &idx);
+            write_columns(&mut writers, schema, |i| Ok(gather.column(i)?))?;
         }
     }
     writers.into_iter().map(|w| w.close()).collect()
+}
+
+/// Writes each column `column(i)` of the schema into its leaves' writers, in order.
+fn write_columns(
+    writers: &mut [ArrowColumnWriter],
+    schema: &SchemaRef,
+    column: impl Fn(usize) -> ParquetResult<ArrayRef>,
+) -> ParquetResult<()> {
+    let mut w = writers.iter_mut();
+    for (i, field) in schema.fields().iter().enumerate() {
+        let arr = column(i)?;
+        for leaf in compute_leaves(field, &arr)? {
+            w.next()
+                .ok_or_else(|| ParquetError::General("more leaves than column writers".into()))?
+                .write(&leaf)?;
+        }
+    }
+    Ok(())
 }
 
 impl<W: Write + Send> ParallelWriter<W> {
@@ -181,6 +206,13 @@ impl<W: Write + Send> ParallelWriter<W> {
             self.deferred = Some((batch.clone(), idx.slice(offset, idx.len() - offset)));
         }
         Ok(())
+    }
+
+    /// Starts encoding the open row group now, when no more rows follow (rows written
+    /// after this start a new row group): its job runs while the caller does other work
+    /// before [`Self::finish`].
+    pub(crate) fn end_rows(&mut self) -> ParquetResult<()> {
+        self.start_row_group()
     }
 
     /// Starts the last row group: the deferred rows, or the open row group's batches.
@@ -345,6 +377,9 @@ mod tests {
         let block = make((7_000..57_000).collect());
         let idx = UInt32Array::from_iter_values((0..50_000).rev());
         w.write_gathered(&block, &idx).unwrap();
+        // The open row group starts encoding before `finish`; nothing more is written.
+        w.end_rows().unwrap();
+        assert!(w.deferred.is_none() && w.pending_rows == 0);
         let md = w.finish().unwrap();
         let sizes: Vec<i64> = md.row_groups().iter().map(|g| g.num_rows()).collect();
         assert_eq!(sizes, vec![20_000, 20_000, 17_000]);

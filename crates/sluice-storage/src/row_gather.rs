@@ -10,6 +10,7 @@
 //! primitive types and of `String`/`Binary` are gathered this way; the others go through
 //! Arrow's `take`. The result is the same as `take_record_batch`.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
@@ -30,9 +31,18 @@ use datafusion::arrow::error::ArrowError;
 /// not pay off when the block is small enough to stay in cache anyway).
 const MIN_ROWS: usize = 4_096;
 
+thread_local! {
+    /// This thread's buffers of [`RowOrder`] keys and their radix sort, kept from one row
+    /// group to the next: a row group's are 2 MB, and fresh ones are pages the kernel
+    /// faults in and zeroes (see `crate::radix`).
+    static KEPT: RefCell<(Vec<u64>, Vec<u64>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
 /// A row group's rows as `(row << pos_bits) | position` keys, sorted by row.
 struct RowOrder {
     keys: Vec<u64>,
+    /// The sort's other buffer, kept with the keys for the next row group.
+    other: Vec<u64>,
     pos_bits: u32,
 }
 
@@ -41,13 +51,19 @@ impl RowOrder {
     fn new(idx: &[u32], rows: usize) -> Self {
         let pos_bits = crate::key_sort::bits_for(idx.len().saturating_sub(1) as u64);
         let row_bits = crate::key_sort::bits_for(rows.saturating_sub(1) as u64);
-        let mut keys: Vec<u64> = idx
-            .iter()
-            .enumerate()
-            .map(|(pos, &row)| (u64::from(row) << pos_bits) | pos as u64)
-            .collect();
-        crate::key_sort::radix_sort_above(&mut keys, pos_bits, pos_bits + row_bits);
-        Self { keys, pos_bits }
+        let (mut keys, mut other) = KEPT.with(|k| std::mem::take(&mut *k.borrow_mut()));
+        keys.clear();
+        keys.extend(
+            idx.iter()
+                .enumerate()
+                .map(|(pos, &row)| (u64::from(row) << pos_bits) | pos as u64),
+        );
+        crate::radix::radix_sort_above(&mut keys, &mut other, pos_bits, pos_bits + row_bits);
+        Self {
+            keys,
+            other,
+            pos_bits,
+        }
     }
 
     /// `(row, position)` pairs in row order.
@@ -56,6 +72,16 @@ impl RowOrder {
         self.keys
             .iter()
             .map(move |&k| ((k >> self.pos_bits) as usize, (k & mask) as usize))
+    }
+}
+
+impl Drop for RowOrder {
+    fn drop(&mut self) {
+        let kept = (
+            std::mem::take(&mut self.keys),
+            std::mem::take(&mut self.other),
+        );
+        KEPT.with(|k| *k.borrow_mut() = kept);
     }
 }
 
@@ -151,22 +177,52 @@ fn gather_column(col: &ArrayRef, order: &RowOrder) -> Result<Option<ArrayRef>, A
     }))
 }
 
+/// The rows of a block at some indices, gathered one column at a time: a row group's
+/// encoding job gathers a column, encodes it and drops it before the next one, so the
+/// column it encodes is the one it just wrote (in cache), and each column's buffer reuses
+/// the memory of the one before (no fresh pages).
+pub(crate) struct Gather<'a> {
+    batch: &'a RecordBatch,
+    idx: &'a UInt32Array,
+    /// `None`: the columns go through Arrow's `take` (few rows, NULL indices).
+    order: Option<RowOrder>,
+}
+
+impl<'a> Gather<'a> {
+    /// The rows of `batch` at `idx`, in that order.
+    pub(crate) fn new(batch: &'a RecordBatch, idx: &'a UInt32Array) -> Self {
+        let by_row =
+            idx.null_count() == 0 && idx.len() >= MIN_ROWS && batch.num_rows() <= u32::MAX as usize;
+        Self {
+            batch,
+            idx,
+            order: by_row.then(|| RowOrder::new(idx.values(), batch.num_rows())),
+        }
+    }
+
+    /// Column `i` at the rows: the same as `take(batch.column(i), idx)`.
+    pub(crate) fn column(&self, i: usize) -> Result<ArrayRef, ArrowError> {
+        let c =
+            self.batch.columns().get(i).ok_or_else(|| {
+                ArrowError::InvalidArgumentError(format!("no column {i} to gather"))
+            })?;
+        if let Some(order) = &self.order
+            && let Some(g) = gather_column(c, order)?
+        {
+            return Ok(g);
+        }
+        take(c.as_ref(), self.idx, None)
+    }
+}
+
 /// `batch`'s rows at `idx`, in that order: the same as `take_record_batch(batch, idx)`.
 pub(crate) fn gather_rows(
     batch: &RecordBatch,
     idx: &UInt32Array,
 ) -> Result<RecordBatch, ArrowError> {
-    if idx.null_count() > 0 || idx.len() < MIN_ROWS || batch.num_rows() > u32::MAX as usize {
-        return datafusion::arrow::compute::take_record_batch(batch, idx);
-    }
-    let order = RowOrder::new(idx.values(), batch.num_rows());
-    let columns = batch
-        .columns()
-        .iter()
-        .map(|c| match gather_column(c, &order)? {
-            Some(g) => Ok(g),
-            None => take(c.as_ref(), idx, None),
-        })
+    let gather = Gather::new(batch, idx);
+    let columns = (0..batch.num_columns())
+        .map(|i| gather.column(i))
         .collect::<Result<Vec<_>, ArrowError>>()?;
     RecordBatch::try_new_with_options(
         batch.schema(),
