@@ -28,11 +28,13 @@ use super::tape::{Invalid, MAX_DEPTH, Node, PResult, Parser};
 use super::tape::{parse_with, unescape_into};
 
 mod flat;
+mod plan;
 mod shape;
 mod template;
+mod words;
 
 pub use shape::Shape;
-use shape::{Members, object_shaped, skip_member};
+use shape::{Members, NONE, object_shaped, skip_shaped};
 
 /// Source of [`PathSet::id`]s.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -228,6 +230,7 @@ pub const NOT_FOUND: u32 = u32::MAX;
 /// of the documents parsed before with it (`select/shape.rs`): keys are read by comparing
 /// them with its predictions, and it learns this document's; the verdict and the nodes do
 /// not depend on it.
+#[inline]
 pub fn parse_selected(
     bytes: &[u8],
     paths: &PathSet,
@@ -321,43 +324,135 @@ fn value_selected(
         at: Some(at),
         others_skipped: !whole,
     };
+    // `None` when the object followed its plan to the end, else its number of members.
+    let mut members = None;
     let dbl = p.record(key_start, key_len, |p| {
-        let dbl = object_shaped(
-            p,
-            cx.shape,
-            oi,
-            &how,
-            depth,
-            |p, shape, ks, kl, child, k| match child {
-                Some(c) => {
-                    let first = primary && cx.found[c] == NOT_FOUND;
-                    if first {
-                        cx.found[c] = (p.nodes.len() - p.base) as u32;
-                    }
-                    let node = &paths.nodes[c];
-                    if node.whole && node.children.is_empty() {
-                        p.child_as::<true>(ks, kl, depth + 1)
+        // The members the object's plan predicts (`plan.rs`), as long as they match.
+        let (mut k, mut dbl) = (0usize, false);
+        while let Some(run) = cx.shape.plan_run(oi, at, k) {
+            let i = p.pos;
+            if !run.matches(p, i) {
+                break;
+            }
+            p.pos = i + run.len as usize;
+            p.skip_ws();
+            let ks = (i + run.len as usize - 2 - run.key_len as usize) as u32;
+            let child = (run.child != NONE).then_some(run.child as usize);
+            dbl |= member_value(
+                p,
+                cx,
+                ks,
+                run.key_len,
+                child,
+                depth,
+                whole,
+                primary,
+                |p, shape| {
+                    if p.b.get(p.pos) == Some(&b'{') {
+                        shape.plan_sub(oi, k, &run)
                     } else {
-                        let sub = shape.sub_for(p, oi, k);
-                        let mut inner = Ctx {
-                            paths,
-                            found: &mut *cx.found,
-                            shape,
-                        };
-                        value_selected(p, ks, kl, depth + 1, &mut inner, c, first, sub)
+                        NONE
                     }
-                }
-                None if whole => p.child_as::<true>(ks, kl, depth + 1),
-                None => skip_member(p, shape, oi, k, paths, depth + 1),
-            },
-        )?;
-        Ok((false, dbl))
+                },
+            )?;
+            k += 1;
+        }
+        if k > 0 && k == cx.shape.plan_len(oi) && p.b.get(p.pos) == Some(&b'}') {
+            p.pos += 1;
+            return Ok((false, dbl));
+        }
+        // Member-wise from the first member the plan did not predict.
+        let mut each = |p: &mut Parser<'_, '_>, shape: &mut Shape, ks, kl, child, k| {
+            let mut inner = Ctx {
+                paths,
+                found: &mut *cx.found,
+                shape,
+            };
+            member_value(
+                p,
+                &mut inner,
+                ks,
+                kl,
+                child,
+                depth,
+                whole,
+                primary,
+                |p, shape| shape.sub_for(p, oi, k),
+            )
+        };
+        let (d, n) = if k > 0 && p.closes(b'}')? {
+            (false, k)
+        } else {
+            object_shaped(p, cx.shape, oi, &how, depth, k, &mut each)?
+        };
+        members = Some(n);
+        Ok((false, dbl | d))
     })?;
+    match members {
+        None => {
+            cx.shape.note_plan(oi, true);
+        }
+        Some(n) => {
+            if cx.shape.note_plan(oi, false) {
+                cx.shape.learn_plan(oi, n);
+            }
+        }
+    }
     if learn {
         cx.shape
             .learn_flat(oi, p.b, (start, p.pos), depth, (paths, at), whole);
     }
     Ok(dbl)
+}
+
+/// Parses the value of a member of an object on a path whose key is `(ks, kl)` and leads
+/// to trie node `child`: followed (and noted in `found` when the object is the noted one,
+/// `primary`), recorded whole when the object is (`whole`), else only validated;
+/// `sub(p, shape)` gives the shape of an object value (the member's slot's). Both the
+/// planned members and the member-wise loop call it.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn member_value(
+    p: &mut Parser<'_, '_>,
+    cx: &mut Ctx<'_>,
+    ks: u32,
+    kl: u32,
+    child: Option<usize>,
+    depth: usize,
+    whole: bool,
+    primary: bool,
+    sub: impl FnOnce(&Parser<'_, '_>, &mut Shape) -> u32,
+) -> PResult<bool> {
+    let paths = cx.paths;
+    match child {
+        Some(c) => {
+            let first = primary && cx.found[c] == NOT_FOUND;
+            if first {
+                cx.found[c] = (p.nodes.len() - p.base) as u32;
+            }
+            let node = &paths.nodes[c];
+            if node.whole && node.children.is_empty() {
+                p.child_as::<true>(ks, kl, depth + 1)
+            } else {
+                let sub = sub(p, cx.shape);
+                let mut inner = Ctx {
+                    paths,
+                    found: &mut *cx.found,
+                    shape: &mut *cx.shape,
+                };
+                value_selected(p, ks, kl, depth + 1, &mut inner, c, first, sub)
+            }
+        }
+        None if whole => p.child_as::<true>(ks, kl, depth + 1),
+        None => {
+            let sub = sub(p, cx.shape);
+            if sub == NONE {
+                p.child_as::<false>(0, 0, depth + 1)
+            } else {
+                skip_shaped(p, cx.shape, sub, paths, depth + 1)
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -487,6 +487,11 @@ fn shape_cases_with(paths: &PathSet) {
         r#"{"before":{"id":1,"d":"x","db":"inventory","ok":true},"after":null,"op":"d"}"#,
         r#"{"after":{"id":1, "d" : "x\"y","\u0069d":2,"id":3,"n":null,"t":true,"f":-1.5e3},"op":"c"}"#,
         r#"{"after":{},"op":"c","after":{"id":[1],"d":{"x":1}}}"#,
+        // Planned members (`plan.rs`): objects on a path with nested values, a duplicate
+        // key, arrays, and a key too long to be planned.
+        r#"{"before":{"id":1,"d":"x"},"after":{"id":7,"d":"2025-09-01","n":{"a":[1,2.5]}},"source":{"v":"1"},"op":"u","ts_ms":17}"#,
+        r#"{"op":"c","after":{"d":"a","id":1,"e":[{"id":2}]},"op":"d","x":[],"after":null}"#,
+        r#"{"after":{"id":1,"a_very_long_key":2,"d":"x"},"op":"c","another_long_key":{"a":1}}"#,
     ];
     let edits: &[u8] = b"\"\\\x01x }],:1{";
     for doc in docs {
@@ -494,6 +499,16 @@ fn shape_cases_with(paths: &PathSet) {
         let mut trained = Shape::new();
         same_as_full(b, paths, &mut trained, &keys);
         same_as_full(b, paths, &mut trained, &keys);
+        if doc.starts_with(r#"{"before""#) {
+            // The root's members are planned (so the edits below are tried against a plan).
+            assert!(trained.planned() >= 1, "{doc}");
+        }
+        // The other documents (other members, orders and counts) with this one's shape.
+        for other in docs {
+            let mut shape = trained.clone();
+            same_as_full(other.as_bytes(), paths, &mut shape, &keys);
+            same_as_full(b, paths, &mut shape, &keys);
+        }
         let mut variants: Vec<Vec<u8>> = Vec::new();
         for i in 0..=b.len() {
             variants.push(b[..i].to_vec());

@@ -92,6 +92,7 @@ pub fn parse(bytes: &[u8], nodes: &mut Vec<Node>) -> PResult<()> {
 
 /// Validates `bytes` as one document whose root value (after an optional UTF-8 BOM and
 /// whitespace) `root` parses; nothing but whitespace may follow it.
+#[inline(always)]
 pub(super) fn parse_with(
     bytes: &[u8],
     nodes: &mut Vec<Node>,

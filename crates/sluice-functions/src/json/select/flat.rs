@@ -13,6 +13,7 @@
 //! scalar or not valid, nothing is recorded and the caller parses the object member-wise.
 
 use super::super::tape::{HAS_DOUBLE, KEY_ESCAPED, Node, Parser, VALUE_FLAG, is_ws};
+use super::words::{Words, run_at};
 use super::{NOT_FOUND, PathHits, PathSet};
 
 /// An object of scalar members, learned from one document.
@@ -24,6 +25,8 @@ pub(super) struct Flat {
     members: Vec<FlatMember>,
     /// End of the last run in `bytes`.
     end: u32,
+    /// The last run as words, when short.
+    end_words: Option<Words>,
     /// Nesting depth of the object, and its trie node, when learned.
     depth: usize,
     at: usize,
@@ -35,6 +38,8 @@ pub(super) struct Flat {
 struct FlatMember {
     /// End in [`Flat::bytes`] of the run before the value.
     run_end: u32,
+    /// The run as words, when short.
+    words: Option<Words>,
     /// The key's first byte, counted back from the value's.
     key_back: u32,
     /// The key's raw length, plus [`KEY_ESCAPED`].
@@ -115,6 +120,7 @@ impl Flat {
                 let child = paths.child(at, b, ks, ke, escaped);
                 self.members.push(FlatMember {
                     run_end: self.bytes.len() as u32,
+                    words: Words::new(&b[run..v]),
                     key_back: (v - ks) as u32,
                     key_len: (ke - ks) as u32 | if escaped { KEY_ESCAPED } else { 0 },
                     child: child.map_or(u32::MAX, |c| c as u32),
@@ -138,6 +144,7 @@ impl Flat {
         }
         self.bytes.extend_from_slice(&b[run..end]);
         self.end = self.bytes.len() as u32;
+        self.end_words = Words::new(&b[run..end]);
         self.depth = depth;
         self.at = at;
         self.learned = true;
@@ -175,16 +182,13 @@ impl Flat {
         let mut ok = true;
         for m in &self.members {
             let run = &self.bytes[from..m.run_end as usize];
-            if b.get(i..i + run.len()) != Some(run) {
+            if !run_at(b, i, run, m.words.as_ref()) {
                 ok = false;
                 break;
             }
             i += run.len();
             from = m.run_end as usize;
-            if matches!(b.get(i), Some(b'{' | b'[') | None) {
-                ok = false;
-                break;
-            }
+            // Not a scalar (a container, or the end) is an error here too.
             p.pos = i;
             let Ok((flag, d)) = p.scalar() else {
                 ok = false;
@@ -204,7 +208,7 @@ impl Flat {
             i = p.pos;
         }
         let run = &self.bytes[from..self.end as usize];
-        if !ok || b.get(i..i + run.len()) != Some(run) {
+        if !ok || !run_at(b, i, run, self.end_words.as_ref()) {
             p.nodes.truncate(first);
             p.pos = start;
             return None;

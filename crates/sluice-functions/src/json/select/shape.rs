@@ -34,6 +34,7 @@ use super::super::tape::{Invalid, KEY_ESCAPED, MAX_DEPTH, PResult, Parser};
 use super::PathHits;
 use super::PathSet;
 use super::flat::Flat;
+use super::plan::{Plan, Run};
 use super::template::Template;
 
 /// Object shapes and their member slots, learned from the documents parsed with them.
@@ -48,7 +49,7 @@ pub struct Shape {
 /// The trie context of an object whose members are only validated.
 pub(super) const SKIPPED: u32 = u32::MAX;
 /// No sub-shape / no trie node.
-const NONE: u32 = u32::MAX;
+pub(super) const NONE: u32 = u32::MAX;
 /// The most bytes a slot compares.
 const SLOT_BYTES: usize = 32;
 /// Object shapes kept at most (a document of ever new objects stops learning there).
@@ -76,6 +77,8 @@ struct ObjShape {
     flat: Flat,
     /// As `misses`, for `flat`.
     flat_misses: u8,
+    /// The members in order when the object is on a path (`plan.rs`).
+    plan: Plan,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -172,6 +175,7 @@ impl Shape {
 
     /// The root's shape index, for a parse with the paths whose [`PathSet::id`] is
     /// `paths_id` (what was learned with other paths is forgotten).
+    #[inline]
     pub(super) fn root(&mut self, paths_id: u64) -> u32 {
         if self.paths_id != paths_id {
             self.objects.clear();
@@ -192,6 +196,7 @@ impl Shape {
         {
             o.ctx = ctx;
             o.slots.clear();
+            o.plan.clear();
         }
     }
 
@@ -317,6 +322,7 @@ impl Shape {
             o.misses = 0;
             o.flat.clear();
             o.flat_misses = 0;
+            o.plan.clear();
         }
     }
 
@@ -386,6 +392,89 @@ impl Shape {
         s.full_mask = full_mask;
         s.full_len = n as u8;
     }
+
+    /// The number of object shapes whose plan is tried (for tests).
+    #[cfg(test)]
+    pub(crate) fn planned(&self) -> usize {
+        self.objects.iter().filter(|o| o.plan.active()).count()
+    }
+
+    /// Enters object shape `oi` in trie context `at` and returns its plan's member `k` when
+    /// the plan is to be tried (`plan.rs`).
+    #[inline(always)]
+    pub(super) fn plan_run(&mut self, oi: u32, at: usize, k: usize) -> Option<Run> {
+        let o = self.objects.get_mut(oi as usize)?;
+        if k == 0 {
+            if o.ctx != at as u32 {
+                o.ctx = at as u32;
+                o.slots.clear();
+                o.plan.clear();
+                return None;
+            }
+            if !o.plan.active() {
+                return None;
+            }
+        }
+        o.plan.run(k)
+    }
+
+    /// Number of members the plan of object shape `oi` holds.
+    #[inline(always)]
+    pub(super) fn plan_len(&self, oi: u32) -> usize {
+        self.objects.get(oi as usize).map_or(0, |o| o.plan.len())
+    }
+
+    /// The shape of planned member `k`'s object value (made on first use, as
+    /// [`Shape::sub`]).
+    #[inline]
+    pub(super) fn plan_sub(&mut self, oi: u32, k: usize, run: &Run) -> u32 {
+        if run.sub != NONE {
+            return run.sub;
+        }
+        let sub = self.sub(oi, k);
+        if let Some(o) = self.objects.get_mut(oi as usize) {
+            o.plan.set_sub(k, sub);
+        }
+        sub
+    }
+
+    /// Notes whether the object of shape `oi` followed its plan to the end; `true` when
+    /// the plan is to be built again after a miss.
+    #[inline]
+    pub(super) fn note_plan(&mut self, oi: u32, hit: bool) -> bool {
+        match self.objects.get_mut(oi as usize) {
+            Some(o) => {
+                o.plan.note(hit);
+                !hit && o.plan.learning()
+            }
+            None => false,
+        }
+    }
+
+    /// Builds the plan of object shape `oi` from its first `n` member slots, as the
+    /// member-wise parse of a document's object with `n` members left them: nothing is
+    /// planned when a slot predicts no key or its run is too long.
+    pub(super) fn learn_plan(&mut self, oi: u32, n: usize) {
+        let Some(o) = self.objects.get_mut(oi as usize) else {
+            return;
+        };
+        o.plan.start();
+        if n == 0 || n > o.slots.len() {
+            return;
+        }
+        for (k, s) in o.slots[..n].iter().enumerate() {
+            let key = [s.words[0] & s.key_mask[0], s.words[1] & s.key_mask[1]];
+            let sep = if k == 0 { b'{' } else { b',' };
+            if s.key_len == 0
+                || !o
+                    .plan
+                    .push(sep, key, usize::from(s.key_len), s.child, s.sub)
+            {
+                o.plan.start();
+                return;
+            }
+        }
+    }
 }
 
 /// How an object's members are parsed by [`object_shaped`]'s caller.
@@ -399,8 +488,11 @@ pub(super) struct Members<'s> {
 }
 
 /// Parses the object at the parser's position (its depth checked by the caller) with shape
-/// `oi`; `member(p, shape, key_start, key_len, trie child, slot)` parses a member's value
-/// (its slot is `(oi, slot)` for [`Shape::sub`]) and returns whether it holds a double.
+/// `oi`, from member `from` on: the parser is at the opening brace when `from` is 0, else
+/// at member `from`'s first byte (after a comma and whitespace; the members before it were
+/// read by the caller). `member(p, shape, key_start, key_len, trie child, slot)` parses a
+/// member's value (its slot is `(oi, slot)` for [`Shape::sub`]) and returns whether it
+/// holds a double. Returns whether a member held a double and the number of members.
 #[inline(always)]
 pub(super) fn object_shaped(
     p: &mut Parser<'_, '_>,
@@ -408,6 +500,7 @@ pub(super) fn object_shaped(
     oi: u32,
     how: &Members<'_>,
     depth: usize,
+    from: usize,
     mut member: impl FnMut(
         &mut Parser<'_, '_>,
         &mut Shape,
@@ -416,19 +509,21 @@ pub(super) fn object_shaped(
         Option<usize>,
         usize,
     ) -> PResult<bool>,
-) -> PResult<bool> {
-    let ctx = how.at.map_or(SKIPPED, |a| a as u32);
-    let o = oi as usize;
-    shape.enter(o, ctx);
-    p.pos += 1;
-    p.skip_ws();
-    if p.peek()? == b'}' {
+) -> PResult<(bool, usize)> {
+    if from == 0 {
+        let ctx = how.at.map_or(SKIPPED, |a| a as u32);
+        shape.enter(oi as usize, ctx);
         p.pos += 1;
-        return Ok(false);
+        p.skip_ws();
+        if p.peek()? == b'}' {
+            p.pos += 1;
+            return Ok((false, 0));
+        }
     }
+    let mut k = from;
+    let o = oi as usize;
     let whole_ok = depth < MAX_DEPTH;
     let mut dbl = false;
-    let mut k = 0usize;
     loop {
         let q = p.pos;
         if p.b.get(q) != Some(&b'"') {
@@ -482,7 +577,7 @@ pub(super) fn object_shaped(
         }
         k += 1;
         if p.closes(b'}')? {
-            return Ok(dbl);
+            return Ok((dbl, k));
         }
     }
 }
@@ -526,7 +621,7 @@ pub(super) fn skip_shaped(
         at: None,
         others_skipped: true,
     };
-    let dbl = object_shaped(p, shape, oi, &how, depth, |p, shape, _, _, _, k| {
+    let (dbl, _) = object_shaped(p, shape, oi, &how, depth, 0, |p, shape, _, _, _, k| {
         skip_member(p, shape, oi, k, paths, depth + 1)
     })?;
     if learn && let Some(obj) = shape.objects.get_mut(o) {

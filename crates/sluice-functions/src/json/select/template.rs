@@ -11,6 +11,7 @@
 //! are the only tokens scanned.
 
 use super::super::tape::{Parser, is_ws};
+use super::words::{Words, run_at};
 
 /// The bytes of a valid object, split at its numbers.
 #[derive(Clone, Debug, Default)]
@@ -19,6 +20,8 @@ pub(super) struct Template {
     bytes: Vec<u8>,
     /// End of each run in `bytes`; a number follows every run but the last.
     ends: Vec<u32>,
+    /// Each run as words, when short.
+    words: Vec<Option<Words>>,
     /// Nesting depth of the object in the document it was learned from.
     depth: usize,
     /// Every scalar value is left out, not only the numbers (for objects whose strings
@@ -36,6 +39,7 @@ impl Template {
         let values = self.values;
         self.bytes.clear();
         self.ends.clear();
+        self.words.clear();
         self.depth = depth;
         let Some(obj) = b.get(start..end) else {
             return false;
@@ -88,6 +92,11 @@ impl Template {
         }
         self.bytes.extend_from_slice(&obj[run.min(obj.len())..]);
         self.ends.push(self.bytes.len() as u32);
+        let mut from = 0usize;
+        for &e in &self.ends {
+            self.words.push(Words::new(&self.bytes[from..e as usize]));
+            from = e as usize;
+        }
         true
     }
 
@@ -95,6 +104,7 @@ impl Template {
     pub(super) fn clear(&mut self) {
         self.bytes.clear();
         self.ends.clear();
+        self.words.clear();
         self.values = false;
     }
 
@@ -119,23 +129,21 @@ impl Template {
         }
         let b = p.b;
         let (mut i, mut from, mut dbl) = (p.pos, 0usize, false);
-        for &e in runs {
+        for (j, &e) in runs.iter().enumerate() {
             let run = self.bytes.get(from..e as usize)?;
-            if b.get(i..i + run.len())? != run {
+            if !run_at(b, i, run, self.words.get(j)?.as_ref()) {
                 return None;
             }
             i += run.len();
             from = e as usize;
-            if matches!(b.get(i), Some(b'{' | b'[') | None) {
-                return None;
-            }
+            // Not a scalar (a container, or the end) is an error here too.
             p.pos = i;
             let (_, d) = p.scalar().ok()?;
             dbl |= d;
             i = p.pos;
         }
         let run = self.bytes.get(from..last as usize)?;
-        if b.get(i..i + run.len())? != run {
+        if !run_at(b, i, run, self.words.last()?.as_ref()) {
             return None;
         }
         Some((i + run.len(), dbl))
