@@ -285,6 +285,22 @@ pub fn build_batch(schema: SchemaRef, rows: &[Vec<Cell>]) -> Result<RecordBatch>
                 }
                 cast_to(Arc::new(b.finish()), &t)?
             }
+            // Any other array (`Array(Tuple(…))` of a column no generator fills): empty.
+            ChType::Array(_) => match t.to_arrow() {
+                datafusion::arrow::datatypes::DataType::List(field) => {
+                    Arc::new(datafusion::arrow::array::ListArray::new(
+                        Arc::clone(&field),
+                        datafusion::arrow::buffer::OffsetBuffer::new_zeroed(rows.len()),
+                        datafusion::arrow::array::new_empty_array(field.data_type()),
+                        None,
+                    ))
+                }
+                other => {
+                    return Err(Error::internal(format!(
+                        "rows: Array type {t} is {other} in Arrow"
+                    )));
+                }
+            },
             other => {
                 return Err(Error::internal(format!(
                     "rows: unsupported column type {other}"

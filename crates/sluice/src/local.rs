@@ -78,12 +78,29 @@ async fn execute_all(
     sql: &str,
     args: &LocalArgs,
 ) -> sluice_common::Result<()> {
-    let statements = session.parse(sql)?;
+    // Each statement is parsed just before it runs, as clickhouse-local does: a syntax
+    // error in the third statement leaves the first two's output printed.
+    let script = sluice_sql::split::split_statements(sql);
+    for span in &script.statements {
+        let text = &sql[span.start..span.end];
+        for stmt in session.parse(text)? {
+            execute_one(session, stmt, args).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs one parsed statement and prints its result, if it has one.
+async fn execute_one(
+    session: &mut Session,
+    stmt: sluice_sql::ParsedStatement,
+    args: &LocalArgs,
+) -> sluice_common::Result<()> {
     let stdout = std::io::stdout();
-    for stmt in statements {
+    {
         let out = session.execute(stmt, None).await?;
         let Some(mut stream) = out.stream else {
-            continue;
+            return Ok(());
         };
         let format = out
             .format

@@ -3,6 +3,7 @@
 
 mod events;
 mod kafka;
+mod layout;
 mod monitoring;
 mod numbers;
 mod processes;
@@ -127,6 +128,7 @@ impl SystemTables {
             "clusters" => monitoring::clusters()?,
             _ => return Ok(None),
         };
+        let (schema, rows) = layout::conform(name, (schema, rows))?;
         let batch = build_batch(Arc::clone(&schema), &rows)?;
         let t =
             MemTable::try_new(schema, vec![vec![batch]]).map_err(crate::error::from_datafusion)?;

@@ -97,7 +97,11 @@ fn parse_one(sql: &str, data: Option<String>) -> Result<ParsedStatement, Error> 
     } else {
         query::OutputClauses::default()
     };
+    // A trailing `SETTINGS`/`FORMAT` without its argument (but `FROM system.settings`
+    // names a table).
+    let after_period = tokens.len() >= 2 && tokens[tokens.len() - 2].token == Token::Period;
     if strip
+        && !after_period
         && let Some(last) = tokens.last()
         && ["SETTINGS", "FORMAT"]
             .iter()

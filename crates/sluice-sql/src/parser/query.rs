@@ -58,7 +58,13 @@ fn last_depth0_settings(tokens: &[TokenWithSpan]) -> Option<usize> {
         match t.token {
             Token::LParen | Token::LBracket => depth += 1,
             Token::RParen | Token::RBracket => depth -= 1,
-            _ if depth == 0 && is_word(&t.token, "SETTINGS") => found = Some(i),
+            // `system.settings` is a table name, not the clause.
+            _ if depth == 0
+                && is_word(&t.token, "SETTINGS")
+                && (i == 0 || tokens[i - 1].token != Token::Period) =>
+            {
+                found = Some(i)
+            }
             _ => {}
         }
     }
