@@ -28,12 +28,14 @@ if [ ! -x "$SLUICE" ]; then
 fi
 export NUMBERS="${NUMBERS:-100000000}" EVENTS="${EVENTS:-1000000}" RUNS="${RUNS:-3}" PORT="${PORT:-18923}" SLUICE
 exec "$PY" - <<'EOF'
-import os, subprocess, sys, tempfile, time, urllib.error, urllib.request, urllib.parse
+import atexit, os, shutil, subprocess, sys, tempfile, time, urllib.error, urllib.request, urllib.parse
 from chdb import session
 
 events, runs, port, sluice = int(os.environ["EVENTS"]), int(os.environ["RUNS"]), int(os.environ["PORT"]), os.environ["SLUICE"]
 n = int(os.environ["NUMBERS"])
 work = tempfile.mkdtemp(prefix="sluice-agg-bench-")
+# The events file and the server's data (about 400 MB) go when the bench ends.
+atexit.register(shutil.rmtree, work, ignore_errors=True)
 path = os.path.join(work, "events.jsonl")
 
 # The JSON benchmark's generator (SplitMix64, seed 42): the same events, byte for byte.
