@@ -7,9 +7,7 @@
 //! State (ClickHouse's layout): the count as a little-endian `UInt64`, then the four sums
 //! as `Float64`s.
 
-use datafusion::arrow::array::{ArrayRef, AsArray};
-use datafusion::arrow::compute;
-use datafusion::arrow::datatypes::{DataType, Float64Type};
+use datafusion::arrow::array::ArrayRef;
 use datafusion::common::ScalarValue;
 use datafusion::error::Result;
 use sluice_common::ChType;
@@ -17,6 +15,7 @@ use sluice_common::ChType;
 use super::binary::Reader;
 use super::factory::{BaseDef, BuildArgs, NullMode};
 use super::func::{AggFunc, AggFuncRef, AggState, same};
+use super::regr::{Moments, numeric};
 use super::value::read_value;
 use crate::{ch_bail, impl_as_any};
 
@@ -29,24 +28,6 @@ pub fn defs() -> Vec<BaseDef> {
         nulls: NullMode::Skip,
         build: build_regression,
     }]
-}
-
-fn numeric(t: &ChType) -> bool {
-    matches!(
-        t,
-        ChType::UInt8
-            | ChType::UInt16
-            | ChType::UInt32
-            | ChType::UInt64
-            | ChType::Int8
-            | ChType::Int16
-            | ChType::Int32
-            | ChType::Int64
-            | ChType::Float32
-            | ChType::Float64
-            | ChType::Decimal { .. }
-            | ChType::Bool
-    )
 }
 
 fn build_regression(b: &BuildArgs) -> Result<AggFuncRef> {
@@ -69,8 +50,7 @@ fn build_regression(b: &BuildArgs) -> Result<AggFuncRef> {
     Ok(AggFunc::new(b.name, b.args.to_vec(), ret, move || {
         Box::new(RegressionState {
             out: out.clone(),
-            count: 0,
-            sums: [0.0; 4],
+            m: Moments::default(),
         })
     }))
 }
@@ -78,58 +58,47 @@ fn build_regression(b: &BuildArgs) -> Result<AggFuncRef> {
 #[derive(Debug)]
 struct RegressionState {
     out: ChType,
-    count: u64,
-    /// `[Σx, Σy, Σx², Σxy]`.
-    sums: [f64; 4],
+    m: Moments,
 }
 
 impl AggState for RegressionState {
     impl_as_any!();
     fn add(&mut self, args: &[ArrayRef]) -> Result<()> {
         let [x, y] = args else { return Ok(()) };
-        let x = compute::cast(x, &DataType::Float64)?;
-        let y = compute::cast(y, &DataType::Float64)?;
-        let pairs = x
-            .as_primitive::<Float64Type>()
-            .iter()
-            .zip(y.as_primitive::<Float64Type>().iter());
-        for (x, y) in pairs {
-            let (Some(x), Some(y)) = (x, y) else { continue };
-            self.count += 1;
-            self.sums[0] += x;
-            self.sums[1] += y;
-            self.sums[2] += x * x;
-            self.sums[3] += x * y;
-        }
-        Ok(())
+        self.m.add(x, y)
     }
     fn merge(&mut self, other: &dyn AggState) -> Result<()> {
-        let o = same::<RegressionState>(other)?;
-        self.count += o.count;
-        for (a, b) in self.sums.iter_mut().zip(&o.sums) {
-            *a += b;
-        }
+        self.m.merge(&same::<RegressionState>(other)?.m);
         Ok(())
     }
     fn serialize(&self, out: &mut Vec<u8>) -> Result<()> {
-        out.extend_from_slice(&self.count.to_le_bytes());
-        for v in &self.sums {
+        let m = &self.m;
+        out.extend_from_slice(&m.count.to_le_bytes());
+        for v in [m.sx, m.sy, m.sxx, m.sxy] {
             out.extend_from_slice(&v.to_le_bytes());
         }
         Ok(())
     }
     fn deserialize(&mut self, r: &mut Reader) -> Result<()> {
-        self.count = r.u64()?;
-        for v in self.sums.iter_mut() {
+        let m = &mut self.m;
+        m.count = r.u64()?;
+        for v in [&mut m.sx, &mut m.sy, &mut m.sxx, &mut m.sxy] {
             *v = r.f64()?;
         }
         Ok(())
     }
     fn finalize(&self) -> Result<ScalarValue> {
-        let n = self.count as f64;
-        let [sx, sy, sxx, sxy] = self.sums;
+        let Moments {
+            count,
+            sx,
+            sy,
+            sxx,
+            sxy,
+            ..
+        } = self.m;
+        let n = count as f64;
         let k = (sxy * n - sx * sy) / (sxx * n - sx * sx);
-        let b = if self.count == 0 {
+        let b = if count == 0 {
             f64::NAN
         } else {
             (sy - k * sx) / n

@@ -50,7 +50,8 @@ pub fn defs() -> Vec<BaseDef> {
         .collect()
 }
 
-fn numeric(t: &ChType) -> bool {
+/// Integers, floats, decimals and Bool: what the regression aggregates take.
+pub(super) fn numeric(t: &ChType) -> bool {
     matches!(
         t,
         ChType::UInt8
@@ -95,25 +96,26 @@ fn build_regr(b: &BuildArgs) -> Result<AggFuncRef> {
     Ok(AggFunc::new(b.name, b.args.to_vec(), ret, move || {
         Box::new(RegrState {
             which,
-            count: 0,
-            sums: [0.0; 5],
+            m: Moments::default(),
         })
     }))
 }
 
-#[derive(Debug)]
-struct RegrState {
-    /// Index into [`NAMES`].
-    which: usize,
-    count: u64,
-    /// `[Σx, Σy, Σx², Σy², Σxy]`.
-    sums: [f64; 5],
+/// The running sums of the regression aggregates (`regr_*` and `simpleLinearRegression`)
+/// over the rows where neither argument is NULL.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct Moments {
+    pub(super) count: u64,
+    pub(super) sx: f64,
+    pub(super) sy: f64,
+    pub(super) sxx: f64,
+    pub(super) syy: f64,
+    pub(super) sxy: f64,
 }
 
-impl AggState for RegrState {
-    impl_as_any!();
-    fn add(&mut self, args: &[ArrayRef]) -> Result<()> {
-        let [y, x] = args else { return Ok(()) };
+impl Moments {
+    /// Adds the rows of `x` and `y` (any numeric arrays), skipping a row where either is NULL.
+    pub(super) fn add(&mut self, x: &ArrayRef, y: &ArrayRef) -> Result<()> {
         let x = compute::cast(x, &DataType::Float64)?;
         let y = compute::cast(y, &DataType::Float64)?;
         let pairs = x
@@ -123,42 +125,72 @@ impl AggState for RegrState {
         for (x, y) in pairs {
             let (Some(x), Some(y)) = (x, y) else { continue };
             self.count += 1;
-            self.sums[0] += x;
-            self.sums[1] += y;
-            self.sums[2] += x * x;
-            self.sums[3] += y * y;
-            self.sums[4] += x * y;
+            self.sx += x;
+            self.sy += y;
+            self.sxx += x * x;
+            self.syy += y * y;
+            self.sxy += x * y;
         }
         Ok(())
     }
-    fn merge(&mut self, other: &dyn AggState) -> Result<()> {
-        let o = same::<RegrState>(other)?;
+
+    /// Adds another state's sums.
+    pub(super) fn merge(&mut self, o: &Moments) {
         self.count += o.count;
-        for (a, b) in self.sums.iter_mut().zip(&o.sums) {
-            *a += b;
-        }
+        self.sx += o.sx;
+        self.sy += o.sy;
+        self.sxx += o.sxx;
+        self.syy += o.syy;
+        self.sxy += o.sxy;
+    }
+}
+
+#[derive(Debug)]
+struct RegrState {
+    /// Index into [`NAMES`].
+    which: usize,
+    m: Moments,
+}
+
+impl AggState for RegrState {
+    impl_as_any!();
+    fn add(&mut self, args: &[ArrayRef]) -> Result<()> {
+        let [y, x] = args else { return Ok(()) };
+        self.m.add(x, y)
+    }
+    fn merge(&mut self, other: &dyn AggState) -> Result<()> {
+        self.m.merge(&same::<RegrState>(other)?.m);
         Ok(())
     }
     fn serialize(&self, out: &mut Vec<u8>) -> Result<()> {
-        out.extend_from_slice(&self.count.to_le_bytes());
-        for v in &self.sums {
+        let m = &self.m;
+        out.extend_from_slice(&m.count.to_le_bytes());
+        for v in [m.sx, m.sy, m.sxx, m.syy, m.sxy] {
             out.extend_from_slice(&v.to_le_bytes());
         }
         Ok(())
     }
     fn deserialize(&mut self, r: &mut Reader) -> Result<()> {
-        self.count = r.u64()?;
-        for v in self.sums.iter_mut() {
+        let m = &mut self.m;
+        m.count = r.u64()?;
+        for v in [&mut m.sx, &mut m.sy, &mut m.sxx, &mut m.syy, &mut m.sxy] {
             *v = r.f64()?;
         }
         Ok(())
     }
     fn finalize(&self) -> Result<ScalarValue> {
+        let Moments {
+            count,
+            sx,
+            sy,
+            sxx: sxx_raw,
+            syy: syy_raw,
+            sxy: sxy_raw,
+        } = self.m;
         if self.which == 0 {
-            return Ok(ScalarValue::UInt64(Some(self.count)));
+            return Ok(ScalarValue::UInt64(Some(count)));
         }
-        let n = self.count as f64;
-        let [sx, sy, sxx_raw, syy_raw, sxy_raw] = self.sums;
+        let n = count as f64;
         let sxx = sxx_raw - sx * sx / n;
         let syy = syy_raw - sy * sy / n;
         let sxy = sxy_raw - sx * sy / n;
