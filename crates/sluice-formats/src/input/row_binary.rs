@@ -25,7 +25,7 @@ impl RowBinaryInput {
 impl InputFormat for RowBinaryInput {
     fn read(&mut self, data: &[u8]) -> Result<Vec<RecordBatch>> {
         let mut rows = Rows::new(&self.schema);
-        let mut c = Cursor::new(data, 0);
+        let mut c = Cursor::new(data);
         // Column order and types as written in the header, else the schema's.
         let mut layout: Vec<(Option<usize>, ChType)> = rows
             .types

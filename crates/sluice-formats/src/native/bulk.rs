@@ -19,7 +19,7 @@ use arrow::datatypes::{
 };
 use sluice_common::ChType;
 
-use super::cursor::write_bytes;
+use super::wire::write_bytes;
 
 /// Writes rows `rows` of `a` as a column of the scalar type `t` when a fast path fits;
 /// returns whether it did (nothing is written otherwise).

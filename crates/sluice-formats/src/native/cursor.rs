@@ -1,14 +1,14 @@
-//! A bounds-checked reader over ClickHouse binary data (little-endian fixed widths,
-//! LEB128 var-ints, length-prefixed strings). Running out of bytes is an error, never a
-//! panic.
+//! The reader of complete inputs (`RowBinary` bodies): the protocol's [`WireReader`] where
+//! the bytes cannot grow, so running out of them is ClickHouse's
+//! `ATTEMPT_TO_READ_AFTER_EOF` rather than "read more and retry". Never a panic.
 
 use sluice_common::{Error, ErrorCode, Result};
 
-/// Reading position in a byte buffer.
+use super::wire::{DecodeError, DecodeResult, WireReader};
+
+/// Reading position in a complete byte buffer.
 pub struct Cursor<'a> {
-    data: &'a [u8],
-    /// Offset of the next unread byte.
-    pub pos: usize,
+    wire: WireReader<'a>,
 }
 
 fn eof() -> Error {
@@ -18,28 +18,35 @@ fn eof() -> Error {
     )
 }
 
+/// A wire result on a complete input: an incomplete item is the end of the input.
+fn complete<T>(r: DecodeResult<T>) -> Result<T> {
+    r.map_err(|e| match e {
+        DecodeError::Incomplete => eof(),
+        DecodeError::Invalid(e) => e,
+    })
+}
+
 impl<'a> Cursor<'a> {
-    /// A cursor at `pos` in `data`.
-    pub fn new(data: &'a [u8], pos: usize) -> Self {
-        Self { data, pos }
+    /// A cursor at the start of `data`.
+    pub fn new(data: &'a [u8]) -> Self {
+        Self {
+            wire: WireReader::new(data),
+        }
     }
 
     /// True when every byte was read.
     pub fn at_end(&self) -> bool {
-        self.pos >= self.data.len()
+        self.wire.remaining() == 0
     }
 
     /// Bytes left.
     pub fn remaining(&self) -> usize {
-        self.data.len().saturating_sub(self.pos)
+        self.wire.remaining()
     }
 
     /// The next `n` bytes.
     pub fn take(&mut self, n: usize) -> Result<&'a [u8]> {
-        let end = self.pos.checked_add(n).ok_or_else(eof)?;
-        let s = self.data.get(self.pos..end).ok_or_else(eof)?;
-        self.pos = end;
-        Ok(s)
+        complete(self.wire.bytes(n))
     }
 
     /// `N` bytes as an array.
@@ -52,28 +59,17 @@ impl<'a> Cursor<'a> {
 
     /// One byte.
     pub fn u8(&mut self) -> Result<u8> {
-        Ok(self.array::<1>()?[0])
+        complete(self.wire.u8())
     }
 
     /// A little-endian `u64`.
     pub fn u64(&mut self) -> Result<u64> {
-        Ok(u64::from_le_bytes(self.array()?))
+        complete(self.wire.u64_le())
     }
 
     /// An unsigned LEB128 var-int.
     pub fn varint(&mut self) -> Result<u64> {
-        let mut v: u64 = 0;
-        for i in 0..10 {
-            let b = self.u8()?;
-            v |= u64::from(b & 0x7f) << (7 * i);
-            if b & 0x80 == 0 {
-                return Ok(v);
-            }
-        }
-        Err(Error::new(
-            ErrorCode::CANNOT_READ_ALL_DATA,
-            "Too long var-int",
-        ))
+        complete(self.wire.varint())
     }
 
     /// A var-int length that must fit in the remaining input (guards allocations).
@@ -102,21 +98,28 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// Appends an unsigned LEB128 var-int.
-pub fn write_varint(out: &mut Vec<u8>, mut v: u64) {
-    loop {
-        let b = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            out.push(b);
-            return;
-        }
-        out.push(b | 0x80);
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Appends a var-int-length-prefixed byte string.
-pub fn write_bytes(out: &mut Vec<u8>, s: &[u8]) {
-    write_varint(out, s.len() as u64);
-    out.extend_from_slice(s);
+    #[test]
+    fn the_end_of_a_complete_input_is_eof() {
+        let mut c = Cursor::new(&[0x05, b'a']);
+        let e = c.bytes().unwrap_err();
+        assert_eq!(e.code, ErrorCode::CANNOT_READ_ALL_DATA);
+        let mut c = Cursor::new(&[0x01, 0x02]);
+        assert_eq!(c.u8().unwrap(), 1);
+        assert_eq!(
+            c.u64().unwrap_err().code,
+            ErrorCode::ATTEMPT_TO_READ_AFTER_EOF
+        );
+        let mut c = Cursor::new(&[0x80]);
+        assert_eq!(
+            c.varint().unwrap_err().code,
+            ErrorCode::ATTEMPT_TO_READ_AFTER_EOF
+        );
+        let mut c = Cursor::new(&[0x02, b'h', b'i']);
+        assert_eq!(c.string().unwrap(), "hi");
+        assert!(c.at_end());
+    }
 }

@@ -12,7 +12,8 @@ use arrow::datatypes::{
 };
 use sluice_common::{ChType, Error, ErrorCode, Result};
 
-use super::cursor::{Cursor, write_bytes};
+use super::cursor::Cursor;
+use super::wire::write_bytes;
 use crate::parse::Value;
 use crate::text::bytes_at;
 

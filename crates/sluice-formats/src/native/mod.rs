@@ -20,8 +20,9 @@ use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use sluice_common::{ChType, Error, ErrorCode, Result};
 
 pub use column::write_column;
-pub use cursor::{Cursor, write_bytes, write_varint};
+pub use cursor::Cursor;
 pub use leaf::decimal_width;
+pub use wire::{write_bytes, write_varint};
 
 /// Appends `batch` as one Native block (no block info header: that belongs to the TCP
 /// protocol's Data packet). Column types come from [`ChType::from_field`].

@@ -5,8 +5,9 @@
 use arrow::array::{Array, AsArray};
 use sluice_common::{ChType, Error, Result};
 
-use super::cursor::{Cursor, write_varint};
+use super::cursor::Cursor;
 use super::leaf::{read_leaf, write_leaf};
+use super::wire::write_varint;
 use crate::parse::Value;
 use crate::text::{dict_key, is_null_at, list_range};
 

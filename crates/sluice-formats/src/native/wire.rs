@@ -142,6 +142,25 @@ impl<'a> WireReader<'a> {
     }
 }
 
+/// Appends an unsigned LEB128 var-int.
+pub fn write_varint(out: &mut Vec<u8>, mut v: u64) {
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+/// Appends a var-int-length-prefixed byte string.
+pub fn write_bytes(out: &mut Vec<u8>, s: &[u8]) {
+    write_varint(out, s.len() as u64);
+    out.extend_from_slice(s);
+}
+
 /// Encoding helpers for output buffers.
 pub trait WireWrite {
     /// Appends a VarUInt.
@@ -160,11 +179,11 @@ pub trait WireWrite {
 
 impl WireWrite for Vec<u8> {
     fn put_varint(&mut self, value: u64) {
-        super::cursor::write_varint(self, value);
+        write_varint(self, value);
     }
 
     fn put_str(&mut self, s: &[u8]) {
-        super::cursor::write_bytes(self, s);
+        write_bytes(self, s);
     }
 
     fn put_u8(&mut self, v: u8) {
