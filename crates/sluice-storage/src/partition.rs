@@ -225,7 +225,9 @@ impl KeyValue {
             }
         };
         match self {
-            KeyValue::Null => "NULL".into(),
+            // ClickHouse prints a NULL key `ᴺᵁᴸᴸ` alone and `NULL` inside a tuple.
+            KeyValue::Null if quoted => "NULL".into(),
+            KeyValue::Null => "ᴺᵁᴸᴸ".into(),
             KeyValue::UInt(v) => v.to_string(),
             KeyValue::Int(v) => v.to_string(),
             KeyValue::Date(d) => q(date_text(*d as i64)),

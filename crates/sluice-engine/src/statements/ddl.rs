@@ -103,11 +103,15 @@ pub(crate) fn column_desc(c: &sluice_sql::ColumnDef) -> Result<ColumnDesc> {
         };
         (kind, text)
     });
+    let codec = c
+        .codec
+        .as_deref()
+        .map(|t| crate::tables::merge_tree::normalize_codecs(t, &ty));
     Ok(ColumnDesc {
         name: c.name.clone(),
         ty,
         default,
-        codec: c.codec.clone(),
+        codec,
         comment: c.comment.clone().unwrap_or_default(),
     })
 }

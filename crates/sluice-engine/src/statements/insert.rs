@@ -22,6 +22,23 @@ pub fn insert_columns(all: &[ColumnDesc], listed: &[String]) -> Result<Vec<Colum
             .iter()
             .find(|c| &c.name == n)
             .ok_or_else(|| ch_err!(NO_SUCH_COLUMN_IN_TABLE, "No such column {n} in table"))?;
+        // ClickHouse: a MATERIALIZED column cannot be listed, an ALIAS one does not exist
+        // for INSERT.
+        match &c.default {
+            Some((crate::table::DefaultKind::Materialized, _)) => {
+                return Err(ch_err!(
+                    ILLEGAL_COLUMN,
+                    "Cannot insert column {n}, because it is MATERIALIZED column"
+                ));
+            }
+            Some((crate::table::DefaultKind::Alias, _)) => {
+                return Err(ch_err!(
+                    NO_SUCH_COLUMN_IN_TABLE,
+                    "No such column {n} in table"
+                ));
+            }
+            _ => {}
+        }
         out.push(c.clone());
     }
     Ok(out)
@@ -208,7 +225,7 @@ const MIN_INSERT_BLOCK_ROWS: usize = 1_048_449;
 
 /// Writes filled batches (already in the stored schema) to `table`: squashed into blocks
 /// like ClickHouse, off the async runtime (MergeTree inserts fsync), with the session's
-/// `insert_deduplication_token` / `insert_deduplicate` for MergeTree tables.
+/// `insert_deduplication_token` for MergeTree tables.
 pub(crate) async fn write_blocks(
     session: &Session,
     db: &str,
@@ -256,7 +273,10 @@ pub(crate) async fn write_blocks(
         .settings()
         .get("insert_deduplication_token")
         .filter(|t| !t.is_empty());
-    let deduplicate = session.settings().get_bool("insert_deduplicate");
+    // `insert_deduplicate` is for Replicated tables: a MergeTree table with a
+    // `non_replicated_deduplication_window` skips a repeated block whatever it says
+    // (ClickHouse 26 does the same).
+    let deduplicate = true;
     let no_optimize_on_insert = !session.settings().get_bool("optimize_on_insert");
     for (i, block) in blocks.into_iter().enumerate() {
         let Some(first) = block.first() else { continue };

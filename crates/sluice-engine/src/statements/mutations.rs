@@ -3,9 +3,13 @@
 
 use std::sync::Arc;
 
-use datafusion::sql::sqlparser::ast::{Expr, Value};
+use datafusion::arrow::array::{RecordBatch, RecordBatchOptions};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Schema};
+use datafusion::sql::sqlparser::ast::{Expr, FunctionArg, FunctionArgExpr, FunctionArguments};
 use sluice_common::{Error, Result, ch_err};
 use sluice_sql::{AlterCommand, PartitionSpec, TableName};
+use sluice_storage::BatchExpr;
 
 use crate::compiled_expr::{compile_predicate, compile_texts};
 use crate::session::{QueryOutput, Session};
@@ -48,31 +52,101 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
         .map_err(|e| Error::internal(format!("storage task: {e}")))?
 }
 
-/// The partition id a `PARTITION …` clause names; `None` for `PARTITION ALL`.
-fn partition_id(spec: &PartitionSpec) -> Result<Option<String>> {
-    match spec {
-        PartitionSpec::Id(id) => Ok(Some(id.clone())),
-        PartitionSpec::All => Ok(None),
-        PartitionSpec::Expr(e) => match e.as_ref() {
-            // Integer-valued partition keys (toYYYYMM(d), a number column) use the number
-            // itself as the id; `tuple()` is `all`.
-            Expr::Value(v) => match &v.value {
-                Value::Number(n, _) => Ok(Some(n.clone())),
-                Value::SingleQuotedString(s) if s.chars().all(|c| c.is_ascii_digit()) => {
-                    Ok(Some(s.clone()))
-                }
-                _ => Err(Error::not_implemented(
-                    "PARTITION with a non-integer value (use PARTITION ID 'id')",
-                )),
-            },
-            Expr::Function(f) if f.name.to_string().eq_ignore_ascii_case("tuple") => {
-                Ok(Some("all".into()))
-            }
-            Expr::Tuple(items) if items.is_empty() => Ok(Some("all".into())),
-            _ => Err(Error::not_implemented(
-                "PARTITION with an expression (use PARTITION ID 'id')",
-            )),
+/// The partition id a `PARTITION …` clause names in table `mt`; `None` for `PARTITION ALL`.
+/// A value (`PARTITION 202509`, `'abc'`, `'2025-09-01'`, `-5`, `(1, 'x')`) is the
+/// partition expression's value: each field is cast to the key's type and the id is
+/// computed as at insert (ClickHouse's rules, `sluice_storage::partition_id`).
+async fn partition_id(
+    session: &Session,
+    mt: &MergeTreeStorage,
+    spec: &PartitionSpec,
+) -> Result<Option<String>> {
+    let e = match spec {
+        PartitionSpec::Id(id) => return Ok(Some(id.clone())),
+        PartitionSpec::All => return Ok(None),
+        PartitionSpec::Expr(e) => e.as_ref(),
+    };
+    let fields: Vec<&Expr> = match e {
+        Expr::Tuple(items) => items.iter().collect(),
+        Expr::Nested(inner) => vec![inner.as_ref()],
+        Expr::Function(f) if f.name.to_string().eq_ignore_ascii_case("tuple") => match &f.args {
+            FunctionArguments::List(l) => l
+                .args
+                .iter()
+                .map(|a| match a {
+                    FunctionArg::Unnamed(FunctionArgExpr::Expr(x)) => Ok(x),
+                    _ => Err(ch_err!(
+                        INVALID_PARTITION_VALUE,
+                        "Invalid partition value: {e}"
+                    )),
+                })
+                .collect::<Result<_>>()?,
+            _ => Vec::new(),
         },
+        other => vec![other],
+    };
+    let Some(key) = mt.storage().spec().partition_key else {
+        // An unpartitioned table has the one partition `all` (`PARTITION tuple()`).
+        return match fields.as_slice() {
+            [] => Ok(Some("all".into())),
+            _ => Err(ch_err!(
+                INVALID_PARTITION_VALUE,
+                "Wrong number of fields in the partition expression: {}, must be: 0",
+                fields.len()
+            )),
+        };
+    };
+    let schema = mt.storage().schema();
+    let key_types: Vec<DataType> = key
+        .eval(&RecordBatch::new_empty(schema))?
+        .iter()
+        .map(|a| a.data_type().clone())
+        .collect();
+    if fields.len() != key_types.len() {
+        return Err(ch_err!(
+            INVALID_PARTITION_VALUE,
+            "Wrong number of fields in the partition expression: {}, must be: {}",
+            fields.len(),
+            key_types.len()
+        ));
+    }
+    // ClickHouse takes literals here (a function call other than `tuple` is a syntax
+    // error).
+    if let Some(f) = fields.iter().find(|f| !is_literal(f)) {
+        return Err(ch_err!(
+            SYNTAX_ERROR,
+            "Syntax error: PARTITION takes a literal value or a tuple of literals, not {f}"
+        ));
+    }
+    let texts: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
+    let values = compile_texts(session, &[], &texts, e.to_string()).await?;
+    let one_row = RecordBatch::try_new_with_options(
+        Arc::new(Schema::empty()),
+        vec![],
+        &RecordBatchOptions::new().with_row_count(Some(1)),
+    )
+    .map_err(|err| Error::internal(format!("partition value batch: {err}")))?;
+    let mut key_values = Vec::with_capacity(key_types.len());
+    for (v, ty) in values.eval(&one_row)?.iter().zip(&key_types) {
+        let value = cast(v, ty).map_err(|err| {
+            ch_err!(
+                INVALID_PARTITION_VALUE,
+                "Invalid partition value {e} for the partition key's type {ty}: {err}"
+            )
+        })?;
+        key_values.push(value);
+    }
+    Ok(Some(sluice_storage::partition_id(&key_values, 0)?.0))
+}
+
+/// A literal, a signed literal, or an array/tuple of them.
+fn is_literal(e: &Expr) -> bool {
+    match e {
+        Expr::Value(_) => true,
+        Expr::UnaryOp { expr, .. } | Expr::Nested(expr) => is_literal(expr),
+        Expr::Tuple(items) => items.iter().all(is_literal),
+        Expr::Array(a) => a.elem.iter().all(is_literal),
+        _ => false,
     }
 }
 
@@ -84,7 +158,7 @@ pub async fn optimize(session: &mut Session, o: sluice_sql::Optimize) -> Result<
         return Err(Error::not_implemented("OPTIMIZE … DEDUPLICATE BY"));
     }
     let partition = match &o.partition {
-        Some(p) => partition_id(p)?,
+        Some(p) => partition_id(session, mt, p).await?,
         None => None,
     };
     let storage = Arc::clone(mt.storage());
@@ -213,7 +287,7 @@ async fn alter_one(
                 return Err(Error::not_implemented("ALTER TABLE … DROP PART"));
             }
             let storage = Arc::clone(mt.storage());
-            match partition_id(&partition)? {
+            match partition_id(session, mt, &partition).await? {
                 Some(id) => blocking(move || storage.drop_partition(&id)).await,
                 None => blocking(move || storage.truncate()).await,
             }
@@ -224,7 +298,7 @@ async fn alter_one(
                 return Err(Error::not_implemented("ALTER TABLE … DETACH PART"));
             }
             let storage = Arc::clone(mt.storage());
-            let Some(id) = partition_id(&partition)? else {
+            let Some(id) = partition_id(session, mt, &partition).await? else {
                 return Err(Error::not_implemented("DETACH PARTITION ALL"));
             };
             blocking(move || storage.detach_partition(&id)).await
@@ -241,7 +315,7 @@ async fn alter_one(
                 ));
             }
             let storage = Arc::clone(mt.storage());
-            let Some(id) = partition_id(&partition)? else {
+            let Some(id) = partition_id(session, mt, &partition).await? else {
                 return Err(Error::not_implemented("ATTACH PARTITION ALL"));
             };
             blocking(move || storage.attach_partition(&id)).await

@@ -279,7 +279,12 @@ pub(super) fn columns(s: &SystemTables) -> Result<Rows> {
                 in_key(1),
                 in_key(2),
                 Cell::U64(0),
-                Cell::Str(c.codec.clone().unwrap_or_default()),
+                Cell::Str(
+                    c.codec
+                        .as_ref()
+                        .map(|c| format!("CODEC({c})"))
+                        .unwrap_or_default(),
+                ),
                 Cell::Null,
                 Cell::Null,
                 Cell::Null,

@@ -269,7 +269,79 @@ fn engine_kind(clause: &EngineClause, columns: &[ColumnDesc]) -> Result<MergeTre
             ));
         }
     }
+    check_engine_column_types(name, &kind, columns)?;
     Ok(kind)
+}
+
+/// ClickHouse's type rules for the engine's columns (`BAD_TYPE_OF_FIELD`): a sign is
+/// `Int8`, `is_deleted` is `UInt8` (or `Bool`), a version is a number or a date/time.
+fn check_engine_column_types(
+    engine: &str,
+    kind: &MergeTreeEngine,
+    columns: &[ColumnDesc],
+) -> Result<()> {
+    use sluice_common::ChType;
+    let ty = |c: &str| columns.iter().find(|x| x.name == c).map(|x| &x.ty);
+    let (sign, version, is_deleted) = match kind {
+        MergeTreeEngine::Replacing {
+            version,
+            is_deleted,
+        } => (None, version.as_ref(), is_deleted.as_ref()),
+        MergeTreeEngine::Collapsing { sign } => (Some(sign), None, None),
+        MergeTreeEngine::VersionedCollapsing { sign, version } => (Some(sign), Some(version), None),
+        _ => (None, None, None),
+    };
+    if let Some(c) = sign
+        && let Some(t) = ty(c)
+        && *t != ChType::Int8
+    {
+        return Err(ch_err!(
+            BAD_TYPE_OF_FIELD,
+            "Sign column ({c}) for storage {engine} must have type Int8. Provided column of type {t}"
+        ));
+    }
+    if let Some(c) = is_deleted
+        && let Some(t) = ty(c)
+        && !matches!(t, ChType::UInt8 | ChType::Bool)
+    {
+        return Err(ch_err!(
+            BAD_TYPE_OF_FIELD,
+            "is_deleted column ({c}) for storage {engine} must have type UInt8. Provided column of type {t}"
+        ));
+    }
+    if let Some(c) = version
+        && let Some(t) = ty(c)
+    {
+        let ok = matches!(
+            t,
+            ChType::UInt8
+                | ChType::UInt16
+                | ChType::UInt32
+                | ChType::UInt64
+                | ChType::UInt128
+                | ChType::UInt256
+                | ChType::Int8
+                | ChType::Int16
+                | ChType::Int32
+                | ChType::Int64
+                | ChType::Int128
+                | ChType::Int256
+                | ChType::Float32
+                | ChType::Float64
+                | ChType::Bool
+                | ChType::Date
+                | ChType::Date32
+                | ChType::DateTime(_)
+                | ChType::DateTime64(..)
+        );
+        if !ok {
+            return Err(ch_err!(
+                BAD_TYPE_OF_FIELD,
+                "The column {c} cannot be used as a version column for storage {engine} because it is of type {t} (must be of an integer type or of type Date/DateTime/DateTime64)"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// One expression parsed from SQL text.
@@ -375,6 +447,34 @@ pub async fn compile_ttl(
 }
 
 /// Creates (or, at start-up, reopens) a MergeTree-family table in `dir`.
+/// ClickHouse refuses a floating-point partition key (`BAD_ARGUMENTS`) unless the table
+/// sets `allow_floating_point_partition_key`.
+fn check_partition_key_types(
+    key: &dyn sluice_storage::BatchExpr,
+    columns: &[ColumnDesc],
+    items: &[Expr],
+    clause: &EngineClause,
+) -> Result<()> {
+    let allowed = clause.settings.iter().any(|(k, v)| {
+        k == "allow_floating_point_partition_key"
+            && matches!(v.to_plain_string().as_str(), "1" | "true")
+    });
+    if allowed {
+        return Ok(());
+    }
+    let empty = RecordBatch::new_empty(stored_schema(columns));
+    for (array, item) in key.eval(&empty)?.iter().zip(items) {
+        if array.data_type().is_floating() {
+            return Err(ch_err!(
+                BAD_ARGUMENTS,
+                "Floating point partition key is not supported: {}",
+                sluice_sql::format_expr(item)
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub async fn open(
     session: &Session,
     columns: &[ColumnDesc],
@@ -456,6 +556,9 @@ pub async fn open(
             .await? as Arc<dyn sluice_storage::BatchExpr>,
         )
     };
+    if let Some(key) = &partition_key {
+        check_partition_key_types(key.as_ref(), columns, &partition_items, clause)?;
+    }
     let ttl = compile_ttl(session, columns, &clause.ttl).await?;
     // `CODEC(...)` per column: Parquet compression and encodings (checked before the
     // table's directory is made).
@@ -530,6 +633,49 @@ pub async fn open(
 }
 
 /// The codecs of a `CODEC(Delta, ZSTD(3))` clause's text, split at top-level commas.
+/// A column's `CODEC(...)` list as ClickHouse stores and shows it: `Delta`/`Gorilla` get
+/// the value width of `ty`, `ZSTD` its level 1, `LZ4HC` level 0, `FPC` level 12
+/// (`Delta, ZSTD` on a `UInt64` is `Delta(8), ZSTD(1)`).
+pub(crate) fn normalize_codecs(text: &str, ty: &sluice_common::ChType) -> String {
+    use sluice_common::ChType;
+    let mut base = ty;
+    while let ChType::Nullable(t) | ChType::LowCardinality(t) = base {
+        base = t;
+    }
+    let width = match base {
+        ChType::UInt8 | ChType::Int8 | ChType::Bool | ChType::Enum8(_) => 1,
+        ChType::UInt16 | ChType::Int16 | ChType::Date | ChType::Enum16(_) => 2,
+        ChType::UInt32
+        | ChType::Int32
+        | ChType::Float32
+        | ChType::BFloat16
+        | ChType::Date32
+        | ChType::DateTime(_)
+        | ChType::IPv4 => 4,
+        ChType::UInt64 | ChType::Int64 | ChType::Float64 | ChType::DateTime64(..) => 8,
+        ChType::Decimal { precision, .. } if *precision <= 9 => 4,
+        ChType::Decimal { precision, .. } if *precision <= 18 => 8,
+        _ => 1,
+    };
+    split_codecs(text)
+        .into_iter()
+        .map(|c| {
+            if c.contains('(') {
+                return c;
+            }
+            match c.to_ascii_uppercase().as_str() {
+                "DELTA" => format!("Delta({width})"),
+                "GORILLA" => format!("Gorilla({width})"),
+                "ZSTD" => "ZSTD(1)".to_string(),
+                "LZ4HC" => "LZ4HC(0)".to_string(),
+                "FPC" => "FPC(12)".to_string(),
+                _ => c,
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn split_codecs(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut depth = 0usize;

@@ -66,6 +66,13 @@ pub fn cast_array(
     to: &ChType,
     opts: &CastOptions,
 ) -> Result<ArrayRef> {
+    // A `SimpleAggregateFunction(f, T)` column holds plain `T` values.
+    if let ChType::SimpleAggregateFunction { arg, .. } = to {
+        return cast_array(arr, from, arg, opts);
+    }
+    if let ChType::SimpleAggregateFunction { arg, .. } = from {
+        return cast_array(arr, arg, to, opts);
+    }
     // Unpack a dictionary-encoded source.
     let arr = match arr.data_type() {
         DataType::Dictionary(_, v) => cast(arr, v)?,
