@@ -69,7 +69,11 @@ impl PartInfo {
         PartInfo {
             partition: m.partition.clone(),
             name: part.name.to_string(),
-            part_type: "Wide".into(),
+            part_type: if m.uncompressed_bytes < crate::part_io::MIN_BYTES_FOR_WIDE_PART {
+                "Compact".into()
+            } else {
+                "Wide".into()
+            },
             active,
             marks: m.marks,
             rows: m.rows,

@@ -320,7 +320,7 @@ impl MergeTreeTable {
                 None
             });
         }
-        self.throttle(&pieces, &spec.settings)?;
+        self.throttle(&spec.settings)?;
 
         // Reserve block numbers and deduplication ids.
         let mut todo = Vec::new();
@@ -471,25 +471,22 @@ impl MergeTreeTable {
         Ok(written)
     }
 
-    /// Delays or rejects an insert when a target partition has too many active parts.
-    fn throttle(
-        &self,
-        pieces: &[(PartitionValue, SortedPiece)],
-        settings: &crate::settings::MergeTreeSettings,
-    ) -> Result<()> {
+    /// Delays or rejects an insert when a partition of the table (any, as ClickHouse's
+    /// `getMaxPartsCountAndSizeForPartition`) has too many active parts.
+    fn throttle(&self, settings: &crate::settings::MergeTreeSettings) -> Result<()> {
         let (max_in_partition, bytes_in_partition, total) = {
             let st = self.state.read();
-            let mut worst = (0u64, 0u64);
-            for (pv, _) in pieces {
-                let (n, bytes) = st
-                    .active
-                    .values()
-                    .filter(|p| p.name.partition_id == pv.id && !p.manifest.drop_marker)
-                    .fold((0u64, 0u64), |(n, b), p| (n + 1, b + p.bytes()));
-                if n > worst.0 {
-                    worst = (n, bytes);
-                }
+            let mut per_partition: HashMap<&str, (u64, u64)> = HashMap::new();
+            for p in st.active.values().filter(|p| !p.manifest.drop_marker) {
+                let e = per_partition
+                    .entry(p.name.partition_id.as_str())
+                    .or_default();
+                *e = (e.0 + 1, e.1 + p.bytes());
             }
+            let worst = per_partition
+                .into_values()
+                .max_by_key(|(n, _)| *n)
+                .unwrap_or_default();
             (worst.0, worst.1, st.active.len() as u64)
         };
         let name = self.display_name.read().clone();

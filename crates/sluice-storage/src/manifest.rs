@@ -73,7 +73,8 @@ pub struct Manifest {
     pub data_xxh64: String,
     /// Uncompressed size of the column chunks.
     pub uncompressed_bytes: u64,
-    /// Parquet data pages of the first column (≈ granules, `system.parts.marks`).
+    /// ClickHouse's mark count for a part of these rows (granules and the final mark,
+    /// `system.parts.marks`; see `part_io::marks`).
     pub marks: u64,
     /// Columns with their statistics, in table order.
     pub columns: Vec<ColumnManifest>,
