@@ -289,6 +289,7 @@ impl MergeTreeTable {
         for (old, new) in replaced {
             self.swap_parts(&mut st, &[old], vec![new]);
         }
+        crate::fsutil::failpoint("mutation_after_commit");
         Ok(())
     }
 
@@ -421,6 +422,7 @@ impl MergeTreeTable {
                 drop_marker: false,
             };
             let (manifest, dir) = writer.commit(meta)?;
+            crate::fsutil::failpoint("mutation_part_written");
             replaced.push((Arc::clone(p), Arc::new(Part::new(name, dir, manifest))));
         }
         Ok(())

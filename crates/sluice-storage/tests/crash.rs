@@ -50,8 +50,8 @@ fn block(t: &MergeTreeTable, n: u32) -> RecordBatch {
     RecordBatch::try_new(t.schema(), vec![b, k]).unwrap()
 }
 
-/// The child: inserts forever (until killed), merging and mutating (a no-op delete) now
-/// and then.
+/// The child: inserts forever (until killed), merging and mutating (a no-op delete, and
+/// an update that rewrites the parts of even keys) now and then.
 #[test]
 fn crash_child() {
     let Ok(dir) = std::env::var("SLUICE_CRASH_CHILD") else {
@@ -80,6 +80,23 @@ fn crash_child() {
                 Ok(vec![Arc::new(m) as ArrayRef])
             });
             t.mutate_delete(never).unwrap();
+        }
+        if n % 7 == 6 {
+            // A mutation that rewrites the parts holding even keys (their rows unchanged).
+            let even = fn_expr("k % 2 = 0", &["k"], |b| {
+                let k = b
+                    .column_by_name("k")
+                    .expect("k")
+                    .as_primitive::<UInt32Type>();
+                let m: datafusion::arrow::array::BooleanArray =
+                    k.iter().map(|v| v.map(|v| v % 2 == 0)).collect();
+                Ok(vec![Arc::new(m) as ArrayRef])
+            });
+            let same = fn_expr("block", &["block"], |b| {
+                Ok(vec![Arc::clone(b.column_by_name("block").expect("block"))])
+            });
+            t.mutate_update(vec![("block".to_string(), same)], even)
+                .unwrap();
         }
     }
 }
@@ -189,6 +206,8 @@ async fn abort_at_each_failpoint() {
         "merge_before_commit@1",
         "merge_after_commit@1",
         "mutation_before_commit@2",
+        "mutation_part_written@2",
+        "mutation_after_commit@2",
     ];
     for fp in points {
         let root = tempfile::tempdir().unwrap();

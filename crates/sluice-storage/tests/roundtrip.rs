@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use common::*;
 use datafusion::arrow::array::{
-    Array, ArrayRef, BooleanArray, FixedSizeBinaryArray, Int64Array, ListArray, MapArray,
-    RecordBatch, StringArray, StructArray, UInt32Array,
+    Array, ArrayRef, BinaryArray, BooleanArray, FixedSizeBinaryArray, Int64Array, ListArray,
+    MapArray, RecordBatch, StringArray, StructArray, UInt32Array,
 };
 use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer};
 use datafusion::arrow::compute::{cast, concat_batches};
@@ -44,10 +44,15 @@ const TYPES: &[&str] = &[
     "Int32",
     "Int64",
     "Int128",
+    "UInt128",
+    "Int256",
     "UInt256",
     "Float32",
     "Float64",
+    "BFloat16",
+    "Decimal(5, 1)",
     "Decimal(10, 2)",
+    "Decimal(18, 4)",
     "Decimal(40, 5)",
     "String",
     "FixedString(3)",
@@ -62,6 +67,12 @@ const TYPES: &[&str] = &[
     "IPv4",
     "IPv6",
     "Enum8('a' = 1, 'b' = 2)",
+    "Enum16('x' = 1000, 'y' = -5)",
+    "AggregateFunction(sum, UInt64)",
+    "SimpleAggregateFunction(max, UInt64)",
+    "Nullable(FixedString(2))",
+    "LowCardinality(FixedString(4))",
+    "Map(LowCardinality(String), Array(Nullable(Int64)))",
     "Nullable(Int32)",
     "Nullable(String)",
     "LowCardinality(String)",
@@ -98,6 +109,17 @@ fn random_array(t: &ChType, n: usize, rng: &mut Rng) -> ArrayRef {
         ChType::Enum8(_) => Arc::new(StringArray::from_iter_values(
             (0..n).map(|_| if rng.below(2) == 0 { "a" } else { "b" }),
         )),
+        ChType::Enum16(_) => Arc::new(StringArray::from_iter_values(
+            (0..n).map(|_| if rng.below(2) == 0 { "x" } else { "y" }),
+        )),
+        ChType::AggregateFunction { .. } => {
+            Arc::new(BinaryArray::from_iter_values((0..n).map(|_| {
+                (0..rng.below(9))
+                    .map(|_| rng.below(256) as u8)
+                    .collect::<Vec<u8>>()
+            })))
+        }
+        ChType::SimpleAggregateFunction { arg, .. } => random_array(arg, n, rng),
         ChType::FixedString(_) | ChType::Uuid | ChType::IPv6 => {
             let w = match t {
                 ChType::FixedString(w) => *w,
@@ -168,7 +190,8 @@ fn random_array(t: &ChType, n: usize, rng: &mut Rng) -> ArrayRef {
                 DataType::Int16 => (65_536, true),
                 DataType::UInt32 | DataType::UInt64 => (1 << 31, false),
                 DataType::Timestamp(..) => (1 << 31, false),
-                DataType::Decimal128(..) => (1 << 20, true),
+                // The integer part must fit the precision (Decimal(5, 1): below 10^4).
+                DataType::Decimal128(p, s) => (10u64.pow((p as i8 - s).clamp(1, 6) as u32), true),
                 _ => (1 << 31, true),
             };
             let ints = Int64Array::from_iter_values((0..n).map(|_| {
