@@ -167,13 +167,64 @@ impl MaterializedView {
                 ObjectNamePart::Identifier(Ident::new("public")),
                 ObjectNamePart::Identifier(Ident::new("block")),
             ]);
+            // The source's ALIAS columns are computed from the block, as a SELECT from
+            // the source computes them.
+            let alias_cols = self.source_alias_columns(session);
+            if !alias_cols.is_empty() {
+                let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+                let items: Vec<String> = alias_cols
+                    .iter()
+                    .map(|(n, e)| format!("({e}) AS {}", quote(n)))
+                    .collect();
+                let sql = format!(
+                    "SELECT *, {} FROM {BLOCK_CATALOG}.public.block",
+                    items.join(", ")
+                );
+                let Some(sluice_sql::Statement::Query(subquery)) =
+                    sluice_sql::parse_statements(&sql)?
+                        .into_iter()
+                        .next()
+                        .map(|p| p.statement)
+                else {
+                    return Err(Error::internal("the ALIAS columns of a view's source"));
+                };
+                let alias = alias.clone();
+                first.relation = TableFactor::Derived {
+                    lateral: false,
+                    subquery,
+                    alias,
+                    sample: None,
+                };
+            }
         } else {
             return Err(Error::not_implemented(
                 "materialized view whose query does not start with FROM table",
             ));
         }
-        let _ = session;
         Ok(q)
+    }
+
+    /// `(name, expression)` of the source table's `ALIAS` columns.
+    fn source_alias_columns(&self, session: &Session) -> Vec<(String, String)> {
+        let Some((db, table)) = &self.source else {
+            return Vec::new();
+        };
+        let Some(source) = session
+            .engine
+            .catalog
+            .table(db, table)
+            .and_then(|e| e.table.clone())
+        else {
+            return Vec::new();
+        };
+        source
+            .columns()
+            .into_iter()
+            .filter_map(|c| match c.default {
+                Some((crate::table::DefaultKind::Alias, e)) => Some((c.name, e)),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Plans the view's query over a block with `schema`.

@@ -27,6 +27,10 @@ pub enum Cell {
     F64(f64),
     /// Array of signed integers.
     I64Arr(Vec<i64>),
+    /// Array of nullable signed integers (`Array(Nullable(Int64))`).
+    OptI64Arr(Vec<Option<i64>>),
+    /// Array of arrays of strings (`Array(Array(String))`).
+    StrArrArr(Vec<Vec<String>>),
 }
 
 impl From<&str> for Cell {
@@ -214,6 +218,39 @@ pub fn build_batch(schema: SchemaRef, rows: &[Vec<Cell>]) -> Result<RecordBatch>
                     })
                     .collect();
                 cast_to(Arc::new(vals), &t)?
+            }
+            ChType::Array(inner) if matches!(&*inner, ChType::Nullable(i) if **i == ChType::Int64) =>
+            {
+                let mut b = ListBuilder::new(Int64Builder::new())
+                    .with_field(Arc::new(inner.to_field("item")));
+                for r in rows {
+                    if let Cell::OptI64Arr(v) = cell(r) {
+                        for x in v {
+                            b.values().append_option(x);
+                        }
+                    }
+                    b.append(true);
+                }
+                Arc::new(b.finish())
+            }
+            ChType::Array(inner) if matches!(&*inner, ChType::Array(i) if **i == ChType::String) => {
+                let mut b = ListBuilder::new(
+                    ListBuilder::new(StringBuilder::new())
+                        .with_field(Arc::new(ChType::String.to_field("item"))),
+                )
+                .with_field(Arc::new(inner.to_field("item")));
+                for r in rows {
+                    if let Cell::StrArrArr(v) = cell(r) {
+                        for inner_row in v {
+                            for s in inner_row {
+                                b.values().values().append_value(s);
+                            }
+                            b.values().append(true);
+                        }
+                    }
+                    b.append(true);
+                }
+                Arc::new(b.finish())
             }
             ChType::Array(inner) if matches!(*inner, ChType::Int64) => {
                 let mut b = ListBuilder::new(Int64Builder::new())

@@ -108,6 +108,24 @@ async fn detach_pauses_and_attach_resumes() {
         .await
         .expect("produce");
     assert_eq!(wait_for(&mut s, 2).await, 2);
+    // ClickHouse refuses a direct read while a view consumes the table.
+    let err = rows(
+        &mut s,
+        "SELECT * FROM src SETTINGS stream_like_engine_allow_direct_select = 1",
+    )
+    .await
+    .expect_err("446");
+    assert!(
+        err.starts_with("Code: 446.") && err.contains("attached materialized views"),
+        "{err}"
+    );
+    let deps = "SELECT toString(dependencies), toString(missing_dependencies), \
+                length(assignments.intent_size) - length(assignments.topic) \
+                FROM system.kafka_consumers WHERE table = 'src'";
+    assert_eq!(
+        rows(&mut s, deps).await.expect("dependencies"),
+        ["[['default.mv','default.sink']]\t[]\t0"]
+    );
 
     rows(&mut s, "DETACH TABLE src").await.expect("detach");
     let consumers = rows(
@@ -133,6 +151,14 @@ async fn detach_pauses_and_attach_resumes() {
         all,
         ["1\t0", "2\t1", "3\t2", "4\t3"],
         "resumed where it stopped"
+    );
+    // A view whose target is detached is a missing dependency.
+    rows(&mut s, "DETACH TABLE sink")
+        .await
+        .expect("detach sink");
+    assert_eq!(
+        rows(&mut s, deps).await.expect("missing dependencies"),
+        ["[['default.mv','default.sink']]\t[['default.mv','default.sink']]\t0"]
     );
     tokio::task::spawn_blocking(move || engine.shutdown())
         .await

@@ -1,5 +1,6 @@
 //! `system.kafka_consumers`: one row per consumer of every Kafka table, with ClickHouse's
-//! columns plus Sluice's `assignments.high_water_mark` and `assignments.lag`; and
+//! columns (`assignments.intent_size` is NULL, as for ClickHouse's `StorageKafka`; it is
+//! StorageKafka2's) plus Sluice's `assignments.high_water_mark` and `assignments.lag`; and
 //! `system.dead_letter_queue` with ClickHouse's columns (the RabbitMQ ones stay empty).
 
 use datafusion::arrow::datatypes::SchemaRef;
@@ -10,14 +11,27 @@ use crate::rows::{Cell, schema_of};
 
 type Rows = (SchemaRef, Vec<Vec<Cell>>);
 
-/// The statistics of every consumer of every Kafka table.
-pub(super) fn consumer_stats(s: &SystemTables) -> Vec<sluice_kafka::ConsumerStats> {
+/// A Kafka table's view chains (`dependencies`, `missing_dependencies`).
+type Dependencies = (Vec<Vec<String>>, Vec<Vec<String>>);
+
+/// The statistics of every consumer of every Kafka table, with its table's view chains.
+fn consumers(s: &SystemTables) -> Vec<(sluice_kafka::ConsumerStats, Dependencies)> {
     s.catalog
         .all_tables()
         .iter()
         .filter_map(|e| e.table.as_ref().and_then(crate::tables::kafka::as_kafka))
-        .flat_map(|k| k.consumer_stats())
+        .flat_map(|k| {
+            let deps = k.dependencies();
+            k.consumer_stats()
+                .into_iter()
+                .map(move |c| (c, deps.clone()))
+        })
         .collect()
+}
+
+/// The statistics of every consumer of every Kafka table.
+pub(super) fn consumer_stats(s: &SystemTables) -> Vec<sluice_kafka::ConsumerStats> {
+    consumers(s).into_iter().map(|(c, _)| c).collect()
 }
 
 pub(super) fn kafka_consumers(s: &SystemTables) -> Result<Rows> {
@@ -28,6 +42,7 @@ pub(super) fn kafka_consumers(s: &SystemTables) -> Result<Rows> {
         ("assignments.topic", "Array(String)"),
         ("assignments.partition_id", "Array(Int32)"),
         ("assignments.current_offset", "Array(Int64)"),
+        ("assignments.intent_size", "Array(Nullable(Int64))"),
         ("assignments.high_water_mark", "Array(Int64)"),
         ("assignments.lag", "Array(Int64)"),
         ("exceptions.time", "Array(DateTime)"),
@@ -42,9 +57,11 @@ pub(super) fn kafka_consumers(s: &SystemTables) -> Result<Rows> {
         ("is_currently_used", "UInt8"),
         ("last_used", "DateTime64(6)"),
         ("rdkafka_stat", "String"),
+        ("dependencies", "Array(Array(String))"),
+        ("missing_dependencies", "Array(Array(String))"),
     ])?;
     let mut rows = Vec::new();
-    for c in consumer_stats(s) {
+    for (c, (dependencies, missing_dependencies)) in consumers(s) {
         let a = &c.assignments;
         rows.push(vec![
             Cell::Str(c.database.clone()),
@@ -53,6 +70,7 @@ pub(super) fn kafka_consumers(s: &SystemTables) -> Result<Rows> {
             Cell::StrArr(a.iter().map(|x| x.topic.clone()).collect()),
             Cell::I64Arr(a.iter().map(|x| i64::from(x.partition_id)).collect()),
             Cell::I64Arr(a.iter().map(|x| x.current_offset).collect()),
+            Cell::OptI64Arr(vec![None; a.len()]),
             Cell::I64Arr(a.iter().map(|x| x.high_water_mark).collect()),
             Cell::I64Arr(a.iter().map(|x| x.lag).collect()),
             Cell::I64Arr(c.exceptions.iter().map(|(t, _)| *t as i64).collect()),
@@ -67,6 +85,8 @@ pub(super) fn kafka_consumers(s: &SystemTables) -> Result<Rows> {
             Cell::from(c.is_currently_used),
             Cell::I64(c.last_used_us as i64),
             Cell::Str(c.rdkafka_stat.clone()),
+            Cell::StrArrArr(dependencies),
+            Cell::StrArrArr(missing_dependencies),
         ]);
     }
     Ok((schema, rows))

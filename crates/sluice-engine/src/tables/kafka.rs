@@ -13,6 +13,7 @@ use datafusion::catalog::TableProvider;
 use datafusion::sql::sqlparser::ast::{Expr, Value};
 use parking_lot::{Mutex, RwLock};
 use sluice_common::{Error, Result, ch_err};
+use sluice_kafka::settings::{ColumnDefaultKind, check_column_defaults};
 use sluice_kafka::{
     Block, BlockWriter, ConsumerSpec, ConsumerStats, DeadLetter, KafkaConfig, KafkaConsumers,
     KafkaProducer, KafkaSettings, KafkaSink, Literal, VirtualColumn,
@@ -22,7 +23,7 @@ use sluice_storage::{MergeTreeTable, SourceKey};
 
 use crate::engine::Engine;
 use crate::mview::ViewPush;
-use crate::table::{ColumnDesc, Table, stored_schema};
+use crate::table::{ColumnDesc, DefaultKind, Table, stored_schema};
 
 /// A Kafka table.
 pub struct KafkaTable {
@@ -103,14 +104,19 @@ impl KafkaTable {
             .map(|(k, v)| (k.clone(), setting_literal(v)))
             .collect();
         let settings = KafkaSettings::parse(&args, &settings)?;
-        for c in &columns {
-            if c.default.is_some() {
-                return Err(ch_err!(
-                    BAD_ARGUMENTS,
-                    "KafkaEngine doesn't support DEFAULT/MATERIALIZED/EPHEMERAL/ALIAS expressions for columns. See https://clickhouse.com/docs/en/engines/table-engines/integrations/kafka/#configuration"
-                ));
-            }
-        }
+        // Plain and ALIAS columns only, as ClickHouse checks.
+        let kinds: Vec<Option<ColumnDefaultKind>> = columns
+            .iter()
+            .map(|c| {
+                c.default.as_ref().map(|(k, _)| match k {
+                    DefaultKind::Default => ColumnDefaultKind::Default,
+                    DefaultKind::Materialized => ColumnDefaultKind::Materialized,
+                    DefaultKind::Ephemeral => ColumnDefaultKind::Ephemeral,
+                    DefaultKind::Alias => ColumnDefaultKind::Alias,
+                })
+            })
+            .collect();
+        check_column_defaults(&kinds)?;
         Ok(Arc::new_cyclic(|me| Self {
             me: Weak::clone(me),
             database: database.to_string(),
@@ -215,9 +221,44 @@ impl KafkaTable {
         (&self.database, &self.name)
     }
 
-    /// A direct `SELECT` (consumes, as ClickHouse does).
+    /// A direct `SELECT` (consumes, as ClickHouse does); refused while a materialized view
+    /// reads the table, whose consumers own the group's partitions.
     pub fn direct_select(&self) -> Result<RecordBatch> {
+        if let Some(engine) = self.engine.upgrade()
+            && !crate::mview::views_of(&engine, &self.database, &self.name).is_empty()
+        {
+            return Err(ch_err!(
+                QUERY_NOT_ALLOWED,
+                "Cannot read from StorageKafka with attached materialized views"
+            ));
+        }
         sluice_kafka::select::direct_select(&self.spec())
+    }
+
+    /// `system.kafka_consumers.dependencies` and `missing_dependencies`: `[view, target]`
+    /// (qualified names) for each view reading this table; missing while the target is not
+    /// attached.
+    pub fn dependencies(&self) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
+        let Some(engine) = self.engine.upgrade() else {
+            return (Vec::new(), Vec::new());
+        };
+        let mut all = Vec::new();
+        let mut missing = Vec::new();
+        for mv in crate::mview::views_of(&engine, &self.database, &self.name) {
+            let chain = vec![
+                format!("{}.{}", mv.database, mv.name),
+                format!("{}.{}", mv.target.0, mv.target.1),
+            ];
+            let attached = engine
+                .catalog
+                .table(&mv.target.0, &mv.target.1)
+                .is_some_and(|t| t.table.is_some());
+            if !attached {
+                missing.push(chain.clone());
+            }
+            all.push(chain);
+        }
+        (all, missing)
     }
 
     /// The MergeTree tables the views of this table write to.
