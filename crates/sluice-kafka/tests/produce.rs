@@ -110,3 +110,41 @@ fn several_topics_cannot_be_written() {
         "Can't write to Kafka table with multiple topics!"
     );
 }
+
+/// A `_timestamp` DateTime column gives each message its timestamp (seconds → ms), as
+/// ClickHouse's producer does; with one row per message each row's own value.
+#[test]
+fn timestamp_column_sets_the_message_timestamp() {
+    use arrow::array::TimestampSecondArray;
+    let broker = EmbeddedBroker::mock().expect("broker");
+    broker.create_topic("out_ts", 1).expect("topic");
+    let bs = broker.bootstrap_servers().to_string();
+    let s = settings(&bs, "out_ts", "g", &[]);
+    let p = KafkaProducer::try_new(&s, &Default::default(), "default", "queue").expect("producer");
+    let schema = Arc::new(Schema::new(vec![
+        ChType::UInt32.to_field("id"),
+        ChType::DateTime(Some("UTC".into())).to_field("_timestamp"),
+    ]));
+    let ids: ArrayRef = Arc::new(UInt32Array::from(vec![1, 2]));
+    let ts: ArrayRef = Arc::new(
+        TimestampSecondArray::from(vec![1_700_000_000, 1_700_000_001]).with_timezone("UTC"),
+    );
+    let b = RecordBatch::try_new(schema, vec![ids, ts]).expect("batch");
+    assert_eq!(p.write(&b).expect("write"), 2);
+    p.flush().expect("flush");
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &bs)
+        .set("group.id", "reader_ts")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .expect("consumer");
+    c.subscribe(&["out_ts"]).expect("subscribe");
+    let mut got = Vec::new();
+    let end = Instant::now() + Duration::from_secs(30);
+    while got.len() < 2 && Instant::now() < end {
+        if let Some(Ok(m)) = c.poll(Duration::from_millis(100)) {
+            got.push(m.timestamp().to_millis());
+        }
+    }
+    assert_eq!(got, [Some(1_700_000_000_000), Some(1_700_000_001_000)]);
+}
