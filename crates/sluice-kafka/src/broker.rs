@@ -8,6 +8,7 @@
 //!   good for functional tests with a few thousand messages.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -43,6 +44,17 @@ impl EmbeddedBroker {
         }
     }
 
+    /// [`EmbeddedBroker::start`], with the `tansu` process in a process group of its own, so
+    /// that a terminal's Ctrl-C reaches only the caller, which stops the broker when it drops
+    /// it (the demo: its server shuts down while the broker still answers). A caller killed
+    /// without dropping it leaves the process running.
+    pub fn start_in_own_process_group() -> Result<Self> {
+        match tansu_binary() {
+            Some(bin) => Self::spawn_tansu(&bin, true),
+            None => Self::mock(),
+        }
+    }
+
     /// librdkafka's in-process mock cluster (one broker) listening on 127.0.0.1.
     pub fn mock() -> Result<Self> {
         let cluster = MockCluster::new(1).map_err(|e| broker_error("mock cluster", e))?;
@@ -54,9 +66,17 @@ impl EmbeddedBroker {
 
     /// A `tansu` broker process with memory storage on a free local port.
     pub fn tansu(bin: &Path) -> Result<Self> {
+        Self::spawn_tansu(bin, false)
+    }
+
+    fn spawn_tansu(bin: &Path, own_process_group: bool) -> Result<Self> {
         let port = free_port()?;
         let url = format!("tcp://127.0.0.1:{port}");
-        let child = Command::new(bin)
+        let mut command = Command::new(bin);
+        if own_process_group {
+            command.process_group(0);
+        }
+        let child = command
             .args([
                 "broker",
                 "--listener-url",

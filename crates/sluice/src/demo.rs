@@ -51,7 +51,8 @@ fn port_or_free(port: u16) -> u16 {
 }
 
 async fn run_async(args: DemoArgs) -> i32 {
-    let broker = match EmbeddedBroker::start() {
+    // Its own process group: Ctrl-C stops the server first, then the broker is dropped.
+    let broker = match EmbeddedBroker::start_in_own_process_group() {
         Ok(b) => b,
         Err(e) => return fail("starting the embedded broker", e.to_clickhouse_string()),
     };
@@ -87,7 +88,14 @@ async fn run_async(args: DemoArgs) -> i32 {
     println!("  broker     {bootstrap} ({})", broker.kind());
     println!("  data       {}", path.display());
     println!("  HTTP       http://127.0.0.1:{http}/   native TCP 127.0.0.1:{tcp}");
-    println!("  generating {} Debezium events/s into {TOPIC}", args.rate);
+    println!(
+        "  generating {} Debezium events/s (ops r, c, u, d) into {TOPIC}",
+        args.rate
+    );
+    println!("  ran the guide's three statements:");
+    for line in statement_heads(SEED_SQL) {
+        println!("    {line}");
+    }
     println!();
     println!("Try:");
     println!(
@@ -126,6 +134,13 @@ fn tempfile_dir() -> std::path::PathBuf {
 
 /// The guide's three statements ("Step-by-Step Implementation"), verbatim.
 const SEED_SQL: &str = include_str!("../../../sql-tests/data/seed_pipeline.sql");
+
+/// The first line of each statement in `sql` (lines starting `CREATE`).
+fn statement_heads(sql: &str) -> impl Iterator<Item = &str> {
+    sql.lines()
+        .map(str::trim)
+        .filter(|l| l.to_ascii_uppercase().starts_with("CREATE"))
+}
 
 /// The guide's statements with its broker address replaced by the embedded broker's.
 fn seed_sql(bootstrap: &str) -> String {
@@ -210,6 +225,10 @@ async fn progress(engine: EngineRef, produced: Arc<AtomicU64>) {
         )
         .await;
         let read_n: u64 = read.parse().unwrap_or(0);
+        if read_n < last.1 {
+            // The consumers are gone: the server is shutting down.
+            return;
+        }
         let now = Instant::now();
         let rate =
             (read_n.saturating_sub(last.1)) as f64 / now.duration_since(last.0).as_secs_f64();
