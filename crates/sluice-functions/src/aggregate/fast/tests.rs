@@ -249,3 +249,67 @@ fn group_array_merged_runs_keep_arrival_order_across_emits() {
     assert_eq!(lists.value(0).to_data(), u32s(&[10, 3]).to_data());
     assert_eq!(lists.value(1).to_data(), u32s(&[4, 5, 6, 20]).to_data());
 }
+
+/// Unsigned arguments are read in place (no 128-bit keys): the states are the generic
+/// state's bytes at every width, rows outside the `FILTER` and NULL-free columns alike.
+#[test]
+fn uniq_exact_unsigned_values_in_place_give_the_generic_states() {
+    use datafusion::arrow::array::{BooleanArray, UInt8Array, UInt16Array, UInt64Array};
+    let raw: Vec<u64> = (0..300u64).map(|i| (i * 37) % 251).collect();
+    let keep: Vec<bool> = (0..300).map(|i| i % 7 != 3).collect();
+    let kept: Vec<u64> = raw
+        .iter()
+        .zip(&keep)
+        .filter(|(_, k)| **k)
+        .map(|(v, _)| *v)
+        .collect();
+    let cases: Vec<(ChType, ArrayRef, ArrayRef)> = vec![
+        (
+            ChType::UInt8,
+            Arc::new(UInt8Array::from_iter_values(raw.iter().map(|v| *v as u8))),
+            Arc::new(UInt8Array::from_iter_values(kept.iter().map(|v| *v as u8))),
+        ),
+        (
+            ChType::UInt16,
+            Arc::new(UInt16Array::from_iter_values(
+                raw.iter().map(|v| *v as u16 * 250),
+            )),
+            Arc::new(UInt16Array::from_iter_values(
+                kept.iter().map(|v| *v as u16 * 250),
+            )),
+        ),
+        (
+            ChType::UInt32,
+            u32s(&raw.iter().map(|v| *v as u32 * 70_000).collect::<Vec<_>>()),
+            u32s(&kept.iter().map(|v| *v as u32 * 70_000).collect::<Vec<_>>()),
+        ),
+        (
+            ChType::UInt64,
+            Arc::new(UInt64Array::from_iter_values(raw.iter().map(|v| v << 40))),
+            Arc::new(UInt64Array::from_iter_values(kept.iter().map(|v| v << 40))),
+        ),
+    ];
+    for (t, all, selected) in cases {
+        let f = build("uniqExact", std::slice::from_ref(&t)).unwrap();
+        let mut acc = groups_accumulator("uniqExact", Arc::clone(&f)).unwrap();
+        let filter = BooleanArray::from(keep.clone());
+        acc.update_batch(&[all], &vec![0; 300], Some(&filter), 1)
+            .unwrap();
+        let states = acc.state(EmitTo::All).unwrap();
+        let bin = states[0].as_binary::<i32>();
+        let want = generic_state("uniqExact", &t, selected);
+        assert_eq!(
+            generic_counts(&f, bin),
+            generic_counts(
+                &f,
+                &datafusion::arrow::array::BinaryArray::from(vec![want.as_slice()])
+            ),
+            "{t}"
+        );
+        assert_eq!(
+            generic_counts(&f, bin),
+            vec![251u64.min(kept.iter().collect::<std::collections::HashSet<_>>().len() as u64)],
+            "{t}"
+        );
+    }
+}

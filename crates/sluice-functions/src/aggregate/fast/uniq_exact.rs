@@ -18,6 +18,9 @@ use std::sync::Arc;
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BinaryBuilder, BooleanArray, UInt64Array,
 };
+use datafusion::arrow::datatypes::{
+    ArrowPrimitiveType, DataType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+};
 use datafusion::error::Result;
 use datafusion::logical_expr::{EmitTo, GroupsAccumulator};
 use sluice_common::ChType;
@@ -46,10 +49,11 @@ struct Bitmaps {
 
 impl Bitmaps {
     /// Bitmaps over the range of `keys` when it is at most [`BITMAP_KEYS`] wide.
-    fn over(keys: &[u128]) -> Option<Self> {
-        let (lo, hi) = keys
-            .iter()
-            .fold((u128::MAX, 0), |(lo, hi), &k| (lo.min(k), hi.max(k)));
+    fn over<S: Copy + Into<u128>>(keys: &[S]) -> Option<Self> {
+        let (lo, hi) = keys.iter().fold((u128::MAX, 0), |(lo, hi), &k| {
+            let k: u128 = k.into();
+            (lo.min(k), hi.max(k))
+        });
         let span = hi.checked_sub(lo)? + 1;
         (span <= BITMAP_KEYS).then(|| Bitmaps {
             base: lo,
@@ -200,12 +204,13 @@ pub(super) struct UniqExactGroups {
 }
 
 /// Adds each selected row's key to its group's bitmap (see [`Bitmaps`]) or set; returns
-/// the heap bytes the sets grew by.
-fn insert_all<K: Key>(
+/// the heap bytes the sets grew by. `keys` are the 128-bit keys, or an unsigned column's
+/// values read in place (the same keys: see [`UniqExactGroups::update_batch`]).
+fn insert_all<K: Key, S: Copy + Into<u128>>(
     sets: &mut Vec<KeySet<K>>,
     bitmaps: Option<&mut Bitmaps>,
     groups: &[usize],
-    keys: &[u128],
+    keys: &[S],
     keep: Option<&datafusion::arrow::buffer::NullBuffer>,
     total_groups: usize,
 ) -> usize {
@@ -222,6 +227,7 @@ fn insert_all<K: Key>(
                 if !selected(i) {
                     continue;
                 }
+                let k: u128 = k.into();
                 let o = k.wrapping_sub(base);
                 if o < span {
                     b.bits[g * words + (o >> 6) as usize] |= 1u64 << (o & 63);
@@ -233,7 +239,7 @@ fn insert_all<K: Key>(
         None => {
             for (i, (&g, &k)) in rows {
                 if selected(i) {
-                    grown += insert_into_set(&mut sets[g], k);
+                    grown += insert_into_set(&mut sets[g], k.into());
                 }
             }
         }
@@ -315,10 +321,10 @@ impl UniqExactGroups {
         }
     }
 
-    fn insert_keys(
+    fn insert_keys<S: Copy + Into<u128>>(
         &mut self,
         groups: &[usize],
-        keys: &[u128],
+        keys: &[S],
         keep: Option<&datafusion::arrow::buffer::NullBuffer>,
         total_groups: usize,
     ) {
@@ -334,6 +340,24 @@ impl UniqExactGroups {
             Sets::W8(s) => insert_all(s, b, groups, keys, keep, total_groups),
             Sets::W16(s) => insert_all(s, b, groups, keys, keep, total_groups),
         };
+    }
+
+    /// Inserts the values of `a`, an unsigned column of `T`, as the keys; true when done.
+    fn insert_values<T: ArrowPrimitiveType>(
+        &mut self,
+        a: &ArrayRef,
+        groups: &[usize],
+        keep: Option<&datafusion::arrow::buffer::NullBuffer>,
+        total_groups: usize,
+    ) -> bool
+    where
+        T::Native: Into<u128>,
+    {
+        let Some(a) = a.as_primitive_opt::<T>() else {
+            return false;
+        };
+        self.insert_keys(groups, &a.values()[..], keep, total_groups);
+        true
     }
 
     fn emit(&mut self, emit_to: EmitTo, states: Option<&mut BinaryBuilder>) -> Vec<u64> {
@@ -366,9 +390,25 @@ impl GroupsAccumulator for UniqExactGroups {
         total_num_groups: usize,
     ) -> Result<()> {
         let values = normalize_args(values)?;
-        let keys = exact_keys(&values, &self.types)?;
         let keep = selected(&values, opt_filter);
-        self.insert_keys(group_indices, &keys, keep.as_ref(), total_num_groups);
+        let keep = keep.as_ref();
+        // One unsigned argument whose key width is its own: its keys are its values
+        // (`exact_keys` widens each to 128 bits unchanged), read in place.
+        if let [a] = values.as_slice() {
+            let (g, n) = (group_indices, total_num_groups);
+            let in_place = match (a.data_type(), self.width) {
+                (DataType::UInt8, 1) => self.insert_values::<UInt8Type>(a, g, keep, n),
+                (DataType::UInt16, 2) => self.insert_values::<UInt16Type>(a, g, keep, n),
+                (DataType::UInt32, 4) => self.insert_values::<UInt32Type>(a, g, keep, n),
+                (DataType::UInt64, 8) => self.insert_values::<UInt64Type>(a, g, keep, n),
+                _ => false,
+            };
+            if in_place {
+                return Ok(());
+            }
+        }
+        let keys = exact_keys(&values, &self.types)?;
+        self.insert_keys(group_indices, &keys, keep, total_num_groups);
         Ok(())
     }
 
@@ -393,7 +433,7 @@ impl GroupsAccumulator for UniqExactGroups {
         total_num_groups: usize,
     ) -> Result<()> {
         let Some(col) = values.first() else {
-            self.insert_keys(&[], &[], None, total_num_groups);
+            self.insert_keys::<u128>(&[], &[], None, total_num_groups);
             return Ok(());
         };
         let bin = col.as_binary::<i32>();
