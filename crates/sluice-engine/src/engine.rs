@@ -102,6 +102,9 @@ impl Engine {
         // Two-way `CASE` in aggregate arguments and projections (crate::case_branches),
         // after the modulo rewrite has seen its branches, before the dense rule.
         physical_rules.insert(last + 1, Arc::new(crate::case_branches::CaseBranchesRule));
+        // `column op constant` in filters: one vectorized bitmask loop
+        // (crate::column_compare), after the modulo rewrite, before the dense rule.
+        physical_rules.insert(last + 2, Arc::new(crate::column_compare::ColumnCompareRule));
         sluice_functions::json::below_filter::add_physical_rule(&mut physical_rules);
         let mut state = SessionStateBuilder::new()
             .with_config(df_config)

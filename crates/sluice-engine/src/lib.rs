@@ -20,7 +20,8 @@
 //! - [`grouping_defaults`]: type defaults instead of NULL for the keys `ROLLUP`/`CUBE`/`GROUPING
 //!   SETS` leave out (`group_by_use_nulls = 0`).
 //! - [`join_defaults`]: type defaults instead of NULL in outer joins (`join_use_nulls = 0`).
-//! - [`comparisons`]: ClickHouse's argument rules for the SQL comparison operators.
+//! - [`comparisons`]: ClickHouse's argument rules for the SQL comparison operators;
+//!   [`column_compare`]: `column op constant` filters as one bitmask loop.
 //! - [`parallel_numbers`], [`dense_group_by`]: physical rules for aggregations (`numbers()`
 //!   split over partitions, `GROUP BY` a small-range integer key without hashing).
 //! - [`case_branches`]: two-way `CASE` evaluating each branch on its own rows and columns
@@ -30,6 +31,7 @@
 pub mod aggregate_args;
 pub mod case_branches;
 pub mod catalog;
+pub mod column_compare;
 pub mod comparisons;
 pub mod compiled_expr;
 pub mod dead_letters;
