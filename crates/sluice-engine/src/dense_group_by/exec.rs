@@ -26,6 +26,7 @@ use datafusion::physical_plan::{
 };
 use futures::{Stream, StreamExt};
 
+use super::fused_filter::FusedFilter;
 use super::groups::{GroupIndex, KeyRange, group_index};
 use super::pair::pair_index;
 
@@ -116,8 +117,7 @@ impl ExecutionPlan for DenseAggregateExec {
         context: Arc<TaskContext>,
     ) -> DfResult<SendableRecordBatchStream> {
         let agg = &self.agg;
-        let input = agg.input().execute(partition, Arc::clone(&context))?;
-        let key_exprs: Vec<Arc<dyn PhysicalExpr>> = agg
+        let mut key_exprs: Vec<Arc<dyn PhysicalExpr>> = agg
             .group_expr()
             .expr()
             .iter()
@@ -137,6 +137,18 @@ impl ExecutionPlan for DenseAggregateExec {
                 "DenseAggregateExec cannot group by {key_types:?}"
             )));
         };
+        let mut args = aggregate_expressions(agg.aggr_expr(), agg.mode(), 0)?;
+        let mut filters = agg.filter_expr().to_vec();
+        // A FilterExec below is applied here, on the columns read (super::fused_filter).
+        let mut exprs: Vec<&mut Arc<dyn PhysicalExpr>> = key_exprs
+            .iter_mut()
+            .chain(args.iter_mut().flatten())
+            .chain(filters.iter_mut().flatten())
+            .collect();
+        let (input, fused) = match FusedFilter::under(agg.input(), &mut exprs)? {
+            Some((fused, below)) => (below.execute(partition, Arc::clone(&context))?, Some(fused)),
+            None => (agg.input().execute(partition, Arc::clone(&context))?, None),
+        };
         let accumulators = agg
             .aggr_expr()
             .iter()
@@ -147,9 +159,10 @@ impl ExecutionPlan for DenseAggregateExec {
         Ok(Box::pin(DenseAggregateStream {
             schema: agg.schema(),
             input,
+            fused,
             key_exprs,
-            args: aggregate_expressions(agg.aggr_expr(), agg.mode(), 0)?,
-            filters: agg.filter_expr().to_vec(),
+            args,
+            filters,
             partial: *agg.mode() == AggregateMode::Partial,
             groups,
             accumulators,
@@ -178,6 +191,8 @@ fn groups_accumulator(expr: &Arc<AggregateFunctionExpr>) -> DfResult<Box<dyn Gro
 struct DenseAggregateStream {
     schema: SchemaRef,
     input: SendableRecordBatchStream,
+    /// The `WHERE` of a `FilterExec` below, applied here (`input` is then its input).
+    fused: Option<FusedFilter>,
     key_exprs: Vec<Arc<dyn PhysicalExpr>>,
     /// Argument expressions of each aggregate.
     args: Vec<Vec<Arc<dyn PhysicalExpr>>>,
@@ -197,6 +212,17 @@ struct DenseAggregateStream {
 
 impl DenseAggregateStream {
     fn aggregate(&mut self, batch: &RecordBatch) -> DfResult<()> {
+        let kept;
+        let batch = match &self.fused {
+            Some(f) => match f.apply(batch)? {
+                Some(b) => {
+                    kept = b;
+                    &kept
+                }
+                None => return Ok(()),
+            },
+            None => batch,
+        };
         let keys = self
             .key_exprs
             .iter()

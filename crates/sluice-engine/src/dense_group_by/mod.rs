@@ -18,11 +18,15 @@
 //! [`MAX_RANGE`] (see [`pair`]): `GROUP BY product_id, initial_stock` over a join with a
 //! 200-row table, whose columns' statistics come from that table's part.
 //!
+//! A `FilterExec` right below is applied by the dense aggregation itself, on the columns it
+//! reads (see [`fused_filter`]).
+//!
 //! Only aggregations reading raw rows are replaced (`Partial`, `Single`), without grouping
 //! sets, ordered input or a pushed-down limit; their results, and the order of their groups,
 //! are the ones `AggregateExec` gives.
 
 mod exec;
+mod fused_filter;
 mod groups;
 mod pair;
 

@@ -284,3 +284,85 @@ fn time_bucket_ranges_from_the_column_bounds() {
         None
     );
 }
+
+/// A `FilterExec` (with a projection, a predicate on a column nothing above reads, NULLs in
+/// the predicate) under the aggregation is applied by the dense aggregation itself: same
+/// rows in the same order as `AggregateExec` over the `FilterExec`.
+#[tokio::test]
+async fn filter_below_is_fused_with_the_same_rows() {
+    use datafusion::logical_expr::Operator;
+    use datafusion::physical_expr::expressions::{BinaryExpr, Literal};
+    use datafusion::physical_plan::filter::FilterExecBuilder;
+    let (schema, batches) = input();
+    let udafs = sluice_functions::aggregate_functions();
+    let udaf = |name: &str| {
+        Arc::new(
+            udafs
+                .iter()
+                .find(|u| u.name() == name)
+                .expect("registered")
+                .clone(),
+        )
+    };
+    for (column, index, value) in [
+        ("c", 2, ScalarValue::UInt32(Some(900))),
+        // `a` has NULLs: those rows fail the predicate.
+        ("a", 0, ScalarValue::UInt16(Some(300))),
+        // No row passes.
+        ("c", 2, ScalarValue::UInt32(Some(u32::MAX))),
+    ] {
+        let source = MemorySourceConfig::try_new_exec(
+            std::slice::from_ref(&batches),
+            Arc::clone(&schema),
+            None,
+        )
+        .expect("memory source");
+        let predicate: Arc<dyn PhysicalExpr> = Arc::new(BinaryExpr::new(
+            col(column, index),
+            Operator::GtEq,
+            Arc::new(Literal::new(value.clone())),
+        ));
+        // Output (v, b, a): the predicate's column `c` is not passed on.
+        let filter: Arc<dyn ExecutionPlan> = Arc::new(
+            FilterExecBuilder::new(predicate, source)
+                .apply_projection(Some(vec![3, 1, 0]))
+                .expect("projection")
+                .build()
+                .expect("filter"),
+        );
+        let filtered = filter.schema();
+        for mode in [AggregateMode::Single, AggregateMode::Partial] {
+            let agg = |name: &str, alias: &str| {
+                Arc::new(
+                    AggregateExprBuilder::new(udaf(name), vec![col("v", 0)])
+                        .schema(Arc::clone(&filtered))
+                        .alias(alias)
+                        .build()
+                        .expect("aggregate"),
+                )
+            };
+            let aggs = vec![agg("sum", "s"), agg("max", "m"), agg("count", "n")];
+            let group_by = PhysicalGroupBy::new_single(vec![(col("b", 1), "b".to_string())]);
+            let plan: Arc<dyn ExecutionPlan> = Arc::new(
+                AggregateExec::try_new(
+                    mode,
+                    group_by,
+                    aggs,
+                    vec![None; 3],
+                    Arc::clone(&filter),
+                    Arc::clone(&filtered),
+                )
+                .expect("aggregate exec"),
+            );
+            let dense = DenseGroupBy
+                .optimize(Arc::clone(&plan), &ConfigOptions::default())
+                .expect("optimizes");
+            assert_eq!(dense.name(), "DenseAggregateExec", "{mode:?} {value}");
+            let (want, got) = (run(plan).await, run(dense).await);
+            if !value.eq(&ScalarValue::UInt32(Some(u32::MAX))) {
+                assert!(want.lines().count() > 100, "{want}");
+            }
+            assert_eq!(got, want, "{mode:?} {column} >= {value}");
+        }
+    }
+}
