@@ -65,28 +65,25 @@ impl DedupWindow {
     }
 }
 
-/// The block id of a piece: `<partition_id>_<hash>` of the token and piece index, or of the
-/// data itself.
-pub(crate) fn block_id(
-    partition_id: &str,
-    token: Option<&str>,
-    index: usize,
-    piece: &RecordBatch,
-) -> Result<String> {
-    let hash = match token {
-        Some(t) => twox_hash::XxHash3_128::oneshot(format!("{t}_{index}").as_bytes()),
-        None => {
-            let mut buf = Vec::new();
-            {
-                let mut w = StreamWriter::try_new(&mut buf, &piece.schema())
-                    .map_err(|e| Error::internal(format!("hashing an insert block: {e}")))?;
-                w.write(piece)
-                    .map_err(|e| Error::internal(format!("hashing an insert block: {e}")))?;
-                w.finish()
-                    .map_err(|e| Error::internal(format!("hashing an insert block: {e}")))?;
-            }
-            twox_hash::XxHash3_128::oneshot(&buf)
-        }
-    };
-    Ok(format!("{partition_id}_{hash:032x}"))
+/// A hash of a whole insert block (its rows in insert order), the token of a block inserted
+/// without `insert_deduplication_token`.
+pub(crate) fn block_hash(block: &RecordBatch) -> Result<String> {
+    let mut buf = Vec::new();
+    {
+        let mut w = StreamWriter::try_new(&mut buf, &block.schema())
+            .map_err(|e| Error::internal(format!("hashing an insert block: {e}")))?;
+        w.write(block)
+            .map_err(|e| Error::internal(format!("hashing an insert block: {e}")))?;
+        w.finish()
+            .map_err(|e| Error::internal(format!("hashing an insert block: {e}")))?;
+    }
+    Ok(format!("{:032x}", twox_hash::XxHash3_128::oneshot(&buf)))
+}
+
+/// The block id of the `index`-th piece (per partition) of an insert block with `token`:
+/// `<partition_id>_<hash of token and index>`.
+pub(crate) fn block_id(partition_id: &str, token: Option<&str>, index: usize) -> String {
+    let hash =
+        twox_hash::XxHash3_128::oneshot(format!("{}_{index}", token.unwrap_or("")).as_bytes());
+    format!("{partition_id}_{hash:032x}")
 }

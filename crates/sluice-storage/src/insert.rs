@@ -14,7 +14,7 @@ use datafusion::arrow::datatypes::{DataType, TimeUnit, TimestampSecondType};
 use datafusion::arrow::row::{RowConverter, SortField};
 use sluice_common::{Error, ErrorCode, Result};
 
-use crate::dedup::block_id;
+use crate::dedup::{block_hash, block_id};
 use crate::info::PartInfo;
 use crate::kway::{Chunk, KeyEncoder, sort_indices};
 use crate::manifest::{BlockId, SourceOffset};
@@ -307,15 +307,18 @@ impl MergeTreeTable {
         }
         let window = spec.settings.non_replicated_deduplication_window as usize;
         let dedup = opts.deduplicate && window > 0;
+        // Without a token, the token is a hash of the whole insert block in insert order (as
+        // ClickHouse's): a piece equal to an earlier insert's piece but from another block,
+        // or the same rows in another order, is not skipped.
+        let block_token = match (&opts.dedup_token, dedup) {
+            (None, true) => Some(block_hash(&batch)?),
+            _ => None,
+        };
+        let token = opts.dedup_token.as_deref().or(block_token.as_deref());
         let mut ids = Vec::with_capacity(pieces.len());
-        for (i, (pv, piece)) in pieces.iter_mut().enumerate() {
+        for (i, (pv, _)) in pieces.iter().enumerate() {
             ids.push(if dedup {
-                // Without a token the id hashes the sorted rows themselves.
-                let rows = match opts.dedup_token {
-                    Some(_) => piece.unordered(),
-                    None => piece.materialize()?,
-                };
-                Some(block_id(&pv.id, opts.dedup_token.as_deref(), i, rows)?)
+                Some(block_id(&pv.id, token, i))
             } else {
                 None
             });
