@@ -5,13 +5,12 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{engine, kafka_table, rows};
+use common::{engine, kafka_table, rows, wait_rows};
 use rdkafka::ClientConfig;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-use sluice_engine::Session;
 use sluice_kafka::EmbeddedBroker;
 
 /// Produces `{"id":N,"name":"nN"}` with header `h = vN` for N in `ids`.
@@ -37,26 +36,6 @@ fn produce(bootstrap: &str, topic: &str, ids: std::ops::Range<u32>) {
         p.poll(Duration::ZERO);
     }
     p.flush(Duration::from_secs(30)).expect("flush");
-}
-
-async fn count_of(s: &mut Session, table: &str) -> u64 {
-    rows(s, &format!("SELECT count() FROM {table}"))
-        .await
-        .expect("count")
-        .first()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-async fn wait_rows(s: &mut Session, table: &str, want: u64) -> u64 {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let n = count_of(s, table).await;
-        if n >= want || Instant::now() > deadline {
-            return n;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -623,13 +623,19 @@ impl Worker {
         span: &Span,
         writer: &mut dyn BlockWriter,
     ) -> Result<usize> {
+        let starts = span_offsets(span, false);
+        // The virtual columns the writer's readers do not look at are not built.
+        let unread: Vec<VirtualColumn> = self
+            .decoder
+            .virtuals()
+            .iter()
+            .copied()
+            .filter(|&v| !writer.reads_virtual(v, &starts))
+            .collect();
+        self.decoder.set_unread_virtuals(unread);
         let decoded = self.decoder.finish(chunk)?;
         let rows = decoded.batch.num_rows();
-        writer.push(
-            &decoded.batch,
-            decoded.dead_letters,
-            &span_offsets(span, false),
-        )?;
+        writer.push(&decoded.batch, decoded.dead_letters, &starts)?;
         if let Some(buffer) = reclaim_payload_buffer(decoded.batch) {
             self.spare_payloads = buffer;
         }

@@ -25,7 +25,7 @@ use crate::batch::{MessageBatch, MessageRef};
 use crate::json_split::json_objects;
 use crate::message::{Message, VirtualColumn};
 use crate::settings::{HandleErrorMode, KafkaSettings};
-use crate::virtuals::virtual_column;
+use crate::virtuals::{blank_column, virtual_column};
 
 /// A message that failed to parse in `dead_letter_queue` mode.
 #[derive(Clone, Debug, PartialEq)]
@@ -79,6 +79,8 @@ pub struct Decoder {
     /// False when the sink said nobody reads `_headers.*` this block
     /// ([`Decoder::set_read_headers`]).
     read_headers: bool,
+    /// The virtual columns built as zero values ([`Decoder::set_unread_virtuals`]).
+    unread: Vec<VirtualColumn>,
     pending: Pending,
 }
 
@@ -179,6 +181,7 @@ impl Decoder {
             skip_bytes: settings.schema_registry_skip_bytes as usize,
             table_name: String::new(),
             read_headers: true,
+            unread: Vec::new(),
             pending: Pending::default(),
         })
     }
@@ -209,6 +212,19 @@ impl Decoder {
     /// readers do not look at them ([`crate::KafkaSink::reads_headers`]).
     pub fn set_read_headers(&mut self, read: bool) {
         self.read_headers = read;
+    }
+
+    /// The requested virtual columns, in output order.
+    pub fn virtuals(&self) -> &[VirtualColumn] {
+        &self.virtuals
+    }
+
+    /// The virtual columns that the next [`Decoder::finish`]es build as their type's zero
+    /// values without reading the messages (default none): only for those a sink's
+    /// readers do not look at ([`crate::BlockWriter::reads_virtual`]). `_raw_message` and
+    /// `_error` are always built.
+    pub fn set_unread_virtuals(&mut self, unread: Vec<VirtualColumn>) {
+        self.unread = unread;
     }
 
     /// Decodes `messages` into one batch.
@@ -462,7 +478,12 @@ impl Decoder {
             }
         };
         for v in &self.virtuals {
-            if let Some(arr) = virtual_column(*v, &spans, messages, &self.table_name)? {
+            let built = if self.unread.contains(v) {
+                blank_column(*v, total)?
+            } else {
+                virtual_column(*v, &spans, messages, &self.table_name)?
+            };
+            if let Some(arr) = built {
                 cols.push(cast_to(arr, &v.ch_type().to_arrow())?);
                 continue;
             }

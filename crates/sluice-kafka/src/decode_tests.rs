@@ -153,16 +153,22 @@ fn full_message(offset: i64) -> Message {
     }
 }
 
-#[test]
-fn virtual_columns_repeat_per_row() {
+/// A `JSONEachRow` decoder of `id UInt32` and every virtual column, for table `queue`.
+fn decoder_with_virtuals() -> (Decoder, Vec<VirtualColumn>) {
     let virtuals = VirtualColumn::for_mode(HandleErrorMode::Default);
-    let mut d = Decoder::try_new(
+    let d = Decoder::try_new(
         &settings("JSONEachRow", &[]),
         schema(&[("id", "UInt32")]),
         &virtuals,
     )
     .unwrap()
     .with_table_name("queue");
+    (d, virtuals)
+}
+
+#[test]
+fn virtual_columns_repeat_per_row() {
+    let (mut d, _) = decoder_with_virtuals();
     let mut bare = Message::new("events", 0, 9, "{\"id\":4}");
     bare.timestamp_ms = None;
     let tombstone = Message {
@@ -226,6 +232,35 @@ fn virtual_columns_repeat_per_row() {
     );
     assert!(out.column(5).is_null(3));
     let _ = Int64Array::from(vec![0i64]);
+}
+
+/// Virtual columns set unread are their type's zero values; the others keep their values.
+#[test]
+fn unread_virtual_columns_are_zero_values() {
+    let (mut d, virtuals) = decoder_with_virtuals();
+    let read = [VirtualColumn::Key, VirtualColumn::Offset];
+    d.set_unread_virtuals(
+        virtuals
+            .iter()
+            .copied()
+            .filter(|v| !read.contains(v))
+            .collect(),
+    );
+    let out = d.decode(&[full_message(7)]).unwrap().batch;
+    assert_eq!(out.schema(), *d.output_schema());
+    let want: Vec<String> = (1..=3)
+        .map(|id| {
+            format!("{id}\t\tk1\t7\t0\t1970-01-01 00:00:00\t1970-01-01 00:00:00.000\t[]\t[]\t")
+        })
+        .collect();
+    assert_eq!(rows(&out), want);
+    // Unset: every column read again.
+    d.set_unread_virtuals(Vec::new());
+    let out = d.decode(&[full_message(7)]).unwrap().batch;
+    assert_eq!(
+        rows(&out)[0],
+        "1\tevents\tk1\t7\t3\t2023-11-14 22:13:20\t2023-11-14 22:13:20.123\t['h1','h2']\t['v1','']\tqueue"
+    );
 }
 
 fn broken_batch() -> Vec<Message> {

@@ -14,6 +14,7 @@ use arrow::record_batch::RecordBatch;
 use sluice_common::{Error, Result};
 
 use crate::decode::DeadLetter;
+use crate::message::VirtualColumn;
 
 /// A block of rows consumed from Kafka, handed to the sink.
 #[derive(Debug)]
@@ -88,6 +89,16 @@ pub trait BlockWriter {
     /// [`KafkaSink::reads_headers`]) whose writer says yes here — a view reading
     /// `_headers.*` was created in between — is read again with them.
     fn reads_headers(&self) -> bool {
+        true
+    }
+
+    /// Whether the next chunk's rows must carry virtual column `v` with its values
+    /// (`first_offsets`: per partition, the first offset of the chunk's messages). Asked
+    /// once per chunk and column before the chunk is decoded: a column no reader looks at
+    /// is built as its type's zero values (0, the epoch, `''`, `[]`) without reading the
+    /// messages. The default asks for every column.
+    fn reads_virtual(&self, v: VirtualColumn, first_offsets: &[(String, i32, i64)]) -> bool {
+        let _ = (v, first_offsets);
         true
     }
 

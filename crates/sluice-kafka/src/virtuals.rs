@@ -38,11 +38,7 @@ pub(crate) fn virtual_column(
         VirtualColumn::Topic => Arc::new(topics(spans, messages, total)?),
         VirtualColumn::Table => Arc::new(dictionary(vec![0; total], &[table])?),
         // No key of a byte in the batch (the common case): every row's `_key` is "".
-        VirtualColumn::Key if messages.keys_empty() => Arc::new(StringArray::new(
-            OffsetBuffer::new_zeroed(total),
-            Buffer::from_vec(Vec::<u8>::new()),
-            None,
-        )),
+        VirtualColumn::Key if messages.keys_empty() => Arc::new(empty_strings(total)),
         VirtualColumn::Key => {
             let bytes = spans
                 .iter()
@@ -103,6 +99,41 @@ pub(crate) fn virtual_column(
         VirtualColumn::RawMessage | VirtualColumn::Error => return Ok(None),
     };
     Ok(Some(column))
+}
+
+/// The column of `v` for `total` rows that no reader looks at: its type's zero values
+/// (`''`, 0, the epoch, `[]`), built without reading the messages. `None` for
+/// `_raw_message` and `_error` (the decoder's, see [`virtual_column`]).
+pub(crate) fn blank_column(v: VirtualColumn, total: usize) -> Result<Option<ArrayRef>> {
+    let column: ArrayRef = match v {
+        VirtualColumn::Topic | VirtualColumn::Table => Arc::new(dictionary(vec![0; total], &[""])?),
+        VirtualColumn::Key => Arc::new(empty_strings(total)),
+        VirtualColumn::Offset | VirtualColumn::Partition => {
+            Arc::new(UInt64Array::from(vec![0; total]))
+        }
+        VirtualColumn::Timestamp => Arc::new(TimestampSecondArray::from(vec![0; total])),
+        VirtualColumn::TimestampMs => Arc::new(TimestampMillisecondArray::from(vec![0; total])),
+        VirtualColumn::HeadersName | VirtualColumn::HeadersValue => {
+            Arc::new(empty_lists(list_item(v)?, total)?)
+        }
+        VirtualColumn::RawMessage | VirtualColumn::Error => return Ok(None),
+    };
+    Ok(Some(column))
+}
+
+/// `total` empty strings.
+fn empty_strings(total: usize) -> StringArray {
+    StringArray::new(
+        OffsetBuffer::new_zeroed(total),
+        Buffer::from_vec(Vec::<u8>::new()),
+        None,
+    )
+}
+
+/// `total` empty lists of `item`.
+fn empty_lists(item: FieldRef, total: usize) -> Result<ListArray> {
+    let values = arrow::array::new_empty_array(item.data_type());
+    list(item, OffsetBuffer::new_zeroed(total), values)
 }
 
 /// Calls `f` once per row: each message's values repeated over its rows.
@@ -202,8 +233,7 @@ fn headers(
             .iter()
             .any(|&(i, _)| !messages.get(i).headers.is_empty());
     if !any {
-        let values = arrow::array::new_empty_array(item.data_type());
-        return list(item, OffsetBuffer::new_zeroed(total), values);
+        return empty_lists(item, total);
     }
     let mut b = StringBuilder::new();
     let mut offsets: Vec<i32> = Vec::with_capacity(total + 1);
@@ -304,6 +334,23 @@ mod tests {
             secs,
             Some(vec![1, 1, -2, 1_725_356_200, 1_725_356_200, 1_725_356_200])
         );
+    }
+
+    /// Unread columns have the declared types, the row count and no NULL.
+    #[test]
+    fn blank_columns_have_the_declared_types() {
+        for v in VirtualColumn::ALL {
+            let Some(col) = blank_column(v, 3).ok().flatten() else {
+                assert!(matches!(
+                    v,
+                    VirtualColumn::RawMessage | VirtualColumn::Error
+                ));
+                continue;
+            };
+            assert_eq!(col.len(), 3, "{}", v.name());
+            assert_eq!(col.null_count(), 0, "{}", v.name());
+            assert_eq!(col.data_type(), &v.ch_type().to_arrow(), "{}", v.name());
+        }
     }
 
     #[test]

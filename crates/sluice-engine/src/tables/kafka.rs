@@ -299,7 +299,7 @@ impl KafkaSink for ViewSink {
         session.current_db = table.database.clone();
         let push = ViewPush::new(&session, &table.database, &table.name);
         let exactly_once = table.settings.read().exactly_once;
-        let reads_headers = push.views().any(view_reads_headers);
+        let reads = virtuals_read(push.views(), &table.columns);
         let recorded = if exactly_once {
             table
                 .target_storages(&engine)
@@ -320,7 +320,7 @@ impl KafkaSink for ViewSink {
             dead_letters: Vec::new(),
             group: group.to_string(),
             exactly_once,
-            reads_headers,
+            reads,
             recorded,
         }))
     }
@@ -332,9 +332,9 @@ impl KafkaSink for ViewSink {
         let Some(engine) = table.engine.upgrade() else {
             return true;
         };
-        crate::mview::views_of(&engine, &table.database, &table.name)
-            .iter()
-            .any(|mv| view_reads_headers(mv))
+        let views = crate::mview::views_of(&engine, &table.database, &table.name);
+        virtuals_read(views.iter().map(|mv| mv.as_ref()), &table.columns)
+            .contains(&VirtualColumn::HeadersName)
     }
 
     fn committed_offsets(&self, group: &str, topic: &str, partition: i32) -> Option<i64> {
@@ -367,8 +367,8 @@ struct ViewBlock {
     dead_letters: Vec<DeadLetter>,
     group: String,
     exactly_once: bool,
-    /// Whether one of the views reads `_headers.*` ([`view_reads_headers`]).
-    reads_headers: bool,
+    /// The virtual columns the views may read ([`virtuals_read`]).
+    reads: Vec<VirtualColumn>,
     /// Per MergeTree target, the offsets it had recorded when the block began: the
     /// chunks are filtered against them, so the commit checks that no other consumer
     /// wrote these partitions meanwhile.
@@ -408,7 +408,31 @@ impl BlockWriter for ViewBlock {
     }
 
     fn reads_headers(&self) -> bool {
-        self.reads_headers
+        self.reads.contains(&VirtualColumn::HeadersName)
+    }
+
+    fn reads_virtual(&self, v: VirtualColumn, first_offsets: &[(String, i32, i64)]) -> bool {
+        if self.reads.contains(&v) {
+            return true;
+        }
+        // The replay filter reads `_topic`, `_partition` and `_offset` of a chunk that a
+        // target has recorded part of ([`ReplayFilter`]). A record that changes after
+        // the block began fails the block at commit, so the records of its beginning
+        // decide.
+        matches!(
+            v,
+            VirtualColumn::Topic | VirtualColumn::Partition | VirtualColumn::Offset
+        ) && self.exactly_once
+            && first_offsets.iter().any(|(topic, partition, first)| {
+                let key = SourceKey {
+                    group: self.group.clone(),
+                    topic: topic.clone(),
+                    partition: *partition,
+                };
+                self.recorded
+                    .iter()
+                    .any(|(_, offsets)| offsets.get(&key).is_some_and(|r| r > first))
+            })
     }
 
     fn commit(
@@ -424,7 +448,7 @@ impl BlockWriter for ViewBlock {
             dead_letters,
             group,
             exactly_once,
-            reads_headers: _,
+            reads: _,
             recorded,
         } = *self;
         // The check of what the targets recorded and the insert are one step for all
@@ -465,13 +489,48 @@ impl BlockWriter for ViewBlock {
     }
 }
 
-/// Whether a view's query may read `_headers.name`/`_headers.value`: it names them, or
-/// it selects columns by `*` or `COLUMNS(…)`. A superset of the views that read them: the
-/// consumer asks librdkafka for each message's headers only when some view does (the
-/// replay filter reads `_topic`, `_partition` and `_offset` only).
-fn view_reads_headers(mv: &crate::mview::MaterializedView) -> bool {
-    let q = mv.query_text.to_ascii_lowercase();
-    q.contains("_headers") || q.contains('*') || q.contains("columns")
+/// The virtual columns `views` may read: those a query names as a word (`_headers` for
+/// both `_headers.*`), or every one when a query selects by `*` or `COLUMNS(…)`; a view
+/// reading an ALIAS column of the table reads what the alias expressions name. A superset
+/// of what they read: the consumer builds the others as zero values and does not ask
+/// librdkafka for the headers ([`ViewBlock::reads_virtual`] adds what the replay filter
+/// reads).
+fn virtuals_read<'a>(
+    views: impl Iterator<Item = &'a crate::mview::MaterializedView>,
+    columns: &[ColumnDesc],
+) -> Vec<VirtualColumn> {
+    let mut text = String::new();
+    for mv in views {
+        text.push_str(&mv.query_text.to_ascii_lowercase());
+        text.push('\n');
+    }
+    if text.is_empty() {
+        return Vec::new();
+    }
+    for c in columns {
+        if let Some((crate::table::DefaultKind::Alias, e)) = &c.default {
+            text.push_str(&e.to_ascii_lowercase());
+            text.push('\n');
+        }
+    }
+    let all = text.contains('*') || text.contains("columns");
+    VirtualColumn::ALL
+        .into_iter()
+        .filter(|v| {
+            let name = v.name();
+            all || names_word(&text, name.split('.').next().unwrap_or(name))
+        })
+        .collect()
+}
+
+/// Whether `word` occurs in `text` not inside a longer identifier (`_partition` is not
+/// in `_partition_date`).
+fn names_word(text: &str, word: &str) -> bool {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    text.match_indices(word).any(|(at, _)| {
+        !text[..at].chars().next_back().is_some_and(ident)
+            && !text[at + word.len()..].chars().next().is_some_and(ident)
+    })
 }
 
 /// Exactly-once across several targets: after a crash between two targets' writes, the
@@ -637,4 +696,18 @@ fn drop_replayed(b: &RecordBatch, skip: &[(String, i32, i64)]) -> Result<RecordB
     let _ = topic.len();
     datafusion::arrow::compute::filter_record_batch(b, &keep)
         .map_err(|e| Error::internal(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_word;
+
+    #[test]
+    fn a_virtual_column_is_named_as_a_word() {
+        assert!(names_word("select _partition from t", "_partition"));
+        assert!(!names_word("today() as _partition_date", "_partition"));
+        assert!(names_word("select `_headers.name` from t", "_headers"));
+        assert!(!names_word("select _timestamp_ms from t", "_timestamp"));
+        assert!(names_word("select _timestamp_ms from t", "_timestamp_ms"));
+    }
 }

@@ -54,7 +54,16 @@ pub async fn engine(broker: &EmbeddedBroker, dir: &std::path::Path) -> sluice_en
 }
 
 pub async fn count(s: &mut Session) -> u64 {
-    rows(s, "SELECT count() FROM sink")
+    count_of(s, "sink").await
+}
+
+pub async fn wait_for(s: &mut Session, want: u64) -> u64 {
+    wait_rows(s, "sink", want).await
+}
+
+/// `count()` of `table` (0 when it cannot be read).
+pub async fn count_of(s: &mut Session, table: &str) -> u64 {
+    rows(s, &format!("SELECT count() FROM {table}"))
         .await
         .expect("count")
         .first()
@@ -62,10 +71,11 @@ pub async fn count(s: &mut Session) -> u64 {
         .unwrap_or(0)
 }
 
-pub async fn wait_for(s: &mut Session, want: u64) -> u64 {
+/// Waits up to 60 s for `table` to hold `want` rows; returns its count.
+pub async fn wait_rows(s: &mut Session, table: &str, want: u64) -> u64 {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let n = count(s).await;
+        let n = count_of(s, table).await;
         if n >= want || Instant::now() > deadline {
             return n;
         }
