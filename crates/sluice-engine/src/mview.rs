@@ -365,7 +365,11 @@ async fn plan_over(
     datafusion::catalog::CatalogProvider::register_schema(cat.as_ref(), "public", tmp_schema)
         .map_err(from_datafusion)?;
     ctx.register_catalog(BLOCK_CATALOG, cat);
-    let state = ctx.state();
+    let mut state = ctx.state();
+    // The plan is kept for the view's later blocks: `now()`/`today()` must not be folded
+    // into constants of this moment (ClickHouse evaluates them for each insert), so the
+    // clock functions run when a block does.
+    state.execution_props_mut().query_execution_start_time = None;
     let logical = state
         .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(
             datafusion::sql::sqlparser::ast::Statement::Query(q),
