@@ -54,7 +54,10 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> sluice_common::Result<(
 
 /// Test hook: when the environment variable `SLUICE_STORAGE_FAILPOINT` names `point`
 /// (`point` or `point@N` for the N-th time it is reached), the process aborts there. Crash
-/// tests kill a child process at each commit step this way.
+/// tests kill a child process at each commit step this way. When
+/// `SLUICE_STORAGE_FAILPOINT_PAUSE` names a file instead, the thread that reached the point
+/// writes the point's name there and stops, so that the test can `kill -9` the process at
+/// that moment (the other threads run on until then, as they would).
 pub fn failpoint(point: &str) {
     static HITS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let Ok(v) = std::env::var("SLUICE_STORAGE_FAILPOINT") else {
@@ -68,6 +71,13 @@ pub fn failpoint(point: &str) {
         if name == point {
             let hit = HITS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
             if hit >= nth {
+                if let Ok(marker) = std::env::var("SLUICE_STORAGE_FAILPOINT_PAUSE") {
+                    if fs::write(&marker, spec).is_ok() {
+                        loop {
+                            std::thread::sleep(std::time::Duration::from_secs(3600));
+                        }
+                    }
+                }
                 std::process::abort();
             }
         }

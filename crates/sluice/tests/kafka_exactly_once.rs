@@ -1,9 +1,10 @@
 //! Exactly-once ingestion across crashes (issue 4, point 9): one million events stream from
 //! a real Kafka-protocol broker process (`tansu`) into a `sluice server` process whose
 //! Kafka table feeds two MergeTree targets through two materialized views. The server is
-//! killed 20 times: by SIGKILL at pseudo-random moments, by an abort between the two
-//! targets' inserts of one block (failpoint `mview_after_target`), and by an abort right
-//! after a merge commits (failpoint `merge_after_commit`). After the last restart every
+//! killed with SIGKILL 20 times: at pseudo-random moments, between the two targets' inserts
+//! of one block (failpoint `mview_after_target`) and right after a merge commits (failpoint
+//! `merge_after_commit`): the thread that reaches a failpoint stops there and writes a
+//! marker file, and the test kills the process then. After the last restart every
 //! message is in each target exactly once, checked on `(_partition, _offset)` and on the
 //! event id.
 //!
@@ -17,7 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Ports, query, start_server, tansu_available, wait_ready};
+use common::{Ports, failpoint_marker, query, start_server, tansu_available, wait_ready};
 use rdkafka::client::ClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
@@ -328,20 +329,25 @@ async fn a_million_events_survive_twenty_crashes_exactly_once() {
             3 => Some("merge_after_commit@1".to_string()),
             _ => None,
         };
+        let marker = failpoint_marker(&dir);
+        let _ = std::fs::remove_file(&marker);
         if round > 0 {
             server = start_server(&dir, &ports, failpoint.as_deref());
             wait_ready(&client, &ports, &mut server).await;
         }
         // Kill only once this run has written something (the consumers rejoined the group
         // and a block went through the views), then after a random delay; a failpoint run
-        // dies by itself.
+        // is killed once its marker file says a thread stopped at the failpoint.
         let started = Instant::now();
         let mut progressed_at = None;
         let delay = Duration::from_millis(rng.next() % 1500);
-        let mut died = false;
+        let mut at_failpoint = false;
         while started.elapsed() < Duration::from_secs(60) {
-            if let Ok(Some(_)) = server.try_wait() {
-                died = true;
+            if let Ok(Some(status)) = server.try_wait() {
+                panic!("round {round}: the server exited by itself ({status})");
+            }
+            if failpoint.is_some() && marker.exists() {
+                at_failpoint = true;
                 break;
             }
             if progressed_at.is_none()
@@ -359,15 +365,15 @@ async fn a_million_events_survive_twenty_crashes_exactly_once() {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        if died {
+        if at_failpoint {
             by_failpoint += 1;
         }
-        let _ = server.kill(); // SIGKILL
+        server.kill().expect("SIGKILL the server");
         let _ = server.wait();
         eprintln!(
             "round {round}: {} after {:?} (produced {}, targets at least {seen:?})",
-            if died {
-                format!("aborted at {}", failpoint.as_deref().unwrap_or("?"))
+            if at_failpoint {
+                format!("SIGKILL at {}", failpoint.as_deref().unwrap_or("?"))
             } else {
                 format!("SIGKILL {delay:?} after progress")
             },
@@ -377,7 +383,7 @@ async fn a_million_events_survive_twenty_crashes_exactly_once() {
     }
     assert!(
         by_failpoint >= 5,
-        "only {by_failpoint} rounds died at a failpoint"
+        "only {by_failpoint} rounds were killed at a failpoint"
     );
     let failed_deliveries = producer.join().expect("producer thread");
     // The ground truth: what the topic holds (a produce request the broker answered with

@@ -67,9 +67,16 @@ pub fn start_server(dir: &Path, ports: &Ports, failpoint: Option<&str>) -> Child
         .stderr(Stdio::from(log))
         .env("RUST_LOG", "info,sluice_kafka::exactly_once=debug");
     if let Some(fp) = failpoint {
-        cmd.env("SLUICE_STORAGE_FAILPOINT", fp);
+        cmd.env("SLUICE_STORAGE_FAILPOINT", fp)
+            .env("SLUICE_STORAGE_FAILPOINT_PAUSE", failpoint_marker(dir));
     }
     cmd.spawn().expect("start sluice server")
+}
+
+/// The file a server started with a failpoint writes when its thread stops there
+/// (`SLUICE_STORAGE_FAILPOINT_PAUSE`): the test then kills it with SIGKILL.
+pub fn failpoint_marker(dir: &Path) -> std::path::PathBuf {
+    dir.with_extension("failpoint")
 }
 
 /// SIGTERM, then waits (at most `timeout`) for the exit; returns whether it exited 0.
