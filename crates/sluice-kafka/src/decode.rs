@@ -2,8 +2,9 @@
 //! columns plus the requested virtual columns, parsing each message on its own with the
 //! table's `kafka_format` (as ClickHouse's `KafkaSource` does), with ClickHouse's three
 //! error modes:
-//! - `default`: up to `kafka_skip_broken_messages` (`input_format_allow_errors_num`) broken
-//!   messages per block are skipped; the next one fails the block with
+//! - `default`: broken rows are skipped within the limits of `input_format_allow_errors_num`
+//!   (default `kafka_skip_broken_messages`) and `input_format_allow_errors_ratio`, counted
+//!   per message as ClickHouse does ([`row_errors`]); a row beyond them fails the block with
 //!   "…: while parsing Kafka message (topic: T, partition: P, offset: O)'";
 //! - `stream`: a broken message gives one row of defaults with `_raw_message`/`_error`;
 //! - `dead_letter_queue`: a broken message gives no row and a [`DeadLetter`].
@@ -26,6 +27,10 @@ use crate::json_split::json_objects;
 use crate::message::{Message, VirtualColumn};
 use crate::settings::{HandleErrorMode, KafkaSettings};
 use crate::virtuals::{blank_column, virtual_column};
+
+mod row_errors;
+
+use row_errors::{MessageCount, RowErrors, row_lines};
 
 /// A message that failed to parse in `dead_letter_queue` mode.
 #[derive(Clone, Debug, PartialEq)]
@@ -51,7 +56,8 @@ pub struct Decoded {
     pub batch: RecordBatch,
     /// Broken messages (`dead_letter_queue` mode).
     pub dead_letters: Vec<DeadLetter>,
-    /// Broken messages skipped under `kafka_skip_broken_messages`.
+    /// Broken rows skipped under `kafka_skip_broken_messages` /
+    /// `input_format_allow_errors_num` / `input_format_allow_errors_ratio`.
     pub skipped: u64,
 }
 
@@ -73,7 +79,7 @@ pub struct Decoder {
     reader: Box<dyn InputFormat>,
     fast: Fast,
     mode: HandleErrorMode,
-    allowed_errors: u64,
+    row_errors: RowErrors,
     skip_bytes: usize,
     table_name: String,
     /// False when the sink said nobody reads `_headers.*` this block
@@ -177,7 +183,11 @@ impl Decoder {
             reader,
             fast,
             mode,
-            allowed_errors: settings.allowed_errors(),
+            row_errors: RowErrors::new(
+                canonical,
+                settings.allowed_errors(),
+                settings.allowed_errors_ratio(),
+            ),
             skip_bytes: settings.schema_registry_skip_bytes as usize,
             table_name: String::new(),
             read_headers: true,
@@ -325,10 +335,84 @@ impl Decoder {
                         });
                     }
                 }
+                Err(_)
+                    if self.mode == HandleErrorMode::Default
+                        && self.row_errors.resyncs
+                        && self.row_errors.any() =>
+                {
+                    // Parsed again line by line, skipping broken rows within the limits.
+                    match self.read_lines(payload, base, pending) {
+                        Ok((rows, source)) if rows > 0 => {
+                            pending.rows += rows;
+                            pending.parts.push(Part {
+                                msg: i,
+                                rows,
+                                source,
+                                error: None,
+                            });
+                        }
+                        Ok(_) => {}
+                        Err(e) => return Err(message_error(&batch.get(i), e)),
+                    }
+                }
                 Err(e) => self.on_error(&batch.get(i), i, e, pending)?,
             }
         }
         Ok(())
+    }
+
+    /// A message of a line-based format parsed line by line (after parsing it whole
+    /// failed): the rows of the good lines, the broken ones skipped as ClickHouse does
+    /// ([`row_errors`]), or the error of the first broken row beyond the limits.
+    fn read_lines(
+        &mut self,
+        payload: &[u8],
+        base: usize,
+        pending: &mut Pending,
+    ) -> Result<(usize, Source)> {
+        let fast_start = pending.fast.len();
+        let batch_start = pending.batches.len();
+        let mut count = MessageCount::default();
+        let mut rows = 0usize;
+        let mut skipped = 0u64;
+        for (start, end) in row_lines(payload) {
+            let line = &payload[start..end];
+            let got = match self.fast {
+                Fast::JsonAsString => {
+                    let before = pending.fast.len();
+                    json_objects(line, |s, e| {
+                        pending.fast.push((base + start + s, base + start + e));
+                    })
+                    .map(|()| pending.fast.len() - before)
+                    .inspect_err(|_| pending.fast.truncate(before))
+                }
+                _ => {
+                    let before = pending.batches.len();
+                    self.read_general(line, &mut pending.batches)
+                        .map(|()| pending.batches[before..].iter().map(|b| b.num_rows()).sum())
+                }
+            };
+            match got {
+                Ok(n) => {
+                    count.rows += n.max(1) as u64;
+                    rows += n;
+                }
+                Err(e) => {
+                    if let Err(e) = self.row_errors.broken_row(&mut count, e) {
+                        pending.fast.truncate(fast_start);
+                        pending.batches.truncate(batch_start);
+                        return Err(e);
+                    }
+                    skipped += 1;
+                }
+            }
+        }
+        pending.errors += skipped;
+        let source = match self.fast {
+            Fast::JsonAsString => Source::Fast(fast_start..pending.fast.len()),
+            _ => Source::General(batch_start..pending.batches.len()),
+        };
+        Ok((rows, source))
     }
 
     /// The block of everything pushed since the last `finish`/`reset`. When every row is
@@ -380,17 +464,13 @@ impl Decoder {
     ) -> Result<()> {
         match self.mode {
             HandleErrorMode::Default => {
+                // A broken message of a format without resynchronisation: one broken row
+                // of one.
+                self.row_errors
+                    .broken_row(&mut MessageCount::default(), e)
+                    .map_err(|e| message_error(m, e))?;
                 pending.errors += 1;
-                if pending.errors <= self.allowed_errors {
-                    return Ok(());
-                }
-                Err(Error::new(
-                    e.code,
-                    format!(
-                        "{}: while parsing Kafka message (topic: {}, partition: {}, offset: {})'",
-                        e.message, m.topic, m.partition, m.offset
-                    ),
-                ))
+                Ok(())
             }
             HandleErrorMode::Stream => {
                 pending.rows += 1;
@@ -516,6 +596,17 @@ impl Decoder {
 /// message is one whole row, as in the seed pipeline): the buffer is moved into the column,
 /// no byte copied (or copied with replacement characters when it is not valid UTF-8).
 /// `None` when the rows do not tile the buffer.
+/// `e` as the error of message `m`, as ClickHouse's `KafkaSource` words it.
+fn message_error(m: &MessageRef<'_>, e: Error) -> Error {
+    Error::new(
+        e.code,
+        format!(
+            "{}: while parsing Kafka message (topic: {}, partition: {}, offset: {})'",
+            e.message, m.topic, m.partition, m.offset
+        ),
+    )
+}
+
 fn whole_payloads(rows: &[(usize, usize)], batch: &mut MessageBatch) -> Result<Option<ArrayRef>> {
     let bytes = batch.payload_bytes();
     let mut at = 0usize;

@@ -299,19 +299,215 @@ fn default_mode_fails_with_message_position() {
     );
 }
 
+/// The messages of the oracle runs below (topics t1..t4 of a tansu broker, one partition).
+fn oracle_topic(name: &str) -> Vec<Message> {
+    let payloads: &[&str] = match name {
+        "t1" => &[
+            "{\"a\":1}",
+            "bad",
+            "{\"a\":2}",
+            "bad",
+            "{\"a\":3}",
+            "{\"a\":4}",
+        ],
+        "t2" => &[
+            "{\"a\":1}",
+            "{\"a\":5}\nbad\n{\"a\":6}\n{\"a\":7}",
+            "{\"a\":2}",
+            "bad\n{\"a\":8}",
+            "{\"a\":3}",
+        ],
+        "t3" => &[
+            "{\"a\":1}",
+            "{\"a\":5}\nbad\n{\"a\":6}\n{\"a\":7}",
+            "{\"a\":2}",
+        ],
+        _ => &["{\"a\":1}", "{\"a\":5}\nbad\nbad\n{\"a\":7}", "{\"a\":2}"],
+    };
+    payloads
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Message::new(name, 0, i as i64, *p))
+        .collect()
+}
+
+/// `(topic, format, column type, settings, rows or the error's offset and note)`.
+type OracleCase = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    Result<&'static [&'static str], (i64, &'static str)>,
+);
+
+/// `input_format_allow_errors_num` (default `kafka_skip_broken_messages`) and
+/// `input_format_allow_errors_ratio` count per message, as ClickHouse 26.9 does. Expected
+/// values: chdb 26.9 reading the same messages from a tansu broker,
+/// `CREATE TABLE k (a UInt8) ENGINE = Kafka(broker, topic, group, FORMAT) SETTINGS …;
+/// SELECT * FROM k SETTINGS stream_like_engine_allow_direct_select = 1`.
 #[test]
-fn skip_broken_messages_per_block() {
-    let s = settings("JSONEachRow", &[("kafka_skip_broken_messages", "1")]);
-    let mut d = Decoder::try_new(&s, schema(&[("id", "UInt32")]), &[]).unwrap();
-    let out = d.decode(&broken_batch()).unwrap();
-    assert_eq!(out.skipped, 1);
-    assert_eq!(rows(&out.batch), vec!["1", "3"]);
-    // Two broken messages in one block exceed the tolerance.
-    let mut two = broken_batch();
-    two.push(Message::new("t", 1, 3, "nope"));
-    assert!(d.decode(&two).is_err());
-    // The tolerance is per block: the next block starts again.
-    assert!(d.decode(&broken_batch()).is_ok());
+fn allow_errors_num_and_ratio_per_message() {
+    let cases: &[OracleCase] = &[
+        (
+            "t1",
+            "JSONEachRow",
+            "UInt8",
+            &[("kafka_skip_broken_messages", "1")],
+            Ok(&["1", "2", "3", "4"]),
+        ),
+        ("t1", "JSONEachRow", "UInt8", &[], Err((1, ""))),
+        (
+            "t2",
+            "JSONEachRow",
+            "UInt8",
+            &[("input_format_allow_errors_ratio", "0.5")],
+            Err((
+                3,
+                "(Already have 1 errors out of 1 rows, which is 1 of all rows)",
+            )),
+        ),
+        (
+            "t3",
+            "JSONEachRow",
+            "UInt8",
+            &[("input_format_allow_errors_ratio", "0.5")],
+            Ok(&["1", "5", "6", "7", "2"]),
+        ),
+        (
+            "t3",
+            "JSONEachRow",
+            "UInt8",
+            &[("input_format_allow_errors_ratio", "0.3")],
+            Err((
+                1,
+                "(Already have 1 errors out of 2 rows, which is 0.5 of all rows)",
+            )),
+        ),
+        (
+            "t4",
+            "JSONEachRow",
+            "UInt8",
+            &[("input_format_allow_errors_ratio", "0.5")],
+            Err((
+                1,
+                "(Already have 2 errors out of 3 rows, which is 0.6666666666666666 of all rows)",
+            )),
+        ),
+        (
+            "t4",
+            "JSONEachRow",
+            "UInt8",
+            &[("input_format_allow_errors_num", "1")],
+            Err((
+                1,
+                "(Already have 2 errors out of 3 rows, which is 0.6666666666666666 of all rows)",
+            )),
+        ),
+        (
+            "t4",
+            "JSONEachRow",
+            "UInt8",
+            &[("input_format_allow_errors_num", "2")],
+            Ok(&["1", "5", "7", "2"]),
+        ),
+        (
+            "t2",
+            "JSONEachRow",
+            "UInt8",
+            &[("input_format_allow_errors_num", "1")],
+            Ok(&["1", "5", "6", "7", "2", "8", "3"]),
+        ),
+        (
+            "t2",
+            "JSONEachRow",
+            "UInt8",
+            &[
+                ("kafka_skip_broken_messages", "1"),
+                ("input_format_allow_errors_num", "0"),
+            ],
+            Err((1, "")),
+        ),
+        (
+            "t1",
+            "JSONAsString",
+            "String",
+            &[("kafka_skip_broken_messages", "1")],
+            Ok(&["{\"a\":1}", "{\"a\":2}", "{\"a\":3}", "{\"a\":4}"]),
+        ),
+        (
+            "t2",
+            "JSONAsString",
+            "String",
+            &[("kafka_skip_broken_messages", "1")],
+            Ok(&[
+                "{\"a\":1}",
+                "{\"a\":5}",
+                "{\"a\":6}",
+                "{\"a\":7}",
+                "{\"a\":2}",
+                "{\"a\":8}",
+                "{\"a\":3}",
+            ]),
+        ),
+        (
+            "t2",
+            "CSV",
+            "UInt8",
+            &[("input_format_allow_errors_ratio", "0.5")],
+            Err((
+                0,
+                "(Already have 1 errors out of 1 rows, which is 1 of all rows)",
+            )),
+        ),
+        (
+            "t2",
+            "CSV",
+            "UInt8",
+            &[("input_format_allow_errors_num", "1")],
+            Err((
+                1,
+                "(Already have 2 errors out of 2 rows, which is 1 of all rows)",
+            )),
+        ),
+        (
+            "t2",
+            "TSV",
+            "UInt8",
+            &[("input_format_allow_errors_num", "1")],
+            Err((
+                1,
+                "(Already have 2 errors out of 2 rows, which is 1 of all rows)",
+            )),
+        ),
+        (
+            "t2",
+            "JSONCompactEachRow",
+            "UInt8",
+            &[("input_format_allow_errors_num", "1")],
+            Err((
+                1,
+                "(Already have 2 errors out of 2 rows, which is 1 of all rows)",
+            )),
+        ),
+    ];
+    for (topic, format, ty, extra, expected) in cases {
+        let what = format!("{topic} {format} {extra:?}");
+        let s = settings(format, extra);
+        let mut d = Decoder::try_new(&s, schema(&[("a", ty)]), &[]).unwrap();
+        match (d.decode(&oracle_topic(topic)), expected) {
+            (Ok(out), Ok(want)) => assert_eq!(rows(&out.batch), *want, "{what}"),
+            (Err(e), Err((offset, note))) => {
+                let tail = format!(
+                    "{note}: while parsing Kafka message (topic: {topic}, partition: 0, offset: {offset})'"
+                );
+                assert!(e.message.ends_with(&tail), "{what}: {}", e.message);
+                if note.is_empty() {
+                    assert!(!e.message.contains("Already have"), "{what}: {}", e.message);
+                }
+            }
+            (got, _) => panic!("{what}: {:?}", got.map(|o| rows(&o.batch))),
+        }
+    }
 }
 
 #[test]

@@ -534,8 +534,9 @@ impl KafkaSettings {
         }
     }
 
-    /// Broken rows tolerated per block (`input_format_allow_errors_num`, which defaults
-    /// to `kafka_skip_broken_messages`; forced to 0 outside `default` error mode).
+    /// Broken rows tolerated per message (`input_format_allow_errors_num`, which defaults
+    /// to `kafka_skip_broken_messages`; forced to 0 outside `default` error mode). See
+    /// [`crate::decode`].
     pub fn allowed_errors(&self) -> u64 {
         if self.handle_error_mode != HandleErrorMode::Default {
             return 0;
@@ -545,6 +546,20 @@ impl KafkaSettings {
             .find(|(n, _)| n == "input_format_allow_errors_num")
             .and_then(|(_, v)| v.parse().ok())
             .unwrap_or(self.skip_broken_messages)
+    }
+
+    /// Share of a message's rows that may be broken (`input_format_allow_errors_ratio`, 0
+    /// unless set; forced to 0 outside `default` error mode). See [`crate::decode`].
+    pub fn allowed_errors_ratio(&self) -> f64 {
+        if self.handle_error_mode != HandleErrorMode::Default {
+            return 0.0;
+        }
+        self.format_settings
+            .iter()
+            .find(|(n, _)| n == "input_format_allow_errors_ratio")
+            .and_then(|(_, v)| v.parse::<f64>().ok())
+            .filter(|r| r.is_finite())
+            .unwrap_or(0.0)
     }
 
     /// The parser's format settings: the table's format settings over ClickHouse's Kafka

@@ -1,0 +1,161 @@
+//! ClickHouse's `input_format_allow_errors_num` / `input_format_allow_errors_ratio` for
+//! Kafka messages (`default` error mode; `kafka_skip_broken_messages` is the default of
+//! `_num`).
+//!
+//! ClickHouse parses each message with one row input format whose counters are reset after
+//! every message (`StreamingFormatExecutor` calls `resetParser`), so the limits apply per
+//! message, not per block: a broken row is skipped (the format resynchronises at the next
+//! line) unless `errors > allow_errors_num && errors / rows > allow_errors_ratio`, where
+//! `rows` counts the message's rows read so far, the broken ones included
+//! (`IRowInputFormat::read`). With both limits 0 the first broken row fails the block.
+//! Checked with ClickHouse 26.9 (chdb) reading a tansu broker: with
+//! `kafka_skip_broken_messages = 1` two broken messages in one block are both skipped; a
+//! message `{"a":5}\nbad\n{"a":6}\n{"a":7}` gives 5, 6, 7 with
+//! `input_format_allow_errors_ratio = 0.5` and fails with `0.3` ("Already have 1 errors
+//! out of 2 rows, which is 0.5 of all rows").
+//!
+//! Here a message is first parsed whole; only when that fails and a limit is set, the
+//! line-based formats ([`RowErrors::resyncs`]) parse it again line by line, counting as
+//! ClickHouse does. Other formats count a broken message as one broken row of one.
+
+use sluice_common::{Error, Result};
+
+/// The limits of one table.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct RowErrors {
+    /// `input_format_allow_errors_num`.
+    pub(crate) num: u64,
+    /// `input_format_allow_errors_ratio`.
+    pub(crate) ratio: f64,
+    /// Whether the format skips a broken row by going to the next line.
+    pub(crate) resyncs: bool,
+}
+
+/// One message's counters.
+#[derive(Debug, Default)]
+pub(crate) struct MessageCount {
+    /// Rows read, broken ones included.
+    pub(crate) rows: u64,
+    /// Broken rows.
+    pub(crate) errors: u64,
+}
+
+impl RowErrors {
+    /// The limits for a format (canonical name) and the settings' values.
+    pub(crate) fn new(format: Option<&str>, num: u64, ratio: f64) -> Self {
+        let resyncs = matches!(
+            format,
+            Some(
+                "JSONEachRow"
+                    | "JSONLines"
+                    | "JSONL"
+                    | "NDJSON"
+                    | "JSONCompactEachRow"
+                    | "JSONStringsEachRow"
+                    | "JSONCompactStringsEachRow"
+                    | "CSV"
+                    | "TabSeparated"
+                    | "TSV"
+                    | "JSONAsString"
+            )
+        );
+        Self {
+            num,
+            ratio,
+            resyncs,
+        }
+    }
+
+    /// Whether any broken row may be skipped.
+    pub(crate) fn any(&self) -> bool {
+        self.num > 0 || self.ratio > 0.0
+    }
+
+    /// Counts a broken row of `count`'s message: `Ok` when it is skipped, otherwise the
+    /// error with ClickHouse's "(Already have …)" note.
+    pub(crate) fn broken_row(&self, count: &mut MessageCount, e: Error) -> Result<()> {
+        count.rows += 1;
+        if !self.any() {
+            return Err(e);
+        }
+        count.errors += 1;
+        let share = count.errors as f64 / count.rows as f64;
+        if count.errors > self.num && share > self.ratio {
+            return Err(Error::new(
+                e.code,
+                format!(
+                    "{}: (Already have {} errors out of {} rows, which is {share} of all rows)",
+                    e.message, count.errors, count.rows
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The lines of `payload` that hold a row: `(start, end)` byte ranges, blank lines left out.
+pub(crate) fn row_lines(payload: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, &b) in payload.iter().enumerate() {
+        if b == b'\n' {
+            push_line(payload, start, i, &mut out);
+            start = i + 1;
+        }
+    }
+    push_line(payload, start, payload.len(), &mut out);
+    out
+}
+
+fn push_line(payload: &[u8], start: usize, end: usize, out: &mut Vec<(usize, usize)>) {
+    let end = if end > start && payload[end - 1] == b'\r' {
+        end - 1
+    } else {
+        end
+    };
+    if payload[start..end].iter().any(|b| !b.is_ascii_whitespace()) {
+        out.push((start, end));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_as_clickhouse() {
+        let e = || Error::new(sluice_common::ErrorCode::INCORRECT_DATA, "bad".to_string());
+        // ratio 0.5: a broken second row of two is 0.5, not above it.
+        let r = RowErrors::new(Some("JSONEachRow"), 0, 0.5);
+        let mut c = MessageCount { rows: 1, errors: 0 };
+        assert!(r.broken_row(&mut c, e()).is_ok());
+        // The first row of a message broken: 1 of 1.
+        let mut c = MessageCount::default();
+        let err = r.broken_row(&mut c, e()).unwrap_err();
+        assert_eq!(
+            err.message,
+            "bad: (Already have 1 errors out of 1 rows, which is 1 of all rows)"
+        );
+        // num 1: the second broken row of three fails (2 > 1 and 0.67 > 0).
+        let r = RowErrors::new(Some("JSONEachRow"), 1, 0.0);
+        let mut c = MessageCount { rows: 1, errors: 0 };
+        assert!(r.broken_row(&mut c, e()).is_ok());
+        let err = r.broken_row(&mut c, e()).unwrap_err();
+        assert!(err.message.ends_with(
+            "(Already have 2 errors out of 3 rows, which is 0.6666666666666666 of all rows)"
+        ));
+        // No limits: no note.
+        let r = RowErrors::new(Some("JSONEachRow"), 0, 0.0);
+        let err = r.broken_row(&mut MessageCount::default(), e()).unwrap_err();
+        assert_eq!(err.message, "bad");
+    }
+
+    #[test]
+    fn lines() {
+        assert_eq!(
+            row_lines(b"a\n\n b\r\n  \nc"),
+            vec![(0, 1), (3, 5), (10, 11)]
+        );
+        assert!(row_lines(b"").is_empty());
+    }
+}
