@@ -1,5 +1,5 @@
 //! `MergeTreeTable::insert`: sort by the key, split by partition (and
-//! `max_insert_block_size` rows), apply the engine to the block (`optimize_on_insert`),
+//! [`InsertOptions::max_part_rows`] rows), apply the engine to the block (`optimize_on_insert`),
 //! deduplicate, throttle when a partition has too many parts, and write each piece as a
 //! durable part.
 
@@ -253,8 +253,8 @@ pub(crate) fn sort_and_combine(
 }
 
 impl MergeTreeTable {
-    /// Durable insert: sorts by the key, splits by partition (and max_insert_block_size
-    /// rows), writes parts `tmp_*` → fsync → rename → fsync of the directory. Returns the
+    /// Durable insert: sorts by the key, splits by partition (and
+    /// [`InsertOptions::max_part_rows`] rows), writes parts `tmp_*` → fsync → rename → fsync of the directory. Returns the
     /// parts written (empty when everything was deduplicated). Blocking.
     ///
     /// An insert without rows (or whose rows are all past their TTL) that carries
@@ -294,11 +294,12 @@ impl MergeTreeTable {
         let combine = semantics.combines() && !opts.no_optimize_on_insert;
         let level = if combine { 1 } else { 0 };
 
+        let max_part_rows = opts.max_part_rows.unwrap_or(MAX_INSERT_BLOCK_SIZE).max(1);
         let mut pieces = Vec::new();
         for (pv, piece) in split_by_partition(&batch, spec.partition_key.as_ref())? {
             let mut offset = 0;
             while offset < piece.num_rows() {
-                let len = (piece.num_rows() - offset).min(MAX_INSERT_BLOCK_SIZE);
+                let len = (piece.num_rows() - offset).min(max_part_rows);
                 let part =
                     sort_and_combine(&piece.slice(offset, len), &mut encoder, &semantics, combine)?;
                 pieces.push((pv.clone(), part));
@@ -314,11 +315,16 @@ impl MergeTreeTable {
             (None, true) => Some(block_hash(&batch)?),
             _ => None,
         };
-        let token = opts.dedup_token.as_deref().or(block_token.as_deref());
+        // ClickHouse appends the block's number within its insert to the token.
+        let token = opts
+            .dedup_token
+            .as_deref()
+            .or(block_token.as_deref())
+            .map(|t| format!("{t}_{}", opts.block_index));
         let mut ids = Vec::with_capacity(pieces.len());
         for (i, (pv, _)) in pieces.iter().enumerate() {
             ids.push(if dedup {
-                Some(block_id(&pv.id, token, i))
+                Some(block_id(&pv.id, token.as_deref(), i))
             } else {
                 None
             });

@@ -26,4 +26,13 @@ pub struct InsertOptions {
     /// `optimize_on_insert = 0`: write the block as inserted, without applying the
     /// engine's merge (Replacing, Summing, …) to it first.
     pub no_optimize_on_insert: bool,
+    /// Most rows of one part: a partition's rows of the block beyond it go to further
+    /// parts. `None`: ClickHouse's default `max_insert_block_size` (blocks that did not
+    /// go through an INSERT's squashing, e.g. a Kafka block). An INSERT statement, whose
+    /// blocks are already ClickHouse's insert blocks, passes `usize::MAX`.
+    pub max_part_rows: Option<usize>,
+    /// Number of this block within its INSERT (0 for the first): ClickHouse appends it to
+    /// the block's deduplication token (the user's or the data hash), so the same rows as
+    /// another block number of an earlier insert are not a duplicate.
+    pub block_index: usize,
 }

@@ -7,6 +7,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use sluice_common::{Error, Result, ch_err};
 use sluice_sql::{Insert, InsertSource};
 
+use super::insert_blocks::{BlockSizes, Chunking, insert_blocks};
 use crate::session::{InsertInput, QueryOutput, Session};
 use crate::table::ColumnDesc;
 
@@ -121,15 +122,20 @@ pub async fn run(
         all,
         schema,
     } = resolve_target(session, &ins)?;
-    let batches: Vec<RecordBatch> = match (ins.source, input) {
-        (_, Some(InsertInput::Batches(b))) => b,
+    let (batches, chunking): (Vec<RecordBatch>, Chunking) = match (ins.source, input) {
+        (_, Some(InsertInput::Batches(b))) => (b, Chunking::AsGiven),
         (InsertSource::Select(q), _) => {
             let (_, out) = super::select::collect_query(session, *q).await?;
-            out.into_iter()
+            let out = out
+                .into_iter()
                 .map(|b| relabel(&schema, b))
-                .collect::<Result<Vec<_>>>()?
+                .collect::<Result<Vec<_>>>()?;
+            (out, Chunking::Select)
         }
-        (InsertSource::Values { data }, _) => values_batches(session, &schema, &data).await?,
+        (InsertSource::Values { data }, _) => (
+            values_batches(session, &schema, &data).await?,
+            Chunking::Format,
+        ),
         (InsertSource::Format { format, data }, input) => {
             let (fmt, bytes) = match input {
                 Some(InsertInput::Bytes { format: f, data: d }) => (f.unwrap_or(format), d),
@@ -140,7 +146,7 @@ pub async fn run(
                 let _ = fs.set(k, v);
             }
             let _ = fs.set("session_timezone", &session.timezone());
-            read_input(&fmt, &schema, &fs, &bytes)?
+            (read_input(&fmt, &schema, &fs, &bytes)?, Chunking::Format)
         }
     };
     let progress = Arc::new(crate::session::Progress::default());
@@ -154,7 +160,15 @@ pub async fn run(
         filled_batches.push(super::fill::fill_batch(session, &all, b).await?);
         progress.add_written(rows, bytes);
     }
-    write_blocks(session, &db, &ins.table.table, &table, filled_batches).await?;
+    write_insert_blocks(
+        session,
+        &db,
+        &ins.table.table,
+        &table,
+        filled_batches,
+        Some(chunking),
+    )
+    .await?;
     let mut out = QueryOutput::empty();
     out.progress = progress;
     Ok(out)
@@ -219,19 +233,33 @@ fn read_input(
     reader.read(data)
 }
 
-/// ClickHouse squashes an INSERT's rows into blocks of at least this many rows
-/// (`min_insert_block_size_rows`) before they reach the table.
-const MIN_INSERT_BLOCK_ROWS: usize = 1_048_449;
-
-/// Writes filled batches (already in the stored schema) to `table`: squashed into blocks
-/// like ClickHouse, off the async runtime (MergeTree inserts fsync), with the session's
-/// `insert_deduplication_token` for MergeTree tables.
+/// Writes filled batches (already in the stored schema) that do not come from an INSERT
+/// statement (a view's output, CREATE TABLE … AS SELECT, POPULATE) to `table`: squashed
+/// to at least the default `min_insert_block_size_rows` and cut at the default
+/// `max_insert_block_size` by the storage, whatever the session's settings; a Kafka block
+/// stays one insert. See [`write_insert_blocks`].
 pub(crate) async fn write_blocks(
     session: &Session,
     db: &str,
     name: &str,
     table: &crate::table::TableRef,
     batches: Vec<RecordBatch>,
+) -> Result<()> {
+    write_insert_blocks(session, db, name, table, batches, None).await
+}
+
+/// Writes filled batches (already in the stored schema) to `table`, off the async runtime
+/// (MergeTree inserts fsync), with the session's `insert_deduplication_token` for
+/// MergeTree tables. An INSERT statement's rows (`chunking` given) are chunked and
+/// squashed into blocks by the session's block-size settings like ClickHouse
+/// ([`super::insert_blocks`]), each block one part per partition.
+async fn write_insert_blocks(
+    session: &Session,
+    db: &str,
+    name: &str,
+    table: &crate::table::TableRef,
+    batches: Vec<RecordBatch>,
+    chunking: Option<Chunking>,
 ) -> Result<()> {
     // A Kafka block's rows go into one insert (whatever its size) that records the
     // block's offsets: split in two, a crash between the halves would leave a table
@@ -257,18 +285,19 @@ pub(crate) async fn write_blocks(
         }
         return Ok(());
     }
-    let mut blocks: Vec<Vec<RecordBatch>> = vec![Vec::new()];
-    let mut rows = 0usize;
-    for b in batches {
-        if rows >= MIN_INSERT_BLOCK_ROWS && !from_kafka {
-            blocks.push(Vec::new());
-            rows = 0;
-        }
-        rows += b.num_rows();
-        if let Some(last) = blocks.last_mut() {
-            last.push(b);
-        }
-    }
+    // A Kafka block stays one insert; other blocks not from an INSERT statement are
+    // squashed to the default minimum rows; the storage splits both at the default
+    // `max_insert_block_size`. An INSERT's blocks are ClickHouse's blocks, each written as
+    // one part per partition.
+    let (sizes, max_part_rows) = match chunking {
+        _ if from_kafka => (BlockSizes::one_block(), None),
+        None => (BlockSizes::default_rows(), None),
+        Some(chunking) => (
+            BlockSizes::of_session(session.settings(), chunking),
+            Some(usize::MAX),
+        ),
+    };
+    let blocks = insert_blocks(batches, &sizes)?;
     let token = session
         .settings()
         .get("insert_deduplication_token")
@@ -278,24 +307,20 @@ pub(crate) async fn write_blocks(
     // (ClickHouse 26 does the same).
     let deduplicate = true;
     let no_optimize_on_insert = !session.settings().get_bool("optimize_on_insert");
-    for (i, block) in blocks.into_iter().enumerate() {
-        let Some(first) = block.first() else { continue };
-        let batch = datafusion::arrow::compute::concat_batches(&first.schema(), &block)
-            .map_err(|e| sluice_common::Error::internal(e.to_string()))?;
+    for (i, batch) in blocks.into_iter().enumerate() {
         let pushed = batch.clone();
         let t = Arc::clone(table);
         let opts = sluice_storage::InsertOptions {
-            // ClickHouse appends the block number to a user token for blocks after the first.
-            dedup_token: token.as_ref().map(|t| {
-                if i == 0 {
-                    t.clone()
-                } else {
-                    format!("{t}_{i}")
-                }
-            }),
+            dedup_token: token.clone(),
+            // ClickHouse appends the block number to the token, the first block's too: an
+            // insert of one block with token `k_1` is not the second block of an insert with
+            // token `k` (ch-oracle: kept), one with token `k` is its first (skipped); the
+            // rows of an earlier insert's second block are new as a first block.
+            block_index: i,
             deduplicate,
             source_offsets: session.source_offsets.clone().unwrap_or_default(),
             no_optimize_on_insert,
+            max_part_rows,
         };
         tokio::task::spawn_blocking(move || {
             match t

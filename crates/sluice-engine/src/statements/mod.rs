@@ -5,6 +5,7 @@ pub mod detach;
 pub mod exchange;
 pub mod fill;
 pub mod insert;
+mod insert_blocks;
 mod join_names;
 pub mod kill;
 pub mod materialized;
