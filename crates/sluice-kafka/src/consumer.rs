@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -41,6 +41,10 @@ use crate::sink::{BlockWriter, KafkaSink};
 use crate::stats::{ConsumerState, ConsumerStateRef, ConsumerStats};
 
 mod poll;
+mod stop;
+
+use stop::InSink;
+pub use stop::{JOIN_TIMEOUT, STOP_TIMEOUT};
 
 /// A block is also closed once the sink holds this many bytes of it
 /// ([`BlockWriter::buffered_bytes`]: the views' output, or the decoded rows for a sink that
@@ -86,6 +90,8 @@ pub struct ConsumerSpec {
 pub(crate) struct Control {
     stop: AtomicBool,
     paused: AtomicBool,
+    /// Workers inside a sink call (see [`stop::join_within`]).
+    in_sink: AtomicUsize,
 }
 
 /// The running consumers of one Kafka table.
@@ -165,18 +171,15 @@ impl KafkaConsumers {
     }
 
     /// Stops the threads (each finishes or abandons its block without committing it),
-    /// leaves the group and waits for the threads.
+    /// leaves the group and waits for the threads: at most [`JOIN_TIMEOUT`] for the
+    /// librdkafka calls, also when the broker is gone (see [`stop`]'s module docs).
     pub fn stop(mut self) {
         self.shutdown();
     }
 
     fn shutdown(&mut self) {
         self.control.stop.store(true, Ordering::SeqCst);
-        for t in self.threads.drain(..) {
-            if t.join().is_err() {
-                tracing::error!("a Kafka consumer thread panicked");
-            }
-        }
+        stop::join_within(&self.control, self.threads.drain(..).collect());
     }
 }
 
@@ -306,6 +309,17 @@ enum Outcome {
     Failed(Error, Span),
 }
 
+/// `sink.begin`, counted as time inside the sink.
+fn begin<'s>(
+    control: &Control,
+    sink: &'s dyn KafkaSink,
+    group: &str,
+    index: usize,
+) -> Result<Box<dyn BlockWriter + 's>> {
+    let _in_sink = InSink::enter(control);
+    sink.begin(group, index)
+}
+
 /// `(topic, partition, offset)` per partition of a span: its first offsets, or the
 /// offsets after its last message.
 fn span_offsets(span: &Span, next: bool) -> Vec<(String, i32, i64)> {
@@ -384,8 +398,8 @@ impl Worker {
                 Outcome::Failed(e, span) => self.fail(e, &span, &mut backoff),
             }
         }
-        self.consumer.unsubscribe();
         self.state.set_used(false);
+        self.close();
     }
 
     /// Records the exception, rewinds to the block start and waits (doubling, ≤ 10 s).
@@ -550,7 +564,12 @@ impl Worker {
                 if !chunk.is_empty() && (done || chunk.size() >= CHUNK_BYTES) {
                     let w = match &mut writer {
                         Some(w) => w,
-                        None => match sink.begin(&self.settings.group_name, self.index) {
+                        None => match begin(
+                            &self.control,
+                            sink.as_ref(),
+                            &self.settings.group_name,
+                            self.index,
+                        ) {
                             Ok(w) if headers_skipped && w.reads_headers() => {
                                 // A view reading the headers came after the block began:
                                 // the block is read again, with them.
@@ -567,7 +586,11 @@ impl Worker {
                         },
                     };
                     self.reads.chunks += 1;
-                    match self.hand_over(&mut chunk, &chunk_span, w.as_mut()) {
+                    let control = Arc::clone(&self.control);
+                    let in_sink = InSink::enter(&control);
+                    let handed = self.hand_over(&mut chunk, &chunk_span, w.as_mut());
+                    drop(in_sink);
+                    match handed {
                         Ok(n) => rows += n,
                         Err(e) => return Outcome::Failed(e, span),
                     }
@@ -596,7 +619,10 @@ impl Worker {
             return Outcome::Empty;
         };
         let offsets = span_offsets(&span, true);
-        match writer.commit(offsets.clone(), span_offsets(&span, false)) {
+        let in_sink = InSink::enter(&self.control);
+        let written = writer.commit(offsets.clone(), span_offsets(&span, false));
+        drop(in_sink);
+        match written {
             Ok(()) => {
                 tracing::debug!(
                     target: "sluice_kafka::exactly_once",
@@ -752,6 +778,11 @@ impl Worker {
                     return;
                 }
                 Err(e) => last = Some(e),
+            }
+            // Stopping: no further attempt (each may wait `session.timeout.ms` for a
+            // coordinator); the written block is filtered out or read again.
+            if self.control.stop.load(Ordering::SeqCst) {
+                break;
             }
         }
         let e = Error::new(

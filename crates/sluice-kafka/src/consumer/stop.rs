@@ -1,0 +1,101 @@
+//! Stopping consumers within a time limit, also when the broker is gone.
+//!
+//! librdkafka's calls on the stop path wait for the broker: a synchronous commit waits
+//! for the group coordinator up to `session.timeout.ms` and then for the request up to
+//! `socket.timeout.ms` (five attempts took about five minutes with the broker gone), and
+//! rust-rdkafka's `Drop` polls until the consumer's close (leaving the group) is done,
+//! without a limit. ClickHouse bounds its stop the same way: it drains for at most 5 s,
+//! destroys its handles without the consumer close (`RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE`)
+//! and waits 3 s for librdkafka's threads.
+//!
+//! Here a stopping worker makes no second commit attempt, closes its consumer by polling
+//! for at most [`STOP_TIMEOUT`] and, when the close is not done by then, leaks the handle
+//! instead of waiting in its destructor. [`join_within`] waits for the threads up to
+//! [`JOIN_TIMEOUT`] (longer while one is inside the sink, whose work is local) and leaves the
+//! others running detached. Nothing acknowledged is lost: a block is committed to the
+//! group only after it is in every target, and a block written but not committed is
+//! filtered out by the targets' recorded offsets (exactly-once) or read again.
+
+use std::sync::atomic::Ordering;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::{Control, Worker};
+
+/// How long a stopping consumer waits for its close (leaving the group) to finish.
+pub const STOP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long [`join_within`] waits for the consumer threads of a table (they stop in
+/// parallel): the close's [`STOP_TIMEOUT`] plus the destruction of the handle.
+pub const JOIN_TIMEOUT: Duration = Duration::from_secs(8);
+
+/// Counts a worker's time inside the sink, where the stop waits without a time limit.
+pub(crate) struct InSink<'a>(&'a Control);
+
+impl<'a> InSink<'a> {
+    /// Marks the start of a sink call; the end is the guard's drop.
+    pub(crate) fn enter(control: &'a Control) -> Self {
+        control.in_sink.fetch_add(1, Ordering::SeqCst);
+        Self(control)
+    }
+}
+
+impl Drop for InSink<'_> {
+    fn drop(&mut self) {
+        self.0.in_sink.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Worker {
+    /// Closes the consumer (leaves the group) within [`STOP_TIMEOUT`]; when the close is
+    /// not done by then (the broker is gone), the handle is leaked rather than destroyed,
+    /// since its destructor would wait for the close without a limit.
+    pub(super) fn close(self) {
+        let Worker {
+            index,
+            consumer,
+            fetch,
+            ..
+        } = self;
+        let started = Instant::now();
+        if let Err(e) = consumer.close_queue() {
+            tracing::debug!("Kafka consumer {index}: close: {e}");
+        }
+        while !consumer.closed() && started.elapsed() < STOP_TIMEOUT {
+            // What is polled now is not committed: it is read again by the next owner.
+            let _ = consumer.poll(Duration::from_millis(100));
+        }
+        if consumer.closed() {
+            drop(fetch);
+            drop(consumer);
+        } else {
+            tracing::warn!(
+                "Kafka consumer {index}: the close did not finish within {STOP_TIMEOUT:?} (broker unreachable?); its handle is left open"
+            );
+            std::mem::forget(fetch);
+            std::mem::forget(consumer);
+        }
+    }
+}
+
+/// Joins the threads within [`JOIN_TIMEOUT`] (longer while one of them is inside the sink);
+/// the threads still running after that are left detached, with a warning.
+pub(crate) fn join_within(control: &Control, threads: Vec<JoinHandle<()>>) {
+    let deadline = Instant::now() + JOIN_TIMEOUT;
+    for t in threads {
+        while !t.is_finished()
+            && (Instant::now() < deadline || control.in_sink.load(Ordering::SeqCst) > 0)
+        {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if !t.is_finished() {
+            tracing::warn!(
+                "a Kafka consumer thread did not stop within {JOIN_TIMEOUT:?}: left running"
+            );
+            continue;
+        }
+        if t.join().is_err() {
+            tracing::error!("a Kafka consumer thread panicked");
+        }
+    }
+}
