@@ -779,8 +779,8 @@ impl Worker {
                 }
                 Err(e) => last = Some(e),
             }
-            // Stopping: no further attempt (each may wait `session.timeout.ms` for a
-            // coordinator); the written block is filtered out or read again.
+            // Stopping: no further attempt (each may wait for the broker without a
+            // limit); the written block is filtered out or read again.
             if self.control.stop.load(Ordering::SeqCst) {
                 break;
             }

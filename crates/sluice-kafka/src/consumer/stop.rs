@@ -1,10 +1,10 @@
 //! Stopping consumers within a time limit, also when the broker is gone.
 //!
-//! librdkafka's calls on the stop path wait for the broker: a synchronous commit waits
-//! for the group coordinator up to `session.timeout.ms` and then for the request up to
-//! `socket.timeout.ms` (five attempts took about five minutes with the broker gone), and
-//! rust-rdkafka's `Drop` polls until the consumer's close (leaving the group) is done,
-//! without a limit. ClickHouse bounds its stop the same way: it drains for at most 5 s,
+//! librdkafka's calls on the stop path wait for the broker: a synchronous commit waits for
+//! its result without a time limit (`rd_kafka_commit` → `rd_kafka_q_wait_result(-1)`; with
+//! the broker gone a server had not exited 6.5 min after SIGTERM, its consumer thread in
+//! that commit), and rust-rdkafka's `Drop` polls until the consumer's close (leaving the
+//! group) is done, without a limit. ClickHouse bounds its stop the same way: it drains for at most 5 s,
 //! destroys its handles without the consumer close (`RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE`)
 //! and waits 3 s for librdkafka's threads.
 //!
@@ -12,7 +12,7 @@
 //! for at most [`STOP_TIMEOUT`] and, when the close is not done by then, leaks the handle
 //! instead of waiting in its destructor. [`join_within`] waits for the threads up to
 //! [`JOIN_TIMEOUT`] (longer while one is inside the sink, whose work is local) and leaves the
-//! others running detached. Nothing acknowledged is lost: a block is committed to the
+//! others running detached (a thread in such a commit ends only if the broker comes back). Nothing acknowledged is lost: a block is committed to the
 //! group only after it is in every target, and a block written but not committed is
 //! filtered out by the targets' recorded offsets (exactly-once) or read again.
 
