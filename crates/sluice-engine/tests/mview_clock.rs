@@ -1,7 +1,7 @@
 //! A materialized view's `now()`/`today()` take the time of each insert, as in ClickHouse,
 //! although the view's plan is kept from its first block. Expected output from ClickHouse:
 //! the same statements through `ch-oracle --path DIR` (the inserts in two calls, 2.2 s
-//! apart) print `1	2	1	1`.
+//! apart) print `1 2 1 1` (tab-separated).
 
 use std::sync::Arc;
 use std::time::Duration;

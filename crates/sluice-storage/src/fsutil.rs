@@ -71,11 +71,11 @@ pub fn failpoint(point: &str) {
         if name == point {
             let hit = HITS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
             if hit >= nth {
-                if let Ok(marker) = std::env::var("SLUICE_STORAGE_FAILPOINT_PAUSE") {
-                    if fs::write(&marker, spec).is_ok() {
-                        loop {
-                            std::thread::sleep(std::time::Duration::from_secs(3600));
-                        }
+                if let Ok(marker) = std::env::var("SLUICE_STORAGE_FAILPOINT_PAUSE")
+                    && fs::write(&marker, spec).is_ok()
+                {
+                    loop {
+                        std::thread::sleep(std::time::Duration::from_secs(3600));
                     }
                 }
                 std::process::abort();
