@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use arrow::datatypes::SchemaRef;
 use rdkafka::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaResult;
 use rdkafka::message::Message as _;
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
@@ -40,6 +40,7 @@ use crate::settings::KafkaSettings;
 use crate::sink::{BlockWriter, KafkaSink};
 use crate::stats::{ConsumerState, ConsumerStateRef, ConsumerStats};
 
+mod commit;
 mod poll;
 mod stop;
 
@@ -760,38 +761,5 @@ impl Worker {
             .context()
             .rebalanced
             .store(false, Ordering::SeqCst);
-    }
-
-    /// Commits the block's offsets (5 attempts, as ClickHouse).
-    pub(crate) fn commit(&mut self, offsets: &[(String, i32, i64)]) {
-        let mut tpl = TopicPartitionList::new();
-        for (t, p, o) in offsets {
-            if tpl.add_partition_offset(t, *p, Offset::Offset(*o)).is_err() {
-                return;
-            }
-        }
-        let mut last = None;
-        for _ in 0..5 {
-            match self.consumer.commit(&tpl, CommitMode::Sync) {
-                Ok(()) => {
-                    self.state.committed();
-                    return;
-                }
-                Err(e) => last = Some(e),
-            }
-            // Stopping: no further attempt (each may wait for the broker without a
-            // limit); the written block is filtered out or read again.
-            if self.control.stop.load(Ordering::SeqCst) {
-                break;
-            }
-        }
-        let e = Error::new(
-            ErrorCode::CANNOT_COMMIT_OFFSET,
-            format!(
-                "All commit attempts failed. Last block was already written to target table(s), but was not committed to Kafka. ({})",
-                last.map(|e| e.to_string()).unwrap_or_default()
-            ),
-        );
-        self.state.push_exception(e.to_clickhouse_string());
     }
 }
