@@ -17,39 +17,14 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::producer::produce_ids;
 use common::{Ports, query, query_u64, start_server, tansu_available, wait_ready};
-use rdkafka::ClientConfig;
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use sluice_kafka::EmbeddedBroker;
 
 const TOPIC: &str = "gone.events";
 const PARTITIONS: i32 = 2;
 const MESSAGES: u64 = 200_000;
 const EXIT_BOUND: Duration = Duration::from_secs(15);
-
-fn produce(bootstrap: &str) {
-    let p: BaseProducer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("linger.ms", "5")
-        .create()
-        .expect("producer");
-    for id in 0..MESSAGES {
-        let payload = format!(r#"{{"id":{id}}}"#);
-        loop {
-            let record = BaseRecord::<(), _>::to(TOPIC)
-                .payload(&payload)
-                .partition((id % PARTITIONS as u64) as i32);
-            match p.send(record) {
-                Ok(()) => break,
-                Err(_) => {
-                    p.poll(Duration::from_millis(20));
-                }
-            }
-        }
-        p.poll(Duration::ZERO);
-    }
-    p.flush(Duration::from_secs(60)).expect("flush");
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_with_the_broker_gone_exits_quickly() {
@@ -75,7 +50,7 @@ async fn sigterm_with_the_broker_gone_exits_quickly() {
     ] {
         query(&client, &ports, &sql).await.expect("DDL");
     }
-    produce(&bootstrap);
+    produce_ids(&bootstrap, TOPIC, PARTITIONS, 0..MESSAGES);
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         let n = query_u64(&client, &ports, "SELECT count() FROM events").await;

@@ -10,38 +10,13 @@ mod common;
 use std::collections::{BTreeSet, HashSet};
 use std::time::{Duration, Instant};
 
+use common::producer::produce_ids;
 use common::{Ports, query, query_u64, start_server, tansu_available, terminate, wait_ready};
-use rdkafka::ClientConfig;
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use sluice_kafka::EmbeddedBroker;
 
 const TOPIC: &str = "shared.events";
 const PARTITIONS: i32 = 4;
 const BATCH: u64 = 20_000;
-
-fn produce(bootstrap: &str, ids: std::ops::Range<u64>) {
-    let p: BaseProducer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("linger.ms", "5")
-        .create()
-        .expect("producer");
-    for id in ids {
-        let payload = format!(r#"{{"id":{id}}}"#);
-        loop {
-            let record = BaseRecord::<(), _>::to(TOPIC)
-                .payload(&payload)
-                .partition((id % PARTITIONS as u64) as i32);
-            match p.send(record) {
-                Ok(()) => break,
-                Err(_) => {
-                    p.poll(Duration::from_millis(20));
-                }
-            }
-        }
-        p.poll(Duration::ZERO);
-    }
-    p.flush(Duration::from_secs(60)).expect("flush");
-}
 
 fn schema_sql(bootstrap: &str) -> [String; 3] {
     [
@@ -126,7 +101,7 @@ async fn two_servers_share_a_group_and_hand_over_partitions() {
     assert_eq!(sa.len() + sb.len(), PARTITIONS as usize);
 
     let b1 = bootstrap.clone();
-    tokio::task::spawn_blocking(move || produce(&b1, 0..BATCH))
+    tokio::task::spawn_blocking(move || produce_ids(&b1, TOPIC, PARTITIONS, 0..BATCH))
         .await
         .expect("producer");
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -151,7 +126,7 @@ async fn two_servers_share_a_group_and_hand_over_partitions() {
         "a did not exit cleanly"
     );
     let b2 = bootstrap.clone();
-    tokio::task::spawn_blocking(move || produce(&b2, BATCH..2 * BATCH))
+    tokio::task::spawn_blocking(move || produce_ids(&b2, TOPIC, PARTITIONS, BATCH..2 * BATCH))
         .await
         .expect("producer");
     let want = 2 * BATCH - rows_a.len() as u64;
@@ -183,7 +158,7 @@ async fn two_servers_share_a_group_and_hand_over_partitions() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let b3 = bootstrap.clone();
-    tokio::task::spawn_blocking(move || produce(&b3, 2 * BATCH..3 * BATCH))
+    tokio::task::spawn_blocking(move || produce_ids(&b3, TOPIC, PARTITIONS, 2 * BATCH..3 * BATCH))
         .await
         .expect("producer");
     let deadline = Instant::now() + Duration::from_secs(120);

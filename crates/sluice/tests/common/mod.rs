@@ -1,7 +1,10 @@
 //! Helpers of the tests that run `sluice server` as a separate process: free ports, the
-//! configuration file, start/stop, and queries over the HTTP interface.
+//! configuration file, start/stop, and queries over the HTTP interface; [`producer`] puts
+//! test messages on a broker.
 
 #![allow(dead_code)]
+
+pub mod producer;
 
 use std::net::TcpListener;
 use std::path::Path;
