@@ -1,13 +1,22 @@
 //! [`Decoder`]: a batch of Kafka messages → one Arrow [`RecordBatch`] of the table's
 //! columns plus the requested virtual columns, parsing each message on its own with the
 //! table's `kafka_format` (as ClickHouse's `KafkaSource` does), with ClickHouse's three
-//! error modes:
-//! - `default`: broken rows are skipped within the limits of `input_format_allow_errors_num`
-//!   (default `kafka_skip_broken_messages`) and `input_format_allow_errors_ratio`, counted
-//!   per message as ClickHouse does ([`row_errors`]); a row beyond them fails the block with
-//!   "…: while parsing Kafka message (topic: T, partition: P, offset: O)'";
-//! - `stream`: a broken message gives one row of defaults with `_raw_message`/`_error`;
-//! - `dead_letter_queue`: a broken message gives no row and a [`DeadLetter`].
+//! error modes. In all three, broken rows are first skipped within the limits of
+//! `input_format_allow_errors_num` (default `kafka_skip_broken_messages`) and
+//! `input_format_allow_errors_ratio`, counted per message as ClickHouse does
+//! ([`row_errors`]); a broken row beyond them (with both limits 0: any broken row) makes the
+//! message's error, which
+//! - `default`: fails the block with "…: while parsing Kafka message (topic: T, partition: P,
+//!   offset: O)";
+//! - `stream`: replaces the message's rows by one row of defaults with `_raw_message`/`_error`;
+//! - `dead_letter_queue`: replaces the message's rows by a [`DeadLetter`].
+//!
+//! (ClickHouse's storage constructor, e.g. `StorageKafka2.cpp`, sets both limits to 0 in
+//! `stream`/`dead_letter_queue` mode, but only after its member initialiser
+//! `createSettingsAdjustments` copied them into the parser's settings, so the limits apply
+//! there too: chdb 26.9 reading tansu skips a broken row within
+//! `input_format_allow_errors_ratio = 0.5` or `kafka_skip_broken_messages = 1` in both modes
+//! and gives no `_error` row or dead letter for it.)
 //!
 //! Tombstones and empty messages give no rows. Every row of one message carries that
 //! message's virtual values.
@@ -292,7 +301,7 @@ impl Decoder {
                         self.skip_bytes
                     ),
                 );
-                self.on_error(&batch.get(i), i, e, pending)?;
+                self.broken_message(&batch.get(i), i, e, pending)?;
                 continue;
             };
             if payload.is_empty() {
@@ -335,11 +344,7 @@ impl Decoder {
                         });
                     }
                 }
-                Err(_)
-                    if self.mode == HandleErrorMode::Default
-                        && self.row_errors.resyncs
-                        && self.row_errors.any() =>
-                {
+                Err(_) if self.row_errors.resyncs && self.row_errors.any() => {
                     // Parsed again line by line, skipping broken rows within the limits.
                     match self.read_lines(payload, base, pending) {
                         Ok((rows, source)) if rows > 0 => {
@@ -352,10 +357,10 @@ impl Decoder {
                             });
                         }
                         Ok(_) => {}
-                        Err(e) => return Err(message_error(&batch.get(i), e)),
+                        Err(e) => self.on_error(&batch.get(i), i, e, pending)?,
                     }
                 }
-                Err(e) => self.on_error(&batch.get(i), i, e, pending)?,
+                Err(e) => self.broken_message(&batch.get(i), i, e, pending)?,
             }
         }
         Ok(())
@@ -441,11 +446,7 @@ impl Decoder {
         Ok(Decoded {
             batch,
             dead_letters: std::mem::take(&mut pending.dead_letters),
-            skipped: if self.mode == HandleErrorMode::Default {
-                pending.errors
-            } else {
-                0
-            },
+            skipped: pending.errors,
         })
     }
 
@@ -455,6 +456,27 @@ impl Decoder {
         Ok(())
     }
 
+    /// A message that broke as a whole (a format without resynchronisation, or too short
+    /// for `kafka_schema_registry_skip_bytes`): one broken row of one, skipped within the
+    /// limits, otherwise the message's error ([`Decoder::on_error`]).
+    fn broken_message(
+        &self,
+        m: &MessageRef<'_>,
+        i: usize,
+        e: Error,
+        pending: &mut Pending,
+    ) -> Result<()> {
+        match self.row_errors.broken_row(&mut MessageCount::default(), e) {
+            Ok(()) => {
+                pending.errors += 1;
+                Ok(())
+            }
+            Err(e) => self.on_error(m, i, e, pending),
+        }
+    }
+
+    /// Message `i`'s error `e` (beyond the limits) as the error mode handles it: the
+    /// block's error, one row of defaults with `_error`, or a dead letter.
     fn on_error(
         &self,
         m: &MessageRef<'_>,
@@ -463,15 +485,7 @@ impl Decoder {
         pending: &mut Pending,
     ) -> Result<()> {
         match self.mode {
-            HandleErrorMode::Default => {
-                // A broken message of a format without resynchronisation: one broken row
-                // of one.
-                self.row_errors
-                    .broken_row(&mut MessageCount::default(), e)
-                    .map_err(|e| message_error(m, e))?;
-                pending.errors += 1;
-                Ok(())
-            }
+            HandleErrorMode::Default => Err(message_error(m, e)),
             HandleErrorMode::Stream => {
                 pending.rows += 1;
                 pending.parts.push(Part {
@@ -592,21 +606,22 @@ impl Decoder {
     }
 }
 
-/// The String column when the rows are exactly the payload buffer cut in pieces (every
-/// message is one whole row, as in the seed pipeline): the buffer is moved into the column,
-/// no byte copied (or copied with replacement characters when it is not valid UTF-8).
-/// `None` when the rows do not tile the buffer.
-/// `e` as the error of message `m`, as ClickHouse's `KafkaSource` words it.
+/// `e` as the error of message `m`, as ClickHouse's `KafkaSource` words it (26.9: no
+/// quote after the closing parenthesis).
 fn message_error(m: &MessageRef<'_>, e: Error) -> Error {
     Error::new(
         e.code,
         format!(
-            "{}: while parsing Kafka message (topic: {}, partition: {}, offset: {})'",
+            "{}: while parsing Kafka message (topic: {}, partition: {}, offset: {})",
             e.message, m.topic, m.partition, m.offset
         ),
     )
 }
 
+/// The String column when the rows are exactly the payload buffer cut in pieces (every
+/// message is one whole row, as in the seed pipeline): the buffer is moved into the column,
+/// no byte copied (or copied with replacement characters when it is not valid UTF-8).
+/// `None` when the rows do not tile the buffer.
 fn whole_payloads(rows: &[(usize, usize)], batch: &mut MessageBatch) -> Result<Option<ArrayRef>> {
     let bytes = batch.payload_bytes();
     let mut at = 0usize;

@@ -293,7 +293,7 @@ fn default_mode_fails_with_message_position() {
     assert!(e.message.starts_with(&parser_error.message));
     assert!(
         e.message
-            .ends_with(": while parsing Kafka message (topic: t, partition: 1, offset: 1)'"),
+            .ends_with(": while parsing Kafka message (topic: t, partition: 1, offset: 1)"),
         "{}",
         e.message
     );
@@ -363,7 +363,7 @@ fn allow_errors_num_and_ratio_per_message() {
             &[("input_format_allow_errors_ratio", "0.5")],
             Err((
                 3,
-                "(Already have 1 errors out of 1 rows, which is 1 of all rows)",
+                "(Already have 1 errors out of 1 rows, which is 1 of all rows): (at row 1)",
             )),
         ),
         (
@@ -380,7 +380,7 @@ fn allow_errors_num_and_ratio_per_message() {
             &[("input_format_allow_errors_ratio", "0.3")],
             Err((
                 1,
-                "(Already have 1 errors out of 2 rows, which is 0.5 of all rows)",
+                "(Already have 1 errors out of 2 rows, which is 0.5 of all rows): (at row 2)",
             )),
         ),
         (
@@ -390,7 +390,7 @@ fn allow_errors_num_and_ratio_per_message() {
             &[("input_format_allow_errors_ratio", "0.5")],
             Err((
                 1,
-                "(Already have 2 errors out of 3 rows, which is 0.6666666666666666 of all rows)",
+                "(Already have 2 errors out of 3 rows, which is 0.6666666666666666 of all rows): (at row 3)",
             )),
         ),
         (
@@ -400,7 +400,7 @@ fn allow_errors_num_and_ratio_per_message() {
             &[("input_format_allow_errors_num", "1")],
             Err((
                 1,
-                "(Already have 2 errors out of 3 rows, which is 0.6666666666666666 of all rows)",
+                "(Already have 2 errors out of 3 rows, which is 0.6666666666666666 of all rows): (at row 3)",
             )),
         ),
         (
@@ -456,7 +456,7 @@ fn allow_errors_num_and_ratio_per_message() {
             &[("input_format_allow_errors_ratio", "0.5")],
             Err((
                 0,
-                "(Already have 1 errors out of 1 rows, which is 1 of all rows)",
+                "(Already have 1 errors out of 1 rows, which is 1 of all rows): (at row 1)",
             )),
         ),
         (
@@ -466,7 +466,7 @@ fn allow_errors_num_and_ratio_per_message() {
             &[("input_format_allow_errors_num", "1")],
             Err((
                 1,
-                "(Already have 2 errors out of 2 rows, which is 1 of all rows)",
+                "(Already have 2 errors out of 2 rows, which is 1 of all rows): (at row 2)",
             )),
         ),
         (
@@ -476,7 +476,7 @@ fn allow_errors_num_and_ratio_per_message() {
             &[("input_format_allow_errors_num", "1")],
             Err((
                 1,
-                "(Already have 2 errors out of 2 rows, which is 1 of all rows)",
+                "(Already have 2 errors out of 2 rows, which is 1 of all rows): (at row 2)",
             )),
         ),
         (
@@ -486,7 +486,7 @@ fn allow_errors_num_and_ratio_per_message() {
             &[("input_format_allow_errors_num", "1")],
             Err((
                 1,
-                "(Already have 2 errors out of 2 rows, which is 1 of all rows)",
+                "(Already have 2 errors out of 2 rows, which is 1 of all rows): (at row 2)",
             )),
         ),
     ];
@@ -498,14 +498,146 @@ fn allow_errors_num_and_ratio_per_message() {
             (Ok(out), Ok(want)) => assert_eq!(rows(&out.batch), *want, "{what}"),
             (Err(e), Err((offset, note))) => {
                 let tail = format!(
-                    "{note}: while parsing Kafka message (topic: {topic}, partition: 0, offset: {offset})'"
+                    ": while parsing Kafka message (topic: {topic}, partition: 0, offset: {offset})"
                 );
                 assert!(e.message.ends_with(&tail), "{what}: {}", e.message);
+                assert!(e.message.contains(note), "{what}: {}", e.message);
                 if note.is_empty() {
                     assert!(!e.message.contains("Already have"), "{what}: {}", e.message);
                 }
             }
             (got, _) => panic!("{what}: {:?}", got.map(|o| rows(&o.batch))),
+        }
+    }
+}
+
+/// The messages of topic `s1` in the oracle runs of
+/// [`stream_and_dead_letter_modes_apply_the_limits`].
+fn oracle_s1() -> Vec<Message> {
+    [
+        "{\"a\":1}",
+        "{\"a\":5}\nbad\n{\"a\":6}\n{\"a\":7}",
+        "{\"a\":2}",
+        "bad\n{\"a\":8}",
+        "{\"a\":3}",
+        "bad",
+        "{\"a\":300}",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, p)| Message::new("s1", 0, i as i64, *p))
+    .collect()
+}
+
+/// `input_format_allow_errors_num`/`_ratio` and `kafka_skip_broken_messages` apply in
+/// `stream` and `dead_letter_queue` modes too: a broken row within them is skipped with no
+/// `_error` row / dead letter; beyond them the message becomes one. Expected: chdb 26.9
+/// reading the same messages from tansu, `CREATE TABLE k (a UInt8) ENGINE = Kafka(…, 's1',
+/// …, 'JSONEachRow') SETTINGS kafka_handle_error_mode = …, …; SELECT a, _offset, _error FROM
+/// k SETTINGS stream_like_engine_allow_direct_select = 1` (dead_letter_queue: chdb with a
+/// `<dead_letter_queue>` config, then `system.dead_letter_queue.kafka_offset`/`error`).
+#[test]
+fn stream_and_dead_letter_modes_apply_the_limits() {
+    // (settings, `a/_offset` rows, the `_error`/dead-letter offsets with the end of the
+    // error text: the note before the message's "(at row N)").
+    type Case = (
+        &'static [(&'static str, &'static str)],
+        &'static [&'static str],
+        &'static [(i64, &'static str)],
+    );
+    const ONE_OF_ONE: &str =
+        "(Already have 1 errors out of 1 rows, which is 1 of all rows): (at row 1)";
+    let cases: &[Case] = &[
+        (
+            &[],
+            &["1/0", "2/2", "3/4", "44/6"],
+            &[(1, ""), (3, ""), (5, "")],
+        ),
+        (
+            &[("input_format_allow_errors_ratio", "0.5")],
+            &["1/0", "5/1", "6/1", "7/1", "2/2", "3/4", "44/6"],
+            &[(3, ONE_OF_ONE), (5, ONE_OF_ONE)],
+        ),
+        (
+            &[("input_format_allow_errors_ratio", "0.3")],
+            &["1/0", "2/2", "3/4", "44/6"],
+            &[
+                (
+                    1,
+                    "(Already have 1 errors out of 2 rows, which is 0.5 of all rows): (at row 2)",
+                ),
+                (3, ONE_OF_ONE),
+                (5, ONE_OF_ONE),
+            ],
+        ),
+        (
+            &[("kafka_skip_broken_messages", "1")],
+            &["1/0", "5/1", "6/1", "7/1", "2/2", "8/3", "3/4", "44/6"],
+            &[],
+        ),
+        (
+            &[("input_format_allow_errors_num", "1")],
+            &["1/0", "5/1", "6/1", "7/1", "2/2", "8/3", "3/4", "44/6"],
+            &[],
+        ),
+    ];
+    for (extra, want_rows, want_errors) in cases {
+        // stream: the good rows and one row of defaults per broken message, in offset order.
+        let mut with_mode = extra.to_vec();
+        with_mode.push(("kafka_handle_error_mode", "stream"));
+        let mut d = Decoder::try_new(
+            &settings("JSONEachRow", &with_mode),
+            schema(&[("a", "UInt8")]),
+            &[VirtualColumn::Offset, VirtualColumn::Error],
+        )
+        .unwrap();
+        let out = d.decode(&oracle_s1()).unwrap();
+        let mut good = Vec::new();
+        let mut errors = Vec::new();
+        for r in rows(&out.batch) {
+            let f: Vec<&str> = r.splitn(3, '\t').collect();
+            if f[2].is_empty() {
+                good.push(format!("{}/{}", f[0], f[1]));
+            } else {
+                assert_eq!(f[0], "0", "{extra:?}: {r}");
+                errors.push((f[1].parse::<i64>().unwrap(), f[2].to_string()));
+            }
+        }
+        assert_eq!(good, *want_rows, "stream {extra:?}");
+        assert_eq!(
+            errors.len(),
+            want_errors.len(),
+            "stream {extra:?}: {errors:?}"
+        );
+        for ((offset, text), (want_offset, tail)) in errors.iter().zip(want_errors.iter()) {
+            assert_eq!(offset, want_offset, "stream {extra:?}");
+            assert!(text.contains(tail), "stream {extra:?}: {text}");
+            assert_eq!(text.contains("Already have"), !tail.is_empty(), "{text}");
+        }
+        // dead_letter_queue: the good rows; the broken messages as dead letters.
+        let mut with_mode = extra.to_vec();
+        with_mode.push(("kafka_handle_error_mode", "dead_letter_queue"));
+        let mut d = Decoder::try_new(
+            &settings("JSONEachRow", &with_mode),
+            schema(&[("a", "UInt8")]),
+            &[VirtualColumn::Offset],
+        )
+        .unwrap();
+        let out = d.decode(&oracle_s1()).unwrap();
+        let got: Vec<String> = rows(&out.batch)
+            .iter()
+            .map(|r| r.replace('\t', "/"))
+            .collect();
+        assert_eq!(got, *want_rows, "dead_letter_queue {extra:?}");
+        let letters: Vec<i64> = out.dead_letters.iter().map(|l| l.offset).collect();
+        let want: Vec<i64> = want_errors.iter().map(|(o, _)| *o).collect();
+        assert_eq!(letters, want, "dead_letter_queue {extra:?}");
+        for (l, (_, tail)) in out.dead_letters.iter().zip(want_errors.iter()) {
+            assert!(
+                l.error.contains(tail),
+                "dead_letter_queue {extra:?}: {}",
+                l.error
+            );
         }
     }
 }
@@ -619,7 +751,7 @@ fn json_as_string_splits_like_clickhouse() {
     assert_eq!(e.code, ErrorCode::INCORRECT_DATA);
     assert_eq!(
         e.message,
-        "JSON object must begin with '{': (at row 2)\n: while parsing Kafka message (topic: t, partition: 0, offset: 4)'"
+        "JSON object must begin with '{': (at row 2)\n: while parsing Kafka message (topic: t, partition: 0, offset: 4)"
     );
 }
 

@@ -158,6 +158,9 @@ pub struct KafkaSettings {
     pub format_settings: Vec<(String, String)>,
     /// Names of the settings given explicitly (positionally or in `SETTINGS`).
     changed: HashSet<String>,
+    /// The query-level `allow_kafka_offsets_storage_in_keeper` (alias
+    /// `allow_experimental_kafka_offsets_storage_in_keeper`) given in `SETTINGS`.
+    offsets_in_keeper_allowed: bool,
     /// Engine arguments as written.
     engine_args: Vec<Literal>,
     /// The `SETTINGS` clause as written (printed by [`KafkaSettings::to_sql`]).
@@ -203,6 +206,7 @@ impl Default for KafkaSettings {
             exactly_once: true,
             format_settings: Vec::new(),
             changed: HashSet::new(),
+            offsets_in_keeper_allowed: false,
             engine_args: Vec::new(),
             settings_clause: Vec::new(),
         }
@@ -382,6 +386,13 @@ impl KafkaSettings {
         let Some(def) = registry().get(name) else {
             return Err(unknown());
         };
+        if matches!(
+            name,
+            "allow_kafka_offsets_storage_in_keeper"
+                | "allow_experimental_kafka_offsets_storage_in_keeper"
+        ) {
+            self.offsets_in_keeper_allowed = v.as_setting_bool()?;
+        }
         if !is_format_setting(name) {
             return Ok(());
         }
@@ -482,12 +493,32 @@ impl KafkaSettings {
                 ),
             ));
         }
-        if !self.keeper_path.is_empty() || !self.replica_name.is_empty() {
-            return Err(Error::not_implemented(
-                "Kafka offsets in Keeper (kafka_keeper_path, kafka_replica_name)",
+        self.check_offsets_in_keeper()
+    }
+
+    /// `kafka_keeper_path`/`kafka_replica_name` (ClickHouse's `StorageKafka2`): refused as
+    /// ClickHouse 26.9 refuses them unless `allow_kafka_offsets_storage_in_keeper` is on
+    /// (here: in the `SETTINGS` clause); with it on, both are required, and then Sluice
+    /// has no Keeper to store the offsets in.
+    fn check_offsets_in_keeper(&self) -> Result<()> {
+        if self.keeper_path.is_empty() && self.replica_name.is_empty() {
+            return Ok(());
+        }
+        if !self.offsets_in_keeper_allowed {
+            return Err(Error::new(
+                ErrorCode::SUPPORT_IS_DISABLED,
+                "Storing the Kafka offsets in Keeper is experimental. Set `allow_kafka_offsets_storage_in_keeper` setting to enable it",
             ));
         }
-        Ok(())
+        if self.keeper_path.is_empty() || self.replica_name.is_empty() {
+            return Err(Error::new(
+                ErrorCode::BAD_ARGUMENTS,
+                "To store committed offsets in Keeper both kafka_keeper_path and kafka_replica_name must be specified",
+            ));
+        }
+        Err(Error::not_implemented(
+            "Kafka offsets in Keeper (kafka_keeper_path, kafka_replica_name)",
+        ))
     }
 
     /// Whether `name` was given explicitly.
@@ -535,12 +566,9 @@ impl KafkaSettings {
     }
 
     /// Broken rows tolerated per message (`input_format_allow_errors_num`, which defaults
-    /// to `kafka_skip_broken_messages`; forced to 0 outside `default` error mode). See
+    /// to `kafka_skip_broken_messages`), in every error mode as in ClickHouse 26.9. See
     /// [`crate::decode`].
     pub fn allowed_errors(&self) -> u64 {
-        if self.handle_error_mode != HandleErrorMode::Default {
-            return 0;
-        }
         self.format_settings
             .iter()
             .find(|(n, _)| n == "input_format_allow_errors_num")
@@ -549,11 +577,8 @@ impl KafkaSettings {
     }
 
     /// Share of a message's rows that may be broken (`input_format_allow_errors_ratio`, 0
-    /// unless set; forced to 0 outside `default` error mode). See [`crate::decode`].
+    /// unless set), in every error mode as in ClickHouse 26.9. See [`crate::decode`].
     pub fn allowed_errors_ratio(&self) -> f64 {
-        if self.handle_error_mode != HandleErrorMode::Default {
-            return 0.0;
-        }
         self.format_settings
             .iter()
             .find(|(n, _)| n == "input_format_allow_errors_ratio")

@@ -364,3 +364,58 @@ fn column_defaults_are_refused_except_alias() {
     }
     assert!(check_column_defaults(&[None, Some(ColumnDefaultKind::Alias)]).is_ok());
 }
+
+/// `kafka_keeper_path`/`kafka_replica_name`: oracle (26.9, chdb) `CREATE TABLE kk (a UInt8)
+/// ENGINE = Kafka('127.0.0.1:39192', 's1', 'gk', 'JSONEachRow') SETTINGS …`: either one set
+/// → 344; with `allow_kafka_offsets_storage_in_keeper = 1` (or its alias) and one of the
+/// two missing → 36; both set → ClickHouse looks for its Keeper ("There is no Zookeeper
+/// configuration in server config", 139), Sluice has none to offer: NOT_IMPLEMENTED naming
+/// the feature. The other checks come first (`kafka_num_consumers = 0` → 36 "Number of
+/// consumers can not be lower than 1" with the keeper settings too).
+#[test]
+fn offsets_in_keeper_are_experimental() {
+    let disabled = "Storing the Kafka offsets in Keeper is experimental. Set `allow_kafka_offsets_storage_in_keeper` setting to enable it";
+    for extra in [
+        &[("kafka_keeper_path", s("/x"))][..],
+        &[("kafka_replica_name", s("r"))][..],
+        &[
+            ("kafka_keeper_path", s("/x")),
+            ("kafka_replica_name", s("r")),
+        ][..],
+        &[
+            ("kafka_keeper_path", s("/x")),
+            ("kafka_replica_name", s("r")),
+            ("allow_kafka_offsets_storage_in_keeper", n("0")),
+        ][..],
+    ] {
+        let e = err(extra);
+        assert_eq!(e.code, ErrorCode::SUPPORT_IS_DISABLED, "{extra:?}");
+        assert_eq!(e.message, disabled);
+    }
+    for allow in [
+        "allow_kafka_offsets_storage_in_keeper",
+        "allow_experimental_kafka_offsets_storage_in_keeper",
+    ] {
+        let e = err(&[("kafka_keeper_path", s("/x")), (allow, n("1"))]);
+        assert_eq!(e.code, ErrorCode::BAD_ARGUMENTS);
+        assert_eq!(
+            e.message,
+            "To store committed offsets in Keeper both kafka_keeper_path and kafka_replica_name must be specified"
+        );
+        let e = err(&[
+            ("kafka_keeper_path", s("/x")),
+            ("kafka_replica_name", s("r")),
+            (allow, n("1")),
+        ]);
+        assert_eq!(e.code, ErrorCode::NOT_IMPLEMENTED);
+        assert!(e.message.contains("kafka_keeper_path"), "{}", e.message);
+    }
+    let e = err(&[
+        ("kafka_keeper_path", s("/x")),
+        ("kafka_num_consumers", n("0")),
+    ]);
+    assert_eq!(e.code, ErrorCode::BAD_ARGUMENTS);
+    assert_eq!(e.message, "Number of consumers can not be lower than 1");
+    // Empty values are no request for Keeper.
+    assert!(with(&[("kafka_keeper_path", s("")), ("kafka_replica_name", s(""))]).is_ok());
+}

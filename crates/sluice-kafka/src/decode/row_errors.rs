@@ -1,6 +1,5 @@
 //! ClickHouse's `input_format_allow_errors_num` / `input_format_allow_errors_ratio` for
-//! Kafka messages (`default` error mode; `kafka_skip_broken_messages` is the default of
-//! `_num`).
+//! Kafka messages (`kafka_skip_broken_messages` is the default of `_num`).
 //!
 //! ClickHouse parses each message with one row input format whose counters are reset after
 //! every message (`StreamingFormatExecutor` calls `resetParser`), so the limits apply per
@@ -13,6 +12,9 @@
 //! message `{"a":5}\nbad\n{"a":6}\n{"a":7}` gives 5, 6, 7 with
 //! `input_format_allow_errors_ratio = 0.5` and fails with `0.3` ("Already have 1 errors
 //! out of 2 rows, which is 0.5 of all rows").
+//!
+//! The same limits apply in the `stream` and `dead_letter_queue` error modes (see
+//! [`super`]): only a row beyond them makes the message an `_error` row or a dead letter.
 //!
 //! Here a message is first parsed whole; only when that fails and a limit is set, the
 //! line-based formats ([`RowErrors::resyncs`]) parse it again line by line, counting as
@@ -81,16 +83,34 @@ impl RowErrors {
         count.errors += 1;
         let share = count.errors as f64 / count.rows as f64;
         if count.errors > self.num && share > self.ratio {
-            return Err(Error::new(
-                e.code,
-                format!(
-                    "{}: (Already have {} errors out of {} rows, which is {share} of all rows)",
-                    e.message, count.errors, count.rows
-                ),
-            ));
+            let note = format!(
+                "(Already have {} errors out of {} rows, which is {share} of all rows)",
+                count.errors, count.rows
+            );
+            // ClickHouse adds the note before the parser's "(at row N)", N counting the
+            // message's rows; a line parsed on its own says "(at row 1)".
+            let message = match split_at_row(&e.message) {
+                Some((text, tail)) => format!("{text}: {note}: (at row {}){tail}", count.rows),
+                None => format!("{}: {note}", e.message),
+            };
+            return Err(Error::new(e.code, message));
         }
         Ok(())
     }
+}
+
+/// `message` without its closing ": (at row N)" and what follows it (blank only): the
+/// text before and the blank tail; `None` when it does not end so.
+fn split_at_row(message: &str) -> Option<(&str, &str)> {
+    const MARK: &str = ": (at row ";
+    let at = message.rfind(MARK)?;
+    let rest = &message[at + MARK.len()..];
+    let close = rest.find(')')?;
+    let (digits, tail) = (&rest[..close], &rest[close + 1..]);
+    (!digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && tail.bytes().all(|b| b.is_ascii_whitespace()))
+    .then_some((&message[..at], tail))
 }
 
 /// The lines of `payload` that hold a row: `(start, end)` byte ranges, blank lines left out.
@@ -148,6 +168,26 @@ mod tests {
         let r = RowErrors::new(Some("JSONEachRow"), 0, 0.0);
         let err = r.broken_row(&mut MessageCount::default(), e()).unwrap_err();
         assert_eq!(err.message, "bad");
+        // The note goes before the parser's "(at row N)", N being the message's row.
+        let r = RowErrors::new(Some("JSONEachRow"), 0, 0.3);
+        let at = |tail: &str| {
+            Error::new(
+                sluice_common::ErrorCode::INCORRECT_DATA,
+                format!("Cannot parse input: expected '{{' before: 'bad': (at row 1){tail}"),
+            )
+        };
+        let mut c = MessageCount { rows: 1, errors: 0 };
+        assert_eq!(
+            r.broken_row(&mut c, at("\n")).unwrap_err().message,
+            "Cannot parse input: expected '{' before: 'bad': (Already have 1 errors out of 2 rows, which is 0.5 of all rows): (at row 2)\n"
+        );
+        let mut c = MessageCount::default();
+        assert_eq!(
+            r.broken_row(&mut c, at("")).unwrap_err().message,
+            "Cannot parse input: expected '{' before: 'bad': (Already have 1 errors out of 1 rows, which is 1 of all rows): (at row 1)"
+        );
+        assert_eq!(split_at_row("x: (at row 12) y"), None);
+        assert_eq!(split_at_row("x: (at row )"), None);
     }
 
     #[test]
