@@ -27,6 +27,101 @@ pub const VIRTUAL_COLUMNS: &[(&str, &str)] = &[
     ("_row_exists", "UInt8"),
 ];
 
+/// One row of ClickHouse's `DESCRIBE … SETTINGS describe_include_virtual_columns = 1` for a
+/// virtual column: name, type, comment, codec.
+pub type DescribedVirtual = (&'static str, &'static str, &'static str, &'static str);
+
+/// The virtual columns of a MergeTree-family table as ClickHouse 26.9 describes them (oracle:
+/// `CREATE TABLE m (a UInt8) ENGINE = MergeTree ORDER BY a; DESCRIBE m SETTINGS
+/// describe_include_virtual_columns = 1`), in its order. A superset of
+/// [`VIRTUAL_COLUMNS`]: Sluice does not read `_part_granule_offset`, `_distance`, `_table`,
+/// `_database`, `_block_number` and `_block_offset` (see [`described_virtuals`]).
+pub const DESCRIBED_VIRTUAL_COLUMNS: &[DescribedVirtual] = &[
+    ("_part", "LowCardinality(String)", "Name of part", ""),
+    (
+        "_part_index",
+        "UInt64",
+        "Sequential index of the part in the query result",
+        "",
+    ),
+    (
+        "_part_starting_offset",
+        "UInt64",
+        "Cumulative starting row of the part in the query result",
+        "",
+    ),
+    (
+        "_part_uuid",
+        "UUID",
+        "Unique part identifier (if enabled MergeTree setting assign_part_uuids)",
+        "",
+    ),
+    (
+        "_partition_id",
+        "LowCardinality(String)",
+        "Name of partition",
+        "",
+    ),
+    (
+        "_sample_factor",
+        "Float64",
+        "Sample factor (from the query)",
+        "",
+    ),
+    ("_part_offset", "UInt64", "Number of row in the part", ""),
+    (
+        "_part_granule_offset",
+        "UInt64",
+        "Number of granule in the part",
+        "",
+    ),
+    (
+        "_part_data_version",
+        "UInt64",
+        "Data version of part (either min block number or mutation version)",
+        "",
+    ),
+    ("_disk_name", "LowCardinality(String)", "Disk name", ""),
+    (
+        "_distance",
+        "Float32",
+        "Pre-computed distance for vector search queries",
+        "",
+    ),
+    ("_table", "LowCardinality(String)", "", ""),
+    ("_database", "LowCardinality(String)", "", ""),
+    (
+        "_row_exists",
+        "UInt8",
+        "Persisted mask created by lightweight delete that show whether row exists or is deleted",
+        "",
+    ),
+    (
+        "_block_number",
+        "UInt64",
+        "Persisted original number of block that was assigned at insert",
+        "Delta, LZ4",
+    ),
+    (
+        "_block_offset",
+        "UInt64",
+        "Persisted original number of row in block that was assigned at insert",
+        "Delta, LZ4",
+    ),
+];
+
+/// The rows `DESCRIBE` lists for a MergeTree table whose stored columns are `stored`:
+/// [`DESCRIBED_VIRTUAL_COLUMNS`] without those a stored column's name hides (ClickHouse
+/// hides each one on its own; reading them, Sluice drops all virtual columns then, see
+/// [`virtual_names`]).
+pub fn described_virtuals(stored: &[&str]) -> Vec<DescribedVirtual> {
+    DESCRIBED_VIRTUAL_COLUMNS
+        .iter()
+        .filter(|(n, ..)| !stored.contains(n))
+        .copied()
+        .collect()
+}
+
 /// Virtual columns whose value is the same for every row of a part (usable to skip parts).
 pub(crate) const PER_PART: &[&str] = &[
     "_part",
@@ -219,4 +314,22 @@ pub(crate) fn from_origin(
     }
     RecordBatch::try_new(Arc::clone(schema), cols)
         .map_err(|e| Error::internal(format!("virtual columns: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The columns Sluice reads are ClickHouse's, with the same types and in its order.
+    #[test]
+    fn read_columns_are_a_subsequence_of_the_described_ones() {
+        let mut described = DESCRIBED_VIRTUAL_COLUMNS.iter();
+        for (name, ty) in VIRTUAL_COLUMNS {
+            let found = described.find(|(n, ..)| n == name);
+            assert_eq!(found.map(|(_, t, ..)| *t), Some(*ty), "{name}");
+        }
+        let hidden = described_virtuals(&["a", "_part"]);
+        assert_eq!(hidden.len(), DESCRIBED_VIRTUAL_COLUMNS.len() - 1);
+        assert!(hidden.iter().all(|(n, ..)| *n != "_part"));
+    }
 }

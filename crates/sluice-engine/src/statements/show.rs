@@ -176,9 +176,13 @@ async fn select_sql(session: &mut Session, sql: &str) -> Result<QueryOutput> {
     super::select::run_query(session, *q).await
 }
 
-/// `DESCRIBE TABLE t`.
+/// `DESCRIBE TABLE t`; with `describe_include_virtual_columns = 1` also the virtual columns
+/// and ClickHouse's `is_virtual` column.
 pub async fn describe(session: &mut Session, d: sluice_sql::Describe) -> Result<QueryOutput> {
-    let schema = schema_of(&[
+    let with_virtuals = session
+        .settings()
+        .get_bool("describe_include_virtual_columns");
+    let mut columns = vec![
         ("name", "String"),
         ("type", "String"),
         ("default_type", "String"),
@@ -186,8 +190,81 @@ pub async fn describe(session: &mut Session, d: sluice_sql::Describe) -> Result<
         ("comment", "String"),
         ("codec_expression", "String"),
         ("ttl_expression", "String"),
-    ])?;
-    let rows: Vec<Vec<Cell>> = match d.target {
+    ];
+    if with_virtuals {
+        columns.push(("is_virtual", "UInt8"));
+    }
+    let schema = schema_of(&columns)?;
+    let (mut rows, virtuals) = describe_rows(session, d).await?;
+    for r in &mut rows {
+        r.resize(7, Cell::Str(String::new()));
+    }
+    if with_virtuals {
+        for r in &mut rows {
+            r.push(Cell::U64(0));
+        }
+        rows.extend(virtuals.into_iter().map(|(name, ty, comment, codec)| {
+            vec![
+                Cell::Str(name.to_string()),
+                Cell::Str(ty),
+                Cell::Str(String::new()),
+                Cell::Str(String::new()),
+                Cell::Str(comment.to_string()),
+                Cell::Str(codec.to_string()),
+                Cell::Str(String::new()),
+                Cell::U64(1),
+            ]
+        }));
+    }
+    let b = build_batch(Arc::clone(&schema), &rows)?;
+    QueryOutput::batches(schema, vec![b])
+}
+
+/// A virtual column's `DESCRIBE` row: name, type, comment, codec.
+type VirtualRow = (&'static str, String, &'static str, &'static str);
+
+/// `_table` and `_database`: the virtual columns ClickHouse 26.9 lists for views, system
+/// tables, table functions and engines without their own (oracle: `DESCRIBE system.one
+/// SETTINGS describe_include_virtual_columns = 1`).
+fn common_virtuals() -> Vec<VirtualRow> {
+    ["_table", "_database"]
+        .into_iter()
+        .map(|n| (n, "LowCardinality(String)".to_string(), "", ""))
+        .collect()
+}
+
+/// The virtual columns ClickHouse 26.9 lists for a table of `table`'s engine.
+fn table_virtuals(table: &crate::table::TableRef) -> Vec<VirtualRow> {
+    let engine = table.engine();
+    if engine == "Kafka" {
+        // The table's own list (`_raw_message`/`_error` in stream mode only).
+        return table
+            .virtual_columns()
+            .iter()
+            .filter_map(|n| sluice_kafka::VirtualColumn::from_name(n))
+            .map(|v| (v.name(), v.ch_type().to_string(), "", ""))
+            .collect();
+    }
+    if engine.ends_with("MergeTree") {
+        let stored: Vec<String> = table.columns().into_iter().map(|c| c.name).collect();
+        let stored: Vec<&str> = stored.iter().map(String::as_str).collect();
+        return sluice_storage::virtual_columns::described_virtuals(&stored)
+            .into_iter()
+            .map(|(n, t, c, codec)| (n, t.to_string(), c, codec))
+            .collect();
+    }
+    if engine == "Null" {
+        return Vec::new();
+    }
+    common_virtuals()
+}
+
+/// The `DESCRIBE` rows of `d`'s columns (up to seven cells each) and its virtual columns.
+async fn describe_rows(
+    session: &mut Session,
+    d: sluice_sql::Describe,
+) -> Result<(Vec<Vec<Cell>>, Vec<VirtualRow>)> {
+    Ok(match d.target {
         sluice_sql::DescribeTarget::Table(name) => {
             let db = name.database.unwrap_or_else(|| session.current_db.clone());
             if db == "system" && session.engine.catalog.table(&db, &name.table).is_none() {
@@ -195,53 +272,61 @@ pub async fn describe(session: &mut Session, d: sluice_sql::Describe) -> Result<
                 // column comments are not kept).
                 let from = format!("system.`{}`", name.table.replace('`', "``"));
                 let rows = select_star_columns(session, &from, "a system table").await?;
-                let b = build_batch(Arc::clone(&schema), &rows)?;
-                return QueryOutput::batches(schema, vec![b]);
+                return Ok((rows, common_virtuals()));
             }
             let entry = session.engine.catalog.table_or_err(&db, &name.table)?;
             match &entry.table {
-                Some(t) => t
-                    .columns()
-                    .into_iter()
-                    .map(|c| {
-                        let (k, e) = c
-                            .default
-                            .map(|(k, e)| (k.keyword().to_string(), e))
-                            .unwrap_or_default();
-                        vec![
-                            Cell::Str(c.name),
-                            Cell::Str(c.ty.pretty_name(0)),
-                            Cell::Str(k),
-                            Cell::Str(e),
-                            Cell::Str(c.comment),
-                            Cell::Str(c.codec.unwrap_or_default()),
-                            Cell::Str(String::new()),
-                        ]
-                    })
-                    .collect(),
+                Some(t) => {
+                    let rows = t
+                        .columns()
+                        .into_iter()
+                        .map(|c| {
+                            let (k, e) = c
+                                .default
+                                .map(|(k, e)| (k.keyword().to_string(), e))
+                                .unwrap_or_default();
+                            vec![
+                                Cell::Str(c.name),
+                                Cell::Str(c.ty.pretty_name(0)),
+                                Cell::Str(k),
+                                Cell::Str(e),
+                                Cell::Str(c.comment),
+                                Cell::Str(c.codec.unwrap_or_default()),
+                                Cell::Str(String::new()),
+                            ]
+                        })
+                        .collect();
+                    (rows, table_virtuals(t))
+                }
                 None => {
                     if let TableKind::MaterializedView(mv) = &entry.kind {
                         let rows: Vec<Vec<Cell>> = mv
                             .columns
                             .iter()
                             .map(|c| {
-                                let mut r =
-                                    vec![Cell::Str(c.name.clone()), Cell::Str(c.ty.pretty_name(0))];
-                                r.extend((0..5).map(|_| Cell::Str(String::new())));
-                                r
+                                vec![Cell::Str(c.name.clone()), Cell::Str(c.ty.pretty_name(0))]
                             })
                             .collect();
-                        let b = build_batch(Arc::clone(&schema), &rows)?;
-                        return QueryOutput::batches(schema, vec![b]);
+                        // A view with an inner table lists that table's virtual columns.
+                        let inner = mv
+                            .inner
+                            .then(|| session.engine.catalog.table(&mv.target.0, &mv.target.1))
+                            .flatten()
+                            .and_then(|e| e.table.clone());
+                        let virtuals = match inner {
+                            Some(t) => table_virtuals(&t),
+                            None => common_virtuals(),
+                        };
+                        return Ok((rows, virtuals));
                     }
                     let TableKind::View { query } = &entry.kind else {
-                        return Ok(QueryOutput::empty());
+                        return Ok((Vec::new(), Vec::new()));
                     };
                     let q = sluice_sql::parse_statements(query)?;
                     let Some(sluice_sql::Statement::Query(q)) =
                         q.into_iter().next().map(|p| p.statement)
                     else {
-                        return Ok(QueryOutput::empty());
+                        return Ok((Vec::new(), Vec::new()));
                     };
                     if crate::rewrite::is_parameterized(&q) {
                         return Err(ch_err!(
@@ -249,17 +334,16 @@ pub async fn describe(session: &mut Session, d: sluice_sql::Describe) -> Result<
                             "Cannot infer table schema for the parameterized view when no query parameters are provided"
                         ));
                     }
-                    query_columns(session, *q).await?
+                    (query_columns(session, *q).await?, common_virtuals())
                 }
             }
         }
-        sluice_sql::DescribeTarget::TableFunction(e) => {
-            select_star_columns(session, &e.to_string(), "a table function").await?
-        }
-        sluice_sql::DescribeTarget::Query(q) => query_columns(session, *q).await?,
-    };
-    let b = build_batch(Arc::clone(&schema), &rows)?;
-    QueryOutput::batches(schema, vec![b])
+        sluice_sql::DescribeTarget::TableFunction(e) => (
+            select_star_columns(session, &e.to_string(), "a table function").await?,
+            common_virtuals(),
+        ),
+        sluice_sql::DescribeTarget::Query(q) => (query_columns(session, *q).await?, Vec::new()),
+    })
 }
 
 /// `DESCRIBE` rows (name, type) of a query's result columns.
