@@ -18,6 +18,11 @@ use crate::cli::DemoArgs;
 /// The Debezium topic of the guide.
 const TOPIC: &str = "postgres-server.inventory.orders";
 
+/// The query of the clickhouse-client command to try: the Kafka table's consumer, its
+/// partitions' offsets and lag.
+const CONSUMERS_QUERY: &str = "SELECT table, assignments.partition_id, assignments.current_offset, \
+    assignments.lag, num_messages_read, num_commits FROM system.kafka_consumers FORMAT Vertical";
+
 /// Runs the demo; returns the exit code.
 pub fn run(args: DemoArgs) -> i32 {
     let rt = match tokio::runtime::Builder::new_multi_thread()
@@ -101,9 +106,9 @@ async fn run_async(args: DemoArgs) -> i32 {
     println!(
         "  curl 'http://127.0.0.1:{http}/?query=SELECT+operation_type,count()+FROM+orders_final+GROUP+BY+1+FORMAT+PrettyCompact'"
     );
-    println!(
-        "  clickhouse-client --port {tcp} -q 'SELECT * FROM system.kafka_consumers FORMAT Vertical'"
-    );
+    // Named columns, not `*`: Debian's clickhouse-client (18.16, the one `.ci/run` installs)
+    // knows no DateTime64 (`last_used`) and parses the query itself (no `* EXCEPT`).
+    println!("  clickhouse-client --port {tcp} -q '{CONSUMERS_QUERY}'");
     println!();
 
     let stop = Arc::new(AtomicBool::new(false));
