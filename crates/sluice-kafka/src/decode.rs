@@ -39,7 +39,7 @@ use crate::virtuals::{blank_column, virtual_column};
 
 mod row_errors;
 
-use row_errors::{MessageCount, RowErrors, row_lines};
+use row_errors::{MessageCount, RowErrors, Sync, row_lines};
 
 /// A message that failed to parse in `dead_letter_queue` mode.
 #[derive(Clone, Debug, PartialEq)]
@@ -344,7 +344,10 @@ impl Decoder {
                         });
                     }
                 }
-                Err(_) if self.row_errors.resyncs && self.row_errors.any() => {
+                Err(_)
+                    if matches!(self.row_errors.sync, Sync::Lines { .. })
+                        && self.row_errors.any() =>
+                {
                     // Parsed again line by line, skipping broken rows within the limits.
                     match self.read_lines(payload, base, pending) {
                         Ok((rows, source)) if rows > 0 => {
@@ -380,8 +383,34 @@ impl Decoder {
         let mut count = MessageCount::default();
         let mut rows = 0usize;
         let mut skipped = 0u64;
-        for (start, end) in row_lines(payload) {
-            let line = &payload[start..end];
+        let lines = row_lines(payload);
+        let header_lines = match self.row_errors.sync {
+            Sync::Lines { header_lines } => header_lines.min(lines.len()),
+            _ => 0,
+        };
+        // Each message of a `WithNames` format starts with its header: every line is
+        // parsed after it. A broken header is the message's error (ClickHouse reads it
+        // before the rows, outside the limits).
+        let header = match lines.get(..header_lines) {
+            Some([first, .., last]) => &payload[first.0..last.1],
+            Some([only]) => &payload[only.0..only.1],
+            _ => &[],
+        };
+        if !header.is_empty() {
+            let mut none = Vec::new();
+            self.read_general(header, &mut none)?;
+        }
+        let mut with_header = Vec::new();
+        for &(start, end) in &lines[header_lines..] {
+            let line = if header.is_empty() {
+                &payload[start..end]
+            } else {
+                with_header.clear();
+                with_header.extend_from_slice(header);
+                with_header.push(b'\n');
+                with_header.extend_from_slice(&payload[start..end]);
+                &with_header[..]
+            };
             let got = match self.fast {
                 Fast::JsonAsString => {
                     let before = pending.fast.len();
@@ -458,7 +487,8 @@ impl Decoder {
 
     /// A message that broke as a whole (a format without resynchronisation, or too short
     /// for `kafka_schema_registry_skip_bytes`): one broken row of one, skipped within the
-    /// limits, otherwise the message's error ([`Decoder::on_error`]).
+    /// limits, otherwise the message's error ([`Decoder::on_error`]); always the message's
+    /// error for a format that cannot skip a row ([`Sync::Never`]).
     fn broken_message(
         &self,
         m: &MessageRef<'_>,
@@ -466,6 +496,9 @@ impl Decoder {
         e: Error,
         pending: &mut Pending,
     ) -> Result<()> {
+        if self.row_errors.sync == Sync::Never {
+            return self.on_error(m, i, e, pending);
+        }
         match self.row_errors.broken_row(&mut MessageCount::default(), e) {
             Ok(()) => {
                 pending.errors += 1;

@@ -299,7 +299,8 @@ fn default_mode_fails_with_message_position() {
     );
 }
 
-/// The messages of the oracle runs below (topics t1..t4 of a tansu broker, one partition).
+/// The messages of the oracle runs below (topics t1..t4, s2, s3 of a tansu broker, one
+/// partition).
 fn oracle_topic(name: &str) -> Vec<Message> {
     let payloads: &[&str] = match name {
         "t1" => &[
@@ -322,6 +323,8 @@ fn oracle_topic(name: &str) -> Vec<Message> {
             "{\"a\":5}\nbad\n{\"a\":6}\n{\"a\":7}",
             "{\"a\":2}",
         ],
+        "s2" => &["(1)", "x", "(3),(4)", "(5),(y),(6)"],
+        "s3" => &["a\n1", "a\nx", "a\n3\n4", "a\n5\ny\n6"],
         _ => &["{\"a\":1}", "{\"a\":5}\nbad\nbad\n{\"a\":7}", "{\"a\":2}"],
     };
     payloads
@@ -487,6 +490,40 @@ fn allow_errors_num_and_ratio_per_message() {
             Err((
                 1,
                 "(Already have 2 errors out of 2 rows, which is 1 of all rows): (at row 2)",
+            )),
+        ),
+        // A format that cannot skip a row fails whatever the limits.
+        (
+            "s2",
+            "Values",
+            "UInt8",
+            &[("kafka_skip_broken_messages", "1")],
+            Err((1, "")),
+        ),
+        (
+            "s2",
+            "Values",
+            "UInt8",
+            &[("input_format_allow_errors_ratio", "0.5")],
+            Err((1, "")),
+        ),
+        // `WithNames`: every message has its header; the rows after it resynchronise.
+        (
+            "s3",
+            "CSVWithNames",
+            "UInt8",
+            &[("kafka_skip_broken_messages", "1")],
+            Ok(&["1", "3", "4", "5", "6"]),
+        ),
+        ("s3", "CSVWithNames", "UInt8", &[], Err((1, ""))),
+        (
+            "s3",
+            "CSVWithNames",
+            "UInt8",
+            &[("input_format_allow_errors_ratio", "0.5")],
+            Err((
+                1,
+                "(Already have 1 errors out of 1 rows, which is 1 of all rows): (at row 1)",
             )),
         ),
     ];

@@ -17,20 +17,38 @@
 //! [`super`]): only a row beyond them makes the message an `_error` row or a dead letter.
 //!
 //! Here a message is first parsed whole; only when that fails and a limit is set, the
-//! line-based formats ([`RowErrors::resyncs`]) parse it again line by line, counting as
-//! ClickHouse does. Other formats count a broken message as one broken row of one.
+//! line-based formats ([`Sync::Lines`]) parse it again line by line, counting as
+//! ClickHouse does. Formats that cannot skip a row ([`Sync::Never`]) fail whatever the
+//! limits; others count a broken message as one broken row of one.
 
 use sluice_common::{Error, Result};
 
+/// How a format gets past a broken row (ClickHouse's `allowSyncAfterError`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sync {
+    /// A row per line: a broken message is parsed again line by line, after its first
+    /// `header_lines` lines (the `WithNames`/`WithNamesAndTypes` header of every message).
+    Lines {
+        /// Header lines at the start of each message.
+        header_lines: usize,
+    },
+    /// The format cannot skip a broken row (`Values`, binary and columnar formats): a
+    /// broken message is the message's error whatever the limits. Checked with chdb 26.9
+    /// reading tansu: `Values` with `kafka_skip_broken_messages = 1` fails on `x`.
+    Never,
+    /// Any other format: a broken message counts as one broken row of one.
+    Whole,
+}
+
 /// The limits of one table.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct RowErrors {
     /// `input_format_allow_errors_num`.
     pub(crate) num: u64,
     /// `input_format_allow_errors_ratio`.
     pub(crate) ratio: f64,
-    /// Whether the format skips a broken row by going to the next line.
-    pub(crate) resyncs: bool,
+    /// How the format gets past a broken row.
+    pub(crate) sync: Sync,
 }
 
 /// One message's counters.
@@ -45,27 +63,44 @@ pub(crate) struct MessageCount {
 impl RowErrors {
     /// The limits for a format (canonical name) and the settings' values.
     pub(crate) fn new(format: Option<&str>, num: u64, ratio: f64) -> Self {
-        let resyncs = matches!(
-            format,
+        let sync = match format {
             Some(
                 "JSONEachRow"
-                    | "JSONLines"
-                    | "JSONL"
-                    | "NDJSON"
-                    | "JSONCompactEachRow"
-                    | "JSONStringsEachRow"
-                    | "JSONCompactStringsEachRow"
-                    | "CSV"
-                    | "TabSeparated"
-                    | "TSV"
-                    | "JSONAsString"
-            )
-        );
-        Self {
-            num,
-            ratio,
-            resyncs,
-        }
+                | "JSONLines"
+                | "JSONL"
+                | "NDJSON"
+                | "JSONCompactEachRow"
+                | "JSONStringsEachRow"
+                | "JSONCompactStringsEachRow"
+                | "CSV"
+                | "TabSeparated"
+                | "TSV"
+                | "TabSeparatedRaw"
+                | "TSVRaw"
+                | "Raw"
+                | "JSONAsString",
+            ) => Sync::Lines { header_lines: 0 },
+            // chdb 26.9 reading tansu: `CSVWithNames` messages `a\n5\ny\n6` give 5, 6 with
+            // `kafka_skip_broken_messages = 1`.
+            Some("CSVWithNames" | "TabSeparatedWithNames" | "TSVWithNames") => {
+                Sync::Lines { header_lines: 1 }
+            }
+            Some(
+                "CSVWithNamesAndTypes" | "TabSeparatedWithNamesAndTypes" | "TSVWithNamesAndTypes",
+            ) => Sync::Lines { header_lines: 2 },
+            Some(
+                "Values"
+                | "RowBinary"
+                | "RowBinaryWithNames"
+                | "RowBinaryWithNamesAndTypes"
+                | "Native"
+                | "Parquet"
+                | "Arrow"
+                | "ArrowStream",
+            ) => Sync::Never,
+            _ => Sync::Whole,
+        };
+        Self { num, ratio, sync }
     }
 
     /// Whether any broken row may be skipped.
