@@ -115,6 +115,8 @@ impl ErrorCode {
     pub const FORMAT_IS_NOT_SUITABLE_FOR_INPUT: ErrorCode = ErrorCode(85);
     /// ClickHouse error 89.
     pub const UNKNOWN_COMPRESSION_METHOD: ErrorCode = ErrorCode(89);
+    /// ClickHouse error 90.
+    pub const EMPTY_LIST_OF_COLUMNS_PASSED: ErrorCode = ErrorCode(90);
     /// ClickHouse error 95.
     pub const CANNOT_READ_FROM_SOCKET: ErrorCode = ErrorCode(95);
     /// ClickHouse error 99.
@@ -408,6 +410,7 @@ impl ErrorCode {
             82 => "DATABASE_ALREADY_EXISTS",
             85 => "FORMAT_IS_NOT_SUITABLE_FOR_INPUT",
             89 => "UNKNOWN_COMPRESSION_METHOD",
+            90 => "EMPTY_LIST_OF_COLUMNS_PASSED",
             95 => "CANNOT_READ_FROM_SOCKET",
             99 => "UNKNOWN_PACKET_FROM_CLIENT",
             101 => "UNEXPECTED_PACKET_FROM_CLIENT",
@@ -583,6 +586,7 @@ impl ErrorCode {
             "DATABASE_ALREADY_EXISTS" => ErrorCode(82),
             "FORMAT_IS_NOT_SUITABLE_FOR_INPUT" => ErrorCode(85),
             "UNKNOWN_COMPRESSION_METHOD" => ErrorCode(89),
+            "EMPTY_LIST_OF_COLUMNS_PASSED" => ErrorCode(90),
             "CANNOT_READ_FROM_SOCKET" => ErrorCode(95),
             "UNKNOWN_PACKET_FROM_CLIENT" => ErrorCode(99),
             "UNEXPECTED_PACKET_FROM_CLIENT" => ErrorCode(101),

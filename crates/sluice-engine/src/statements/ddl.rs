@@ -76,6 +76,35 @@ fn columns_of(ct: &CreateTable) -> Result<Vec<ColumnDesc>> {
     Ok(cols)
 }
 
+/// ClickHouse refuses a column list without a physical column (ordinary, DEFAULT or
+/// MATERIALIZED) or, that passed, without an insertable one (ordinary, DEFAULT or EPHEMERAL).
+/// An empty list is not checked here: its columns come from `AS` later.
+fn check_column_kinds(columns: &[ColumnDesc]) -> Result<()> {
+    if columns.is_empty() {
+        return Ok(());
+    }
+    // Physical: stored (ordinary, DEFAULT, MATERIALIZED).
+    if !columns.iter().any(ColumnDesc::is_stored) {
+        return Err(ch_err!(
+            EMPTY_LIST_OF_COLUMNS_PASSED,
+            "Cannot CREATE table without physical columns"
+        ));
+    }
+    let insertable = |c: &ColumnDesc| {
+        !matches!(
+            c.default,
+            Some((DefaultKind::Alias | DefaultKind::Materialized, _))
+        )
+    };
+    if !columns.iter().any(insertable) {
+        return Err(ch_err!(
+            EMPTY_LIST_OF_COLUMNS_PASSED,
+            "Cannot CREATE table without insertable columns"
+        ));
+    }
+    Ok(())
+}
+
 /// One column's description from its definition.
 pub(crate) fn column_desc(c: &sluice_sql::ColumnDef) -> Result<ColumnDesc> {
     let mut ty = match &c.type_text {
@@ -150,6 +179,9 @@ pub(crate) async fn create_table_inner(
     text: &str,
     persist: bool,
 ) -> Result<QueryOutput> {
+    // ClickHouse checks the column list before the database and the table's existence.
+    let mut columns = columns_of(&ct)?;
+    check_column_kinds(&columns)?;
     let catalog = Arc::clone(&session.engine.catalog);
     if !catalog.database_exists(db) {
         return Err(ch_err!(UNKNOWN_DATABASE, "Database {db} does not exist"));
@@ -165,7 +197,6 @@ pub(crate) async fn create_table_inner(
     }
     // A detached table keeps its name (and its data directory).
     catalog.check_not_detached(db, name)?;
-    let mut columns = columns_of(&ct)?;
     let mut engine_name = ct.engine.as_ref().map(|e| e.name.clone());
     let mut engine_clause = ct.engine.clone();
     if let Some(src) = &ct.as_table {
