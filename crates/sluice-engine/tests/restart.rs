@@ -256,3 +256,151 @@ async fn kill_running_mutation() {
     assert!(out.starts_with("1\t100000\n"), "{out}");
     close(engine).await;
 }
+
+/// The columns of `system.mutations` the mutation tests compare.
+const MUTATIONS: &str = "SELECT mutation_id, command, is_done, parts_to_do, parts_to_do_names, is_killed, latest_failed_part, latest_fail_error_code_name, create_time > '2020-01-01', toUnixTimestamp(finish_time), block_numbers.partition_id, block_numbers.number FROM system.mutations WHERE table = 'mr' ORDER BY mutation_id";
+
+/// `system.mutations` survives restarts as in ClickHouse (a `mutation_<N>.txt` per
+/// mutation): finished mutations stay listed (`finish_time` 0 after a restart), a failed
+/// one stays not done and fails again when it resumes (ClickHouse's background retry:
+/// `latest_fail_*` refilled), `KILL MUTATION` removes it for good, `TRUNCATE` clears the
+/// list. Expected outputs: /tmp/s15/I/o1.sh, `ch-oracle --path DIR`, one call per engine
+/// lifetime (the second call after `SELECT sleep(2)`, so that ClickHouse's retry has run).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mutations_survive_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = open(dir.path()).await;
+    run(
+        &engine,
+        "CREATE TABLE mr (k UInt32, v UInt32, s String) ENGINE = MergeTree ORDER BY k SETTINGS max_bytes_to_merge_at_max_space_in_pool = 1;
+        INSERT INTO mr VALUES (1, 1, 'a'), (2, 2, 'b');
+        ALTER TABLE mr UPDATE v = v + 10 WHERE k = 1;
+        ALTER TABLE mr DELETE WHERE k = 2;
+        INSERT INTO mr VALUES (3, 3, 'c')",
+    )
+    .await
+    .expect("first run");
+    let failed = run(&engine, "ALTER TABLE mr DELETE WHERE toUInt32(s) = 1").await;
+    assert!(
+        failed.as_ref().is_err_and(|e| e.contains("Code: 341.")),
+        "{failed:?}"
+    );
+    // ClickHouse's file format.
+    let file = std::fs::read_to_string(dir.path().join("data/default/mr/mutation_3.txt"))
+        .expect("mutation_3.txt");
+    assert!(
+        file.starts_with("format version: 1\ncreate time: 20"),
+        "{file}"
+    );
+    assert!(
+        file.ends_with("\ncommands: (DELETE WHERE k = 2)\n"),
+        "{file}"
+    );
+    close(engine).await;
+
+    let engine = open(dir.path()).await;
+    let out = run(
+        &engine,
+        &format!("{MUTATIONS}; SELECT * FROM mr ORDER BY k"),
+    )
+    .await;
+    let expected = "mutation_2.txt\t(UPDATE v = v + 10 WHERE k = 1)\t1\t0\t[]\t0\t\t\t1\t0\t['']\t[2]
+mutation_3.txt\t(DELETE WHERE k = 2)\t1\t0\t[]\t0\t\t\t1\t0\t['']\t[3]
+mutation_5.txt\t(DELETE WHERE toUInt32(s) = 1)\t0\t2\t['all_1_1_0_3','all_4_4_0']\t0\tall_1_1_0_3\tCANNOT_PARSE_TEXT\t1\t0\t['']\t[5]
+1\t11\ta
+3\t3\tc
+";
+    assert_eq!(out.as_deref(), Ok(expected));
+    close(engine).await;
+
+    let engine = open(dir.path()).await;
+    let out = run(
+        &engine,
+        &format!("KILL MUTATION WHERE table = 'mr' AND NOT is_done; {MUTATIONS}"),
+    )
+    .await;
+    let done = "mutation_2.txt\t(UPDATE v = v + 10 WHERE k = 1)\t1\t0\t[]\t0\t\t\t1\t0\t['']\t[2]
+mutation_3.txt\t(DELETE WHERE k = 2)\t1\t0\t[]\t0\t\t\t1\t0\t['']\t[3]
+";
+    let killed =
+        format!("waiting\tdefault\tmr\tmutation_5.txt\t(DELETE WHERE toUInt32(s) = 1)\n{done}");
+    assert_eq!(out.as_deref(), Ok(killed.as_str()));
+    close(engine).await;
+
+    let engine = open(dir.path()).await;
+    let out = run(
+        &engine,
+        &format!("{MUTATIONS}; SELECT * FROM mr ORDER BY k; TRUNCATE TABLE mr; {MUTATIONS}"),
+    )
+    .await;
+    assert_eq!(out, Ok(format!("{done}1\t11\ta\n3\t3\tc\n")));
+    close(engine).await;
+
+    let engine = open(dir.path()).await;
+    assert_eq!(run(&engine, MUTATIONS).await.as_deref(), Ok(""));
+    close(engine).await;
+    let left: Vec<String> = std::fs::read_dir(dir.path().join("data/default/mr"))
+        .expect("table directory")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("mutation_"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+/// A mutation a restart interrupted (its `mutation_<N>.txt` written, no part rewritten
+/// yet — the state a crash right after the entry's fsync leaves) runs when the table
+/// opens. ClickHouse (/tmp/s15/I/o2.sh): `SYSTEM STOP MERGES`, an `ALTER … UPDATE` and a
+/// lightweight `DELETE` with `mutations_sync = 0` leave the two entries written here (same
+/// text) and no mutated part; in the next process both run (checked after `SELECT
+/// sleep(2)`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unfinished_mutation_resumes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = open(dir.path()).await;
+    run(
+        &engine,
+        "CREATE TABLE mq (k UInt32, v UInt32) ENGINE = MergeTree ORDER BY k SETTINGS max_bytes_to_merge_at_max_space_in_pool = 1;
+        INSERT INTO mq VALUES (1, 1), (2, 2);
+        INSERT INTO mq VALUES (3, 3)",
+    )
+    .await
+    .expect("first run");
+    close(engine).await;
+    let table = dir.path().join("data/default/mq");
+    for (n, command) in [
+        (3, "(UPDATE v = v * 100 WHERE k >= 2)"),
+        (4, "(UPDATE _row_exists = 0 WHERE k = 1)"),
+    ] {
+        std::fs::write(
+            table.join(format!("mutation_{n}.txt")),
+            format!("format version: 1\ncreate time: 2026-11-28 02:20:28\ncommands: {command}\n"),
+        )
+        .expect("mutation file");
+    }
+
+    let engine = open(dir.path()).await;
+    let out = run(
+        &engine,
+        "SELECT mutation_id, command, is_done, parts_to_do, parts_to_do_names, is_killed, latest_failed_part, latest_fail_error_code_name FROM system.mutations WHERE table = 'mq' ORDER BY mutation_id;
+        SELECT * FROM mq ORDER BY k;
+        SELECT name FROM system.parts WHERE table = 'mq' AND active ORDER BY name",
+    )
+    .await;
+    let expected = "mutation_3.txt\t(UPDATE v = v * 100 WHERE k >= 2)\t1\t0\t[]\t0\t\t
+mutation_4.txt\t(UPDATE _row_exists = 0 WHERE k = 1)\t1\t0\t[]\t0\t\t
+2\t200
+3\t300
+all_1_1_0_4
+all_2_2_0_4
+";
+    assert_eq!(out.as_deref(), Ok(expected));
+    // The next insert takes a block number after the mutations'.
+    let out = run(
+        &engine,
+        "INSERT INTO mq VALUES (4, 4); SELECT name FROM system.parts WHERE table = 'mq' AND active ORDER BY name",
+    )
+    .await;
+    assert_eq!(out.as_deref(), Ok("all_1_1_0_4\nall_2_2_0_4\nall_5_5_0\n"));
+    close(engine).await;
+}

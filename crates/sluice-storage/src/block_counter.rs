@@ -1,7 +1,7 @@
 //! The per-table block number counter. Block numbers live in part names (inserted parts,
-//! merged ranges, mutation versions, detached parts), so on start-up the counter resumes
-//! after the largest number found on disk — exactly as ClickHouse's non-replicated
-//! MergeTree does — and needs no file of its own.
+//! merged ranges, mutation versions, detached parts) and `mutation_<N>.txt` names, so on
+//! start-up the counter resumes after the largest number found on disk — exactly as
+//! ClickHouse's non-replicated MergeTree does — and needs no file of its own.
 
 use sluice_common::Result;
 

@@ -14,7 +14,8 @@
 //! - `insert`, `key_sort`, `radix`, `dedup`, `block_counter`: durable inserts (sorted by
 //!   the key) and deduplication.
 //! - `kway`, `semantics`, `merge_task`, `scheduler`: merges and `FINAL`.
-//! - `ops`, `mutation`: OPTIMIZE, TRUNCATE, partitions, mutations, ALTER.
+//! - `ops`, `mutation`, `mutation_file`: OPTIMIZE, TRUNCATE, partitions, mutations (their
+//!   `mutation_<N>.txt` entries), ALTER.
 //! - [`provider`], `scan_exec`, `stats`: reads with pruning.
 //! - `recovery`: start-up repair; [`info`]: system table rows.
 //! - [`virtual_columns`]: `_part`, `_partition_id`, … of reads.
@@ -36,6 +37,7 @@ mod kway;
 pub mod manifest;
 mod merge_task;
 mod mutation;
+mod mutation_file;
 mod ops;
 mod page_layout;
 pub mod part;
@@ -66,6 +68,7 @@ pub use expr::{BatchExpr, StateMerger};
 pub use fsutil::failpoint;
 pub use info::{DetachedPartInfo, MergeInfo, MutationInfo, PartInfo};
 pub use insert::MAX_INSERT_BLOCK_SIZE;
+pub use mutation::{MutationCommand, MutationPartition};
 pub use part_name::PartName;
 pub use partition::partition_id;
 pub use settings::{ACCEPTED_UNUSED, MergeTreeSettings};

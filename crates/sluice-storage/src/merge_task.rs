@@ -25,10 +25,12 @@ use crate::spec::TableSpec;
 use crate::table::MergeTreeTable;
 
 /// What a merge does besides combining parts.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct MergeOptions {
     /// `OPTIMIZE … DEDUPLICATE`: drop rows identical in every column.
     pub(crate) deduplicate: bool,
+    /// `DEDUPLICATE BY …`: the columns compared (empty: every column).
+    pub(crate) deduplicate_by: Vec<String>,
 }
 
 /// The name of the part that replaces `parts` (same partition, sorted by name).
@@ -114,18 +116,36 @@ pub(crate) fn part_runs(
     Ok(runs)
 }
 
-fn dedup_identical(batch: RecordBatch, groups: &[std::ops::Range<usize>]) -> Result<RecordBatch> {
+fn dedup_identical(
+    batch: RecordBatch,
+    groups: &[std::ops::Range<usize>],
+    by: &[String],
+) -> Result<RecordBatch> {
     use datafusion::arrow::row::{RowConverter, SortField};
+    let schema = batch.schema();
+    let compared: Vec<usize> = if by.is_empty() {
+        (0..schema.fields().len()).collect()
+    } else {
+        by.iter()
+            .map(|c| {
+                schema
+                    .index_of(c)
+                    .map_err(|_| Error::internal(format!("DEDUPLICATE BY column {c} is gone")))
+            })
+            .collect::<Result<_>>()?
+    };
     let conv = RowConverter::new(
-        batch
-            .schema()
-            .fields()
+        compared
             .iter()
-            .map(|f| SortField::new(f.data_type().clone()))
+            .map(|&i| SortField::new(schema.field(i).data_type().clone()))
             .collect(),
     )
     .map_err(|e| Error::not_implemented(format!("OPTIMIZE DEDUPLICATE over these types: {e}")))?;
-    let rows = conv.convert_columns(batch.columns()).map_err(arrow_err)?;
+    let columns: Vec<_> = compared
+        .iter()
+        .map(|&i| Arc::clone(batch.column(i)))
+        .collect();
+    let rows = conv.convert_columns(&columns).map_err(arrow_err)?;
     let mut keep = vec![true; batch.num_rows()];
     for g in groups {
         let mut seen: std::collections::HashSet<&[u8]> = std::collections::HashSet::new();
@@ -240,9 +260,9 @@ impl MergeTreeTable {
             if opts.deduplicate {
                 out = if semantics.combines() {
                     let g: Vec<_> = (0..out.num_rows()).map(|i| i..i + 1).collect();
-                    dedup_identical(out, &g)?
+                    dedup_identical(out, &g, &opts.deduplicate_by)?
                 } else {
-                    dedup_identical(out, &groups)?
+                    dedup_identical(out, &groups, &opts.deduplicate_by)?
                 };
             }
             if let Some(ttl) = &spec.ttl {

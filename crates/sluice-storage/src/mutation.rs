@@ -1,7 +1,9 @@
 //! Mutations: `ALTER TABLE … DELETE WHERE`, lightweight `DELETE FROM`, `ALTER TABLE …
 //! UPDATE … WHERE` rewrite every affected part as `<part>_<mutation>` (a part that covers
 //! the old one), and `ALTER … ADD/DROP/MODIFY/RENAME COLUMN` change the schema that old
-//! parts are read with. Mutations run synchronously and are listed in `system.mutations`.
+//! parts are read with. Mutations run synchronously and are listed in `system.mutations`;
+//! each has a `mutation_<N>.txt` entry (`mutation_file`), so the list survives a restart
+//! and an unfinished mutation resumes ([`MergeTreeTable::resume_mutation`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,6 +20,7 @@ use crate::fsutil::write_atomic;
 use crate::info::MutationInfo;
 use crate::insert::block_size;
 use crate::manifest::SourceOffset;
+use crate::mutation_file::{self, MutationEntry};
 use crate::part::Part;
 use crate::part_io::{PartMeta, PartWriter, link_part, read_part};
 use crate::part_name::PartName;
@@ -50,6 +53,64 @@ fn mask_of(predicate: &dyn BatchExpr, batch: &RecordBatch) -> Result<BooleanArra
         .iter()
         .map(|v| Some(v.unwrap_or(false)))
         .collect())
+}
+
+/// An unfinished mutation's command, compiled by the engine from its text, to resume it
+/// ([`MergeTreeTable::resume_mutation`]).
+#[derive(Debug)]
+pub enum MutationCommand {
+    /// `DELETE WHERE predicate`.
+    Delete(Arc<dyn BatchExpr>),
+    /// Lightweight `DELETE FROM … WHERE predicate` (`UPDATE _row_exists = 0 WHERE …`).
+    LightweightDelete(Arc<dyn BatchExpr>),
+    /// `UPDATE col = expr, … WHERE predicate`.
+    Update(Vec<(String, Arc<dyn BatchExpr>)>, Arc<dyn BatchExpr>),
+    /// `MATERIALIZE TTL` with the table's current TTL.
+    MaterializeTtl,
+    /// An `ALTER … COLUMN`: the remaining parts are read in the current schema.
+    AlterColumns,
+}
+
+/// `IN PARTITION p` of a mutation.
+#[derive(Debug, Clone)]
+pub struct MutationPartition {
+    /// The partition's id.
+    pub id: String,
+    /// The clause as `system.mutations` shows it after `IN ` (`PARTITION 202510`,
+    /// `PARTITION ID '202509'`).
+    pub text: String,
+}
+
+/// `IN PARTITION p ` (with the trailing space) or nothing.
+fn in_partition(p: Option<&MutationPartition>) -> String {
+    p.map(|p| format!("IN {} ", p.text)).unwrap_or_default()
+}
+
+/// Which mutation a rewrite is for.
+#[derive(Debug, Clone, Copy)]
+struct Target<'a> {
+    version: i64,
+    partition_id: Option<&'a str>,
+}
+
+/// The `system.mutations` row of an entry not run yet (or loaded from disk).
+pub(crate) fn pending_info(entry: &MutationEntry) -> MutationInfo {
+    MutationInfo {
+        mutation_id: mutation_file::file_name(entry.version),
+        command: entry.command.clone(),
+        create_time: entry.create_time,
+        finish_time: 0,
+        block_numbers_partition_id: vec![String::new()],
+        block_numbers_number: vec![entry.version],
+        parts_to_do_names: Vec::new(),
+        parts_to_do: 0,
+        is_done: false,
+        is_killed: false,
+        latest_failed_part: String::new(),
+        latest_fail_time: 0,
+        latest_fail_reason: String::new(),
+        latest_fail_error_code_name: String::new(),
+    }
 }
 
 enum MutationKind {
@@ -100,22 +161,64 @@ impl MergeTreeTable {
     /// `ALTER TABLE … DELETE WHERE predicate` / `DELETE FROM … WHERE`: rewrites the parts
     /// holding matching rows without them.
     pub fn mutate_delete(&self, predicate: Arc<dyn BatchExpr>) -> Result<()> {
-        let command = format!("(DELETE WHERE {})", predicate.text());
+        self.mutate_delete_in(None, predicate)
+    }
+
+    /// `ALTER TABLE … DELETE [IN PARTITION p] WHERE predicate`: as
+    /// [`MergeTreeTable::mutate_delete`], only rows of partition `p` (the parts of other
+    /// partitions get the new data version unchanged, as ClickHouse).
+    pub fn mutate_delete_in(
+        &self,
+        partition: Option<MutationPartition>,
+        predicate: Arc<dyn BatchExpr>,
+    ) -> Result<()> {
+        let command = format!(
+            "(DELETE {}WHERE {})",
+            in_partition(partition.as_ref()),
+            predicate.text()
+        );
         let _ops = self.ops_lock.lock();
-        self.mutate(MutationKind::Delete(predicate), command)
+        self.mutate(MutationKind::Delete(predicate), command, partition)
     }
 
     /// Lightweight `DELETE FROM t WHERE predicate`: like `mutate_delete`, and parts that
     /// lost rows are flagged `has_lightweight_delete`.
     pub fn lightweight_delete(&self, predicate: Arc<dyn BatchExpr>) -> Result<()> {
-        let command = format!("(UPDATE _row_exists = 0 WHERE {})", predicate.text());
+        self.lightweight_delete_in(None, predicate)
+    }
+
+    /// Lightweight `DELETE FROM t [IN PARTITION p] WHERE predicate`.
+    pub fn lightweight_delete_in(
+        &self,
+        partition: Option<MutationPartition>,
+        predicate: Arc<dyn BatchExpr>,
+    ) -> Result<()> {
+        let command = format!(
+            "(UPDATE _row_exists = 0 {}WHERE {})",
+            in_partition(partition.as_ref()),
+            predicate.text()
+        );
         let _ops = self.ops_lock.lock();
-        self.mutate(MutationKind::LightweightDelete(predicate), command)
+        self.mutate(
+            MutationKind::LightweightDelete(predicate),
+            command,
+            partition,
+        )
     }
 
     /// `ALTER TABLE … UPDATE col = expr, … WHERE predicate`.
     pub fn mutate_update(
         &self,
+        assignments: Vec<(String, Arc<dyn BatchExpr>)>,
+        predicate: Arc<dyn BatchExpr>,
+    ) -> Result<()> {
+        self.mutate_update_in(None, assignments, predicate)
+    }
+
+    /// `ALTER TABLE … UPDATE col = expr, … [IN PARTITION p] WHERE predicate`.
+    pub fn mutate_update_in(
+        &self,
+        partition: Option<MutationPartition>,
         assignments: Vec<(String, Arc<dyn BatchExpr>)>,
         predicate: Arc<dyn BatchExpr>,
     ) -> Result<()> {
@@ -132,9 +235,18 @@ impl MergeTreeTable {
             .iter()
             .map(|(c, e)| format!("{c} = {}", e.text()))
             .collect();
-        let command = format!("(UPDATE {} WHERE {})", sets.join(", "), predicate.text());
+        let command = format!(
+            "(UPDATE {} {}WHERE {})",
+            sets.join(", "),
+            in_partition(partition.as_ref()),
+            predicate.text()
+        );
         let _ops = self.ops_lock.lock();
-        self.mutate(MutationKind::Update(assignments, predicate), command)
+        self.mutate(
+            MutationKind::Update(assignments, predicate),
+            command,
+            partition,
+        )
     }
 
     /// `ALTER TABLE … MATERIALIZE TTL` (and `MODIFY TTL`, which runs it): rewrites the
@@ -148,58 +260,99 @@ impl MergeTreeTable {
         self.mutate(
             MutationKind::MaterializeTtl(ttl),
             "(MATERIALIZE TTL)".to_string(),
+            None,
         )
     }
 
-    /// Runs a mutation; the caller holds `ops_lock`.
-    fn mutate(&self, kind: MutationKind, command: String) -> Result<()> {
+    /// Starts a mutation: allocates its block number, writes its `mutation_<N>.txt` entry
+    /// durably and lists it, then runs it. The caller holds `ops_lock`.
+    fn mutate(
+        &self,
+        kind: MutationKind,
+        command: String,
+        partition: Option<MutationPartition>,
+    ) -> Result<()> {
         let version = self.blocks.lock().allocate(1)?;
+        let entry = MutationEntry {
+            version,
+            create_time: chrono::Utc::now().timestamp(),
+            command,
+        };
+        mutation_file::write(&self.dir, &entry)?;
+        {
+            // Listed as running at once, so that a `KILL MUTATION` from now on stops it.
+            let mut st = self.state.write();
+            st.mutations.push(pending_info(&entry));
+            st.running_mutation = Some(version);
+        }
+        self.run_mutation(&kind, version, partition.as_ref().map(|p| p.id.as_str()))
+    }
+
+    /// Runs (or, after a restart, resumes) mutation `version` over the active parts whose
+    /// data version is below it; records the outcome in its `system.mutations` entry. The
+    /// caller holds `ops_lock`.
+    fn run_mutation(
+        &self,
+        kind: &MutationKind,
+        version: i64,
+        partition_id: Option<&str>,
+    ) -> Result<()> {
+        let mutation_id = mutation_file::file_name(version);
         let parts: Vec<Arc<Part>> = self
             .active_parts()
             .into_iter()
             .filter(|p| p.name.data_version() < version && !p.manifest.drop_marker)
             .collect();
-        let mut info = MutationInfo {
-            mutation_id: format!("mutation_{version}.txt"),
-            command,
-            create_time: chrono::Utc::now().timestamp(),
-            finish_time: 0,
-            block_numbers_partition_id: vec![String::new()],
-            block_numbers_number: vec![version],
-            parts_to_do_names: parts.iter().map(|p| p.name.to_string()).collect(),
-            parts_to_do: parts.len() as i64,
-            is_done: false,
-            is_killed: false,
-            latest_failed_part: String::new(),
-            latest_fail_time: 0,
-            latest_fail_reason: String::new(),
-            latest_fail_error_code_name: String::new(),
-        };
-        self.state.write().mutations.push(info.clone());
+        {
+            let mut st = self.state.write();
+            let Some(m) = st
+                .mutations
+                .iter_mut()
+                .find(|m| m.mutation_id == mutation_id)
+            else {
+                // Killed before it started.
+                st.running_mutation = None;
+                return Err(Error::new(
+                    ErrorCode::UNFINISHED,
+                    format!("Mutation {mutation_id} was killed"),
+                ));
+            };
+            m.parts_to_do_names = parts.iter().map(|p| p.name.to_string()).collect();
+            m.parts_to_do = parts.len() as i64;
+            st.running_mutation = Some(version);
+        }
         let mut failed_part = String::new();
-        let result = self.mutate_parts(&kind, &parts, version, &mut failed_part);
+        let result = self.mutate_parts(kind, &parts, version, partition_id, &mut failed_part);
         let mut st = self.state.write();
+        st.running_mutation = None;
         let Some(pos) = st
             .mutations
             .iter()
-            .position(|m| m.mutation_id == info.mutation_id)
+            .position(|m| m.mutation_id == mutation_id)
         else {
             return result;
         };
         if st.mutations[pos].is_killed {
             // `KILL MUTATION` arrived while it ran: nothing of it stays, nor its entry.
             st.mutations.remove(pos);
+            drop(st);
+            mutation_file::remove(&self.dir, version)?;
             return Err(Error::new(
                 ErrorCode::UNFINISHED,
-                format!("Mutation {} was killed", info.mutation_id),
+                format!("Mutation {mutation_id} was killed"),
             ));
         }
-        let result = match result {
+        let info = &mut st.mutations[pos];
+        match result {
             Ok(()) => {
                 info.is_done = true;
                 info.finish_time = chrono::Utc::now().timestamp();
                 info.parts_to_do = 0;
                 info.parts_to_do_names.clear();
+                info.latest_failed_part.clear();
+                info.latest_fail_time = 0;
+                info.latest_fail_reason.clear();
+                info.latest_fail_error_code_name.clear();
                 Ok(())
             }
             Err(e) => {
@@ -208,33 +361,89 @@ impl MergeTreeTable {
                 info.latest_fail_reason = e.to_clickhouse_string();
                 info.latest_fail_error_code_name = e.code.name().to_string();
                 if matches!(kind, MutationKind::Relink) {
-                    // The ALTER is rolled back by the caller: the mutation is over.
+                    // The ALTER is rolled back by the caller: the mutation is over and
+                    // leaves nothing on disk to resume.
                     info.is_killed = true;
+                    drop(st);
+                    mutation_file::remove(&self.dir, version)?;
                     Err(e)
                 } else {
                     // As in ClickHouse, the failed mutation stays listed, not done,
-                    // until `KILL MUTATION` removes it.
+                    // until `KILL MUTATION` removes it (and resumes after a restart).
                     Err(Error::new(
                         ErrorCode::UNFINISHED,
                         format!(
-                            "Exception happened during execution of mutation '{}' with part \
-                             '{failed_part}' reason: '{}'. This error maybe retryable or not. \
-                             In case of unretryable error, mutation can be killed with KILL \
-                             MUTATION query",
-                            info.mutation_id,
+                            "Exception happened during execution of mutation '{mutation_id}' \
+                             with part '{failed_part}' reason: '{}'. This error maybe \
+                             retryable or not. In case of unretryable error, mutation can be \
+                             killed with KILL MUTATION query",
                             e.to_clickhouse_string()
                         ),
                     ))
                 }
             }
+        }
+    }
+
+    /// Mutations listed in `mutation_<N>.txt` files whose parts are not all mutated yet
+    /// (after a restart): `(mutation_id, command)` in version order. The engine compiles
+    /// each command and calls [`MergeTreeTable::resume_mutation`].
+    pub fn unfinished_mutations(&self) -> Vec<(String, String)> {
+        self.state
+            .read()
+            .mutations
+            .iter()
+            .filter(|m| !m.is_done && !m.is_killed)
+            .map(|m| (m.mutation_id.clone(), m.command.clone()))
+            .collect()
+    }
+
+    /// Records that unfinished mutation `mutation_id` could not run (its command no longer
+    /// compiles): shown in `latest_fail_*` until it is killed.
+    pub fn record_mutation_failure(&self, mutation_id: &str, error: &Error) {
+        let mut st = self.state.write();
+        if let Some(m) = st
+            .mutations
+            .iter_mut()
+            .find(|m| m.mutation_id == mutation_id)
+        {
+            m.latest_fail_time = chrono::Utc::now().timestamp();
+            m.latest_fail_reason = error.to_clickhouse_string();
+            m.latest_fail_error_code_name = error.code.name().to_string();
+        }
+    }
+
+    /// Resumes unfinished mutation `mutation_id` (its command compiled by the engine) over
+    /// the parts it has not rewritten yet (with `IN PARTITION`, the id of that partition). A
+    /// failure is recorded in `system.mutations`
+    /// (`latest_fail_*`) and returned; the mutation stays listed until killed.
+    pub fn resume_mutation(
+        &self,
+        mutation_id: &str,
+        command: MutationCommand,
+        partition_id: Option<&str>,
+    ) -> Result<()> {
+        let Some(version) = mutation_file::parse_file_name(mutation_id) else {
+            return Err(Error::internal(format!("bad mutation id {mutation_id}")));
         };
-        st.mutations[pos] = info;
-        result
+        let kind = match command {
+            MutationCommand::Delete(p) => MutationKind::Delete(p),
+            MutationCommand::LightweightDelete(p) => MutationKind::LightweightDelete(p),
+            MutationCommand::Update(sets, p) => MutationKind::Update(sets, p),
+            MutationCommand::AlterColumns => MutationKind::Relink,
+            MutationCommand::MaterializeTtl => match self.spec.read().ttl.clone() {
+                Some(ttl) => MutationKind::MaterializeTtl(ttl),
+                None => MutationKind::Relink,
+            },
+        };
+        let _ops = self.ops_lock.lock();
+        self.run_mutation(&kind, version, partition_id)
     }
 
     /// `KILL MUTATION`: a running mutation stops at its next part or block (its entry
-    /// shows `is_killed` until then, and nothing it wrote stays); a finished or failed
-    /// one just leaves `system.mutations`. False when the table has no such mutation.
+    /// shows `is_killed` until then, and nothing it wrote stays); any other one leaves
+    /// `system.mutations` at once and its `mutation_<N>.txt` is removed. False when the
+    /// table has no such mutation.
     pub fn kill_mutation(&self, mutation_id: &str) -> bool {
         let mut st = self.state.write();
         let Some(pos) = st
@@ -244,11 +453,19 @@ impl MergeTreeTable {
         else {
             return false;
         };
-        let m = &mut st.mutations[pos];
-        if m.is_done || !m.latest_fail_reason.is_empty() {
-            st.mutations.remove(pos);
+        let running = st.running_mutation.is_some()
+            && st.running_mutation == st.mutations[pos].block_numbers_number.first().copied();
+        if running {
+            st.mutations[pos].is_killed = true;
         } else {
-            m.is_killed = true;
+            st.mutations.remove(pos);
+            drop(st);
+            // As ClickHouse, the entry's file goes with it.
+            if let Some(version) = mutation_file::parse_file_name(mutation_id)
+                && let Err(e) = mutation_file::remove(&self.dir, version)
+            {
+                tracing::error!("{}", e.to_clickhouse_string());
+            }
         }
         true
     }
@@ -275,10 +492,15 @@ impl MergeTreeTable {
         kind: &MutationKind,
         parts: &[Arc<Part>],
         version: i64,
+        partition_id: Option<&str>,
         failed_part: &mut String,
     ) -> Result<()> {
         let mut replaced: Vec<(Arc<Part>, Arc<Part>)> = Vec::new();
-        if let Err(e) = self.rewrite_parts(kind, parts, version, &mut replaced, failed_part) {
+        let target = Target {
+            version,
+            partition_id,
+        };
+        if let Err(e) = self.rewrite_parts(kind, parts, target, &mut replaced, failed_part) {
             // Parts already written for this mutation are removed: all or nothing.
             for (_, new) in replaced {
                 new.mark_obsolete();
@@ -297,10 +519,11 @@ impl MergeTreeTable {
         &self,
         kind: &MutationKind,
         parts: &[Arc<Part>],
-        version: i64,
+        target: Target<'_>,
         replaced: &mut Vec<(Arc<Part>, Arc<Part>)>,
         current_part: &mut String,
     ) -> Result<()> {
+        let version = target.version;
         let spec = self.spec();
         let bs = block_size(&spec.settings);
         for sp in self.sources(parts) {
@@ -311,11 +534,19 @@ impl MergeTreeTable {
                 mutation: Some(version),
                 ..p.name.clone()
             };
+            // `IN PARTITION`: parts of other partitions only get the new data version.
+            let in_scope = target
+                .partition_id
+                .is_none_or(|id| id == p.name.partition_id);
             let predicate = match kind {
                 MutationKind::Delete(pred)
                 | MutationKind::LightweightDelete(pred)
-                | MutationKind::Update(_, pred) => Some(pred),
-                MutationKind::Relink | MutationKind::MaterializeTtl(_) => None,
+                | MutationKind::Update(_, pred)
+                    if in_scope =>
+                {
+                    Some(pred)
+                }
+                _ => None,
             };
             // Parts without matching rows keep their data under the new name; an ALTER
             // rewrites parts holding a column whose type changed (conversion errors
@@ -510,7 +741,7 @@ impl MergeTreeTable {
             format!("(ALTER COLUMNS {})", added.join(", "))
         };
         self.spec.write().schema = new_schema;
-        if is_mutation && let Err(e) = self.mutate(MutationKind::Relink, command) {
+        if is_mutation && let Err(e) = self.mutate(MutationKind::Relink, command, None) {
             // The ALTER did not happen: back to the old schema and renames.
             self.spec.write().schema = old_schema;
             let list: Vec<(String, String)> = old_renames

@@ -74,6 +74,46 @@ impl MergeTreeTable {
         final_: bool,
         deduplicate: bool,
     ) -> Result<()> {
+        let opts = MergeOptions {
+            deduplicate,
+            deduplicate_by: Vec::new(),
+        };
+        self.optimize_with(partition_id, final_, opts)
+    }
+
+    /// `OPTIMIZE TABLE t [PARTITION p] [FINAL] DEDUPLICATE BY c1, c2, …`: like
+    /// [`MergeTreeTable::optimize`] with DEDUPLICATE, rows being duplicates when they are
+    /// equal in `columns` (which the engine checked include every key column, so equal
+    /// rows are always in one group of equal sorting keys); the first of them stays.
+    pub fn optimize_deduplicate_by(
+        &self,
+        partition_id: Option<&str>,
+        final_: bool,
+        columns: Vec<String>,
+    ) -> Result<()> {
+        let schema = self.schema();
+        for c in &columns {
+            if schema.index_of(c).is_err() {
+                return Err(Error::new(
+                    ErrorCode::NO_SUCH_COLUMN_IN_TABLE,
+                    format!("There is no column {c} in table"),
+                ));
+            }
+        }
+        let opts = MergeOptions {
+            deduplicate: true,
+            deduplicate_by: columns,
+        };
+        self.optimize_with(partition_id, final_, opts)
+    }
+
+    fn optimize_with(
+        &self,
+        partition_id: Option<&str>,
+        final_: bool,
+        opts: MergeOptions,
+    ) -> Result<()> {
+        let deduplicate = opts.deduplicate;
         let _ops = self.ops_lock.lock();
         let ids = match partition_id {
             Some(p) => vec![p.to_string()],
@@ -89,7 +129,7 @@ impl MergeTreeTable {
             }
             self.wait_in_flight(&parts)?;
             let parts = self.partition_parts(&id);
-            self.merge_parts(parts, MergeOptions { deduplicate })?;
+            self.merge_parts(parts, opts.clone())?;
         }
         Ok(())
     }
@@ -140,12 +180,24 @@ impl MergeTreeTable {
         Ok(())
     }
 
-    /// `TRUNCATE TABLE`: removes every part (and the deduplication window).
+    /// `TRUNCATE TABLE`: removes every part (and the deduplication window and the
+    /// mutations listed).
     pub fn truncate(&self) -> Result<()> {
         let _ops = self.ops_lock.lock();
         let parts = self.active_parts();
         self.drop_parts(parts)?;
-        self.state.write().dedup.clear();
+        // With no part left every mutation is done, and ClickHouse's TRUNCATE clears the
+        // finished ones (`mutation_<N>.txt` files too).
+        let cleared = {
+            let mut st = self.state.write();
+            st.dedup.clear();
+            std::mem::take(&mut st.mutations)
+        };
+        for m in cleared {
+            if let Some(&version) = m.block_numbers_number.first() {
+                crate::mutation_file::remove(&self.dir, version)?;
+            }
+        }
         Ok(())
     }
 

@@ -16,8 +16,15 @@ use crate::settings::MergeTreeSettings;
 use crate::table::{MergeTreeTable, State};
 
 /// Adjacent runs of mergeable parts per partition (no part being merged, no block number
-/// still being written in between).
+/// still being written in between, and — as ClickHouse — no unfinished mutation between
+/// their data versions: a part it has rewritten never merges with one it has not).
 pub(crate) fn candidate_runs(st: &State) -> Vec<Vec<Arc<Part>>> {
+    let pending: Vec<i64> = st
+        .mutations
+        .iter()
+        .filter(|m| !m.is_done)
+        .filter_map(|m| m.block_numbers_number.first().copied())
+        .collect();
     let mut runs: Vec<Vec<Arc<Part>>> = Vec::new();
     let mut current: Vec<Arc<Part>> = Vec::new();
     for p in st.active.values() {
@@ -30,6 +37,9 @@ pub(crate) fn candidate_runs(st: &State) -> Vec<Vec<Arc<Part>>> {
                         .range(last.name.max_block + 1..p.name.min_block)
                         .next()
                         .is_some()
+                    || pending
+                        .iter()
+                        .any(|&v| (last.name.data_version() < v) != (p.name.data_version() < v))
             }
         };
         if breaks || st.merging.contains(&p.name) {

@@ -36,6 +36,8 @@ pub(crate) struct State {
     pub(crate) merging: HashSet<PartName>,
     pub(crate) dedup: DedupWindow,
     pub(crate) mutations: Vec<MutationInfo>,
+    /// Block number of the mutation running now, if any.
+    pub(crate) running_mutation: Option<i64>,
     pub(crate) merges: Vec<(Instant, MergeInfo)>,
     /// Old column name → new name, for parts written before a `RENAME COLUMN`.
     pub(crate) renames: HashMap<String, String>,
@@ -64,7 +66,9 @@ pub struct MergeTreeTable {
 impl MergeTreeTable {
     /// Opens (creating if missing) the table directory: removes `tmp_*` leftovers, drops
     /// parts covered by a merged part, moves parts whose checksum does not match to
-    /// `detached/` (logging an error), and starts the background merge thread.
+    /// `detached/` (logging an error), loads the `mutation_<N>.txt` entries (unfinished
+    /// ones wait for [`MergeTreeTable::resume_mutation`]), and starts the background merge
+    /// thread.
     pub fn open(dir: PathBuf, spec: TableSpec) -> Result<Arc<Self>> {
         spec.validate()?;
         let loaded = recovery::recover(&dir)?;
@@ -81,6 +85,22 @@ impl MergeTreeTable {
         for p in loaded.parts {
             state.active.insert(p.name.clone(), p);
         }
+        // `mutation_<N>.txt` entries: done when no active part is older than the mutation.
+        let entries = crate::mutation_file::load_all(&dir)?;
+        let mut max_block = loaded.max_block;
+        for e in &entries {
+            max_block = max_block.max(e.version);
+            let mut info = crate::mutation::pending_info(e);
+            info.parts_to_do_names = state
+                .active
+                .values()
+                .filter(|p| p.name.data_version() < e.version && !p.manifest.drop_marker)
+                .map(|p| p.name.to_string())
+                .collect();
+            info.parts_to_do = info.parts_to_do_names.len() as i64;
+            info.is_done = info.parts_to_do == 0;
+            state.mutations.push(info);
+        }
         if let Ok(bytes) = std::fs::read(dir.join(crate::mutation::RENAMES_FILE))
             && let Ok(list) = serde_json::from_slice::<Vec<(String, String)>>(&bytes)
         {
@@ -96,7 +116,7 @@ impl MergeTreeTable {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let table = Arc::new(Self {
-            blocks: Mutex::new(BlockCounter::open(loaded.max_block)),
+            blocks: Mutex::new(BlockCounter::open(max_block)),
             dir,
             spec: RwLock::new(spec),
             state: RwLock::new(state),

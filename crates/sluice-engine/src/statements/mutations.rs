@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{RecordBatch, RecordBatchOptions};
+use datafusion::arrow::array::{Array, RecordBatch, RecordBatchOptions};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Schema};
 use datafusion::sql::sqlparser::ast::{Expr, FunctionArg, FunctionArgExpr, FunctionArguments};
@@ -14,7 +14,8 @@ use sluice_storage::BatchExpr;
 use crate::compiled_expr::{compile_predicate, compile_texts};
 use crate::session::{QueryOutput, Session};
 use crate::table::TableRef;
-use crate::tables::merge_tree::MergeTreeStorage;
+use crate::tables::memory::MemoryTable;
+use crate::tables::merge_tree::{KeyTexts, MergeTreeStorage};
 
 fn resolve(session: &Session, t: &TableName) -> (String, String) {
     (
@@ -127,16 +128,49 @@ async fn partition_id(
     )
     .map_err(|err| Error::internal(format!("partition value batch: {err}")))?;
     let mut key_values = Vec::with_capacity(key_types.len());
-    for (v, ty) in values.eval(&one_row)?.iter().zip(&key_types) {
+    for ((v, ty), text) in values.eval(&one_row)?.iter().zip(&key_types).zip(&texts) {
         let value = cast(v, ty).map_err(|err| {
             ch_err!(
                 INVALID_PARTITION_VALUE,
                 "Invalid partition value {e} for the partition key's type {ty}: {err}"
             )
         })?;
+        // A value that does not convert (`'abc'` for a UInt32 key) is TYPE_MISMATCH.
+        if value.null_count() > v.null_count() {
+            return Err(ch_err!(
+                TYPE_MISMATCH,
+                "Cannot convert {} {text} to type {}",
+                if v.data_type().is_numeric() {
+                    "value"
+                } else {
+                    "string"
+                },
+                sluice_common::ChType::from_arrow(ty, false)
+            ));
+        }
         key_values.push(value);
     }
     Ok(Some(sluice_storage::partition_id(&key_values, 0)?.0))
+}
+
+/// The `IN PARTITION p` of a mutation: the partition's id and the clause's text
+/// (`PARTITION 202510`, `PARTITION ID '202509'`); `None` without one (or `PARTITION ALL`).
+pub(crate) async fn mutation_partition(
+    session: &Session,
+    mt: &MergeTreeStorage,
+    spec: Option<&PartitionSpec>,
+) -> Result<Option<sluice_storage::MutationPartition>> {
+    let Some(spec) = spec else {
+        return Ok(None);
+    };
+    let text = match spec {
+        PartitionSpec::Id(id) => format!("PARTITION ID '{}'", id.replace('\'', "\\\'")),
+        PartitionSpec::All => return Ok(None),
+        PartitionSpec::Expr(e) => format!("PARTITION {}", sluice_sql::format_expr(e)),
+    };
+    Ok(partition_id(session, mt, spec)
+        .await?
+        .map(|id| sluice_storage::MutationPartition { id, text }))
 }
 
 /// A literal, a signed literal, or an array/tuple of them.
@@ -150,19 +184,30 @@ fn is_literal(e: &Expr) -> bool {
     }
 }
 
-/// `OPTIMIZE TABLE t [PARTITION p] [FINAL] [DEDUPLICATE]`.
+/// `OPTIMIZE TABLE t [PARTITION p] [FINAL] [DEDUPLICATE [BY …]]`.
 pub async fn optimize(session: &mut Session, o: sluice_sql::Optimize) -> Result<QueryOutput> {
     let t = table_of(session, &o.table)?;
     let mt = merge_tree(&t, "Method optimize")?;
-    if !o.deduplicate_by.is_empty() {
-        return Err(Error::not_implemented("OPTIMIZE … DEDUPLICATE BY"));
-    }
+    let dedup_by = if o.deduplicate_by.is_empty() {
+        None
+    } else {
+        let (db, name) = resolve(session, &o.table);
+        let table = format!("{db}.{name}");
+        Some(
+            crate::tables::merge_tree_dedup_by::deduplicate_by_columns(session, mt, &table, &o)
+                .await?,
+        )
+    };
     let partition = match &o.partition {
         Some(p) => partition_id(session, mt, p).await?,
         None => None,
     };
     let storage = Arc::clone(mt.storage());
-    blocking(move || storage.optimize(partition.as_deref(), o.final_, o.deduplicate)).await?;
+    blocking(move || match dedup_by {
+        Some(cols) => storage.optimize_deduplicate_by(partition.as_deref(), o.final_, cols),
+        None => storage.optimize(partition.as_deref(), o.final_, o.deduplicate),
+    })
+    .await?;
     Ok(QueryOutput::empty())
 }
 
@@ -181,12 +226,10 @@ pub async fn delete(
             "DELETE query is not supported for table {db}.{name}"
         ));
     };
-    if partition.is_some() {
-        return Err(Error::not_implemented("DELETE … IN PARTITION"));
-    }
+    let partition = mutation_partition(session, mt, partition.as_ref()).await?;
     let pred = compile_predicate(session, &t.columns(), &selection).await?;
     let storage = Arc::clone(mt.storage());
-    blocking(move || storage.lightweight_delete(pred)).await?;
+    blocking(move || storage.lightweight_delete_in(partition, pred)).await?;
     Ok(QueryOutput::empty())
 }
 
@@ -234,17 +277,20 @@ async fn alter_one(
 ) -> Result<()> {
     let columns = t.columns();
     match cmd {
+        AlterCommand::Delete { .. } | AlterCommand::Update { .. }
+            if t.as_any().is::<MemoryTable>() =>
+        {
+            mutate_memory(session, t, cmd).await
+        }
         AlterCommand::Delete {
             partition,
             selection,
         } => {
             let mt = merge_tree(t, "Mutations are")?;
-            if partition.is_some() {
-                return Err(Error::not_implemented("ALTER TABLE … DELETE IN PARTITION"));
-            }
+            let partition = mutation_partition(session, mt, partition.as_ref()).await?;
             let pred = compile_predicate(session, &columns, &selection).await?;
             let storage = Arc::clone(mt.storage());
-            blocking(move || storage.mutate_delete(pred)).await
+            blocking(move || storage.mutate_delete_in(partition, pred)).await
         }
         AlterCommand::Update {
             assignments,
@@ -252,34 +298,12 @@ async fn alter_one(
             selection,
         } => {
             let mt = merge_tree(t, "Mutations are")?;
-            if partition.is_some() {
-                return Err(Error::not_implemented("ALTER TABLE … UPDATE IN PARTITION"));
-            }
+            let partition = mutation_partition(session, mt, partition.as_ref()).await?;
             let pred = compile_predicate(session, &columns, &selection).await?;
-            let mut compiled = Vec::with_capacity(assignments.len());
-            for (col, e) in assignments {
-                let Some(c) = columns.iter().find(|c| c.name == col) else {
-                    return Err(ch_err!(
-                        NO_SUCH_COLUMN_IN_TABLE,
-                        "There is no column {col} in table"
-                    ));
-                };
-                let key = mt.keys();
-                let in_key = key.sorting_key.split(", ").any(|k| k == col)
-                    || key.partition_key.split(", ").any(|k| k == col);
-                if in_key {
-                    return Err(ch_err!(
-                        CANNOT_UPDATE_COLUMN,
-                        "Cannot UPDATE key column `{col}`"
-                    ));
-                }
-                let text = format!("_CAST(({e}), '{}')", c.ty.to_string().replace('\'', "\\'"));
-                let ce =
-                    compile_texts(session, &columns, &[text], sluice_sql::format_expr(&e)).await?;
-                compiled.push((col, ce as Arc<dyn sluice_storage::BatchExpr>));
-            }
+            let compiled =
+                compile_assignments(session, Some(mt.keys()), &columns, assignments).await?;
             let storage = Arc::clone(mt.storage());
-            blocking(move || storage.mutate_update(compiled, pred)).await
+            blocking(move || storage.mutate_update_in(partition, compiled, pred)).await
         }
         AlterCommand::DropPartition { partition, part } => {
             let mt = merge_tree(t, "Partitioning")?;
@@ -380,6 +404,80 @@ async fn alter_one(
                 .unwrap_or("?")
         ))),
     }
+}
+
+/// The `col = expr` pairs of `ALTER TABLE … UPDATE`, each cast to its column's type. A
+/// key column cannot be updated (`CANNOT_UPDATE_COLUMN`, as ClickHouse).
+pub(crate) async fn compile_assignments(
+    session: &Session,
+    keys: Option<&KeyTexts>,
+    columns: &[crate::table::ColumnDesc],
+    assignments: Vec<(String, Expr)>,
+) -> Result<Vec<(String, Arc<dyn BatchExpr>)>> {
+    let mut compiled = Vec::with_capacity(assignments.len());
+    for (col, e) in assignments {
+        let Some(c) = columns.iter().find(|c| c.name == col) else {
+            return Err(ch_err!(
+                NO_SUCH_COLUMN_IN_TABLE,
+                "There is no column {col} in table"
+            ));
+        };
+        let in_key = keys.is_some_and(|key| {
+            key.sorting_key.split(", ").any(|k| k == col)
+                || key.partition_key.split(", ").any(|k| k == col)
+        });
+        if in_key {
+            return Err(ch_err!(
+                CANNOT_UPDATE_COLUMN,
+                "Cannot UPDATE key column `{col}`"
+            ));
+        }
+        let text = format!("_CAST(({e}), '{}')", c.ty.to_string().replace('\'', "\\'"));
+        let ce = compile_texts(session, columns, &[text], sluice_sql::format_expr(&e)).await?;
+        compiled.push((col, ce as Arc<dyn BatchExpr>));
+    }
+    Ok(compiled)
+}
+
+/// `ALTER TABLE <Memory table> DELETE / UPDATE`: ClickHouse rewrites the table's blocks at
+/// once (no `system.mutations` entry); `IN PARTITION` has no meaning there.
+async fn mutate_memory(session: &Session, t: &TableRef, cmd: AlterCommand) -> Result<()> {
+    let columns = t.columns();
+    let (partition, selection, assignments) = match cmd {
+        AlterCommand::Delete {
+            partition,
+            selection,
+        } => (partition, selection, None),
+        AlterCommand::Update {
+            assignments,
+            partition,
+            selection,
+        } => (partition, selection, Some(assignments)),
+        _ => return Err(Error::internal("not a Memory mutation")),
+    };
+    if partition.is_some() {
+        return Err(ch_err!(
+            NOT_IMPLEMENTED,
+            "ALTER UPDATE/DELETE ... IN PARTITION is not supported for non-MergeTree tables"
+        ));
+    }
+    let pred = compile_predicate(session, &columns, &selection).await?;
+    let sets = match assignments {
+        Some(a) => Some(compile_assignments(session, None, &columns, a).await?),
+        None => None,
+    };
+    let table = Arc::clone(t);
+    blocking(move || {
+        let mem = table
+            .as_any()
+            .downcast_ref::<MemoryTable>()
+            .ok_or_else(|| Error::internal("not a Memory table"))?;
+        match &sets {
+            Some(sets) => mem.mutate_update(sets, pred.as_ref()),
+            None => mem.mutate_delete(pred.as_ref()),
+        }
+    })
+    .await
 }
 
 /// `SYSTEM STOP MERGES [t]` / `SYSTEM START MERGES [t]` (every MergeTree table without one).

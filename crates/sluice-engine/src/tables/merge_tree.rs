@@ -387,6 +387,14 @@ pub async fn open(
             .await? as Arc<dyn sluice_storage::BatchExpr>,
         )
     };
+    Box::pin(super::merge_tree_nullable_key::check(
+        session,
+        columns,
+        clause,
+        &order_items,
+        &partition_items,
+    ))
+    .await?;
     if let Some(key) = &partition_key {
         check_partition_key_types(key.as_ref(), columns, &partition_items, clause)?;
     }
@@ -450,7 +458,7 @@ pub async fn open(
             sluice_sql::SettingValue::UInt(8192),
         ));
     }
-    Ok(Arc::new(MergeTreeStorage {
+    let table = Arc::new(MergeTreeStorage {
         inner,
         columns: RwLock::new(columns.to_vec()),
         clause: RwLock::new(stored),
@@ -460,7 +468,10 @@ pub async fn open(
             sorting_key: items_text(&order_items),
             primary_key: items_text(&primary_items),
         },
-    }))
+    });
+    // Mutations a restart interrupted (or that failed) run on before the table is used.
+    Box::pin(super::merge_tree_resume::resume_mutations(session, &table)).await;
+    Ok(table)
 }
 
 /// The codecs of a `CODEC(Delta, ZSTD(3))` clause's text, split at top-level commas.

@@ -4,5 +4,8 @@ pub mod kafka;
 pub mod memory;
 pub(crate) mod memory_split;
 pub mod merge_tree;
+pub(crate) mod merge_tree_dedup_by;
 mod merge_tree_engine;
+mod merge_tree_nullable_key;
+mod merge_tree_resume;
 pub mod null;

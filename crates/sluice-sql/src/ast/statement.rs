@@ -163,8 +163,11 @@ pub struct Optimize {
     pub final_: bool,
     /// `DEDUPLICATE` given.
     pub deduplicate: bool,
-    /// `DEDUPLICATE BY …` expressions.
+    /// `DEDUPLICATE BY …` expressions (`*` is [`Expr::Wildcard`], `COLUMNS('re')` a
+    /// function call).
     pub deduplicate_by: Vec<Expr>,
+    /// Columns of `DEDUPLICATE BY * EXCEPT (c, …)` / `COLUMNS('re') EXCEPT c`.
+    pub deduplicate_except: Vec<String>,
 }
 
 /// `DETACH TABLE|VIEW|DICTIONARY|DATABASE [IF EXISTS] name [PERMANENTLY] [SYNC]`.

@@ -1,5 +1,6 @@
 //! `ALTER TABLE t command, …`.
 
+use datafusion::sql::sqlparser::ast::Expr;
 use datafusion::sql::sqlparser::tokenizer::Token;
 use sluice_common::Error;
 
@@ -52,6 +53,16 @@ impl StatementParser<'_> {
             if_exists,
             commands,
         }))
+    }
+
+    /// An `UPDATE` assignment's value: it ends before a depth-0 `,`, `WHERE` or `IN
+    /// PARTITION` (sqlparser alone would read `v + 1 IN PARTITION …` as an `IN` list).
+    fn parse_assignment_value(&mut self) -> Result<Expr, Error> {
+        self.parse_expr_before(|t, next| {
+            *t == Token::Comma
+                || is_word(t, "WHERE")
+                || (is_word(t, "IN") && is_word(next, "PARTITION"))
+        })
     }
 
     fn parse_in_partition(&mut self) -> Result<Option<PartitionSpec>, Error> {
@@ -281,7 +292,7 @@ impl StatementParser<'_> {
             loop {
                 let name = self.parse_name()?;
                 self.expect_token(&Token::Eq)?;
-                let value = self.parse_expr()?;
+                let value = self.parse_assignment_value()?;
                 assignments.push((name, value));
                 if !self.parser.consume_token(&Token::Comma) {
                     break;

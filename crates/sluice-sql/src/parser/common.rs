@@ -153,6 +153,15 @@ impl StatementParser<'_> {
         &mut self,
         stop: impl Fn(&Token) -> bool,
     ) -> Result<Expr, Error> {
+        self.parse_expr_before(|t, _| stop(t))
+    }
+
+    /// Like [`Self::parse_expr_until`], `stop` seeing each depth-0 token and the one after
+    /// it (`IN` of `IN PARTITION`).
+    pub(crate) fn parse_expr_before(
+        &mut self,
+        stop: impl Fn(&Token, &Token) -> bool,
+    ) -> Result<Expr, Error> {
         let mut toks = Vec::new();
         let mut depth = 0i32;
         let mut i = 0;
@@ -167,7 +176,9 @@ impl StatementParser<'_> {
                     }
                     depth -= 1;
                 }
-                tok if depth == 0 && stop(tok) => break,
+                tok if depth == 0 && stop(tok, &self.parser.peek_nth_token_ref(i + 1).token) => {
+                    break;
+                }
                 _ => {}
             }
             toks.push(t);

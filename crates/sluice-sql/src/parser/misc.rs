@@ -1,6 +1,8 @@
 //! Small statements: `DROP`, `DETACH`, `RENAME`, `EXCHANGE`, `TRUNCATE`, `OPTIMIZE`,
 //! lightweight `DELETE`, `USE`, `SET`, `KILL`, `SYSTEM`.
 
+use datafusion::sql::sqlparser::ast::Expr;
+use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::tokenizer::Token;
 use sluice_common::Error;
 
@@ -245,9 +247,28 @@ impl StatementParser<'_> {
         }
         let deduplicate = self.word("DEDUPLICATE");
         let mut deduplicate_by = Vec::new();
+        let mut deduplicate_except = Vec::new();
         if deduplicate && self.word("BY") {
             loop {
-                deduplicate_by.push(self.parse_expr()?);
+                if self.parser.consume_token(&Token::Mul) {
+                    deduplicate_by.push(Expr::Wildcard(AttachedToken::empty()));
+                } else {
+                    deduplicate_by.push(self.parse_expr()?);
+                }
+                // `* EXCEPT c` / `COLUMNS('re') EXCEPT (c1, c2)`.
+                if self.word("EXCEPT") {
+                    if self.parser.consume_token(&Token::LParen) {
+                        loop {
+                            deduplicate_except.push(self.parse_name()?);
+                            if !self.parser.consume_token(&Token::Comma) {
+                                break;
+                            }
+                        }
+                        self.expect_token(&Token::RParen)?;
+                    } else {
+                        deduplicate_except.push(self.parse_name()?);
+                    }
+                }
                 if !self.parser.consume_token(&Token::Comma) {
                     break;
                 }
@@ -260,6 +281,7 @@ impl StatementParser<'_> {
             final_,
             deduplicate,
             deduplicate_by,
+            deduplicate_except,
         }))
     }
 
