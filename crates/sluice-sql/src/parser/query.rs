@@ -89,6 +89,10 @@ fn looks_like_settings(tokens: &[TokenWithSpan]) -> bool {
                 Token::LParen | Token::LBracket => depth += 1,
                 Token::RParen | Token::RBracket => depth -= 1,
                 Token::Comma if depth == 0 => break,
+                // `INSERT INTO t SETTINGS k = v SELECT …`: these settings precede the query.
+                _ if depth == 0 && (is_word(&t.token, "SELECT") || is_word(&t.token, "WITH")) => {
+                    return false;
+                }
                 _ => {}
             }
             any = true;
