@@ -1,5 +1,5 @@
-//! [`ConsumerCtx`]: the librdkafka callbacks of one consumer — statistics, errors and
-//! failed commits into its [`ConsumerState`], rebalance bookkeeping (ClickHouse's counters, the
+//! [`ConsumerCtx`]: the librdkafka callbacks of one consumer — statistics and errors
+//! into its [`ConsumerState`], rebalance bookkeeping (ClickHouse's counters, the
 //! "rebalance happened" flag that discards the block in flight), and the start seek: on
 //! assignment each partition starts at the offset the sink recorded with the data
 //! (exactly-once), or at the group's committed offset when another member of the group has
@@ -51,14 +51,7 @@ impl ClientContext for ConsumerCtx {
                     .push_exception(format!("[rdk:{fac}] {log_message}"));
             }
             RDKafkaLogLevel::Warning => {
-                tracing::warn!(target: "librdkafka", "[rdk:{fac}] {log_message}");
-                // A commit librdkafka could not make: how an asynchronous commit's failure
-                // is told (see `consumer/commit.rs`); ClickHouse records every failed
-                // attempt in the consumer's exceptions.
-                if fac == "COMMITFAIL" {
-                    self.state
-                        .push_exception(format!("[rdk:{fac}] {log_message}"));
-                }
+                tracing::warn!(target: "librdkafka", "[rdk:{fac}] {log_message}")
             }
             RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
                 tracing::info!(target: "librdkafka", "[rdk:{fac}] {log_message}")

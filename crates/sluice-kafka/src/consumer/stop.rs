@@ -8,20 +8,13 @@
 //! destroys its handles without the consumer close (`RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE`)
 //! and waits 3 s for librdkafka's threads.
 //!
-//! Here a commit is bounded by itself (`commit.rs`: an asynchronous commit whose result is
-//! waited for at most `COMMIT_STOP_GRACE` once stopping, and no second attempt), a stopping
-//! worker closes its consumer by polling for at most [`STOP_TIMEOUT`] and, when the close is
-//! not done by then, leaks the handle instead of waiting in its destructor. [`join_within`]
-//! waits for the threads up to [`JOIN_TIMEOUT`] (longer while one is inside the sink, whose
-//! work is local). Nothing acknowledged is lost: a block is committed to the group only
-//! after it is in every target, and a block written but not committed is filtered out by
-//! the targets' recorded offsets (exactly-once) or read again.
-//!
-//! Left open: a commit librdkafka could not send (the broker gone) stays queued in the
-//! handle, and the group's close waits for it (`rd_kafka_cgrp_try_terminate` needs
-//! `wait_commit_cnt == 0`), so such a handle is leaked with its librdkafka threads until the
-//! broker answers again. Destroying it needs `rd_kafka_destroy_flags` with
-//! `RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE`, which rdkafka 0.38 does not expose.
+//! Here a stopping worker makes no second commit attempt, closes its consumer by polling
+//! for at most [`STOP_TIMEOUT`] and, when the close is not done by then, leaks the handle
+//! instead of waiting in its destructor. [`join_within`] waits for the threads up to
+//! [`JOIN_TIMEOUT`] (longer while one is inside the sink, whose work is local) and leaves the
+//! others running detached (a thread in such a commit ends only if the broker comes back). Nothing acknowledged is lost: a block is committed to the
+//! group only after it is in every target, and a block written but not committed is
+//! filtered out by the targets' recorded offsets (exactly-once) or read again.
 
 use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
@@ -57,7 +50,7 @@ impl Worker {
     /// Closes the consumer (leaves the group) within [`STOP_TIMEOUT`]; when the close is
     /// not done by then (the broker is gone), the handle is leaked rather than destroyed,
     /// since its destructor would wait for the close without a limit.
-    pub(crate) fn close(self) {
+    pub(super) fn close(self) {
         let Worker {
             index,
             consumer,
