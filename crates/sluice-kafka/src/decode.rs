@@ -736,3 +736,7 @@ fn concat_columns(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<Vec<Arr
 #[cfg(test)]
 #[path = "decode_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "decode_error_tests.rs"]
+mod error_tests;
