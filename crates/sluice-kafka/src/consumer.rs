@@ -12,8 +12,10 @@
 //! (default) assigned partitions start at the sink's recorded offsets
 //! ([`KafkaSink::committed_offsets`]).
 //!
-//! `kafka_thread_per_consumer = 0` in ClickHouse unites all consumers' blocks into one
-//! insert; here every consumer always writes its own blocks (the sink may batch them).
+//! With `kafka_thread_per_consumer = 1`, or one consumer, each consumer writes its own
+//! blocks. With `= 0` (ClickHouse's default) and several consumers, their threads still
+//! poll and decode in parallel, but each flush is one block of all of them, one insert per
+//! target, after which every consumer commits its offsets ([`united`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -43,9 +45,11 @@ use crate::stats::{ConsumerState, ConsumerStateRef, ConsumerStats};
 mod commit;
 mod poll;
 mod stop;
+mod united;
 
 use stop::InSink;
 pub use stop::{JOIN_TIMEOUT, STOP_TIMEOUT};
+use united::United;
 
 /// A block is also closed once the sink holds this many bytes of it
 /// ([`BlockWriter::buffered_bytes`]: the views' output, or the decoded rows for a sink that
@@ -112,6 +116,15 @@ impl KafkaConsumers {
         let mut states = Vec::new();
         let mut threads = Vec::new();
         let n = spec.settings.num_consumers.max(1) as usize;
+        // `kafka_thread_per_consumer = 0`: one block (one insert) per flush for all.
+        let united = (!spec.settings.thread_per_consumer && n > 1).then(|| {
+            Arc::new(United::new(
+                Arc::clone(&sink),
+                &spec.settings.group_name,
+                Arc::clone(&control),
+                n,
+            ))
+        });
         let mut started = Vec::new();
         for index in 0..n {
             let state: ConsumerStateRef = Arc::new(ConsumerState::new(&spec.database, &spec.table));
@@ -134,7 +147,8 @@ impl KafkaConsumers {
                 Arc::clone(&sink),
                 Arc::clone(&control),
                 spec.settings.clone(),
-            )?;
+            )?
+            .with_united(united.clone());
             let name = format!("kafka-{}-{index}", spec.table);
             let handle = std::thread::Builder::new()
                 .name(name)
@@ -308,15 +322,23 @@ enum Outcome {
     Written(Vec<(String, i32, i64)>),
     /// Parsing or the sink failed; the block must be re-read.
     Failed(Error, Span),
+    /// The block went into the united block of all consumers, which is not settled yet.
+    Read(Span),
+    /// The united block was given up (rebalance, pause, stop); the block must be re-read.
+    Abandoned(Span),
 }
 
-/// `sink.begin`, counted as time inside the sink.
+/// `sink.begin`, counted as time inside the sink, or the way into united block `united`.
 fn begin<'s>(
     control: &Control,
     sink: &'s dyn KafkaSink,
+    united: Option<(&'s United, u64)>,
     group: &str,
     index: usize,
 ) -> Result<Box<dyn BlockWriter + 's>> {
+    if let Some((u, block)) = united {
+        return Ok(Box::new(u.writer(index, block)));
+    }
     let _in_sink = InSink::enter(control);
     sink.begin(group, index)
 }
@@ -349,6 +371,8 @@ pub(crate) struct Worker {
     pub(crate) spare_payloads: Vec<u8>,
     /// The current block's reads.
     pub(crate) reads: poll::ReadCounts,
+    /// The block of all consumers its blocks go into (`kafka_thread_per_consumer = 0`).
+    united: Option<Arc<United>>,
 }
 
 impl Worker {
@@ -378,7 +402,14 @@ impl Worker {
             topics: Topics::default(),
             spare_payloads: Vec::new(),
             reads: poll::ReadCounts::default(),
+            united: None,
         })
+    }
+
+    /// Its blocks go into `united` instead of their own insert.
+    fn with_united(mut self, united: Option<Arc<United>>) -> Self {
+        self.united = united;
+        self
     }
 
     fn run(mut self) {
@@ -390,13 +421,20 @@ impl Worker {
                 self.idle_while_paused();
                 continue;
             }
-            match self.run_block() {
+            let united = self.united.clone();
+            let block = united.as_ref().map(|u| u.current());
+            let mut outcome = self.run_block(block);
+            if let (Some(u), Some(b)) = (united, block) {
+                outcome = self.settle_united(&u, b, outcome);
+            }
+            match outcome {
                 Outcome::Empty | Outcome::Rebalanced => {}
                 Outcome::Written(offsets) => {
                     self.commit(&offsets);
                     backoff = base_backoff;
                 }
                 Outcome::Failed(e, span) => self.fail(e, &span, &mut backoff),
+                Outcome::Read(span) | Outcome::Abandoned(span) => self.rewind(&span),
             }
         }
         self.state.set_used(false);
@@ -478,8 +516,9 @@ impl Worker {
     }
 
     /// Reads one block and hands it to the sink chunk by chunk as it is read (see
-    /// [`CHUNK_BYTES`]); commits it to the sink at the end.
-    fn run_block(&mut self) -> Outcome {
+    /// [`CHUNK_BYTES`]); commits it to the sink at the end, or, as part of united block
+    /// `united` (`kafka_thread_per_consumer = 0`), returns [`Outcome::Read`].
+    fn run_block(&mut self, united: Option<u64>) -> Outcome {
         let max_rows = self.settings.effective_max_block_size() as usize;
         let max_batch = (self.settings.effective_poll_max_batch_size() as usize).max(1);
         let poll_timeout = Duration::from_millis(self.settings.effective_poll_timeout_ms());
@@ -490,6 +529,7 @@ impl Worker {
             .rebalanced
             .store(false, Ordering::SeqCst);
         let sink = Arc::clone(&self.sink);
+        let shared = self.united.clone();
         // Headers only when the sink's readers look at them (asked once per block).
         self.decoder.set_read_headers(true);
         let headers_skipped = self.decoder.wants_headers() && !sink.reads_headers();
@@ -568,6 +608,7 @@ impl Worker {
                         None => match begin(
                             &self.control,
                             sink.as_ref(),
+                            shared.as_deref().zip(united),
                             &self.settings.group_name,
                             self.index,
                         ) {
@@ -619,6 +660,10 @@ impl Worker {
         let Some(writer) = writer.filter(|_| any) else {
             return Outcome::Empty;
         };
+        if united.is_some() {
+            // Written (or not) with the other consumers' blocks: `settle_united`.
+            return Outcome::Read(span);
+        }
         let offsets = span_offsets(&span, true);
         let in_sink = InSink::enter(&self.control);
         let written = writer.commit(offsets.clone(), span_offsets(&span, false));
