@@ -16,24 +16,25 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use common::{engine, kafka_table, query_one, rows, wait_rows};
-use sluice_engine::Session;
+use sluice_engine::{EngineRef, Session};
 use sluice_kafka::EmbeddedBroker;
+use tempfile::TempDir;
 
 const MESSAGES: u32 = 4000;
 const PARTITIONS: i32 = 4;
 const ROUND: u32 = 400;
 
-/// Produces `{"id":N,"name":"nN"}` for N in `0..MESSAGES` to partition `N % PARTITIONS`,
+/// Produces `{"id":N,"name":"nN"}` for N in `ids` to partition `N % PARTITIONS`,
 /// in rounds of `ROUND` messages 300 ms apart: several flushes find messages for both
 /// consumers (one round may reach one consumer just before a flush and the other after it).
-fn produce(bootstrap: &str, topic: &str) {
+fn produce(bootstrap: &str, topic: &str, ids: std::ops::Range<u32>) {
     use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
     let p: BaseProducer = rdkafka::ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("linger.ms", "5")
         .create()
         .expect("producer");
-    for id in 0..MESSAGES {
+    for id in ids {
         let payload = format!(r#"{{"id":{id},"name":"n{id}"}}"#);
         let key = id.to_string();
         let mut rec = BaseRecord::to(topic)
@@ -96,13 +97,12 @@ async fn settled_assignment(s: &mut Session) -> BTreeMap<u64, String> {
     }
 }
 
-/// Runs the pipeline with `kafka_thread_per_consumer = mode`; returns, per part of the
-/// target, the consumers whose partitions it holds.
-async fn parts_by_consumer(mode: u8) -> Vec<BTreeSet<String>> {
+/// A broker with topic `topic` (4 partitions), an engine, and `src` (Kafka, 2 consumers,
+/// `kafka_thread_per_consumer = mode`) → `mv` → `sink` (MergeTree, merges stopped).
+async fn start(mode: u8, topic: &str) -> (EmbeddedBroker, EngineRef, Session, TempDir) {
     let broker = EmbeddedBroker::start().expect("broker");
     let bootstrap = broker.bootstrap_servers().to_string();
-    let topic = format!("tpc{mode}");
-    broker.create_topic(&topic, PARTITIONS).expect("topic");
+    broker.create_topic(topic, PARTITIONS).expect("topic");
     let dir = tempfile::tempdir().expect("tempdir");
     let engine = engine(&broker, dir.path()).await;
     let mut s = engine.session();
@@ -110,8 +110,8 @@ async fn parts_by_consumer(mode: u8) -> Vec<BTreeSet<String>> {
         kafka_table(
             "src",
             &bootstrap,
-            &topic,
-            &format!("g_tpc{mode}"),
+            topic,
+            &format!("g_{topic}"),
             &format!(
                 ", kafka_num_consumers = 2, kafka_thread_per_consumer = {mode}, \
                  kafka_flush_interval_ms = 1000, kafka_poll_timeout_ms = 100"
@@ -123,8 +123,17 @@ async fn parts_by_consumer(mode: u8) -> Vec<BTreeSet<String>> {
     ] {
         rows(&mut s, &sql).await.expect("DDL");
     }
+    (broker, engine, s, dir)
+}
+
+/// Runs the pipeline with `kafka_thread_per_consumer = mode`; returns, per part of the
+/// target, the consumers whose partitions it holds.
+async fn parts_by_consumer(mode: u8) -> Vec<BTreeSet<String>> {
+    let topic = format!("tpc{mode}");
+    let (broker, engine, mut s, _dir) = start(mode, &topic).await;
+    let bootstrap = broker.bootstrap_servers().to_string();
     let owner = settled_assignment(&mut s).await;
-    produce(&bootstrap, &topic);
+    produce(&bootstrap, &topic, 0..MESSAGES);
     assert_eq!(
         wait_rows(&mut s, "sink", u64::from(MESSAGES)).await,
         u64::from(MESSAGES)
@@ -204,4 +213,42 @@ async fn one_gives_each_consumer_its_own_inserts() {
         parts.iter().all(|consumers| consumers.len() == 1),
         "a part holds two consumers' partitions: {parts:?}"
     );
+}
+
+/// `= 0` through stops and starts: the Kafka table is detached and attached three times
+/// while 8000 messages arrive in rounds; the united blocks given up by the stops are read
+/// again, and every message is in the target once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zero_detach_and_attach_while_producing_lose_and_double_nothing() {
+    const TOTAL: u32 = 8000;
+    let (broker, engine, mut s, _dir) = start(0, "tpcd").await;
+    let bootstrap = broker.bootstrap_servers().to_string();
+    settled_assignment(&mut s).await;
+    let producer = std::thread::spawn(move || produce(&bootstrap, "tpcd", 0..TOTAL));
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        rows(&mut s, "DETACH TABLE src").await.expect("detach");
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        rows(&mut s, "ATTACH TABLE src").await.expect("attach");
+    }
+    producer.join().expect("producer");
+    assert_eq!(
+        wait_rows(&mut s, "sink", u64::from(TOTAL)).await,
+        u64::from(TOTAL)
+    );
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // ch-oracle -q "SELECT count(), uniqExact(id), min(id), max(id)
+    //   FROM (SELECT toUInt32(number) AS id FROM numbers(8000))"
+    assert_eq!(
+        rows(
+            &mut s,
+            "SELECT count(), uniqExact(id), min(id), max(id) FROM sink"
+        )
+        .await
+        .expect("check"),
+        ["8000\t8000\t0\t7999"]
+    );
+    tokio::task::spawn_blocking(move || engine.shutdown())
+        .await
+        .expect("shutdown");
 }
