@@ -252,3 +252,65 @@ async fn zero_detach_and_attach_while_producing_lose_and_double_nothing() {
         .await
         .expect("shutdown");
 }
+
+/// `= 0` with more consumers than partitions: the consumer without a partition ends its
+/// part of each flush at once (ClickHouse's source stops after its empty polls), so a block
+/// full at `kafka_max_block_size` is written without waiting for `kafka_flush_interval_ms`
+/// (30 s here: 1000 messages in blocks of 100 would take 10 flush intervals).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zero_does_not_wait_for_a_consumer_without_partitions() {
+    let broker = EmbeddedBroker::start().expect("broker");
+    let bootstrap = broker.bootstrap_servers().to_string();
+    broker.create_topic("tpc1p", 1).expect("topic");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let engine = engine(&broker, dir.path()).await;
+    let mut s = engine.session();
+    for sql in [
+        kafka_table(
+            "src",
+            &bootstrap,
+            "tpc1p",
+            "g_tpc1p",
+            ", kafka_num_consumers = 2, kafka_max_block_size = 100, \
+             kafka_flush_interval_ms = 30000, kafka_poll_timeout_ms = 100",
+        ),
+        "CREATE TABLE sink (id UInt32, p UInt64) ENGINE = MergeTree ORDER BY id".to_string(),
+        "CREATE MATERIALIZED VIEW mv TO sink AS SELECT id, _partition AS p FROM src".to_string(),
+    ] {
+        rows(&mut s, &sql).await.expect("DDL");
+    }
+    // Partition 0 only (`N % 1`).
+    {
+        use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+        let p: BaseProducer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", &bootstrap)
+            .create()
+            .expect("producer");
+        for id in 0..1000u32 {
+            let payload = format!(r#"{{"id":{id},"name":"n{id}"}}"#);
+            p.send(
+                BaseRecord::<(), str>::to("tpc1p")
+                    .payload(&payload)
+                    .partition(0),
+            )
+            .expect("send");
+            p.poll(Duration::ZERO);
+        }
+        p.flush(Duration::from_secs(60)).expect("flush");
+    }
+    assert_eq!(wait_rows(&mut s, "sink", 1000).await, 1000);
+    // ch-oracle -q "SELECT count(), uniqExact(id), min(id), max(id)
+    //   FROM (SELECT toUInt32(number) AS id FROM numbers(1000))"
+    assert_eq!(
+        rows(
+            &mut s,
+            "SELECT count(), uniqExact(id), min(id), max(id) FROM sink"
+        )
+        .await
+        .expect("check"),
+        ["1000\t1000\t0\t999"]
+    );
+    tokio::task::spawn_blocking(move || engine.shutdown())
+        .await
+        .expect("shutdown");
+}

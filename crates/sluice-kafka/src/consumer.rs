@@ -68,6 +68,11 @@ pub const CHUNK_BYTES: usize = 4 << 20;
 /// pipeline's events, still in the core's cache when the splitter reads them.
 const POLL_STEP: usize = 256;
 
+/// A consumer of a united block (`kafka_thread_per_consumer = 0`) that has read nothing
+/// ends its block after this many empty poll batches (ClickHouse's
+/// `MAX_FAILED_POLL_ATTEMPTS`: about 5 s at the default 500 ms poll timeout).
+const MAX_EMPTY_BATCHES: u32 = 10;
+
 /// While waiting for a first message on the batch queue, the consumer's own queue
 /// (rebalances, errors, statistics) is served at least this often: a wait on one queue is
 /// not woken by the other.
@@ -541,6 +546,7 @@ impl Worker {
         let mut rows = 0usize;
         let mut any = false;
         let mut last_read: Vec<(String, i32, i64)> = Vec::new();
+        let mut empty_batches = 0u32;
         // The chunk's messages, kept until it is handed over: the decoder records where
         // each row is in them and builds the columns once per chunk.
         let mut chunk = MessageBatch::with_buffer(std::mem::take(&mut self.spare_payloads));
@@ -654,6 +660,16 @@ impl Worker {
             }
             if done {
                 break;
+            }
+            // Part of a united block: a consumer that reads nothing ends its block as
+            // ClickHouse's source does (after `MAX_EMPTY_BATCHES` empty polls; at once
+            // without an assignment), instead of holding the others until the flush time.
+            if united.is_some() && !any {
+                empty_batches += 1;
+                let unassigned = self.consumer.assignment().map_or(true, |a| a.count() == 0);
+                if unassigned || empty_batches >= MAX_EMPTY_BATCHES {
+                    break;
+                }
             }
         }
         self.spare_payloads = chunk.take_payload_bytes();
