@@ -16,7 +16,9 @@
 //! commits the united block with every worker's offsets (one part per target), and then
 //! each worker commits its own consumer's offsets to the group. The outcome of one block
 //! is the outcome of all: a failure is every consumer's exception, and every worker
-//! rewinds to its block's first offsets.
+//! rewinds to its block's first offsets. A worker that reads nothing ends its part early
+//! (at once without an assignment, else after `MAX_EMPTY_BATCHES` empty polls, like
+//! ClickHouse's source), so an idle consumer does not hold the others until the flush time.
 //!
 //! ClickHouse drops only the rebalanced consumer's rows of the cycle; here that consumer's
 //! chunks have already gone through the views, so when it had handed some over the whole
