@@ -15,7 +15,7 @@
 //! With `kafka_thread_per_consumer = 1`, or one consumer, each consumer writes its own
 //! blocks. With `= 0` (ClickHouse's default) and several consumers, their threads still
 //! poll and decode in parallel, but each flush is one block of all of them, one insert per
-//! target, after which every consumer commits its offsets ([`united`]).
+//! target, after which every consumer commits its offsets (`consumer/united.rs`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
