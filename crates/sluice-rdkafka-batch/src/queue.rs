@@ -28,6 +28,7 @@ use std::time::Duration;
 use rdkafka::bindings as rdsys;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 
+use crate::handle::QueueHandle;
 use crate::message::Fetched;
 
 /// Why a [`FetchQueue`] could not be made.
@@ -39,24 +40,6 @@ pub enum FetchQueueError {
         /// Which queue.
         what: &'static str,
     },
-}
-
-/// A librdkafka queue handle owned by this crate, destroyed on drop.
-struct QueueHandle(NonNull<rdsys::rd_kafka_queue_t>);
-
-impl QueueHandle {
-    fn ptr(&self) -> *mut rdsys::rd_kafka_queue_t {
-        self.0.as_ptr()
-    }
-}
-
-impl Drop for QueueHandle {
-    #[allow(unsafe_code)]
-    fn drop(&mut self) {
-        // SAFETY: the handle was returned by librdkafka (`rd_kafka_queue_new` or a
-        // `rd_kafka_queue_get_*` call), is owned by this value alone and is destroyed once.
-        unsafe { rdsys::rd_kafka_queue_destroy(self.ptr()) };
-    }
 }
 
 /// One routed partition.
