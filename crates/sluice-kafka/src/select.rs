@@ -1,19 +1,25 @@
 //! Direct `SELECT` from a Kafka table (allowed by `stream_like_engine_allow_direct_select`):
 //! as ClickHouse's direct read, a consumer of the table's group waits up to 15 s for an
-//! assignment, returns the rows of the first non-empty poll (or nothing after 10 empty
-//! polls), and commits what it read only with `kafka_commit_on_select = 1`; otherwise
-//! the next read sees the same messages again.
+//! assignment (then polls for at most 50 ms while it has none), returns the rows of the
+//! first non-empty poll (or nothing after 10 empty polls), and commits what it read only
+//! with `kafka_commit_on_select = 1`; otherwise the next read sees the same messages again.
+//!
+//! Also with the broker gone the read ends after those waits (an empty result), and the
+//! consumer is closed within the consumers' stop bound ([`crate::consumer::STOP_TIMEOUT`]):
+//! a consumer dropped instead would wait for its close (leaving the group) without a
+//! limit. A commit (`kafka_commit_on_select = 1`) is bounded as the consumers' are.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arrow::record_batch::RecordBatch;
 use rdkafka::consumer::Consumer;
-use sluice_common::{Error, Result};
+use sluice_common::Result;
 
 use crate::batch::MessageBatch;
 use crate::consumer::{ConsumerSpec, Control, Worker, create_consumer};
 use crate::decode::Decoder;
+use crate::settings::KafkaSettings;
 use crate::sink::{Block, KafkaSink};
 use crate::stats::ConsumerState;
 
@@ -21,6 +27,9 @@ use crate::stats::ConsumerState;
 const MAX_WAIT_FOR_ASSIGNMENT: Duration = Duration::from_secs(15);
 /// ClickHouse's `MAX_FAILED_POLL_ATTEMPTS`.
 const MAX_FAILED_POLLS: usize = 10;
+/// ClickHouse's `POLL_TIMEOUT_WO_ASSIGNMENT_MS`: the longest poll once the wait for an
+/// assignment is over and there is still none.
+const POLL_WITHOUT_ASSIGNMENT: Duration = Duration::from_millis(50);
 
 /// A sink that records nothing: direct reads do not use the targets' offsets.
 struct NoTargets;
@@ -58,6 +67,14 @@ pub fn direct_select(spec: &ConsumerSpec) -> Result<RecordBatch> {
         Arc::new(Control::default()),
         settings.clone(),
     )?;
+    let read = read_once(&mut w, &settings);
+    // Closed within the stop bound on every path, errors included.
+    w.close();
+    read
+}
+
+/// The read and the commit of [`direct_select`], on its consumer.
+fn read_once(w: &mut Worker, settings: &KafkaSettings) -> Result<RecordBatch> {
     let poll_timeout = Duration::from_millis(settings.effective_poll_timeout_ms());
     let max_batch = settings.effective_poll_max_batch_size() as usize;
     let started = Instant::now();
@@ -74,14 +91,20 @@ pub fn direct_select(spec: &ConsumerSpec) -> Result<RecordBatch> {
             .context()
             .rebalanced
             .store(false, std::sync::atomic::Ordering::SeqCst);
-        w.poll_batch(&mut messages, max_batch, poll_timeout);
+        let waited = started.elapsed() > MAX_WAIT_FOR_ASSIGNMENT;
+        let timeout = if !assigned && waited {
+            poll_timeout.min(POLL_WITHOUT_ASSIGNMENT)
+        } else {
+            poll_timeout
+        };
+        w.poll_batch(&mut messages, max_batch, timeout);
         if !messages.is_empty() {
             let decoded = w.decoder.decode_batch(&mut messages)?;
             if decoded.batch.num_rows() > 0 || failed + 1 >= MAX_FAILED_POLLS {
                 break decoded.batch;
             }
         }
-        if assigned || started.elapsed() > MAX_WAIT_FOR_ASSIGNMENT {
+        if assigned || waited {
             failed += 1;
         }
         if failed >= MAX_FAILED_POLLS {
@@ -100,14 +123,7 @@ pub fn direct_select(spec: &ConsumerSpec) -> Result<RecordBatch> {
                 None => next.push((m.topic.to_string(), m.partition, m.offset + 1)),
             }
         }
-        w.commit(&next);
-        if let Some(e) = w.state.snapshot().exceptions.last() {
-            return Err(Error::new(
-                sluice_common::ErrorCode::CANNOT_COMMIT_OFFSET,
-                e.1.clone(),
-            ));
-        }
+        w.try_commit(&next)?;
     }
-    w.consumer.unsubscribe();
     Ok(result)
 }

@@ -20,7 +20,7 @@
 //!   [`PendingCommit`] can be dropped at any time.
 //! - A commit still waiting keeps the group's close from finishing
 //!   (`rd_kafka_cgrp_try_terminate` needs `wait_commit_cnt == 0`); destroying the handle
-//!   without the close ([`crate::destroy`]) ends it with `_DESTROY`.
+//!   without the close ([`crate::destroy()`]) ends it with `_DESTROY`.
 
 use std::marker::PhantomData;
 use std::ptr::NonNull;

@@ -18,7 +18,7 @@
 //! Two more calls the `rdkafka` crate lacks, for stopping a consumer within a time limit
 //! also when the broker is gone: a commit whose result is waited for with a time limit
 //! ([`PendingCommit`]), and destroying a consumer's handle without the consumer close
-//! ([`destroy`]).
+//! ([`destroy()`]).
 //!
 //! Module map:
 //! - [`queue`]: [`FetchQueue`], the forwarding and the batch call.
