@@ -26,7 +26,6 @@ use std::time::{Duration, Instant};
 use arrow::datatypes::SchemaRef;
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::error::KafkaResult;
 use rdkafka::message::Message as _;
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use sluice_common::{Error, ErrorCode, Result};
@@ -239,6 +238,7 @@ pub(crate) fn create_consumer(
         exactly_once: spec.settings.exactly_once,
         trust_group_offsets: !spec.settings.commit_every_batch,
         rebalanced: AtomicBool::new(false),
+        assigned_since_block: Default::default(),
         assignments: AtomicU64::new(0),
         seek_guard: SeekGuard::default(),
     };
@@ -529,10 +529,7 @@ impl Worker {
         let poll_timeout = Duration::from_millis(self.settings.effective_poll_timeout_ms());
         let deadline =
             Instant::now() + Duration::from_millis(self.settings.effective_flush_interval_ms());
-        self.consumer
-            .context()
-            .rebalanced
-            .store(false, Ordering::SeqCst);
+        self.consumer.context().begin_block();
         let sink = Arc::clone(&self.sink);
         let shared = self.united.clone();
         // Headers only when the sink's readers look at them (asked once per block).
@@ -593,7 +590,7 @@ impl Worker {
                 }
                 if self.consumer.context().rebalanced.load(Ordering::SeqCst) {
                     if any || chunk.len() > before {
-                        self.rewind_after_rebalance();
+                        self.rewind_after_rebalance(&span);
                     }
                     self.decoder.reset();
                     return Outcome::Rebalanced;
@@ -730,19 +727,42 @@ impl Worker {
         Ok(rows)
     }
 
-    /// `assign`, counted as an assignment change (see [`Worker::route`]).
-    fn assign(&self, tpl: &TopicPartitionList) -> KafkaResult<()> {
-        let r = self.consumer.assign(tpl);
-        self.consumer
-            .context()
-            .assignments
-            .fetch_add(1, Ordering::SeqCst);
-        r
-    }
-
-    /// Rewinds the partitions of `span` to their first offsets (re-read the block).
+    /// Rewinds the partitions of `span` to their first offsets (re-read the block) with a
+    /// seek, which leaves the assignment alone: librdkafka moves such a partition's fetch
+    /// version on the calling thread, so a message fetched before the seek is never served
+    /// after it (an `assign` starts the new fetch on librdkafka's own thread, and messages
+    /// of the old one could still come, ending the [`SeekGuard`] early). A partition no
+    /// longer assigned, or assigned by a rebalance since the block began (it starts at its
+    /// own start offset, which another server's commit may have moved past the block), is
+    /// left alone.
     fn rewind(&mut self, span: &Span) {
         if span.ranges.is_empty() {
+            return;
+        }
+        let Ok(assignment) = self.consumer.assignment() else {
+            return;
+        };
+        let ctx = self.consumer.context();
+        let fresh = ctx.assigned_since_block.lock().clone();
+        let mut tpl = TopicPartitionList::new();
+        for (t, p, first, _) in &span.ranges {
+            let (t, p) = (&**t, *p);
+            if assignment.find_partition(t, p).is_none()
+                || fresh.iter().any(|(ft, fp)| *fp == p && ft == t)
+            {
+                continue;
+            }
+            self.state.set_position(t, p, *first);
+            // Where a block started is usually inside a record batch.
+            let from = ctx.seek_guard.fetch_offset(t, p, *first);
+            if tpl
+                .add_partition_offset(t, p, Offset::Offset(from))
+                .is_err()
+            {
+                return;
+            }
+        }
+        if tpl.count() == 0 {
             return;
         }
         tracing::info!(
@@ -751,73 +771,16 @@ impl Worker {
             self.index,
             span.ranges
         );
-        let Ok(assignment) = self.consumer.assignment() else {
-            return;
-        };
-        let positions = self.consumer.position().ok();
-        let mut tpl = TopicPartitionList::new();
-        for e in assignment.elements() {
-            let (t, p) = (e.topic(), e.partition());
-            let offset = match span
-                .ranges
-                .iter()
-                .find(|(rt, rp, _, _)| *rp == p && &**rt == t)
-            {
-                Some((_, _, first, _)) => Offset::Offset(*first),
-                None => positions
-                    .as_ref()
-                    .and_then(|pos| pos.find_partition(t, p))
-                    .map(|e| e.offset())
-                    .filter(|o| matches!(o, Offset::Offset(_)))
-                    .unwrap_or(Offset::Stored),
-            };
-            // Where a block started is usually inside a record batch.
-            let guard = &self.consumer.context().seek_guard;
-            let offset = match offset {
-                Offset::Offset(o) => {
-                    self.state.set_position(t, p, o);
-                    Offset::Offset(guard.fetch_offset(t, p, o))
-                }
-                other => {
-                    guard.forget(t, p);
-                    other
-                }
-            };
-            if tpl.add_partition_offset(t, p, offset).is_err() {
-                return;
-            }
-        }
-        if let Err(e) = self.assign(&tpl) {
+        if let Err(e) = self.consumer.seek_partitions(tpl, Duration::ZERO) {
             self.state.push_exception(format!("rewind: {e}"));
         }
     }
 
-    /// After a rebalance in the middle of a block: every assigned partition restarts at
-    /// the sink's offset (exactly-once) or the group's committed offset.
-    fn rewind_after_rebalance(&mut self) {
-        let Some(parts) = self.assigned_partitions() else {
-            return;
-        };
-        let ctx = self.consumer.context();
-        let starts = ctx.start_offsets(&self.consumer, &parts);
-        let mut tpl = TopicPartitionList::new();
-        for ((t, p), start) in parts.iter().zip(starts) {
-            let (t, p) = (t.as_str(), *p);
-            let offset = match start {
-                Some(o) => Offset::Offset(ctx.seek_guard.fetch_offset(t, p, o)),
-                None => {
-                    ctx.seek_guard.forget(t, p);
-                    Offset::Stored
-                }
-            };
-            if tpl.add_partition_offset(t, p, offset).is_err() {
-                return;
-            }
-        }
-        if let Err(e) = self.assign(&tpl) {
-            self.state
-                .push_exception(format!("rewind after rebalance: {e}"));
-        }
+    /// After a rebalance in the middle of a block: the partitions the consumer kept (a
+    /// cooperative rebalance) go back to the block's first offsets; those the rebalance
+    /// assigned start at their start offsets already (see [`ConsumerCtx`]'s `rebalance`).
+    fn rewind_after_rebalance(&mut self, span: &Span) {
+        self.rewind(span);
         self.consumer
             .context()
             .rebalanced

@@ -9,11 +9,14 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use parking_lot::Mutex;
+
 use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
-use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, RebalanceProtocol};
 use rdkafka::error::KafkaError;
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
+use rdkafka::types::RDKafkaRespErr;
 
 use crate::seek_guard::SeekGuard;
 use crate::sink::KafkaSink;
@@ -30,6 +33,10 @@ pub struct ConsumerCtx {
     pub(crate) trust_group_offsets: bool,
     /// Set by every rebalance; the consumer thread clears it when it starts a block.
     pub(crate) rebalanced: AtomicBool,
+    /// Partitions assigned by a rebalance since the consumer thread began its block
+    /// ([`ConsumerCtx::begin_block`]): they start at their own start offsets, and a rewind
+    /// of the block leaves them alone.
+    pub(crate) assigned_since_block: Mutex<Vec<(String, i32)>>,
     /// Bumped by every assignment change (rebalance, or the consumer thread's own
     /// `assign`): the thread routes the new assignment's partitions to its batch queue
     /// ([`sluice_rdkafka_batch::FetchQueue::route`]) when this moved.
@@ -130,25 +137,82 @@ impl ConsumerCtx {
 }
 
 impl ConsumerContext for ConsumerCtx {
-    fn pre_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        match rebalance {
-            Rebalance::Revoke(_) => {
+    /// Serves a rebalance in place of rust-rdkafka's default, which assigns the partitions
+    /// as given (at the group's committed offsets) and only then lets the context seek.
+    /// That second assign races with the first one's fetches: librdkafka starts the new
+    /// fetch on its own thread, and a message of the first fetch (at the committed offset)
+    /// read in between ended the [`SeekGuard`] early, so the messages fetched from before the
+    /// wanted start went through (two servers of one group stored a partition's messages
+    /// between this server's record and the group's offset twice). Here the start offsets
+    /// are in the list before the one assign.
+    fn rebalance(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        err: RDKafkaRespErr,
+        tpl: &mut TopicPartitionList,
+    ) {
+        let cooperative = matches!(
+            consumer.rebalance_protocol(),
+            RebalanceProtocol::Cooperative
+        );
+        match err {
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
+                self.set_start_offsets(consumer, tpl);
+                let r = if cooperative {
+                    consumer.incremental_assign(tpl)
+                } else {
+                    consumer.assign(tpl)
+                };
+                self.assignments.fetch_add(1, Ordering::SeqCst);
+                if let Err(e) = r {
+                    self.state.push_exception(format!("assign: {e}"));
+                }
+            }
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
+                tracing::debug!(
+                    target: "sluice_kafka::exactly_once",
+                    "group {}: partitions revoked: {:?}",
+                    self.group,
+                    tpl.elements().iter().map(|e| e.partition()).collect::<Vec<_>>()
+                );
                 self.seek_guard.clear();
                 self.state.revoked();
                 self.rebalanced.store(true, Ordering::SeqCst);
+                let r = if cooperative {
+                    consumer.incremental_unassign(tpl)
+                } else {
+                    consumer.unassign()
+                };
                 self.assignments.fetch_add(1, Ordering::SeqCst);
+                if let Err(e) = r {
+                    self.state.push_exception(format!("unassign: {e}"));
+                }
             }
-            Rebalance::Assign(_) => {}
-            Rebalance::Error(e) => {
+            other => {
+                let e = KafkaError::Rebalance(other.into());
                 self.state.push_exception(format!("Rebalance error: {e}"));
+                self.rebalanced.store(true, Ordering::SeqCst);
+                // As rust-rdkafka's default: an eager consumer drops its assignment.
+                if !cooperative && let Err(e) = consumer.unassign() {
+                    self.state.push_exception(format!("unassign: {e}"));
+                }
+                self.assignments.fetch_add(1, Ordering::SeqCst);
             }
         }
     }
+}
 
-    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        let Rebalance::Assign(tpl) = rebalance else {
-            return;
-        };
+impl ConsumerCtx {
+    /// The consumer thread begins a block: no rebalance seen in it yet.
+    pub(crate) fn begin_block(&self) {
+        self.rebalanced.store(false, Ordering::SeqCst);
+        self.assigned_since_block.lock().clear();
+    }
+
+    /// Bookkeeping of an assignment, and its start offsets written into `tpl` (see
+    /// [`ConsumerCtx::start_offsets`]); a partition without one keeps the group's
+    /// committed offset (or `auto.offset.reset`).
+    fn set_start_offsets(&self, consumer: &BaseConsumer<Self>, tpl: &mut TopicPartitionList) {
         let parts: Vec<(String, i32)> = tpl
             .elements()
             .iter()
@@ -158,34 +222,27 @@ impl ConsumerContext for ConsumerCtx {
             tracing::info!("Not enough partitions in the topic for all consumers?");
         }
         self.state.assigned(parts.clone());
+        self.assigned_since_block
+            .lock()
+            .extend(parts.iter().cloned());
         self.rebalanced.store(true, Ordering::SeqCst);
-        self.assignments.fetch_add(1, Ordering::SeqCst);
         if parts.is_empty() {
             return;
         }
         let starts = self.start_offsets(consumer, &parts);
-        let mut with_offsets = TopicPartitionList::new();
-        let mut any = false;
         for ((topic, partition), start) in parts.iter().zip(starts) {
-            let offset = match start {
+            match start {
                 Some(o) => {
-                    any = true;
                     self.state.set_position(topic, *partition, o);
-                    Offset::Offset(self.seek_guard.fetch_offset(topic, *partition, o))
+                    let from = self.seek_guard.fetch_offset(topic, *partition, o);
+                    if let Err(e) =
+                        tpl.set_partition_offset(topic, *partition, Offset::Offset(from))
+                    {
+                        self.state.push_exception(format!("start seek: {e}"));
+                    }
                 }
-                None => {
-                    self.seek_guard.forget(topic, *partition);
-                    Offset::Stored
-                }
-            };
-            if let Err(e) = with_offsets.add_partition_offset(topic, *partition, offset) {
-                self.state.push_exception(format!("start seek: {e}"));
-                return;
+                None => self.seek_guard.forget(topic, *partition),
             }
-        }
-        if any && let Err(e) = consumer.assign(&with_offsets) {
-            self.state
-                .push_exception(format!("start seek (assign): {e}"));
         }
     }
 }

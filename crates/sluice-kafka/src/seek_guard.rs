@@ -14,6 +14,14 @@
 //! than that (librdkafka's default `batch.num.messages` is 10,000), and drops the messages
 //! below the wanted offset as they arrive. Against Kafka this re-reads up to that many
 //! messages per partition at each (re)start, and nothing else changes.
+//!
+//! The guard of a partition lasts until the partition is started again (a rewind, a new
+//! assignment) or revoked, not until the first message at or after its start: tansu can
+//! answer a fetch with a record batch appended meanwhile before older ones (a server
+//! restarted at offset 10,000 fetched 0..1,023, then 10,000, then 1,024..9,999, which a
+//! guard ended by 10,000 let through: messages another server of the group had stored,
+//! stored twice). The check costs one atomic load per message without guards and one lock
+//! per poll step with them ([`SeekGuard::starts`]).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -57,26 +65,30 @@ impl SeekGuard {
         self.active.store(0, Ordering::Release);
     }
 
-    /// Whether a polled message comes before its partition's wanted start (drop it). The
-    /// first message at or after the start ends the partition's guard.
+    /// Whether a polled message comes before its partition's wanted start (drop it).
     pub fn drops(&self, topic: &str, partition: i32, offset: i64) -> bool {
         if self.active.load(Ordering::Acquire) == 0 {
             return false;
         }
-        let mut starts = self.starts.lock();
-        let Some(i) = starts
-            .iter()
-            .position(|(t, p, _)| *p == partition && t == topic)
-        else {
-            return false;
-        };
-        if offset < starts[i].2 {
-            return true;
-        }
-        starts.swap_remove(i);
-        self.active.store(starts.len(), Ordering::Release);
-        false
+        below(&self.starts.lock(), topic, partition, offset)
     }
+
+    /// The guarded partitions' starts, `None` when there are none: for checking a batch of
+    /// messages with [`below`] under one lock.
+    pub fn starts(&self) -> Option<Vec<(String, i32, i64)>> {
+        if self.active.load(Ordering::Acquire) == 0 {
+            return None;
+        }
+        Some(self.starts.lock().clone())
+    }
+}
+
+/// Whether `offset` of `(topic, partition)` lies below its start in `starts` (see
+/// [`SeekGuard::starts`]).
+pub fn below(starts: &[(String, i32, i64)], topic: &str, partition: i32, offset: i64) -> bool {
+    starts
+        .iter()
+        .any(|(t, p, start)| *p == partition && offset < *start && t == topic)
 }
 
 #[cfg(test)]
@@ -90,9 +102,15 @@ mod tests {
         assert_eq!(g.fetch_offset("t", 1, 300), 0);
         assert!(!g.drops("t", 2, 5), "partition without a guard");
         assert!(g.drops("t", 0, 15_000));
-        assert!(g.drops("t", 0, 24_999));
         assert!(!g.drops("t", 0, 25_000));
-        // The guard ended: a rewind to an earlier offset is not dropped.
+        // A batch appended meanwhile may come before older ones: those are still dropped.
+        assert!(g.drops("t", 0, 24_999));
+        let starts = g.starts().expect("guarded");
+        assert!(below(&starts, "t", 0, 20_000));
+        assert!(!below(&starts, "t", 0, 30_000));
+        assert!(!below(&starts, "u", 0, 20_000));
+        // A rewind to an earlier offset starts the partition again.
+        g.fetch_offset("t", 0, 20_000);
         assert!(!g.drops("t", 0, 20_000));
         assert!(g.drops("t", 1, 299));
         g.forget("t", 1);

@@ -13,6 +13,7 @@ use rdkafka::message::{BorrowedMessage, Headers, Message as _};
 
 use super::{EVENT_SLICE, Worker};
 use crate::batch::{MessageBatch, MessageRef};
+use crate::seek_guard::below;
 
 /// What one block's reads took (logged at `debug` with the block, target
 /// `sluice_kafka::exactly_once`): how many poll batches, librdkafka batch calls and waits
@@ -200,8 +201,9 @@ impl Worker {
     /// gave (fetch errors and messages the seek guard drops included).
     fn read_batch(&mut self, out: &mut MessageBatch, max: usize, timeout: Duration) -> usize {
         let wants_headers = self.decoder.wants_headers();
-        let guard = &self.consumer.context().seek_guard;
         let batch = self.fetch.consume(max, timeout);
+        // Taken after the call: a rebalance or rewind is served on this thread, between calls.
+        let guarded = self.consumer.context().seek_guard.starts();
         // The previous message and its shared topic name: a batch's messages are almost
         // always of one topic, compared by handle.
         let mut last: Option<(sluice_rdkafka_batch::FetchedMessage<'_>, Arc<str>)> = None;
@@ -217,7 +219,9 @@ impl Worker {
             let Some((_, topic)) = &last else {
                 continue;
             };
-            if guard.drops(topic, m.partition(), m.offset()) {
+            if let Some(starts) = &guarded
+                && below(starts, topic, m.partition(), m.offset())
+            {
                 continue;
             }
             let headers = if wants_headers {
