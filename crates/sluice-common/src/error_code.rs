@@ -143,6 +143,8 @@ impl ErrorCode {
     pub const AGGREGATE_FUNCTION_DOESNT_ALLOW_PARAMETERS: ErrorCode = ErrorCode(133);
     /// ClickHouse error 135.
     pub const ZERO_ARRAY_OR_TUPLE_INDEX: ErrorCode = ErrorCode(135);
+    /// ClickHouse error 139.
+    pub const NO_ELEMENTS_IN_CONFIG: ErrorCode = ErrorCode(139);
     /// ClickHouse error 141.
     pub const SAMPLING_NOT_SUPPORTED: ErrorCode = ErrorCode(141);
     /// ClickHouse error 153.
@@ -424,6 +426,7 @@ impl ErrorCode {
             131 => "TOO_LARGE_STRING_SIZE",
             133 => "AGGREGATE_FUNCTION_DOESNT_ALLOW_PARAMETERS",
             135 => "ZERO_ARRAY_OR_TUPLE_INDEX",
+            139 => "NO_ELEMENTS_IN_CONFIG",
             141 => "SAMPLING_NOT_SUPPORTED",
             153 => "ILLEGAL_DIVISION",
             158 => "TOO_MANY_ROWS",
@@ -600,6 +603,7 @@ impl ErrorCode {
             "TOO_LARGE_STRING_SIZE" => ErrorCode(131),
             "AGGREGATE_FUNCTION_DOESNT_ALLOW_PARAMETERS" => ErrorCode(133),
             "ZERO_ARRAY_OR_TUPLE_INDEX" => ErrorCode(135),
+            "NO_ELEMENTS_IN_CONFIG" => ErrorCode(139),
             "SAMPLING_NOT_SUPPORTED" => ErrorCode(141),
             "ILLEGAL_DIVISION" => ErrorCode(153),
             "TOO_MANY_ROWS" => ErrorCode(158),

@@ -5,7 +5,8 @@
 //!
 //! Module map:
 //! - [`engine`]: the engine (catalog + DataFusion state with ClickHouse functions).
-//! - [`session`]: sessions, query outputs, insert input.
+//! - [`session`]: sessions, query outputs, insert input; [`setting_aliases`]: settings
+//!   ClickHouse knows under two names.
 //! - [`statements`]: one module per statement family (select, insert, ddl, show, misc).
 //! - [`rewrite`]: AST rewrites giving ClickHouse semantics before DataFusion plans.
 //! - [`catalog`], [`df_catalog`]: databases/tables and their DataFusion bridge.
@@ -54,6 +55,7 @@ pub mod rewrite;
 pub mod rows;
 pub mod scan_count;
 pub mod session;
+pub mod setting_aliases;
 pub mod statements;
 pub mod stream;
 pub mod system;

@@ -200,7 +200,11 @@ impl Session {
                 .push((param.to_string(), value.to_string()));
             return Ok(());
         }
-        self.settings.set(name, value)
+        self.settings.set(name, value)?;
+        if let Some(other) = crate::setting_aliases::other_name(name) {
+            self.settings.set(other, value)?;
+        }
+        Ok(())
     }
 
     /// The query parameters set in this session (`SET param_<name> = value`).
@@ -277,6 +281,9 @@ impl Session {
             let mut with_clause = self.settings.clone();
             for (k, v) in &stmt.settings {
                 with_clause.set(k, &setting_text(v))?;
+                if let Some(other) = crate::setting_aliases::other_name(k) {
+                    with_clause.set(other, &setting_text(v))?;
+                }
             }
             Some(std::mem::replace(&mut self.settings, with_clause))
         };

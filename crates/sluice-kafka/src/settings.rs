@@ -159,7 +159,8 @@ pub struct KafkaSettings {
     /// Names of the settings given explicitly (positionally or in `SETTINGS`).
     changed: HashSet<String>,
     /// The query-level `allow_kafka_offsets_storage_in_keeper` (alias
-    /// `allow_experimental_kafka_offsets_storage_in_keeper`) given in `SETTINGS`.
+    /// `allow_experimental_kafka_offsets_storage_in_keeper`) given in `SETTINGS` (the
+    /// engine adds the session's value there when the clause does not name it).
     offsets_in_keeper_allowed: bool,
     /// Engine arguments as written.
     engine_args: Vec<Literal>,
@@ -498,8 +499,8 @@ impl KafkaSettings {
 
     /// `kafka_keeper_path`/`kafka_replica_name` (ClickHouse's `StorageKafka2`): refused as
     /// ClickHouse 26.9 refuses them unless `allow_kafka_offsets_storage_in_keeper` is on
-    /// (here: in the `SETTINGS` clause); with it on, both are required, and then Sluice
-    /// has no Keeper to store the offsets in.
+    /// (in the `SETTINGS` clause or, through `sluice-engine`, the session); with it on, both
+    /// are required, and then there is no Keeper configured (ClickHouse's 139).
     fn check_offsets_in_keeper(&self) -> Result<()> {
         if self.keeper_path.is_empty() && self.replica_name.is_empty() {
             return Ok(());
@@ -516,8 +517,10 @@ impl KafkaSettings {
                 "To store committed offsets in Keeper both kafka_keeper_path and kafka_replica_name must be specified",
             ));
         }
-        Err(Error::not_implemented(
-            "Kafka offsets in Keeper (kafka_keeper_path, kafka_replica_name)",
+        // ClickHouse then looks for its Keeper; Sluice has none configured either.
+        Err(Error::new(
+            ErrorCode::NO_ELEMENTS_IN_CONFIG,
+            "There is no Zookeeper configuration in server config",
         ))
     }
 

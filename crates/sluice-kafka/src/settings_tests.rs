@@ -369,8 +369,7 @@ fn column_defaults_are_refused_except_alias() {
 /// ENGINE = Kafka('127.0.0.1:39192', 's1', 'gk', 'JSONEachRow') SETTINGS …`: either one set
 /// → 344; with `allow_kafka_offsets_storage_in_keeper = 1` (or its alias) and one of the
 /// two missing → 36; both set → ClickHouse looks for its Keeper ("There is no Zookeeper
-/// configuration in server config", 139), Sluice has none to offer: NOT_IMPLEMENTED naming
-/// the feature. The other checks come first (`kafka_num_consumers = 0` → 36 "Number of
+/// configuration in server config", 139), and so does Sluice, which has none. The other checks come first (`kafka_num_consumers = 0` → 36 "Number of
 /// consumers can not be lower than 1" with the keeper settings too).
 #[test]
 fn offsets_in_keeper_are_experimental() {
@@ -407,8 +406,11 @@ fn offsets_in_keeper_are_experimental() {
             ("kafka_replica_name", s("r")),
             (allow, n("1")),
         ]);
-        assert_eq!(e.code, ErrorCode::NOT_IMPLEMENTED);
-        assert!(e.message.contains("kafka_keeper_path"), "{}", e.message);
+        assert_eq!(e.code, ErrorCode::NO_ELEMENTS_IN_CONFIG);
+        assert_eq!(
+            e.message,
+            "There is no Zookeeper configuration in server config"
+        );
     }
     let e = err(&[
         ("kafka_keeper_path", s("/x")),

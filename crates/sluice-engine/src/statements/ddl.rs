@@ -252,7 +252,10 @@ pub(crate) async fn create_table_inner(
         let dir = session.engine.table_data_dir(db, name)?;
         crate::tables::merge_tree::open(session, &columns, &clause, dir).await?
     } else if engine_name == "Kafka" {
-        let clause = engine_clause.unwrap_or_else(|| sluice_sql::EngineClause::new("Kafka"));
+        let clause = crate::tables::kafka_session::with_session_settings(
+            session,
+            engine_clause.unwrap_or_else(|| sluice_sql::EngineClause::new("Kafka")),
+        );
         let engine = Arc::clone(&session.engine);
         crate::tables::kafka::KafkaTable::create(&engine, db, name, columns.clone(), &clause)?
     } else {

@@ -1,6 +1,7 @@
 //! Table engines: `Memory`, `Null`, and the MergeTree family over `sluice-storage`.
 
 pub mod kafka;
+pub mod kafka_session;
 pub mod memory;
 pub(crate) mod memory_split;
 pub mod merge_tree;
