@@ -33,6 +33,7 @@ use crate::error::from_datafusion;
 use crate::session::Session;
 use crate::table::ColumnDesc;
 
+pub mod cascade;
 mod int_cast;
 
 /// Catalog name under which a view's current block is visible to its query.
@@ -439,24 +440,7 @@ pub fn views_of(
     db: &str,
     table: &str,
 ) -> Vec<Arc<MaterializedView>> {
-    let mut views: Vec<Arc<MaterializedView>> = engine
-        .catalog
-        .all_tables()
-        .into_iter()
-        .filter_map(|e| match &e.kind {
-            crate::catalog::TableKind::MaterializedView(mv)
-                if mv
-                    .source
-                    .as_ref()
-                    .is_some_and(|(d, t)| d == db && t == table) =>
-            {
-                Some(Arc::clone(mv))
-            }
-            _ => None,
-        })
-        .collect();
-    views.sort_by(|a, b| a.name.cmp(&b.name));
-    views
+    cascade::views_reading(&engine.catalog, db, table)
 }
 
 /// One view's part of a [`ViewPush`]: the view, its target and the rows for it so far.

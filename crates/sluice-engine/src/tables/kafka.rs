@@ -235,30 +235,13 @@ impl KafkaTable {
         sluice_kafka::select::direct_select(&self.spec())
     }
 
-    /// `system.kafka_consumers.dependencies` and `missing_dependencies`: `[view, target]`
-    /// (qualified names) for each view reading this table; missing while the target is not
-    /// attached.
-    pub fn dependencies(&self) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
+    /// `system.kafka_consumers.dependencies` and `missing_dependencies`: the paths of
+    /// views and targets down the cascade below this table ([`crate::mview::cascade`]).
+    pub fn dependencies(&self) -> crate::mview::cascade::ViewChains {
         let Some(engine) = self.engine.upgrade() else {
             return (Vec::new(), Vec::new());
         };
-        let mut all = Vec::new();
-        let mut missing = Vec::new();
-        for mv in crate::mview::views_of(&engine, &self.database, &self.name) {
-            let chain = vec![
-                format!("{}.{}", mv.database, mv.name),
-                format!("{}.{}", mv.target.0, mv.target.1),
-            ];
-            let attached = engine
-                .catalog
-                .table(&mv.target.0, &mv.target.1)
-                .is_some_and(|t| t.table.is_some());
-            if !attached {
-                missing.push(chain.clone());
-            }
-            all.push(chain);
-        }
-        (all, missing)
+        crate::mview::cascade::view_chains(&engine.catalog, &self.database, &self.name)
     }
 
     /// The MergeTree tables the views of this table write to.
