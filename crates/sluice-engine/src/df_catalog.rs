@@ -91,12 +91,28 @@ impl SchemaProvider for DatabaseSchema {
     }
 
     async fn table(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
+        // A query reading the engine's virtual columns names the table with
+        // VIRTUALS_SUFFIX (see rewrite::query).
+        let (name, virtuals) = match name.strip_suffix(VIRTUALS_SUFFIX) {
+            Some(base) => (base, true),
+            None => (name, false),
+        };
         // `t FINAL` arrives as `t` + FINAL_SUFFIX (see rewrite::query).
         if let Some(base) = name.strip_suffix(FINAL_SUFFIX) {
-            return Ok(self
+            let Some(table) = self
                 .catalog
                 .table(&self.db, base)
-                .and_then(|e| e.table.as_ref().and_then(|t| t.final_provider())));
+                .and_then(|e| e.table.clone())
+            else {
+                return Ok(None);
+            };
+            return table
+                .final_provider()
+                .map(|p| match virtuals {
+                    true => crate::tables::virtuals::wrap(&table, &self.db, base, p),
+                    false => Ok(p),
+                })
+                .transpose();
         }
         // A direct read of a Kafka table consumes once, now (see rewrite::query).
         if let Some(base) = name.strip_suffix(DIRECT_SUFFIX) {
@@ -120,13 +136,21 @@ impl SchemaProvider for DatabaseSchema {
             let mem = datafusion::datasource::MemTable::try_new(batch.schema(), vec![vec![batch]])?;
             return Ok(Some(Arc::new(mem)));
         }
-        Ok(self
+        let Some(table) = self
             .catalog
             .table(&self.db, name)
-            .and_then(|e| e.table.as_ref().map(|t| t.provider())))
+            .and_then(|e| e.table.clone())
+        else {
+            return Ok(None);
+        };
+        if !virtuals {
+            return Ok(Some(table.provider()));
+        }
+        crate::tables::virtuals::wrap(&table, &self.db, name, table.provider()).map(Some)
     }
 
     fn table_exist(&self, name: &str) -> bool {
+        let name = name.strip_suffix(VIRTUALS_SUFFIX).unwrap_or(name);
         let base = name.strip_suffix(FINAL_SUFFIX).unwrap_or(name);
         let base = base.strip_suffix(DIRECT_SUFFIX).unwrap_or(base);
         self.catalog.table(&self.db, base).is_some()
@@ -142,6 +166,12 @@ pub const FINAL_SUFFIX: &str = "\u{1}FINAL";
 /// block ([`crate::tables::kafka::KafkaTable::direct_select`]) and serves it.
 pub const DIRECT_SUFFIX: &str = "\u{1}DIRECT";
 
+/// Appended (last) to a table's or table function's name when the query reads the virtual
+/// columns the engine computes (`_table`, `_database`, MergeTree's `_block_number`, …):
+/// only then does the provider have them ([`crate::tables::virtuals`]), so `SELECT *` over
+/// a join of two tables is not ambiguous about them.
+pub const VIRTUALS_SUFFIX: &str = "\u{1}VIRTUALS";
+
 #[derive(Debug)]
 struct SystemSchema {
     system: Arc<SystemTables>,
@@ -154,12 +184,22 @@ impl SchemaProvider for SystemSchema {
     }
 
     async fn table(&self, name: &str) -> DfResult<Option<Arc<dyn TableProvider>>> {
-        self.system
+        let (name, virtuals) = match name.strip_suffix(VIRTUALS_SUFFIX) {
+            Some(base) => (base, true),
+            None => (name, false),
+        };
+        let provider = self
+            .system
             .provider(name)
-            .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))
+            .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
+        match (provider, virtuals) {
+            (Some(p), true) => crate::tables::virtuals::wrap_named("system", name, p).map(Some),
+            (p, _) => Ok(p),
+        }
     }
 
     fn table_exist(&self, name: &str) -> bool {
+        let name = name.strip_suffix(VIRTUALS_SUFFIX).unwrap_or(name);
         self.system.names().contains(&name)
     }
 }

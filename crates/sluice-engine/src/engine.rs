@@ -166,8 +166,8 @@ impl Engine {
         let mut tfs = state.table_functions().clone();
         for (name, f) in crate::table_functions::table_functions() {
             tfs.insert(
-                name.to_string(),
-                Arc::new(datafusion::catalog::TableFunction::new(name.to_string(), f)),
+                name.clone(),
+                Arc::new(datafusion::catalog::TableFunction::new(name, f)),
             );
         }
         let state = SessionStateBuilder::new_from_existing(state)

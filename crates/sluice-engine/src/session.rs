@@ -423,6 +423,7 @@ impl Session {
                 .map(|q| q.query_id.clone())
                 .unwrap_or_default(),
             settings: self.settings.clone(),
+            reads_virtuals: std::cell::Cell::new(false),
             planning_view: self.planning_view,
             allow_direct_select: self
                 .settings

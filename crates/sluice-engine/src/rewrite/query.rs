@@ -57,6 +57,9 @@ pub struct RewriteContext {
     pub query_id: String,
     /// The session's settings (`getSetting('name')`).
     pub settings: sluice_common::Settings,
+    /// The query names a virtual column the engine computes (`_table`, …): its tables are
+    /// read through providers that have them ([`crate::df_catalog::VIRTUALS_SUFFIX`]).
+    pub reads_virtuals: std::cell::Cell<bool>,
 }
 
 impl RewriteContext {
@@ -99,6 +102,9 @@ pub const DUP_MARK: char = '\u{1f}';
 /// Rewrites a top-level query in place. Unnamed select items get ClickHouse's column names
 /// as explicit aliases (so DataFusion's output names are ClickHouse's).
 pub fn rewrite_query(q: &mut Query, ctx: &RewriteContext) -> Result<()> {
+    if crate::tables::virtuals::mentioned_in(&q.to_string()) {
+        ctx.reads_virtuals.set(true);
+    }
     name_columns(&mut q.body);
     rewrite_query_inner(q, ctx)
 }
@@ -303,6 +309,9 @@ fn rewrite_select(s: &mut Select, ctx: &RewriteContext) -> Result<()> {
     }
     let mut hidden: Vec<String> = ctx.hidden.borrow_mut().drain(hidden_mark..).collect();
     hidden.extend(array_join_names);
+    // Two tables of a join can hide the same name (`_table`); EXCEPT lists it once.
+    let mut seen = std::collections::HashSet::new();
+    hidden.retain(|h| seen.insert(h.clone()));
     if !hidden.is_empty() {
         for item in s.projection.iter_mut() {
             let opts = match item {
@@ -436,6 +445,19 @@ fn rewrite_table_with_joins(twj: &mut TableWithJoins, ctx: &RewriteContext) -> R
     Ok(())
 }
 
+/// Names the relation `name` (its alias) when it has no alias, so that a provider read
+/// under another name (`t` + FINAL_SUFFIX, `t` + VIRTUALS_SUFFIX) keeps the written one.
+fn keep_name(alias: &mut Option<datafusion::sql::sqlparser::ast::TableAlias>, name: &str) {
+    if alias.is_none() {
+        *alias = Some(datafusion::sql::sqlparser::ast::TableAlias {
+            explicit: true,
+            name: Ident::new(name),
+            columns: vec![],
+            at: None,
+        });
+    }
+}
+
 fn rewrite_table_factor(tf: &mut TableFactor, ctx: &RewriteContext) -> Result<()> {
     let is_final = sluice_sql::is_final(tf);
     sluice_sql::clear_final(tf);
@@ -490,6 +512,19 @@ fn rewrite_table_factor(tf: &mut TableFactor, ctx: &RewriteContext) -> Result<()
                 return Ok(());
             }
             if let Some(args) = args {
+                if ctx.reads_virtuals.get()
+                    && name.0.len() == 1
+                    && let Some(ObjectNamePart::Identifier(f)) = name.0.last_mut()
+                    && crate::table_functions::WITH_TABLE_VIRTUALS.contains(&f.value.as_str())
+                {
+                    keep_name(alias, &f.value);
+                    f.value = format!("{}{}", f.value, crate::df_catalog::VIRTUALS_SUFFIX);
+                    ctx.hidden.borrow_mut().extend(
+                        crate::tables::virtuals::COMMON
+                            .iter()
+                            .map(|n| n.to_string()),
+                    );
+                }
                 // Table-function arguments: bare identifiers are strings (`file('x', CSV)`).
                 for a in args.args.iter_mut() {
                     if let FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) = a
@@ -520,23 +555,37 @@ fn rewrite_table_factor(tf: &mut TableFactor, ctx: &RewriteContext) -> Result<()
                     ));
                 }
                 // Read through the FINAL provider under the table's own name.
-                if alias.is_none() {
-                    *alias = Some(datafusion::sql::sqlparser::ast::TableAlias {
-                        explicit: true,
-                        name: Ident::new(table.clone()),
-                        columns: vec![],
-                        at: None,
-                    });
-                }
+                keep_name(alias, &table);
                 if let Some(ObjectNamePart::Identifier(last)) = name.0.last_mut() {
                     last.value = format!("{table}{}", crate::df_catalog::FINAL_SUFFIX);
                 }
             }
-            let physical = if is_final {
+            let mut physical = if is_final {
                 format!("{table}{}", crate::df_catalog::FINAL_SUFFIX)
             } else {
                 table.clone()
             };
+            if ctx.reads_virtuals.get() {
+                let virtuals: Vec<&str> = match ctx.catalog.table(&db, &table) {
+                    Some(e) => match (&e.kind, &e.table) {
+                        (TableKind::Table, Some(t)) => crate::tables::virtuals::names(t),
+                        _ => Vec::new(),
+                    },
+                    None if db == "system" => crate::tables::virtuals::COMMON.to_vec(),
+                    None => Vec::new(),
+                };
+                if !virtuals.is_empty() {
+                    keep_name(alias, &table);
+                    if let Some(ObjectNamePart::Identifier(last)) = name.0.last_mut() {
+                        last.value =
+                            format!("{}{}", last.value, crate::df_catalog::VIRTUALS_SUFFIX);
+                    }
+                    physical = format!("{physical}{}", crate::df_catalog::VIRTUALS_SUFFIX);
+                    ctx.hidden
+                        .borrow_mut()
+                        .extend(virtuals.into_iter().map(str::to_string));
+                }
+            }
             if let Some(entry) = ctx.catalog.table(&db, &table) {
                 if let (TableKind::Table, Some(t)) = (&entry.kind, &entry.table)
                     && t.engine() == "Kafka"

@@ -2,6 +2,7 @@
 
 mod file;
 mod infer;
+mod named;
 mod numbers;
 mod values;
 
@@ -14,19 +15,32 @@ use datafusion::logical_expr::Expr;
 use sluice_common::{Error, ErrorCode};
 
 /// All table functions with their names.
-pub fn table_functions() -> Vec<(&'static str, Arc<dyn TableFunctionImpl>)> {
-    vec![
-        ("numbers", Arc::new(numbers::NumbersFunc { zeros: false })),
-        (
-            "numbers_mt",
-            Arc::new(numbers::NumbersFunc { zeros: false }),
-        ),
-        ("zeros", Arc::new(numbers::NumbersFunc { zeros: true })),
-        ("zeros_mt", Arc::new(numbers::NumbersFunc { zeros: true })),
-        ("values", Arc::new(values::ValuesFunc)),
-        ("file", Arc::new(file::FileFunc)),
-    ]
+pub fn table_functions() -> Vec<(String, Arc<dyn TableFunctionImpl>)> {
+    let mut out: Vec<(String, Arc<dyn TableFunctionImpl>)> = vec![
+        ("values".into(), Arc::new(values::ValuesFunc)),
+        ("file".into(), Arc::new(file::FileFunc)),
+    ];
+    for &name in WITH_TABLE_VIRTUALS {
+        let numbers: Arc<dyn TableFunctionImpl> = Arc::new(numbers::NumbersFunc {
+            zeros: name.starts_with("zeros"),
+        });
+        // Under `name` + VIRTUALS_SUFFIX (what a query reading `_table`/`_database` is
+        // rewritten to call), the provider has them.
+        out.push((
+            format!("{name}{}", crate::df_catalog::VIRTUALS_SUFFIX),
+            Arc::new(named::Named {
+                name,
+                inner: Arc::clone(&numbers),
+            }),
+        ));
+        out.push((name.to_string(), numbers));
+    }
+    out
 }
+
+/// The table functions whose rows have ClickHouse's `_table` and `_database` virtual
+/// columns (the function's name, `_table_function`).
+pub const WITH_TABLE_VIRTUALS: &[&str] = &["numbers", "numbers_mt", "zeros", "zeros_mt"];
 
 pub(crate) fn ch(code: ErrorCode, msg: impl Into<String>) -> DataFusionError {
     DataFusionError::External(Box::new(Error::new(code, msg)))

@@ -10,3 +10,4 @@ mod merge_tree_engine;
 mod merge_tree_nullable_key;
 mod merge_tree_resume;
 pub mod null;
+pub mod virtuals;
