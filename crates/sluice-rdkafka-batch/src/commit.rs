@@ -160,11 +160,15 @@ mod tests {
 
     use super::PendingCommit;
 
+    /// A consumer of `group`; `session.timeout.ms` 6 s (librdkafka's default: 45 s), which
+    /// also bounds how long a commit without a coordinator holds the destroy.
     fn consumer(bootstrap: &str, group: &str) -> BaseConsumer<DefaultConsumerContext> {
         ClientConfig::new()
             .set("bootstrap.servers", bootstrap)
             .set("group.id", group)
             .set("enable.auto.commit", "false")
+            .set("session.timeout.ms", "6000")
+            .set("heartbeat.interval.ms", "500")
             .create()
             .expect("consumer")
     }
@@ -213,9 +217,11 @@ mod tests {
         // Dropped unanswered: a late answer finds its queue disabled.
         drop(pending);
         let c = Arc::try_unwrap(c).ok().expect("one owner");
-        // The destroy neither waits for the close nor for the commit still queued; a
-        // hang would fail the receive below.
+        // The destroy does not wait for the close; the commit still queued for want of a
+        // coordinator holds it until librdkafka times that queue out (`session.timeout.ms`
+        // after the commit was deferred). A hang would fail the receive below.
         let (tx, rx) = std::sync::mpsc::channel();
+        let started = std::time::Instant::now();
         std::thread::spawn(move || {
             crate::destroy(c);
             let _ = tx.send(());
@@ -224,5 +230,6 @@ mod tests {
             rx.recv_timeout(Duration::from_secs(120)).is_ok(),
             "destroy hung"
         );
+        println!("destroy with a commit queued: {:?}", started.elapsed());
     }
 }
