@@ -505,10 +505,10 @@ fn rewrite_table_factor(tf: &mut TableFactor, ctx: &RewriteContext) -> Result<()
                 return Ok(());
             }
             if let Some(fargs) = args
-                && let Some((table, query)) = view_of(name, ctx)
+                && let Some((db, table, query)) = view_of(name, ctx)
             {
                 let view_args = super::view_params::view_args(&fargs.args);
-                *tf = expand_view(&query, Some(&view_args), alias.clone(), &table, ctx)?;
+                *tf = expand_view(&query, Some(&view_args), alias.clone(), (&db, &table), ctx)?;
                 return Ok(());
             }
             if let Some(args) = args {
@@ -643,6 +643,16 @@ fn rewrite_table_factor(tf: &mut TableFactor, ctx: &RewriteContext) -> Result<()
                     } else {
                         mv.columns.iter().map(|c| q(&c.name)).collect()
                     };
+                    let mut cols = cols;
+                    if ctx.reads_virtuals.get() {
+                        // The view's own name and database, hidden from `SELECT *`.
+                        cols.push(view_virtuals_sql(&db, &table));
+                        ctx.hidden.borrow_mut().extend(
+                            crate::tables::virtuals::COMMON
+                                .iter()
+                                .map(|n| n.to_string()),
+                        );
+                    }
                     let sql = format!(
                         "SELECT * FROM (SELECT {} FROM {}.{}) AS {}",
                         cols.join(", "),
@@ -673,7 +683,7 @@ fn rewrite_table_factor(tf: &mut TableFactor, ctx: &RewriteContext) -> Result<()
                     return Ok(());
                 }
                 if let TableKind::View { query } = &entry.kind {
-                    *tf = expand_view(query, None, alias.clone(), &table, ctx)?;
+                    *tf = expand_view(query, None, alias.clone(), (&db, &table), ctx)?;
                 }
             }
             Ok(())
@@ -707,11 +717,11 @@ fn db_and_table(name: &ObjectName, ctx: &RewriteContext) -> Option<(String, Stri
 }
 
 /// The view `name` names (`v`, `db.v`), with its query: `v(…)` is a parameterized view.
-fn view_of(name: &ObjectName, ctx: &RewriteContext) -> Option<(String, String)> {
+fn view_of(name: &ObjectName, ctx: &RewriteContext) -> Option<(String, String, String)> {
     let (db, table) = db_and_table(name, ctx)?;
     let entry = ctx.catalog.table(&db, &table)?;
     match &entry.kind {
-        TableKind::View { query } => Some((table, query.clone())),
+        TableKind::View { query } => Some((db, table, query.clone())),
         _ => None,
     }
 }
@@ -723,7 +733,7 @@ fn expand_view(
     query: &str,
     args: Option<&[super::view_params::ViewArg]>,
     alias: Option<datafusion::sql::sqlparser::ast::TableAlias>,
-    table: &str,
+    (db, table): (&str, &str),
     ctx: &RewriteContext,
 ) -> Result<TableFactor> {
     if ctx.depth.get() > 32 {
@@ -747,6 +757,9 @@ fn expand_view(
     let rewritten = rewrite_query_inner(&mut vq, ctx);
     ctx.depth.set(ctx.depth.get() - 1);
     rewritten?;
+    if ctx.reads_virtuals.get() {
+        vq = with_view_virtuals(vq, db, table, ctx)?;
+    }
     let alias = alias.unwrap_or(datafusion::sql::sqlparser::ast::TableAlias {
         explicit: true,
         name: Ident::new(table),
@@ -759,6 +772,52 @@ fn expand_view(
         alias: Some(alias),
         sample: None,
     })
+}
+
+/// `SELECT *, … AS _table, … AS _database FROM (view query)`: a view's rows with
+/// ClickHouse's virtual columns (the view's name and database), hidden from `SELECT *`.
+fn with_view_virtuals(
+    view_query: Box<Query>,
+    db: &str,
+    table: &str,
+    ctx: &RewriteContext,
+) -> Result<Box<Query>> {
+    let sql = format!(
+        "SELECT *, {} FROM (SELECT 1) AS __view_body",
+        view_virtuals_sql(db, table)
+    );
+    let Some(sluice_sql::Statement::Query(mut outer)) = sluice_sql::parse_statements(&sql)?
+        .into_iter()
+        .next()
+        .map(|p| p.statement)
+    else {
+        return Err(Error::internal("view virtual columns"));
+    };
+    rewrite_query_inner(&mut outer, ctx)?;
+    let SetExpr::Select(sel) = outer.body.as_mut() else {
+        return Err(Error::internal("view virtual columns"));
+    };
+    let Some(TableFactor::Derived { subquery, .. }) = sel.from.first_mut().map(|f| &mut f.relation)
+    else {
+        return Err(Error::internal("view virtual columns"));
+    };
+    *subquery = view_query;
+    ctx.hidden.borrow_mut().extend(
+        crate::tables::virtuals::COMMON
+            .iter()
+            .map(|n| n.to_string()),
+    );
+    Ok(outer)
+}
+
+/// `toLowCardinality('<table>') AS _table, toLowCardinality('<db>') AS _database`.
+fn view_virtuals_sql(db: &str, table: &str) -> String {
+    let q = sluice_sql::format::quote_string;
+    format!(
+        "toLowCardinality({}) AS _table, toLowCardinality({}) AS _database",
+        q(table),
+        q(db)
+    )
 }
 
 /// `one` → `One`, `table_engines` → `TableEngines` (system storage names in errors).
