@@ -97,7 +97,8 @@ pub struct ConsumerSpec {
 /// Flags shared by all consumer threads of a table.
 #[derive(Default)]
 pub(crate) struct Control {
-    stop: AtomicBool,
+    /// Shared with the consumers' contexts too: a start seek's lookup gives up on it.
+    pub(crate) stop: Arc<AtomicBool>,
     paused: AtomicBool,
     /// Workers inside a sink call (see [`stop::join_within`]).
     in_sink: AtomicUsize,
@@ -132,7 +133,13 @@ impl KafkaConsumers {
         let mut started = Vec::new();
         for index in 0..n {
             let state: ConsumerStateRef = Arc::new(ConsumerState::new(&spec.database, &spec.table));
-            let consumer = create_consumer(&spec, index, Arc::clone(&state), Arc::clone(&sink))?;
+            let consumer = create_consumer(
+                &spec,
+                index,
+                Arc::clone(&state),
+                Arc::clone(&sink),
+                Arc::clone(&control.stop),
+            )?;
             let decoder = Decoder::try_new(
                 &spec.settings,
                 Arc::clone(&spec.data_schema),
@@ -213,6 +220,7 @@ pub(crate) fn create_consumer(
     index: usize,
     state: ConsumerStateRef,
     sink: Arc<dyn KafkaSink>,
+    stop: Arc<AtomicBool>,
 ) -> Result<Consumer_> {
     let mut cfg = ClientConfig::new();
     for (k, v) in consumer_properties(
@@ -239,6 +247,7 @@ pub(crate) fn create_consumer(
         trust_group_offsets: !spec.settings.commit_every_batch,
         rebalanced: AtomicBool::new(false),
         assigned_since_block: Default::default(),
+        stop,
         assignments: AtomicU64::new(0),
         seek_guard: SeekGuard::default(),
     };

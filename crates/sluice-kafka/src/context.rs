@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
@@ -21,6 +22,12 @@ use rdkafka::types::RDKafkaRespErr;
 use crate::seek_guard::SeekGuard;
 use crate::sink::KafkaSink;
 use crate::stats::ConsumerStateRef;
+
+/// How long a start seek waits for the group's committed offsets in all.
+const LOOKUP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long one request for them waits (the table's stop is checked between requests).
+const LOOKUP_SLICE: Duration = Duration::from_millis(500);
 
 /// Callbacks of one consumer.
 pub struct ConsumerCtx {
@@ -37,6 +44,9 @@ pub struct ConsumerCtx {
     /// ([`ConsumerCtx::begin_block`]): they start at their own start offsets, and a rewind
     /// of the block leaves them alone.
     pub(crate) assigned_since_block: Mutex<Vec<(String, i32)>>,
+    /// The table's stop flag: a start seek's lookup of the group's offsets gives up on it
+    /// (with the broker gone it would hold the stop for its whole time limit).
+    pub(crate) stop: Arc<AtomicBool>,
     /// Bumped by every assignment change (rebalance, or the consumer thread's own
     /// `assign`): the thread routes the new assignment's partitions to its batch queue
     /// ([`sluice_rdkafka_batch::FetchQueue::route`]) when this moved.
@@ -97,9 +107,7 @@ impl ConsumerCtx {
             for (topic, partition) in parts {
                 tpl.add_partition(topic, *partition);
             }
-            consumer
-                .committed_offsets(tpl, std::time::Duration::from_secs(10))
-                .ok()
+            self.committed_offsets(consumer, tpl)
         };
         let group_offset = |topic: &str, partition: i32| -> Option<i64> {
             match group_offsets
@@ -203,6 +211,30 @@ impl ConsumerContext for ConsumerCtx {
 }
 
 impl ConsumerCtx {
+    /// The group's committed offsets of `tpl`, asked in slices of [`LOOKUP_SLICE`] for up to
+    /// [`LOOKUP_TIMEOUT`]; `None` once the table is stopping or when no answer came.
+    fn committed_offsets(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        tpl: TopicPartitionList,
+    ) -> Option<TopicPartitionList> {
+        let started = Instant::now();
+        loop {
+            match consumer.committed_offsets(tpl.clone(), LOOKUP_SLICE) {
+                Ok(offsets) => return Some(offsets),
+                Err(e) => {
+                    if self.stop.load(Ordering::SeqCst) || started.elapsed() >= LOOKUP_TIMEOUT {
+                        tracing::warn!(
+                            "group {}: the committed offsets could not be read: {e}",
+                            self.group
+                        );
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+
     /// The consumer thread begins a block: no rebalance seen in it yet.
     pub(crate) fn begin_block(&self) {
         self.rebalanced.store(false, Ordering::SeqCst);

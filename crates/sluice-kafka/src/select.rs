@@ -55,7 +55,14 @@ pub fn direct_select(spec: &ConsumerSpec) -> Result<RecordBatch> {
     };
     let state = Arc::new(ConsumerState::new(&spec.database, &spec.table));
     let sink: Arc<dyn KafkaSink> = Arc::new(NoTargets);
-    let consumer = create_consumer(&spec, 0, Arc::clone(&state), Arc::clone(&sink))?;
+    let control = Arc::new(Control::default());
+    let consumer = create_consumer(
+        &spec,
+        0,
+        Arc::clone(&state),
+        Arc::clone(&sink),
+        Arc::clone(&control.stop),
+    )?;
     let decoder = Decoder::try_new(&settings, Arc::clone(&spec.data_schema), &spec.virtuals)?
         .with_table_name(&spec.table);
     let mut w = Worker::try_new(
@@ -64,7 +71,7 @@ pub fn direct_select(spec: &ConsumerSpec) -> Result<RecordBatch> {
         decoder,
         state,
         sink,
-        Arc::new(Control::default()),
+        control,
         settings.clone(),
     )?;
     let read = read_once(&mut w, &settings);
