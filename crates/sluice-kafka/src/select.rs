@@ -65,15 +65,7 @@ pub fn direct_select(spec: &ConsumerSpec) -> Result<RecordBatch> {
     )?;
     let decoder = Decoder::try_new(&settings, Arc::clone(&spec.data_schema), &spec.virtuals)?
         .with_table_name(&spec.table);
-    let mut w = Worker::try_new(
-        0,
-        consumer,
-        decoder,
-        state,
-        sink,
-        control,
-        settings.clone(),
-    )?;
+    let mut w = Worker::try_new(0, consumer, decoder, state, sink, control, settings.clone())?;
     let read = read_once(&mut w, &settings);
     // Closed within the stop bound on every path, errors included.
     w.close();
