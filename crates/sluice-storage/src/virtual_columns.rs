@@ -34,8 +34,10 @@ pub type DescribedVirtual = (&'static str, &'static str, &'static str, &'static 
 /// The virtual columns of a MergeTree-family table as ClickHouse 26.9 describes them (oracle:
 /// `CREATE TABLE m (a UInt8) ENGINE = MergeTree ORDER BY a; DESCRIBE m SETTINGS
 /// describe_include_virtual_columns = 1`), in its order. A superset of
-/// [`VIRTUAL_COLUMNS`]: Sluice does not read `_part_granule_offset`, `_distance`, `_table`,
-/// `_database`, `_block_number` and `_block_offset` (see [`described_virtuals`]).
+/// [`VIRTUAL_COLUMNS`]: `_part_granule_offset`, `_distance`, `_table`, `_database`,
+/// `_block_number` and `_block_offset` are read by the engine (`sluice-engine`'s
+/// `tables/virtuals.rs`), only in queries whose text names them; `_block_number` and
+/// `_block_offset` are the part's, not persisted per row (`enable_block_number_column`).
 pub const DESCRIBED_VIRTUAL_COLUMNS: &[DescribedVirtual] = &[
     ("_part", "LowCardinality(String)", "Name of part", ""),
     (
