@@ -7,10 +7,12 @@
 //! the group only after the sink's commit returned `Ok` (at-least-once). On a sink or
 //! parse error nothing is committed, the exception is recorded for
 //! `system.kafka_consumers`, the consumer rewinds to the block's first offsets and
-//! retries after a back-off. A rebalance during a block discards the block (as
-//! ClickHouse does) and rewinds to the committed offsets. With `kafka_exactly_once`
-//! (default) assigned partitions start at the sink's recorded offsets
-//! ([`KafkaSink::committed_offsets`]).
+//! retries after a back-off (a seek of the block's partitions, `Worker::rewind`). A
+//! rebalance during a block discards the block (as ClickHouse does); the partitions it
+//! assigns start at their start offsets (the context's `rebalance`), those the consumer
+//! kept go back to the block's first offsets. With `kafka_exactly_once` (default) assigned
+//! partitions start at the sink's recorded offsets ([`KafkaSink::committed_offsets`]), or at
+//! the group's committed offset when that is ahead.
 //!
 //! With `kafka_thread_per_consumer = 1`, or one consumer, each consumer writes its own
 //! blocks. With `= 0` (ClickHouse's default) and several consumers, their threads still
@@ -198,7 +200,7 @@ impl KafkaConsumers {
 
     /// Stops the threads (each finishes or abandons its block without committing it),
     /// leaves the group and waits for the threads: at most [`JOIN_TIMEOUT`] for the
-    /// librdkafka calls, also when the broker is gone (see [`stop`]'s module docs).
+    /// librdkafka calls, also when the broker is gone (see the `consumer::stop` module docs).
     pub fn stop(mut self) {
         self.shutdown();
     }

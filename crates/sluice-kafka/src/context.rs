@@ -1,10 +1,12 @@
 //! [`ConsumerCtx`]: the librdkafka callbacks of one consumer — statistics and errors
-//! into its [`ConsumerState`], rebalance bookkeeping (ClickHouse's counters, the
+//! into its [`ConsumerState`](crate::stats::ConsumerState), rebalance bookkeeping (ClickHouse's counters, the
 //! "rebalance happened" flag that discards the block in flight), and the start seek: on
 //! assignment each partition starts at the offset the sink recorded with the data
 //! (exactly-once), or at the group's committed offset when another member of the group has
 //! moved past it or nothing is recorded — fetched from a little earlier, see
-//! [`crate::seek_guard`].
+//! [`crate::seek_guard`]. The start offsets go into the rebalance's own assign
+//! ([`ConsumerCtx`]'s `rebalance`), and the lookup of the group's offsets gives up once the
+//! table stops.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -4,7 +4,7 @@
 //! error modes. In all three, broken rows are first skipped within the limits of
 //! `input_format_allow_errors_num` (default `kafka_skip_broken_messages`) and
 //! `input_format_allow_errors_ratio`, counted per message as ClickHouse does
-//! ([`row_errors`]); a broken row beyond them (with both limits 0: any broken row) makes the
+//! (`decode::row_errors`); a broken row beyond them (with both limits 0: any broken row) makes the
 //! message's error, which
 //! - `default`: fails the block with "…: while parsing Kafka message (topic: T, partition: P,
 //!   offset: O)";
@@ -683,7 +683,7 @@ fn whole_payloads(rows: &[(usize, usize)], batch: &mut MessageBatch) -> Result<O
 }
 
 /// Gives back the payload buffer a block's String column was built on (see
-/// [`whole_payloads`]) once nobody else holds it, for the next block to fill.
+/// `whole_payloads`) once nobody else holds it, for the next block to fill.
 pub fn reclaim_payload_buffer(block: RecordBatch) -> Option<Vec<u8>> {
     let (_, mut columns, _) = block.into_parts();
     if columns.is_empty() || columns[0].data_type() != &DataType::Utf8 {
