@@ -184,9 +184,30 @@ async fn two_servers_share_a_group_and_hand_over_partitions() {
 
     // Every message exactly once across the two servers.
     let mut seen: HashSet<(u64, u64)> = HashSet::new();
-    for r in rows_a.iter().chain(&rows_b) {
-        assert!(seen.insert(*r), "message {r:?} stored twice");
+    let twice: Vec<(u64, u64)> = rows_a
+        .iter()
+        .chain(&rows_b)
+        .filter(|r| !seen.insert(**r))
+        .copied()
+        .collect();
+    if !twice.is_empty() {
+        // Where each server started its partitions and what each block held (the servers
+        // log `sluice_kafka::exactly_once` at debug).
+        for name in ["a", "b"] {
+            let log = std::fs::read_to_string(root.path().join(name).with_extension("log"))
+                .unwrap_or_default();
+            eprintln!("--- server {name}'s exactly-once log:");
+            for line in log.lines().filter(|l| l.contains("exactly_once")) {
+                eprintln!("{line}");
+            }
+        }
     }
+    assert!(
+        twice.is_empty(),
+        "{} messages stored twice, the first {:?}",
+        twice.len(),
+        twice.iter().min()
+    );
     assert_eq!(seen.len() as u64, 3 * BATCH);
     for p in 0..PARTITIONS as u64 {
         let n = seen.iter().filter(|r| r.0 == p).count() as u64;
