@@ -120,8 +120,12 @@ impl KafkaConsumers {
     /// and starts their threads.
     pub fn start(spec: ConsumerSpec, sink: Arc<dyn KafkaSink>) -> Result<Self> {
         let control = Arc::new(Control::default());
-        let mut states = Vec::new();
-        let mut threads = Vec::new();
+        // Dropped on an error below, it stops and joins the threads started so far.
+        let mut this = Self {
+            control: Arc::clone(&control),
+            states: Vec::new(),
+            threads: Vec::new(),
+        };
         let n = spec.settings.num_consumers.max(1) as usize;
         // `kafka_thread_per_consumer = 0`: one block (one insert) per flush for all.
         let united = (!spec.settings.thread_per_consumer && n > 1).then(|| {
@@ -135,24 +139,34 @@ impl KafkaConsumers {
         let mut started = Vec::new();
         for index in 0..n {
             let state: ConsumerStateRef = Arc::new(ConsumerState::new(&spec.database, &spec.table));
-            let consumer = create_consumer(
-                &spec,
-                index,
-                Arc::clone(&state),
-                Arc::clone(&sink),
-                Arc::clone(&control.stop),
-            )?;
-            let decoder = Decoder::try_new(
+            let made = Decoder::try_new(
                 &spec.settings,
                 Arc::clone(&spec.data_schema),
                 &spec.virtuals,
-            )?
-            .with_table_name(&spec.table);
-            states.push(Arc::clone(&state));
+            )
+            .and_then(|decoder| {
+                let consumer = create_consumer(
+                    &spec,
+                    index,
+                    Arc::clone(&state),
+                    Arc::clone(&sink),
+                    Arc::clone(&control.stop),
+                )?;
+                Ok((consumer, decoder.with_table_name(&spec.table)))
+            });
+            let (consumer, decoder) = match made {
+                Ok(made) => made,
+                Err(e) => {
+                    close_unstarted(started);
+                    return Err(e);
+                }
+            };
+            this.states.push(Arc::clone(&state));
             started.push((index, consumer, decoder, state));
         }
-        for (index, consumer, decoder, state) in started {
-            let worker = Worker::try_new(
+        let mut started = started.into_iter();
+        while let Some((index, consumer, decoder, state)) = started.next() {
+            let worker = match Worker::try_new(
                 index,
                 consumer,
                 decoder,
@@ -160,22 +174,29 @@ impl KafkaConsumers {
                 Arc::clone(&sink),
                 Arc::clone(&control),
                 spec.settings.clone(),
-            )?
-            .with_united(united.clone());
+            ) {
+                Ok(w) => w.with_united(united.clone()),
+                Err(e) => {
+                    close_unstarted(started.collect());
+                    return Err(e);
+                }
+            };
             let name = format!("kafka-{}-{index}", spec.table);
-            let handle = std::thread::Builder::new()
+            // A failed spawn drops the worker (its consumer with rust-rdkafka's own close).
+            let spawned = std::thread::Builder::new()
                 .name(name)
-                .spawn(move || worker.run())
-                .map_err(|e| {
-                    Error::internal(format!("cannot spawn a Kafka consumer thread: {e}"))
-                })?;
-            threads.push(handle);
+                .spawn(move || worker.run());
+            match spawned {
+                Ok(handle) => this.threads.push(handle),
+                Err(e) => {
+                    close_unstarted(started.collect());
+                    return Err(Error::internal(format!(
+                        "cannot spawn a Kafka consumer thread: {e}"
+                    )));
+                }
+            }
         }
-        Ok(Self {
-            control,
-            states,
-            threads,
-        })
+        Ok(this)
     }
 
     /// Stops consuming without leaving the group (`DETACH`); offsets stay where they are.
@@ -208,6 +229,14 @@ impl KafkaConsumers {
     fn shutdown(&mut self) {
         self.control.stop.store(true, Ordering::SeqCst);
         stop::join_within(&self.control, self.threads.drain(..).collect());
+    }
+}
+
+/// Closes, within the stop bound, the consumers of a start that failed before their threads
+/// ran (see [`stop`](self::stop)).
+fn close_unstarted(consumers: Vec<(usize, Consumer_, Decoder, ConsumerStateRef)>) {
+    for (index, consumer, _, _) in consumers {
+        stop::close_and_destroy(index, Arc::new(consumer));
     }
 }
 
@@ -403,8 +432,13 @@ impl Worker {
         settings: KafkaSettings,
     ) -> Result<Self> {
         let consumer = Arc::new(consumer);
-        let fetch = FetchQueue::try_new(Arc::clone(&consumer))
-            .map_err(|e| Error::internal(format!("Kafka consumer batch queue: {e}")))?;
+        let fetch = match FetchQueue::try_new(Arc::clone(&consumer)) {
+            Ok(fetch) => fetch,
+            Err(e) => {
+                stop::close_and_destroy(index, consumer);
+                return Err(Error::internal(format!("Kafka consumer batch queue: {e}")));
+            }
+        };
         Ok(Self {
             index,
             consumer,

@@ -31,7 +31,7 @@ use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::{Control, Worker};
+use super::{Consumer_, Control, Worker};
 
 /// How long a stopping consumer waits for its close (leaving the group) to finish.
 pub const STOP_TIMEOUT: Duration = Duration::from_secs(5);
@@ -68,29 +68,35 @@ impl Worker {
             fetch,
             ..
         } = self;
-        let started = Instant::now();
-        if let Err(e) = consumer.close_queue() {
-            tracing::debug!("Kafka consumer {index}: close: {e}");
-        }
-        while !consumer.closed() && started.elapsed() < STOP_TIMEOUT {
-            // What is polled now is not committed: it is read again by the next owner.
-            let _ = consumer.poll(Duration::from_millis(100));
-        }
-        if !consumer.closed() {
-            tracing::warn!(
-                "Kafka consumer {index}: the close did not finish within {STOP_TIMEOUT:?} (broker unreachable?); destroying the consumer without it"
-            );
-        }
         // The batch queue holds the other reference to the consumer.
         drop(fetch);
-        match Arc::try_unwrap(consumer) {
-            Ok(consumer) => sluice_rdkafka_batch::destroy(consumer),
-            Err(consumer) => {
-                // Not reached (the worker holds the only other reference); its drop would
-                // close it again, without a limit.
-                tracing::warn!("Kafka consumer {index}: still shared at its stop; left open");
-                std::mem::forget(consumer);
-            }
+        close_and_destroy(index, consumer);
+    }
+}
+
+/// Closes consumer `index` (leaves the group) within [`STOP_TIMEOUT`], then destroys its
+/// handle without a second close (see [`Worker::close`]).
+pub(crate) fn close_and_destroy(index: usize, consumer: Arc<Consumer_>) {
+    let started = Instant::now();
+    if let Err(e) = consumer.close_queue() {
+        tracing::debug!("Kafka consumer {index}: close: {e}");
+    }
+    while !consumer.closed() && started.elapsed() < STOP_TIMEOUT {
+        // What is polled now is not committed: it is read again by the next owner.
+        let _ = consumer.poll(Duration::from_millis(100));
+    }
+    if !consumer.closed() {
+        tracing::warn!(
+            "Kafka consumer {index}: the close did not finish within {STOP_TIMEOUT:?} (broker unreachable?); destroying the consumer without it"
+        );
+    }
+    match Arc::try_unwrap(consumer) {
+        Ok(consumer) => sluice_rdkafka_batch::destroy(consumer),
+        Err(consumer) => {
+            // Not reached (the worker holds the only other reference); its drop would
+            // close it again, without a limit.
+            tracing::warn!("Kafka consumer {index}: still shared at its stop; left open");
+            std::mem::forget(consumer);
         }
     }
 }
