@@ -14,10 +14,8 @@
 //! partitions start at the sink's recorded offsets ([`KafkaSink::committed_offsets`]), or at
 //! the group's committed offset when that is ahead.
 //!
-//! With `kafka_thread_per_consumer = 1`, or one consumer, each consumer writes its own
-//! blocks. With `= 0` (ClickHouse's default) and several consumers, their threads still
-//! poll and decode in parallel, but each flush is one block of all of them, one insert per
-//! target, after which every consumer commits its offsets (`consumer/united.rs`).
+//! `kafka_thread_per_consumer = 0` in ClickHouse unites all consumers' blocks into one
+//! insert; here every consumer always writes its own blocks (the sink may batch them).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -46,11 +44,9 @@ use crate::stats::{ConsumerState, ConsumerStateRef, ConsumerStats};
 mod commit;
 mod poll;
 mod stop;
-mod united;
 
 use stop::InSink;
 pub use stop::{JOIN_TIMEOUT, STOP_TIMEOUT};
-use united::United;
 
 /// A block is also closed once the sink holds this many bytes of it
 /// ([`BlockWriter::buffered_bytes`]: the views' output, or the decoded rows for a sink that
@@ -68,11 +64,6 @@ pub const CHUNK_BYTES: usize = 4 << 20;
 /// decoder right after they were copied out of librdkafka: about 100 KiB of the seed
 /// pipeline's events, still in the core's cache when the splitter reads them.
 const POLL_STEP: usize = 256;
-
-/// A consumer of a united block (`kafka_thread_per_consumer = 0`) that has read nothing
-/// ends its block after this many empty poll batches (ClickHouse's
-/// `MAX_FAILED_POLL_ATTEMPTS`: about 5 s at the default 500 ms poll timeout).
-const MAX_EMPTY_BATCHES: u32 = 10;
 
 /// While waiting for a first message on the batch queue, the consumer's own queue
 /// (rebalances, errors, statistics) is served at least this often: a wait on one queue is
@@ -127,15 +118,6 @@ impl KafkaConsumers {
             threads: Vec::new(),
         };
         let n = spec.settings.num_consumers.max(1) as usize;
-        // `kafka_thread_per_consumer = 0`: one block (one insert) per flush for all.
-        let united = (!spec.settings.thread_per_consumer && n > 1).then(|| {
-            Arc::new(United::new(
-                Arc::clone(&sink),
-                &spec.settings.group_name,
-                Arc::clone(&control),
-                n,
-            ))
-        });
         let mut started = Vec::new();
         for index in 0..n {
             let state: ConsumerStateRef = Arc::new(ConsumerState::new(&spec.database, &spec.table));
@@ -175,7 +157,7 @@ impl KafkaConsumers {
                 Arc::clone(&control),
                 spec.settings.clone(),
             ) {
-                Ok(w) => w.with_united(united.clone()),
+                Ok(w) => w,
                 Err(e) => {
                     close_unstarted(started.collect());
                     return Err(e);
@@ -367,23 +349,15 @@ enum Outcome {
     Written(Vec<(String, i32, i64)>),
     /// Parsing or the sink failed; the block must be re-read.
     Failed(Error, Span),
-    /// The block went into the united block of all consumers, which is not settled yet.
-    Read(Span),
-    /// The united block was given up (rebalance, pause, stop); the block must be re-read.
-    Abandoned(Span),
 }
 
-/// `sink.begin`, counted as time inside the sink, or the way into united block `united`.
+/// `sink.begin`, counted as time inside the sink.
 fn begin<'s>(
     control: &Control,
     sink: &'s dyn KafkaSink,
-    united: Option<(&'s United, u64)>,
     group: &str,
     index: usize,
 ) -> Result<Box<dyn BlockWriter + 's>> {
-    if let Some((u, block)) = united {
-        return Ok(Box::new(u.writer(index, block)));
-    }
     let _in_sink = InSink::enter(control);
     sink.begin(group, index)
 }
@@ -416,8 +390,6 @@ pub(crate) struct Worker {
     pub(crate) spare_payloads: Vec<u8>,
     /// The current block's reads.
     pub(crate) reads: poll::ReadCounts,
-    /// The block of all consumers its blocks go into (`kafka_thread_per_consumer = 0`).
-    united: Option<Arc<United>>,
 }
 
 impl Worker {
@@ -452,14 +424,7 @@ impl Worker {
             topics: Topics::default(),
             spare_payloads: Vec::new(),
             reads: poll::ReadCounts::default(),
-            united: None,
         })
-    }
-
-    /// Its blocks go into `united` instead of their own insert.
-    fn with_united(mut self, united: Option<Arc<United>>) -> Self {
-        self.united = united;
-        self
     }
 
     fn run(mut self) {
@@ -471,20 +436,13 @@ impl Worker {
                 self.idle_while_paused();
                 continue;
             }
-            let united = self.united.clone();
-            let block = united.as_ref().map(|u| u.current());
-            let mut outcome = self.run_block(block);
-            if let (Some(u), Some(b)) = (united, block) {
-                outcome = self.settle_united(&u, b, outcome);
-            }
-            match outcome {
+            match self.run_block() {
                 Outcome::Empty | Outcome::Rebalanced => {}
                 Outcome::Written(offsets) => {
                     self.commit(&offsets);
                     backoff = base_backoff;
                 }
                 Outcome::Failed(e, span) => self.fail(e, &span, &mut backoff),
-                Outcome::Read(span) | Outcome::Abandoned(span) => self.rewind(&span),
             }
         }
         self.state.set_used(false);
@@ -566,9 +524,8 @@ impl Worker {
     }
 
     /// Reads one block and hands it to the sink chunk by chunk as it is read (see
-    /// [`CHUNK_BYTES`]); commits it to the sink at the end, or, as part of united block
-    /// `united` (`kafka_thread_per_consumer = 0`), returns [`Outcome::Read`].
-    fn run_block(&mut self, united: Option<u64>) -> Outcome {
+    /// [`CHUNK_BYTES`]); commits it to the sink at the end.
+    fn run_block(&mut self) -> Outcome {
         let max_rows = self.settings.effective_max_block_size() as usize;
         let max_batch = (self.settings.effective_poll_max_batch_size() as usize).max(1);
         let poll_timeout = Duration::from_millis(self.settings.effective_poll_timeout_ms());
@@ -576,7 +533,6 @@ impl Worker {
             Instant::now() + Duration::from_millis(self.settings.effective_flush_interval_ms());
         self.consumer.context().begin_block();
         let sink = Arc::clone(&self.sink);
-        let shared = self.united.clone();
         // Headers only when the sink's readers look at them (asked once per block).
         self.decoder.set_read_headers(true);
         let headers_skipped = self.decoder.wants_headers() && !sink.reads_headers();
@@ -588,7 +544,6 @@ impl Worker {
         let mut rows = 0usize;
         let mut any = false;
         let mut last_read: Vec<(String, i32, i64)> = Vec::new();
-        let mut empty_batches = 0u32;
         // The chunk's messages, kept until it is handed over: the decoder records where
         // each row is in them and builds the columns once per chunk.
         let mut chunk = MessageBatch::with_buffer(std::mem::take(&mut self.spare_payloads));
@@ -656,7 +611,6 @@ impl Worker {
                         None => match begin(
                             &self.control,
                             sink.as_ref(),
-                            shared.as_deref().zip(united),
                             &self.settings.group_name,
                             self.index,
                         ) {
@@ -703,25 +657,11 @@ impl Worker {
             if done {
                 break;
             }
-            // Part of a united block: a consumer that reads nothing ends its block as
-            // ClickHouse's source does (after `MAX_EMPTY_BATCHES` empty polls; at once
-            // without an assignment), instead of holding the others until the flush time.
-            if united.is_some() && !any {
-                empty_batches += 1;
-                let unassigned = self.consumer.assignment().map_or(true, |a| a.count() == 0);
-                if unassigned || empty_batches >= MAX_EMPTY_BATCHES {
-                    break;
-                }
-            }
         }
         self.spare_payloads = chunk.take_payload_bytes();
         let Some(writer) = writer.filter(|_| any) else {
             return Outcome::Empty;
         };
-        if united.is_some() {
-            // Written (or not) with the other consumers' blocks: `settle_united`.
-            return Outcome::Read(span);
-        }
         let offsets = span_offsets(&span, true);
         let in_sink = InSink::enter(&self.control);
         let written = writer.commit(offsets.clone(), span_offsets(&span, false));

@@ -258,9 +258,18 @@ struct ViewSink {
     table: Weak<KafkaTable>,
 }
 
-impl ViewSink {
-    /// A block through the table's views (their targets written at its commit).
-    fn view_block(&self, group: &str) -> Result<ViewBlock> {
+impl KafkaSink for ViewSink {
+    fn write(&self, block: &Block) -> Result<()> {
+        let mut w = self.begin(&block.group, block.consumer)?;
+        w.push(
+            &block.batch,
+            block.dead_letters.clone(),
+            &block.start_offsets,
+        )?;
+        w.commit(block.offsets.clone(), block.start_offsets.clone())
+    }
+
+    fn begin<'a>(&'a self, group: &str, _consumer: usize) -> Result<Box<dyn BlockWriter + 'a>> {
         let table = self
             .table
             .upgrade()
@@ -286,7 +295,7 @@ impl ViewSink {
         } else {
             Vec::new()
         };
-        Ok(ViewBlock {
+        Ok(Box::new(ViewBlock {
             table,
             engine,
             session,
@@ -296,29 +305,7 @@ impl ViewSink {
             exactly_once,
             reads,
             recorded,
-        })
-    }
-}
-
-impl KafkaSink for ViewSink {
-    fn write(&self, block: &Block) -> Result<()> {
-        let mut w = self.begin(&block.group, block.consumer)?;
-        w.push(
-            &block.batch,
-            block.dead_letters.clone(),
-            &block.start_offsets,
-        )?;
-        w.commit(block.offsets.clone(), block.start_offsets.clone())
-    }
-
-    fn begin<'a>(&'a self, group: &str, _consumer: usize) -> Result<Box<dyn BlockWriter + 'a>> {
-        Ok(Box::new(self.view_block(group)?))
-    }
-
-    /// `kafka_thread_per_consumer = 0`: the consumers' threads hand their chunks to one
-    /// block, one thread at a time; its views run on the thread that hands a chunk over.
-    fn begin_shared(&self, group: &str) -> Result<Option<Box<dyn BlockWriter + Send>>> {
-        Ok(Some(Box::new(self.view_block(group)?)))
+        }))
     }
 
     fn reads_headers(&self) -> bool {
