@@ -26,6 +26,7 @@ mod totals;
 mod uniq_injective;
 mod values_fn;
 mod view_params;
+mod views;
 mod with_ties;
 pub mod zero_column_window;
 
