@@ -14,8 +14,10 @@
 //! partitions start at the sink's recorded offsets ([`KafkaSink::committed_offsets`]), or at
 //! the group's committed offset when that is ahead.
 //!
-//! `kafka_thread_per_consumer = 0` in ClickHouse unites all consumers' blocks into one
-//! insert; here every consumer always writes its own blocks (the sink may batch them).
+//! With `kafka_thread_per_consumer = 1`, or one consumer, each consumer writes its own
+//! blocks. With `= 0` (ClickHouse's default) and several consumers, their threads still
+//! poll and decode in parallel, but each flush is one block of all of them, one insert per
+//! target, after which every consumer commits its offsets (`consumer/united.rs`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -44,9 +46,11 @@ use crate::stats::{ConsumerState, ConsumerStateRef, ConsumerStats};
 mod commit;
 mod poll;
 mod stop;
+mod united;
 
 use stop::InSink;
 pub use stop::{JOIN_TIMEOUT, STOP_TIMEOUT};
+use united::United;
 
 /// A block is also closed once the sink holds this many bytes of it
 /// ([`BlockWriter::buffered_bytes`]: the views' output, or the decoded rows for a sink that
@@ -64,6 +68,11 @@ pub const CHUNK_BYTES: usize = 4 << 20;
 /// decoder right after they were copied out of librdkafka: about 100 KiB of the seed
 /// pipeline's events, still in the core's cache when the splitter reads them.
 const POLL_STEP: usize = 256;
+
+/// A consumer of a united block (`kafka_thread_per_consumer = 0`) that has read nothing
+/// ends its block after this many empty poll batches (ClickHouse's
+/// `MAX_FAILED_POLL_ATTEMPTS`: about 5 s at the default 500 ms poll timeout).
+const MAX_EMPTY_BATCHES: u32 = 10;
 
 /// While waiting for a first message on the batch queue, the consumer's own queue
 /// (rebalances, errors, statistics) is served at least this often: a wait on one queue is
@@ -118,6 +127,15 @@ impl KafkaConsumers {
             threads: Vec::new(),
         };
         let n = spec.settings.num_consumers.max(1) as usize;
+        // `kafka_thread_per_consumer = 0`: one block (one insert) per flush for all.
+        let united = (!spec.settings.thread_per_consumer && n > 1).then(|| {
+            Arc::new(United::new(
+                Arc::clone(&sink),
+                &spec.settings.group_name,
+                Arc::clone(&control),
+                n,
+            ))
+        });
         let mut started = Vec::new();
         for index in 0..n {
             let state: ConsumerStateRef = Arc::new(ConsumerState::new(&spec.database, &spec.table));
@@ -157,7 +175,7 @@ impl KafkaConsumers {
                 Arc::clone(&control),
                 spec.settings.clone(),
             ) {
-                Ok(w) => w,
+                Ok(w) => w.with_united(united.clone()),
                 Err(e) => {
                     close_unstarted(started.collect());
                     return Err(e);
@@ -322,6 +340,16 @@ struct Span {
 }
 
 impl Span {
+    /// The partition's last offset so far, when `offset` lies below it (a message read
+    /// out of order: see `poll::serve_consumer_queue`).
+    fn below_last(&self, topic: &str, partition: i32, offset: i64) -> Option<i64> {
+        self.ranges
+            .iter()
+            .find(|(t, p, _, _)| *p == partition && **t == *topic)
+            .map(|r| r.3)
+            .filter(|last| offset < *last)
+    }
+
     fn add(&mut self, topic: &Arc<str>, partition: i32, offset: i64) {
         match self
             .ranges
@@ -349,15 +377,23 @@ enum Outcome {
     Written(Vec<(String, i32, i64)>),
     /// Parsing or the sink failed; the block must be re-read.
     Failed(Error, Span),
+    /// The block went into the united block of all consumers, which is not settled yet.
+    Read(Span),
+    /// The united block was given up (rebalance, pause, stop); the block must be re-read.
+    Abandoned(Span),
 }
 
-/// `sink.begin`, counted as time inside the sink.
+/// `sink.begin`, counted as time inside the sink, or the way into united block `united`.
 fn begin<'s>(
     control: &Control,
     sink: &'s dyn KafkaSink,
+    united: Option<(&'s United, u64)>,
     group: &str,
     index: usize,
 ) -> Result<Box<dyn BlockWriter + 's>> {
+    if let Some((u, block)) = united {
+        return Ok(Box::new(u.writer(index, block)));
+    }
     let _in_sink = InSink::enter(control);
     sink.begin(group, index)
 }
@@ -390,6 +426,8 @@ pub(crate) struct Worker {
     pub(crate) spare_payloads: Vec<u8>,
     /// The current block's reads.
     pub(crate) reads: poll::ReadCounts,
+    /// The block of all consumers its blocks go into (`kafka_thread_per_consumer = 0`).
+    united: Option<Arc<United>>,
 }
 
 impl Worker {
@@ -424,7 +462,14 @@ impl Worker {
             topics: Topics::default(),
             spare_payloads: Vec::new(),
             reads: poll::ReadCounts::default(),
+            united: None,
         })
+    }
+
+    /// Its blocks go into `united` instead of their own insert.
+    fn with_united(mut self, united: Option<Arc<United>>) -> Self {
+        self.united = united;
+        self
     }
 
     fn run(mut self) {
@@ -436,13 +481,20 @@ impl Worker {
                 self.idle_while_paused();
                 continue;
             }
-            match self.run_block() {
+            let united = self.united.clone();
+            let block = united.as_ref().map(|u| u.current());
+            let mut outcome = self.run_block(block);
+            if let (Some(u), Some(b)) = (united, block) {
+                outcome = self.settle_united(&u, b, outcome);
+            }
+            match outcome {
                 Outcome::Empty | Outcome::Rebalanced => {}
                 Outcome::Written(offsets) => {
                     self.commit(&offsets);
                     backoff = base_backoff;
                 }
                 Outcome::Failed(e, span) => self.fail(e, &span, &mut backoff),
+                Outcome::Read(span) | Outcome::Abandoned(span) => self.rewind(&span),
             }
         }
         self.state.set_used(false);
@@ -524,8 +576,9 @@ impl Worker {
     }
 
     /// Reads one block and hands it to the sink chunk by chunk as it is read (see
-    /// [`CHUNK_BYTES`]); commits it to the sink at the end.
-    fn run_block(&mut self) -> Outcome {
+    /// [`CHUNK_BYTES`]); commits it to the sink at the end, or, as part of united block
+    /// `united` (`kafka_thread_per_consumer = 0`), returns [`Outcome::Read`].
+    fn run_block(&mut self, united: Option<u64>) -> Outcome {
         let max_rows = self.settings.effective_max_block_size() as usize;
         let max_batch = (self.settings.effective_poll_max_batch_size() as usize).max(1);
         let poll_timeout = Duration::from_millis(self.settings.effective_poll_timeout_ms());
@@ -533,6 +586,7 @@ impl Worker {
             Instant::now() + Duration::from_millis(self.settings.effective_flush_interval_ms());
         self.consumer.context().begin_block();
         let sink = Arc::clone(&self.sink);
+        let shared = self.united.clone();
         // Headers only when the sink's readers look at them (asked once per block).
         self.decoder.set_read_headers(true);
         let headers_skipped = self.decoder.wants_headers() && !sink.reads_headers();
@@ -544,6 +598,7 @@ impl Worker {
         let mut rows = 0usize;
         let mut any = false;
         let mut last_read: Vec<(String, i32, i64)> = Vec::new();
+        let mut empty_batches = 0u32;
         // The chunk's messages, kept until it is handed over: the decoder records where
         // each row is in them and builds the columns once per chunk.
         let mut chunk = MessageBatch::with_buffer(std::mem::take(&mut self.spare_payloads));
@@ -583,8 +638,17 @@ impl Worker {
                 // Each step waits for its first message until the batch's end.
                 let wait = batch_end.saturating_duration_since(Instant::now());
                 let more = self.poll_batch(&mut chunk, step, wait);
+                let mut reordered = false;
                 for i in before..chunk.len() {
                     let (topic, partition, offset) = chunk.position(i);
+                    if !reordered && let Some(last) = span.below_last(topic, partition, offset) {
+                        reordered = true;
+                        tracing::debug!(
+                            target: "sluice_kafka::exactly_once",
+                            "consumer {}: {topic}[{partition}] offset {offset} read after {last} in one block",
+                            self.index
+                        );
+                    }
                     span.add(topic, partition, offset);
                     chunk_span.add(topic, partition, offset);
                 }
@@ -611,6 +675,7 @@ impl Worker {
                         None => match begin(
                             &self.control,
                             sink.as_ref(),
+                            shared.as_deref().zip(united),
                             &self.settings.group_name,
                             self.index,
                         ) {
@@ -657,11 +722,25 @@ impl Worker {
             if done {
                 break;
             }
+            // Part of a united block: a consumer that reads nothing ends its block as
+            // ClickHouse's source does (after `MAX_EMPTY_BATCHES` empty polls; at once
+            // without an assignment), instead of holding the others until the flush time.
+            if united.is_some() && !any {
+                empty_batches += 1;
+                let unassigned = self.consumer.assignment().map_or(true, |a| a.count() == 0);
+                if unassigned || empty_batches >= MAX_EMPTY_BATCHES {
+                    break;
+                }
+            }
         }
         self.spare_payloads = chunk.take_payload_bytes();
         let Some(writer) = writer.filter(|_| any) else {
             return Outcome::Empty;
         };
+        if united.is_some() {
+            // Written (or not) with the other consumers' blocks: `settle_united`.
+            return Outcome::Read(span);
+        }
         let offsets = span_offsets(&span, true);
         let in_sink = InSink::enter(&self.control);
         let written = writer.commit(offsets.clone(), span_offsets(&span, false));

@@ -9,6 +9,12 @@
 //! the chunk's buffers are reused, warm, by the next chunk. A sink that only implements
 //! [`KafkaSink::write`] gets the whole block at once through the default
 //! [`KafkaSink::begin`], which buffers the chunks.
+//!
+//! With `kafka_thread_per_consumer = 0` and several consumers, one block receives the
+//! chunks of every consumer's thread ([`KafkaSink::begin_shared`], `consumer/united.rs`).
+
+use std::ops::Deref;
+use std::sync::Arc;
 
 use arrow::record_batch::RecordBatch;
 use sluice_common::{Error, Result};
@@ -29,7 +35,8 @@ pub struct Block {
     pub dead_letters: Vec<DeadLetter>,
     /// The consumer group.
     pub group: String,
-    /// Index of the consumer that read the block.
+    /// Index of the consumer that read the block (0 for a block of all consumers,
+    /// `kafka_thread_per_consumer = 0`).
     pub consumer: usize,
 }
 
@@ -57,15 +64,29 @@ pub trait KafkaSink: Send + Sync {
     /// default buffers the chunks and [`KafkaSink::write`]s them as one [`Block`] at
     /// [`BlockWriter::commit`].
     fn begin<'a>(&'a self, group: &str, consumer: usize) -> Result<Box<dyn BlockWriter + 'a>> {
-        Ok(Box::new(Buffered {
-            sink: self,
-            batches: Vec::new(),
-            dead_letters: Vec::new(),
-            bytes: 0,
-            group: group.to_string(),
-            consumer,
-        }))
+        Ok(Box::new(Buffered::new(self, group, consumer)))
     }
+
+    /// Starts a block of all consumers of `group` (`kafka_thread_per_consumer = 0`): its
+    /// chunks come from several consumer threads, one at a time, and the last thread to
+    /// finish its part commits it with every consumer's offsets. `None` (the default):
+    /// the chunks are buffered and [`KafkaSink::write`]n as one [`Block`].
+    fn begin_shared(&self, group: &str) -> Result<Option<Box<dyn BlockWriter + Send>>> {
+        let _ = group;
+        Ok(None)
+    }
+}
+
+/// A block of all consumers of `group` written to `sink`: [`KafkaSink::begin_shared`], or
+/// the chunks buffered and written as one [`Block`].
+pub(crate) fn begin_united(
+    sink: &Arc<dyn KafkaSink>,
+    group: &str,
+) -> Result<Box<dyn BlockWriter + Send>> {
+    Ok(match sink.begin_shared(group)? {
+        Some(w) => w,
+        None => Box::new(Buffered::new(Arc::clone(sink), group, 0)),
+    })
 }
 
 /// One block being handed to a sink in chunks. Dropping it without [`BlockWriter::commit`]
@@ -112,9 +133,10 @@ pub trait BlockWriter {
     ) -> Result<()>;
 }
 
-/// [`KafkaSink::begin`]'s default: the chunks kept until the block is complete.
-struct Buffered<'a, S: ?Sized> {
-    sink: &'a S,
+/// [`KafkaSink::begin`]'s default: the chunks kept until the block is complete, then
+/// written to the sink `R` points to.
+struct Buffered<R> {
+    sink: R,
     batches: Vec<RecordBatch>,
     dead_letters: Vec<DeadLetter>,
     bytes: usize,
@@ -122,7 +144,24 @@ struct Buffered<'a, S: ?Sized> {
     consumer: usize,
 }
 
-impl<S: KafkaSink + ?Sized> BlockWriter for Buffered<'_, S> {
+impl<R> Buffered<R> {
+    fn new(sink: R, group: &str, consumer: usize) -> Self {
+        Self {
+            sink,
+            batches: Vec::new(),
+            dead_letters: Vec::new(),
+            bytes: 0,
+            group: group.to_string(),
+            consumer,
+        }
+    }
+}
+
+impl<R> BlockWriter for Buffered<R>
+where
+    R: Deref,
+    R::Target: KafkaSink,
+{
     fn push(
         &mut self,
         batch: &RecordBatch,

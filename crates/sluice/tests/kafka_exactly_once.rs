@@ -8,6 +8,13 @@
 //! message is in each target exactly once, checked on `(_partition, _offset)` and on the
 //! event id.
 //!
+//! The table has two consumers. It runs twice, one run after the other: with
+//! `kafka_thread_per_consumer = 0` (ClickHouse's default: one block of both consumers per
+//! flush) and `= 1` (each consumer writes its own blocks).
+//!
+//! `SLUICE_TEST_KEEP_LOG=FILE` keeps a copy of the server's log (its exactly-once lines at
+//! `debug`) in `FILE`.
+//!
 //! Needs the `tansu` binary (`.ci/run` installs it and sets `SLUICE_REQUIRE_TANSU=1`, which
 //! turns a missing broker into a failure); librdkafka's mock cluster is too slow for a
 //! million messages.
@@ -257,14 +264,15 @@ fn differences(want: &[(u64, u64, u64)], got: &[(u64, u64, u64)]) -> String {
     )
 }
 
-fn schema_sql(bootstrap: &str) -> Vec<String> {
+fn schema_sql(bootstrap: &str, thread_per_consumer: bool) -> Vec<String> {
     vec![
         format!(
             "CREATE TABLE queue (id UInt64, payload String) ENGINE = Kafka SETTINGS \
              kafka_broker_list = '{bootstrap}', kafka_topic_list = '{TOPIC}', \
              kafka_group_name = 'crash_test', kafka_format = 'JSONEachRow', \
              kafka_num_consumers = 2, kafka_max_block_size = 20000, \
-             kafka_flush_interval_ms = 200"
+             kafka_flush_interval_ms = 200, kafka_thread_per_consumer = {}",
+            u8::from(thread_per_consumer)
         ),
         // Two partitions: each block is a two-part insert. Small parts merge often.
         "CREATE TABLE by_offset (partition UInt64, offset UInt64, id UInt64) \
@@ -292,8 +300,22 @@ async fn count_both(client: &reqwest::Client, ports: &Ports) -> Option<(u64, u64
     Some((a.trim().parse().ok()?, b.trim().parse().ok()?))
 }
 
+/// The two runs share the machine's cores one after the other.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_million_events_survive_twenty_crashes_exactly_once() {
+async fn a_million_events_survive_twenty_crashes_exactly_once_united() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    survive_crashes(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_million_events_survive_twenty_crashes_exactly_once_thread_per_consumer() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    survive_crashes(true).await;
+}
+
+async fn survive_crashes(thread_per_consumer: bool) {
     if !tansu_available("the kill -9 test") {
         return;
     }
@@ -310,7 +332,7 @@ async fn a_million_events_survive_twenty_crashes_exactly_once() {
     // First start: create the pipeline, then start producing.
     let mut server = start_server(&dir, &ports, None);
     assert!(wait_ready(&client, &ports, &mut server).await);
-    for sql in schema_sql(&bootstrap) {
+    for sql in schema_sql(&bootstrap, thread_per_consumer) {
         query(&client, &ports, &sql).await.expect("DDL");
     }
     let produced = Arc::new(AtomicU64::new(0));
@@ -430,6 +452,9 @@ async fn a_million_events_survive_twenty_crashes_exactly_once() {
         "counts while waiting: {last:?} of {total}; merged parts now: {}",
         merged.trim()
     );
+    if let Some(keep) = std::env::var_os("SLUICE_TEST_KEEP_LOG") {
+        let _ = std::fs::copy(dir.with_extension("log"), keep);
+    }
     if by_offset != topic || by_id != topic {
         // Where it went wrong: the exactly-once seeks and block writes of every start.
         let log = std::fs::read_to_string(dir.with_extension("log")).unwrap_or_default();

@@ -258,18 +258,9 @@ struct ViewSink {
     table: Weak<KafkaTable>,
 }
 
-impl KafkaSink for ViewSink {
-    fn write(&self, block: &Block) -> Result<()> {
-        let mut w = self.begin(&block.group, block.consumer)?;
-        w.push(
-            &block.batch,
-            block.dead_letters.clone(),
-            &block.start_offsets,
-        )?;
-        w.commit(block.offsets.clone(), block.start_offsets.clone())
-    }
-
-    fn begin<'a>(&'a self, group: &str, _consumer: usize) -> Result<Box<dyn BlockWriter + 'a>> {
+impl ViewSink {
+    /// A block through the table's views (their targets written at its commit).
+    fn view_block(&self, group: &str) -> Result<ViewBlock> {
         let table = self
             .table
             .upgrade()
@@ -295,7 +286,7 @@ impl KafkaSink for ViewSink {
         } else {
             Vec::new()
         };
-        Ok(Box::new(ViewBlock {
+        Ok(ViewBlock {
             table,
             engine,
             session,
@@ -305,7 +296,29 @@ impl KafkaSink for ViewSink {
             exactly_once,
             reads,
             recorded,
-        }))
+        })
+    }
+}
+
+impl KafkaSink for ViewSink {
+    fn write(&self, block: &Block) -> Result<()> {
+        let mut w = self.begin(&block.group, block.consumer)?;
+        w.push(
+            &block.batch,
+            block.dead_letters.clone(),
+            &block.start_offsets,
+        )?;
+        w.commit(block.offsets.clone(), block.start_offsets.clone())
+    }
+
+    fn begin<'a>(&'a self, group: &str, _consumer: usize) -> Result<Box<dyn BlockWriter + 'a>> {
+        Ok(Box::new(self.view_block(group)?))
+    }
+
+    /// `kafka_thread_per_consumer = 0`: the consumers' threads hand their chunks to one
+    /// block, one thread at a time; its views run on the thread that hands a chunk over.
+    fn begin_shared(&self, group: &str) -> Result<Option<Box<dyn BlockWriter + Send>>> {
+        Ok(Some(Box::new(self.view_block(group)?)))
     }
 
     fn reads_headers(&self) -> bool {

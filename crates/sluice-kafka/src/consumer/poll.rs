@@ -30,9 +30,10 @@ pub(crate) struct ReadCounts {
     pub(crate) chunks: u64,
 }
 
-/// How many consumer-queue ops [`Worker::drain_late`] serves at most; the consumer's queue
-/// holds at most the messages fetched before a partition was forwarded (one fetch).
-const LATE_DRAIN_LIMIT: usize = 1 << 16;
+/// How many consumer-queue ops one [`Worker::serve_consumer_queue`] call serves at most
+/// beyond its message limit (messages the seek guard drops, statistics, commit results):
+/// a call returns after that many, saying whether ops are left.
+const SERVE_SLACK: usize = 1 << 12;
 
 impl Worker {
     /// Up to `max` messages appended to `out`: waits up to `wait` for the first one, not
@@ -124,25 +125,32 @@ impl Worker {
         )
     }
 
-    /// After the batch queue gave messages: serves the consumer's queue again, without the
-    /// block's size limit, so that its messages join the same block. A partition's fetcher
-    /// enqueues in order, so once a message reached the batch queue, every older message of
-    /// its partition that was on its way into the consumer's queue (enqueued there just
-    /// before the partition was forwarded) is in that queue now. Read later, in another
-    /// block, such a message would sit below offsets already written, and the replay
-    /// filter would drop it.
+    /// After the batch queue gave messages: serves the consumer's queue again until it is
+    /// empty, without the block's size limit, so that its messages join the same block. A
+    /// partition's fetcher enqueues in order, so once a message reached the batch queue,
+    /// every older message of its partition that was on its way into the consumer's queue
+    /// (enqueued there just before the partition was forwarded) is in that queue now. Read
+    /// later, in another block, such a message would sit below offsets already written
+    /// (the block's span reaches past it), and the replay filter would drop it.
     fn drain_late(&mut self, out: &mut MessageBatch) {
-        let limit = out.len() + LATE_DRAIN_LIMIT;
-        self.serve_consumer_queue(out, limit);
+        // Forwarded again between calls: a fetch start that reset the forward would
+        // otherwise keep this queue filling.
+        while !self.serve_consumer_queue(out, usize::MAX) {
+            self.route();
+        }
     }
 
-    /// Serves the consumer's queue until it is empty or `out` holds `limit` messages;
-    /// false when it stopped at `limit` with ops left (the batch queue must not be read
-    /// before them: they may be older messages of the same partitions).
+    /// Serves the consumer's queue until it is empty (true) or `out` holds `limit` messages,
+    /// or after [`SERVE_SLACK`] ops more than that (false: ops are left). The batch queue
+    /// must not be read while this returns false: the ops left may be older messages of
+    /// the batch queue's partitions (fetched before a partition was forwarded there, or
+    /// after librdkafka's fetch start reset the forward), and a block that took a newer
+    /// message first would end past them. Many such ops are messages the seek guard drops,
+    /// which do not count towards `limit`.
     fn serve_consumer_queue(&mut self, out: &mut MessageBatch, limit: usize) -> bool {
-        // Bounded: an op `poll` leaves in the queue must not spin this forever.
         let consumer = Arc::clone(&self.consumer);
-        for _ in 0..limit.max(64) {
+        let ops = limit.saturating_sub(out.len()).saturating_add(SERVE_SLACK);
+        for _ in 0..ops {
             if self.fetch.events_waiting() == 0 {
                 return true;
             }
@@ -156,7 +164,7 @@ impl Worker {
                 return true;
             }
         }
-        true
+        self.fetch.events_waiting() == 0
     }
 
     /// Appends a message `BaseConsumer::poll` returned (or records its error).
