@@ -35,6 +35,9 @@ pub(crate) struct ReadCounts {
 /// a call returns after that many, saying whether ops are left.
 const SERVE_SLACK: usize = 1 << 12;
 
+/// [`Worker::drain_late`] forwards the partitions again after every this many messages.
+const LATE_DRAIN_STEP: usize = 1 << 16;
+
 impl Worker {
     /// Up to `max` messages appended to `out`: waits up to `wait` for the first one, not
     /// for the rest. True when it stopped at `max` (more may be waiting). Stops early
@@ -133,9 +136,11 @@ impl Worker {
     /// later, in another block, such a message would sit below offsets already written
     /// (the block's span reaches past it), and the replay filter would drop it.
     fn drain_late(&mut self, out: &mut MessageBatch) {
-        // Forwarded again between calls: a fetch start that reset the forward would
+        // Forwarded again between steps: a fetch start that reset the forward would
         // otherwise keep this queue filling.
-        while !self.serve_consumer_queue(out, usize::MAX) {
+        while !self.serve_consumer_queue(out, out.len().saturating_add(LATE_DRAIN_STEP))
+            && !self.control.stop.load(Ordering::SeqCst)
+        {
             self.route();
         }
     }
