@@ -94,6 +94,11 @@ pub fn source_of(query: &Query, current_db: &str) -> Option<(String, String)> {
     else {
         return None;
     };
+    db_and_table(name, current_db)
+}
+
+/// The database and table a `t` / `db.t` name stands for (`current_db` by default).
+pub fn db_and_table(name: &ObjectName, current_db: &str) -> Option<(String, String)> {
     let parts: Vec<String> = name
         .0
         .iter()

@@ -2,9 +2,7 @@
 //! derived table, rewritten like the rest; with ClickHouse's `_table`/`_database` when the
 //! query names a virtual column.
 
-use datafusion::sql::sqlparser::ast::{
-    Ident, ObjectName, ObjectNamePart, Query, SetExpr, TableFactor,
-};
+use datafusion::sql::sqlparser::ast::{Ident, ObjectName, Query, SetExpr, TableFactor};
 use sluice_common::{Error, Result};
 
 use super::column_names::name_columns;
@@ -13,19 +11,7 @@ use crate::catalog::TableKind;
 
 /// The database and table `t` / `db.t` names (the current database by default).
 pub(super) fn db_and_table(name: &ObjectName, ctx: &RewriteContext) -> Option<(String, String)> {
-    let parts: Vec<String> = name
-        .0
-        .iter()
-        .map(|p| match p {
-            ObjectNamePart::Identifier(i) => i.value.clone(),
-            other => other.to_string(),
-        })
-        .collect();
-    match parts.as_slice() {
-        [t] => Some((ctx.current_db.clone(), t.clone())),
-        [d, t] => Some((d.clone(), t.clone())),
-        _ => None,
-    }
+    crate::mview::db_and_table(name, &ctx.current_db)
 }
 
 /// The view `name` names (`v`, `db.v`), with its query: `v(…)` is a parameterized view.
