@@ -343,29 +343,25 @@ struct Span {
 }
 
 impl Span {
-    /// The partition's last offset so far, when `offset` lies below it (a message read
-    /// out of order: see `poll::serve_consumer_queue`).
-    fn below_last(&self, topic: &str, partition: i32, offset: i64) -> Option<i64> {
-        self.ranges
-            .iter()
-            .find(|(t, p, _, _)| *p == partition && **t == *topic)
-            .map(|r| r.3)
-            .filter(|last| offset < *last)
-    }
-
-    fn add(&mut self, topic: &Arc<str>, partition: i32, offset: i64) {
+    /// Adds a message's offset; returns the partition's last offset so far when `offset`
+    /// lies below it (a message read out of order: see `poll::serve_consumer_queue`).
+    fn add(&mut self, topic: &Arc<str>, partition: i32, offset: i64) -> Option<i64> {
         match self
             .ranges
             .iter_mut()
             .find(|(t, p, _, _)| *p == partition && (Arc::ptr_eq(t, topic) || **t == **topic))
         {
             Some(r) => {
+                let last = r.3;
                 r.2 = r.2.min(offset);
                 r.3 = r.3.max(offset);
+                (offset < last).then_some(last)
             }
-            None => self
-                .ranges
-                .push((Arc::clone(topic), partition, offset, offset)),
+            None => {
+                self.ranges
+                    .push((Arc::clone(topic), partition, offset, offset));
+                None
+            }
         }
     }
 }
@@ -535,13 +531,13 @@ impl Worker {
                     .drops(m.topic(), m.partition(), m.offset())
             {
                 let t = self.topics.intern(m.topic());
-                positions.add(&t, m.partition(), m.offset());
+                let _ = positions.add(&t, m.partition(), m.offset());
             }
             let guard = &self.consumer.context().seek_guard;
             for m in self.fetch.consume(POLL_STEP, Duration::ZERO).iter() {
                 if m.error().is_none() && !guard.drops(m.topic(), m.partition(), m.offset()) {
                     let t = self.topics.intern(m.topic());
-                    positions.add(&t, m.partition(), m.offset());
+                    let _ = positions.add(&t, m.partition(), m.offset());
                 }
             }
             if self

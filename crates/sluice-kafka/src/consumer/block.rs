@@ -104,7 +104,9 @@ impl Worker {
                 let mut reordered = false;
                 for i in before..chunk.len() {
                     let (topic, partition, offset) = chunk.position(i);
-                    if !reordered && let Some(last) = span.below_last(topic, partition, offset) {
+                    if let Some(last) = span.add(topic, partition, offset)
+                        && !reordered
+                    {
                         reordered = true;
                         tracing::debug!(
                             target: "sluice_kafka::exactly_once",
@@ -112,8 +114,7 @@ impl Worker {
                             self.index
                         );
                     }
-                    span.add(topic, partition, offset);
-                    chunk_span.add(topic, partition, offset);
+                    let _ = chunk_span.add(topic, partition, offset);
                 }
                 if self.consumer.context().rebalanced.load(Ordering::SeqCst) {
                     if any || chunk.len() > before {
